@@ -1,0 +1,2 @@
+//! ADB on its own.
+#![warn(missing_docs)]
