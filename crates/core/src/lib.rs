@@ -1,12 +1,13 @@
 //! StageBench core: the domain, with no GUI and no CLI dependencies.
 //!
 //! Layout: [`provisioning`] builds and checks enrollment QR payloads; [`qr`] renders them;
-//! [`identity`] says what a serial is and where it came from; [`store`] is the SQLite store
+//! [`enrollment_qr`] turns technician input into a checked payload and its QR; [`identity`] says what a serial is and where it came from; [`store`] is the SQLite store
 //! (devices, serials, append-only event log); [`device`] reads attached devices and records
 //! them; [`testing`] (feature `testing`) holds the simulated bench used by tests and demos.
 #![warn(missing_docs)]
 
 pub mod device;
+pub mod enrollment_qr;
 pub mod identity;
 pub mod provisioning;
 pub mod qr;

@@ -1,0 +1,32 @@
+// The only module that talks to Rust. Views import from here, never from @tauri-apps/api.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { ApiError, BenchEvent, QrRequest, QrView } from "./types";
+
+/** Normalises whatever a command rejected with into an ApiError. */
+export function toApiError(e: unknown): ApiError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) {
+    const { code, message } = e as { code: unknown; message: unknown };
+    return { code: String(code), message: String(message) };
+  }
+  return { code: "internal", message: String(e) };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** Streams bench snapshots: the full list of attached devices each time it changes. */
+export async function watchBench(onEvent: (e: BenchEvent) => void): Promise<void> {
+  const channel = new Channel<BenchEvent>();
+  channel.onmessage = onEvent;
+  await call<void>("bench_watch", { onEvent: channel });
+}
+
+/** Builds, checks and encodes a provisioning payload. */
+export function renderQr(request: QrRequest): Promise<QrView> {
+  return call<QrView>("qr_render", { request });
+}

@@ -1,0 +1,39 @@
+import type { BenchDevice } from "./types";
+
+/** Cards in a stable order: by slot when known, then by serial, then by transport key. */
+export function sortDevices(devices: BenchDevice[]): BenchDevice[] {
+  const key = (d: BenchDevice) => [d.slot ?? "\uffff", d.serial ?? "\uffff", d.key];
+  return [...devices].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) {
+      const c = ka[i].localeCompare(kb[i], undefined, { numeric: true });
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+}
+
+/** "Android 14 (SDK 34)", or what is known of it. */
+export function androidLabel(d: BenchDevice): string {
+  if (d.android_release && d.sdk != null) return `Android ${d.android_release} (SDK ${d.sdk})`;
+  if (d.android_release) return `Android ${d.android_release}`;
+  if (d.sdk != null) return `SDK ${d.sdk}`;
+  return "Android version unknown";
+}
+
+/** A short word for the card's badge and its tone. */
+export function stateBadge(d: BenchDevice): { text: string; tone: "ok" | "warn" | "bad" } {
+  if (d.error) return { text: "read failed", tone: "bad" };
+  switch (d.state) {
+    case "device":
+      return d.flags.length ? { text: "check identity", tone: "warn" } : { text: "ready", tone: "ok" };
+    case "unauthorized":
+      return { text: "unauthorized", tone: "warn" };
+    case "authorizing":
+    case "connecting":
+      return { text: d.state, tone: "warn" };
+    default:
+      return { text: d.state, tone: "bad" };
+  }
+}
