@@ -1,1 +1,50 @@
-fn main() {}
+//! `stagebench`: the StageBench command line. One file per subcommand in `cmd/`; each writes to
+//! any `Write` and has `--json` for machines. Errors name the bad input and the fix, and exit 1.
+
+mod cmd;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// StageBench: enrollment QR codes and device reads for Android staging benches.
+#[derive(Parser)]
+#[command(name = "stagebench", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build, check and render an enrollment QR code.
+    Qr(cmd::qr::QrArgs),
+    /// List attached devices with their serials, maker, model and Android version.
+    Devices(cmd::devices::DevicesArgs),
+    /// Run fake devices (varied makers and models, one a RealWear) until stopped.
+    Simulate(cmd::simulate::SimulateArgs),
+}
+
+fn main() -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("STAGEBENCH_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match cli.command {
+        Command::Qr(args) => cmd::qr::run(&args, &mut out),
+        Command::Devices(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::devices::run(&args, &mut out))),
+        Command::Simulate(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::simulate::run(&args, &mut out))),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! `stagebench devices`: list attached devices once, or watch them come and go.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use clap::Args;
+use stagebench_adb::server::AdbServer;
+use stagebench_core::device::{self, BenchDevice, BenchEvent, SharedStore};
+use stagebench_core::store::Store;
+
+/// Which adb server to ask and how to print.
+#[derive(Args)]
+pub struct DevicesArgs {
+    /// Keep watching and print the list again on every change (JSON: one line per change).
+    #[arg(long)]
+    watch: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// The adb server [default: 127.0.0.1:$ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037].
+    #[arg(long, value_name = "HOST:PORT")]
+    adb_server: Option<SocketAddr>,
+    /// Don't record the devices in the bench history.
+    #[arg(long)]
+    no_record: bool,
+}
+
+fn open_store(args: &DevicesArgs) -> Option<SharedStore> {
+    if args.no_record {
+        return None;
+    }
+    match Store::open_default() {
+        Ok(store) => Some(Arc::new(Mutex::new(store))),
+        Err(e) => {
+            eprintln!("warning: devices are listed but not recorded: {e}");
+            None
+        }
+    }
+}
+
+/// Runs `stagebench devices`.
+pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let server = args.adb_server.map(AdbServer::new).unwrap_or_else(AdbServer::from_env);
+    let store = open_store(args);
+    if !args.watch {
+        let devices = device::snapshot(&server, store.as_ref()).await.with_context(|| {
+            format!("can't list devices from the adb server at {}: start it with `adb start-server`", server.addr())
+        })?;
+        return if args.json { super::write_json(out, &devices) } else { write_table(out, &devices) };
+    }
+    let json = args.json;
+    let mut failed: Option<anyhow::Error> = None;
+    device::watch(server, store, |event| {
+        let written = if json {
+            serde_json::to_writer(&mut *out, &event).map_err(anyhow::Error::from).and_then(|()| Ok(writeln!(out)?))
+        } else {
+            match &event {
+                BenchEvent::Snapshot { devices } => write_table(out, devices),
+                BenchEvent::ServerDown { message } => writeln!(out, "{message}").map_err(Into::into),
+            }
+        };
+        let ok = written.and_then(|()| Ok(out.flush()?));
+        match ok {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    })
+    .await;
+    match failed {
+        // A closed pipe (`stagebench devices --watch | head`) is a normal way to stop.
+        Some(e) if is_broken_pipe(&e) => Ok(()),
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<()> {
+    if devices.is_empty() {
+        writeln!(out, "No devices attached. Plug a device in with USB debugging on, or run `stagebench simulate --devices 3 --connect`.")?;
+        return Ok(());
+    }
+    writeln!(out, "{:<22} {:<13} {:<18} {:<22} {:<10} {}", "SERIAL", "STATE", "MAKER", "MODEL", "ANDROID", "SLOT")?;
+    for d in devices {
+        let android = match (&d.android_release, d.sdk) {
+            (Some(r), Some(s)) => format!("{r} ({s})"),
+            (Some(r), None) => r.clone(),
+            (None, Some(s)) => format!("sdk {s}"),
+            (None, None) => "-".into(),
+        };
+        writeln!(
+            out,
+            "{:<22} {:<13} {:<18} {:<22} {:<10} {}",
+            d.serial.as_deref().unwrap_or(&d.key),
+            d.state,
+            d.manufacturer.as_deref().unwrap_or("-"),
+            d.model.as_deref().unwrap_or("-"),
+            android,
+            d.slot.as_deref().unwrap_or("-"),
+        )?;
+        for line in d.flags.iter().chain(&d.error).chain(&d.next_step) {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    Ok(())
+}

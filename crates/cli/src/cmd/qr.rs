@@ -1,0 +1,195 @@
+//! `stagebench qr`: build, check and render an enrollment QR code.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use stagebench_core::enrollment_qr::{EnrollmentQr, QrRequest, QrSource, WifiInput};
+
+/// Where the payload comes from (exactly one) and how to render it.
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["token", "export_file", "aosp_content"]))]
+pub struct QrArgs {
+    /// An Android Enterprise enrollment token (default or staging).
+    #[arg(long)]
+    token: Option<String>,
+    /// The JSON file Intune exports for a token (Token > Export); `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    export_file: Option<PathBuf>,
+    /// An AOSP profile's qrCodeContent, verbatim; `@FILE` reads it from a file, `-` from standard input.
+    #[arg(long, value_name = "TEXT|@FILE")]
+    aosp_content: Option<String>,
+    /// Wi-Fi network name to add to an Android Enterprise payload.
+    #[arg(long)]
+    wifi_ssid: Option<String>,
+    /// Wi-Fi security: NONE, WPA, WEP or EAP [default: WPA with a password, NONE without].
+    #[arg(long, value_name = "TYPE", requires = "wifi_ssid")]
+    wifi_security: Option<String>,
+    /// Wi-Fi key. Prefer --wifi-password-env: a key on the command line lands in shell history.
+    #[arg(long, requires = "wifi_ssid", conflicts_with = "wifi_password_env")]
+    wifi_password: Option<String>,
+    /// Read the Wi-Fi key from this environment variable.
+    #[arg(long, value_name = "VAR", requires = "wifi_ssid")]
+    wifi_password_env: Option<String>,
+    /// The Wi-Fi network hides its SSID.
+    #[arg(long, requires = "wifi_ssid")]
+    wifi_hidden: bool,
+    /// Write the QR to this file (.png or .svg).
+    #[arg(long, short, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Output format [default: from --out's extension, else terminal].
+    #[arg(long, value_enum)]
+    format: Option<QrFormat>,
+    /// Pixels per module for PNG and SVG (whole pixels keep the code crisp).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    module_px: u32,
+    /// Print the payload summary and QR facts as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also print the exact payload, secrets included.
+    #[arg(long)]
+    reveal: bool,
+}
+
+/// How the QR is written.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QrFormat {
+    /// A PNG image.
+    Png,
+    /// An SVG image.
+    Svg,
+    /// Unicode blocks on the terminal.
+    Terminal,
+}
+
+#[derive(Serialize)]
+struct QrReport<'a> {
+    summary: stagebench_core::provisioning::PayloadSummary,
+    qr: stagebench_core::qr::QrFacts,
+    out: Option<&'a Path>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<&'a str>,
+}
+
+fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).with_context(|| format!("reading {what} from standard input"))?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path)
+        .with_context(|| format!("can't read {what} '{}': check the path (and that it is a UTF-8 text file)", path.display()))
+}
+
+impl QrArgs {
+    fn request(&self) -> anyhow::Result<QrRequest> {
+        let source = if let Some(token) = &self.token {
+            QrSource::Token { token: token.clone() }
+        } else if let Some(path) = &self.export_file {
+            QrSource::Export { text: read_text(path, "export file")? }
+        } else if let Some(content) = &self.aosp_content {
+            let text = match content.strip_prefix('@') {
+                Some(path) => read_text(Path::new(path), "AOSP QR content file")?,
+                None if content == "-" => read_text(Path::new("-"), "AOSP QR content")?,
+                None => content.clone(),
+            };
+            QrSource::Aosp { text }
+        } else {
+            bail!("give one of --token, --export-file or --aosp-content");
+        };
+        let password = match &self.wifi_password_env {
+            Some(var) => Some(std::env::var(var).with_context(|| format!("environment variable {var} (for --wifi-password-env) is not set"))?),
+            None => self.wifi_password.clone(),
+        };
+        let wifi = self.wifi_ssid.as_ref().map(|ssid| WifiInput {
+            ssid: ssid.clone(),
+            security: self.wifi_security.clone().unwrap_or_else(|| if password.is_some() { "WPA".into() } else { "NONE".into() }),
+            password: password.clone(),
+            hidden: self.wifi_hidden,
+        });
+        Ok(QrRequest { source, wifi })
+    }
+
+    fn format(&self) -> anyhow::Result<QrFormat> {
+        if let Some(f) = self.format {
+            if f == QrFormat::Terminal && self.out.is_some() {
+                bail!("--format terminal writes to the terminal; drop --out or pick --format png or svg");
+            }
+            return Ok(f);
+        }
+        let Some(out) = &self.out else { return Ok(QrFormat::Terminal) };
+        match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("png") => Ok(QrFormat::Png),
+            Some("svg") => Ok(QrFormat::Svg),
+            _ => bail!("can't tell the format of '{}': name it .png or .svg, or pass --format", out.display()),
+        }
+    }
+}
+
+/// Runs `stagebench qr`.
+pub fn run(args: &QrArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let format = args.format()?;
+    let qr = EnrollmentQr::build(&args.request()?)?;
+    let image: Option<Vec<u8>> = match format {
+        QrFormat::Png => Some(qr.code.to_png(args.module_px)?),
+        QrFormat::Svg => Some(qr.code.to_svg(args.module_px).into_bytes()),
+        QrFormat::Terminal => None,
+    };
+    if let (Some(path), Some(bytes)) = (&args.out, &image) {
+        write_atomically(path, bytes)?;
+    }
+    let payload = args.reveal.then(|| qr.payload.qr_text());
+    if args.json {
+        let report = QrReport { summary: qr.payload.summary(), qr: qr.code.facts(), out: args.out.as_deref(), payload };
+        return super::write_json(out, &report);
+    }
+    match (&args.out, image) {
+        (None, Some(bytes)) => out.write_all(&bytes)?,
+        (None, None) => write!(out, "{}", qr.code.to_terminal())?,
+        (Some(_), _) => {}
+    }
+    if args.out.is_some() || format == QrFormat::Terminal {
+        write_summary(out, &qr, args.out.as_deref())?;
+        if let Some(p) = payload {
+            writeln!(out, "payload: {p}")?;
+        }
+    }
+    Ok(())
+}
+
+fn write_summary(out: &mut dyn Write, qr: &EnrollmentQr, path: Option<&Path>) -> anyhow::Result<()> {
+    let s = qr.payload.summary();
+    let f = qr.code.facts();
+    writeln!(out, "kind: {}", s.kind)?;
+    if let Some(t) = &s.token_masked {
+        writeln!(out, "token: {t}")?;
+    }
+    if let Some(ssid) = &s.wifi_ssid {
+        writeln!(out, "wifi: {ssid} ({})", s.wifi_security.as_deref().unwrap_or("?"))?;
+    }
+    if let Some(p) = &s.wifi_password_masked {
+        writeln!(out, "wifi password: {p}")?;
+    }
+    writeln!(out, "qr: version {}, error correction {}, {} modules, {} bytes", f.version, f.ec_level, f.modules, f.payload_bytes)?;
+    for w in &s.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    for n in &s.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    if let Some(p) = path {
+        writeln!(out, "wrote {}", p.display())?;
+    }
+    Ok(())
+}
+
+/// Writes through a temp file in the same folder and renames it, so a crash never leaves half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("qr")));
+    std::fs::write(&tmp, bytes).with_context(|| format!("can't write '{}': check the folder exists and is writable", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("can't write '{}'", path.display()))?;
+    Ok(())
+}

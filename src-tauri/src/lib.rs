@@ -1,0 +1,31 @@
+//! The StageBench desktop shell: thin Tauri commands over `stagebench-core`.
+//!
+//! Layout: [`commands`] holds the commands the UI calls (one to five lines each); [`error`] turns
+//! core errors into `{code, message}`; [`bench`] fans bench snapshots out to the UI over Tauri
+//! channels. The builder is generic over the Tauri runtime so the shell can be tested with
+//! `tauri::test::mock_builder`.
+
+pub mod bench;
+pub mod commands;
+pub mod error;
+
+use tauri::{Builder, Runtime};
+
+/// The app with its state and commands, before a context is attached.
+pub fn builder<R: Runtime>() -> Builder<R> {
+    Builder::<R>::new()
+        .manage(bench::BenchHub::default())
+        .invoke_handler(tauri::generate_handler![commands::bench_watch, commands::qr_render])
+}
+
+/// Runs the desktop app until its window closes.
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("STAGEBENCH_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    if let Err(e) = builder::<tauri::Wry>().run(tauri::generate_context!()) {
+        eprintln!("StageBench could not start its window: {e}. On Linux, check that a display is available (DISPLAY or WAYLAND_DISPLAY).");
+        std::process::exit(1);
+    }
+}
