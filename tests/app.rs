@@ -1,0 +1,137 @@
+//! The real app under Xvfb, driven over WebDriver (Debian's WebKitWebDriver, which starts the
+//! app with automation on). Two fake devices are attached through Debian's real adb server:
+//! the Bench view must list both serials, and the QR view must show a code that decodes, from a
+//! screenshot, to exactly the expected payload. Screenshots land in artifacts/e2e/.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use stagebench_core::provisioning::{Payload, WifiConfig, WifiSecurity};
+use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
+use stagebench_e2e::{artifacts_dir, built_binary, decode_qr_png};
+use tokio::process::{Child, Command};
+
+const TOKEN: &str = "E2E-T0K3N-staging";
+const SSID: &str = "Bench \"5\"; café";
+const PASSWORD: &str = "p@ss;\\word\"";
+
+async fn start_driver(app_data: &std::path::Path, adb_port: u16) -> (Child, u16) {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "no DISPLAY: run the end-to-end tests under Xvfb (`make test` does this)"
+    );
+    let port = free_port().unwrap();
+    let driver = Command::new("WebKitWebDriver")
+        .arg(format!("--port={port}"))
+        .env("TAURI_WEBVIEW_AUTOMATION", "true")
+        .env("ANDROID_ADB_SERVER_PORT", adb_port.to_string())
+        .env("STAGEBENCH_DATA_DIR", app_data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("WebKitWebDriver runs (package webkit2gtk-driver; `make test` installs it)");
+    (driver, port)
+}
+
+async fn connect(port: u16) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "webkitgtk:browserOptions".into(),
+        serde_json::json!({ "binary": built_binary("stagebench-app").to_string_lossy(), "args": [] }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => return c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => panic!("WebDriver session did not start within 30 s: {e}"),
+        }
+    }
+}
+
+async fn serials_shown(client: &Client) -> Vec<String> {
+    let mut out = Vec::new();
+    for card in client.find_all(Locator::Css("#device-cards li.card")).await.unwrap_or_default() {
+        if let Ok(Some(s)) = card.attr("data-serial").await {
+            out.push(s);
+        }
+    }
+    out.sort();
+    out
+}
+
+async fn screenshot(client: &Client, name: &str) -> Vec<u8> {
+    // WebKit can hand back the previous frame right after a change; let it paint first.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let png = client.screenshot().await.expect("WebDriver screenshot");
+    std::fs::write(artifacts_dir("e2e").join(name), &png).unwrap();
+    png
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let bench = SimulatedBench::start(2, None).await.unwrap();
+    bench.connect_all(&adb.client()).await.unwrap();
+    adb.wait_for_devices(2, Duration::from_secs(20)).await.unwrap();
+    let mut expected: Vec<String> = bench.models().iter().map(|(serial, _, _)| serial.clone()).collect();
+    expected.sort();
+
+    let data = tempfile::tempdir().unwrap();
+    let (_driver, port) = start_driver(data.path(), adb.port()).await;
+    let client = connect(port).await;
+
+    // Bench view: both fake devices appear with their ro.serialno.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut shown = Vec::new();
+    while Instant::now() < deadline {
+        shown = serials_shown(&client).await;
+        if shown == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    screenshot(&client, "bench.png").await;
+    assert_eq!(shown, expected, "the Bench view lists both attached devices by serial");
+    let cards = client.find(Locator::Css("#device-cards")).await.unwrap().text().await.unwrap();
+    for (_, maker, model) in bench.models() {
+        assert!(cards.contains(model.as_str()), "card text shows model {model}: {cards}");
+        assert!(cards.contains(maker.as_str()), "card text shows maker {maker}: {cards}");
+    }
+
+    // QR view: token + Wi-Fi with awkward characters.
+    client.find(Locator::Id("nav-qr")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Id("qr-token")).await.unwrap().send_keys(TOKEN).await.unwrap();
+    client.find(Locator::Id("qr-use-wifi")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Id("qr-ssid")).await.unwrap().send_keys(SSID).await.unwrap();
+    client.find(Locator::Id("qr-password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Id("qr-show")).await.unwrap().click().await.unwrap();
+    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("qr-canvas")).await.expect("QR canvas shown");
+
+    let summary = client.find(Locator::Id("qr-summary")).await.unwrap().text().await.unwrap();
+    assert!(summary.contains(SSID), "summary shows the SSID: {summary}");
+    assert!(!summary.contains(PASSWORD), "summary masks the Wi-Fi password: {summary}");
+    assert!(!summary.contains(TOKEN), "summary masks the token: {summary}");
+
+    let png = screenshot(&client, "qr.png").await;
+    let decoded = decode_qr_png(&png);
+    let wifi = WifiConfig::new(SSID, WifiSecurity::Wpa, Some(PASSWORD), false).unwrap();
+    let expected_payload = Payload::android_enterprise(TOKEN, Some(&wifi)).unwrap();
+    assert_eq!(decoded, vec![expected_payload.qr_text().to_string()], "the on-screen QR decodes to the payload");
+    let json: serde_json::Value = serde_json::from_str(&decoded[0]).unwrap();
+    assert_eq!(json["android.app.extra.PROVISIONING_WIFI_SSID"], SSID);
+    assert_eq!(json["android.app.extra.PROVISIONING_WIFI_PASSWORD"], PASSWORD);
+
+    // The QR is drawn at a whole number of device pixels per module.
+    let module_px = client.find(Locator::Id("qr-canvas")).await.unwrap().attr("data-module-px").await.unwrap();
+    let module_px: u32 = module_px.expect("canvas records its module size").parse().unwrap();
+    assert!(module_px >= 4, "QR fills the window: {module_px} px per module");
+
+    client.close().await.unwrap();
+}

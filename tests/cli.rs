@@ -1,0 +1,174 @@
+//! The `stagebench` command line run the way the README says, against real peers: Debian's adb
+//! server with fake devices attached, and Debian's zbarimg as the "standard scanner".
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use stagebench_core::store::Store;
+use stagebench_core::testing::{RealAdbServer, SimulatedBench};
+use stagebench_e2e::{artifacts_dir, built_binary, decode_qr_png};
+
+const SSID: &str = "Bench \"5\"; café";
+const PASSWORD: &str = "p@ss;\\word\"";
+
+fn stagebench(args: &[&str], data_dir: &Path, adb_port: Option<u16>) -> Output {
+    let mut cmd = Command::new(built_binary("stagebench"));
+    cmd.args(args).env("STAGEBENCH_DATA_DIR", data_dir).env_remove("ANDROID_ADB_SERVER_PORT");
+    if let Some(port) = adb_port {
+        cmd.env("ANDROID_ADB_SERVER_PORT", port.to_string());
+    }
+    cmd.stdin(Stdio::null()).output().expect("stagebench runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn zbarimg(path: &Path) -> String {
+    let out = Command::new("zbarimg")
+        .args(["-q", "--raw"])
+        .arg(path)
+        .output()
+        .expect("zbarimg runs (package zbar-tools; `make test` installs it)");
+    assert!(out.status.success(), "zbarimg found no code in {}: {}", path.display(), stderr(&out));
+    String::from_utf8(out.stdout).expect("zbarimg prints UTF-8").trim_end_matches('\n').to_string()
+}
+
+#[test]
+fn qr_with_awkward_wifi_scans_to_exactly_those_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = artifacts_dir("cli").join("qr-wifi.png");
+    let png_arg = png.to_str().unwrap();
+    let out = stagebench(
+        &["qr", "--token", "T0K3N", "--wifi-ssid", SSID, "--wifi-security", "WPA", "--wifi-password", PASSWORD, "--out", png_arg],
+        dir.path(),
+        None,
+    );
+    assert!(out.status.success(), "stagebench qr failed: {}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(!printed.contains(PASSWORD), "the Wi-Fi password is not printed: {printed}");
+    assert!(printed.contains("plain text"), "warns that the QR holds a Wi-Fi password: {printed}");
+
+    for text in [zbarimg(&png), decode_qr_png(&std::fs::read(&png).unwrap()).pop().expect("rqrr decodes it")] {
+        let json: serde_json::Value = serde_json::from_str(&text).expect("the QR holds valid JSON");
+        assert_eq!(json["android.app.extra.PROVISIONING_WIFI_SSID"], SSID);
+        assert_eq!(json["android.app.extra.PROVISIONING_WIFI_PASSWORD"], PASSWORD);
+        assert_eq!(json["android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE"], "WPA");
+        assert_eq!(
+            json["android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"]["com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN"],
+            "T0K3N"
+        );
+    }
+}
+
+#[test]
+fn qr_svg_and_json_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("qr.svg");
+    let out = stagebench(&["qr", "--token", "T0K3N", "--out", svg.to_str().unwrap(), "--json"], dir.path(), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    assert_eq!(report["summary"]["kind"], "android-enterprise");
+    assert!(report["qr"]["version"].as_i64().unwrap() >= 1);
+    assert!(report.get("payload").is_none(), "the payload (with its token) is printed only with --reveal");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("T0K3N"), "token masked in --json output");
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<?xml") || std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+
+    let out = stagebench(&["qr", "--token", "T0K3N", "--json", "--reveal"], dir.path(), None);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["payload"].as_str().unwrap().contains("T0K3N"));
+}
+
+#[test]
+fn bad_qr_inputs_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let corrupt = dir.path().join("export.json");
+    std::fs::write(&corrupt, "{\"qrCodeContent\": {\"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME\": ").unwrap();
+    let long_ssid = "x".repeat(80);
+    let cases: [(&[&str], &str); 5] = [
+        (&["qr", "--token", "T", "--wifi-ssid", &long_ssid, "--wifi-password", "password1"], "80"),
+        (&["qr", "--token", "T", "--wifi-ssid", "Bench", "--wifi-security", "WPA", "--wifi-password", "1234567"], "7"),
+        (&["qr", "--export-file", corrupt.to_str().unwrap()], "export"),
+        (&["qr", "--export-file", dir.path().join("missing.json").to_str().unwrap()], "missing.json"),
+        (&["qr", "--token", "T", "--wifi-ssid", "Bench", "--wifi-security", "WPA3", "--wifi-password", "password1"], "WPA3"),
+    ];
+    for (args, must_mention) in cases {
+        let out = stagebench(args, dir.path(), None);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(err.contains("error:") && err.contains(must_mention), "{args:?}: message names the problem: {err}");
+        assert!(!err.contains("password1") && !err.contains("1234567\""), "no secret in the error: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_lists_and_records_fake_devices_through_the_real_adb_server() {
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let bench = SimulatedBench::start(3, None).await.unwrap();
+    bench.connect_all(&adb.client()).await.unwrap();
+    adb.wait_for_devices(3, Duration::from_secs(20)).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+
+    let out = stagebench(&["devices", "--json"], data.path(), Some(adb.port()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let devices: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(devices.len(), 3);
+    for (serial, maker, model) in bench.models() {
+        let d = devices.iter().find(|d| d["serial"] == serial.as_str()).unwrap_or_else(|| panic!("{serial} listed: {devices:?}"));
+        assert_eq!(d["manufacturer"], maker.as_str());
+        assert_eq!(d["model"], model.as_str());
+        assert_eq!(d["state"], "device");
+        assert!(d["android_release"].is_string() && d["sdk"].is_u64());
+        let sources: Vec<&str> = d["serials"].as_array().unwrap().iter().map(|s| s["source"].as_str().unwrap()).collect();
+        assert!(sources.contains(&"ro-serialno") && sources.contains(&"adb-transport"), "{sources:?}");
+    }
+    assert!(devices.iter().any(|d| d["manufacturer"] == "RealWear inc."), "the simulated bench has a RealWear");
+
+    let table = stagebench(&["devices"], data.path(), Some(adb.port()));
+    let table = String::from_utf8_lossy(&table.stdout);
+    for (serial, _, _) in bench.models() {
+        assert!(table.contains(serial.as_str()), "table lists {serial}: {table}");
+    }
+
+    // Both runs recorded the same three physical devices, not six.
+    let store = Store::open(&data.path().join("stagebench.sqlite3")).unwrap();
+    assert_eq!(store.devices().unwrap().len(), 3);
+}
+
+#[test]
+fn devices_without_an_adb_server_says_how_to_start_it() {
+    let data = tempfile::tempdir().unwrap();
+    let port = stagebench_core::testing::free_port().unwrap();
+    let out = stagebench(&["devices"], data.path(), Some(port));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains(&port.to_string()) && err.contains("adb start-server"), "{err}");
+}
+
+#[test]
+fn simulate_prints_addresses_of_varied_devices_until_stopped() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(built_binary("stagebench"))
+        .args(["simulate", "--devices", "4"])
+        .env("STAGEBENCH_DATA_DIR", data.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut devices = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+        devices.push(line);
+    }
+    assert!(child.try_wait().unwrap().is_none(), "still running until stopped");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let addrs: Vec<&str> = devices.iter().filter_map(|l| l.split_whitespace().next()).filter(|a| a.starts_with("127.0.0.1:")).collect();
+    assert_eq!(addrs.len(), 4, "{devices:?}");
+    assert!(devices.iter().any(|l| l.contains("RealWear")), "{devices:?}");
+}
