@@ -92,9 +92,10 @@ impl AdbServer {
         Ok(DeviceTracker { connection })
     }
 
-    /// `adb connect host:port`; returns the server's message ("connected to …" or "already
-    /// connected to …"). The device may still be `connecting`/`unauthorized` afterwards: poll
-    /// [`AdbServer::devices`] for state `device`.
+    /// `adb connect host:port`; returns the server's message: "connected to …", "already
+    /// connected to …", or "failed to authenticate to …" when the device shows the "Allow USB
+    /// debugging?" prompt (it comes online once allowed). Either way poll
+    /// [`AdbServer::devices`] for state `device`. Only "failed/unable to connect" is an error.
     pub async fn connect(&self, host_port: &str) -> Result<String, AdbError> {
         let to_failure = |message: String| AdbError::ConnectFailed {
             addr: self.addr,

@@ -1,1 +1,159 @@
-//! placeholder
+//! A fake adbd for tests and the simulated bench: the device side of the ADB wire protocol over
+//! TCP, good enough that Debian's real `adb connect 127.0.0.1:PORT` accepts it.
+//!
+//! It serves `shell:`/`exec:` (raw) and `shell,v2,…:` (framed, with exit code) from a tiny
+//! built-in shell (`getprop`, `echo`) plus canned answers, honours flow control (one WRTE in
+//! flight per stream, chunks no larger than the negotiated payload) and checks AUTH signatures
+//! for real. Each device is one listening socket; many can run in one process.
+
+mod config;
+mod session;
+mod shell;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use rsa::RsaPublicKey;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use config::{FakeAuth, FakeDeviceConfig, ShellAnswer};
+use session::Session;
+
+use crate::auth::parse_android_public_key;
+use crate::transport::{write_message, MessageReader};
+
+/// State shared by all connections to one fake device.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    config: RwLock<FakeDeviceConfig>,
+    trusted: Mutex<Vec<RsaPublicKey>>,
+}
+
+impl Shared {
+    fn new(config: FakeDeviceConfig) -> std::io::Result<Self> {
+        let mut trusted = Vec::new();
+        if let FakeAuth::KnownKeysOnly(keys) = &config.auth {
+            for (index, text) in keys.iter().enumerate() {
+                let key = parse_android_public_key(text).map_err(|e| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("FakeAuth::KnownKeysOnly key #{index}: {e}"))
+                })?;
+                trusted.push(key);
+            }
+        }
+        Ok(Self { config: RwLock::new(config), trusted: Mutex::new(trusted) })
+    }
+
+    pub(crate) fn config(&self) -> FakeDeviceConfig {
+        self.config.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn update(&self, change: impl FnOnce(&mut FakeDeviceConfig)) {
+        change(&mut self.config.write().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    pub(crate) fn auth_required(&self) -> bool {
+        self.config.read().unwrap_or_else(PoisonError::into_inner).auth != FakeAuth::Off
+    }
+
+    pub(crate) fn accepts_offered_keys(&self) -> bool {
+        self.config.read().unwrap_or_else(PoisonError::into_inner).auth == FakeAuth::AcceptAfterPrompt
+    }
+
+    pub(crate) fn trusted_keys(&self) -> Vec<RsaPublicKey> {
+        self.trusted.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub(crate) fn trust(&self, key: RsaPublicKey) {
+        self.trusted.lock().unwrap_or_else(PoisonError::into_inner).push(key);
+    }
+}
+
+/// A running fake device. Dropping it (or [`FakeDevice::shutdown`]) closes the listener and
+/// every connection.
+#[derive(Debug)]
+pub struct FakeDevice {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl FakeDevice {
+    /// Listen on `bind` (port 0 picks a free port) and serve connections in the background.
+    /// Needs a tokio runtime.
+    pub async fn spawn(config: FakeDeviceConfig, bind: SocketAddr) -> std::io::Result<FakeDevice> {
+        let shared = Arc::new(Shared::new(config)?);
+        let listener = TcpListener::bind(bind).await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(accept_loop(listener, shared.clone()));
+        Ok(FakeDevice { addr, shared, task })
+    }
+
+    /// Where it listens: pass `addr().to_string()` to `adb connect`.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configured serial (`ro.serialno`).
+    pub fn serial(&self) -> String {
+        self.shared.config().serial
+    }
+
+    /// Change a property while running (later `getprop`s see it), e.g. to simulate enrollment.
+    pub fn set_property(&self, key: &str, value: &str) {
+        self.shared.update(|c| {
+            c.properties.insert(key.to_owned(), value.to_owned());
+        });
+    }
+
+    /// Change a canned shell answer while running.
+    pub fn set_shell_answer(&self, command: &str, stdout: &str, exit_code: u8) {
+        let answer = ShellAnswer { stdout: stdout.to_owned(), exit_code };
+        self.shared.update(|c| {
+            c.shell_answers.insert(command.to_owned(), answer);
+        });
+    }
+
+    /// Stop listening and drop every connection.
+    pub fn shutdown(self) {}
+}
+
+impl Drop for FakeDevice {
+    fn drop(&mut self) {
+        // Aborting the accept loop drops its JoinSet, which aborts every connection task.
+        self.task.abort();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    tracing::debug!(%peer, "fake adbd: host connected");
+                    connections.spawn(serve(stream, shared.clone()));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "fake adbd: accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn serve(stream: TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let (read, mut write) = stream.into_split();
+    let mut reader = MessageReader::new(read);
+    let mut session = Session::new(shared);
+    while let Ok(message) = reader.read().await {
+        for reply in session.handle(message) {
+            if write_message(&mut write, &reply).await.is_err() {
+                return;
+            }
+        }
+    }
+}
