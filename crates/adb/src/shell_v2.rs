@@ -32,9 +32,16 @@ pub enum StreamId {
 impl StreamId {
     /// The stream with this id byte, if there is one.
     pub fn from_u8(id: u8) -> Option<Self> {
-        [Self::Stdin, Self::Stdout, Self::Stderr, Self::Exit, Self::CloseStdin, Self::WindowSize]
-            .into_iter()
-            .find(|s| *s as u8 == id)
+        [
+            Self::Stdin,
+            Self::Stdout,
+            Self::Stderr,
+            Self::Exit,
+            Self::CloseStdin,
+            Self::WindowSize,
+        ]
+        .into_iter()
+        .find(|s| *s as u8 == id)
     }
 }
 
@@ -86,13 +93,22 @@ pub fn decode(buf: &[u8]) -> Result<Option<(Packet, usize)>, ShellV2Error> {
     let id = StreamId::from_u8(head[0]).ok_or(ShellV2Error::UnknownId(head[0]))?;
     let length = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
     if length > MAX_PACKET {
-        return Err(ShellV2Error::TooLarge { length, max: MAX_PACKET });
+        return Err(ShellV2Error::TooLarge {
+            length,
+            max: MAX_PACKET,
+        });
     }
     let total = PACKET_HEADER_LEN + length;
     if buf.len() < total {
         return Ok(None);
     }
-    Ok(Some((Packet { id, data: buf[PACKET_HEADER_LEN..total].to_vec() }, total)))
+    Ok(Some((
+        Packet {
+            id,
+            data: buf[PACKET_HEADER_LEN..total].to_vec(),
+        },
+        total,
+    )))
 }
 
 /// What a finished v2 shell produced.
@@ -130,7 +146,10 @@ mod tests {
     #[test]
     fn encodes_id_length_data() {
         assert_eq!(encode(StreamId::Exit, &[127]), vec![3, 1, 0, 0, 0, 127]);
-        assert_eq!(encode(StreamId::Stdout, b"hi"), vec![1, 2, 0, 0, 0, b'h', b'i']);
+        assert_eq!(
+            encode(StreamId::Stdout, b"hi"),
+            vec![1, 2, 0, 0, 0, b'h', b'i']
+        );
     }
 
     #[test]
@@ -140,13 +159,19 @@ mod tests {
             assert_eq!(decode(&bytes[..cut]), Ok(None));
         }
         let (packet, used) = decode(&bytes).unwrap().unwrap();
-        assert_eq!((packet.id, packet.data.as_slice(), used), (StreamId::Stderr, &b"oops"[..], 9));
+        assert_eq!(
+            (packet.id, packet.data.as_slice(), used),
+            (StreamId::Stderr, &b"oops"[..], 9)
+        );
     }
 
     #[test]
     fn rejects_unknown_id_and_oversize() {
         assert_eq!(decode(&[9, 0, 0, 0, 0]), Err(ShellV2Error::UnknownId(9)));
-        assert!(matches!(decode(&[1, 0xff, 0xff, 0xff, 0xff]), Err(ShellV2Error::TooLarge { .. })));
+        assert!(matches!(
+            decode(&[1, 0xff, 0xff, 0xff, 0xff]),
+            Err(ShellV2Error::TooLarge { .. })
+        ));
     }
 
     #[test]
@@ -162,6 +187,13 @@ mod tests {
             pending.drain(..used);
         }
         assert!(pending.is_empty());
-        assert_eq!(out, ShellOutput { stdout: b"out".to_vec(), stderr: b"err".to_vec(), exit_code: Some(3) });
+        assert_eq!(
+            out,
+            ShellOutput {
+                stdout: b"out".to_vec(),
+                stderr: b"err".to_vec(),
+                exit_code: Some(3)
+            }
+        );
     }
 }

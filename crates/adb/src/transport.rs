@@ -15,7 +15,10 @@ pub struct MessageReader<R> {
 impl<R: AsyncRead + Unpin> MessageReader<R> {
     /// Wrap a byte stream.
     pub fn new(inner: R) -> Self {
-        Self { inner, buffer: Vec::new() }
+        Self {
+            inner,
+            buffer: Vec::new(),
+        }
     }
 
     /// The next message. End of stream is `UnexpectedEof`; a corrupt stream is `InvalidData`
@@ -41,7 +44,10 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
 }
 
 /// Write one message (header and payload in one write) and flush.
-pub async fn write_message<W: AsyncWrite + Unpin>(writer: &mut W, message: &Message) -> std::io::Result<()> {
+pub async fn write_message<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    message: &Message,
+) -> std::io::Result<()> {
     writer.write_all(&message.encode()).await?;
     writer.flush().await
 }
@@ -53,7 +59,11 @@ mod tests {
     #[tokio::test]
     async fn reads_messages_across_arbitrary_chunks() {
         let (mut a, b) = tokio::io::duplex(7);
-        let sent = vec![Message::open(1, "shell:echo hi"), Message::wrte(2, 1, vec![9u8; 5000]), Message::clse(2, 1)];
+        let sent = vec![
+            Message::open(1, "shell:echo hi"),
+            Message::wrte(2, 1, vec![9u8; 5000]),
+            Message::clse(2, 1),
+        ];
         let to_send = sent.clone();
         let writer = tokio::spawn(async move {
             for m in &to_send {
@@ -65,6 +75,9 @@ mod tests {
             assert_eq!(&reader.read().await.unwrap(), expected);
         }
         writer.await.unwrap();
-        assert_eq!(reader.read().await.unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(
+            reader.read().await.unwrap_err().kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
     }
 }

@@ -133,7 +133,9 @@ pub struct Message {
 
 /// Byte sum of a payload, the `data_check` header field.
 pub fn checksum(payload: &[u8]) -> u32 {
-    payload.iter().fold(0u32, |sum, b| sum.wrapping_add(u32::from(*b)))
+    payload
+        .iter()
+        .fold(0u32, |sum, b| sum.wrapping_add(u32::from(*b)))
 }
 
 fn with_nul(text: &str) -> Vec<u8> {
@@ -145,7 +147,12 @@ fn with_nul(text: &str) -> Vec<u8> {
 impl Message {
     /// A message with the given fields.
     pub fn new(command: Command, arg0: u32, arg1: u32, payload: impl Into<Vec<u8>>) -> Self {
-        Self { command, arg0, arg1, payload: payload.into() }
+        Self {
+            command,
+            arg0,
+            arg1,
+            payload: payload.into(),
+        }
     }
 
     /// CNXN announcing `version`, `max_payload` and an identity such as `host::features=shell_v2`.
@@ -189,7 +196,14 @@ impl Message {
     pub fn encode_into(&self, out: &mut Vec<u8>) {
         let command = self.command as u32;
         let length = u32::try_from(self.payload.len()).unwrap_or(u32::MAX);
-        for word in [command, self.arg0, self.arg1, length, checksum(&self.payload), command ^ 0xffff_ffff] {
+        for word in [
+            command,
+            self.arg0,
+            self.arg1,
+            length,
+            checksum(&self.payload),
+            command ^ 0xffff_ffff,
+        ] {
             out.extend_from_slice(&word.to_le_bytes());
         }
         out.extend_from_slice(&self.payload);
@@ -205,7 +219,14 @@ impl Message {
 
 /// Decode and check a 24-byte header.
 pub fn decode_header(bytes: &[u8; HEADER_LEN]) -> Result<Header, WireError> {
-    let word = |i: usize| u32::from_le_bytes([bytes[i * 4], bytes[i * 4 + 1], bytes[i * 4 + 2], bytes[i * 4 + 3]]);
+    let word = |i: usize| {
+        u32::from_le_bytes([
+            bytes[i * 4],
+            bytes[i * 4 + 1],
+            bytes[i * 4 + 2],
+            bytes[i * 4 + 3],
+        ])
+    };
     let (command, magic) = (word(0), word(5));
     if magic != command ^ 0xffff_ffff {
         return Err(WireError::BadMagic { command, magic });
@@ -213,9 +234,18 @@ pub fn decode_header(bytes: &[u8; HEADER_LEN]) -> Result<Header, WireError> {
     let command = Command::from_u32(command).ok_or(WireError::UnknownCommand(command))?;
     let data_length = word(3) as usize;
     if data_length > MAX_PAYLOAD {
-        return Err(WireError::PayloadTooLarge { length: data_length, max: MAX_PAYLOAD });
+        return Err(WireError::PayloadTooLarge {
+            length: data_length,
+            max: MAX_PAYLOAD,
+        });
     }
-    Ok(Header { command, arg0: word(1), arg1: word(2), data_length, data_check: word(4) })
+    Ok(Header {
+        command,
+        arg0: word(1),
+        arg1: word(2),
+        data_length,
+        data_check: word(4),
+    })
 }
 
 /// Check a payload against its header and build the message.
@@ -223,9 +253,17 @@ pub fn message_from_parts(header: Header, payload: Vec<u8>) -> Result<Message, W
     let actual = checksum(&payload);
     // Peers at A_VERSION_SKIP_CHECKSUM or later send 0; anything else must match.
     if header.data_check != 0 && header.data_check != actual {
-        return Err(WireError::BadChecksum { expected: header.data_check, actual });
+        return Err(WireError::BadChecksum {
+            expected: header.data_check,
+            actual,
+        });
     }
-    Ok(Message { command: header.command, arg0: header.arg0, arg1: header.arg1, payload })
+    Ok(Message {
+        command: header.command,
+        arg0: header.arg0,
+        arg1: header.arg1,
+        payload,
+    })
 }
 
 /// Decode one message from the front of `buf`.
@@ -272,7 +310,10 @@ mod tests {
         assert_eq!(&bytes[8..12], &0x0010_0000u32.to_le_bytes());
         assert_eq!(&bytes[12..16], &6u32.to_le_bytes());
         assert_eq!(&bytes[16..20], &checksum(b"host::").to_le_bytes());
-        assert_eq!(&bytes[20..24], &(0x4e58_4e43u32 ^ 0xffff_ffff).to_le_bytes());
+        assert_eq!(
+            &bytes[20..24],
+            &(0x4e58_4e43u32 ^ 0xffff_ffff).to_le_bytes()
+        );
         assert_eq!(&bytes[24..], b"host::");
     }
 
@@ -312,14 +353,20 @@ mod tests {
         bytes[0..4].copy_from_slice(b"XXXX");
         let magic = u32::from_le_bytes(*b"XXXX") ^ 0xffff_ffff;
         bytes[20..24].copy_from_slice(&magic.to_le_bytes());
-        assert_eq!(decode(&bytes), Err(WireError::UnknownCommand(u32::from_le_bytes(*b"XXXX"))));
+        assert_eq!(
+            decode(&bytes),
+            Err(WireError::UnknownCommand(u32::from_le_bytes(*b"XXXX")))
+        );
     }
 
     #[test]
     fn rejects_oversize_length_from_the_header_alone() {
         let mut bytes = Message::wrte(1, 2, Vec::new()).encode();
         bytes[12..16].copy_from_slice(&((MAX_PAYLOAD as u32) + 1).to_le_bytes());
-        assert!(matches!(decode(&bytes[..HEADER_LEN]), Err(WireError::PayloadTooLarge { .. })));
+        assert!(matches!(
+            decode(&bytes[..HEADER_LEN]),
+            Err(WireError::PayloadTooLarge { .. })
+        ));
     }
 
     #[test]

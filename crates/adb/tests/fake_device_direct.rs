@@ -25,21 +25,34 @@ impl MiniHost {
     }
 
     async fn recv(&mut self) -> Message {
-        tokio::time::timeout(Duration::from_secs(5), self.reader.read()).await.expect("device went quiet").unwrap()
+        tokio::time::timeout(Duration::from_secs(5), self.reader.read())
+            .await
+            .expect("device went quiet")
+            .unwrap()
     }
 
     /// Connect and authenticate: sign every token, offer the public key once signing failed.
     /// `None` if the device never accepts.
     async fn connect(addr: SocketAddr, key: &AdbKey, max_payload: u32) -> Option<Self> {
         let (read, write) = TcpStream::connect(addr).await.unwrap().into_split();
-        let mut host = Self { reader: MessageReader::new(read), writer: write, banner: String::new() };
-        host.send(Message::cnxn(A_VERSION, max_payload, "host::features=shell_v2")).await;
+        let mut host = Self {
+            reader: MessageReader::new(read),
+            writer: write,
+            banner: String::new(),
+        };
+        host.send(Message::cnxn(
+            A_VERSION,
+            max_payload,
+            "host::features=shell_v2",
+        ))
+        .await;
         let mut signed = false;
         loop {
-            let reply = match tokio::time::timeout(Duration::from_millis(500), host.reader.read()).await {
-                Ok(reply) => reply.unwrap(),
-                Err(_) => return None,
-            };
+            let reply =
+                match tokio::time::timeout(Duration::from_millis(500), host.reader.read()).await {
+                    Ok(reply) => reply.unwrap(),
+                    Err(_) => return None,
+                };
             match (reply.command, reply.arg0) {
                 (Command::Cnxn, _) => {
                     host.banner = reply.payload_text();
@@ -48,12 +61,14 @@ impl MiniHost {
                 (Command::Auth, auth_type::TOKEN) if !signed => {
                     signed = true;
                     let token: [u8; 20] = reply.payload.as_slice().try_into().unwrap();
-                    host.send(Message::auth(auth_type::SIGNATURE, key.sign_token(&token))).await;
+                    host.send(Message::auth(auth_type::SIGNATURE, key.sign_token(&token)))
+                        .await;
                 }
                 (Command::Auth, auth_type::TOKEN) => {
                     let mut offer = key.android_public_key().into_bytes();
                     offer.push(0);
-                    host.send(Message::auth(auth_type::RSAPUBLICKEY, offer)).await;
+                    host.send(Message::auth(auth_type::RSAPUBLICKEY, offer))
+                        .await;
                 }
                 other => panic!("unexpected {other:?}"),
             }
@@ -90,7 +105,9 @@ fn any_port() -> SocketAddr {
 #[tokio::test]
 async fn shell_services_over_a_direct_connection() {
     let big = "0123456789".repeat(1000);
-    let config = FakeDeviceConfig::new("DIRECT1").model("Direct Model").shell_answer("cat big", &big, 0);
+    let config = FakeDeviceConfig::new("DIRECT1")
+        .model("Direct Model")
+        .shell_answer("cat big", &big, 0);
     let device = FakeDevice::spawn(config, any_port()).await.unwrap();
     let key = AdbKey::generate().unwrap();
     let mut host = MiniHost::connect(device.addr(), &key, 4096).await.unwrap();
@@ -99,7 +116,11 @@ async fn shell_services_over_a_direct_connection() {
     let (out, _) = host.run(1, "shell:getprop ro.serialno").await;
     assert_eq!(out, b"DIRECT1\n");
     let (out, largest) = host.run(2, "shell:cat big").await;
-    assert_eq!((out.len(), largest), (10_000, 4096), "split to the host's max payload");
+    assert_eq!(
+        (out.len(), largest),
+        (10_000, 4096),
+        "split to the host's max payload"
+    );
 
     let (framed, _) = host.run(3, "shell,v2,raw:no-such-tool").await;
     let mut output = ShellOutput::default();
@@ -117,16 +138,29 @@ async fn auth_modes_sign_prompt_and_reject() {
     let key = AdbKey::generate().unwrap();
     let stranger = AdbKey::generate().unwrap();
 
-    let prompt = FakeDevice::spawn(FakeDeviceConfig::new("P").auth(FakeAuth::AcceptAfterPrompt), any_port()).await.unwrap();
+    let prompt = FakeDevice::spawn(
+        FakeDeviceConfig::new("P").auth(FakeAuth::AcceptAfterPrompt),
+        any_port(),
+    )
+    .await
+    .unwrap();
     assert!(MiniHost::connect(prompt.addr(), &key, 4096).await.is_some());
 
-    let known = FakeDeviceConfig::new("K").auth(FakeAuth::KnownKeysOnly(vec![key.android_public_key()]));
+    let known =
+        FakeDeviceConfig::new("K").auth(FakeAuth::KnownKeysOnly(vec![key.android_public_key()]));
     let known = FakeDevice::spawn(known, any_port()).await.unwrap();
     let mut host = MiniHost::connect(known.addr(), &key, 4096).await.unwrap();
     assert_eq!(host.run(1, "shell:echo ok").await.0, b"ok\n");
-    assert!(MiniHost::connect(known.addr(), &stranger, 4096).await.is_none());
+    assert!(MiniHost::connect(known.addr(), &stranger, 4096)
+        .await
+        .is_none());
 
-    let reject = FakeDevice::spawn(FakeDeviceConfig::new("R").auth(FakeAuth::Reject), any_port()).await.unwrap();
+    let reject = FakeDevice::spawn(
+        FakeDeviceConfig::new("R").auth(FakeAuth::Reject),
+        any_port(),
+    )
+    .await
+    .unwrap();
     assert!(MiniHost::connect(reject.addr(), &key, 4096).await.is_none());
 }
 
@@ -135,14 +169,21 @@ async fn fifty_devices_in_one_process() {
     let key = AdbKey::generate().unwrap();
     let mut devices = Vec::new();
     for i in 0..50 {
-        devices.push(FakeDevice::spawn(FakeDeviceConfig::new(&format!("BENCH{i:02}")), any_port()).await.unwrap());
+        devices.push(
+            FakeDevice::spawn(FakeDeviceConfig::new(&format!("BENCH{i:02}")), any_port())
+                .await
+                .unwrap(),
+        );
     }
     let mut tasks = tokio::task::JoinSet::new();
     for device in &devices {
         let (addr, key, serial) = (device.addr(), key.clone(), device.serial());
         tasks.spawn(async move {
             let mut host = MiniHost::connect(addr, &key, 1 << 20).await.unwrap();
-            assert_eq!(host.run(1, "shell:getprop ro.boot.serialno").await.0, format!("{serial}\n").into_bytes());
+            assert_eq!(
+                host.run(1, "shell:getprop ro.boot.serialno").await.0,
+                format!("{serial}\n").into_bytes()
+            );
         });
     }
     while let Some(result) = tasks.join_next().await {
@@ -151,5 +192,8 @@ async fn fifty_devices_in_one_process() {
     let addr = devices[0].addr();
     drop(devices);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(TcpStream::connect(addr).await.is_err(), "a dropped device stops listening");
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "a dropped device stops listening"
+    );
 }

@@ -17,8 +17,8 @@ use sha1::Digest as _;
 use thiserror::Error;
 
 pub use public_key::{
-    encode_public_key_blob, format_android_public_key, parse_android_public_key, verify_token_signature,
-    PublicKeyError, KEY_BITS,
+    encode_public_key_blob, format_android_public_key, parse_android_public_key,
+    verify_token_signature, PublicKeyError, KEY_BITS,
 };
 
 use crate::wire::TOKEN_SIZE;
@@ -35,7 +35,9 @@ pub enum AuthError {
         source: std::io::Error,
     },
     /// Writing a key file failed.
-    #[error("could not write adb key {path}: {source}; check that the folder exists and is writable")]
+    #[error(
+        "could not write adb key {path}: {source}; check that the folder exists and is writable"
+    )]
     Write {
         /// The file.
         path: PathBuf,
@@ -51,7 +53,9 @@ pub enum AuthError {
         detail: String,
     },
     /// The key is not 2048 bits, which Android's key format requires.
-    #[error("adb keys must be RSA-{KEY_BITS}, but {origin} holds a {bits}-bit key; generate a new key")]
+    #[error(
+        "adb keys must be RSA-{KEY_BITS}, but {origin} holds a {bits}-bit key; generate a new key"
+    )]
     WrongSize {
         /// Where the key came from.
         origin: String,
@@ -71,14 +75,18 @@ pub struct AdbKey {
 
 impl fmt::Debug for AdbKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AdbKey").field("bits", &KEY_BITS).field("fingerprint", &self.fingerprint()).finish()
+        f.debug_struct("AdbKey")
+            .field("bits", &KEY_BITS)
+            .field("fingerprint", &self.fingerprint())
+            .finish()
     }
 }
 
 impl AdbKey {
     /// A fresh RSA-2048 key (e = 65537) from the OS random source.
     pub fn generate() -> Result<Self, AuthError> {
-        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS).map_err(|e| AuthError::Rsa(e.to_string()))?;
+        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS)
+            .map_err(|e| AuthError::Rsa(e.to_string()))?;
         Ok(Self { private })
     }
 
@@ -86,7 +94,10 @@ impl AdbKey {
     pub fn from_private_key(private: RsaPrivateKey, origin: &str) -> Result<Self, AuthError> {
         let bits = private.size() * 8;
         if bits != KEY_BITS {
-            return Err(AuthError::WrongSize { origin: origin.to_owned(), bits });
+            return Err(AuthError::WrongSize {
+                origin: origin.to_owned(),
+                bits,
+            });
         }
         Ok(Self { private })
     }
@@ -102,31 +113,44 @@ impl AdbKey {
         } else {
             RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| e.to_string())
         };
-        let private = parsed.map_err(|detail| AuthError::BadPrivateKey { origin: origin.to_owned(), detail })?;
+        let private = parsed.map_err(|detail| AuthError::BadPrivateKey {
+            origin: origin.to_owned(),
+            detail,
+        })?;
         Self::from_private_key(private, origin)
     }
 
     /// Read a private key file such as `~/.android/adbkey`.
     pub fn load(path: &Path) -> Result<Self, AuthError> {
-        let pem = std::fs::read_to_string(path).map_err(|source| AuthError::Read { path: path.to_owned(), source })?;
+        let pem = std::fs::read_to_string(path).map_err(|source| AuthError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_pem_at(&pem, &path.display().to_string())
     }
 
     /// The key as PKCS#8 PEM (the format Debian's adb writes).
     pub fn to_pem(&self) -> Result<String, AuthError> {
-        let pem = self.private.to_pkcs8_pem(LineEnding::LF).map_err(|e| AuthError::Rsa(e.to_string()))?;
+        let pem = self
+            .private
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| AuthError::Rsa(e.to_string()))?;
         Ok(pem.as_str().to_owned())
     }
 
     /// Write the private key to `path` (owner-only permissions on Unix) and the public key to
     /// `path` + `.pub`, as adb does.
     pub fn save(&self, path: &Path) -> Result<(), AuthError> {
-        let write_err = |path: &Path, source| AuthError::Write { path: path.to_owned(), source };
+        let write_err = |path: &Path, source| AuthError::Write {
+            path: path.to_owned(),
+            source,
+        };
         write_private(path, self.to_pem()?.as_bytes()).map_err(|e| write_err(path, e))?;
         let mut public = path.as_os_str().to_owned();
         public.push(".pub");
         let public = PathBuf::from(public);
-        std::fs::write(&public, format!("{}\n", self.android_public_key())).map_err(|e| write_err(&public, e))?;
+        std::fs::write(&public, format!("{}\n", self.android_public_key()))
+            .map_err(|e| write_err(&public, e))?;
         Ok(())
     }
 
@@ -169,7 +193,9 @@ impl AdbKey {
 }
 
 fn default_comment() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .or_else(|_| std::env::var("HOSTNAME"))
@@ -200,11 +226,20 @@ mod tests {
 
         let text = key.android_public_key();
         let blob_b64 = text.split(' ').next().unwrap();
-        assert_eq!(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, blob_b64).unwrap().len(), 524);
+        assert_eq!(
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, blob_b64)
+                .unwrap()
+                .len(),
+            524
+        );
         let parsed = parse_android_public_key(&format!("{text}\0")).unwrap();
         assert_eq!(parsed, key.public_key());
         assert!(verify_token_signature(&parsed, &token, &signature));
-        assert!(!verify_token_signature(&parsed, &[8u8; TOKEN_SIZE], &signature));
+        assert!(!verify_token_signature(
+            &parsed,
+            &[8u8; TOKEN_SIZE],
+            &signature
+        ));
     }
 
     #[test]
@@ -218,7 +253,10 @@ mod tests {
         // Leading 0x00 is dropped by to_bytes_be: EM = 00 01 FF.. 00 DigestInfo(sha1) token.
         assert_eq!(em.len(), 255);
         assert_eq!(em[0], 0x01);
-        let prefix = [0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14];
+        let prefix = [
+            0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+            0x14,
+        ];
         let tail = &em[em.len() - 35..];
         assert_eq!(&tail[..15], &prefix);
         assert_eq!(&tail[15..], &token);
@@ -232,7 +270,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("adbkey");
         let key = AdbKey::load_or_generate(&path).unwrap();
-        assert!(std::fs::read_to_string(&path).unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
         let again = AdbKey::load(&path).unwrap();
         assert_eq!(again.public_key(), key.public_key());
         let public = std::fs::read_to_string(dir.path().join("adbkey.pub")).unwrap();
@@ -240,18 +280,27 @@ mod tests {
 
         let pkcs1 = key.private.to_pkcs1_pem(LineEnding::LF).unwrap();
         assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
-        assert_eq!(AdbKey::from_pem(&pkcs1).unwrap().public_key(), key.public_key());
+        assert_eq!(
+            AdbKey::from_pem(&pkcs1).unwrap().public_key(),
+            key.public_key()
+        );
     }
 
     #[test]
     fn debug_hides_key_material_and_bad_input_says_what_to_do() {
         let key = AdbKey::generate().unwrap();
         let shown = format!("{key:?}");
-        assert!(shown.starts_with("AdbKey { bits: 2048, fingerprint: "), "{shown}");
+        assert!(
+            shown.starts_with("AdbKey { bits: 2048, fingerprint: "),
+            "{shown}"
+        );
         assert!(!shown.contains("BigUint") && shown.len() < 100, "{shown}");
         let err = AdbKey::from_pem("not a key").unwrap_err().to_string();
         assert!(err.contains("delete it"), "{err}");
         let small = RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
-        assert!(matches!(AdbKey::from_private_key(small, "test"), Err(AuthError::WrongSize { bits: 1024, .. })));
+        assert!(matches!(
+            AdbKey::from_private_key(small, "test"),
+            Err(AuthError::WrongSize { bits: 1024, .. })
+        ));
     }
 }

@@ -71,7 +71,11 @@ pub fn format_android_public_key(key: &RsaPublicKey, comment: &str) -> String {
 /// Parse the text of an `adbkey.pub` file or an AUTH(RSAPUBLICKEY) payload (a trailing NUL and
 /// the `user@host` comment are ignored). Like adbd, only the modulus and exponent are read.
 pub fn parse_android_public_key(text: &str) -> Result<RsaPublicKey, PublicKeyError> {
-    let word = text.trim_matches(|c: char| c == '\0' || c.is_whitespace()).split_whitespace().next().unwrap_or("");
+    let word = text
+        .trim_matches(|c: char| c == '\0' || c.is_whitespace())
+        .split_whitespace()
+        .next()
+        .unwrap_or("");
     let blob = base64::engine::general_purpose::STANDARD
         .decode(word)
         .map_err(|e| PublicKeyError::Base64(e.to_string()))?;
@@ -96,7 +100,8 @@ pub fn token_signature_scheme() -> Pkcs1v15Sign {
 
 /// Whether `signature` is `key`'s adb signature of `token` (what adbd checks on AUTH(SIGNATURE)).
 pub fn verify_token_signature(key: &RsaPublicKey, token: &[u8], signature: &[u8]) -> bool {
-    key.verify(token_signature_scheme(), token, signature).is_ok()
+    key.verify(token_signature_scheme(), token, signature)
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -105,11 +110,20 @@ mod tests {
 
     #[test]
     fn rejects_wrong_sizes_and_garbage() {
-        assert!(matches!(parse_android_public_key("!!!"), Err(PublicKeyError::Base64(_))));
-        assert_eq!(parse_android_public_key("QUJD user@host"), Err(PublicKeyError::BlobLength(3)));
+        assert!(matches!(
+            parse_android_public_key("!!!"),
+            Err(PublicKeyError::Base64(_))
+        ));
+        assert_eq!(
+            parse_android_public_key("QUJD user@host"),
+            Err(PublicKeyError::BlobLength(3))
+        );
         let mut blob = vec![0u8; PUBLIC_KEY_BLOB_LEN];
         blob[0] = 32;
         let text = base64::engine::general_purpose::STANDARD.encode(blob);
-        assert_eq!(parse_android_public_key(&text), Err(PublicKeyError::Words(32)));
+        assert_eq!(
+            parse_android_public_key(&text),
+            Err(PublicKeyError::Words(32))
+        );
     }
 }

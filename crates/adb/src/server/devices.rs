@@ -98,7 +98,9 @@ impl DeviceEntry {
     /// survive intact.
     pub fn parse_line(line: &str) -> Option<Self> {
         let line = line.trim_end();
-        let (serial, rest) = line.split_once('\t').or_else(|| line.split_once(char::is_whitespace))?;
+        let (serial, rest) = line
+            .split_once('\t')
+            .or_else(|| line.split_once(char::is_whitespace))?;
         let mut entry = DeviceEntry {
             serial: serial.trim().to_owned(),
             state: DeviceState::Other(String::new()),
@@ -110,7 +112,9 @@ impl DeviceEntry {
         };
         let mut tokens: Vec<&str> = rest.split_whitespace().collect();
         while let Some(token) = tokens.last() {
-            let Some((key, value)) = token.split_once(':') else { break };
+            let Some((key, value)) = token.split_once(':') else {
+                break;
+            };
             let value = Some(value.to_owned());
             match key {
                 "usb" => entry.usb = value,
@@ -171,19 +175,32 @@ mod tests {
             }
         );
         assert_eq!(list[1].serial, "127.0.0.1:5555");
-        assert_eq!((list[1].usb.as_deref(), list[1].transport_id), (None, Some(12)));
+        assert_eq!(
+            (list[1].usb.as_deref(), list[1].transport_id),
+            (None, Some(12))
+        );
     }
 
     #[test]
     fn parses_short_lines_and_odd_states() {
         let text = "R58M\tunauthorized\nX1\toffline\n\n";
         let list = parse_device_list(text);
-        assert_eq!(list.iter().map(|e| e.state.clone()).collect::<Vec<_>>(), [DeviceState::Unauthorized, DeviceState::Offline]);
+        assert_eq!(
+            list.iter().map(|e| e.state.clone()).collect::<Vec<_>>(),
+            [DeviceState::Unauthorized, DeviceState::Offline]
+        );
         let line = "ZY22 no permissions (user in plugdev group; are your udev rules wrong?); see [http://developer.android.com/tools/device.html] usb:1-2 transport_id:4";
         let entry = DeviceEntry::parse_line(line).unwrap();
         assert_eq!(entry.usb.as_deref(), Some("1-2"));
-        assert!(matches!(&entry.state, DeviceState::NoPermissions(t) if t.ends_with("device.html]")), "{:?}", entry.state);
-        assert_eq!(DeviceEntry::parse_line("X fastbootd").unwrap().state, DeviceState::Other("fastbootd".into()));
+        assert!(
+            matches!(&entry.state, DeviceState::NoPermissions(t) if t.ends_with("device.html]")),
+            "{:?}",
+            entry.state
+        );
+        assert_eq!(
+            DeviceEntry::parse_line("X fastbootd").unwrap().state,
+            DeviceState::Other("fastbootd".into())
+        );
         assert_eq!(DeviceState::parse("authorizing").to_string(), "authorizing");
     }
 }

@@ -94,7 +94,12 @@ pub enum AdbError {
 
 impl AdbError {
     /// Turn a FAIL message into the most specific cause, given the serial the request was about.
-    pub(crate) fn from_fail(addr: SocketAddr, service: &str, serial: Option<&str>, message: String) -> Self {
+    pub(crate) fn from_fail(
+        addr: SocketAddr,
+        service: &str,
+        serial: Option<&str>,
+        message: String,
+    ) -> Self {
         if let Some(serial) = serial {
             let serial = serial.to_owned();
             if message.contains("not found") {
@@ -107,6 +112,10 @@ impl AdbError {
                 return Self::DeviceOffline { serial, addr };
             }
         }
-        Self::ServerFailed { addr, service: service.to_owned(), message }
+        Self::ServerFailed {
+            addr,
+            service: service.to_owned(),
+            message,
+        }
     }
 }

@@ -35,7 +35,12 @@ pub struct DeviceFacts {
 impl DeviceFacts {
     /// Pick the facts out of a property map. Empty values count as missing.
     pub fn from_properties(transport_serial: String, properties: BTreeMap<String, String>) -> Self {
-        let get = |key: &str| properties.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |key: &str| {
+            properties
+                .get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         Self {
             transport_serial,
             ro_serialno: get("ro.serialno"),
@@ -115,7 +120,9 @@ mod tests {
 
     #[test]
     fn facts_pick_the_usual_properties() {
-        let props = parse_getprop("[ro.serialno]: [S1]\n[ro.build.version.sdk]: [34]\n[ro.product.model]: [ ]\n");
+        let props = parse_getprop(
+            "[ro.serialno]: [S1]\n[ro.build.version.sdk]: [34]\n[ro.product.model]: [ ]\n",
+        );
         let facts = DeviceFacts::from_properties("127.0.0.1:5555".into(), props);
         assert_eq!(facts.ro_serialno.as_deref(), Some("S1"));
         assert_eq!(facts.sdk, Some(34));

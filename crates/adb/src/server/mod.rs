@@ -34,13 +34,21 @@ pub struct AdbServer {
 impl AdbServer {
     /// A server at `addr`.
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, timeout: DEFAULT_TIMEOUT }
+        Self {
+            addr,
+            timeout: DEFAULT_TIMEOUT,
+        }
     }
 
     /// `127.0.0.1:$ANDROID_ADB_SERVER_PORT`, or port 5037, like the adb command line.
     pub fn from_env() -> Self {
-        let port = std::env::var("ANDROID_ADB_SERVER_PORT").ok().and_then(|p| p.trim().parse().ok());
-        Self::new(SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(DEFAULT_PORT))))
+        let port = std::env::var("ANDROID_ADB_SERVER_PORT")
+            .ok()
+            .and_then(|p| p.trim().parse().ok());
+        Self::new(SocketAddr::from((
+            Ipv4Addr::LOCALHOST,
+            port.unwrap_or(DEFAULT_PORT),
+        )))
     }
 
     /// Wait at most `timeout` for each step (connect, reply, each chunk of output).
@@ -70,12 +78,15 @@ impl AdbServer {
         let mut connection = self.open().await?;
         connection.request("host:version", None).await?;
         let text = connection.read_hex_block().await?;
-        u32::from_str_radix(text.trim(), 16).map_err(|_| connection.protocol(format!("version {text:?} is not hex")))
+        u32::from_str_radix(text.trim(), 16)
+            .map_err(|_| connection.protocol(format!("version {text:?} is not hex")))
     }
 
     /// Every device the server knows, with `-l` details.
     pub async fn devices(&self) -> Result<Vec<DeviceEntry>, AdbError> {
-        Ok(parse_device_list(&self.query("host:devices-l", None).await?))
+        Ok(parse_device_list(
+            &self.query("host:devices-l", None).await?,
+        ))
     }
 
     /// Follow the device list: `host:track-devices-l` where the server has it, else the plain
@@ -115,26 +126,32 @@ impl AdbServer {
 
     /// `adb disconnect host:port`; returns the server's message.
     pub async fn disconnect(&self, host_port: &str) -> Result<String, AdbError> {
-        self.query(&format!("host:disconnect:{host_port}"), Some(host_port)).await
+        self.query(&format!("host:disconnect:{host_port}"), Some(host_port))
+            .await
     }
 
     /// The serial the server uses for this device (`host-serial:<s>:get-serialno`). For a TCP
     /// device this is `host:port`, not `ro.serialno`.
     pub async fn get_serialno(&self, serial: &str) -> Result<String, AdbError> {
-        self.query(&format!("host-serial:{serial}:get-serialno"), Some(serial)).await
+        self.query(&format!("host-serial:{serial}:get-serialno"), Some(serial))
+            .await
     }
 
     /// Open `service` on the device and read until the device closes the stream.
     async fn device_service(&self, serial: &str, service: &str) -> Result<Vec<u8>, AdbError> {
         let mut connection = self.open().await?;
-        connection.request(&format!("host:transport:{serial}"), Some(serial)).await?;
+        connection
+            .request(&format!("host:transport:{serial}"), Some(serial))
+            .await?;
         connection.request(service, Some(serial)).await?;
         connection.read_to_end().await
     }
 
     /// Run `command` with the raw `shell:` service: stdout and stderr merged, no exit code.
     pub async fn shell(&self, serial: &str, command: &str) -> Result<String, AdbError> {
-        let output = self.device_service(serial, &format!("shell:{command}")).await?;
+        let output = self
+            .device_service(serial, &format!("shell:{command}"))
+            .await?;
         Ok(String::from_utf8_lossy(&output).into_owned())
     }
 

@@ -21,32 +21,63 @@ pub(crate) struct Connection {
 impl Connection {
     pub(crate) async fn open(addr: SocketAddr, timeout: Duration) -> Result<Self, AdbError> {
         let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Err(_) => return Err(AdbError::Timeout { addr, service: "connect".into(), timeout }),
+            Err(_) => {
+                return Err(AdbError::Timeout {
+                    addr,
+                    service: "connect".into(),
+                    timeout,
+                })
+            }
             Ok(Err(source)) => return Err(AdbError::ServerUnreachable { addr, source }),
             Ok(Ok(stream)) => stream,
         };
-        Ok(Self { stream, addr, timeout, service: String::new() })
+        Ok(Self {
+            stream,
+            addr,
+            timeout,
+            service: String::new(),
+        })
     }
 
     fn lost(&self, source: std::io::Error) -> AdbError {
         if source.kind() == std::io::ErrorKind::UnexpectedEof {
             let source = std::io::Error::new(source.kind(), "the server closed the connection");
-            return AdbError::ConnectionLost { addr: self.addr, service: self.service.clone(), source };
+            return AdbError::ConnectionLost {
+                addr: self.addr,
+                service: self.service.clone(),
+                source,
+            };
         }
-        AdbError::ConnectionLost { addr: self.addr, service: self.service.clone(), source }
+        AdbError::ConnectionLost {
+            addr: self.addr,
+            service: self.service.clone(),
+            source,
+        }
     }
 
     fn timed_out(&self) -> AdbError {
-        AdbError::Timeout { addr: self.addr, service: self.service.clone(), timeout: self.timeout }
+        AdbError::Timeout {
+            addr: self.addr,
+            service: self.service.clone(),
+            timeout: self.timeout,
+        }
     }
 
     pub(crate) fn protocol(&self, detail: impl Into<String>) -> AdbError {
-        AdbError::Protocol { addr: self.addr, service: self.service.clone(), detail: detail.into() }
+        AdbError::Protocol {
+            addr: self.addr,
+            service: self.service.clone(),
+            detail: detail.into(),
+        }
     }
 
     /// Send `service` and wait for OKAY. `serial` names the device the request is about, so a
     /// FAIL becomes `DeviceNotFound` and friends.
-    pub(crate) async fn request(&mut self, service: &str, serial: Option<&str>) -> Result<(), AdbError> {
+    pub(crate) async fn request(
+        &mut self,
+        service: &str,
+        serial: Option<&str>,
+    ) -> Result<(), AdbError> {
         self.service = service.to_owned();
         let frame = format!("{:04x}{service}", service.len());
         match tokio::time::timeout(self.timeout, self.stream.write_all(frame.as_bytes())).await {
@@ -62,16 +93,25 @@ impl Connection {
                 let message = self.read_hex_block().await?;
                 Err(AdbError::from_fail(self.addr, service, serial, message))
             }
-            other => Err(self.protocol(format!("status {:?} is neither OKAY nor FAIL", String::from_utf8_lossy(other)))),
+            other => Err(self.protocol(format!(
+                "status {:?} is neither OKAY nor FAIL",
+                String::from_utf8_lossy(other)
+            ))),
         }
     }
 
     /// Fill `buf`; with `bounded` false wait as long as it takes (the device tracker idles
     /// until something changes) — a vanished server still ends the wait with EOF.
-    pub(crate) async fn read_exact(&mut self, buf: &mut [u8], bounded: bool) -> Result<(), AdbError> {
+    pub(crate) async fn read_exact(
+        &mut self,
+        buf: &mut [u8],
+        bounded: bool,
+    ) -> Result<(), AdbError> {
         let read = self.stream.read_exact(buf);
         let result = if bounded {
-            tokio::time::timeout(self.timeout, read).await.map_err(|_| self.timed_out())?
+            tokio::time::timeout(self.timeout, read)
+                .await
+                .map_err(|_| self.timed_out())?
         } else {
             read.await
         };
@@ -83,13 +123,21 @@ impl Connection {
         self.read_hex_block_waiting(true).await
     }
 
-    pub(crate) async fn read_hex_block_waiting(&mut self, bounded: bool) -> Result<String, AdbError> {
+    pub(crate) async fn read_hex_block_waiting(
+        &mut self,
+        bounded: bool,
+    ) -> Result<String, AdbError> {
         let mut hex = [0u8; 4];
         self.read_exact(&mut hex, bounded).await?;
         let length = std::str::from_utf8(&hex)
             .ok()
             .and_then(|h| usize::from_str_radix(h, 16).ok())
-            .ok_or_else(|| self.protocol(format!("length {:?} is not 4 hex digits", String::from_utf8_lossy(&hex))))?;
+            .ok_or_else(|| {
+                self.protocol(format!(
+                    "length {:?} is not 4 hex digits",
+                    String::from_utf8_lossy(&hex)
+                ))
+            })?;
         let mut body = vec![0u8; length];
         self.read_exact(&mut body, true).await?;
         Ok(String::from_utf8_lossy(&body).into_owned())

@@ -63,7 +63,10 @@ impl FakeDeviceConfig {
         ];
         let config = Self {
             serial: serial.to_owned(),
-            properties: properties.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+            properties: properties
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
             shell_answers: BTreeMap::new(),
             auth: FakeAuth::Off,
             banner_features: vec!["shell_v2".into(), "cmd".into()],
@@ -79,7 +82,10 @@ impl FakeDeviceConfig {
 
     /// Answer the exact command `command` with `stdout` and `exit_code`.
     pub fn shell_answer(mut self, command: &str, stdout: &str, exit_code: u8) -> Self {
-        let answer = ShellAnswer { stdout: stdout.to_owned(), exit_code };
+        let answer = ShellAnswer {
+            stdout: stdout.to_owned(),
+            exit_code,
+        };
         self.shell_answers.insert(command.to_owned(), answer);
         self
     }
@@ -104,7 +110,9 @@ impl FakeDeviceConfig {
 
     /// `ro.product.device` and `ro.product.name`.
     pub fn device(self, device: &str) -> Self {
-        self.property("ro.product.device", device).property("ro.product.name", device).with_fingerprint()
+        self.property("ro.product.device", device)
+            .property("ro.product.name", device)
+            .with_fingerprint()
     }
 
     /// `ro.build.version.release` and `ro.build.version.sdk`.
@@ -157,9 +165,16 @@ mod tests {
 
     #[test]
     fn builder_sets_the_usual_properties_and_banner() {
-        let config = FakeDeviceConfig::new("S1").manufacturer("Zebra").model("TC58").device("tc58").android("13", 33);
+        let config = FakeDeviceConfig::new("S1")
+            .manufacturer("Zebra")
+            .model("TC58")
+            .device("tc58")
+            .android("13", 33);
         assert_eq!(config.properties["ro.boot.serialno"], "S1");
-        assert_eq!(config.properties["ro.build.fingerprint"], "zebra/tc58/tc58:13/UP1A.231005.007/1:user/release-keys");
+        assert_eq!(
+            config.properties["ro.build.fingerprint"],
+            "zebra/tc58/tc58:13/UP1A.231005.007/1:user/release-keys"
+        );
         assert_eq!(
             config.banner(),
             "device::ro.product.name=tc58;ro.product.model=TC58;ro.product.device=tc58;features=shell_v2,cmd"

@@ -36,16 +36,25 @@ impl Shared {
         if let FakeAuth::KnownKeysOnly(keys) = &config.auth {
             for (index, text) in keys.iter().enumerate() {
                 let key = parse_android_public_key(text).map_err(|e| {
-                    std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("FakeAuth::KnownKeysOnly key #{index}: {e}"))
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("FakeAuth::KnownKeysOnly key #{index}: {e}"),
+                    )
                 })?;
                 trusted.push(key);
             }
         }
-        Ok(Self { config: RwLock::new(config), trusted: Mutex::new(trusted) })
+        Ok(Self {
+            config: RwLock::new(config),
+            trusted: Mutex::new(trusted),
+        })
     }
 
     pub(crate) fn config(&self) -> FakeDeviceConfig {
-        self.config.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn update(&self, change: impl FnOnce(&mut FakeDeviceConfig)) {
@@ -53,19 +62,33 @@ impl Shared {
     }
 
     pub(crate) fn auth_required(&self) -> bool {
-        self.config.read().unwrap_or_else(PoisonError::into_inner).auth != FakeAuth::Off
+        self.config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .auth
+            != FakeAuth::Off
     }
 
     pub(crate) fn accepts_offered_keys(&self) -> bool {
-        self.config.read().unwrap_or_else(PoisonError::into_inner).auth == FakeAuth::AcceptAfterPrompt
+        self.config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .auth
+            == FakeAuth::AcceptAfterPrompt
     }
 
     pub(crate) fn trusted_keys(&self) -> Vec<RsaPublicKey> {
-        self.trusted.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.trusted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn trust(&self, key: RsaPublicKey) {
-        self.trusted.lock().unwrap_or_else(PoisonError::into_inner).push(key);
+        self.trusted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(key);
     }
 }
 
@@ -108,7 +131,10 @@ impl FakeDevice {
 
     /// Change a canned shell answer while running.
     pub fn set_shell_answer(&self, command: &str, stdout: &str, exit_code: u8) {
-        let answer = ShellAnswer { stdout: stdout.to_owned(), exit_code };
+        let answer = ShellAnswer {
+            stdout: stdout.to_owned(),
+            exit_code,
+        };
         self.shared.update(|c| {
             c.shell_answers.insert(command.to_owned(), answer);
         });

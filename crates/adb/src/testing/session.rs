@@ -9,7 +9,9 @@ use rand::RngCore as _;
 use super::shell::Service;
 use super::Shared;
 use crate::auth::{parse_android_public_key, verify_token_signature};
-use crate::wire::{auth_type, Command, Message, A_VERSION, MAX_PAYLOAD, MAX_PAYLOAD_V1, TOKEN_SIZE};
+use crate::wire::{
+    auth_type, Command, Message, A_VERSION, MAX_PAYLOAD, MAX_PAYLOAD_V1, TOKEN_SIZE,
+};
 
 #[derive(Debug)]
 enum Phase {
@@ -41,7 +43,13 @@ pub(crate) struct Session {
 
 impl Session {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        Self { shared, phase: Phase::Connecting, max_payload: MAX_PAYLOAD_V1, next_id: 1, streams: HashMap::new() }
+        Self {
+            shared,
+            phase: Phase::Connecting,
+            max_payload: MAX_PAYLOAD_V1,
+            next_id: 1,
+            streams: HashMap::new(),
+        }
     }
 
     /// The messages to send in answer to `message`.
@@ -91,7 +99,10 @@ impl Session {
         match message.arg0 {
             auth_type::SIGNATURE => {
                 let trusted = self.shared.trusted_keys();
-                if trusted.iter().any(|key| verify_token_signature(key, token, &message.payload)) {
+                if trusted
+                    .iter()
+                    .any(|key| verify_token_signature(key, token, &message.payload))
+                {
                     self.go_online()
                 } else {
                     self.new_token()
@@ -124,8 +135,18 @@ impl Session {
         let output = service.output(&self.shared.config());
         let local_id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
-        let pending = output.chunks(self.max_payload).map(<[u8]>::to_vec).collect();
-        self.streams.insert(local_id, Stream { remote_id, pending, awaiting_ack: false });
+        let pending = output
+            .chunks(self.max_payload)
+            .map(<[u8]>::to_vec)
+            .collect();
+        self.streams.insert(
+            local_id,
+            Stream {
+                remote_id,
+                pending,
+                awaiting_ack: false,
+            },
+        );
         let mut out = vec![Message::okay(local_id, remote_id)];
         out.extend(self.send_next(local_id));
         out
@@ -180,13 +201,21 @@ mod tests {
         let mut device = session(FakeDeviceConfig::new("S1").shell_answer("big", &long, 0));
         let reply = device.handle(host_cnxn(4096));
         assert_eq!(reply[0].command, Command::Cnxn);
-        assert!(reply[0].payload_text().starts_with("device::ro.product.name=fakephone;"));
+        assert!(reply[0]
+            .payload_text()
+            .starts_with("device::ro.product.name=fakephone;"));
 
         let reply = device.handle(Message::open(7, "shell:big"));
-        assert_eq!(reply.iter().map(|m| m.command).collect::<Vec<_>>(), [Command::Okay, Command::Wrte]);
+        assert_eq!(
+            reply.iter().map(|m| m.command).collect::<Vec<_>>(),
+            [Command::Okay, Command::Wrte]
+        );
         let local = reply[0].arg0;
         assert_eq!((reply[0].arg1, reply[1].payload.len()), (7, 4096));
-        assert!(device.handle(Message::okay(7, 999)).is_empty(), "OKAY for another stream is ignored");
+        assert!(
+            device.handle(Message::okay(7, 999)).is_empty(),
+            "OKAY for another stream is ignored"
+        );
         let mut received = reply[1].payload.len();
         loop {
             let reply = device.handle(Message::okay(7, local));
@@ -204,41 +233,77 @@ mod tests {
     fn unknown_services_are_closed() {
         let mut device = session(FakeDeviceConfig::new("S1"));
         device.handle(host_cnxn(4096));
-        assert_eq!(device.handle(Message::open(3, "sync:")), [Message::clse(0, 3)]);
+        assert_eq!(
+            device.handle(Message::open(3, "sync:")),
+            [Message::clse(0, 3)]
+        );
     }
 
     #[test]
     fn accept_after_prompt_then_signature_is_enough() {
         let key = AdbKey::generate().unwrap();
-        let shared = Arc::new(Shared::new(FakeDeviceConfig::new("S1").auth(FakeAuth::AcceptAfterPrompt)).unwrap());
+        let shared = Arc::new(
+            Shared::new(FakeDeviceConfig::new("S1").auth(FakeAuth::AcceptAfterPrompt)).unwrap(),
+        );
         let mut device = Session::new(shared.clone());
-        let sign = |m: &Message| Message::auth(auth_type::SIGNATURE, key.sign_token(m.payload.as_slice().try_into().unwrap()));
+        let sign = |m: &Message| {
+            Message::auth(
+                auth_type::SIGNATURE,
+                key.sign_token(m.payload.as_slice().try_into().unwrap()),
+            )
+        };
 
         let token = device.handle(host_cnxn(MAX_PAYLOAD as u32)).remove(0);
-        assert_eq!((token.command, token.arg0, token.payload.len()), (Command::Auth, auth_type::TOKEN, TOKEN_SIZE));
+        assert_eq!(
+            (token.command, token.arg0, token.payload.len()),
+            (Command::Auth, auth_type::TOKEN, TOKEN_SIZE)
+        );
         let again = device.handle(sign(&token)).remove(0);
-        assert_eq!((again.command, again.arg0), (Command::Auth, auth_type::TOKEN), "unknown key: new token");
+        assert_eq!(
+            (again.command, again.arg0),
+            (Command::Auth, auth_type::TOKEN),
+            "unknown key: new token"
+        );
         let mut offer = key.android_public_key().into_bytes();
         offer.push(0);
-        assert_eq!(device.handle(Message::auth(auth_type::RSAPUBLICKEY, offer))[0].command, Command::Cnxn);
+        assert_eq!(
+            device.handle(Message::auth(auth_type::RSAPUBLICKEY, offer))[0].command,
+            Command::Cnxn
+        );
 
         let mut second = Session::new(shared);
         let token = second.handle(host_cnxn(4096)).remove(0);
-        assert_eq!(second.handle(sign(&token))[0].command, Command::Cnxn, "remembered key");
+        assert_eq!(
+            second.handle(sign(&token))[0].command,
+            Command::Cnxn,
+            "remembered key"
+        );
     }
 
     #[test]
     fn reject_and_known_keys_never_accept_strangers() {
         let key = AdbKey::generate().unwrap();
-        let offer = Message::auth(auth_type::RSAPUBLICKEY, key.android_public_key().into_bytes());
-        for auth in [FakeAuth::Reject, FakeAuth::KnownKeysOnly(vec![AdbKey::generate().unwrap().android_public_key()])] {
+        let offer = Message::auth(
+            auth_type::RSAPUBLICKEY,
+            key.android_public_key().into_bytes(),
+        );
+        for auth in [
+            FakeAuth::Reject,
+            FakeAuth::KnownKeysOnly(vec![AdbKey::generate().unwrap().android_public_key()]),
+        ] {
             let mut device = session(FakeDeviceConfig::new("S1").auth(auth));
             device.handle(host_cnxn(4096));
             assert!(device.handle(offer.clone()).is_empty());
         }
-        let mut device = session(FakeDeviceConfig::new("S1").auth(FakeAuth::KnownKeysOnly(vec![key.android_public_key()])));
+        let mut device = session(
+            FakeDeviceConfig::new("S1")
+                .auth(FakeAuth::KnownKeysOnly(vec![key.android_public_key()])),
+        );
         let token = device.handle(host_cnxn(4096)).remove(0);
         let signature = key.sign_token(token.payload.as_slice().try_into().unwrap());
-        assert_eq!(device.handle(Message::auth(auth_type::SIGNATURE, signature))[0].command, Command::Cnxn);
+        assert_eq!(
+            device.handle(Message::auth(auth_type::SIGNATURE, signature))[0].command,
+            Command::Cnxn
+        );
     }
 }

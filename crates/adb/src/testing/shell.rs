@@ -14,7 +14,10 @@ impl Service {
     /// Parse an OPEN destination; `None` for services the fake does not implement.
     pub(crate) fn parse(destination: &str) -> Option<Self> {
         if let Some(command) = destination.strip_prefix("exec:") {
-            return Some(Self::Shell { v2: false, command: command.to_owned() });
+            return Some(Self::Shell {
+                v2: false,
+                command: command.to_owned(),
+            });
         }
         let rest = destination.strip_prefix("shell")?;
         let (args, command) = match rest.strip_prefix(':') {
@@ -22,7 +25,10 @@ impl Service {
             None => rest.strip_prefix(',')?.split_once(':')?,
         };
         let v2 = args.split(',').any(|arg| arg == "v2");
-        Some(Self::Shell { v2, command: command.to_owned() })
+        Some(Self::Shell {
+            v2,
+            command: command.to_owned(),
+        })
     }
 
     /// The bytes the device sends back on this stream, before flow-control chunking.
@@ -55,7 +61,11 @@ pub(crate) struct ShellResult {
 }
 
 fn ok(stdout: String) -> ShellResult {
-    ShellResult { stdout: stdout.into_bytes(), stderr: Vec::new(), exit_code: 0 }
+    ShellResult {
+        stdout: stdout.into_bytes(),
+        stderr: Vec::new(),
+        exit_code: 0,
+    }
 }
 
 fn unquote(word: &str) -> &str {
@@ -72,14 +82,36 @@ fn unquote(word: &str) -> &str {
 pub(crate) fn run(config: &FakeDeviceConfig, command: &str) -> ShellResult {
     let command = command.trim();
     if let Some(answer) = config.shell_answers.get(command) {
-        return ShellResult { stdout: answer.stdout.clone().into_bytes(), stderr: Vec::new(), exit_code: answer.exit_code };
+        return ShellResult {
+            stdout: answer.stdout.clone().into_bytes(),
+            stderr: Vec::new(),
+            exit_code: answer.exit_code,
+        };
     }
     let words: Vec<&str> = command.split_whitespace().map(unquote).collect();
     match words.as_slice() {
         [] => ok(String::new()),
-        ["getprop"] => ok(config.properties.iter().map(|(k, v)| format!("[{k}]: [{v}]\n")).collect()),
-        ["getprop", key] => ok(format!("{}\n", config.properties.get(*key).map(String::as_str).unwrap_or(""))),
-        ["getprop", key, default] => ok(format!("{}\n", config.properties.get(*key).map(String::as_str).unwrap_or(default))),
+        ["getprop"] => ok(config
+            .properties
+            .iter()
+            .map(|(k, v)| format!("[{k}]: [{v}]\n"))
+            .collect()),
+        ["getprop", key] => ok(format!(
+            "{}\n",
+            config
+                .properties
+                .get(*key)
+                .map(String::as_str)
+                .unwrap_or("")
+        )),
+        ["getprop", key, default] => ok(format!(
+            "{}\n",
+            config
+                .properties
+                .get(*key)
+                .map(String::as_str)
+                .unwrap_or(default)
+        )),
         ["echo", rest @ ..] => ok(format!("{}\n", rest.join(" "))),
         [program, ..] => ShellResult {
             stdout: Vec::new(),
@@ -95,10 +127,21 @@ mod tests {
 
     #[test]
     fn parses_shell_service_forms() {
-        let shell = |v2: bool, command: &str| Some(Service::Shell { v2, command: command.into() });
+        let shell = |v2: bool, command: &str| {
+            Some(Service::Shell {
+                v2,
+                command: command.into(),
+            })
+        };
         assert_eq!(Service::parse("shell:getprop"), shell(false, "getprop"));
-        assert_eq!(Service::parse("shell,v2,raw:echo hi"), shell(true, "echo hi"));
-        assert_eq!(Service::parse("shell,v2,TERM=xterm-256color,pty:"), shell(true, ""));
+        assert_eq!(
+            Service::parse("shell,v2,raw:echo hi"),
+            shell(true, "echo hi")
+        );
+        assert_eq!(
+            Service::parse("shell,v2,TERM=xterm-256color,pty:"),
+            shell(true, "")
+        );
         assert_eq!(Service::parse("shell,raw:id"), shell(false, "id"));
         assert_eq!(Service::parse("exec:cat x"), shell(false, "cat x"));
         assert_eq!(Service::parse("sync:"), None);
@@ -107,16 +150,27 @@ mod tests {
 
     #[test]
     fn builtin_shell_answers() {
-        let config = FakeDeviceConfig::new("S1").shell_answer("pm list users", "Users:\n", 0).shell_answer("false", "", 1);
+        let config = FakeDeviceConfig::new("S1")
+            .shell_answer("pm list users", "Users:\n", 0)
+            .shell_answer("false", "", 1);
         assert_eq!(run(&config, "getprop ro.serialno").stdout, b"S1\n");
-        assert_eq!(run(&config, "getprop missing fallback").stdout, b"fallback\n");
+        assert_eq!(
+            run(&config, "getprop missing fallback").stdout,
+            b"fallback\n"
+        );
         assert_eq!(run(&config, "echo 'hello'  world").stdout, b"hello world\n");
         assert_eq!(run(&config, "pm list users").stdout, b"Users:\n");
         assert_eq!(run(&config, "false").exit_code, 1);
         let all = String::from_utf8(run(&config, "getprop").stdout).unwrap();
         assert!(all.contains("[ro.serialno]: [S1]\n"), "{all}");
         let unknown = run(&config, "dumpsys foo");
-        assert_eq!((unknown.exit_code, unknown.stderr.as_slice()), (127, &b"/system/bin/sh: dumpsys: inaccessible or not found\n"[..]));
+        assert_eq!(
+            (unknown.exit_code, unknown.stderr.as_slice()),
+            (
+                127,
+                &b"/system/bin/sh: dumpsys: inaccessible or not found\n"[..]
+            )
+        );
     }
 
     #[test]

@@ -15,10 +15,18 @@ pub struct RealAdbServer {
 impl RealAdbServer {
     pub fn start() -> Self {
         let home = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let server = Self { port, home };
         let output = server.adb(&["start-server"]);
-        assert!(output.status.success(), "adb start-server failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "adb start-server failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         server
     }
 
@@ -38,7 +46,10 @@ impl RealAdbServer {
 
 pub fn adb_command(home: &Path) -> Command {
     let mut command = Command::new("adb");
-    command.env("HOME", home).env_remove("ANDROID_ADB_SERVER_PORT").env_remove("ADB_VENDOR_KEYS");
+    command
+        .env("HOME", home)
+        .env_remove("ANDROID_ADB_SERVER_PORT")
+        .env_remove("ADB_VENDOR_KEYS");
     command
 }
 
@@ -49,7 +60,10 @@ impl Drop for RealAdbServer {
 }
 
 pub fn require_adb() {
-    let found = Command::new("adb").arg("version").output().map(|o| o.status.success()).unwrap_or(false);
+    let found = Command::new("adb")
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     assert!(found, "Debian's `adb` is not installed (needed to test against a real adb server): run `make test`, which installs it");
 }
-
