@@ -68,10 +68,12 @@ impl EcLevel {
 
     /// The level [`QrCode::encode`] starts from for a payload of `bytes` (see module docs).
     pub fn for_payload(bytes: usize) -> EcLevel {
-        match bytes {
-            0..=Q_MAX_BYTES => Self::Q,
-            0..=M_MAX_BYTES => Self::M,
-            _ => Self::L,
+        if bytes <= Q_MAX_BYTES {
+            Self::Q
+        } else if bytes <= M_MAX_BYTES {
+            Self::M
+        } else {
+            Self::L
         }
     }
 
@@ -199,7 +201,11 @@ impl QrCode {
             version,
             ec,
             width: code.width(),
-            dark: code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect(),
+            dark: code
+                .to_colors()
+                .into_iter()
+                .map(|c| c == qrcode::Color::Dark)
+                .collect(),
             payload_bytes: data.len(),
         })
     }

@@ -21,7 +21,10 @@ const HIDDEN: &str = "android.app.extra.PROVISIONING_WIFI_HIDDEN";
 const DROPPED_EXPIRATION: &str = "dropped key 'expirationDate': not a provisioning extra";
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/provisioning/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/provisioning/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -82,14 +85,24 @@ fn wifi(ssid: &str, security: WifiSecurity, password: Option<&str>) -> WifiConfi
 
 // ---- Wi-Fi rules -------------------------------------------------------------------------
 
+/// name, SSID, security, password, expected result.
+type WifiCase = (
+    &'static str,
+    String,
+    WifiSecurity,
+    Option<String>,
+    Result<(), E>,
+);
+
 #[test]
+#[rustfmt::skip] // one case per line reads as a table
 fn wifi_rules_both_sides_of_every_boundary() {
     use WifiSecurity::*;
     let a = |n: usize| "a".repeat(n);
     let hex = |n: usize| "0123456789abcdefABCDEF".chars().cycle().take(n).collect::<String>();
     let not_hex = |n: usize| format!("{}g", hex(n - 1));
     let eacute16 = "é".repeat(16); // 32 bytes, 16 characters
-    let cases: Vec<(&str, String, WifiSecurity, Option<String>, Result<(), E>)> = vec![
+    let cases: Vec<WifiCase> = vec![
         // SSID: 1–32 bytes of UTF-8, counted in bytes, not characters.
         ("ssid empty", String::new(), None, Option::None, Err(E::SsidEmpty)),
         ("ssid 1 byte", a(1), None, Option::None, Ok(())),
@@ -178,7 +191,10 @@ fn wifi_error_messages_name_the_input_and_the_fix() {
         assert_eq!(error.to_string(), message);
     }
     let open = E::PasswordOnOpenNetwork.to_string();
-    assert!(open.contains("NONE") && open.contains("remove the password"), "{open}");
+    assert!(
+        open.contains("NONE") && open.contains("remove the password"),
+        "{open}"
+    );
 }
 
 #[test]
@@ -198,7 +214,12 @@ fn security_parses_any_case_and_prints_upper_case() {
     }
     for bad in ["", "WPA2", "WPA3", "SAE", " WPA", "open"] {
         let error = bad.parse::<WifiSecurity>().unwrap_err();
-        assert_eq!(error, E::UnknownSecurity { value: bad.to_owned() });
+        assert_eq!(
+            error,
+            E::UnknownSecurity {
+                value: bad.to_owned()
+            }
+        );
     }
 }
 
@@ -242,15 +263,21 @@ fn android_enterprise_is_exactly_the_section_1_1_json_compact_and_in_order() {
 #[test]
 fn android_enterprise_with_wifi_appends_wifi_keys_after_section_1_1() {
     let cases = [
-        (WifiConfig::new("Bench", WifiSecurity::Wpa, Some("password1"), true).unwrap(),
-         r#","android.app.extra.PROVISIONING_WIFI_SSID":"Bench","android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE":"WPA","android.app.extra.PROVISIONING_WIFI_PASSWORD":"password1","android.app.extra.PROVISIONING_WIFI_HIDDEN":true}"#,
-         vec![SSID, SECURITY, PASSWORD, HIDDEN]),
-        (WifiConfig::new("Bench", WifiSecurity::Wep, Some("abcde"), false).unwrap(),
-         r#","android.app.extra.PROVISIONING_WIFI_SSID":"Bench","android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE":"WEP","android.app.extra.PROVISIONING_WIFI_PASSWORD":"abcde"}"#,
-         vec![SSID, SECURITY, PASSWORD]),
-        (WifiConfig::new("Open", WifiSecurity::None, None, false).unwrap(),
-         r#","android.app.extra.PROVISIONING_WIFI_SSID":"Open","android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE":"NONE"}"#,
-         vec![SSID, SECURITY]),
+        (
+            WifiConfig::new("Bench", WifiSecurity::Wpa, Some("password1"), true).unwrap(),
+            r#","android.app.extra.PROVISIONING_WIFI_SSID":"Bench","android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE":"WPA","android.app.extra.PROVISIONING_WIFI_PASSWORD":"password1","android.app.extra.PROVISIONING_WIFI_HIDDEN":true}"#,
+            vec![SSID, SECURITY, PASSWORD, HIDDEN],
+        ),
+        (
+            WifiConfig::new("Bench", WifiSecurity::Wep, Some("abcde"), false).unwrap(),
+            r#","android.app.extra.PROVISIONING_WIFI_SSID":"Bench","android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE":"WEP","android.app.extra.PROVISIONING_WIFI_PASSWORD":"abcde"}"#,
+            vec![SSID, SECURITY, PASSWORD],
+        ),
+        (
+            WifiConfig::new("Open", WifiSecurity::None, None, false).unwrap(),
+            r#","android.app.extra.PROVISIONING_WIFI_SSID":"Open","android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE":"NONE"}"#,
+            vec![SSID, SECURITY],
+        ),
     ];
     for (config, tail, wifi_keys) in cases {
         let payload = Payload::android_enterprise("FAKETOKEN123", Some(&config)).unwrap();
@@ -260,11 +287,20 @@ fn android_enterprise_with_wifi_appends_wifi_keys_after_section_1_1() {
         assert_eq!(key_order(payload.qr_text()), expected_keys);
         let summary = payload.summary();
         assert_eq!(summary.wifi_ssid.as_deref(), Some(config.ssid()));
-        assert_eq!(summary.wifi_security.as_deref(), Some(config.security().as_str()));
+        assert_eq!(
+            summary.wifi_security.as_deref(),
+            Some(config.security().as_str())
+        );
         assert_eq!(summary.wifi_hidden, Some(config.hidden()));
         assert_eq!(payload.carries_wifi_password(), config.has_password());
-        assert_eq!(summary.wifi_password_masked.is_some(), config.has_password());
-        assert_eq!(summary.warnings.contains(&WIFI_PASSWORD_WARNING.to_owned()), config.has_password());
+        assert_eq!(
+            summary.wifi_password_masked.is_some(),
+            config.has_password()
+        );
+        assert_eq!(
+            summary.warnings.contains(&WIFI_PASSWORD_WARNING.to_owned()),
+            config.has_password()
+        );
     }
 }
 
@@ -272,7 +308,10 @@ fn android_enterprise_with_wifi_appends_wifi_keys_after_section_1_1() {
 fn token_rules() {
     let trimmed = Payload::android_enterprise(" \tFAKETOKEN123\r\n", None).unwrap();
     assert_eq!(parse(&trimmed), section_1_1("FAKETOKEN123"));
-    assert_eq!(trimmed.notes(), ["trimmed whitespace around the enrollment token"]);
+    assert_eq!(
+        trimmed.notes(),
+        ["trimmed whitespace around the enrollment token"]
+    );
     assert_eq!(trimmed.summary().notes, trimmed.notes());
 
     for (token, error) in [
@@ -283,28 +322,62 @@ fn token_rules() {
         ("FAKE\nTOKEN", E::TokenControlChar { position: 5 }),
         ("FAKE\u{0}", E::TokenControlChar { position: 5 }),
     ] {
-        assert_eq!(Payload::android_enterprise(token, None).unwrap_err(), error, "{token:?}");
+        assert_eq!(
+            Payload::android_enterprise(token, None).unwrap_err(),
+            error,
+            "{token:?}"
+        );
     }
 }
 
 #[test]
 fn tricky_wifi_strings_survive_json_byte_for_byte() {
     let mut ssids: Vec<String> = [
-        "\"", "\\", ";", "\"quoted\"", r"back\slash", "semi;colon;", "S:Wifi;T:WPA;P:x;;", "café",
-        "☕ bench", "😀😀😀😀😀😀😀😀", "\u{2028}\u{2029}", "tab\there", "new\nline", "{}[],:",
-        "\\u0041", "</script>", "'single'", "x\u{7f}y", "\u{1}", "ünï\u{301}code", " lead", "trail ",
-        "日本語のネットワーク", "\u{feff}bom", "%s%n", "a\"b\\c;d'e",
+        "\"",
+        "\\",
+        ";",
+        "\"quoted\"",
+        r"back\slash",
+        "semi;colon;",
+        "S:Wifi;T:WPA;P:x;;",
+        "café",
+        "☕ bench",
+        "😀😀😀😀😀😀😀😀",
+        "\u{2028}\u{2029}",
+        "tab\there",
+        "new\nline",
+        "{}[],:",
+        "\\u0041",
+        "</script>",
+        "'single'",
+        "x\u{7f}y",
+        "\u{1}",
+        "ünï\u{301}code",
+        " lead",
+        "trail ",
+        "日本語のネットワーク",
+        "\u{feff}bom",
+        "%s%n",
+        "a\"b\\c;d'e",
     ]
     .map(str::to_owned)
     .to_vec();
     let mut passwords: Vec<String> = [
-        "p\"a\\s;s:w,o{r}d", r#"\"\\\""#, ";;;;;;;;", "        ", "~!@#$%^&*()_+`-=[]\\{}|;':\",./<>?",
-        "\\u0000abc", "</script><script>", "S:x;T:WPA;P:y;;",
+        "p\"a\\s;s:w,o{r}d",
+        r#"\"\\\""#,
+        ";;;;;;;;",
+        "        ",
+        "~!@#$%^&*()_+`-=[]\\{}|;':\",./<>?",
+        "\\u0000abc",
+        "</script><script>",
+        "S:x;T:WPA;P:y;;",
     ]
     .map(str::to_owned)
     .to_vec();
     // Pseudo-random strings from a pool of awkward characters (fixed seed: reproducible).
-    let pool: Vec<char> = "\"\\;:,'{}[]/ aZ9é☕😀\u{2028}\t\n\u{7f}\u{1}\u{ffff}ß日".chars().collect();
+    let pool: Vec<char> = "\"\\;:,'{}[]/ aZ9é☕😀\u{2028}\t\n\u{7f}\u{1}\u{ffff}ß日"
+        .chars()
+        .collect();
     let ascii: Vec<char> = (0x20u8..=0x7e).map(char::from).collect();
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     let mut next = move |n: usize| {
@@ -322,7 +395,11 @@ fn tricky_wifi_strings_survive_json_byte_for_byte() {
             }
         }
         ssids.push(ssid);
-        passwords.push((0..8 + next(56)).map(|_| ascii[next(ascii.len())]).collect());
+        passwords.push(
+            (0..8 + next(56))
+                .map(|_| ascii[next(ascii.len())])
+                .collect(),
+        );
     }
 
     for (i, ssid) in ssids.iter().enumerate() {
@@ -340,10 +417,20 @@ fn tricky_wifi_strings_survive_json_byte_for_byte() {
         assert_eq!(json[SSID].as_str(), Some(ssid.as_str()), "case {i}");
         assert_eq!(json[PASSWORD].as_str(), Some(password.as_str()), "case {i}");
         assert_eq!(json[SECURITY].as_str(), Some(security.as_str()), "case {i}");
-        assert_eq!(json[BUNDLE][TOKEN_KEY].as_str(), Some("FAKE\"TOKEN\\1"), "case {i}");
-        assert_eq!(json.get(HIDDEN).and_then(Value::as_bool), (i % 2 == 0).then_some(true));
+        assert_eq!(
+            json[BUNDLE][TOKEN_KEY].as_str(),
+            Some("FAKE\"TOKEN\\1"),
+            "case {i}"
+        );
+        assert_eq!(
+            json.get(HIDDEN).and_then(Value::as_bool),
+            (i % 2 == 0).then_some(true)
+        );
         // Non-ASCII is written as UTF-8, not \u escapes, so the QR holds the SSID's own bytes.
-        if !ssid.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+        if !ssid
+            .chars()
+            .any(|c| c.is_control() || c == '"' || c == '\\')
+        {
             assert!(payload.qr_text().contains(ssid.as_str()), "case {i}");
         }
     }
@@ -356,14 +443,20 @@ fn with_wifi_and_without_wifi_rebuild_android_enterprise_payloads() {
     let joined = base.with_wifi(&bench).unwrap();
     assert_eq!(
         joined.qr_text(),
-        Payload::android_enterprise("FAKETOKEN123", Some(&bench)).unwrap().qr_text()
+        Payload::android_enterprise("FAKETOKEN123", Some(&bench))
+            .unwrap()
+            .qr_text()
     );
     let other = wifi("Other", WifiSecurity::None, None);
     let switched = joined.with_wifi(&other).unwrap();
-    assert_eq!(key_order(switched.qr_text()), [COMPONENT, CHECKSUM, DOWNLOAD, BUNDLE, SSID, SECURITY]);
+    assert_eq!(
+        key_order(switched.qr_text()),
+        [COMPONENT, CHECKSUM, DOWNLOAD, BUNDLE, SSID, SECURITY]
+    );
     assert_eq!(
         switched.notes(),
-        [SSID, SECURITY, PASSWORD].map(|k| format!("removed key '{k}': replaced by the bench Wi-Fi"))
+        [SSID, SECURITY, PASSWORD]
+            .map(|k| format!("removed key '{k}': replaced by the bench Wi-Fi"))
     );
     assert!(!switched.carries_wifi_password());
     let bare = joined.without_wifi().unwrap();
@@ -382,15 +475,32 @@ fn export_variants() {
         notes: Vec<&'static str>,
     }
     let cases = [
-        Case { file: "export-bare.json", token: "FAKEBENCHTOKENAAAAAA", notes: vec![] },
-        Case { file: "export-wrapped-object.json", token: "FAKESTAGINGTOKENBBBB", notes: vec![DROPPED_EXPIRATION] },
-        Case { file: "export-wrapped-string.json", token: "FAKESTRINGTOKENCCCCC", notes: vec![DROPPED_EXPIRATION] },
+        Case {
+            file: "export-bare.json",
+            token: "FAKEBENCHTOKENAAAAAA",
+            notes: vec![],
+        },
+        Case {
+            file: "export-wrapped-object.json",
+            token: "FAKESTAGINGTOKENBBBB",
+            notes: vec![DROPPED_EXPIRATION],
+        },
+        Case {
+            file: "export-wrapped-string.json",
+            token: "FAKESTRINGTOKENCCCCC",
+            notes: vec![DROPPED_EXPIRATION],
+        },
     ];
     for case in cases {
         let payload = Payload::from_intune_export(&fixture(case.file), None)
             .unwrap_or_else(|e| panic!("{}: {e}", case.file));
         assert_eq!(parse(&payload), section_1_1(case.token), "{}", case.file);
-        assert_eq!(payload.qr_text(), Payload::android_enterprise(case.token, None).unwrap().qr_text());
+        assert_eq!(
+            payload.qr_text(),
+            Payload::android_enterprise(case.token, None)
+                .unwrap()
+                .qr_text()
+        );
         assert_eq!(payload.notes(), case.notes, "{}", case.file);
         assert!(payload.summary().warnings.is_empty(), "{}", case.file);
     }
@@ -411,7 +521,10 @@ fn export_keeps_other_provisioning_extras_in_order_and_drops_the_rest() {
     assert_eq!(json[mobile], true);
     assert_eq!(
         payload.notes(),
-        [DROPPED_EXPIRATION, "trimmed whitespace around the enrollment token"]
+        [
+            DROPPED_EXPIRATION,
+            "trimmed whitespace around the enrollment token"
+        ]
     );
     assert!(payload.carries_wifi_password());
     assert_eq!(payload.summary().wifi_ssid.as_deref(), Some("Old Bench"));
@@ -432,17 +545,28 @@ fn export_keeps_other_provisioning_extras_in_order_and_drops_the_rest() {
 #[test]
 fn export_errors_name_the_problem_and_the_fix() {
     let corrupt = Payload::from_intune_export(&fixture("export-corrupt.json"), None).unwrap_err();
-    let E::ExportNotJson { line, .. } = &corrupt else { panic!("{corrupt:?}") };
+    let E::ExportNotJson { line, .. } = &corrupt else {
+        panic!("{corrupt:?}")
+    };
     assert_eq!(*line, 4);
     let message = corrupt.to_string();
-    assert!(message.starts_with("export file is not valid JSON at line 4 column "), "{message}");
+    assert!(
+        message.starts_with("export file is not valid JSON at line 4 column "),
+        "{message}"
+    );
     assert!(message.ends_with(
         "export the token again from Intune (Devices > Android > Enrollment > profile > Token > Export)"
     ), "{message}");
     assert!(!message.contains("I5YvS0O5"), "{message}");
 
-    let missing = Payload::from_intune_export(&fixture("export-missing-token.json"), None).unwrap_err();
-    assert_eq!(missing, E::ExportMissingKey { key: format!("{BUNDLE} → {TOKEN_KEY}") });
+    let missing =
+        Payload::from_intune_export(&fixture("export-missing-token.json"), None).unwrap_err();
+    assert_eq!(
+        missing,
+        E::ExportMissingKey {
+            key: format!("{BUNDLE} → {TOKEN_KEY}")
+        }
+    );
 
     let bare = fixture("export-bare.json");
     let without = |key: &str| {
@@ -463,24 +587,86 @@ fn export_errors_name_the_problem_and_the_fix() {
     let cases: Vec<(String, E)> = vec![
         ("[1, 2]".into(), E::ExportNotObject { found: "array" }),
         ("\"FAKE\"".into(), E::ExportNotObject { found: "string" }),
-        (r#"{"qrCodeContent": 5}"#.into(), E::ExportBadQrCodeContent { problem: "a JSON number, not an object or a string".into() }),
-        (r#"{"qrCodeContent": "[]"}"#.into(), E::ExportBadQrCodeContent { problem: "a string holding a JSON array, not an object".into() }),
-        (without(COMPONENT), E::ExportMissingKey { key: COMPONENT.into() }),
-        (without(CHECKSUM), E::ExportMissingKey { key: CHECKSUM.into() }),
-        (without(DOWNLOAD), E::ExportMissingKey { key: DOWNLOAD.into() }),
+        (
+            r#"{"qrCodeContent": 5}"#.into(),
+            E::ExportBadQrCodeContent {
+                problem: "a JSON number, not an object or a string".into(),
+            },
+        ),
+        (
+            r#"{"qrCodeContent": "[]"}"#.into(),
+            E::ExportBadQrCodeContent {
+                problem: "a string holding a JSON array, not an object".into(),
+            },
+        ),
+        (
+            without(COMPONENT),
+            E::ExportMissingKey {
+                key: COMPONENT.into(),
+            },
+        ),
+        (
+            without(CHECKSUM),
+            E::ExportMissingKey {
+                key: CHECKSUM.into(),
+            },
+        ),
+        (
+            without(DOWNLOAD),
+            E::ExportMissingKey {
+                key: DOWNLOAD.into(),
+            },
+        ),
         (without(BUNDLE), E::ExportMissingKey { key: BUNDLE.into() }),
-        (with(COMPONENT, Value::from(5)), E::ExportWrongType { key: COMPONENT.into(), found: "number", expected: "string" }),
-        (with(BUNDLE, Value::from("FAKE")), E::ExportWrongType { key: BUNDLE.into(), found: "string", expected: "object" }),
-        (token_as(Value::from(12)), E::ExportWrongType { key: format!("{BUNDLE} → {TOKEN_KEY}"), found: "number", expected: "string" }),
+        (
+            with(COMPONENT, Value::from(5)),
+            E::ExportWrongType {
+                key: COMPONENT.into(),
+                found: "number",
+                expected: "string",
+            },
+        ),
+        (
+            with(BUNDLE, Value::from("FAKE")),
+            E::ExportWrongType {
+                key: BUNDLE.into(),
+                found: "string",
+                expected: "object",
+            },
+        ),
+        (
+            token_as(Value::from(12)),
+            E::ExportWrongType {
+                key: format!("{BUNDLE} → {TOKEN_KEY}"),
+                found: "number",
+                expected: "string",
+            },
+        ),
         (token_as(Value::from("")), E::TokenEmpty),
-        (token_as(Value::from("FAKE\u{1b}X")), E::TokenControlChar { position: 5 }),
-        ("{}".into(), E::ExportMissingKey { key: COMPONENT.into() }),
+        (
+            token_as(Value::from("FAKE\u{1b}X")),
+            E::TokenControlChar { position: 5 },
+        ),
+        (
+            "{}".into(),
+            E::ExportMissingKey {
+                key: COMPONENT.into(),
+            },
+        ),
     ];
     for (text, expected) in cases {
-        assert_eq!(Payload::from_intune_export(&text, None).unwrap_err(), expected, "{text}");
+        assert_eq!(
+            Payload::from_intune_export(&text, None).unwrap_err(),
+            expected,
+            "{text}"
+        );
     }
-    let inner_garbage = Payload::from_intune_export(r#"{"qrCodeContent": "{\"a\": }"}"#, None).unwrap_err();
-    assert!(matches!(&inner_garbage, E::ExportBadQrCodeContent { problem } if problem.starts_with("a string that is not valid JSON (line 1 column 7")), "{inner_garbage:?}");
+    let inner_garbage =
+        Payload::from_intune_export(r#"{"qrCodeContent": "{\"a\": }"}"#, None).unwrap_err();
+    assert!(
+        matches!(&inner_garbage, E::ExportBadQrCodeContent { problem } if problem.starts_with("a string that is not valid JSON (line 1 column 7")),
+        "{inner_garbage:?}"
+    );
 }
 
 #[test]
@@ -510,7 +696,10 @@ fn export_lint_warnings() {
         for (key, value) in extra {
             json[*key] = value.clone();
         }
-        Payload::from_intune_export(&json.to_string(), None).unwrap().summary().warnings
+        Payload::from_intune_export(&json.to_string(), None)
+            .unwrap()
+            .summary()
+            .warnings
     };
     let has = |warnings: &[String], needle: &str| warnings.iter().any(|w| w.contains(needle));
     let w = warnings(&[(SSID, "Bench".into()), (SECURITY, "wpa".into())]);
@@ -533,7 +722,10 @@ fn export_lint_warnings() {
 #[test]
 fn aosp_content_is_kept_byte_for_byte() {
     let text = fixture("aosp-userless-wpa.json");
-    assert!(text.starts_with("  {\n") && !text.ends_with('\n'), "fixture shape");
+    assert!(
+        text.starts_with("  {\n") && !text.ends_with('\n'),
+        "fixture shape"
+    );
     let payload = Payload::from_aosp_content(&text).unwrap();
     assert_eq!(payload.qr_text().as_bytes(), text.as_bytes());
     assert_eq!(payload.kind(), PayloadKind::Aosp);
@@ -550,7 +742,11 @@ fn aosp_content_is_kept_byte_for_byte() {
     assert_eq!(summary.warnings, [WIFI_PASSWORD_WARNING]);
 
     // Whitespace and key order exactly as given, including odd spacing and sorted-last keys.
-    for text in ["{\"z\":1,\"a\":2}", "\n\t{ \"b\" :\r\n[1,2.50,  3e2] ,\"a\":{}}  \n", "{}"] {
+    for text in [
+        "{\"z\":1,\"a\":2}",
+        "\n\t{ \"b\" :\r\n[1,2.50,  3e2] ,\"a\":{}}  \n",
+        "{}",
+    ] {
         assert_eq!(Payload::from_aosp_content(text).unwrap().qr_text(), text);
     }
 }
@@ -562,15 +758,29 @@ fn aosp_refuses_wifi_and_non_objects() {
     assert_eq!(payload.with_wifi(&bench).unwrap_err(), E::WifiOnAosp);
     assert_eq!(payload.without_wifi().unwrap_err(), E::WifiOnAosp);
     let message = E::WifiOnAosp.to_string();
-    assert!(message.contains("verbatim") && message.contains("Intune AOSP enrollment profile"), "{message}");
+    assert!(
+        message.contains("verbatim") && message.contains("Intune AOSP enrollment profile"),
+        "{message}"
+    );
 
-    assert_eq!(Payload::from_aosp_content("[]").unwrap_err(), E::AospNotObject { found: "array" });
-    let E::AospNotJson { line, column, .. } = Payload::from_aosp_content("{\n  \"a\" 1\n}").unwrap_err() else {
+    assert_eq!(
+        Payload::from_aosp_content("[]").unwrap_err(),
+        E::AospNotObject { found: "array" }
+    );
+    let E::AospNotJson { line, column, .. } =
+        Payload::from_aosp_content("{\n  \"a\" 1\n}").unwrap_err()
+    else {
         panic!("expected AospNotJson")
     };
     assert_eq!((line, column), (2, 7), "the 1 where a colon belongs");
-    assert!(matches!(Payload::from_aosp_content(""), Err(E::AospNotJson { .. })));
-    assert!(matches!(Payload::from_aosp_content("\u{feff}{}"), Err(E::AospNotJson { .. })));
+    assert!(matches!(
+        Payload::from_aosp_content(""),
+        Err(E::AospNotJson { .. })
+    ));
+    assert!(matches!(
+        Payload::from_aosp_content("\u{feff}{}"),
+        Err(E::AospNotJson { .. })
+    ));
 }
 
 // ---- Secrets stay out of printable forms -------------------------------------------------
@@ -589,9 +799,15 @@ fn debug_summary_and_errors_never_contain_secrets() {
         format!("{:?}", payload.summary()),
         summary_json.clone(),
     ] {
-        assert!(!printed.contains(token) && !printed.contains(key), "{printed}");
+        assert!(
+            !printed.contains(token) && !printed.contains(key),
+            "{printed}"
+        );
     }
-    assert!(summary_json.contains("\"kind\":\"android-enterprise\""), "{summary_json}");
+    assert!(
+        summary_json.contains("\"kind\":\"android-enterprise\""),
+        "{summary_json}"
+    );
     assert!(summary_json.contains(MASK), "{summary_json}");
 
     for bad in [format!("{key}\u{7}"), "x".repeat(64)] {
@@ -606,9 +822,21 @@ fn debug_summary_and_errors_never_contain_secrets() {
 fn kinds_have_stable_names() {
     assert_eq!(TokenKind::Default.as_str(), "default");
     assert_eq!(TokenKind::Staging.as_str(), "staging");
-    assert_eq!(serde_json::to_string(&TokenKind::Staging).unwrap(), "\"staging\"");
-    assert_eq!(PayloadKind::AndroidEnterprise.as_str(), "android-enterprise");
+    assert_eq!(
+        serde_json::to_string(&TokenKind::Staging).unwrap(),
+        "\"staging\""
+    );
+    assert_eq!(
+        PayloadKind::AndroidEnterprise.as_str(),
+        "android-enterprise"
+    );
     assert_eq!(PayloadKind::Aosp.as_str(), "aosp");
-    assert_eq!(serde_json::to_string(&PayloadKind::AndroidEnterprise).unwrap(), "\"android-enterprise\"");
-    assert_eq!(serde_json::to_string(&WifiSecurity::Wpa).unwrap(), "\"WPA\"");
+    assert_eq!(
+        serde_json::to_string(&PayloadKind::AndroidEnterprise).unwrap(),
+        "\"android-enterprise\""
+    );
+    assert_eq!(
+        serde_json::to_string(&WifiSecurity::Wpa).unwrap(),
+        "\"WPA\""
+    );
 }

@@ -4,15 +4,23 @@
 use std::process::Command;
 
 use stagebench_core::provisioning::{Payload, WifiConfig, WifiSecurity};
-use stagebench_core::qr::{EcLevel, QrCode, QrError, L_MAX_BYTES, M_MAX_BYTES, QUIET_ZONE, Q_MAX_BYTES};
+use stagebench_core::qr::{
+    EcLevel, QrCode, QrError, L_MAX_BYTES, M_MAX_BYTES, QUIET_ZONE, Q_MAX_BYTES,
+};
 
 /// Decodes the one QR code in a grayscale picture with rqrr; returns its raw bytes.
 fn decode_gray(width: usize, height: usize, pixel: impl FnMut(usize, usize) -> u8) -> Vec<u8> {
     let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, pixel);
     let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1, "expected exactly one QR code in the picture");
+    assert_eq!(
+        grids.len(),
+        1,
+        "expected exactly one QR code in the picture"
+    );
     let mut bytes = Vec::new();
-    grids[0].decode_to(&mut bytes).expect("rqrr decodes the code");
+    grids[0]
+        .decode_to(&mut bytes)
+        .expect("rqrr decodes the code");
     bytes
 }
 
@@ -29,7 +37,11 @@ fn decode_png(png: &[u8]) -> Vec<u8> {
 /// Decodes a module grid (true = dark) drawn at `scale` pixels per module.
 fn decode_grid(grid: &[Vec<bool>], scale: usize) -> Vec<u8> {
     let side = grid.len() * scale;
-    decode_gray(side, side, |x, y| if grid[y / scale][x / scale] { 0 } else { 255 })
+    decode_gray(
+        side,
+        side,
+        |x, y| if grid[y / scale][x / scale] { 0 } else { 255 },
+    )
 }
 
 /// The code's modules with the quiet zone, as `is_dark` reports them.
@@ -39,7 +51,9 @@ fn padded_grid(code: &QrCode) -> Vec<Vec<bool>> {
         .map(|y| {
             (0..side)
                 .map(|x| {
-                    x >= QUIET_ZONE && y >= QUIET_ZONE && code.is_dark(x - QUIET_ZONE, y - QUIET_ZONE)
+                    x >= QUIET_ZONE
+                        && y >= QUIET_ZONE
+                        && code.is_dark(x - QUIET_ZONE, y - QUIET_ZONE)
                 })
                 .collect()
         })
@@ -52,8 +66,17 @@ fn bytes_payload(n: usize) -> Vec<u8> {
 }
 
 fn sample_payload() -> String {
-    let wifi = WifiConfig::new("Bench \"A\";\\ ☕", WifiSecurity::Wpa, Some("p\"a;s\\s:w,rd"), true).unwrap();
-    Payload::android_enterprise("FAKETOKEN123", Some(&wifi)).unwrap().qr_text().to_owned()
+    let wifi = WifiConfig::new(
+        "Bench \"A\";\\ ☕",
+        WifiSecurity::Wpa,
+        Some("p\"a;s\\s:w,rd"),
+        true,
+    )
+    .unwrap();
+    Payload::android_enterprise("FAKETOKEN123", Some(&wifi))
+        .unwrap()
+        .qr_text()
+        .to_owned()
 }
 
 #[test]
@@ -70,10 +93,18 @@ fn png_has_exact_geometry_and_decodes_at_several_module_sizes() {
         assert_eq!(image.height() as usize, side_modules * m);
         for (x, y, pixel) in image.enumerate_pixels() {
             let dark = grid[y as usize / m][x as usize / m];
-            assert_eq!(pixel.0[0], if dark { 0 } else { 255 }, "pixel ({x},{y}) at {module_px} px");
+            assert_eq!(
+                pixel.0[0],
+                if dark { 0 } else { 255 },
+                "pixel ({x},{y}) at {module_px} px"
+            );
         }
         if module_px >= 2 {
-            assert_eq!(decode_png(&png), payload.as_bytes(), "module {module_px} px");
+            assert_eq!(
+                decode_png(&png),
+                payload.as_bytes(),
+                "module {module_px} px"
+            );
         }
     }
     assert_eq!(code.to_png(0).unwrap_err(), QrError::ModuleSizeZero);
@@ -86,20 +117,32 @@ fn svg_geometry_matches_the_modules_and_decodes() {
     let side = code.width() + 8;
     let svg = code.to_svg(5);
     let px = side * 5;
-    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg:.80}");
+    assert!(
+        svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{svg:.80}"
+    );
     assert!(svg.contains(&format!("width=\"{px}\" height=\"{px}\"")));
     assert!(svg.contains(&format!("viewBox=\"0 0 {side} {side}\"")));
     assert!(svg.contains("shape-rendering=\"crispEdges\""));
-    assert!(svg.contains(&format!("<rect width=\"{side}\" height=\"{side}\" fill=\"#ffffff\"/>")));
+    assert!(svg.contains(&format!(
+        "<rect width=\"{side}\" height=\"{side}\" fill=\"#ffffff\"/>"
+    )));
 
     // Rasterize the path: every subpath is `M{x} {y}h{run}v1h-{run}z`.
-    let d = svg.split(" d=\"").nth(1).unwrap().split('"').next().unwrap();
+    let d = svg
+        .split(" d=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
     let mut grid = vec![vec![false; side]; side];
     for subpath in d.split('M').filter(|s| !s.is_empty()) {
         let (x, rest) = subpath.split_once(' ').unwrap();
         let (y, rest) = rest.split_once('h').unwrap();
         let (run, rest) = rest.split_once('v').unwrap();
-        let (x, y, run): (usize, usize, usize) = (x.parse().unwrap(), y.parse().unwrap(), run.parse().unwrap());
+        let (x, y, run): (usize, usize, usize) =
+            (x.parse().unwrap(), y.parse().unwrap(), run.parse().unwrap());
         assert_eq!(rest, format!("1h-{run}z"));
         for cell in &mut grid[y][x..x + run] {
             assert!(!*cell, "module ({x},{y}) drawn twice");
@@ -170,19 +213,44 @@ fn error_correction_follows_payload_size() {
         assert_eq!(decode_png(&code.to_png(3).unwrap()), data, "{bytes} bytes");
     }
     // Q_MAX_BYTES is exactly what version 20 holds at Q.
-    assert_eq!(QrCode::encode_with(&bytes_payload(483), EcLevel::Q).unwrap().version(), 21);
+    assert_eq!(
+        QrCode::encode_with(&bytes_payload(483), EcLevel::Q)
+            .unwrap()
+            .version(),
+        21
+    );
 }
 
 #[test]
 fn too_long_payloads_name_the_byte_count_and_the_maximum() {
     let error = QrCode::encode(&bytes_payload(L_MAX_BYTES + 1)).unwrap_err();
-    assert_eq!(error, QrError::TooLong { bytes: 2954, max: 2953, ec: EcLevel::L });
+    assert_eq!(
+        error,
+        QrError::TooLong {
+            bytes: 2954,
+            max: 2953,
+            ec: EcLevel::L
+        }
+    );
     let message = error.to_string();
-    assert!(message.contains("2954 bytes") && message.contains("at most 2953 bytes"), "{message}");
+    assert!(
+        message.contains("2954 bytes") && message.contains("at most 2953 bytes"),
+        "{message}"
+    );
     for (ec, max) in [(EcLevel::H, 1273), (EcLevel::Q, 1663), (EcLevel::M, 2331)] {
-        assert!(QrCode::encode_with(&bytes_payload(max), ec).is_ok(), "{ec} {max}");
+        assert!(
+            QrCode::encode_with(&bytes_payload(max), ec).is_ok(),
+            "{ec} {max}"
+        );
         let error = QrCode::encode_with(&bytes_payload(max + 1), ec).unwrap_err();
-        assert_eq!(error, QrError::TooLong { bytes: max + 1, max, ec });
+        assert_eq!(
+            error,
+            QrError::TooLong {
+                bytes: max + 1,
+                max,
+                ec
+            }
+        );
     }
 }
 
@@ -201,11 +269,17 @@ fn module_size_to_fit_and_facts() {
     assert!(image.width() <= 400 && image.width() + 29 > 400);
 
     let facts = code.facts();
-    assert_eq!((facts.version, facts.ec_level.as_str(), facts.modules), (1, "H", 21));
+    assert_eq!(
+        (facts.version, facts.ec_level.as_str(), facts.modules),
+        (1, "H", 21)
+    );
     assert_eq!((facts.quiet_zone, facts.payload_bytes), (4, 4));
     let json = serde_json::to_value(&facts).unwrap();
     assert_eq!(json["ec_level"], "H");
-    assert!(!format!("{code:?}").contains("true"), "Debug shows no modules");
+    assert!(
+        !format!("{code:?}").contains("true"),
+        "Debug shows no modules"
+    );
 }
 
 #[test]
@@ -220,8 +294,14 @@ fn android_enterprise_payload_with_tricky_wifi_round_trips_through_png() {
         assert_eq!(decoded, payload.qr_text().as_bytes());
         let json: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
         assert_eq!(json["android.app.extra.PROVISIONING_WIFI_SSID"], ssid);
-        assert_eq!(json["android.app.extra.PROVISIONING_WIFI_PASSWORD"], password);
-        assert_eq!(json["android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE"], "WPA");
+        assert_eq!(
+            json["android.app.extra.PROVISIONING_WIFI_PASSWORD"],
+            password
+        );
+        assert_eq!(
+            json["android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE"],
+            "WPA"
+        );
         assert_eq!(json["android.app.extra.PROVISIONING_WIFI_HIDDEN"], true);
         assert_eq!(
             json["android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"]
@@ -242,14 +322,23 @@ fn zbarimg_reads_the_png() {
     let path = dir.path().join("payload.png");
     std::fs::write(&path, code.to_png(4).unwrap()).unwrap();
 
-    let output = match Command::new("zbarimg").arg("-q").arg("--raw").arg(&path).output() {
+    let output = match Command::new("zbarimg")
+        .arg("-q")
+        .arg("--raw")
+        .arg(&path)
+        .output()
+    {
         Ok(output) => output,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             panic!("zbarimg not found: install zbar-tools (make test does this)")
         }
         Err(error) => panic!("running zbarimg: {error}"),
     };
-    assert!(output.status.success(), "zbarimg failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "zbarimg failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let decoded = output.stdout.strip_suffix(b"\n").unwrap_or(&output.stdout);
     assert_eq!(decoded, payload.qr_text().as_bytes());
 }

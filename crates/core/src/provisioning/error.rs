@@ -115,7 +115,9 @@ pub enum ProvisioningError {
         position: usize,
     },
     /// The export file does not parse.
-    #[error("export file is not valid JSON at line {line} column {column}: {reason} — {EXPORT_AGAIN}")]
+    #[error(
+        "export file is not valid JSON at line {line} column {column}: {reason} — {EXPORT_AGAIN}"
+    )]
     ExportNotJson {
         /// 1-based line.
         line: usize,
@@ -153,7 +155,9 @@ pub enum ProvisioningError {
         expected: &'static str,
     },
     /// AOSP content does not parse.
-    #[error("AOSP QR content is not valid JSON at line {line} column {column}: {reason} — {AOSP_AGAIN}")]
+    #[error(
+        "AOSP QR content is not valid JSON at line {line} column {column}: {reason} — {AOSP_AGAIN}"
+    )]
     AospNotJson {
         /// 1-based line.
         line: usize,

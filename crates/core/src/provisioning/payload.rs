@@ -120,8 +120,14 @@ impl Payload {
         let text = |s: &str| Json::String(s.to_owned());
         let members = vec![
             (KEY_COMPONENT_NAME.to_owned(), text(CLOUDDPC_COMPONENT_NAME)),
-            (KEY_SIGNATURE_CHECKSUM.to_owned(), text(CLOUDDPC_SIGNATURE_CHECKSUM)),
-            (KEY_DOWNLOAD_LOCATION.to_owned(), text(CLOUDDPC_DOWNLOAD_LOCATION)),
+            (
+                KEY_SIGNATURE_CHECKSUM.to_owned(),
+                text(CLOUDDPC_SIGNATURE_CHECKSUM),
+            ),
+            (
+                KEY_DOWNLOAD_LOCATION.to_owned(),
+                text(CLOUDDPC_DOWNLOAD_LOCATION),
+            ),
             (
                 KEY_ADMIN_EXTRAS_BUNDLE.to_owned(),
                 Json::Object(vec![(KEY_ENROLLMENT_TOKEN.to_owned(), Json::String(token))]),
@@ -204,7 +210,11 @@ impl Payload {
         let Ok(Json::Object(members)) = Json::parse(self.qr_text()) else {
             unreachable!("an Android Enterprise payload is a JSON object we wrote");
         };
-        Ok(assemble_android_enterprise(members, change, self.notes.clone()))
+        Ok(assemble_android_enterprise(
+            members,
+            change,
+            self.notes.clone(),
+        ))
     }
 
     /// Android Enterprise or AOSP.
@@ -351,7 +361,11 @@ fn required_keys_first(
     notes: &mut Vec<String>,
 ) -> Result<Members, ProvisioningError> {
     let mut required = Vec::with_capacity(4);
-    for key in [KEY_COMPONENT_NAME, KEY_SIGNATURE_CHECKSUM, KEY_DOWNLOAD_LOCATION] {
+    for key in [
+        KEY_COMPONENT_NAME,
+        KEY_SIGNATURE_CHECKSUM,
+        KEY_DOWNLOAD_LOCATION,
+    ] {
         let value = take_required(&mut members, key, "string")?;
         required.push((key.to_owned(), value));
     }
@@ -409,7 +423,10 @@ fn assemble_android_enterprise(
 
 fn wifi_members(wifi: &WifiConfig) -> Members {
     let mut members = vec![
-        (KEY_WIFI_SSID.to_owned(), Json::String(wifi.ssid().to_owned())),
+        (
+            KEY_WIFI_SSID.to_owned(),
+            Json::String(wifi.ssid().to_owned()),
+        ),
         (
             KEY_WIFI_SECURITY_TYPE.to_owned(),
             Json::String(wifi.security().as_str().to_owned()),
@@ -427,7 +444,12 @@ fn wifi_members(wifi: &WifiConfig) -> Members {
     members
 }
 
-fn finish(kind: PayloadKind, text: String, members: &[(String, Json)], notes: Vec<String>) -> Payload {
+fn finish(
+    kind: PayloadKind,
+    text: String,
+    members: &[(String, Json)],
+    notes: Vec<String>,
+) -> Payload {
     let (summary, carries_wifi_password) = summarize(kind, members, text.len(), &notes);
     Payload {
         kind,

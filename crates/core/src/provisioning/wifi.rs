@@ -169,7 +169,9 @@ fn check_wpa_key(key: &str) -> Result<(), ProvisioningError> {
 
 fn check_wep_key(key: &str) -> Result<(), ProvisioningError> {
     match key.chars().count() {
-        chars @ (10 | 26 | 32 | 58) if !is_hex(key) => Err(ProvisioningError::WepKeyNotHex { chars }),
+        chars @ (10 | 26 | 32 | 58) if !is_hex(key) => {
+            Err(ProvisioningError::WepKeyNotHex { chars })
+        }
         10 | 26 | 32 | 58 => Ok(()),
         5 | 13 | 16 | 29 => match first_unprintable(key) {
             Some(position) => Err(ProvisioningError::WepKeyNotPrintable { position }),
