@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use time::OffsetDateTime;
 
 pub use devices::{DeviceId, DeviceRecord};
@@ -94,6 +94,8 @@ pub enum StoreError {
     Busy {
         /// The file.
         path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
     },
     /// A schema migration failed; the transaction rolled back and the file is unchanged.
     #[error("cannot update the schema of {}: {source}; the file is unchanged, report this with a support bundle", path.display())]
@@ -239,17 +241,37 @@ impl Store {
 
     fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Store, StoreError> {
         let shown = path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
-        let err = |source| classify(&shown, source);
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-        // The first statement reads the header: a file that is not SQLite fails here, before
-        // anything is written to it.
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|source| classify(&shown, source))?;
+        // Processes creating the file at once can meet SQLITE_BUSY where SQLite does not wait
+        // (switching to WAL, a lock upgrade it treats as a deadlock); every step is idempotent,
+        // so retry them for as long as a write would wait.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match Store::prepare(&mut conn, &shown) {
+                Err(StoreError::Busy { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                result => break result?,
+            }
+        }
+        Ok(Store { conn, path, clock: Box::new(SystemClock) })
+    }
+
+    /// Settings and schema, once per connection.
+    fn prepare(conn: &mut Connection, shown: &Path) -> Result<(), StoreError> {
+        let err = |source| classify(shown, source);
+        // Read the header before writing anything (switching to WAL rewrites two header bytes):
+        // a file that is not SQLite, or belongs to another application, stays as it was.
+        migrations::check_owner(conn, shown)?;
         let _mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
         conn.pragma_update(None, "foreign_keys", true).map_err(err)?;
-        migrations::migrate(&mut conn, &shown)?;
-        Ok(Store { conn, path, clock: Box::new(SystemClock) })
+        // Every transaction on this connection writes, so take the write lock at BEGIN (see
+        // `transact`); the migrations' own transaction follows this too.
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
+        migrations::migrate(conn, shown)
     }
 
     fn shown_path(&self) -> &Path {
@@ -279,11 +301,15 @@ impl Store {
     }
 
     /// Runs `f` in one transaction: all of it is committed, or none.
+    ///
+    /// `BEGIN IMMEDIATE` takes the write lock up front. A deferred transaction that reads and
+    /// then writes fails at once with `SQLITE_BUSY_SNAPSHOT` when another process (the CLI) wrote
+    /// in between, without waiting out the busy timeout.
     fn transact<T>(
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        let result = self.conn.transaction().and_then(|tx| {
+        let result = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).and_then(|tx| {
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)
@@ -353,7 +379,7 @@ fn classify(path: &Path, source: rusqlite::Error) -> StoreError {
     let path = path.to_owned();
     match source.sqlite_error_code() {
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Damaged { path, source },
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { path },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { path, source },
         _ => StoreError::Sqlite { path, source },
     }
 }

@@ -15,38 +15,65 @@ pub(super) const APPLICATION_ID: i32 = 0x5342_6368;
 
 fn migration_list() -> Vec<M<'static>> {
     vec![
-        M::up(devices::SCHEMA).comment("devices"),
+        // The application id is set in the same transaction as the first table, so a process
+        // opening the file meanwhile never sees our tables without our id.
+        M::up_with_hook(devices::SCHEMA, |tx: &rusqlite::Transaction<'_>| {
+            Ok(tx.pragma_update(None, "application_id", APPLICATION_ID)?)
+        })
+        .comment("devices"),
         M::up(serials::SCHEMA).comment("device_serials"),
         M::up(events::SCHEMA).comment("events (append-only)"),
     ]
 }
 
-/// Brings the schema of `conn` (the file at `path`) to the newest version. Refuses, without
-/// writing, a database of another application or of a newer StageBench.
-pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let err = |source| classify(path, source);
-    let application_id: i32 = conn.pragma_query_value(None, "application_id", |row| row.get(0)).map_err(err)?;
-    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(err)?;
-    if application_id != APPLICATION_ID {
-        let objects: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
-            .map_err(err)?;
-        if application_id != 0 || version != 0 || objects != 0 {
-            return Err(StoreError::ForeignDatabase { path: path.to_owned(), application_id });
-        }
+/// Refuses, without writing, a database of another application or of a newer StageBench.
+/// An empty file, or one this module created, passes.
+pub(super) fn check_owner(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    // One statement, so one snapshot: read separately, another process creating the store
+    // meanwhile could show us its tables but not yet its id.
+    let (application_id, version, objects): (i32, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id),
+                    (SELECT user_version FROM pragma_user_version),
+                    (SELECT count(*) FROM sqlite_schema)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .map_err(|source| classify(path, source))?;
+    if application_id != APPLICATION_ID && (application_id != 0 || version != 0 || objects != 0) {
+        return Err(StoreError::ForeignDatabase { path: path.to_owned(), application_id });
     }
-    let list = migration_list();
-    let known = i64::try_from(list.len()).unwrap_or(i64::MAX);
+    let known = i64::try_from(migration_list().len()).unwrap_or(i64::MAX);
     if version > known {
         return Err(StoreError::TooNew { path: path.to_owned(), found: version, known });
     }
-    Migrations::new(list)
-        .to_latest(conn)
-        .map_err(|source| StoreError::Migration { path: path.to_owned(), source })?;
-    if application_id != APPLICATION_ID {
-        conn.pragma_update(None, "application_id", APPLICATION_ID).map_err(err)?;
+    Ok(())
+}
+
+/// Brings the schema of `conn` (the file at `path`) to the newest version, after
+/// [`check_owner`].
+///
+/// Two processes opening a new file at once (the app and the CLI) both see version 0; the one
+/// that loses the write lock then fails on "table already exists". Such a failure, when the
+/// version moved meanwhile, is retried once against the now current version.
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    check_owner(conn, path)?;
+    let before = user_version(conn, path)?;
+    let migrations = Migrations::new(migration_list());
+    if let Err(source) = migrations.to_latest(conn) {
+        if user_version(conn, path)? == before {
+            return Err(StoreError::Migration { path: path.to_owned(), source });
+        }
+        check_owner(conn, path)?;
+        migrations
+            .to_latest(conn)
+            .map_err(|source| StoreError::Migration { path: path.to_owned(), source })?;
     }
     Ok(())
+}
+
+fn user_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(|source| classify(path, source))
 }
 
 /// A migrated in-memory connection with foreign keys on, for the table modules' tests.
