@@ -133,5 +133,17 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     let module_px: u32 = module_px.expect("canvas records its module size").parse().unwrap();
     assert!(module_px >= 4, "QR fills the window: {module_px} px per module");
 
+    // Live updates: a device that goes away disappears from the Bench view by itself.
+    client.find(Locator::Id("nav-bench")).await.unwrap().click().await.unwrap();
+    let gone = bench.addrs()[0].to_string();
+    adb.client().disconnect(&gone).await.unwrap();
+    let remaining: Vec<String> = expected.iter().filter(|s| **s != bench.models()[0].0).cloned().collect();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline && serials_shown(&client).await != remaining {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    screenshot(&client, "bench-after-unplug.png").await;
+    assert_eq!(serials_shown(&client).await, remaining, "the unplugged device left the Bench view");
+
     client.close().await.unwrap();
 }

@@ -86,11 +86,12 @@ fn bad_qr_inputs_fail_clearly() {
     let corrupt = dir.path().join("export.json");
     std::fs::write(&corrupt, "{\"qrCodeContent\": {\"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME\": ").unwrap();
     let long_ssid = "x".repeat(80);
+    let missing = dir.path().join("missing.json");
     let cases: [(&[&str], &str); 5] = [
         (&["qr", "--token", "T", "--wifi-ssid", &long_ssid, "--wifi-password", "password1"], "80"),
         (&["qr", "--token", "T", "--wifi-ssid", "Bench", "--wifi-security", "WPA", "--wifi-password", "1234567"], "7"),
         (&["qr", "--export-file", corrupt.to_str().unwrap()], "export"),
-        (&["qr", "--export-file", dir.path().join("missing.json").to_str().unwrap()], "missing.json"),
+        (&["qr", "--export-file", missing.to_str().unwrap()], "missing.json"),
         (&["qr", "--token", "T", "--wifi-ssid", "Bench", "--wifi-security", "WPA3", "--wifi-password", "password1"], "WPA3"),
     ];
     for (args, must_mention) in cases {

@@ -1,17 +1,14 @@
 //! Key files made by Debian's real `adb` (1.0.41) read by `AdbKey`, and our Android public key
 //! encoding checked byte for byte against adb's own `adbkey.pub`.
 
-mod common;
-
 use stagebench_adb::auth::{parse_android_public_key, verify_token_signature};
 use stagebench_adb::AdbKey;
 
 #[test]
 fn debian_adb_key_files_parse_and_match_our_encoding() {
-    common::require_adb();
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join("adbkey");
-    let output = common::adb_command(home.path())
+    let output = stagebench_adb::testing::adb_command(home.path())
         .arg("keygen")
         .arg(&path)
         .output()

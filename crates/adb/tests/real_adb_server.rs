@@ -3,14 +3,10 @@
 //! Needs the `adb` package (`make test` installs it). The server runs on a free port with HOME
 //! in a temporary folder (it writes `~/.android/adbkey`) and is killed by a Drop guard.
 
-mod common;
-
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use common::{require_adb, RealAdbServer};
-
-use stagebench_adb::testing::{FakeAuth, FakeDevice, FakeDeviceConfig};
+use stagebench_adb::testing::{FakeAuth, FakeDevice, FakeDeviceConfig, RealAdbServer};
 use stagebench_adb::{AdbError, AdbServer, DeviceEntry, DeviceState};
 
 async fn wait_until_online(server: &AdbServer, serials: &[&str]) -> Vec<DeviceEntry> {
@@ -35,8 +31,7 @@ async fn wait_until_online(server: &AdbServer, serials: &[&str]) -> Vec<DeviceEn
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_adb_server_connects_and_reads_two_fake_devices() {
-    require_adb();
-    let real = RealAdbServer::start();
+    let real = RealAdbServer::start().await.unwrap();
     let server = AdbServer::new(real.addr()).with_timeout(Duration::from_secs(10));
     assert_eq!(server.version().await.unwrap(), 41);
 

@@ -255,7 +255,7 @@ fn finish(read: Vec<(BenchDevice, Option<DeviceFacts>)>, store: Option<&SharedSt
 
 /// Watches the bench until `emit` returns `false`: a snapshot on every change, a
 /// [`BenchEvent::ServerDown`] while the adb server can't be reached (retrying every 2 s).
-pub async fn watch(server: AdbServer, store: Option<SharedStore>, mut emit: impl FnMut(BenchEvent) -> bool + Send) {
+pub async fn watch(server: AdbServer, store: Option<SharedStore>, mut emit: impl FnMut(BenchEvent) -> bool) {
     let mut known: HashMap<String, (DeviceEntry, BenchDevice)> = HashMap::new();
     loop {
         let failure = match server.track_devices().await {

@@ -1,13 +1,11 @@
 //! Fakes for tests and demos (feature `testing`): a simulated bench of fake adbd devices with
-//! varied makers and models, and a guard that runs Debian's real adb server on a free port.
+//! varied makers and models; Debian's real adb server guard is re-exported from the adb crate.
 
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use stagebench_adb::server::AdbServer;
 use stagebench_adb::testing::{FakeAuth, FakeDevice, FakeDeviceConfig};
+pub use stagebench_adb::testing::{free_port, RealAdbServer};
 
 /// One model in the simulated catalog.
 struct Model {
@@ -107,95 +105,4 @@ impl SimulatedBench {
         }
         Ok(())
     }
-}
-
-/// Debian's real adb server, started on a free port with its own `HOME`, killed on drop.
-pub struct RealAdbServer {
-    port: u16,
-    home: tempfile::TempDir,
-}
-
-/// A free TCP port on 127.0.0.1 (asked of the OS, then released).
-pub fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
-}
-
-impl RealAdbServer {
-    /// Starts `adb -P <free port> start-server` and waits until it answers `host:version`.
-    pub async fn start() -> Result<RealAdbServer, String> {
-        let adb = which_adb().ok_or("Debian's `adb` is not installed: run `make test` (it installs it) or `apt-get install adb`")?;
-        let home = tempfile::tempdir().map_err(|e| format!("can't make a temp HOME for adb: {e}"))?;
-        let port = free_port().map_err(|e| format!("no free port for the adb server: {e}"))?;
-        let status = Command::new(&adb)
-            .args(["-P", &port.to_string(), "start-server"])
-            .env("HOME", home.path())
-            .env_remove("ANDROID_ADB_SERVER_PORT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(|e| format!("can't run {}: {e}", adb.display()))?;
-        if !status.success() {
-            return Err(format!("`adb -P {port} start-server` failed with {status}"));
-        }
-        let server = RealAdbServer { port, home };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if server.client().version().await.is_ok() {
-                return Ok(server);
-            }
-            if Instant::now() > deadline {
-                return Err(format!("adb server on port {port} did not answer within 15 s"));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The server's port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// The `HOME` the server runs with (its `.android/adbkey` lives there).
-    pub fn home(&self) -> &Path {
-        self.home.path()
-    }
-
-    /// A client for this server.
-    pub fn client(&self) -> AdbServer {
-        AdbServer::new(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port)))
-    }
-
-    /// Waits until the server lists `count` devices in state `device`.
-    pub async fn wait_for_devices(&self, count: usize, within: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + within;
-        loop {
-            let listed = self.client().devices().await.map_err(|e| e.to_string())?;
-            let ready = listed.iter().filter(|d| d.state == stagebench_adb::server::DeviceState::Device).count();
-            if ready >= count {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!("adb server lists {ready} ready devices, expected {count}: {listed:?}"));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for RealAdbServer {
-    fn drop(&mut self) {
-        if let Some(adb) = which_adb() {
-            let _ = Command::new(adb)
-                .args(["-P", &self.port.to_string(), "kill-server"])
-                .env("HOME", self.home.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
-}
-
-fn which_adb() -> Option<PathBuf> {
-    let name = if cfg!(windows) { "adb.exe" } else { "adb" };
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
 }

@@ -7,6 +7,7 @@
 //! for real. Each device is one listening socket; many can run in one process.
 
 mod config;
+mod real_server;
 mod session;
 mod shell;
 
@@ -18,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use config::{FakeAuth, FakeDeviceConfig, ShellAnswer};
+pub use real_server::{adb_command, free_port, which_adb, RealAdbServer};
 use session::Session;
 
 use crate::auth::parse_android_public_key;
