@@ -6,11 +6,12 @@
 //!
 //! ## Error-correction level from payload size
 //! [`QrCode::encode`] picks the most robust level that keeps the code reasonably coarse:
-//! - up to [`Q_MAX_BYTES`] (482, what a version-20 code holds at Q, 97×97 modules): **Q**. A
-//!   plain Android Enterprise payload (about 460 bytes) fits; Q (25 % recovery) forgives glare,
-//!   moiré and browser zoom when a phone camera reads a screen (pain point 6).
+//! - up to [`Q_MAX_BYTES`] (611, what a version-23 code holds at Q, 109×109 modules): **Q**.
+//!   A plain Android Enterprise payload (about 530 bytes with a 20-character token: version 22
+//!   at Q) fits; Q (25 % recovery) forgives glare, moiré and browser zoom when a phone camera
+//!   reads a screen (pain point 6), and the code is no bigger than a Wi-Fi payload at M.
 //! - up to [`M_MAX_BYTES`] (2,331, the most M holds): **M**, the usual default. Payloads with
-//!   Wi-Fi or extras land here; Q would push them to large, dense versions.
+//!   Wi-Fi or extras land here (about 700 bytes: version 22 at M, where Q would need 25).
 //! - up to [`L_MAX_BYTES`] (2,953, the most any QR code holds in byte mode): **L**. Like Bayton's
 //!   EAP generator, which drops to L past ~2,400 characters, because nothing else fits.
 //!
@@ -25,8 +26,8 @@ use qrcode::types::QrError as EncodeError;
 
 /// Light modules drawn around the symbol (ISO/IEC 18004 asks for 4).
 pub const QUIET_ZONE: usize = 4;
-/// Largest payload encoded at level Q by [`QrCode::encode`] (version 20 at Q, byte mode).
-pub const Q_MAX_BYTES: usize = 482;
+/// Largest payload encoded at level Q by [`QrCode::encode`] (version 23 at Q, byte mode).
+pub const Q_MAX_BYTES: usize = 611;
 /// Largest payload encoded at level M by [`QrCode::encode`] (version 40 at M, byte mode).
 pub const M_MAX_BYTES: usize = 2331;
 /// Largest payload any QR code holds in byte mode (version 40 at L).

@@ -190,12 +190,12 @@ fn terminal_text_is_inverted_half_blocks_with_quiet_zone_and_decodes() {
 
 #[test]
 fn error_correction_follows_payload_size() {
-    assert_eq!(Q_MAX_BYTES, 482);
+    assert_eq!(Q_MAX_BYTES, 611);
     assert_eq!(M_MAX_BYTES, 2331);
     assert_eq!(L_MAX_BYTES, 2953);
     let cases = [
         (1, EcLevel::Q, None),
-        (Q_MAX_BYTES, EcLevel::Q, Some(20)),
+        (Q_MAX_BYTES, EcLevel::Q, Some(23)),
         (Q_MAX_BYTES + 1, EcLevel::M, None),
         (M_MAX_BYTES, EcLevel::M, Some(40)),
         (M_MAX_BYTES + 1, EcLevel::L, Some(36)),
@@ -212,13 +212,21 @@ fn error_correction_follows_payload_size() {
         assert_eq!(code.width(), 17 + 4 * code.version() as usize);
         assert_eq!(decode_png(&code.to_png(3).unwrap()), data, "{bytes} bytes");
     }
-    // Q_MAX_BYTES is exactly what version 20 holds at Q.
+    // Q_MAX_BYTES is exactly what version 23 holds at Q.
     assert_eq!(
-        QrCode::encode_with(&bytes_payload(483), EcLevel::Q)
+        QrCode::encode_with(&bytes_payload(612), EcLevel::Q)
             .unwrap()
             .version(),
-        21
+        24
     );
+    // Real payloads: a plain Android Enterprise payload gets Q, one with Wi-Fi gets M.
+    let plain = Payload::android_enterprise("FAKETOKEN1234567890A", None).unwrap();
+    let code = QrCode::encode(plain.qr_text().as_bytes()).unwrap();
+    assert_eq!((code.ec_level(), code.version()), (EcLevel::Q, 22));
+    let wifi = WifiConfig::new("BenchNet", WifiSecurity::Wpa, Some("password123"), false).unwrap();
+    let with_wifi = plain.with_wifi(&wifi).unwrap();
+    let code = QrCode::encode(with_wifi.qr_text().as_bytes()).unwrap();
+    assert_eq!(code.ec_level(), EcLevel::M);
 }
 
 #[test]
