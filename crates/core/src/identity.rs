@@ -14,16 +14,7 @@ use std::str::FromStr;
 
 /// Where a serial was read.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum SerialSource {
@@ -142,7 +133,10 @@ pub struct SerialObservation {
 impl SerialObservation {
     /// An observation of `value` from `source`.
     pub fn new(source: SerialSource, value: impl Into<String>) -> Self {
-        Self { source, value: value.into() }
+        Self {
+            source,
+            value: value.into(),
+        }
     }
 
     /// The value without surrounding whitespace (getprop output ends in a newline).
@@ -150,9 +144,9 @@ impl SerialObservation {
         self.value.trim()
     }
 
-    /// Whether the value can tell this device apart: neither a placeholder nor an address.
+    /// Whether the value can tell this device apart (see [`is_identifying_serial`]).
     pub fn identifies(&self) -> bool {
-        !is_placeholder_serial(&self.value) && !is_network_address(&self.value)
+        is_identifying_serial(&self.value)
     }
 }
 
@@ -209,7 +203,9 @@ pub fn is_placeholder_serial(s: &str) -> bool {
     if chars.all(|c| c.eq_ignore_ascii_case(&first)) {
         return true;
     }
-    PLACEHOLDER_SERIALS.iter().any(|p| p.eq_ignore_ascii_case(s))
+    PLACEHOLDER_SERIALS
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(s))
 }
 
 /// Whether `s` is the address of a TCP or wireless adb transport rather than a device serial:
@@ -228,9 +224,13 @@ pub fn is_network_address(s: &str) -> bool {
         return true;
     }
     let lower = s.trim_end_matches('.').to_ascii_lowercase();
-    if ["._adb-tls-connect._tcp", "._adb-tls-pairing._tcp", "._adb._tcp"]
-        .iter()
-        .any(|suffix| lower.ends_with(suffix))
+    if [
+        "._adb-tls-connect._tcp",
+        "._adb-tls-pairing._tcp",
+        "._adb._tcp",
+    ]
+    .iter()
+    .any(|suffix| lower.ends_with(suffix))
     {
         return true;
     }
@@ -241,14 +241,25 @@ pub fn is_network_address(s: &str) -> bool {
         Some((host, port)) => {
             is_port(port)
                 && !host.is_empty()
-                && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
         }
         None => false,
     }
 }
 
 fn is_port(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit()) && s.parse::<u16>().is_ok()
+    !s.is_empty()
+        && s.len() <= 5
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && s.parse::<u16>().is_ok()
+}
+
+/// Whether `s` can tell a device apart: neither a placeholder ([`is_placeholder_serial`]) nor a
+/// network address ([`is_network_address`]).
+pub fn is_identifying_serial(s: &str) -> bool {
+    !is_placeholder_serial(s) && !is_network_address(s)
 }
 
 /// The result of [`check_identity`]: nothing to say when `flags` is empty.
@@ -360,7 +371,10 @@ pub fn check_identity(observations: &[SerialObservation]) -> IdentityCheck {
     let mut flags = Vec::new();
     for o in observations {
         if is_placeholder_serial(&o.value) {
-            flags.push(IdentityFlag::Placeholder { source: o.source, value: o.trimmed().to_owned() });
+            flags.push(IdentityFlag::Placeholder {
+                source: o.source,
+                value: o.trimmed().to_owned(),
+            });
         }
     }
     let usable: Vec<&SerialObservation> = observations.iter().filter(|o| o.identifies()).collect();
@@ -378,16 +392,24 @@ pub fn check_identity(observations: &[SerialObservation]) -> IdentityCheck {
     }
     if let Some((first, rest)) = distinct.split_first() {
         for other in rest {
-            flags.push(IdentityFlag::Disagree { a: (*first).clone(), b: (*other).clone() });
+            flags.push(IdentityFlag::Disagree {
+                a: (*first).clone(),
+                b: (*other).clone(),
+            });
         }
     }
 
     for scanned in usable.iter().filter(|o| o.source == SerialSource::Scanner) {
-        let others: Vec<&&SerialObservation> =
-            usable.iter().filter(|o| o.source != SerialSource::Scanner).collect();
+        let others: Vec<&&SerialObservation> = usable
+            .iter()
+            .filter(|o| o.source != SerialSource::Scanner)
+            .collect();
         if let Some(first) = others.first() {
             if !others.iter().any(|o| o.trimmed() == scanned.trimmed()) {
-                flags.push(IdentityFlag::Disagree { a: (**first).clone(), b: (*scanned).clone() });
+                flags.push(IdentityFlag::Disagree {
+                    a: (**first).clone(),
+                    b: (*scanned).clone(),
+                });
             }
         }
     }
@@ -458,9 +480,16 @@ mod tests {
     fn source_names_round_trip_and_match_serde() {
         for source in SerialSource::ALL {
             assert_eq!(source.as_str().parse::<SerialSource>(), Ok(source));
-            assert_eq!(serde_json::to_value(source).unwrap(), serde_json::json!(source.as_str()));
+            assert_eq!(
+                serde_json::to_value(source).unwrap(),
+                serde_json::json!(source.as_str())
+            );
         }
-        assert!("usb".parse::<SerialSource>().unwrap_err().to_string().contains("usb-descriptor"));
+        assert!("usb"
+            .parse::<SerialSource>()
+            .unwrap_err()
+            .to_string()
+            .contains("usb-descriptor"));
     }
 
     #[test]
@@ -484,59 +513,105 @@ mod tests {
 
     #[test]
     fn check_identity_table() {
-        let placeholder = IdentityFlag::Placeholder { source: RoSerialno, value: "1234567890ABCDEF".into() };
+        let placeholder = IdentityFlag::Placeholder {
+            source: RoSerialno,
+            value: "1234567890ABCDEF".into(),
+        };
         let cases: Vec<(&str, Vec<SerialObservation>, Vec<IdentityFlag>)> = vec![
-            ("all agree", vec![obs(UsbDescriptor, "R3CR609J7HW"), obs(RoSerialno, "R3CR609J7HW\n")], vec![]),
+            (
+                "all agree",
+                vec![
+                    obs(UsbDescriptor, "R3CR609J7HW"),
+                    obs(RoSerialno, "R3CR609J7HW\n"),
+                ],
+                vec![],
+            ),
             (
                 "placeholder everywhere",
-                vec![obs(UsbDescriptor, "1234567890ABCDEF"), obs(RoSerialno, "1234567890ABCDEF")],
                 vec![
-                    IdentityFlag::Placeholder { source: UsbDescriptor, value: "1234567890ABCDEF".into() },
+                    obs(UsbDescriptor, "1234567890ABCDEF"),
+                    obs(RoSerialno, "1234567890ABCDEF"),
+                ],
+                vec![
+                    IdentityFlag::Placeholder {
+                        source: UsbDescriptor,
+                        value: "1234567890ABCDEF".into(),
+                    },
                     placeholder.clone(),
                     IdentityFlag::Missing,
                 ],
             ),
             (
                 "placeholder beside a real serial",
-                vec![obs(UsbDescriptor, "R3CR609J7HW"), obs(RoSerialno, "1234567890ABCDEF")],
+                vec![
+                    obs(UsbDescriptor, "R3CR609J7HW"),
+                    obs(RoSerialno, "1234567890ABCDEF"),
+                ],
                 vec![placeholder.clone()],
             ),
             (
                 "usb and ro.serialno differ",
                 vec![obs(UsbDescriptor, "ABC123"), obs(RoSerialno, "XYZ789")],
-                vec![IdentityFlag::Disagree { a: obs(UsbDescriptor, "ABC123"), b: obs(RoSerialno, "XYZ789") }],
+                vec![IdentityFlag::Disagree {
+                    a: obs(UsbDescriptor, "ABC123"),
+                    b: obs(RoSerialno, "XYZ789"),
+                }],
             ),
             (
                 "case matters",
                 vec![obs(UsbDescriptor, "abc123"), obs(RoSerialno, "ABC123")],
-                vec![IdentityFlag::Disagree { a: obs(UsbDescriptor, "abc123"), b: obs(RoSerialno, "ABC123") }],
+                vec![IdentityFlag::Disagree {
+                    a: obs(UsbDescriptor, "abc123"),
+                    b: obs(RoSerialno, "ABC123"),
+                }],
             ),
             (
                 "network address ignored",
-                vec![obs(AdbTransport, "127.0.0.1:5555"), obs(RoSerialno, "R3CR609J7HW")],
+                vec![
+                    obs(AdbTransport, "127.0.0.1:5555"),
+                    obs(RoSerialno, "R3CR609J7HW"),
+                ],
                 vec![],
             ),
-            ("only an address", vec![obs(AdbTransport, "[::1]:5555")], vec![IdentityFlag::Missing]),
+            (
+                "only an address",
+                vec![obs(AdbTransport, "[::1]:5555")],
+                vec![IdentityFlag::Missing],
+            ),
             ("nothing at all", vec![], vec![IdentityFlag::Missing]),
             (
                 "two IMEIs are fine",
-                vec![obs(RoSerialno, "R3CR609J7HW"), obs(Imei, "356938035643809"), obs(Imei, "356938035643817")],
+                vec![
+                    obs(RoSerialno, "R3CR609J7HW"),
+                    obs(Imei, "356938035643809"),
+                    obs(Imei, "356938035643817"),
+                ],
                 vec![],
             ),
             (
                 "intune differs",
                 vec![obs(RoSerialno, "R3CR609J7HW"), obs(Intune, "R3CR609J7HX")],
-                vec![IdentityFlag::Disagree { a: obs(RoSerialno, "R3CR609J7HW"), b: obs(Intune, "R3CR609J7HX") }],
+                vec![IdentityFlag::Disagree {
+                    a: obs(RoSerialno, "R3CR609J7HW"),
+                    b: obs(Intune, "R3CR609J7HX"),
+                }],
             ),
             (
                 "scanned IMEI matches",
-                vec![obs(RoSerialno, "R3CR609J7HW"), obs(Imei, "356938035643809"), obs(Scanner, "356938035643809")],
+                vec![
+                    obs(RoSerialno, "R3CR609J7HW"),
+                    obs(Imei, "356938035643809"),
+                    obs(Scanner, "356938035643809"),
+                ],
                 vec![],
             ),
             (
                 "scanned label of another device",
                 vec![obs(RoSerialno, "R3CR609J7HW"), obs(Scanner, "R3CR000000X")],
-                vec![IdentityFlag::Disagree { a: obs(RoSerialno, "R3CR609J7HW"), b: obs(Scanner, "R3CR000000X") }],
+                vec![IdentityFlag::Disagree {
+                    a: obs(RoSerialno, "R3CR609J7HW"),
+                    b: obs(Scanner, "R3CR000000X"),
+                }],
             ),
             ("scanner alone", vec![obs(Scanner, "R3CR609J7HW")], vec![]),
         ];
@@ -555,7 +630,9 @@ mod tests {
         );
         assert!(check.messages()[1].contains("scan the serial"));
         let disagree = check_identity(&[obs(UsbDescriptor, "A1"), obs(RoSerialno, "B2")]);
-        assert!(disagree.messages()[0].contains("\"A1\"") && disagree.messages()[0].contains("scan"));
+        assert!(
+            disagree.messages()[0].contains("\"A1\"") && disagree.messages()[0].contains("scan")
+        );
         let empty = check_identity(&[obs(UsbDescriptor, " ")]);
         assert!(empty.messages()[0].starts_with("The USB descriptor serial is empty"));
     }

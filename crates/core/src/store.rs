@@ -1,8 +1,8 @@
 //! The local store: one SQLite file in WAL mode holding devices, their serials and an
 //! append-only event log.
 //!
-//! Layout: one module per table ([`devices`], [`serials`], [`events`]: schema, row type and
-//! queries together), [`migrations`] puts the schemas in order, and [`sighting`] holds the
+//! Layout: one module per table (`devices`, `serials`, `events`: schema, row type and
+//! queries together), `migrations` puts the schemas in order, and `sighting` holds the
 //! identity rule that decides which device a sighting belongs to. [`Store`] owns the connection,
 //! the path and a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and
 //! the fix.
@@ -53,7 +53,9 @@ pub const EVENT_IDENTITY_CONFLICT: &str = "identity-conflict";
 #[non_exhaustive]
 pub enum StoreError {
     /// Neither `STAGEBENCH_DATA_DIR` nor a home folder is available.
-    #[error("no data folder: the OS reports no home folder; set {DATA_DIR_ENV} to a writable folder")]
+    #[error(
+        "no data folder: the OS reports no home folder; set {DATA_DIR_ENV} to a writable folder"
+    )]
     NoDataDir,
     /// The folder for the store could not be created.
     #[error("cannot create the data folder {}: {source}; make it writable or set {DATA_DIR_ENV} to another folder", path.display())]
@@ -188,7 +190,9 @@ pub struct Store {
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -198,15 +202,17 @@ impl Store {
     /// [`StoreError::ForeignDatabase`] and is left as it was.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|source| classify(path, source))?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| classify(path, source))?;
         Store::init(conn, Some(path.to_owned()))
     }
 
@@ -217,7 +223,8 @@ impl Store {
 
     /// A fresh store that lives in memory (tests, dry runs).
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|source| classify(Path::new(":memory:"), source))?;
+        let conn = Connection::open_in_memory()
+            .map_err(|source| classify(Path::new(":memory:"), source))?;
         Store::init(conn, None)
     }
 
@@ -241,7 +248,8 @@ impl Store {
 
     fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Store, StoreError> {
         let shown = path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|source| classify(&shown, source))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|source| classify(&shown, source))?;
         // Processes creating the file at once can meet SQLITE_BUSY where SQLite does not wait
         // (switching to WAL, a lock upgrade it treats as a deadlock); every step is idempotent,
         // so retry them for as long as a write would wait.
@@ -254,7 +262,11 @@ impl Store {
                 result => break result?,
             }
         }
-        Ok(Store { conn, path, clock: Box::new(SystemClock) })
+        Ok(Store {
+            conn,
+            path,
+            clock: Box::new(SystemClock),
+        })
     }
 
     /// Settings and schema, once per connection.
@@ -266,8 +278,10 @@ impl Store {
         let _mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", true).map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(err)?;
         // Every transaction on this connection writes, so take the write lock at BEGIN (see
         // `transact`); the migrations' own transaction follows this too.
         conn.set_transaction_behavior(TransactionBehavior::Immediate);
@@ -290,12 +304,16 @@ impl Store {
     /// the device by the identity rule (see [`Sighting`]) or creates one, adds new serials,
     /// refreshes `last_seen`, slot and facts, and appends a `seen` event. Returns the device.
     pub fn record_sighting(&mut self, sighting: &Sighting) -> Result<DeviceId, StoreError> {
-        self.record_sighting_outcome(sighting).map(|outcome| outcome.device)
+        self.record_sighting_outcome(sighting)
+            .map(|outcome| outcome.device)
     }
 
     /// As [`Store::record_sighting`], and also says whether the device is new and which other
     /// devices the sighting matched.
-    pub fn record_sighting_outcome(&mut self, sighting: &Sighting) -> Result<SightingOutcome, StoreError> {
+    pub fn record_sighting_outcome(
+        &mut self,
+        sighting: &Sighting,
+    ) -> Result<SightingOutcome, StoreError> {
         let now = self.now();
         self.transact(|tx| sighting::record(tx, sighting, &now))
     }
@@ -309,11 +327,14 @@ impl Store {
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        let result = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).and_then(|tx| {
-            let value = f(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        });
+        let result = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .and_then(|tx| {
+                let value = f(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            });
         result.map_err(|e| self.err(e))
     }
 
@@ -347,14 +368,20 @@ impl Store {
         data: &serde_json::Value,
     ) -> Result<EventId, StoreError> {
         let now = self.now();
-        events::append(&self.conn, device, &now, kind, data).map_err(|e| match (device, is_foreign_key(&e)) {
-            (Some(id), true) => StoreError::UnknownDevice(id),
-            _ => self.err(e),
+        events::append(&self.conn, device, &now, kind, data).map_err(|e| {
+            match (device, is_foreign_key(&e)) {
+                (Some(id), true) => StoreError::UnknownDevice(id),
+                _ => self.err(e),
+            }
         })
     }
 
     /// The newest `limit` events, of one device or (`None`) of all, returned oldest first.
-    pub fn events(&self, device: Option<DeviceId>, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
+    pub fn events(
+        &self,
+        device: Option<DeviceId>,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
         events::latest(&self.conn, device, limit).map_err(|e| self.err(e))
     }
 
@@ -378,8 +405,12 @@ fn data_dir_from(env: Option<std::ffi::OsString>) -> Result<PathBuf, StoreError>
 fn classify(path: &Path, source: rusqlite::Error) -> StoreError {
     let path = path.to_owned();
     match source.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Damaged { path, source },
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { path, source },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            StoreError::Damaged { path, source }
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Busy { path, source }
+        }
         _ => StoreError::Sqlite { path, source },
     }
 }
@@ -391,8 +422,9 @@ fn is_foreign_key(e: &rusqlite::Error) -> bool {
 /// Reads a JSON column written by this module.
 fn json_column(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<serde_json::Value> {
     let text: String = row.get(idx)?;
-    serde_json::from_str(&text)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 #[cfg(test)]
@@ -403,14 +435,22 @@ mod tests {
     fn timestamps_are_fixed_width_utc() {
         let t = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         assert_eq!(timestamp(t), "2023-11-14T22:13:20.000Z");
-        let shifted = t.to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap()) + time::Duration::milliseconds(5);
+        let shifted = t.to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap())
+            + time::Duration::milliseconds(5);
         assert_eq!(timestamp(shifted), "2023-11-14T22:13:20.005Z");
-        assert!(OffsetDateTime::parse(&timestamp(t), &time::format_description::well_known::Rfc3339).is_ok());
+        assert!(OffsetDateTime::parse(
+            &timestamp(t),
+            &time::format_description::well_known::Rfc3339
+        )
+        .is_ok());
     }
 
     #[test]
     fn data_dir_prefers_the_environment() {
-        assert_eq!(data_dir_from(Some("/tmp/bench".into())).unwrap(), PathBuf::from("/tmp/bench"));
+        assert_eq!(
+            data_dir_from(Some("/tmp/bench".into())).unwrap(),
+            PathBuf::from("/tmp/bench")
+        );
         // An empty variable is treated as unset rather than as the current folder.
         let default = data_dir_from(Some("".into()));
         assert_ne!(default.ok(), Some(PathBuf::from("")));
@@ -420,18 +460,32 @@ mod tests {
     fn in_memory_store_has_no_path_and_enforces_foreign_keys() {
         let mut store = Store::open_in_memory().unwrap();
         assert_eq!(store.path(), None);
-        let err = store.append_event(Some(DeviceId(42)), "note", &serde_json::json!({})).unwrap_err();
-        assert!(matches!(err, StoreError::UnknownDevice(DeviceId(42))), "{err}");
+        let err = store
+            .append_event(Some(DeviceId(42)), "note", &serde_json::json!({}))
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::UnknownDevice(DeviceId(42))),
+            "{err}"
+        );
     }
 
     #[test]
     fn manual_clock_drives_timestamps() {
         let clock = ManualClock::new(OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap());
         let mut store = Store::open_in_memory().unwrap().with_clock(clock.clone());
-        store.append_event(None, "a", &serde_json::json!(null)).unwrap();
+        store
+            .append_event(None, "a", &serde_json::json!(null))
+            .unwrap();
         clock.advance(time::Duration::seconds(90));
-        store.append_event(None, "b", &serde_json::json!(null)).unwrap();
-        let at: Vec<String> = store.events(None, 10).unwrap().into_iter().map(|e| e.at).collect();
+        store
+            .append_event(None, "b", &serde_json::json!(null))
+            .unwrap();
+        let at: Vec<String> = store
+            .events(None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.at)
+            .collect();
         assert_eq!(at, ["2023-11-14T22:13:20.000Z", "2023-11-14T22:14:50.000Z"]);
     }
 }

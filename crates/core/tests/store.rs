@@ -19,7 +19,10 @@ fn sighting(serial: &str, slot: &str) -> Sighting {
 }
 
 fn pragma<T: rusqlite::types::FromSql>(path: &Path, name: &str) -> T {
-    Connection::open(path).unwrap().pragma_query_value(None, name, |row| row.get(0)).unwrap()
+    Connection::open(path)
+        .unwrap()
+        .pragma_query_value(None, name, |row| row.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -29,8 +32,12 @@ fn creates_folders_and_keeps_data_across_reopen() {
     let device = {
         let mut store = Store::open(&path).unwrap();
         assert_eq!(store.path(), Some(path.as_path()));
-        let device = store.record_sighting(&sighting("R3CR609J7HW", "usb:1-4.3")).unwrap();
-        store.append_event(Some(device), "stage", &json!({"stage": 2})).unwrap();
+        let device = store
+            .record_sighting(&sighting("R3CR609J7HW", "usb:1-4.3"))
+            .unwrap();
+        store
+            .append_event(Some(device), "stage", &json!({"stage": 2}))
+            .unwrap();
         device
     };
     assert!(path.is_file());
@@ -38,9 +45,19 @@ fn creates_folders_and_keeps_data_across_reopen() {
     let record = store.device(device).unwrap().unwrap();
     assert_eq!(record.slot.as_deref(), Some("usb:1-4.3"));
     assert_eq!(record.serials.len(), 2);
-    let kinds: Vec<String> = store.events(Some(device), 10).unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = store
+        .events(Some(device), 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds, ["seen", "stage"]);
-    assert_eq!(store.record_sighting(&sighting("R3CR609J7HW", "usb:1-4.3")).unwrap(), device);
+    assert_eq!(
+        store
+            .record_sighting(&sighting("R3CR609J7HW", "usb:1-4.3"))
+            .unwrap(),
+        device
+    );
     assert_eq!(store.devices().unwrap().len(), 1);
 }
 
@@ -49,7 +66,9 @@ fn file_is_in_wal_mode_and_refuses_to_rewrite_events() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(FILE_NAME);
     let mut store = Store::open(&path).unwrap();
-    store.append_event(None, "bench-opened", &json!({})).unwrap();
+    store
+        .append_event(None, "bench-opened", &json!({}))
+        .unwrap();
     assert_eq!(pragma::<String>(&path, "journal_mode"), "wal");
     // Even a tool that bypasses the store cannot change the log.
     let conn = Connection::open(&path).unwrap();
@@ -70,8 +89,15 @@ fn two_stores_on_one_file_write_at_once() {
             std::thread::spawn(move || {
                 let mut store = Store::open(&path).unwrap();
                 for i in 0..100 {
-                    store.append_event(None, "note", &json!({"writer": w, "i": i})).unwrap();
-                    store.record_sighting(&sighting(&format!("W{w}-{}", i % 10), &format!("usb:{w}-{}", i % 10))).unwrap();
+                    store
+                        .append_event(None, "note", &json!({"writer": w, "i": i}))
+                        .unwrap();
+                    store
+                        .record_sighting(&sighting(
+                            &format!("W{w}-{}", i % 10),
+                            &format!("usb:{w}-{}", i % 10),
+                        ))
+                        .unwrap();
                 }
             })
         })
@@ -80,7 +106,12 @@ fn two_stores_on_one_file_write_at_once() {
         writer.join().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    let notes = store.events(None, usize::MAX).unwrap().into_iter().filter(|e| e.kind == "note").count();
+    let notes = store
+        .events(None, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "note")
+        .count();
     assert_eq!(notes, 200);
     assert_eq!(store.devices().unwrap().len(), 20);
 }
@@ -88,8 +119,14 @@ fn two_stores_on_one_file_write_at_once() {
 fn assert_refused_and_untouched(path: &Path, bytes: &[u8]) -> StoreError {
     let err = Store::open(path).unwrap_err();
     let message = err.to_string();
-    assert!(message.contains(&path.display().to_string()), "names the file: {message}");
-    assert!(std::fs::read(path).unwrap() == bytes, "the file is left as it was");
+    assert!(
+        message.contains(&path.display().to_string()),
+        "names the file: {message}"
+    );
+    assert!(
+        std::fs::read(path).unwrap() == bytes,
+        "the file is left as it was"
+    );
     err
 }
 
@@ -133,7 +170,10 @@ fn a_damaged_store_is_refused_and_left_alone() {
 fn another_applications_database_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("photos.db");
-    Connection::open(&path).unwrap().execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY);").unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY);")
+        .unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let err = assert_refused_and_untouched(&path, &bytes);
     assert!(matches!(err, StoreError::ForeignDatabase { .. }), "{err:?}");
@@ -166,12 +206,17 @@ fn processes_creating_the_store_at_once_all_succeed() {
             std::thread::spawn(move || {
                 barrier.wait();
                 let mut store = Store::open(&path).unwrap();
-                store.append_event(None, "opened", &json!({"by": i})).unwrap();
+                store
+                    .append_event(None, "opened", &json!({"by": i}))
+                    .unwrap();
             })
         })
         .collect();
     for opener in openers {
         opener.join().unwrap();
     }
-    assert_eq!(Store::open(&path).unwrap().events(None, 10).unwrap().len(), 4);
+    assert_eq!(
+        Store::open(&path).unwrap().events(None, 10).unwrap().len(),
+        4
+    );
 }

@@ -39,11 +39,19 @@ fn writer_child() {
     let mut out = std::io::stdout().lock();
     let padding = "x".repeat(512);
     for i in 0u64.. {
-        let event = store.append_event(None, "crash-test", &json!({"round": round, "i": i, "pad": padding})).unwrap();
+        let event = store
+            .append_event(
+                None,
+                "crash-test",
+                &json!({"round": round, "i": i, "pad": padding}),
+            )
+            .unwrap();
         writeln!(out, "committed event {}", event.0).unwrap();
         out.flush().unwrap();
         let serial = format!("R{round}N{i}");
-        let device = store.record_sighting(&sighting(&serial, (i % 50) as usize)).unwrap();
+        let device = store
+            .record_sighting(&sighting(&serial, (i % 50) as usize))
+            .unwrap();
         writeln!(out, "committed device {} {serial}", device.0).unwrap();
         out.flush().unwrap();
     }
@@ -71,7 +79,9 @@ impl Committed {
             ["event", id] => {
                 self.events.insert(EventId(id.parse().unwrap()));
             }
-            ["device", id, serial] => self.devices.push((DeviceId(id.parse().unwrap()), (*serial).to_owned())),
+            ["device", id, serial] => self
+                .devices
+                .push((DeviceId(id.parse().unwrap()), (*serial).to_owned())),
             _ => {}
         }
     }
@@ -100,7 +110,11 @@ fn run_and_kill(path: &Path, round: usize, kill_after: usize) -> Committed {
     while committed.len() < kill_after {
         line.clear();
         let n = stdout.read_line(&mut line).unwrap();
-        assert!(n > 0, "the writer stopped after {} commits", committed.len());
+        assert!(
+            n > 0,
+            "the writer stopped after {} commits",
+            committed.len()
+        );
         committed.take(&line);
     }
     // Killing right after reading a report lands in the next write; a short, varying delay
@@ -111,7 +125,11 @@ fn run_and_kill(path: &Path, round: usize, kill_after: usize) -> Committed {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(status.signal(), Some(libc::SIGKILL), "the writer was killed, not finished: {status}");
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGKILL),
+            "the writer was killed, not finished: {status}"
+        );
     }
     #[cfg(not(unix))]
     assert!(!status.success());
@@ -126,7 +144,10 @@ fn run_and_kill(path: &Path, round: usize, kill_after: usize) -> Committed {
 }
 
 fn integrity(path: &Path) -> String {
-    Connection::open(path).unwrap().query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap()
+    Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -137,7 +158,10 @@ fn killed_writer_loses_nothing_it_reported() {
     for (round, kill_after) in [1, 7, 40, 150, 400, 33].into_iter().enumerate() {
         let committed = run_and_kill(&path, round, kill_after);
         assert!(committed.len() >= kill_after);
-        assert!(wal_of(&path).exists(), "round {round}: the writer died without closing the store");
+        assert!(
+            wal_of(&path).exists(),
+            "round {round}: the writer died without closing the store"
+        );
         assert_eq!(integrity(&path), "ok", "round {round}");
 
         let mut store = Store::open(&path).unwrap();
@@ -146,17 +170,39 @@ fn killed_writer_loses_nothing_it_reported() {
         let lost: Vec<&EventId> = committed.events.difference(&stored).collect();
         // Equal counts: the kill interrupted the next write; more stored than reported: it came
         // between a commit and its report. Both must lose nothing reported.
-        let this_round = events.iter().filter(|e| e.kind == "crash-test" && e.data["round"] == round.to_string()).count();
-        println!("round {round}: {} events reported, {this_round} stored", committed.events.len());
-        assert!(lost.is_empty(), "round {round}: reported events missing after the kill: {lost:?}");
+        let this_round = events
+            .iter()
+            .filter(|e| {
+                e.kind == "crash-test"
+                    && e.data["round"].as_str() == Some(round.to_string().as_str())
+            })
+            .count();
+        println!(
+            "round {round}: {} events reported, {this_round} stored",
+            committed.events.len()
+        );
+        assert!(
+            lost.is_empty(),
+            "round {round}: reported events missing after the kill: {lost:?}"
+        );
         for (id, serial) in &committed.devices {
-            let device = store.device(*id).unwrap().unwrap_or_else(|| panic!("round {round}: device {id} lost"));
-            assert!(device.serials.iter().any(|s| &s.value == serial), "round {round}: {serial} lost from {id}");
+            let device = store
+                .device(*id)
+                .unwrap()
+                .unwrap_or_else(|| panic!("round {round}: device {id} lost"));
+            assert!(
+                device.serials.iter().any(|s| &s.value == serial),
+                "round {round}: {serial} lost from {id}"
+            );
         }
         // The store takes new writes after the crash.
-        let after = store.append_event(None, "after-crash", &json!({"round": round})).unwrap();
+        let after = store
+            .append_event(None, "after-crash", &json!({"round": round}))
+            .unwrap();
         assert!(after > *committed.events.iter().max().unwrap());
-        store.record_sighting(&sighting(&format!("AFTER{round}"), 99)).unwrap();
+        store
+            .record_sighting(&sighting(&format!("AFTER{round}"), 99))
+            .unwrap();
         drop(store);
         assert_eq!(integrity(&path), "ok", "round {round}, after new writes");
 
@@ -165,8 +211,16 @@ fn killed_writer_loses_nothing_it_reported() {
     }
     // Nothing reported in an earlier round went missing in a later one.
     let store = Store::open(&path).unwrap();
-    let stored: BTreeSet<EventId> = store.events(None, usize::MAX).unwrap().into_iter().map(|e| e.id).collect();
+    let stored: BTreeSet<EventId> = store
+        .events(None, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
     assert!(reported.events.is_subset(&stored));
     let devices = store.devices().unwrap();
-    assert!(reported.devices.iter().all(|(id, _)| devices.iter().any(|d| d.id == *id)));
+    assert!(reported
+        .devices
+        .iter()
+        .all(|(id, _)| devices.iter().any(|d| d.id == *id)));
 }

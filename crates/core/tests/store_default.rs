@@ -11,6 +11,8 @@ fn open_default_uses_the_data_dir_variable() {
     assert_eq!(Store::data_dir().unwrap(), data);
     let mut store = Store::open_default().unwrap();
     assert_eq!(store.path(), Some(data.join(FILE_NAME).as_path()));
-    store.append_event(None, "bench-opened", &serde_json::json!({})).unwrap();
+    store
+        .append_event(None, "bench-opened", &serde_json::json!({}))
+        .unwrap();
     assert!(data.join(FILE_NAME).is_file());
 }

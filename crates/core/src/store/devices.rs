@@ -6,8 +6,8 @@ use std::fmt;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::serials::{self, SerialRecord};
 use super::json_column;
+use super::serials::{self, SerialRecord};
 
 /// Schema version 1 of the table.
 ///
@@ -68,7 +68,11 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<DeviceRecord> {
 }
 
 /// Adds a device first seen `now`.
-pub(super) fn insert(conn: &Connection, facts: &serde_json::Value, now: &str) -> rusqlite::Result<DeviceId> {
+pub(super) fn insert(
+    conn: &Connection,
+    facts: &serde_json::Value,
+    now: &str,
+) -> rusqlite::Result<DeviceId> {
     conn.execute(
         "INSERT INTO devices (facts, first_seen, last_seen) VALUES (?1, ?2, ?2)",
         params![facts.to_string(), now],
@@ -77,7 +81,12 @@ pub(super) fn insert(conn: &Connection, facts: &serde_json::Value, now: &str) ->
 }
 
 /// Marks the device seen `now`; `facts` replaces the stored facts unless it is `null`.
-pub(super) fn touch(conn: &Connection, id: DeviceId, facts: &serde_json::Value, now: &str) -> rusqlite::Result<()> {
+pub(super) fn touch(
+    conn: &Connection,
+    id: DeviceId,
+    facts: &serde_json::Value,
+    now: &str,
+) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE devices SET last_seen = ?2, facts = CASE WHEN ?3 = 'null' THEN facts ELSE ?3 END
          WHERE id = ?1",
@@ -88,16 +97,24 @@ pub(super) fn touch(conn: &Connection, id: DeviceId, facts: &serde_json::Value, 
 
 /// Puts the device at `slot`, taking the slot from whichever device was seen there before.
 pub(super) fn move_to_slot(conn: &Connection, id: DeviceId, slot: &str) -> rusqlite::Result<()> {
-    conn.execute("UPDATE devices SET slot = NULL WHERE slot = ?1 AND id <> ?2", params![slot, id.0])?;
-    conn.execute("UPDATE devices SET slot = ?1 WHERE id = ?2", params![slot, id.0])?;
+    conn.execute(
+        "UPDATE devices SET slot = NULL WHERE slot = ?1 AND id <> ?2",
+        params![slot, id.0],
+    )?;
+    conn.execute(
+        "UPDATE devices SET slot = ?1 WHERE id = ?2",
+        params![slot, id.0],
+    )?;
     Ok(())
 }
 
 /// The device last seen at `slot`.
 pub(super) fn at_slot(conn: &Connection, slot: &str) -> rusqlite::Result<Option<DeviceId>> {
-    conn.query_row("SELECT id FROM devices WHERE slot = ?1", [slot], |row| row.get(0))
-        .optional()
-        .map(|id| id.map(DeviceId))
+    conn.query_row("SELECT id FROM devices WHERE slot = ?1", [slot], |row| {
+        row.get(0)
+    })
+    .optional()
+    .map(|id| id.map(DeviceId))
 }
 
 /// Of `ids`, the device first seen earliest (lowest id on a tie).
@@ -106,7 +123,10 @@ pub(super) fn earliest(conn: &Connection, ids: &[DeviceId]) -> rusqlite::Result<
     let mut best: Option<(String, DeviceId)> = None;
     for &id in ids {
         let first_seen: String = stmt.query_row([id.0], |row| row.get(0))?;
-        if best.as_ref().is_none_or(|b| (first_seen.as_str(), id) < (b.0.as_str(), b.1)) {
+        if best
+            .as_ref()
+            .is_none_or(|b| (first_seen.as_str(), id) < (b.0.as_str(), b.1))
+        {
             best = Some((first_seen, id));
         }
     }
@@ -152,11 +172,24 @@ mod tests {
         let id = insert(&conn, &json!({"model": "T21G"}), "2025-01-01T00:00:00.000Z").unwrap();
         touch(&conn, id, &json!(null), "2025-01-01T00:01:00.000Z").unwrap();
         let device = get(&conn, id).unwrap().unwrap();
-        assert_eq!(device.facts, json!({"model": "T21G"}), "null facts keep the old ones");
+        assert_eq!(
+            device.facts,
+            json!({"model": "T21G"}),
+            "null facts keep the old ones"
+        );
         assert_eq!(device.first_seen, "2025-01-01T00:00:00.000Z");
         assert_eq!(device.last_seen, "2025-01-01T00:01:00.000Z");
-        touch(&conn, id, &json!({"model": "T1100G"}), "2025-01-01T00:02:00.000Z").unwrap();
-        assert_eq!(get(&conn, id).unwrap().unwrap().facts, json!({"model": "T1100G"}));
+        touch(
+            &conn,
+            id,
+            &json!({"model": "T1100G"}),
+            "2025-01-01T00:02:00.000Z",
+        )
+        .unwrap();
+        assert_eq!(
+            get(&conn, id).unwrap().unwrap().facts,
+            json!({"model": "T1100G"})
+        );
         assert!(get(&conn, DeviceId(999)).unwrap().is_none());
         assert_eq!(all(&conn).unwrap().len(), 1);
     }
@@ -172,7 +205,10 @@ mod tests {
         assert_eq!(at_slot(&conn, "usb:1-4.3").unwrap(), Some(b));
         assert_eq!(get(&conn, a).unwrap().unwrap().slot, None);
         let err = conn.execute("UPDATE devices SET slot = 'usb:1-4.3' WHERE id = ?1", [a.0]);
-        assert!(err.is_err(), "the unique index refuses two devices in one slot");
+        assert!(
+            err.is_err(),
+            "the unique index refuses two devices in one slot"
+        );
     }
 
     #[test]

@@ -69,7 +69,11 @@ pub(super) fn append(
 
 /// The newest `limit` events of `device` (or of all devices and the bench when `None`), oldest
 /// first.
-pub(super) fn latest(conn: &Connection, device: Option<DeviceId>, limit: usize) -> rusqlite::Result<Vec<EventRecord>> {
+pub(super) fn latest(
+    conn: &Connection,
+    device: Option<DeviceId>,
+    limit: usize,
+) -> rusqlite::Result<Vec<EventRecord>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut stmt = conn.prepare_cached(
         "SELECT * FROM (
@@ -94,13 +98,32 @@ mod tests {
         let conn = test_connection();
         let d = devices::insert(&conn, &json!(null), "t0").unwrap();
         for i in 0..5 {
-            append(&conn, if i % 2 == 0 { Some(d) } else { None }, "t", "note", &json!({"i": i})).unwrap();
+            append(
+                &conn,
+                if i % 2 == 0 { Some(d) } else { None },
+                "t",
+                "note",
+                &json!({"i": i}),
+            )
+            .unwrap();
         }
-        let all: Vec<i64> = latest(&conn, None, 3).unwrap().iter().map(|e| e.data["i"].as_i64().unwrap()).collect();
+        let all: Vec<i64> = latest(&conn, None, 3)
+            .unwrap()
+            .iter()
+            .map(|e| e.data["i"].as_i64().unwrap())
+            .collect();
         assert_eq!(all, [2, 3, 4]);
         let of_device = latest(&conn, Some(d), 10).unwrap();
-        assert_eq!(of_device.iter().map(|e| e.data["i"].as_i64().unwrap()).collect::<Vec<_>>(), [0, 2, 4]);
-        assert!(of_device.iter().all(|e| e.device == Some(d) && e.kind == "note"));
+        assert_eq!(
+            of_device
+                .iter()
+                .map(|e| e.data["i"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+            [0, 2, 4]
+        );
+        assert!(of_device
+            .iter()
+            .all(|e| e.device == Some(d) && e.kind == "note"));
         assert!(latest(&conn, None, 0).unwrap().is_empty());
         assert_eq!(latest(&conn, None, usize::MAX).unwrap().len(), 5);
     }
@@ -109,12 +132,19 @@ mod tests {
     fn update_and_delete_are_refused() {
         let conn = test_connection();
         let id = append(&conn, None, "t", "note", &json!({"a": 1})).unwrap();
-        let update = conn.execute("UPDATE events SET kind = 'forged' WHERE id = ?1", [id.0]).unwrap_err();
+        let update = conn
+            .execute("UPDATE events SET kind = 'forged' WHERE id = ?1", [id.0])
+            .unwrap_err();
         assert!(update.to_string().contains("append-only"), "{update}");
-        let delete = conn.execute("DELETE FROM events WHERE id = ?1", [id.0]).unwrap_err();
+        let delete = conn
+            .execute("DELETE FROM events WHERE id = ?1", [id.0])
+            .unwrap_err();
         assert!(delete.to_string().contains("append-only"), "{delete}");
         let delete_all = conn.execute("DELETE FROM events", []).unwrap_err();
-        assert!(delete_all.to_string().contains("append-only"), "{delete_all}");
+        assert!(
+            delete_all.to_string().contains("append-only"),
+            "{delete_all}"
+        );
         assert_eq!(latest(&conn, None, 10).unwrap()[0].kind, "note");
     }
 
@@ -123,7 +153,9 @@ mod tests {
         let conn = test_connection();
         let d = devices::insert(&conn, &json!(null), "t0").unwrap();
         append(&conn, Some(d), "t", "note", &json!(null)).unwrap();
-        assert!(conn.execute("DELETE FROM devices WHERE id = ?1", [d.0]).is_err());
+        assert!(conn
+            .execute("DELETE FROM devices WHERE id = ?1", [d.0])
+            .is_err());
     }
 
     #[test]

@@ -41,11 +41,18 @@ pub(super) fn check_owner(conn: &Connection, path: &Path) -> Result<(), StoreErr
         )
         .map_err(|source| classify(path, source))?;
     if application_id != APPLICATION_ID && (application_id != 0 || version != 0 || objects != 0) {
-        return Err(StoreError::ForeignDatabase { path: path.to_owned(), application_id });
+        return Err(StoreError::ForeignDatabase {
+            path: path.to_owned(),
+            application_id,
+        });
     }
     let known = i64::try_from(migration_list().len()).unwrap_or(i64::MAX);
     if version > known {
-        return Err(StoreError::TooNew { path: path.to_owned(), found: version, known });
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: version,
+            known,
+        });
     }
     Ok(())
 }
@@ -62,18 +69,25 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
     let migrations = Migrations::new(migration_list());
     if let Err(source) = migrations.to_latest(conn) {
         if user_version(conn, path)? == before {
-            return Err(StoreError::Migration { path: path.to_owned(), source });
+            return Err(StoreError::Migration {
+                path: path.to_owned(),
+                source,
+            });
         }
         check_owner(conn, path)?;
         migrations
             .to_latest(conn)
-            .map_err(|source| StoreError::Migration { path: path.to_owned(), source })?;
+            .map_err(|source| StoreError::Migration {
+                path: path.to_owned(),
+                source,
+            })?;
     }
     Ok(())
 }
 
 fn user_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
-    conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(|source| classify(path, source))
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|source| classify(path, source))
 }
 
 /// A migrated in-memory connection with foreign keys on, for the table modules' tests.
@@ -93,20 +107,36 @@ mod tests {
     fn migrations_are_valid_and_idempotent() {
         Migrations::new(migration_list()).validate().unwrap();
         let mut conn = test_connection();
-        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
         assert_eq!(version, 3);
         migrate(&mut conn, Path::new(":memory:")).unwrap();
-        let id: i32 = conn.pragma_query_value(None, "application_id", |row| row.get(0)).unwrap();
+        let id: i32 = conn
+            .pragma_query_value(None, "application_id", |row| row.get(0))
+            .unwrap();
         assert_eq!(id, APPLICATION_ID);
     }
 
     #[test]
     fn refuses_a_foreign_database() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY);").unwrap();
+        conn.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY);")
+            .unwrap();
         let err = migrate(&mut conn, Path::new("other.db")).unwrap_err();
-        assert!(matches!(err, StoreError::ForeignDatabase { application_id: 0, .. }), "{err}");
-        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0)).unwrap();
+        assert!(
+            matches!(
+                err,
+                StoreError::ForeignDatabase {
+                    application_id: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(tables, 1, "nothing was added");
     }
 
@@ -115,7 +145,17 @@ mod tests {
         let mut conn = test_connection();
         conn.pragma_update(None, "user_version", 99).unwrap();
         let err = migrate(&mut conn, Path::new("new.db")).unwrap_err();
-        assert!(matches!(err, StoreError::TooNew { found: 99, known: 3, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                StoreError::TooNew {
+                    found: 99,
+                    known: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("update StageBench"));
     }
 }

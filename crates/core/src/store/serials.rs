@@ -38,8 +38,9 @@ pub struct SerialRecord {
 
 fn source_column(row: &Row<'_>, idx: usize) -> rusqlite::Result<SerialSource> {
     let text: String = row.get(idx)?;
-    text.parse()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
+    text.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<(DeviceId, SerialRecord)> {
@@ -75,7 +76,10 @@ pub(super) fn upsert(
 }
 
 /// The serials of one device, oldest first.
-pub(super) fn for_device(conn: &Connection, device: DeviceId) -> rusqlite::Result<Vec<SerialRecord>> {
+pub(super) fn for_device(
+    conn: &Connection,
+    device: DeviceId,
+) -> rusqlite::Result<Vec<SerialRecord>> {
     let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE device_id = ?1 ORDER BY rowid"))?;
     let rows = stmt.query_map([device.0], from_row)?;
     rows.map(|row| row.map(|(_, serial)| serial)).collect()
@@ -89,10 +93,16 @@ pub(super) fn all(conn: &Connection) -> rusqlite::Result<Vec<(DeviceId, SerialRe
 }
 
 /// The devices that have `value` from some source, with that source, by device id.
-pub(super) fn with_value(conn: &Connection, value: &str) -> rusqlite::Result<Vec<(DeviceId, SerialSource)>> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE value = ?1 ORDER BY device_id, rowid"))?;
+pub(super) fn with_value(
+    conn: &Connection,
+    value: &str,
+) -> rusqlite::Result<Vec<(DeviceId, SerialSource)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE value = ?1 ORDER BY device_id, rowid"
+    ))?;
     let rows = stmt.query_map([value], from_row)?;
-    rows.map(|row| row.map(|(id, serial)| (id, serial.source))).collect()
+    rows.map(|row| row.map(|(id, serial)| (id, serial.source)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -111,7 +121,14 @@ mod tests {
         upsert(&conn, d, UsbDescriptor, "R3CR609J7HW", "t2").unwrap();
         let serials = for_device(&conn, d).unwrap();
         assert_eq!(serials.len(), 2, "one row per (device, source, value)");
-        assert_eq!((serials[0].source, serials[0].first_seen.as_str(), serials[0].last_seen.as_str()), (UsbDescriptor, "t1", "t2"));
+        assert_eq!(
+            (
+                serials[0].source,
+                serials[0].first_seen.as_str(),
+                serials[0].last_seen.as_str()
+            ),
+            (UsbDescriptor, "t1", "t2")
+        );
         assert_eq!(serials[1].source, RoSerialno);
     }
 
@@ -123,14 +140,20 @@ mod tests {
         upsert(&conn, a, RoSerialno, "ABC", "t1").unwrap();
         upsert(&conn, b, Imei, "ABC", "t1").unwrap();
         upsert(&conn, b, RoSerialno, "abc", "t1").unwrap();
-        assert_eq!(with_value(&conn, "ABC").unwrap(), vec![(a, RoSerialno), (b, Imei)]);
+        assert_eq!(
+            with_value(&conn, "ABC").unwrap(),
+            vec![(a, RoSerialno), (b, Imei)]
+        );
         assert_eq!(all(&conn).unwrap().len(), 3);
     }
 
     #[test]
     fn serials_need_a_device_and_a_known_source() {
         let conn = test_connection();
-        assert!(upsert(&conn, DeviceId(7), RoSerialno, "ABC", "t1").is_err(), "foreign key");
+        assert!(
+            upsert(&conn, DeviceId(7), RoSerialno, "ABC", "t1").is_err(),
+            "foreign key"
+        );
         let d = devices::insert(&conn, &serde_json::Value::Null, "t0").unwrap();
         conn.execute(
             "INSERT INTO device_serials VALUES (?1, 'bluetooth', 'x', 't', 't')",
