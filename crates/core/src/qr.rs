@@ -184,16 +184,19 @@ impl QrCode {
 
     /// Encodes at the given level, in the smallest version that holds the data.
     pub fn encode_with(data: &[u8], ec: EcLevel) -> Result<QrCode, QrError> {
-        let code = qrcode::QrCode::with_error_correction_level(data, ec.to_encoder()).map_err(
-            |error| match error {
-                EncodeError::DataTooLong => QrError::TooLong {
-                    bytes: data.len(),
-                    max: ec.max_bytes(),
-                    ec,
-                },
-                other => QrError::Encode(other.to_string()),
+        let encoded = if data.is_ascii() {
+            qrcode::QrCode::with_error_correction_level(data, ec.to_encoder())
+        } else {
+            encode_utf8_with_eci(data, ec.to_encoder())
+        };
+        let code = encoded.map_err(|error| match error {
+            EncodeError::DataTooLong => QrError::TooLong {
+                bytes: data.len(),
+                max: ec.max_bytes(),
+                ec,
             },
-        )?;
+            other => QrError::Encode(other.to_string()),
+        })?;
         let version = match code.version() {
             qrcode::Version::Normal(v) => v,
             qrcode::Version::Micro(v) => -v,
@@ -265,4 +268,24 @@ impl fmt::Debug for QrCode {
             .field("payload_bytes", &self.payload_bytes)
             .finish_non_exhaustive()
     }
+}
+
+/// ECI 26 says "the bytes that follow are UTF-8". Without it scanners guess the byte-mode
+/// encoding, and zbar (like some phone scanners) reads UTF-8 `é` as Shift-JIS `矇`, which
+/// corrupts SSIDs and keys. Pure-ASCII payloads get no ECI, so they stay as small and as widely
+/// readable as possible.
+const ECI_UTF8: u32 = 26;
+
+/// Encodes non-ASCII data behind a UTF-8 ECI header, in the smallest version that fits.
+fn encode_utf8_with_eci(data: &[u8], ec: qrcode::EcLevel) -> qrcode::types::QrResult<qrcode::QrCode> {
+    for version in 1..=40 {
+        let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(version));
+        let fits = bits.push_eci_designator(ECI_UTF8).is_ok()
+            && bits.push_optimal_data(data).is_ok()
+            && bits.push_terminator(ec).is_ok();
+        if fits {
+            return qrcode::QrCode::with_bits(bits, ec);
+        }
+    }
+    Err(EncodeError::DataTooLong)
 }
