@@ -110,7 +110,18 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     client.find(Locator::Id("qr-token")).await.unwrap().send_keys(TOKEN).await.unwrap();
     client.find(Locator::Id("qr-use-wifi")).await.unwrap().click().await.unwrap();
     client.find(Locator::Id("qr-ssid")).await.unwrap().send_keys(SSID).await.unwrap();
-    client.find(Locator::Id("qr-password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    // A key too short for WPA is refused with the reason, and nothing is shown.
+    client.find(Locator::Id("qr-password")).await.unwrap().send_keys("1234567").await.unwrap();
+    client.find(Locator::Id("qr-show")).await.unwrap().click().await.unwrap();
+    let error = client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("qr-error")).await.expect("error shown");
+    let error = error.text().await.unwrap();
+    assert!(error.contains("WPA key is 7 characters"), "the error names the problem: {error}");
+    assert!(client.find(Locator::Id("qr-canvas")).await.is_err(), "no QR for a refused payload");
+    screenshot(&client, "qr-error.png").await;
+
+    let password = client.find(Locator::Id("qr-password")).await.unwrap();
+    password.clear().await.unwrap();
+    password.send_keys(PASSWORD).await.unwrap();
     client.find(Locator::Id("qr-show")).await.unwrap().click().await.unwrap();
     client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("qr-canvas")).await.expect("QR canvas shown");
 

@@ -12,6 +12,7 @@ type Subscriber = Box<dyn FnMut(BenchEvent) -> bool + Send>;
 #[derive(Default)]
 struct Inner {
     started: bool,
+    sticky: Option<BenchEvent>,
     last: Option<BenchEvent>,
     subscribers: Vec<Subscriber>,
 }
@@ -27,8 +28,8 @@ impl BenchHub {
     /// returns `false` is dropped. The watcher starts with the first subscriber.
     pub fn subscribe(&self, mut subscriber: impl FnMut(BenchEvent) -> bool + Send + 'static) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(last) = inner.last.clone() {
-            if !subscriber(last) {
+        for event in inner.sticky.iter().chain(&inner.last) {
+            if !subscriber(event.clone()) {
                 return;
             }
         }
@@ -43,7 +44,11 @@ impl BenchHub {
     fn publish(&self, event: BenchEvent) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.subscribers.retain_mut(|s| s(event.clone()));
-        inner.last = Some(event);
+        match event {
+            // A warning that stays true for the whole run: every later subscriber must see it too.
+            BenchEvent::HistoryOff { .. } => inner.sticky = Some(event),
+            _ => inner.last = Some(event),
+        }
     }
 
     async fn run(self) {
@@ -51,6 +56,7 @@ impl BenchHub {
             Ok(store) => Some(Arc::new(Mutex::new(store))),
             Err(e) => {
                 tracing::error!(error = %e, "bench history is not being saved");
+                self.publish(BenchEvent::HistoryOff { message: format!("Devices are shown but not saved: {e}") });
                 None
             }
         };

@@ -24,7 +24,7 @@ pub const READ_CONCURRENCY: usize = 16;
 const SERVER_RETRY: Duration = Duration::from_secs(2);
 
 /// One attached device as the bench shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct BenchDevice {
     /// The adb transport serial (a USB serial or `host:port`); unique among attached devices.
     pub key: String,
@@ -55,7 +55,7 @@ pub struct BenchDevice {
 }
 
 /// What the bench watcher reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum BenchEvent {
     /// The full list of attached devices.
@@ -65,6 +65,11 @@ pub enum BenchEvent {
     },
     /// The adb server can't be reached; the watcher keeps retrying.
     ServerDown {
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// Devices are shown but not saved to the bench history (the store could not be opened).
+    HistoryOff {
         /// What is wrong and what to do.
         message: String,
     },
@@ -281,7 +286,7 @@ pub async fn watch(server: AdbServer, store: Option<SharedStore>, mut emit: impl
         };
         known.clear();
         let message = format!(
-            "No adb server at {}: {failure}. Start it with `adb start-server` (or plug in a device and run `stagebench devices`); retrying.",
+            "Can't reach the adb server at {}: {failure}. Start it with `adb start-server`; StageBench keeps retrying.",
             server.addr()
         );
         if !emit(BenchEvent::ServerDown { message }) {

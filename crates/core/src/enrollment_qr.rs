@@ -9,7 +9,7 @@ use crate::provisioning::{Payload, PayloadSummary, ProvisioningError, WifiConfig
 use crate::qr::{QrCode, QrError, QrFacts};
 
 /// Where the payload comes from.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum QrSource {
     /// An Android Enterprise enrollment token (default or staging).
@@ -41,7 +41,7 @@ impl fmt::Debug for QrSource {
 }
 
 /// Wi-Fi the technician wants in the payload.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, ts_rs::TS)]
 pub struct WifiInput {
     /// The network name.
     pub ssid: String,
@@ -66,7 +66,7 @@ impl fmt::Debug for WifiInput {
 }
 
 /// A request for an enrollment QR.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct QrRequest {
     /// Where the payload comes from.
     pub source: QrSource,
@@ -92,7 +92,7 @@ pub enum EnrollmentQrError {
 }
 
 /// What the QR view shows: a safe summary, the QR facts and modules, and the payload to reveal.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct QrView {
     /// The payload summary, secrets masked.
     pub summary: PayloadSummary,

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 /// Where a serial was read.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, ts_rs::TS,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum SerialSource {
@@ -122,7 +122,7 @@ impl FromStr for SerialSource {
 }
 
 /// One serial value read from one source.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct SerialObservation {
     /// Where it was read.
     pub source: SerialSource,

@@ -141,7 +141,7 @@ pub enum QrError {
 }
 
 /// Facts about a code, safe to log (no payload).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct QrFacts {
     /// QR version 1–40.
     pub version: i16,

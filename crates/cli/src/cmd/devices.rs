@@ -58,7 +58,9 @@ pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> 
         } else {
             match &event {
                 BenchEvent::Snapshot { devices } => write_table(out, devices),
-                BenchEvent::ServerDown { message } => writeln!(out, "{message}").map_err(Into::into),
+                BenchEvent::ServerDown { message } | BenchEvent::HistoryOff { message } => {
+                    writeln!(out, "{message}").map_err(Into::into)
+                }
             }
         };
         let ok = written.and_then(|()| Ok(out.flush()?));

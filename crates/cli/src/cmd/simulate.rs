@@ -52,8 +52,8 @@ pub async fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()>
             model: model.clone(),
         })
         .collect();
+    let server = args.adb_server.map(AdbServer::new).unwrap_or_else(AdbServer::from_env);
     if args.connect {
-        let server = args.adb_server.map(AdbServer::new).unwrap_or_else(AdbServer::from_env);
         bench.connect_all(&server).await.with_context(|| {
             format!("can't attach the fake devices to the adb server at {}: start it with `adb start-server`", server.addr())
         })?;
@@ -71,5 +71,11 @@ pub async fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()>
     }
     out.flush()?;
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    if args.connect {
+        // Leave the adb server as we found it, so it doesn't keep retrying devices that are gone.
+        for addr in bench.addrs() {
+            let _ = server.disconnect(&addr.to_string()).await;
+        }
+    }
     Ok(())
 }

@@ -63,7 +63,7 @@ impl PayloadKind {
 }
 
 /// What a payload holds, with secrets masked: safe to show, log and export.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, ts_rs::TS)]
 pub struct PayloadSummary {
     /// `android-enterprise` or `aosp`.
     pub kind: String,

@@ -1,0 +1,59 @@
+//! The UI's TypeScript types are generated from the Rust types that cross the app boundary
+//! (STYLE: "types generated from Rust"). This test fails when `ui/src/lib/bindings.ts` is not
+//! what the Rust types say; `UPDATE_BINDINGS=1 cargo test -p stagebench-core --test ts_bindings`
+//! rewrites it.
+
+use std::path::Path;
+
+use stagebench_core::device::{BenchDevice, BenchEvent};
+use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
+use stagebench_core::identity::{SerialObservation, SerialSource};
+use stagebench_core::provisioning::PayloadSummary;
+use stagebench_core::qr::QrFacts;
+use ts_rs::{Config, TS};
+
+fn declaration<T: TS>(cfg: &Config) -> String {
+    let docs = T::docs().map(|d| format!("{}\n", d.trim_end())).unwrap_or_default();
+    format!("{docs}export {}\n", T::decl(cfg))
+}
+
+fn generate() -> String {
+    let cfg = Config::new();
+    let mut out = String::from(
+        "// Generated from the Rust types by crates/core/tests/ts_bindings.rs. Do not edit by hand:\n\
+         // run `UPDATE_BINDINGS=1 cargo test -p stagebench-core --test ts_bindings`.\n\n",
+    );
+    for decl in [
+        declaration::<SerialSource>(&cfg),
+        declaration::<SerialObservation>(&cfg),
+        declaration::<BenchDevice>(&cfg),
+        declaration::<BenchEvent>(&cfg),
+        declaration::<PayloadSummary>(&cfg),
+        declaration::<QrFacts>(&cfg),
+        declaration::<QrView>(&cfg),
+        declaration::<QrSource>(&cfg),
+        declaration::<WifiInput>(&cfg),
+        declaration::<QrRequest>(&cfg),
+    ] {
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[test]
+fn ui_bindings_match_the_rust_types() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+    let generated = generate();
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "ui/src/lib/bindings.ts is out of date with the Rust types: run \
+         `UPDATE_BINDINGS=1 cargo test -p stagebench-core --test ts_bindings` and commit it"
+    );
+}
