@@ -173,3 +173,86 @@ fn simulate_prints_addresses_of_varied_devices_until_stopped() {
     assert_eq!(addrs.len(), 4, "{devices:?}");
     assert!(devices.iter().any(|l| l.contains("RealWear")), "{devices:?}");
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/core/tests/fixtures/provisioning").join(name)
+}
+
+#[test]
+fn qr_from_an_intune_export_drops_expiration_date_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("export.png");
+    let export = fixture("export-wrapped-object.json");
+    let out = stagebench(&["qr", "--export-file", export.to_str().unwrap(), "--out", png.to_str().unwrap()], dir.path(), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("expirationDate"), "the dropped key is reported: {printed}");
+    let json: serde_json::Value = serde_json::from_str(&zbarimg(&png)).unwrap();
+    assert!(json.get("expirationDate").is_none() && json.get("qrCodeContent").is_none(), "{json}");
+    assert!(json["android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"].is_object());
+}
+
+#[test]
+fn qr_from_aosp_content_keeps_the_bytes_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("aosp.png");
+    let content = fixture("aosp-userless-wpa.json");
+    let arg = format!("@{}", content.display());
+    let out = stagebench(&["qr", "--aosp-content", &arg, "--out", png.to_str().unwrap()], dir.path(), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let original = std::fs::read_to_string(&content).unwrap();
+    let decoded = decode_qr_png(&std::fs::read(&png).unwrap()).pop().expect("decodes");
+    assert_eq!(decoded, original, "AOSP content is encoded verbatim, never rebuilt");
+
+    let refused = stagebench(&["qr", "--aosp-content", &arg, "--wifi-ssid", "Bench"], dir.path(), None);
+    assert!(!refused.status.success() && stderr(&refused).contains("AOSP"), "{}", stderr(&refused));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_watch_prints_a_new_snapshot_when_a_device_arrives() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let bench = SimulatedBench::start(2, None).await.unwrap();
+    let addrs = bench.addrs();
+    adb.client().connect(&addrs[0].to_string()).await.unwrap();
+    adb.wait_for_devices(1, Duration::from_secs(20)).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(built_binary("stagebench"))
+        .args(["devices", "--watch", "--json"])
+        .env("STAGEBENCH_DATA_DIR", data.path())
+        .env("ANDROID_ADB_SERVER_PORT", adb.port().to_string())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    type Lines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+    async fn next_snapshot(lines: &mut Lines) -> Vec<String> {
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+                .await
+                .expect("a snapshot in time")
+                .unwrap()
+                .expect("the watcher keeps running");
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if event["kind"] == "snapshot" {
+                let devices = event["devices"].as_array().unwrap();
+                return devices.iter().map(|d| d["serial"].as_str().unwrap_or("").to_string()).collect();
+            }
+        }
+    }
+    let first = next_snapshot(&mut lines).await;
+    assert_eq!(first, vec![bench.models()[0].0.clone()]);
+
+    adb.client().connect(&addrs[1].to_string()).await.unwrap();
+    // The new card shows at once (still authorizing, no serial read yet), then fills in.
+    let mut seen = next_snapshot(&mut lines).await;
+    while seen.len() < 2 || seen.iter().any(String::is_empty) {
+        seen = next_snapshot(&mut lines).await;
+    }
+    seen.sort();
+    let mut expected: Vec<String> = bench.models().iter().map(|m| m.0.clone()).collect();
+    expected.sort();
+    assert_eq!(seen, expected, "the watcher reports the device that arrived");
+    child.kill().await.unwrap();
+}

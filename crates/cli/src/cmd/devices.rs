@@ -90,7 +90,7 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
         writeln!(out, "No devices attached. Plug a device in with USB debugging on, or run `stagebench simulate --devices 3 --connect`.")?;
         return Ok(());
     }
-    writeln!(out, "{:<22} {:<13} {:<18} {:<22} {:<10} {}", "SERIAL", "STATE", "MAKER", "MODEL", "ANDROID", "SLOT")?;
+    writeln!(out, "{:<22} {:<13} {:<18} {:<22} {:<10} SLOT", "SERIAL", "STATE", "MAKER", "MODEL", "ANDROID")?;
     for d in devices {
         let android = match (&d.android_release, d.sdk) {
             (Some(r), Some(s)) => format!("{r} ({s})"),
