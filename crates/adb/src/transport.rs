@@ -1,9 +1,26 @@
-//! Reading and writing ADB messages over any async byte stream (TCP to port 5555, or a test
-//! pipe). The framing itself is [`crate::wire`]; this is only the buffering around it.
+//! Carrying ADB messages: the [`MessageTransport`] seam that the protocol code is generic over
+//! (TCP to port 5555 or a fake adbd; USB bulk endpoints; a scripted fake in tests), and the
+//! buffering that reads whole messages from any async byte stream. The framing itself is
+//! [`crate::wire`].
+
+use std::future::Future;
 
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
 use crate::wire::{self, Message};
+
+/// A link that carries whole ADB messages to and from one device. The same protocol code runs
+/// over every implementation: over TCP a message is one write; over USB the header and the
+/// payload are separate bulk transfers, with a zero-length packet when the payload is a whole
+/// number of max-size packets.
+pub trait MessageTransport: Send {
+    /// Sends one message.
+    fn send(&mut self, message: &Message) -> impl Future<Output = std::io::Result<()>> + Send;
+    /// Receives the next message. End of link is `UnexpectedEof`; corrupt data is `InvalidData`.
+    fn recv(&mut self) -> impl Future<Output = std::io::Result<Message>> + Send;
+    /// What the link is, for messages: `tcp 127.0.0.1:5555`, `usb 1-4.3`.
+    fn describe(&self) -> String;
+}
 
 /// Reads whole messages from a byte stream, keeping any extra bytes for the next call.
 #[derive(Debug)]
