@@ -256,3 +256,31 @@ async fn devices_watch_prints_a_new_snapshot_when_a_device_arrives() {
     assert_eq!(seen, expected, "the watcher reports the device that arrived");
     child.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_reports_each_check_with_its_fix() {
+    let data = tempfile::tempdir().unwrap();
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let out = stagebench(&["doctor", "--json"], data.path(), Some(adb.port()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let by_id = |id: &str| checks.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("check {id}: {checks:?}")).clone();
+    assert_eq!(by_id("data")["status"], "ok");
+    assert_eq!(by_id("adb-server")["status"], "ok");
+    assert!(by_id("adb-server")["message"].as_str().unwrap().contains(&adb.port().to_string()));
+    drop(adb);
+
+    // No server: a warning with the fix, not a failure (direct USB works without one).
+    let out = stagebench(&["doctor"], data.path(), Some(stagebench_core::testing::free_port().unwrap()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[warn] adb-server") && text.contains("adb start-server"), "{text}");
+
+    // A data folder that can't be used fails, names the path, and exits non-zero.
+    let not_a_dir = data.path().join("file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let out = stagebench(&["doctor"], &not_a_dir, None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("[FAIL] data") && text.contains(not_a_dir.to_str().unwrap()), "{text}");
+}

@@ -22,6 +22,8 @@ enum Command {
     Qr(cmd::qr::QrArgs),
     /// List attached devices with their serials, maker, model and Android version.
     Devices(cmd::devices::DevicesArgs),
+    /// Check this bench: data folder, adb server, adb tool, USB access; each problem with its fix.
+    Doctor(cmd::doctor::DoctorArgs),
     /// Run fake devices (varied makers and models, one a RealWear) until stopped.
     Simulate(cmd::simulate::SimulateArgs),
 }
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Qr(args) => cmd::qr::run(&args, &mut out),
         Command::Devices(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::devices::run(&args, &mut out))),
+        Command::Doctor(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::doctor::run(&args, &mut out))),
         Command::Simulate(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::simulate::run(&args, &mut out))),
     };
     let _ = out.flush();

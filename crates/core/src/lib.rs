@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod device;
+pub mod doctor;
 pub mod enrollment_qr;
 pub mod identity;
 pub mod provisioning;

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use stagebench_core::device::{BenchDevice, BenchEvent};
+use stagebench_core::doctor::{Check, CheckStatus};
 use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::provisioning::PayloadSummary;
@@ -34,6 +35,8 @@ fn generate() -> String {
         declaration::<QrSource>(&cfg),
         declaration::<WifiInput>(&cfg),
         declaration::<QrRequest>(&cfg),
+        declaration::<CheckStatus>(&cfg),
+        declaration::<Check>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');

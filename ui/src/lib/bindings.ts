@@ -230,3 +230,29 @@ source: QrSource,
  * Optional Wi-Fi extras (not for AOSP payloads).
  */
 wifi: WifiInput | null, };
+
+/**
+ * How a check came out.
+ */
+export type CheckStatus = "ok" | "warn" | "fail";
+
+/**
+ * One check's result.
+ */
+export type Check = { 
+/**
+ * Stable id, e.g. `adb-server`.
+ */
+id: string, 
+/**
+ * How it came out.
+ */
+status: CheckStatus, 
+/**
+ * What was found.
+ */
+message: string, 
+/**
+ * What to do about it, when something is wrong.
+ */
+fix: string | null, };

@@ -24,6 +24,13 @@ pub const DEFAULT_PORT: u16 = 5037;
 /// How long any single step may stay silent before it fails, unless changed.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Debian's (or Google's) `adb` tool on `PATH`, if any. StageBench needs it only to run an adb
+/// server; direct USB access works without it.
+pub fn find_adb_binary() -> Option<std::path::PathBuf> {
+    let name = if cfg!(windows) { "adb.exe" } else { "adb" };
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
 /// Where an adb server listens, and how long to wait for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdbServer {

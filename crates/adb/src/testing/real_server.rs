@@ -15,8 +15,7 @@ pub fn free_port() -> std::io::Result<u16> {
 
 /// The `adb` binary on `PATH`, if any.
 pub fn which_adb() -> Option<PathBuf> {
-    let name = if cfg!(windows) { "adb.exe" } else { "adb" };
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
+    crate::server::find_adb_binary()
 }
 
 const MISSING: &str = "Debian's `adb` is not installed (needed to test against a real adb server): run `make test`, which installs it, or `apt-get install adb`";

@@ -1,6 +1,7 @@
 //! The subcommands, one per file.
 
 pub mod devices;
+pub mod doctor;
 pub mod qr;
 pub mod simulate;
 

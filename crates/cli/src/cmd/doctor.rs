@@ -1,0 +1,45 @@
+//! `stagebench doctor`: is this bench ready? Each problem comes with its fix.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use anyhow::bail;
+use clap::Args;
+use stagebench_adb::server::AdbServer;
+use stagebench_core::doctor::{self, CheckStatus};
+
+/// Which adb server to check and how to print.
+#[derive(Args)]
+pub struct DoctorArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// The adb server [default: 127.0.0.1:$ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037].
+    #[arg(long, value_name = "HOST:PORT")]
+    adb_server: Option<SocketAddr>,
+}
+
+/// Runs `stagebench doctor`; fails (exit 1) when any check fails.
+pub async fn run(args: &DoctorArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let server = args.adb_server.map(AdbServer::new).unwrap_or_else(AdbServer::from_env);
+    let checks = doctor::run(&server).await;
+    if args.json {
+        super::write_json(out, &checks)?;
+    } else {
+        for c in &checks {
+            let mark = match c.status {
+                CheckStatus::Ok => "ok  ",
+                CheckStatus::Warn => "warn",
+                CheckStatus::Fail => "FAIL",
+            };
+            writeln!(out, "[{mark}] {:<12} {}", c.id, c.message)?;
+            if let Some(fix) = &c.fix {
+                writeln!(out, "       {:<12} fix: {fix}", "")?;
+            }
+        }
+    }
+    if doctor::any_failed(&checks) {
+        bail!("some checks failed: see the fixes above");
+    }
+    Ok(())
+}
