@@ -105,6 +105,19 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
         assert!(cards.contains(maker.as_str()), "card text shows maker {maker}: {cards}");
     }
 
+    // Bench health: the doctor panel runs the same checks as `stagebench doctor`.
+    client.find(Locator::Css("#doctor summary")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Id("doctor-run")).await.unwrap().click().await.unwrap();
+    let adb_check = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#doctor-checks li[data-id='adb-server']"))
+        .await
+        .expect("doctor results shown");
+    let text = adb_check.text().await.unwrap();
+    assert!(text.starts_with("ok") && text.contains(&adb.port().to_string()), "adb server check: {text}");
+    screenshot(&client, "doctor.png").await;
+
     // QR view: token + Wi-Fi with awkward characters.
     client.find(Locator::Id("nav-qr")).await.unwrap().click().await.unwrap();
     client.find(Locator::Id("qr-token")).await.unwrap().send_keys(TOKEN).await.unwrap();

@@ -1,6 +1,8 @@
 //! The commands the UI calls. Each is a few lines over the core.
 
+use stagebench_adb::server::AdbServer;
 use stagebench_core::device::BenchEvent;
+use stagebench_core::doctor::{self, Check};
 use stagebench_core::enrollment_qr::{EnrollmentQr, QrRequest, QrView};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -12,6 +14,12 @@ use crate::error::ApiError;
 #[tauri::command]
 pub fn bench_watch(hub: State<'_, BenchHub>, on_event: Channel<BenchEvent>) {
     hub.subscribe(move |event| on_event.send(event).is_ok());
+}
+
+/// Checks the bench (data folder, adb server, adb tool, USB) and says how to fix each problem.
+#[tauri::command]
+pub async fn doctor_run() -> Vec<Check> {
+    doctor::run(&AdbServer::from_env()).await
 }
 
 /// Builds, checks and encodes an enrollment QR.

@@ -15,7 +15,7 @@ use tauri::{Builder, Runtime};
 pub fn builder<R: Runtime>() -> Builder<R> {
     Builder::<R>::new()
         .manage(bench::BenchHub::default())
-        .invoke_handler(tauri::generate_handler![commands::bench_watch, commands::qr_render])
+        .invoke_handler(tauri::generate_handler![commands::bench_watch, commands::doctor_run, commands::qr_render])
 }
 
 /// Runs the desktop app until its window closes.

@@ -1,6 +1,6 @@
 // The only module that talks to Rust. Views import from here, never from @tauri-apps/api.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { ApiError, BenchEvent, QrRequest, QrView } from "./types";
+import type { ApiError, BenchEvent, Check, QrRequest, QrView } from "./types";
 
 /** Normalises whatever a command rejected with into an ApiError. */
 export function toApiError(e: unknown): ApiError {
@@ -29,4 +29,9 @@ export async function watchBench(onEvent: (e: BenchEvent) => void): Promise<void
 /** Builds, checks and encodes a provisioning payload. */
 export function renderQr(request: QrRequest): Promise<QrView> {
   return call<QrView>("qr_render", { request });
+}
+
+/** Runs the bench checks (data folder, adb server, adb tool, USB access). */
+export function runDoctor(): Promise<Check[]> {
+  return call<Check[]>("doctor_run");
 }

@@ -4,6 +4,8 @@
 export type {
   BenchDevice,
   BenchEvent,
+  Check,
+  CheckStatus,
   PayloadSummary,
   QrFacts,
   QrRequest,
