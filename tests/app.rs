@@ -157,6 +157,15 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     let module_px: u32 = module_px.expect("canvas records its module size").parse().unwrap();
     assert!(module_px >= 4, "QR fills the window: {module_px} px per module");
 
+    // Full screen hides the form: bigger modules, still the same payload.
+    client.find(Locator::Id("qr-fullscreen")).await.unwrap().click().await.unwrap();
+    let png = screenshot(&client, "qr-fullscreen.png").await;
+    assert_eq!(decode_qr_png(&png), vec![expected_payload.qr_text().to_string()]);
+    let full_px: u32 =
+        client.find(Locator::Id("qr-canvas")).await.unwrap().attr("data-module-px").await.unwrap().unwrap().parse().unwrap();
+    assert!(full_px > module_px, "full screen draws bigger modules: {full_px} vs {module_px}");
+    client.find(Locator::Id("qr-fullscreen")).await.unwrap().click().await.unwrap();
+
     // Live updates: a device that goes away disappears from the Bench view by itself.
     client.find(Locator::Id("nav-bench")).await.unwrap().click().await.unwrap();
     let gone = bench.addrs()[0].to_string();
