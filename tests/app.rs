@@ -143,6 +143,12 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     assert!(!summary.contains(PASSWORD), "summary masks the Wi-Fi password: {summary}");
     assert!(!summary.contains(TOKEN), "summary masks the token: {summary}");
 
+    assert!(client.find(Locator::Id("qr-token-clear")).await.is_err(), "the token stays hidden until revealed");
+    client.find(Locator::Id("qr-reveal")).await.unwrap().click().await.unwrap();
+    let token_shown = client.find(Locator::Id("qr-token-clear")).await.unwrap().text().await.unwrap();
+    assert_eq!(token_shown, TOKEN, "revealed token for manual entry");
+    client.find(Locator::Id("qr-reveal")).await.unwrap().click().await.unwrap();
+
     let png = screenshot(&client, "qr.png").await;
     let decoded = decode_qr_png(&png);
     let wifi = WifiConfig::new(SSID, WifiSecurity::Wpa, Some(PASSWORD), false).unwrap();

@@ -47,6 +47,7 @@ mod tests {
         assert!(!summary.contains("T0K3N") && !summary.contains("correct horse"), "{summary}");
         assert_eq!(view.rows.len(), view.facts.modules);
         assert!(view.payload.contains("T0K3N"));
+        assert_eq!(view.token.as_deref(), Some("T0K3N"), "the token is there for manual entry");
     }
 
     #[test]

@@ -102,6 +102,9 @@ pub struct QrView {
     pub rows: Vec<String>,
     /// The exact payload. It holds secrets: the UI shows it only when the technician reveals it.
     pub payload: String,
+    /// The enrollment token for typing in by hand (`afw#setup`), when the payload has one.
+    /// A secret: shown only when revealed.
+    pub token: Option<String>,
 }
 
 impl fmt::Debug for QrView {
@@ -160,6 +163,7 @@ impl EnrollmentQr {
             facts: self.code.facts(),
             rows: self.rows(),
             payload: self.payload.qr_text().to_string(),
+            token: self.payload.enrollment_token().map(|t| t.expose().to_string()),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The local store: one SQLite file in WAL mode holding devices, their serials and an
 //! append-only event log.
 //!
-//! Layout: one module per table (`devices`, `serials`, `events`: schema, row type and
+//! Layout: one module per table (`devices`, `serials`, `events`, `slots`: schema, row type and
 //! queries together), `migrations` puts the schemas in order, and `sighting` holds the
 //! identity rule that decides which device a sighting belongs to. [`Store`] owns the connection,
 //! the path and a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and
@@ -19,6 +19,7 @@ mod events;
 mod migrations;
 mod serials;
 mod sighting;
+mod slots;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,10 @@ pub use devices::{DeviceId, DeviceRecord};
 pub use events::{EventId, EventRecord};
 pub use serials::SerialRecord;
 pub use sighting::{Sighting, SightingOutcome};
+pub use slots::{
+    is_usb_port_path, normalize_port_path, Slot, SlotError, EVENT_SLOT_ASSIGNED, EVENT_SLOT_FREED,
+    MAX_SLOT,
+};
 
 /// The store's file name inside the data folder.
 pub const FILE_NAME: &str = "stagebench.sqlite3";

@@ -178,7 +178,12 @@ rows: Array<string>,
 /**
  * The exact payload. It holds secrets: the UI shows it only when the technician reveals it.
  */
-payload: string, };
+payload: string, 
+/**
+ * The enrollment token for typing in by hand (`afw#setup`), when the payload has one.
+ * A secret: shown only when revealed.
+ */
+token: string | null, };
 
 /**
  * Where the payload comes from.

@@ -3,6 +3,18 @@
 //!
 //! A bench snapshot is the full list of attached devices; a new one is sent whenever the adb
 //! server reports a change. Devices whose adb state did not change are not read again.
+//!
+//! Layout: this module reads and records devices; [`evidence`] reads the stage evidence (one
+//! compound shell command, parsed without I/O); [`preflight`] holds the rules table;
+//! [`realwear`] the RealWear models and firmware; [`version`] compares app and firmware
+//! versions; [`profile`] names the enrollment profile facts (Graph's enums) the rules use.
+//! Reading a device is two device round trips run at once: `getprop` and the evidence command.
+
+pub mod evidence;
+pub mod preflight;
+pub mod profile;
+pub mod realwear;
+pub mod version;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,8 +26,14 @@ use stagebench_adb::server::{AdbServer, DeviceEntry, DeviceFacts, DeviceState};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+pub use evidence::{parse_evidence, read_evidence, StageEvidence, EVIDENCE_COMMAND};
+pub use preflight::{preflight, Finding, PreflightInput, Rule, Severity, RULES};
+pub use profile::{EnrollmentMode, ProfileContext, TokenType};
+pub use realwear::FirmwareFacts;
+pub use version::AppVersion;
+
 use crate::identity::{check_identity, is_network_address, SerialObservation, SerialSource};
-use crate::store::{Sighting, Store};
+use crate::store::{is_usb_port_path, Sighting, Store};
 
 /// How many devices are read at once: enough for a 50-slot bench, few enough for the adb server.
 pub const READ_CONCURRENCY: usize = 16;
@@ -48,10 +66,33 @@ pub struct BenchDevice {
     pub build_id: Option<String>,
     /// The bench slot: the USB port path, or the address of a TCP device.
     pub slot: Option<String>,
+    /// The slot's number on the bench, when the slot has one (see [`Store::assign_slot`]).
+    pub slot_number: Option<u32>,
     /// Identity problems, each with its next step.
     pub flags: Vec<String>,
+    /// What the device says about its stage, when it could be read.
+    pub evidence: Option<StageEvidence>,
+    /// Preflight findings without a profile (see [`preflight`]), blockers first.
+    pub problems: Vec<Finding>,
     /// Set when reading the device failed.
     pub error: Option<String>,
+}
+
+/// How devices are read and recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Give a USB port without a slot number the lowest free one when a device is first seen
+    /// there (needs a store). TCP addresses are never numbered automatically: they change with
+    /// every connection; number them with [`Store::assign_slot`].
+    pub auto_assign_slots: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            auto_assign_slots: true,
+        }
+    }
 }
 
 /// What the bench watcher reports.
@@ -117,12 +158,21 @@ pub fn state_word(state: &DeviceState) -> String {
 
 /// The serials a device exposes, each with where it came from.
 pub fn serial_observations(facts: &DeviceFacts) -> Vec<SerialObservation> {
-    let mut out = vec![SerialObservation { source: SerialSource::AdbTransport, value: facts.transport_serial.clone() }];
+    let mut out = vec![SerialObservation {
+        source: SerialSource::AdbTransport,
+        value: facts.transport_serial.clone(),
+    }];
     if let Some(v) = &facts.ro_serialno {
-        out.push(SerialObservation { source: SerialSource::RoSerialno, value: v.clone() });
+        out.push(SerialObservation {
+            source: SerialSource::RoSerialno,
+            value: v.clone(),
+        });
     }
     if let Some(v) = &facts.boot_serialno {
-        out.push(SerialObservation { source: SerialSource::BootSerialno, value: v.clone() });
+        out.push(SerialObservation {
+            source: SerialSource::BootSerialno,
+            value: v.clone(),
+        });
     }
     out
 }
@@ -134,31 +184,65 @@ fn unread(entry: &DeviceEntry) -> BenchDevice {
         state: state_word(&entry.state),
         next_step: next_step_for(&entry.state),
         serial: (!is_network_address(&entry.serial)).then(|| entry.serial.clone()),
-        serials: vec![SerialObservation { source: SerialSource::AdbTransport, value: entry.serial.clone() }],
+        serials: vec![SerialObservation {
+            source: SerialSource::AdbTransport,
+            value: entry.serial.clone(),
+        }],
         manufacturer: None,
         model: entry.model.clone(),
         android_release: None,
         sdk: None,
         build_id: None,
         slot: slot_of(entry),
+        slot_number: None,
         flags: Vec::new(),
+        evidence: None,
+        problems: Vec::new(),
         error: None,
     }
 }
 
 fn slot_of(entry: &DeviceEntry) -> Option<String> {
-    entry.usb.clone().or_else(|| is_network_address(&entry.serial).then(|| entry.serial.clone()))
+    entry
+        .usb
+        .clone()
+        .or_else(|| is_network_address(&entry.serial).then(|| entry.serial.clone()))
 }
 
-/// Builds the bench card from what was read.
+/// Builds the bench card from what was read, without stage evidence.
 pub fn bench_device(entry: &DeviceEntry, facts: &DeviceFacts) -> BenchDevice {
+    bench_device_with(entry, facts, None)
+}
+
+/// Builds the bench card from the facts and the stage evidence: identity flags, preflight
+/// problems (no profile), and as next step the first blocker's.
+pub fn bench_device_with(
+    entry: &DeviceEntry,
+    facts: &DeviceFacts,
+    evidence: Option<StageEvidence>,
+) -> BenchDevice {
     let serials = serial_observations(facts);
     let serial = facts
         .ro_serialno
         .clone()
         .filter(|s| !s.trim().is_empty())
-        .or_else(|| (!is_network_address(&facts.transport_serial)).then(|| facts.transport_serial.clone()));
-    let flags = check_identity(&serials).flags.iter().map(|f| f.message()).collect();
+        .or_else(|| {
+            (!is_network_address(&facts.transport_serial)).then(|| facts.transport_serial.clone())
+        });
+    let identity = check_identity(&serials);
+    let problems = preflight(&PreflightInput {
+        facts,
+        evidence: evidence.as_ref(),
+        identity: &identity,
+        profile: None,
+    });
+    let unread = unread(entry);
+    let next_step = unread.next_step.clone().or_else(|| {
+        problems
+            .iter()
+            .find(|p| p.severity == Severity::Blocker)
+            .map(|p| p.next_step.clone())
+    });
     BenchDevice {
         manufacturer: facts.manufacturer.clone(),
         model: facts.model.clone().or_else(|| entry.model.clone()),
@@ -167,29 +251,57 @@ pub fn bench_device(entry: &DeviceEntry, facts: &DeviceFacts) -> BenchDevice {
         build_id: facts.build_id.clone(),
         serial,
         serials,
-        flags,
-        ..unread(entry)
+        flags: identity.messages(),
+        evidence,
+        problems,
+        next_step,
+        ..unread
     }
 }
 
-/// Reads one listed device: facts when adb can talk to it, otherwise what the listing says.
-pub async fn read_device(server: &AdbServer, entry: &DeviceEntry) -> (BenchDevice, Option<DeviceFacts>) {
+/// Reads one listed device: facts and stage evidence at once when adb can talk to it,
+/// otherwise what the listing says. Evidence that can't be read leaves `evidence` empty and
+/// says so in `error`; facts that can't be read make the device "stopped answering".
+pub async fn read_device(
+    server: &AdbServer,
+    entry: &DeviceEntry,
+) -> (BenchDevice, Option<DeviceFacts>) {
     if entry.state != DeviceState::Device {
         return (unread(entry), None);
     }
-    match server.read_facts(&entry.serial).await {
-        Ok(facts) => (bench_device(entry, &facts), Some(facts)),
+    let (facts, evidence) = tokio::join!(
+        server.read_facts(&entry.serial),
+        read_evidence(server, &entry.serial)
+    );
+    match facts {
+        Ok(facts) => {
+            let (evidence, failure) = match evidence {
+                Ok(evidence) => (Some(evidence), None),
+                Err(e) => (
+                    None,
+                    Some(format!("could not read the stage evidence: {e}")),
+                ),
+            };
+            let mut device = bench_device_with(entry, &facts, evidence);
+            device.error = failure;
+            (device, Some(facts))
+        }
         Err(e) => {
             let mut d = unread(entry);
             d.error = Some(e.to_string());
-            d.next_step = Some("The device stopped answering: check the cable, then unplug and re-plug it.".into());
+            d.next_step = Some(
+                "The device stopped answering: check the cable, then unplug and re-plug it.".into(),
+            );
             (d, None)
         }
     }
 }
 
 /// Reads many devices in parallel (at most [`READ_CONCURRENCY`] at once), keeping their order.
-pub async fn read_devices(addr: SocketAddr, entries: &[DeviceEntry]) -> Vec<(BenchDevice, Option<DeviceFacts>)> {
+pub async fn read_devices(
+    addr: SocketAddr,
+    entries: &[DeviceEntry],
+) -> Vec<(BenchDevice, Option<DeviceFacts>)> {
     let permits = Arc::new(Semaphore::new(READ_CONCURRENCY));
     let mut set = JoinSet::new();
     for (i, entry) in entries.iter().cloned().enumerate() {
@@ -210,15 +322,23 @@ pub async fn read_devices(addr: SocketAddr, entries: &[DeviceEntry]) -> Vec<(Ben
         .map(|(read, entry)| {
             read.unwrap_or_else(|| {
                 let mut d = unread(entry);
-                d.error = Some("reading the device panicked; this is a bug, please send a support bundle".into());
+                d.error = Some(
+                    "reading the device panicked; this is a bug, please send a support bundle"
+                        .into(),
+                );
                 (d, None)
             })
         })
         .collect()
 }
 
-/// Records a read device in the store. Only devices whose facts were read are recorded.
-pub fn record(store: &mut Store, device: &BenchDevice, facts: &DeviceFacts) -> Result<(), crate::store::StoreError> {
+/// Records a read device in the store: serials, slot, facts, slot number and stage evidence
+/// go into the `seen` event. Only devices whose facts were read are recorded.
+pub fn record(
+    store: &mut Store,
+    device: &BenchDevice,
+    facts: &DeviceFacts,
+) -> Result<(), crate::store::StoreError> {
     let facts_json = serde_json::json!({
         "manufacturer": facts.manufacturer,
         "model": facts.model,
@@ -228,39 +348,106 @@ pub fn record(store: &mut Store, device: &BenchDevice, facts: &DeviceFacts) -> R
         "build_id": facts.build_id,
         "build_display_id": facts.build_display_id,
         "fingerprint": facts.fingerprint,
+        "slot_number": device.slot_number,
+        "evidence": device.evidence,
     });
-    store.record_sighting(&Sighting { serials: device.serials.clone(), slot: device.slot.clone(), facts: facts_json })?;
+    store.record_sighting(&Sighting {
+        serials: device.serials.clone(),
+        slot: device.slot.clone(),
+        facts: facts_json,
+    })?;
     Ok(())
 }
 
 /// A store shared between the watcher and its owner.
 pub type SharedStore = Arc<Mutex<Store>>;
 
-/// Lists and reads every attached device once, recording each read device in `store`.
-pub async fn snapshot(server: &AdbServer, store: Option<&SharedStore>) -> Result<Vec<BenchDevice>, stagebench_adb::server::AdbError> {
-    let entries = server.devices().await?;
-    let read = read_devices(server.addr(), &entries).await;
-    Ok(finish(read, store))
+/// Lists and reads every attached device once, recording each read device in `store`, with
+/// the default [`ReadOptions`].
+pub async fn snapshot(
+    server: &AdbServer,
+    store: Option<&SharedStore>,
+) -> Result<Vec<BenchDevice>, stagebench_adb::server::AdbError> {
+    snapshot_with(server, store, ReadOptions::default()).await
 }
 
-fn finish(read: Vec<(BenchDevice, Option<DeviceFacts>)>, store: Option<&SharedStore>) -> Vec<BenchDevice> {
-    read.into_iter()
-        .map(|(mut device, facts)| {
-            if let (Some(store), Some(facts)) = (store, facts) {
-                let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-                if let Err(e) = record(&mut store, &device, &facts) {
-                    tracing::warn!(device = %device.key, error = %e, "could not record device");
-                    device.flags.push(format!("Not saved to the bench history: {e}"));
-                }
+/// As [`snapshot`], with `options`.
+pub async fn snapshot_with(
+    server: &AdbServer,
+    store: Option<&SharedStore>,
+    options: ReadOptions,
+) -> Result<Vec<BenchDevice>, stagebench_adb::server::AdbError> {
+    let entries = server.devices().await?;
+    let read = read_devices(server.addr(), &entries).await;
+    Ok(finish(read, store, options))
+}
+
+/// Fills in slot numbers from the store (numbering new USB ports when `options` say so).
+fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOptions) {
+    for device in devices {
+        let Some(slot) = device.slot.as_deref() else {
+            continue;
+        };
+        let found = if options.auto_assign_slots && is_usb_port_path(slot) {
+            store
+                .auto_assign_slot(slot)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        } else {
+            store.slot_for(slot).map_err(|e| e.to_string())
+        };
+        match found {
+            Ok(found) => device.slot_number = found.map(|s| s.number),
+            Err(e) => {
+                tracing::warn!(device = %device.key, error = %e, "could not look up the bench slot")
             }
-            device
-        })
-        .collect()
+        }
+    }
+}
+
+fn finish(
+    read: Vec<(BenchDevice, Option<DeviceFacts>)>,
+    store: Option<&SharedStore>,
+    options: ReadOptions,
+) -> Vec<BenchDevice> {
+    let Some(store) = store else {
+        return read.into_iter().map(|(device, _)| device).collect();
+    };
+    let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+    let (mut devices, facts): (Vec<BenchDevice>, Vec<Option<DeviceFacts>>) =
+        read.into_iter().unzip();
+    number_slots(&mut store, &mut devices, options);
+    for (device, facts) in devices.iter_mut().zip(facts) {
+        if let Some(facts) = facts {
+            if let Err(e) = record(&mut store, device, &facts) {
+                tracing::warn!(device = %device.key, error = %e, "could not record device");
+                device
+                    .flags
+                    .push(format!("Not saved to the bench history: {e}"));
+            }
+        }
+    }
+    devices
 }
 
 /// Watches the bench until `emit` returns `false`: a snapshot on every change, a
 /// [`BenchEvent::ServerDown`] while the adb server can't be reached (retrying every 2 s).
-pub async fn watch(server: AdbServer, store: Option<SharedStore>, mut emit: impl FnMut(BenchEvent) -> bool) {
+pub async fn watch(
+    server: AdbServer,
+    store: Option<SharedStore>,
+    emit: impl FnMut(BenchEvent) -> bool,
+) {
+    watch_with(server, store, ReadOptions::default(), emit).await
+}
+
+/// As [`watch`], with `options`. Slot numbers are refreshed from the store on every snapshot,
+/// so a slot assigned meanwhile shows without re-reading the device.
+pub async fn watch_with(
+    server: AdbServer,
+    store: Option<SharedStore>,
+    options: ReadOptions,
+    mut emit: impl FnMut(BenchEvent) -> bool,
+) {
     let mut known: HashMap<String, (DeviceEntry, BenchDevice)> = HashMap::new();
     loop {
         let failure = match server.track_devices().await {
@@ -270,14 +457,34 @@ pub async fn watch(server: AdbServer, store: Option<SharedStore>, mut emit: impl
                     Err(e) => break e,
                 };
                 // Read only what is new or changed; keep the cards of unchanged devices.
-                let changed: Vec<DeviceEntry> =
-                    entries.iter().filter(|e| known.get(&e.serial).is_none_or(|(old, _)| old != *e)).cloned().collect();
-                let fresh = finish(read_devices(server.addr(), &changed).await, store.as_ref());
+                let changed: Vec<DeviceEntry> = entries
+                    .iter()
+                    .filter(|e| known.get(&e.serial).is_none_or(|(old, _)| old != *e))
+                    .cloned()
+                    .collect();
+                let fresh = finish(
+                    read_devices(server.addr(), &changed).await,
+                    store.as_ref(),
+                    options,
+                );
                 for (entry, device) in changed.into_iter().zip(fresh) {
                     known.insert(entry.serial.clone(), (entry, device));
                 }
                 known.retain(|serial, _| entries.iter().any(|e| &e.serial == serial));
-                let devices = entries.iter().filter_map(|e| known.get(&e.serial).map(|(_, d)| d.clone())).collect();
+                let mut devices: Vec<BenchDevice> = entries
+                    .iter()
+                    .filter_map(|e| known.get(&e.serial).map(|(_, d)| d.clone()))
+                    .collect();
+                if let Some(store) = &store {
+                    let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+                    number_slots(
+                        &mut store,
+                        &mut devices,
+                        ReadOptions {
+                            auto_assign_slots: false,
+                        },
+                    );
+                }
                 if !emit(BenchEvent::Snapshot { devices }) {
                     return;
                 }

@@ -242,6 +242,17 @@ impl Payload {
     pub fn carries_wifi_password(&self) -> bool {
         self.carries_wifi_password
     }
+
+    /// The enrollment token, for typing in by hand where a device can't scan (`afw#setup`);
+    /// `None` for payloads without one (AOSP content is opaque).
+    pub fn enrollment_token(&self) -> Option<SecretText> {
+        if self.kind != PayloadKind::AndroidEnterprise {
+            return None;
+        }
+        let json: serde_json::Value = serde_json::from_str(self.qr_text()).ok()?;
+        let token = json.get(super::KEY_ADMIN_EXTRAS_BUNDLE)?.get(super::KEY_ENROLLMENT_TOKEN)?.as_str()?;
+        Some(SecretText::new(token))
+    }
 }
 
 impl fmt::Debug for Payload {

@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
-use super::{classify, devices, events, serials, StoreError};
+use super::{classify, devices, events, serials, slots, StoreError};
 
 /// `PRAGMA application_id` of a StageBench store ("SBch"), so `file(1)` and we ourselves can
 /// tell our database from another application's.
@@ -23,6 +23,7 @@ fn migration_list() -> Vec<M<'static>> {
         .comment("devices"),
         M::up(serials::SCHEMA).comment("device_serials"),
         M::up(events::SCHEMA).comment("events (append-only)"),
+        M::up(slots::SCHEMA).comment("bench_slots"),
     ]
 }
 
@@ -110,7 +111,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, 4);
         migrate(&mut conn, Path::new(":memory:")).unwrap();
         let id: i32 = conn
             .pragma_query_value(None, "application_id", |row| row.get(0))
@@ -150,7 +151,7 @@ mod tests {
                 err,
                 StoreError::TooNew {
                     found: 99,
-                    known: 3,
+                    known: 4,
                     ..
                 }
             ),

@@ -1,0 +1,386 @@
+//! Preflight: the rules a device must pass before it is staged, as one table ([`RULES`]).
+//!
+//! Each rule has a stable id, cites the seed requirement it enforces
+//! (shared/reference/seed-requirements.md), and says what is wrong and what to do next. Rules
+//! that need the enrollment profile are silent without one; the AOSP rules also run without a
+//! profile on a RealWear headset, because Intune enrolls RealWear only through AOSP (seed 44).
+
+use stagebench_adb::server::DeviceFacts;
+
+use super::evidence::StageEvidence;
+use super::profile::{EnrollmentMode, ProfileContext, TokenType};
+use super::realwear::{is_realwear, realwear_model};
+use super::version::AppVersion;
+use crate::identity::{IdentityCheck, IdentityFlag};
+
+/// How much a finding stands in the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Staging will fail or leave the device unmanaged: fix it first.
+    Blocker,
+    /// Staging can go on, but the technician must know (or do something on the way).
+    Warning,
+}
+
+/// One thing a rule found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct Finding {
+    /// The rule's id (see [`RULES`]).
+    pub rule: &'static str,
+    /// Blocker or warning.
+    pub severity: Severity,
+    /// What is wrong, with the values read.
+    pub message: String,
+    /// What the technician does next.
+    pub next_step: String,
+}
+
+/// What the rules look at.
+#[derive(Debug, Clone, Copy)]
+pub struct PreflightInput<'a> {
+    /// Identity and build facts (`getprop`).
+    pub facts: &'a DeviceFacts,
+    /// Stage evidence, when it could be read.
+    pub evidence: Option<&'a StageEvidence>,
+    /// The device's serials, checked.
+    pub identity: &'a IdentityCheck,
+    /// The enrollment profile the device is to be staged with, when one is chosen.
+    pub profile: Option<ProfileContext>,
+}
+
+/// A preflight rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Stable id, used in findings, logs and tests.
+    pub id: &'static str,
+    /// The seed requirement numbers it enforces.
+    pub seeds: &'static [u32],
+    /// One line on what it checks.
+    pub summary: &'static str,
+    /// The check: `Some` when the device fails it.
+    pub check: fn(&PreflightInput<'_>) -> Option<Finding>,
+}
+
+/// Every rule, most important first (the order findings of equal severity are shown in).
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "android-8",
+        seeds: &[1, 15, 16],
+        summary: "Android Enterprise needs Android 8.0 (SDK 26) or later",
+        check: android_8,
+    },
+    Rule {
+        id: "staging-token-mode",
+        seeds: &[1, 2],
+        summary: "staging tokens exist only for fully managed and COPE profiles",
+        check: staging_token_mode,
+    },
+    Rule {
+        id: "realwear-firmware",
+        seeds: &[45],
+        summary: "RealWear firmware must meet Intune's AOSP minimum for the model",
+        check: realwear_firmware,
+    },
+    Rule {
+        id: "intune-app-aosp",
+        seeds: &[46],
+        summary: "AOSP devices need the Microsoft Intune app 24.7.0 or later to sync",
+        check: intune_app_aosp,
+    },
+    Rule {
+        id: "factory-reset",
+        seeds: &[20, 109],
+        summary: "staging starts from a factory-reset device",
+        check: factory_reset,
+    },
+    Rule {
+        id: "cope-qr-only",
+        seeds: &[17],
+        summary: "COPE on Android 11+ enrolls by QR only",
+        check: cope_qr_only,
+    },
+    Rule {
+        id: "serial-identity",
+        seeds: &[81],
+        summary: "serials that can't tell the device apart, or that disagree",
+        check: serial_identity,
+    },
+];
+
+/// The oldest Intune app AOSP devices sync with (seed 46: from 1 October 2024, P8).
+pub const AOSP_MIN_INTUNE_APP: &str = "24.7.0";
+
+/// Android 8.0's API level.
+const SDK_ANDROID_8: u32 = 26;
+/// Android 11's API level.
+const SDK_ANDROID_11: u32 = 30;
+
+/// Runs every rule: blockers first, then warnings, each in [`RULES`] order.
+pub fn preflight(input: &PreflightInput<'_>) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = RULES
+        .iter()
+        .filter_map(|rule| (rule.check)(input))
+        .collect();
+    findings.sort_by_key(|f| f.severity);
+    findings
+}
+
+fn finding(
+    rule: &'static str,
+    severity: Severity,
+    message: String,
+    next_step: &str,
+) -> Option<Finding> {
+    Some(Finding {
+        rule,
+        severity,
+        message,
+        next_step: next_step.to_owned(),
+    })
+}
+
+/// `Android 10 (SDK 29)`, or what is known of it.
+fn android_name(facts: &DeviceFacts) -> String {
+    match (&facts.android_release, facts.sdk) {
+        (Some(r), Some(s)) => format!("Android {r} (SDK {s})"),
+        (Some(r), None) => format!("Android {r}"),
+        (None, Some(s)) => format!("SDK {s}"),
+        (None, None) => "an unknown Android version".to_owned(),
+    }
+}
+
+/// Whether the AOSP rules apply: the profile is AOSP, or there is no profile and the device is
+/// a RealWear (Intune enrolls RealWear only through AOSP).
+fn aosp(input: &PreflightInput<'_>) -> bool {
+    match input.profile {
+        Some(profile) => profile.aosp(),
+        None => input.facts.manufacturer.as_deref().is_some_and(is_realwear),
+    }
+}
+
+/// Seed 1, 15, 16: fully managed, dedicated and COPE (and the staging token) need Android 8.0+.
+/// Not applied to AOSP profiles, which have no such rule in the seeds.
+fn android_8(input: &PreflightInput<'_>) -> Option<Finding> {
+    let sdk = input.facts.sdk?;
+    if sdk >= SDK_ANDROID_8 || input.profile.is_some_and(|p| p.aosp()) {
+        return None;
+    }
+    finding(
+        "android-8",
+        Severity::Blocker,
+        format!(
+            "This device runs {}: Intune enrolls fully managed, dedicated and COPE devices from Android 8.0 on.",
+            android_name(input.facts)
+        ),
+        "Update the device to Android 8 or later, or set it aside: it can't be staged.",
+    )
+}
+
+/// Seed 1, 2: the staging token exists only for fully managed and COPE profiles.
+fn staging_token_mode(input: &PreflightInput<'_>) -> Option<Finding> {
+    let profile = input.profile?;
+    let allowed = matches!(
+        profile.enrollment_mode,
+        EnrollmentMode::CorporateOwnedFullyManaged | EnrollmentMode::CorporateOwnedWorkProfile
+    );
+    if profile.token_type != TokenType::DeviceStaging || allowed {
+        return None;
+    }
+    finding(
+        "staging-token-mode",
+        Severity::Blocker,
+        format!(
+            "The profile uses a staging token with the {} enrollment mode: Intune supports staging only for fully managed and COPE.",
+            profile.enrollment_mode
+        ),
+        "Pick a fully managed or COPE profile with a staging token, or a profile with the default token.",
+    )
+}
+
+/// Seed 17: on Android 11+, COPE can't be enrolled by typing the token (nor `afw#setup`, NFC).
+fn cope_qr_only(input: &PreflightInput<'_>) -> Option<Finding> {
+    let profile = input.profile?;
+    let sdk = input.facts.sdk?;
+    if profile.enrollment_mode != EnrollmentMode::CorporateOwnedWorkProfile || sdk < SDK_ANDROID_11
+    {
+        return None;
+    }
+    finding(
+        "cope-qr-only",
+        Severity::Warning,
+        format!(
+            "COPE on {}: manual token entry, afw#setup and NFC aren't supported from Android 11 on.",
+            android_name(input.facts)
+        ),
+        "Scan the QR; manual token entry isn't supported.",
+    )
+}
+
+/// Seed 45 (open point P7), field notes §0: RealWear firmware minimums for Intune AOSP — HMT-1
+/// and HMT-1Z1 11.2, Navigator 500 1.1. An unknown RealWear model or an unreadable firmware
+/// version is a warning.
+fn realwear_firmware(input: &PreflightInput<'_>) -> Option<Finding> {
+    let maker = input
+        .facts
+        .manufacturer
+        .as_deref()
+        .filter(|m| is_realwear(m))?;
+    if !aosp(input) {
+        return None;
+    }
+    let model_code = input.facts.model.as_deref().unwrap_or("");
+    let Some(model) = realwear_model(maker, model_code) else {
+        return finding(
+            "realwear-firmware",
+            Severity::Warning,
+            format!("RealWear model {model_code:?} is not on the list of models StageBench knows the Intune AOSP firmware minimum for."),
+            "Check Microsoft's AOSP supported devices list for this model and its minimum firmware before staging.",
+        );
+    };
+    let Some(min) = model.aosp_min_firmware.and_then(AppVersion::parse) else {
+        return finding(
+            "realwear-firmware",
+            Severity::Warning,
+            format!("The RealWear {} is not on Microsoft's Intune AOSP supported devices list as StageBench knows it.", model.name),
+            "Check Microsoft's AOSP supported devices list for this model before staging.",
+        );
+    };
+    let version = input.evidence.and_then(|e| e.firmware.version.clone());
+    match version {
+        Some(v) if v >= min => None,
+        Some(v) => finding(
+            "realwear-firmware",
+            Severity::Blocker,
+            format!("The RealWear {} runs firmware {v}; Intune AOSP needs {min} or later.", model.name),
+            &format!("Update the headset's firmware to {min} or later (RealWear Explorer or the RealWear firmware update), then stage it."),
+        ),
+        None => finding(
+            "realwear-firmware",
+            Severity::Warning,
+            format!("StageBench could not read the firmware version of this RealWear {}; Intune AOSP needs {min} or later.", model.name),
+            &format!("Check the firmware version on the headset (My Programs › Settings › About device) is {min} or later."),
+        ),
+    }
+}
+
+/// Seed 46 (P8): AOSP devices need the Intune app 24.7.0 or later. Enrollment installs the
+/// app, so a missing app is fine; an older one already on the device is a blocker.
+fn intune_app_aosp(input: &PreflightInput<'_>) -> Option<Finding> {
+    if !aosp(input) {
+        return None;
+    }
+    let installed = input.evidence?.intune_app.as_ref()?;
+    let min = AppVersion::parse(AOSP_MIN_INTUNE_APP)?;
+    if *installed >= min {
+        return None;
+    }
+    finding(
+        "intune-app-aosp",
+        Severity::Blocker,
+        format!("The Microsoft Intune app on this device is {installed}; AOSP devices need {min} or later to sync with Intune."),
+        "Update the Microsoft Intune app to 24.7.0 or later (or factory reset so enrollment installs the current one).",
+    )
+}
+
+/// Seed 20, 109: enrollment starts from a factory-reset device. A device whose setup wizard
+/// has finished and that no Intune DPC owns was set up by someone else: reset it first.
+fn factory_reset(input: &PreflightInput<'_>) -> Option<Finding> {
+    let evidence = input.evidence?;
+    if evidence.owned_by_intune() {
+        return None;
+    }
+    let owner = evidence.device_owner.as_deref();
+    if evidence.user_setup_complete != Some(true) && owner.is_none() {
+        return None;
+    }
+    let message = match owner {
+        Some(owner) => format!("The device is managed by another device owner ({owner}); it can't be enrolled until it is reset."),
+        None => "The device's setup wizard has already finished: it was set up before, so it can't scan an enrollment QR.".to_owned(),
+    };
+    finding(
+        "factory-reset",
+        Severity::Warning,
+        message,
+        "Factory reset before staging (Settings › System › Reset options › Erase all data), then start from the welcome screen.",
+    )
+}
+
+/// Seed 81 (and field-notes pain point 8): a placeholder, missing or disagreeing serial. The
+/// device can still be staged; it is told apart by its bench slot.
+fn serial_identity(input: &PreflightInput<'_>) -> Option<Finding> {
+    let flags = &input.identity.flags;
+    if flags.is_empty() {
+        return None;
+    }
+    let what: Vec<String> = flags.iter().map(describe).collect();
+    let message = format!(
+        "{}: the serial alone can't identify this device.",
+        capitalized(&what.join("; "))
+    );
+    let next_step = if flags.iter().any(|f| matches!(f, IdentityFlag::Missing)) {
+        "Keep the device in its bench slot and scan the serial from its label or box."
+    } else if flags
+        .iter()
+        .any(|f| matches!(f, IdentityFlag::Disagree { .. }))
+    {
+        "Scan the serial on the device's label (or Settings › About) so the right one goes on the label."
+    } else {
+        "Keep the device in its bench slot and label it by slot."
+    };
+    finding("serial-identity", Severity::Warning, message, next_step)
+}
+
+/// What is wrong with the serials, without the next step (the finding carries that).
+fn describe(flag: &IdentityFlag) -> String {
+    match flag {
+        IdentityFlag::Placeholder { source, value } if value.is_empty() => {
+            format!("{} is empty", source.label())
+        }
+        IdentityFlag::Placeholder { source, value } => {
+            format!("{} is the placeholder {value}", source.label())
+        }
+        IdentityFlag::Disagree { a, b } => format!("{a} differs from {b}"),
+        IdentityFlag::Missing => "no serial read identifies the device".to_owned(),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_cite_seeds() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len(), "rule ids are unique");
+        for rule in RULES {
+            assert!(
+                rule.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                rule.id
+            );
+            assert!(
+                !rule.seeds.is_empty() && !rule.summary.is_empty(),
+                "{}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn minimum_intune_app_parses() {
+        assert!(AppVersion::parse(AOSP_MIN_INTUNE_APP).is_some());
+    }
+}
