@@ -5,13 +5,15 @@
 //!
 //! [`wire`] and [`shell_v2`] are pure codecs (bytes in, messages out, "not enough bytes yet" is
 //! `Ok(None)`). [`transport`] buffers them over any async byte stream. [`auth`] holds the host's
-//! RSA key, its files and Android's public key format. [`server`] is a client for a running adb
-//! server (127.0.0.1:5037, the smart-socket protocol): device lists, `adb connect`, shell and
-//! `getprop`, read into [`DeviceFacts`]. `testing` (feature `testing`) is a fake adbd that
+//! RSA key, its files and Android's public key format. [`host`] talks to a device's adbd
+//! directly over any [`transport::MessageTransport`]: shell, properties, facts, sync.
+//! [`server`] is a client for a running adb server (127.0.0.1:5037, the smart-socket
+//! protocol): device lists, `adb connect`, shell and `getprop`, read into [`DeviceFacts`]. `testing` (feature `testing`) is a fake adbd that
 //! speaks the device side of [`wire`] over TCP and that Debian's real `adb connect` accepts.
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod host;
 pub mod server;
 pub mod shell_v2;
 #[cfg(feature = "testing")]

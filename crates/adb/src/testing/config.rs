@@ -1,6 +1,9 @@
 //! What a fake device is: its properties, canned shell answers and authentication behaviour.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::sync::FakeFile;
 
 /// A canned answer to one exact shell command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +41,16 @@ pub struct FakeDeviceConfig {
     pub shell_answers: BTreeMap<String, ShellAnswer>,
     /// Authentication behaviour.
     pub auth: FakeAuth,
-    /// Features in the CNXN banner; advertise only what the fake implements.
+    /// Features in the CNXN banner; advertise only what the fake implements (`shell_v2`,
+    /// `cmd`, `stat_v2`).
     pub banner_features: Vec<String>,
+    /// Files the sync service starts with, by absolute path.
+    pub files: BTreeMap<String, FakeFile>,
+    /// A slow device: wait this long before sending each message.
+    pub reply_delay: Duration,
+    /// A flaky link: each connection is cut after sending this many bytes (mid-message if it
+    /// falls there), as when a cable is pulled during a read. The device keeps listening.
+    pub cut_after_bytes: Option<usize>,
 }
 
 impl FakeDeviceConfig {
@@ -70,6 +81,9 @@ impl FakeDeviceConfig {
             shell_answers: BTreeMap::new(),
             auth: FakeAuth::Off,
             banner_features: vec!["shell_v2".into(), "cmd".into()],
+            files: BTreeMap::new(),
+            reply_delay: Duration::ZERO,
+            cut_after_bytes: None,
         };
         config.with_fingerprint()
     }
@@ -125,6 +139,29 @@ impl FakeDeviceConfig {
     /// Replace the banner features.
     pub fn features(mut self, features: &[&str]) -> Self {
         self.banner_features = features.iter().map(|f| (*f).to_owned()).collect();
+        self
+    }
+
+    /// Start with a file at `path` (mode 0644, mtime 0).
+    pub fn file(mut self, path: &str, data: impl Into<Vec<u8>>) -> Self {
+        let file = FakeFile {
+            data: data.into(),
+            mode: 0o644,
+            mtime: 0,
+        };
+        self.files.insert(path.to_owned(), file);
+        self
+    }
+
+    /// Wait `delay` before sending each message (a slow or busy device).
+    pub fn reply_delay(mut self, delay: Duration) -> Self {
+        self.reply_delay = delay;
+        self
+    }
+
+    /// Cut every connection after sending `bytes` bytes.
+    pub fn cut_after_bytes(mut self, bytes: usize) -> Self {
+        self.cut_after_bytes = Some(bytes);
         self
     }
 

@@ -2,34 +2,42 @@
 //! TCP, good enough that Debian's real `adb connect 127.0.0.1:PORT` accepts it.
 //!
 //! It serves `shell:`/`exec:` (raw) and `shell,v2,…:` (framed, with exit code) from a tiny
-//! built-in shell (`getprop`, `echo`) plus canned answers, honours flow control (one WRTE in
-//! flight per stream, chunks no larger than the negotiated payload) and checks AUTH signatures
-//! for real. Each device is one listening socket; many can run in one process.
+//! built-in shell (`getprop`, `echo`) plus canned answers, and `sync:` (stat, push, pull) over
+//! an in-memory filesystem; honours flow control (one WRTE in flight per stream, chunks no
+//! larger than the negotiated payload) and checks AUTH signatures for real. Each device is one
+//! listening socket; many can run in one process. For failure tests a device can be slow
+//! ([`FakeDeviceConfig::reply_delay`]), cut connections mid-message
+//! ([`FakeDeviceConfig::cut_after_bytes`]) or vanish altogether ([`FakeDevice::vanish`]).
 
 mod config;
 mod real_server;
 mod session;
 mod shell;
+mod sync;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use rsa::RsaPublicKey;
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use config::{FakeAuth, FakeDeviceConfig, ShellAnswer};
+pub use sync::FakeFile;
 pub use real_server::{adb_command, free_port, which_adb, RealAdbServer};
 use session::Session;
 
 use crate::auth::parse_android_public_key;
-use crate::transport::{write_message, MessageReader};
+use crate::transport::MessageReader;
 
 /// State shared by all connections to one fake device.
 #[derive(Debug)]
 pub(crate) struct Shared {
     config: RwLock<FakeDeviceConfig>,
     trusted: Mutex<Vec<RsaPublicKey>>,
+    files: Mutex<sync::Files>,
+    opened: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -47,8 +55,10 @@ impl Shared {
             }
         }
         Ok(Self {
+            files: Mutex::new(config.files.clone()),
             config: RwLock::new(config),
             trusted: Mutex::new(trusted),
+            opened: Mutex::new(Vec::new()),
         })
     }
 
@@ -84,6 +94,24 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    fn reply_delay(&self) -> std::time::Duration {
+        self.config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reply_delay
+    }
+
+    pub(crate) fn record_open(&self, destination: &str) {
+        self.opened
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(destination.to_owned());
+    }
+
+    pub(crate) fn with_files<R>(&self, f: impl FnOnce(&mut sync::Files) -> R) -> R {
+        f(&mut self.files.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     pub(crate) fn trust(&self, key: RsaPublicKey) {
@@ -142,6 +170,49 @@ impl FakeDevice {
         });
     }
 
+    /// Make the device slow (or fast again) from its next message on.
+    pub fn set_reply_delay(&self, delay: std::time::Duration) {
+        self.shared.update(|c| c.reply_delay = delay);
+    }
+
+    /// Every OPEN destination hosts asked for, in order (`shell,v2,raw:getprop`, `sync:`, …).
+    pub fn opened_services(&self) -> Vec<String> {
+        self.shared
+            .opened
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The file at `path` on the device, if any (what a push wrote).
+    pub fn file(&self, path: &str) -> Option<FakeFile> {
+        self.shared.with_files(|files| files.get(path).cloned())
+    }
+
+    /// Put a file on the device while running.
+    pub fn put_file(&self, path: &str, data: impl Into<Vec<u8>>, mode: u32) {
+        let file = FakeFile {
+            data: data.into(),
+            mode,
+            mtime: 0,
+        };
+        self.shared.with_files(|files| files.insert(path.to_owned(), file));
+    }
+
+    /// Trust `public_key` (an `adbkey.pub` line), as if the user had once tapped "Allow".
+    pub fn trust_key(&self, public_key: &str) -> std::io::Result<()> {
+        let key = parse_android_public_key(public_key)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        self.shared.trust(key);
+        Ok(())
+    }
+
+    /// The device disappears, as when its cable is pulled: every connection drops at once
+    /// (hosts see end of stream) and new connections are refused.
+    pub fn vanish(&self) {
+        self.task.abort();
+    }
+
     /// Stop listening and drop every connection.
     pub fn shutdown(self) {}
 }
@@ -176,10 +247,22 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let (read, mut write) = stream.into_split();
     let mut reader = MessageReader::new(read);
-    let mut session = Session::new(shared);
+    let mut budget = shared.config().cut_after_bytes.unwrap_or(usize::MAX);
+    let mut session = Session::new(shared.clone());
     while let Ok(message) = reader.read().await {
         for reply in session.handle(message) {
-            if write_message(&mut write, &reply).await.is_err() {
+            let delay = shared.reply_delay();
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let bytes = reply.encode();
+            if bytes.len() > budget {
+                // The cable is pulled mid-message: send what fits, then drop the connection.
+                let _ = write.write_all(&bytes[..budget]).await;
+                return;
+            }
+            budget -= bytes.len();
+            if write.write_all(&bytes).await.is_err() {
                 return;
             }
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rand::RngCore as _;
 
 use super::shell::Service;
+use super::sync::SyncService;
 use super::Shared;
 use crate::auth::{parse_android_public_key, verify_token_signature};
 use crate::wire::{
@@ -23,12 +24,14 @@ enum Phase {
     Online,
 }
 
-/// A stream the device is writing: chunks still to send, one WRTE in flight at a time.
+/// A stream the device is writing: chunks still to send, one WRTE in flight at a time. A sync
+/// stream also reads the host's WRTEs and stays open until the service ends.
 #[derive(Debug)]
 struct Stream {
     remote_id: u32,
     pending: VecDeque<Vec<u8>>,
     awaiting_ack: bool,
+    sync: Option<SyncService>,
 }
 
 /// One connection's protocol state.
@@ -62,7 +65,7 @@ impl Session {
             }
             (Command::Open, Phase::Online) => self.on_open(&message),
             (Command::Okay, Phase::Online) => self.on_okay(message.arg1),
-            (Command::Wrte, Phase::Online) => vec![Message::okay(message.arg1, message.arg0)],
+            (Command::Wrte, Phase::Online) => self.on_wrte(message),
             (Command::Clse, Phase::Online) => {
                 self.streams.remove(&message.arg1);
                 Vec::new()
@@ -128,6 +131,7 @@ impl Session {
     fn on_open(&mut self, message: &Message) -> Vec<Message> {
         let remote_id = message.arg0;
         let destination = message.payload_text();
+        self.shared.record_open(&destination);
         let Some(service) = Service::parse(&destination) else {
             tracing::debug!(%destination, "fake adbd: service not implemented");
             return vec![Message::clse(0, remote_id)];
@@ -139,16 +143,46 @@ impl Session {
             .chunks(self.max_payload)
             .map(<[u8]>::to_vec)
             .collect();
+        let sync = (service == Service::Sync).then(SyncService::new);
+        let is_sync = sync.is_some();
         self.streams.insert(
             local_id,
             Stream {
                 remote_id,
                 pending,
                 awaiting_ack: false,
+                sync,
             },
         );
         let mut out = vec![Message::okay(local_id, remote_id)];
-        out.extend(self.send_next(local_id));
+        if !is_sync {
+            out.extend(self.send_next(local_id));
+        }
+        out
+    }
+
+    /// Host data: acknowledged at once; a sync stream answers it, shells ignore it.
+    fn on_wrte(&mut self, message: Message) -> Vec<Message> {
+        let (remote_id, local_id) = (message.arg0, message.arg1);
+        let mut out = vec![Message::okay(local_id, remote_id)];
+        let Some(stream) = self.streams.get_mut(&local_id) else {
+            return out;
+        };
+        let Some(sync) = stream.sync.as_mut() else {
+            return out;
+        };
+        let result = self
+            .shared
+            .with_files(|files| sync.absorb(&message.payload, files));
+        if result.ended {
+            stream.sync = None;
+        }
+        stream
+            .pending
+            .extend(result.reply.chunks(self.max_payload).map(<[u8]>::to_vec));
+        if !stream.awaiting_ack {
+            out.extend(self.send_next(local_id));
+        }
         out
     }
 
@@ -162,7 +196,8 @@ impl Session {
         }
     }
 
-    /// The next WRTE of a stream, or its CLSE once everything was acknowledged.
+    /// The next WRTE of a stream, or its CLSE once everything was acknowledged (a sync stream
+    /// waits for more requests instead).
     fn send_next(&mut self, local_id: u32) -> Vec<Message> {
         let Some(stream) = self.streams.get_mut(&local_id) else {
             return Vec::new();
@@ -173,6 +208,7 @@ impl Session {
                 stream.awaiting_ack = true;
                 vec![Message::wrte(local_id, remote_id, chunk)]
             }
+            None if stream.sync.is_some() => Vec::new(),
             None => {
                 self.streams.remove(&local_id);
                 vec![Message::clse(local_id, remote_id)]
@@ -234,7 +270,7 @@ mod tests {
         let mut device = session(FakeDeviceConfig::new("S1"));
         device.handle(host_cnxn(4096));
         assert_eq!(
-            device.handle(Message::open(3, "sync:")),
+            device.handle(Message::open(3, "reverse:list-forward")),
             [Message::clse(0, 3)]
         );
     }

@@ -8,11 +8,16 @@ use crate::shell_v2::{self, StreamId};
 pub(crate) enum Service {
     /// `shell:<cmd>` / `exec:<cmd>` (raw, output merged) or `shell,v2[,…]:<cmd>` (framed).
     Shell { v2: bool, command: String },
+    /// `sync:`: file transfer, answered request by request (see `sync.rs`).
+    Sync,
 }
 
 impl Service {
     /// Parse an OPEN destination; `None` for services the fake does not implement.
     pub(crate) fn parse(destination: &str) -> Option<Self> {
+        if destination == "sync:" {
+            return Some(Self::Sync);
+        }
         if let Some(command) = destination.strip_prefix("exec:") {
             return Some(Self::Shell {
                 v2: false,
@@ -31,21 +36,25 @@ impl Service {
         })
     }
 
-    /// The bytes the device sends back on this stream, before flow-control chunking.
+    /// The bytes a shell service sends back, before flow-control chunking (none for sync,
+    /// which answers each request as it comes).
     pub(crate) fn output(&self, config: &FakeDeviceConfig) -> Vec<u8> {
-        let Self::Shell { v2, command } = self;
+        let Self::Shell { v2, command } = self else {
+            return Vec::new();
+        };
         let result = run(config, command);
         if !v2 {
             let mut merged = result.stdout;
             merged.extend(result.stderr);
             return merged;
         }
+        // adbd frames what each read of the child's pipes returned: never one huge packet.
         let mut framed = Vec::new();
-        if !result.stdout.is_empty() {
-            shell_v2::encode_into(StreamId::Stdout, &result.stdout, &mut framed);
+        for chunk in result.stdout.chunks(shell_v2::MAX_PACKET / 4) {
+            shell_v2::encode_into(StreamId::Stdout, chunk, &mut framed);
         }
-        if !result.stderr.is_empty() {
-            shell_v2::encode_into(StreamId::Stderr, &result.stderr, &mut framed);
+        for chunk in result.stderr.chunks(shell_v2::MAX_PACKET / 4) {
+            shell_v2::encode_into(StreamId::Stderr, chunk, &mut framed);
         }
         shell_v2::encode_into(StreamId::Exit, &[result.exit_code], &mut framed);
         framed
@@ -144,7 +153,8 @@ mod tests {
         );
         assert_eq!(Service::parse("shell,raw:id"), shell(false, "id"));
         assert_eq!(Service::parse("exec:cat x"), shell(false, "cat x"));
-        assert_eq!(Service::parse("sync:"), None);
+        assert_eq!(Service::parse("sync:"), Some(Service::Sync));
+        assert_eq!(Service::parse("reverse:list-forward"), None);
         assert_eq!(Service::parse("shellfoo:x"), None);
     }
 

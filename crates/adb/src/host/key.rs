@@ -1,0 +1,77 @@
+//! Where the bench's ADB key lives.
+
+use std::path::{Path, PathBuf};
+
+use super::HostError;
+use crate::auth::{AdbKey, AuthError};
+
+/// Which private key the bench signs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `<dir>/adbkey` in StageBench's data folder, created on first use.
+    DataDir(PathBuf),
+    /// `~/.android/adbkey`, the key Android's `adb` uses (created there if missing, as `adb`
+    /// would): devices that already trust this computer's adb stay trusted.
+    AndroidHome,
+    /// A key file somewhere else, which must exist.
+    File(PathBuf),
+}
+
+impl KeySource {
+    /// The private key file this source means.
+    pub fn path(&self) -> Result<PathBuf, HostError> {
+        match self {
+            Self::DataDir(dir) => Ok(dir.join("adbkey")),
+            Self::File(path) => Ok(path.clone()),
+            Self::AndroidHome => {
+                let home = std::env::var_os("HOME")
+                    .or_else(|| std::env::var_os("USERPROFILE"))
+                    .ok_or_else(|| {
+                        HostError::Key(AuthError::Read {
+                            path: PathBuf::from("~/.android/adbkey"),
+                            source: std::io::Error::new(
+                                std::io::ErrorKind::NotFound,
+                                "neither HOME nor USERPROFILE is set",
+                            ),
+                        })
+                    })?;
+                Ok(Path::new(&home).join(".android").join("adbkey"))
+            }
+        }
+    }
+
+    /// Load the key, generating and saving one first where this source allows it.
+    pub fn load(&self) -> Result<AdbKey, HostError> {
+        let path = self.path()?;
+        if let Self::File(_) = self {
+            return Ok(AdbKey::load(&path)?);
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| AuthError::Write {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        Ok(AdbKey::load_or_generate(&path)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_dir_keys_are_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = KeySource::DataDir(dir.path().join("nested"));
+        let first = source.load().unwrap();
+        let again = source.load().unwrap();
+        assert_eq!(first.public_key(), again.public_key());
+        assert!(dir.path().join("nested/adbkey.pub").is_file());
+        let same = KeySource::File(dir.path().join("nested/adbkey"))
+            .load()
+            .unwrap();
+        assert_eq!(same.public_key(), first.public_key());
+        assert!(KeySource::File(dir.path().join("missing")).load().is_err());
+    }
+}
