@@ -132,7 +132,13 @@ pub async fn read_evidence(server: &AdbServer, serial: &str) -> Result<StageEvid
 /// where a value was due, or an error message leaves its field `None` and is listed in
 /// [`StageEvidence::unread`]. `\r\n` line ends (pty shells) and stray whitespace are fine.
 pub fn parse_evidence(text: &str) -> StageEvidence {
-    let sections = split_sections(text);
+    let mut sections = split_sections(text);
+    // Without the end marker the answer was cut off: the last section may be incomplete.
+    if !sections.contains_key("end") {
+        if let Some(last) = SECTIONS.iter().rev().find(|s| sections.contains_key(**s)) {
+            sections.remove(last);
+        }
+    }
     let mut unread: Vec<String> = Vec::new();
     let mut section = |name: &'static str| -> Option<&[&str]> {
         let lines = sections.get(name).map(Vec::as_slice);
@@ -169,12 +175,6 @@ pub fn parse_evidence(text: &str) -> StageEvidence {
             .filter(|(_, bad)| *bad)
             .map(|(name, _)| (*name).to_owned()),
     );
-    // Without the end marker the answer was cut off: the last section may be incomplete.
-    if !sections.contains_key("end") {
-        if let Some(last) = SECTIONS.iter().rev().find(|s| sections.contains_key(**s)) {
-            unread.push((*last).to_owned());
-        }
-    }
     unread.sort_by_key(|name| SECTIONS.iter().position(|s| s == name));
     unread.dedup();
 
@@ -195,18 +195,25 @@ pub fn parse_evidence(text: &str) -> StageEvidence {
 }
 
 /// Section name → its non-blank lines (trimmed at the end, `\r` removed). Lines before the
-/// first marker are dropped; a marker line must be alone on its line.
+/// first marker, and in sections of unknown names, are dropped; a marker must be alone on its
+/// line (the command echoed back whole is not a marker).
 fn split_sections(text: &str) -> BTreeMap<&str, Vec<&str>> {
     let mut sections: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut current: Option<&str> = None;
     for line in text.lines() {
         let line = line.trim_end();
-        if let Some(name) = line.trim_start().strip_prefix(SECTION_MARKER) {
-            if let Some(known) = SECTIONS.iter().chain(&["end"]).find(|s| **s == name) {
+        let marker = line.trim_start().strip_prefix(SECTION_MARKER);
+        if let Some(name) = marker.filter(|n| !n.is_empty() && !n.contains(char::is_whitespace)) {
+            // A section this build doesn't know (a newer command?) is skipped whole.
+            current = SECTIONS
+                .iter()
+                .chain(&["end"])
+                .find(|s| **s == name)
+                .copied();
+            if let Some(known) = current {
                 sections.entry(known).or_default();
-                current = Some(known);
-                continue;
             }
+            continue;
         }
         if let (Some(name), false) = (current, line.trim().is_empty()) {
             sections.entry(name).or_default().push(line);
@@ -258,10 +265,12 @@ fn setting(lines: &[&str]) -> Option<Option<i64>> {
 /// `Some(None)` when there is no such block (no device owner); `None` when the block is there
 /// but names no admin.
 fn device_owner(lines: &[&str]) -> Option<Option<String>> {
-    let Some(start) = lines
-        .iter()
-        .position(|l| l.trim_start().starts_with("Device Owner:"))
-    else {
+    // "Device Owner:" (some builds add " (User 0)"), not "Device Owner Type: 0".
+    let is_header = |l: &&str| {
+        let l = l.trim();
+        l.starts_with("Device Owner") && l.ends_with(':')
+    };
+    let Some(start) = lines.iter().position(is_header) else {
         return Some(None);
     };
     let indent = |l: &str| l.len() - l.trim_start().len();
