@@ -1,11 +1,18 @@
 //! Fakes for tests and demos (feature `testing`): a simulated bench of fake adbd devices with
-//! varied makers and models; Debian's real adb server guard is re-exported from the adb crate.
+//! varied makers, models and stages (each answers the stage evidence command); Debian's real
+//! adb server guard is re-exported from the adb crate.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use stagebench_adb::server::AdbServer;
-use stagebench_adb::testing::{FakeAuth, FakeDevice, FakeDeviceConfig};
 pub use stagebench_adb::testing::{free_port, RealAdbServer};
+use stagebench_adb::testing::{FakeAuth, FakeDevice, FakeDeviceConfig};
+
+use crate::device::evidence::{
+    AUTHENTICATOR, COMPANY_PORTAL, EVIDENCE_COMMAND, EVIDENCE_PROPERTIES, INTUNE_APP, SECTIONS,
+    SECTION_MARKER,
+};
 
 /// One model in the simulated catalog.
 struct Model {
@@ -16,28 +23,166 @@ struct Model {
     sdk: u32,
     build_id: &'static str,
     serial_prefix: &'static str,
+    /// A serial every device of this model shares (`ro.serialno` and `ro.boot.serialno`).
+    shared_serial: Option<&'static str>,
+    /// What the device's stage evidence says.
+    stage: Stage,
 }
+
+/// What a simulated device answers to [`EVIDENCE_COMMAND`].
+#[derive(Clone, Copy)]
+struct Stage {
+    provisioned: bool,
+    setup_complete: bool,
+    boot_count: u32,
+    /// The device owner as `package/class`.
+    device_owner: Option<&'static str>,
+    intune_app: Option<&'static str>,
+    company_portal: Option<&'static str>,
+    authenticator: Option<&'static str>,
+}
+
+/// Out of the box, in the setup wizard: what most bench devices look like.
+const FRESH: Stage = Stage {
+    provisioned: false,
+    setup_complete: false,
+    boot_count: 2,
+    device_owner: None,
+    intune_app: None,
+    company_portal: None,
+    authenticator: None,
+};
+
+/// Android Device Policy's admin receiver (seed requirement 61).
+const CLOUD_DPC_ADMIN: &str = "com.google.android.apps.work.clouddpc/com.google.android.apps.work.clouddpc.receivers.CloudDeviceAdminReceiver";
 
 /// Devices seen on real staging benches: phones, rugged handhelds, a tablet and RealWear headsets.
 /// RealWear facts (maker string, model codes) from shared/reference/intune-android-adb.md §5.
+/// Stages: most are fresh; the Pixel is already enrolled (CloudDPC, Intune app 24.8.2); the
+/// Navigator 500 carries an old Intune app (24.6.0, below the AOSP minimum 24.7.0); the HMT-1
+/// runs firmware 11.1.2 (below 11.2); the Lenovo tablets share the placeholder serial
+/// `1234567890ABCDEF`; the moto was set up by a previous user (factory reset first).
+/// The first five entries are what the end-to-end tests rely on: keep them as they are.
 const CATALOG: &[Model] = &[
-    Model { manufacturer: "samsung", model: "SM-G991B", device: "o1s", release: "14", sdk: 34, build_id: "UP1A.231005.007", serial_prefix: "R5CR" },
-    Model { manufacturer: "Zebra Technologies", model: "TC52", device: "TC52", release: "11", sdk: 30, build_id: "11-49-09.00-RG-U00-STD", serial_prefix: "2109" },
-    Model { manufacturer: "RealWear inc.", model: "T21G", device: "navigator500", release: "11", sdk: 30, build_id: "RWN.1.4.1", serial_prefix: "NAV5" },
-    Model { manufacturer: "Google", model: "Pixel 7", device: "panther", release: "15", sdk: 35, build_id: "AP4A.250105.002", serial_prefix: "2B1" },
-    Model { manufacturer: "Honeywell", model: "CT40", device: "CT40", release: "10", sdk: 29, build_id: "QKQ1.200830.002", serial_prefix: "21034D" },
-    Model { manufacturer: "RealWear inc.", model: "T1100G", device: "HMT-1", release: "10", sdk: 29, build_id: "11.2.0", serial_prefix: "HMT1" },
-    Model { manufacturer: "LENOVO", model: "TB-X606F", device: "X606F", release: "10", sdk: 29, build_id: "QP1A.190711.020", serial_prefix: "HA1" },
-    Model { manufacturer: "motorola", model: "moto g(9) play", device: "guamp", release: "11", sdk: 30, build_id: "RPXS31.Q2-58-17", serial_prefix: "ZY22" },
+    Model {
+        manufacturer: "samsung",
+        model: "SM-G991B",
+        device: "o1s",
+        release: "14",
+        sdk: 34,
+        build_id: "UP1A.231005.007",
+        serial_prefix: "R5CR",
+        shared_serial: None,
+        stage: FRESH,
+    },
+    Model {
+        manufacturer: "Zebra Technologies",
+        model: "TC52",
+        device: "TC52",
+        release: "11",
+        sdk: 30,
+        build_id: "11-49-09.00-RG-U00-STD",
+        serial_prefix: "2109",
+        shared_serial: None,
+        stage: Stage {
+            boot_count: 5,
+            ..FRESH
+        },
+    },
+    Model {
+        manufacturer: "RealWear inc.",
+        model: "T21G",
+        device: "navigator500",
+        release: "11",
+        sdk: 30,
+        build_id: "RWN.1.4.1",
+        serial_prefix: "NAV5",
+        shared_serial: None,
+        stage: Stage {
+            intune_app: Some("24.6.0"),
+            boot_count: 4,
+            ..FRESH
+        },
+    },
+    Model {
+        manufacturer: "Google",
+        model: "Pixel 7",
+        device: "panther",
+        release: "15",
+        sdk: 35,
+        build_id: "AP4A.250105.002",
+        serial_prefix: "2B1",
+        shared_serial: None,
+        stage: Stage {
+            provisioned: true,
+            setup_complete: true,
+            boot_count: 9,
+            device_owner: Some(CLOUD_DPC_ADMIN),
+            intune_app: Some("24.8.2"),
+            company_portal: None,
+            authenticator: Some("6.2406.3911"),
+        },
+    },
+    Model {
+        manufacturer: "Honeywell",
+        model: "CT40",
+        device: "CT40",
+        release: "10",
+        sdk: 29,
+        build_id: "QKQ1.200830.002",
+        serial_prefix: "21034D",
+        shared_serial: None,
+        stage: FRESH,
+    },
+    Model {
+        manufacturer: "RealWear inc.",
+        model: "T1100G",
+        device: "HMT-1",
+        release: "10",
+        sdk: 29,
+        build_id: "11.1.2",
+        serial_prefix: "HMT1",
+        shared_serial: None,
+        stage: FRESH,
+    },
+    Model {
+        manufacturer: "LENOVO",
+        model: "TB-X606F",
+        device: "X606F",
+        release: "10",
+        sdk: 29,
+        build_id: "QP1A.190711.020",
+        serial_prefix: "HA1",
+        shared_serial: Some("1234567890ABCDEF"),
+        stage: FRESH,
+    },
+    Model {
+        manufacturer: "motorola",
+        model: "moto g(9) play",
+        device: "guamp",
+        release: "11",
+        sdk: 30,
+        build_id: "RPXS31.Q2-58-17",
+        serial_prefix: "ZY22",
+        shared_serial: None,
+        stage: Stage {
+            provisioned: true,
+            setup_complete: true,
+            boot_count: 41,
+            ..FRESH
+        },
+    },
 ];
 
 /// The fake device for bench position `index` (0-based): models cycle through the catalog, so
-/// any bench of three or more holds a RealWear headset. Serials are unique per index.
+/// any bench of three or more holds a RealWear headset. Serials are unique per index, except
+/// the catalog's look-alike tablets (index 6, 14, 22, …), which all say `1234567890ABCDEF`.
+/// Each device answers [`EVIDENCE_COMMAND`] with its catalog stage.
 pub fn simulated_device(index: usize) -> FakeDeviceConfig {
     let m = &CATALOG[index % CATALOG.len()];
     let serial = format!("{}{:06}", m.serial_prefix, 100_001 + index);
     let release = m.release;
-    FakeDeviceConfig::new(&serial)
+    let mut config = FakeDeviceConfig::new(&serial)
         .manufacturer(m.manufacturer)
         .model(m.model)
         .android(release, m.sdk)
@@ -48,9 +193,62 @@ pub fn simulated_device(index: usize) -> FakeDeviceConfig {
         .property("ro.build.version.incremental", &format!("{}", 1000 + index))
         .property(
             "ro.build.fingerprint",
-            &format!("{}/{}/{}:{}/{}/{}:user/release-keys", m.manufacturer, m.device, m.device, release, m.build_id, 1000 + index),
+            &format!(
+                "{}/{}/{}:{}/{}/{}:user/release-keys",
+                m.manufacturer,
+                m.device,
+                m.device,
+                release,
+                m.build_id,
+                1000 + index
+            ),
         )
-        .auth(FakeAuth::AcceptAfterPrompt)
+        .auth(FakeAuth::AcceptAfterPrompt);
+    if let Some(shared) = m.shared_serial {
+        config = config
+            .property("ro.serialno", shared)
+            .property("ro.boot.serialno", shared);
+    }
+    let answer = evidence_answer(&m.stage, &config.properties);
+    config.shell_answer(EVIDENCE_COMMAND, &answer, 0)
+}
+
+/// What a device in `stage` prints for [`EVIDENCE_COMMAND`], section by section, in the format
+/// of the real `settings`, `dumpsys` and `getprop` output.
+fn evidence_answer(stage: &Stage, properties: &BTreeMap<String, String>) -> String {
+    let setting = |on: bool| format!("{}\n", u8::from(on));
+    let version = |v: Option<&str>| {
+        v.map(|v| format!("    versionName={v}\n"))
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    for name in SECTIONS {
+        let body = match *name {
+            "device_provisioned" => setting(stage.provisioned),
+            "user_setup_complete" => setting(stage.setup_complete),
+            "boot_count" => format!("{}\n", stage.boot_count),
+            "device_owner" => stage.device_owner.map(device_owner_block).unwrap_or_default(),
+            INTUNE_APP => version(stage.intune_app),
+            COMPANY_PORTAL => version(stage.company_portal),
+            AUTHENTICATOR => version(stage.authenticator),
+            "props" => EVIDENCE_PROPERTIES
+                .iter()
+                .map(|key| format!("[{key}]: [{}]\n", properties.get(*key).map(String::as_str).unwrap_or("")))
+                .collect(),
+            other => panic!("the simulated bench doesn't know the evidence section {other:?}: add it to evidence_answer"),
+        };
+        out.push_str(&format!("{SECTION_MARKER}{name}\n{body}"));
+    }
+    out.push_str(&format!("{SECTION_MARKER}end\n"));
+    out
+}
+
+/// The "Device Owner" block `dumpsys device_policy | grep -A 8 'Device Owner'` prints.
+fn device_owner_block(component: &str) -> String {
+    let package = component.split('/').next().unwrap_or(component);
+    format!(
+        "  Device Owner: \n    admin=ComponentInfo{{{component}}}\n    name=\n    package={package}\n    isOrganizationOwnedDevice=true\n    User ID: 0\n\n  Device Owner Type: 0\n"
+    )
 }
 
 /// A running simulated bench.
@@ -67,20 +265,43 @@ impl SimulatedBench {
         let mut models = Vec::with_capacity(count);
         for i in 0..count {
             let port = match base_port {
-                Some(p) => p.checked_add(u16::try_from(i).unwrap_or(u16::MAX)).ok_or_else(|| {
-                    std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("port {p} + {i} is past 65535: pick a lower --base-port"))
-                })?,
+                Some(p) => p
+                    .checked_add(u16::try_from(i).unwrap_or(u16::MAX))
+                    .ok_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            format!("port {p} + {i} is past 65535: pick a lower --base-port"),
+                        )
+                    })?,
                 None => 0,
             };
             let config = simulated_device(i);
             let entry = (
-                config.serial.clone(),
-                config.properties.get("ro.product.manufacturer").cloned().unwrap_or_default(),
-                config.properties.get("ro.product.model").cloned().unwrap_or_default(),
+                config
+                    .properties
+                    .get("ro.serialno")
+                    .cloned()
+                    .unwrap_or_else(|| config.serial.clone()),
+                config
+                    .properties
+                    .get("ro.product.manufacturer")
+                    .cloned()
+                    .unwrap_or_default(),
+                config
+                    .properties
+                    .get("ro.product.model")
+                    .cloned()
+                    .unwrap_or_default(),
             );
             let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
             let device = FakeDevice::spawn(config, addr).await.map_err(|e| {
-                std::io::Error::new(e.kind(), format!("can't start fake device {} on {addr}: {e}; pick another --base-port", i + 1))
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "can't start fake device {} on {addr}: {e}; pick another --base-port",
+                        i + 1
+                    ),
+                )
             })?;
             devices.push(device);
             models.push(entry);
@@ -93,16 +314,81 @@ impl SimulatedBench {
         self.devices.iter().map(FakeDevice::addr).collect()
     }
 
-    /// `(serial, manufacturer, model)` of each device, in start order.
+    /// `(ro.serialno, manufacturer, model)` of each device, in start order.
     pub fn models(&self) -> &[(String, String, String)] {
         &self.models
     }
 
     /// Asks the adb server to connect to every device.
-    pub async fn connect_all(&self, server: &AdbServer) -> Result<(), stagebench_adb::server::AdbError> {
+    pub async fn connect_all(
+        &self,
+        server: &AdbServer,
+    ) -> Result<(), stagebench_adb::server::AdbError> {
         for addr in self.addrs() {
             server.connect(&addr.to_string()).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::evidence::parse_evidence;
+    use crate::device::AppVersion;
+
+    fn evidence(index: usize) -> crate::device::StageEvidence {
+        let config = simulated_device(index);
+        parse_evidence(&config.shell_answers[EVIDENCE_COMMAND].stdout)
+    }
+
+    #[test]
+    fn every_catalog_device_answers_the_evidence_command_in_full() {
+        for index in 0..CATALOG.len() {
+            let e = evidence(index);
+            assert!(e.unread.is_empty(), "device {index}: {:?}", e.unread);
+            assert!(e.boot_count.is_some(), "device {index}");
+        }
+    }
+
+    #[test]
+    fn catalog_stages() {
+        let pixel = evidence(3);
+        assert!(pixel.owned_by_intune() && pixel.user_setup_complete == Some(true));
+        assert_eq!(pixel.intune_app, AppVersion::parse("24.8.2"));
+        let navigator = evidence(2);
+        assert_eq!(
+            navigator.intune_app.as_ref().map(AppVersion::as_str),
+            Some("24.6.0")
+        );
+        assert_eq!(
+            navigator.firmware.realwear.as_deref(),
+            Some("Navigator 500")
+        );
+        assert_eq!(
+            navigator.firmware.version.as_ref().map(AppVersion::as_str),
+            Some("1.4.1")
+        );
+        assert_eq!(
+            evidence(5)
+                .firmware
+                .version
+                .as_ref()
+                .map(AppVersion::as_str),
+            Some("11.1.2")
+        );
+        assert_eq!(evidence(0).device_provisioned, Some(false));
+        assert_eq!(evidence(7).user_setup_complete, Some(true));
+        assert_eq!(evidence(7).device_owner, None);
+        for index in [6, 14] {
+            assert_eq!(
+                simulated_device(index).properties["ro.serialno"],
+                "1234567890ABCDEF"
+            );
+        }
+        assert_ne!(
+            simulated_device(5).properties["ro.serialno"],
+            "1234567890ABCDEF"
+        );
     }
 }

@@ -63,8 +63,12 @@ impl Case {
     }
 
     fn android(mut self, release: &'static str, sdk: &'static str) -> Case {
-        self.props.retain(|(k, _)| !k.starts_with("ro.build.version."));
-        self.props.extend([("ro.build.version.release", release), ("ro.build.version.sdk", sdk)]);
+        self.props
+            .retain(|(k, _)| !k.starts_with("ro.build.version."));
+        self.props.extend([
+            ("ro.build.version.release", release),
+            ("ro.build.version.sdk", sdk),
+        ]);
         self
     }
 
@@ -90,8 +94,11 @@ impl Case {
 
     fn findings(&self) -> Vec<stagebench_core::device::Finding> {
         let facts = DeviceFacts::from_properties("127.0.0.1:5555".into(), map(&self.props));
-        let observations: Vec<SerialObservation> =
-            self.serials.iter().map(|(s, v)| SerialObservation::new(*s, *v)).collect();
+        let observations: Vec<SerialObservation> = self
+            .serials
+            .iter()
+            .map(|(s, v)| SerialObservation::new(*s, *v))
+            .collect();
         let identity = check_identity(&observations);
         preflight(&PreflightInput {
             facts: &facts,
@@ -103,27 +110,55 @@ impl Case {
 }
 
 fn map(props: &[(&str, &str)]) -> BTreeMap<String, String> {
-    props.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    props
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 use EnrollmentMode::*;
 
+/// Named cases.
+type Cases = Vec<(&'static str, Case)>;
+
 /// For each rule id: cases where it must fire, and cases where it must not.
-fn cases() -> BTreeMap<&'static str, (Vec<(&'static str, Case)>, Vec<(&'static str, Case)>)> {
-    let placeholder = [(SerialSource::RoSerialno, "1234567890ABCDEF"), (SerialSource::BootSerialno, "1234567890ABCDEF")];
+fn cases() -> BTreeMap<&'static str, (Cases, Cases)> {
+    let placeholder = [
+        (SerialSource::RoSerialno, "1234567890ABCDEF"),
+        (SerialSource::BootSerialno, "1234567890ABCDEF"),
+    ];
     let mut table = BTreeMap::new();
     table.insert(
         "android-8",
         (
             vec![
-                ("Android 7.1, no profile", Case::phone().android("7.1.2", "25")),
-                ("Android 7 for fully managed", Case::phone().android("7.0", "24").profile(CorporateOwnedFullyManaged, TokenType::Default)),
+                (
+                    "Android 7.1, no profile",
+                    Case::phone().android("7.1.2", "25"),
+                ),
+                (
+                    "Android 7 for fully managed",
+                    Case::phone()
+                        .android("7.0", "24")
+                        .profile(CorporateOwnedFullyManaged, TokenType::Default),
+                ),
             ],
             vec![
                 ("Android 8.0", Case::phone().android("8.0.0", "26")),
                 ("Android 14", Case::phone()),
-                ("unknown SDK", Case { props: vec![], ..Case::phone() }),
-                ("AOSP profile has no such rule", Case::phone().android("7.1.2", "25").profile(CorporateOwnedAospUserlessDevice, TokenType::Default)),
+                (
+                    "unknown SDK",
+                    Case {
+                        props: vec![],
+                        ..Case::phone()
+                    },
+                ),
+                (
+                    "AOSP profile has no such rule",
+                    Case::phone()
+                        .android("7.1.2", "25")
+                        .profile(CorporateOwnedAospUserlessDevice, TokenType::Default),
+                ),
             ],
         ),
     );
@@ -131,13 +166,31 @@ fn cases() -> BTreeMap<&'static str, (Vec<(&'static str, Case)>, Vec<(&'static s
         "staging-token-mode",
         (
             vec![
-                ("staging on dedicated", Case::phone().profile(CorporateOwnedDedicatedDevice, TokenType::DeviceStaging)),
-                ("staging on AOSP", Case::phone().profile(CorporateOwnedAospUserlessDevice, TokenType::DeviceStaging)),
+                (
+                    "staging on dedicated",
+                    Case::phone().profile(CorporateOwnedDedicatedDevice, TokenType::DeviceStaging),
+                ),
+                (
+                    "staging on AOSP",
+                    Case::phone()
+                        .profile(CorporateOwnedAospUserlessDevice, TokenType::DeviceStaging),
+                ),
             ],
             vec![
-                ("staging on fully managed", Case::phone().profile(CorporateOwnedFullyManaged, TokenType::DeviceStaging)),
-                ("staging on COPE", Case::phone().android("10", "29").profile(CorporateOwnedWorkProfile, TokenType::DeviceStaging)),
-                ("default token on dedicated", Case::phone().profile(CorporateOwnedDedicatedDevice, TokenType::Default)),
+                (
+                    "staging on fully managed",
+                    Case::phone().profile(CorporateOwnedFullyManaged, TokenType::DeviceStaging),
+                ),
+                (
+                    "staging on COPE",
+                    Case::phone()
+                        .android("10", "29")
+                        .profile(CorporateOwnedWorkProfile, TokenType::DeviceStaging),
+                ),
+                (
+                    "default token on dedicated",
+                    Case::phone().profile(CorporateOwnedDedicatedDevice, TokenType::Default),
+                ),
                 ("no profile", Case::phone()),
             ],
         ),
@@ -146,12 +199,28 @@ fn cases() -> BTreeMap<&'static str, (Vec<(&'static str, Case)>, Vec<(&'static s
         "cope-qr-only",
         (
             vec![
-                ("COPE on Android 11", Case::phone().android("11", "30").profile(CorporateOwnedWorkProfile, TokenType::Default)),
-                ("COPE staging on Android 14", Case::phone().profile(CorporateOwnedWorkProfile, TokenType::DeviceStaging)),
+                (
+                    "COPE on Android 11",
+                    Case::phone()
+                        .android("11", "30")
+                        .profile(CorporateOwnedWorkProfile, TokenType::Default),
+                ),
+                (
+                    "COPE staging on Android 14",
+                    Case::phone().profile(CorporateOwnedWorkProfile, TokenType::DeviceStaging),
+                ),
             ],
             vec![
-                ("COPE on Android 10", Case::phone().android("10", "29").profile(CorporateOwnedWorkProfile, TokenType::Default)),
-                ("fully managed on Android 14", Case::phone().profile(CorporateOwnedFullyManaged, TokenType::Default)),
+                (
+                    "COPE on Android 10",
+                    Case::phone()
+                        .android("10", "29")
+                        .profile(CorporateOwnedWorkProfile, TokenType::Default),
+                ),
+                (
+                    "fully managed on Android 14",
+                    Case::phone().profile(CorporateOwnedFullyManaged, TokenType::Default),
+                ),
                 ("no profile", Case::phone()),
             ],
         ),
@@ -160,17 +229,43 @@ fn cases() -> BTreeMap<&'static str, (Vec<(&'static str, Case)>, Vec<(&'static s
         "realwear-firmware",
         (
             vec![
-                ("HMT-1 on 11.1.2", Case::realwear("T1100G", "HMT-1-release-11.1.2", None)),
-                ("HMT-1Z1 on 10.3 for AOSP", Case::realwear("T1100S", "10.3.0", None).profile(CorporateOwnedAospUserAssociatedDevice, TokenType::Default)),
-                ("Navigator 500 on 1.0.5", Case::realwear("T21G", "RWN.1.0.5", None)),
-                ("firmware unreadable", Case::realwear("T21G", "navigator", None)),
-                ("model not on the list", Case::realwear("T9000", "1.0", None)),
+                (
+                    "HMT-1 on 11.1.2",
+                    Case::realwear("T1100G", "HMT-1-release-11.1.2", None),
+                ),
+                (
+                    "HMT-1Z1 on 10.3 for AOSP",
+                    Case::realwear("T1100S", "10.3.0", None)
+                        .profile(CorporateOwnedAospUserAssociatedDevice, TokenType::Default),
+                ),
+                (
+                    "Navigator 500 on 1.0.5",
+                    Case::realwear("T21G", "RWN.1.0.5", None),
+                ),
+                (
+                    "firmware unreadable",
+                    Case::realwear("T21G", "navigator", None),
+                ),
+                (
+                    "model not on the list",
+                    Case::realwear("T9000", "1.0", None),
+                ),
             ],
             vec![
                 ("HMT-1 on 11.2", Case::realwear("T1100G", "11.2", None)),
-                ("HMT-1 on 12.6.3", Case::realwear("T1100G", "HMT-1-release-12.6.3", None)),
-                ("Navigator 500 on 1.4.1", Case::realwear("T21G", "RWN.1.4.1", None)),
-                ("old HMT-1 for a fully managed profile", Case::realwear("T1100G", "10.0", None).profile(CorporateOwnedFullyManaged, TokenType::Default)),
+                (
+                    "HMT-1 on 12.6.3",
+                    Case::realwear("T1100G", "HMT-1-release-12.6.3", None),
+                ),
+                (
+                    "Navigator 500 on 1.4.1",
+                    Case::realwear("T21G", "RWN.1.4.1", None),
+                ),
+                (
+                    "old HMT-1 for a fully managed profile",
+                    Case::realwear("T1100G", "10.0", None)
+                        .profile(CorporateOwnedFullyManaged, TokenType::Default),
+                ),
                 ("a phone", Case::phone()),
             ],
         ),
@@ -179,15 +274,43 @@ fn cases() -> BTreeMap<&'static str, (Vec<(&'static str, Case)>, Vec<(&'static s
         "intune-app-aosp",
         (
             vec![
-                ("RealWear with 24.6.0", Case::realwear("T21G", "RWN.1.4.1", Some("24.6.0"))),
-                ("AOSP profile, 24.7.0-beta", Case::phone().evidence(|e| e.intune_app = AppVersion::parse("24.7.0-beta")).profile(CorporateOwnedAospUserlessDevice, TokenType::Default)),
+                (
+                    "RealWear with 24.6.0",
+                    Case::realwear("T21G", "RWN.1.4.1", Some("24.6.0")),
+                ),
+                (
+                    "AOSP profile, 24.7.0-beta",
+                    Case::phone()
+                        .evidence(|e| e.intune_app = AppVersion::parse("24.7.0-beta"))
+                        .profile(CorporateOwnedAospUserlessDevice, TokenType::Default),
+                ),
             ],
             vec![
-                ("RealWear with 24.7.0", Case::realwear("T21G", "RWN.1.4.1", Some("24.7.0"))),
-                ("RealWear with 24.10.1", Case::realwear("T21G", "RWN.1.4.1", Some("24.10.1"))),
-                ("RealWear without the app", Case::realwear("T21G", "RWN.1.4.1", None)),
-                ("old app on a fully managed phone", Case::phone().evidence(|e| e.intune_app = AppVersion::parse("23.1.0")).profile(CorporateOwnedFullyManaged, TokenType::Default)),
-                ("no evidence", Case { evidence: None, ..Case::realwear("T21G", "RWN.1.4.1", None) }),
+                (
+                    "RealWear with 24.7.0",
+                    Case::realwear("T21G", "RWN.1.4.1", Some("24.7.0")),
+                ),
+                (
+                    "RealWear with 24.10.1",
+                    Case::realwear("T21G", "RWN.1.4.1", Some("24.10.1")),
+                ),
+                (
+                    "RealWear without the app",
+                    Case::realwear("T21G", "RWN.1.4.1", None),
+                ),
+                (
+                    "old app on a fully managed phone",
+                    Case::phone()
+                        .evidence(|e| e.intune_app = AppVersion::parse("23.1.0"))
+                        .profile(CorporateOwnedFullyManaged, TokenType::Default),
+                ),
+                (
+                    "no evidence",
+                    Case {
+                        evidence: None,
+                        ..Case::realwear("T21G", "RWN.1.4.1", None)
+                    },
+                ),
             ],
         ),
     );
@@ -195,19 +318,38 @@ fn cases() -> BTreeMap<&'static str, (Vec<(&'static str, Case)>, Vec<(&'static s
         "factory-reset",
         (
             vec![
-                ("setup finished, no owner", Case::phone().evidence(|e| {
-                    e.device_provisioned = Some(true);
-                    e.user_setup_complete = Some(true);
-                })),
-                ("another MDM owns it", Case::phone().evidence(|e| e.device_owner = Some("com.airwatch.androidagent/.Receiver".into()))),
+                (
+                    "setup finished, no owner",
+                    Case::phone().evidence(|e| {
+                        e.device_provisioned = Some(true);
+                        e.user_setup_complete = Some(true);
+                    }),
+                ),
+                (
+                    "another MDM owns it",
+                    Case::phone().evidence(|e| {
+                        e.device_owner = Some("com.airwatch.androidagent/.Receiver".into())
+                    }),
+                ),
             ],
             vec![
                 ("fresh", Case::phone()),
-                ("enrolled by CloudDPC", Case::phone().evidence(|e| {
-                    e.user_setup_complete = Some(true);
-                    e.device_owner = Some(format!("{CLOUD_DPC}/{CLOUD_DPC}.receivers.CloudDeviceAdminReceiver"));
-                })),
-                ("evidence unread", Case { evidence: None, ..Case::phone() }),
+                (
+                    "enrolled by CloudDPC",
+                    Case::phone().evidence(|e| {
+                        e.user_setup_complete = Some(true);
+                        e.device_owner = Some(format!(
+                            "{CLOUD_DPC}/{CLOUD_DPC}.receivers.CloudDeviceAdminReceiver"
+                        ));
+                    }),
+                ),
+                (
+                    "evidence unread",
+                    Case {
+                        evidence: None,
+                        ..Case::phone()
+                    },
+                ),
             ],
         ),
     );
@@ -216,12 +358,24 @@ fn cases() -> BTreeMap<&'static str, (Vec<(&'static str, Case)>, Vec<(&'static s
         (
             vec![
                 ("placeholder", Case::phone().serials(&placeholder)),
-                ("sources disagree", Case::phone().serials(&[(SerialSource::UsbDescriptor, "ABC123"), (SerialSource::RoSerialno, "XYZ789")])),
+                (
+                    "sources disagree",
+                    Case::phone().serials(&[
+                        (SerialSource::UsbDescriptor, "ABC123"),
+                        (SerialSource::RoSerialno, "XYZ789"),
+                    ]),
+                ),
                 ("no serial", Case::phone().serials(&[])),
             ],
             vec![
                 ("clean", Case::phone()),
-                ("address beside a serial", Case::phone().serials(&[(SerialSource::AdbTransport, "127.0.0.1:5555"), (SerialSource::RoSerialno, "R5CR1")])),
+                (
+                    "address beside a serial",
+                    Case::phone().serials(&[
+                        (SerialSource::AdbTransport, "127.0.0.1:5555"),
+                        (SerialSource::RoSerialno, "R5CR1"),
+                    ]),
+                ),
             ],
         ),
     );
@@ -236,27 +390,64 @@ fn every_rule_has_a_failing_and_a_passing_case() {
     ids.dedup();
     assert_eq!(ids.len(), RULES.len(), "rule ids are unique");
     for rule in RULES {
-        let (failing, passing) = cases.get(rule.id).unwrap_or_else(|| panic!("no cases for rule {}", rule.id));
-        assert!(!failing.is_empty() && !passing.is_empty(), "{}: needs a failing and a passing case", rule.id);
+        let (failing, passing) = cases
+            .get(rule.id)
+            .unwrap_or_else(|| panic!("no cases for rule {}", rule.id));
+        assert!(
+            !failing.is_empty() && !passing.is_empty(),
+            "{}: needs a failing and a passing case",
+            rule.id
+        );
         for (name, case) in failing {
             let findings = case.findings();
-            let finding = findings.iter().find(|f| f.rule == rule.id).unwrap_or_else(|| panic!("{}: {name}: expected a finding, got {:?}", rule.id, case.fired()));
-            assert!(!finding.message.is_empty() && !finding.next_step.is_empty(), "{}: {name}", rule.id);
-            assert!(finding.next_step.ends_with('.'), "{}: {name}: next step is a sentence: {}", rule.id, finding.next_step);
+            let finding = findings
+                .iter()
+                .find(|f| f.rule == rule.id)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: {name}: expected a finding, got {:?}",
+                        rule.id,
+                        case.fired()
+                    )
+                });
+            assert!(
+                !finding.message.is_empty() && !finding.next_step.is_empty(),
+                "{}: {name}",
+                rule.id
+            );
+            assert!(
+                finding.next_step.ends_with('.'),
+                "{}: {name}: next step is a sentence: {}",
+                rule.id,
+                finding.next_step
+            );
         }
         for (name, case) in passing {
-            assert!(!case.fired().contains(&rule.id), "{}: {name}: fired unexpectedly: {:?}", rule.id, case.findings());
+            assert!(
+                !case.fired().contains(&rule.id),
+                "{}: {name}: fired unexpectedly: {:?}",
+                rule.id,
+                case.findings()
+            );
         }
     }
     for id in cases.keys() {
-        assert!(RULES.iter().any(|r| r.id == *id), "cases for an unknown rule {id}");
+        assert!(
+            RULES.iter().any(|r| r.id == *id),
+            "cases for an unknown rule {id}"
+        );
     }
 }
 
 #[test]
 fn a_healthy_fresh_phone_has_no_findings() {
     assert_eq!(Case::phone().findings(), []);
-    assert_eq!(Case::phone().profile(CorporateOwnedFullyManaged, TokenType::DeviceStaging).findings(), []);
+    assert_eq!(
+        Case::phone()
+            .profile(CorporateOwnedFullyManaged, TokenType::DeviceStaging)
+            .findings(),
+        []
+    );
 }
 
 #[test]
@@ -266,19 +457,54 @@ fn blockers_come_first_and_say_what_to_do() {
         .evidence(|e| e.user_setup_complete = Some(true));
     let findings = case.findings();
     let severities: Vec<Severity> = findings.iter().map(|f| f.severity).collect();
-    assert_eq!(case.fired(), ["realwear-firmware", "intune-app-aosp", "factory-reset", "serial-identity"]);
-    assert_eq!(severities, [Severity::Blocker, Severity::Blocker, Severity::Warning, Severity::Warning]);
-    assert_eq!(findings[0].message, "The RealWear HMT-1 runs firmware 11.1.2; Intune AOSP needs 11.2 or later.");
-    assert!(findings[1].next_step.starts_with("Update the Microsoft Intune app"), "{}", findings[1].next_step);
-    assert!(findings[3].message.contains("1234567890ABCDEF"), "{}", findings[3].message);
+    assert_eq!(
+        case.fired(),
+        [
+            "realwear-firmware",
+            "intune-app-aosp",
+            "factory-reset",
+            "serial-identity"
+        ]
+    );
+    assert_eq!(
+        severities,
+        [
+            Severity::Blocker,
+            Severity::Blocker,
+            Severity::Warning,
+            Severity::Warning
+        ]
+    );
+    assert_eq!(
+        findings[0].message,
+        "The RealWear HMT-1 runs firmware 11.1.2; Intune AOSP needs 11.2 or later."
+    );
+    assert!(
+        findings[1]
+            .next_step
+            .starts_with("Update the Microsoft Intune app"),
+        "{}",
+        findings[1].next_step
+    );
+    assert!(
+        findings[3].message.contains("1234567890ABCDEF"),
+        "{}",
+        findings[3].message
+    );
 }
 
 #[test]
 fn cope_on_android_11_says_scan_the_qr() {
-    let findings = Case::phone().android("12", "31").profile(CorporateOwnedWorkProfile, TokenType::DeviceStaging).findings();
+    let findings = Case::phone()
+        .android("12", "31")
+        .profile(CorporateOwnedWorkProfile, TokenType::DeviceStaging)
+        .findings();
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].severity, Severity::Warning);
-    assert_eq!(findings[0].next_step, "Scan the QR; manual token entry isn't supported.");
+    assert_eq!(
+        findings[0].next_step,
+        "Scan the QR; manual token entry isn't supported."
+    );
 }
 
 #[test]

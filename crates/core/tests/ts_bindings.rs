@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use stagebench_core::device::{BenchDevice, BenchEvent};
+use stagebench_core::device::{
+    AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,
+};
 use stagebench_core::doctor::{Check, CheckStatus};
 use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
 use stagebench_core::identity::{SerialObservation, SerialSource};
@@ -14,7 +16,9 @@ use stagebench_core::qr::QrFacts;
 use ts_rs::{Config, TS};
 
 fn declaration<T: TS>(cfg: &Config) -> String {
-    let docs = T::docs().map(|d| format!("{}\n", d.trim_end())).unwrap_or_default();
+    let docs = T::docs()
+        .map(|d| format!("{}\n", d.trim_end()))
+        .unwrap_or_default();
     format!("{docs}export {}\n", T::decl(cfg))
 }
 
@@ -27,6 +31,11 @@ fn generate() -> String {
     for decl in [
         declaration::<SerialSource>(&cfg),
         declaration::<SerialObservation>(&cfg),
+        declaration::<AppVersion>(&cfg),
+        declaration::<FirmwareFacts>(&cfg),
+        declaration::<StageEvidence>(&cfg),
+        declaration::<Severity>(&cfg),
+        declaration::<Finding>(&cfg),
         declaration::<BenchDevice>(&cfg),
         declaration::<BenchEvent>(&cfg),
         declaration::<PayloadSummary>(&cfg),

@@ -20,6 +20,123 @@ source: SerialSource,
 value: string, };
 
 /**
+ * A version as printed, compared by its leading dotted numbers.
+ *
+ * - Numbers compare numerically, missing ones count as 0: `24.7` = `24.7.0` < `24.10.0`, and
+ *   `24.07.1` = `24.7.1` (some apps pad months).
+ * - A pre-release suffix (`-beta`, `-rc1`, `alpha`, `preview`, `dev`) sorts just below the same
+ *   numbers without it, as in semver: `24.7.0-beta` < `24.7.0`.
+ * - Any other suffix is build metadata and ignored: `24.7.0 (2407001)`, `24.7.0+42`,
+ *   `24.7.0-release` all equal `24.7.0`.
+ *
+ * Equality and hashing follow the same rule, so `24.7` == `24.7.0`; [`AppVersion::as_str`]
+ * keeps the text as printed.
+ *
+ * It serializes as the text (a newtype: no serde attributes needed, so ts-rs sees `string`).
+ */
+export type AppVersion = string;
+
+/**
+ * Build and firmware facts for the stage evidence.
+ */
+export type FirmwareFacts = { 
+/**
+ * `ro.product.manufacturer`.
+ */
+manufacturer: string | null, 
+/**
+ * `ro.product.model`.
+ */
+model: string | null, 
+/**
+ * `ro.build.display.id`.
+ */
+display_id: string | null, 
+/**
+ * `ro.build.version.incremental`.
+ */
+incremental: string | null, 
+/**
+ * The RealWear model name (`HMT-1`, `Navigator 500`) when the device is a known RealWear.
+ */
+realwear: string | null, 
+/**
+ * The firmware version, for RealWear devices only (other makers' build ids are not
+ * versions): the first dotted number in [`FIRMWARE_PROPERTIES`].
+ */
+version: AppVersion | null, };
+
+/**
+ * What the device says about its stage. `None` means "not set" or "could not be read";
+ * [`StageEvidence::unread`] tells the two apart.
+ */
+export type StageEvidence = { 
+/**
+ * `settings get global device_provisioned`: the setup wizard has provisioned the device.
+ */
+device_provisioned: boolean | null, 
+/**
+ * `settings get secure user_setup_complete`: the setup wizard has finished for the user.
+ */
+user_setup_complete: boolean | null, 
+/**
+ * The device owner as `package/class` (from `dumpsys device_policy`), or its package alone
+ * when only that was printed; `None` when the device has no owner.
+ */
+device_owner: string | null, 
+/**
+ * `settings get global boot_count`: boots since the last factory reset.
+ */
+boot_count: number | null, 
+/**
+ * `versionName` of the Microsoft Intune app, when installed.
+ */
+intune_app: AppVersion | null, 
+/**
+ * `versionName` of Intune Company Portal, when installed.
+ */
+company_portal: AppVersion | null, 
+/**
+ * `versionName` of Microsoft Authenticator, when installed.
+ */
+authenticator: AppVersion | null, 
+/**
+ * Maker, model and firmware.
+ */
+firmware: FirmwareFacts, 
+/**
+ * Sections that printed an error or nothing readable (names from [`SECTIONS`]); their
+ * fields above are `None` because they are unknown, not because they are unset.
+ */
+unread: Array<string>, };
+
+/**
+ * How much a finding stands in the way.
+ */
+export type Severity = "blocker" | "warning";
+
+/**
+ * One thing a rule found.
+ */
+export type Finding = { 
+/**
+ * The rule's id (see [`RULES`]).
+ */
+rule: string, 
+/**
+ * Blocker or warning.
+ */
+severity: Severity, 
+/**
+ * What is wrong, with the values read.
+ */
+message: string, 
+/**
+ * What the technician does next.
+ */
+next_step: string, };
+
+/**
  * One attached device as the bench shows it.
  */
 export type BenchDevice = { 
@@ -68,9 +185,21 @@ build_id: string | null,
  */
 slot: string | null, 
 /**
+ * The slot's number on the bench, when the slot has one (see [`Store::assign_slot`]).
+ */
+slot_number: number | null, 
+/**
  * Identity problems, each with its next step.
  */
 flags: Array<string>, 
+/**
+ * What the device says about its stage, when it could be read.
+ */
+evidence: StageEvidence | null, 
+/**
+ * Preflight findings without a profile (see [`preflight`]), blockers first.
+ */
+problems: Array<Finding>, 
 /**
  * Set when reading the device failed.
  */

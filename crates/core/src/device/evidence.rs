@@ -45,6 +45,15 @@ pub const CLOUD_DPC: &str = "com.google.android.apps.work.clouddpc";
 /// confirmed, reference §2).
 pub const INTUNE_DEVICE_OWNERS: &[&str] = &[CLOUD_DPC, INTUNE_APP];
 
+/// The properties the `props` section prints, as `[key]: [value]` lines (the maker and model
+/// for [`FirmwareFacts`], and the firmware candidates of [`super::realwear::FIRMWARE_PROPERTIES`]).
+pub const EVIDENCE_PROPERTIES: &[&str] = &[
+    "ro.product.manufacturer",
+    "ro.product.model",
+    "ro.build.display.id",
+    "ro.build.version.incremental",
+];
+
 /// The marker `echo`ed before each section's output; the section name follows it.
 pub const SECTION_MARKER: &str = "@@stagebench:";
 
@@ -331,8 +340,13 @@ mod tests {
             assert!(SECTIONS.contains(&package));
             assert!(EVIDENCE_COMMAND.contains(&format!("dumpsys package {package} 2>&1")));
         }
+        let loop_keys = format!("for p in {}; do", EVIDENCE_PROPERTIES.join(" "));
+        assert!(
+            EVIDENCE_COMMAND.contains(&loop_keys),
+            "props reads EVIDENCE_PROPERTIES"
+        );
         for key in super::super::realwear::FIRMWARE_PROPERTIES {
-            assert!(EVIDENCE_COMMAND.contains(key), "{key} is read");
+            assert!(EVIDENCE_PROPERTIES.contains(key), "{key} is read");
         }
         // Android before 9 accepts at most 4096 bytes in an OPEN (MAX_PAYLOAD_V1).
         assert!(EVIDENCE_COMMAND.len() < 4000, "{}", EVIDENCE_COMMAND.len());
