@@ -19,6 +19,8 @@ pub mod shell_v2;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod transport;
+#[cfg(feature = "usb")]
+pub mod usb;
 pub mod wire;
 
 pub use auth::{AdbKey, AuthError};

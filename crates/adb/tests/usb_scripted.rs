@@ -1,0 +1,524 @@
+//! USB without hardware: interface discovery, the bulk transport (zero-length packets, header
+//! and payload transfers, a CNXN exchange, unplug and timeouts) and coexistence with an adb
+//! server, all over the scripted bus (`ScriptedUsb`), which implements the same `UsbBackend`
+//! seam as libusb.
+#![cfg(feature = "usb")]
+
+use std::io::ErrorKind;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stagebench_adb::server::AdbServer;
+use stagebench_adb::testing::{free_port, FakeDevice, FakeDeviceConfig};
+use stagebench_adb::transport::MessageTransport;
+use stagebench_adb::usb::{
+    open_transport, AdbFunction, AdbInterfaceState, AdbServerSeen, ClaimOutcome, DeviceScript,
+    EndpointDescriptor, InterfaceClass, InterfaceDescriptor, NextStep, ScriptedDevice, ScriptedUsb,
+    TransferKind, UsbBackend, UsbError, UsbTimeouts, UsbTransport, ADB_DBC_CLASS,
+};
+use stagebench_adb::wire::{auth_type, Command, Message, A_VERSION, MAX_PAYLOAD};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+fn no_server() -> AdbServer {
+    AdbServer::new(SocketAddr::from((
+        Ipv4Addr::LOCALHOST,
+        free_port().unwrap(),
+    )))
+}
+
+/// Claim the device at `port` on `bus`, expecting success.
+async fn claim(bus: &ScriptedUsb, port: &str) -> UsbTransport {
+    claim_with(bus, port, UsbTimeouts::default()).await
+}
+
+async fn claim_with(bus: &ScriptedUsb, port: &str, timeouts: UsbTimeouts) -> UsbTransport {
+    match open_transport(&Arc::new(bus.clone()), port, &no_server(), timeouts)
+        .await
+        .unwrap()
+    {
+        ClaimOutcome::Claimed(transport) => transport,
+        ClaimOutcome::HeldByAdbServer(held) => panic!("unexpectedly held: {held}"),
+    }
+}
+
+async fn recv(transport: &mut UsbTransport) -> Message {
+    tokio::time::timeout(Duration::from_secs(5), transport.recv())
+        .await
+        .expect("device went quiet")
+        .unwrap()
+}
+
+fn lengths(transfers: &[Vec<u8>]) -> Vec<usize> {
+    transfers.iter().map(Vec::len).collect()
+}
+
+// --- discovery -------------------------------------------------------------------------------
+
+#[test]
+fn phone_with_adb_shows_interface_and_strings() {
+    let bus = ScriptedUsb::new();
+    bus.plug(ScriptedDevice::phone("1-4.3", "R58M123")).unwrap();
+    let devices = bus.list().unwrap();
+    assert_eq!(devices.len(), 1);
+    let info = &devices[0];
+    assert_eq!((info.bus, info.port_path.as_str()), (1, "1-4.3"));
+    assert_eq!(info.serial.as_deref(), Some("R58M123"));
+    assert_eq!(info.product.as_deref(), Some("Pixel 8"));
+    let AdbInterfaceState::Present(adb) = info.adb else {
+        panic!("{:?}", info.adb)
+    };
+    assert_eq!(
+        (adb.interface, adb.in_ep, adb.out_ep, adb.max_packet),
+        (1, 0x82, 0x02, 512)
+    );
+    assert_eq!(adb.function, AdbFunction::Usb);
+    assert_eq!(info.next_step(), None);
+}
+
+#[test]
+fn adb_off_still_gives_serial_and_next_step() {
+    let bus = ScriptedUsb::new();
+    bus.plug(ScriptedDevice::phone("1-2", "SERIAL-OFF").adb_off())
+        .unwrap();
+    let info = bus.describe("1-2").unwrap();
+    assert_eq!(info.adb, AdbInterfaceState::Absent);
+    assert_eq!(info.serial.as_deref(), Some("SERIAL-OFF"));
+    assert_eq!(info.vid_pid(), "18d1:4ee1");
+    assert_eq!(info.next_step(), Some(NextStep::TurnOnUsbDebugging));
+    assert!(NextStep::TurnOnUsbDebugging
+        .to_string()
+        .contains("Developer options"));
+    let err = Arc::new(bus).open("1-2").unwrap_err();
+    assert!(matches!(err, UsbError::NoAdbInterface { .. }), "{err}");
+}
+
+#[test]
+fn any_vendor_is_found_by_class_triple_among_many_interfaces() {
+    let bus = ScriptedUsb::new();
+    // An unknown vendor, ADB as the fourth interface behind MTP, a CDC-like and an RNDIS-like
+    // interface, with its own endpoint numbers and full-speed packets.
+    let interfaces = vec![
+        InterfaceDescriptor::mtp(0),
+        InterfaceDescriptor {
+            number: 1,
+            alt_setting: 0,
+            class: InterfaceClass {
+                class: 0x02,
+                subclass: 0x02,
+                protocol: 0x01,
+            },
+            endpoints: vec![EndpointDescriptor {
+                address: 0x83,
+                kind: TransferKind::Interrupt,
+                max_packet_size: 8,
+            }],
+        },
+        InterfaceDescriptor {
+            number: 2,
+            alt_setting: 0,
+            class: InterfaceClass {
+                class: 0xe0,
+                subclass: 0x01,
+                protocol: 0x03,
+            },
+            endpoints: vec![
+                EndpointDescriptor::bulk(0x84, 64),
+                EndpointDescriptor::bulk(0x04, 64),
+            ],
+        },
+        InterfaceDescriptor::adb(3, 0x85, 0x05, 64),
+    ];
+    bus.plug(
+        ScriptedDevice::phone("2-1", "X")
+            .ids(0xabcd, 0x0001)
+            .interfaces(interfaces),
+    )
+    .unwrap();
+    let AdbInterfaceState::Present(adb) = bus.describe("2-1").unwrap().adb else {
+        panic!("no ADB interface found")
+    };
+    assert_eq!(
+        (adb.interface, adb.in_ep, adb.out_ep, adb.max_packet),
+        (3, 0x85, 0x05, 64)
+    );
+}
+
+#[test]
+fn debug_capability_interface_is_adb_too() {
+    let bus = ScriptedUsb::new();
+    let dbc = InterfaceDescriptor {
+        number: 0,
+        alt_setting: 0,
+        class: ADB_DBC_CLASS,
+        endpoints: vec![
+            EndpointDescriptor::bulk(0x81, 1024),
+            EndpointDescriptor::bulk(0x01, 1024),
+        ],
+    };
+    bus.plug(ScriptedDevice::phone("3-1", "DBC").interfaces(vec![dbc]))
+        .unwrap();
+    let AdbInterfaceState::Present(adb) = bus.describe("3-1").unwrap().adb else {
+        panic!("DbC not recognised")
+    };
+    assert_eq!(adb.function, AdbFunction::DebugCapability);
+    assert_eq!(adb.max_packet, 1024);
+}
+
+#[test]
+fn a_keyboard_has_no_adb_interface() {
+    let bus = ScriptedUsb::new();
+    let hid = InterfaceDescriptor {
+        number: 0,
+        alt_setting: 0,
+        class: InterfaceClass {
+            class: 0x03,
+            subclass: 0x01,
+            protocol: 0x01,
+        },
+        endpoints: vec![EndpointDescriptor {
+            address: 0x81,
+            kind: TransferKind::Interrupt,
+            max_packet_size: 8,
+        }],
+    };
+    bus.plug(
+        ScriptedDevice::phone("1-1", "KB")
+            .ids(0x046d, 0xc31c)
+            .interfaces(vec![hid]),
+    )
+    .unwrap();
+    let info = bus.describe("1-1").unwrap();
+    assert_eq!(info.adb, AdbInterfaceState::Absent);
+    assert_eq!(
+        info.interface_classes,
+        [InterfaceClass {
+            class: 3,
+            subclass: 1,
+            protocol: 1
+        }]
+    );
+}
+
+#[test]
+fn denied_access_is_unreadable_with_the_udev_fix() {
+    let bus = ScriptedUsb::new();
+    bus.plug(
+        ScriptedDevice::phone("1-7", "HIDDEN")
+            .ids(0x04e8, 0x6860)
+            .access_denied(),
+    )
+    .unwrap();
+    let info = bus.describe("1-7").unwrap();
+    assert_eq!(info.serial, None);
+    assert!(matches!(
+        info.adb,
+        AdbInterfaceState::Unreadable {
+            has_adb_interface: true,
+            ..
+        }
+    ));
+    let step = info.next_step().unwrap().to_string();
+    assert!(step.contains(r#"ATTR{idVendor}=="04e8""#), "{step}");
+    let err = Arc::new(bus).open("1-7").unwrap_err();
+    assert!(matches!(
+        err,
+        UsbError::PermissionDenied {
+            vendor_id: 0x04e8,
+            ..
+        }
+    ));
+    assert!(err.to_string().contains("udev"), "{err}");
+}
+
+// --- transport -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn cnxn_round_trip_over_bulk_endpoints() {
+    let bus = ScriptedUsb::new();
+    let device = bus.plug(ScriptedDevice::phone("1-4.3", "R58M")).unwrap();
+    let mut usb = claim(&bus, "1-4.3").await;
+    assert_eq!(usb.describe(), "usb 1-4.3");
+    let hello = Message::cnxn(A_VERSION, MAX_PAYLOAD as u32, "host::features=shell_v2");
+    usb.send(&hello).await.unwrap();
+    let reply = recv(&mut usb).await;
+    assert_eq!(reply.command, Command::Cnxn);
+    assert!(reply.payload_text().contains("ro.product.model=FakePhone"));
+    // Header and payload went as separate transfers.
+    assert_eq!(lengths(&device.out_transfers()), [24, hello.payload.len()]);
+    usb.send(&Message::open(7, "shell:echo hi")).await.unwrap();
+    assert_eq!(recv(&mut usb).await.command, Command::Okay);
+    assert_eq!(recv(&mut usb).await.payload, b"hi\n");
+    assert_eq!(recv(&mut usb).await.command, Command::Clse);
+    assert!(device.violations().is_empty(), "{:?}", device.violations());
+}
+
+#[tokio::test]
+async fn zero_length_packet_only_after_whole_packets() {
+    let bus = ScriptedUsb::new();
+    let device = bus
+        .plug(ScriptedDevice::phone("1-1", "Z").script(DeviceScript::Silent))
+        .unwrap();
+    let mut usb = claim(&bus, "1-1").await;
+    for size in [512, 511, 0, 1024, 513] {
+        usb.send(&Message::wrte(1, 2, vec![0xab; size]))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        lengths(&device.out_transfers()),
+        [24, 512, 0, 24, 511, 24, 24, 1024, 0, 24, 513]
+    );
+    assert!(device.violations().is_empty(), "{:?}", device.violations());
+}
+
+#[tokio::test]
+async fn zero_length_packet_follows_the_out_endpoints_packet_size() {
+    let bus = ScriptedUsb::new();
+    let full_speed = vec![InterfaceDescriptor::adb(0, 0x81, 0x01, 64)];
+    let device = bus
+        .plug(
+            ScriptedDevice::phone("1-1", "FS")
+                .interfaces(full_speed)
+                .script(DeviceScript::Silent),
+        )
+        .unwrap();
+    let mut usb = claim(&bus, "1-1").await;
+    assert_eq!(usb.interface().max_packet, 64);
+    usb.send(&Message::wrte(1, 2, vec![1; 128])).await.unwrap();
+    usb.send(&Message::wrte(1, 2, vec![1; 100])).await.unwrap();
+    assert_eq!(lengths(&device.out_transfers()), [24, 128, 0, 24, 100]);
+}
+
+#[tokio::test]
+async fn reads_skip_the_devices_zero_length_packets() {
+    let bus = ScriptedUsb::new();
+    let device = bus
+        .plug(ScriptedDevice::phone("1-1", "Z").script(DeviceScript::Silent))
+        .unwrap();
+    let mut usb = claim(&bus, "1-1").await;
+    let whole = Message::wrte(5, 6, vec![7; 1024]);
+    device.inject(&whole);
+    device.inject(&Message::okay(5, 6));
+    assert_eq!(recv(&mut usb).await, whole);
+    assert_eq!(recv(&mut usb).await, Message::okay(5, 6));
+}
+
+#[tokio::test]
+async fn unauthorized_device_answers_with_a_token() {
+    let bus = ScriptedUsb::new();
+    bus.plug(ScriptedDevice::phone("1-1", "U").script(DeviceScript::Unauthorized))
+        .unwrap();
+    let mut usb = claim(&bus, "1-1").await;
+    usb.send(&Message::cnxn(A_VERSION, 4096, "host::"))
+        .await
+        .unwrap();
+    let reply = recv(&mut usb).await;
+    assert_eq!(
+        (reply.command, reply.arg0),
+        (Command::Auth, auth_type::TOKEN)
+    );
+    assert_eq!(
+        NextStep::AcceptDebuggingPrompt.to_string(),
+        "Accept the USB debugging prompt on the device (tick \"Always allow from this computer\")"
+    );
+}
+
+#[tokio::test]
+async fn fake_adbd_behind_scripted_endpoints() {
+    let fake = FakeDevice::spawn(
+        FakeDeviceConfig::new("RELAY01"),
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    )
+    .await
+    .unwrap();
+    let bus = ScriptedUsb::new();
+    let device = bus
+        .plug(ScriptedDevice::phone("1-9", "RELAY01").script(DeviceScript::Relay(fake.addr())))
+        .unwrap();
+    let mut usb = claim(&bus, "1-9").await;
+    usb.send(&Message::cnxn(
+        A_VERSION,
+        MAX_PAYLOAD as u32,
+        "host::features=shell_v2",
+    ))
+    .await
+    .unwrap();
+    let banner = recv(&mut usb).await;
+    assert_eq!(banner.command, Command::Cnxn);
+    usb.send(&Message::open(1, "shell:getprop ro.serialno"))
+        .await
+        .unwrap();
+    let okay = recv(&mut usb).await;
+    assert_eq!(okay.command, Command::Okay);
+    let mut output = Vec::new();
+    loop {
+        let message = recv(&mut usb).await;
+        match message.command {
+            Command::Wrte => {
+                output.extend_from_slice(&message.payload);
+                usb.send(&Message::okay(1, message.arg0)).await.unwrap();
+            }
+            Command::Clse => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(String::from_utf8_lossy(&output).trim(), "RELAY01");
+    assert!(device.violations().is_empty(), "{:?}", device.violations());
+}
+
+#[tokio::test]
+async fn unplug_mid_read_ends_the_link_cleanly() {
+    let bus = ScriptedUsb::new();
+    let device = bus
+        .plug(ScriptedDevice::phone("1-5", "GONE").script(DeviceScript::Silent))
+        .unwrap();
+    let mut usb = claim(&bus, "1-5").await;
+    let unplugger = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        device.unplug();
+    });
+    let started = Instant::now();
+    let error = usb.recv().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(error.kind(), ErrorKind::UnexpectedEof);
+    let cause = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<UsbError>())
+        .unwrap();
+    assert!(cause.is_gone(), "{cause}");
+    // Later calls keep saying the same, without new errors from the hardware.
+    assert_eq!(
+        usb.recv().await.unwrap_err().kind(),
+        ErrorKind::UnexpectedEof
+    );
+    assert_eq!(
+        usb.send(&Message::okay(1, 1)).await.unwrap_err().kind(),
+        ErrorKind::UnexpectedEof
+    );
+    unplugger.await.unwrap();
+}
+
+#[tokio::test]
+async fn stuck_device_times_out_every_write() {
+    let bus = ScriptedUsb::new();
+    let device = bus.plug(ScriptedDevice::phone("1-6", "STUCK")).unwrap();
+    let timeouts = UsbTimeouts {
+        transfer: Duration::from_millis(100),
+        idle_poll: Duration::from_millis(50),
+    };
+    let mut usb = claim_with(&bus, "1-6", timeouts).await;
+    device.set_unresponsive(true);
+    let started = Instant::now();
+    let error = usb
+        .send(&Message::cnxn(A_VERSION, 4096, "host::"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TimedOut);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(error.to_string().contains("header write"), "{error}");
+}
+
+#[tokio::test]
+async fn dropping_the_transport_releases_the_interface() {
+    let bus = ScriptedUsb::new();
+    let device = bus.plug(ScriptedDevice::phone("1-8", "REL")).unwrap();
+    let usb = claim(&bus, "1-8").await;
+    assert!(device.is_claimed());
+    drop(usb);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while device.is_claimed() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !device.is_claimed(),
+        "interface still claimed after the transport was dropped"
+    );
+    claim(&bus, "1-8").await;
+}
+
+// --- coexistence with an adb server ------------------------------------------------------------
+
+/// Answers `host:version` like adb 1.0.41, once per connection.
+async fn tiny_adb_server() -> AdbServer {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 16];
+            let _ = socket.read(&mut request).await;
+            let _ = socket.write_all(b"OKAY00040029").await;
+        }
+    });
+    AdbServer::new(addr)
+}
+
+#[tokio::test]
+async fn interface_held_by_a_running_adb_server_is_an_outcome() {
+    let bus = Arc::new(ScriptedUsb::new());
+    bus.plug(ScriptedDevice::phone("1-4.1", "HELD").held_by_adb_server())
+        .unwrap();
+    let server = tiny_adb_server().await;
+    let outcome = open_transport(&bus, "1-4.1", &server, UsbTimeouts::default())
+        .await
+        .unwrap();
+    let ClaimOutcome::HeldByAdbServer(held) = outcome else {
+        panic!("claimed an interface the adb server holds")
+    };
+    assert_eq!(
+        held.adb_server,
+        AdbServerSeen::Running {
+            addr: server.addr(),
+            version: 0x29
+        }
+    );
+    let text = held.to_string();
+    assert!(
+        text.contains("reading it through the server") && text.contains("1-4.1"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn interface_held_without_a_server_names_other_programs() {
+    let bus = Arc::new(ScriptedUsb::new());
+    bus.plug(ScriptedDevice::phone("1-4.2", "HELD").held_by_adb_server())
+        .unwrap();
+    let started = Instant::now();
+    let outcome = open_transport(&bus, "1-4.2", &no_server(), UsbTimeouts::default())
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let ClaimOutcome::HeldByAdbServer(held) = outcome else {
+        panic!("claimed")
+    };
+    assert!(matches!(held.adb_server, AdbServerSeen::NotRunning { .. }));
+    assert!(held.to_string().contains("adb start-server"), "{held}");
+}
+
+#[tokio::test]
+async fn a_claimed_interface_cannot_be_claimed_twice() {
+    let bus = ScriptedUsb::new();
+    bus.plug(ScriptedDevice::phone("1-3", "ONCE")).unwrap();
+    let _first = claim(&bus, "1-3").await;
+    let second = open_transport(
+        &Arc::new(bus.clone()),
+        "1-3",
+        &no_server(),
+        UsbTimeouts::default(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(second, ClaimOutcome::HeldByAdbServer(_)));
+}
+
+#[tokio::test]
+async fn opening_an_empty_slot_is_gone() {
+    let bus = Arc::new(ScriptedUsb::new());
+    let err = open_transport(&bus, "9-9", &no_server(), UsbTimeouts::default())
+        .await
+        .unwrap_err();
+    assert!(err.is_gone(), "{err}");
+}
