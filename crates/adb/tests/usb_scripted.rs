@@ -479,6 +479,12 @@ async fn interface_held_by_a_running_adb_server_is_an_outcome() {
         text.contains("reading it through the server") && text.contains("1-4.1"),
         "{text}"
     );
+    // The server lists the same slot: that entry is the device to read through it.
+    let listed = stagebench_adb::server::parse_device_list(
+        "LOOKALIKE\tdevice usb:1-4.2 transport_id:1\nLOOKALIKE\tdevice usb:1-4.1 transport_id:2\n",
+    );
+    assert_eq!(held.find_in(&listed).unwrap().transport_id, Some(2));
+    assert_eq!(held.next_step(), NextStep::UseAdbServer);
 }
 
 #[tokio::test]

@@ -12,10 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::bridge;
+use super::descriptor::NextStep;
 use super::error::UsbError;
 use super::transport::{UsbTimeouts, UsbTransport};
 use super::UsbBackend;
-use crate::server::AdbServer;
+use crate::server::{AdbServer, DeviceEntry};
 
 /// How long to wait for an adb server's `host:version` when wording a "held" message.
 pub const SERVER_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
@@ -25,7 +26,9 @@ pub const SERVER_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 pub enum ClaimOutcome<L> {
     /// The interface is ours.
     Claimed(L),
-    /// Another process holds it, normally a running adb server: use the server path.
+    /// Another process holds it, normally a running adb server: use the server path
+    /// ([`HeldInterface::find_in`] finds the device in the server's list). Final until the
+    /// device is replugged: do not retry the claim in a loop.
     HeldByAdbServer(HeldInterface),
 }
 
@@ -65,6 +68,21 @@ pub enum AdbServerSeen {
         /// The address tried.
         addr: SocketAddr,
     },
+}
+
+impl HeldInterface {
+    /// [`NextStep::UseAdbServer`].
+    pub fn next_step(&self) -> NextStep {
+        NextStep::UseAdbServer
+    }
+
+    /// This device in the adb server's list (`AdbServer::devices`), matched by port path —
+    /// not by serial, which look-alike devices share.
+    pub fn find_in<'a>(&self, entries: &'a [DeviceEntry]) -> Option<&'a DeviceEntry> {
+        entries
+            .iter()
+            .find(|entry| entry.usb.as_deref() == Some(self.port_path.as_str()))
+    }
 }
 
 impl fmt::Display for HeldInterface {

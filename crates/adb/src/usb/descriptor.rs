@@ -291,7 +291,8 @@ pub enum NextStep {
     AcceptDebuggingPrompt,
     /// The device enumerates without an ADB interface.
     TurnOnUsbDebugging,
-    /// The OS denies access to the device node.
+    /// The OS will not let us open the device: on Linux missing udev rules, on Windows a
+    /// missing WinUSB driver or another program holding it.
     AllowUsbAccess {
         /// For the udev rule.
         vendor_id: u16,
@@ -308,6 +309,12 @@ impl fmt::Display for NextStep {
             ),
             Self::TurnOnUsbDebugging => f.write_str(
                 "Turn on USB debugging: Settings > System > Developer options (if Developer options is hidden, tap Settings > About phone > Build number seven times)",
+            ),
+            Self::AllowUsbAccess { .. } if cfg!(windows) => f.write_str(
+                "Install a WinUSB driver for this device (the Google USB Driver or the maker's ADB driver, in Device Manager), and close other adb tools that have it open",
+            ),
+            Self::AllowUsbAccess { .. } if cfg!(target_os = "macos") => f.write_str(
+                "Close other programs that have this device open (Android File Transfer, other adb tools), then replug it",
             ),
             Self::AllowUsbAccess { vendor_id } => write!(
                 f,

@@ -1,5 +1,5 @@
 //! ADB straight over USB: finding devices and their ADB interfaces, hotplug, the bulk-endpoint
-//! [`MessageTransport`], coexistence with a running adb server, per-device leases and the
+//! [`MessageTransport`](crate::transport::MessageTransport), coexistence with a running adb server, per-device leases and the
 //! `doctor` checks.
 //!
 //! # Layout
@@ -17,7 +17,7 @@
 //! - `bridge`: the one place where blocking USB calls meet tokio (see below).
 //! - [`claim`]: opening a device; a device held by an adb server is an outcome
 //!   ([`ClaimOutcome::HeldByAdbServer`]), not an error to retry.
-//! - [`watch`]: arrival/left events (libusb hotplug, else polling), descriptors read with
+//! - [`mod@watch`]: arrival/left events (libusb hotplug, else polling), descriptors read with
 //!   bounded concurrency.
 //! - [`lease`]: one job per device at a time.
 //! - [`doctor`]: checks for `stagebench doctor`.

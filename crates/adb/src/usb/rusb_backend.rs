@@ -109,6 +109,24 @@ fn gone_or(port: &str, operation: &'static str, error: rusb::Error) -> UsbError 
     }
 }
 
+fn held(port: &str) -> ClaimOutcome<RusbLink> {
+    ClaimOutcome::HeldByAdbServer(HeldInterface {
+        port_path: port.to_owned(),
+        adb_server: AdbServerSeen::NotAsked,
+    })
+}
+
+fn open_error(port: &str, descriptor: &rusb::DeviceDescriptor, error: rusb::Error) -> UsbError {
+    match error {
+        rusb::Error::Access => UsbError::PermissionDenied {
+            port_path: port.to_owned(),
+            vendor_id: descriptor.vendor_id(),
+            product_id: descriptor.product_id(),
+        },
+        other => gone_or(port, "open", other),
+    }
+}
+
 struct Strings {
     serial: Option<String>,
     manufacturer: Option<String>,
@@ -198,6 +216,12 @@ impl UsbBackend for RusbBackend {
                 Err(_) => {}
             },
             Err(rusb::Error::NoDevice) => return Err(gone_or(port, "open", rusb::Error::NoDevice)),
+            // WinUSB lets one process open a device, so there Access means "someone has it".
+            Err(rusb::Error::Access) if cfg!(windows) => {
+                info.adb = unreadable(
+                    "another program (usually an adb server) has the device open".into(),
+                );
+            }
             Err(rusb::Error::Access) => {
                 info.adb = unreadable("permission denied opening the device node".into());
             }
@@ -215,22 +239,15 @@ impl UsbBackend for RusbBackend {
             find_adb_interface(&interfaces(&device)).ok_or_else(|| UsbError::NoAdbInterface {
                 port_path: port.to_owned(),
             })?;
-        let handle = device.open().map_err(|e| match e {
-            rusb::Error::Access => UsbError::PermissionDenied {
-                port_path: port.to_owned(),
-                vendor_id: descriptor.vendor_id(),
-                product_id: descriptor.product_id(),
-            },
-            other => gone_or(port, "open", other),
-        })?;
+        let handle = match device.open() {
+            Ok(handle) => handle,
+            Err(rusb::Error::Access) if cfg!(windows) => return Ok(held(port)),
+            Err(error) => return Err(open_error(port, &descriptor, error)),
+        };
         match handle.claim_interface(interface.interface) {
             Ok(()) => {}
-            Err(rusb::Error::Busy | rusb::Error::Access) => {
-                return Ok(ClaimOutcome::HeldByAdbServer(HeldInterface {
-                    port_path: port.to_owned(),
-                    adb_server: AdbServerSeen::NotAsked,
-                }))
-            }
+            // Linux says Busy, macOS and Windows Access, when another process has claimed it.
+            Err(rusb::Error::Busy | rusb::Error::Access) => return Ok(held(port)),
             Err(other) => return Err(gone_or(port, "claim interface", other)),
         }
         if interface.alt_setting != 0 {
