@@ -78,7 +78,7 @@ pub(super) async fn handshake<T: MessageTransport>(
                 let reply = if !signed {
                     signed = true;
                     options.report(ConnectProgress::Authenticating);
-                    Message::auth(auth_type::SIGNATURE, key.sign_token(token))
+                    Message::auth(auth_type::SIGNATURE, sign(key, *token).await)
                 } else if !offered {
                     // The device does not know our key: ask the user to allow it.
                     offered = true;
@@ -104,6 +104,18 @@ pub(super) async fn handshake<T: MessageTransport>(
             // Anything else before CNXN is stale traffic from an earlier session: skip it.
             _ => {}
         }
+    }
+}
+
+/// An RSA-2048 signature costs milliseconds of CPU (about 10 ms with the `rsa` crate): make it
+/// on the blocking pool so 50 devices connecting at once do not stall the async workers.
+async fn sign(key: &AdbKey, token: [u8; TOKEN_SIZE]) -> Vec<u8> {
+    let owned = key.clone();
+    match tokio::task::spawn_blocking(move || owned.sign_token(&token)).await {
+        Ok(signature) => signature,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The runtime is shutting down its blocking pool: sign here instead.
+        Err(_) => key.sign_token(&token),
     }
 }
 
