@@ -9,14 +9,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use stagebench_core::device::evidence::{read_evidence, EVIDENCE_COMMAND};
-use stagebench_core::device::{snapshot, AppVersion, BenchDevice, Severity};
+use stagebench_core::device::{
+    snapshot, AppVersion, BenchDevice, EnrollmentMode, Finding, ProfileContext, Severity, TokenType,
+};
 use stagebench_core::store::Store;
 use stagebench_core::testing::{simulated_device, RealAdbServer, SimulatedBench};
 
 const PLACEHOLDER: &str = "1234567890ABCDEF";
 
 fn rules(device: &BenchDevice) -> Vec<&'static str> {
-    device.problems.iter().map(|p| p.rule).collect()
+    rules_of(&device.problems)
+}
+
+fn rules_of(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|p| p.rule).collect()
 }
 
 /// A real adb server with `count` simulated devices attached and online.
@@ -124,6 +130,34 @@ async fn simulated_bench_shows_evidence_problems_and_slots_through_the_real_adb_
     assert_eq!(rules(moto), ["factory-reset"]);
     assert_eq!(moto.problems[0].severity, Severity::Warning);
     assert_eq!(moto.next_step, None);
+
+    // With a profile chosen, the rules that need one join in.
+    let aosp = ProfileContext::new(
+        EnrollmentMode::CorporateOwnedAospUserlessDevice,
+        TokenType::Default,
+    );
+    let cope_staging = ProfileContext::new(
+        EnrollmentMode::CorporateOwnedWorkProfile,
+        TokenType::DeviceStaging,
+    );
+    assert_eq!(navigator.preflight_with(None), navigator.problems);
+    assert_eq!(
+        rules_of(&navigator.preflight_with(Some(aosp))),
+        ["intune-app-aosp"]
+    );
+    assert_eq!(
+        rules_of(&samsung.preflight_with(Some(cope_staging))),
+        ["cope-qr-only"]
+    );
+    assert!(samsung.preflight_with(Some(aosp)).is_empty());
+    let dedicated_staging = ProfileContext::new(
+        EnrollmentMode::CorporateOwnedDedicatedDevice,
+        TokenType::DeviceStaging,
+    );
+    assert_eq!(
+        rules_of(&pixel.preflight_with(Some(dedicated_staging))),
+        ["staging-token-mode"]
+    );
 
     // The look-alike tablets: same placeholder serial, flagged, told apart by slot.
     let (left, right) = (at(6), at(14));

@@ -95,6 +95,29 @@ impl Default for ReadOptions {
     }
 }
 
+impl BenchDevice {
+    /// The preflight findings for this device staged with `profile` (the bench's own
+    /// [`BenchDevice::problems`] were found without one), from the facts and evidence as read.
+    pub fn preflight_with(&self, profile: Option<ProfileContext>) -> Vec<Finding> {
+        let properties = [
+            ("ro.product.manufacturer", self.manufacturer.clone()),
+            ("ro.product.model", self.model.clone()),
+            ("ro.build.version.release", self.android_release.clone()),
+            ("ro.build.version.sdk", self.sdk.map(|s| s.to_string())),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_owned(), value?)))
+        .collect();
+        let facts = DeviceFacts::from_properties(self.key.clone(), properties);
+        preflight(&PreflightInput {
+            facts: &facts,
+            evidence: self.evidence.as_ref(),
+            identity: &check_identity(&self.serials),
+            profile,
+        })
+    }
+}
+
 /// What the bench watcher reports.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
