@@ -54,20 +54,21 @@ pub enum Command {
 }
 
 impl Command {
+    /// Every command.
+    pub const ALL: [Command; 8] = [
+        Self::Sync,
+        Self::Cnxn,
+        Self::Auth,
+        Self::Open,
+        Self::Okay,
+        Self::Clse,
+        Self::Wrte,
+        Self::Stls,
+    ];
+
     /// The command with this on-wire value, if there is one.
     pub fn from_u32(value: u32) -> Option<Self> {
-        [
-            Self::Sync,
-            Self::Cnxn,
-            Self::Auth,
-            Self::Open,
-            Self::Okay,
-            Self::Clse,
-            Self::Wrte,
-            Self::Stls,
-        ]
-        .into_iter()
-        .find(|c| *c as u32 == value)
+        Self::ALL.into_iter().find(|c| *c as u32 == value)
     }
 }
 

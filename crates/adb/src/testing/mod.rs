@@ -122,6 +122,17 @@ impl Shared {
     }
 }
 
+/// What a fresh fake sync service over an empty filesystem answers to `bytes` (the host's side
+/// of a `sync:` stream, split anywhere). For robustness tests: it must never panic.
+pub fn sync_reply_to(bytes: &[u8]) -> Vec<u8> {
+    let mut files = sync::Files::new();
+    let mut service = sync::SyncService::new();
+    let half = bytes.len() / 2;
+    let mut reply = service.absorb(&bytes[..half], &mut files).reply;
+    reply.extend(service.absorb(&bytes[half..], &mut files).reply);
+    reply
+}
+
 /// A running fake device. Dropping it (or [`FakeDevice::shutdown`]) closes the listener and
 /// every connection.
 #[derive(Debug)]
