@@ -8,8 +8,9 @@
 //! RSA key, its files and Android's public key format. [`host`] talks to a device's adbd
 //! directly over any [`transport::MessageTransport`]: shell, properties, facts, sync.
 //! [`server`] is a client for a running adb server (127.0.0.1:5037, the smart-socket
-//! protocol): device lists, `adb connect`, shell and `getprop`, read into [`DeviceFacts`]. `testing` (feature `testing`) is a fake adbd that
-//! speaks the device side of [`wire`] over TCP and that Debian's real `adb connect` accepts.
+//! protocol): device lists, `adb connect`, shell and `getprop`, read into [`DeviceFacts`].
+//! `testing` (feature `testing`) is a fake adbd that speaks the device side of [`wire`] over
+//! TCP and that Debian's real `adb connect` accepts.
 #![warn(missing_docs)]
 
 pub mod auth;

@@ -74,4 +74,12 @@ mod tests {
         assert_eq!(same.public_key(), first.public_key());
         assert!(KeySource::File(dir.path().join("missing")).load().is_err());
     }
+
+    #[test]
+    fn android_home_is_adbs_own_key_file() {
+        if std::env::var_os("HOME").is_some() {
+            let path = KeySource::AndroidHome.path().unwrap();
+            assert!(path.ends_with(".android/adbkey"), "{}", path.display());
+        }
+    }
 }

@@ -1,10 +1,13 @@
 //! A direct ADB host: talk to a device's adbd over any [`MessageTransport`] (USB bulk endpoints,
 //! TCP 5555, the fake adbd) without an adb server.
 //!
-//! [`AdbDevice::connect`] runs CNXN and AUTH ([`handshake`]), then hands the transport to one
-//! driver task that multiplexes streams ([`connection`] explains the design). Services on top:
-//! shell (v2 with exit codes when the device has `shell_v2`, else raw `shell:`), all properties
-//! in one `getprop`, [`DeviceFacts`], and the sync service (stat, pull, push; [`sync`]).
+//! [`AdbDevice::connect`] runs CNXN and AUTH (`handshake.rs`), then hands the transport to one
+//! driver task (`connection.rs`) that races the device's next message against the streams'
+//! requests, routes each message to its stream by local id, and sends the OKAY for a device
+//! WRTE only once the stream has taken the data: one WRTE in flight per stream each way, so
+//! many streams share the link and a slow reader slows only itself. Services on top: shell (v2
+//! with exit codes when the device has `shell_v2`, else raw `shell:`), all properties in one
+//! `getprop`, [`DeviceFacts`], and the sync service (stat, pull, push; [`sync`]).
 //!
 //! Every wait is bounded: [`ConnectOptions::io_timeout`] for anything the device should answer
 //! by itself, [`ConnectOptions::auth_prompt_timeout`] for a person tapping "Allow". A device
