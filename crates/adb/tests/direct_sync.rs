@@ -160,3 +160,24 @@ async fn debian_adb_push_and_pull_work_against_the_fake() {
     );
     assert_eq!(pulled.as_deref(), Some(&b"hello from the fake\n"[..]));
 }
+
+#[tokio::test]
+async fn an_old_device_gets_4096_byte_writes() {
+    let config = FakeDeviceConfig::new("OLD").old_protocol();
+    let fake = FakeDevice::spawn(config, any_port()).await.unwrap();
+    let device = AdbDevice::connect_tcp(fake.addr(), key(), ConnectOptions::default())
+        .await
+        .unwrap();
+    let banner = device.banner();
+    assert_eq!(
+        (banner.version, banner.max_payload),
+        (stagebench_adb::wire::A_VERSION_MIN, 4096)
+    );
+    // The fake drops a host that writes more than 4096 bytes at once.
+    let data = pattern(DATA_MAX + 10_000);
+    device
+        .push(&data, "/data/local/tmp/old.bin", 0o644, 0)
+        .await
+        .unwrap();
+    assert_eq!(device.pull("/data/local/tmp/old.bin").await.unwrap(), data);
+}

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::sync::FakeFile;
+use crate::wire::{A_VERSION, A_VERSION_MIN, MAX_PAYLOAD, MAX_PAYLOAD_V1};
 
 /// A canned answer to one exact shell command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,11 @@ pub struct FakeDeviceConfig {
     pub files: BTreeMap<String, FakeFile>,
     /// A slow device: wait this long before sending each message.
     pub reply_delay: Duration,
+    /// The protocol version announced in CNXN.
+    pub version: u32,
+    /// The largest payload announced in CNXN; a host WRTE larger than the negotiated size
+    /// makes the device drop the connection, as adbd does.
+    pub max_payload: usize,
     /// A flaky link: each connection is cut after sending this many bytes (mid-message if it
     /// falls there), as when a cable is pulled during a read. The device keeps listening.
     pub cut_after_bytes: Option<usize>,
@@ -84,6 +90,8 @@ impl FakeDeviceConfig {
             files: BTreeMap::new(),
             reply_delay: Duration::ZERO,
             cut_after_bytes: None,
+            version: A_VERSION,
+            max_payload: MAX_PAYLOAD,
         };
         config.with_fingerprint()
     }
@@ -156,6 +164,14 @@ impl FakeDeviceConfig {
     /// Wait `delay` before sending each message (a slow or busy device).
     pub fn reply_delay(mut self, delay: Duration) -> Self {
         self.reply_delay = delay;
+        self
+    }
+
+    /// An Android < 9 adbd: protocol version 0x01000000 (checksums required) and 4096-byte
+    /// payloads.
+    pub fn old_protocol(mut self) -> Self {
+        self.version = A_VERSION_MIN;
+        self.max_payload = MAX_PAYLOAD_V1;
         self
     }
 

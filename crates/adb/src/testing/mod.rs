@@ -261,6 +261,10 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let mut budget = shared.config().cut_after_bytes.unwrap_or(usize::MAX);
     let mut session = Session::new(shared.clone());
     while let Ok(message) = reader.read().await {
+        if message.payload.len() > session.max_payload() {
+            tracing::debug!(len = message.payload.len(), "fake adbd: payload over the negotiated maximum, dropping the host");
+            return;
+        }
         for reply in session.handle(message) {
             let delay = shared.reply_delay();
             if !delay.is_zero() {

@@ -10,9 +10,7 @@ use super::shell::Service;
 use super::sync::SyncService;
 use super::Shared;
 use crate::auth::{parse_android_public_key, verify_token_signature};
-use crate::wire::{
-    auth_type, Command, Message, A_VERSION, MAX_PAYLOAD, MAX_PAYLOAD_V1, TOKEN_SIZE,
-};
+use crate::wire::{auth_type, Command, Message, MAX_PAYLOAD, MAX_PAYLOAD_V1, TOKEN_SIZE};
 
 #[derive(Debug)]
 enum Phase {
@@ -77,7 +75,10 @@ impl Session {
 
     fn on_cnxn(&mut self, message: &Message) -> Vec<Message> {
         self.streams.clear();
-        self.max_payload = (message.arg1 as usize).clamp(MAX_PAYLOAD_V1, MAX_PAYLOAD);
+        let own = self.shared.config().max_payload;
+        self.max_payload = (message.arg1 as usize)
+            .clamp(MAX_PAYLOAD_V1, MAX_PAYLOAD)
+            .min(own);
         if self.shared.auth_required() {
             self.new_token()
         } else {
@@ -94,8 +95,17 @@ impl Session {
 
     fn go_online(&mut self) -> Vec<Message> {
         self.phase = Phase::Online;
-        let banner = self.shared.config().banner();
-        vec![Message::cnxn(A_VERSION, MAX_PAYLOAD as u32, &banner)]
+        let config = self.shared.config();
+        vec![Message::cnxn(
+            config.version,
+            config.max_payload as u32,
+            &config.banner(),
+        )]
+    }
+
+    /// The largest payload either side may send on this connection.
+    pub(crate) fn max_payload(&self) -> usize {
+        self.max_payload
     }
 
     fn on_auth(&mut self, message: &Message, token: &[u8; TOKEN_SIZE]) -> Vec<Message> {
@@ -222,6 +232,7 @@ mod tests {
     use super::super::{FakeAuth, FakeDeviceConfig};
     use super::*;
     use crate::auth::AdbKey;
+    use crate::wire::A_VERSION;
 
     fn session(config: FakeDeviceConfig) -> Session {
         Session::new(Arc::new(Shared::new(config).unwrap()))
