@@ -284,3 +284,30 @@ async fn doctor_reports_each_check_with_its_fix() {
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("[FAIL] data") && text.contains(not_a_dir.to_str().unwrap()), "{text}");
 }
+
+#[test]
+fn slots_are_assigned_listed_refused_when_taken_and_freed() {
+    let data = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = stagebench(args, data.path(), None);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    ok(&["slots", "assign", "usb:1-4.3", "7", "--label", "rack A, top"]);
+    ok(&["slots", "assign", "1-4.4", "8"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&ok(&["slots", "--json"])).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["number"], 7);
+    assert_eq!(listed[0]["port_path"], "1-4.3", "the usb: prefix adb shows is accepted");
+    assert_eq!(listed[0]["label"], "rack A, top");
+
+    let taken = stagebench(&["slots", "assign", "1-4.5", "7"], data.path(), None);
+    assert!(!taken.status.success());
+    assert!(stderr(&taken).contains("slot 7 is already port 1-4.3") && stderr(&taken).contains("stagebench slots free 7"), "{}", stderr(&taken));
+
+    assert!(ok(&["slots", "free", "7"]).contains("freed slot 7"));
+    ok(&["slots", "assign", "1-4.5", "7"]);
+    assert!(ok(&["slots"]).contains("1-4.5"));
+    let missing = stagebench(&["slots", "free", "99"], data.path(), None);
+    assert!(!missing.status.success() && stderr(&missing).contains("no slot 99"), "{}", stderr(&missing));
+}

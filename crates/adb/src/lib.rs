@@ -9,7 +9,9 @@
 //! directly over any [`transport::MessageTransport`]: shell, properties, facts, sync.
 //! [`server`] is a client for a running adb server (127.0.0.1:5037, the smart-socket
 //! protocol): device lists, `adb connect`, shell and `getprop`, read into [`DeviceFacts`].
-//! `testing` (feature `testing`) is a fake adbd that speaks the device side of [`wire`] over
+//! `usb` (feature `usb`, on by default) finds ADB interfaces by class, reads descriptors even
+//! when ADB is off or unauthorized, carries messages over bulk endpoints, watches hotplug and
+//! tells when a running adb server holds a device. `testing` (feature `testing`) is a fake adbd that speaks the device side of [`wire`] over
 //! TCP and that Debian's real `adb connect` accepts.
 #![warn(missing_docs)]
 

@@ -24,6 +24,10 @@ enum Command {
     Devices(cmd::devices::DevicesArgs),
     /// Check this bench: data folder, adb server, adb tool, USB access; each problem with its fix.
     Doctor(cmd::doctor::DoctorArgs),
+    /// List, assign or free bench slots (the numbers technicians see, one per USB port).
+    Slots(cmd::slots::SlotsArgs),
+    /// Time device reads on fake devices: the direct ADB client against the `adb` binary.
+    Bench(cmd::bench::BenchArgs),
     /// Run fake devices (varied makers and models, one a RealWear) until stopped.
     Simulate(cmd::simulate::SimulateArgs),
 }
@@ -40,6 +44,8 @@ fn main() -> ExitCode {
         Command::Qr(args) => cmd::qr::run(&args, &mut out),
         Command::Devices(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::devices::run(&args, &mut out))),
         Command::Doctor(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::doctor::run(&args, &mut out))),
+        Command::Slots(args) => cmd::slots::run(&args, &mut out),
+        Command::Bench(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::bench::run(&args, &mut out))),
         Command::Simulate(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::simulate::run(&args, &mut out))),
     };
     let _ = out.flush();

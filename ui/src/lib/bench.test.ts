@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { androidLabel, sortDevices, stateBadge } from "./bench";
-import type { BenchDevice } from "./types";
+import { androidLabel, evidenceLines, slotLabel, sortDevices, stateBadge } from "./bench";
+import type { BenchDevice, StageEvidence } from "./types";
 
 function dev(over: Partial<BenchDevice>): BenchDevice {
   return {
     key: "k", state: "device", next_step: null, serial: null, serials: [], manufacturer: null,
     model: null, android_release: null, sdk: null, build_id: null, slot: null, flags: [], error: null,
+    slot_number: null, evidence: null, problems: [],
     ...over,
   };
 }
@@ -43,5 +44,41 @@ describe("stateBadge", () => {
     expect(stateBadge(dev({ state: "unauthorized" }))).toEqual({ text: "unauthorized", tone: "warn" });
     expect(stateBadge(dev({ state: "offline" })).tone).toBe("bad");
     expect(stateBadge(dev({ error: "gone" })).text).toBe("read failed");
+  });
+});
+
+describe("slotLabel", () => {
+  it("prefers the slot number, then the connection", () => {
+    expect(slotLabel(dev({ slot_number: 7, slot: "1-4.3" }))).toBe("Slot 7");
+    expect(slotLabel(dev({ slot: "127.0.0.1:5555" }))).toBe("127.0.0.1:5555");
+    expect(slotLabel(dev({ key: "ABC" }))).toBe("ABC");
+  });
+});
+
+describe("evidenceLines", () => {
+  const evidence: StageEvidence = {
+    device_provisioned: true, user_setup_complete: false, device_owner: "com.google.android.apps.work.clouddpc",
+    boot_count: 3, intune_app: "24.8.2", company_portal: null, authenticator: "6.2401.0",
+    firmware: { manufacturer: "Google", model: "Pixel 7", display_id: "AP4A.250105.002", incremental: "1003", realwear: null, version: null },
+    unread: ["company portal"],
+  };
+  it("lists what was read, and what couldn't be", () => {
+    const lines = new Map(evidenceLines(evidence));
+    expect(lines.get("Provisioned")).toBe("yes");
+    expect(lines.get("Setup complete")).toBe("no");
+    expect(lines.get("Intune app")).toBe("24.8.2");
+    expect(lines.has("Company Portal")).toBe(false);
+    expect(lines.get("Authenticator")).toBe("6.2401.0");
+    expect(lines.get("Boot count")).toBe("3");
+    expect(lines.get("Not read")).toBe("company portal");
+  });
+  it("says unknown instead of guessing", () => {
+    const lines = new Map(evidenceLines({ ...evidence, device_provisioned: null, intune_app: null, unread: [] }));
+    expect(lines.get("Provisioned")).toBe("unknown");
+    expect(lines.get("Intune app")).toBe("not installed");
+    expect(lines.has("Not read")).toBe(false);
+  });
+  it("is empty without evidence", () => {
+    expect(evidenceLines(null)).toEqual([]);
   });
 });

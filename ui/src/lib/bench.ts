@@ -1,4 +1,4 @@
-import type { BenchDevice } from "./types";
+import type { BenchDevice, StageEvidence } from "./types";
 
 /** Cards in a stable order: by slot when known, then by serial, then by transport key. */
 export function sortDevices(devices: BenchDevice[]): BenchDevice[] {
@@ -36,4 +36,31 @@ export function stateBadge(d: BenchDevice): { text: string; tone: "ok" | "warn" 
     default:
       return { text: d.state, tone: "bad" };
   }
+}
+
+/** "Slot 7", or the connection when the port has no number. */
+export function slotLabel(d: BenchDevice): string {
+  if (d.slot_number != null) return `Slot ${d.slot_number}`;
+  return d.slot ?? d.key;
+}
+
+function yesNo(v: boolean | null): string {
+  return v == null ? "unknown" : v ? "yes" : "no";
+}
+
+/** The stage evidence read over ADB, as short label/value lines for a card. */
+export function evidenceLines(e: StageEvidence | null): [string, string][] {
+  if (!e) return [];
+  const lines: [string, string][] = [
+    ["Provisioned", yesNo(e.device_provisioned)],
+    ["Setup complete", yesNo(e.user_setup_complete)],
+    ["Device owner", e.device_owner ?? "none"],
+    ["Intune app", e.intune_app ?? "not installed"],
+  ];
+  if (e.company_portal) lines.push(["Company Portal", e.company_portal]);
+  if (e.authenticator) lines.push(["Authenticator", e.authenticator]);
+  if (e.firmware.display_id) lines.push(["Firmware", e.firmware.display_id]);
+  if (e.boot_count != null) lines.push(["Boot count", String(e.boot_count)]);
+  if (e.unread.length) lines.push(["Not read", e.unread.join(", ")]);
+  return lines;
 }

@@ -90,7 +90,7 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
         writeln!(out, "No devices attached. Plug a device in with USB debugging on, or run `stagebench simulate --devices 3 --connect`.")?;
         return Ok(());
     }
-    writeln!(out, "{:<22} {:<13} {:<18} {:<22} {:<10} SLOT", "SERIAL", "STATE", "MAKER", "MODEL", "ANDROID")?;
+    writeln!(out, "{:<6} {:<22} {:<13} {:<18} {:<22} {:<10} PORT", "SLOT", "SERIAL", "STATE", "MAKER", "MODEL", "ANDROID")?;
     for d in devices {
         let android = match (&d.android_release, d.sdk) {
             (Some(r), Some(s)) => format!("{r} ({s})"),
@@ -100,7 +100,8 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
         };
         writeln!(
             out,
-            "{:<22} {:<13} {:<18} {:<22} {:<10} {}",
+            "{:<6} {:<22} {:<13} {:<18} {:<22} {:<10} {}",
+            d.slot_number.map_or_else(|| "-".to_string(), |n| n.to_string()),
             d.serial.as_deref().unwrap_or(&d.key),
             d.state,
             d.manufacturer.as_deref().unwrap_or("-"),
@@ -108,8 +109,16 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
             android,
             d.slot.as_deref().unwrap_or("-"),
         )?;
-        for line in d.flags.iter().chain(&d.error).chain(&d.next_step) {
-            writeln!(out, "    {line}")?;
+        for p in &d.problems {
+            writeln!(out, "       {}: {} Next: {}", p.severity.as_str(), p.message, p.next_step)?;
+        }
+        for line in d.flags.iter().chain(&d.error) {
+            writeln!(out, "       {line}")?;
+        }
+        if d.problems.is_empty() {
+            if let Some(next) = &d.next_step {
+                writeln!(out, "       next: {next}")?;
+            }
         }
     }
     Ok(())

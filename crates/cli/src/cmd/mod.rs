@@ -1,9 +1,11 @@
 //! The subcommands, one per file.
 
+pub mod bench;
 pub mod devices;
 pub mod doctor;
 pub mod qr;
 pub mod simulate;
+pub mod slots;
 
 /// The async runtime for subcommands that talk to devices.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

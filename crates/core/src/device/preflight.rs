@@ -23,6 +23,16 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// `blocker` or `warning`, as in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Blocker => "blocker",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One thing a rule found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Finding {
