@@ -311,3 +311,19 @@ fn slots_are_assigned_listed_refused_when_taken_and_freed() {
     let missing = stagebench(&["slots", "free", "99"], data.path(), None);
     assert!(!missing.status.success() && stderr(&missing).contains("no slot 99"), "{}", stderr(&missing));
 }
+
+#[test]
+fn bench_devices_times_ours_against_the_adb_loop() {
+    let data = tempfile::tempdir().unwrap();
+    let out = stagebench(&["bench", "devices", "--devices", "2", "--runs", "1", "--json"], data.path(), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "serials and facts for one bench size: {report}");
+    for row in rows {
+        assert_eq!(row["devices"], 2);
+        for key in ["ours_ms", "ours_cold_ms", "adb_ms"] {
+            assert!(row[key].as_f64().is_some_and(|ms| ms > 0.0), "{key} measured: {row}");
+        }
+    }
+}

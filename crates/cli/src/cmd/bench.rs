@@ -2,12 +2,13 @@
 //! Debian's `adb` binary, on the same fake devices.
 //!
 //! For each bench size it starts that many fake devices (the simulated bench) and times two
-//! reads: every device's serial (`getprop ro.serialno`) and every device's facts (one `getprop`).
+//! reads: every device's serial (`getprop ro.serialno`) and all of every device's facts (one
+//! `getprop` and the stage-evidence command, as the bench reads them).
 //! Ours runs at most [`READ_CONCURRENCY`] devices at once and is timed twice: with connections
 //! already open (as the adb server's are, and as a bench that holds each device from plug-in
 //! has them), and cold (TCP + CNXN + AUTH signature per device included). The adb side is what
 //! a script does: an adb server already connected to every device, then one
-//! `adb -s <addr> shell getprop …` per device, one after the other. The devices already trust
+//! `adb -s <addr> shell …` per device and read, one after the other. The devices already trust
 //! both keys, as on a bench in daily use. Each figure is the median of `--runs` runs.
 
 use std::io::Write;
@@ -20,6 +21,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use stagebench_adb::host::{AdbDevice, ConnectOptions};
 use stagebench_adb::server::parse_getprop;
+use stagebench_core::device::evidence::{parse_evidence, EVIDENCE_COMMAND};
 use stagebench_adb::testing::{adb_command, which_adb, RealAdbServer};
 use stagebench_adb::AdbKey;
 use stagebench_core::device::READ_CONCURRENCY;
@@ -217,7 +219,12 @@ async fn time_ours(devices: &[AdbDevice], read: Read, expected: &[String]) -> an
                     let output = device.shell("getprop ro.serialno").await?;
                     String::from_utf8_lossy(&output.stdout).trim().to_owned()
                 }
-                Read::Facts => device.read_facts().await?.transport_serial,
+                Read::Facts => {
+                    // All facts, as the bench reads them: properties and the stage evidence.
+                    let (facts, evidence) = tokio::join!(device.read_facts(), device.shell(EVIDENCE_COMMAND));
+                    check_evidence("direct client", &String::from_utf8_lossy(&evidence?.stdout))?;
+                    facts?.transport_serial
+                }
             };
             anyhow::Ok((index, serial))
         });
@@ -230,6 +237,15 @@ async fn time_ours(devices: &[AdbDevice], read: Read, expected: &[String]) -> an
     let elapsed = started.elapsed();
     check_serials("direct client", read, &serials, expected)?;
     Ok(elapsed)
+}
+
+/// The evidence answer must be a real one (the fake devices answer the exact command).
+fn check_evidence(who: &str, text: &str) -> anyhow::Result<()> {
+    let evidence = parse_evidence(text);
+    if evidence.device_provisioned.is_none() {
+        bail!("{who} got no stage evidence back: {text:?}");
+    }
+    Ok(())
 }
 
 fn check_serials(who: &str, read: Read, got: &[String], expected: &[String]) -> anyhow::Result<()> {
@@ -249,16 +265,20 @@ async fn time_adb(addrs: &[SocketAddr], expected: &[String], runs: usize) -> any
     }
     server.wait_for_devices(addrs.len(), Duration::from_secs(60)).await.map_err(anyhow::Error::msg)?;
     let mut medians = [Duration::ZERO; 2];
-    for (i, (read, command)) in [(Read::Serials, "getprop ro.serialno"), (Read::Facts, "getprop")].into_iter().enumerate() {
+    for (i, read) in [Read::Serials, Read::Facts].into_iter().enumerate() {
         let mut times = Vec::with_capacity(runs);
         for _ in 0..runs {
             let started = Instant::now();
             let mut serials = Vec::with_capacity(addrs.len());
             for addr in addrs {
-                let output = adb_shell(&server, &addr.to_string(), command).await?;
+                let serial = addr.to_string();
                 serials.push(match read {
-                    Read::Serials => output.trim().to_owned(),
-                    Read::Facts => parse_getprop(&output).remove("ro.serialno").unwrap_or_default(),
+                    Read::Serials => adb_shell(&server, &serial, "getprop ro.serialno").await?.trim().to_owned(),
+                    Read::Facts => {
+                        let props = adb_shell(&server, &serial, "getprop").await?;
+                        check_evidence("adb", &adb_shell(&server, &serial, EVIDENCE_COMMAND).await?)?;
+                        parse_getprop(&props).remove("ro.serialno").unwrap_or_default()
+                    }
                 });
             }
             times.push(started.elapsed());
@@ -291,7 +311,7 @@ fn write_text(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     writeln!(out, "ours:      direct ADB, {} devices at a time, connections already open", report.concurrency)?;
     writeln!(out, "ours cold: the same, connecting and authenticating every device within the time")?;
     if let Some(version) = &report.adb_version {
-        writeln!(out, "adb loop:  `adb -s <addr> shell getprop …` per device in sequence, server already connected ({version})")?;
+        writeln!(out, "adb loop:  `adb -s <addr> shell …` per device and read (facts: getprop + evidence) in sequence, server already connected ({version})")?;
     }
     writeln!(out)?;
     let ms = |v: f64| format!("{v:.1} ms");
