@@ -111,7 +111,7 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     let adb_check = client
         .wait()
         .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#doctor-checks li[data-id='adb-server']"))
+        .for_element(Locator::Css("#doctor-checks li[data-id='usb.adb-server']"))
         .await
         .expect("doctor results shown");
     let text = adb_check.text().await.unwrap();

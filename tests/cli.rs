@@ -266,15 +266,20 @@ async fn doctor_reports_each_check_with_its_fix() {
     let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let by_id = |id: &str| checks.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("check {id}: {checks:?}")).clone();
     assert_eq!(by_id("data")["status"], "ok");
-    assert_eq!(by_id("adb-server")["status"], "ok");
-    assert!(by_id("adb-server")["message"].as_str().unwrap().contains(&adb.port().to_string()));
+    assert_eq!(by_id("usb.adb-server")["status"], "ok");
+    assert!(by_id("usb.adb-server")["message"].as_str().unwrap().contains(&adb.port().to_string()));
+    for usb in ["usb.libusb", "usb.device-nodes", "usb.udev-rules"] {
+        let check = by_id(usb);
+        assert!(check["status"] == "ok" || check["fix"].is_string(), "a USB problem comes with its fix: {check}");
+    }
     drop(adb);
 
-    // No server: a warning with the fix, not a failure (direct USB works without one).
-    let out = stagebench(&["doctor"], data.path(), Some(stagebench_core::testing::free_port().unwrap()));
+    // No server: fine, USB devices are read directly.
+    let port = stagebench_core::testing::free_port().unwrap();
+    let out = stagebench(&["doctor"], data.path(), Some(port));
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("[warn] adb-server") && text.contains("adb start-server"), "{text}");
+    assert!(text.contains("usb.adb-server") && text.contains(&format!("no adb server on 127.0.0.1:{port}")), "{text}");
 
     // A data folder that can't be used fails, names the path, and exits non-zero.
     let not_a_dir = data.path().join("file");

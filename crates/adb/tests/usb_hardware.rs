@@ -61,7 +61,7 @@ fn libusb_lists_without_error() {
 
 #[tokio::test]
 async fn doctor_reports_every_check() {
-    let checks = diagnose().await;
+    let checks = diagnose(&stagebench_adb::AdbServer::from_env()).await;
     let ids: Vec<&str> = checks.iter().map(|c| c.id).collect();
     assert_eq!(
         ids,

@@ -1,10 +1,8 @@
 //! `stagebench doctor`: checks the bench can do its job, and says how to fix what it can't.
 //!
-//! Each check is independent and cheap (well under a second): the data folder and store, the
-//! adb server (whose devices StageBench then reads through it), Debian's `adb` on PATH, and the
-//! USB checks from the adb crate where that is built in.
-
-use std::time::Duration;
+//! Each check is independent and cheap (well under a second): the data folder and store,
+//! Debian's `adb` on PATH, and the adb crate's USB checks (libusb, device-node permissions, udev
+//! rules, and a running adb server whose devices StageBench then reads through it).
 
 use serde::Serialize;
 use stagebench_adb::server::AdbServer;
@@ -42,12 +40,20 @@ impl Check {
     }
 }
 
-/// How long the adb server may take to answer before doctor calls it down.
-const ADB_PROBE: Duration = Duration::from_secs(2);
-
 /// Runs every check.
 pub async fn run(adb: &AdbServer) -> Vec<Check> {
-    vec![data_check(), adb_server_check(adb).await, adb_binary_check()]
+    let mut checks = vec![data_check(), adb_binary_check()];
+    checks.extend(stagebench_adb::usb::diagnose(adb).await.into_iter().map(Check::from));
+    checks
+}
+
+/// USB and adb-server problems are warnings: the bench still works through the other path
+/// (an adb server when direct USB is blocked, direct USB when no server runs).
+impl From<stagebench_adb::usb::DoctorCheck> for Check {
+    fn from(c: stagebench_adb::usb::DoctorCheck) -> Check {
+        let status = if c.ok { CheckStatus::Ok } else { CheckStatus::Warn };
+        Check::new(c.id, status, c.message, c.fix)
+    }
 }
 
 fn data_check() -> Check {
@@ -58,30 +64,6 @@ fn data_check() -> Check {
     match Store::open_default() {
         Ok(_) => Check::new("data", CheckStatus::Ok, format!("bench history in {}", dir.display()), None),
         Err(e) => Check::new("data", CheckStatus::Fail, e.to_string(), Some("see the message above; StageBench never deletes the file".into())),
-    }
-}
-
-async fn adb_server_check(adb: &AdbServer) -> Check {
-    let probe = AdbServer::new(adb.addr()).with_timeout(ADB_PROBE);
-    match probe.version().await {
-        Ok(version) => {
-            let count = probe.devices().await.map(|d| d.len()).unwrap_or(0);
-            Check::new(
-                "adb-server",
-                CheckStatus::Ok,
-                format!(
-                    "adb server (protocol {version}) at {} holds {count} device(s); StageBench reads the devices it holds through it",
-                    adb.addr()
-                ),
-                None,
-            )
-        }
-        Err(_) => Check::new(
-            "adb-server",
-            CheckStatus::Warn,
-            format!("no adb server answers at {}", adb.addr()),
-            Some("start it with `adb start-server` to read devices through it".into()),
-        ),
     }
 }
 

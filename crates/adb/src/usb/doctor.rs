@@ -49,8 +49,8 @@ const SERVER_TIMEOUT: Duration = Duration::from_millis(500);
 /// The package with Android's udev rules on Debian and Ubuntu.
 const RULES_PACKAGE_FIX: &str = "sudo apt-get install android-sdk-platform-tools-common (installs /lib/udev/rules.d/51-android.rules), or add a line per vendor to /etc/udev/rules.d/51-android.rules such as SUBSYSTEM==\"usb\", ATTR{idVendor}==\"18d1\", MODE=\"0660\", GROUP=\"plugdev\", TAG+=\"uaccess\"; then `sudo udevadm control --reload-rules` and replug the devices";
 
-/// Run every USB check, against the adb server named by `ANDROID_ADB_SERVER_PORT` (or 5037).
-pub async fn diagnose() -> Vec<DoctorCheck> {
+/// Run every USB check, and the adb-server check against `server`.
+pub async fn diagnose(server: &AdbServer) -> Vec<DoctorCheck> {
     let mut checks = vec![tokio::task::spawn_blocking(check_libusb)
         .await
         .unwrap_or_else(|e| {
@@ -61,7 +61,7 @@ pub async fn diagnose() -> Vec<DoctorCheck> {
             )
         })];
     checks.extend(platform_checks());
-    checks.push(check_adb_server(&AdbServer::from_env()).await);
+    checks.push(check_adb_server(server).await);
     checks
 }
 

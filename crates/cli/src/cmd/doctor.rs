@@ -32,9 +32,9 @@ pub async fn run(args: &DoctorArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 CheckStatus::Warn => "warn",
                 CheckStatus::Fail => "FAIL",
             };
-            writeln!(out, "[{mark}] {:<12} {}", c.id, c.message)?;
+            writeln!(out, "[{mark}] {:<17} {}", c.id, c.message)?;
             if let Some(fix) = &c.fix {
-                writeln!(out, "       {:<12} fix: {fix}", "")?;
+                writeln!(out, "       {:<17} fix: {fix}", "")?;
             }
         }
     }
