@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod preflight;
 pub mod profile;
 pub mod realwear;
+pub mod usb;
 pub mod version;
 
 use std::collections::HashMap;
@@ -244,7 +245,19 @@ pub fn bench_device_with(
     facts: &DeviceFacts,
     evidence: Option<StageEvidence>,
 ) -> BenchDevice {
-    let serials = serial_observations(facts);
+    bench_device_observed(entry, facts, evidence, Vec::new())
+}
+
+/// As [`bench_device_with`], with serials read elsewhere (the USB descriptor's) added to the
+/// device's own before its identity is checked.
+pub fn bench_device_observed(
+    entry: &DeviceEntry,
+    facts: &DeviceFacts,
+    evidence: Option<StageEvidence>,
+    extra_serials: Vec<SerialObservation>,
+) -> BenchDevice {
+    let mut serials = serial_observations(facts);
+    serials.extend(extra_serials);
     let serial = facts
         .ro_serialno
         .clone()

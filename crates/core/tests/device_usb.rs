@@ -1,0 +1,371 @@
+//! The bench read straight over USB (scripted bus, fake adbd devices behind the bulk
+//! endpoints), and merged with a real adb server.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use stagebench_adb::server::AdbServer;
+use stagebench_adb::usb::{DeviceScript, ScriptedDevice, ScriptedUsb};
+use stagebench_adb::AdbKey;
+use stagebench_core::device::usb::{snapshot_bench, watch_bench, BenchKey, UsbBench};
+use stagebench_core::device::{BenchDevice, BenchEvent, ReadOptions, SharedStore};
+use stagebench_core::identity::SerialSource;
+use stagebench_core::store::Store;
+use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
+use tokio::sync::mpsc;
+
+fn no_server() -> AdbServer {
+    AdbServer::new(SocketAddr::from((
+        Ipv4Addr::LOCALHOST,
+        free_port().unwrap(),
+    )))
+}
+
+fn key() -> BenchKey {
+    BenchKey::loaded(AdbKey::generate().unwrap())
+}
+
+fn store() -> SharedStore {
+    Arc::new(Mutex::new(Store::open_in_memory().unwrap()))
+}
+
+/// Runs the combined watcher; events arrive on the receiver.
+fn start(
+    server: AdbServer,
+    bus: &ScriptedUsb,
+    store: Option<SharedStore>,
+) -> (
+    mpsc::UnboundedReceiver<BenchEvent>,
+    tokio::task::JoinHandle<()>,
+    UsbBench<ScriptedUsb>,
+) {
+    let usb = UsbBench::new(Arc::new(bus.clone()), key(), server.clone());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(watch_bench(
+        server,
+        Some(usb.clone()),
+        store,
+        ReadOptions::default(),
+        move |event| tx.send(event).is_ok(),
+    ));
+    (rx, task, usb)
+}
+
+/// Waits for a snapshot that satisfies `done`.
+async fn snapshot_where(
+    events: &mut mpsc::UnboundedReceiver<BenchEvent>,
+    within: Duration,
+    mut done: impl FnMut(&[BenchDevice]) -> bool,
+) -> Vec<BenchDevice> {
+    let deadline = Instant::now() + within;
+    let mut last = None;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Some(BenchEvent::Snapshot { devices })) => {
+                if done(&devices) {
+                    return devices;
+                }
+                last = Some(devices);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the watcher stopped"),
+            Err(_) => panic!("no such snapshot within {within:?}; last: {last:#?}"),
+        }
+    }
+}
+
+fn at<'a>(devices: &'a [BenchDevice], port: &str) -> Option<&'a BenchDevice> {
+    devices.iter().find(|d| d.slot.as_deref() == Some(port))
+}
+
+fn sources(d: &BenchDevice) -> Vec<SerialSource> {
+    d.serials.iter().map(|s| s.source).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_usb_devices_are_read_with_evidence_and_numbered_slots() {
+    let sim = SimulatedBench::start(2, None).await.unwrap();
+    let bus = ScriptedUsb::new();
+    let mut plugged = Vec::new();
+    for (i, (port, addr)) in ["1-1", "1-2"].iter().zip(sim.addrs()).enumerate() {
+        let serial = &sim.models()[i].0;
+        plugged.push(
+            bus.plug(ScriptedDevice::phone(port, serial).script(DeviceScript::Relay(addr)))
+                .unwrap(),
+        );
+    }
+    let store = store();
+    let (mut events, _task, usb) = start(no_server(), &bus, Some(store.clone()));
+    let read = |d: &[BenchDevice]| {
+        d.len() == 2
+            && d.iter()
+                .all(|d| d.state == "device" && d.evidence.is_some())
+    };
+    let mut prompted = false;
+    let devices = snapshot_where(&mut events, Duration::from_secs(20), |d| {
+        // The fake devices show "Allow USB debugging?" before accepting the bench key.
+        prompted |= d.iter().any(|d| {
+            d.state == "unauthorized"
+                && d.next_step
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("Accept the USB debugging prompt"))
+        });
+        read(d)
+    })
+    .await;
+    assert!(
+        prompted,
+        "the card said to accept the prompt while the device waited"
+    );
+    for (i, port) in ["1-1", "1-2"].iter().enumerate() {
+        let (serial, maker, model) = &sim.models()[i];
+        let d = at(&devices, port).unwrap();
+        assert_eq!(d.key, format!("usb:{port}"));
+        assert_eq!(d.serial.as_deref(), Some(serial.as_str()));
+        assert_eq!(d.manufacturer.as_deref(), Some(maker.as_str()));
+        assert_eq!(d.model.as_deref(), Some(model.as_str()));
+        assert!(d.android_release.is_some() && d.sdk.is_some());
+        let s = sources(d);
+        assert!(
+            s.contains(&SerialSource::UsbDescriptor) && s.contains(&SerialSource::RoSerialno),
+            "{s:?}"
+        );
+        assert!(
+            d.flags.is_empty(),
+            "descriptor and ro.serialno agree: {:?}",
+            d.flags
+        );
+        assert!(d.evidence.as_ref().unwrap().boot_count.is_some());
+        assert_eq!(d.error, None);
+        assert!(
+            usb.device(port).is_some(),
+            "the connection is kept for later jobs"
+        );
+    }
+    let mut numbers: Vec<u32> = devices.iter().filter_map(|d| d.slot_number).collect();
+    numbers.sort();
+    assert_eq!(numbers, [1, 2], "slot numbers are given to new USB ports");
+    // Recorded in the bench history like server-read devices.
+    assert_eq!(store.lock().unwrap().devices().unwrap().len(), 2);
+    for p in &plugged {
+        assert!(p.violations().is_empty(), "{:?}", p.violations());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn adb_off_and_unreadable_devices_show_the_next_step() {
+    let bus = ScriptedUsb::new();
+    bus.plug(ScriptedDevice::phone("1-3", "OFF123456").adb_off())
+        .unwrap();
+    bus.plug(ScriptedDevice::phone("1-4", "DENIED789").access_denied())
+        .unwrap();
+    let (mut events, _task, _usb) = start(no_server(), &bus, None);
+    let devices = snapshot_where(&mut events, Duration::from_secs(10), |d| d.len() == 2).await;
+    let off = at(&devices, "1-3").unwrap();
+    assert_eq!(off.state, "adb-off");
+    assert_eq!(off.serial.as_deref(), Some("OFF123456"));
+    assert_eq!(off.manufacturer.as_deref(), Some("Google"));
+    assert_eq!(sources(off), [SerialSource::UsbDescriptor]);
+    let step = off.next_step.as_deref().unwrap();
+    assert!(
+        step.starts_with(
+            "Turn on USB debugging: Settings > System > Developer options > USB debugging"
+        ),
+        "{step}"
+    );
+    let denied = at(&devices, "1-4").unwrap();
+    assert_eq!(denied.state, "no-permissions");
+    let step = denied.next_step.as_deref().unwrap();
+    if cfg!(target_os = "linux") {
+        assert!(step.contains("51-android.rules"), "{step}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_adb_server_usb_cards_still_show_with_a_soft_note() {
+    let bus = ScriptedUsb::new();
+    bus.plug(ScriptedDevice::phone("1-3", "OFF123456").adb_off())
+        .unwrap();
+    let (mut events, _task, _usb) = start(no_server(), &bus, None);
+    let mut saw_snapshot = false;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let event = tokio::time::timeout(deadline - Instant::now(), events.recv())
+            .await
+            .expect("events")
+            .unwrap();
+        match event {
+            BenchEvent::Snapshot { devices } => saw_snapshot = devices.len() == 1,
+            BenchEvent::ServerDown { message } => {
+                assert!(message.contains("read directly"), "{message}");
+                if saw_snapshot {
+                    break;
+                }
+            }
+            BenchEvent::HistoryOff { .. } => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unplugged_devices_disappear_and_their_connection_closes() {
+    let sim = SimulatedBench::start(1, None).await.unwrap();
+    let bus = ScriptedUsb::new();
+    let serial = &sim.models()[0].0;
+    let plugged = bus
+        .plug(ScriptedDevice::phone("2-1", serial).script(DeviceScript::Relay(sim.addrs()[0])))
+        .unwrap();
+    bus.plug(ScriptedDevice::phone("2-2", "STAYS0001").adb_off())
+        .unwrap();
+    let (mut events, _task, usb) = start(no_server(), &bus, None);
+    snapshot_where(&mut events, Duration::from_secs(20), |d| {
+        at(d, "2-1").is_some_and(|d| d.state == "device")
+    })
+    .await;
+    assert!(plugged.is_claimed());
+    let unplugged = Instant::now();
+    assert!(plugged.unplug());
+    let devices = snapshot_where(&mut events, Duration::from_secs(2), |d| {
+        at(d, "2-1").is_none()
+    })
+    .await;
+    assert!(
+        unplugged.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        unplugged.elapsed()
+    );
+    assert_eq!(devices.len(), 1, "the other card stays");
+    assert!(usb.device("2-1").is_none());
+    assert!(!usb.leases().is_leased("2-1"));
+    // No error card in between, and nothing more about the gone device.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Ok(event) = events.try_recv() {
+        if let BenchEvent::Snapshot { devices } = event {
+            assert!(at(&devices, "2-1").is_none(), "{devices:#?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_unplugged_mid_read_just_disappears() {
+    let bus = ScriptedUsb::new();
+    // ADB interface present, but the device never answers CNXN.
+    let plugged = bus
+        .plug(ScriptedDevice::phone("3-1", "SILENT001").script(DeviceScript::Silent))
+        .unwrap();
+    let (mut events, _task, _usb) = start(no_server(), &bus, None);
+    snapshot_where(&mut events, Duration::from_secs(5), |d| {
+        at(d, "3-1").is_some_and(|d| d.state == "connecting")
+    })
+    .await;
+    plugged.unplug();
+    snapshot_where(&mut events, Duration::from_secs(2), |d| d.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Ok(event) = events.try_recv() {
+        if let BenchEvent::Snapshot { devices } = event {
+            assert!(devices.is_empty(), "{devices:#?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn merged_with_a_real_adb_server_and_held_devices_are_left_to_it() {
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let sim = SimulatedBench::start(3, None).await.unwrap();
+    let addrs = sim.addrs();
+    adb.client().connect(&addrs[0].to_string()).await.unwrap();
+    adb.wait_for_devices(1, Duration::from_secs(20))
+        .await
+        .unwrap();
+    let bus = ScriptedUsb::new();
+    let mut plugged = Vec::new();
+    for (i, port) in [(1, "4-1"), (2, "4-2")] {
+        plugged.push(
+            bus.plug(
+                ScriptedDevice::phone(port, &sim.models()[i].0)
+                    .script(DeviceScript::Relay(addrs[i])),
+            )
+            .unwrap(),
+        );
+    }
+    bus.plug(ScriptedDevice::phone("4-3", "HELD00001").held_by_adb_server())
+        .unwrap();
+    let (mut events, task, usb) = start(adb.client(), &bus, Some(store()));
+    let devices = snapshot_where(&mut events, Duration::from_secs(30), |d| {
+        d.len() == 3
+            && d.iter()
+                .all(|d| d.state == "device" && d.evidence.is_some())
+    })
+    .await;
+    let tcp = devices
+        .iter()
+        .find(|d| d.key == addrs[0].to_string())
+        .expect("the TCP card");
+    assert_eq!(tcp.serial.as_deref(), Some(sim.models()[0].0.as_str()));
+    for (i, port) in [(1, "4-1"), (2, "4-2")] {
+        assert_eq!(
+            at(&devices, port).unwrap().serial.as_deref(),
+            Some(sim.models()[i].0.as_str())
+        );
+    }
+    assert!(
+        at(&devices, "4-3").is_none(),
+        "a device the adb server holds gets no USB card"
+    );
+    let held = usb.held();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].port_path, "4-3");
+    assert!(
+        held[0]
+            .to_string()
+            .contains("reading it through the server"),
+        "{}",
+        held[0]
+    );
+
+    // The same, once, after the watcher let go of the devices (while it runs, it holds their
+    // interfaces, and a second reader would rightly find them busy).
+    task.abort();
+    let _ = task.await;
+    drop((usb, events));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while plugged.iter().any(|p| p.is_claimed()) {
+        assert!(
+            Instant::now() < deadline,
+            "the watcher released the interfaces"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let once = UsbBench::new(Arc::new(bus.clone()), key(), adb.client());
+    let listed = snapshot_bench(&adb.client(), Some(&once), None, ReadOptions::default())
+        .await
+        .unwrap();
+    let mut keys: Vec<&str> = listed.iter().map(|d| d.key.as_str()).collect();
+    keys.sort();
+    let tcp_key = addrs[0].to_string();
+    let mut expected = vec![tcp_key.as_str(), "usb:4-1", "usb:4-2"];
+    expected.sort();
+    assert_eq!(keys, expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_off_listing_without_a_server_fails_only_when_usb_is_empty() {
+    let server = no_server();
+    let empty = UsbBench::new(Arc::new(ScriptedUsb::new()), key(), server.clone());
+    assert!(
+        snapshot_bench(&server, Some(&empty), None, ReadOptions::default())
+            .await
+            .is_err()
+    );
+    let bus = ScriptedUsb::new();
+    bus.plug(ScriptedDevice::phone("1-3", "OFF123456").adb_off())
+        .unwrap();
+    let usb = UsbBench::new(Arc::new(bus), key(), server.clone());
+    let listed = snapshot_bench(&server, Some(&usb), None, ReadOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state, "adb-off");
+}
