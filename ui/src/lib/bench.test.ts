@@ -41,6 +41,9 @@ describe("stateBadge", () => {
   it("maps adb states and problems to a tone", () => {
     expect(stateBadge(dev({}))).toEqual({ text: "ready", tone: "ok" });
     expect(stateBadge(dev({ flags: ["x"] })).tone).toBe("warn");
+    const finding = (severity: "blocker" | "warning") => ({ rule: "r", severity, message: "m", next_step: "n" });
+    expect(stateBadge(dev({ problems: [finding("warning")] }))).toEqual({ text: "check", tone: "warn" });
+    expect(stateBadge(dev({ problems: [finding("warning"), finding("blocker")] }))).toEqual({ text: "blocked", tone: "bad" });
     expect(stateBadge(dev({ state: "unauthorized" }))).toEqual({ text: "unauthorized", tone: "warn" });
     expect(stateBadge(dev({ state: "offline" })).tone).toBe("bad");
     expect(stateBadge(dev({ error: "gone" })).text).toBe("read failed");
@@ -70,6 +73,7 @@ describe("evidenceLines", () => {
     expect(lines.has("Company Portal")).toBe(false);
     expect(lines.get("Authenticator")).toBe("6.2401.0");
     expect(lines.get("Boot count")).toBe("3");
+    expect(lines.get("Device owner")).toBe("com.google.android.apps.work.clouddpc");
     expect(lines.get("Not read")).toBe("company portal");
   });
   it("says unknown instead of guessing", () => {

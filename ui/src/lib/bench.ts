@@ -27,7 +27,9 @@ export function stateBadge(d: BenchDevice): { text: string; tone: "ok" | "warn" 
   if (d.error) return { text: "read failed", tone: "bad" };
   switch (d.state) {
     case "device":
-      return d.flags.length ? { text: "check identity", tone: "warn" } : { text: "ready", tone: "ok" };
+      if (d.problems.some((p) => p.severity === "blocker")) return { text: "blocked", tone: "bad" };
+      if (d.problems.length || d.flags.length) return { text: "check", tone: "warn" };
+      return { text: "ready", tone: "ok" };
     case "unauthorized":
       return { text: "unauthorized", tone: "warn" };
     case "authorizing":
@@ -54,7 +56,8 @@ export function evidenceLines(e: StageEvidence | null): [string, string][] {
   const lines: [string, string][] = [
     ["Provisioned", yesNo(e.device_provisioned)],
     ["Setup complete", yesNo(e.user_setup_complete)],
-    ["Device owner", e.device_owner ?? "none"],
+    // "pkg/.Receiver" → "pkg": the package is what a technician recognises.
+    ["Device owner", e.device_owner ? e.device_owner.split("/")[0] : "none"],
     ["Intune app", e.intune_app ?? "not installed"],
   ];
   if (e.company_portal) lines.push(["Company Portal", e.company_portal]);

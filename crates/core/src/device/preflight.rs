@@ -323,11 +323,7 @@ fn serial_identity(input: &PreflightInput<'_>) -> Option<Finding> {
     if flags.is_empty() {
         return None;
     }
-    let what: Vec<String> = flags.iter().map(describe).collect();
-    let message = format!(
-        "{}: the serial alone can't identify this device.",
-        capitalized(&what.join("; "))
-    );
+    let message = identity_message(flags);
     let next_step = if flags.iter().any(|f| matches!(f, IdentityFlag::Missing)) {
         "Keep the device in its bench slot and scan the serial from its label or box."
     } else if flags
@@ -341,18 +337,35 @@ fn serial_identity(input: &PreflightInput<'_>) -> Option<Finding> {
     finding("serial-identity", Severity::Warning, message, next_step)
 }
 
-/// What is wrong with the serials, without the next step (the finding carries that).
-fn describe(flag: &IdentityFlag) -> String {
-    match flag {
-        IdentityFlag::Placeholder { source, value } if value.is_empty() => {
-            format!("{} is empty", source.label())
+/// What is wrong with the serials, in one sentence, without the next step (the finding carries
+/// that). Placeholder sources are grouped by value ("the serial 1234567890ABCDEF (ro.serialno,
+/// ro.boot.serialno) is a placeholder…"), and "nothing identifies it" is said only when nothing
+/// more specific was.
+fn identity_message(flags: &[IdentityFlag]) -> String {
+    let mut placeholders: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut other = Vec::new();
+    for flag in flags {
+        match flag {
+            IdentityFlag::Placeholder { source, value } if value.trim().is_empty() => {
+                other.push(format!("{} is empty", source.label()));
+            }
+            IdentityFlag::Placeholder { source, value } => match placeholders.iter_mut().find(|(v, _)| v == value) {
+                Some((_, sources)) => sources.push(source.label()),
+                None => placeholders.push((value, vec![source.label()])),
+            },
+            IdentityFlag::Disagree { a, b } => other.push(format!("{a} differs from {b}")),
+            IdentityFlag::Missing => {}
         }
-        IdentityFlag::Placeholder { source, value } => {
-            format!("{} is the placeholder {value}", source.label())
-        }
-        IdentityFlag::Disagree { a, b } => format!("{a} differs from {b}"),
-        IdentityFlag::Missing => "no serial read identifies the device".to_owned(),
     }
+    let mut parts: Vec<String> = placeholders
+        .into_iter()
+        .map(|(value, sources)| format!("the serial {value} ({}) is a placeholder many devices share", sources.join(", ")))
+        .collect();
+    parts.extend(other);
+    if parts.is_empty() {
+        return "No serial could be read from this device, so the serial can't identify it.".to_owned();
+    }
+    format!("{}, so the serial alone can't identify this device.", capitalized(&parts.join("; ")))
 }
 
 fn capitalized(text: &str) -> String {
