@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use stagebench_adb::server::AdbServer;
-use stagebench_core::device::{self, BenchEvent};
+use stagebench_core::device::usb;
+use stagebench_core::device::{BenchEvent, ReadOptions};
 use stagebench_core::store::Store;
 
 type Subscriber = Box<dyn FnMut(BenchEvent) -> bool + Send>;
@@ -60,7 +61,16 @@ impl BenchHub {
                 None
             }
         };
-        device::watch(AdbServer::from_env(), store, move |event| {
+        let server = AdbServer::from_env();
+        // Devices are read straight over USB too; without libusb, through the adb server only.
+        let usb = match usb::rusb_bench(&server, false) {
+            Ok(usb) => Some(usb),
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        };
+        usb::watch_bench(server, usb, store, ReadOptions::default(), move |event| {
             self.publish(event);
             true
         })

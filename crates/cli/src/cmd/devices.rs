@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use clap::Args;
 use stagebench_adb::server::AdbServer;
-use stagebench_core::device::{self, BenchDevice, BenchEvent, SharedStore};
+use stagebench_core::device::usb;
+use stagebench_core::device::{BenchDevice, BenchEvent, ReadOptions, SharedStore};
 use stagebench_core::store::Store;
 
 /// Which adb server to ask and how to print.
@@ -44,15 +45,19 @@ fn open_store(args: &DevicesArgs) -> Option<SharedStore> {
 pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let server = args.adb_server.map(AdbServer::new).unwrap_or_else(AdbServer::from_env);
     let store = open_store(args);
+    // Devices are read straight over USB too; without libusb, through the adb server only.
+    let usb = usb::rusb_bench(&server, !args.watch)
+        .inspect_err(|e| tracing::info!("{e}"))
+        .ok();
     if !args.watch {
-        let devices = device::snapshot(&server, store.as_ref()).await.with_context(|| {
+        let devices = usb::snapshot_bench(&server, usb.as_ref(), store.as_ref(), ReadOptions::default()).await.with_context(|| {
             format!("can't list devices from the adb server at {}: start it with `adb start-server`", server.addr())
         })?;
         return if args.json { super::write_json(out, &devices) } else { write_table(out, &devices) };
     }
     let json = args.json;
     let mut failed: Option<anyhow::Error> = None;
-    device::watch(server, store, |event| {
+    usb::watch_bench(server, usb, store, ReadOptions::default(), |event| {
         let written = if json {
             serde_json::to_writer(&mut *out, &event).map_err(anyhow::Error::from).and_then(|()| Ok(writeln!(out)?))
         } else {

@@ -825,3 +825,26 @@ fn publish<B: UsbBackend>(
         None => true,
     }
 }
+
+/// How long a one-off listing waits for "Allow USB debugging?" before showing the device as
+/// `unauthorized`.
+pub const LISTING_PROMPT_WAIT: Duration = Duration::from_secs(5);
+
+/// The bench's real USB bus (libusb) with the key [`KEY_ENV`] names, for the app and the CLI;
+/// `listing` for a one-off listing (see [`UsbBench::for_listing`]). An error says why USB is
+/// not used (no libusb, no data folder); callers log it and read through the adb server only.
+pub fn rusb_bench(
+    server: &AdbServer,
+    listing: bool,
+) -> Result<UsbBench<stagebench_adb::usb::RusbBackend>, String> {
+    let backend = stagebench_adb::usb::RusbBackend::new()
+        .map_err(|e| format!("USB devices are not read directly: {e}"))?;
+    let key = BenchKey::from_env()
+        .map_err(|e| format!("USB devices are not read directly (no place for the bench key): {e}"))?;
+    let backend = Arc::new(backend);
+    Ok(if listing {
+        UsbBench::for_listing(backend, key, server.clone(), LISTING_PROMPT_WAIT)
+    } else {
+        UsbBench::new(backend, key, server.clone())
+    })
+}
