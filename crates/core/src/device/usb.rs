@@ -839,8 +839,9 @@ pub fn rusb_bench(
 ) -> Result<UsbBench<stagebench_adb::usb::RusbBackend>, String> {
     let backend = stagebench_adb::usb::RusbBackend::new()
         .map_err(|e| format!("USB devices are not read directly: {e}"))?;
-    let key = BenchKey::from_env()
-        .map_err(|e| format!("USB devices are not read directly (no place for the bench key): {e}"))?;
+    let key = BenchKey::from_env().map_err(|e| {
+        format!("USB devices are not read directly (no place for the bench key): {e}")
+    })?;
     let backend = Arc::new(backend);
     Ok(if listing {
         UsbBench::for_listing(backend, key, server.clone(), LISTING_PROMPT_WAIT)
