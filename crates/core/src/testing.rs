@@ -231,6 +231,7 @@ fn evidence_answer(stage: &Stage, properties: &BTreeMap<String, String>) -> Stri
             INTUNE_APP => version(stage.intune_app),
             COMPANY_PORTAL => version(stage.company_portal),
             AUTHENTICATOR => version(stage.authenticator),
+            "imei" => imei_answer(properties),
             "props" => EVIDENCE_PROPERTIES
                 .iter()
                 .map(|key| format!("[{key}]: [{}]\n", properties.get(*key).map(String::as_str).unwrap_or("")))
@@ -240,6 +241,49 @@ fn evidence_answer(stage: &Stage, properties: &BTreeMap<String, String>) -> Stri
         out.push_str(&format!("{SECTION_MARKER}{name}\n{body}"));
     }
     out.push_str(&format!("{SECTION_MARKER}end\n"));
+    out
+}
+
+/// What `service call iphonesubinfo 1` prints: Android 10 and later refuse the shell
+/// (READ_PRIVILEGED_PHONE_STATE); older Android answers with the IMEI as UTF-16 in a parcel.
+fn imei_answer(properties: &BTreeMap<String, String>) -> String {
+    let sdk: u32 = properties.get("ro.build.version.sdk").and_then(|s| s.parse().ok()).unwrap_or(0);
+    if sdk >= 29 {
+        return "Result: Parcel(\n  0x00000000: ffffffff 00000047 00650052 00750071 '....G...R.e.q.u.'\n  0x00000010: 00720069 00730065 00520020 00410045 'i.r.e.s. .R.E.A.')\n".to_owned();
+    }
+    let serial = properties.get("ro.serialno").map(String::as_str).unwrap_or("");
+    imei_parcel(&simulated_imei(serial))
+}
+
+/// A Luhn-valid 15-digit IMEI made from a serial (test allocation prefix 00).
+pub fn simulated_imei(serial: &str) -> String {
+    let seed = serial.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let body = format!("00{:012}", seed % 1_000_000_000_000);
+    let check = (0..10).find(|d| crate::device::evidence::luhn_ok(&format!("{body}{d}"))).unwrap_or(0);
+    format!("{body}{check}")
+}
+
+/// Renders `digits` the way `service call` dumps a string parcel: status 0, length, then UTF-16
+/// code units two per little-endian word, with the ASCII column beside them.
+fn imei_parcel(digits: &str) -> String {
+    let mut bytes = vec![0u8; 4];
+    bytes.extend_from_slice(&u32::try_from(digits.len()).unwrap_or(0).to_le_bytes());
+    for c in digits.encode_utf16() {
+        bytes.extend_from_slice(&c.to_le_bytes());
+    }
+    while bytes.len() % 4 != 0 {
+        bytes.push(0);
+    }
+    let mut out = String::from("Result: Parcel(\n");
+    for (row, chunk) in bytes.chunks(16).enumerate() {
+        let words: Vec<String> = chunk
+            .chunks(4)
+            .map(|w| format!("{:08x}", u32::from_le_bytes([w[0], w[1], w[2], w[3]])))
+            .collect();
+        let ascii: String = chunk.iter().map(|&b| if b.is_ascii_graphic() { b as char } else { '.' }).collect();
+        out.push_str(&format!("  0x{:08x}: {:<35} '{ascii}'\n", row * 16, words.join(" ")));
+    }
+    out.push_str(")\n");
     out
 }
 
@@ -340,6 +384,20 @@ mod tests {
     fn evidence(index: usize) -> crate::device::StageEvidence {
         let config = simulated_device(index);
         parse_evidence(&config.shell_answers[EVIDENCE_COMMAND].stdout)
+    }
+
+    #[test]
+    fn an_android_9_device_gives_its_imei_and_android_10_refuses() {
+        let mut props = BTreeMap::new();
+        props.insert("ro.serialno".to_owned(), "OLD9PHONE".to_owned());
+        props.insert("ro.build.version.sdk".to_owned(), "28".to_owned());
+        let dump = imei_answer(&props);
+        let lines: Vec<&str> = dump.lines().collect();
+        let imei = simulated_imei("OLD9PHONE");
+        assert_eq!(crate::device::evidence::parse_imei_parcel(&lines), Some(imei));
+        props.insert("ro.build.version.sdk".to_owned(), "29".to_owned());
+        let dump = imei_answer(&props);
+        assert_eq!(crate::device::evidence::parse_imei_parcel(&dump.lines().collect::<Vec<_>>()), None);
     }
 
     #[test]

@@ -81,6 +81,9 @@ evidence_sections! {
     "com.microsoft.intune" => "dumpsys package com.microsoft.intune 2>&1 | grep -e 'versionName=' -e 'Permission Denial' -e 'find service'";
     "com.microsoft.windowsintune.companyportal" => "dumpsys package com.microsoft.windowsintune.companyportal 2>&1 | grep -e 'versionName=' -e 'Permission Denial' -e 'find service'";
     "com.azure.authenticator" => "dumpsys package com.azure.authenticator 2>&1 | grep -e 'versionName=' -e 'Permission Denial' -e 'find service'";
+    // IMEI where the shell may read it (Android 9 and older; newer Android refuses, which is
+    // expected and not reported as unread). Transaction 1 of iphonesubinfo is getDeviceId.
+    "imei" => "service call iphonesubinfo 1 s16 com.android.shell 2>&1";
     "props" => "for p in ro.product.manufacturer ro.product.model ro.build.display.id ro.build.version.incremental; do echo \"[$p]: [$(getprop $p)]\"; done";
 }
 
@@ -103,6 +106,8 @@ pub struct StageEvidence {
     pub company_portal: Option<AppVersion>,
     /// `versionName` of Microsoft Authenticator, when installed.
     pub authenticator: Option<AppVersion>,
+    /// The IMEI, when the device lets the shell read it (15 digits, Luhn-checked).
+    pub imei: Option<String>,
     /// Maker, model and firmware.
     pub firmware: FirmwareFacts,
     /// Sections that printed an error or nothing readable (names from [`SECTIONS`]); their
@@ -165,6 +170,8 @@ pub fn parse_evidence(text: &str) -> StageEvidence {
     let intune_app = section(INTUNE_APP).map(version_name);
     let company_portal = section(COMPANY_PORTAL).map(version_name);
     let authenticator = section(AUTHENTICATOR).map(version_name);
+    // Not through `section`: an unreadable IMEI is the normal case, not a problem to report.
+    let imei = sections.get("imei").and_then(|lines| parse_imei_parcel(lines));
     let firmware = section("props")
         .map(|lines| FirmwareFacts::from_properties(&parse_getprop(&lines.join("\n"))))
         .unwrap_or_default();
@@ -198,9 +205,46 @@ pub fn parse_evidence(text: &str) -> StageEvidence {
         intune_app: intune_app.flatten().flatten(),
         company_portal: company_portal.flatten().flatten(),
         authenticator: authenticator.flatten().flatten(),
+        imei,
         firmware,
         unread,
     }
+}
+
+/// The IMEI in `service call iphonesubinfo 1` output: a parcel dump whose quoted ASCII column
+/// holds the UTF-16 digits (`'........3.5.8.9.'`). Only 15 digits that pass the Luhn check
+/// count, so an error parcel or a truncated dump is never taken for an IMEI.
+pub fn parse_imei_parcel(lines: &[&str]) -> Option<String> {
+    if !lines.iter().any(|l| l.contains("Parcel(")) || has_error(lines) {
+        return None;
+    }
+    let digits: String = lines
+        .iter()
+        .filter_map(|l| {
+            let start = l.find('\'')?;
+            let end = l.rfind('\'')?;
+            (end > start).then(|| &l[start + 1..end])
+        })
+        .flat_map(str::chars)
+        .filter(char::is_ascii_digit)
+        .collect();
+    (digits.len() == 15 && luhn_ok(&digits)).then_some(digits)
+}
+
+/// The Luhn check digit test IMEIs use.
+pub fn luhn_ok(digits: &str) -> bool {
+    let mut sum = 0;
+    for (i, c) in digits.chars().rev().enumerate() {
+        let Some(mut d) = c.to_digit(10) else { return false };
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    !digits.is_empty() && sum % 10 == 0
 }
 
 /// Section name → its non-blank lines (trimmed at the end, `\r` removed). Lines before the
@@ -403,7 +447,46 @@ mod tests {
     fn echoed_command_from_a_shell_without_the_answer_is_all_unread() {
         // A fake shell that only echoes prints the command back on one line: no markers.
         let evidence = parse_evidence(&format!("{}\n", EVIDENCE_COMMAND.replace('\'', "")));
-        assert_eq!(evidence.unread.len(), SECTIONS.len());
+        // Every section but the IMEI, whose absence is normal (Android 10+ refuses it).
+        assert_eq!(evidence.unread.len(), SECTIONS.len() - 1);
+        assert!(!evidence.is_unread("imei"));
         assert_eq!(evidence.device_provisioned, None);
+    }
+
+    #[test]
+    fn imei_from_a_parcel_dump_only_when_it_is_a_real_imei() {
+        // `service call iphonesubinfo 1` on Android 9, as the shell prints it.
+        let parcel = [
+            "Result: Parcel(",
+            "  0x00000000: 00000000 0000000f 00390034 00300030 '........4.9.0.0.'",
+            "  0x00000010: 00350031 00310034 00330032 00350034 '1.5.4.1.2.3.4.5.'",
+            "  0x00000020: 00380036 00000033                   '6.8.3...        ')",
+        ];
+        assert_eq!(parse_imei_parcel(&parcel).as_deref(), Some("490015412345683"));
+        // One digit changed: the Luhn check fails, so it is not taken for an IMEI.
+        let typo: Vec<String> = parcel.iter().map(|l| l.replace("'6.8.3", "'6.8.4")).collect();
+        assert_eq!(parse_imei_parcel(&typo.iter().map(String::as_str).collect::<Vec<_>>()), None);
+        // Android 10+: a SecurityException parcel.
+        let denied = [
+            "Result: Parcel(",
+            "  0x00000000: ffffffff 00000047 00650052 00750071 '....G...R.e.q.u.'",
+            "  0x00000010: 00720069 00730065 00520020 00410045 'i.r.e.s. .R.E.A.' SecurityException",
+            ")",
+        ];
+        assert_eq!(parse_imei_parcel(&denied), None);
+        assert_eq!(parse_imei_parcel(&["service: not found"]), None);
+        let evidence = parse_evidence(&format!(
+            "{SECTION_MARKER}imei\n{}\n{SECTION_MARKER}end\n",
+            parcel.join("\n")
+        ));
+        assert_eq!(evidence.imei.as_deref(), Some("490015412345683"));
+    }
+
+    #[test]
+    fn luhn() {
+        assert!(luhn_ok("490154203237518"));
+        assert!(!luhn_ok("490154203237519"));
+        assert!(!luhn_ok(""));
+        assert!(!luhn_ok("49015420323751x"));
     }
 }
