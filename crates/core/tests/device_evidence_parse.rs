@@ -143,7 +143,9 @@ fn empty_or_foreign_output_is_all_unread() {
         "/system/bin/sh: settings: not found\n",
     ] {
         let e = parse_evidence(text);
-        assert_eq!(e.unread, SECTIONS, "{text:?}");
+        // Every section but the IMEI, which most devices refuse (Android 10+): not a problem.
+        let expected: Vec<&str> = SECTIONS.iter().copied().filter(|s| *s != "imei").collect();
+        assert_eq!(e.unread, expected, "{text:?}");
         assert_eq!(
             e,
             StageEvidence {

@@ -61,7 +61,7 @@ describe("slotLabel", () => {
 describe("evidenceLines", () => {
   const evidence: StageEvidence = {
     device_provisioned: true, user_setup_complete: false, device_owner: "com.google.android.apps.work.clouddpc",
-    boot_count: 3, intune_app: "24.8.2", company_portal: null, authenticator: "6.2401.0",
+    boot_count: 3, intune_app: "24.8.2", company_portal: null, authenticator: "6.2401.0", imei: "490154203237518",
     firmware: { manufacturer: "Google", model: "Pixel 7", display_id: "AP4A.250105.002", incremental: "1003", realwear: null, version: null },
     unread: ["company portal"],
   };
@@ -73,6 +73,7 @@ describe("evidenceLines", () => {
     expect(lines.has("Company Portal")).toBe(false);
     expect(lines.get("Authenticator")).toBe("6.2401.0");
     expect(lines.get("Boot count")).toBe("3");
+    expect(lines.get("IMEI")).toBe("490154203237518");
     expect(lines.get("Device owner")).toBe("com.google.android.apps.work.clouddpc");
     expect(lines.get("Not read")).toBe("company portal");
   });

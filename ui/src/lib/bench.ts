@@ -62,6 +62,7 @@ export function evidenceLines(e: StageEvidence | null): [string, string][] {
   ];
   if (e.company_portal) lines.push(["Company Portal", e.company_portal]);
   if (e.authenticator) lines.push(["Authenticator", e.authenticator]);
+  if (e.imei) lines.push(["IMEI", e.imei]);
   if (e.firmware.display_id) lines.push(["Firmware", e.firmware.display_id]);
   if (e.boot_count != null) lines.push(["Boot count", String(e.boot_count)]);
   if (e.unread.length) lines.push(["Not read", e.unread.join(", ")]);

@@ -101,6 +101,10 @@ company_portal: AppVersion | null,
  */
 authenticator: AppVersion | null, 
 /**
+ * The IMEI, when the device lets the shell read it (15 digits, Luhn-checked).
+ */
+imei: string | null, 
+/**
  * Maker, model and firmware.
  */
 firmware: FirmwareFacts, 
@@ -189,7 +193,9 @@ slot: string | null,
  */
 slot_number: number | null, 
 /**
- * Identity problems, each with its next step.
+ * Notes that are not preflight findings: identity notes for a device known only by its USB
+ * descriptor, or "not saved to the bench history". (On a device that was read, identity
+ * problems are the `serial-identity` finding in [`BenchDevice::problems`].)
  */
 flags: Array<string>, 
 /**

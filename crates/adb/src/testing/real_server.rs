@@ -31,27 +31,50 @@ pub fn adb_command(home: &Path) -> Command {
 pub struct RealAdbServer {
     port: u16,
     home: tempfile::TempDir,
+    /// Whether this guard started the server on `port` (and so stops it on drop).
+    started: bool,
 }
 
 impl RealAdbServer {
     /// Starts `adb -P <free port> start-server` and waits until it answers `host:version`.
+    ///
+    /// A free port is only free until someone binds it: tests run in parallel, and another one
+    /// may take the port between our asking and adb binding it (adb then reports a "protocol
+    /// fault"). So a failed start is retried on a fresh port, up to three times.
     pub async fn start() -> Result<RealAdbServer, String> {
         which_adb().ok_or(MISSING)?;
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Self::start_once().await {
+                Ok(server) => return Ok(server),
+                Err(e) => failures.push(e),
+            }
+        }
+        Err(format!("the adb server did not start in 3 tries: {}", failures.join("; ")))
+    }
+
+    async fn start_once() -> Result<RealAdbServer, String> {
         let home = tempfile::tempdir().map_err(|e| format!("can't make a temp HOME for adb: {e}"))?;
         let port = free_port().map_err(|e| format!("no free port for the adb server: {e}"))?;
-        let server = RealAdbServer { port, home };
+        let mut server = RealAdbServer { port, home, started: false };
         let out = server.adb(&["start-server"]);
+        // Something else may hold the port: only a successful start makes the server ours.
+        server.started = out.status.success();
         if !out.status.success() {
-            return Err(format!("`adb -P {port} start-server` failed: {}", String::from_utf8_lossy(&out.stderr)));
+            return Err(format!("`adb -P {port} start-server` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
         }
         let deadline = Instant::now() + Duration::from_secs(15);
-        while server.client().version().await.is_err() {
-            if Instant::now() > deadline {
-                return Err(format!("adb server on port {port} did not answer within 15 s"));
+        loop {
+            match server.client().version().await {
+                Ok(41..) => return Ok(server),
+                Ok(other) => {
+                    server.started = false;
+                    return Err(format!("port {port} answers as an adb server of protocol {other}, not ours"));
+                }
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => return Err(format!("adb server on port {port} did not answer within 15 s: {e}")),
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(server)
     }
 
     /// Runs the real `adb` client against this server (`adb -P <port> ARGS`).
@@ -104,7 +127,7 @@ impl RealAdbServer {
 
 impl Drop for RealAdbServer {
     fn drop(&mut self) {
-        if which_adb().is_some() {
+        if self.started && which_adb().is_some() {
             let _ = self.adb(&["kill-server"]);
         }
     }

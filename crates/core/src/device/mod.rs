@@ -69,7 +69,9 @@ pub struct BenchDevice {
     pub slot: Option<String>,
     /// The slot's number on the bench, when the slot has one (see [`Store::assign_slot`]).
     pub slot_number: Option<u32>,
-    /// Identity problems, each with its next step.
+    /// Notes that are not preflight findings: identity notes for a device known only by its USB
+    /// descriptor, or "not saved to the bench history". (On a device that was read, identity
+    /// problems are the `serial-identity` finding in [`BenchDevice::problems`].)
     pub flags: Vec<String>,
     /// What the device says about its stage, when it could be read.
     pub evidence: Option<StageEvidence>,
@@ -258,6 +260,9 @@ pub fn bench_device_observed(
 ) -> BenchDevice {
     let mut serials = serial_observations(facts);
     serials.extend(extra_serials);
+    if let Some(imei) = evidence.as_ref().and_then(|e| e.imei.clone()) {
+        serials.push(SerialObservation { source: SerialSource::Imei, value: imei });
+    }
     let serial = facts
         .ro_serialno
         .clone()
@@ -287,7 +292,7 @@ pub fn bench_device_observed(
         build_id: facts.build_id.clone(),
         serial,
         serials,
-        flags: identity.messages(),
+        flags: Vec::new(),
         evidence,
         problems,
         next_step,
