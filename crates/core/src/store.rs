@@ -161,6 +161,11 @@ impl ManualClock {
     pub fn set(&self, to: OffsetDateTime) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = to;
     }
+
+    /// A clock at 2025-01-01T00:00:00Z, the fixed start the store's tests share.
+    pub fn at_test_epoch() -> Self {
+        Self::new(OffsetDateTime::from_unix_timestamp(1_735_689_600).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+    }
 }
 
 impl Clock for ManualClock {

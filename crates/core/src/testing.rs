@@ -271,7 +271,7 @@ fn imei_parcel(digits: &str) -> String {
     for c in digits.encode_utf16() {
         bytes.extend_from_slice(&c.to_le_bytes());
     }
-    while bytes.len() % 4 != 0 {
+    while !bytes.len().is_multiple_of(4) {
         bytes.push(0);
     }
     let mut out = String::from("Result: Parcel(\n");

@@ -208,10 +208,7 @@ mod tests {
     use crate::identity::SerialSource::{self, *};
 
     fn store() -> Store {
-        let start = time::OffsetDateTime::from_unix_timestamp(1_735_689_600).unwrap();
-        Store::open_in_memory()
-            .unwrap()
-            .with_clock(ManualClock::new(start))
+        Store::open_in_memory().unwrap().with_clock(ManualClock::at_test_epoch())
     }
 
     fn seen(
@@ -434,8 +431,7 @@ mod tests {
 
     #[test]
     fn seen_event_and_last_seen_follow_the_clock() {
-        let clock =
-            ManualClock::new(time::OffsetDateTime::from_unix_timestamp(1_735_689_600).unwrap());
+        let clock = ManualClock::at_test_epoch();
         let mut store = Store::open_in_memory().unwrap().with_clock(clock.clone());
         let sighting = Sighting::new([SerialObservation::new(RoSerialno, "R3CR609J7HW")])
             .at_slot("usb:1-4.3")

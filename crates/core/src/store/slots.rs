@@ -277,10 +277,7 @@ mod tests {
     use crate::store::ManualClock;
 
     fn store() -> Store {
-        let start = time::OffsetDateTime::from_unix_timestamp(1_735_689_600).unwrap();
-        Store::open_in_memory()
-            .unwrap()
-            .with_clock(ManualClock::new(start))
+        Store::open_in_memory().unwrap().with_clock(ManualClock::at_test_epoch())
     }
 
     #[test]
