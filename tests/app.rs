@@ -105,6 +105,41 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
         assert!(cards.contains(maker.as_str()), "card text shows maker {maker}: {cards}");
     }
 
+    // Slots: give the first card slot 5 from the app; it is saved; a taken number is refused.
+    let first = client.find(Locator::Css("#device-cards li.card")).await.unwrap();
+    let first_serial = first.attr("data-serial").await.unwrap().unwrap();
+    first.find(Locator::Css(".slot-set")).await.unwrap().click().await.unwrap();
+    let input = first.find(Locator::Css(".slot-input")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys("5").await.unwrap();
+    first.find(Locator::Css(".slot-save")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let card_text = |serial: String| {
+        let client = client.clone();
+        async move {
+            let css = format!("#device-cards li.card[data-serial='{serial}'] .slot-number");
+            client.find(Locator::Css(&css)).await.unwrap().text().await.unwrap()
+        }
+    };
+    while card_text(first_serial.clone()).await != "Slot 5" && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(card_text(first_serial.clone()).await, "Slot 5");
+    let store = stagebench_core::store::Store::open(&data.path().join("stagebench.sqlite3")).unwrap();
+    let slots = store.slots().unwrap();
+    assert_eq!(slots.iter().map(|s| s.number).collect::<Vec<_>>(), vec![5], "saved in the bench history: {slots:?}");
+    let other = expected.iter().find(|s| **s != first_serial).unwrap().clone();
+    let second = client.find(Locator::Css(&format!("#device-cards li.card[data-serial='{other}']"))).await.unwrap();
+    second.find(Locator::Css(".slot-set")).await.unwrap().click().await.unwrap();
+    let input = second.find(Locator::Css(".slot-input")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys("5").await.unwrap();
+    second.find(Locator::Css(".slot-save")).await.unwrap().click().await.unwrap();
+    let refused = client.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css(".slot-error")).await.unwrap();
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("slot 5 is already port") && refused.contains("stagebench slots free 5"), "{refused}");
+    screenshot(&client, "slots.png").await;
+
     // Bench health: the doctor panel runs the same checks as `stagebench doctor`.
     client.find(Locator::Css("#doctor summary")).await.unwrap().click().await.unwrap();
     client.find(Locator::Id("doctor-run")).await.unwrap().click().await.unwrap();

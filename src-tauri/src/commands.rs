@@ -4,6 +4,7 @@ use stagebench_adb::server::AdbServer;
 use stagebench_core::device::BenchEvent;
 use stagebench_core::doctor::{self, Check};
 use stagebench_core::enrollment_qr::{EnrollmentQr, QrRequest, QrView};
+use stagebench_core::store::{Slot, Store};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -20,6 +21,24 @@ pub fn bench_watch(hub: State<'_, BenchHub>, on_event: Channel<BenchEvent>) {
 #[tauri::command]
 pub async fn doctor_run() -> Vec<Check> {
     doctor::run(&AdbServer::from_env()).await
+}
+
+/// The bench slots, by number.
+#[tauri::command]
+pub fn slots_list() -> Result<Vec<Slot>, ApiError> {
+    Ok(Store::open_default()?.slots()?)
+}
+
+/// Gives a port (USB port path or TCP address) a slot number.
+#[tauri::command]
+pub fn slot_assign(port: String, number: u32, label: Option<String>) -> Result<Slot, ApiError> {
+    Ok(Store::open_default()?.assign_slot(&port, number, label.as_deref())?)
+}
+
+/// Frees a slot number.
+#[tauri::command]
+pub fn slot_free(number: u32) -> Result<Option<Slot>, ApiError> {
+    Ok(Store::open_default()?.free_slot(number)?)
 }
 
 /// Builds, checks and encodes an enrollment QR.

@@ -17,3 +17,15 @@ impl From<EnrollmentQrError> for ApiError {
         ApiError { code: "invalid-input", message: e.to_string() }
     }
 }
+
+impl From<stagebench_core::store::SlotError> for ApiError {
+    fn from(e: stagebench_core::store::SlotError) -> Self {
+        ApiError { code: "invalid-input", message: e.to_string() }
+    }
+}
+
+impl From<stagebench_core::store::StoreError> for ApiError {
+    fn from(e: stagebench_core::store::StoreError) -> Self {
+        ApiError { code: "internal", message: e.to_string() }
+    }
+}

@@ -15,7 +15,14 @@ use tauri::{Builder, Runtime};
 pub fn builder<R: Runtime>() -> Builder<R> {
     Builder::<R>::new()
         .manage(bench::BenchHub::default())
-        .invoke_handler(tauri::generate_handler![commands::bench_watch, commands::doctor_run, commands::qr_render])
+        .invoke_handler(tauri::generate_handler![
+            commands::bench_watch,
+            commands::doctor_run,
+            commands::qr_render,
+            commands::slots_list,
+            commands::slot_assign,
+            commands::slot_free
+        ])
 }
 
 /// Runs the desktop app until its window closes.

@@ -13,6 +13,7 @@ use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::provisioning::PayloadSummary;
 use stagebench_core::qr::QrFacts;
+use stagebench_core::store::Slot;
 use ts_rs::{Config, TS};
 
 fn declaration<T: TS>(cfg: &Config) -> String {
@@ -46,6 +47,7 @@ fn generate() -> String {
         declaration::<QrRequest>(&cfg),
         declaration::<CheckStatus>(&cfg),
         declaration::<Check>(&cfg),
+        declaration::<Slot>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');

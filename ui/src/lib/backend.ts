@@ -1,6 +1,6 @@
 // The only module that talks to Rust. Views import from here, never from @tauri-apps/api.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { ApiError, BenchEvent, Check, QrRequest, QrView } from "./types";
+import type { ApiError, BenchEvent, Check, QrRequest, QrView, Slot } from "./types";
 
 /** Normalises whatever a command rejected with into an ApiError. */
 export function toApiError(e: unknown): ApiError {
@@ -34,4 +34,9 @@ export function renderQr(request: QrRequest): Promise<QrView> {
 /** Runs the bench checks (data folder, adb server, adb tool, USB access). */
 export function runDoctor(): Promise<Check[]> {
   return call<Check[]>("doctor_run");
+}
+
+/** Gives a port (USB port path or TCP address) a bench slot number. */
+export function assignSlot(port: string, number: number, label: string | null): Promise<Slot> {
+  return call<Slot>("slot_assign", { port, number, label });
 }

@@ -22,6 +22,15 @@ describe("sortDevices", () => {
     expect(sorted.map((d) => d.key)).toEqual(["c", "a", "d", "b"]);
   });
 
+  it("puts numbered slots first, in number order", () => {
+    const sorted = sortDevices([
+      dev({ key: "a", slot: "1-1" }),
+      dev({ key: "b", slot: "1-2", slot_number: 10 }),
+      dev({ key: "c", slot: "1-3", slot_number: 2 }),
+    ]);
+    expect(sorted.map((d) => d.key)).toEqual(["c", "b", "a"]);
+  });
+
   it("does not mutate its input", () => {
     const input = [dev({ key: "b", serial: "2" }), dev({ key: "a", serial: "1" })];
     sortDevices(input);

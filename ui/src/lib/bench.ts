@@ -1,8 +1,13 @@
 import type { BenchDevice, StageEvidence } from "./types";
 
-/** Cards in a stable order: by slot when known, then by serial, then by transport key. */
+/** Cards in a stable order: by slot number, then by port, then serial, then transport key. */
 export function sortDevices(devices: BenchDevice[]): BenchDevice[] {
-  const key = (d: BenchDevice) => [d.slot ?? "\uffff", d.serial ?? "\uffff", d.key];
+  const key = (d: BenchDevice) => [
+    d.slot_number != null ? String(d.slot_number).padStart(6, "0") : "\uffff",
+    d.slot ?? "\uffff",
+    d.serial ?? "\uffff",
+    d.key,
+  ];
   return [...devices].sort((a, b) => {
     const ka = key(a);
     const kb = key(b);

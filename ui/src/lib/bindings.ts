@@ -396,3 +396,24 @@ message: string,
  * What to do about it, when something is wrong.
  */
 fix: string | null, };
+
+/**
+ * One bench slot.
+ */
+export type Slot = { 
+/**
+ * The number on the bench (1, 2, …).
+ */
+number: number, 
+/**
+ * The USB port path (`1-4.3`) or TCP address (`192.168.1.20:5555`).
+ */
+port_path: string, 
+/**
+ * An optional name (`left rack, top`).
+ */
+label: string | null, 
+/**
+ * When it was assigned, RFC 3339 UTC.
+ */
+created: string, };

@@ -17,6 +17,7 @@ export type {
   QrView,
   SerialObservation,
   SerialSource,
+  Slot,
   WifiInput,
 } from "./bindings";
 

@@ -30,7 +30,7 @@ pub const EVENT_SLOT_ASSIGNED: &str = "slot-assigned";
 pub const EVENT_SLOT_FREED: &str = "slot-freed";
 
 /// One bench slot.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct Slot {
     /// The number on the bench (1, 2, …).
     pub number: u32,
