@@ -2,6 +2,8 @@
 //! varied makers, models and stages (each answers the stage evidence command); Debian's real
 //! adb server guard is re-exported from the adb crate.
 
+pub mod graph;
+
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
