@@ -3,13 +3,14 @@
 //! Layout: [`provisioning`] builds and checks enrollment QR payloads; [`qr`] renders them;
 //! [`enrollment_qr`] turns technician input into a checked payload and its QR; [`identity`] says what a serial is and where it came from; [`store`] is the SQLite store
 //! (devices, serials, append-only event log); [`device`] reads attached devices and records
-//! them; [`testing`] (feature `testing`) holds the simulated bench used by tests and demos.
+//! them; [`intune`] talks to Microsoft Intune through Graph (retries, budgets; its outbox is in the store); [`testing`] (feature `testing`) holds the simulated bench used by tests and demos.
 #![warn(missing_docs)]
 
 pub mod device;
 pub mod doctor;
 pub mod enrollment_qr;
 pub mod identity;
+pub mod intune;
 pub mod provisioning;
 pub mod qr;
 pub mod secret;

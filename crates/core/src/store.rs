@@ -17,6 +17,7 @@
 mod devices;
 mod events;
 mod migrations;
+mod outbox;
 mod serials;
 mod sighting;
 mod slots;
@@ -31,6 +32,11 @@ use time::OffsetDateTime;
 
 pub use devices::{DeviceId, DeviceRecord};
 pub use events::{EventId, EventRecord};
+pub use outbox::{
+    OutboxCounts, OutboxError, OutboxId, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED,
+    EVENT_OUTBOX_DONE, EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED,
+    EVENT_OUTBOX_RETRY, EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
+};
 pub use serials::SerialRecord;
 pub use sighting::{Sighting, SightingOutcome};
 pub use slots::{

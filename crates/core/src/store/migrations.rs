@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
-use super::{classify, devices, events, serials, slots, StoreError};
+use super::{classify, devices, events, outbox, serials, slots, StoreError};
 
 /// `PRAGMA application_id` of a StageBench store ("SBch"), so `file(1)` and we ourselves can
 /// tell our database from another application's.
@@ -24,6 +24,7 @@ fn migration_list() -> Vec<M<'static>> {
         M::up(serials::SCHEMA).comment("device_serials"),
         M::up(events::SCHEMA).comment("events (append-only)"),
         M::up(slots::SCHEMA).comment("bench_slots"),
+        M::up(outbox::SCHEMA).comment("outbox (changes bound for Intune)"),
     ]
 }
 
@@ -111,7 +112,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 4);
+        assert_eq!(version, 5);
         migrate(&mut conn, Path::new(":memory:")).unwrap();
         let id: i32 = conn
             .pragma_query_value(None, "application_id", |row| row.get(0))
@@ -151,7 +152,7 @@ mod tests {
                 err,
                 StoreError::TooNew {
                     found: 99,
-                    known: 4,
+                    known: 5,
                     ..
                 }
             ),

@@ -1,0 +1,510 @@
+//! Retries and request budgets for Graph: a pure policy, with time and randomness passed in so
+//! tests run without sleeping (STYLE rule 13).
+//!
+//! Facts (reference §3.6): Graph answers throttling with 429, with or without `Retry-After`
+//! (Intune endpoints have been seen without it); 503 is treated the same. Limits per app per
+//! tenant: managed devices 2,000 requests / 200 writes per 20 s, Android Enterprise enrollment
+//! profiles 1,000 / 100 per 20 s. Each inner request of a `$batch` counts on its own.
+
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use time::OffsetDateTime;
+
+/// What to do with an answer, by HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx: done.
+    Success,
+    /// 429, 502, 503, 504: throttled or a passing fault; try again later.
+    Retry,
+    /// 401: the access token is expired or revoked; refresh it (or sign in again) and resend.
+    Reauthenticate,
+    /// Anything else: resending the same request would fail the same way.
+    Fail,
+}
+
+/// Sorts an HTTP status into an [`Outcome`].
+pub fn classify(status: u16) -> Outcome {
+    match status {
+        200..=299 => Outcome::Success,
+        429 | 502 | 503 | 504 => Outcome::Retry,
+        401 => Outcome::Reauthenticate,
+        _ => Outcome::Fail,
+    }
+}
+
+/// A `Retry-After` header, as the wait it asks for from the moment the answer arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter(pub Duration);
+
+impl RetryAfter {
+    /// Parses the header's value: delta-seconds (`120`) or an HTTP-date
+    /// (`Wed, 21 Oct 2015 07:28:00 GMT`), the latter relative to `now`; a date in the past means
+    /// no wait. `None` when the value is neither (the header is then ignored, as if absent).
+    pub fn parse(value: &str, now: OffsetDateTime) -> Option<RetryAfter> {
+        let value = value.trim();
+        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+            // A huge number is still a (very long) wait, not an error.
+            let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+            return Some(RetryAfter(Duration::from_secs(secs)));
+        }
+        let at = http_date(value)?;
+        let wait = (at - now).max(time::Duration::ZERO);
+        Some(RetryAfter(wait.try_into().unwrap_or(Duration::ZERO)))
+    }
+}
+
+/// An HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, or the obsolete RFC 850 and asctime forms that
+/// recipients must still accept.
+fn http_date(value: &str) -> Option<OffsetDateTime> {
+    use time::format_description::{self, well_known::Rfc2822};
+    use time::PrimitiveDateTime;
+    if let Ok(at) = OffsetDateTime::parse(value, &Rfc2822) {
+        return Some(at);
+    }
+    let imf = format_description::parse_borrowed::<2>(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
+    )
+    .ok()?;
+    if let Ok(at) = PrimitiveDateTime::parse(value, &imf) {
+        return Some(at.assume_utc());
+    }
+    // RFC 850, `Wednesday, 21-Oct-15 07:28:00 GMT`: rewritten as IMF-fixdate, the two-digit
+    // year read as the nearest past or near future (RFC 9110: never more than 50 years ahead).
+    if let Some((weekday, rest)) = value.split_once(", ") {
+        let mut parts = rest.split(' ');
+        let (date, clock, zone) = (parts.next()?, parts.next()?, parts.next()?);
+        let mut date = date.split('-');
+        let (day, month, year) = (date.next()?, date.next()?, date.next()?);
+        if zone == "GMT" && year.len() == 2 && weekday.len() > 3 && weekday.is_char_boundary(3) {
+            let yy: i32 = year.parse().ok()?;
+            let year = if yy < 70 { 2000 + yy } else { 1900 + yy };
+            let fixed = format!("{}, {day} {month} {year} {clock} GMT", &weekday[..3]);
+            return PrimitiveDateTime::parse(&fixed, &imf)
+                .ok()
+                .map(|at| at.assume_utc());
+        }
+    }
+    // asctime, `Wed Oct 21 07:28:00 2015` (the day padded with a space).
+    let asctime = format_description::parse_borrowed::<2>(
+        "[weekday repr:short] [month repr:short] [day padding:space] [hour]:[minute]:[second] [year]",
+    )
+    .ok()?;
+    PrimitiveDateTime::parse(value, &asctime)
+        .ok()
+        .map(|at| at.assume_utc())
+}
+
+/// When to try again: exponential backoff with full jitter, capped, after at most
+/// `max_attempts` attempts, and never earlier than the server's `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first one included; after this many, give up.
+    pub max_attempts: u32,
+    /// The wait ceiling after the first failed attempt; it doubles with every further one.
+    pub base: Duration,
+    /// The largest wait backoff picks by itself (a server's `Retry-After` may ask for more).
+    pub max_delay: Duration,
+    /// Full jitter: wait a uniformly random time up to the ceiling instead of the ceiling
+    /// itself, so benches throttled at the same moment do not come back at the same moment.
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    /// 8 attempts, 1 s base, 2 min cap, jitter on: about 4 minutes of trying (reads and writes
+    /// both stay queued in the outbox afterwards, so giving up here loses nothing).
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base: Duration::from_secs(1),
+            max_delay: Duration::from_secs(120),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before the next attempt, after `attempt` attempts (1 after the first) failed
+    /// with a retryable status; `None` when all `max_attempts` are used up.
+    ///
+    /// With `retry_after` the wait is the server's, plus up to `base` of jitter when jitter is
+    /// on (never less, and not capped: going earlier only earns another 429). Without it the
+    /// ceiling is `base × 2^(attempt−1)`, capped at `max_delay`, and the wait is the ceiling or,
+    /// with jitter, uniform in `[0, ceiling]`.
+    pub fn next_delay(
+        &self,
+        attempt: u32,
+        retry_after: Option<RetryAfter>,
+        rng: &mut impl Rng,
+    ) -> Option<Duration> {
+        if attempt >= self.max_attempts {
+            return None;
+        }
+        if let Some(RetryAfter(wait)) = retry_after {
+            let extra = if self.jitter {
+                jittered(self.base, rng)
+            } else {
+                Duration::ZERO
+            };
+            return Some(wait.saturating_add(extra));
+        }
+        let doublings = attempt.saturating_sub(1).min(63);
+        let ceiling = self
+            .base
+            .checked_mul(1u32.checked_shl(doublings.min(31)).unwrap_or(u32::MAX))
+            .unwrap_or(Duration::MAX)
+            .min(self.max_delay);
+        Some(if self.jitter {
+            jittered(ceiling, rng)
+        } else {
+            ceiling
+        })
+    }
+}
+
+/// Uniform in `[0, ceiling]`, to the millisecond.
+fn jittered(ceiling: Duration, rng: &mut impl Rng) -> Duration {
+    let ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rng.gen_range(0..=ms))
+}
+
+/// A Graph service with its own throttling limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// `deviceManagement/managedDevices` (Intune devices service).
+    ManagedDevices,
+    /// `deviceManagement/androidDeviceOwnerEnrollmentProfiles` (android-for-work service).
+    EnrollmentProfiles,
+}
+
+impl Service {
+    /// Requests of any kind and writes (POST, PUT, PATCH, DELETE) allowed per app per tenant in
+    /// each [`WINDOW`].
+    pub fn limits(self) -> (u32, u32) {
+        match self {
+            Service::ManagedDevices => (2000, 200),
+            Service::EnrollmentProfiles => (1000, 100),
+        }
+    }
+}
+
+/// The window Graph counts requests in.
+pub const WINDOW: Duration = Duration::from_secs(20);
+
+/// Whether a request reads or writes; writes count against both limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// GET.
+    Read,
+    /// POST, PUT, PATCH, DELETE.
+    Write,
+}
+
+/// A token bucket: `capacity` tokens, refilled evenly over [`WINDOW`].
+#[derive(Debug, Clone)]
+struct Bucket {
+    capacity: u32,
+    /// Tokens, in thousandths, so the even refill does not round away.
+    milli_tokens: u64,
+    updated: Option<Instant>,
+}
+
+impl Bucket {
+    fn new(capacity: u32) -> Self {
+        Bucket {
+            capacity,
+            milli_tokens: u64::from(capacity) * 1000,
+            updated: None,
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let full = u64::from(self.capacity) * 1000;
+        if let Some(before) = self.updated {
+            let elapsed = now.saturating_duration_since(before);
+            let gained = elapsed.as_micros() * u128::from(full) / WINDOW.as_micros();
+            self.milli_tokens =
+                (u128::from(self.milli_tokens) + gained).min(u128::from(full)) as u64;
+        }
+        self.updated = Some(self.updated.map_or(now, |before| before.max(now)));
+    }
+
+    /// How long until `n` tokens are there (zero when they are).
+    fn wait_for(&self, n: u32) -> Duration {
+        let need = u64::from(n) * 1000;
+        if need <= self.milli_tokens {
+            return Duration::ZERO;
+        }
+        let missing = u128::from(need - self.milli_tokens);
+        let full = u128::from(self.capacity.max(1)) * 1000;
+        // Round up: waking a microsecond early would find the bucket still short.
+        let micros = (missing * WINDOW.as_micros()).div_ceil(full);
+        Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
+    }
+}
+
+/// The request budget of one [`Service`] for this app in this tenant: the client takes from it
+/// before each request and, when it is spent, waits the time it names instead of sending into a
+/// storm of 429s.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    any: Bucket,
+    writes: Bucket,
+}
+
+impl Budget {
+    /// The documented limits of `service`.
+    pub fn new(service: Service) -> Self {
+        let (any, writes) = service.limits();
+        Budget::with_limits(any, writes)
+    }
+
+    /// Other limits per [`WINDOW`] (a share of the tenant's budget, tests).
+    pub fn with_limits(any: u32, writes: u32) -> Self {
+        Budget {
+            any: Bucket::new(any),
+            writes: Bucket::new(writes),
+        }
+    }
+
+    /// Takes one request of `kind` at `now`, or says how long to wait before it would fit.
+    pub fn try_take(&mut self, kind: RequestKind, now: Instant) -> Result<(), Duration> {
+        self.try_take_n(kind, 1, now)
+    }
+
+    /// Takes `n` requests of `kind` at once (the inner requests of a `$batch`), or none and says
+    /// how long to wait for all of them. More than the limit never fits: the wait is then
+    /// [`Duration::MAX`]; split the batch.
+    pub fn try_take_n(&mut self, kind: RequestKind, n: u32, now: Instant) -> Result<(), Duration> {
+        self.any.refill(now);
+        self.writes.refill(now);
+        let writes = if kind == RequestKind::Write { n } else { 0 };
+        if n > self.any.capacity || writes > self.writes.capacity {
+            return Err(Duration::MAX);
+        }
+        let wait = self.any.wait_for(n).max(self.writes.wait_for(writes));
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        self.any.milli_tokens -= u64::from(n) * 1000;
+        self.writes.milli_tokens -= u64::from(writes) * 1000;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    fn rng() -> StdRng {
+        StdRng::seed_from_u64(4)
+    }
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_445_412_400).unwrap() // 2015-10-21T07:26:40Z
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        for s in [200, 201, 204] {
+            assert_eq!(classify(s), Outcome::Success, "{s}");
+        }
+        for s in [429, 502, 503, 504] {
+            assert_eq!(classify(s), Outcome::Retry, "{s}");
+        }
+        assert_eq!(classify(401), Outcome::Reauthenticate);
+        for s in [400, 403, 404, 409, 500, 301] {
+            assert_eq!(classify(s), Outcome::Fail, "{s}");
+        }
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_dates() {
+        assert_eq!(RetryAfter::parse("120", now()), Some(RetryAfter(S(120))));
+        assert_eq!(RetryAfter::parse(" 0 ", now()), Some(RetryAfter(S(0))));
+        // 80 s after `now`, in all three HTTP-date forms.
+        for date in [
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "Wednesday, 21-Oct-15 07:28:00 GMT",
+            "Wed Oct 21 07:28:00 2015",
+        ] {
+            assert_eq!(
+                RetryAfter::parse(date, now()),
+                Some(RetryAfter(S(80))),
+                "{date}"
+            );
+        }
+        // In the past: no wait.
+        assert_eq!(
+            RetryAfter::parse("Wed, 21 Oct 2015 07:00:00 GMT", now()),
+            Some(RetryAfter(S(0)))
+        );
+        for junk in ["", "-5", "1.5", "soon", "Wed, 21 Oct 2015"] {
+            assert_eq!(RetryAfter::parse(junk, now()), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_never_undercut() {
+        let policy = RetryPolicy::default();
+        let mut rng = rng();
+        for attempt in 1..policy.max_attempts {
+            let wait = policy
+                .next_delay(attempt, Some(RetryAfter(S(30))), &mut rng)
+                .unwrap();
+            assert!(wait >= S(30) && wait <= S(30) + policy.base, "{wait:?}");
+        }
+        // Longer than the cap: still honoured.
+        let wait = policy
+            .next_delay(1, Some(RetryAfter(S(600))), &mut rng)
+            .unwrap();
+        assert!(wait >= S(600));
+        let exact = RetryPolicy {
+            jitter: false,
+            ..policy
+        };
+        assert_eq!(
+            exact.next_delay(2, Some(RetryAfter(S(7))), &mut rng),
+            Some(S(7))
+        );
+    }
+
+    #[test]
+    fn backoff_grows_exponentially_up_to_the_cap() {
+        let policy = RetryPolicy {
+            max_attempts: 40,
+            base: Duration::from_millis(500),
+            max_delay: S(60),
+            jitter: false,
+        };
+        let mut rng = rng();
+        let waits: Vec<Duration> = (1..=9)
+            .map(|a| policy.next_delay(a, None, &mut rng).unwrap())
+            .collect();
+        let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
+        assert_eq!(
+            ms,
+            [500, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]
+        );
+        // No overflow far out.
+        assert_eq!(policy.next_delay(39, None, &mut rng), Some(S(60)));
+    }
+
+    #[test]
+    fn jitter_stays_within_the_ceiling_and_varies() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            base: S(1),
+            max_delay: S(20),
+            jitter: true,
+        };
+        let mut rng = rng();
+        for attempt in 1..10u32 {
+            let ceiling = (S(1) * 2u32.pow(attempt - 1)).min(S(20));
+            let waits: Vec<Duration> = (0..200)
+                .map(|_| policy.next_delay(attempt, None, &mut rng).unwrap())
+                .collect();
+            assert!(waits.iter().all(|w| *w <= ceiling), "attempt {attempt}");
+            let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+            assert!(
+                distinct.len() > 50,
+                "attempt {attempt}: jitter spreads the waits"
+            );
+            let mean = waits.iter().sum::<Duration>() / 200;
+            assert!(
+                mean > ceiling / 4 && mean < ceiling * 3 / 4,
+                "attempt {attempt}: {mean:?}"
+            );
+        }
+        // The same seed, the same waits.
+        let (mut one, mut two) = (self::rng(), self::rng());
+        let a: Vec<_> = (1..5)
+            .map(|n| policy.next_delay(n, None, &mut one).unwrap())
+            .collect();
+        let b: Vec<_> = (1..5)
+            .map(|n| policy.next_delay(n, None, &mut two).unwrap())
+            .collect();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn attempts_run_out() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
+        let mut rng = rng();
+        assert!(policy.next_delay(2, None, &mut rng).is_some());
+        assert_eq!(policy.next_delay(3, None, &mut rng), None);
+        assert_eq!(policy.next_delay(3, Some(RetryAfter(S(1))), &mut rng), None);
+    }
+
+    #[test]
+    fn budget_spaces_writes_and_refills_after_the_window() {
+        let t0 = Instant::now();
+        let mut budget = Budget::new(Service::ManagedDevices);
+        for i in 0..200 {
+            assert_eq!(budget.try_take(RequestKind::Write, t0), Ok(()), "write {i}");
+        }
+        // The 201st write must wait for one token: 20 s / 200.
+        assert_eq!(
+            budget.try_take(RequestKind::Write, t0),
+            Err(Duration::from_millis(100))
+        );
+        // Reads still fit (1,800 of the 2,000 left), writes count against both limits.
+        for _ in 0..1800 {
+            assert_eq!(budget.try_take(RequestKind::Read, t0), Ok(()));
+        }
+        assert_eq!(
+            budget.try_take(RequestKind::Read, t0),
+            Err(Duration::from_millis(10))
+        );
+        assert_eq!(
+            budget.try_take(RequestKind::Write, t0 + Duration::from_millis(100)),
+            Ok(())
+        );
+        // A whole window after the last take everything is back (the refill is even, so not
+        // a window after the first take).
+        let later = t0 + Duration::from_millis(100) + WINDOW;
+        assert_eq!(
+            budget.try_take_n(RequestKind::Write, 200, later - Duration::from_millis(100)),
+            Err(Duration::from_millis(100))
+        );
+        assert_eq!(budget.try_take_n(RequestKind::Write, 200, later), Ok(()));
+        assert_eq!(budget.try_take_n(RequestKind::Read, 1800, later), Ok(()));
+        assert!(budget.try_take(RequestKind::Read, later).is_err());
+    }
+
+    #[test]
+    fn a_batch_is_taken_whole_or_not_at_all() {
+        let t0 = Instant::now();
+        let mut budget = Budget::new(Service::EnrollmentProfiles);
+        for _ in 0..50 {
+            assert_eq!(budget.try_take_n(RequestKind::Read, 20, t0), Ok(()));
+        }
+        // 1,000 taken; 20 more need 20 × 20 ms.
+        assert_eq!(
+            budget.try_take_n(RequestKind::Read, 20, t0),
+            Err(Duration::from_millis(400))
+        );
+        assert_eq!(
+            budget.try_take_n(RequestKind::Read, 20, t0 + Duration::from_millis(399)),
+            Err(Duration::from_millis(1))
+        );
+        assert_eq!(
+            budget.try_take_n(RequestKind::Read, 20, t0 + Duration::from_millis(400)),
+            Ok(())
+        );
+        assert_eq!(
+            budget.try_take_n(RequestKind::Write, 101, t0 + WINDOW * 3),
+            Err(Duration::MAX)
+        );
+        // A clock read out of order (an earlier `now`) refills nothing and takes nothing back.
+        assert!(budget.try_take(RequestKind::Read, t0).is_ok());
+    }
+}
