@@ -7,10 +7,13 @@
 //! [`WRITER_DB_ENV`] set (as in `store_crash.rs`); it prints `committed enqueue <id> <target>`
 //! and `committed claim <id>` only after the commit returned.
 
+mod support;
+
+use support::crash::{integrity, run_and_kill, Reports};
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use rusqlite::Connection;
 use serde_json::json;
@@ -64,7 +67,7 @@ struct Reported {
     claimed: BTreeSet<OutboxId>,
 }
 
-impl Reported {
+impl Reports for Reported {
     fn len(&self) -> usize {
         self.enqueued.len() + self.claimed.len()
     }
@@ -87,52 +90,7 @@ impl Reported {
     }
 }
 
-fn run_and_kill(path: &Path, round: usize, kill_after: usize) -> Reported {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "writer_child", "--nocapture", "--test-threads=1"])
-        .env(WRITER_DB_ENV, path)
-        .env(WRITER_ROUND_ENV, round.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut reported = Reported::default();
-    let mut line = String::new();
-    while reported.len() < kill_after {
-        line.clear();
-        let n = stdout.read_line(&mut line).unwrap();
-        assert!(n > 0, "the writer stopped after {} reports", reported.len());
-        reported.take(&line);
-    }
-    std::thread::sleep(std::time::Duration::from_micros(250 * (round as u64 % 3)));
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(
-            status.signal(),
-            Some(libc::SIGKILL),
-            "killed, not finished: {status}"
-        );
-    }
-    #[cfg(not(unix))]
-    assert!(!status.success());
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    for line in rest.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
-        reported.take(line);
-    }
-    reported
-}
 
-fn integrity(path: &Path) -> String {
-    Connection::open(path)
-        .unwrap()
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .unwrap()
-}
 
 #[test]
 fn killed_writer_loses_no_change_and_lost_claims_come_back() {
@@ -141,7 +99,7 @@ fn killed_writer_loses_no_change_and_lost_claims_come_back() {
     let lease = time::Duration::try_from(OUTBOX_LEASE).unwrap();
     let mut all = Reported::default();
     for (round, kill_after) in [1, 8, 41, 150, 33].into_iter().enumerate() {
-        let reported = run_and_kill(&path, round, kill_after);
+        let reported = run_and_kill::<Reported>(&path, round, kill_after, WRITER_DB_ENV, WRITER_ROUND_ENV);
         assert_eq!(integrity(&path), "ok", "round {round}");
 
         let mut store = Store::open(&path)

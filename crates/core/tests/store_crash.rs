@@ -6,12 +6,14 @@
 //! `cargo test` run passes it. It prints `committed event <id>` or `committed device <id> <serial>` only after the
 //! commit returned, and flushes each line.
 
-use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod support;
 
-use rusqlite::Connection;
+use support::crash::{integrity, run_and_kill, Reports};
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
 use serde_json::json;
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::store::{DeviceId, EventId, Sighting, Store, FILE_NAME};
@@ -63,7 +65,7 @@ struct Committed {
     devices: Vec<(DeviceId, String)>,
 }
 
-impl Committed {
+impl Reports for Committed {
     fn len(&self) -> usize {
         self.events.len() + self.devices.len()
     }
@@ -93,62 +95,7 @@ fn wal_of(path: &Path) -> PathBuf {
     PathBuf::from(wal)
 }
 
-/// Runs a writer, kills it once it has reported `kill_after` commits, and returns every commit
-/// it reported (including lines still in the pipe when it died).
-fn run_and_kill(path: &Path, round: usize, kill_after: usize) -> Committed {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "writer_child", "--nocapture", "--test-threads=1"])
-        .env(WRITER_DB_ENV, path)
-        .env(WRITER_ROUND_ENV, round.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut committed = Committed::default();
-    let mut line = String::new();
-    while committed.len() < kill_after {
-        line.clear();
-        let n = stdout.read_line(&mut line).unwrap();
-        assert!(
-            n > 0,
-            "the writer stopped after {} commits",
-            committed.len()
-        );
-        committed.take(&line);
-    }
-    // Killing right after reading a report lands in the next write; a short, varying delay
-    // lands elsewhere in the write loop.
-    std::thread::sleep(std::time::Duration::from_micros(250 * (round as u64 % 3)));
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(
-            status.signal(),
-            Some(libc::SIGKILL),
-            "the writer was killed, not finished: {status}"
-        );
-    }
-    #[cfg(not(unix))]
-    assert!(!status.success());
-    // Lines written before the kill are committed too; a last line without its newline is not
-    // a report.
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    for line in rest.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
-        committed.take(line);
-    }
-    committed
-}
 
-fn integrity(path: &Path) -> String {
-    Connection::open(path)
-        .unwrap()
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .unwrap()
-}
 
 #[test]
 fn killed_writer_loses_nothing_it_reported() {
@@ -156,7 +103,7 @@ fn killed_writer_loses_nothing_it_reported() {
     let path = dir.path().join(FILE_NAME);
     let mut reported = Committed::default();
     for (round, kill_after) in [1, 7, 40, 150, 400, 33].into_iter().enumerate() {
-        let committed = run_and_kill(&path, round, kill_after);
+        let committed = run_and_kill::<Committed>(&path, round, kill_after, WRITER_DB_ENV, WRITER_ROUND_ENV);
         assert!(committed.len() >= kill_after);
         assert!(
             wal_of(&path).exists(),

@@ -1,0 +1,4 @@
+//! Helpers shared by crates/core's integration tests.
+#![allow(dead_code)]
+
+pub mod crash;
