@@ -139,6 +139,20 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     let refused = refused.text().await.unwrap();
     assert!(refused.contains("slot 5 is already port") && refused.contains("stagebench slots free 5"), "{refused}");
     screenshot(&client, "slots.png").await;
+    // Free slot 5 on the first card, then the second card can have it.
+    let first = client.find(Locator::Css(&format!("#device-cards li.card[data-serial='{first_serial}']"))).await.unwrap();
+    first.find(Locator::Css(".slot-set")).await.unwrap().click().await.unwrap();
+    first.find(Locator::Css(".slot-free")).await.unwrap().click().await.unwrap();
+    let second = client.find(Locator::Css(&format!("#device-cards li.card[data-serial='{other}']"))).await.unwrap();
+    second.find(Locator::Css(".slot-save")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while card_text(other.clone()).await != "Slot 5" && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(card_text(other.clone()).await, "Slot 5", "the freed number went to the second card");
+    let slots = store.slots().unwrap();
+    assert_eq!(slots.len(), 1, "{slots:?}");
+    assert_ne!(card_text(first_serial.clone()).await, "Slot 5");
 
     // Bench health: the doctor panel runs the same checks as `stagebench doctor`.
     client.find(Locator::Css("#doctor summary")).await.unwrap().click().await.unwrap();

@@ -40,3 +40,8 @@ export function runDoctor(): Promise<Check[]> {
 export function assignSlot(port: string, number: number, label: string | null): Promise<Slot> {
   return call<Slot>("slot_assign", { port, number, label });
 }
+
+/** Frees a slot number so another port can have it. */
+export function freeSlot(number: number): Promise<Slot | null> {
+  return call<Slot | null>("slot_free", { number });
+}
