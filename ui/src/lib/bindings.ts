@@ -203,7 +203,7 @@ flags: Array<string>,
  */
 evidence: StageEvidence | null, 
 /**
- * Preflight findings without a profile (see [`preflight`]), blockers first.
+ * Preflight findings without a profile (see [`preflight()`]), blockers first.
  */
 problems: Array<Finding>, 
 /**

@@ -5,7 +5,7 @@
 //! server reports a change. Devices whose adb state did not change are not read again.
 //!
 //! Layout: this module reads and records devices; [`evidence`] reads the stage evidence (one
-//! compound shell command, parsed without I/O); [`preflight`] holds the rules table;
+//! compound shell command, parsed without I/O); [`mod@preflight`] holds the rules table;
 //! [`realwear`] the RealWear models and firmware; [`version`] compares app and firmware
 //! versions; [`profile`] names the enrollment profile facts (Graph's enums) the rules use.
 //! Reading a device is two device round trips run at once: `getprop` and the evidence command.
@@ -75,7 +75,7 @@ pub struct BenchDevice {
     pub flags: Vec<String>,
     /// What the device says about its stage, when it could be read.
     pub evidence: Option<StageEvidence>,
-    /// Preflight findings without a profile (see [`preflight`]), blockers first.
+    /// Preflight findings without a profile (see [`preflight()`]), blockers first.
     pub problems: Vec<Finding>,
     /// Set when reading the device failed.
     pub error: Option<String>,
@@ -235,24 +235,10 @@ fn slot_of(entry: &DeviceEntry) -> Option<String> {
         .or_else(|| is_network_address(&entry.serial).then(|| entry.serial.clone()))
 }
 
-/// Builds the bench card from what was read, without stage evidence.
-pub fn bench_device(entry: &DeviceEntry, facts: &DeviceFacts) -> BenchDevice {
-    bench_device_with(entry, facts, None)
-}
-
-/// Builds the bench card from the facts and the stage evidence: identity flags, preflight
-/// problems (no profile), and as next step the first blocker's.
-pub fn bench_device_with(
-    entry: &DeviceEntry,
-    facts: &DeviceFacts,
-    evidence: Option<StageEvidence>,
-) -> BenchDevice {
-    bench_device_observed(entry, facts, evidence, Vec::new())
-}
-
-/// As [`bench_device_with`], with serials read elsewhere (the USB descriptor's) added to the
-/// device's own before its identity is checked.
-pub fn bench_device_observed(
+/// Builds the bench card from the facts and the stage evidence: identity, preflight problems
+/// (no profile), and as next step the first blocker's. `extra_serials` are serials read
+/// elsewhere (the USB descriptor's), checked together with the device's own.
+pub fn bench_device(
     entry: &DeviceEntry,
     facts: &DeviceFacts,
     evidence: Option<StageEvidence>,
@@ -323,7 +309,7 @@ pub async fn read_device(
                     Some(format!("could not read the stage evidence: {e}")),
                 ),
             };
-            let mut device = bench_device_with(entry, &facts, evidence);
+            let mut device = bench_device(entry, &facts, evidence, Vec::new());
             device.error = failure;
             (device, Some(facts))
         }
@@ -403,17 +389,9 @@ pub fn record(
 /// A store shared between the watcher and its owner.
 pub type SharedStore = Arc<Mutex<Store>>;
 
-/// Lists and reads every attached device once, recording each read device in `store`, with
-/// the default [`ReadOptions`].
-pub async fn snapshot(
-    server: &AdbServer,
-    store: Option<&SharedStore>,
-) -> Result<Vec<BenchDevice>, stagebench_adb::server::AdbError> {
-    snapshot_with(server, store, ReadOptions::default()).await
-}
-
-/// As [`snapshot`], with `options`.
-pub async fn snapshot_with(
+/// Lists and reads, through the adb server, every device it holds, once; records each read
+/// device in `store`. (USB devices too: [`usb::snapshot_bench`].)
+pub async fn snapshot_server(
     server: &AdbServer,
     store: Option<&SharedStore>,
     options: ReadOptions,
@@ -471,19 +449,11 @@ fn finish(
     devices
 }
 
-/// Watches the bench until `emit` returns `false`: a snapshot on every change, a
-/// [`BenchEvent::ServerDown`] while the adb server can't be reached (retrying every 2 s).
-pub async fn watch(
-    server: AdbServer,
-    store: Option<SharedStore>,
-    emit: impl FnMut(BenchEvent) -> bool,
-) {
-    watch_with(server, store, ReadOptions::default(), emit).await
-}
-
-/// As [`watch`], with `options`. Slot numbers are refreshed from the store on every snapshot,
-/// so a slot assigned meanwhile shows without re-reading the device.
-pub async fn watch_with(
+/// Watches the devices the adb server holds until `emit` returns `false`: a snapshot on every
+/// change, a [`BenchEvent::ServerDown`] while the server can't be reached (retrying every 2 s).
+/// Slot numbers are refreshed from the store on every snapshot, so a slot assigned meanwhile
+/// shows without re-reading the device. (USB devices too: [`usb::watch_bench`].)
+pub async fn watch_server(
     server: AdbServer,
     store: Option<SharedStore>,
     options: ReadOptions,

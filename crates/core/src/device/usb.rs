@@ -5,7 +5,7 @@
 //! is the first: for every device on the bus it reads the descriptors (serial, maker, product —
 //! even when ADB is off or unauthorized), claims the ADB interface, connects with the bench key
 //! and reads facts and stage evidence. [`watch_bench`] runs it together with the server watcher
-//! ([`super::watch_with`]) and sends one merged [`BenchEvent::Snapshot`] on every change of
+//! ([`super::watch_server`]) and sends one merged [`BenchEvent::Snapshot`] on every change of
 //! either side; [`snapshot_bench`] is the same once.
 //!
 //! What each USB device becomes:
@@ -38,7 +38,7 @@ use tokio::sync::{mpsc, OnceCell, Semaphore};
 use tokio::task::AbortHandle;
 
 use super::{
-    bench_device_observed, finish, next_step_for, number_slots, parse_evidence, BenchDevice,
+    bench_device, finish, next_step_for, number_slots, parse_evidence, BenchDevice,
     BenchEvent, ReadOptions, SharedStore, EVIDENCE_COMMAND, READ_CONCURRENCY,
 };
 use crate::identity::{check_identity, SerialObservation, SerialSource};
@@ -640,7 +640,7 @@ async fn read_port<B: UsbBackend>(
             transport_id: None,
         };
         let descriptor = descriptor_observations(&info);
-        let mut card = bench_device_observed(&entry, &facts, evidence, descriptor);
+        let mut card = bench_device(&entry, &facts, evidence, descriptor);
         card.key = usb_key(&port_path);
         card.error = failure;
         if card.manufacturer.is_none() {
@@ -685,7 +685,7 @@ pub async fn snapshot_bench<B: UsbBackend>(
         }
     };
     let (from_server, from_usb) =
-        tokio::join!(super::snapshot_with(server, store, options), read_usb);
+        tokio::join!(super::snapshot_server(server, store, options), read_usb);
     match from_server {
         Ok(devices) => Ok(merge(&devices, from_usb)),
         Err(e) if from_usb.is_empty() => Err(e),
@@ -706,7 +706,7 @@ impl Drop for AbortOnDrop {
 }
 
 /// Watches the whole bench until `emit` returns `false`: the adb server's devices (as
-/// [`super::watch_with`]) and, with `usb`, the devices read straight over USB, as one
+/// [`super::watch_server`]) and, with `usb`, the devices read straight over USB, as one
 /// [`BenchEvent::Snapshot`] whenever either side changes.
 ///
 /// Without `usb` the events are exactly the server watcher's. With it, a missing adb server
@@ -723,7 +723,7 @@ pub async fn watch_bench<B: UsbBackend>(
     let (server_tx, mut server_rx) = mpsc::unbounded_channel();
     let addr = server.addr();
     let _server_task = AbortOnDrop(
-        tokio::spawn(super::watch_with(
+        tokio::spawn(super::watch_server(
             server,
             store.clone(),
             options,
