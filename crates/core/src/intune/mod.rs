@@ -27,3 +27,143 @@
 //! same state when applied twice; corporate identifiers are imported with `overwriteImportedDeviceIdentities`.
 
 pub mod backoff;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::secret::SecretText;
+
+/// Where the bench signs in and where it calls Graph. Real Microsoft endpoints by default; the
+/// fake tenant in [`crate::testing::graph`] serves both on 127.0.0.1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The Microsoft identity platform, without a trailing slash
+    /// (`https://login.microsoftonline.com`); `/{tenant}/oauth2/v2.0/…` is appended.
+    pub authority: String,
+    /// Graph beta, without a trailing slash (`https://graph.microsoft.com/beta`).
+    pub graph: String,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Endpoints {
+            authority: "https://login.microsoftonline.com".into(),
+            graph: "https://graph.microsoft.com/beta".into(),
+        }
+    }
+}
+
+/// Why no access token could be had. Never carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Nobody has signed in on this bench (or they signed out).
+    #[error("not signed in to a tenant: run `stagebench login` (or use Tenant → Sign in in the app)")]
+    NotSignedIn,
+    /// The refresh token or client credential no longer works (revoked, expired, password
+    /// changed, consent withdrawn).
+    #[error("the sign-in for {account} is no longer accepted ({reason}): sign in again with `stagebench login`")]
+    SignInAgain {
+        /// Who was signed in (UPN or client id).
+        account: String,
+        /// The identity platform's reason, e.g. `invalid_grant`.
+        reason: String,
+    },
+    /// The user declined, or the device code ran out before anyone entered it.
+    #[error("sign-in did not complete: {0}")]
+    Incomplete(String),
+    /// The identity platform could not be reached or answered nonsense.
+    #[error("could not reach the sign-in service at {url}: {reason}; check the network and try again")]
+    Network {
+        /// The endpoint.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The OS keyring refused (locked, missing, denied).
+    #[error("the OS keyring could not {action}: {reason}; unlock the keyring (Linux: a Secret Service such as GNOME Keyring must be running) and try again")]
+    Keyring {
+        /// What was being done, e.g. "store the refresh token".
+        action: String,
+        /// The keyring's message.
+        reason: String,
+    },
+    /// The bench's tenant settings are missing or wrong.
+    #[error("tenant settings: {0}")]
+    Config(String),
+}
+
+/// A boxed future, so [`TokenSource`] can be used as `dyn`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Hands the Graph client a bearer token. The sign-in code implements it (cached access token,
+/// silent refresh); tests use [`StaticToken`].
+pub trait TokenSource: Send + Sync {
+    /// A currently valid access token (refreshing silently when the cached one is near expiry).
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, AuthError>>;
+    /// Graph answered 401 to `token`: forget it, so the next [`TokenSource::access_token`]
+    /// refreshes instead of handing it out again.
+    fn rejected(&self, token: &SecretText);
+}
+
+impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, AuthError>> {
+        (**self).access_token()
+    }
+    fn rejected(&self, token: &SecretText) {
+        (**self).rejected(token)
+    }
+}
+
+/// A fixed token (tests and the fake tenant, which accepts any bearer token).
+#[derive(Debug, Clone)]
+pub struct StaticToken(pub SecretText);
+
+impl TokenSource for StaticToken {
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, AuthError>> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+    fn rejected(&self, _token: &SecretText) {}
+}
+
+/// How long one HTTP exchange with Graph or the identity platform may take before it counts as
+/// a timeout (a retryable fault).
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The HTTP client for Graph and sign-in: rustls with the OS trust store, a timeout per request,
+/// our user agent, no redirects (the identity platform and Graph do not redirect API calls, and
+/// following one would carry the bearer token elsewhere).
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    // rustls needs one process-wide crypto provider; installing it twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(HTTP_TIMEOUT)
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("StageBench/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn http_client_builds_with_a_tls_provider_and_static_token_hands_out_its_token() {
+        // Building the client panics if rustls has no crypto provider.
+        http_client().expect("client");
+        let source: Arc<dyn TokenSource> = Arc::new(StaticToken(SecretText::new("t0k")));
+        assert_eq!(source.access_token().await.unwrap().expose(), "t0k");
+        assert_eq!(format!("{:?}", StaticToken(SecretText::new("t0k"))), "StaticToken([redacted])");
+    }
+
+    #[test]
+    fn auth_errors_name_the_next_step_and_default_endpoints_are_microsofts() {
+        let e = AuthError::SignInAgain { account: "tech@contoso.com".into(), reason: "invalid_grant".into() };
+        assert!(e.to_string().contains("stagebench login"), "{e}");
+        assert!(AuthError::NotSignedIn.to_string().contains("stagebench login"));
+        assert_eq!(Endpoints::default().graph, "https://graph.microsoft.com/beta");
+    }
+}
