@@ -27,6 +27,7 @@
 //! same state when applied twice; corporate identifiers are imported with `overwriteImportedDeviceIdentities`.
 
 pub mod backoff;
+pub mod names;
 
 use std::future::Future;
 use std::pin::Pin;
