@@ -16,6 +16,7 @@
 
 mod devices;
 mod events;
+mod intune;
 mod migrations;
 mod outbox;
 mod serials;
@@ -32,6 +33,9 @@ use time::OffsetDateTime;
 
 pub use devices::{DeviceId, DeviceRecord};
 pub use events::{EventId, EventRecord};
+pub use intune::{
+    IntuneChange, IntuneLink, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
+};
 pub use outbox::{
     OutboxCounts, OutboxError, OutboxId, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED,
     EVENT_OUTBOX_DONE, EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED,

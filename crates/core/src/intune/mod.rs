@@ -28,6 +28,7 @@
 
 pub mod backoff;
 pub mod names;
+pub mod status;
 
 use std::future::Future;
 use std::pin::Pin;

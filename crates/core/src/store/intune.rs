@@ -1,0 +1,262 @@
+//! The `intune_devices` table: which Intune managed device is which bench device, and what Intune
+//! last said about it.
+//!
+//! The Intune device id is kept once seen, because the serial leaves the device name at stage 3
+//! (`Staging_<serial>_…` becomes `<user>_…`), and Android serials in Intune are "not guaranteed
+//! to be unique or present" (reference §3.3). A row with no bench device is a device Intune shows
+//! that the bench never saw (issue 5 reconciles those). Each change is also appended to the
+//! device's event log (`intune-seen`, `intune-changed`, `intune-gone`), which is its history.
+
+use rusqlite::{params, OptionalExtension, Row};
+use time::OffsetDateTime;
+
+use super::devices::DeviceId;
+use super::{events, json_column, timestamp, Store, StoreError};
+use crate::intune::status::IntuneStatus;
+
+/// Schema: the Intune link table.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE intune_devices (
+    intune_id    TEXT PRIMARY KEY CHECK (intune_id <> ''),
+    device_id    INTEGER REFERENCES devices(id),
+    status       TEXT NOT NULL CHECK (json_valid(status)),
+    first_seen   TEXT NOT NULL,
+    last_checked TEXT NOT NULL,
+    gone_since   TEXT
+) STRICT;
+CREATE INDEX intune_devices_device ON intune_devices(device_id);
+";
+
+/// Event kind: Intune showed the device for the first time.
+pub const EVENT_INTUNE_SEEN: &str = "intune-seen";
+/// Event kind: what Intune says about the device changed (stage, user, name, state).
+pub const EVENT_INTUNE_CHANGED: &str = "intune-changed";
+/// Event kind: a device Intune used to show is no longer there (deleted, retired, re-enrolled
+/// under a new id).
+pub const EVENT_INTUNE_GONE: &str = "intune-gone";
+
+/// A bench device's (or an unmatched) Intune record.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IntuneLink {
+    /// The bench device, or `None` when the bench never saw it.
+    pub device: Option<DeviceId>,
+    /// Intune's last word.
+    pub status: IntuneStatus,
+    /// When the bench first found it in Intune, RFC 3339.
+    pub first_seen: String,
+    /// When a sync last looked, RFC 3339.
+    pub last_checked: String,
+    /// Since when Intune no longer shows it, if so.
+    pub gone_since: Option<String>,
+}
+
+const COLUMNS: &str = "device_id, status, first_seen, last_checked, gone_since";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<IntuneLink> {
+    let status = json_column(row, 1)?;
+    Ok(IntuneLink {
+        device: row.get::<_, Option<i64>>(0)?.map(DeviceId),
+        status: serde_json::from_value(status).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        first_seen: row.get(2)?,
+        last_checked: row.get(3)?,
+        gone_since: row.get(4)?,
+    })
+}
+
+/// What [`Store::record_intune_status`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntuneChange {
+    /// First time seen.
+    Seen,
+    /// Changed, with what changed.
+    Changed(Vec<String>),
+    /// Checked; nothing worth logging changed.
+    Unchanged,
+}
+
+impl Store {
+    /// Records what Intune says about a managed device found for `device` (or for no bench
+    /// device). Logs `intune-seen` the first time and `intune-changed` with what changed after
+    /// that; a device that was gone and is back counts as changed. A link to a bench device is
+    /// never dropped by a later sync that found the Intune device without one.
+    pub fn record_intune_status(
+        &mut self,
+        device: Option<DeviceId>,
+        status: &IntuneStatus,
+        now: OffsetDateTime,
+    ) -> Result<IntuneChange, StoreError> {
+        let at = timestamp(now);
+        // Plain strings and unit enums: serializing cannot fail.
+        let json = serde_json::to_value(status).expect("IntuneStatus serializes");
+        self.transact(|tx| {
+            let old: Option<IntuneLink> = tx
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM intune_devices WHERE intune_id = ?1"
+                ))?
+                .query_row([&status.intune_id], from_row)
+                .optional()?;
+            let linked = device.or(old.as_ref().and_then(|o| o.device));
+            tx.prepare_cached(
+                "INSERT INTO intune_devices (intune_id, device_id, status, first_seen, last_checked)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT (intune_id) DO UPDATE SET
+                     device_id = ?2, status = ?3, last_checked = ?4, gone_since = NULL",
+            )?
+            .execute(params![status.intune_id, linked.map(|d| d.0), json.to_string(), at])?;
+            let change = match &old {
+                None => IntuneChange::Seen,
+                Some(old) => {
+                    let mut changes = status.changes_since(&old.status);
+                    if old.gone_since.is_some() {
+                        changes.insert(0, "back in Intune".into());
+                    }
+                    if old.device.is_none() && linked.is_some() {
+                        changes.push("matched to a bench device".into());
+                    }
+                    if changes.is_empty() {
+                        IntuneChange::Unchanged
+                    } else {
+                        IntuneChange::Changed(changes)
+                    }
+                }
+            };
+            match &change {
+                IntuneChange::Seen => {
+                    events::append(tx, linked, &at, EVENT_INTUNE_SEEN, &json)?;
+                }
+                IntuneChange::Changed(changes) => {
+                    let data = serde_json::json!({"changes": changes, "status": json});
+                    events::append(tx, linked, &at, EVENT_INTUNE_CHANGED, &data)?;
+                }
+                IntuneChange::Unchanged => {}
+            }
+            Ok(change)
+        })
+    }
+
+    /// Records that Intune no longer shows `intune_id` (looked up by id: 404). Logged once.
+    pub fn record_intune_gone(
+        &mut self,
+        intune_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let at = timestamp(now);
+        self.transact(|tx| {
+            let row: Option<(Option<i64>, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT device_id, gone_since FROM intune_devices WHERE intune_id = ?1",
+                )?
+                .query_row([intune_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((device, None)) = row else {
+                return Ok(false);
+            };
+            tx.prepare_cached(
+                "UPDATE intune_devices SET gone_since = ?2, last_checked = ?2 WHERE intune_id = ?1",
+            )?
+            .execute(params![intune_id, at])?;
+            events::append(
+                tx,
+                device.map(DeviceId),
+                &at,
+                EVENT_INTUNE_GONE,
+                &serde_json::json!({"intune_id": intune_id}),
+            )?;
+            Ok(true)
+        })
+    }
+
+    /// The Intune records linked to `device`, most recently checked first (a factory reset and
+    /// re-enrollment gives a second id).
+    pub fn intune_links(&self, device: DeviceId) -> Result<Vec<IntuneLink>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM intune_devices WHERE device_id = ?1
+                 ORDER BY gone_since IS NOT NULL, last_checked DESC, rowid DESC"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([device.0], from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        rows.map_err(|e| self.err(e))
+    }
+
+    /// Every Intune record, with its bench device when matched.
+    pub fn intune_all(&self) -> Result<Vec<IntuneLink>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM intune_devices ORDER BY first_seen, rowid"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        rows.map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{SerialObservation, SerialSource};
+    use crate::intune::status::IntuneStage;
+    use crate::store::{ManualClock, Sighting};
+
+    fn status(id: &str, name: &str, upn: Option<&str>) -> IntuneStatus {
+        IntuneStatus::derive(id, name, "R58N1", None, Some("managed"), upn, None, None, None)
+    }
+
+    #[test]
+    fn seen_then_changed_then_gone_then_back_each_logged_once() {
+        let clock = ManualClock::at_test_epoch();
+        let mut store = Store::open_in_memory().unwrap().with_clock(clock.clone());
+        let dev = store
+            .record_sighting(&Sighting::new([SerialObservation::new(SerialSource::RoSerialno, "R58N1")]))
+            .unwrap();
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        let staged = status("md-1", "Staging_R58N1_AndroidEnterprise_11/21/26_9.05", None);
+        assert_eq!(store.record_intune_status(Some(dev), &staged, now).unwrap(), IntuneChange::Seen);
+        assert_eq!(store.record_intune_status(Some(dev), &staged, now).unwrap(), IntuneChange::Unchanged);
+        // A later sync that found it by id without knowing the bench device keeps the link.
+        let user = status("md-1", "ana_AndroidEnterprise_11/21/26_9.05", Some("ana@contoso.com"));
+        let IntuneChange::Changed(changes) = store.record_intune_status(None, &user, now).unwrap() else {
+            panic!("expected a change")
+        };
+        assert!(changes.contains(&"stage enrolled → user-assigned".to_owned()), "{changes:?}");
+        let links = store.intune_links(dev).unwrap();
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].status.stage, IntuneStage::UserAssigned);
+        assert!(store.record_intune_gone("md-1", now).unwrap());
+        assert!(!store.record_intune_gone("md-1", now).unwrap(), "logged once");
+        assert!(!store.record_intune_gone("md-unknown", now).unwrap());
+        let back = store.record_intune_status(Some(dev), &user, now).unwrap();
+        assert_eq!(back, IntuneChange::Changed(vec!["back in Intune".into()]));
+        let kinds: Vec<String> = store
+            .events(Some(dev), 100)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .filter(|k| k.starts_with("intune"))
+            .collect();
+        assert_eq!(kinds, [EVENT_INTUNE_SEEN, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_CHANGED]);
+    }
+
+    #[test]
+    fn unmatched_intune_devices_are_kept_and_matched_later() {
+        let mut store = Store::open_in_memory().unwrap();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let s = status("md-9", "Staging_ZZ9_AndroidEnterprise_11/21/26_9.05", None);
+        store.record_intune_status(None, &s, now).unwrap();
+        assert_eq!(store.intune_all().unwrap()[0].device, None);
+        let dev = store
+            .record_sighting(&Sighting::new([SerialObservation::new(SerialSource::RoSerialno, "ZZ9")]))
+            .unwrap();
+        let change = store.record_intune_status(Some(dev), &s, now).unwrap();
+        assert_eq!(change, IntuneChange::Changed(vec!["matched to a bench device".into()]));
+        assert_eq!(store.intune_links(dev).unwrap().len(), 1);
+    }
+}
