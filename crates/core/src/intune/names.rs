@@ -205,7 +205,8 @@ mod tests {
 
     #[test]
     fn names_by_convention_and_variants() {
-        let cases: &[(&str, Option<(NameOwner, &str, Option<PrimitiveDateTime>)>)] = &[
+        type Want = Option<(NameOwner, &'static str, Option<PrimitiveDateTime>)>;
+        let cases: &[(&str, Want)] = &[
             (
                 "Staging_R58N123ABC_AndroidEnterprise_11/21/26_9.05",
                 Some((NameOwner::Staging { serial: "R58N123ABC".into() }, "AndroidEnterprise", Some(dt(2026, 11, 21, 9, 5)))),
