@@ -24,7 +24,7 @@ impl Api {
     fn with(graph: FakeGraph) -> Api {
         Api {
             graph,
-            http: Client::new(),
+            http: stagebench_core::intune::http_client().unwrap(),
         }
     }
 
@@ -480,5 +480,53 @@ async fn throttle_budget_follows_the_clock() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    api.graph.assert_no_violations();
+}
+
+#[tokio::test]
+async fn scheduled_devices_move_through_the_stages_on_the_tenant_clock() {
+    use stagebench_core::intune::status::{IntuneStage, IntuneStatus};
+    use stagebench_core::testing::graph::{Flow, Lifecycle};
+    let start = OffsetDateTime::parse("2026-11-21T16:20:00Z", &time::format_description::well_known::Rfc3339).unwrap();
+    let api = Api::with(FakeGraph::start_with_clock(GraphClock::manual(start)).await.unwrap());
+    api.graph.schedule(
+        Lifecycle::staged("R58N1", Duration::from_secs(60)).then_user("ana@contoso.com", Duration::from_secs(3600)),
+    );
+    api.graph.schedule(Lifecycle {
+        flow: Flow::AospUserless,
+        manufacturer: "RealWear".into(),
+        model: "T21G".into(),
+        ..Lifecycle::staged("RW1", Duration::from_secs(120))
+    });
+    let find = |serial: &'static str| {
+        let api = &api;
+        async move {
+            let (status, _, body) = api.send("GET", &format!("{DEVICES}?$filter=serialNumber%20eq%20'{serial}'"), None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["value"].as_array().unwrap().clone()
+        }
+    };
+    let derive = |d: &Value| {
+        let s = |k: &str| d[k].as_str();
+        IntuneStatus::derive(s("id").unwrap(), s("deviceName").unwrap(), s("serialNumber").unwrap(), s("deviceEnrollmentType"), s("managementState"), s("userPrincipalName"), s("userDisplayName"), s("enrolledDateTime"), s("lastSyncDateTime"))
+    };
+    assert!(find("R58N1").await.is_empty(), "not enrolled yet");
+    api.graph.clock().advance(Duration::from_secs(61));
+    let staged = find("R58N1").await;
+    assert_eq!(staged.len(), 1);
+    let status = derive(&staged[0]);
+    assert_eq!(status.device_name, "Staging_R58N1_AndroidEnterprise_11/21/26_4.21 PM");
+    assert_eq!((status.stage, status.staging_name), (IntuneStage::Enrolled, true));
+    assert!(find("RW1").await.is_empty());
+    api.graph.clock().advance(Duration::from_secs(3600));
+    let signed_in = derive(&find("R58N1").await[0]);
+    assert_eq!(signed_in.stage, IntuneStage::UserAssigned);
+    assert_eq!(signed_in.device_name, "ana_AndroidEnterprise_11/21/26_4.21 PM");
+    assert_eq!(signed_in.user_principal_name.as_deref(), Some("ana@contoso.com"));
+    let id = api.graph.scheduled_device_id("R58N1").unwrap();
+    assert!(api.graph.primary_user(&id).is_some());
+    let realwear = derive(&find("RW1").await[0]);
+    assert_eq!(realwear.enrollment_type.as_deref(), Some("androidAOSPUserlessDeviceEnrollment"));
+    assert_eq!(realwear.stage, IntuneStage::Enrolled);
     api.graph.assert_no_violations();
 }

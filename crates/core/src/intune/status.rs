@@ -6,8 +6,10 @@
 //! gets a `userPrincipalName` (stage 3). AOSP userless devices never get a user. Intune's
 //! `managementState` says when a device is on its way out (retire/wipe pending or issued).
 //!
-//! The stage is read from the user first and the name second, because a profile's
-//! `deviceNameTemplate` may give names that follow no convention.
+//! The stage is read from the user (`userPrincipalName`), not from the name: a profile's
+//! `deviceNameTemplate` may give names that follow no convention, and a userless device's
+//! `<model>_<mode>_<date>` name reads like a user's. The name is kept as evidence
+//! ([`IntuneStatus::staging_name`]) and for matching the serial before the Intune id is known.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -93,14 +95,10 @@ impl IntuneStatus {
             parsed.as_ref().map(|n| &n.owner),
             Some(NameOwner::Staging { .. })
         );
-        let named_for_user = matches!(
-            parsed.as_ref().map(|n| &n.owner),
-            Some(NameOwner::User { .. })
-        );
         let state = some(management_state);
         let stage = if state.as_deref().is_some_and(|s| LEAVING.contains(&s)) {
             IntuneStage::Leaving
-        } else if upn.is_some() || named_for_user {
+        } else if upn.is_some() {
             IntuneStage::UserAssigned
         } else {
             IntuneStage::Enrolled
@@ -165,14 +163,14 @@ mod tests {
     }
 
     #[test]
-    fn stage_comes_from_the_user_then_the_name_then_the_state() {
+    fn stage_comes_from_the_user_and_the_management_state_not_the_name() {
         let staged = status("Staging_R58N1_AndroidEnterprise_11/21/26_9.05", Some(""), Some("managed"));
         assert_eq!((staged.stage, staged.staging_name), (IntuneStage::Enrolled, true));
         assert_eq!(staged.user_principal_name, None, "empty UPN is no user");
         let signed_in = status("ana_AndroidEnterprise_11/21/26_9.05", Some("ana@contoso.com"), Some("managed"));
         assert_eq!((signed_in.stage, signed_in.staging_name), (IntuneStage::UserAssigned, false));
-        // A user-named device whose UPN the list did not carry is still stage 3.
-        assert_eq!(status("ana_AndroidEnterprise_11/21/26_9.05", None, None).stage, IntuneStage::UserAssigned);
+        // A userless device's name can read like a user's: no UPN, no user.
+        assert_eq!(status("T21G_AOSP_11/21/26_9.05", None, None).stage, IntuneStage::Enrolled);
         // A template name with no user: enrolled.
         assert_eq!(status("BENCH-R58N1", None, None).stage, IntuneStage::Enrolled);
         assert_eq!(status("BENCH-R58N1", Some("ana@contoso.com"), Some("wipePending")).stage, IntuneStage::Leaving);

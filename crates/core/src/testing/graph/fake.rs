@@ -19,6 +19,9 @@ use tokio::task::JoinHandle;
 
 use super::schema::{self, GraphSchema, Matched};
 
+mod lifecycle;
+pub use lifecycle::{Flow, Lifecycle};
+
 const PROFILES: &str = "/deviceManagement/androidDeviceOwnerEnrollmentProfiles";
 const DEVICES: &str = "/deviceManagement/managedDevices";
 const IDENTITIES: &str = "/deviceManagement/importedDeviceIdentities";
@@ -147,6 +150,7 @@ struct Inner {
     budget: Mutex<HashMap<Service, VecDeque<(OffsetDateTime, bool)>>>,
     counter: AtomicU64,
     ids: AtomicU64,
+    lifecycles: Mutex<Vec<lifecycle::Scheduled>>,
 }
 
 /// A reply before it becomes HTTP.
@@ -232,6 +236,7 @@ impl FakeGraph {
             budget: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
             ids: AtomicU64::new(0),
+            lifecycles: Mutex::new(Vec::new()),
         });
         let router = Router::new().fallback(serve).with_state(inner.clone());
         let task = tokio::spawn(async move {
@@ -447,6 +452,7 @@ async fn serve(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    lifecycle::advance(&inner);
     let reply = inner.top_level(method.as_str(), &url, &headers, &body);
     lock(&inner.log).push(Exchange {
         method: method.to_string(),
