@@ -29,6 +29,7 @@
 pub mod backoff;
 pub mod names;
 pub mod status;
+pub mod sync;
 
 use std::future::Future;
 use std::pin::Pin;

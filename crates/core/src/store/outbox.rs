@@ -501,6 +501,26 @@ impl Store {
         })
     }
 
+    /// Item `id` was claimed but never reached Graph (offline, the network down): it is due
+    /// again after `delay`, and the claim does not count as an attempt, so a bench offline for
+    /// days does not use up an item's retries.
+    pub fn outbox_not_sent(
+        &mut self,
+        id: OutboxId,
+        now: OffsetDateTime,
+        delay: Duration,
+        error: &str,
+    ) -> Result<(), OutboxError> {
+        self.outbox_retry(id, now, delay, error)?;
+        self.transact(|tx| {
+            tx.execute(
+                "UPDATE outbox SET attempts = max(attempts - 1, 0) WHERE id = ?1",
+                params![id.0],
+            )
+        })?;
+        Ok(())
+    }
+
     /// Graph refused item `id` for good (a 4xx other than 401 and 429, or attempts used up): it
     /// stays, counted as failed, for a technician to look at.
     pub fn outbox_fail(
