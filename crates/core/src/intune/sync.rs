@@ -126,11 +126,14 @@ pub struct RefreshReport {
     pub unidentifiable: usize,
 }
 
-/// Reads Intune's status for every bench device into the store (see the module docs).
+/// Reads Intune's status for every bench device into the store (see the module docs). With
+/// `write_notes`, a device that Intune shows for the first time, or whose stage changed, gets
+/// the bench's stage summary queued for its Intune notes ([`stage_summary`]).
 pub async fn refresh_status(
     store: &mut Store,
     directory: &dyn IntuneDirectory,
     now: OffsetDateTime,
+    write_notes: bool,
 ) -> Result<RefreshReport, SyncError> {
     let mut report = RefreshReport::default();
     let devices = store.devices()?;
@@ -155,7 +158,8 @@ pub async fn refresh_status(
             };
             match status {
                 Some(status) => {
-                    count(&mut report, store.record_intune_status(Some(device), &status, now)?);
+                    let change = store.record_intune_status(Some(device), &status, now)?;
+                    settle(store, &mut report, Some(device), &status, change, write_notes)?;
                     found_devices.insert(device);
                 }
                 None => {
@@ -203,7 +207,8 @@ pub async fn refresh_status(
                     report.ambiguous.push(serial.clone());
                     None
                 };
-                count(&mut report, store.record_intune_status(device, &status, now)?);
+                let change = store.record_intune_status(device, &status, now)?;
+                settle(store, &mut report, device, &status, change, write_notes)?;
                 if let Some(d) = device {
                     found_devices.insert(d);
                 }
@@ -216,12 +221,81 @@ pub async fn refresh_status(
     Ok(report)
 }
 
-fn count(report: &mut RefreshReport, change: IntuneChange) {
-    match change {
-        IntuneChange::Seen => report.new_in_intune += 1,
-        IntuneChange::Changed(_) => report.changed += 1,
-        IntuneChange::Unchanged => {}
+/// Counts a recorded change and queues the notes it calls for.
+fn settle(
+    store: &mut Store,
+    report: &mut RefreshReport,
+    device: Option<DeviceId>,
+    status: &IntuneStatus,
+    change: IntuneChange,
+    write_notes: bool,
+) -> Result<(), SyncError> {
+    let notable = match &change {
+        IntuneChange::Seen => {
+            report.new_in_intune += 1;
+            true
+        }
+        IntuneChange::Changed(changes) => {
+            report.changed += 1;
+            changes.iter().any(|c| c.starts_with("stage ") || c == "matched to a bench device")
+        }
+        IntuneChange::Unchanged => false,
+    };
+    if let (true, true, Some(device)) = (write_notes, notable, device) {
+        if let Some(record) = store.device(device)? {
+            queue_notes(store, &status.intune_id, &stage_summary(&record, status))?;
+        }
     }
+    Ok(())
+}
+
+/// The bench's summary for a device's Intune notes: when and where it was staged, every serial
+/// with its source, what the device said about itself, and what Intune says — so an admin
+/// looking at the device in Intune sees the bench's evidence without StageBench.
+pub fn stage_summary(record: &crate::store::DeviceRecord, status: &IntuneStatus) -> String {
+    let mut lines = Vec::new();
+    let slot = record.facts["slot_number"]
+        .as_u64()
+        .map(|n| format!(" in slot {n}"))
+        .unwrap_or_default();
+    lines.push(format!("Bench: first seen {}, last seen {}{slot}", record.first_seen, record.last_seen));
+    let serials: Vec<String> = record.serials.iter().map(|s| format!("{} {}", s.source, s.value)).collect();
+    if !serials.is_empty() {
+        lines.push(format!("Serials: {}", serials.join(", ")));
+    }
+    let fact = |k: &str| record.facts[k].as_str().filter(|v| !v.is_empty());
+    let device: Vec<&str> = ["manufacturer", "model"].into_iter().filter_map(fact).collect();
+    if !device.is_empty() {
+        let android = fact("android_release").map(|v| format!(", Android {v}")).unwrap_or_default();
+        let build = fact("build_display_id").map(|v| format!(", build {v}")).unwrap_or_default();
+        lines.push(format!("Device: {}{android}{build}", device.join(" ")));
+    }
+    let ev = &record.facts["evidence"];
+    let mut evidence = Vec::new();
+    if let Some(p) = ev["device_provisioned"].as_bool() {
+        evidence.push(format!("provisioned {}", if p { "yes" } else { "no" }));
+    }
+    if let Some(owner) = ev["device_owner"].as_str() {
+        evidence.push(format!("device owner {}", owner.split('/').next().unwrap_or(owner)));
+    }
+    if let Some(v) = ev["intune_app"].as_str() {
+        evidence.push(format!("Intune app {v}"));
+    }
+    if let Some(n) = ev["boot_count"].as_u64() {
+        evidence.push(format!("boot count {n}"));
+    }
+    if !evidence.is_empty() {
+        lines.push(format!("Evidence: {}", evidence.join(", ")));
+    }
+    let stage = match status.stage {
+        super::status::IntuneStage::Enrolled if status.staging_name => "stage 2 confirmed (staging name, no user)",
+        super::status::IntuneStage::Enrolled => "enrolled, no user",
+        super::status::IntuneStage::UserAssigned => "user signed in (stage 3)",
+        super::status::IntuneStage::Leaving => "leaving Intune",
+    };
+    lines.push(format!("Intune: {stage}"));
+    lines.push(format!("Written by StageBench {}", env!("CARGO_PKG_VERSION")));
+    lines.join("\n")
 }
 
 /// What an outbox drain did.
@@ -452,24 +526,24 @@ mod tests {
         let intune = Memory::default();
         let a = bench(&mut store, &["R58N1"]);
         let b = bench(&mut store, &["R58N2"]);
-        let r = refresh_status(&mut store, &intune, now()).await.unwrap();
+        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
         assert_eq!((r.devices, r.found, r.new_in_intune), (2, 0, 0));
         intune.put("md-1", "R58N1", "Staging_R58N1_AndroidEnterprise_11/21/26_9.05 AM", None);
-        let r = refresh_status(&mut store, &intune, now()).await.unwrap();
+        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
         assert_eq!((r.found, r.new_in_intune, r.changed), (1, 1, 0));
         assert_eq!(store.intune_links(a).unwrap()[0].status.stage, IntuneStage::Enrolled);
         // Stage 3: the name no longer carries the serial and Intune cleared it too.
         intune.put("md-1", "", "ana_AndroidEnterprise_11/21/26_9.05 AM", Some("ana@contoso.com"));
-        let r = refresh_status(&mut store, &intune, now()).await.unwrap();
+        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
         assert_eq!((r.found, r.changed), (1, 1));
         assert_eq!(store.intune_links(a).unwrap()[0].status.stage, IntuneStage::UserAssigned);
         assert!(store.intune_links(b).unwrap().is_empty());
         // Retired: gone by id, logged once; re-enrolled under a new id: found by serial again.
         intune.devices.lock().unwrap().clear();
-        assert_eq!(refresh_status(&mut store, &intune, now()).await.unwrap().gone, 1);
-        assert_eq!(refresh_status(&mut store, &intune, now()).await.unwrap().gone, 0);
+        assert_eq!(refresh_status(&mut store, &intune, now(), false).await.unwrap().gone, 1);
+        assert_eq!(refresh_status(&mut store, &intune, now(), false).await.unwrap().gone, 0);
         intune.put("md-2", "R58N1", "Staging_R58N1_AndroidEnterprise_11/22/26_9.05 AM", None);
-        let r = refresh_status(&mut store, &intune, now()).await.unwrap();
+        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
         assert_eq!((r.found, r.new_in_intune), (1, 1));
         let links = store.intune_links(a).unwrap();
         assert_eq!(links.len(), 2);
@@ -488,7 +562,7 @@ mod tests {
         bench(&mut store, &["X1", "SHARED"]);
         intune.put("md-p", "1234567890ABCDEF", "Staging_1234567890ABCDEF_AndroidEnterprise_11/21/26_9.05 AM", None);
         intune.put("md-s", "SHARED", "Staging_SHARED_AndroidEnterprise_11/21/26_9.05 AM", None);
-        let r = refresh_status(&mut store, &intune, now()).await.unwrap();
+        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
         assert_ne!(x, y);
         assert_eq!(r.ambiguous, ["SHARED"]);
         assert!(store.intune_links(x).unwrap().is_empty());
@@ -545,6 +619,39 @@ mod tests {
         assert_eq!(store.outbox_item(id).unwrap().unwrap().state, OutboxState::Pending);
         let r = drain_outbox(&mut store, &intune, &RetryPolicy::default(), &mut rng, now()).await.unwrap();
         assert_eq!(r.sent, 1);
+    }
+
+    #[tokio::test]
+    async fn first_sighting_and_stage_changes_queue_one_summary_per_device() {
+        let mut store = Store::open_in_memory().unwrap();
+        let intune = Memory::default();
+        let a = store
+            .record_sighting(
+                &Sighting::new([
+                    SerialObservation::new(SerialSource::RoSerialno, "R58N1"),
+                    SerialObservation::new(SerialSource::UsbDescriptor, "R58N1"),
+                ])
+                .with_facts(serde_json::json!({"manufacturer": "samsung", "model": "SM-G991B", "android_release": "14", "slot_number": 3,
+                    "evidence": {"device_provisioned": true, "device_owner": "com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver", "intune_app": "24.7.0", "boot_count": 4}})),
+            )
+            .unwrap();
+        intune.put("md-1", "R58N1", "Staging_R58N1_AndroidEnterprise_11/21/26_9.05 AM", None);
+        refresh_status(&mut store, &intune, now(), true).await.unwrap();
+        refresh_status(&mut store, &intune, now(), true).await.unwrap();
+        assert_eq!(store.outbox_len().unwrap().pending, 1, "unchanged: nothing more queued");
+        intune.put("md-1", "R58N1", "ana_AndroidEnterprise_11/21/26_9.05 AM", Some("ana@contoso.com"));
+        refresh_status(&mut store, &intune, now(), true).await.unwrap();
+        // The stage-3 summary supersedes the unsent stage-2 one.
+        assert_eq!(store.outbox_len().unwrap().pending, 1);
+        let due = store.outbox_due(OffsetDateTime::now_utc() + time::Duration::days(1), 10).unwrap();
+        let summary = due[0].payload["summary"].as_str().unwrap();
+        assert!(summary.contains("in slot 3"), "{summary}");
+        assert!(summary.contains("Serials: ro-serialno R58N1, usb-descriptor R58N1"), "{summary}");
+        assert!(summary.contains("Device: samsung SM-G991B, Android 14"), "{summary}");
+        assert!(summary.contains("device owner com.google.android.apps.work.clouddpc, Intune app 24.7.0, boot count 4"), "{summary}");
+        assert!(summary.contains("Intune: user signed in (stage 3)"), "{summary}");
+        assert_eq!(due[0].target, "md-1");
+        assert_eq!(store.intune_links(a).unwrap().len(), 1);
     }
 
     #[test]
