@@ -530,3 +530,24 @@ async fn scheduled_devices_move_through_the_stages_on_the_tenant_clock() {
     assert_eq!(realwear.stage, IntuneStage::Enrolled);
     api.graph.assert_no_violations();
 }
+
+#[tokio::test]
+async fn the_demo_tenant_has_the_profiles_a_bench_meets_and_passes_the_schema() {
+    let api = Api::new().await;
+    let demo = api.graph.seed_demo();
+    let (status, _, body) = api.send("GET", PROFILES, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let profiles = body["value"].as_array().unwrap();
+    assert_eq!(profiles.len(), 4);
+    let (_, _, aosp) = api.send("GET", &format!("{PROFILES}/{}", demo.aosp_profile), None).await;
+    assert_eq!(aosp["enrollmentMode"], "corporateOwnedAOSPUserlessDevice");
+    assert_eq!(aosp["wifiSsid"], "Bench-5G");
+    let (_, _, staging) = api.send("GET", &format!("{PROFILES}/{}", demo.staging_profile), None).await;
+    assert_eq!(staging["enrollmentTokenType"], "deviceStaging");
+    assert!(staging["qrCodeContent"].as_str().unwrap().contains(staging["tokenValue"].as_str().unwrap()));
+    let (_, _, expired) = api.send("GET", &format!("{PROFILES}/{}", demo.expired_profile), None).await;
+    let expires = OffsetDateTime::parse(expired["tokenExpirationDateTime"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    assert!(expires < OffsetDateTime::now_utc());
+    assert_ne!(demo.user, demo.dem);
+    api.graph.assert_no_violations();
+}

@@ -19,7 +19,9 @@ use tokio::task::JoinHandle;
 
 use super::schema::{self, GraphSchema, Matched};
 
+mod demo;
 mod lifecycle;
+pub use demo::DemoTenant;
 pub use lifecycle::{Flow, Lifecycle};
 
 const PROFILES: &str = "/deviceManagement/androidDeviceOwnerEnrollmentProfiles";

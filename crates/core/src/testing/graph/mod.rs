@@ -6,5 +6,5 @@
 mod fake;
 pub mod schema;
 
-pub use fake::{FakeGraph, Faults, Flow, GraphClock, Lifecycle};
+pub use fake::{DemoTenant, FakeGraph, Faults, Flow, GraphClock, Lifecycle};
 pub use schema::{GraphSchema, SchemaViolation};
