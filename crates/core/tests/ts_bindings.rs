@@ -11,6 +11,7 @@ use stagebench_core::device::{
 use stagebench_core::doctor::{Check, CheckStatus};
 use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
 use stagebench_core::identity::{SerialObservation, SerialSource};
+use stagebench_core::intune::status::{IntuneStage, IntuneStatus};
 use stagebench_core::provisioning::PayloadSummary;
 use stagebench_core::qr::QrFacts;
 use stagebench_core::store::Slot;
@@ -37,6 +38,8 @@ fn generate() -> String {
         declaration::<StageEvidence>(&cfg),
         declaration::<Severity>(&cfg),
         declaration::<Finding>(&cfg),
+        declaration::<IntuneStage>(&cfg),
+        declaration::<IntuneStatus>(&cfg),
         declaration::<BenchDevice>(&cfg),
         declaration::<BenchEvent>(&cfg),
         declaration::<PayloadSummary>(&cfg),

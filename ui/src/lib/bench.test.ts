@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { androidLabel, evidenceLines, slotLabel, sortDevices, stateBadge } from "./bench";
+import { androidLabel, evidenceLines, intuneLines, slotLabel, sortDevices, stateBadge } from "./bench";
 import type { BenchDevice, StageEvidence } from "./types";
 
 function dev(over: Partial<BenchDevice>): BenchDevice {
   return {
     key: "k", state: "device", next_step: null, serial: null, serials: [], manufacturer: null,
     model: null, android_release: null, sdk: null, build_id: null, slot: null, flags: [], error: null,
-    slot_number: null, evidence: null, problems: [],
+    slot_number: null, evidence: null, problems: [], intune: null,
     ...over,
   };
 }
@@ -94,5 +94,24 @@ describe("evidenceLines", () => {
   });
   it("is empty without evidence", () => {
     expect(evidenceLines(null)).toEqual([]);
+  });
+});
+
+describe("intuneLines", () => {
+  it("says not seen, then the stage, name, user and check-in", () => {
+    expect(intuneLines(null)).toEqual([["Intune", "not seen yet"]]);
+    const lines = intuneLines({
+      intuneId: "md-1", deviceName: "ana_AndroidEnterprise_11/21/26_4.21 PM", serialNumber: "R58N1",
+      stage: "user-assigned", stagingName: false, enrollmentType: "androidEnterpriseFullyManaged",
+      managementState: "managed", userPrincipalName: "ana@contoso.com", userDisplayName: "ana",
+      enrolled: "2026-11-21T16:21:00Z", lastSync: "2026-11-22T09:00:00.123Z",
+    });
+    expect(lines).toEqual([
+      ["Intune", "user signed in"],
+      ["Intune name", "ana_AndroidEnterprise_11/21/26_4.21 PM"],
+      ["User", "ana@contoso.com"],
+      ["Enrollment", "androidEnterpriseFullyManaged"],
+      ["Last check-in", "2026-11-22 09:00:00 UTC"],
+    ]);
   });
 });

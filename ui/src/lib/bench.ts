@@ -1,4 +1,4 @@
-import type { BenchDevice, StageEvidence } from "./types";
+import type { BenchDevice, IntuneStatus, StageEvidence } from "./types";
 
 /** Cards in a stable order: by slot number, then by port, then serial, then transport key. */
 export function sortDevices(devices: BenchDevice[]): BenchDevice[] {
@@ -71,5 +71,26 @@ export function evidenceLines(e: StageEvidence | null): [string, string][] {
   if (e.firmware.display_id) lines.push(["Firmware", e.firmware.display_id]);
   if (e.boot_count != null) lines.push(["Boot count", String(e.boot_count)]);
   if (e.unread.length) lines.push(["Not read", e.unread.join(", ")]);
+  return lines;
+}
+
+/** What Intune says about the device (from the last sync), as label/value lines for a card. */
+export function intuneLines(s: IntuneStatus | null): [string, string][] {
+  if (!s) return [["Intune", "not seen yet"]];
+  const stage =
+    s.stage === "user-assigned"
+      ? "user signed in"
+      : s.stage === "leaving"
+        ? `leaving (${s.managementState ?? "unknown"})`
+        : s.stagingName
+          ? "enrolled, staging name"
+          : "enrolled, no user";
+  const lines: [string, string][] = [
+    ["Intune", stage],
+    ["Intune name", s.deviceName],
+  ];
+  if (s.userPrincipalName) lines.push(["User", s.userPrincipalName]);
+  if (s.enrollmentType) lines.push(["Enrollment", s.enrollmentType]);
+  if (s.lastSync) lines.push(["Last check-in", s.lastSync.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC")]);
   return lines;
 }

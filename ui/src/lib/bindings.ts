@@ -141,6 +141,61 @@ message: string,
 next_step: string, };
 
 /**
+ * Where a device stands in Intune.
+ */
+export type IntuneStage = "enrolled" | "user-assigned" | "leaving";
+
+/**
+ * The Intune evidence for a device, as the last sync read it.
+ */
+export type IntuneStatus = { 
+/**
+ * The managed device id; kept once seen, so stage 3 is still found after the serial leaves
+ * the device name.
+ */
+intuneId: string, 
+/**
+ * `deviceName` as Intune shows it.
+ */
+deviceName: string, 
+/**
+ * `serialNumber` as Intune has it (may differ from Settings on Android; may be empty).
+ */
+serialNumber: string, 
+/**
+ * Derived stage.
+ */
+stage: IntuneStage, 
+/**
+ * Whether the name is still a `Staging_…` name.
+ */
+stagingName: boolean, 
+/**
+ * `deviceEnrollmentType` (raw, e.g. `androidEnterpriseFullyManaged`).
+ */
+enrollmentType: string | null, 
+/**
+ * `managementState` (raw, e.g. `managed`).
+ */
+managementState: string | null, 
+/**
+ * `userPrincipalName`, when a user is on the device.
+ */
+userPrincipalName: string | null, 
+/**
+ * `userDisplayName`.
+ */
+userDisplayName: string | null, 
+/**
+ * `enrolledDateTime`, RFC 3339.
+ */
+enrolled: string | null, 
+/**
+ * `lastSyncDateTime`, RFC 3339.
+ */
+lastSync: string | null, };
+
+/**
  * One attached device as the bench shows it.
  */
 export type BenchDevice = { 
@@ -209,7 +264,11 @@ problems: Array<Finding>,
 /**
  * Set when reading the device failed.
  */
-error: string | null, };
+error: string | null, 
+/**
+ * What Intune last said about the device (from the last sync), when it has shown it.
+ */
+intune: IntuneStatus | null, };
 
 /**
  * What the bench watcher reports.

@@ -7,6 +7,8 @@ export type {
   Check,
   CheckStatus,
   Finding,
+  IntuneStage,
+  IntuneStatus,
   FirmwareFacts,
   Severity,
   StageEvidence,

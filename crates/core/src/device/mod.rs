@@ -34,6 +34,7 @@ pub use realwear::FirmwareFacts;
 pub use version::AppVersion;
 
 use crate::identity::{check_identity, is_network_address, SerialObservation, SerialSource};
+use crate::intune::status::IntuneStatus;
 use crate::store::{is_usb_port_path, Sighting, Store};
 
 /// How many devices are read at once: enough for a 50-slot bench, few enough for the adb server.
@@ -79,6 +80,8 @@ pub struct BenchDevice {
     pub problems: Vec<Finding>,
     /// Set when reading the device failed.
     pub error: Option<String>,
+    /// What Intune last said about the device (from the last sync), when it has shown it.
+    pub intune: Option<IntuneStatus>,
 }
 
 /// How devices are read and recorded.
@@ -225,6 +228,7 @@ fn unread(entry: &DeviceEntry) -> BenchDevice {
         evidence: None,
         problems: Vec::new(),
         error: None,
+        intune: None,
     }
 }
 
@@ -401,8 +405,12 @@ pub async fn snapshot_server(
     Ok(finish(read, store, options))
 }
 
-/// Fills in slot numbers from the store (numbering new USB ports when `options` say so).
+/// Fills in slot numbers (numbering new USB ports when `options` say so) and the Intune status
+/// from the store.
 fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOptions) {
+    for device in devices.iter_mut() {
+        device.intune = intune_status(store, device);
+    }
     for device in devices {
         let Some(slot) = device.slot.as_deref() else {
             continue;
@@ -422,6 +430,19 @@ fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOpt
             }
         }
     }
+}
+
+/// The live Intune record of the stored device that has one of `device`'s identifying serials.
+fn intune_status(store: &Store, device: &BenchDevice) -> Option<IntuneStatus> {
+    let mut ids: Vec<crate::store::DeviceId> = Vec::new();
+    for s in device.serials.iter().filter(|s| crate::identity::is_identifying_serial(&s.value)) {
+        ids.extend(store.devices_with_serial(&s.value).ok()?);
+    }
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .find_map(|id| store.intune_links(id).ok()?.into_iter().find(|l| l.gone_since.is_none()))
+        .map(|l| l.status)
 }
 
 fn finish(
@@ -511,5 +532,31 @@ pub async fn watch_server(
             return;
         }
         tokio::time::sleep(SERVER_RETRY).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intune::status::IntuneStage;
+
+    #[test]
+    fn cards_carry_the_live_intune_status_of_the_stored_device() {
+        let mut store = Store::open_in_memory().unwrap();
+        let entry = DeviceEntry::parse_line("R58N1 device usb:1-2 model:SM_G991B").unwrap();
+        let mut cards = vec![unread(&entry)];
+        number_slots(&mut store, &mut cards, ReadOptions::default());
+        assert_eq!(cards[0].intune, None, "nothing known yet");
+        let id = store.record_sighting(&Sighting::new(cards[0].serials.clone())).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let old = IntuneStatus::derive("md-old", "Staging_R58N1_AndroidEnterprise_11/20/26_9.05 AM", "R58N1", None, Some("managed"), None, None, None, None);
+        store.record_intune_status(Some(id), &old, now).unwrap();
+        store.record_intune_gone("md-old", now).unwrap();
+        let new = IntuneStatus::derive("md-new", "ana_AndroidEnterprise_11/21/26_9.05 AM", "R58N1", None, Some("managed"), Some("ana@contoso.com"), None, None, None);
+        store.record_intune_status(Some(id), &new, now).unwrap();
+        number_slots(&mut store, &mut cards, ReadOptions::default());
+        let intune = cards[0].intune.as_ref().expect("status attached");
+        assert_eq!((intune.intune_id.as_str(), intune.stage), ("md-new", IntuneStage::UserAssigned));
+        assert_eq!(cards[0].slot_number, Some(1), "slots still numbered");
     }
 }

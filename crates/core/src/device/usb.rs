@@ -449,6 +449,7 @@ fn empty_card(port_path: &str) -> BenchDevice {
         evidence: None,
         problems: Vec::new(),
         error: None,
+        intune: None,
     }
 }
 
