@@ -2,9 +2,10 @@
 //! or the network says no.
 //!
 //! Layout: [`backoff`] is the pure fault policy (which statuses are retried, how long to wait,
-//! and the per-app request budgets that keep the client under Graph's throttling limits). The
-//! durable queue of changes bound for Intune is the store's outbox
-//! ([`crate::store::OutboxItem`]), because it is a table.
+//! and the per-app request budgets that keep the client under Graph's throttling limits);
+//! [`graph`] is the Graph client built on it (profiles and tokens, device look-ups, notes,
+//! corporate identifiers, primary users). The durable queue of changes bound for Intune is the
+//! store's outbox ([`crate::store::OutboxItem`]), because it is a table.
 //!
 //! How the client drains the outbox (the client itself comes later):
 //!
@@ -27,6 +28,7 @@
 //! same state when applied twice; corporate identifiers are imported with `overwriteImportedDeviceIdentities`.
 
 pub mod backoff;
+pub mod graph;
 pub mod names;
 pub mod status;
 pub mod sync;

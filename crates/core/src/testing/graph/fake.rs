@@ -92,6 +92,11 @@ pub struct Faults {
     pub budgets: bool,
     /// Answer every request 401 (an expired or revoked access token).
     pub reject_auth: bool,
+    /// Answer 401 to requests bearing one of these access tokens (expired or revoked ones).
+    pub rejected_tokens: Vec<String>,
+    /// Ignore `$filter` on managedDevices lists and answer with every device, as Graph
+    /// silently does with filters it does not support (clients must re-check).
+    pub ignore_device_filter: bool,
 }
 
 /// One request the server answered (top-level or inside a `$batch`).
@@ -508,10 +513,11 @@ impl Inner {
     }
 
     fn top_level(&self, method: &str, url: &str, headers: &HeaderMap, body: &[u8]) -> Reply {
-        let authorized = header_value(headers, "authorization")
-            .and_then(|a| a.strip_prefix("Bearer ").map(|t| !t.trim().is_empty()))
-            .unwrap_or(false);
-        if !authorized || lock(&self.faults).reject_auth {
+        let token = header_value(headers, "authorization")
+            .and_then(|a| a.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
+            .unwrap_or_default();
+        let faults = lock(&self.faults).clone();
+        if token.is_empty() || faults.reject_auth || faults.rejected_tokens.contains(&token) {
             return Reply::error(
                 401,
                 "InvalidAuthenticationToken",
@@ -778,7 +784,10 @@ impl Inner {
                 }
             }
             ("GET", DEVICES) => {
-                let filter = m.param("$filter").map(device_filter);
+                let filter = m
+                    .param("$filter")
+                    .filter(|_| !lock(&self.faults).ignore_device_filter)
+                    .map(device_filter);
                 let items = tenant
                     .devices
                     .values()
