@@ -8,11 +8,10 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use stagebench_core::device::profile::EnrollmentMode;
-use stagebench_core::intune::backoff::RetryPolicy;
 use stagebench_core::intune::graph::export::{
     KME_KEY_SPELLING, ZERO_TOUCH_DEFAULT_IS_FULLY_MANAGED,
 };
@@ -20,97 +19,17 @@ use stagebench_core::intune::graph::{
     kme_custom_json, notes_request, plan_primary_user, zero_touch_dpc_extras, CorporateIdentifier,
     DirectoryUser, EnrollmentProfile, ExportError, GraphClient, GraphError, GraphRequest,
     IdentifierType, IdentityPlatform, ImportOutcome, LoggedOnUser, ManagedDevice, PrimaryUserPlan,
-    SerialLookup, Timer, TokenState, TokioTimer,
+    SerialLookup, TokenState, TokioTimer,
 };
-use stagebench_core::intune::{BoxFuture, Endpoints, StaticToken, TokenSource};
+mod support;
+
+use support::graph::{client_with, fast, setup, start, static_token, tenant};
+use stagebench_core::intune::{BoxFuture, Endpoints, TokenSource};
 use stagebench_core::secret::SecretText;
-use stagebench_core::testing::graph::{FakeGraph, GraphClock};
+use stagebench_core::testing::graph::FakeGraph;
 use time::OffsetDateTime;
 
 const DAY: Duration = Duration::from_secs(86_400);
-
-fn start() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap() // 2027-01-15
-}
-
-/// Sleeps return at once; the time they asked for moves this clock and the tenant's.
-struct VirtualTimer {
-    origin: Instant,
-    sleeps: Mutex<Vec<Duration>>,
-    tenant: GraphClock,
-}
-
-impl VirtualTimer {
-    fn sleeps(&self) -> Vec<Duration> {
-        self.sleeps.lock().unwrap().clone()
-    }
-    fn total(&self) -> Duration {
-        self.sleeps().iter().sum()
-    }
-}
-
-impl Timer for VirtualTimer {
-    fn now(&self) -> Instant {
-        self.origin + self.total()
-    }
-    fn utc(&self) -> OffsetDateTime {
-        self.tenant.now()
-    }
-    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
-        self.sleeps.lock().unwrap().push(duration);
-        self.tenant.advance(duration);
-        Box::pin(tokio::task::yield_now())
-    }
-}
-
-/// Millisecond backoff, 10 attempts.
-fn fast() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 10,
-        base: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-        jitter: true,
-    }
-}
-
-fn static_token() -> Arc<dyn TokenSource> {
-    Arc::new(StaticToken(SecretText::new("test-token")))
-}
-
-/// A tenant on a manual clock and a client on virtual time.
-async fn tenant() -> (FakeGraph, Arc<VirtualTimer>) {
-    let graph = FakeGraph::start_with_clock(GraphClock::manual(start()))
-        .await
-        .unwrap();
-    let timer = Arc::new(VirtualTimer {
-        origin: Instant::now(),
-        sleeps: Mutex::new(Vec::new()),
-        tenant: graph.clock(),
-    });
-    (graph, timer)
-}
-
-fn client_with(
-    graph: &FakeGraph,
-    timer: Arc<dyn Timer>,
-    tokens: Arc<dyn TokenSource>,
-) -> GraphClient {
-    let endpoints = Endpoints {
-        authority: "http://127.0.0.1:9".into(),
-        graph: graph.base_url(),
-    };
-    GraphClient::new(&endpoints, tokens)
-        .unwrap()
-        .with_retry_policy(fast())
-        .with_timer(timer)
-        .with_seed(7)
-}
-
-async fn setup() -> (FakeGraph, Arc<VirtualTimer>, GraphClient) {
-    let (graph, timer) = tenant().await;
-    let client = client_with(&graph, timer.clone(), static_token());
-    (graph, timer, client)
-}
 
 const AOSP_USERLESS: EnrollmentMode = EnrollmentMode::CorporateOwnedAospUserlessDevice;
 const FULLY_MANAGED: EnrollmentMode = EnrollmentMode::CorporateOwnedFullyManaged;

@@ -26,6 +26,7 @@
 mod batch;
 pub mod device;
 pub mod devices;
+pub mod directory;
 pub mod error;
 pub mod export;
 pub mod identities;
