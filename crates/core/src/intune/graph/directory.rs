@@ -67,9 +67,9 @@ impl GraphClient {
         let reads: Vec<GraphRequest> = notes.iter().map(|&i| device_request(&items[i].target)).collect();
         let mut current: BTreeMap<usize, Result<Option<String>, GraphError>> = BTreeMap::new();
         for (&i, answer) in notes.iter().zip(self.batch(&reads).await) {
-            let read = answer.and_then(|r| {
+            let read = answer.map(|r| {
                 let body = r.body.unwrap_or(Value::Null);
-                Ok(body.get("notes").and_then(Value::as_str).map(str::to_owned))
+                body.get("notes").and_then(Value::as_str).map(str::to_owned)
             });
             current.insert(i, read);
         }
