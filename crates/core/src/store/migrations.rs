@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
-use super::{classify, devices, events, outbox, serials, slots, StoreError};
+use super::{classify, devices, events, outbox, serials, slots, tenant, StoreError};
 
 /// `PRAGMA application_id` of a StageBench store ("SBch"), so `file(1)` and we ourselves can
 /// tell our database from another application's.
@@ -25,6 +25,7 @@ fn migration_list() -> Vec<M<'static>> {
         M::up(events::SCHEMA).comment("events (append-only)"),
         M::up(slots::SCHEMA).comment("bench_slots"),
         M::up(outbox::SCHEMA).comment("outbox (changes bound for Intune)"),
+        M::up(tenant::SCHEMA).comment("tenant_settings (sign-in, no secrets)"),
     ]
 }
 
@@ -112,7 +113,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 5);
+        assert_eq!(version, 6);
         migrate(&mut conn, Path::new(":memory:")).unwrap();
         let id: i32 = conn
             .pragma_query_value(None, "application_id", |row| row.get(0))
@@ -152,7 +153,7 @@ mod tests {
                 err,
                 StoreError::TooNew {
                     found: 99,
-                    known: 5,
+                    known: 6,
                     ..
                 }
             ),
