@@ -1,4 +1,5 @@
 //! Helpers shared by crates/core's integration tests.
 #![allow(dead_code)]
 
+pub mod auth;
 pub mod crash;
