@@ -45,7 +45,7 @@ pub use session::{Session, WhoAmI, REFRESH_MARGIN};
 pub use settings::{CertificateSource, SignInMode, TenantSettings};
 pub use sign_in::SignIn;
 
-use super::BoxFuture;
+use super::{BoxFuture, Endpoints};
 use crate::store::{ManualClock, SystemClock};
 
 #[cfg(feature = "testing")]
@@ -70,6 +70,28 @@ pub const SIGN_IN_SCOPES: [&str; 3] = ["offline_access", "openid", "profile"];
 
 /// App-only sign-in asks for the app's granted application permissions as a whole (§3.7).
 pub const APP_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// Environment variable replacing the identity platform's address (tests point it at the fake).
+pub const AUTHORITY_ENV: &str = "STAGEBENCH_AUTHORITY";
+
+/// Environment variable replacing Graph's base URL (tests point it at the fake).
+pub const GRAPH_URL_ENV: &str = "STAGEBENCH_GRAPH_URL";
+
+/// Microsoft's endpoints, each replaced by [`AUTHORITY_ENV`] / [`GRAPH_URL_ENV`] when set and
+/// not empty.
+pub fn endpoints_from_env() -> Endpoints {
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().trim_end_matches('/').to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let default = Endpoints::default();
+    Endpoints {
+        authority: var(AUTHORITY_ENV).unwrap_or(default.authority),
+        graph: var(GRAPH_URL_ENV).unwrap_or(default.graph),
+    }
+}
 
 /// Every scope of a delegated sign-in.
 pub fn delegated_scopes() -> Vec<String> {

@@ -64,6 +64,12 @@ impl SignIn {
         &self.clock
     }
 
+    /// Checks that the secret store answers (an OS keyring may be locked or missing), so a
+    /// technician is not sent through a whole sign-in whose refresh token then can't be kept.
+    pub async fn check_secret_store(&self, settings: &TenantSettings) -> Result<(), AuthError> {
+        self.get(settings, SecretKind::RefreshToken).await.map(|_| ())
+    }
+
     /// Starts a device code sign-in (mode [`SignInMode::DeviceCode`]).
     pub async fn start_device_code(
         &self,
