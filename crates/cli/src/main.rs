@@ -30,6 +30,12 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Run fake devices (varied makers and models, one a RealWear) until stopped.
     Simulate(cmd::simulate::SimulateArgs),
+    /// Sign the bench in to its tenant: a technician with a device code, or the app with a client secret or certificate.
+    Login(cmd::login::LoginArgs),
+    /// Sign the bench out: its secrets leave the OS keyring.
+    Logout(cmd::logout::LogoutArgs),
+    /// Who is signed in, to which tenant, with which permissions.
+    Whoami(cmd::whoami::WhoamiArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +53,9 @@ fn main() -> ExitCode {
         Command::Slots(args) => cmd::slots::run(&args, &mut out),
         Command::Bench(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::bench::run(&args, &mut out))),
         Command::Simulate(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::simulate::run(&args, &mut out))),
+        Command::Login(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::login::run(&args, &mut out, &mut std::io::stdin()))),
+        Command::Logout(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::logout::run(&args, &mut out))),
+        Command::Whoami(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::whoami::run(&args, &mut out))),
     };
     let _ = out.flush();
     match result {

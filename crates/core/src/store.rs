@@ -1,7 +1,7 @@
 //! The local store: one SQLite file in WAL mode holding devices, their serials, bench slots,
 //! the outbox of changes bound for Intune, and an append-only event log.
 //!
-//! Layout: one module per table (`devices`, `serials`, `events`, `slots`, `outbox`: schema, row type and
+//! Layout: one module per table (`devices`, `serials`, `events`, `slots`, `outbox`, `tenant`: schema, row type and
 //! queries together), `migrations` puts the schemas in order, and `sighting` holds the
 //! identity rule that decides which device a sighting belongs to. [`Store`] owns the connection,
 //! the path and a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and
@@ -22,6 +22,7 @@ mod outbox;
 mod serials;
 mod sighting;
 mod slots;
+mod tenant;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -3,9 +3,12 @@
 pub mod bench;
 pub mod devices;
 pub mod doctor;
+pub mod login;
+pub mod logout;
 pub mod qr;
 pub mod simulate;
 pub mod slots;
+pub mod whoami;
 
 /// The async runtime for subcommands that talk to devices.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

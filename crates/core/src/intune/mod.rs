@@ -1,11 +1,14 @@
 //! Intune through Microsoft Graph (beta): what the bench sends and how it copes when the tenant
 //! or the network says no.
 //!
-//! Layout: [`backoff`] is the pure fault policy (which statuses are retried, how long to wait,
-//! and the per-app request budgets that keep the client under Graph's throttling limits);
-//! [`graph`] is the Graph client built on it (profiles and tokens, device look-ups, notes,
-//! corporate identifiers, primary users). The durable queue of changes bound for Intune is the
-//! store's outbox ([`crate::store::OutboxItem`]), because it is a table.
+//! Layout: [`auth`] signs the bench in (device code, client secret or certificate; secrets in
+//! the OS keyring) and hands out tokens through [`TokenSource`]; [`backoff`] is the pure fault
+//! policy (which statuses are retried, how long to wait, and the per-app request budgets that
+//! keep the client under Graph's throttling limits); [`graph`] is the Graph client built on it
+//! (profiles and tokens, device look-ups, notes, corporate identifiers, primary users);
+//! [`names`] and [`status`] read Intune's device names and stage; [`sync`] keeps the bench and
+//! Intune in step. The durable queue of changes bound for Intune is the store's outbox
+//! ([`crate::store::OutboxItem`]), because it is a table.
 //!
 //! How the client drains the outbox (the client itself comes later):
 //!
@@ -27,6 +30,7 @@
 //! managedDevices/{id}` with `notes` and `PUT`/`POST …/users/$ref` for the primary user leave the
 //! same state when applied twice; corporate identifiers are imported with `overwriteImportedDeviceIdentities`.
 
+pub mod auth;
 pub mod backoff;
 pub mod graph;
 pub mod names;
@@ -60,8 +64,9 @@ impl Default for Endpoints {
     }
 }
 
-/// Why no access token could be had. Never carries a secret.
-#[derive(Debug, thiserror::Error)]
+/// Why no access token could be had. Never carries a secret. `Clone`, so callers waiting on
+/// one token renewal can all be given its failure.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
     /// Nobody has signed in on this bench (or they signed out).
     #[error("not signed in to a tenant: run `stagebench login` (or use Tenant → Sign in in the app)")]

@@ -1,5 +1,6 @@
 //! Helpers shared by crates/core's integration tests.
 #![allow(dead_code)]
 
+pub mod auth;
 pub mod crash;
 pub mod graph;

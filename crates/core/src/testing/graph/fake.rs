@@ -34,7 +34,7 @@ const WINDOW: Duration = Duration::from_secs(20);
 /// The clouddpc signature checksum Intune's AE QR carries (intune-android-adb.md §1.1).
 const CLOUDDPC_CHECKSUM: &str = "I5YvS0O5hXY46mb01BlRjq4oJJGs2kuUcHvVkAPEXlg";
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -68,6 +68,11 @@ impl GraphClock {
     /// Now.
     pub fn now(&self) -> OffsetDateTime {
         lock(&self.0).unwrap_or_else(OffsetDateTime::now_utc)
+    }
+
+    /// Whether this is a manual clock.
+    pub fn is_manual(&self) -> bool {
+        lock(&self.0).is_some()
     }
 }
 
@@ -146,10 +151,12 @@ struct Tenant {
     identities: BTreeMap<String, Map<String, Value>>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     schema: GraphSchema,
-    base: String,
-    clock: GraphClock,
+    pub(super) base: String,
+    pub(super) clock: GraphClock,
+    /// The identity platform (`login.rs`).
+    pub(super) login: super::login::Identity,
     tenant: Mutex<Tenant>,
     faults: Mutex<Faults>,
     violations: Mutex<Vec<String>>,
@@ -203,7 +210,7 @@ impl Reply {
 
 /// A fake Microsoft Graph beta tenant on 127.0.0.1 (see the module docs). Dropping it stops it.
 pub struct FakeGraph {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
     addr: SocketAddr,
     task: JoinHandle<()>,
 }
@@ -236,6 +243,7 @@ impl FakeGraph {
             schema: GraphSchema::load(),
             base: format!("http://{addr}/beta"),
             clock,
+            login: Default::default(),
             tenant: Mutex::new(Tenant::default()),
             faults: Mutex::new(Faults::default()),
             violations: Mutex::new(Vec::new()),
@@ -452,6 +460,9 @@ async fn serve(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if super::login::is_login_path(uri.path()) {
+        return super::login::serve(&inner, method.as_str(), uri.path(), &body);
+    }
     let url = uri
         .path_and_query()
         .map_or_else(|| uri.path().to_string(), |pq| pq.as_str().to_string());
@@ -513,16 +524,20 @@ impl Inner {
     }
 
     fn top_level(&self, method: &str, url: &str, headers: &HeaderMap, body: &[u8]) -> Reply {
-        let token = header_value(headers, "authorization")
+        let bearer = header_value(headers, "authorization")
             .and_then(|a| a.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
-            .unwrap_or_default();
+            .filter(|t| !t.is_empty());
         let faults = lock(&self.faults).clone();
-        if token.is_empty() || faults.reject_auth || faults.rejected_tokens.contains(&token) {
-            return Reply::error(
-                401,
-                "InvalidAuthenticationToken",
-                "Access token is empty or invalid.",
-            );
+        let refused = match &bearer {
+            None => Some("Access token is empty or invalid."),
+            Some(_) if faults.reject_auth => Some("Access token is empty or invalid."),
+            Some(token) if faults.rejected_tokens.contains(token) => {
+                Some("Access token has been revoked.")
+            }
+            Some(token) => self.login.bearer_problem(token, self.clock.now()),
+        };
+        if let Some(message) = refused {
+            return Reply::error(401, "InvalidAuthenticationToken", message);
         }
         if !url.starts_with("/beta/") {
             return self.violate(method, url, "path must start with the /beta base");

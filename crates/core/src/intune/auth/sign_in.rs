@@ -1,0 +1,230 @@
+//! [`SignIn`]: everything a sign-in needs (endpoints, HTTP client, secret store, clock), the
+//! ways to sign in (device code, client secret, certificate), resuming and signing out.
+
+use std::fmt;
+use std::sync::Arc;
+
+use oauth2::{ClientSecret, Scope};
+
+use super::assertion::{ClientCertificate, ASSERTION_TYPE};
+use super::device_code::DeviceCodeLogin;
+use super::http::{self, Grant, OAuthHttp};
+use super::settings::{CertificateSource, SignInMode, TenantSettings};
+use super::{AuthClock, SecretKind, SecretStore, Session, APP_SCOPE};
+use crate::intune::{AuthError, Endpoints};
+use crate::secret::SecretText;
+
+/// What a bench needs to sign in: endpoints, the HTTP client, the secret store and a clock.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct SignIn {
+    endpoints: Endpoints,
+    http: OAuthHttp,
+    secrets: Arc<dyn SecretStore>,
+    clock: Arc<dyn AuthClock>,
+}
+
+impl fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignIn")
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignIn {
+    /// Sign-in against `endpoints`, secrets in `secrets`, time from `clock`.
+    pub fn new(
+        endpoints: Endpoints,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn AuthClock>,
+    ) -> Result<SignIn, AuthError> {
+        let http = crate::intune::http_client().map_err(|e| AuthError::Network {
+            url: endpoints.authority.clone(),
+            reason: format!("the HTTP client could not be set up ({e})"),
+        })?;
+        Ok(SignIn {
+            endpoints,
+            http: OAuthHttp(http),
+            secrets,
+            clock,
+        })
+    }
+
+    /// Where it signs in.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    pub(super) fn http(&self) -> &OAuthHttp {
+        &self.http
+    }
+
+    pub(super) fn clock(&self) -> &Arc<dyn AuthClock> {
+        &self.clock
+    }
+
+    /// Checks that the secret store answers (an OS keyring may be locked or missing), so a
+    /// technician is not sent through a whole sign-in whose refresh token then can't be kept.
+    pub async fn check_secret_store(&self, settings: &TenantSettings) -> Result<(), AuthError> {
+        self.get(settings, SecretKind::RefreshToken).await.map(|_| ())
+    }
+
+    /// Starts a device code sign-in (mode [`SignInMode::DeviceCode`]).
+    pub async fn start_device_code(
+        &self,
+        settings: &TenantSettings,
+    ) -> Result<DeviceCodeLogin, AuthError> {
+        if settings.mode != SignInMode::DeviceCode {
+            return Err(wrong_mode(settings));
+        }
+        DeviceCodeLogin::start(self, settings).await
+    }
+
+    /// Signs the app in with a client secret (mode [`SignInMode::ClientSecret`]): gets a token
+    /// first, so a wrong secret is never stored, then keeps the secret in the keyring.
+    pub async fn sign_in_with_secret(
+        &self,
+        settings: &TenantSettings,
+        secret: SecretText,
+    ) -> Result<Session, AuthError> {
+        if settings.mode != SignInMode::ClientSecret {
+            return Err(wrong_mode(settings));
+        }
+        if secret.expose().trim().is_empty() {
+            return Err(AuthError::Config("the client secret is empty: paste the secret's Value (not its ID) from the app registration".into()));
+        }
+        let secret = SecretText::new(secret.expose().trim());
+        let grant =
+            client_credentials(self, settings, &AppCredential::Secret(secret.clone()), None)
+                .await?;
+        self.put(settings, SecretKind::ClientSecret, &secret)
+            .await?;
+        Session::signed_in(self, settings, grant).await
+    }
+
+    /// Signs the app in with its certificate (mode [`SignInMode::Certificate`]). With an
+    /// imported certificate, `private_key_pem` is the key to keep in the keyring; with files it
+    /// is not needed (the key file is read at each token request).
+    pub async fn sign_in_with_certificate(
+        &self,
+        settings: &TenantSettings,
+        private_key_pem: Option<SecretText>,
+    ) -> Result<Session, AuthError> {
+        let SignInMode::Certificate(source) = &settings.mode else {
+            return Err(wrong_mode(settings));
+        };
+        let certificate = match (source, &private_key_pem) {
+            (
+                CertificateSource::Files {
+                    certificate,
+                    private_key,
+                },
+                _,
+            ) => ClientCertificate::load(certificate, private_key)?,
+            (CertificateSource::Imported { certificate_pem }, Some(key)) => {
+                ClientCertificate::from_pem(certificate_pem, key)?
+            }
+            (CertificateSource::Imported { .. }, None) => {
+                return Err(AuthError::Config(
+                    "importing a certificate needs its private key too".into(),
+                ))
+            }
+        };
+        let grant = client_credentials(
+            self,
+            settings,
+            &AppCredential::Certificate(Box::new(certificate)),
+            None,
+        )
+        .await?;
+        if let (CertificateSource::Imported { .. }, Some(key)) = (source, &private_key_pem) {
+            self.put(settings, SecretKind::PrivateKey, key).await?;
+        }
+        Session::signed_in(self, settings, grant).await
+    }
+
+    /// The session of whoever signed in on this bench before (no network until a token is
+    /// needed). [`AuthError::NotSignedIn`] when nobody is.
+    pub fn resume(&self, settings: &TenantSettings) -> Result<Session, AuthError> {
+        if settings.account.is_none() {
+            return Err(AuthError::NotSignedIn);
+        }
+        Ok(Session::new(self, settings, None))
+    }
+
+    /// Removes the bench's sign-in secrets for these settings from the keyring. Removing what
+    /// is not there is fine, so signing out twice is too.
+    pub async fn sign_out(&self, settings: &TenantSettings) -> Result<(), AuthError> {
+        for kind in SecretKind::ALL {
+            self.secrets.delete(&kind.name(settings)).await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn get(
+        &self,
+        settings: &TenantSettings,
+        kind: SecretKind,
+    ) -> Result<Option<SecretText>, AuthError> {
+        self.secrets.get(&kind.name(settings)).await
+    }
+
+    pub(super) async fn put(
+        &self,
+        settings: &TenantSettings,
+        kind: SecretKind,
+        value: &SecretText,
+    ) -> Result<(), AuthError> {
+        self.secrets.set(&kind.name(settings), value).await
+    }
+}
+
+fn wrong_mode(settings: &TenantSettings) -> AuthError {
+    AuthError::Config(format!(
+        "these tenant settings sign in by {}; change the mode first",
+        settings.mode.name()
+    ))
+}
+
+/// An app-only credential, ready to use.
+pub(super) enum AppCredential {
+    Secret(SecretText),
+    Certificate(Box<ClientCertificate>),
+}
+
+/// One client credentials request (`scope=https://graph.microsoft.com/.default`, §3.7).
+/// `account` is who was signed in, for a silent renewal; `None` while signing in.
+pub(super) async fn client_credentials(
+    sign_in: &SignIn,
+    settings: &TenantSettings,
+    credential: &AppCredential,
+    account: Option<&str>,
+) -> Result<Grant, AuthError> {
+    let client = http::entra_client(&sign_in.endpoints, &settings.tenant, &settings.client_id)?;
+    let url = http::token_url(&sign_in.endpoints, &settings.tenant);
+    let now = sign_in.clock.now();
+    let response = match credential {
+        AppCredential::Secret(secret) => {
+            let client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+            client
+                .exchange_client_credentials()
+                .add_scope(Scope::new(APP_SCOPE.into()))
+                .request_async(&sign_in.http)
+                .await
+        }
+        AppCredential::Certificate(certificate) => {
+            let assertion = certificate.assertion(&settings.client_id, &url, now);
+            client
+                .exchange_client_credentials()
+                .add_scope(Scope::new(APP_SCOPE.into()))
+                .add_extra_param("client_assertion_type", ASSERTION_TYPE)
+                .add_extra_param("client_assertion", assertion.expose().to_owned())
+                .request_async(&sign_in.http)
+                .await
+        }
+    };
+    response
+        .map(|r| Grant::from_response(&r, now))
+        .map_err(|e| http::token_error(&url, e, account))
+}
