@@ -12,6 +12,8 @@ use stagebench_core::doctor::{Check, CheckStatus};
 use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::intune::status::{IntuneStage, IntuneStatus};
+use stagebench_core::intune::sync::{DrainReport, RefreshReport};
+use stagebench_core::intune::view::ProfileView;
 use stagebench_core::provisioning::PayloadSummary;
 use stagebench_core::qr::QrFacts;
 use stagebench_core::store::Slot;
@@ -51,6 +53,9 @@ fn generate() -> String {
         declaration::<CheckStatus>(&cfg),
         declaration::<Check>(&cfg),
         declaration::<Slot>(&cfg),
+        declaration::<ProfileView>(&cfg),
+        declaration::<RefreshReport>(&cfg),
+        declaration::<DrainReport>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');

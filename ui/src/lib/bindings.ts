@@ -476,3 +476,142 @@ label: string | null,
  * When it was assigned, RFC 3339 UTC.
  */
 created: string, };
+
+/**
+ * A profile without secrets.
+ */
+export type ProfileView = { 
+/**
+ * Graph id.
+ */
+id: string, 
+/**
+ * Name.
+ */
+displayName: string, 
+/**
+ * Description.
+ */
+description: string | null, 
+/**
+ * `enrollmentMode` as Graph spells it.
+ */
+mode: string, 
+/**
+ * The mode in words (`fully managed`, `AOSP userless`…).
+ */
+modeLabel: string, 
+/**
+ * `enrollmentTokenType` as Graph spells it.
+ */
+tokenType: string, 
+/**
+ * Whether it is an AOSP profile (its QR carries Wi-Fi credentials; its token alone cannot enroll).
+ */
+aosp: boolean, 
+/**
+ * Whether the token is a staging token (stages 1–3).
+ */
+staging: boolean, 
+/**
+ * `none`, `valid` or `expired` (expired or revoked).
+ */
+tokenState: string, 
+/**
+ * When the token expires, RFC 3339.
+ */
+tokenExpires: string | null, 
+/**
+ * Seconds until then (valid tokens only), for countdowns.
+ */
+tokenExpiresInSeconds: number | null, 
+/**
+ * When the token was made, RFC 3339.
+ */
+tokenCreated: string | null, 
+/**
+ * The token, masked, when a usable one exists (reveal it explicitly).
+ */
+tokenMasked: string | null, 
+/**
+ * Whether a QR can be shown now (a valid token with QR content).
+ */
+qrAvailable: boolean, 
+/**
+ * Devices enrolled with this profile.
+ */
+enrolledDeviceCount: number | null, 
+/**
+ * AOSP devices enrolled with the current token.
+ */
+tokenUsageCount: number | null, 
+/**
+ * Wi-Fi network the QR sets up.
+ */
+wifiSsid: string | null, 
+/**
+ * Whether the profile has a Wi-Fi key (never the key).
+ */
+wifiHasPassword: boolean, 
+/**
+ * Things to know before using it.
+ */
+warnings: Array<string>, };
+
+/**
+ * What a status refresh did.
+ */
+export type RefreshReport = { 
+/**
+ * Bench devices looked at.
+ */
+devices: number, 
+/**
+ * Bench devices Intune shows.
+ */
+found: number, 
+/**
+ * Intune devices seen for the first time.
+ */
+newInIntune: number, 
+/**
+ * Intune devices whose status changed.
+ */
+changed: number, 
+/**
+ * Intune devices that are gone.
+ */
+gone: number, 
+/**
+ * Serials Intune shows on more than one bench device (not linked).
+ */
+ambiguous: Array<string>, 
+/**
+ * Lookups that failed this time (tried again next sync).
+ */
+failed: number, 
+/**
+ * Bench devices with no serial that can tell them apart (not looked up).
+ */
+unidentifiable: number, };
+
+/**
+ * What an outbox drain did.
+ */
+export type DrainReport = { 
+/**
+ * Items Graph took.
+ */
+sent: number, 
+/**
+ * Items put back to retry later.
+ */
+retried: number, 
+/**
+ * Items refused for good.
+ */
+failed: number, 
+/**
+ * Whether the drain stopped because Graph or the network is unreachable.
+ */
+offline: boolean, };

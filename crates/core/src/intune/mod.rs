@@ -32,10 +32,12 @@
 
 pub mod auth;
 pub mod backoff;
+pub mod connect;
 pub mod graph;
 pub mod names;
 pub mod status;
 pub mod sync;
+pub mod view;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,0 +1,52 @@
+//! The bench's Intune connection in one call: the tenant settings saved by `stagebench login`
+//! (or the app's Tenant screen), the signed-in session resumed from the OS keyring, and a Graph
+//! client that uses it. The CLI, the app and the simulator all start here.
+
+use std::sync::Arc;
+
+use super::auth::{endpoints_from_env, AuthClock, OsKeyring, SecretStore, Session, SignIn, TenantSettings};
+use super::graph::GraphClient;
+use super::{AuthError, Endpoints};
+use crate::store::{Store, SystemClock};
+
+/// A signed-in bench.
+#[derive(Clone)]
+pub struct Connection {
+    /// The session (hands out tokens, says who is signed in).
+    pub session: Session,
+    /// Graph, with the session's tokens.
+    pub client: Arc<GraphClient>,
+    /// The tenant settings in use.
+    pub settings: TenantSettings,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// Resumes the saved sign-in: [`AuthError::NotSignedIn`] when there is none.
+pub fn connect_with(
+    store: &Store,
+    endpoints: Endpoints,
+    secrets: Arc<dyn SecretStore>,
+    clock: Arc<dyn AuthClock>,
+) -> Result<Connection, AuthError> {
+    let settings = store
+        .tenant_settings()
+        .map_err(|e| AuthError::Config(e.to_string()))?
+        .ok_or(AuthError::NotSignedIn)?;
+    let session = SignIn::new(endpoints.clone(), secrets, clock)?.resume(&settings)?;
+    let client = GraphClient::new(&endpoints, Arc::new(session.clone())).map_err(|e| AuthError::Network {
+        url: endpoints.graph.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(Connection { session, client: Arc::new(client), settings })
+}
+
+/// [`connect_with`] the endpoints from the environment (`STAGEBENCH_AUTHORITY`,
+/// `STAGEBENCH_GRAPH_URL`, else Microsoft's), the OS keyring and the system clock.
+pub fn connect(store: &Store) -> Result<Connection, AuthError> {
+    connect_with(store, endpoints_from_env(), Arc::new(OsKeyring::new()), Arc::new(SystemClock))
+}
