@@ -6,6 +6,7 @@
 //! tenant: managed devices 2,000 requests / 200 writes per 20 s, Android Enterprise enrollment
 //! profiles 1,000 / 100 per 20 s. Each inner request of a `$batch` counts on its own.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -201,46 +202,58 @@ pub enum RequestKind {
     Write,
 }
 
-/// A token bucket: `capacity` tokens, refilled evenly over [`WINDOW`].
+/// A sliding window: at most `capacity` requests in any [`WINDOW`]. (A token bucket refilled
+/// evenly would allow up to twice the limit in some window, and Graph counts per window.)
 #[derive(Debug, Clone)]
 struct Bucket {
     capacity: u32,
-    /// Tokens, in thousandths, so the even refill does not round away.
-    milli_tokens: u64,
-    updated: Option<Instant>,
+    /// What was taken and when, oldest first (times never go backwards).
+    taken: VecDeque<(Instant, u32)>,
+    used: u32,
 }
 
 impl Bucket {
     fn new(capacity: u32) -> Self {
         Bucket {
             capacity,
-            milli_tokens: u64::from(capacity) * 1000,
-            updated: None,
+            taken: VecDeque::new(),
+            used: 0,
         }
     }
 
+    /// Forgets what left the window by `now`.
     fn refill(&mut self, now: Instant) {
-        let full = u64::from(self.capacity) * 1000;
-        if let Some(before) = self.updated {
-            let elapsed = now.saturating_duration_since(before);
-            let gained = elapsed.as_micros() * u128::from(full) / WINDOW.as_micros();
-            self.milli_tokens =
-                (u128::from(self.milli_tokens) + gained).min(u128::from(full)) as u64;
+        while let Some(&(at, n)) = self.taken.front() {
+            if now.saturating_duration_since(at) < WINDOW {
+                break;
+            }
+            self.taken.pop_front();
+            self.used -= n;
         }
-        self.updated = Some(self.updated.map_or(now, |before| before.max(now)));
     }
 
-    /// How long until `n` tokens are there (zero when they are).
-    fn wait_for(&self, n: u32) -> Duration {
-        let need = u64::from(n) * 1000;
-        if need <= self.milli_tokens {
+    /// How long after `now` until `n` more fit (zero when they do).
+    fn wait_for(&self, n: u32, now: Instant) -> Duration {
+        if n == 0 || self.used + n <= self.capacity {
             return Duration::ZERO;
         }
-        let missing = u128::from(need - self.milli_tokens);
-        let full = u128::from(self.capacity.max(1)) * 1000;
-        // Round up: waking a microsecond early would find the bucket still short.
-        let micros = (missing * WINDOW.as_micros()).div_ceil(full);
-        Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
+        let mut free = self.capacity.saturating_sub(self.used);
+        for &(at, k) in &self.taken {
+            free += k;
+            if free >= n {
+                return (at + WINDOW).saturating_duration_since(now);
+            }
+        }
+        Duration::MAX
+    }
+
+    fn take(&mut self, n: u32, now: Instant) {
+        if n == 0 {
+            return;
+        }
+        let at = self.taken.back().map_or(now, |&(last, _)| last.max(now));
+        self.taken.push_back((at, n));
+        self.used += n;
     }
 }
 
@@ -283,12 +296,12 @@ impl Budget {
         if n > self.any.capacity || writes > self.writes.capacity {
             return Err(Duration::MAX);
         }
-        let wait = self.any.wait_for(n).max(self.writes.wait_for(writes));
+        let wait = self.any.wait_for(n, now).max(self.writes.wait_for(writes, now));
         if !wait.is_zero() {
             return Err(wait);
         }
-        self.any.milli_tokens -= u64::from(n) * 1000;
-        self.writes.milli_tokens -= u64::from(writes) * 1000;
+        self.any.take(n, now);
+        self.writes.take(writes, now);
         Ok(())
     }
 }
@@ -445,39 +458,41 @@ mod tests {
     }
 
     #[test]
-    fn budget_spaces_writes_and_refills_after_the_window() {
+    fn budget_never_allows_more_than_the_limit_in_any_window() {
         let t0 = Instant::now();
+        let ms = Duration::from_millis;
         let mut budget = Budget::new(Service::ManagedDevices);
         for i in 0..200 {
-            assert_eq!(budget.try_take(RequestKind::Write, t0), Ok(()), "write {i}");
+            assert_eq!(budget.try_take(RequestKind::Write, t0 + ms(i)), Ok(()), "write {i}");
         }
-        // The 201st write must wait for one token: 20 s / 200.
-        assert_eq!(
-            budget.try_take(RequestKind::Write, t0),
-            Err(Duration::from_millis(100))
-        );
-        // Reads still fit (1,800 of the 2,000 left), writes count against both limits.
+        // The 201st write waits until the first one leaves the window.
+        assert_eq!(budget.try_take(RequestKind::Write, t0 + ms(200)), Err(WINDOW - ms(200)));
+        // Reads still fit (1,800 of the 2,000 left): writes count against both limits.
         for _ in 0..1800 {
-            assert_eq!(budget.try_take(RequestKind::Read, t0), Ok(()));
+            assert_eq!(budget.try_take(RequestKind::Read, t0 + ms(300)), Ok(()));
         }
-        assert_eq!(
-            budget.try_take(RequestKind::Read, t0),
-            Err(Duration::from_millis(10))
-        );
-        assert_eq!(
-            budget.try_take(RequestKind::Write, t0 + Duration::from_millis(100)),
-            Ok(())
-        );
-        // A whole window after the last take everything is back (the refill is even, so not
-        // a window after the first take).
-        let later = t0 + Duration::from_millis(100) + WINDOW;
-        assert_eq!(
-            budget.try_take_n(RequestKind::Write, 200, later - Duration::from_millis(100)),
-            Err(Duration::from_millis(100))
-        );
-        assert_eq!(budget.try_take_n(RequestKind::Write, 200, later), Ok(()));
+        assert_eq!(budget.try_take(RequestKind::Read, t0 + ms(300)), Err(WINDOW - ms(300)));
+        // As the first writes leave the window, one write fits per write that left.
+        assert_eq!(budget.try_take(RequestKind::Write, t0 + WINDOW), Ok(()));
+        assert_eq!(budget.try_take(RequestKind::Write, t0 + WINDOW), Err(ms(1)));
+        // A whole window after the reads everything is back.
+        let later = t0 + ms(300) + WINDOW;
         assert_eq!(budget.try_take_n(RequestKind::Read, 1800, later), Ok(()));
-        assert!(budget.try_take(RequestKind::Read, later).is_err());
+        // Count in a sliding 20-s window: never more than 2,000.
+        let mut budget = Budget::new(Service::ManagedDevices);
+        let mut sent: Vec<Instant> = Vec::new();
+        let mut now = t0;
+        while sent.len() < 5000 {
+            match budget.try_take_n(RequestKind::Read, 20, now) {
+                Ok(()) => sent.extend(std::iter::repeat_n(now, 20)),
+                Err(wait) => now += wait,
+            }
+        }
+        for (i, &at) in sent.iter().enumerate() {
+            let in_window = sent[i..].iter().take_while(|&&t| t < at + WINDOW).count();
+            assert!(in_window <= 2000, "{in_window} requests in the window from {:?}", at - t0);
+        }
+        assert_eq!(now - t0, WINDOW * 2, "and no slower than the limit allows");
     }
 
     #[test]
@@ -487,24 +502,19 @@ mod tests {
         for _ in 0..50 {
             assert_eq!(budget.try_take_n(RequestKind::Read, 20, t0), Ok(()));
         }
-        // 1,000 taken; 20 more need 20 × 20 ms.
+        // 1,000 taken at t0; 20 more fit once those leave the window.
+        assert_eq!(budget.try_take_n(RequestKind::Read, 20, t0), Err(WINDOW));
         assert_eq!(
-            budget.try_take_n(RequestKind::Read, 20, t0),
-            Err(Duration::from_millis(400))
-        );
-        assert_eq!(
-            budget.try_take_n(RequestKind::Read, 20, t0 + Duration::from_millis(399)),
+            budget.try_take_n(RequestKind::Read, 20, t0 + WINDOW - Duration::from_millis(1)),
             Err(Duration::from_millis(1))
         );
-        assert_eq!(
-            budget.try_take_n(RequestKind::Read, 20, t0 + Duration::from_millis(400)),
-            Ok(())
-        );
+        assert_eq!(budget.try_take_n(RequestKind::Read, 20, t0 + WINDOW), Ok(()));
         assert_eq!(
             budget.try_take_n(RequestKind::Write, 101, t0 + WINDOW * 3),
             Err(Duration::MAX)
         );
-        // A clock read out of order (an earlier `now`) refills nothing and takes nothing back.
-        assert!(budget.try_take(RequestKind::Read, t0).is_ok());
+        // A clock read out of order (an earlier `now`) frees nothing.
+        assert_eq!(budget.try_take_n(RequestKind::Read, 1000, t0 + WINDOW * 3), Ok(()));
+        assert_eq!(budget.try_take(RequestKind::Read, t0), Err(WINDOW * 4));
     }
 }
