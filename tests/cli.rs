@@ -332,3 +332,18 @@ fn bench_devices_times_ours_against_the_adb_loop() {
         }
     }
 }
+
+#[test]
+fn bench_graph_refreshes_a_fleet_in_batches_of_20_without_429s() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stagebench(&["bench", "graph", "--devices", "130", "--latency-ms", "5", "--json"], dir.path(), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["devices"], 130);
+    assert_eq!(r["found"], 130);
+    assert_eq!(r["naive_requests"], 130);
+    // ⌈130/20⌉ = 7 batches; the target allows 1.05 × that.
+    assert_eq!(r["requests"], 7, "{r}");
+    assert_eq!(r["inner_requests"], 130);
+    assert_eq!(r["throttled"], 0);
+}

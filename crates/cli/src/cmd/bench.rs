@@ -29,6 +29,8 @@ use stagebench_core::testing::SimulatedBench;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+mod graph;
+
 /// What to measure.
 #[derive(Args)]
 pub struct BenchArgs {
@@ -40,6 +42,8 @@ pub struct BenchArgs {
 enum BenchWhat {
     /// Time reading serials and facts from fake devices: direct ADB against the `adb` binary.
     Devices(DevicesBench),
+    /// Refresh the Intune status of a fleet against the fake tenant (latency, budgets, 429s).
+    Graph(graph::GraphBench),
 }
 
 #[derive(Args)]
@@ -95,6 +99,7 @@ const TARGET_RATIO: f64 = 3.0;
 pub async fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     match &args.what {
         BenchWhat::Devices(devices) => bench_devices(devices, out).await,
+        BenchWhat::Graph(args) => graph::run(args, out).await,
     }
 }
 

@@ -40,6 +40,10 @@ pub const KIND_IDENTITIES: &str = "corporate-identifiers";
 /// Items per drain round: Graph's `$batch` limit.
 pub const BATCH: usize = 20;
 
+/// Serials or ids handed to the directory per call: many `$batch`es' worth (the client keeps
+/// several in flight), few enough that a huge fleet is not held in memory at once.
+const LOOKUP_CHUNK: usize = 1000;
+
 /// Why a sync stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -149,7 +153,7 @@ pub async fn refresh_status(
     }
     let mut found_devices: BTreeSet<DeviceId> = BTreeSet::new();
     let ids: Vec<String> = by_id.keys().cloned().collect();
-    for chunk in ids.chunks(BATCH * 10) {
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
         let lookup = directory.find_by_ids(chunk).await?;
         report.failed += lookup.failed.len();
         for (id, status) in lookup.found {
@@ -191,7 +195,7 @@ pub async fn refresh_status(
     }
     let serials: Vec<String> = serial_owners.keys().cloned().collect();
     let mut seen_ids: BTreeSet<String> = BTreeSet::new();
-    for chunk in serials.chunks(BATCH * 10) {
+    for chunk in serials.chunks(LOOKUP_CHUNK) {
         let lookup = directory.find_by_serials(chunk).await?;
         report.failed += lookup.failed.len();
         for (serial, statuses) in lookup.found {

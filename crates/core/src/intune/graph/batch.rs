@@ -16,15 +16,22 @@ use crate::intune::backoff::{classify, Outcome, RequestKind, RetryAfter, Service
 /// Graph's limit of requests in one `$batch`.
 pub const BATCH_MAX: usize = 20;
 
+/// `$batch`es in flight at once: enough to hide a slow tenant's latency, few enough to stay
+/// polite (the per-service budget still paces every inner request).
+pub const BATCHES_IN_FLIGHT: usize = 4;
+
 impl GraphClient {
     /// Sends `requests` in `$batch`es of up to [`BATCH_MAX`], one result per request in the
     /// same order. Inner requests that were throttled or failed for a passing reason (or got no
     /// answer) are resent in the next batch after the longest inner `Retry-After` (or backoff);
     /// the rest are final (an inner 401 too: the envelope's token was accepted). Once the
     /// sign-in fails, later batches are not sent.
+    ///
+    /// Up to [`BATCHES_IN_FLIGHT`] `$batch`es are sent at once.
     pub async fn batch(&self, requests: &[GraphRequest]) -> Vec<Result<GraphResponse, GraphError>> {
         let mut results = Vec::with_capacity(requests.len());
-        for chunk in requests.chunks(BATCH_MAX) {
+        let chunks: Vec<&[GraphRequest]> = requests.chunks(BATCH_MAX).collect();
+        for group in chunks.chunks(BATCHES_IN_FLIGHT) {
             let signed_out = results
                 .iter()
                 .find_map(|r: &Result<GraphResponse, GraphError>| {
@@ -32,8 +39,17 @@ impl GraphClient {
                 })
                 .cloned();
             match signed_out {
-                Some(error) => results.extend(chunk.iter().map(|_| Err(error.clone()))),
-                None => results.extend(self.batch_of_20(chunk).await),
+                Some(error) => {
+                    let n: usize = group.iter().map(|c| c.len()).sum();
+                    results.extend((0..n).map(|_| Err(error.clone())));
+                }
+                None => {
+                    let answers = futures_util::future::join_all(
+                        group.iter().map(|chunk| self.batch_of_20(chunk)),
+                    )
+                    .await;
+                    results.extend(answers.into_iter().flatten());
+                }
             }
         }
         results
