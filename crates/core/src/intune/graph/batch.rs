@@ -27,11 +27,13 @@ impl GraphClient {
     /// the rest are final (an inner 401 too: the envelope's token was accepted). Once the
     /// sign-in fails, later batches are not sent.
     ///
-    /// Up to [`BATCHES_IN_FLIGHT`] `$batch`es are sent at once.
+    /// The first `$batch` goes alone (a sign-in that no longer works then costs one request,
+    /// not one per batch in flight); after it, up to [`BATCHES_IN_FLIGHT`] are sent at once.
     pub async fn batch(&self, requests: &[GraphRequest]) -> Vec<Result<GraphResponse, GraphError>> {
         let mut results = Vec::with_capacity(requests.len());
         let chunks: Vec<&[GraphRequest]> = requests.chunks(BATCH_MAX).collect();
-        for group in chunks.chunks(BATCHES_IN_FLIGHT) {
+        let (first, rest) = chunks.split_at(chunks.len().min(1));
+        for group in std::iter::once(first).chain(rest.chunks(BATCHES_IN_FLIGHT)) {
             let signed_out = results
                 .iter()
                 .find_map(|r: &Result<GraphResponse, GraphError>| {
