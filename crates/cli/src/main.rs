@@ -3,7 +3,7 @@
 
 mod cmd;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -28,7 +28,7 @@ enum Command {
     Slots(cmd::slots::SlotsArgs),
     /// Time device reads on fake devices: the direct ADB client against the `adb` binary.
     Bench(cmd::bench::BenchArgs),
-    /// Run fake devices (varied makers and models, one a RealWear) until stopped.
+    /// Run fake devices (varied makers and models, one a RealWear) until stopped; --tenant adds a fake Intune tenant.
     Simulate(cmd::simulate::SimulateArgs),
     /// Sign the bench in to its tenant: a technician with a device code, or the app with a client secret or certificate.
     Login(cmd::login::LoginArgs),
@@ -36,6 +36,12 @@ enum Command {
     Logout(cmd::logout::LogoutArgs),
     /// Who is signed in, to which tenant, with which permissions.
     Whoami(cmd::whoami::WhoamiArgs),
+    /// The tenant's enrollment profiles and their tokens: list, show, create, revoke, export for Zero-touch or KME.
+    Profiles(cmd::profiles::ProfilesArgs),
+    /// Read Intune's status of the bench's devices and send the changes waiting in the outbox.
+    Sync(cmd::sync::SyncArgs),
+    /// Windows devices enrolled with a DEM account: make the user who signed in primary.
+    PrimaryUser(cmd::primary_user::PrimaryUserArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +62,13 @@ fn main() -> ExitCode {
         Command::Login(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::login::run(&args, &mut out, &mut std::io::stdin()))),
         Command::Logout(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::logout::run(&args, &mut out))),
         Command::Whoami(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::whoami::run(&args, &mut out))),
+        Command::Profiles(args) => {
+            let stdin = std::io::stdin();
+            let interactive = stdin.is_terminal();
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::profiles::run(&args, &mut out, &mut stdin.lock(), interactive)))
+        }
+        Command::Sync(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::sync::run(&args, &mut out))),
+        Command::PrimaryUser(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::primary_user::run(&args, &mut out))),
     };
     let _ = out.flush();
     match result {

@@ -41,10 +41,8 @@ pub fn status_of(d: &ManagedDevice) -> IntuneStatus {
 /// A whole look-up that cannot go on: no sign-in, or Graph unreachable.
 fn fatal(e: &GraphError) -> Option<SyncError> {
     match e {
-        GraphError::Auth { source, .. } => Some(SyncError::Auth(crate::intune::AuthError::SignInAgain {
-            account: "this bench's tenant".into(),
-            reason: source.to_string(),
-        })),
+        // The sign-in's own error already names the account and the next step.
+        GraphError::Auth { source, .. } => Some(SyncError::Auth((**source).clone())),
         GraphError::Network { .. } => Some(SyncError::Offline(e.to_string())),
         _ => None,
     }
