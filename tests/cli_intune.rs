@@ -389,3 +389,35 @@ async fn primary_user_reassign_dry_run_changes_nothing_then_the_last_user_become
     assert_eq!(b.sent("/users/$ref"), sets + 1, "idempotent: set once");
     b.fake.assert_no_violations();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identities_import_checks_dry_runs_then_uploads_from_the_bench_and_files() {
+    let bench = Bench::start().await;
+    {
+        let mut store = bench.store();
+        for serial in ["R58NIDENT1", "R58NIDENT2"] {
+            store.record_sighting(&Sighting::new([SerialObservation::new(SerialSource::RoSerialno, serial)])).unwrap();
+        }
+    }
+    // Dry run: checked and listed, nothing sent.
+    let dry = bench.json(&["identities", "import", "--from-bench", "--dry-run", "--json"]).await;
+    assert_eq!(dry["rows"].as_array().unwrap().len(), 2, "{dry}");
+    assert!(dry["note"].as_str().unwrap().contains("corporate-owned automatically"));
+    assert_eq!(bench.sent("/importDeviceIdentityList"), 0);
+    // From the bench: both uploaded.
+    let done = bench.json(&["identities", "import", "--from-bench", "--description", "Bench 3", "--json"]).await;
+    assert!(done["rows"].as_array().unwrap().iter().all(|r| r["outcome"] == "imported"), "{done}");
+    let imported: Vec<String> = bench.fake.imported_identities().iter().map(|i| i["importedDeviceIdentifier"].as_str().unwrap().to_owned()).collect();
+    assert!(imported.contains(&"R58NIDENT1".to_owned()) && imported.contains(&"R58NIDENT2".to_owned()), "{imported:?}");
+    // A file with a bad line: the good ones go, the bad one is named, exit 1.
+    let file = bench.data.path().join("serials.txt");
+    std::fs::write(&file, "# box 7\nR58NFILE1,Box 7\nBAD.SERIAL\n").unwrap();
+    let out = bench.run(&["identities", "import", "--file", file.to_str().unwrap()]).await;
+    let err = refused(&out);
+    assert!(err.contains("1 identifier(s) were not imported"), "{err}");
+    assert!(stdout(&out).contains("BAD.SERIAL") && stdout(&out).contains("invalid"), "{}", stdout(&out));
+    assert!(bench.fake.imported_identities().iter().any(|i| i["importedDeviceIdentifier"] == "R58NFILE1"));
+    // No source given: told what to give.
+    assert!(refused(&bench.run(&["identities", "import"]).await).contains("--from-bench or --file"));
+    bench.fake.assert_no_violations();
+}

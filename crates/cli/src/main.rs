@@ -42,6 +42,8 @@ enum Command {
     Sync(cmd::sync::SyncArgs),
     /// Windows devices enrolled with a DEM account: make the user who signed in primary.
     PrimaryUser(cmd::primary_user::PrimaryUserArgs),
+    /// Corporate identifiers: upload serials or IMEIs to Intune (optional for Android corporate modes).
+    Identities(cmd::identities::IdentitiesArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         }
         Command::Sync(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::sync::run(&args, &mut out))),
         Command::PrimaryUser(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::primary_user::run(&args, &mut out))),
+        Command::Identities(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::identities::run(&args, &mut out))),
     };
     let _ = out.flush();
     match result {
