@@ -479,26 +479,7 @@ impl Store {
         delay: Duration,
         error: &str,
     ) -> Result<(), OutboxError> {
-        let at = timestamp(now);
-        let next = timestamp(later(now, delay));
-        self.outbox_finish(id, |tx, item| {
-            let state = if item.state == OutboxState::Superseded {
-                tx.execute(
-                    "UPDATE outbox SET last_error = ?2, updated = ?3 WHERE id = ?1",
-                    params![id.0, error, at],
-                )?;
-                OutboxState::Superseded
-            } else {
-                requeue(tx, item, &next, Some(error), &at)?
-            };
-            log(
-                tx,
-                &at,
-                EVENT_OUTBOX_RETRY,
-                item,
-                serde_json::json!({"error": error, "next_attempt_at": next, "state": state}),
-            )
-        })
+        self.outbox_requeue(id, now, delay, error, true)
     }
 
     /// Item `id` was claimed but never reached Graph (offline, the network down): it is due
@@ -511,14 +492,43 @@ impl Store {
         delay: Duration,
         error: &str,
     ) -> Result<(), OutboxError> {
-        self.outbox_retry(id, now, delay, error)?;
-        self.transact(|tx| {
-            tx.execute(
-                "UPDATE outbox SET attempts = max(attempts - 1, 0) WHERE id = ?1",
-                params![id.0],
+        self.outbox_requeue(id, now, delay, error, false)
+    }
+
+    fn outbox_requeue(
+        &mut self,
+        id: OutboxId,
+        now: OffsetDateTime,
+        delay: Duration,
+        error: &str,
+        counts_as_attempt: bool,
+    ) -> Result<(), OutboxError> {
+        let at = timestamp(now);
+        let next = timestamp(later(now, delay));
+        self.outbox_finish(id, |tx, item| {
+            let state = if item.state == OutboxState::Superseded {
+                tx.execute(
+                    "UPDATE outbox SET last_error = ?2, updated = ?3 WHERE id = ?1",
+                    params![id.0, error, at],
+                )?;
+                OutboxState::Superseded
+            } else {
+                requeue(tx, item, &next, Some(error), &at)?
+            };
+            if !counts_as_attempt {
+                tx.execute(
+                    "UPDATE outbox SET attempts = max(attempts - 1, 0) WHERE id = ?1",
+                    params![id.0],
+                )?;
+            }
+            log(
+                tx,
+                &at,
+                EVENT_OUTBOX_RETRY,
+                item,
+                serde_json::json!({"error": error, "next_attempt_at": next, "state": state, "sent": counts_as_attempt}),
             )
-        })?;
-        Ok(())
+        })
     }
 
     /// Graph refused item `id` for good (a 4xx other than 401 and 429, or attempts used up): it
