@@ -3,7 +3,7 @@
 //! answers in any order, and each inner request is throttled on its own (inner 429, with or
 //! without `Retry-After`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde_json::{json, Map, Value};
 
@@ -20,161 +20,114 @@ pub const BATCH_MAX: usize = 20;
 /// polite (the per-service budget still paces every inner request).
 pub const BATCHES_IN_FLIGHT: usize = 4;
 
+/// How one inner request fared in one `$batch`.
+enum Round {
+    /// Done: an answer or an error that resending would not change.
+    Final(Result<GraphResponse, GraphError>),
+    /// Throttled or a passing fault (or no answer): send it again.
+    Again {
+        status: u16,
+        retry_after: Option<RetryAfter>,
+    },
+}
+
 impl GraphClient {
     /// Sends `requests` in `$batch`es of up to [`BATCH_MAX`], one result per request in the
     /// same order. Inner requests that were throttled or failed for a passing reason (or got no
-    /// answer) are resent in the next batch after the longest inner `Retry-After` (or backoff);
-    /// the rest are final (an inner 401 too: the envelope's token was accepted). Once the
-    /// sign-in fails, later batches are not sent.
+    /// answer) go back to the front of the queue and ride in the next `$batch`es with the
+    /// requests not yet sent, so a throttled request costs no extra HTTP request; meanwhile the
+    /// service is held for the longest inner `Retry-After` (or backoff). The rest are final (an
+    /// inner 401 too: the envelope's token was accepted). Once the sign-in fails, nothing more
+    /// is sent.
     ///
     /// The first `$batch` goes alone (a sign-in that no longer works then costs one request,
     /// not one per batch in flight); after it, up to [`BATCHES_IN_FLIGHT`] are sent at once.
     pub async fn batch(&self, requests: &[GraphRequest]) -> Vec<Result<GraphResponse, GraphError>> {
-        let mut results = Vec::with_capacity(requests.len());
-        let chunks: Vec<&[GraphRequest]> = requests.chunks(BATCH_MAX).collect();
-        let (first, rest) = chunks.split_at(chunks.len().min(1));
-        for group in std::iter::once(first).chain(rest.chunks(BATCHES_IN_FLIGHT)) {
-            let signed_out = results
-                .iter()
-                .find_map(|r: &Result<GraphResponse, GraphError>| {
-                    r.as_ref().err().filter(|e| e.needs_sign_in())
-                })
-                .cloned();
-            match signed_out {
-                Some(error) => {
-                    let n: usize = group.iter().map(|c| c.len()).sum();
-                    results.extend((0..n).map(|_| Err(error.clone())));
-                }
-                None => {
-                    let answers = futures_util::future::join_all(
-                        group.iter().map(|chunk| self.batch_of_20(chunk)),
-                    )
-                    .await;
-                    results.extend(answers.into_iter().flatten());
-                }
-            }
-        }
-        results
-    }
-
-    async fn batch_of_20(&self, chunk: &[GraphRequest]) -> Vec<Result<GraphResponse, GraphError>> {
         let mut results: Vec<Option<Result<GraphResponse, GraphError>>> =
-            chunk.iter().map(|_| None).collect();
-        let mut pending: Vec<(usize, String)> = Vec::new();
-        for (i, request) in chunk.iter().enumerate() {
+            requests.iter().map(|_| None).collect();
+        let mut attempts = vec![0u32; requests.len()];
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        for (i, request) in requests.iter().enumerate() {
             match self.relative(&request.url, &request.describe()) {
-                Ok(url) => pending.push((i, url)),
+                Ok(_) => queue.push_back(i),
                 Err(e) => results[i] = Some(Err(e)),
             }
         }
-        let mut round = 0;
-        while !pending.is_empty() {
-            round += 1;
-            let mut counts: HashMap<Option<Service>, (u32, u32)> = HashMap::new();
-            for (i, _) in &pending {
-                let count = counts.entry(chunk[*i].service()).or_default();
-                match chunk[*i].method.kind() {
-                    RequestKind::Read => count.0 += 1,
-                    RequestKind::Write => count.1 += 1,
-                }
+        let mut first = true;
+        while !queue.is_empty() {
+            let in_flight = if first { 1 } else { BATCHES_IN_FLIGHT };
+            first = false;
+            let mut chunks: Vec<Vec<usize>> = Vec::new();
+            while chunks.len() < in_flight && !queue.is_empty() {
+                let n = queue.len().min(BATCH_MAX);
+                chunks.push(queue.drain(..n).collect());
             }
-            for (service, (reads, writes)) in counts {
-                self.pace(service, reads, writes).await;
-            }
-            let inner: Vec<Value> = pending
-                .iter()
-                .map(|(i, url)| inner_request(*i, url, &chunk[*i]))
-                .collect();
-            let envelope = GraphRequest::new(
-                HttpMethod::Post,
-                "/$batch",
-                format!("a $batch of {} requests", inner.len()),
+            let rounds = futures_util::future::join_all(
+                chunks.iter().map(|chunk| self.batch_round(requests, chunk)),
             )
-            .with_body(json!({ "requests": inner }));
-            let answers = match self
-                .exchange(&envelope, false)
-                .await
-                .and_then(|r| inner_answers(r, &envelope, self.timer.utc()))
-            {
-                Ok(answers) => answers,
-                Err(error) => {
-                    for (i, _) in pending.drain(..) {
-                        results[i] = Some(Err(error.clone()));
-                    }
-                    break;
-                }
-            };
-            let mut again = Vec::new();
+            .await;
+            let mut again: Vec<usize> = Vec::new();
             let mut longest: Option<RetryAfter> = None;
+            let mut worst = 0;
             let mut last_status = 0;
-            for (i, url) in pending {
-                let request = &chunk[i];
-                let Some(answer) = answers.get(&(i + 1).to_string()) else {
-                    again.push((i, url));
-                    continue;
-                };
-                match classify(answer.status) {
-                    Outcome::Success => {
-                        results[i] = Some(Ok(GraphResponse {
-                            status: answer.status,
-                            body: answer.body.clone(),
-                        }))
-                    }
-                    Outcome::Retry => {
-                        last_status = answer.status;
-                        longest = match (longest, answer.retry_after) {
-                            (Some(RetryAfter(a)), Some(RetryAfter(b))) => {
-                                Some(RetryAfter(a.max(b)))
-                            }
+            for (i, round) in rounds.into_iter().flatten() {
+                match round {
+                    Round::Final(result) => results[i] = Some(result),
+                    Round::Again { status, retry_after } => {
+                        attempts[i] += 1;
+                        worst = worst.max(attempts[i]);
+                        last_status = status;
+                        longest = match (longest, retry_after) {
+                            (Some(RetryAfter(a)), Some(RetryAfter(b))) => Some(RetryAfter(a.max(b))),
                             (a, b) => a.or(b),
                         };
-                        again.push((i, url));
-                    }
-                    Outcome::Reauthenticate => {
-                        results[i] = Some(Err(rejected_twice(&request.describe())))
-                    }
-                    Outcome::Fail => {
-                        results[i] = Some(Err(GraphError::from_answer(
-                            answer.status,
-                            answer.body.as_ref(),
-                            request,
-                        )))
+                        again.push(i);
                     }
                 }
+            }
+            if let Some(error) = results
+                .iter()
+                .flatten()
+                .find_map(|r| r.as_ref().err().filter(|e| e.needs_sign_in()))
+                .cloned()
+            {
+                for i in queue.drain(..).chain(again) {
+                    results[i] = Some(Err(error.clone()));
+                }
+                break;
             }
             if again.is_empty() {
-                break;
+                continue;
             }
-            let services: Vec<Option<Service>> =
-                again.iter().map(|(i, _)| chunk[*i].service()).collect();
-            let delay = self
-                .policy
-                .next_delay(round, longest, &mut *lock(&self.rng));
-            let Some(delay) = delay else {
-                for (i, _) in again {
+            let Some(delay) = self.policy.next_delay(worst, longest, &mut *lock(&self.rng)) else {
+                for i in again {
                     results[i] = Some(Err(GraphError::Busy {
-                        what: chunk[i].describe(),
+                        what: requests[i].describe(),
                         status: last_status,
-                        attempts: round,
+                        attempts: attempts[i],
                     }));
                 }
-                break;
+                continue;
             };
-            for service in services {
-                self.hold(service, delay);
+            tracing::debug!(again = again.len(), ?delay, "inner $batch requests busy; resending them");
+            let mut unpaced = false;
+            for &i in &again {
+                match requests[i].service() {
+                    Some(service) => self.hold(Some(service), delay),
+                    None => unpaced = true,
+                }
             }
-            tracing::debug!(
-                again = again.len(),
-                ?delay,
-                round,
-                "inner $batch requests busy; retrying them"
-            );
-            self.timer.sleep(delay).await;
-            pending = again;
+            if unpaced {
+                // No service hold covers these: wait here.
+                self.timer.sleep(delay).await;
+            }
+            for i in again.into_iter().rev() {
+                queue.push_front(i);
+            }
         }
         results
             .into_iter()
-            .zip(chunk)
+            .zip(requests)
             .map(|(result, request)| {
                 result.unwrap_or_else(|| {
                     Err(GraphError::BadAnswer {
@@ -182,6 +135,68 @@ impl GraphClient {
                         reason: "no answer in the $batch".into(),
                     })
                 })
+            })
+            .collect()
+    }
+
+    /// Sends `chunk` (indexes into `requests`, at most [`BATCH_MAX`]) as one `$batch`.
+    async fn batch_round(&self, requests: &[GraphRequest], chunk: &[usize]) -> Vec<(usize, Round)> {
+        let mut counts: HashMap<Option<Service>, (u32, u32)> = HashMap::new();
+        for &i in chunk {
+            let count = counts.entry(requests[i].service()).or_default();
+            match requests[i].method.kind() {
+                RequestKind::Read => count.0 += 1,
+                RequestKind::Write => count.1 += 1,
+            }
+        }
+        for (service, (reads, writes)) in counts {
+            self.pace(service, reads, writes).await;
+        }
+        let mut inner = Vec::with_capacity(chunk.len());
+        for (position, &i) in chunk.iter().enumerate() {
+            // Checked when queued; relative() is pure.
+            let url = self.relative(&requests[i].url, &requests[i].describe()).unwrap_or_default();
+            inner.push(inner_request(position, &url, &requests[i]));
+        }
+        let envelope = GraphRequest::new(
+            HttpMethod::Post,
+            "/$batch",
+            format!("a $batch of {} requests", inner.len()),
+        )
+        .with_body(json!({ "requests": inner }));
+        let answers = match self
+            .exchange(&envelope, false)
+            .await
+            .and_then(|r| inner_answers(r, &envelope, self.timer.utc()))
+        {
+            Ok(answers) => answers,
+            Err(error) => return chunk.iter().map(|&i| (i, Round::Final(Err(error.clone())))).collect(),
+        };
+        chunk
+            .iter()
+            .enumerate()
+            .map(|(position, &i)| {
+                let request = &requests[i];
+                let Some(answer) = answers.get(&(position + 1).to_string()) else {
+                    return (i, Round::Again { status: 0, retry_after: None });
+                };
+                let round = match classify(answer.status) {
+                    Outcome::Success => Round::Final(Ok(GraphResponse {
+                        status: answer.status,
+                        body: answer.body.clone(),
+                    })),
+                    Outcome::Retry => Round::Again {
+                        status: answer.status,
+                        retry_after: answer.retry_after,
+                    },
+                    Outcome::Reauthenticate => Round::Final(Err(rejected_twice(&request.describe()))),
+                    Outcome::Fail => Round::Final(Err(GraphError::from_answer(
+                        answer.status,
+                        answer.body.as_ref(),
+                        request,
+                    ))),
+                };
+                (i, round)
             })
             .collect()
     }

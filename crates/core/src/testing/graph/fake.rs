@@ -145,10 +145,36 @@ impl Service {
 #[derive(Debug, Default)]
 struct Tenant {
     profiles: BTreeMap<String, Map<String, Value>>,
+    /// Read through `devices`; change through [`Tenant::devices_mut`], which drops the index.
     devices: BTreeMap<String, Map<String, Value>>,
+    /// Device ids by upper-cased serial, rebuilt on demand: a look-up by serial in a tenant of
+    /// thousands must not scan them all (the Graph benchmark makes 5,000 look-ups).
+    serial_index: Option<HashMap<String, Vec<String>>>,
     users: BTreeMap<String, Map<String, Value>>,
     primary_users: BTreeMap<String, String>,
     identities: BTreeMap<String, Map<String, Value>>,
+}
+
+impl Tenant {
+    fn devices_mut(&mut self) -> &mut BTreeMap<String, Map<String, Value>> {
+        self.serial_index = None;
+        &mut self.devices
+    }
+
+    /// The ids of devices whose serial is `serial` (case-insensitive).
+    fn with_serial(&mut self, serial: &str) -> Vec<String> {
+        let devices = &self.devices;
+        let index = self.serial_index.get_or_insert_with(|| {
+            let mut index: HashMap<String, Vec<String>> = HashMap::new();
+            for (id, d) in devices {
+                if let Some(s) = d.get("serialNumber").and_then(Value::as_str) {
+                    index.entry(s.to_ascii_uppercase()).or_default().push(id.clone());
+                }
+            }
+            index
+        });
+        index.get(&serial.to_ascii_uppercase()).cloned().unwrap_or_default()
+    }
 }
 
 pub(super) struct Inner {
@@ -379,7 +405,7 @@ impl FakeGraph {
         ] {
             map.entry(k).or_insert(v);
         }
-        lock(&self.inner.tenant).devices.insert(id.clone(), map);
+        lock(&self.inner.tenant).devices_mut().insert(id.clone(), map);
         id
     }
 
@@ -388,7 +414,7 @@ impl FakeGraph {
         let changes = self.seed("microsoft.graph.managedDevice", changes);
         let mut tenant = lock(&self.inner.tenant);
         let device = tenant
-            .devices
+            .devices_mut()
             .get_mut(id)
             .unwrap_or_else(|| panic!("no device {id}"));
         device.extend(changes);
@@ -396,7 +422,7 @@ impl FakeGraph {
 
     /// Removes a device.
     pub fn remove_device(&self, id: &str) -> bool {
-        lock(&self.inner.tenant).devices.remove(id).is_some()
+        lock(&self.inner.tenant).devices_mut().remove(id).is_some()
     }
 
     /// Adds a user (properties of `user`); returns its id.
@@ -803,9 +829,14 @@ impl Inner {
                     .param("$filter")
                     .filter(|_| !lock(&self.faults).ignore_device_filter)
                     .map(device_filter);
-                let items = tenant
-                    .devices
-                    .values()
+                // One serial asked for: the index gives the candidates (still matched below).
+                let candidates: Option<Vec<String>> = filter.as_ref().and_then(DeviceFilter::only_serial).map(|s| tenant.with_serial(s));
+                let tenant = &*tenant;
+                let all: Box<dyn Iterator<Item = &Map<String, Value>>> = match &candidates {
+                    Some(ids) => Box::new(ids.iter().filter_map(|id| tenant.devices.get(id))),
+                    None => Box::new(tenant.devices.values()),
+                };
+                let items = all
                     .filter(|d| filter.as_ref().is_none_or(|f| f.matches(d)))
                     .map(|d| {
                         // Lists return notes as null; read one device with $select=notes.
@@ -820,7 +851,7 @@ impl Inner {
                 Some(d) => Reply::json(200, project(d, m)),
                 None => Reply::not_found("managedDevice", &id),
             },
-            ("PATCH", x) if x == device_item => match tenant.devices.get_mut(&id) {
+            ("PATCH", x) if x == device_item => match tenant.devices_mut().get_mut(&id) {
                 Some(d) => {
                     if let Some(Value::Object(changes)) = body {
                         d.extend(changes.into_iter().filter(|(k, _)| !k.starts_with('@')));
@@ -854,7 +885,7 @@ impl Inner {
                 let Some(user) = tenant.users.get(&user_id).cloned() else {
                     return Reply::not_found("user", &user_id);
                 };
-                let Some(device) = tenant.devices.get_mut(&id) else {
+                let Some(device) = tenant.devices_mut().get_mut(&id) else {
                     return Reply::not_found("managedDevice", &id);
                 };
                 device.insert("userId".into(), json!(user_id));
@@ -869,7 +900,7 @@ impl Inner {
                 Reply::empty(204)
             }
             ("DELETE", x) if x == format!("{device_item}/users/$ref") => {
-                let Some(device) = tenant.devices.get_mut(&id) else {
+                let Some(device) = tenant.devices_mut().get_mut(&id) else {
                     return Reply::not_found("managedDevice", &id);
                 };
                 for k in [
@@ -884,7 +915,7 @@ impl Inner {
                 Reply::empty(204)
             }
             ("POST", x) if x == format!("{device_item}/syncDevice") => {
-                match tenant.devices.get_mut(&id) {
+                match tenant.devices_mut().get_mut(&id) {
                     Some(d) => {
                         d.insert("lastSyncDateTime".into(), json!(rfc3339(now)));
                         Reply::empty(204)
@@ -1119,6 +1150,20 @@ fn device_filter(filter: &str) -> DeviceFilter {
 }
 
 impl DeviceFilter {
+    /// The serial when the filter is exactly `serialNumber eq '…'`.
+    fn only_serial(&self) -> Option<&str> {
+        match self {
+            DeviceFilter::Clauses(groups) => match groups.as_slice() {
+                [group] => match group.as_slice() {
+                    [(prop, value)] if prop == "serialNumber" => Some(value),
+                    _ => None,
+                },
+                _ => None,
+            },
+            DeviceFilter::All => None,
+        }
+    }
+
     fn matches(&self, device: &Map<String, Value>) -> bool {
         match self {
             DeviceFilter::All => true,

@@ -186,7 +186,7 @@ fn enroll(inner: &Inner, life: &Lifecycle, at: OffsetDateTime) -> String {
     let Value::Object(map) = device else {
         unreachable!("a JSON object literal")
     };
-    lock(&inner.tenant).devices.insert(id.clone(), map);
+    lock(&inner.tenant).devices_mut().insert(id.clone(), map);
     id
 }
 
@@ -218,7 +218,7 @@ fn sign_in(
         Flow::AospUserless | Flow::AospUserAssociated => "AOSP",
         Flow::Staging | Flow::FullyManaged => "AndroidEnterprise",
     };
-    let Some(device) = tenant.devices.get_mut(id) else {
+    let Some(device) = tenant.devices_mut().get_mut(id) else {
         return; // removed by the test meanwhile
     };
     let name = format!("{prefix}_{mode}_{}", name_stamp(enrolled));
