@@ -1,13 +1,17 @@
 //! The real app under Xvfb, driven over WebDriver (Debian's WebKitWebDriver, which starts the
 //! app with automation on). Two fake devices are attached through Debian's real adb server:
 //! the Bench view must list both serials, and the QR view must show a code that decodes, from a
-//! screenshot, to exactly the expected payload. Screenshots land in artifacts/e2e/.
+//! screenshot, to exactly the expected payload. Against the fake tenant (identity platform and
+//! Graph, started in the test): sign in from the Tenant screen, see the status strip go online,
+//! and on the Profiles screen show a profile's QR (decoded from a screenshot) and revoke its
+//! token through the typed confirmation. Screenshots land in artifacts/e2e/.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use stagebench_core::provisioning::{Payload, WifiConfig, WifiSecurity};
+use stagebench_core::testing::graph::FakeGraph;
 use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
 use stagebench_e2e::{artifacts_dir, built_binary, decode_qr_png};
 use tokio::process::{Child, Command};
@@ -16,7 +20,7 @@ const TOKEN: &str = "E2E-T0K3N-staging";
 const SSID: &str = "Bench \"5\"; café";
 const PASSWORD: &str = "p@ss;\\word\"";
 
-async fn start_driver(app_data: &std::path::Path, adb_port: u16) -> (Child, u16) {
+async fn start_driver(app_data: &std::path::Path, adb_port: u16, env: &[(&str, String)]) -> (Child, u16) {
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "no DISPLAY: run the end-to-end tests under Xvfb (`make test` does this)"
@@ -27,6 +31,7 @@ async fn start_driver(app_data: &std::path::Path, adb_port: u16) -> (Child, u16)
         .env("TAURI_WEBVIEW_AUTOMATION", "true")
         .env("ANDROID_ADB_SERVER_PORT", adb_port.to_string())
         .env("STAGEBENCH_DATA_DIR", app_data)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -84,7 +89,7 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     expected.sort();
 
     let data = tempfile::tempdir().unwrap();
-    let (_driver, port) = start_driver(data.path(), adb.port()).await;
+    let (_driver, port) = start_driver(data.path(), adb.port(), &[]).await;
     let client = connect(port).await;
 
     // Bench view: both fake devices appear with their ro.serialno.
@@ -234,4 +239,165 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     assert_eq!(serials_shown(&client).await, remaining, "the unplugged device left the Bench view");
 
     client.close().await.unwrap();
+}
+
+/// Waits until `check` gives `Some`, polling every 100 ms; panics with `what` after `secs`.
+async fn wait_for<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text_of(client: &Client, css: &str) -> Option<String> {
+    client.find(Locator::Css(css)).await.ok()?.text().await.ok()
+}
+
+async fn attr_of(client: &Client, css: &str, name: &str) -> Option<String> {
+    client.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let input = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
+    const UPN: &str = "tech@contoso.onmicrosoft.com";
+    let fake = FakeGraph::start().await.unwrap();
+    let demo = fake.seed_demo();
+    fake.set_poll_interval(1);
+    fake.approve_all_as(UPN, 2);
+    // Keyring entries are named after the client id: a fresh one per run.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let client_id = format!("{:08x}-2222-4333-8444-{:012x}", std::process::id(), nanos & 0xffff_ffff_ffff);
+
+    let data = tempfile::tempdir().unwrap();
+    let no_adb = free_port().unwrap();
+    let env = [("STAGEBENCH_AUTHORITY", fake.authority_url()), ("STAGEBENCH_GRAPH_URL", fake.base_url())];
+    let (_driver, port) = start_driver(data.path(), no_adb, &env).await;
+    let client = connect(port).await;
+
+    // Not signed in: the strip says so on every view.
+    let badge = wait_for(20, "the status strip", || text_of(&client, "#tenant-badge")).await;
+    assert_eq!(badge, "Not signed in");
+
+    // Tenant screen: the code appears big, then the account once the fake approves it.
+    click(&client, "#nav-tenant").await;
+    type_into(&client, "#tenant-name", "contoso.onmicrosoft.com").await;
+    type_into(&client, "#tenant-client-id", &client_id).await;
+    click(&client, "#tenant-sign-in").await;
+    let code = wait_for(15, "the user code", || async { text_of(&client, "#tenant-user-code").await.filter(|c| !c.is_empty()) }).await;
+    let link = text_of(&client, "#tenant-link").await.unwrap();
+    assert_eq!(link, "https://microsoft.com/devicelogin");
+    screenshot(&client, "tenant-code.png").await;
+    let account = wait_for(30, "the signed-in account", || text_of(&client, "#tenant-account")).await;
+    assert_eq!(account, UPN);
+    assert!(!fake.device_code_polls(&code).is_empty(), "the app polled for code {code}");
+
+    // The first sync runs at once: online, nothing waiting.
+    wait_for(30, "the strip to go online", || async {
+        (attr_of(&client, "#tenant-badge", "data-online").await.as_deref() == Some("true")).then_some(())
+    })
+    .await;
+    assert_eq!(text_of(&client, "#tenant-badge").await.as_deref(), Some("Online"));
+    assert_eq!(text_of(&client, "#tenant-outbox").await.as_deref(), Some("Outbox 0"));
+    let synced = wait_for(15, "the last sync", || async {
+        text_of(&client, "#tenant-last-sync").await.filter(|t| t.starts_with("synced"))
+    })
+    .await;
+    assert!(synced.contains("just now") || synced.ends_with("s ago"), "{synced}");
+    screenshot(&client, "tenant.png").await;
+
+    // Profiles: all four, the expired one marked and without a QR.
+    click(&client, "#nav-profiles").await;
+    let cards = wait_for(30, "four profile cards", || async {
+        let cards = client.find_all(Locator::Css("#profile-list li.profile")).await.ok()?;
+        (cards.len() == 4).then_some(cards)
+    })
+    .await;
+    assert_eq!(cards.len(), 4);
+    let card = |id: &str| format!("#profile-list li.profile[data-id='{id}']");
+    let expired = card(&demo.expired_profile);
+    assert_eq!(attr_of(&client, &expired, "data-state").await.as_deref(), Some("expired"));
+    let expired_text = text_of(&client, &expired).await.unwrap();
+    assert!(expired_text.contains("expired or revoked"), "{expired_text}");
+    assert!(client.find(Locator::Css(&format!("{expired} .profile-show-qr"))).await.is_err(), "no QR for an expired token");
+    assert!(client.find(Locator::Css(&format!("{expired} .profile-revoke"))).await.is_err());
+    let staging = card(&demo.staging_profile);
+    assert_eq!(attr_of(&client, &staging, "data-state").await.as_deref(), Some("valid"));
+    let staging_text = text_of(&client, &staging).await.unwrap();
+    assert!(staging_text.contains("expires in 29 d") || staging_text.contains("expires in 30 d"), "{staging_text}");
+    screenshot(&client, "profiles.png").await;
+
+    // Show QR of the staging profile: the screenshot decodes to Intune's qrCodeContent verbatim.
+    let stored = fake.profile(&demo.staging_profile).unwrap();
+    let content = stored["qrCodeContent"].as_str().unwrap().to_owned();
+    let token = stored["tokenValue"].as_str().unwrap().to_owned();
+    click(&client, &format!("{staging} .profile-show-qr")).await;
+    client.wait().at_most(Duration::from_secs(15)).for_element(Locator::Id("profile-qr-canvas")).await.expect("profile QR shown");
+    let page = client.source().await.unwrap();
+    assert!(!page.contains(&token), "the token is not in the page until revealed");
+    let png = screenshot(&client, "profile-qr.png").await;
+    assert_eq!(decode_qr_png(&png), vec![content], "the on-screen QR is the profile's qrCodeContent");
+    click(&client, "#profile-reveal").await;
+    let shown = wait_for(10, "the revealed token", || text_of(&client, "#profile-token-clear")).await;
+    assert_eq!(shown, token);
+    click(&client, "#profile-reveal").await;
+    click(&client, "#profile-qr-back").await;
+
+    // Revoke through the dialog: the name must be typed exactly.
+    click(&client, &format!("{staging} .profile-revoke")).await;
+    client.wait().at_most(Duration::from_secs(5)).for_element(Locator::Id("revoke-dialog")).await.unwrap();
+    type_into(&client, "#revoke-name", "Bench").await;
+    let confirm = client.find(Locator::Id("revoke-confirm")).await.unwrap();
+    assert!(confirm.attr("disabled").await.unwrap().is_some(), "a partial name does not enable Revoke");
+    screenshot(&client, "profiles-revoke-dialog.png").await;
+    let name = stored["displayName"].as_str().unwrap().to_owned();
+    type_into(&client, "#revoke-name", &name).await;
+    click(&client, "#revoke-confirm").await;
+    wait_for(15, "the staging token to show as revoked", || async {
+        (attr_of(&client, &staging, "data-state").await.as_deref() == Some("expired")).then_some(())
+    })
+    .await;
+    assert!(client.find(Locator::Id("revoke-dialog")).await.is_err(), "the dialog closed");
+    assert!(client.find(Locator::Css(&format!("{staging} .profile-show-qr"))).await.is_err(), "no QR after revoking");
+    assert!(fake.profile(&demo.staging_profile).unwrap()["tokenValue"].is_null(), "revoked in the tenant");
+    screenshot(&client, "profiles-revoked.png").await;
+    client.close().await.unwrap();
+
+    // Started again, the app resumes the sign-in from the store and the OS keyring.
+    let (_driver, port) = start_driver(data.path(), no_adb, &env).await;
+    let client = connect(port).await;
+    wait_for(30, "the resumed sign-in to go online", || async {
+        (attr_of(&client, "#tenant-badge", "data-online").await.as_deref() == Some("true")).then_some(())
+    })
+    .await;
+    click(&client, "#nav-tenant").await;
+    assert_eq!(text_of(&client, "#tenant-account").await.as_deref(), Some(UPN));
+    // Signing out keeps the tenant and client id for the next sign-in.
+    click(&client, "#tenant-sign-out").await;
+    let badge = wait_for(10, "the strip to say signed out", || async {
+        text_of(&client, "#tenant-badge").await.filter(|b| b == "Not signed in")
+    })
+    .await;
+    assert_eq!(badge, "Not signed in");
+    let form_tenant = client.find(Locator::Id("tenant-name")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(form_tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+    client.close().await.unwrap();
+    fake.assert_no_violations();
 }

@@ -4,12 +4,14 @@ use stagebench_adb::server::AdbServer;
 use stagebench_core::device::BenchEvent;
 use stagebench_core::doctor::{self, Check};
 use stagebench_core::enrollment_qr::{EnrollmentQr, QrRequest, QrView};
+use stagebench_core::intune::state::{SignInPrompt, TenantState};
 use stagebench_core::store::{Slot, Store};
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::bench::BenchHub;
 use crate::error::ApiError;
+use crate::tenant::TenantHub;
 
 /// Streams bench snapshots to `on_event`, starting the watcher on first use.
 #[tauri::command]
@@ -45,6 +47,34 @@ pub fn slot_free(number: u32) -> Result<Option<Slot>, ApiError> {
 #[tauri::command]
 pub fn qr_render(request: QrRequest) -> Result<QrView, ApiError> {
     Ok(EnrollmentQr::build(&request)?.view())
+}
+
+/// Streams the tenant connection's state to `on_event`: now, then after every change.
+#[tauri::command]
+pub fn tenant_watch(hub: State<'_, TenantHub>, on_event: Channel<TenantState>) {
+    hub.subscribe(move |state| on_event.send(state).is_ok());
+}
+
+/// Starts a device-code sign-in and returns the code to show; it finishes in the background.
+#[tauri::command]
+pub async fn tenant_sign_in_start(
+    hub: State<'_, TenantHub>,
+    tenant: String,
+    client_id: String,
+) -> Result<SignInPrompt, ApiError> {
+    hub.sign_in_start(&tenant, &client_id).await
+}
+
+/// Signs the bench out, or cancels a sign-in under way.
+#[tauri::command]
+pub async fn tenant_sign_out(hub: State<'_, TenantHub>) -> Result<(), ApiError> {
+    hub.sign_out().await
+}
+
+/// Syncs with Intune now instead of at the next minute.
+#[tauri::command]
+pub fn tenant_sync_now(hub: State<'_, TenantHub>) {
+    hub.sync_now();
 }
 
 #[cfg(test)]

@@ -2,12 +2,15 @@
 //!
 //! Layout: [`commands`] holds the commands the UI calls (one to five lines each); [`error`] turns
 //! core errors into `{code, message}`; [`bench`] fans bench snapshots out to the UI over Tauri
-//! channels. The builder is generic over the Tauri runtime so the shell can be tested with
-//! `tauri::test::mock_builder`.
+//! channels; [`tenant`] keeps the one tenant connection and its sync loop, and fans its state out
+//! the same way; [`profiles`] holds the Profiles screen's commands (tokens, QR). The builder is
+//! generic over the Tauri runtime so the shell can be tested with `tauri::test::mock_builder`.
 
 pub mod bench;
 pub mod commands;
 pub mod error;
+pub mod profiles;
+pub mod tenant;
 
 use tauri::{Builder, Runtime};
 
@@ -15,13 +18,23 @@ use tauri::{Builder, Runtime};
 pub fn builder<R: Runtime>() -> Builder<R> {
     Builder::<R>::new()
         .manage(bench::BenchHub::default())
+        .manage(tenant::TenantHub::default())
         .invoke_handler(tauri::generate_handler![
             commands::bench_watch,
             commands::doctor_run,
             commands::qr_render,
             commands::slots_list,
             commands::slot_assign,
-            commands::slot_free
+            commands::slot_free,
+            commands::tenant_watch,
+            commands::tenant_sign_in_start,
+            commands::tenant_sign_out,
+            commands::tenant_sync_now,
+            profiles::profiles_list,
+            profiles::profile_reveal_token,
+            profiles::profile_qr,
+            profiles::profile_token_create,
+            profiles::profile_token_revoke
         ])
 }
 

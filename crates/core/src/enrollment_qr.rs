@@ -150,6 +150,16 @@ impl EnrollmentQr {
         Ok(EnrollmentQr { payload, code })
     }
 
+    /// The QR of an enrollment profile: its `qrCodeContent` encoded verbatim (reference §1.1,
+    /// §2), read as AOSP content or as an Android Enterprise payload. Hand it only a usable
+    /// token's content ([`crate::intune::graph::EnrollmentProfile::usable_qr_content`]).
+    pub fn from_profile_content(content: &str, aosp: bool) -> Result<EnrollmentQr, EnrollmentQrError> {
+        let payload =
+            if aosp { Payload::from_aosp_content(content)? } else { Payload::from_qr_code_content(content)? };
+        let code = QrCode::encode(payload.qr_text().as_bytes())?;
+        Ok(EnrollmentQr { payload, code })
+    }
+
     /// The rows of modules as `0`/`1` strings.
     pub fn rows(&self) -> Vec<String> {
         let w = self.code.width();

@@ -106,6 +106,21 @@ async fn profiles_list_follows_next_links_and_fetches_no_secrets() {
 }
 
 #[tokio::test]
+async fn the_detailed_list_reads_every_profile_for_its_token_in_one_batch() {
+    let (graph, _, client) = setup().await;
+    let demo = graph.seed_demo();
+    let listed = client.enrollment_profiles().await.unwrap();
+    assert!(listed.iter().all(|p| p.usable_qr_content(start()).is_none()), "the list carries no secrets");
+    let profiles = client.enrollment_profiles_with_tokens().await.unwrap();
+    assert_eq!(profiles.len(), 4);
+    let by_id = |id: &str| profiles.iter().find(|p| p.id == id).unwrap();
+    assert!(by_id(&demo.staging_profile).usable_token(start()).is_some());
+    assert!(matches!(by_id(&demo.expired_profile).token_state(start()), TokenState::Expired { .. }));
+    assert_eq!(graph.http_requests(), 3, "the list, then one $batch: {:?}", graph.exchanges().len());
+    graph.assert_no_violations();
+}
+
+#[tokio::test]
 async fn token_is_created_read_back_and_revoked() {
     let (graph, _, client) = setup().await;
     let id = graph

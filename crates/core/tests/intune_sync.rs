@@ -151,3 +151,30 @@ async fn a_token_revoked_mid_batch_keeps_the_changes_until_the_sign_in_is_back()
     assert_eq!(report.sent, 30);
     graph.assert_no_violations();
 }
+
+#[tokio::test]
+async fn a_sync_round_on_an_empty_bench_still_tells_online_and_an_unreachable_graph_is_offline() {
+    use stagebench_core::intune::state::{sync_once, TenantState};
+    let (graph, timer) = tenant().await;
+    graph.seed_demo();
+    let client = client_with(&graph, timer.clone(), Arc::new(StaticToken(SecretText::new("t"))));
+    let mut store = store_at(start());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let round = sync_once(&mut store, &client, &policy(), &mut rng, graph.clock().now()).await;
+    assert!(round.error.is_none(), "{:?}", round.error);
+    assert_eq!(graph.http_requests(), 1, "nothing to sync: only the profile list proves the tenant answers");
+    let mut state = TenantState::default();
+    state.record(&round, store.outbox_len().unwrap(), graph.clock().now());
+    assert_eq!((state.online, state.outbox.pending, state.problem.clone()), (Some(true), 0, None));
+    graph.assert_no_violations();
+
+    // Nothing listens on the discard port: offline, not a problem.
+    let endpoints = stagebench_core::intune::Endpoints { authority: "http://127.0.0.1:9".into(), graph: "http://127.0.0.1:9/beta".into() };
+    let nowhere = stagebench_core::intune::graph::GraphClient::new(&endpoints, Arc::new(StaticToken(SecretText::new("t"))))
+        .unwrap()
+        .with_retry_policy(RetryPolicy { max_attempts: 1, ..policy() });
+    let round = sync_once(&mut store, &nowhere, &policy(), &mut rng, graph.clock().now()).await;
+    assert!(matches!(round.error, Some(SyncError::Offline(_))), "{:?}", round.error);
+    state.record(&round, store.outbox_len().unwrap(), graph.clock().now());
+    assert_eq!((state.online, state.problem), (Some(false), None));
+}

@@ -717,6 +717,24 @@ fn export_lint_warnings() {
     assert!(warnings(&[(SSID, "Bench".into()), (SECURITY, "NONE".into())]).is_empty());
 }
 
+#[test]
+fn profile_qr_code_content_is_kept_byte_for_byte_and_checked_like_an_export() {
+    let text = r#"{ "android.app.extra.PROVISIONING_DEVICE_ADMIN_SIGNATURE_CHECKSUM":"I5YvS0O5hXY46mb01BlRjq4oJJGs2kuUcHvVkAPEXlg",
+  "android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME":"com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver",
+  "android.app.extra.PROVISIONING_DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION":"https://play.google.com/managed/downloadManagingApp?identifier=setup",
+  "android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE":{"com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN":"PROF1LET0KEN"}}"#;
+    let payload = Payload::from_qr_code_content(text).unwrap();
+    assert_eq!(payload.qr_text(), text, "verbatim: key order and spacing kept");
+    assert_eq!(payload.kind(), PayloadKind::AndroidEnterprise);
+    assert_eq!(payload.enrollment_token().unwrap().expose(), "PROF1LET0KEN");
+    assert_eq!(payload.summary().token_masked.as_deref(), Some(MASK));
+    assert!(matches!(
+        Payload::from_qr_code_content(r#"{"a":1}"#).unwrap_err(),
+        E::ExportMissingKey { .. }
+    ));
+    assert!(matches!(Payload::from_qr_code_content("[1]").unwrap_err(), E::ExportNotObject { .. }));
+}
+
 // ---- AOSP --------------------------------------------------------------------------------
 
 #[test]

@@ -11,12 +11,13 @@ use stagebench_core::device::{
 use stagebench_core::doctor::{Check, CheckStatus};
 use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
 use stagebench_core::identity::{SerialObservation, SerialSource};
+use stagebench_core::intune::state::{ProblemKind, SignInPrompt, TenantProblem, TenantState};
 use stagebench_core::intune::status::{IntuneStage, IntuneStatus};
 use stagebench_core::intune::sync::{DrainReport, RefreshReport};
 use stagebench_core::intune::view::ProfileView;
 use stagebench_core::provisioning::PayloadSummary;
 use stagebench_core::qr::QrFacts;
-use stagebench_core::store::Slot;
+use stagebench_core::store::{OutboxCounts, Slot};
 use ts_rs::{Config, TS};
 
 fn declaration<T: TS>(cfg: &Config) -> String {
@@ -56,6 +57,11 @@ fn generate() -> String {
         declaration::<ProfileView>(&cfg),
         declaration::<RefreshReport>(&cfg),
         declaration::<DrainReport>(&cfg),
+        declaration::<OutboxCounts>(&cfg),
+        declaration::<SignInPrompt>(&cfg),
+        declaration::<ProblemKind>(&cfg),
+        declaration::<TenantProblem>(&cfg),
+        declaration::<TenantState>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');

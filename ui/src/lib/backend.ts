@@ -1,6 +1,16 @@
 // The only module that talks to Rust. Views import from here, never from @tauri-apps/api.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { ApiError, BenchEvent, Check, QrRequest, QrView, Slot } from "./types";
+import type {
+  ApiError,
+  BenchEvent,
+  Check,
+  ProfileView,
+  QrRequest,
+  QrView,
+  SignInPrompt,
+  Slot,
+  TenantState,
+} from "./types";
 
 /** Normalises whatever a command rejected with into an ApiError. */
 export function toApiError(e: unknown): ApiError {
@@ -44,4 +54,51 @@ export function assignSlot(port: string, number: number, label: string | null): 
 /** Frees a slot number so another port can have it. */
 export function freeSlot(number: number): Promise<Slot | null> {
   return call<Slot | null>("slot_free", { number });
+}
+
+/** Streams the tenant connection's state (signed in, online, outbox, last sync) now and on every change. */
+export async function watchTenant(onState: (s: TenantState) => void): Promise<void> {
+  const channel = new Channel<TenantState>();
+  channel.onmessage = onState;
+  await call<void>("tenant_watch", { onEvent: channel });
+}
+
+/** Starts a device-code sign-in: the code and link to show; the result arrives through watchTenant. */
+export function startSignIn(tenant: string, clientId: string): Promise<SignInPrompt> {
+  return call<SignInPrompt>("tenant_sign_in_start", { tenant, clientId });
+}
+
+/** Signs the bench out of its tenant, or cancels a sign-in under way. */
+export function signOut(): Promise<void> {
+  return call<void>("tenant_sign_out");
+}
+
+/** Syncs with Intune now. */
+export function syncNow(): Promise<void> {
+  return call<void>("tenant_sync_now");
+}
+
+/** The tenant's enrollment profiles with their token state (no secrets). */
+export function listProfiles(): Promise<ProfileView[]> {
+  return call<ProfileView[]>("profiles_list");
+}
+
+/** A profile's token in clear, only while it is usable (never for AOSP). */
+export function revealProfileToken(id: string): Promise<string> {
+  return call<string>("profile_reveal_token", { id });
+}
+
+/** The QR code of a profile's token, only while it is usable. */
+export function profileQr(id: string): Promise<QrView> {
+  return call<QrView>("profile_qr", { id });
+}
+
+/** Creates (or replaces) a profile's token, valid for `days`. */
+export function createProfileToken(id: string, days: number): Promise<ProfileView> {
+  return call<ProfileView>("profile_token_create", { id, days });
+}
+
+/** Revokes a profile's token at once; `confirmName` must be the profile's name. */
+export function revokeProfileToken(id: string, confirmName: string): Promise<ProfileView> {
+  return call<ProfileView>("profile_token_revoke", { id, confirmName });
 }

@@ -615,3 +615,120 @@ failed: number,
  * Whether the drain stopped because Graph or the network is unreachable.
  */
 offline: boolean, };
+
+/**
+ * How many items wait, are being sent, or failed for good (the app shows these).
+ */
+export type OutboxCounts = { 
+/**
+ * Waiting to be sent (due or not).
+ */
+pending: number, 
+/**
+ * Claimed and being sent, or left so by a crash until the lease runs out.
+ */
+in_flight: number, 
+/**
+ * Refused by Graph; a technician has to look at them.
+ */
+failed: number, };
+
+/**
+ * What to show while the bench waits for a device-code sign-in.
+ */
+export type SignInPrompt = { 
+/**
+ * The code to type in (useless without the device code the bench keeps).
+ */
+userCode: string, 
+/**
+ * Where to type it.
+ */
+verificationUri: string, 
+/**
+ * The identity platform's own instructions.
+ */
+message: string, 
+/**
+ * When the code stops working, RFC 3339.
+ */
+expiresAt: string, };
+
+/**
+ * What kind of problem, so the UI knows where to send the technician.
+ */
+export type ProblemKind = "sign-in" | "sync" | "store";
+
+/**
+ * A problem and what to do about it.
+ */
+export type TenantProblem = { 
+/**
+ * Where it belongs.
+ */
+kind: ProblemKind, 
+/**
+ * What went wrong.
+ */
+message: string, 
+/**
+ * What the technician should do.
+ */
+nextStep: string, };
+
+/**
+ * The tenant connection, for the status strip and the Tenant screen.
+ */
+export type TenantState = { 
+/**
+ * The tenant (GUID or domain); kept after sign-out as the form's default.
+ */
+tenant: string | null, 
+/**
+ * The app registration's client id; kept after sign-out too.
+ */
+clientId: string | null, 
+/**
+ * Who is signed in (UPN, or the client id for app-only sign-in); `None` when signed out.
+ */
+account: string | null, 
+/**
+ * Their display name, when the sign-in gave one.
+ */
+displayName: string | null, 
+/**
+ * A device-code sign-in waiting for the technician.
+ */
+signIn: SignInPrompt | null, 
+/**
+ * Whether Graph answered the last call; `None` before the first one.
+ */
+online: boolean | null, 
+/**
+ * Why Graph could not be reached, while offline.
+ */
+offlineReason: string | null, 
+/**
+ * A sync round is running.
+ */
+syncing: boolean, 
+/**
+ * When the last sync round finished without a problem, RFC 3339.
+ */
+lastSync: string | null, 
+/**
+ * What the last status refresh did.
+ */
+lastRefresh: RefreshReport | null, 
+/**
+ * What the last outbox drain did.
+ */
+lastDrain: DrainReport | null, 
+/**
+ * Changes bound for Intune.
+ */
+outbox: OutboxCounts, 
+/**
+ * The last problem, until it is solved.
+ */
+problem: TenantProblem | null, };

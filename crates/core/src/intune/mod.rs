@@ -7,8 +7,9 @@
 //! keep the client under Graph's throttling limits); [`graph`] is the Graph client built on it
 //! (profiles and tokens, device look-ups, notes, corporate identifiers, primary users);
 //! [`names`] and [`status`] read Intune's device names and stage; [`sync`] keeps the bench and
-//! Intune in step. The durable queue of changes bound for Intune is the store's outbox
-//! ([`crate::store::OutboxItem`]), because it is a table.
+//! Intune in step; [`state`] is the connection as the app shows it, and one sync round. The
+//! durable queue of changes bound for Intune is the store's outbox ([`crate::store::OutboxItem`]),
+//! because it is a table.
 //!
 //! How the client drains the outbox (the client itself comes later):
 //!
@@ -35,6 +36,7 @@ pub mod backoff;
 pub mod connect;
 pub mod graph;
 pub mod names;
+pub mod state;
 pub mod status;
 pub mod sync;
 pub mod view;

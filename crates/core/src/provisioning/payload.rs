@@ -145,26 +145,23 @@ impl Payload {
         wifi: Option<&WifiConfig>,
     ) -> Result<Payload, ProvisioningError> {
         let mut notes = Vec::new();
-        let top = match Json::parse(text) {
-            Ok(Json::Object(members)) => members,
-            Ok(other) => {
-                return Err(ProvisioningError::ExportNotObject {
-                    found: other.type_name(),
-                })
-            }
-            Err(error) => {
-                let (line, column, reason) = json_syntax(&error);
-                return Err(ProvisioningError::ExportNotJson {
-                    line,
-                    column,
-                    reason,
-                });
-            }
-        };
-        let members = unwrap_qr_code_content(top, &mut notes)?;
+        let members = unwrap_qr_code_content(export_object(text)?, &mut notes)?;
         let members = keep_provisioning_extras(members, &mut notes);
         let members = required_keys_first(members, &mut notes)?;
         Ok(assemble_android_enterprise(members, wifi.into(), notes))
+    }
+
+    /// An Android Enterprise profile's `qrCodeContent` as Graph gives it, kept byte for byte
+    /// (reference §1.1: encode it verbatim). The §1.1 keys are checked as for an export.
+    pub fn from_qr_code_content(text: &str) -> Result<Payload, ProvisioningError> {
+        let members = export_object(text)?;
+        required_keys_first(members.clone(), &mut Vec::new())?;
+        Ok(finish(
+            PayloadKind::AndroidEnterprise,
+            text.to_owned(),
+            &members,
+            Vec::new(),
+        ))
     }
 
     /// Intune's AOSP QR content, kept byte for byte (whitespace and key order included). It
@@ -281,6 +278,24 @@ fn clean_token(raw: &str, notes: &mut Vec<String>) -> Result<String, Provisionin
         notes.push("trimmed whitespace around the enrollment token".to_owned());
     }
     Ok(token.to_owned())
+}
+
+/// The top-level object of an export (or of a profile's `qrCodeContent`).
+fn export_object(text: &str) -> Result<Members, ProvisioningError> {
+    match Json::parse(text) {
+        Ok(Json::Object(members)) => Ok(members),
+        Ok(other) => Err(ProvisioningError::ExportNotObject {
+            found: other.type_name(),
+        }),
+        Err(error) => {
+            let (line, column, reason) = json_syntax(&error);
+            Err(ProvisioningError::ExportNotJson {
+                line,
+                column,
+                reason,
+            })
+        }
+    }
 }
 
 fn dropped(key: &str) -> String {

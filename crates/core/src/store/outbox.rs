@@ -158,13 +158,16 @@ pub struct OutboxItem {
 }
 
 /// How many items wait, are being sent, or failed for good (the app shows these).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct OutboxCounts {
     /// Waiting to be sent (due or not).
+    #[ts(type = "number")]
     pub pending: u64,
     /// Claimed and being sent, or left so by a crash until the lease runs out.
+    #[ts(type = "number")]
     pub in_flight: u64,
     /// Refused by Graph; a technician has to look at them.
+    #[ts(type = "number")]
     pub failed: u64,
 }
 

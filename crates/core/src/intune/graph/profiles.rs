@@ -93,7 +93,7 @@ pub struct EnrollmentProfile {
 /// Where a profile's token stands at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenState {
-    /// No token (never made, or revoked and cleared).
+    /// No token (never made, or cleared without an expiry left behind).
     None,
     /// Usable; `expires_in` is `None` when Graph gave no expiry (older fully managed and COPE
     /// tokens "won't expire", seed P3).
@@ -101,7 +101,8 @@ pub enum TokenState {
         /// Time left.
         expires_in: Option<Duration>,
     },
-    /// Past its expiry (a revoked token shows here too: revoking expires it).
+    /// Past its expiry (a revoked token shows here too: revoking expires it, even when Graph
+    /// then clears the token and QR content and keeps only the expiry).
     Expired {
         /// How long ago.
         ago: Duration,
@@ -200,7 +201,13 @@ impl EnrollmentProfile {
     /// Where the token stands at `now`.
     pub fn token_state(&self, now: OffsetDateTime) -> TokenState {
         if self.token.is_none() && self.qr_code_content.is_none() {
-            return TokenState::None;
+            // A revoked token can leave only its (now past) expiry behind.
+            return match self.token_expires {
+                Some(at) if at <= now => TokenState::Expired {
+                    ago: (now - at).try_into().unwrap_or(Duration::ZERO),
+                },
+                _ => TokenState::None,
+            };
         }
         match self.token_expires {
             None => TokenState::Valid { expires_in: None },
@@ -272,6 +279,19 @@ fn profile_error(id: &str, reason: String) -> GraphError {
     }
 }
 
+/// `GET` one profile with its secrets.
+fn profile_request(id: &str) -> GraphRequest {
+    GraphRequest::get(
+        format!("{ENROLLMENT_PROFILES}/{}?$select={PROFILE_SELECT}", encode(id)),
+        format!("enrollment profile {id}"),
+    )
+}
+
+fn profile_of(id: &str, body: Option<Value>) -> Result<EnrollmentProfile, GraphError> {
+    let body = body.ok_or_else(|| profile_error(id, "no JSON body".into()))?;
+    EnrollmentProfile::from_json(body).map_err(|reason| profile_error(id, reason))
+}
+
 impl GraphClient {
     /// Every Android Enterprise and AOSP enrollment profile, active or not, following
     /// `@odata.nextLink`. Tokens, QR content and Wi-Fi keys are not fetched: use
@@ -293,18 +313,25 @@ impl GraphClient {
 
     /// One profile, token and QR content included.
     pub async fn enrollment_profile(&self, id: &str) -> Result<EnrollmentProfile, GraphError> {
-        let request = GraphRequest::get(
-            format!(
-                "{ENROLLMENT_PROFILES}/{}?$select={PROFILE_SELECT}",
-                encode(id)
-            ),
-            format!("enrollment profile {id}"),
-        );
-        let answer = self.send(&request).await?;
-        let body = answer
-            .body
-            .ok_or_else(|| profile_error(id, "no JSON body".into()))?;
-        EnrollmentProfile::from_json(body).map_err(|reason| profile_error(id, reason))
+        let answer = self.send(&profile_request(id)).await?;
+        profile_of(id, answer.body)
+    }
+
+    /// Every profile with its token state, as a technician picks one: the list (no secrets),
+    /// then each profile read by id for its token and QR content, 20 to a `$batch`. A profile
+    /// deleted in between is left out.
+    pub async fn enrollment_profiles_with_tokens(&self) -> Result<Vec<EnrollmentProfile>, GraphError> {
+        let listed = self.enrollment_profiles().await?;
+        let reads: Vec<GraphRequest> = listed.iter().map(|p| profile_request(&p.id)).collect();
+        let mut profiles = Vec::with_capacity(listed.len());
+        for (p, answer) in listed.iter().zip(self.batch(&reads).await) {
+            match answer {
+                Ok(answer) => profiles.push(profile_of(&p.id, answer.body)?),
+                Err(GraphError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(profiles)
     }
 
     /// Creates a new token on profile `id` (of `mode`, which sets the limits) valid for
@@ -410,6 +437,19 @@ mod tests {
         assert_eq!(profile.token_type, TokenType::Unknown);
         assert_eq!(profile.display_name, "p2");
         assert!(EnrollmentProfile::from_json(json!({"displayName": "no id"})).is_err());
+    }
+
+    #[test]
+    fn a_revoked_token_cleared_by_graph_is_expired_not_absent() {
+        let revoked = EnrollmentProfile::from_json(json!({
+            "id": "p3", "enrollmentMode": "corporateOwnedFullyManaged", "tokenValue": null,
+            "qrCodeContent": null, "tokenExpirationDateTime": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        let now = at("2026-01-01T00:00:05Z");
+        assert_eq!(revoked.token_state(now), TokenState::Expired { ago: Duration::from_secs(5) });
+        let never = EnrollmentProfile::from_json(json!({"id": "p4"})).unwrap();
+        assert_eq!(never.token_state(now), TokenState::None);
     }
 
     #[test]
