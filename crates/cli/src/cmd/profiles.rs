@@ -69,18 +69,7 @@ fn now() -> OffsetDateTime {
 
 /// Every profile, each read by id so its token state is known (the list leaves tokens out).
 async fn read_all(client: &Arc<GraphClient>) -> anyhow::Result<Vec<EnrollmentProfile>> {
-    let listed = client.enrollment_profiles().await?;
-    let mut reads = tokio::task::JoinSet::new();
-    for (i, p) in listed.iter().enumerate() {
-        let (client, id) = (client.clone(), p.id.clone());
-        reads.spawn(async move { (i, client.enrollment_profile(&id).await) });
-    }
-    let mut full: Vec<Option<EnrollmentProfile>> = vec![None; listed.len()];
-    while let Some(done) = reads.join_next().await {
-        let (i, read) = done.context("reading a profile stopped")?;
-        full[i] = Some(read?);
-    }
-    Ok(full.into_iter().flatten().collect())
+    Ok(client.enrollment_profiles_with_tokens().await?)
 }
 
 /// The profile `wanted` names among `profiles`: the one with that id, else the only one with
