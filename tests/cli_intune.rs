@@ -229,8 +229,9 @@ async fn token_revoke_needs_a_confirmation_and_then_the_token_is_never_shown() {
     assert_eq!(b.sent("/revokeToken"), 1);
     assert_eq!(b.fake.profile(&dedicated).unwrap()["tokenValue"], Value::Null, "the tenant has no token any more");
 
+    // A revoked token reads as expired from then on, and is never shown.
     let err = refused(&b.run(&["profiles", "show", &dedicated, "--reveal"]).await);
-    assert!(err.contains("no token") && err.contains("token create"), "{err}");
+    assert!(err.contains("expired or revoked") && err.contains("token create"), "{err}");
     let json = b.json(&["profiles", "token", "revoke", &dedicated, "--yes", "--json"]).await;
     assert_eq!(json["revoked"], false, "nothing left to revoke: {json}");
     assert_eq!(b.sent("/revokeToken"), 1);

@@ -134,11 +134,13 @@ async fn revoke(
 ) -> anyhow::Result<()> {
     let profile = find(client, &args.profile).await?;
     let name = profile.display_name.clone();
-    if profile.token_state(now()) == TokenState::None {
+    // An expired or already revoked token cannot enroll anything: nothing to revoke.
+    let state = profile.token_state(now());
+    if !matches!(state, TokenState::Valid { .. }) {
         if json {
             return super::super::write_json(out, &json!({"revoked": false, "profile": profile_view(&profile, now())}));
         }
-        writeln!(out, "Enrollment profile \"{name}\" has no token: nothing to revoke.")?;
+        writeln!(out, "Enrollment profile \"{name}\": {state}; nothing to revoke.")?;
         return Ok(());
     }
     if !args.yes {
