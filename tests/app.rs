@@ -10,7 +10,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use stagebench_core::identity::{SerialObservation, SerialSource};
+use stagebench_core::intune::status::IntuneStatus;
 use stagebench_core::provisioning::{Payload, WifiConfig, WifiSecurity};
+use stagebench_core::store::{Sighting, Store, FILE_NAME};
 use stagebench_core::testing::graph::FakeGraph;
 use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
 use stagebench_e2e::{artifacts_dir, built_binary, decode_qr_png};
@@ -88,7 +91,17 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     let mut expected: Vec<String> = bench.models().iter().map(|(serial, _, _)| serial.clone()).collect();
     expected.sort();
 
+    // The last sync found the first device in Intune with its staging name (stage 2): its card
+    // says so; the other one is not in Intune yet.
     let data = tempfile::tempdir().unwrap();
+    let staged = expected[0].clone();
+    {
+        let mut store = Store::open(&data.path().join(FILE_NAME)).unwrap();
+        let id = store.record_sighting(&Sighting::new([SerialObservation::new(SerialSource::RoSerialno, &staged)])).unwrap();
+        let name = format!("Staging_{staged}_AndroidEnterprise_11/21/26_9.05 AM");
+        let status = IntuneStatus::derive("md-e2e", &name, &staged, Some("androidEnterpriseFullyManaged"), Some("managed"), None, None, None, Some("2026-11-22T09:00:00Z"));
+        store.record_intune_status(Some(id), &status, time::OffsetDateTime::now_utc()).unwrap();
+    }
     let (_driver, port) = start_driver(data.path(), adb.port(), &[]).await;
     let client = connect(port).await;
 
@@ -108,6 +121,18 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     for (_, maker, model) in bench.models() {
         assert!(cards.contains(model.as_str()), "card text shows model {model}: {cards}");
         assert!(cards.contains(maker.as_str()), "card text shows maker {maker}: {cards}");
+    }
+    for serial in &expected {
+        let intune = format!("#device-cards li.card[data-serial='{serial}'] .intune");
+        let stage = attr_of(&client, &intune, "data-stage").await;
+        let text = text_of(&client, &intune).await.unwrap_or_default();
+        if *serial == staged {
+            assert_eq!(stage.as_deref(), Some("enrolled"), "{text}");
+            assert!(text.contains("enrolled, staging name") && text.contains(&format!("Staging_{staged}_")), "{text}");
+        } else {
+            assert_eq!(stage.as_deref(), Some("not-seen"), "{text}");
+            assert!(text.contains("not seen yet"), "{text}");
+        }
     }
 
     // Slots: give the first card slot 5 from the app; it is saved; a taken number is refused.
