@@ -14,6 +14,7 @@ pub mod intune;
 pub mod provisioning;
 pub mod qr;
 pub mod secret;
+pub mod stage;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
