@@ -12,7 +12,7 @@ use stagebench_core::intune::auth::{
 };
 use stagebench_core::intune::backoff::RetryPolicy;
 use stagebench_core::intune::connect::Connection;
-use stagebench_core::intune::graph::{GraphClient, GraphError};
+use stagebench_core::intune::graph::GraphError;
 use stagebench_core::intune::state::{sync_once, SignInPrompt, SyncRound, TenantProblem, TenantState};
 use stagebench_core::intune::sync::SyncError;
 use stagebench_core::intune::AuthError;
@@ -25,11 +25,6 @@ use crate::error::ApiError;
 
 /// How often the bench syncs with Intune while signed in.
 pub const SYNC_EVERY: Duration = Duration::from_secs(60);
-
-/// Retries inside one Graph call: short, because a technician may be waiting on the answer; the
-/// outbox retries its own items for days.
-const CALL_RETRIES: RetryPolicy =
-    RetryPolicy { max_attempts: 4, base: Duration::from_secs(1), max_delay: Duration::from_secs(10), jitter: true };
 
 /// Retries of outbox items between sync rounds.
 const OUTBOX_RETRIES: RetryPolicy =
@@ -59,13 +54,10 @@ fn sign_in_service() -> Result<SignIn, AuthError> {
     SignIn::new(endpoints_from_env(), Arc::new(OsKeyring::new()), Arc::new(SystemClock))
 }
 
-/// Graph with the session's tokens and the app's short in-call retries.
+/// Graph with the session's tokens; short retries inside each call, because a technician may
+/// be waiting on the answer (the outbox retries its own items for days).
 fn connection_for(session: Session) -> Result<Connection, AuthError> {
-    let endpoints = endpoints_from_env();
-    let client = GraphClient::new(&endpoints, Arc::new(session.clone()))
-        .map_err(|e| AuthError::Network { url: endpoints.graph.clone(), reason: e.to_string() })?
-        .with_retry_policy(CALL_RETRIES);
-    Ok(Connection { settings: session.settings(), session, client: Arc::new(client) })
+    Connection::for_session(session, &endpoints_from_env(), RetryPolicy::INTERACTIVE)
 }
 
 impl TenantHub {

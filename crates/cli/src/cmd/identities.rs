@@ -140,7 +140,7 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
             })
             .collect()
     } else {
-        let (_connection, client) = super::connect_tenant(&store)?;
+        let client = super::connect_tenant(&store)?;
         client
             .import_identities(&items, args.overwrite)
             .await

@@ -15,11 +15,9 @@ pub mod sync;
 pub mod whoami;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use stagebench_core::intune::auth::endpoints_from_env;
 use stagebench_core::intune::backoff::RetryPolicy;
-use stagebench_core::intune::connect::{connect, Connection};
+use stagebench_core::intune::connect::connect;
 use stagebench_core::intune::graph::GraphClient;
 use stagebench_core::store::Store;
 
@@ -35,19 +33,8 @@ pub fn write_json(out: &mut dyn std::io::Write, value: &impl serde::Serialize) -
     Ok(())
 }
 
-/// How hard a command someone is waiting on retries Graph: four attempts within about ten
-/// seconds, instead of the background default of about four minutes. An unreachable tenant
-/// then answers in seconds; nothing is lost, because the outbox keeps what was not sent and the
-/// next run tries again. A `Retry-After` is still honoured in full.
-pub fn interactive_policy() -> RetryPolicy {
-    RetryPolicy { max_attempts: 4, base: Duration::from_secs(1), max_delay: Duration::from_secs(5), jitter: true }
-}
-
-/// The bench's saved sign-in and a Graph client for a command (see [`interactive_policy`]).
-/// Nobody signed in gives the `stagebench login` hint.
-pub fn connect_tenant(store: &Store) -> anyhow::Result<(Connection, Arc<GraphClient>)> {
-    let connection = connect(store)?;
-    let client = GraphClient::new(&endpoints_from_env(), Arc::new(connection.session.clone()))?
-        .with_retry_policy(interactive_policy());
-    Ok((connection, Arc::new(client)))
+/// The Graph client of the bench's saved sign-in, for a command, retrying as
+/// [`RetryPolicy::INTERACTIVE`]. Nobody signed in gives the `stagebench login` hint.
+pub fn connect_tenant(store: &Store) -> anyhow::Result<Arc<GraphClient>> {
+    Ok(connect(store, RetryPolicy::INTERACTIVE)?.client)
 }

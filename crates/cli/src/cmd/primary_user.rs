@@ -108,7 +108,7 @@ fn rfc3339(t: Option<OffsetDateTime>) -> Option<String> {
 pub async fn run(args: &PrimaryUserArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let PrimaryUserCommand::Reassign(args) = &args.command;
     let store = Store::open_default()?;
-    let (_, client) = super::connect_tenant(&store)?;
+    let client = super::connect_tenant(&store)?;
     let device = find_device(&client, args).await?;
     let before = client.primary_user(&device.id).await?;
     let plan = plan_primary_user(&device, before.as_ref(), &args.dem);

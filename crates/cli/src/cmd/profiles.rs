@@ -54,7 +54,7 @@ struct ShowArgs {
 /// Runs `stagebench profiles`. `input` and `interactive` are the terminal a revoke is confirmed on.
 pub async fn run(args: &ProfilesArgs, out: &mut dyn Write, input: &mut dyn BufRead, interactive: bool) -> anyhow::Result<()> {
     let store = Store::open_default().context("can't open the bench's settings")?;
-    let (_, client) = super::connect_tenant(&store)?;
+    let client = super::connect_tenant(&store)?;
     match &args.command {
         ProfilesCommand::List => list(&client, args.json, out).await,
         ProfilesCommand::Show(show_args) => show(&client, show_args, args.json, out).await,

@@ -60,7 +60,7 @@ fn settle<T>(result: Result<T, SyncError>, offline: &mut Option<String>) -> anyh
 /// Runs `stagebench sync`.
 pub async fn run(args: &SyncArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut store = Store::open_default().context("can't open the bench's history")?;
-    let (_, client) = super::connect_tenant(&store)?;
+    let client = super::connect_tenant(&store)?;
     let mut offline = None;
     let refresh = settle(refresh_status(&mut store, &*client, OffsetDateTime::now_utc(), !args.no_notes).await, &mut offline)?;
     let outbox = if offline.is_none() {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::auth::{endpoints_from_env, AuthClock, OsKeyring, SecretStore, Session, SignIn, TenantSettings};
+use super::backoff::RetryPolicy;
 use super::graph::GraphClient;
 use super::{AuthError, Endpoints};
 use crate::store::{Store, SystemClock};
@@ -26,27 +27,35 @@ impl std::fmt::Debug for Connection {
     }
 }
 
+impl Connection {
+    /// Graph at `endpoints` with `session`'s tokens, each call retried by `policy`
+    /// ([`RetryPolicy::INTERACTIVE`] where someone waits; the outbox retries for days anyway).
+    pub fn for_session(session: Session, endpoints: &Endpoints, policy: RetryPolicy) -> Result<Connection, AuthError> {
+        let client = GraphClient::new(endpoints, Arc::new(session.clone()))
+            .map_err(|e| AuthError::Network { url: endpoints.graph.clone(), reason: e.to_string() })?
+            .with_retry_policy(policy);
+        Ok(Connection { settings: session.settings(), session, client: Arc::new(client) })
+    }
+}
+
 /// Resumes the saved sign-in: [`AuthError::NotSignedIn`] when there is none.
 pub fn connect_with(
     store: &Store,
     endpoints: Endpoints,
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn AuthClock>,
+    policy: RetryPolicy,
 ) -> Result<Connection, AuthError> {
     let settings = store
         .tenant_settings()
         .map_err(|e| AuthError::Config(e.to_string()))?
         .ok_or(AuthError::NotSignedIn)?;
     let session = SignIn::new(endpoints.clone(), secrets, clock)?.resume(&settings)?;
-    let client = GraphClient::new(&endpoints, Arc::new(session.clone())).map_err(|e| AuthError::Network {
-        url: endpoints.graph.clone(),
-        reason: e.to_string(),
-    })?;
-    Ok(Connection { session, client: Arc::new(client), settings })
+    Connection::for_session(session, &endpoints, policy)
 }
 
 /// [`connect_with`] the endpoints from the environment (`STAGEBENCH_AUTHORITY`,
-/// `STAGEBENCH_GRAPH_URL`, else Microsoft's), the OS keyring and the system clock.
-pub fn connect(store: &Store) -> Result<Connection, AuthError> {
-    connect_with(store, endpoints_from_env(), Arc::new(OsKeyring::new()), Arc::new(SystemClock))
+/// `STAGEBENCH_GRAPH_URL`, else Microsoft's), the OS keyring, the system clock and `policy`.
+pub fn connect(store: &Store, policy: RetryPolicy) -> Result<Connection, AuthError> {
+    connect_with(store, endpoints_from_env(), Arc::new(OsKeyring::new()), Arc::new(SystemClock), policy)
 }
