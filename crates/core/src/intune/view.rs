@@ -9,6 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use ts_rs::TS;
 
+use super::graph::profiles::span;
 use super::graph::{EnrollmentProfile, TokenState};
 use crate::device::profile::TokenType;
 use crate::secret::MASK;
@@ -80,7 +81,7 @@ pub fn profile_view(p: &EnrollmentProfile, now: OffsetDateTime) -> ProfileView {
             "The token has expired or was revoked: it is never shown or printed. Create a new one.".to_owned(),
         ),
         TokenState::Valid { expires_in: Some(left) } if left.as_secs() < EXPIRY_WARNING_DAYS * 86_400 => {
-            warnings.push(format!("The token expires in {state_left}: replace it before the next batch.", state_left = state.to_string().trim_start_matches("valid, expires in ")));
+            warnings.push(format!("The token expires in {}: replace it before the next batch.", span(left)));
         }
         TokenState::Valid { .. } => {}
     }

@@ -123,7 +123,7 @@ impl fmt::Display for TokenState {
 }
 
 /// `3 d 4 h`, `5 h 2 min`, `40 s`.
-fn span(d: Duration) -> String {
+pub(crate) fn span(d: Duration) -> String {
     let s = d.as_secs();
     match (s / 86_400, s % 86_400 / 3600, s % 3600 / 60) {
         (0, 0, 0) => format!("{s} s"),
