@@ -6,11 +6,14 @@
 //! them; [`intune`] talks to Microsoft Intune through Graph (sign-in and tokens in `intune::auth`, secrets in the OS keyring; retries, budgets; its outbox is in the store); `testing` (feature `testing`) holds the simulated bench used by tests and demos.
 #![warn(missing_docs)]
 
+pub mod audit;
+pub mod batch;
 pub mod device;
 pub mod doctor;
 pub mod enrollment_qr;
 pub mod identity;
 pub mod intune;
+pub mod pdf;
 pub mod provisioning;
 pub mod qr;
 pub mod secret;

@@ -1,11 +1,15 @@
 //! Where a device stands in its enrollment flow, derived from what was observed, with the one
-//! next thing the technician should do (issue 5's foundation; the Windows DEM flow comes later).
+//! next thing the technician should do.
 //!
 //! Flows (DESIGN.md stage model; seed rules 3, 6, 7, 11, 13, 68): the Android Enterprise
 //! **staging token** has three stages — 1 admin (profile and token), 2 bench (scan the QR,
 //! finish setup, stop at the sign-in screen, power off), 3 the user signs in to the Intune app;
 //! the **default token** has two (the user does the rest at first sign-in); **AOSP userless** is
-//! done once Intune shows the device; **AOSP user-associated** waits for the user.
+//! done once Intune shows the device; **AOSP user-associated** waits for the user; **Windows
+//! Device Preparation with a DEM account** (seed 004, rules 119–129): the serial is captured
+//! and imported as a corporate identifier, the technician signs in at OOBE with the DEM
+//! account, Device Preparation provisions, the user signs in, and the primary user is
+//! reassigned from the DEM account to the user.
 //!
 //! A state is derived from [`Observation`]s (ADB evidence, technician actions, Intune evidence)
 //! by reaching milestones, never by undoing them, after sorting by time: so any order or
@@ -16,11 +20,11 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// The enrollment flow, chosen by the profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Flow {
     /// Android Enterprise with a staging token (three stages).
@@ -31,6 +35,51 @@ pub enum Flow {
     AospUserless,
     /// AOSP user-associated.
     AospUserAssociated,
+    /// Windows Autopilot Device Preparation with a DEM account.
+    WindowsDem,
+}
+
+impl Flow {
+    /// Every flow, in the order they are offered.
+    pub const ALL: [Flow; 5] = [
+        Flow::StagingToken,
+        Flow::DefaultToken,
+        Flow::AospUserless,
+        Flow::AospUserAssociated,
+        Flow::WindowsDem,
+    ];
+
+    /// The stages a batch of this flow goes through, in order (for progress columns).
+    pub fn stages(self) -> &'static [Stage] {
+        use Stage::*;
+        match self {
+            Flow::StagingToken => &[New, Scanning, Enrolling, BenchDone, InIntune, UserSignedIn],
+            Flow::DefaultToken | Flow::AospUserAssociated => &[New, Scanning, Enrolling, InIntune, UserSignedIn],
+            Flow::AospUserless => &[New, Scanning, Enrolling, InIntune],
+            Flow::WindowsDem => &[New, Scanning, Enrolling, InIntune, UserSignedIn, OwnerAssigned],
+        }
+    }
+
+    /// Its name on the command line and in files (`staging-token`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::StagingToken => "staging-token",
+            Flow::DefaultToken => "default-token",
+            Flow::AospUserless => "aosp-userless",
+            Flow::AospUserAssociated => "aosp-user-associated",
+            Flow::WindowsDem => "windows-dem",
+        }
+    }
+}
+
+impl std::str::FromStr for Flow {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Flow, String> {
+        Flow::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Flow::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown flow {s:?}: use one of {}", names.join(", "))
+        })
+    }
 }
 
 /// One thing observed about a device.
@@ -55,6 +104,19 @@ pub enum Observation {
     IntuneUser,
     /// Intune shows the device being retired or wiped.
     IntuneLeaving,
+    /// Windows: the serial was imported into Intune as a corporate identifier.
+    SerialImported,
+    /// Windows: the technician signed in at OOBE with the DEM account.
+    DemSignIn,
+    /// Windows: Intune shows a user other than the DEM account logged on.
+    UserLoggedOn,
+    /// The batch's token stopped being usable (expired, or revoked when `revoked`).
+    TokenUnusable {
+        /// Revoked rather than expired.
+        revoked: bool,
+    },
+    /// The device's serial sources disagree (or one is a known placeholder).
+    SerialsDisagree,
 }
 
 /// An observation and when it was made (ordered by time, then by what, so that even
@@ -68,7 +130,7 @@ pub struct Observed {
 }
 
 /// Where a device stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
     /// Nothing done yet.
@@ -83,19 +145,62 @@ pub enum Stage {
     InIntune,
     /// A user signed in (stage 3).
     UserSignedIn,
+    /// Windows: the primary user was reassigned from the DEM account to the user.
+    OwnerAssigned,
+}
+
+impl Stage {
+    /// Its name in files and on the command line (`bench-done`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::New => "new",
+            Stage::Scanning => "scanning",
+            Stage::Enrolling => "enrolling",
+            Stage::BenchDone => "bench-done",
+            Stage::InIntune => "in-intune",
+            Stage::UserSignedIn => "user-signed-in",
+            Stage::OwnerAssigned => "owner-assigned",
+        }
+    }
+
+    /// A short label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::New => "New",
+            Stage::Scanning => "Scanning",
+            Stage::Enrolling => "Enrolling",
+            Stage::BenchDone => "Bench done",
+            Stage::InIntune => "In Intune",
+            Stage::UserSignedIn => "User signed in",
+            Stage::OwnerAssigned => "Owner assigned",
+        }
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Stage, String> {
+        use Stage::*;
+        [New, Scanning, Enrolling, BenchDone, InIntune, UserSignedIn, OwnerAssigned]
+            .into_iter()
+            .find(|st| st.name() == s)
+            .ok_or_else(|| format!("unknown stage {s:?}: use new, scanning, enrolling, bench-done, in-intune, user-signed-in or owner-assigned"))
+    }
 }
 
 /// A problem to show with the state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct StageProblem {
-    /// Stable id (`reboot-during-enrollment`, `not-in-intune`, `leaving-intune`).
+    /// Stable id (`reboot-during-enrollment`, `not-in-intune`, `leaving-intune`,
+    /// `token-unusable`, `serial-identity`).
+    #[ts(type = "string")]
     pub id: &'static str,
     /// What is wrong and what to do.
     pub message: String,
 }
 
 /// The derived state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct DeviceStage {
     /// The flow.
     pub flow: Flow,
@@ -120,10 +225,13 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
     let mut bench_done_at: Option<OffsetDateTime> = None;
     let mut leaving = false;
     let mut rebooted = false;
+    let mut token_unusable: Option<bool> = None;
+    let mut serials_disagree = false;
     let reach = |stage: &mut Stage, to: Stage| *stage = (*stage).max(to);
     for o in sorted {
         match &o.what {
-            Observation::QrShown => reach(&mut stage, Stage::Scanning),
+            Observation::QrShown if flow != Flow::WindowsDem => reach(&mut stage, Stage::Scanning),
+            Observation::QrShown => {}
             Observation::Adb { provisioned, intune_owner, boot_count } => {
                 if *provisioned && *intune_owner {
                     if stage == Stage::Enrolling {
@@ -137,15 +245,46 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
                     last_boot = *boot_count;
                 }
             }
-            Observation::PoweredOff if stage >= Stage::Enrolling => {
+            Observation::PoweredOff if stage >= Stage::Enrolling && flow != Flow::WindowsDem => {
                 reach(&mut stage, Stage::BenchDone);
                 bench_done_at.get_or_insert(o.at);
             }
             Observation::PoweredOff => {}
             Observation::IntuneEnrolled => reach(&mut stage, Stage::InIntune),
+            // For Windows the user Intune shows is the primary user: the DEM account until
+            // it is reassigned (the caller says IntuneEnrolled then), the user after.
+            Observation::IntuneUser if flow == Flow::WindowsDem => reach(&mut stage, Stage::OwnerAssigned),
+            // A userless device has no user to sign in: Intune showing one changes nothing.
+            Observation::IntuneUser if flow == Flow::AospUserless => reach(&mut stage, Stage::InIntune),
             Observation::IntuneUser => reach(&mut stage, Stage::UserSignedIn),
             Observation::IntuneLeaving => leaving = true,
+            Observation::SerialImported if flow == Flow::WindowsDem => reach(&mut stage, Stage::Scanning),
+            Observation::DemSignIn if flow == Flow::WindowsDem => reach(&mut stage, Stage::Enrolling),
+            Observation::UserLoggedOn if flow == Flow::WindowsDem => reach(&mut stage, Stage::UserSignedIn),
+            Observation::SerialImported | Observation::DemSignIn | Observation::UserLoggedOn => {}
+            Observation::TokenUnusable { revoked } => {
+                token_unusable = Some(token_unusable.unwrap_or(false) || *revoked)
+            }
+            Observation::SerialsDisagree => serials_disagree = true,
         }
+    }
+    if let Some(revoked) = token_unusable {
+        // Only devices that have not enrolled yet are hurt: the QR can no longer enroll them.
+        if stage < Stage::Enrolling && flow != Flow::WindowsDem {
+            problems.push(StageProblem {
+                id: "token-unusable",
+                message: format!(
+                    "The batch's enrollment token was {} before this device enrolled: do not scan the old QR; ask the admin to replace the token and send a new QR or bench pack.",
+                    if revoked { "revoked" } else { "expired" }
+                ),
+            });
+        }
+    }
+    if serials_disagree {
+        problems.push(StageProblem {
+            id: "serial-identity",
+            message: "The device's serials disagree between sources (or one is a placeholder): check the serial on the box or label before it goes into the report.".into(),
+        });
     }
     if rebooted {
         problems.push(StageProblem {
@@ -159,7 +298,11 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
             message: "Intune shows the device being retired or wiped: do not hand it over; check it in Intune.".into(),
         });
     }
-    if let (Stage::BenchDone, Some(done)) = (stage, bench_done_at) {
+    let waiting_since = match flow {
+        Flow::WindowsDem => None,
+        _ => bench_done_at,
+    };
+    if let (Stage::BenchDone, Some(done)) = (stage, waiting_since) {
         let waited = now - done;
         if waited > INTUNE_GRACE {
             problems.push(StageProblem {
@@ -179,6 +322,11 @@ fn instruction(flow: Flow, stage: Stage) -> &'static str {
     use Flow::*;
     use Stage::*;
     match (flow, stage) {
+        (WindowsDem, New) => "Capture the serial (scan the box or device label), then import it as a corporate identifier.",
+        (WindowsDem, Scanning) => "Serial imported. Factory-reset if needed; at the sign-in screen sign in with the DEM account.",
+        (WindowsDem, Enrolling | BenchDone) => "Device Preparation is running — do not restart. Wait for the desktop, then sync to check Intune.",
+        (WindowsDem, InIntune) => "Provisioned under the DEM account. Ready to hand over; the user signs in normally.",
+        (WindowsDem, UserSignedIn) => "The user has signed in: reassign the primary user from the DEM account (stagebench primary-user reassign).",
         (_, New) => "Factory-reset if needed, power on, and show the QR code.",
         (_, Scanning) => "Scan the QR now (tap the welcome screen six times to open the scanner).",
         (StagingToken, Enrolling) => "Enrolling — do not restart. Finish setup; stop at the sign-in screen. Do not sign in. Power off.",
@@ -188,6 +336,7 @@ fn instruction(flow: Flow, stage: Stage) -> &'static str {
         (StagingToken, InIntune) => "Stage 2 confirmed by Intune. Ready to hand over; the user signs in to the Intune app.",
         (DefaultToken | AospUserAssociated, InIntune) => "In Intune. Ready to hand over for the user's sign-in.",
         (AospUserless, InIntune) => "Enrolled in Intune. Ready to hand over.",
+        (_, OwnerAssigned) => "Done: the primary user is the end user.",
         (_, UserSignedIn) => "Done: the user has signed in.",
     }
 }
@@ -242,6 +391,35 @@ mod tests {
         assert_eq!(derive(Flow::StagingToken, &[at(0, Observation::PoweredOff)], t(1)).stage, Stage::New);
     }
 
+    #[test]
+    fn a_windows_dem_device_walks_from_serial_to_owner() {
+        let mut seen = vec![];
+        let mut check = |o: Observed, stage: Stage, words: &str| {
+            seen.push(o);
+            let s = derive(Flow::WindowsDem, &seen, t(10_000));
+            assert_eq!(s.stage, stage, "{seen:?}");
+            assert!(s.instruction.contains(words), "{}", s.instruction);
+        };
+        check(at(-5, Observation::QrShown), Stage::New, "Capture the serial");
+        check(at(0, Observation::SerialImported), Stage::Scanning, "sign in with the DEM account");
+        check(at(5, Observation::DemSignIn), Stage::Enrolling, "do not restart");
+        check(at(30, Observation::IntuneEnrolled), Stage::InIntune, "the user signs in normally");
+        check(at(60, Observation::UserLoggedOn), Stage::UserSignedIn, "reassign the primary user");
+        check(at(61, Observation::IntuneUser), Stage::OwnerAssigned, "primary user is the end user");
+    }
+
+    #[test]
+    fn an_unusable_token_flags_only_devices_that_had_not_enrolled() {
+        let expired = at(50, Observation::TokenUnusable { revoked: false });
+        let waiting = derive(Flow::StagingToken, &[at(0, Observation::QrShown), expired.clone()], t(60));
+        assert_eq!(waiting.problems[0].id, "token-unusable");
+        assert!(waiting.problems[0].message.contains("expired"), "{}", waiting.problems[0].message);
+        let enrolled = derive(Flow::StagingToken, &[at(0, adb(2)), expired], t(60));
+        assert!(enrolled.problems.is_empty(), "{:?}", enrolled.problems);
+        let revoked = derive(Flow::AospUserless, &[at(9, Observation::TokenUnusable { revoked: true })], t(60));
+        assert!(revoked.problems[0].message.contains("revoked"));
+    }
+
     /// Any order or duplication of the same observations gives the same state, and every
     /// state has an instruction.
     #[test]
@@ -256,10 +434,16 @@ mod tests {
             Observation::IntuneEnrolled,
             Observation::IntuneUser,
             Observation::IntuneLeaving,
+            Observation::SerialImported,
+            Observation::DemSignIn,
+            Observation::UserLoggedOn,
+            Observation::TokenUnusable { revoked: false },
+            Observation::TokenUnusable { revoked: true },
+            Observation::SerialsDisagree,
         ];
-        let flows = [Flow::StagingToken, Flow::DefaultToken, Flow::AospUserless, Flow::AospUserAssociated];
-        for _ in 0..2_000 {
-            let n = rng.gen_range(0..8);
+        let flows = Flow::ALL;
+        for _ in 0..5_000 {
+            let n = rng.gen_range(0..10);
             let mut obs: Vec<Observed> = (0..n)
                 .map(|i| at(i * 10 + rng.gen_range(0..5), kinds[rng.gen_range(0..kinds.len())].clone()))
                 .collect();
@@ -267,6 +451,15 @@ mod tests {
             let now = t(rng.gen_range(0..4_000));
             let want = derive(flow, &obs, now);
             assert!(!want.instruction.is_empty());
+            // A valid state: one of the flow's stages (New…), reached only with evidence.
+            assert!(flow.stages().contains(&want.stage) || (want.stage == Stage::BenchDone && flow != Flow::WindowsDem), "{flow:?} reached {:?}", want.stage);
+            // Nothing lost: each problem-raising observation shows up as its problem.
+            if obs.iter().any(|o| o.what == Observation::SerialsDisagree) {
+                assert!(want.problems.iter().any(|p| p.id == "serial-identity"));
+            }
+            if obs.iter().any(|o| o.what == Observation::IntuneLeaving) {
+                assert!(want.problems.iter().any(|p| p.id == "leaving-intune"));
+            }
             // Shuffle and duplicate.
             let dups: Vec<Observed> = obs.iter().filter(|_| rng.gen_bool(0.3)).cloned().collect();
             obs.extend(dups);

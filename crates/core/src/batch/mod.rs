@@ -1,0 +1,206 @@
+//! Batches, vendor bench packs and signed batch reports (issue 5).
+//!
+//! A **batch** is what a customer hands a bench to stage: an enrollment profile and its token,
+//! the vendor or site doing the work, a due date, and the expected count or serial list. Its
+//! devices' progress is derived from the event log by [`crate::stage`].
+//!
+//! Between an admin with a tenant and a vendor without one, two files travel:
+//! - the **bench pack** (admin → vendor, [`pack`]): the batch, the profile's facts, the QR
+//!   payload (token and Wi-Fi inside), encrypted with a passphrase in the `age` format;
+//! - the **batch report** (vendor → admin, [`report`]): every device with its serials and their
+//!   sources, slot, stage events and technician, signed with the bench's Ed25519 key ([`key`]),
+//!   with a CSV view ([`csv`]) for spreadsheets.
+//!
+//! The types here are the plain data shared by the store, the files and the surfaces; they hold
+//! no secret (the QR payload travels as [`crate::secret::SecretText`] beside them).
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use crate::identity::SerialSource;
+use crate::stage::{Flow, Stage};
+
+/// A batch's id: 32 lowercase hex digits (128 random bits), the same on the admin's and the
+/// vendor's machine, so a report finds its batch.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(try_from = "String", into = "String")]
+#[ts(type = "string")]
+pub struct BatchId(String);
+
+impl BatchId {
+    /// A new random id.
+    pub fn random() -> BatchId {
+        BatchId(format!("{:032x}", rand::random::<u128>()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first 8 digits, for people (unique enough on one bench; lookups accept any prefix).
+    pub fn short(&self) -> &str {
+        &self.0[..8]
+    }
+}
+
+impl std::fmt::Display for BatchId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for BatchId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        if value.len() == 32 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(BatchId(value))
+        } else {
+            Err(format!("{value:?} is not a batch id (32 lowercase hex digits)"))
+        }
+    }
+}
+
+impl From<BatchId> for String {
+    fn from(id: BatchId) -> String {
+        id.0
+    }
+}
+
+/// What the bench needs to know about the enrollment profile (no secret: the token and any
+/// Wi-Fi key are inside the QR payload, which travels separately as a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ProfileFacts {
+    /// Graph id of the profile (`androidDeviceOwnerEnrollmentProfile` or
+    /// `androidForWorkEnrollmentProfile`), or empty for a batch without a tenant profile.
+    pub profile_id: String,
+    /// Its display name.
+    pub profile_name: String,
+    /// The enrollment flow the profile implies.
+    pub flow: Flow,
+    /// Graph's `enrollmentMode` (`corporateOwnedDedicatedDevice`, …), as Graph spells it.
+    pub enrollment_mode: String,
+    /// When the token expires (`None`: a token that does not expire).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub token_expires: Option<OffsetDateTime>,
+    /// The Wi-Fi network the QR payload joins, when it carries one.
+    pub wifi_ssid: Option<String>,
+    /// Whether the QR payload carries Wi-Fi credentials (a key in plain text inside the QR).
+    pub carries_wifi_credentials: bool,
+    /// For Windows Device Preparation: the DEM account the technician signs in with.
+    pub dem_account: Option<String>,
+}
+
+/// What an admin (or a bench lead) asks for when creating a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct BatchSpec {
+    /// A name people recognise ("Warehouse scanners, wave 3").
+    pub name: String,
+    /// The profile and its token.
+    pub profile: ProfileFacts,
+    /// The vendor or site staging it.
+    pub vendor: String,
+    /// When it must be done.
+    #[ts(type = "string | null")]
+    pub due: Option<Date>,
+    /// How many devices are expected, when known (at least the length of `expected_serials`).
+    pub expected_count: Option<u32>,
+    /// The serials expected, when the customer has the list (upper-case, trimmed).
+    pub expected_serials: Vec<String>,
+}
+
+/// Where a batch came from on this machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum BatchOrigin {
+    /// Created here.
+    Local,
+    /// Imported from a bench pack.
+    Pack {
+        /// The pack's id.
+        pack_id: String,
+        /// Who made the pack (as the pack says).
+        created_by: String,
+    },
+}
+
+/// A batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Batch {
+    /// Its id.
+    pub id: BatchId,
+    /// What was asked for.
+    #[serde(flatten)]
+    pub spec: BatchSpec,
+    /// When it was created (on the admin's machine, for an imported one).
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub created_at: OffsetDateTime,
+    /// Who created it.
+    pub created_by: String,
+    /// Where it came from.
+    pub origin: BatchOrigin,
+}
+
+/// One serial of a reported device, with where it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ReportSerial {
+    /// The serial (or IMEI).
+    pub value: String,
+    /// Where it came from.
+    pub source: SerialSource,
+}
+
+/// One stage event of a reported device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ReportEvent {
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub at: OffsetDateTime,
+    /// What (`seen`, `qr-shown`, `powered-off`, `intune-seen`, …).
+    pub kind: String,
+    /// A short human description ("provisioned, Intune owner, boot count 3").
+    pub detail: String,
+    /// Who did it, for technician actions.
+    pub technician: Option<String>,
+}
+
+/// One device in a batch report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ReportDevice {
+    /// Every serial read, with its source.
+    pub serials: Vec<ReportSerial>,
+    /// The bench slot number it was staged in, when it had one.
+    pub slot: Option<u32>,
+    /// The maker, as the device says.
+    pub manufacturer: Option<String>,
+    /// The model.
+    pub model: Option<String>,
+    /// Android version (or Windows build).
+    pub os_version: Option<String>,
+    /// Where it stood when the report was made.
+    pub stage: Stage,
+    /// Its stage events, oldest first.
+    pub events: Vec<ReportEvent>,
+    /// Ids of the problems raised for it (`reboot-during-enrollment`, …).
+    pub problems: Vec<String>,
+}
+
+/// The bench a report comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct BenchInfo {
+    /// StageBench's version (`CARGO_PKG_VERSION`).
+    pub app_version: String,
+    /// The technician (or technicians, comma-separated) who staged the batch.
+    pub technician: String,
+    /// The machine's name, when known.
+    pub hostname: Option<String>,
+}
+
+pub mod csv;
+pub mod custody;
+pub mod key;
+pub mod pack;
+pub mod report;
