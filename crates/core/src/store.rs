@@ -14,6 +14,7 @@
 //! event the app has reported as recorded stays recorded ("offline for days without losing an
 //! event", DESIGN.md).
 
+mod batches;
 mod devices;
 mod events;
 mod intune;
@@ -32,6 +33,11 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use time::OffsetDateTime;
 
+pub use batches::{
+    BatchRecord, BatchStoreError, JoinedBy, StoredReport, EVENT_BATCH_JOINED, EVENT_DEM_SIGN_IN,
+    EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED, EVENT_USER_LOGGED_ON,
+    TECHNICIAN_ACTIONS,
+};
 pub use devices::{DeviceId, DeviceRecord};
 pub use events::{EventId, EventRecord};
 pub use intune::{

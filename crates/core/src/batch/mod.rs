@@ -22,10 +22,21 @@ use crate::stage::{Flow, Stage};
 
 /// A batch's id: 32 lowercase hex digits (128 random bits), the same on the admin's and the
 /// vendor's machine, so a report finds its batch.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
 #[ts(type = "string")]
 pub struct BatchId(String);
+
+impl Serialize for BatchId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for BatchId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BatchId::try_from(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
 
 impl BatchId {
     /// A new random id.
@@ -200,7 +211,41 @@ pub struct BenchInfo {
 }
 
 pub mod csv;
+pub mod progress;
 pub mod custody;
 pub mod key;
 pub mod pack;
 pub mod report;
+
+impl ProfileFacts {
+    /// The facts of a Graph enrollment profile (no secret is copied).
+    pub fn from_profile(p: &crate::intune::graph::profiles::EnrollmentProfile) -> ProfileFacts {
+        use crate::device::{EnrollmentMode, TokenType};
+        let flow = match (p.mode, p.token_type) {
+            (EnrollmentMode::CorporateOwnedAospUserlessDevice, _) => Flow::AospUserless,
+            (EnrollmentMode::CorporateOwnedAospUserAssociatedDevice, _) => Flow::AospUserAssociated,
+            (_, TokenType::DeviceStaging) => Flow::StagingToken,
+            _ => Flow::DefaultToken,
+        };
+        ProfileFacts {
+            profile_id: p.id.clone(),
+            profile_name: p.display_name.clone(),
+            flow,
+            enrollment_mode: p.mode.graph_name().to_owned(),
+            token_expires: p.token_expires,
+            wifi_ssid: p.wifi.ssid.clone(),
+            carries_wifi_credentials: p.wifi.password.is_some(),
+            dem_account: None,
+        }
+    }
+}
+
+/// Upper-cases and trims serials, drops empty ones and duplicates (first kept).
+pub fn normalize_serials<'a>(serials: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    serials
+        .into_iter()
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty() && seen.insert(s.clone()))
+        .collect()
+}

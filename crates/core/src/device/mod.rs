@@ -82,6 +82,10 @@ pub struct BenchDevice {
     pub error: Option<String>,
     /// What Intune last said about the device (from the last sync), when it has shown it.
     pub intune: Option<IntuneStatus>,
+    /// The batch it belongs to (id), when it is in one.
+    pub batch: Option<String>,
+    /// Where it stands in its batch's flow, with the one next instruction.
+    pub stage: Option<crate::stage::DeviceStage>,
 }
 
 /// How devices are read and recorded.
@@ -229,6 +233,8 @@ fn unread(entry: &DeviceEntry) -> BenchDevice {
         problems: Vec::new(),
         error: None,
         intune: None,
+        batch: None,
+        stage: None,
     }
 }
 
@@ -369,7 +375,7 @@ pub fn record(
     store: &mut Store,
     device: &BenchDevice,
     facts: &DeviceFacts,
-) -> Result<(), crate::store::StoreError> {
+) -> Result<crate::store::DeviceId, crate::store::StoreError> {
     let facts_json = serde_json::json!({
         "manufacturer": facts.manufacturer,
         "model": facts.model,
@@ -382,12 +388,14 @@ pub fn record(
         "slot_number": device.slot_number,
         "evidence": device.evidence,
     });
-    store.record_sighting(&Sighting {
+    let id = store.record_sighting(&Sighting {
         serials: device.serials.clone(),
         slot: device.slot.clone(),
         facts: facts_json,
     })?;
-    Ok(())
+    // Into the batch that expects it, or the bench's active batch.
+    store.assign_batch(id)?;
+    Ok(id)
 }
 
 /// A store shared between the watcher and its owner.
@@ -459,11 +467,24 @@ fn finish(
     number_slots(&mut store, &mut devices, options);
     for (device, facts) in devices.iter_mut().zip(facts) {
         if let Some(facts) = facts {
-            if let Err(e) = record(&mut store, device, &facts) {
-                tracing::warn!(device = %device.key, error = %e, "could not record device");
-                device
-                    .flags
-                    .push(format!("Not saved to the bench history: {e}"));
+            match record(&mut store, device, &facts) {
+                Ok(id) => {
+                    let now = store.clock_now();
+                    match crate::batch::progress::stage_of(&store, id, now) {
+                        Ok(Some((batch, stage))) => {
+                            device.batch = Some(batch.to_string());
+                            device.stage = Some(stage);
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(device = %device.key, error = %e, "could not derive the stage"),
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(device = %device.key, error = %e, "could not record device");
+                    device
+                        .flags
+                        .push(format!("Not saved to the bench history: {e}"));
+                }
             }
         }
     }

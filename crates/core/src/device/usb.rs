@@ -450,6 +450,8 @@ fn empty_card(port_path: &str) -> BenchDevice {
         problems: Vec::new(),
         error: None,
         intune: None,
+        batch: None,
+        stage: None,
     }
 }
 

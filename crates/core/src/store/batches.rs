@@ -1,0 +1,512 @@
+//! The batch tables: `batches` (one row per batch, the [`Batch`] as JSON, when its token was
+//! seen revoked, when it was closed), `batch_devices` (which bench device belongs to which
+//! batch, and how it got there), `batch_reports` (vendor reports imported on the admin's
+//! machine, kept as received) and `bench_settings` (the active batch, the technician's name).
+//!
+//! A device joins a batch when it is first recorded: the open batch whose expected serials hold
+//! one of its serials, else the bench's active batch. Technician actions (`powered-off`, …) and
+//! QR displays go into the append-only event log like everything else, so a device's stage is
+//! always derived from one history ([`crate::batch::progress`]).
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use time::OffsetDateTime;
+
+use super::devices::DeviceId;
+use super::{events, Store, StoreError};
+use crate::batch::{Batch, BatchId};
+
+/// Schema version 8.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE batches (
+    id                TEXT PRIMARY KEY CHECK (length(id) = 32),
+    body              TEXT NOT NULL CHECK (json_valid(body)),
+    created_at        TEXT NOT NULL,
+    token_revoked_at  TEXT,
+    closed_at         TEXT
+) STRICT;
+CREATE TABLE batch_devices (
+    batch_id  TEXT NOT NULL REFERENCES batches(id),
+    device_id INTEGER NOT NULL REFERENCES devices(id),
+    added_at  TEXT NOT NULL,
+    how       TEXT NOT NULL CHECK (how IN ('expected-serial', 'active-batch', 'scan', 'manual')),
+    PRIMARY KEY (batch_id, device_id)
+) STRICT;
+CREATE INDEX batch_devices_device ON batch_devices(device_id);
+CREATE TABLE batch_reports (
+    id           INTEGER PRIMARY KEY,
+    batch_id     TEXT NOT NULL,
+    digest       TEXT NOT NULL UNIQUE,
+    signer       TEXT NOT NULL,
+    imported_at  TEXT NOT NULL,
+    device_count INTEGER NOT NULL,
+    body         TEXT NOT NULL
+) STRICT;
+CREATE INDEX batch_reports_batch ON batch_reports(batch_id, id);
+CREATE TABLE bench_settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+";
+
+/// Event kind: the technician showed a batch's enrollment QR (a bench event, `data.batch`).
+pub const EVENT_QR_SHOWN: &str = "qr-shown";
+/// Event kind: the technician confirmed the device is powered off (end of stage 2).
+pub const EVENT_POWERED_OFF: &str = "powered-off";
+/// Event kind: Windows — the technician signed in at OOBE with the DEM account.
+pub const EVENT_DEM_SIGN_IN: &str = "dem-sign-in";
+/// Event kind: Windows — the serial was imported as a corporate identifier.
+pub const EVENT_SERIAL_IMPORTED: &str = "serial-imported";
+/// Event kind: Windows — a user other than the DEM account signed in.
+pub const EVENT_USER_LOGGED_ON: &str = "user-logged-on";
+/// Event kind: a device joined a batch.
+pub const EVENT_BATCH_JOINED: &str = "batch-joined";
+
+/// Technician actions that can be recorded on a device, by event kind.
+pub const TECHNICIAN_ACTIONS: &[&str] =
+    &[EVENT_POWERED_OFF, EVENT_DEM_SIGN_IN, EVENT_SERIAL_IMPORTED, EVENT_USER_LOGGED_ON];
+
+const ACTIVE_BATCH: &str = "active-batch";
+
+/// A stored batch with what the bench knows beyond what was asked for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BatchRecord {
+    /// The batch.
+    pub batch: Batch,
+    /// When the bench learned its token was revoked, RFC 3339.
+    pub token_revoked_at: Option<String>,
+    /// When it was closed, RFC 3339.
+    pub closed_at: Option<String>,
+}
+
+/// How a device joined a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JoinedBy {
+    /// One of its serials is on the batch's expected list.
+    ExpectedSerial,
+    /// It was seen while the batch was the bench's active one.
+    ActiveBatch,
+    /// A scanned box or device label linked it.
+    Scan,
+    /// The technician added it by hand.
+    Manual,
+}
+
+impl JoinedBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            JoinedBy::ExpectedSerial => "expected-serial",
+            JoinedBy::ActiveBatch => "active-batch",
+            JoinedBy::Scan => "scan",
+            JoinedBy::Manual => "manual",
+        }
+    }
+}
+
+/// A report imported on this machine.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredReport {
+    /// Row id.
+    pub id: i64,
+    /// The batch it reports on.
+    pub batch_id: String,
+    /// SHA-256 of the file, hex.
+    pub digest: String,
+    /// The signing bench key's fingerprint.
+    pub signer: String,
+    /// When it was imported, RFC 3339.
+    pub imported_at: String,
+    /// How many devices it lists.
+    pub device_count: u32,
+    /// The file as received (the signature can be checked again at any time).
+    #[serde(skip)]
+    pub body: String,
+}
+
+fn parse_batch(body: &str, idx: usize) -> rusqlite::Result<Batch> {
+    serde_json::from_str(body).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRecord> {
+    let body: String = row.get(0)?;
+    Ok(BatchRecord {
+        batch: parse_batch(&body, 0)?,
+        token_revoked_at: row.get(1)?,
+        closed_at: row.get(2)?,
+    })
+}
+
+/// Inserts a batch inside a transaction (also used by pack import, which writes more in the
+/// same transaction). A batch id already present is refused.
+pub(crate) fn insert_batch(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
+    let body = serde_json::to_string(batch)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    tx.execute(
+        "INSERT INTO batches (id, body, created_at) VALUES (?1, ?2, ?3)",
+        params![batch.id.as_str(), body, super::timestamp(batch.created_at)],
+    )?;
+    Ok(())
+}
+
+/// Why a batch operation was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchStoreError {
+    /// No batch matches.
+    #[error("no batch {0:?} on this bench: `stagebench batch list` shows the batches here")]
+    NotFound(String),
+    /// A prefix matches more than one batch.
+    #[error("{prefix:?} matches {count} batches: give more of the id (`stagebench batch list`)")]
+    Ambiguous {
+        /// What was given.
+        prefix: String,
+        /// How many matched.
+        count: usize,
+    },
+    /// The batch is already on this bench.
+    #[error("batch {0} is already on this bench (imported or created before); nothing was changed")]
+    Exists(BatchId),
+    /// The report was imported before.
+    #[error("this report (sha256 {0}) was imported before; nothing was changed")]
+    ReportExists(String),
+    /// The batch is closed.
+    #[error("batch {0} is closed: devices can no longer join it")]
+    Closed(BatchId),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Store {
+    /// Adds a batch.
+    pub fn create_batch(&mut self, batch: &Batch) -> Result<(), BatchStoreError> {
+        let exists = self.batch_exact(&batch.id)?.is_some();
+        if exists {
+            return Err(BatchStoreError::Exists(batch.id.clone()));
+        }
+        self.transact(|tx| insert_batch(tx, batch))?;
+        Ok(())
+    }
+
+    /// Runs `f` in one write transaction (for batch-level writes that must land together with
+    /// other rows: a pack import writes the batch and its audit record at once).
+    pub(crate) fn batch_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>, &str) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let now = self.now();
+        self.transact(|tx| f(tx, &now))
+    }
+
+    fn batch_exact(&self, id: &BatchId) -> Result<Option<BatchRecord>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT body, token_revoked_at, closed_at FROM batches WHERE id = ?1",
+                [id.as_str()],
+                record_from_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every batch, newest first.
+    pub fn batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body, token_revoked_at, closed_at FROM batches ORDER BY created_at DESC, id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], record_from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        rows.map_err(|e| self.err(e))
+    }
+
+    /// The batch whose id is or starts with `prefix` (at least 4 digits), or its name exactly.
+    pub fn find_batch(&self, prefix: &str) -> Result<BatchRecord, BatchStoreError> {
+        let p = prefix.trim().to_ascii_lowercase();
+        let all = self.batches()?;
+        let by_name: Vec<&BatchRecord> =
+            all.iter().filter(|b| b.batch.spec.name == prefix.trim()).collect();
+        let by_id: Vec<&BatchRecord> = all
+            .iter()
+            .filter(|b| p.len() >= 4 && b.batch.id.as_str().starts_with(&p))
+            .collect();
+        let found = if by_id.is_empty() { by_name } else { by_id };
+        match found.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(BatchStoreError::NotFound(prefix.to_owned())),
+            many => Err(BatchStoreError::Ambiguous { prefix: prefix.to_owned(), count: many.len() }),
+        }
+    }
+
+    /// Closes a batch: it stays for reports and audits, but devices no longer join it.
+    pub fn close_batch(&mut self, id: &BatchId) -> Result<(), BatchStoreError> {
+        let now = self.now();
+        let changed = self.transact(|tx| {
+            tx.execute("UPDATE batches SET closed_at = ?2 WHERE id = ?1 AND closed_at IS NULL", params![id.as_str(), now])
+        })?;
+        if changed == 0 && self.batch_exact(id)?.is_none() {
+            return Err(BatchStoreError::NotFound(id.to_string()));
+        }
+        if self.active_batch()?.as_ref() == Some(id) {
+            self.set_active_batch(None)?;
+        }
+        Ok(())
+    }
+
+    /// Notes that the token of every open batch using `profile_id` was revoked (now), so their
+    /// devices that had not enrolled yet are flagged. Returns how many batches were marked.
+    pub fn mark_token_revoked(&mut self, profile_id: &str) -> Result<usize, StoreError> {
+        let now = self.now();
+        self.transact(|tx| {
+            tx.execute(
+                "UPDATE batches SET token_revoked_at = ?2
+                 WHERE token_revoked_at IS NULL AND closed_at IS NULL
+                   AND json_extract(body, '$.profile.profile_id') = ?1",
+                params![profile_id, now],
+            )
+        })
+    }
+
+    /// The bench's active batch: devices seen that belong to no other batch join it.
+    pub fn active_batch(&self) -> Result<Option<BatchId>, StoreError> {
+        let value = self.bench_setting(ACTIVE_BATCH)?;
+        Ok(value.and_then(|v| BatchId::try_from(v).ok()))
+    }
+
+    /// Sets (or clears) the active batch.
+    pub fn set_active_batch(&mut self, id: Option<&BatchId>) -> Result<(), BatchStoreError> {
+        if let Some(id) = id {
+            let record = self.batch_exact(id)?.ok_or_else(|| BatchStoreError::NotFound(id.to_string()))?;
+            if record.closed_at.is_some() {
+                return Err(BatchStoreError::Closed(id.clone()));
+            }
+        }
+        self.set_bench_setting(ACTIVE_BATCH, id.map(BatchId::as_str))?;
+        Ok(())
+    }
+
+    /// A bench setting (`technician`, …).
+    pub fn bench_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM bench_settings WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sets (or, with `None`, removes) a bench setting.
+    pub fn set_bench_setting(&mut self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        self.transact(|tx| match value {
+            Some(v) => tx.execute(
+                "INSERT INTO bench_settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, v],
+            ),
+            None => tx.execute("DELETE FROM bench_settings WHERE key = ?1", [key]),
+        })?;
+        Ok(())
+    }
+
+    /// Puts `device` into `batch` (once; joining again changes nothing). Returns whether it
+    /// joined now.
+    pub fn add_to_batch(&mut self, batch: &BatchId, device: DeviceId, how: JoinedBy) -> Result<bool, BatchStoreError> {
+        let record = self.batch_exact(batch)?.ok_or_else(|| BatchStoreError::NotFound(batch.to_string()))?;
+        if record.closed_at.is_some() {
+            return Err(BatchStoreError::Closed(batch.clone()));
+        }
+        let now = self.now();
+        let joined = self.transact(|tx| join(tx, batch, device, how, &now))?;
+        Ok(joined)
+    }
+
+    /// After a sighting: puts `device` into a batch when it is in none yet — the open batch
+    /// that expects one of its serials, else the active batch. Returns the batch it is in.
+    pub fn assign_batch(&mut self, device: DeviceId) -> Result<Option<BatchId>, StoreError> {
+        let now = self.now();
+        let active = self.active_batch()?;
+        self.transact(|tx| {
+            let current: Option<String> = tx
+                .query_row(
+                    "SELECT bd.batch_id FROM batch_devices bd JOIN batches b ON b.id = bd.batch_id
+                     WHERE bd.device_id = ?1 ORDER BY b.closed_at IS NOT NULL, bd.added_at DESC LIMIT 1",
+                    [device.0],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = current {
+                return Ok(BatchId::try_from(id).ok());
+            }
+            let expected: Option<String> = tx
+                .query_row(
+                    "SELECT b.id FROM batches b, json_each(b.body, '$.expected_serials') e, device_serials s
+                     WHERE b.closed_at IS NULL AND s.device_id = ?1 AND upper(trim(s.value)) = e.value
+                     ORDER BY b.created_at DESC LIMIT 1",
+                    [device.0],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let (id, how) = match (expected, active.clone()) {
+                (Some(id), _) => (id, JoinedBy::ExpectedSerial),
+                (None, Some(active)) => (active.to_string(), JoinedBy::ActiveBatch),
+                (None, None) => return Ok(None),
+            };
+            let Ok(id) = BatchId::try_from(id) else { return Ok(None) };
+            let open: bool = tx
+                .query_row("SELECT closed_at IS NULL FROM batches WHERE id = ?1", [id.as_str()], |r| r.get(0))
+                .optional()?
+                .unwrap_or(false);
+            if !open {
+                return Ok(None);
+            }
+            join(tx, &id, device, how, &now)?;
+            Ok(Some(id))
+        })
+    }
+
+    /// The devices of a batch with how and when each joined, in joining order.
+    pub fn batch_devices(&self, batch: &BatchId) -> Result<Vec<(DeviceId, JoinedBy, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT device_id, how, added_at FROM batch_devices WHERE batch_id = ?1 ORDER BY added_at, device_id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([batch.as_str()], |r| {
+                let how: String = r.get(1)?;
+                let how = match how.as_str() {
+                    "expected-serial" => JoinedBy::ExpectedSerial,
+                    "active-batch" => JoinedBy::ActiveBatch,
+                    "scan" => JoinedBy::Scan,
+                    _ => JoinedBy::Manual,
+                };
+                Ok((DeviceId(r.get(0)?), how, r.get(2)?))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        rows.map_err(|e| self.err(e))
+    }
+
+    /// The batch `device` belongs to (an open one first), if any.
+    pub fn batch_of(&self, device: DeviceId) -> Result<Option<BatchId>, StoreError> {
+        let id: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT bd.batch_id FROM batch_devices bd JOIN batches b ON b.id = bd.batch_id
+                 WHERE bd.device_id = ?1 ORDER BY b.closed_at IS NOT NULL, bd.added_at DESC LIMIT 1",
+                [device.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(id.and_then(|id| BatchId::try_from(id).ok()))
+    }
+
+    /// Records a technician action (one of [`TECHNICIAN_ACTIONS`]) on a device.
+    pub fn record_action(&mut self, device: DeviceId, kind: &str, technician: &str) -> Result<(), StoreError> {
+        debug_assert!(TECHNICIAN_ACTIONS.contains(&kind), "{kind} is not a technician action");
+        self.append_event(Some(device), kind, &serde_json::json!({ "technician": technician }))?;
+        Ok(())
+    }
+
+    /// Records that the batch's QR was shown on the bench.
+    pub fn record_qr_shown(&mut self, batch: &BatchId, technician: &str) -> Result<(), StoreError> {
+        self.append_event(None, EVENT_QR_SHOWN, &serde_json::json!({ "batch": batch, "technician": technician }))?;
+        Ok(())
+    }
+
+    /// When the batch's QR was shown (oldest first).
+    pub fn qr_shown_times(&self, batch: &BatchId) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at, json_extract(data, '$.technician') FROM events
+                 WHERE device_id IS NULL AND kind = ?1 AND json_extract(data, '$.batch') = ?2 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![EVENT_QR_SHOWN, batch.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        rows.map_err(|e| self.err(e))
+    }
+
+    /// Every event of `device`, oldest first.
+    pub fn device_events(&self, device: DeviceId) -> Result<Vec<super::EventRecord>, StoreError> {
+        self.events(Some(device), usize::MAX)
+    }
+
+    /// Keeps an imported, verified report. The same file twice is refused.
+    pub fn store_report(
+        &mut self,
+        batch: &BatchId,
+        digest: &str,
+        signer: &str,
+        device_count: u32,
+        body: &str,
+    ) -> Result<i64, BatchStoreError> {
+        let now = self.now();
+        let result = self.transact(|tx| {
+            tx.execute(
+                "INSERT INTO batch_reports (batch_id, digest, signer, imported_at, device_count, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![batch.as_str(), digest, signer, now, device_count, body],
+            )?;
+            Ok(tx.last_insert_rowid())
+        });
+        match result {
+            Err(StoreError::Sqlite { source, .. })
+                if source.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
+            {
+                Err(BatchStoreError::ReportExists(digest.to_owned()))
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// The reports imported for a batch, oldest first.
+    pub fn reports(&self, batch: &BatchId) -> Result<Vec<StoredReport>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, batch_id, digest, signer, imported_at, device_count, body FROM batch_reports
+                 WHERE batch_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([batch.as_str()], |r| {
+                Ok(StoredReport {
+                    id: r.get(0)?,
+                    batch_id: r.get(1)?,
+                    digest: r.get(2)?,
+                    signer: r.get(3)?,
+                    imported_at: r.get(4)?,
+                    device_count: r.get(5)?,
+                    body: r.get(6)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        rows.map_err(|e| self.err(e))
+    }
+
+    /// The store clock's current time.
+    pub fn clock_now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+fn join(tx: &Transaction<'_>, batch: &BatchId, device: DeviceId, how: JoinedBy, now: &str) -> rusqlite::Result<bool> {
+    let n = tx.execute(
+        "INSERT INTO batch_devices (batch_id, device_id, added_at, how) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO NOTHING",
+        params![batch.as_str(), device.0, now, how.as_str()],
+    )?;
+    if n > 0 {
+        events::append(
+            tx,
+            Some(device),
+            now,
+            EVENT_BATCH_JOINED,
+            &serde_json::json!({ "batch": batch, "how": how.as_str() }),
+        )?;
+    }
+    Ok(n > 0)
+}
