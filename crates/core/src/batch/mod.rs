@@ -214,6 +214,7 @@ pub mod csv;
 pub mod progress;
 pub mod custody;
 pub mod key;
+pub mod ops;
 pub mod pack;
 pub mod report;
 

@@ -219,6 +219,28 @@ pub async fn refresh_status(
             }
         }
     }
+    // 3. Serials open batches expect that no bench device has: an expected device Intune shows
+    //    but the bench never saw (staged elsewhere, or by someone else) is kept unmatched, so
+    //    the batch can raise it.
+    let known: BTreeSet<String> = devices
+        .iter()
+        .flat_map(|d| d.serials.iter().map(|s| s.value.trim().to_ascii_uppercase()))
+        .collect();
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    for b in store.batches()?.into_iter().filter(|b| b.closed_at.is_none()) {
+        expected.extend(b.batch.spec.expected_serials.into_iter().filter(|s| !known.contains(s) && is_identifying_serial(s)));
+    }
+    let expected: Vec<String> = expected.into_iter().collect();
+    for chunk in expected.chunks(LOOKUP_CHUNK) {
+        let lookup = directory.find_by_serials(chunk).await?;
+        report.failed += lookup.failed.len();
+        for status in lookup.found.into_values().flatten() {
+            if seen_ids.insert(status.intune_id.clone()) {
+                let change = store.record_intune_status(None, &status, now)?;
+                settle(store, &mut report, None, &status, change, write_notes)?;
+            }
+        }
+    }
     report.found = found_devices.len();
     report.ambiguous.sort();
     report.ambiguous.dedup();
