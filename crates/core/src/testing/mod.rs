@@ -365,6 +365,26 @@ impl SimulatedBench {
         &self.models
     }
 
+    /// Moves device `index` to "enrolled" (stage 2 on the bench): provisioned, set up, Android
+    /// Device Policy as device owner, the Intune app installed, with `boot_count` boots. Its
+    /// next read shows it.
+    pub fn set_enrolled(&self, index: usize, boot_count: u32) {
+        let config = simulated_device(index);
+        let stage = Stage {
+            provisioned: true,
+            setup_complete: true,
+            boot_count,
+            device_owner: Some(CLOUD_DPC_ADMIN),
+            intune_app: Some("24.8.2"),
+            company_portal: None,
+            authenticator: None,
+        };
+        let answer = evidence_answer(&stage, &config.properties);
+        if let Some(device) = self.devices.get(index) {
+            device.set_shell_answer(EVIDENCE_COMMAND, &answer, 0);
+        }
+    }
+
     /// Asks the adb server to connect to every device.
     pub async fn connect_all(
         &self,
