@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
-use super::{classify, devices, events, intune, outbox, serials, slots, tenant, StoreError};
+use super::{audit, classify, devices, events, intune, outbox, serials, slots, tenant, StoreError};
 
 /// `PRAGMA application_id` of a StageBench store ("SBch"), so `file(1)` and we ourselves can
 /// tell our database from another application's.
@@ -27,6 +27,7 @@ fn migration_list() -> Vec<M<'static>> {
         M::up(outbox::SCHEMA).comment("outbox (changes bound for Intune)"),
         M::up(intune::SCHEMA).comment("intune_devices (bench device ↔ Intune managed device)"),
         M::up(tenant::SCHEMA).comment("tenant_settings (sign-in, no secrets)"),
+        M::up(audit::SCHEMA).comment("audit (append-only, hash-chained)"),
     ]
 }
 
