@@ -206,7 +206,7 @@ pub fn current_actor() -> String {
 fn actor_from(env: impl Fn(&str) -> Option<String>) -> String {
     [TECHNICIAN_ENV, "USER", "USERNAME"]
         .into_iter()
-        .filter_map(|name| env(name))
+        .filter_map(env)
         .map(|value| value.trim().to_owned())
         .find(|value| !value.is_empty())
         .unwrap_or_else(|| "unknown".to_owned())

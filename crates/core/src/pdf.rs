@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 
 use time::OffsetDateTime;
 
-pub use font::{encode as win_ansi_bytes, fit_width, text_width, win_ansi, Font};
+pub use font::{encode as win_ansi_bytes, fit_width, text_width, win_ansi, wrap_lines, Font};
 
 /// A4 portrait (210 × 297 mm), in points.
 pub const A4: (f32, f32) = (595.28, 841.89);
@@ -302,6 +302,11 @@ impl PdfDocument {
         self.pages.len()
     }
 
+    /// The page added last, to go on drawing on it.
+    pub fn last_page_mut(&mut self) -> Option<&mut Page> {
+        self.pages.last_mut()
+    }
+
     /// Every page, in order, to draw on again (footers with "page N of M", for example).
     pub fn pages_mut(&mut self) -> impl Iterator<Item = &mut Page> {
         self.pages.iter_mut()
@@ -415,7 +420,7 @@ impl Writer {
             // Every id below `size` is written exactly once; a gap would be a bug here.
             debug_assert_eq!(id, expected, "object ids must be contiguous");
             expected = id + 1;
-            let _ = write!(table, "{offset:010} 00000 n \n");
+            let _ = writeln!(table, "{offset:010} 00000 n ");
         }
         let _ = write!(
             table,

@@ -176,6 +176,79 @@ pub fn fit_width(font: Font, size: f32, text: &str, max_width: f32) -> String {
     out
 }
 
+/// `text` broken at spaces into lines of at most `max_width` points (a word wider than a line is
+/// broken between characters), at most `max_lines` of them: when more would be needed, the last
+/// line is cut with `…`. Always at least one line (maybe empty).
+pub fn wrap_lines(
+    font: Font,
+    size: f32,
+    text: &str,
+    max_width: f32,
+    max_lines: usize,
+) -> Vec<String> {
+    let max_lines = max_lines.max(1);
+    let width = |s: &str| text_width(font, size, s);
+    let space = width(" ");
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut current_width = 0.0;
+    let mut full = false;
+    'words: for word in text.split([' ', '\t', '\n']).filter(|w| !w.is_empty()) {
+        let word_width = width(word);
+        if current.is_empty() && word_width <= max_width {
+            current = word.to_owned();
+            current_width = word_width;
+            continue;
+        }
+        if !current.is_empty() && current_width + space + word_width <= max_width {
+            current.push(' ');
+            current.push_str(word);
+            current_width += space + word_width;
+            continue;
+        }
+        // The word starts a new line (a word wider than a line fills as many as it needs).
+        let pieces: Vec<char> = word.chars().collect();
+        let mut rest = &pieces[..];
+        loop {
+            if !current.is_empty() {
+                if lines.len() + 1 == max_lines {
+                    full = true;
+                    lines.push(std::mem::take(&mut current));
+                    break 'words;
+                }
+                lines.push(std::mem::take(&mut current));
+                current_width = 0.0;
+            }
+            if rest.is_empty() {
+                break;
+            }
+            let mut taken = 0;
+            for c in rest {
+                let mut buf = [0u8; 4];
+                let w = width(c.encode_utf8(&mut buf));
+                if taken > 0 && current_width + w > max_width {
+                    break;
+                }
+                current.push(*c);
+                current_width += w;
+                taken += 1;
+            }
+            rest = &rest[taken..];
+            if rest.is_empty() {
+                break;
+            }
+        }
+    }
+    if full {
+        if let Some(last) = lines.last_mut() {
+            *last = fit_width(font, size, &format!("{last}…"), max_width);
+        }
+    } else if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +273,24 @@ mod tests {
             text_width(Font::Helvetica, 10.0, "e")
         );
         assert_eq!(text_width(Font::Helvetica, 1000.0, "…"), 1000.0);
+    }
+
+    #[test]
+    fn text_wraps_at_spaces_and_is_cut_after_the_last_line() {
+        let w = |t: &str, width: f32, max: usize| wrap_lines(Font::Courier, 10.0, t, width, max);
+        // Courier 10 pt: 6 pt per character.
+        assert_eq!(w("aa bb cc", 30.0, 3), ["aa bb", "cc"]);
+        assert_eq!(w("  aa   bb ", 60.0, 3), ["aa bb"]);
+        assert_eq!(w("", 60.0, 3), [""]);
+        assert_eq!(w("abcdefghijkl", 30.0, 5), ["abcde", "fghij", "kl"]);
+        assert_eq!(w("aa bb cc dd", 30.0, 2), ["aa bb", "cc dd"]);
+        assert_eq!(w("aa bb cc dd ee", 30.0, 2), ["aa bb", "cc d…"]);
+        assert_eq!(w("aaaaa bbbbb ccccc", 30.0, 2), ["aaaaa", "bbbb…"]);
+        assert_eq!(w("aa abcdefghijkl", 30.0, 2), ["aa", "abcd…"]);
+        assert_eq!(w("x", 30.0, 0), ["x"], "at least one line");
+        for line in w(&"word ".repeat(200), 100.0, 4) {
+            assert!(text_width(Font::Courier, 10.0, &line) <= 100.0, "{line}");
+        }
     }
 
     #[test]
