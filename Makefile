@@ -10,7 +10,7 @@ APT_BUILD := libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libssl-dev libdbus-
              pkg-config build-essential file libusb-1.0-0-dev libudev-dev
 APT_RUN   := xvfb xauth adb
 APT_TEST  := xvfb xauth webkit2gtk-driver x11-utils dbus dbus-x11 \
-             adb zbar-tools cups printer-driver-cups-pdf gnome-keyring libsecret-tools socat
+             adb zbar-tools poppler-utils cups printer-driver-cups-pdf gnome-keyring libsecret-tools socat
 
 .PHONY: all deps-run deps-test ui build run test test-ui test-rust clean-artifacts
 

@@ -1,1 +1,252 @@
-//! (to be written)
+//! The audit log: who did what with a batch's tokens, QR codes, labels and files.
+//!
+//! The bench's event log ([`crate::store::EventRecord`]) says what happened to devices; the audit
+//! log says what *people* did with things an auditor cares about: showing or revealing an
+//! enrollment QR, printing labels, creating, revoking or exporting a token, moving packs and
+//! reports between machines. It is kept in the store's `audit` table
+//! ([`crate::store::Store::audit`]): append-only, and hash-chained so that rows edited or removed
+//! with an SQLite tool behind StageBench's back are found by
+//! [`crate::store::Store::audit_verify`].
+//!
+//! **Callers pass references, never secrets.** An [`AuditEntry`]'s `token` names a token (the
+//! profile's id and name and the token's expiry), and its `detail` describes the action; neither
+//! may hold the token value, a Wi-Fi key or a QR payload. The log is shown to people and printed
+//! in chain-of-custody reports.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::batch::BatchId;
+
+/// Environment variable naming the technician at the bench (else the OS user is recorded).
+pub const TECHNICIAN_ENV: &str = "STAGEBENCH_TECHNICIAN";
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditAction {
+    /// An enrollment QR was shown on screen.
+    QrDisplay,
+    /// The contents of an enrollment QR (the payload, with its token) were revealed as text.
+    QrReveal,
+    /// Labels were printed.
+    LabelPrint,
+    /// An enrollment token was created (or renewed).
+    TokenCreate,
+    /// An enrollment token was revoked.
+    TokenRevoke,
+    /// An enrollment token left the bench (copied, or written to a file).
+    TokenExport,
+    /// A bench pack was written.
+    PackExport,
+    /// A bench pack was read.
+    PackImport,
+    /// A batch report was written.
+    ReportExport,
+    /// A batch report was read.
+    ReportImport,
+    /// A batch was created.
+    BatchCreate,
+    /// A batch was reconciled against Intune.
+    Reconcile,
+    /// A device was added to a batch by hand.
+    DeviceAdded,
+    /// Any other technician action worth keeping (the detail says which).
+    TechnicianAction,
+}
+
+impl AuditAction {
+    /// Every action, in declaration order.
+    pub const ALL: [AuditAction; 14] = [
+        AuditAction::QrDisplay,
+        AuditAction::QrReveal,
+        AuditAction::LabelPrint,
+        AuditAction::TokenCreate,
+        AuditAction::TokenRevoke,
+        AuditAction::TokenExport,
+        AuditAction::PackExport,
+        AuditAction::PackImport,
+        AuditAction::ReportExport,
+        AuditAction::ReportImport,
+        AuditAction::BatchCreate,
+        AuditAction::Reconcile,
+        AuditAction::DeviceAdded,
+        AuditAction::TechnicianAction,
+    ];
+
+    /// The stable kebab-case name, as stored and serialized (`qr-display`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            AuditAction::QrDisplay => "qr-display",
+            AuditAction::QrReveal => "qr-reveal",
+            AuditAction::LabelPrint => "label-print",
+            AuditAction::TokenCreate => "token-create",
+            AuditAction::TokenRevoke => "token-revoke",
+            AuditAction::TokenExport => "token-export",
+            AuditAction::PackExport => "pack-export",
+            AuditAction::PackImport => "pack-import",
+            AuditAction::ReportExport => "report-export",
+            AuditAction::ReportImport => "report-import",
+            AuditAction::BatchCreate => "batch-create",
+            AuditAction::Reconcile => "reconcile",
+            AuditAction::DeviceAdded => "device-added",
+            AuditAction::TechnicianAction => "technician-action",
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for AuditAction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<AuditAction, String> {
+        AuditAction::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| format!("unknown audit action {s:?}"))
+    }
+}
+
+/// An entry to append to the audit log (see [`crate::store::Store::audit`]). The store adds the
+/// time, the row id and the hash chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    /// Who did it (see [`current_actor`]); must not be empty.
+    pub actor: String,
+    /// What.
+    pub action: AuditAction,
+    /// The batch it concerns, if any.
+    pub batch: Option<BatchId>,
+    /// Which token, as a reference people can follow (profile id, name and token expiry), never
+    /// the token itself.
+    pub token: Option<String>,
+    /// The device it concerns, by serial.
+    pub device: Option<String>,
+    /// Anything else worth keeping (`null` when nothing); no secrets.
+    pub detail: serde_json::Value,
+}
+
+impl AuditEntry {
+    /// An entry by `actor` about nothing in particular yet; add the rest with the `with_` methods.
+    pub fn new(actor: impl Into<String>, action: AuditAction) -> AuditEntry {
+        AuditEntry {
+            actor: actor.into(),
+            action,
+            batch: None,
+            token: None,
+            device: None,
+            detail: serde_json::Value::Null,
+        }
+    }
+
+    /// The entry about `batch`.
+    pub fn with_batch(mut self, batch: &BatchId) -> AuditEntry {
+        self.batch = Some(batch.clone());
+        self
+    }
+
+    /// The entry about the token named by `reference` (not the token value).
+    pub fn with_token(mut self, reference: impl Into<String>) -> AuditEntry {
+        self.token = Some(reference.into());
+        self
+    }
+
+    /// The entry about the device with this serial.
+    pub fn with_device(mut self, serial: impl Into<String>) -> AuditEntry {
+        self.device = Some(serial.into());
+        self
+    }
+
+    /// The entry with this detail.
+    pub fn with_detail(mut self, detail: serde_json::Value) -> AuditEntry {
+        self.detail = detail;
+        self
+    }
+}
+
+/// One row of the audit log, as read back.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct AuditRecord {
+    /// Row id; ids grow by one per entry, in the order entries were written.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// When, RFC 3339 UTC with milliseconds (see [`crate::store::timestamp`]).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What: an [`AuditAction`] name (kept as text, so rows written by a newer StageBench still
+    /// read).
+    pub action: String,
+    /// The batch's id.
+    pub batch: Option<String>,
+    /// The token's reference.
+    pub token: Option<String>,
+    /// The device's serial.
+    pub device: Option<String>,
+    /// Details.
+    #[ts(type = "unknown")]
+    pub detail: serde_json::Value,
+    /// The row's chain hash (SHA-256, lowercase hex).
+    pub hash: String,
+}
+
+/// Who is at the bench: `$STAGEBENCH_TECHNICIAN` when set and not blank, else the OS user
+/// (`USER` on Linux and macOS, `USERNAME` on Windows), else `unknown`.
+pub fn current_actor() -> String {
+    actor_from(|name| std::env::var(name).ok())
+}
+
+/// [`current_actor`] over any environment.
+fn actor_from(env: impl Fn(&str) -> Option<String>) -> String {
+    [TECHNICIAN_ENV, "USER", "USERNAME"]
+        .into_iter()
+        .filter_map(env)
+        .map(|value| value.trim().to_owned())
+        .find(|value| !value.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for action in AuditAction::ALL {
+            assert_eq!(action.name().parse::<AuditAction>(), Ok(action));
+            assert_eq!(
+                serde_json::to_value(action).unwrap(),
+                serde_json::json!(action.name())
+            );
+        }
+        assert!("qr_display".parse::<AuditAction>().is_err());
+    }
+
+    #[test]
+    fn actor_prefers_the_technician_then_the_os_user() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(
+            actor_from(env(&[(TECHNICIAN_ENV, " Zoë "), ("USER", "bench")])),
+            "Zoë"
+        );
+        assert_eq!(
+            actor_from(env(&[(TECHNICIAN_ENV, "  "), ("USER", "bench")])),
+            "bench"
+        );
+        assert_eq!(actor_from(env(&[("USERNAME", "WINBENCH")])), "WINBENCH");
+        assert_eq!(actor_from(env(&[])), "unknown");
+    }
+}

@@ -1,7 +1,7 @@
 //! The local store: one SQLite file in WAL mode holding devices, their serials, bench slots,
 //! the outbox of changes bound for Intune, and an append-only event log.
 //!
-//! Layout: one module per table (`devices`, `serials`, `events`, `slots`, `outbox`, `tenant`: schema, row type and
+//! Layout: one module per table (`devices`, `serials`, `events`, `slots`, `outbox`, `tenant`, `audit`: schema, row type and
 //! queries together), `migrations` puts the schemas in order, and `sighting` holds the
 //! identity rule that decides which device a sighting belongs to. [`Store`] owns the connection,
 //! the path and a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and
@@ -14,6 +14,7 @@
 //! event the app has reported as recorded stays recorded ("offline for days without losing an
 //! event", DESIGN.md).
 
+mod audit;
 mod batches;
 mod devices;
 mod events;
@@ -38,6 +39,7 @@ pub use batches::{
     EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED, EVENT_USER_LOGGED_ON,
     TECHNICIAN_ACTIONS,
 };
+pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
 pub use devices::{DeviceId, DeviceRecord};
 pub use events::{EventId, EventRecord};
 pub use intune::{

@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
-use super::{batches, classify, devices, events, intune, outbox, serials, slots, tenant, StoreError};
+use super::{audit, batches, classify, devices, events, intune, outbox, serials, slots, tenant, StoreError};
 
 /// `PRAGMA application_id` of a StageBench store ("SBch"), so `file(1)` and we ourselves can
 /// tell our database from another application's.
@@ -28,6 +28,7 @@ fn migration_list() -> Vec<M<'static>> {
         M::up(intune::SCHEMA).comment("intune_devices (bench device ↔ Intune managed device)"),
         M::up(tenant::SCHEMA).comment("tenant_settings (sign-in, no secrets)"),
         M::up(batches::SCHEMA).comment("batches, batch_devices, batch_reports, bench_settings"),
+        M::up(audit::SCHEMA).comment("audit (append-only, hash-chained)"),
     ]
 }
 
