@@ -302,6 +302,8 @@ fn frame(bytes: &[u8]) -> Result<&[u8], PackError> {
                 detail: "its last line, -----END AGE ENCRYPTED FILE-----, is missing",
             }),
         }
+    } else if !start.is_empty() && ARMOR_BEGIN.starts_with(start) {
+        Err(PackError::Truncated { detail: "it ends inside its first line" })
     } else if start.starts_with(BINARY_AGE) {
         Ok(start)
     } else if find(start, ARMOR_END).is_some() {

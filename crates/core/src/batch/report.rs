@@ -102,8 +102,9 @@ pub struct VerifiedReport {
     pub report: BatchReport,
     /// The key that signed it: compare its fingerprint with the benches you know.
     pub signer: BenchPublicKey,
-    /// SHA-256 (hex) of the file as signed (LF line ends, no byte-order mark), so a copy that
-    /// went through Windows mail has the same digest as the original.
+    /// SHA-256 (hex) of the file as the bench wrote it (LF line ends, no byte-order mark,
+    /// nothing after the end line): the digest of the original file, and the same for a copy
+    /// that went through Windows mail, so it can tell "already imported".
     pub digest: String,
 }
 
@@ -221,12 +222,7 @@ pub fn sign(report: &BatchReport, key: &BenchKey) -> Result<Vec<u8>, ReportError
     serde_json::to_writer(&mut out, &line).map_err(|e| ReportError::Write(e.to_string()))?;
     out.push(b'\n');
     let signature = key.sign(&out);
-    let block = format!(
-        "{SIGNATURE_BEGIN}\n{ALGORITHM} {} {}\n{SIGNATURE_END}\n",
-        public.key_b64,
-        STANDARD.encode(signature)
-    );
-    out.extend_from_slice(block.as_bytes());
+    out.extend_from_slice(signature_block_text(&public, &signature).as_bytes());
     Ok(out)
 }
 
@@ -273,7 +269,16 @@ pub fn verify(bytes: &[u8]) -> Result<VerifiedReport, ReportError> {
     if head.device_count != report.devices.len() as u64 {
         return Err(ReportError::CountMismatch { stated: head.device_count, found: report.devices.len() });
     }
-    Ok(VerifiedReport { report, signer: public, digest: sha256_hex(text.as_bytes()) })
+    let digest = sha256_hex(&[signed.as_bytes(), signature_block_text(&public, &signature).as_bytes()]);
+    Ok(VerifiedReport { report, signer: public, digest })
+}
+
+fn signature_block_text(public: &BenchPublicKey, signature: &[u8; 64]) -> String {
+    format!(
+        "{SIGNATURE_BEGIN}\n{ALGORITHM} {} {}\n{SIGNATURE_END}\n",
+        public.key_b64,
+        STANDARD.encode(signature)
+    )
 }
 
 /// The first line must be the report's; a file that is only the start of it was cut short.
@@ -367,9 +372,13 @@ fn sniff(bytes: &[u8]) -> &'static str {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
     let mut out = String::with_capacity(64);
-    for b in Sha256::digest(bytes) {
+    for b in hasher.finalize() {
         let _ = write!(out, "{b:02x}");
     }
     out
