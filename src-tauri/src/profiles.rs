@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use stagebench_core::audit::AuditAction;
 use stagebench_core::enrollment_qr::{EnrollmentQr, QrView};
+use stagebench_core::store::Store;
 use stagebench_core::intune::connect::Connection;
 use stagebench_core::intune::graph::{EnrollmentProfile, TokenState};
 use stagebench_core::intune::view::{profile_view, ProfileView};
@@ -20,6 +22,15 @@ async fn fetch(hub: &TenantHub, id: &str) -> Result<(Connection, EnrollmentProfi
     let result = connection.client.enrollment_profile(id).await;
     hub.contact(&result);
     Ok((connection, result?))
+}
+
+/// Records a QR display, reveal or token action in the bench's audit log (the token by
+/// reference only). Showing a secret the log can't record is refused.
+fn audit(action: AuditAction, p: &EnrollmentProfile) -> Result<(), ApiError> {
+    let mut store = Store::open_default()?;
+    let actor = stagebench_core::batch::ops::technician(&store);
+    stagebench_core::batch::exchange::audit_profile(&mut store, &actor, action, p, serde_json::json!({"surface": "app"}))?;
+    Ok(())
 }
 
 /// Why a profile's token can't be shown.
@@ -56,7 +67,9 @@ pub async fn profiles_list(hub: State<'_, TenantHub>) -> Result<Vec<ProfileView>
 pub async fn profile_reveal_token(hub: State<'_, TenantHub>, id: String) -> Result<String, ApiError> {
     let (_, p) = fetch(&hub, &id).await?;
     let now = OffsetDateTime::now_utc();
-    p.usable_token(now).map(|t| t.expose().to_owned()).ok_or_else(|| unusable(&p, now))
+    let token = p.usable_token(now).map(|t| t.expose().to_owned()).ok_or_else(|| unusable(&p, now))?;
+    audit(AuditAction::QrReveal, &p)?;
+    Ok(token)
 }
 
 /// The QR code of a profile's `qrCodeContent` (verbatim), only while its token is usable. The
@@ -70,6 +83,7 @@ pub async fn profile_qr(hub: State<'_, TenantHub>, id: String) -> Result<QrView,
         code: "internal",
         message: format!("Intune's QR content for “{}” can't be shown: {e}", p.display_name),
     })?;
+    audit(AuditAction::QrDisplay, &p)?;
     Ok(QrView { token: None, payload: String::new(), ..qr.view() })
 }
 
@@ -84,7 +98,9 @@ pub async fn profile_token_create(
     let validity = Duration::from_secs(u64::from(days) * 86_400);
     let result = connection.client.create_token(&id, p.mode, validity).await;
     hub.contact(&result);
-    Ok(profile_view(&result?, OffsetDateTime::now_utc()))
+    let created = result?;
+    audit(AuditAction::TokenCreate, &created)?;
+    Ok(profile_view(&created, OffsetDateTime::now_utc()))
 }
 
 /// Revokes the token at once, once the technician has typed the profile's name.
@@ -104,6 +120,7 @@ pub async fn profile_token_revoke(
     let result = connection.client.revoke_token(&id).await;
     hub.contact(&result);
     result?;
+    audit(AuditAction::TokenRevoke, &p)?;
     let (_, revoked) = fetch(&hub, &id).await?;
     Ok(profile_view(&revoked, OffsetDateTime::now_utc()))
 }

@@ -44,6 +44,10 @@ enum Command {
     PrimaryUser(cmd::primary_user::PrimaryUserArgs),
     /// Corporate identifiers: upload serials or IMEIs to Intune (optional for Android corporate modes).
     Identities(cmd::identities::IdentitiesArgs),
+    /// Batches: create, follow each device's stage, bench packs for vendors, signed reports, reconcile with Intune.
+    Batch(cmd::batch::BatchArgs),
+    /// The audit log: every QR display, label print, token action, pack and report; --verify checks its hash chain.
+    Audit(cmd::audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +76,8 @@ fn main() -> ExitCode {
         Command::Sync(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::sync::run(&args, &mut out))),
         Command::PrimaryUser(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::primary_user::run(&args, &mut out))),
         Command::Identities(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::identities::run(&args, &mut out))),
+        Command::Batch(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::batch::run(&args, &mut out))),
+        Command::Audit(args) => cmd::audit::run(&args, &mut out),
     };
     let _ = out.flush();
     match result {

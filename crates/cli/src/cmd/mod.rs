@@ -1,5 +1,7 @@
 //! The subcommands, one per file.
 
+pub mod audit;
+pub mod batch;
 pub mod bench;
 pub mod devices;
 pub mod doctor;

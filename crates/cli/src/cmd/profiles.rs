@@ -16,6 +16,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use serde::Serialize;
+use stagebench_core::audit::AuditAction;
 use stagebench_core::intune::graph::{EnrollmentProfile, GraphClient};
 use stagebench_core::intune::view::{profile_view, ProfileView};
 use stagebench_core::store::Store;
@@ -62,6 +63,14 @@ pub async fn run(args: &ProfilesArgs, out: &mut dyn Write, input: &mut dyn BufRe
     }
 }
 
+/// Records a token action or reveal in the bench's audit log (the token by reference only).
+pub(crate) fn audit(action: AuditAction, profile: &EnrollmentProfile, detail: serde_json::Value) -> anyhow::Result<()> {
+    let mut store = Store::open_default().context("can't open the bench history for the audit log")?;
+    let actor = stagebench_core::batch::ops::technician(&store);
+    stagebench_core::batch::exchange::audit_profile(&mut store, &actor, action, profile, detail)?;
+    Ok(())
+}
+
 /// Now, for token states (the bench's clock: a token is refused offline too, rule 30).
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
@@ -95,7 +104,7 @@ fn pick<'a>(profiles: &'a [EnrollmentProfile], wanted: &str) -> anyhow::Result<&
 }
 
 /// The profile `wanted` names, read by id (token included).
-async fn find(client: &GraphClient, wanted: &str) -> anyhow::Result<EnrollmentProfile> {
+pub(crate) async fn find(client: &GraphClient, wanted: &str) -> anyhow::Result<EnrollmentProfile> {
     let listed = client.enrollment_profiles().await?;
     let id = pick(&listed, wanted)?.id.clone();
     Ok(client.enrollment_profile(&id).await?)
@@ -217,6 +226,7 @@ async fn show(client: &GraphClient, args: &ShowArgs, json: bool, out: &mut dyn W
         if token.is_none() && qr.is_none() {
             bail!("Graph gave no token or QR content for enrollment profile \"{}\": try again, or create a new token", view.display_name);
         }
+        audit(AuditAction::QrReveal, &profile, serde_json::json!({"surface": "cli"}))?;
     }
     if json {
         return super::write_json(out, &Shown { view: &view, token, qr_code_content: qr });

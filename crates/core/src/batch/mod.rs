@@ -213,6 +213,7 @@ pub struct BenchInfo {
 pub mod csv;
 pub mod progress;
 pub mod custody;
+pub mod exchange;
 pub mod key;
 pub mod ops;
 pub mod pack;

@@ -88,14 +88,7 @@ pub fn technician(store: &Store) -> String {
             return name;
         }
     }
-    for var in ["STAGEBENCH_TECHNICIAN", "USER", "USERNAME"] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.trim().is_empty() {
-                return v;
-            }
-        }
-    }
-    "unknown".into()
+    crate::audit::current_actor()
 }
 
 /// Parses `YYYY-MM-DD`.

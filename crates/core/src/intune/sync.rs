@@ -42,7 +42,7 @@ pub const BATCH: usize = 20;
 
 /// Serials or ids handed to the directory per call: many `$batch`es' worth (the client keeps
 /// several in flight), few enough that a huge fleet is not held in memory at once.
-const LOOKUP_CHUNK: usize = 1000;
+pub(crate) const LOOKUP_CHUNK: usize = 1000;
 
 /// Why a sync stopped.
 #[derive(Debug, thiserror::Error)]

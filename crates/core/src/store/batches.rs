@@ -190,14 +190,18 @@ impl Store {
         Ok(())
     }
 
-    /// Runs `f` in one write transaction (for batch-level writes that must land together with
-    /// other rows: a pack import writes the batch and its audit record at once).
-    pub(crate) fn batch_transaction<T>(
-        &mut self,
-        f: impl FnOnce(&Transaction<'_>, &str) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
+    /// Adds a batch and its audit record in one transaction (a pack import: both or neither).
+    pub fn create_batch_audited(&mut self, batch: &Batch, entry: &crate::audit::AuditEntry) -> Result<(), BatchStoreError> {
+        if self.batch_exact(&batch.id)?.is_some() {
+            return Err(BatchStoreError::Exists(batch.id.clone()));
+        }
         let now = self.now();
-        self.transact(|tx| f(tx, &now))
+        self.transact(|tx| {
+            insert_batch(tx, batch)?;
+            super::audit::append(tx, entry, &now)?;
+            Ok(())
+        })?;
+        Ok(())
     }
 
     fn batch_exact(&self, id: &BatchId) -> Result<Option<BatchRecord>, StoreError> {
@@ -266,6 +270,21 @@ impl Store {
                  WHERE token_revoked_at IS NULL AND closed_at IS NULL
                    AND json_extract(body, '$.profile.profile_id') = ?1",
                 params![profile_id, now],
+            )
+        })
+    }
+
+    /// A new token for `profile_id`: the open batches created here that use it take over its
+    /// expiry, and a revocation noted earlier no longer applies. Returns how many changed.
+    pub fn renew_batch_token(&mut self, profile_id: &str, expires: Option<OffsetDateTime>) -> Result<usize, StoreError> {
+        let expires = expires.map(|e| e.format(&time::format_description::well_known::Rfc3339).unwrap_or_default());
+        self.transact(|tx| {
+            tx.execute(
+                "UPDATE batches SET token_revoked_at = NULL,
+                        body = json_set(body, '$.profile.token_expires', ?2)
+                 WHERE closed_at IS NULL AND json_extract(body, '$.origin.kind') = 'local'
+                   AND json_extract(body, '$.profile.profile_id') = ?1",
+                params![profile_id, expires],
             )
         })
     }
@@ -434,21 +453,29 @@ impl Store {
         self.events(Some(device), usize::MAX)
     }
 
-    /// Keeps an imported, verified report. The same file twice is refused.
-    pub fn store_report(
+    /// Keeps an imported, verified report with its audit record, in one transaction; with
+    /// `new_batch`, the report's batch (unknown here) is added too. The same file twice is
+    /// refused.
+    pub fn store_report_audited(
         &mut self,
-        batch: &BatchId,
+        new_batch: Option<&Batch>,
         digest: &str,
         signer: &str,
         device_count: u32,
         body: &str,
+        entry: &crate::audit::AuditEntry,
     ) -> Result<i64, BatchStoreError> {
         let now = self.now();
+        let batch_id = entry.batch.clone().or_else(|| new_batch.map(|b| b.id.clone())).map(|b| b.to_string()).unwrap_or_default();
         let result = self.transact(|tx| {
+            if let Some(b) = new_batch {
+                insert_batch(tx, b)?;
+            }
+            super::audit::append(tx, entry, &now)?;
             tx.execute(
                 "INSERT INTO batch_reports (batch_id, digest, signer, imported_at, device_count, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![batch.as_str(), digest, signer, now, device_count, body],
+                params![batch_id, digest, signer, now, device_count, body],
             )?;
             Ok(tx.last_insert_rowid())
         });

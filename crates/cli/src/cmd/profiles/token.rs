@@ -13,6 +13,8 @@ use serde_json::json;
 use stagebench_core::intune::graph::{check_token_validity, kme_custom_json, zero_touch_dpc_extras, ExportError, GraphClient, TokenState};
 use stagebench_core::intune::view::profile_view;
 
+use stagebench_core::audit::AuditAction;
+
 use super::{find, now, pick, short_time, token_summary};
 
 /// Which token operation.
@@ -114,6 +116,7 @@ async fn create(client: &GraphClient, args: &CreateArgs, json: bool, out: &mut d
         bail!("enrollment profile \"{}\" ({}): {why}; nothing was sent to Intune", profile.display_name, profile.mode);
     }
     let updated = client.create_token(&profile.id, profile.mode, validity).await?;
+    super::audit(AuditAction::TokenCreate, &updated, json!({"days": args.days}))?;
     let view = profile_view(&updated, now());
     if json {
         return super::super::write_json(out, &json!({"created": true, "days": args.days, "profile": view}));
@@ -155,6 +158,7 @@ async fn revoke(
         }
     }
     client.revoke_token(&profile.id).await?;
+    super::audit(AuditAction::TokenRevoke, &profile, json!({}))?;
     let after = client.enrollment_profile(&profile.id).await?;
     let view = profile_view(&after, now());
     if json {
@@ -181,6 +185,7 @@ async fn export(client: &GraphClient, args: &ExportArgs, json: bool, out: &mut d
         Err(e) => return Err(e.into()),
     };
     let text = export.json().expose();
+    super::audit(AuditAction::TokenExport, &profile, json!({"for": args.target.name()}))?;
     let (name, target) = (&profile.display_name, args.target);
     match (&args.out, json) {
         (Some(path), _) => {
