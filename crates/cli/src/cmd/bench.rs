@@ -30,6 +30,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 mod graph;
+mod report;
 
 /// What to measure.
 #[derive(Args)]
@@ -44,6 +45,8 @@ enum BenchWhat {
     Devices(DevicesBench),
     /// Refresh the Intune status of a fleet against the fake tenant (latency, budgets, 429s).
     Graph(graph::GraphBench),
+    /// Export and import a signed batch report of many devices: time and peak memory of each side.
+    Report(report::ReportBench),
 }
 
 #[derive(Args)]
@@ -100,6 +103,7 @@ pub async fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     match &args.what {
         BenchWhat::Devices(devices) => bench_devices(devices, out).await,
         BenchWhat::Graph(args) => graph::run(args, out).await,
+        BenchWhat::Report(args) => report::run(args, out),
     }
 }
 

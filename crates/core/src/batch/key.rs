@@ -67,6 +67,12 @@ impl BenchKey {
         BenchKey { signing: SigningKey::from_bytes(&seed) }
     }
 
+    /// The key of a 32-byte seed (benchmarks and tests; a bench's own key comes from
+    /// [`load_or_create`]).
+    pub fn from_seed(seed: &[u8; 32]) -> BenchKey {
+        BenchKey { signing: SigningKey::from_bytes(seed) }
+    }
+
     /// The public half, to put in reports and show to admins.
     pub fn public(&self) -> BenchPublicKey {
         BenchPublicKey::from_bytes(self.signing.verifying_key().as_bytes())
