@@ -112,7 +112,7 @@ fn pack_json(version: u32, qr_payload: &str, batch: serde_json::Value) -> Vec<u8
 
 fn device(i: usize) -> ReportDevice {
     let serial = format!("R5CR1{i:05}");
-    let technician = Some(if i % 2 == 0 { "ana" } else { "ben" }.to_owned());
+    let technician = Some(if i.is_multiple_of(2) { "ana" } else { "ben" }.to_owned());
     let event = |minutes: i64, kind: &str, detail: &str, technician: Option<String>| ReportEvent {
         at: at(minutes + i as i64),
         kind: kind.into(),
@@ -138,7 +138,7 @@ fn device(i: usize) -> ReportDevice {
             event(12, "powered-off", "powered off by the technician", technician),
             event(30, "intune-seen", "in Intune", None),
         ],
-        problems: if i % 5 == 0 { vec!["reboot-during-enrollment".into()] } else { vec![] },
+        problems: if i.is_multiple_of(5) { vec!["reboot-during-enrollment".into()] } else { vec![] },
     }
 }
 
