@@ -75,15 +75,31 @@ pub(super) fn latest(
     limit: usize,
 ) -> rusqlite::Result<Vec<EventRecord>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut stmt = conn.prepare_cached(
-        "SELECT * FROM (
-             SELECT id, device_id, at, kind, data FROM events
-             WHERE ?1 IS NULL OR device_id = ?1
-             ORDER BY id DESC LIMIT ?2
-         ) ORDER BY id",
-    )?;
-    let rows = stmt.query_map(params![device.map(|d| d.0), limit], from_row)?;
-    rows.collect()
+    // Two statements, not `?1 IS NULL OR device_id = ?1`: SQLite cannot use the
+    // `events_device` index for such an OR, and one device's history would scan the whole log.
+    match device {
+        Some(device) => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT * FROM (
+                     SELECT id, device_id, at, kind, data FROM events
+                     WHERE device_id = ?1
+                     ORDER BY id DESC LIMIT ?2
+                 ) ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![device.0, limit], from_row)?;
+            rows.collect()
+        }
+        None => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT * FROM (
+                     SELECT id, device_id, at, kind, data FROM events
+                     ORDER BY id DESC LIMIT ?1
+                 ) ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![limit], from_row)?;
+            rows.collect()
+        }
+    }
 }
 
 #[cfg(test)]

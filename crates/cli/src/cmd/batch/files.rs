@@ -199,7 +199,16 @@ pub async fn run(store: &mut Store, cmd: &FilesCommand, json: bool, out: &mut dy
         FilesCommand::Qr { batch, out: path } => {
             let record = store.find_batch(batch)?;
             let secrets = keyring();
-            let payload = exchange::show_qr(store, secrets.as_ref(), &record.batch.id, &actor).await?;
+            let payload = match exchange::show_qr(store, secrets.as_ref(), &record.batch.id, &actor).await {
+                // A batch made on this (signed-in) bench: its QR comes from the tenant, and is
+                // kept in the keyring so the bench can show it offline too.
+                Err(exchange::ExchangeError::NoQr(_)) if !record.batch.spec.profile.profile_id.is_empty() => {
+                    let payload = pack_payload(store, &record.batch, None).await?;
+                    exchange::keep_qr(secrets.as_ref(), &record.batch.id, &payload).await?;
+                    exchange::show_qr(store, secrets.as_ref(), &record.batch.id, &actor).await?
+                }
+                other => other?,
+            };
             let aosp = matches!(record.batch.spec.profile.flow, Flow::AospUserless | Flow::AospUserAssociated);
             let qr = EnrollmentQr::from_profile_content(payload.expose(), aosp)?;
             match path {
