@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod commands;
 pub mod error;
+pub mod exchange;
 pub mod profiles;
 pub mod tenant;
 
@@ -34,7 +35,18 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             profiles::profile_reveal_token,
             profiles::profile_qr,
             profiles::profile_token_create,
-            profiles::profile_token_revoke
+            profiles::profile_token_revoke,
+            exchange::export_folder,
+            exchange::batch_export_pack,
+            exchange::batch_import_pack,
+            exchange::batch_qr,
+            exchange::batch_export_report,
+            exchange::batch_import_report,
+            exchange::batch_reconcile,
+            exchange::batch_custody,
+            exchange::audit_log,
+            exchange::audit_verify,
+            exchange::bench_key
         ])
 }
 

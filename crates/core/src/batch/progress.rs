@@ -308,24 +308,13 @@ pub fn stage_of(store: &Store, device: DeviceId, now: OffsetDateTime) -> Result<
 
 /// Everything about a batch, for `batch show` and the Batches screen.
 pub fn batch_progress(store: &Store, record: &BatchRecord, now: OffsetDateTime) -> Result<BatchProgress, StoreError> {
-    Ok(progress_with_events(store, record, now)?.0)
-}
-
-fn progress_with_events(
-    store: &Store,
-    record: &BatchRecord,
-    now: OffsetDateTime,
-) -> Result<(BatchProgress, Vec<Vec<EventRecord>>), StoreError> {
     let batch = &record.batch;
     let flow = batch.spec.profile.flow;
     let qr = store.qr_shown_times(&batch.id)?;
     let mut devices = Vec::new();
-    let mut all_events = Vec::new();
     for (id, how, _) in store.batch_devices(&batch.id)? {
         let Some(device) = store.device(id)? else { continue };
-        let (p, events) = device_progress(store, record, &device, how, &qr, now)?;
-        devices.push(p);
-        all_events.push(events);
+        devices.push(device_progress(store, record, &device, how, &qr, now)?.0);
     }
     let mut counts: BTreeMap<Stage, u32> = flow.stages().iter().map(|s| (*s, 0)).collect();
     for d in &devices {
@@ -388,19 +377,16 @@ fn progress_with_events(
         }
     }
     let active = store.active_batch()?.as_ref() == Some(&batch.id);
-    Ok((
-        BatchProgress {
-            batch: batch.clone(),
-            closed: record.closed_at.is_some(),
-            active,
-            token,
-            counts,
-            devices,
-            problems,
-            not_seen,
-        },
-        all_events,
-    ))
+    Ok(BatchProgress {
+        batch: batch.clone(),
+        closed: record.closed_at.is_some(),
+        active,
+        token,
+        counts,
+        devices,
+        problems,
+        not_seen,
+    })
 }
 
 /// A human line for an event in a report, or `None` for events a report leaves out (a `seen`
@@ -456,25 +442,24 @@ fn report_event(e: &EventRecord, last_seen_detail: &mut Option<String>) -> Optio
     Some(ReportEvent { at, kind: e.kind.clone(), detail, technician })
 }
 
-/// The devices of a batch as a report lists them.
+/// The devices of a batch as a report lists them (one device's history in memory at a time).
 pub fn report_devices(store: &Store, record: &BatchRecord, now: OffsetDateTime) -> Result<Vec<ReportDevice>, StoreError> {
-    let (progress, events) = progress_with_events(store, record, now)?;
-    Ok(progress
-        .devices
-        .into_iter()
-        .zip(events)
-        .map(|(d, events)| {
-            let mut last = None;
-            ReportDevice {
-                serials: d.serials,
-                slot: d.slot,
-                manufacturer: d.manufacturer,
-                model: d.model,
-                os_version: d.os_version,
-                stage: d.state.stage,
-                events: events.iter().filter_map(|e| report_event(e, &mut last)).collect(),
-                problems: d.state.problems.iter().map(|p| p.id.to_owned()).collect(),
-            }
-        })
-        .collect())
+    let qr = store.qr_shown_times(&record.batch.id)?;
+    let mut out = Vec::new();
+    for (id, how, _) in store.batch_devices(&record.batch.id)? {
+        let Some(device) = store.device(id)? else { continue };
+        let (d, events) = device_progress(store, record, &device, how, &qr, now)?;
+        let mut last = None;
+        out.push(ReportDevice {
+            serials: d.serials,
+            slot: d.slot,
+            manufacturer: d.manufacturer,
+            model: d.model,
+            os_version: d.os_version,
+            stage: d.state.stage,
+            events: events.iter().filter_map(|e| report_event(e, &mut last)).collect(),
+            problems: d.state.problems.iter().map(|p| p.id.to_owned()).collect(),
+        });
+    }
+    Ok(out)
 }
