@@ -95,7 +95,7 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
         Platform::Android => IdentityPlatform::Android,
         Platform::Windows => IdentityPlatform::Windows,
     };
-    let store = Store::open_default().context("can't open the bench's store")?;
+    let mut store = Store::open_default().context("can't open the bench's store")?;
     let mut items: Vec<CorporateIdentifier> = Vec::new();
     let item = |identifier: &str, description: Option<String>| CorporateIdentifier {
         kind,
@@ -116,9 +116,11 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
             }
         }
         (None, true) => {
-            let wanted = match args.kind {
-                Kind::Serial => SerialSource::RoSerialno,
-                Kind::Imei => SerialSource::Imei,
+            // Windows serials are scanned or typed from the box or label (`batch add`).
+            let wanted = match (args.kind, platform) {
+                (Kind::Serial, IdentityPlatform::Windows) => SerialSource::Scanner,
+                (Kind::Serial, _) => SerialSource::RoSerialno,
+                (Kind::Imei, _) => SerialSource::Imei,
             };
             for device in store.devices()? {
                 for s in device.serials.iter().filter(|s| s.source == wanted && is_identifying_serial(&s.value)) {
@@ -157,6 +159,15 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
             .collect()
     };
     let failed = rows.iter().filter(|r| matches!(r.outcome, "invalid" | "failed")).count();
+    if !args.dry_run {
+        // Stage 1 of Windows Device Preparation: the serial is a corporate identifier now.
+        let technician = stagebench_core::batch::ops::technician(&store);
+        for r in rows.iter().filter(|r| matches!(r.outcome, "imported" | "kept")) {
+            for device in store.devices_with_serial(&r.identifier)? {
+                store.record_action(device, stagebench_core::store::EVENT_SERIAL_IMPORTED, &technician)?;
+            }
+        }
+    }
     if args.json {
         super::write_json(out, &Report { note: NOT_NEEDED_FOR_ANDROID_CORPORATE, dry_run: args.dry_run, rows })?;
     } else {
