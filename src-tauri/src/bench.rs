@@ -54,12 +54,13 @@ impl BenchHub {
         }
     }
 
+    // The hub's lock is held from reading the stages to sending them (always before the
+    // store's), so a refresh never sends an older snapshot after a newer one.
     fn publish(&self, mut event: BenchEvent) {
-        let store = self.lock().store.clone();
-        if let (BenchEvent::Snapshot { devices }, Some(store)) = (&mut event, &store) {
+        let mut inner = self.lock();
+        if let (BenchEvent::Snapshot { devices }, Some(store)) = (&mut event, &inner.store) {
             restage(&mut store.lock().unwrap_or_else(|p| p.into_inner()), devices, false);
         }
-        let mut inner = self.lock();
         inner.subscribers.retain_mut(|s| s(event.clone()));
         match event {
             // A warning that stays true for the whole run: every later subscriber must see it too.
@@ -72,13 +73,10 @@ impl BenchHub {
     /// `assign`, attached devices in no batch first join the batch that expects them or the
     /// active one (after a batch was created or made active).
     pub fn refresh(&self, assign: bool) {
-        let (last, store) = {
-            let inner = self.lock();
-            (inner.last.clone(), inner.store.clone())
-        };
-        let (Some(BenchEvent::Snapshot { mut devices }), Some(store)) = (last, store) else { return };
-        restage(&mut store.lock().unwrap_or_else(|p| p.into_inner()), &mut devices, assign);
         let mut inner = self.lock();
+        let (Some(BenchEvent::Snapshot { devices }), Some(store)) = (&inner.last, &inner.store) else { return };
+        let mut devices = devices.clone();
+        restage(&mut store.lock().unwrap_or_else(|p| p.into_inner()), &mut devices, assign);
         let event = BenchEvent::Snapshot { devices };
         inner.subscribers.retain_mut(|s| s(event.clone()));
         inner.last = Some(event);
