@@ -72,6 +72,15 @@ describe("progressSegments", () => {
     ]);
   });
 
+  it("leaves room for devices still expected", () => {
+    const counts: StageCount[] = [
+      { stage: "scanning", label: "Scanning", count: 1 },
+      { stage: "bench-done", label: "Bench done", count: 1 },
+    ];
+    expect(progressSegments(counts, 4).segments.map((s) => s.percent)).toEqual([25, 25]);
+    expect(progressSegments(counts, 1).segments.map((s) => s.percent)).toEqual([50, 50]);
+  });
+
   it("has no segments when no device joined", () => {
     expect(progressSegments([{ stage: "new", label: "New", count: 0 }])).toEqual({ total: 0, segments: [] });
   });

@@ -87,12 +87,14 @@ export function stageLabel(stage: Stage): string {
 export type Segment = { stage: Stage; label: string; count: number; percent: number };
 
 /** The progress bar: one segment per stage with devices, in the flow's order (the core sends the
- * counts in that order), widths as a share of all devices. */
-export function progressSegments(counts: StageCount[]): { total: number; segments: Segment[] } {
+ * counts in that order), widths as a share of the devices expected (or of those that joined,
+ * when more joined or none is expected), so devices still to come leave the bar's end empty. */
+export function progressSegments(counts: StageCount[], expected: number | null = null): { total: number; segments: Segment[] } {
   const total = counts.reduce((n, c) => n + c.count, 0);
+  const whole = Math.max(total, expected ?? 0);
   const segments = counts
     .filter((c) => c.count > 0)
-    .map((c) => ({ stage: c.stage, label: c.label, count: c.count, percent: (100 * c.count) / total }));
+    .map((c) => ({ stage: c.stage, label: c.label, count: c.count, percent: (100 * c.count) / whole }));
   return { total, segments };
 }
 
