@@ -33,6 +33,16 @@ impl From<stagebench_core::store::StoreError> for ApiError {
     }
 }
 
+impl From<stagebench_core::store::BatchStoreError> for ApiError {
+    fn from(e: stagebench_core::store::BatchStoreError) -> Self {
+        use stagebench_core::store::BatchStoreError;
+        match e {
+            BatchStoreError::Store(e) => ApiError::from(e),
+            e => ApiError { code: "invalid-input", message: e.to_string() },
+        }
+    }
+}
+
 impl From<stagebench_core::intune::AuthError> for ApiError {
     fn from(e: stagebench_core::intune::AuthError) -> Self {
         use stagebench_core::intune::state::TenantProblem;

@@ -41,14 +41,6 @@ impl From<ExchangeError> for ApiError {
     }
 }
 
-impl From<stagebench_core::store::BatchStoreError> for ApiError {
-    fn from(e: stagebench_core::store::BatchStoreError) -> Self {
-        use stagebench_core::store::BatchStoreError;
-        let code = if matches!(e, BatchStoreError::Store(_)) { "internal" } else { "invalid-input" };
-        ApiError { code, message: e.to_string() }
-    }
-}
-
 fn keyring() -> Arc<OsKeyring> {
     Arc::new(OsKeyring::new())
 }

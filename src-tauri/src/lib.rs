@@ -3,9 +3,11 @@
 //! Layout: [`commands`] holds the commands the UI calls (one to five lines each); [`error`] turns
 //! core errors into `{code, message}`; [`bench`] fans bench snapshots out to the UI over Tauri
 //! channels; [`tenant`] keeps the one tenant connection and its sync loop, and fans its state out
-//! the same way; [`profiles`] holds the Profiles screen's commands (tokens, QR). The builder is
+//! the same way; [`profiles`] holds the Profiles screen's commands (tokens, QR); [`batches`] the
+//! Batches screen's and the bench's technician actions. The builder is
 //! generic over the Tauri runtime so the shell can be tested with `tauri::test::mock_builder`.
 
+pub mod batches;
 pub mod bench;
 pub mod commands;
 pub mod error;
@@ -46,7 +48,13 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             exchange::batch_custody,
             exchange::audit_log,
             exchange::audit_verify,
-            exchange::bench_key
+            exchange::bench_key,
+            batches::batches_list,
+            batches::batch_show,
+            batches::batch_create,
+            batches::batch_set_active,
+            batches::batch_close,
+            batches::bench_action
         ])
 }
 

@@ -13,6 +13,8 @@ use stagebench_core::intune::view::{profile_view, ProfileView};
 use tauri::State;
 use time::OffsetDateTime;
 
+use crate::batches;
+use crate::bench::BenchHub;
 use crate::error::ApiError;
 use crate::tenant::TenantHub;
 
@@ -73,9 +75,10 @@ pub async fn profile_reveal_token(hub: State<'_, TenantHub>, id: String) -> Resu
 }
 
 /// The QR code of a profile's `qrCodeContent` (verbatim), only while its token is usable. The
-/// token and payload stay out of the answer: revealing the token is its own call.
+/// token and payload stay out of the answer: revealing the token is its own call. Showing it
+/// counts as "QR shown" for the open batches staged with this profile.
 #[tauri::command]
-pub async fn profile_qr(hub: State<'_, TenantHub>, id: String) -> Result<QrView, ApiError> {
+pub async fn profile_qr(hub: State<'_, TenantHub>, bench: State<'_, BenchHub>, id: String) -> Result<QrView, ApiError> {
     let (_, p) = fetch(&hub, &id).await?;
     let now = OffsetDateTime::now_utc();
     let content = p.usable_qr_content(now).ok_or_else(|| unusable(&p, now))?;
@@ -84,6 +87,9 @@ pub async fn profile_qr(hub: State<'_, TenantHub>, id: String) -> Result<QrView,
         message: format!("Intune's QR content for “{}” can't be shown: {e}", p.display_name),
     })?;
     audit(AuditAction::QrDisplay, &p)?;
+    if let Err(e) = batches::qr_shown(&bench, &id) {
+        tracing::warn!(error = %e.message, "could not note that the QR was shown");
+    }
     Ok(QrView { token: None, payload: String::new(), ..qr.view() })
 }
 
@@ -103,10 +109,12 @@ pub async fn profile_token_create(
     Ok(profile_view(&created, OffsetDateTime::now_utc()))
 }
 
-/// Revokes the token at once, once the technician has typed the profile's name.
+/// Revokes the token at once, once the technician has typed the profile's name; open batches
+/// staged with the profile flag their devices that had not enrolled.
 #[tauri::command]
 pub async fn profile_token_revoke(
     hub: State<'_, TenantHub>,
+    bench: State<'_, BenchHub>,
     id: String,
     confirm_name: String,
 ) -> Result<ProfileView, ApiError> {
@@ -121,6 +129,7 @@ pub async fn profile_token_revoke(
     hub.contact(&result);
     result?;
     audit(AuditAction::TokenRevoke, &p)?;
+    bench.refresh(false);
     let (_, revoked) = fetch(&hub, &id).await?;
     Ok(profile_view(&revoked, OffsetDateTime::now_utc()))
 }

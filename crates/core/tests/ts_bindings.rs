@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use stagebench_core::batch::progress::{BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck};
+use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::device::{
     AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,
 };
@@ -17,6 +19,7 @@ use stagebench_core::intune::sync::{DrainReport, RefreshReport};
 use stagebench_core::intune::view::ProfileView;
 use stagebench_core::provisioning::PayloadSummary;
 use stagebench_core::qr::QrFacts;
+use stagebench_core::stage::{DeviceStage, Flow, Stage, StageProblem};
 use stagebench_core::store::{OutboxCounts, Slot};
 use ts_rs::{Config, TS};
 
@@ -43,6 +46,10 @@ fn generate() -> String {
         declaration::<Finding>(&cfg),
         declaration::<IntuneStage>(&cfg),
         declaration::<IntuneStatus>(&cfg),
+        declaration::<Flow>(&cfg),
+        declaration::<Stage>(&cfg),
+        declaration::<StageProblem>(&cfg),
+        declaration::<DeviceStage>(&cfg),
         declaration::<BenchDevice>(&cfg),
         declaration::<BenchEvent>(&cfg),
         declaration::<PayloadSummary>(&cfg),
@@ -62,6 +69,17 @@ fn generate() -> String {
         declaration::<ProblemKind>(&cfg),
         declaration::<TenantProblem>(&cfg),
         declaration::<TenantState>(&cfg),
+        declaration::<BatchId>(&cfg),
+        declaration::<ProfileFacts>(&cfg),
+        declaration::<BatchSpec>(&cfg),
+        declaration::<BatchOrigin>(&cfg),
+        declaration::<Batch>(&cfg),
+        declaration::<ReportSerial>(&cfg),
+        declaration::<TokenCheck>(&cfg),
+        declaration::<DeviceProgress>(&cfg),
+        declaration::<StageCount>(&cfg),
+        declaration::<BatchProblem>(&cfg),
+        declaration::<BatchProgress>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');

@@ -2,6 +2,9 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   ApiError,
+  BatchForm,
+  BatchProgress,
+  BatchSummary,
   BenchEvent,
   Check,
   ProfileView,
@@ -11,6 +14,7 @@ import type {
   Slot,
   TenantState,
 } from "./types";
+import type { TechnicianAction } from "./batches";
 
 /** Normalises whatever a command rejected with into an ApiError. */
 export function toApiError(e: unknown): ApiError {
@@ -101,4 +105,34 @@ export function createProfileToken(id: string, days: number): Promise<ProfileVie
 /** Revokes a profile's token at once; `confirmName` must be the profile's name. */
 export function revokeProfileToken(id: string, confirmName: string): Promise<ProfileView> {
   return call<ProfileView>("profile_token_revoke", { id, confirmName });
+}
+
+/** Every batch on this bench, newest first, with its token state and device count. */
+export function listBatches(): Promise<BatchSummary[]> {
+  return call<BatchSummary[]>("batches_list");
+}
+
+/** One batch's progress: stages, devices, problems, token, expected serials not seen yet. */
+export function showBatch(id: string): Promise<BatchProgress> {
+  return call<BatchProgress>("batch_show", { id });
+}
+
+/** Creates a batch (attached devices it expects join at once); its token check comes back too. */
+export function createBatch(form: BatchForm): Promise<BatchProgress> {
+  return call<BatchProgress>("batch_create", { form });
+}
+
+/** Makes a batch the bench's active one, or (null) clears it. */
+export function setActiveBatch(id: string | null): Promise<void> {
+  return call<void>("batch_set_active", { id });
+}
+
+/** Closes a batch: no device joins it any more. */
+export function closeBatch(id: string): Promise<void> {
+  return call<void>("batch_close", { id });
+}
+
+/** Records a technician action on the attached device with this card key. */
+export function benchAction(key: string, action: TechnicianAction): Promise<void> {
+  return call<void>("bench_action", { key, action });
 }

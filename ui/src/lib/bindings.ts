@@ -196,6 +196,51 @@ enrolled: string | null,
 lastSync: string | null, };
 
 /**
+ * The enrollment flow, chosen by the profile.
+ */
+export type Flow = "staging-token" | "default-token" | "aosp-userless" | "aosp-user-associated" | "windows-dem";
+
+/**
+ * Where a device stands.
+ */
+export type Stage = "new" | "scanning" | "enrolling" | "bench-done" | "in-intune" | "user-signed-in" | "owner-assigned";
+
+/**
+ * A problem to show with the state.
+ */
+export type StageProblem = { 
+/**
+ * Stable id (`reboot-during-enrollment`, `not-in-intune`, `leaving-intune`,
+ * `token-unusable`, `serial-identity`).
+ */
+id: string, 
+/**
+ * What is wrong and what to do.
+ */
+message: string, };
+
+/**
+ * The derived state.
+ */
+export type DeviceStage = { 
+/**
+ * The flow.
+ */
+flow: Flow, 
+/**
+ * Where it stands.
+ */
+stage: Stage, 
+/**
+ * The one next thing to do.
+ */
+instruction: string, 
+/**
+ * Problems, most serious first.
+ */
+problems: Array<StageProblem>, };
+
+/**
  * One attached device as the bench shows it.
  */
 export type BenchDevice = { 
@@ -268,7 +313,15 @@ error: string | null,
 /**
  * What Intune last said about the device (from the last sync), when it has shown it.
  */
-intune: IntuneStatus | null, };
+intune: IntuneStatus | null, 
+/**
+ * The batch it belongs to (id), when it is in one.
+ */
+batch: string | null, 
+/**
+ * Where it stands in its batch's flow, with the one next instruction.
+ */
+stage: DeviceStage | null, };
 
 /**
  * What the bench watcher reports.
@@ -732,3 +785,285 @@ outbox: OutboxCounts,
  * The last problem, until it is solved.
  */
 problem: TenantProblem | null, };
+
+/**
+ * A batch's id: 32 lowercase hex digits (128 random bits), the same on the admin's and the
+ * vendor's machine, so a report finds its batch.
+ */
+export type BatchId = string;
+
+/**
+ * What the bench needs to know about the enrollment profile (no secret: the token and any
+ * Wi-Fi key are inside the QR payload, which travels separately as a secret).
+ */
+export type ProfileFacts = { 
+/**
+ * Graph id of the profile (`androidDeviceOwnerEnrollmentProfile` or
+ * `androidForWorkEnrollmentProfile`), or empty for a batch without a tenant profile.
+ */
+profile_id: string, 
+/**
+ * Its display name.
+ */
+profile_name: string, 
+/**
+ * The enrollment flow the profile implies.
+ */
+flow: Flow, 
+/**
+ * Graph's `enrollmentMode` (`corporateOwnedDedicatedDevice`, …), as Graph spells it.
+ */
+enrollment_mode: string, 
+/**
+ * When the token expires (`None`: a token that does not expire).
+ */
+token_expires: string | null, 
+/**
+ * The Wi-Fi network the QR payload joins, when it carries one.
+ */
+wifi_ssid: string | null, 
+/**
+ * Whether the QR payload carries Wi-Fi credentials (a key in plain text inside the QR).
+ */
+carries_wifi_credentials: boolean, 
+/**
+ * For Windows Device Preparation: the DEM account the technician signs in with.
+ */
+dem_account: string | null, };
+
+/**
+ * What an admin (or a bench lead) asks for when creating a batch.
+ */
+export type BatchSpec = { 
+/**
+ * A name people recognise ("Warehouse scanners, wave 3").
+ */
+name: string, 
+/**
+ * The profile and its token.
+ */
+profile: ProfileFacts, 
+/**
+ * The vendor or site staging it.
+ */
+vendor: string, 
+/**
+ * When it must be done (`YYYY-MM-DD` in files).
+ */
+due: string | null, 
+/**
+ * How many devices are expected, when known (at least the length of `expected_serials`).
+ */
+expected_count: number | null, 
+/**
+ * The serials expected, when the customer has the list (upper-case, trimmed).
+ */
+expected_serials: Array<string>, };
+
+/**
+ * Where a batch came from on this machine.
+ */
+export type BatchOrigin = { "kind": "local" } | { "kind": "pack", 
+/**
+ * The pack's id.
+ */
+pack_id: string, 
+/**
+ * Who made the pack (as the pack says).
+ */
+created_by: string, };
+
+/**
+ * A batch.
+ */
+export type Batch = { 
+/**
+ * Its id.
+ */
+id: BatchId, 
+/**
+ * When it was created (on the admin's machine, for an imported one).
+ */
+created_at: string, 
+/**
+ * Who created it.
+ */
+created_by: string, 
+/**
+ * Where it came from.
+ */
+origin: BatchOrigin, 
+/**
+ * A name people recognise ("Warehouse scanners, wave 3").
+ */
+name: string, 
+/**
+ * The profile and its token.
+ */
+profile: ProfileFacts, 
+/**
+ * The vendor or site staging it.
+ */
+vendor: string, 
+/**
+ * When it must be done (`YYYY-MM-DD` in files).
+ */
+due: string | null, 
+/**
+ * How many devices are expected, when known (at least the length of `expected_serials`).
+ */
+expected_count: number | null, 
+/**
+ * The serials expected, when the customer has the list (upper-case, trimmed).
+ */
+expected_serials: Array<string>, };
+
+/**
+ * One serial of a reported device, with where it was read.
+ */
+export type ReportSerial = { 
+/**
+ * The serial (or IMEI).
+ */
+value: string, 
+/**
+ * Where it came from.
+ */
+source: SerialSource, };
+
+/**
+ * The batch token's state for printing and showing its QR.
+ */
+export type TokenCheck = { 
+/**
+ * When it expires, RFC 3339 (`None`: it does not expire).
+ */
+expires: string | null, 
+/**
+ * `ok`, `expiring-soon`, `expires-before-due`, `expired` or `revoked`.
+ */
+state: string, 
+/**
+ * What to tell people, when it is not `ok`.
+ */
+message: string | null, 
+/**
+ * Whether labels and QR codes for this batch must not be printed.
+ */
+printing_blocked: boolean, };
+
+/**
+ * One device of a batch, as the bench sees it now.
+ */
+export type DeviceProgress = { 
+/**
+ * The store's device id.
+ */
+device_id: number, 
+/**
+ * The serial to show.
+ */
+serial: string | null, 
+/**
+ * Every serial, with its source.
+ */
+serials: Array<ReportSerial>, 
+/**
+ * Its bench slot number, when it has one.
+ */
+slot: number | null, 
+/**
+ * Maker.
+ */
+manufacturer: string | null, 
+/**
+ * Model.
+ */
+model: string | null, 
+/**
+ * Android version.
+ */
+os_version: string | null, 
+/**
+ * How it joined the batch (`expected-serial`, `active-batch`, `scan`, `manual`).
+ */
+joined_by: string, 
+/**
+ * Its stage, instruction and problems.
+ */
+state: DeviceStage, 
+/**
+ * Last seen on the bench, RFC 3339.
+ */
+last_seen: string, };
+
+/**
+ * How many devices are at a stage.
+ */
+export type StageCount = { 
+/**
+ * The stage.
+ */
+stage: Stage, 
+/**
+ * Its label.
+ */
+label: string, 
+/**
+ * How many devices are there.
+ */
+count: number, };
+
+/**
+ * A problem with the batch as a whole, or with some of its devices.
+ */
+export type BatchProblem = { 
+/**
+ * Stable id.
+ */
+id: string, 
+/**
+ * What is wrong and what to do.
+ */
+message: string, 
+/**
+ * The devices concerned (serials).
+ */
+devices: Array<string>, };
+
+/**
+ * A batch's progress.
+ */
+export type BatchProgress = { 
+/**
+ * The batch.
+ */
+batch: Batch, 
+/**
+ * Whether it is closed.
+ */
+closed: boolean, 
+/**
+ * Whether it is the bench's active batch.
+ */
+active: boolean, 
+/**
+ * The token against the due date.
+ */
+token: TokenCheck, 
+/**
+ * Devices per stage, in the flow's order.
+ */
+counts: Array<StageCount>, 
+/**
+ * The devices.
+ */
+devices: Array<DeviceProgress>, 
+/**
+ * Problems, batch-level first.
+ */
+problems: Array<BatchProblem>, 
+/**
+ * Expected serials not seen on the bench yet.
+ */
+not_seen: Array<string>, };

@@ -2,17 +2,26 @@
 // types into ./bindings.ts (see crates/core/tests/ts_bindings.rs), so the two cannot drift.
 
 export type {
+  Batch,
+  BatchOrigin,
+  BatchProblem,
+  BatchProgress,
+  BatchSpec,
   BenchDevice,
   BenchEvent,
   Check,
   CheckStatus,
+  DeviceProgress,
+  DeviceStage,
   DrainReport,
   Finding,
   IntuneStage,
   IntuneStatus,
   FirmwareFacts,
+  Flow,
   OutboxCounts,
   ProblemKind,
+  ProfileFacts,
   ProfileView,
   RefreshReport,
   Severity,
@@ -26,10 +35,15 @@ export type {
   SerialObservation,
   SerialSource,
   Slot,
+  Stage,
+  StageCount,
+  StageProblem,
   TenantProblem,
   TenantState,
+  TokenCheck,
   WifiInput,
 } from "./bindings";
+export type { BatchForm, BatchSummary, ProfileChoice } from "./app_bindings";
 
 /** An error from a Tauri command (`stagebench_app::error::ApiError`): a stable code the UI may
  * act on, and a message for people. */

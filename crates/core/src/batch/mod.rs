@@ -112,13 +112,37 @@ pub struct BatchSpec {
     pub profile: ProfileFacts,
     /// The vendor or site staging it.
     pub vendor: String,
-    /// When it must be done.
+    /// When it must be done (`YYYY-MM-DD` in files).
+    #[serde(with = "iso_date", default)]
     #[ts(type = "string | null")]
     pub due: Option<Date>,
     /// How many devices are expected, when known (at least the length of `expected_serials`).
     pub expected_count: Option<u32>,
     /// The serials expected, when the customer has the list (upper-case, trimmed).
     pub expected_serials: Vec<String>,
+}
+
+/// `Option<Date>` as `"YYYY-MM-DD"` (`time` alone would write `[year, day-of-year]`).
+mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    const FORMAT: &[time::format_description::FormatItem<'static>] =
+        time::macros::format_description!("[year]-[month]-[day]");
+
+    pub fn serialize<S: Serializer>(date: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(d) => s.serialize_str(&d.format(FORMAT).map_err(serde::ser::Error::custom)?),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => Date::parse(&text, FORMAT).map(Some).map_err(|_| serde::de::Error::custom(format!("{text:?} is not a date (YYYY-MM-DD)"))),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Where a batch came from on this machine.
