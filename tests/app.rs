@@ -6,7 +6,10 @@
 //! and on the Profiles screen show a profile's QR (decoded from a screenshot) and revoke its
 //! token through the typed confirmation. A batch staged like a technician would: created in the
 //! form, its devices walked from "Factory-reset…" to Bench done on their cards, counted on the
-//! Batches screen. Screenshots land in artifacts/e2e/.
+//! Batches screen. A vendor bench imports a bench pack, shows its QR (decoded from a screenshot),
+//! exports the signed report (verified here), sees it all on the Activity screen with the chain
+//! intact and the key on Settings, and is refused a tampered report. Screenshots land in
+//! artifacts/e2e/.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -702,4 +705,196 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     assert_eq!(store.active_batch().unwrap(), None);
     client.close().await.unwrap();
     fake.assert_no_violations();
+}
+
+const PACK_PASS: &str = "correct-horse-battery-staple-42";
+const PACK_TOKEN: &str = "E2E-PACK-T0K3N";
+
+/// The admin's side, done in the test: a bench pack of a batch expecting `serials`, whose QR
+/// is a staging token's, sealed at a low work factor (cheap to open in a test).
+fn admin_pack(serials: &[String]) -> (stagebench_core::batch::Batch, String, Vec<u8>) {
+    use stagebench_core::batch::pack::{seal_with_work_factor, BenchPack};
+    use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts};
+    use stagebench_core::secret::SecretText;
+    use stagebench_core::stage::Flow;
+    let now = time::OffsetDateTime::now_utc();
+    let batch = Batch {
+        id: BatchId::random(),
+        spec: BatchSpec {
+            name: "Leeds scanners: wave 3".into(),
+            profile: ProfileFacts {
+                profile_id: "e2e-staging-profile".into(),
+                profile_name: "Warehouse staging".into(),
+                flow: Flow::StagingToken,
+                enrollment_mode: "corporateOwnedDedicatedDevice".into(),
+                token_expires: Some(now + time::Duration::days(30)),
+                wifi_ssid: None,
+                carries_wifi_credentials: false,
+                dem_account: None,
+            },
+            vendor: "Acme Staging".into(),
+            due: None,
+            expected_count: Some(serials.len() as u32),
+            expected_serials: serials.to_vec(),
+        },
+        created_at: now,
+        created_by: "admin@contoso.com".into(),
+        origin: BatchOrigin::Local,
+    };
+    let payload = Payload::android_enterprise(PACK_TOKEN, None).unwrap().qr_text().to_string();
+    let pack = BenchPack::new(batch.clone(), SecretText::new(payload.clone()), "admin@contoso.com", now);
+    let sealed = seal_with_work_factor(&pack, &SecretText::new(PACK_PASS), 10).unwrap();
+    (batch, payload, sealed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_activity_shows_it() {
+    // A vendor bench with no tenant, two devices plugged in that the pack's batch expects.
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let bench = SimulatedBench::start(2, None).await.unwrap();
+    bench.connect_all(&adb.client()).await.unwrap();
+    adb.wait_for_devices(2, Duration::from_secs(20)).await.unwrap();
+    let serials: Vec<String> = bench.models().iter().map(|(s, _, _)| s.clone()).collect();
+    let (batch, payload, sealed) = admin_pack(&serials);
+    let files = tempfile::tempdir().unwrap();
+    let pack_path = files.path().join("wave 3.stagebench-pack");
+    std::fs::write(&pack_path, &sealed).unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let env = [("STAGEBENCH_TECHNICIAN", "vendor-tech".to_string())];
+    let (_driver, port) = start_driver(data.path(), adb.port(), &env).await;
+    let client = connect(port).await;
+    wait_for(20, "the bench cards", || async { (serials_shown(&client).await.len() == 2).then_some(()) }).await;
+
+    // Import the pack: a wrong passphrase is refused in the dialog, the right one imports and
+    // makes it the active batch.
+    click(&client, "#nav-batches").await;
+    click(&client, "#pack-import-open").await;
+    set_value(&client, "#pack-import-path", &pack_path.display().to_string()).await;
+    type_into(&client, "#pack-import-passphrase", "not-the-passphrase").await;
+    click(&client, "#pack-import-go").await;
+    let refused = wait_for(20, "the wrong passphrase refused", || text_of(&client, "#pack-import-error")).await;
+    assert!(refused.contains("passphrase does not open this bench pack"), "{refused}");
+    screenshot(&client, "pack-import-wrong-passphrase.png").await;
+    type_into(&client, "#pack-import-passphrase", PACK_PASS).await;
+    assert_eq!(client.find(Locator::Id("pack-import-activate")).await.unwrap().prop("checked").await.unwrap().as_deref(), Some("true"));
+    click(&client, "#pack-import-go").await;
+    let item = format!(".batch-item[data-id='{}']", batch.id);
+    wait_for(20, "the imported batch in the list", || text_of(&client, &item)).await;
+    let title = wait_for(10, "the imported batch selected", || text_of(&client, "#batch-title")).await;
+    assert_eq!(title, "Leeds scanners: wave 3");
+    assert!(text_of(&client, &item).await.unwrap().contains("active"), "made active");
+    assert!(client.find(Locator::Id("batch-export-pack")).await.is_err(), "a vendor does not re-export the admin's pack");
+    wait_for(20, "the expected devices in the batch", || async {
+        (text_of(&client, "#batch-device-count").await?.starts_with("2 of 2")).then_some(())
+    })
+    .await;
+    screenshot(&client, "pack-imported.png").await;
+
+    // Show QR: the pack's payload, full screen, read back from a screenshot; Exit closes it.
+    click(&client, "#batch-show-qr").await;
+    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("batch-qr-canvas")).await.expect("batch QR shown");
+    let png = screenshot(&client, "batch-qr.png").await;
+    let decoded = decode_qr_png(&png);
+    assert_eq!(decoded.len(), 1, "one QR on screen");
+    let shown: serde_json::Value = serde_json::from_str(&decoded[0]).unwrap();
+    assert_eq!(shown, serde_json::from_str::<serde_json::Value>(&payload).unwrap(), "the on-screen QR is the pack's payload");
+    click(&client, "#batch-qr-fullscreen").await;
+    wait_for(5, "the QR closed", || async { client.find(Locator::Id("batch-qr")).await.is_err().then_some(()) }).await;
+
+    // Settings: the bench's key, and the technician's name for what follows.
+    click(&client, "#nav-settings").await;
+    let fingerprint = wait_for(20, "the bench key", || async {
+        client.find(Locator::Id("settings-fingerprint")).await.ok()?.prop("value").await.ok()?.filter(|v| !v.is_empty())
+    })
+    .await;
+    assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
+    type_into(&client, "#settings-technician-name", "Ana at Acme").await;
+    click(&client, "#settings-technician-save").await;
+    let saved = wait_for(10, "the technician saved", || text_of(&client, "#settings-technician-saved")).await;
+    assert!(saved.contains("Ana at Acme"), "{saved}");
+    screenshot(&client, "settings.png").await;
+
+    // Export the report (prefilled in the export folder; written here instead) with its CSV.
+    click(&client, "#nav-batches").await;
+    click(&client, "#batch-export-report").await;
+    let prefilled = client.find(Locator::Id("report-export-path")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert!(prefilled.ends_with("/Leeds scanners wave 3.stagebench-report"), "named after the batch, path-safe: {prefilled}");
+    let report_path = files.path().join("wave 3.stagebench-report");
+    let csv_path = files.path().join("wave 3.csv");
+    set_value(&client, "#report-export-path", &report_path.display().to_string()).await;
+    set_value(&client, "#report-export-csv", &csv_path.display().to_string()).await;
+    click(&client, "#report-export-go").await;
+    wait_for(20, "the report written", || text_of(&client, "#report-export-result")).await;
+    assert_eq!(text_of(&client, "#report-export-devices").await.as_deref(), Some("2 devices"));
+    assert_eq!(text_of(&client, "#report-export-fingerprint").await.as_deref(), Some(fingerprint.as_str()));
+    screenshot(&client, "report-exported.png").await;
+    let written = std::fs::read(&report_path).unwrap();
+    let verified = stagebench_core::batch::report::verify(&written).expect("the app's report verifies");
+    assert_eq!(verified.signer.fingerprint, fingerprint, "signed by the key Settings shows");
+    assert_eq!(verified.report.batch.id, batch.id);
+    assert_eq!(verified.report.devices.len(), 2);
+    for serial in &serials {
+        assert!(
+            verified.report.devices.iter().any(|d| d.serials.iter().any(|s| s.value == *serial)),
+            "the report lists {serial}"
+        );
+    }
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(serials.iter().all(|s| csv.contains(s.as_str())), "{csv}");
+
+    // Activity: the pack import, the QR shown and the report export, by who did them; intact.
+    click(&client, "#nav-activity").await;
+    let rows = wait_for(20, "the audit rows", || async {
+        let mut actions = Vec::new();
+        for row in client.find_all(Locator::Css("#activity-rows tbody tr")).await.ok()? {
+            actions.push(row.attr("data-action").await.ok()??);
+        }
+        actions.contains(&"report-export".to_string()).then_some(actions)
+    })
+    .await;
+    for action in ["pack-import", "qr-display", "report-export"] {
+        assert!(rows.iter().any(|a| a == action), "{action} in {rows:?}");
+    }
+    assert_eq!(rows.first().map(String::as_str), Some("report-export"), "newest first: {rows:?}");
+    let log = text_of(&client, "#activity-rows").await.unwrap();
+    assert!(log.contains("Bench pack imported") && log.contains("QR shown") && log.contains("Report exported"), "{log}");
+    let export_row = text_of(&client, "#activity-rows tr[data-action='report-export']").await.unwrap();
+    assert!(export_row.contains("Ana at Acme") && export_row.contains("Leeds scanners: wave 3"), "{export_row}");
+    let import_row = text_of(&client, "#activity-rows tr[data-action='pack-import']").await.unwrap();
+    assert!(import_row.contains("vendor-tech"), "before the name was set: {import_row}");
+    click(&client, "#activity-verify").await;
+    wait_for(10, "the integrity check", || text_of(&client, "#activity-integrity")).await;
+    assert_eq!(attr_of(&client, "#activity-integrity", "data-status").await.as_deref(), Some("intact"));
+    screenshot(&client, "activity.png").await;
+    client.find(Locator::Id("activity-action")).await.unwrap().select_by_value("qr-display").await.unwrap();
+    wait_for(10, "the filtered rows", || async {
+        let rows = client.find_all(Locator::Css("#activity-rows tbody tr")).await.ok()?;
+        let mut all_qr = !rows.is_empty();
+        for row in rows {
+            all_qr &= row.attr("data-action").await.ok()?.as_deref() == Some("qr-display");
+        }
+        all_qr.then_some(())
+    })
+    .await;
+
+    // A report changed after signing is refused with the reason; the real one imports.
+    let text = String::from_utf8(written).unwrap();
+    assert!(text.contains("Acme Staging"));
+    let tampered = files.path().join("tampered.stagebench-report");
+    std::fs::write(&tampered, text.replacen("Acme Staging", "Acme Stagink", 1)).unwrap();
+    click(&client, "#nav-batches").await;
+    click(&client, "#report-import-open").await;
+    set_value(&client, "#report-import-path", &tampered.display().to_string()).await;
+    click(&client, "#report-import-go").await;
+    let refused = wait_for(10, "the tampered report refused", || text_of(&client, "#report-import-error")).await;
+    assert!(refused.contains("changed after the bench signed it"), "{refused}");
+    screenshot(&client, "report-import-tampered.png").await;
+    set_value(&client, "#report-import-path", &report_path.display().to_string()).await;
+    click(&client, "#report-import-go").await;
+    wait_for(10, "the report imported", || text_of(&client, "#report-import-result")).await;
+    assert_eq!(text_of(&client, "#report-import-signer").await.as_deref(), Some(fingerprint.as_str()));
+    screenshot(&client, "report-imported.png").await;
+
+    client.close().await.unwrap();
 }

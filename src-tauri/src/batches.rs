@@ -171,6 +171,33 @@ pub fn technician(store: &Store) -> String {
     technician_from(setting, |key| std::env::var(key).ok())
 }
 
+/// What the Settings screen shows for the technician: the name set on this bench (empty when
+/// none), and who the audit log records now (the setting, else the environment or OS user).
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct TechnicianView {
+    /// The `technician` bench setting, empty when not set.
+    pub setting: String,
+    /// The name actions are recorded under now.
+    pub effective: String,
+}
+
+/// The technician name for the Settings screen.
+#[tauri::command]
+pub fn technician_get() -> Result<TechnicianView, ApiError> {
+    let store = Store::open_default()?;
+    let setting = store.bench_setting(TECHNICIAN_SETTING)?.unwrap_or_default();
+    Ok(TechnicianView { setting, effective: technician(&store) })
+}
+
+/// Names the technician at this bench (blank: forget it, so the OS user is recorded again).
+#[tauri::command]
+pub fn technician_set(name: String) -> Result<TechnicianView, ApiError> {
+    let mut store = Store::open_default()?;
+    let name = name.trim();
+    store.set_bench_setting(TECHNICIAN_SETTING, Some(name).filter(|n| !n.is_empty()))?;
+    Ok(TechnicianView { setting: name.to_owned(), effective: technician(&store) })
+}
+
 fn technician_from(setting: Option<String>, env: impl Fn(&str) -> Option<String>) -> String {
     setting
         .into_iter()
@@ -368,10 +395,12 @@ mod tests {
         let generated = format!(
             "// Generated from src-tauri/src/batches.rs by its test ui_app_bindings_match_the_rust_types. Do not edit\n\
              // by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.\n\
-             import type {{ Batch, Flow, TokenCheck }} from \"./bindings\";\n\n{}\n{}\n{}",
+             import type {{ Batch, Exported, Flow, TokenCheck }} from \"./bindings\";\n\n{}\n{}\n{}\n{}\n{}",
             declaration::<BatchSummary>(&cfg),
             declaration::<ProfileChoice>(&cfg),
             declaration::<BatchForm>(&cfg),
+            declaration::<TechnicianView>(&cfg),
+            declaration::<crate::exchange::PackExported>(&cfg),
         );
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/app_bindings.ts");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {

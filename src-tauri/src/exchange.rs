@@ -25,6 +25,7 @@ use stagebench_core::store::{AuditCheck, AuditFilter, Store};
 use tauri::State;
 use time::OffsetDateTime;
 
+use crate::bench::BenchHub;
 use crate::error::ApiError;
 use crate::tenant::TenantHub;
 
@@ -127,7 +128,7 @@ async fn payload_from_tenant(hub: &TenantHub, batch: &Batch) -> Result<SecretTex
 
 /// Vendor: imports a bench pack; optionally makes it the active batch.
 #[tauri::command]
-pub async fn batch_import_pack(path: String, passphrase: String, activate: bool) -> Result<Batch, ApiError> {
+pub async fn batch_import_pack(bench: State<'_, BenchHub>, path: String, passphrase: String, activate: bool) -> Result<Batch, ApiError> {
     let path = path_of(&path)?;
     let bytes = read(&path, "bench pack")?;
     let mut store = Store::open_default()?;
@@ -136,13 +137,16 @@ pub async fn batch_import_pack(path: String, passphrase: String, activate: bool)
     if activate {
         store.set_active_batch(Some(&batch.id))?;
     }
+    // Attached devices it expects join it now: their cards change.
+    bench.refresh(true);
     Ok(batch)
 }
 
 /// The batch's enrollment QR, from its pack (vendor) or from the tenant (a batch made here),
-/// while its token is usable. The payload stays out of the answer.
+/// while its token is usable. The payload stays out of the answer. The batch's new devices move
+/// to "scan the QR now", so the cards are sent again.
 #[tauri::command]
-pub async fn batch_qr(hub: State<'_, TenantHub>, batch: String) -> Result<QrView, ApiError> {
+pub async fn batch_qr(hub: State<'_, TenantHub>, bench: State<'_, BenchHub>, batch: String) -> Result<QrView, ApiError> {
     let mut store = Store::open_default()?;
     let record = store.find_batch(&batch)?;
     let actor = ops::technician(&store);
@@ -157,6 +161,7 @@ pub async fn batch_qr(hub: State<'_, TenantHub>, batch: String) -> Result<QrView
     };
     let aosp = matches!(record.batch.spec.profile.flow, Flow::AospUserless | Flow::AospUserAssociated);
     let qr = EnrollmentQr::from_profile_content(payload.expose(), aosp)?;
+    bench.refresh(false);
     Ok(QrView { token: None, payload: String::new(), ..qr.view() })
 }
 

@@ -54,6 +54,8 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             batches::batch_create,
             batches::batch_set_active,
             batches::batch_close,
+            batches::technician_get,
+            batches::technician_set,
             batches::bench_action
         ])
 }

@@ -5,6 +5,9 @@
 
 use std::path::Path;
 
+use stagebench_core::audit::{AuditAction, AuditRecord};
+use stagebench_core::batch::exchange::{Exported, ImportedReport, ReconciledDevice, Reconciliation};
+use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck};
 use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::device::{
@@ -20,7 +23,7 @@ use stagebench_core::intune::view::ProfileView;
 use stagebench_core::provisioning::PayloadSummary;
 use stagebench_core::qr::QrFacts;
 use stagebench_core::stage::{DeviceStage, Flow, Stage, StageProblem};
-use stagebench_core::store::{OutboxCounts, Slot};
+use stagebench_core::store::{AuditCheck, OutboxCounts, Slot};
 use ts_rs::{Config, TS};
 
 fn declaration<T: TS>(cfg: &Config) -> String {
@@ -80,6 +83,14 @@ fn generate() -> String {
         declaration::<StageCount>(&cfg),
         declaration::<BatchProblem>(&cfg),
         declaration::<BatchProgress>(&cfg),
+        declaration::<AuditAction>(&cfg),
+        declaration::<AuditRecord>(&cfg),
+        declaration::<AuditCheck>(&cfg),
+        declaration::<BenchPublicKey>(&cfg),
+        declaration::<Exported>(&cfg),
+        declaration::<ImportedReport>(&cfg),
+        declaration::<ReconciledDevice>(&cfg),
+        declaration::<Reconciliation>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');

@@ -1,6 +1,6 @@
 // Generated from src-tauri/src/batches.rs by its test ui_app_bindings_match_the_rust_types. Do not edit
 // by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.
-import type { Batch, Flow, TokenCheck } from "./bindings";
+import type { Batch, Exported, Flow, TokenCheck } from "./bindings";
 
 /**
  * A batch as the Batches list shows it: what is cheap to know without reading every device's
@@ -81,3 +81,31 @@ expected_serials: Array<string>,
  * The enrollment profile.
  */
 profile: ProfileChoice, };
+
+/**
+ * What the Settings screen shows for the technician: the name set on this bench (empty when
+ * none), and who the audit log records now (the setting, else the environment or OS user).
+ */
+export type TechnicianView = { 
+/**
+ * The `technician` bench setting, empty when not set.
+ */
+setting: string, 
+/**
+ * The name actions are recorded under now.
+ */
+effective: string, };
+
+/**
+ * What exporting a pack gives the screen: the file, and the passphrase when one was made
+ * (shown once, to pass to the vendor by another channel).
+ */
+export type PackExported = { 
+/**
+ * The file written.
+ */
+exported: Exported, 
+/**
+ * The generated passphrase, when none was given.
+ */
+passphrase: string | null, };

@@ -2,6 +2,15 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   ApiError,
+  AuditCheck,
+  Batch,
+  AuditRecord,
+  BenchPublicKey,
+  Exported,
+  ImportedReport,
+  PackExported,
+  Reconciliation,
+  TechnicianView,
   BatchForm,
   BatchProgress,
   BatchSummary,
@@ -135,4 +144,72 @@ export function closeBatch(id: string): Promise<void> {
 /** Records a technician action on the attached device with this card key. */
 export function benchAction(key: string, action: TechnicianAction): Promise<void> {
   return call<void>("bench_action", { key, action });
+}
+
+// ---- Files between benches, the audit log, the bench's key ---------------------------------
+
+/** The folder the screens suggest for exported files. */
+export function exportFolder(): Promise<string> {
+  return call<string>("export_folder");
+}
+
+/** Admin: seals the batch and its profile's current QR into a bench pack at `path`; without a
+ * passphrase one is made and returned (once). */
+export function exportPack(batch: string, path: string, passphrase: string | null): Promise<PackExported> {
+  return call<PackExported>("batch_export_pack", { batch, path, passphrase });
+}
+
+/** Vendor: imports a bench pack, optionally making its batch the active one. */
+export function importPack(path: string, passphrase: string, activate: boolean): Promise<Batch> {
+  return call<Batch>("batch_import_pack", { path, passphrase, activate });
+}
+
+/** The batch's enrollment QR (refused while its token is expired or revoked). */
+export function batchQr(batch: string): Promise<QrView> {
+  return call<QrView>("batch_qr", { batch });
+}
+
+/** Vendor: writes the signed report, and its CSV view when `csvPath` is given. */
+export function exportReport(batch: string, path: string, csvPath: string | null): Promise<Exported> {
+  return call<Exported>("batch_export_report", { batch, path, csvPath });
+}
+
+/** Admin: verifies and imports a vendor's signed report. */
+export function importReport(path: string): Promise<ImportedReport> {
+  return call<ImportedReport>("batch_import_report", { path });
+}
+
+/** Admin: the batch's devices against Intune (needs sign-in). */
+export function reconcileBatch(batch: string): Promise<Reconciliation> {
+  return call<Reconciliation>("batch_reconcile", { batch });
+}
+
+/** Writes the chain of custody as PDF and/or CSV; returns the files written. */
+export function writeCustody(batch: string, pdfPath: string | null, csvPath: string | null): Promise<string[]> {
+  return call<string[]>("batch_custody", { batch, pdfPath, csvPath });
+}
+
+/** The audit log, newest first; optionally one batch's or one action's. */
+export function auditLog(batch: string | null, action: string | null, limit?: number): Promise<AuditRecord[]> {
+  return call<AuditRecord[]>("audit_log", { batch, action, limit: limit ?? null });
+}
+
+/** Checks the audit log's hash chain. */
+export function auditVerify(): Promise<AuditCheck> {
+  return call<AuditCheck>("audit_verify");
+}
+
+/** The bench's signing key (public half). */
+export function benchKey(): Promise<BenchPublicKey> {
+  return call<BenchPublicKey>("bench_key");
+}
+
+/** The technician name set on this bench, and who actions are recorded under. */
+export function technicianGet(): Promise<TechnicianView> {
+  return call<TechnicianView>("technician_get");
+}
+
+/** Names the technician at this bench (blank: back to the OS user). */
+export function technicianSet(name: string): Promise<TechnicianView> {
+  return call<TechnicianView>("technician_set", { name });
 }

@@ -1067,3 +1067,215 @@ problems: Array<BatchProblem>,
  * Expected serials not seen on the bench yet.
  */
 not_seen: Array<string>, };
+
+/**
+ * What was done.
+ */
+export type AuditAction = "qr-display" | "qr-reveal" | "label-print" | "token-create" | "token-revoke" | "token-export" | "pack-export" | "pack-import" | "report-export" | "report-import" | "batch-create" | "reconcile" | "device-added" | "technician-action";
+
+/**
+ * One row of the audit log, as read back.
+ */
+export type AuditRecord = { 
+/**
+ * Row id; ids grow by one per entry, in the order entries were written.
+ */
+id: number, 
+/**
+ * When, RFC 3339 UTC with milliseconds (see [`crate::store::timestamp`]).
+ */
+at: string, 
+/**
+ * Who.
+ */
+actor: string, 
+/**
+ * What: an [`AuditAction`] name (kept as text, so rows written by a newer StageBench still
+ * read).
+ */
+action: string, 
+/**
+ * The batch's id.
+ */
+batch: string | null, 
+/**
+ * The token's reference.
+ */
+token: string | null, 
+/**
+ * The device's serial.
+ */
+device: string | null, 
+/**
+ * Details.
+ */
+detail: unknown, 
+/**
+ * The row's chain hash (SHA-256, lowercase hex).
+ */
+hash: string, };
+
+/**
+ * What [`Store::audit_verify`] found.
+ */
+export type AuditCheck = { "status": "intact", 
+/**
+ * How many rows were checked.
+ */
+rows: number, 
+/**
+ * The last row's hash (`None` for an empty log): quote it to prove later that nothing
+ * was removed from the end.
+ */
+head: string | null, } | { "status": "broken", 
+/**
+ * The first row found wrong.
+ */
+row: number, 
+/**
+ * Why, for people ("row 17's hash does not match its contents").
+ */
+reason: string, };
+
+/**
+ * A bench's public key, as reports carry it and admins compare it.
+ */
+export type BenchPublicKey = { 
+/**
+ * The 32 key bytes, standard base64 (with padding).
+ */
+key_b64: string, 
+/**
+ * `SHA256:` and the unpadded base64 of the SHA-256 of the 32 key bytes, in the style of
+ * OpenSSH (but not the value `ssh-keygen` prints for the key, which hashes SSH's own
+ * encoding of it).
+ */
+fingerprint: string, };
+
+/**
+ * What an export wrote.
+ */
+export type Exported = { 
+/**
+ * The file.
+ */
+path: string, 
+/**
+ * Its size.
+ */
+bytes: number, 
+/**
+ * The pack's or report's id.
+ */
+id: string, 
+/**
+ * Devices in a report (0 for a pack).
+ */
+devices: number, 
+/**
+ * The signing key's fingerprint (reports).
+ */
+fingerprint: string | null, 
+/**
+ * A warning to show (a token expiring before the due date).
+ */
+warning: string | null, };
+
+/**
+ * What importing a report found.
+ */
+export type ImportedReport = { 
+/**
+ * The batch.
+ */
+batch: BatchId, 
+/**
+ * Its name.
+ */
+batch_name: string, 
+/**
+ * Devices listed.
+ */
+devices: number, 
+/**
+ * The signing key's fingerprint: compare it with the one the vendor's Settings screen shows.
+ */
+signer: string, 
+/**
+ * SHA-256 of the file.
+ */
+digest: string, 
+/**
+ * The batch was not on this machine (it was created from the report).
+ */
+new_batch: boolean, 
+/**
+ * Earlier reports of this batch were signed by other keys (listed).
+ */
+other_signers: Array<string>, 
+/**
+ * Per stage, how many devices the report lists there.
+ */
+stages: { [key in string]: number }, };
+
+/**
+ * One device in a reconciliation.
+ */
+export type ReconciledDevice = { 
+/**
+ * The serial it is known by.
+ */
+serial: string, 
+/**
+ * Its stage in the report (`None`: not in the report).
+ */
+reported_stage: Stage | null, 
+/**
+ * Intune's device name, when Intune shows it.
+ */
+intune_name: string | null, 
+/**
+ * Intune's id.
+ */
+intune_id: string | null, 
+/**
+ * Intune's user, when one is on the device.
+ */
+intune_user: string | null, };
+
+/**
+ * A batch reconciled against Intune.
+ */
+export type Reconciliation = { 
+/**
+ * The batch.
+ */
+batch: BatchId, 
+/**
+ * Reports used (digests), or empty when the bench's own records were used.
+ */
+reports: Array<string>, 
+/**
+ * In the report and in Intune.
+ */
+matched: Array<ReconciledDevice>, 
+/**
+ * In the report, not in Intune (those past stage 2 should be there).
+ */
+missing_in_intune: Array<ReconciledDevice>, 
+/**
+ * In Intune (an expected serial) but not in the report: a device the bench never saw.
+ */
+unexpected: Array<ReconciledDevice>, 
+/**
+ * Expected, in neither the report nor Intune.
+ */
+not_staged: Array<string>, 
+/**
+ * In the report but not on the batch's expected list (when it has one).
+ */
+not_expected: Array<string>, 
+/**
+ * Serials Intune could not be asked about this time (throttled, offline): run it again.
+ */
+failed: Array<string>, };

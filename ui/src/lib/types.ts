@@ -2,18 +2,24 @@
 // types into ./bindings.ts (see crates/core/tests/ts_bindings.rs), so the two cannot drift.
 
 export type {
+  AuditAction,
+  AuditCheck,
+  AuditRecord,
   Batch,
   BatchOrigin,
   BatchProblem,
   BatchProgress,
   BatchSpec,
   BenchDevice,
+  BenchPublicKey,
   BenchEvent,
   Check,
   CheckStatus,
   DeviceProgress,
   DeviceStage,
   DrainReport,
+  Exported,
+  ImportedReport,
   Finding,
   IntuneStage,
   IntuneStatus,
@@ -32,6 +38,8 @@ export type {
   QrRequest,
   QrSource,
   QrView,
+  ReconciledDevice,
+  Reconciliation,
   SerialObservation,
   SerialSource,
   Slot,
@@ -43,7 +51,7 @@ export type {
   TokenCheck,
   WifiInput,
 } from "./bindings";
-export type { BatchForm, BatchSummary, ProfileChoice } from "./app_bindings";
+export type { BatchForm, BatchSummary, PackExported, ProfileChoice, TechnicianView } from "./app_bindings";
 
 /** An error from a Tauri command (`stagebench_app::error::ApiError`): a stable code the UI may
  * act on, and a message for people. */

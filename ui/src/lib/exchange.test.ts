@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import {
+  AUDIT_ACTIONS,
+  auditActionLabel,
+  auditDetailSummary,
+  auditTime,
+  defaultPaths,
+  fileStem,
+  joinPath,
+  reconcileSections,
+  stagesSummary,
+} from "./exchange";
+import type { Reconciliation } from "./types";
+
+describe("audit actions", () => {
+  it("labels every action the core has, and shows unknown ones by name", () => {
+    expect(AUDIT_ACTIONS).toHaveLength(14);
+    expect(new Set(AUDIT_ACTIONS.map((a) => a.label)).size).toBe(14);
+    expect(auditActionLabel("pack-import")).toBe("Bench pack imported");
+    expect(auditActionLabel("qr-display")).toBe("QR shown");
+    expect(auditActionLabel("label-reprint")).toBe("label reprint");
+  });
+
+  it("sums details up on one line, without empty values, cut when long", () => {
+    expect(auditDetailSummary(null)).toBe("");
+    expect(auditDetailSummary({})).toBe("");
+    expect(auditDetailSummary({ devices: 3, file: "/tmp/a.report", note: null, warnings: [] })).toBe("devices: 3 · file: /tmp/a.report");
+    expect(auditDetailSummary({ signer_key: { a: 1 } })).toBe('signer key: {"a":1}');
+    expect(auditDetailSummary("plain")).toBe("plain");
+    const long = auditDetailSummary({ file: "x".repeat(300) }, 40);
+    expect(long).toHaveLength(40);
+    expect(long.endsWith("…")).toBe(true);
+  });
+
+  it("shows the time to the second", () => {
+    expect(auditTime("2026-05-04T14:03:12.345Z")).toBe("2026-05-04 14:03:12");
+    expect(auditTime("yesterday")).toBe("yesterday");
+  });
+});
+
+describe("default file names", () => {
+  it("makes batch names safe as file names", () => {
+    expect(fileStem("Warehouse scanners, wave 3")).toBe("Warehouse scanners, wave 3");
+    expect(fileStem('Site A/B: "Leeds" <wave*2>?')).toBe("Site A-B Leeds wave-2");
+    expect(fileStem("..\\..\\etc\\passwd")).toBe("etc-passwd");
+    expect(fileStem("  tabs\tand\nlines  ")).toBe("tabs and lines");
+    expect(fileStem("con")).toBe("con-batch");
+    expect(fileStem("...")).toBe("batch");
+    expect(fileStem("a".repeat(300))).toHaveLength(100);
+  });
+
+  it("joins with the folder's own separator", () => {
+    expect(joinPath("/home/ana/Documents/StageBench", "x")).toBe("/home/ana/Documents/StageBench/x");
+    expect(joinPath("/tmp/", "x")).toBe("/tmp/x");
+    expect(joinPath("C:\\Users\\ana\\Documents\\StageBench", "x")).toBe("C:\\Users\\ana\\Documents\\StageBench\\x");
+    expect(joinPath("", "x")).toBe("x");
+  });
+
+  it("suggests every file of a batch in the export folder", () => {
+    const p = defaultPaths("/docs", "Wave 3/Leeds");
+    expect(p.pack).toBe("/docs/Wave 3-Leeds.stagebench-pack");
+    expect(defaultPaths("/docs", "Acme / Leeds").pack).toBe("/docs/Acme Leeds.stagebench-pack");
+    expect(p.report).toBe("/docs/Wave 3-Leeds.stagebench-report");
+    expect(p.reportCsv).toBe("/docs/Wave 3-Leeds report.csv");
+    expect(p.custodyPdf).toBe("/docs/Wave 3-Leeds chain of custody.pdf");
+    expect(p.custodyCsv).toBe("/docs/Wave 3-Leeds chain of custody.csv");
+  });
+});
+
+describe("reports and reconciliation", () => {
+  it("lists a report's stages in the order devices go through them", () => {
+    expect(stagesSummary({ "in-intune": 1, "bench-done": 3, new: 0, enrolling: 2 })).toBe("Enrolling 2 · Bench done 3 · In Intune 1");
+    expect(stagesSummary({})).toBe("");
+  });
+
+  const device = (serial: string) => ({ serial, reported_stage: "bench-done" as const, intune_name: null, intune_id: null, intune_user: null });
+  const base: Reconciliation = {
+    batch: "0".repeat(32),
+    reports: [],
+    matched: [device("A1"), device("A2")],
+    missing_in_intune: [],
+    unexpected: [],
+    not_staged: [],
+    not_expected: [],
+    failed: [],
+  };
+
+  it("says all matched when nothing else turned up", () => {
+    const s = reconcileSections(base);
+    expect(s.headline).toBe("All 2 devices matched in Intune.");
+    expect(s.tone).toBe("ok");
+    expect(s.sections.find((x) => x.id === "matched")?.items).toEqual(["A1 — Bench done", "A2 — Bench done"]);
+  });
+
+  it("counts each kind of difference, missing in Intune first of all", () => {
+    const s = reconcileSections({
+      ...base,
+      missing_in_intune: [device("B1")],
+      unexpected: [{ ...device("C1"), reported_stage: null, intune_name: "Staging_C1", intune_user: "ana@contoso.com" }],
+      not_staged: ["D1", "D2"],
+    });
+    expect(s.headline).toBe("2 matched; 1 missing in intune, 1 unexpected, 2 not staged.");
+    expect(s.tone).toBe("bad");
+    expect(s.sections.find((x) => x.id === "unexpected")?.items).toEqual(["C1 — Intune: Staging_C1 — ana@contoso.com"]);
+    expect(reconcileSections({ ...base, not_expected: ["E1"] }).tone).toBe("warn");
+  });
+});
