@@ -5,19 +5,17 @@
 
 use serde::{Deserialize, Serialize};
 use stagebench_core::batch::progress::{batch_progress, token_check, BatchProgress, TokenCheck};
-use stagebench_core::batch::{normalize_serials, Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::batch::{ops, Batch, BatchId, BatchSpec, ProfileFacts};
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{Store, TECHNICIAN_ACTIONS};
 use tauri::State;
-use time::format_description::well_known::Rfc3339;
-use time::{Date, Month, OffsetDateTime, Time};
+use time::{Date, OffsetDateTime};
 
 use crate::bench::{device_id, BenchHub};
 use crate::error::ApiError;
 use crate::tenant::TenantHub;
 
-/// The bench setting that names the technician (else `STAGEBENCH_TECHNICIAN`, else the OS user).
-pub const TECHNICIAN_SETTING: &str = "technician";
+pub use stagebench_core::batch::ops::{technician, TECHNICIAN_SETTING};
 
 /// A batch as the Batches list shows it: what is cheap to know without reading every device's
 /// history (the selected batch's [`BatchProgress`] has the rest).
@@ -79,15 +77,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
 }
 
 fn parse_date(what: &str, text: &str) -> Result<Date, ApiError> {
-    let bad = || invalid(format!("{what} {text:?} is not a date: use YYYY-MM-DD."));
-    let parts: Vec<&str> = text.trim().split('-').collect();
-    let [year, month, day] = parts.as_slice() else { return Err(bad()) };
-    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
-        return Err(bad());
-    }
-    let month = month.parse::<u8>().ok().and_then(|m| Month::try_from(m).ok()).ok_or_else(bad)?;
-    let (year, day) = (year.parse().map_err(|_| bad())?, day.parse().map_err(|_| bad())?);
-    Date::from_calendar_date(year, month, day).map_err(|_| bad())
+    ops::parse_date(text).map_err(|why| invalid(format!("{what}: {why}.")))
 }
 
 fn non_empty(text: Option<&str>) -> Option<&str> {
@@ -102,13 +92,10 @@ fn offline_facts(
     dem_account: Option<&str>,
 ) -> Result<ProfileFacts, ApiError> {
     let windows = flow == Flow::WindowsDem;
-    let token_expires = match non_empty(token_expires).filter(|_| !windows) {
-        None => None,
-        Some(t) => Some(match OffsetDateTime::parse(t, &Rfc3339) {
-            Ok(at) => at,
-            Err(_) => parse_date("The token expiry", t)?.with_time(Time::MIDNIGHT).assume_utc(),
-        }),
-    };
+    let token_expires = non_empty(token_expires)
+        .filter(|_| !windows)
+        .map(|t| ops::parse_expiry(t).map_err(|why| invalid(format!("The token expiry: {why}."))))
+        .transpose()?;
     let dem_account = match (windows, non_empty(dem_account)) {
         (true, Some(upn)) if upn.contains('@') => Some(upn.to_owned()),
         (true, _) => return Err(invalid("A Windows DEM batch needs the DEM account the technician signs in with (its UPN, name@domain).")),
@@ -133,42 +120,16 @@ fn offline_facts(
 
 /// Builds the batch the form asks for, with `profile`'s facts.
 pub fn new_batch(form: &BatchForm, profile: ProfileFacts, created_by: &str, now: OffsetDateTime) -> Result<Batch, ApiError> {
-    let name = form.name.trim();
-    if name.is_empty() {
-        return Err(invalid("Give the batch a name people recognise (\"Warehouse scanners, wave 3\")."));
-    }
     let due = non_empty(form.due.as_deref()).map(|d| parse_date("The due date", d)).transpose()?;
-    let expected_serials = normalize_serials(form.expected_serials.iter().map(String::as_str));
-    let listed = u32::try_from(expected_serials.len()).unwrap_or(u32::MAX);
-    let expected_count = match form.expected_count {
-        Some(n) if n < listed => {
-            return Err(invalid(format!("{listed} serials are listed but only {n} devices expected: raise the count or remove serials.")))
-        }
-        Some(0) | None if listed == 0 => None,
-        Some(n) => Some(n),
-        None => Some(listed),
+    let spec = BatchSpec {
+        name: form.name.clone(),
+        profile,
+        vendor: form.vendor.clone(),
+        due,
+        expected_count: form.expected_count,
+        expected_serials: form.expected_serials.clone(),
     };
-    Ok(Batch {
-        id: BatchId::random(),
-        spec: BatchSpec {
-            name: name.to_owned(),
-            profile,
-            vendor: form.vendor.trim().to_owned(),
-            due,
-            expected_count,
-            expected_serials,
-        },
-        created_at: now,
-        created_by: created_by.to_owned(),
-        origin: BatchOrigin::Local,
-    })
-}
-
-/// Who is at the bench: the `technician` bench setting, else `STAGEBENCH_TECHNICIAN`, else the
-/// OS user.
-pub fn technician(store: &Store) -> String {
-    let setting = store.bench_setting(TECHNICIAN_SETTING).ok().flatten();
-    technician_from(setting, |key| std::env::var(key).ok())
+    ops::build_batch(spec, created_by, now).map_err(|e| invalid(format!("{e}.")))
 }
 
 /// What the Settings screen shows for the technician: the name set on this bench (empty when
@@ -198,14 +159,6 @@ pub fn technician_set(name: String) -> Result<TechnicianView, ApiError> {
     Ok(TechnicianView { setting: name.to_owned(), effective: technician(&store) })
 }
 
-fn technician_from(setting: Option<String>, env: impl Fn(&str) -> Option<String>) -> String {
-    setting
-        .into_iter()
-        .chain(["STAGEBENCH_TECHNICIAN", "USER", "USERNAME"].into_iter().filter_map(env))
-        .map(|s| s.trim().to_owned())
-        .find(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown technician".into())
-}
 
 fn summaries(store: &Store) -> Result<Vec<BatchSummary>, ApiError> {
     let now = store.clock_now();
@@ -377,10 +330,10 @@ mod tests {
     #[test]
     fn the_technician_is_the_setting_then_the_environment_then_the_os_user() {
         let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
-        assert_eq!(technician_from(Some("Ana".into()), env(&[("USER", "ana")])), "Ana");
-        assert_eq!(technician_from(Some(" ".into()), env(&[("STAGEBENCH_TECHNICIAN", "Bo"), ("USER", "bo")])), "Bo");
-        assert_eq!(technician_from(None, env(&[("USERNAME", "carl")])), "carl");
-        assert_eq!(technician_from(None, env(&[])), "unknown technician");
+        assert_eq!(stagebench_core::audit::actor_from(Some("Ana".into()), env(&[("USER", "ana")])), "Ana");
+        assert_eq!(stagebench_core::audit::actor_from(Some(" ".into()), env(&[("STAGEBENCH_TECHNICIAN", "Bo"), ("USER", "bo")])), "Bo");
+        assert_eq!(stagebench_core::audit::actor_from(None, env(&[("USERNAME", "carl")])), "carl");
+        assert_eq!(stagebench_core::audit::actor_from(None, env(&[])), "unknown technician");
     }
 
     /// The app's own TypeScript types (those of this module; the core's are in bindings.ts).

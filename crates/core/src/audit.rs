@@ -199,17 +199,18 @@ pub struct AuditRecord {
 /// Who is at the bench: `$STAGEBENCH_TECHNICIAN` when set and not blank, else the OS user
 /// (`USER` on Linux and macOS, `USERNAME` on Windows), else `unknown`.
 pub fn current_actor() -> String {
-    actor_from(|name| std::env::var(name).ok())
+    actor_from(None, |name| std::env::var(name).ok())
 }
 
-/// [`current_actor`] over any environment.
-fn actor_from(env: impl Fn(&str) -> Option<String>) -> String {
-    [TECHNICIAN_ENV, "USER", "USERNAME"]
+/// Who is acting: the bench's `technician` setting when given and not blank, else
+/// [`TECHNICIAN_ENV`], else the OS user (`USER`, `USERNAME`), over any environment.
+pub fn actor_from(setting: Option<String>, env: impl Fn(&str) -> Option<String>) -> String {
+    setting
         .into_iter()
-        .filter_map(env)
+        .chain([TECHNICIAN_ENV, "USER", "USERNAME"].into_iter().filter_map(env))
         .map(|value| value.trim().to_owned())
         .find(|value| !value.is_empty())
-        .unwrap_or_else(|| "unknown".to_owned())
+        .unwrap_or_else(|| "unknown technician".to_owned())
 }
 
 #[cfg(test)]
@@ -239,14 +240,14 @@ mod tests {
             }
         };
         assert_eq!(
-            actor_from(env(&[(TECHNICIAN_ENV, " Zoë "), ("USER", "bench")])),
+            actor_from(None, env(&[(TECHNICIAN_ENV, " Zoë "), ("USER", "bench")])),
             "Zoë"
         );
         assert_eq!(
-            actor_from(env(&[(TECHNICIAN_ENV, "  "), ("USER", "bench")])),
+            actor_from(None, env(&[(TECHNICIAN_ENV, "  "), ("USER", "bench")])),
             "bench"
         );
-        assert_eq!(actor_from(env(&[("USERNAME", "WINBENCH")])), "WINBENCH");
-        assert_eq!(actor_from(env(&[])), "unknown");
+        assert_eq!(actor_from(None, env(&[("USERNAME", "WINBENCH")])), "WINBENCH");
+        assert_eq!(actor_from(None, env(&[])), "unknown technician");
     }
 }

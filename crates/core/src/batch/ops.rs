@@ -19,12 +19,12 @@ pub enum NewBatchError {
     #[error("a batch needs the vendor or site staging it (--vendor)")]
     NoVendor,
     /// Fewer devices expected than serials listed.
-    #[error("{count} devices expected but {listed} serials listed: raise the count or leave it out")]
+    #[error("{listed} serials are listed but only {count} devices expected: raise the count or remove serials")]
     CountBelowList {
         /// The count given.
         count: u32,
         /// Serials listed.
-        listed: usize,
+        listed: u32,
     },
     /// A Windows DEM batch without its DEM account.
     #[error("a Windows Device Preparation batch needs the DEM account's UPN (--dem dem@contoso.com)")]
@@ -34,8 +34,10 @@ pub enum NewBatchError {
     Store(#[from] BatchStoreError),
 }
 
-/// Checks `spec`, normalises its serials and creates the batch.
-pub fn create_batch(store: &mut Store, mut spec: BatchSpec, created_by: &str) -> Result<Batch, NewBatchError> {
+/// Checks `spec` and normalises its serials into a new batch (not stored): a name and a vendor
+/// are needed, the expected count defaults to the serial list's length and may not be below
+/// it, and a Windows DEM batch needs its DEM account.
+pub fn build_batch(mut spec: BatchSpec, created_by: &str, now: OffsetDateTime) -> Result<Batch, NewBatchError> {
     spec.name = spec.name.trim().to_owned();
     spec.vendor = spec.vendor.trim().to_owned();
     if spec.name.is_empty() {
@@ -45,23 +47,24 @@ pub fn create_batch(store: &mut Store, mut spec: BatchSpec, created_by: &str) ->
         return Err(NewBatchError::NoVendor);
     }
     spec.expected_serials = normalize_serials(spec.expected_serials.iter().map(String::as_str));
-    if let Some(count) = spec.expected_count {
-        if (count as usize) < spec.expected_serials.len() {
-            return Err(NewBatchError::CountBelowList { count, listed: spec.expected_serials.len() });
-        }
-    }
+    let listed = u32::try_from(spec.expected_serials.len()).unwrap_or(u32::MAX);
+    spec.expected_count = match spec.expected_count {
+        Some(count) if count < listed => return Err(NewBatchError::CountBelowList { count, listed }),
+        Some(0) | None if listed == 0 => None,
+        Some(count) => Some(count),
+        None => Some(listed),
+    };
     if spec.profile.flow == crate::stage::Flow::WindowsDem
         && spec.profile.dem_account.as_deref().is_none_or(|d| !d.contains('@'))
     {
         return Err(NewBatchError::NoDemAccount);
     }
-    let batch = Batch {
-        id: BatchId::random(),
-        spec,
-        created_at: store.clock_now(),
-        created_by: created_by.to_owned(),
-        origin: BatchOrigin::Local,
-    };
+    Ok(Batch { id: BatchId::random(), spec, created_at: now, created_by: created_by.to_owned(), origin: BatchOrigin::Local })
+}
+
+/// [`build_batch`], then stores it.
+pub fn create_batch(store: &mut Store, spec: BatchSpec, created_by: &str) -> Result<Batch, NewBatchError> {
+    let batch = build_batch(spec, created_by, store.clock_now())?;
     store.create_batch(&batch)?;
     Ok(batch)
 }
@@ -80,15 +83,14 @@ pub fn link_serial(store: &mut Store, batch: &BatchId, serial: &str) -> Result<(
     Ok((device, joined))
 }
 
+/// The bench setting that names the technician.
+pub const TECHNICIAN_SETTING: &str = "technician";
+
 /// Who is working the bench: the `technician` bench setting, else `STAGEBENCH_TECHNICIAN`,
-/// else the OS user.
+/// else the OS user ([`crate::audit::actor_from`]).
 pub fn technician(store: &Store) -> String {
-    if let Ok(Some(name)) = store.bench_setting("technician") {
-        if !name.trim().is_empty() {
-            return name;
-        }
-    }
-    crate::audit::current_actor()
+    let setting = store.bench_setting(TECHNICIAN_SETTING).ok().flatten();
+    crate::audit::actor_from(setting, |name| std::env::var(name).ok())
 }
 
 /// Parses `YYYY-MM-DD`.
@@ -97,11 +99,11 @@ pub fn parse_date(text: &str) -> Result<time::Date, String> {
     time::Date::parse(text.trim(), &format).map_err(|_| format!("{text:?} is not a date: write it as YYYY-MM-DD"))
 }
 
-/// Parses a date or an RFC 3339 time as the end of that day (UTC) or that instant.
+/// Parses an RFC 3339 time, or a date as the start of that day (UTC): a token typed as "expires
+/// on the 15th" is treated as gone on the 15th, never shown a day too long.
 pub fn parse_expiry(text: &str) -> Result<OffsetDateTime, String> {
     if let Ok(t) = OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339) {
         return Ok(t);
     }
-    let date = parse_date(text)?;
-    Ok(date.with_hms(23, 59, 59).map_err(|e| e.to_string())?.assume_utc())
+    Ok(parse_date(text)?.midnight().assume_utc())
 }
