@@ -293,17 +293,12 @@ pub fn device_progress(
 /// The stage of the device with this id in its batch, if it is in one (for the Bench view).
 pub fn stage_of(store: &Store, device: DeviceId, now: OffsetDateTime) -> Result<Option<(BatchId, DeviceStage)>, StoreError> {
     let Some(batch_id) = store.batch_of(device)? else { return Ok(None) };
-    let Some(record) = store.batches()?.into_iter().find(|b| b.batch.id == batch_id) else { return Ok(None) };
+    let Some(record) = store.batch(&batch_id)? else { return Ok(None) };
     let Some(dev) = store.device(device)? else { return Ok(None) };
-    let joined = store
-        .batch_devices(&batch_id)?
-        .into_iter()
-        .find(|(d, _, _)| *d == device)
-        .map(|(_, how, _)| how)
-        .unwrap_or(JoinedBy::Manual);
     let qr = store.qr_shown_times(&batch_id)?;
-    let (p, _) = device_progress(store, &record, &dev, joined, &qr, now)?;
-    Ok(Some((batch_id, p.state)))
+    let events = store.device_events(device)?;
+    let obs = observations(&record, &dev, &events, &qr, now);
+    Ok(Some((batch_id, derive(record.batch.spec.profile.flow, &obs, now))))
 }
 
 /// Everything about a batch, for `batch show` and the Batches screen.

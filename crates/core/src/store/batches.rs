@@ -204,6 +204,11 @@ impl Store {
         Ok(())
     }
 
+    /// The batch with exactly this id.
+    pub fn batch(&self, id: &BatchId) -> Result<Option<BatchRecord>, StoreError> {
+        self.batch_exact(id)
+    }
+
     fn batch_exact(&self, id: &BatchId) -> Result<Option<BatchRecord>, StoreError> {
         self.conn
             .query_row(
