@@ -16,6 +16,7 @@ pub mod intune;
 pub mod pdf;
 pub mod provisioning;
 pub mod qr;
+pub mod scanner;
 pub mod secret;
 pub mod stage;
 pub mod store;

@@ -11,6 +11,7 @@ pub mod logout;
 pub mod primary_user;
 pub mod profiles;
 pub mod qr;
+pub mod scan;
 pub mod simulate;
 pub mod slots;
 pub mod sync;

@@ -514,3 +514,34 @@ pub fn audit_profile(
     }
     Ok(())
 }
+
+/// What a scan did.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ScanOutcome {
+    /// The serial, as linked (upper-case).
+    pub serial: String,
+    /// The store's device id.
+    #[ts(type = "number")]
+    pub device: i64,
+    /// Whether it joined the batch now (false: it was in it already).
+    pub joined: bool,
+}
+
+/// A scanned (or typed) box or device serial joins `batch` (see
+/// [`super::ops::link_serial`]); a device joining is recorded in the audit log.
+pub fn scan_into_batch(store: &mut Store, batch: &BatchId, scan: &crate::scanner::Scan, actor: &str) -> Result<ScanOutcome, ExchangeError> {
+    let record = store.find_batch(batch.as_str())?;
+    let (device, joined) = super::ops::link_serial(store, batch, &scan.text)?;
+    let serial = scan.text.trim().to_ascii_uppercase();
+    if joined {
+        store.audit(&AuditEntry {
+            actor: actor.to_owned(),
+            action: AuditAction::DeviceAdded,
+            batch: Some(record.batch.id.clone()),
+            token: None,
+            device: Some(serial.clone()),
+            detail: serde_json::json!({"how": "scan", "symbology": scan.symbology}),
+        })?;
+    }
+    Ok(ScanOutcome { serial, device: device.0, joined })
+}
