@@ -302,6 +302,7 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
     let status = child.wait().unwrap();
     assert!(status.success());
     let _ = socat.kill();
+    let _ = socat.wait();
     assert_eq!((got[0]["serial"].as_str(), got[0]["joined"].as_bool()), (Some("R5CR0001"), Some(true)));
     assert_eq!(got[1]["serial"], "PF3WK2X9", "AIM identifier split off, upper-cased");
     assert!(got[2]["error"].as_str().unwrap().contains("control characters"), "{}", got[2]);
