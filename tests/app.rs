@@ -791,6 +791,18 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     .await;
     screenshot(&client, "pack-imported.png").await;
 
+    // A keyboard-wedge scanner types into the scan field and ends with Enter: a device already
+    // in the batch says so; a scan too long to be a serial is refused and the field carries on.
+    let wedge = format!("{}\u{E007}", serials[0].to_lowercase());
+    type_into(&client, "#scan-input", &wedge).await;
+    let row = format!("#scan-results li.ok[data-serial='{}']", serials[0]);
+    let said = wait_for(10, "the scan's outcome", || text_of(&client, &row)).await;
+    assert!(said.contains("already in the batch"), "{said}");
+    type_into(&client, "#scan-input", &format!("{}\u{E007}", "X".repeat(300))).await;
+    let refused = wait_for(10, "the refused scan", || text_of(&client, "#scan-results li.bad")).await;
+    assert!(refused.contains("more than a serial can be"), "{refused}");
+    screenshot(&client, "batch-scan.png").await;
+
     // Show QR: the pack's payload, full screen, read back from a screenshot; Exit closes it.
     click(&client, "#batch-show-qr").await;
     client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("batch-qr-canvas")).await.expect("batch QR shown");

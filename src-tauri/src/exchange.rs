@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use stagebench_core::audit::{AuditAction, AuditRecord};
-use stagebench_core::batch::exchange::{self, ExchangeError, Exported, ImportedReport, Reconciliation};
+use stagebench_core::batch::exchange::{self, ExchangeError, Exported, ImportedReport, Reconciliation, ScanOutcome};
 use stagebench_core::batch::key::{load_or_create, BenchPublicKey};
 use stagebench_core::batch::pack::{check_passphrase, generate_passphrase};
 use stagebench_core::batch::report::{report_csv, verify};
@@ -251,4 +251,20 @@ pub fn audit_verify() -> Result<AuditCheck, ApiError> {
 pub async fn bench_key() -> Result<BenchPublicKey, ApiError> {
     let key = load_or_create(keyring().as_ref()).await.map_err(|e| ApiError { code: "internal", message: e.to_string() })?;
     Ok(key.public())
+}
+
+/// A scanned (keyboard wedge) or typed box or device serial joins the batch; the bench cards
+/// are sent again so a device already on the bench shows its batch.
+#[tauri::command]
+pub fn batch_scan(bench: State<'_, crate::bench::BenchHub>, batch: String, text: String) -> Result<ScanOutcome, ApiError> {
+    let scan = stagebench_core::scanner::parse_scan(&text).map_err(|e| ApiError { code: "invalid-input", message: e.to_string() })?;
+    let mut store = Store::open_default()?;
+    let record = store.find_batch(&batch)?;
+    if record.closed_at.is_some() {
+        return Err(ApiError { code: "invalid-input", message: format!("Batch “{}” is closed: devices can no longer join it.", record.batch.spec.name) });
+    }
+    let actor = ops::technician(&store);
+    let outcome = exchange::scan_into_batch(&mut store, &record.batch.id, &scan, &actor)?;
+    bench.refresh(false);
+    Ok(outcome)
 }

@@ -49,6 +49,7 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             exchange::audit_log,
             exchange::audit_verify,
             exchange::bench_key,
+            exchange::batch_scan,
             batches::batches_list,
             batches::batch_show,
             batches::batch_create,

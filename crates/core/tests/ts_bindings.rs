@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use stagebench_core::audit::{AuditAction, AuditRecord};
-use stagebench_core::batch::exchange::{Exported, ImportedReport, ReconciledDevice, Reconciliation};
+use stagebench_core::batch::exchange::{Exported, ImportedReport, ReconciledDevice, Reconciliation, ScanOutcome};
 use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck};
 use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
@@ -91,6 +91,7 @@ fn generate() -> String {
         declaration::<ImportedReport>(&cfg),
         declaration::<ReconciledDevice>(&cfg),
         declaration::<Reconciliation>(&cfg),
+        declaration::<ScanOutcome>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');

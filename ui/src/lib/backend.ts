@@ -10,6 +10,7 @@ import type {
   ImportedReport,
   PackExported,
   Reconciliation,
+  ScanOutcome,
   TechnicianView,
   BatchForm,
   BatchProgress,
@@ -162,6 +163,11 @@ export function exportPack(batch: string, path: string, passphrase: string | nul
 /** Vendor: imports a bench pack, optionally making its batch the active one. */
 export function importPack(path: string, passphrase: string, activate: boolean): Promise<Batch> {
   return call<Batch>("batch_import_pack", { path, passphrase, activate });
+}
+
+/** A scanned (keyboard wedge) or typed box or device serial joins the batch. */
+export function scanIntoBatch(batch: string, text: string): Promise<ScanOutcome> {
+  return call<ScanOutcome>("batch_scan", { batch, text });
 }
 
 /** The batch's enrollment QR (refused while its token is expired or revoked). */

@@ -1279,3 +1279,20 @@ not_expected: Array<string>,
  * Serials Intune could not be asked about this time (throttled, offline): run it again.
  */
 failed: Array<string>, };
+
+/**
+ * What a scan did.
+ */
+export type ScanOutcome = { 
+/**
+ * The serial, as linked (upper-case).
+ */
+serial: string, 
+/**
+ * The store's device id.
+ */
+device: number, 
+/**
+ * Whether it joined the batch now (false: it was in it already).
+ */
+joined: boolean, };

@@ -40,6 +40,7 @@ export type {
   QrView,
   ReconciledDevice,
   Reconciliation,
+  ScanOutcome,
   SerialObservation,
   SerialSource,
   Slot,
