@@ -208,7 +208,6 @@ fn report_one(out: &mut dyn Write, json: bool, store: &Store, id: PrintJobId, re
         stagebench_core::store::PrintJobState::Failed => anyhow::bail!("job {id} failed: {error}"),
         state => anyhow::bail!("job {id} did not print yet ({state}; the queue sends it again from {}): {error}", job.next_attempt_at),
     }
-    Ok(())
 }
 
 fn list_jobs(out: &mut dyn Write, json: bool, store: &Store, limit: usize) -> anyhow::Result<()> {
