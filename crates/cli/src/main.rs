@@ -50,6 +50,10 @@ enum Command {
     Scan(cmd::scan::ScanArgs),
     /// The audit log: every QR display, label print, token action, pack and report; --verify checks its hash chain.
     Audit(cmd::audit::AuditArgs),
+    /// Printers: the bench's (IPP, raw TCP 9100, serial), the CUPS server's, serial ports; add, remove, test.
+    Printers(cmd::printers::PrintersArgs),
+    /// The print queue: jobs with their state; retry a failed one, or send what is due.
+    PrintQueue(cmd::printers::PrintQueueArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +85,8 @@ fn main() -> ExitCode {
         Command::Batch(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::batch::run(&args, &mut out))),
         Command::Audit(args) => cmd::audit::run(&args, &mut out),
         Command::Scan(args) => cmd::scan::run(&args, &mut out, &mut std::io::stdin().lock()),
+        Command::Printers(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run(&args, &mut out))),
+        Command::PrintQueue(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run_queue(&args, &mut out))),
     };
     let _ = out.flush();
     match result {

@@ -21,6 +21,7 @@ mod events;
 mod intune;
 mod migrations;
 mod outbox;
+mod print_jobs;
 mod serials;
 mod sighting;
 mod slots;
@@ -49,6 +50,9 @@ pub use outbox::{
     OutboxCounts, OutboxError, OutboxId, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED,
     EVENT_OUTBOX_DONE, EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED,
     EVENT_OUTBOX_RETRY, EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
+};
+pub use print_jobs::{
+    NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobId, PrintJobState, PRINT_LEASE,
 };
 pub use serials::SerialRecord;
 pub use sighting::{Sighting, SightingOutcome};

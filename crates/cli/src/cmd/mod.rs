@@ -9,6 +9,7 @@ pub mod identities;
 pub mod login;
 pub mod logout;
 pub mod primary_user;
+pub mod printers;
 pub mod profiles;
 pub mod qr;
 pub mod scan;

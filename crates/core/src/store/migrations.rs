@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
-use super::{audit, batches, classify, devices, events, intune, outbox, serials, slots, tenant, StoreError};
+use super::{audit, batches, classify, devices, events, intune, outbox, print_jobs, serials, slots, tenant, StoreError};
 
 /// `PRAGMA application_id` of a StageBench store ("SBch"), so `file(1)` and we ourselves can
 /// tell our database from another application's.
@@ -29,6 +29,7 @@ fn migration_list() -> Vec<M<'static>> {
         M::up(tenant::SCHEMA).comment("tenant_settings (sign-in, no secrets)"),
         M::up(batches::SCHEMA).comment("batches, batch_devices, batch_reports, bench_settings"),
         M::up(audit::SCHEMA).comment("audit (append-only, hash-chained)"),
+        M::up(print_jobs::SCHEMA).comment("printers, print_jobs (the print queue)"),
     ]
 }
 

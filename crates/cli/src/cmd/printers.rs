@@ -1,0 +1,282 @@
+//! `stagebench printers` (the bench's printers, the CUPS server's, and serial ports; add,
+//! remove, test) and `stagebench print-queue` (jobs with their state; retry, send). Both are
+//! here because the queue is only ever about these printers.
+
+use std::io::Write;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use stagebench_core::audit::current_actor;
+use stagebench_core::printer::queue::PRINT_RETRY;
+use stagebench_core::printer::serial::{ports, SerialPortInfo};
+use stagebench_core::printer::{
+    self, drain_once, DocumentKind, DrainReport, IppClient, IppPrinter, PrinterConfig, PrinterTarget, SystemPrinters,
+};
+use stagebench_core::store::{NewPrintJob, PrintJobId, Store};
+
+/// List, add, remove or test printers.
+#[derive(Args)]
+pub struct PrintersArgs {
+    #[command(subcommand)]
+    action: Option<PrintersAction>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum PrintersAction {
+    /// The bench's printers, the CUPS server's (`CUPS_SERVER`, else localhost:631) and serial ports (the default).
+    List,
+    /// Add a printer, or change the one with this name.
+    Add {
+        /// The name to print to.
+        name: String,
+        /// An IPP printer or CUPS queue: ipp://host:631/printers/NAME.
+        #[arg(long, group = "target")]
+        ipp: Option<String>,
+        /// A raw TCP printer (Zebra): HOST:PORT, port 9100 when left out.
+        #[arg(long, group = "target")]
+        raw: Option<String>,
+        /// A serial port: /dev/ttyUSB0, COM3, or any path.
+        #[arg(long, group = "target", requires = "baud")]
+        serial: Option<String>,
+        /// Baud rate of the serial port.
+        #[arg(long)]
+        baud: Option<u32>,
+        /// Resolution in dots per inch (203, 300, 600).
+        #[arg(long)]
+        dpi: Option<u32>,
+        /// Media, e.g. 2x1in, 4x6in, 50x30mm, A4.
+        #[arg(long)]
+        media: Option<String>,
+    },
+    /// Remove a printer (its queued jobs stay, and fail until a printer of that name is back).
+    Remove {
+        /// The printer's name.
+        name: String,
+    },
+    /// Print a small test label now: a one-page PDF for IPP printers, a tiny ZPL for raw and serial ones.
+    Test {
+        /// The printer's name.
+        name: String,
+    },
+}
+
+#[derive(Serialize)]
+struct Listing {
+    configured: Vec<PrinterConfig>,
+    cups_server: String,
+    cups: Vec<IppPrinter>,
+    cups_error: Option<String>,
+    serial_ports: Vec<SerialPortInfo>,
+}
+
+/// Runs `stagebench printers`.
+pub async fn run(args: &PrintersArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut store = Store::open_default().context("can't open the bench history")?;
+    match &args.action {
+        None | Some(PrintersAction::List) => {
+            let cups_server = IppClient::cups_server_from_env();
+            let (cups, cups_error) = match IppClient::new()?.cups_printers(&cups_server).await {
+                Ok(list) => (list, None),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            };
+            let listing = Listing { configured: store.printers()?, cups_server, cups, cups_error, serial_ports: ports() };
+            if args.json {
+                return super::write_json(out, &listing);
+            }
+            write_listing(out, &listing)?;
+        }
+        Some(PrintersAction::Add { name, ipp, raw, serial, baud, dpi, media }) => {
+            let target = match (ipp, raw, serial) {
+                (Some(url), _, _) => {
+                    printer::ipp::http_url(name, url)?;
+                    PrinterTarget::Ipp { url: url.trim().to_owned() }
+                }
+                (_, Some(address), _) => PrinterTarget::parse_raw(address).map_err(anyhow::Error::msg)?,
+                (_, _, Some(path)) => PrinterTarget::Serial { path: path.trim().to_owned(), baud: baud.unwrap_or(9600) },
+                _ => anyhow::bail!("say how to reach {name}: --ipp URL, --raw HOST:PORT or --serial PATH --baud N"),
+            };
+            let config = PrinterConfig { name: name.trim().to_owned(), target, dpi: *dpi, media: media.clone() };
+            store.printer_save(&config)?;
+            if args.json {
+                return super::write_json(out, &config);
+            }
+            writeln!(out, "printer {}: {} {}", config.name, config.target.kind_name(), config.target.address())?;
+        }
+        Some(PrintersAction::Remove { name }) => {
+            let removed = store.printer_remove(name)?;
+            if args.json {
+                return super::write_json(out, &serde_json::json!({ "removed": removed }));
+            }
+            if !removed {
+                anyhow::bail!("there is no printer {name}: `stagebench printers` lists them");
+            }
+            writeln!(out, "removed printer {name}")?;
+        }
+        Some(PrintersAction::Test { name }) => {
+            let config = store
+                .printer(name)?
+                .with_context(|| format!("there is no printer {name}: add it with `stagebench printers add {name} …`"))?;
+            let text = format!("StageBench test {name}");
+            let (kind, bytes) = match config.target {
+                PrinterTarget::Ipp { .. } => (DocumentKind::Pdf, printer::test_pdf(&text, 144.0, 72.0)),
+                _ => (DocumentKind::Zpl, printer::test_zpl(&text)),
+            };
+            let mut job = NewPrintJob::new(name.trim(), kind, bytes, current_actor());
+            job.title = text;
+            job.label_kind = Some("test".into());
+            let id = store.print_enqueue(&job)?;
+            let report = send_due(&mut store).await?;
+            report_one(out, args.json, &store, id, &report)?;
+        }
+    }
+    Ok(())
+}
+
+/// Jobs in the queue, with their state; retry failed ones, or send the due ones now.
+#[derive(Args)]
+pub struct PrintQueueArgs {
+    #[command(subcommand)]
+    action: Option<PrintQueueAction>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum PrintQueueAction {
+    /// The newest jobs (the default).
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Put a failed job back in line, with its attempts reset, and send what is due.
+    Retry {
+        /// The job's id, as `stagebench print-queue` shows it.
+        id: i64,
+    },
+    /// Send the jobs that are due now.
+    Send,
+}
+
+/// Runs `stagebench print-queue`.
+pub async fn run_queue(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut store = Store::open_default().context("can't open the bench history")?;
+    match &args.action {
+        None => list_jobs(out, args.json, &store, 50)?,
+        Some(PrintQueueAction::List { limit }) => list_jobs(out, args.json, &store, *limit)?,
+        Some(PrintQueueAction::Retry { id }) => {
+            let id = PrintJobId(*id);
+            store.print_requeue(id)?;
+            let report = send_due(&mut store).await?;
+            report_one(out, args.json, &store, id, &report)?;
+        }
+        Some(PrintQueueAction::Send) => {
+            let report = send_due(&mut store).await?;
+            if args.json {
+                return super::write_json(out, &report);
+            }
+            writeln!(out, "{} printed, {} to retry, {} failed", report.done.len(), report.retried.len(), report.failed.len())?;
+            for (id, error) in report.retried.iter().chain(&report.failed) {
+                writeln!(out, "  {id}: {error}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn send_due(store: &mut Store) -> anyhow::Result<DrainReport> {
+    let printers = SystemPrinters::new(IppClient::new()?, current_actor());
+    Ok(drain_once(store, &printers, &PRINT_RETRY, time::OffsetDateTime::now_utc()).await?)
+}
+
+fn report_one(out: &mut dyn Write, json: bool, store: &Store, id: PrintJobId, report: &DrainReport) -> anyhow::Result<()> {
+    let job = store.print_job(id)?.with_context(|| format!("print job {id} vanished"))?;
+    if json {
+        return super::write_json(out, &job);
+    }
+    if report.done.contains(&id) {
+        writeln!(out, "job {id} printed on {}{}", job.printer, job.remote_job.map(|r| format!(" ({r})")).unwrap_or_default())?;
+        return Ok(());
+    }
+    let error = job.last_error.unwrap_or_default();
+    match job.state {
+        stagebench_core::store::PrintJobState::Failed => anyhow::bail!("job {id} failed: {error}"),
+        state => anyhow::bail!("job {id} did not print yet ({state}; the queue sends it again from {}): {error}", job.next_attempt_at),
+    }
+}
+
+fn list_jobs(out: &mut dyn Write, json: bool, store: &Store, limit: usize) -> anyhow::Result<()> {
+    let jobs = store.print_jobs(limit)?;
+    if json {
+        return super::write_json(out, &jobs);
+    }
+    if jobs.is_empty() {
+        writeln!(out, "The print queue is empty.")?;
+    }
+    for job in &jobs {
+        writeln!(
+            out,
+            "{:>6}  {:<7} {:<12} {:<4} x{:<3} {}  tries {}{}{}",
+            job.id.0,
+            job.state,
+            job.printer,
+            job.kind,
+            job.copies,
+            job.created,
+            job.attempts,
+            job.device_serial.as_deref().map(|s| format!("  device {s}")).unwrap_or_default(),
+            job.last_error.as_deref().map(|e| format!("\n        {e}")).unwrap_or_default(),
+        )?;
+    }
+    Ok(())
+}
+
+fn write_listing(out: &mut dyn Write, listing: &Listing) -> anyhow::Result<()> {
+    writeln!(out, "Bench printers:")?;
+    if listing.configured.is_empty() {
+        writeln!(out, "  none; add one with `stagebench printers add NAME --ipp URL | --raw HOST:PORT | --serial PATH --baud N`")?;
+    }
+    for p in &listing.configured {
+        let baud = match p.target {
+            PrinterTarget::Serial { baud, .. } => format!(" @{baud}"),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "  {:<14} {:<6} {}{baud}  {}{}",
+            p.name,
+            p.target.kind_name(),
+            p.target.address(),
+            p.dpi.map(|d| format!("{d} dpi ")).unwrap_or_default(),
+            p.media.as_deref().unwrap_or(""),
+        )?;
+    }
+    writeln!(out, "CUPS at {}:", listing.cups_server)?;
+    if let Some(error) = &listing.cups_error {
+        writeln!(out, "  not reachable: {error}")?;
+    } else if listing.cups.is_empty() {
+        writeln!(out, "  no printers")?;
+    }
+    for p in &listing.cups {
+        let dpi: Vec<String> = p.resolutions_dpi.iter().map(|d| d.to_string()).collect();
+        writeln!(
+            out,
+            "  {:<14} {:<10} {}{}{}",
+            p.name,
+            p.state,
+            p.uri.as_deref().unwrap_or(""),
+            if dpi.is_empty() { String::new() } else { format!("  {} dpi", dpi.join("/")) },
+            p.make_and_model.as_deref().map(|m| format!("  {m}")).unwrap_or_default(),
+        )?;
+    }
+    writeln!(out, "Serial ports (pseudo-terminals are not listed; any path is accepted):")?;
+    for port in &listing.serial_ports {
+        writeln!(out, "  {:<14} {:<8} {}", port.path, port.kind, port.description.as_deref().unwrap_or(""))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! The print queue's worker: [`drain_once`] sends every due job in the store's `print_jobs`
+//! table through a [`PrintTransport`] and records what happened. Call it on a timer (the app)
+//! or once (the CLI); it never waits for a backoff, the next call picks the job up when due.
+//!
+//! Transient failures (refused connections, timeouts, a busy printer) go back in line with
+//! backoff from a [`RetryPolicy`] until its attempts are used up; permanent ones (wrong document
+//! format, bad address, unknown printer) fail at once. Either way the job's `last_error` says
+//! which printer and what to do.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{check_document, Document, PrintError, PrintTransport};
+use crate::intune::backoff::RetryPolicy;
+use crate::store::{PrintData, PrintJob, PrintJobError, PrintJobId, Store, StoreError};
+
+/// The policy the queue uses unless told otherwise: 5 attempts, 2 s doubling to at most 60 s,
+/// with jitter (about two minutes of trying before a job is marked failed).
+pub const PRINT_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 5,
+    base: Duration::from_secs(2),
+    max_delay: Duration::from_secs(60),
+    jitter: true,
+};
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DrainReport {
+    /// Jobs the printer took.
+    pub done: Vec<PrintJobId>,
+    /// Jobs that failed for now, with the error; they are due again later.
+    pub retried: Vec<(PrintJobId, String)>,
+    /// Jobs that failed for good, with the message the technician sees.
+    pub failed: Vec<(PrintJobId, String)>,
+}
+
+/// Sends every job due at `now`, oldest first, through `transport`.
+pub async fn drain_once<T: PrintTransport>(
+    store: &mut Store,
+    transport: &T,
+    policy: &RetryPolicy,
+    now: OffsetDateTime,
+) -> Result<DrainReport, PrintJobError> {
+    let mut report = DrainReport::default();
+    for due in store.print_due(now, 100)? {
+        let Some(job) = store.print_claim(due.id, now)? else {
+            continue; // another process took it
+        };
+        match send(store, transport, &job).await {
+            Ok(remote_job) => {
+                store.print_done(job.id, now, remote_job.as_deref())?;
+                report.done.push(job.id);
+            }
+            Err(error) => {
+                let delay = if error.is_transient() {
+                    policy.next_delay(job.attempts, None, &mut rand::thread_rng())
+                } else {
+                    None
+                };
+                match delay {
+                    Some(delay) => {
+                        let message = error.to_string();
+                        store.print_retry(job.id, now, delay, &message)?;
+                        report.retried.push((job.id, message));
+                    }
+                    None => {
+                        let message = if error.is_transient() {
+                            format!(
+                                "gave up after {} attempts: {error}; then `stagebench print-queue retry {}`",
+                                job.attempts, job.id.0
+                            )
+                        } else {
+                            error.to_string()
+                        };
+                        store.print_fail(job.id, now, &message)?;
+                        report.failed.push((job.id, message));
+                    }
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Sends one claimed job; the printer's job reference on success.
+async fn send<T: PrintTransport>(store: &Store, transport: &T, job: &PrintJob) -> Result<Option<String>, QueueError> {
+    let printer = store.printer(&job.printer)?.ok_or_else(|| QueueError::UnknownPrinter(job.printer.clone()))?;
+    check_document(&printer, job.kind)?;
+    let bytes = match store.print_job_data(job.id)? {
+        Some(PrintData::Bytes(bytes)) => bytes,
+        Some(PrintData::Path(path)) => std::fs::read(&path).map_err(|e| QueueError::File {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?,
+        None => return Err(QueueError::Store(StoreError::Sqlite {
+            path: store.path().map(ToOwned::to_owned).unwrap_or_default(),
+            source: rusqlite::Error::QueryReturnedNoRows,
+        })),
+    };
+    let title = if job.title.is_empty() { format!("StageBench job {}", job.id.0) } else { job.title.clone() };
+    let document = Document { kind: job.kind, bytes, title };
+    Ok(transport.send(&printer, &document, job.copies).await?.remote_job)
+}
+
+/// Why a job could not be sent, beyond the printer's own errors.
+#[derive(Debug, thiserror::Error)]
+enum QueueError {
+    #[error(transparent)]
+    Print(#[from] PrintError),
+    #[error("no printer named {0} on this bench; add it with `stagebench printers add {0} --ipp URL | --raw HOST:PORT | --serial PATH --baud N`, then `stagebench print-queue retry`")]
+    UnknownPrinter(String),
+    #[error("cannot read the label file {path}: {detail}; render the label again")]
+    File { path: String, detail: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl QueueError {
+    fn is_transient(&self) -> bool {
+        match self {
+            QueueError::Print(e) => e.is_transient(),
+            QueueError::Store(_) => true,
+            QueueError::UnknownPrinter(_) | QueueError::File { .. } => false,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Serial label printers: open the port at the printer's baud rate, write the bytes, wait
+//! until they have left. The port is blocking I/O, run on tokio's blocking pool.
+//!
+//! Ports are taken by path as typed (`/dev/ttyUSB0`, `COM3`, a pseudo-terminal in tests):
+//! [`ports`] lists what the OS knows, which leaves out pseudo-terminals.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{PrintError, WRITE_TIMEOUT};
+
+/// A serial port the OS lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SerialPortInfo {
+    /// Its path or name.
+    pub path: String,
+    /// `usb`, `pci`, `bluetooth` or `unknown`.
+    pub kind: &'static str,
+    /// For USB adapters: maker and product, when known.
+    pub description: Option<String>,
+}
+
+/// The serial ports the OS lists (an empty list when it cannot tell).
+pub fn ports() -> Vec<SerialPortInfo> {
+    serialport::available_ports()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|port| {
+            let (kind, description) = match port.port_type {
+                serialport::SerialPortType::UsbPort(usb) => (
+                    "usb",
+                    Some(
+                        [usb.manufacturer, usb.product]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    )
+                    .filter(|d| !d.is_empty()),
+                ),
+                serialport::SerialPortType::PciPort => ("pci", None),
+                serialport::SerialPortType::BluetoothPort => ("bluetooth", None),
+                serialport::SerialPortType::Unknown => ("unknown", None),
+            };
+            SerialPortInfo { path: port.port_name, kind, description }
+        })
+        .collect()
+}
+
+/// Sends `copies` copies of `bytes` to the port at `path`, at `baud` (8 data bits, no parity,
+/// one stop bit, no flow control: the Zebra default).
+pub async fn send(printer: &str, path: &str, baud: u32, bytes: &[u8], copies: u32) -> Result<(), PrintError> {
+    let (printer, path, bytes) = (printer.to_owned(), path.to_owned(), bytes.to_vec());
+    let job_printer = printer.clone();
+    let job_path = path.clone();
+    tokio::task::spawn_blocking(move || send_blocking(&job_printer, &job_path, baud, &bytes, copies))
+        .await
+        .unwrap_or_else(|e| {
+            Err(PrintError::Serial {
+                printer,
+                path,
+                detail: format!("the sending task stopped: {e}"),
+                transient: true,
+            })
+        })
+}
+
+fn send_blocking(printer: &str, path: &str, baud: u32, bytes: &[u8], copies: u32) -> Result<(), PrintError> {
+    let fail = |detail: String, transient: bool| PrintError::Serial {
+        printer: printer.to_owned(),
+        path: path.to_owned(),
+        detail,
+        transient,
+    };
+    if baud == 0 {
+        return Err(fail("baud rate 0; set the printer's rate, e.g. --baud 9600".into(), false));
+    }
+    let mut port = serialport::new(path, baud)
+        .data_bits(serialport::DataBits::Eight)
+        .parity(serialport::Parity::None)
+        .stop_bits(serialport::StopBits::One)
+        .flow_control(serialport::FlowControl::None)
+        .timeout(WRITE_TIMEOUT)
+        .open()
+        .map_err(|e| {
+            // A missing port (unplugged adapter) or one held by another program may come back;
+            // an invalid setting will not.
+            let transient = matches!(e.kind(), serialport::ErrorKind::NoDevice | serialport::ErrorKind::Io(_));
+            fail(format!("cannot open at {baud} baud: {e}"), transient)
+        })?;
+    for _ in 0..copies.max(1) {
+        port.write_all(bytes).map_err(|e| fail(format!("write failed: {e}"), true))?;
+    }
+    port.flush().map_err(|e| fail(format!("flush failed: {e}"), true))?;
+    Ok(())
+}

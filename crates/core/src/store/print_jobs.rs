@@ -1,0 +1,682 @@
+//! The `printers` and `print_jobs` tables: the bench's printers by name, and every label sent
+//! to one, so a print survives restarts and kills and is retried until it is printed or
+//! refused for good. (Both tables come in one migration: a printer and its queue are one idea.)
+//!
+//! Life of a job: `queued` (due at `next_attempt_at`) → `sending` (claimed, `attempts`
+//! counted, `claimed_at` set) → `done`, back to `queued` later (transient failure), or `failed`
+//! (refused for good, or attempts used up; `print-queue retry` puts it back). A process killed
+//! mid-send leaves the job `sending`; once [`PRINT_LEASE`] has run out since its claim,
+//! [`Store::print_due`] puts it back in line. A raw or serial printer cannot say whether the
+//! killed send got through, so a recovered job may print twice: a duplicate label is found at
+//! the bench, a missing one is not.
+//!
+//! A job marked done appends its [`AuditAction::LabelPrint`] record in the same transaction.
+//!
+//! Scheduling times (`now`) are passed in; creation and audit times come from the store's clock.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{audit, timestamp, Store, StoreError};
+use crate::audit::{AuditAction, AuditEntry};
+use crate::batch::BatchId;
+use crate::printer::{DocumentKind, PrinterConfig, PrinterTarget};
+
+/// The schema: printers and their queue.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE printers (
+    name        TEXT PRIMARY KEY CHECK (name <> ''),
+    kind        TEXT NOT NULL CHECK (kind IN ('ipp', 'raw', 'serial')),
+    address     TEXT NOT NULL CHECK (address <> ''),
+    port        INTEGER,
+    baud        INTEGER,
+    dpi         INTEGER,
+    media       TEXT,
+    created     TEXT NOT NULL,
+    updated     TEXT NOT NULL
+) STRICT;
+CREATE TABLE print_jobs (
+    id              INTEGER PRIMARY KEY,
+    created         TEXT NOT NULL,
+    printer         TEXT NOT NULL CHECK (printer <> ''),
+    document_kind   TEXT NOT NULL CHECK (document_kind IN ('pdf', 'png', 'zpl')),
+    data            BLOB,
+    path            TEXT,
+    title           TEXT NOT NULL DEFAULT '',
+    copies          INTEGER NOT NULL DEFAULT 1 CHECK (copies BETWEEN 1 AND 1000),
+    state           TEXT NOT NULL DEFAULT 'queued'
+                    CHECK (state IN ('queued', 'sending', 'done', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at TEXT NOT NULL,
+    claimed_at      TEXT,
+    last_error      TEXT,
+    remote_job      TEXT,
+    actor           TEXT NOT NULL,
+    batch_id        TEXT,
+    device_serial   TEXT,
+    label_kind      TEXT,
+    updated         TEXT NOT NULL,
+    CHECK ((data IS NULL) <> (path IS NULL))
+) STRICT;
+CREATE INDEX print_jobs_due ON print_jobs(state, next_attempt_at, id);
+";
+
+/// How long a claimed job may stay `sending` before it is taken for lost (its process died)
+/// and sent again. Longer than any send: connect and write timeouts are seconds, an IPP
+/// request at most [`crate::printer::WRITE_TIMEOUT`].
+pub const PRINT_LEASE: Duration = Duration::from_secs(120);
+
+/// A print job's id; ids grow in the order jobs were queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PrintJobId(pub i64);
+
+impl fmt::Display for PrintJobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrintJobState {
+    /// Waiting to be sent.
+    Queued,
+    /// Claimed and being sent (or left so by a process that died, until the lease runs out).
+    Sending,
+    /// The printer took it.
+    Done,
+    /// Refused for good or out of attempts; `print-queue retry` sends it again.
+    Failed,
+}
+
+impl PrintJobState {
+    fn as_str(self) -> &'static str {
+        match self {
+            PrintJobState::Queued => "queued",
+            PrintJobState::Sending => "sending",
+            PrintJobState::Done => "done",
+            PrintJobState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [PrintJobState::Queued, PrintJobState::Sending, PrintJobState::Done, PrintJobState::Failed]
+            .into_iter()
+            .find(|state| state.as_str() == s)
+    }
+}
+
+impl fmt::Display for PrintJobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a job's document is: in the store, or in a file read at send time.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PrintData {
+    /// The rendered bytes, kept in the row.
+    Bytes(Vec<u8>),
+    /// A file holding them (large sheets).
+    Path(PathBuf),
+}
+
+impl fmt::Debug for PrintData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrintData::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            PrintData::Path(p) => f.debug_tuple("Path").field(p).finish(),
+        }
+    }
+}
+
+/// A job to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPrintJob {
+    /// The printer's name (see [`Store::printer_save`]).
+    pub printer: String,
+    /// What the document is.
+    pub kind: DocumentKind,
+    /// The document.
+    pub data: PrintData,
+    /// Its title (IPP `job-name`).
+    pub title: String,
+    /// Copies, 1 to 1000.
+    pub copies: u32,
+    /// Who printed it (recorded in the audit log).
+    pub actor: String,
+    /// The batch the label belongs to.
+    pub batch: Option<BatchId>,
+    /// The device the label is for, by serial.
+    pub device_serial: Option<String>,
+    /// `enrollment`, `device`, `box`, `test`, ….
+    pub label_kind: Option<String>,
+}
+
+impl NewPrintJob {
+    /// One copy of `bytes` for `printer`, by `actor`; set the rest with the fields.
+    pub fn new(printer: impl Into<String>, kind: DocumentKind, bytes: Vec<u8>, actor: impl Into<String>) -> NewPrintJob {
+        NewPrintJob {
+            printer: printer.into(),
+            kind,
+            data: PrintData::Bytes(bytes),
+            title: String::new(),
+            copies: 1,
+            actor: actor.into(),
+            batch: None,
+            device_serial: None,
+            label_kind: None,
+        }
+    }
+}
+
+/// One job as stored (without its bytes: [`Store::print_job_data`] reads them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrintJob {
+    /// Id.
+    pub id: PrintJobId,
+    /// When it was queued, RFC 3339 UTC.
+    pub created: String,
+    /// The printer's name.
+    pub printer: String,
+    /// What the document is.
+    pub kind: DocumentKind,
+    /// The file, when the document is one.
+    pub path: Option<String>,
+    /// Size of the stored bytes (0 for a file).
+    pub bytes: u64,
+    /// Title.
+    pub title: String,
+    /// Copies.
+    pub copies: u32,
+    /// Where it is in its life.
+    pub state: PrintJobState,
+    /// Sends started so far.
+    pub attempts: u32,
+    /// Not to be sent before this, RFC 3339 UTC.
+    pub next_attempt_at: String,
+    /// When the last send started.
+    pub claimed_at: Option<String>,
+    /// Why the last send failed.
+    pub last_error: Option<String>,
+    /// The printer's own reference for the job (IPP `job-uri`).
+    pub remote_job: Option<String>,
+    /// Who printed it.
+    pub actor: String,
+    /// Batch id.
+    pub batch: Option<String>,
+    /// Device serial.
+    pub device_serial: Option<String>,
+    /// Label kind.
+    pub label_kind: Option<String>,
+    /// When the row last changed.
+    pub updated: String,
+}
+
+/// Why a queue operation was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrintJobError {
+    /// No such job.
+    #[error("no print job {0}; `stagebench print-queue` lists them")]
+    Unknown(PrintJobId),
+    /// The job is not in a state that allows this.
+    #[error("print job {id} is {state}; {hint}")]
+    WrongState {
+        /// The job.
+        id: PrintJobId,
+        /// Its state.
+        state: PrintJobState,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// Bad input.
+    #[error("cannot queue the print: {0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const COLUMNS: &str = "id, created, printer, document_kind, path, coalesce(length(data), 0), title, copies, \
+                       state, attempts, next_attempt_at, claimed_at, last_error, remote_job, actor, \
+                       batch_id, device_serial, label_kind, updated";
+
+fn conversion(idx: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, what.into())
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<PrintJob> {
+    let kind: String = row.get(3)?;
+    let state: String = row.get(8)?;
+    Ok(PrintJob {
+        id: PrintJobId(row.get(0)?),
+        created: row.get(1)?,
+        printer: row.get(2)?,
+        kind: kind.parse().map_err(|e| conversion(3, e))?,
+        path: row.get(4)?,
+        bytes: row.get(5)?,
+        title: row.get(6)?,
+        copies: row.get(7)?,
+        state: PrintJobState::parse(&state).ok_or_else(|| conversion(8, format!("unknown print job state {state:?}")))?,
+        attempts: row.get(9)?,
+        next_attempt_at: row.get(10)?,
+        claimed_at: row.get(11)?,
+        last_error: row.get(12)?,
+        remote_job: row.get(13)?,
+        actor: row.get(14)?,
+        batch: row.get(15)?,
+        device_serial: row.get(16)?,
+        label_kind: row.get(17)?,
+        updated: row.get(18)?,
+    })
+}
+
+fn get(conn: &Connection, id: PrintJobId) -> rusqlite::Result<Option<PrintJob>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"))?
+        .query_row([id.0], from_row)
+        .optional()
+}
+
+fn printer_from_row(row: &Row<'_>) -> rusqlite::Result<PrinterConfig> {
+    let kind: String = row.get(1)?;
+    let address: String = row.get(2)?;
+    let port: Option<u16> = row.get(3)?;
+    let baud: Option<u32> = row.get(4)?;
+    let target = match kind.as_str() {
+        "ipp" => PrinterTarget::Ipp { url: address },
+        "raw" => PrinterTarget::Raw { host: address, port: port.unwrap_or(crate::printer::RAW_PORT) },
+        "serial" => PrinterTarget::Serial { path: address, baud: baud.unwrap_or(9600) },
+        other => return Err(conversion(1, format!("unknown printer kind {other:?}"))),
+    };
+    Ok(PrinterConfig { name: row.get(0)?, target, dpi: row.get(5)?, media: row.get(6)? })
+}
+
+fn later(now: OffsetDateTime, by: Duration) -> OffsetDateTime {
+    time::Duration::try_from(by)
+        .ok()
+        .and_then(|by| now.checked_add(by))
+        .unwrap_or(now + time::Duration::days(365))
+}
+
+impl Store {
+    /// Adds the printer, or replaces the settings of the one with its name.
+    pub fn printer_save(&mut self, printer: &PrinterConfig) -> Result<(), PrintJobError> {
+        let name = printer.name.trim();
+        if name.is_empty() {
+            return Err(PrintJobError::Invalid("a printer needs a name".into()));
+        }
+        let (address, port, baud) = match &printer.target {
+            PrinterTarget::Ipp { url } => (url.trim().to_owned(), None, None),
+            PrinterTarget::Raw { host, port } => (host.trim().to_owned(), Some(*port), None),
+            PrinterTarget::Serial { path, baud } => (path.trim().to_owned(), None, Some(*baud)),
+        };
+        if address.is_empty() {
+            return Err(PrintJobError::Invalid(format!("printer {name} needs an address")));
+        }
+        let now = self.now();
+        Ok(self.transact(|tx| {
+            tx.execute(
+                "INSERT INTO printers (name, kind, address, port, baud, dpi, media, created, updated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, address = excluded.address,
+                     port = excluded.port, baud = excluded.baud, dpi = excluded.dpi,
+                     media = excluded.media, updated = excluded.updated",
+                params![name, printer.target.kind_name(), address, port, baud, printer.dpi, printer.media, now],
+            )
+            .map(drop)
+        })?)
+    }
+
+    /// Removes the printer `name`; false when there was none. Its jobs stay in the queue
+    /// (and fail with the fix when sent, unless a printer of that name is added again).
+    pub fn printer_remove(&mut self, name: &str) -> Result<bool, StoreError> {
+        let name = name.trim();
+        self.transact(|tx| tx.execute("DELETE FROM printers WHERE name = ?1", [name]).map(|n| n > 0))
+    }
+
+    /// The printer called `name`.
+    pub fn printer(&self, name: &str) -> Result<Option<PrinterConfig>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT name, kind, address, port, baud, dpi, media FROM printers WHERE name = ?1")
+            .and_then(|mut stmt| stmt.query_row([name.trim()], printer_from_row).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every printer, by name.
+    pub fn printers(&self) -> Result<Vec<PrinterConfig>, StoreError> {
+        let read = || -> rusqlite::Result<Vec<PrinterConfig>> {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT name, kind, address, port, baud, dpi, media FROM printers ORDER BY name")?;
+            let rows = stmt.query_map([], printer_from_row)?;
+            rows.collect()
+        };
+        read().map_err(|e| self.err(e))
+    }
+
+    /// Queues a job, due at once.
+    pub fn print_enqueue(&mut self, job: &NewPrintJob) -> Result<PrintJobId, PrintJobError> {
+        let printer = job.printer.trim();
+        if printer.is_empty() {
+            return Err(PrintJobError::Invalid("no printer named; pick one from `stagebench printers`".into()));
+        }
+        if !(1..=1000).contains(&job.copies) {
+            return Err(PrintJobError::Invalid(format!("{} copies; print 1 to 1000 at a time", job.copies)));
+        }
+        if job.actor.trim().is_empty() {
+            return Err(PrintJobError::Invalid("no technician named; set STAGEBENCH_TECHNICIAN".into()));
+        }
+        let (data, path) = match &job.data {
+            PrintData::Bytes(bytes) if bytes.is_empty() => {
+                return Err(PrintJobError::Invalid("the document is empty; render the label first".into()))
+            }
+            PrintData::Bytes(bytes) => (Some(bytes.as_slice()), None),
+            PrintData::Path(path) => (None, Some(path.to_string_lossy().into_owned())),
+        };
+        let now = self.now();
+        Ok(self.transact(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO print_jobs (created, printer, document_kind, data, path, title, copies,
+                                         next_attempt_at, actor, batch_id, device_serial, label_kind, updated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8, ?9, ?10, ?11, ?1)",
+            )?
+            .execute(params![
+                now,
+                printer,
+                job.kind.name(),
+                data,
+                path,
+                job.title,
+                job.copies,
+                job.actor.trim(),
+                job.batch.as_ref().map(BatchId::as_str),
+                job.device_serial.as_deref().map(str::trim),
+                job.label_kind,
+            ])?;
+            Ok(PrintJobId(tx.last_insert_rowid()))
+        })?)
+    }
+
+    /// Up to `limit` queued jobs due at `now`, oldest first. Jobs left `sending` for longer
+    /// than [`PRINT_LEASE`] (their process died) go back in line first.
+    pub fn print_due(&mut self, now: OffsetDateTime, limit: usize) -> Result<Vec<PrintJob>, StoreError> {
+        let at = timestamp(now);
+        let expired = timestamp(now - time::Duration::try_from(PRINT_LEASE).unwrap_or_default());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.transact(|tx| {
+            tx.prepare_cached(
+                "UPDATE print_jobs SET state = 'queued', next_attempt_at = ?2, updated = ?2,
+                        last_error = coalesce(last_error, 'the process sending it stopped; sent again')
+                 WHERE state = 'sending' AND claimed_at <= ?1",
+            )?
+            .execute(params![expired, at])?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM print_jobs
+                 WHERE state = 'queued' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![at, limit], from_row)?;
+            rows.collect()
+        })
+    }
+
+    /// Marks job `id` `sending` (one more attempt) when it is still queued, and returns it;
+    /// `None` when another process claimed it first.
+    pub fn print_claim(&mut self, id: PrintJobId, now: OffsetDateTime) -> Result<Option<PrintJob>, StoreError> {
+        let at = timestamp(now);
+        self.transact(|tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE print_jobs SET state = 'sending', attempts = attempts + 1, claimed_at = ?2, updated = ?2
+                     WHERE id = ?1 AND state = 'queued'",
+                )?
+                .execute(params![id.0, at])?;
+            if changed == 1 {
+                get(tx, id)
+            } else {
+                Ok(None)
+            }
+        })
+    }
+
+    /// The document of job `id`: the stored bytes, or the file to read.
+    pub fn print_job_data(&self, id: PrintJobId) -> Result<Option<PrintData>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT data, path FROM print_jobs WHERE id = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([id.0], |row| {
+                    let data: Option<Vec<u8>> = row.get(0)?;
+                    let path: Option<String> = row.get(1)?;
+                    Ok(match (data, path) {
+                        (Some(bytes), _) => PrintData::Bytes(bytes),
+                        (None, path) => PrintData::Path(PathBuf::from(path.unwrap_or_default())),
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// The printer took job `id`: it is done, and its [`AuditAction::LabelPrint`] record is
+    /// appended in the same transaction.
+    pub fn print_done(&mut self, id: PrintJobId, now: OffsetDateTime, remote_job: Option<&str>) -> Result<PrintJob, PrintJobError> {
+        let at = timestamp(now);
+        let audit_at = self.now();
+        self.print_finish(id, |tx, job| {
+            tx.execute(
+                "UPDATE print_jobs SET state = 'done', remote_job = ?2, last_error = NULL, updated = ?3 WHERE id = ?1",
+                params![id.0, remote_job, at],
+            )?;
+            let mut entry = AuditEntry::new(job.actor.clone(), AuditAction::LabelPrint).with_detail(serde_json::json!({
+                "printer": job.printer,
+                "print_job": job.id.0,
+                "document": job.kind,
+                "copies": job.copies,
+                "label": job.label_kind,
+                "remote_job": remote_job,
+                "attempts": job.attempts,
+            }));
+            if let Some(batch) = job.batch.clone().and_then(|b| BatchId::try_from(b).ok()) {
+                entry = entry.with_batch(&batch);
+            }
+            if let Some(serial) = &job.device_serial {
+                entry = entry.with_device(serial.clone());
+            }
+            audit::append(tx, &entry, &audit_at)?;
+            Ok(())
+        })
+    }
+
+    /// Sending job `id` failed for now: it is due again after `delay`.
+    pub fn print_retry(&mut self, id: PrintJobId, now: OffsetDateTime, delay: Duration, error: &str) -> Result<PrintJob, PrintJobError> {
+        let at = timestamp(now);
+        let next = timestamp(later(now, delay));
+        self.print_finish(id, |tx, _| {
+            tx.execute(
+                "UPDATE print_jobs SET state = 'queued', next_attempt_at = ?2, last_error = ?3, updated = ?4 WHERE id = ?1",
+                params![id.0, next, error, at],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Job `id` was refused for good (or ran out of attempts): it stays, failed, with `error`.
+    pub fn print_fail(&mut self, id: PrintJobId, now: OffsetDateTime, error: &str) -> Result<PrintJob, PrintJobError> {
+        let at = timestamp(now);
+        self.print_finish(id, |tx, _| {
+            tx.execute(
+                "UPDATE print_jobs SET state = 'failed', last_error = ?2, updated = ?3 WHERE id = ?1",
+                params![id.0, error, at],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Puts a failed job back in line with its attempts reset (`stagebench print-queue retry`).
+    pub fn print_requeue(&mut self, id: PrintJobId) -> Result<PrintJob, PrintJobError> {
+        let now = self.now();
+        let outcome = self.transact(|tx| {
+            let Some(job) = get(tx, id)? else {
+                return Ok(Err(PrintJobError::Unknown(id)));
+            };
+            if job.state != PrintJobState::Failed {
+                return Ok(Err(PrintJobError::WrongState {
+                    id,
+                    state: job.state,
+                    hint: "only failed jobs are retried by hand; queued ones are sent by the queue",
+                }));
+            }
+            tx.execute(
+                "UPDATE print_jobs SET state = 'queued', attempts = 0, next_attempt_at = ?2, updated = ?2 WHERE id = ?1",
+                params![id.0, now],
+            )?;
+            get(tx, id).map(|job| job.ok_or(PrintJobError::Unknown(id)))
+        });
+        outcome?
+    }
+
+    /// Runs `f` on job `id` when it awaits a result (`sending`, or `queued` again after its
+    /// lease ran out), then returns the job as it is now.
+    fn print_finish(
+        &mut self,
+        id: PrintJobId,
+        f: impl FnOnce(&rusqlite::Transaction<'_>, &PrintJob) -> rusqlite::Result<()>,
+    ) -> Result<PrintJob, PrintJobError> {
+        let outcome = self.transact(|tx| {
+            let Some(job) = get(tx, id)? else {
+                return Ok(Err(PrintJobError::Unknown(id)));
+            };
+            if matches!(job.state, PrintJobState::Done | PrintJobState::Failed) {
+                return Ok(Err(PrintJobError::WrongState {
+                    id,
+                    state: job.state,
+                    hint: "report a send's result once, for jobs claimed with print_claim",
+                }));
+            }
+            f(tx, &job)?;
+            get(tx, id).map(|job| job.ok_or(PrintJobError::Unknown(id)))
+        });
+        outcome?
+    }
+
+    /// One job.
+    pub fn print_job(&self, id: PrintJobId) -> Result<Option<PrintJob>, StoreError> {
+        get(&self.conn, id).map_err(|e| self.err(e))
+    }
+
+    /// The newest `limit` jobs, newest first.
+    pub fn print_jobs(&self, limit: usize) -> Result<Vec<PrintJob>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let read = || -> rusqlite::Result<Vec<PrintJob>> {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM print_jobs ORDER BY id DESC LIMIT ?1"))?;
+            let rows = stmt.query_map([limit], from_row)?;
+            rows.collect()
+        };
+        read().map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::AuditRecord;
+    use crate::store::{AuditFilter, Clock, ManualClock};
+
+    fn store() -> (Store, ManualClock) {
+        let clock = ManualClock::at_test_epoch();
+        (Store::open_in_memory().unwrap().with_clock(clock.clone()), clock)
+    }
+
+    fn zebra() -> PrinterConfig {
+        PrinterConfig {
+            name: "zebra".into(),
+            target: PrinterTarget::Raw { host: "10.0.0.5".into(), port: 9100 },
+            dpi: Some(203),
+            media: Some("2x1in".into()),
+        }
+    }
+
+    #[test]
+    fn printers_are_saved_replaced_and_removed_by_name() {
+        let (mut store, _) = store();
+        store.printer_save(&zebra()).unwrap();
+        let serial = PrinterConfig {
+            name: "desk".into(),
+            target: PrinterTarget::Serial { path: "/dev/ttyUSB0".into(), baud: 9600 },
+            dpi: None,
+            media: None,
+        };
+        store.printer_save(&serial).unwrap();
+        assert_eq!(store.printers().unwrap(), [serial.clone(), zebra()]);
+        let moved = PrinterConfig { target: PrinterTarget::Ipp { url: "ipp://h/printers/z".into() }, ..zebra() };
+        store.printer_save(&moved).unwrap();
+        assert_eq!(store.printer("zebra").unwrap(), Some(moved));
+        assert!(store.printer_remove("zebra").unwrap());
+        assert!(!store.printer_remove("zebra").unwrap());
+        assert!(store.printer_save(&PrinterConfig { name: " ".into(), ..zebra() }).is_err());
+    }
+
+    #[test]
+    fn a_job_goes_queued_sending_done_with_an_audit_record() {
+        let (mut store, clock) = store();
+        let mut job = NewPrintJob::new("zebra", DocumentKind::Zpl, b"^XA^XZ".to_vec(), "zoë");
+        job.device_serial = Some("R58N".into());
+        job.label_kind = Some("device".into());
+        let id = store.print_enqueue(&job).unwrap();
+        let due = store.print_due(clock.now(), 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!((due[0].state, due[0].bytes, due[0].attempts), (PrintJobState::Queued, 6, 0));
+        let claimed = store.print_claim(id, clock.now()).unwrap().unwrap();
+        assert_eq!((claimed.state, claimed.attempts), (PrintJobState::Sending, 1));
+        assert!(store.print_claim(id, clock.now()).unwrap().is_none(), "claimed once");
+        assert_eq!(store.print_job_data(id).unwrap(), Some(PrintData::Bytes(b"^XA^XZ".to_vec())));
+        let done = store.print_done(id, clock.now(), None).unwrap();
+        assert_eq!(done.state, PrintJobState::Done);
+        let log: Vec<AuditRecord> = store.audit_log(&AuditFilter::default()).unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!((log[0].action.as_str(), log[0].device.as_deref(), log[0].actor.as_str()), ("label-print", Some("R58N"), "zoë"));
+        assert_eq!(log[0].detail["printer"], "zebra");
+        assert!(matches!(store.print_done(id, clock.now(), None), Err(PrintJobError::WrongState { .. })));
+    }
+
+    #[test]
+    fn a_lost_send_is_recovered_after_the_lease_and_failed_jobs_retry_by_hand() {
+        let (mut store, clock) = store();
+        let id = store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, b"x".to_vec(), "t")).unwrap();
+        store.print_claim(id, clock.now()).unwrap().unwrap();
+        assert!(store.print_due(clock.now(), 10).unwrap().is_empty());
+        clock.advance(time::Duration::try_from(PRINT_LEASE).unwrap());
+        let due = store.print_due(clock.now(), 10).unwrap();
+        assert_eq!((due[0].id, due[0].state, due[0].attempts), (id, PrintJobState::Queued, 1));
+        store.print_claim(id, clock.now()).unwrap().unwrap();
+        store.print_retry(id, clock.now(), Duration::from_secs(4), "refused").unwrap();
+        assert!(store.print_due(clock.now(), 10).unwrap().is_empty(), "not before its backoff");
+        clock.advance(time::Duration::seconds(4));
+        assert_eq!(store.print_due(clock.now(), 10).unwrap().len(), 1);
+        store.print_claim(id, clock.now()).unwrap().unwrap();
+        let failed = store.print_fail(id, clock.now(), "printer zebra: gave up").unwrap();
+        assert_eq!((failed.state, failed.attempts), (PrintJobState::Failed, 3));
+        let again = store.print_requeue(id).unwrap();
+        assert_eq!((again.state, again.attempts), (PrintJobState::Queued, 0));
+        assert!(matches!(store.print_requeue(id), Err(PrintJobError::WrongState { .. })));
+        assert!(matches!(store.print_requeue(PrintJobId(99)), Err(PrintJobError::Unknown(_))));
+    }
+
+    #[test]
+    fn bad_jobs_are_refused_with_the_fix() {
+        let (mut store, _) = store();
+        let mut job = NewPrintJob::new("zebra", DocumentKind::Zpl, Vec::new(), "t");
+        assert!(store.print_enqueue(&job).unwrap_err().to_string().contains("render the label first"));
+        job.data = PrintData::Bytes(b"x".to_vec());
+        job.copies = 0;
+        assert!(store.print_enqueue(&job).unwrap_err().to_string().contains("1 to 1000"));
+    }
+}

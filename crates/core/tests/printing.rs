@@ -1,0 +1,354 @@
+//! Printing through real peers: a private cupsd with the cups-pdf printer (IPP listing, a PDF
+//! job followed to completion, the output rasterized with pdftoppm and its QR decoded), raw TCP
+//! listeners (the ZPL received; a printer that closes early), a socat pty pair (serial), and
+//! the queue across a killed process.
+
+#[path = "support/cups.rs"]
+mod cups;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use stagebench_core::audit::AuditAction;
+use stagebench_core::intune::backoff::RetryPolicy;
+use stagebench_core::printer::{
+    self, drain_once, DocumentKind, IppClient, IppJobState, PrinterConfig, PrinterTarget, SystemPrinters,
+};
+use stagebench_core::store::{AuditFilter, NewPrintJob, PrintJobState, Store, PRINT_LEASE};
+use time::OffsetDateTime;
+use tokio::io::AsyncReadExt;
+
+/// No jitter, 2 attempts, 1 s apart: failures are predictable.
+const TWO_TRIES: RetryPolicy = RetryPolicy {
+    max_attempts: 2,
+    base: Duration::from_secs(1),
+    max_delay: Duration::from_secs(1),
+    jitter: false,
+};
+
+fn system() -> SystemPrinters {
+    SystemPrinters::new(IppClient::new().unwrap(), "stagebench-test-nobody")
+}
+
+fn raw_printer(name: &str, port: u16) -> PrinterConfig {
+    PrinterConfig {
+        name: name.into(),
+        target: PrinterTarget::Raw { host: "127.0.0.1".into(), port },
+        dpi: Some(203),
+        media: Some("2x1in".into()),
+    }
+}
+
+fn unique_tag() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!("sbtest{}x{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+fn later(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::now_utc() + time::Duration::seconds(secs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cups_lists_prints_a_pdf_and_the_output_decodes_to_what_was_sent() {
+    let cups = match cups::Cups::start() {
+        Ok(cups) => cups,
+        Err(why) => {
+            eprintln!("SKIPPED cups test: {why}");
+            return;
+        }
+    };
+    let client = IppClient::new().unwrap();
+    let printers = client.cups_printers(&cups.server_uri()).await.unwrap();
+    let queue = printers
+        .iter()
+        .find(|p| p.name == cups.queue)
+        .unwrap_or_else(|| panic!("{} not in {printers:?}", cups.queue));
+    assert_eq!(queue.state, "idle");
+    assert_eq!(queue.accepting_jobs, Some(true));
+    assert!(queue.uri.as_deref().is_some_and(|u| u.ends_with(&format!("/printers/{}", cups.queue))), "{queue:?}");
+    let attributes = client.printer_attributes(&cups.queue, &cups.printer_uri()).await.unwrap();
+    assert_eq!(attributes.name, cups.queue);
+    assert!(!attributes.media.is_empty(), "media-supported: {attributes:?}");
+
+    // Through the queue, as the app prints.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+    store
+        .printer_save(&PrinterConfig {
+            name: "PDF".into(),
+            target: PrinterTarget::Ipp { url: cups.printer_uri() },
+            dpi: Some(203),
+            media: None,
+        })
+        .unwrap();
+    let tag = unique_tag();
+    let text = format!("STAGEBENCH {tag}");
+    let pdf = printer::test_pdf(&text, 216.0, 144.0);
+    let mut job = NewPrintJob::new("PDF", DocumentKind::Pdf, pdf, "zoë");
+    job.title = tag.clone();
+    job.device_serial = Some("R58N123".into());
+    job.label_kind = Some("device".into());
+    let id = store.print_enqueue(&job).unwrap();
+    let report = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report.done, [id], "{report:?}");
+    let stored = store.print_job(id).unwrap().unwrap();
+    assert_eq!(stored.state, PrintJobState::Done);
+    let job_uri = stored.remote_job.expect("IPP job-uri kept");
+    let job_id: i32 = job_uri.rsplit('/').next().and_then(|n| n.parse().ok()).expect(&job_uri);
+
+    let mut state = IppJobState::Pending;
+    for _ in 0..300 {
+        state = client.job(&cups.queue, &cups.printer_uri(), job_id).await.unwrap().state;
+        if state.is_final() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, IppJobState::Completed, "see {}", cups.log().display());
+
+    let output = cups
+        .wait_for_output(&tag, Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("no cups-pdf output with {tag} in {}", cups::Cups::output_dir().display()));
+    let decoded = decode_qr_in_pdf(&output, dir.path());
+    let _ = std::fs::remove_file(&output);
+    assert_eq!(decoded, text);
+
+    let audit = store.audit_log(&AuditFilter::default()).unwrap();
+    let print = audit.iter().find(|r| r.action == AuditAction::LabelPrint.name()).expect("label-print audited");
+    assert_eq!((print.device.as_deref(), print.actor.as_str()), (Some("R58N123"), "zoë"));
+    assert_eq!(print.detail["printer"], "PDF");
+    assert_eq!(print.detail["remote_job"], job_uri.as_str());
+}
+
+/// Rasterizes `pdf` at 203 dpi in black and white, as a thermal printer would, and decodes the
+/// QR code on it.
+fn decode_qr_in_pdf(pdf: &Path, dir: &Path) -> String {
+    let prefix = dir.join("page");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "203", "-mono", "-png", "-singlefile"])
+        .arg(pdf)
+        .arg(&prefix)
+        .status()
+        .expect("pdftoppm (poppler-utils) installed");
+    assert!(status.success());
+    let png = PathBuf::from(format!("{}.png", prefix.display()));
+    let image = image::open(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the page");
+    grids[0].decode().unwrap().1
+}
+
+#[tokio::test]
+async fn raw_9100_delivers_the_zpl_as_sent() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).await.unwrap();
+        bytes
+    });
+    let mut store = Store::open_in_memory().unwrap();
+    store.printer_save(&raw_printer("zebra", port)).unwrap();
+    let zpl = printer::test_zpl("R58N123");
+    let mut job = NewPrintJob::new("zebra", DocumentKind::Zpl, zpl.clone(), "t");
+    job.copies = 2;
+    let id = store.print_enqueue(&job).unwrap();
+    let report = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report.done, [id], "{report:?}");
+    assert_eq!(received.await.unwrap(), [zpl.clone(), zpl].concat());
+}
+
+#[tokio::test]
+async fn a_raw_printer_that_closes_early_is_retried_then_failed_with_the_reason() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Takes a few bytes, then drops the connection with the rest unread: the peer sees a reset.
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let mut head = [0u8; 4];
+            let _ = stream.read_exact(&mut head).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            drop(stream);
+        }
+    });
+    let mut store = Store::open_in_memory().unwrap();
+    store.printer_save(&raw_printer("zebra", port)).unwrap();
+    let big = [b"^XA".as_slice(), &vec![b'A'; 256 * 1024], b"^XZ"].concat();
+    let id = store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, big, "t")).unwrap();
+
+    let first = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(first.retried.len(), 1, "{first:?}");
+    assert!(first.retried[0].1.contains("closed the connection before taking the whole label"), "{first:?}");
+    assert_eq!(store.print_job(id).unwrap().unwrap().state, PrintJobState::Queued);
+
+    let second = drain_once(&mut store, &system(), &TWO_TRIES, later(2)).await.unwrap();
+    assert_eq!(second.failed.len(), 1, "{second:?}");
+    let job = store.print_job(id).unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (PrintJobState::Failed, 2));
+    let message = job.last_error.unwrap();
+    assert!(message.starts_with("gave up after 2 attempts: printer zebra: 127.0.0.1:"), "{message}");
+    assert!(message.ends_with(&format!("`stagebench print-queue retry {}`", id.0)), "{message}");
+    assert!(store.audit_log(&AuditFilter::default()).unwrap().is_empty(), "nothing printed, nothing audited");
+}
+
+#[tokio::test]
+async fn refused_connections_retry_and_wrong_documents_fail_at_once() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut store = Store::open_in_memory().unwrap();
+    store.printer_save(&raw_printer("zebra", port)).unwrap();
+    let zpl = store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, b"^XA^XZ".to_vec(), "t")).unwrap();
+    let pdf = store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Pdf, b"%PDF-1.4".to_vec(), "t")).unwrap();
+    let nowhere = store.print_enqueue(&NewPrintJob::new("gone", DocumentKind::Zpl, b"^XA^XZ".to_vec(), "t")).unwrap();
+    let report = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report.retried.iter().map(|r| r.0).collect::<Vec<_>>(), [zpl]);
+    assert!(report.retried[0].1.contains("printer zebra: cannot connect to 127.0.0.1:"), "{report:?}");
+    let failed: Vec<_> = report.failed.iter().map(|r| r.0).collect();
+    assert_eq!(failed, [pdf, nowhere]);
+    assert_eq!(
+        report.failed[0].1,
+        "printer zebra: a raw printer does not take PDF; render the label as ZPL for this printer, or print the PDF to an IPP/CUPS printer"
+    );
+    assert!(report.failed[1].1.starts_with("no printer named gone on this bench; add it with `stagebench printers add gone"), "{report:?}");
+    assert_eq!(store.print_job(pdf).unwrap().unwrap().attempts, 1, "failed without retrying");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serial_printer_over_a_pty_pair_gets_the_bytes() {
+    if Command::new("socat").arg("-V").stdout(Stdio::null()).status().is_err() {
+        eprintln!("SKIPPED serial test: socat missing (make deps-test)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("ttyA"), dir.path().join("ttyB"));
+    let mut socat = Command::new("socat")
+        .args(["-d", "-d"])
+        .arg(format!("pty,raw,echo=0,link={}", a.display()))
+        .arg(format!("pty,raw,echo=0,link={}", b.display()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if a.exists() && b.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let zpl = printer::test_zpl("SERIAL R58N123");
+    let expected = zpl.len();
+    let reader_path = b.display().to_string();
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut port = serialport::new(reader_path, 9600).timeout(Duration::from_secs(10)).open().unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        while got.len() < expected {
+            match port.read(&mut buf) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => panic!("after {} bytes: {e}", got.len()),
+            }
+        }
+        got
+    });
+    std::thread::sleep(Duration::from_millis(200)); // the reader has the port open
+    let mut store = Store::open_in_memory().unwrap();
+    store
+        .printer_save(&PrinterConfig {
+            name: "desk".into(),
+            target: PrinterTarget::Serial { path: a.display().to_string(), baud: 9600 },
+            dpi: Some(203),
+            media: None,
+        })
+        .unwrap();
+    let id = store.print_enqueue(&NewPrintJob::new("desk", DocumentKind::Zpl, zpl.clone(), "t")).unwrap();
+    let report = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(report.done, [id], "{report:?}");
+    assert_eq!(reader.join().unwrap(), zpl);
+    let _ = socat.kill();
+    let _ = socat.wait();
+}
+
+const CHILD_DB: &str = "STAGEBENCH_PRINT_CHILD_DB";
+
+/// Run by `a_job_claimed_by_a_killed_process_is_sent_again` as a child process: drains the
+/// queue into a printer that never reads, so it hangs mid-send until killed.
+#[tokio::test]
+async fn print_child() {
+    let Some(path) = std::env::var_os(CHILD_DB) else { return };
+    let mut store = Store::open(Path::new(&path)).unwrap();
+    let _ = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await;
+    unreachable!("the send should hang until the parent kills this process");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_claimed_by_a_killed_process_is_sent_again() {
+    // A printer that accepts and never reads: the child's write stalls once buffers are full.
+    let stuck = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stuck_port = stuck.local_addr().unwrap().port();
+    let _held = std::thread::spawn(move || {
+        let conns: Vec<_> = stuck.incoming().take(1).collect();
+        std::thread::sleep(Duration::from_secs(60));
+        drop(conns);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.sqlite3");
+    let zpl = [b"^XA".as_slice(), &vec![b'B'; 16 * 1024 * 1024], b"^XZ"].concat();
+    let id = {
+        let mut store = Store::open(&db).unwrap();
+        store.printer_save(&raw_printer("zebra", stuck_port)).unwrap();
+        let mut job = NewPrintJob::new("zebra", DocumentKind::Zpl, zpl.clone(), "zoë");
+        job.device_serial = Some("R58N123".into());
+        store.print_enqueue(&job).unwrap()
+    };
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "print_child", "--nocapture", "--test-threads=1"])
+        .env(CHILD_DB, &db)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let store = Store::open(&db).unwrap();
+    let mut claimed = false;
+    for _ in 0..200 {
+        if store.print_job(id).unwrap().unwrap().state == PrintJobState::Sending {
+            claimed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(claimed, "the child claimed the job");
+    std::thread::sleep(Duration::from_millis(300)); // well inside the send
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed mid-send: {status}");
+    drop(store);
+
+    // A new process: the job stays claimed until the lease runs out, then goes to a printer
+    // that works.
+    let good = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let good_port = good.local_addr().unwrap().port();
+    let received = tokio::spawn(async move {
+        let (mut stream, _) = good.accept().await.unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).await.unwrap();
+        bytes
+    });
+    let mut store = Store::open(&db).unwrap();
+    store.printer_save(&raw_printer("zebra", good_port)).unwrap();
+    let early = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(early, Default::default(), "not before the lease runs out");
+    let lease = i64::try_from(PRINT_LEASE.as_secs()).unwrap();
+    let report = drain_once(&mut store, &system(), &TWO_TRIES, later(lease + 1)).await.unwrap();
+    assert_eq!(report.done, [id], "{report:?}");
+    assert_eq!(received.await.unwrap().len(), zpl.len());
+    let job = store.print_job(id).unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (PrintJobState::Done, 2));
+    let audit = store.audit_log(&AuditFilter::default()).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!((audit[0].action.as_str(), audit[0].device.as_deref()), ("label-print", Some("R58N123")));
+}
