@@ -46,6 +46,8 @@ enum Command {
     Identities(cmd::identities::IdentitiesArgs),
     /// Batches: create, follow each device's stage, bench packs for vendors, signed reports, reconcile with Intune.
     Batch(cmd::batch::BatchArgs),
+    /// Labels: render enrollment, device and box labels as PNG, PDF or ZPL at the printer's resolution.
+    Labels(cmd::labels::LabelsArgs),
     /// The audit log: every QR display, label print, token action, pack and report; --verify checks its hash chain.
     Audit(cmd::audit::AuditArgs),
 }
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Identities(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::identities::run(&args, &mut out))),
         Command::Batch(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::batch::run(&args, &mut out))),
         Command::Audit(args) => cmd::audit::run(&args, &mut out),
+        Command::Labels(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::labels::run(&args, &mut out))),
     };
     let _ = out.flush();
     match result {

@@ -5,7 +5,7 @@
 //! Layout: [`template`] reads and checks templates (built-in ones come from `assets/labels/`);
 //! [`render`] draws one label into a 1-bit [`raster::Bitmap`] at the printer's resolution, with
 //! every QR module and Code 128 bar a whole number of dots ([`code128`] is our encoder, [`font`]
-//! our bitmap font); [`output`] lays labels out on pages and writes the files. The guards live
+//! our bitmap font); [`sources`] reads a batch's devices and the bench's Wi-Fi setting; [`output`] lays labels out on pages and writes the files. The guards live
 //! in [`render_labels`]: an enrollment label whose token check blocks printing is refused with
 //! the reason, and so is one whose QR holds Wi-Fi credentials when the bench refuses those;
 //! otherwise such a label carries a visible warning banner.
@@ -20,6 +20,7 @@ pub mod font;
 pub mod output;
 pub mod raster;
 pub mod render;
+pub mod sources;
 pub mod template;
 
 use std::fmt;
@@ -33,6 +34,7 @@ use crate::secret::SecretText;
 
 pub use output::{render_document, OutputFormat, RenderedDocument};
 pub use render::{render_label, RenderOptions};
+pub use sources::{batch_device_labels, refuse_wifi_credentials, REFUSE_WIFI_SETTING};
 pub use template::{builtin_templates, find_template, LabelKind, Template, TemplateError};
 
 /// Fewest printer dots per QR module (Denso Wave's recommendation).
