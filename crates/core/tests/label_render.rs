@@ -133,7 +133,8 @@ fn every_builtin_template_renders_and_decodes_at_every_resolution() {
             let what = format!("{} at {dpi} dpi", template.name);
             let raster = match render_label(template, &label, &options(dpi)) {
                 Ok(r) => r,
-                Err(LabelError::DoesNotFit { suggestion, .. }) => {
+                Err(LabelError::DoesNotFit(fit)) => {
+                    let suggestion = fit.suggestion;
                     // A whole enrollment payload needs 600 dpi on a 50 × 30 mm label.
                     assert!(template.name == "enrollment-50x30mm" && dpi < 600, "{what} does not fit");
                     assert_eq!(suggestion.as_deref(), Some("enrollment-a4-2x3"), "{what}");
@@ -239,7 +240,7 @@ fn oversize_payload_names_the_smallest_template_that_fits() {
     let small = templates.iter().find(|t| t.name == "enrollment-50x30mm").unwrap();
     let err = render_label(small, &enrollment(payload(false), false), &options(203)).unwrap_err();
     let message = err.to_string();
-    assert!(matches!(&err, LabelError::DoesNotFit { suggestion: Some(s), .. } if s == "enrollment-a4-2x3"), "{message}");
+    assert!(matches!(&err, LabelError::DoesNotFit(f) if f.suggestion.as_deref() == Some("enrollment-a4-2x3")), "{message}");
     assert!(message.contains("use template enrollment-a4-2x3") && message.contains("203 dpi"), "{message}");
     // At 600 dpi the same payload fits the small label.
     render_label(small, &enrollment(payload(false), false), &options(600)).unwrap();
@@ -248,7 +249,7 @@ fn oversize_payload_names_the_smallest_template_that_fits() {
     let huge = format!(r#"{{"x":"{}"}}"#, "A1b2".repeat(720));
     let big = templates.iter().find(|t| t.name == "enrollment-4x6in").unwrap();
     let err = render_label(big, &enrollment(huge.clone(), false), &options(203)).unwrap_err();
-    assert!(matches!(&err, LabelError::DoesNotFit { suggestion: None, .. }), "{err}");
+    assert!(matches!(&err, LabelError::DoesNotFit(f) if f.suggestion.is_none()), "{err}");
     assert!(err.to_string().contains("no built-in template holds it at 203 dpi"), "{err}");
     let raster = render_label(big, &enrollment(huge.clone(), false), &options(300)).unwrap();
     assert_eq!(decode_qr(&raster), vec![huge]);
@@ -257,7 +258,7 @@ fn oversize_payload_names_the_smallest_template_that_fits() {
     let long = "SN-ABCDEFGHIJKLM";
     let two_by_one = templates.iter().find(|t| t.name == "device-2x1in").unwrap();
     let err = render_label(two_by_one, &device(long), &options(203)).unwrap_err();
-    assert!(matches!(&err, LabelError::DoesNotFit { symbol: "Code 128 barcode", suggestion: Some(s), .. } if s == "device-letter-3x10"), "{err}");
+    assert!(matches!(&err, LabelError::DoesNotFit(f) if f.symbol == "Code 128 barcode" && f.suggestion.as_deref() == Some("device-letter-3x10")), "{err}");
 }
 
 fn template_error(json: &str) -> (Option<String>, TemplateProblem, String) {

@@ -90,7 +90,7 @@ impl Code128 {
             let to_end = i + run == bytes.len();
             let worth_c = if at_start || to_end { run >= 4 } else { run >= 6 };
             // An odd run goes to set C one digit late, so the pairs line up with its end.
-            let worth_c_now = worth_c && (run % 2 == 0 || set == Some(Set::C));
+            let worth_c_now = worth_c && (run.is_multiple_of(2) || set == Some(Set::C));
             if set == Some(Set::C) && run >= 2 {
                 symbols.push((bytes[i] - b'0') * 10 + (bytes[i + 1] - b'0'));
                 i += 2;

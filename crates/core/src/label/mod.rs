@@ -199,29 +199,8 @@ pub enum LabelError {
         batch: String,
     },
     /// A QR code or barcode does not fit its area with whole dots at the minimum size.
-    #[error("{label}: the {symbol} needs {needed_mm:.1} mm ({modules} modules at {min_dots} dots each at {dpi} dpi) but {element} of template {template} is {box_mm:.1} mm; {}", match suggestion { Some(s) => format!("use template {s}, the smallest built-in one it fits at {dpi} dpi"), None => format!("no built-in template holds it at {dpi} dpi: shorten the data (leave Wi-Fi or extras out of the payload) or print at a higher resolution") })]
-    DoesNotFit {
-        /// Which label.
-        label: String,
-        /// `QR code` or `Code 128 barcode`.
-        symbol: &'static str,
-        /// The template.
-        template: String,
-        /// The element.
-        element: String,
-        /// Modules per side (QR) or across (Code 128), quiet zones included.
-        modules: usize,
-        /// Fewest dots per module.
-        min_dots: u32,
-        /// Resolution.
-        dpi: u32,
-        /// Space needed.
-        needed_mm: f64,
-        /// Space available (the smaller side for a QR code, the width for a barcode).
-        box_mm: f64,
-        /// The smallest built-in template of the same kind that holds it at this resolution.
-        suggestion: Option<String>,
-    },
+    #[error(transparent)]
+    DoesNotFit(Box<DoesNotFit>),
     /// A QR code or barcode can't encode the value at all.
     #[error("{label}, {element}: {why}")]
     Unencodable {
@@ -254,6 +233,33 @@ pub enum LabelError {
     /// The PDF writer refused an image.
     #[error(transparent)]
     Pdf(#[from] crate::pdf::PdfError),
+}
+
+/// A QR code or barcode that does not fit its area with whole dots at the minimum size, and
+/// the smallest built-in template that would hold it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{label}: the {symbol} needs {needed_mm:.1} mm ({modules} modules at {min_dots} dots each at {dpi} dpi) but {element} of template {template} is {box_mm:.1} mm; {}", match &self.suggestion { Some(s) => format!("use template {s}, the smallest built-in one it fits at {} dpi", self.dpi), None => format!("no built-in template holds it at {} dpi: shorten the data (leave Wi-Fi or extras out of the payload) or print at a higher resolution", self.dpi) })]
+pub struct DoesNotFit {
+    /// Which label.
+    pub label: String,
+    /// `QR code` or `Code 128 barcode`.
+    pub symbol: &'static str,
+    /// The template.
+    pub template: String,
+    /// The element.
+    pub element: String,
+    /// Modules per side (QR) or across (Code 128), quiet zones included.
+    pub modules: usize,
+    /// Fewest dots per module.
+    pub min_dots: u32,
+    /// Resolution.
+    pub dpi: u32,
+    /// Space needed.
+    pub needed_mm: f64,
+    /// Space available (the smaller side for a QR code, the width for a barcode).
+    pub box_mm: f64,
+    /// The smallest built-in template of the same kind that holds it at this resolution.
+    pub suggestion: Option<String>,
 }
 
 /// Checks the guards for every label, then renders them all into one document. A label that

@@ -73,9 +73,28 @@ impl Bitmap {
     pub fn fill(&mut self, x: u32, y: u32, w: u32, h: u32, black: bool) {
         let x_end = x.saturating_add(w).min(self.width);
         let y_end = y.saturating_add(h).min(self.height);
+        if x >= x_end {
+            return;
+        }
+        // Whole bytes where the span covers them, masks at its two ends.
+        let (first, last) = (x as usize / 8, (x_end as usize - 1) / 8);
+        let head = 0xffu8 >> (x % 8);
+        let tail = 0xffu8 << (7 - (x_end - 1) % 8);
         for row in y..y_end {
-            for col in x..x_end {
-                self.set(col, row, black);
+            let line = &mut self.bits[row as usize * self.stride..(row as usize + 1) * self.stride];
+            for (i, byte) in line[first..=last].iter_mut().enumerate() {
+                let mut mask = 0xff;
+                if i == 0 {
+                    mask &= head;
+                }
+                if first + i == last {
+                    mask &= tail;
+                }
+                if black {
+                    *byte |= mask;
+                } else {
+                    *byte &= !mask;
+                }
             }
         }
     }
@@ -156,6 +175,11 @@ mod tests {
         let mut big = Bitmap::new(20, 5);
         big.draw(&b, 10, 2);
         assert!(big.get(19, 4) && big.get(10, 2) && !big.get(13, 2));
+        let mut span = Bitmap::new(24, 2);
+        span.fill(3, 1, 14, 1, true);
+        assert_eq!(&span.packed()[3..], &[0b0001_1111, 0xff, 0b1000_0000]);
+        span.fill(4, 1, 2, 1, false);
+        assert_eq!(span.packed()[3], 0b0001_0011);
         assert_eq!(mm_to_dots(25.4, 203), 203);
         assert_eq!(mm_to_dots(-1.0, 203), 0);
     }

@@ -11,7 +11,7 @@ use super::code128::Code128;
 use super::font::{self, CELL_H, CELL_W};
 use super::raster::{dots_to_mm, mm_to_dots, Bitmap};
 use super::template::{Area, Element, ElementKind, Field, TextContent};
-use super::{min_bar_dots, smallest_fitting, LabelData, LabelError, Template, MIN_QR_DOTS};
+use super::{min_bar_dots, smallest_fitting, DoesNotFit, LabelData, LabelError, Template, MIN_QR_DOTS};
 use crate::qr::{QrCode, QrError};
 
 /// How labels are rendered.
@@ -31,19 +31,9 @@ pub const WIFI_WARNING: &str = "CONTAINS WI-FI CREDENTIALS - keep out of sight, 
 /// ([`super::check_guards`]) are the caller's: [`super::render_labels`] applies them.
 pub fn render_label(template: &Template, label: &LabelData, options: &RenderOptions) -> Result<Bitmap, LabelError> {
     render_label_unsuggested(template, label, options).map_err(|error| match error {
-        LabelError::DoesNotFit { label: who, symbol, template, element, modules, min_dots, dpi, needed_mm, box_mm, .. } => {
-            LabelError::DoesNotFit {
-                label: who,
-                symbol,
-                template,
-                element,
-                modules,
-                min_dots,
-                dpi,
-                needed_mm,
-                box_mm,
-                suggestion: smallest_fitting(label, options.dpi),
-            }
+        LabelError::DoesNotFit(mut fit) => {
+            fit.suggestion = smallest_fitting(label, options.dpi);
+            LabelError::DoesNotFit(fit)
         }
         other => other,
     })
@@ -165,7 +155,7 @@ fn draw_qr(
     let side = code.side_modules() as u32;
     let module = area.w.min(area.h) / side;
     if module < MIN_QR_DOTS {
-        return Err(LabelError::DoesNotFit {
+        return Err(LabelError::DoesNotFit(Box::new(DoesNotFit {
             label: label.describe(),
             symbol: "QR code",
             template: template.name.clone(),
@@ -176,7 +166,7 @@ fn draw_qr(
             needed_mm: dots_to_mm(side * MIN_QR_DOTS, dpi),
             box_mm: dots_to_mm(area.w.min(area.h), dpi),
             suggestion: None,
-        });
+        })));
     }
     let px = side * module;
     let left = area.x + (area.w - px) / 2;
@@ -208,7 +198,7 @@ fn draw_code128(
     let module = area.w / side;
     let min = min_bar_dots(dpi);
     if module < min {
-        return Err(LabelError::DoesNotFit {
+        return Err(LabelError::DoesNotFit(Box::new(DoesNotFit {
             label: label.describe(),
             symbol: "Code 128 barcode",
             template: template.name.clone(),
@@ -219,7 +209,7 @@ fn draw_code128(
             needed_mm: dots_to_mm(side * min, dpi),
             box_mm: dots_to_mm(area.w, dpi),
             suggestion: None,
-        });
+        })));
     }
     let left = area.x + (area.w - side * module) / 2 + super::code128::QUIET_ZONE as u32 * module;
     for (i, bar) in code.modules().into_iter().enumerate() {
