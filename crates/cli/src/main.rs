@@ -48,6 +48,8 @@ enum Command {
     Batch(cmd::batch::BatchArgs),
     /// Scanned box or device serials join a batch: a serial-port scanner (--port) or a keyboard wedge on standard input.
     Scan(cmd::scan::ScanArgs),
+    /// Labels: render enrollment, device and box labels as PNG, PDF or ZPL at the printer's resolution.
+    Labels(cmd::labels::LabelsArgs),
     /// The audit log: every QR display, label print, token action, pack and report; --verify checks its hash chain.
     Audit(cmd::audit::AuditArgs),
     /// Printers: the bench's (IPP, raw TCP 9100, serial), the CUPS server's, serial ports; add, remove, test.
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd::scan::run(&args, &mut out, &mut std::io::stdin().lock()),
         Command::Printers(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run(&args, &mut out))),
         Command::PrintQueue(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run_queue(&args, &mut out))),
+        Command::Labels(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::labels::run(&args, &mut out))),
     };
     let _ = out.flush();
     match result {

@@ -30,6 +30,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 mod graph;
+mod labels;
 mod report;
 
 /// What to measure.
@@ -47,6 +48,8 @@ enum BenchWhat {
     Graph(graph::GraphBench),
     /// Export and import a signed batch report of many devices: time and peak memory of each side.
     Report(report::ReportBench),
+    /// Render many device labels into one PDF on a sheet template: time and peak memory.
+    Labels(labels::LabelsBench),
 }
 
 #[derive(Args)]
@@ -104,6 +107,7 @@ pub async fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         BenchWhat::Devices(devices) => bench_devices(devices, out).await,
         BenchWhat::Graph(args) => graph::run(args, out).await,
         BenchWhat::Report(args) => report::run(args, out),
+        BenchWhat::Labels(args) => labels::run(args, out),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod devices;
 pub mod doctor;
 pub mod identities;
+pub mod labels;
 pub mod login;
 pub mod logout;
 pub mod primary_user;
