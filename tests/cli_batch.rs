@@ -326,3 +326,35 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
     let added = bench.json(&["audit", "--action", "device-added", "--json"]).await;
     assert_eq!(added.as_array().unwrap().len(), 3);
 }
+
+/// `labels print` to a raw 9100 printer (a listener in the test): the label is rendered at the
+/// printer's resolution as ZPL, queued, sent, and the print is in the audit log; the ZPL read
+/// back holds the exact raster (the QR decodes to the serial).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_print_to_a_raw_9100_printer_through_the_queue() {
+    use std::io::Read;
+    let bench = Side { data: tempfile::tempdir().unwrap(), graph: None, adb_port: None };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut bytes = Vec::new();
+        conn.read_to_end(&mut bytes).unwrap();
+        bytes
+    });
+    bench.ok(&["printers", "add", "zebra", "--raw", &format!("127.0.0.1:{port}"), "--dpi", "300"]).await;
+    let printed = bench.json(&["labels", "print", "--printer", "zebra", "--template", "device-2x1in", "--serial", "R5CR100001", "--json"]).await;
+    assert_eq!((printed["dpi"].as_u64(), printed["format"].as_str()), (Some(300), Some("zpl")), "{printed:#}");
+    let zpl = received.join().unwrap();
+    let text = String::from_utf8_lossy(&zpl);
+    assert!(text.starts_with("^XA") && text.contains("^PW600") && text.trim_end().ends_with("^XZ"), "{}", &text[..80.min(text.len())]);
+    let labels = stagebench_core::label::output::read_zpl(&text).expect("our own ZPL reads back");
+    let raster = &labels[0].raster;
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(raster.width() as usize, raster.height() as usize, |x, y| {
+        if raster.get(x as u32, y as u32) { 0 } else { 255 }
+    });
+    let decoded: Vec<String> = img.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, t)| t)).collect();
+    assert_eq!(decoded, ["R5CR100001"]);
+    let log = bench.json(&["audit", "--action", "label-print", "--json"]).await;
+    assert_eq!(log[0]["device"], "R5CR100001");
+}

@@ -33,7 +33,18 @@ pub struct LabelsArgs {
 enum LabelsCommand {
     /// Render labels to a PNG, PDF or ZPL file at the printer's resolution.
     Render(RenderArgs),
-    // `Print` (system printers, raw 9100, serial) is added here as its own file.
+    /// Render labels for a printer (its resolution; PDF for IPP printers, ZPL for raw and serial) and send them through the print queue.
+    Print(PrintArgs),
+}
+
+/// `labels print`.
+#[derive(Args)]
+pub struct PrintArgs {
+    /// The printer, as `stagebench printers add` named it.
+    #[arg(long)]
+    printer: String,
+    #[command(flatten)]
+    labels: RenderArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -50,7 +61,7 @@ pub struct RenderArgs {
     #[arg(long)]
     list_templates: bool,
     /// A built-in template's name or a template file.
-    #[arg(long, required_unless_present = "list_templates")]
+    #[arg(long)]
     template: Option<String>,
     /// The printer's resolution (PNG and PDF also take others, 72–2400).
     #[arg(long, default_value_t = 203)]
@@ -59,7 +70,7 @@ pub struct RenderArgs {
     #[arg(long, value_enum, default_value = "pdf")]
     format: Format,
     /// Where to write (PNG: one file per page, numbered when more than one).
-    #[arg(long, required_unless_present = "list_templates")]
+    #[arg(long)]
     out: Option<PathBuf>,
     /// Device labels for a batch's devices.
     #[arg(long, conflicts_with_all = ["serial", "enrollment"])]
@@ -108,6 +119,7 @@ struct Rendered {
 pub async fn run(args: &LabelsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     match &args.command {
         LabelsCommand::Render(render) => run_render(render, args.json, out).await,
+        LabelsCommand::Print(print) => run_print(print, args.json, out).await,
     }
 }
 
@@ -145,28 +157,7 @@ async fn run_render(args: &RenderArgs, json: bool, out: &mut dyn Write) -> anyho
         Format::Pdf => OutputFormat::Pdf,
         Format::Zpl => OutputFormat::Zpl,
     };
-    let mut without_serial = Vec::new();
-    let (labels, options) = if !args.serial.is_empty() {
-        let labels = args.serial.iter().map(|s| LabelData::Device(DeviceLabel::serial(s.trim()))).collect();
-        (labels, RenderOptions { dpi: args.dpi, refuse_wifi_credentials: args.refuse_wifi_credentials })
-    } else {
-        let mut store = Store::open_default().context("can't open the bench history")?;
-        let options = RenderOptions { dpi: args.dpi, refuse_wifi_credentials: args.refuse_wifi_credentials || refuse_wifi_credentials(&store)? };
-        if let Some(batch) = &args.batch {
-            let record = store.find_batch(batch)?;
-            let (labels, missing) = batch_device_labels(&store, &record, args.stage, store.clock_now())?;
-            without_serial = missing;
-            if labels.is_empty() {
-                bail!("batch \"{}\" has no devices with a serial{}", record.batch.spec.name, args.stage.map(|s| format!(" at stage {}", s.name())).unwrap_or_default());
-            }
-            (labels.into_iter().map(LabelData::Device).collect(), options)
-        } else if let Some(batch) = &args.enrollment {
-            (vec![enrollment_label(&mut store, batch, &options).await?], options)
-        } else {
-            bail!("say which labels: --batch B [--stage S], --serial S…, or --enrollment B");
-        }
-    };
-    let labels: Vec<LabelData> = labels.iter().flat_map(|l| std::iter::repeat_n(l.clone(), args.copies as usize)).collect();
+    let (labels, options, without_serial, _) = collect(args, args.dpi).await?;
     let doc = render_labels(&template, &labels, format, &options)?;
     let files = write_files(path, &doc)?;
     let report = Rendered {
@@ -183,6 +174,79 @@ async fn run_render(args: &RenderArgs, json: bool, out: &mut dyn Write) -> anyho
         return super::write_json(out, &report);
     }
     print_rendered(out, &template, &report)
+}
+
+/// The labels `args` ask for (copies included), the render options at `dpi`, the batch
+/// devices left out for having no serial, and the batch they belong to.
+async fn collect(args: &RenderArgs, dpi: u32) -> anyhow::Result<(Vec<LabelData>, RenderOptions, Vec<i64>, Option<stagebench_core::batch::BatchId>)> {
+    let mut without_serial = Vec::new();
+    let mut batch_id = None;
+    let (labels, options) = if !args.serial.is_empty() {
+        let labels = args.serial.iter().map(|s| LabelData::Device(DeviceLabel::serial(s.trim()))).collect();
+        (labels, RenderOptions { dpi, refuse_wifi_credentials: args.refuse_wifi_credentials })
+    } else {
+        let mut store = Store::open_default().context("can't open the bench history")?;
+        let options = RenderOptions { dpi, refuse_wifi_credentials: args.refuse_wifi_credentials || refuse_wifi_credentials(&store)? };
+        if let Some(batch) = &args.batch {
+            let record = store.find_batch(batch)?;
+            batch_id = Some(record.batch.id.clone());
+            let (labels, missing) = batch_device_labels(&store, &record, args.stage, store.clock_now())?;
+            without_serial = missing;
+            if labels.is_empty() {
+                bail!("batch \"{}\" has no devices with a serial{}", record.batch.spec.name, args.stage.map(|s| format!(" at stage {}", s.name())).unwrap_or_default());
+            }
+            (labels.into_iter().map(LabelData::Device).collect(), options)
+        } else if let Some(batch) = &args.enrollment {
+            batch_id = Some(store.find_batch(batch)?.batch.id);
+            (vec![enrollment_label(&mut store, batch, &options).await?], options)
+        } else {
+            bail!("say which labels: --batch B [--stage S], --serial S…, or --enrollment B");
+        }
+    };
+    let labels: Vec<LabelData> = labels.iter().flat_map(|l| std::iter::repeat_n(l.clone(), args.copies as usize)).collect();
+    Ok((labels, options, without_serial, batch_id))
+}
+
+/// `labels print`: rendered at the printer's resolution in the format it takes, queued (the
+/// batch's guards apply as for render), and sent now; a printer that is down keeps the job
+/// queued for `stagebench print-queue send`.
+async fn run_print(args: &PrintArgs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    use stagebench_core::printer::{DocumentKind, PrinterTarget};
+    use stagebench_core::store::NewPrintJob;
+    let mut store = Store::open_default().context("can't open the bench history")?;
+    let Some(printer) = store.printer(&args.printer)? else {
+        bail!("no printer \"{}\" on this bench: `stagebench printers` lists them, `stagebench printers add` adds one", args.printer);
+    };
+    let Some(name) = &args.labels.template else { bail!("--template is needed: `stagebench labels render --list-templates` lists them") };
+    let template = find_template(name)?;
+    let dpi = printer.dpi.unwrap_or(args.labels.dpi);
+    let (format, kind) = match printer.target {
+        PrinterTarget::Ipp { .. } => (OutputFormat::Pdf, DocumentKind::Pdf),
+        _ => (OutputFormat::Zpl, DocumentKind::Zpl),
+    };
+    let (labels, options, without_serial, batch) = collect(&args.labels, dpi).await?;
+    let doc = render_labels(&template, &labels, format, &options)?;
+    let serial = match labels.as_slice() {
+        [LabelData::Device(d)] => Some(d.serial.clone()),
+        _ => None,
+    };
+    let actor = stagebench_core::batch::ops::technician(&store);
+    let mut job = NewPrintJob::new(printer.name.clone(), kind, doc.files.concat(), actor);
+    job.title = format!("StageBench {} ({} labels)", template.name, doc.labels);
+    job.batch = batch;
+    job.device_serial = serial;
+    job.label_kind = Some(template.kind.name().to_owned());
+    let id = store.print_enqueue(&job)?;
+    let report = super::printers::send_due(&mut store).await?;
+    let state = store.print_job(id)?;
+    if json {
+        return super::write_json(out, &serde_json::json!({"job": state, "labels": doc.labels, "dpi": dpi, "format": format.name(), "without_serial": without_serial, "sent": report}));
+    }
+    writeln!(out, "{} label(s) for {} at {dpi} dpi ({}): job {id}", doc.labels, printer.name, format.name())?;
+    if let Some(j) = state {
+        writeln!(out, "state: {:?}{}", j.state, j.last_error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default())?;
+    }
+    Ok(())
 }
 
 /// The batch's enrollment label: the guards are checked before the payload leaves the keyring,

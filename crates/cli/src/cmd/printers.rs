@@ -189,7 +189,7 @@ pub async fn run_queue(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Re
     Ok(())
 }
 
-async fn send_due(store: &mut Store) -> anyhow::Result<DrainReport> {
+pub(crate) async fn send_due(store: &mut Store) -> anyhow::Result<DrainReport> {
     let printers = SystemPrinters::new(IppClient::new()?, current_actor());
     Ok(drain_once(store, &printers, &PRINT_RETRY, time::OffsetDateTime::now_utc()).await?)
 }
