@@ -83,13 +83,14 @@ pub struct Page {
     images: Vec<Image>,
 }
 
-/// An image waiting to be written: packed rows, 8 or 1 bits per pixel.
+/// An image waiting to be written: packed rows, 8 or 1 bits per pixel, already
+/// Flate-compressed (so a document of thousands of labels holds compressed images only).
 #[derive(Debug, Clone)]
 struct Image {
     width: u32,
     height: u32,
     bits: u8,
-    data: Vec<u8>,
+    deflated: Vec<u8>,
 }
 
 impl Page {
@@ -175,7 +176,7 @@ impl Page {
                 width: px_w,
                 height: px_h,
                 bits: 8,
-                data: pixels.to_vec(),
+                deflated: deflate(pixels),
             },
         );
         Ok(())
@@ -213,9 +214,34 @@ impl Page {
                 width: px_w,
                 height: px_h,
                 bits: 1,
-                data,
+                deflated: deflate(&data),
             },
         );
+        Ok(())
+    }
+
+    /// [`Page::image_mono`] from packed rows: `ceil(px_w / 8)` bytes per row, most significant
+    /// bit first, a 1 bit black (as label rasters keep them), without a bool per pixel.
+    #[allow(clippy::too_many_arguments)]
+    pub fn image_mono_packed(
+        &mut self,
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        px_w: u32,
+        px_h: u32,
+        packed: &[u8],
+    ) -> Result<(), PdfError> {
+        let row_bytes = px_w.div_ceil(8);
+        // Checked as `row_bytes × px_h` bytes (the "values" of a packed image).
+        check_size(row_bytes, px_h, packed.len()).map_err(|e| match e {
+            PdfError::EmptyImage { .. } => PdfError::EmptyImage { width: px_w, height: px_h },
+            other => other,
+        })?;
+        // In DeviceGray a 1 bit is white: invert.
+        let data: Vec<u8> = packed.iter().map(|b| !b).collect();
+        self.place(x, y, w, h, Image { width: px_w, height: px_h, bits: 1, deflated: deflate(&data) });
         Ok(())
     }
 
@@ -231,6 +257,11 @@ impl Page {
         self.content.extend_from_slice(op.as_bytes());
         self.images.push(image);
     }
+}
+
+/// zlib-compressed `data` (what `/FlateDecode` reads).
+fn deflate(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
 }
 
 fn check_size(width: u32, height: u32, found: usize) -> Result<(), PdfError> {
@@ -374,7 +405,7 @@ impl PdfDocument {
                     "/Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace /DeviceGray /BitsPerComponent {} /Interpolate false ",
                     image.width, image.height, image.bits
                 );
-                w.stream(id + 2 + i, &dict, &image.data);
+                w.deflated_stream(id + 2 + i, &dict, &image.deflated);
             }
         }
         w.finish(next, 3)
@@ -399,13 +430,17 @@ impl Writer {
 
     /// A Flate-compressed stream; `dict` holds entries other than the length and the filter.
     fn stream(&mut self, id: usize, dict: &str, data: &[u8]) {
-        let packed = miniz_oxide::deflate::compress_to_vec_zlib(data, 6);
+        self.deflated_stream(id, dict, &deflate(data));
+    }
+
+    /// A stream already compressed with [`deflate`].
+    fn deflated_stream(&mut self, id: usize, dict: &str, packed: &[u8]) {
         let mut body = format!(
             "<< {dict}/Length {} /Filter /FlateDecode >>\nstream\n",
             packed.len()
         )
         .into_bytes();
-        body.extend_from_slice(&packed);
+        body.extend_from_slice(packed);
         body.extend_from_slice(b"\nendstream");
         self.object(id, &body);
     }

@@ -204,8 +204,14 @@ fn pdf_rasterized_at_the_printer_resolution_decodes() {
             // The page is the exact physical size (pdftoppm rounds to whole pixels).
             assert!((i64::from(image.width()) - i64::from(mm_to_dots(pw, dpi))).abs() <= 1, "{what}: width {}", image.width());
             assert!((i64::from(image.height()) - i64::from(mm_to_dots(ph, dpi))).abs() <= 1, "{what}: height {}", image.height());
-            let found = zbar(&png_path);
-            assert!(found.iter().any(|f| expected.starts_with(f.as_str()) || f == &expected), "{what}: zbar read {found:?}");
+            let mut found = zbar(&png_path);
+            if found.is_empty() {
+                // zbar's QR finder is not fully deterministic on large, dithered 600-dpi pages
+                // (seen once in many runs under load); a second scanner reads the same pixels.
+                let mut prepared = rqrr::PreparedImage::prepare(image.clone());
+                found = prepared.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, t)| t)).collect();
+            }
+            assert!(found.iter().any(|f| expected.starts_with(f.as_str()) || f == &expected), "{what}: zbar and rqrr read {found:?}");
             if template.elements.iter().any(|e| matches!(e.kind, ElementKind::Code128 { .. })) {
                 assert!(zbar_code128(&png_path).contains(&SERIAL.to_owned()), "{what}");
             }

@@ -116,14 +116,14 @@ pub fn render_document(
                 let dot_pt = |dots: u32| (f64::from(dots) * 72.0 / f64::from(dpi)) as f32;
                 let page = pdf.add_page(pt(page_w_mm), pt(page_h_mm));
                 for (raster, &(x, y)) in rasters.iter().zip(&origins) {
-                    page.image_mono(
+                    page.image_mono_packed(
                         dot_pt(x),
                         dot_pt(y),
                         dot_pt(raster.width()),
                         dot_pt(raster.height()),
                         raster.width(),
                         raster.height(),
-                        &raster.to_bools(),
+                        raster.packed(),
                     )?;
                 }
             }
