@@ -118,11 +118,16 @@ fn images_check_their_pixel_count() {
         &[true, false, false, false, false, false, false, false, true],
     )
     .unwrap();
+    let inflate = |d: &[u8]| miniz_oxide::inflate::decompress_to_vec_zlib(d).unwrap();
     assert_eq!(
-        page.images[0].data,
+        inflate(&page.images[0].deflated),
         [0x7f, 0x7f],
         "rows padded to bytes, dark is 0"
     );
+    // The same image from packed rows (1 = black) gives the same bits.
+    page.image_mono_packed(0.0, 0.0, 10.0, 10.0, 9, 1, &[0x80, 0x80]).unwrap();
+    assert_eq!(inflate(&page.images[1].deflated), [0x7f, 0x7f]);
+    assert!(page.image_mono_packed(0.0, 0.0, 1.0, 1.0, 9, 1, &[0x80]).is_err(), "a short buffer is refused");
 }
 
 #[test]
