@@ -135,14 +135,6 @@ impl Bitmap {
         }
     }
 
-    /// One `bool` per dot, rows top to bottom, `true` = black (for [`crate::pdf::Page::image_mono`]).
-    pub fn to_bools(&self) -> Vec<bool> {
-        let mut out = Vec::with_capacity(self.width as usize * self.height as usize);
-        for y in 0..self.height {
-            out.extend((0..self.width).map(|x| self.get(x, y)));
-        }
-        out
-    }
 }
 
 /// Dots for a length in millimetres at `dpi`, rounded to the nearest dot.
