@@ -11,62 +11,21 @@
 //! intact and the key on Settings, and is refused a tampered report. Screenshots land in
 //! artifacts/e2e/.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::intune::status::IntuneStatus;
 use stagebench_core::provisioning::{Payload, WifiConfig, WifiSecurity};
 use stagebench_core::store::{Sighting, Store, FILE_NAME};
 use stagebench_core::testing::graph::FakeGraph;
 use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
-use stagebench_e2e::{artifacts_dir, built_binary, decode_qr_png};
-use tokio::process::{Child, Command};
+use stagebench_e2e::webdriver::{attr_of, click, connect, screenshot, set_value, start_driver, text_of, type_into, wait_for};
+use stagebench_e2e::decode_qr_png;
 
 const TOKEN: &str = "E2E-T0K3N-staging";
 const SSID: &str = "Bench \"5\"; café";
 const PASSWORD: &str = "p@ss;\\word\"";
-
-async fn start_driver(app_data: &std::path::Path, adb_port: u16, env: &[(&str, String)]) -> (Child, u16) {
-    assert!(
-        std::env::var_os("DISPLAY").is_some(),
-        "no DISPLAY: run the end-to-end tests under Xvfb (`make test` does this)"
-    );
-    let port = free_port().unwrap();
-    let driver = Command::new("WebKitWebDriver")
-        .arg(format!("--port={port}"))
-        .env("TAURI_WEBVIEW_AUTOMATION", "true")
-        .env("ANDROID_ADB_SERVER_PORT", adb_port.to_string())
-        .env("STAGEBENCH_DATA_DIR", app_data)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("WebKitWebDriver runs (package webkit2gtk-driver; `make test` installs it)");
-    (driver, port)
-}
-
-async fn connect(port: u16) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "webkitgtk:browserOptions".into(),
-        serde_json::json!({ "binary": built_binary("stagebench-app").to_string_lossy(), "args": [] }),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(c) => return c,
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(e) => panic!("WebDriver session did not start within 30 s: {e}"),
-        }
-    }
-}
 
 async fn serials_shown(client: &Client) -> Vec<String> {
     let mut out = Vec::new();
@@ -77,14 +36,6 @@ async fn serials_shown(client: &Client) -> Vec<String> {
     }
     out.sort();
     out
-}
-
-async fn screenshot(client: &Client, name: &str) -> Vec<u8> {
-    // WebKit can hand back the previous frame right after a change; let it paint first.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    let png = client.screenshot().await.expect("WebDriver screenshot");
-    std::fs::write(artifacts_dir("e2e").join(name), &png).unwrap();
-    png
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,40 +222,6 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     client.close().await.unwrap();
 }
 
-/// Waits until `check` gives `Some`, polling every 100 ms; panics with `what` after `secs`.
-async fn wait_for<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn text_of(client: &Client, css: &str) -> Option<String> {
-    client.find(Locator::Css(css)).await.ok()?.text().await.ok()
-}
-
-async fn attr_of(client: &Client, css: &str, name: &str) -> Option<String> {
-    client.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
-}
-
-async fn click(client: &Client, css: &str) {
-    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) {
-    let input = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
-    input.clear().await.unwrap();
-    input.send_keys(text).await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     const UPN: &str = "tech@contoso.onmicrosoft.com";
@@ -434,16 +351,6 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
 
 /// Sets an input's value the way typing would end (an `input` event), for date inputs that
 /// WebDriver can't type into the same way on every engine.
-async fn set_value(client: &Client, css: &str, value: &str) {
-    client
-        .execute(
-            "const e = document.querySelector(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', { bubbles: true }));",
-            vec![serde_json::json!(css), serde_json::json!(value)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-}
-
 /// What a device answers to the evidence command once the QR enrolled it: `fresh`'s answer (its
 /// own properties, IMEI and boot count) with the enrolled sections (provisioned, setup done,
 /// Android Device Policy as device owner, the Intune app) of `enrolled`'s.

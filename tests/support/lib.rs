@@ -2,6 +2,8 @@
 //! and an independent QR decoder for screenshots and files.
 #![warn(missing_docs)]
 
+pub mod webdriver;
+
 use std::path::{Path, PathBuf};
 
 /// A binary built by `cargo build --workspace` (`make test` builds them first).
