@@ -69,6 +69,22 @@ fn stage_of(show: &Value, serial: &str) -> String {
     d["state"]["stage"].as_str().unwrap().to_owned()
 }
 
+/// Every QR on every page of a PDF, rasterized by poppler's `pdftoppm` at `dpi` as a printer would.
+fn rasterized_qrs(pdf: &Path, dpi: u32) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-png", "-mono"])
+        .arg(pdf)
+        .arg(dir.path().join("page"))
+        .status()
+        .expect("pdftoppm runs (package poppler-utils; `make test` installs it)");
+    assert!(status.success(), "pdftoppm could not read {}", pdf.display());
+    let mut pages: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    pages.sort();
+    assert!(!pages.is_empty(), "no page in {}", pdf.display());
+    pages.iter().flat_map(|p| decode_qr_png(&std::fs::read(p).unwrap())).collect()
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -122,7 +138,29 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
     vendor.ok(&["batch", "qr", &id, "--out", path(&qr_png)]).await;
     let decoded = decode_qr_png(&std::fs::read(&qr_png).unwrap());
     let content = fake.profile(&demo.staging_profile).unwrap()["qrCodeContent"].as_str().unwrap().to_owned();
-    assert_eq!(decoded, [content]);
+    assert_eq!(decoded, [content.clone()]);
+
+    // Its enrollment label prints from the pack too: a PDF at the label's physical size whose QR,
+    // rasterized as a printer would (pdftoppm at the template's 300 dpi), is the same content.
+    let label_pdf = files.path().join("enrollment.pdf");
+    let rendered = vendor
+        .json(&["labels", "render", "--enrollment", &id, "--template", "enrollment-4x6in", "--dpi", "300", "--format", "pdf", "--out", path(&label_pdf), "--json"])
+        .await;
+    assert_eq!((rendered["labels"].as_u64(), rendered["pages"].as_u64()), (Some(1), Some(1)), "{rendered:#}");
+    assert_eq!(rasterized_qrs(&label_pdf, 300), [content.clone()]);
+    let shown = vendor.json(&["audit", "--action", "qr-display", "--json"]).await;
+    assert_eq!(shown.as_array().unwrap().len(), 2, "the on-screen QR and the label's are both recorded: {shown:#}");
+
+    // A batch whose token has expired gets no enrollment label, and nothing is recorded as shown.
+    vendor
+        .ok(&["batch", "new", "--name", "Old wave", "--vendor", "Acme Staging", "--flow", "staging-token", "--token-expires", "2020-01-31"])
+        .await;
+    let refused = vendor
+        .fails(&["labels", "render", "--enrollment", "Old wave", "--template", "enrollment-4x6in", "--out", path(&files.path().join("old.pdf"))], "refused")
+        .await;
+    assert!(refused.contains("Old wave") && refused.contains("expired"), "{refused}");
+    assert!(!files.path().join("old.pdf").exists());
+    assert_eq!(vendor.json(&["audit", "--action", "qr-display", "--json"]).await.as_array().unwrap().len(), 2);
 
     // 3. The devices are read, join the batch by their expected serials, and move on.
     vendor.ok(&["devices", "--json"]).await;
@@ -145,6 +183,14 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
     let problems: Vec<&str> = show["problems"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
     assert!(problems.contains(&"reboot-during-enrollment"), "{problems:?}");
     assert_eq!(show["not_seen"], serde_json::json!(["EXTRA00001"]));
+
+    // Labels for only the devices at one stage: the one bench-done device, on an A4 sheet.
+    let sheet = files.path().join("bench-done.pdf");
+    let rendered = vendor
+        .json(&["labels", "render", "--batch", &id, "--stage", "bench-done", "--template", "device-a4-3x8", "--dpi", "300", "--format", "pdf", "--out", path(&sheet), "--json"])
+        .await;
+    assert_eq!(rendered["labels"].as_u64(), Some(1), "{rendered:#}");
+    assert_eq!(rasterized_qrs(&sheet, 300), [serials[0].clone()]);
 
     // 4. Vendor: the signed report and its CSV.
     let exported = vendor.json(&["batch", "export-report", &id, "--out", path(&report), "--csv", path(&csv), "--json"]).await;
