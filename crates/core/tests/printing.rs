@@ -93,6 +93,8 @@ async fn cups_lists_prints_a_pdf_and_the_output_decodes_to_what_was_sent() {
             media: None,
         })
         .unwrap();
+    let status = system().status(&store.printer("PDF").unwrap().unwrap()).await;
+    assert_eq!((status.readiness, status.ipp_state.as_deref()), (Readiness::Ready, Some("idle")), "{status:?}");
     let tag = unique_tag();
     let text = format!("STAGEBENCH {tag}");
     let pdf = printer::test_pdf(&text, 216.0, 144.0);
