@@ -373,26 +373,33 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
     assert_eq!(added.as_array().unwrap().len(), 3);
 }
 
-/// `labels print` to a raw 9100 printer (a listener in the test): the label is rendered at the
-/// printer's resolution as ZPL, queued, sent, and the print is in the audit log; the ZPL read
-/// back holds the exact raster (the QR decodes to the serial).
+/// `printers status` reads the fake Zebra's `~HS` answer (out of labels, then ready); `labels
+/// print` to it (raw 9100): the label is rendered at the printer's resolution as ZPL, queued,
+/// sent, and the print is in the audit log; the ZPL read back holds the exact raster (the QR
+/// decodes to the serial).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn labels_print_to_a_raw_9100_printer_through_the_queue() {
-    use std::io::Read;
+    use stagebench_core::printer::fake::{FakeAnswer, FakeZebra};
+    use stagebench_core::printer::status::HostStatusAnswer;
     let bench = Side { data: tempfile::tempdir().unwrap(), graph: None, adb_port: None };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        let mut bytes = Vec::new();
-        conn.read_to_end(&mut bytes).unwrap();
-        bytes
-    });
+    // A Zebra that answers ~HS: out of labels first, so `printers status` has something to say.
+    let zebra = FakeZebra::start(FakeAnswer::Status(HostStatusAnswer { paper_out: true, ..HostStatusAnswer::READY })).unwrap();
+    let port = zebra.port();
     bench.ok(&["printers", "add", "zebra", "--raw", &format!("127.0.0.1:{port}"), "--dpi", "300"]).await;
+    let status = bench.json(&["printers", "status", "--json"]).await;
+    assert_eq!((status[0]["printer"].as_str(), status[0]["readiness"].as_str()), (Some("zebra"), Some("not-ready")), "{status:#}");
+    assert_eq!(status[0]["conditions"], serde_json::json!(["paper-out"]));
+    assert_eq!(status[0]["host_status"]["paper_out"], true);
+    let text = bench.ok(&["printers", "status", "zebra"]).await;
+    assert!(text.contains("zebra is out of labels: load labels and the queue sends it again"), "{text}");
+    zebra.set_answer(FakeAnswer::Status(HostStatusAnswer::READY));
+    assert_eq!(bench.json(&["printers", "status", "zebra", "--json"]).await[0]["readiness"], "ready");
+
     let printed = bench.json(&["labels", "print", "--printer", "zebra", "--template", "device-2x1in", "--serial", "R5CR100001", "--json"]).await;
     assert_eq!((printed["dpi"].as_u64(), printed["format"].as_str()), (Some(300), Some("zpl")), "{printed:#}");
-    let zpl = received.join().unwrap();
-    let text = String::from_utf8_lossy(&zpl);
+    let jobs = zebra.wait_for_jobs(1, Duration::from_secs(10));
+    assert_eq!(jobs.len(), 1, "one job sent");
+    let text = String::from_utf8_lossy(&jobs[0]);
     assert!(text.starts_with("^XA") && text.contains("^PW600") && text.trim_end().ends_with("^XZ"), "{}", &text[..80.min(text.len())]);
     let labels = stagebench_core::label::output::read_zpl(&text).expect("our own ZPL reads back");
     let raster = &labels[0].raster;

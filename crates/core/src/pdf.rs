@@ -6,6 +6,8 @@
 //! its baseline. Text is set in the standard fonts ([`Font`]), which every reader has, encoded as
 //! WinAnsi: Western European text prints as written, other characters as `?`. Use
 //! [`text_width`] and [`fit_width`] to lay out columns and cut long values with `…`.
+//! [`Page::hidden_text`] writes text that is not painted (render mode 3): laid over an image of
+//! the same text (a label's raster), it makes the page searchable and selectable.
 //!
 //! Content and image streams are Flate-compressed. Images are drawn with `/Interpolate false`,
 //! so a QR code's modules keep sharp edges at any zoom; scale them by whole multiples of their
@@ -107,21 +109,50 @@ impl Page {
     /// Draws `text` on one line in black, its baseline's left end at (`x`, `y`).
     pub fn text(&mut self, x: f32, y: f32, size: f32, font: Font, text: &str) {
         let head = format!(
-            "BT /{} {} Tf 1 0 0 1 {} {} Tm (",
+            "BT /{} {} Tf 1 0 0 1 {} {} Tm ",
             font.resource(),
             num(size),
             num(x),
             num(self.height - y)
         );
         self.content.extend_from_slice(head.as_bytes());
-        // The string's bytes are WinAnsi, not UTF-8; only the delimiters need escaping.
+        self.string_and_show(text);
+        self.content.extend_from_slice(b" ET\n");
+    }
+
+    /// Writes `text` on one line without painting it (text render mode 3), its baseline's left
+    /// end at (`x`, `y`), stretched or squeezed horizontally to span `width` points: readers
+    /// find it, copy it and highlight it, and the page looks the same. Lay it over an image of
+    /// the same text so a selection covers what it says.
+    pub fn hidden_text(&mut self, x: f32, y: f32, size: f32, font: Font, text: &str, width: f32) {
+        let natural = text_width(font, size, text);
+        if natural <= 0.0 || !width.is_finite() || width <= 0.0 {
+            return;
+        }
+        // Tr and Tz outlive ET (they are graphics state): q … Q keeps them to this text.
+        let head = format!(
+            "q BT 3 Tr {} Tz /{} {} Tf 1 0 0 1 {} {} Tm ",
+            num(100.0 * width / natural),
+            font.resource(),
+            num(size),
+            num(x),
+            num(self.height - y)
+        );
+        self.content.extend_from_slice(head.as_bytes());
+        self.string_and_show(text);
+        self.content.extend_from_slice(b" ET Q\n");
+    }
+
+    /// `(text) Tj`, the string's bytes WinAnsi (not UTF-8); only the delimiters need escaping.
+    fn string_and_show(&mut self, text: &str) {
+        self.content.push(b'(');
         for byte in font::encode(text) {
             if matches!(byte, b'(' | b')' | b'\\') {
                 self.content.push(b'\\');
             }
             self.content.push(byte);
         }
-        self.content.extend_from_slice(b") Tj ET\n");
+        self.content.extend_from_slice(b") Tj");
     }
 
     /// Draws a black line `width` points wide from (`x1`, `y1`) to (`x2`, `y2`).

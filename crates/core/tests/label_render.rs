@@ -1,7 +1,9 @@
 //! Labels: render → decode for every built-in template at every resolution (QR with rqrr on the
 //! raster, Code 128 with `zbarimg` on the PNG, the PDF through `pdftoppm -mono`), module sizes in
 //! whole dots, exact PNG size and resolution, ZPL read back equal to the PNG raster, template
-//! validation errors, oversize payloads with the suggested template, and the guards.
+//! validation errors, oversize payloads with the suggested template, and the guards; the PDF's
+//! text layer read back with `pdftotext` (every serial of a multi-page sheet, where its image
+//! is; an enrollment label's visible text and nothing of its QR payload).
 
 use std::path::Path;
 use std::process::Command;
@@ -371,4 +373,128 @@ fn formats_refuse_what_they_cannot_do() {
     let many: Vec<LabelData> = (0..31).map(|i| device(&format!("R5CR1{i:05}"))).collect();
     let doc = render_labels(&letter, &many, OutputFormat::Pdf, &options(300)).unwrap();
     assert_eq!((doc.pages, doc.labels), (2, 31));
+}
+
+/// `pdftotext` of `pdf`, plain.
+fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new("pdftotext").arg(pdf).arg("-").output().expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A word poppler finds, with its box in points from the page's top-left corner.
+#[derive(Debug)]
+struct Word {
+    page: usize,
+    text: String,
+    x_min: f64,
+    y_min: f64,
+    x_max: f64,
+    y_max: f64,
+}
+
+/// Every word of `pdf` (`pdftotext -bbox`).
+fn pdf_words(pdf: &Path) -> Vec<Word> {
+    let out = Command::new("pdftotext").arg("-bbox").arg(pdf).arg("-").output().expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = String::from_utf8(out.stdout).unwrap();
+    let mut words = Vec::new();
+    let mut page = 0;
+    for line in html.lines().map(str::trim) {
+        if line.starts_with("<page ") {
+            page += 1;
+        }
+        let Some(rest) = line.strip_prefix("<word ") else { continue };
+        let attr = |name: &str| -> f64 {
+            let at = rest.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            rest[at..].split('"').next().unwrap().parse().unwrap()
+        };
+        let text = rest.split('>').nth(1).unwrap().trim_end_matches("</word").to_owned();
+        words.push(Word { page, text, x_min: attr("xMin"), y_min: attr("yMin"), x_max: attr("xMax"), y_max: attr("yMax") });
+    }
+    words
+}
+
+#[test]
+fn pdf_text_layer_lists_every_serial_of_a_multi_page_sheet_where_it_is_printed() {
+    let template = builtin_templates().into_iter().find(|t| t.name == "device-a4-3x8").unwrap();
+    let per_page = template.sheet.unwrap().per_page();
+    let serials: Vec<String> = (1..=50).map(|i| format!("R5CR1{i:05}")).collect();
+    let labels: Vec<LabelData> = serials.iter().map(|s| device(s)).collect();
+    let dpi = 203;
+    let doc = render_labels(&template, &labels, OutputFormat::Pdf, &options(dpi)).unwrap();
+    assert_eq!(doc.pages, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("sheet.pdf");
+    std::fs::write(&pdf, &doc.files[0]).unwrap();
+
+    let text = pdftotext(&pdf);
+    for serial in &serials {
+        assert_eq!(text.matches(serial.as_str()).count(), 1, "{serial} once in the text layer");
+    }
+    assert!(text.contains("samsung SM-G991B") && text.contains("Slot 12") && text.contains("Stage 2 2026-03-02"), "{text}");
+
+    let words = pdf_words(&pdf);
+    for (i, serial) in serials.iter().enumerate() {
+        let word = words.iter().find(|w| &w.text == serial).unwrap_or_else(|| panic!("{serial} not a word"));
+        assert_eq!(word.page, i / per_page + 1, "{serial} on its label's page");
+    }
+
+    // Selecting the first serial covers its printed image: compare the word's box with the dark
+    // dots of page 1, rasterized at the printer's resolution, right of the QR code and above the
+    // next line (maker and model, from 7.5 mm into the label).
+    let prefix = dir.path().join("page");
+    let status = Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-mono", "-png", "-singlefile", "-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg(&prefix)
+        .status()
+        .expect("pdftoppm (poppler-utils) is installed");
+    assert!(status.success());
+    let image = image::open(prefix.with_extension("png")).unwrap().to_luma8();
+    let (label_x, label_y) = template.sheet.unwrap().origin_mm(0, template.width_mm, template.height_mm);
+    let dots = |mm: f64| mm_to_dots(mm, dpi);
+    let (left, right) = (dots(label_x + 22.5), dots(label_x + template.width_mm));
+    let (top, bottom) = (dots(label_y + 1.0), dots(label_y + 7.25));
+    let dark: Vec<(u32, u32)> =
+        (top..bottom).flat_map(|y| (left..right).map(move |x| (x, y))).filter(|&(x, y)| image.get_pixel(x, y).0[0] < 128).collect();
+    assert!(!dark.is_empty(), "the serial is printed");
+    let ink = |f: fn(&(u32, u32)) -> u32| (dark.iter().map(f).min().unwrap(), dark.iter().map(f).max().unwrap());
+    let ((ink_left, ink_right), (ink_top, ink_bottom)) = (ink(|p| p.0), ink(|p| p.1));
+    let word = &words[0];
+    assert_eq!(word.text, serials[0]);
+    let pt = |v: f64| v * f64::from(dpi) / 72.0;
+    let cell = (pt(word.x_max) - pt(word.x_min)) / serials[0].len() as f64;
+    assert!((pt(word.x_min) - f64::from(ink_left)).abs() <= 2.0, "starts at the ink: {word:?} vs dot {ink_left}");
+    assert!(f64::from(ink_right) <= pt(word.x_max) + 2.0 && f64::from(ink_right) >= pt(word.x_max) - cell, "ends in the last cell: {word:?} vs dot {ink_right}");
+    assert!(pt(word.y_min) <= f64::from(ink_top) + 2.0 && pt(word.y_max) >= f64::from(ink_bottom) - 2.0, "covers the glyphs: {word:?} vs rows {ink_top}..{ink_bottom}");
+    assert!(pt(word.y_max - word.y_min) <= 2.0 * f64::from(ink_bottom - ink_top + 1), "not much taller: {word:?}");
+}
+
+#[test]
+fn enrollment_label_pdfs_carry_their_visible_text_and_nothing_of_the_qr_payload() {
+    let secrets = ["ABCDEFGHIJKLMNOPQRST", "correct horse battery", "Staging-Bench", "PROVISIONING", "clouddpc"];
+    let dir = tempfile::tempdir().unwrap();
+    let label = enrollment(payload(true), true);
+    for template in builtin_templates().into_iter().filter(|t| t.kind == LabelKind::Enrollment) {
+        // The Wi-Fi payload needs 600 dpi on the small roll label.
+        let doc = render_labels(&template, std::slice::from_ref(&label), OutputFormat::Pdf, &options(300))
+            .or_else(|_| render_labels(&template, std::slice::from_ref(&label), OutputFormat::Pdf, &options(600)))
+            .unwrap();
+        let pdf = dir.path().join(format!("{}.pdf", template.name));
+        std::fs::write(&pdf, &doc.files[0]).unwrap();
+        let text = pdftotext(&pdf);
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        // Wrapped after "Staging -", which pdftotext takes for a hyphenated word and joins.
+        assert!(flat.contains("Staging") && flat.contains("warehouse scanners"), "{}: profile name in {flat:?}", template.name);
+        assert!(flat.contains("2026-12-31"), "{}: token expiry in {flat:?}", template.name);
+        assert!(flat.contains("CONTAINS WI-FI CREDENTIALS"), "{}: the warning in {flat:?}", template.name);
+        for secret in secrets {
+            assert!(!text.contains(secret), "{}: {secret:?} is in the PDF's text", template.name);
+        }
+        let raw = String::from_utf8_lossy(&doc.files[0]);
+        for secret in secrets {
+            assert!(!raw.contains(secret), "{}: {secret:?} in the PDF's bytes", template.name);
+        }
+    }
 }

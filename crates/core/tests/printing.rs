@@ -1,7 +1,8 @@
 //! Printing through real peers: a private cupsd with the cups-pdf printer (IPP listing, a PDF
 //! job followed to completion, the output rasterized with pdftoppm and its QR decoded), raw TCP
-//! listeners (the ZPL received; a printer that closes early), a socat pty pair (serial), and
-//! the queue across a killed process.
+//! listeners (the ZPL received; a printer that closes early), the fake Zebra answering `~HS`
+//! (out of labels: held; ready: sent; silent or garbled: sent anyway), a socat pty pair
+//! (serial, with `~HS` answered on the far end), and the queue across a killed process.
 
 #[path = "support/cups.rs"]
 mod cups;
@@ -12,8 +13,12 @@ use std::time::Duration;
 
 use stagebench_core::audit::AuditAction;
 use stagebench_core::intune::backoff::RetryPolicy;
+use stagebench_core::printer::fake::{FakeAnswer, FakeZebra};
+use stagebench_core::printer::queue::NOT_READY_RECHECK;
+use stagebench_core::printer::status::HostStatusAnswer;
 use stagebench_core::printer::{
-    self, drain_once, DocumentKind, IppClient, IppJobState, PrinterConfig, PrinterTarget, SystemPrinters,
+    self, drain_once, DocumentKind, IppClient, IppJobState, PrintTransport, PrinterConfig, PrinterTarget, Readiness,
+    SystemPrinters,
 };
 use stagebench_core::store::{AuditFilter, NewPrintJob, PrintJobState, Store, PRINT_LEASE};
 use time::OffsetDateTime;
@@ -27,8 +32,11 @@ const TWO_TRIES: RetryPolicy = RetryPolicy {
     jitter: false,
 };
 
+/// How long printers here have to answer `~HS` (short: most listeners here never answer).
+const STATUS_WAIT: Duration = Duration::from_millis(500);
+
 fn system() -> SystemPrinters {
-    SystemPrinters::new(IppClient::new().unwrap(), "stagebench-test-nobody")
+    SystemPrinters::new(IppClient::new().unwrap(), "stagebench-test-nobody").with_status_timeout(STATUS_WAIT)
 }
 
 fn raw_printer(name: &str, port: u16) -> PrinterConfig {
@@ -85,6 +93,8 @@ async fn cups_lists_prints_a_pdf_and_the_output_decodes_to_what_was_sent() {
             media: None,
         })
         .unwrap();
+    let status = system().status(&store.printer("PDF").unwrap().unwrap()).await;
+    assert_eq!((status.readiness, status.ipp_state.as_deref()), (Readiness::Ready, Some("idle")), "{status:?}");
     let tag = unique_tag();
     let text = format!("STAGEBENCH {tag}");
     let pdf = printer::test_pdf(&text, 216.0, 144.0);
@@ -145,23 +155,90 @@ fn decode_qr_in_pdf(pdf: &Path, dir: &Path) -> String {
 
 #[tokio::test]
 async fn raw_9100_delivers_the_zpl_as_sent() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received = tokio::spawn(async move {
-        let (mut stream, _) = listener.accept().await.unwrap();
-        let mut bytes = Vec::new();
-        stream.read_to_end(&mut bytes).await.unwrap();
-        bytes
-    });
+    let zebra = FakeZebra::start(FakeAnswer::Status(HostStatusAnswer::READY)).unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    store.printer_save(&raw_printer("zebra", port)).unwrap();
+    store.printer_save(&raw_printer("zebra", zebra.port())).unwrap();
     let zpl = printer::test_zpl("R58N123");
     let mut job = NewPrintJob::new("zebra", DocumentKind::Zpl, zpl.clone(), "t");
     job.copies = 2;
     let id = store.print_enqueue(&job).unwrap();
     let report = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
     assert_eq!(report.done, [id], "{report:?}");
-    assert_eq!(received.await.unwrap(), [zpl.clone(), zpl].concat());
+    assert_eq!(zebra.wait_for_jobs(1, Duration::from_secs(5)), [[zpl.clone(), zpl].concat()]);
+    assert_eq!(zebra.queries(), 1, "asked for its status first");
+}
+
+#[tokio::test]
+async fn a_zebra_out_of_labels_keeps_the_job_queued_until_labels_are_loaded() {
+    let out = HostStatusAnswer { paper_out: true, ..HostStatusAnswer::READY };
+    let zebra = FakeZebra::start(FakeAnswer::Status(out)).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    store.printer_save(&raw_printer("Zebra-1", zebra.port())).unwrap();
+    let zpl = printer::test_zpl("R58N123");
+    let first = store.print_enqueue(&NewPrintJob::new("Zebra-1", DocumentKind::Zpl, zpl.clone(), "t")).unwrap();
+    let second = store.print_enqueue(&NewPrintJob::new("Zebra-1", DocumentKind::Zpl, zpl.clone(), "t")).unwrap();
+
+    let now = OffsetDateTime::now_utc();
+    let report = drain_once(&mut store, &system(), &TWO_TRIES, now).await.unwrap();
+    let reason = "Zebra-1 is out of labels: load labels and the queue sends it again";
+    assert_eq!(report.retried, [(first, reason.to_owned()), (second, reason.to_owned())], "{report:?}");
+    assert!(report.done.is_empty() && report.failed.is_empty(), "{report:?}");
+    for id in [first, second] {
+        let job = store.print_job(id).unwrap().unwrap();
+        assert_eq!((job.state, job.attempts, job.last_error.as_deref()), (PrintJobState::Queued, 0, Some(reason)));
+    }
+    assert_eq!(zebra.queries(), 1, "one question per printer and pass");
+    assert!(zebra.jobs().is_empty(), "nothing sent to a printer without labels");
+
+    // Many passes while nobody loads labels: still queued, still no attempt spent.
+    let recheck = i64::try_from(NOT_READY_RECHECK.as_secs()).unwrap() + 1;
+    for pass in 1..=4 {
+        let report = drain_once(&mut store, &system(), &TWO_TRIES, now + time::Duration::seconds(recheck * pass)).await.unwrap();
+        assert_eq!(report.retried.len(), 2, "{report:?}");
+    }
+    assert_eq!(store.print_job(first).unwrap().unwrap().attempts, 0);
+
+    zebra.set_answer(FakeAnswer::Status(HostStatusAnswer::READY));
+    let report = drain_once(&mut store, &system(), &TWO_TRIES, now + time::Duration::seconds(recheck * 5)).await.unwrap();
+    assert_eq!(report.done, [first, second], "{report:?}");
+    assert_eq!(zebra.wait_for_jobs(2, Duration::from_secs(5)), [zpl.clone(), zpl]);
+    let job = store.print_job(first).unwrap().unwrap();
+    assert_eq!((job.state, job.attempts, job.last_error), (PrintJobState::Done, 1, None));
+}
+
+#[tokio::test]
+async fn a_printer_that_ignores_or_garbles_host_status_still_gets_the_job() {
+    let zpl = printer::test_zpl("R58N123");
+    for answer in [FakeAnswer::Silent, FakeAnswer::Bytes(b"@PJL INFO STATUS\r\n".to_vec())] {
+        let zebra = FakeZebra::start(answer.clone()).unwrap();
+        let mut store = Store::open_in_memory().unwrap();
+        store.printer_save(&raw_printer("zebra", zebra.port())).unwrap();
+        let ids = [
+            store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, zpl.clone(), "t")).unwrap(),
+            store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, zpl.clone(), "t")).unwrap(),
+        ];
+        let status = system().status(&raw_printer("zebra", zebra.port())).await;
+        assert_eq!(status.readiness, Readiness::Unknown, "{answer:?}: {status:?}");
+        let report = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
+        assert_eq!(report.done, ids, "{answer:?}: {report:?}");
+        assert_eq!(zebra.wait_for_jobs(2, Duration::from_secs(5)), [zpl.clone(), zpl.clone()], "{answer:?}");
+        assert_eq!(zebra.queries(), 2, "{answer:?}: asked once by hand, once by the pass (not once per job)");
+    }
+}
+
+#[tokio::test]
+async fn status_names_what_stops_a_zebra_and_an_unreachable_one() {
+    let answer = HostStatusAnswer { head_up: true, ..HostStatusAnswer::READY };
+    let zebra = FakeZebra::start(FakeAnswer::Status(answer)).unwrap();
+    let status = system().status(&raw_printer("zebra", zebra.port())).await;
+    assert_eq!(status.readiness, Readiness::NotReady);
+    assert_eq!(status.hold_message().unwrap(), "zebra has its print head open: close the print head and the queue sends it again");
+    assert!(status.host_status.as_ref().is_some_and(|h| h.head_up && h.label_length_dots == 203), "{status:?}");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let status = system().status(&raw_printer("zebra", closed)).await;
+    assert_eq!(status.readiness, Readiness::Unreachable);
+    assert!(status.detail.as_deref().is_some_and(|d| d.contains("cannot connect")), "{status:?}");
 }
 
 #[tokio::test]
@@ -219,59 +296,121 @@ async fn refused_connections_retry_and_wrong_documents_fail_at_once() {
     assert_eq!(store.print_job(pdf).unwrap().unwrap().attempts, 1, "failed without retrying");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serial_printer_over_a_pty_pair_gets_the_bytes() {
-    if Command::new("socat").arg("-V").stdout(Stdio::null()).status().is_err() {
-        eprintln!("SKIPPED serial test: socat missing (make deps-test)");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("ttyA"), dir.path().join("ttyB"));
-    let mut socat = Command::new("socat")
-        .args(["-d", "-d"])
-        .arg(format!("pty,raw,echo=0,link={}", a.display()))
-        .arg(format!("pty,raw,echo=0,link={}", b.display()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if a.exists() && b.exists() {
-            break;
+/// Two linked pseudo-terminals from socat, or `None` (skipped) without socat.
+struct PtyPair {
+    socat: std::process::Child,
+    a: PathBuf,
+    b: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl PtyPair {
+    fn start() -> Option<PtyPair> {
+        if Command::new("socat").arg("-V").stdout(Stdio::null()).status().is_err() {
+            eprintln!("SKIPPED serial test: socat missing (make deps-test)");
+            return None;
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let zpl = printer::test_zpl("SERIAL R58N123");
-    let expected = zpl.len();
-    let reader_path = b.display().to_string();
-    let reader = std::thread::spawn(move || {
-        use std::io::Read;
-        let mut port = serialport::new(reader_path, 9600).timeout(Duration::from_secs(10)).open().unwrap();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 256];
-        while got.len() < expected {
-            match port.read(&mut buf) {
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(e) => panic!("after {} bytes: {e}", got.len()),
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("ttyA"), dir.path().join("ttyB"));
+        let socat = Command::new("socat")
+            .args(["-d", "-d"])
+            .arg(format!("pty,raw,echo=0,link={}", a.display()))
+            .arg(format!("pty,raw,echo=0,link={}", b.display()))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if a.exists() && b.exists() {
+                break;
             }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        got
-    });
-    std::thread::sleep(Duration::from_millis(200)); // the reader has the port open
-    let mut store = Store::open_in_memory().unwrap();
-    store
-        .printer_save(&PrinterConfig {
-            name: "desk".into(),
-            target: PrinterTarget::Serial { path: a.display().to_string(), baud: 9600 },
+        Some(PtyPair { socat, a, b, _dir: dir })
+    }
+
+    fn printer(&self, name: &str) -> PrinterConfig {
+        PrinterConfig {
+            name: name.into(),
+            target: PrinterTarget::Serial { path: self.a.display().to_string(), baud: 9600 },
             dpi: Some(203),
             media: None,
-        })
-        .unwrap();
+        }
+    }
+
+    /// A Zebra on the far end: answers `~HS` with `answer` (when given), then collects what
+    /// follows until `expected` bytes came or nothing more comes for `quiet`.
+    fn zebra(&self, answer: Option<HostStatusAnswer>, expected: usize, quiet: Duration) -> std::thread::JoinHandle<(usize, Vec<u8>)> {
+        use std::io::{Read, Write};
+        let path = self.b.display().to_string();
+        let handle = std::thread::spawn(move || {
+            let mut port = serialport::new(path, 9600).timeout(quiet).open().unwrap();
+            let (mut queries, mut got) = (0, Vec::new());
+            let mut buf = [0u8; 256];
+            while got.len() < expected {
+                match port.read(&mut buf) {
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::TimedOut => break,
+                    Err(e) => panic!("after {} bytes: {e}", got.len()),
+                }
+                if got.starts_with(b"~HS") {
+                    got.drain(..3);
+                    queries += 1;
+                    if let Some(answer) = answer {
+                        port.write_all(&answer.bytes()).unwrap();
+                    }
+                }
+            }
+            (queries, got)
+        });
+        std::thread::sleep(Duration::from_millis(200)); // the far end has the port open
+        handle
+    }
+}
+
+impl Drop for PtyPair {
+    fn drop(&mut self) {
+        let _ = self.socat.kill();
+        let _ = self.socat.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serial_printer_over_a_pty_pair_gets_the_bytes() {
+    let Some(pty) = PtyPair::start() else { return };
+    let zpl = printer::test_zpl("SERIAL R58N123");
+    let zebra = pty.zebra(Some(HostStatusAnswer::READY), zpl.len(), Duration::from_secs(10));
+    let mut store = Store::open_in_memory().unwrap();
+    store.printer_save(&pty.printer("desk")).unwrap();
     let id = store.print_enqueue(&NewPrintJob::new("desk", DocumentKind::Zpl, zpl.clone(), "t")).unwrap();
     let report = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
     assert_eq!(report.done, [id], "{report:?}");
-    assert_eq!(reader.join().unwrap(), zpl);
-    let _ = socat.kill();
-    let _ = socat.wait();
+    assert_eq!(zebra.join().unwrap(), (1, zpl));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_serial_zebra_with_its_head_open_is_not_sent_the_job_and_a_silent_one_is() {
+    let Some(pty) = PtyPair::start() else { return };
+    let zpl = printer::test_zpl("SERIAL R58N123");
+    let mut store = Store::open_in_memory().unwrap();
+    store.printer_save(&pty.printer("desk")).unwrap();
+    let id = store.print_enqueue(&NewPrintJob::new("desk", DocumentKind::Zpl, zpl.clone(), "t")).unwrap();
+
+    let open = HostStatusAnswer { head_up: true, ..HostStatusAnswer::READY };
+    let zebra = pty.zebra(Some(open), zpl.len(), Duration::from_secs(2));
+    let now = OffsetDateTime::now_utc();
+    let report = drain_once(&mut store, &system(), &TWO_TRIES, now).await.unwrap();
+    let reason = "desk has its print head open: close the print head and the queue sends it again";
+    assert_eq!(report.retried, [(id, reason.to_owned())], "{report:?}");
+    assert_eq!(zebra.join().unwrap(), (1, Vec::new()), "asked, and sent nothing after");
+    let job = store.print_job(id).unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (PrintJobState::Queued, 0));
+
+    // A printer that never answers ~HS gets the job once the wait is over.
+    let zebra = pty.zebra(None, zpl.len(), Duration::from_secs(10));
+    let recheck = i64::try_from(NOT_READY_RECHECK.as_secs()).unwrap() + 1;
+    let report = drain_once(&mut store, &system(), &TWO_TRIES, now + time::Duration::seconds(recheck)).await.unwrap();
+    assert_eq!(report.done, [id], "{report:?}");
+    assert_eq!(zebra.join().unwrap(), (1, zpl));
 }
 
 const CHILD_DB: &str = "STAGEBENCH_PRINT_CHILD_DB";
@@ -288,11 +427,12 @@ async fn print_child() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_claimed_by_a_killed_process_is_sent_again() {
-    // A printer that accepts and never reads: the child's write stalls once buffers are full.
+    // A printer that accepts and never reads (nor answers ~HS): the child's status question
+    // goes unanswered, then its write stalls once buffers are full.
     let stuck = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let stuck_port = stuck.local_addr().unwrap().port();
     let _held = std::thread::spawn(move || {
-        let conns: Vec<_> = stuck.incoming().take(1).collect();
+        let conns: Vec<_> = stuck.incoming().take(2).collect();
         std::thread::sleep(Duration::from_secs(60));
         drop(conns);
     });
@@ -330,22 +470,16 @@ async fn a_job_claimed_by_a_killed_process_is_sent_again() {
 
     // A new process: the job stays claimed until the lease runs out, then goes to a printer
     // that works.
-    let good = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let good_port = good.local_addr().unwrap().port();
-    let received = tokio::spawn(async move {
-        let (mut stream, _) = good.accept().await.unwrap();
-        let mut bytes = Vec::new();
-        stream.read_to_end(&mut bytes).await.unwrap();
-        bytes
-    });
+    let good = FakeZebra::start(FakeAnswer::Status(HostStatusAnswer::READY)).unwrap();
     let mut store = Store::open(&db).unwrap();
-    store.printer_save(&raw_printer("zebra", good_port)).unwrap();
+    store.printer_save(&raw_printer("zebra", good.port())).unwrap();
     let early = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await.unwrap();
     assert_eq!(early, Default::default(), "not before the lease runs out");
     let lease = i64::try_from(PRINT_LEASE.as_secs()).unwrap();
     let report = drain_once(&mut store, &system(), &TWO_TRIES, later(lease + 1)).await.unwrap();
     assert_eq!(report.done, [id], "{report:?}");
-    assert_eq!(received.await.unwrap().len(), zpl.len());
+    let received = good.wait_for_jobs(1, Duration::from_secs(10));
+    assert_eq!(received.iter().map(Vec::len).collect::<Vec<_>>(), [zpl.len()]);
     let job = store.print_job(id).unwrap().unwrap();
     assert_eq!((job.state, job.attempts), (PrintJobState::Done, 2));
     let audit = store.audit_log(&AuditFilter::default()).unwrap();

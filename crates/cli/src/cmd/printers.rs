@@ -1,5 +1,5 @@
 //! `stagebench printers` (the bench's printers, the CUPS server's, and serial ports; add,
-//! remove, test) and `stagebench print-queue` (jobs with their state; retry, send). Both are
+//! remove, test; whether they are ready) and `stagebench print-queue` (jobs with their state; retry, send). Both are
 //! here because the queue is only ever about these printers.
 
 use std::io::Write;
@@ -11,7 +11,8 @@ use stagebench_core::audit::current_actor;
 use stagebench_core::printer::queue::PRINT_RETRY;
 use stagebench_core::printer::serial::{ports, SerialPortInfo};
 use stagebench_core::printer::{
-    self, drain_once, DocumentKind, DrainReport, IppClient, IppPrinter, PrinterConfig, PrinterTarget, SystemPrinters,
+    self, drain_once, DocumentKind, DrainReport, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterStatus,
+    PrinterTarget, SystemPrinters,
 };
 use stagebench_core::store::{NewPrintJob, PrintJobId, Store};
 
@@ -62,6 +63,20 @@ enum PrintersAction {
         /// The printer's name.
         name: String,
     },
+    /// Ask printers whether they are ready: Zebra host status (~HS) for raw and serial ones, the printer state for IPP ones.
+    Status {
+        /// Only this printer (all of the bench's when left out).
+        name: Option<String>,
+    },
+}
+
+/// One printer's status with where it is, for `printers status --json`.
+#[derive(Serialize)]
+struct StatusRow {
+    kind: &'static str,
+    address: String,
+    #[serde(flatten)]
+    status: PrinterStatus,
 }
 
 #[derive(Serialize)]
@@ -131,6 +146,52 @@ pub async fn run(args: &PrintersArgs, out: &mut dyn Write) -> anyhow::Result<()>
             let id = store.print_enqueue(&job)?;
             let report = send_due(&mut store).await?;
             report_one(out, args.json, &store, id, &report)?;
+        }
+        Some(PrintersAction::Status { name }) => {
+            let configured = match name {
+                Some(name) => vec![store
+                    .printer(name)?
+                    .with_context(|| format!("there is no printer {name}: `stagebench printers` lists them"))?],
+                None => store.printers()?,
+            };
+            let rows = statuses(configured).await?;
+            if args.json {
+                return super::write_json(out, &rows);
+            }
+            write_statuses(out, &rows)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every printer's status, asked all at once (a silent printer costs one wait, not one each).
+async fn statuses(printers: Vec<PrinterConfig>) -> anyhow::Result<Vec<StatusRow>> {
+    let system = SystemPrinters::new(IppClient::new()?, current_actor());
+    let asking: Vec<_> = printers
+        .into_iter()
+        .map(|printer| {
+            let system = system.clone();
+            tokio::spawn(async move {
+                let status = system.status(&printer).await;
+                StatusRow { kind: printer.target.kind_name(), address: printer.target.address(), status }
+            })
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(asking.len());
+    for task in asking {
+        rows.push(task.await.context("a printer status check stopped")?);
+    }
+    Ok(rows)
+}
+
+fn write_statuses(out: &mut dyn Write, rows: &[StatusRow]) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        writeln!(out, "No printers on this bench; add one with `stagebench printers add NAME --ipp URL | --raw HOST:PORT | --serial PATH --baud N`")?;
+    }
+    for row in rows {
+        writeln!(out, "{:<14} {:<6} {:<24} {}", row.status.printer, row.kind, row.address, row.status)?;
+        if let Some(hold) = row.status.hold_message() {
+            writeln!(out, "{:14} {hold}", "")?;
         }
     }
     Ok(())

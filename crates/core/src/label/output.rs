@@ -1,6 +1,7 @@
 //! Labels to files: PNG (1-bit, exact size in dots, `pHYs` resolution), PDF at exact physical
-//! size (each label's raster embedded 1:1 on whole-dot positions), and ZPL (`^GFA` graphic
-//! fields of the exact raster, `^PW`/`^LL` from the label size).
+//! size (each label's raster embedded 1:1 on whole-dot positions, with an invisible text layer
+//! over its printed text so a sheet can be searched for a serial and the text selected), and
+//! ZPL (`^GFA` graphic fields of the exact raster, `^PW`/`^LL` from the label size).
 //!
 //! A roll template gives one page per label; a sheet template puts `rows × columns` labels on
 //! each page. PNG output has one image per page; PDF and ZPL one file for everything.
@@ -10,9 +11,13 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::raster::{mm_to_dots, Bitmap};
-use super::render::{render_label, RenderOptions};
+use super::render::{render_label_with_text, RenderOptions, TextLine};
 use super::{LabelData, LabelError, Template, ZPL_DPIS};
-use crate::pdf::PdfDocument;
+use crate::pdf::{Font, PdfDocument};
+
+/// Courier's capital height, 562/1000 em (Adobe's AFM): the text layer's size is chosen so its
+/// capitals stand as tall as the bitmap font's.
+const COURIER_CAP_HEIGHT: f32 = 0.562;
 
 /// The file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,8 +90,11 @@ pub fn render_document(
     for chunk in labels.chunks(per_page) {
         pages += 1;
         let mut rasters = Vec::with_capacity(chunk.len());
+        let mut texts: Vec<Vec<TextLine>> = Vec::with_capacity(chunk.len());
         for label in chunk {
-            rasters.push(render_label(template, label, options)?);
+            let rendered = render_label_with_text(template, label, options)?;
+            rasters.push(rendered.bitmap);
+            texts.push(rendered.text);
         }
         // Each label's top-left corner on the page, snapped to whole dots.
         let origins: Vec<(u32, u32)> = (0..rasters.len())
@@ -115,7 +123,7 @@ pub fn render_document(
                 let pt = |mm: f64| (mm * 72.0 / 25.4) as f32;
                 let dot_pt = |dots: u32| (f64::from(dots) * 72.0 / f64::from(dpi)) as f32;
                 let page = pdf.add_page(pt(page_w_mm), pt(page_h_mm));
-                for (raster, &(x, y)) in rasters.iter().zip(&origins) {
+                for ((raster, lines), &(x, y)) in rasters.iter().zip(&texts).zip(&origins) {
                     page.image_mono_packed(
                         dot_pt(x),
                         dot_pt(y),
@@ -125,6 +133,19 @@ pub fn render_document(
                         raster.height(),
                         raster.packed(),
                     )?;
+                    // Courier is monospaced like the bitmap font: stretched to the drawn cells,
+                    // each character lies over its own image, so a selection covers the text.
+                    for line in lines {
+                        let glyph = line.glyph_height();
+                        page.hidden_text(
+                            dot_pt(x + line.x),
+                            dot_pt(y + line.y + glyph),
+                            dot_pt(glyph) / COURIER_CAP_HEIGHT,
+                            Font::Courier,
+                            &line.text,
+                            dot_pt(line.width()),
+                        );
+                    }
                 }
             }
             OutputFormat::Zpl => {

@@ -6,6 +6,11 @@
 //! largest whole number of dots per module across the area's width (at least
 //! [`min_bar_dots`]) with 10-module quiet zones, bars the area's full height. Both are centred
 //! in their areas on whole dots. Text uses the bitmap font at a whole scale.
+//!
+//! [`render_label_with_text`] also says where each line of human-readable text went
+//! ([`TextLine`]), so a PDF can lay a searchable text layer over the raster. Only text drawn on
+//! the label is listed: what a QR code or barcode encodes (an enrollment token, a Wi-Fi key)
+//! never is.
 
 use super::code128::Code128;
 use super::font::{self, CELL_H, CELL_W};
@@ -26,21 +31,68 @@ pub struct RenderOptions {
 /// What the Wi-Fi warning banner says.
 pub const WIFI_WARNING: &str = "CONTAINS WI-FI CREDENTIALS - keep out of sight, shred after staging";
 
+/// One line of text as drawn on a label: the bitmap font's cells, [`CELL_W`] × [`CELL_H`]
+/// units of `scale` dots each, from (`x`, `y`) rightwards, one cell per character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextLine {
+    /// The line as written (the bitmap shows characters outside ASCII as their fallbacks).
+    pub text: String,
+    /// Left edge of the first cell, in dots from the label's left edge.
+    pub x: u32,
+    /// Top of the line's cells, in dots from the label's top edge.
+    pub y: u32,
+    /// Dots per font unit.
+    pub scale: u32,
+}
+
+impl TextLine {
+    /// The cells' width in dots (letter spacing included).
+    pub fn width(&self) -> u32 {
+        self.text.chars().count() as u32 * CELL_W * self.scale
+    }
+
+    /// Glyph height in dots (capitals, no line spacing).
+    pub fn glyph_height(&self) -> u32 {
+        7 * self.scale
+    }
+}
+
+/// A label's bitmap and the lines of text drawn on it.
+#[derive(Debug, Clone)]
+pub struct RenderedLabel {
+    /// The label at the printer's resolution.
+    pub bitmap: Bitmap,
+    /// Every line of human-readable text, in drawing order.
+    pub text: Vec<TextLine>,
+}
+
 /// Renders one label: a bitmap of the label's size in dots. A QR code or barcode that does not
 /// fit names the smallest built-in template that would hold it. The guards
 /// ([`super::check_guards`]) are the caller's: [`super::render_labels`] applies them.
 pub fn render_label(template: &Template, label: &LabelData, options: &RenderOptions) -> Result<Bitmap, LabelError> {
-    render_label_unsuggested(template, label, options).map_err(|error| match error {
+    render_label_with_text(template, label, options).map(|rendered| rendered.bitmap)
+}
+
+/// [`render_label`], with where its text lines went.
+pub fn render_label_with_text(template: &Template, label: &LabelData, options: &RenderOptions) -> Result<RenderedLabel, LabelError> {
+    let mut text = Vec::new();
+    let bitmap = render_into(template, label, options, &mut text).map_err(|error| match error {
         LabelError::DoesNotFit(mut fit) => {
             fit.suggestion = smallest_fitting(label, options.dpi);
             LabelError::DoesNotFit(fit)
         }
         other => other,
-    })
+    })?;
+    Ok(RenderedLabel { bitmap, text })
 }
 
 /// [`render_label`] without looking for a template that fits.
 pub(super) fn render_label_unsuggested(template: &Template, label: &LabelData, options: &RenderOptions) -> Result<Bitmap, LabelError> {
+    render_into(template, label, options, &mut Vec::new())
+}
+
+/// Draws the label, noting each line of text in `lines`.
+fn render_into(template: &Template, label: &LabelData, options: &RenderOptions, lines: &mut Vec<TextLine>) -> Result<Bitmap, LabelError> {
     if template.kind != label.kind() {
         return Err(LabelError::KindMismatch {
             template: template.name.clone(),
@@ -65,14 +117,15 @@ pub(super) fn render_label_unsuggested(template: &Template, label: &LabelData, o
                         _ => continue,
                     },
                 };
-                draw_text(&mut bitmap, area, &text, *size_pt, *bold, *max_lines, false, dpi);
+                draw_text(&mut bitmap, lines, area, &text, TextStyle { size_pt: *size_pt, bold: *bold, max_lines: *max_lines, white: false }, dpi);
             }
             ElementKind::Warning { size_pt } => {
                 if let LabelData::Enrollment(e) = label {
                     if e.carries_wifi_credentials {
                         bitmap.fill(area.x, area.y, area.w, area.h, true);
                         let inset = DotArea { x: area.x + area.h.min(area.w) / 12, y: area.y + area.h / 10, w: area.w - area.h.min(area.w) / 6, h: area.h - area.h / 5 };
-                        draw_text(&mut bitmap, inset, WIFI_WARNING, *size_pt, true, u32::MAX, true, dpi);
+                        let style = TextStyle { size_pt: *size_pt, bold: true, max_lines: u32::MAX, white: true };
+                        draw_text(&mut bitmap, lines, inset, WIFI_WARNING, style, dpi);
                     }
                 }
             }
@@ -220,10 +273,20 @@ fn draw_code128(
     Ok(())
 }
 
-/// Text wrapped into the area at the largest whole scale near `size_pt` that fits one line.
-#[allow(clippy::too_many_arguments)]
-fn draw_text(bitmap: &mut Bitmap, area: DotArea, text: &str, size_pt: f64, bold: bool, max_lines: u32, white: bool, dpi: u32) {
-    let wanted = (size_pt * f64::from(dpi) / 72.0 / f64::from(CELL_H)).round().max(1.0) as u32;
+/// How a text element is drawn.
+#[derive(Debug, Clone, Copy)]
+struct TextStyle {
+    size_pt: f64,
+    bold: bool,
+    max_lines: u32,
+    /// White dots (text on a black banner).
+    white: bool,
+}
+
+/// Text wrapped into the area at the largest whole scale near `size_pt` that fits one line;
+/// each line drawn is noted in `lines`.
+fn draw_text(bitmap: &mut Bitmap, lines: &mut Vec<TextLine>, area: DotArea, text: &str, style: TextStyle, dpi: u32) {
+    let wanted = (style.size_pt * f64::from(dpi) / 72.0 / f64::from(CELL_H)).round().max(1.0) as u32;
     let mut scale = wanted;
     while scale > 1 && 7 * scale > area.h {
         scale -= 1;
@@ -236,8 +299,10 @@ fn draw_text(bitmap: &mut Bitmap, area: DotArea, text: &str, size_pt: f64, bold:
     if max_chars == 0 {
         return;
     }
-    let lines = font::wrap(text, max_chars, max_lines.min(fitting_lines) as usize);
-    for (i, line) in lines.iter().enumerate() {
-        font::draw_text(bitmap, area.x, area.y + i as u32 * CELL_H * scale, line, scale, bold, white);
+    let wrapped = font::wrap(text, max_chars, style.max_lines.min(fitting_lines) as usize);
+    for (i, line) in wrapped.into_iter().enumerate() {
+        let y = area.y + i as u32 * CELL_H * scale;
+        font::draw_text(bitmap, area.x, y, &line, scale, style.bold, style.white);
+        lines.push(TextLine { text: line, x: area.x, y, scale });
     }
 }

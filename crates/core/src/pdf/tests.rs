@@ -268,3 +268,40 @@ fn pdftoppm_renders_images_pixel_for_pixel() {
         at(70, 74)
     );
 }
+
+#[test]
+fn hidden_text_is_found_where_it_spans_and_paints_nothing() {
+    let mut doc = PdfDocument::new();
+    let page = doc.add_page(200.0, 100.0);
+    page.hidden_text(20.0, 30.0, 12.0, Font::Courier, "R5CR(1)", 100.0);
+    let content = content_of(page);
+    // Courier: 7 × 600/1000 × 12 = 50.4 pt natural, stretched to 100 pt.
+    assert_eq!(content, "q BT 3 Tr 198.41 Tz /F3 12 Tf 1 0 0 1 20 70 Tm (R5CR\\(1\\)) Tj ET Q\n");
+    page.hidden_text(20.0, 50.0, 12.0, Font::Courier, "", 100.0);
+    assert_eq!(content_of(page), content, "nothing to write, nothing written");
+    let (_dir, path) = written(doc);
+
+    let bbox = String::from_utf8(poppler("pdftotext", &["-bbox".as_ref(), path.as_os_str(), "-".as_ref()])).unwrap();
+    let word = bbox.lines().find(|l| l.contains(">R5CR(1)<")).unwrap_or_else(|| panic!("not found in {bbox}"));
+    let attr = |name: &str| -> f32 {
+        let at = word.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        word[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    assert!((attr("xMin") - 20.0).abs() < 0.5 && (attr("xMax") - 120.0).abs() < 0.5, "{word}");
+
+    let (w, h, pixels) = render(&path);
+    assert_eq!((w, h), (200, 100));
+    assert!(pixels.iter().all(|&p| p == 255), "hidden text paints nothing");
+}
+
+#[test]
+fn hidden_text_leaves_later_text_visible() {
+    let mut doc = PdfDocument::new();
+    let page = doc.add_page(200.0, 100.0);
+    page.hidden_text(10.0, 20.0, 12.0, Font::Courier, "hidden", 50.0);
+    page.text(10.0, 60.0, 24.0, Font::HelveticaBold, "SHOWN");
+    let (_dir, path) = written(doc);
+    let (w, _, pixels) = render(&path);
+    let dark_rows: Vec<usize> = (0..100).filter(|y| pixels[y * w..(y + 1) * w].iter().any(|&p| p < 128)).collect();
+    assert!(!dark_rows.is_empty() && dark_rows.iter().all(|&y| (35..=62).contains(&y)), "only SHOWN is painted: rows {dark_rows:?}");
+}

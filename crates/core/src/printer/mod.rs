@@ -5,16 +5,22 @@
 //! document ([`Document`]), the errors ([`PrintError`], each transient or permanent and naming
 //! the printer and the fix) and the one seam the queue needs ([`PrintTransport`]). The adapters
 //! are [`ipp`] (CUPS and IPP Everywhere printers, listing included), [`raw`] (TCP port 9100,
-//! Zebra) and [`serial`]; [`SystemPrinters`] picks one by target. [`queue`] drains the store's
-//! `print_jobs` table through any transport. Rendering labels is not here (`crate::label`).
+//! Zebra) and [`serial`]; [`SystemPrinters`] picks one by target. [`status`] reads whether a
+//! printer is ready (Zebra `~HS`, IPP printer state). [`queue`] drains the store's `print_jobs`
+//! table through any transport, holding ZPL jobs while a Zebra says it cannot print. Rendering
+//! labels is not here (`crate::label`). With the `testing` feature, [`fake`] is a Zebra on a
+//! local TCP port that answers `~HS` as told and keeps what it is sent.
 //!
 //! Everything here is portable: IPP and raw TCP are plain sockets, serial ports go through the
 //! `serialport` crate on Linux, macOS and Windows.
 
+#[cfg(any(test, feature = "testing"))]
+pub mod fake;
 pub mod ipp;
 pub mod queue;
 pub mod raw;
 pub mod serial;
+pub mod status;
 
 use std::fmt;
 use std::future::Future;
@@ -25,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub use ipp::{IppClient, IppJob, IppJobState, IppPrinter};
 pub use queue::{drain_once, DrainReport};
+pub use status::{Condition, HostStatus, HostStatusError, PrinterStatus, Readiness};
 
 /// The port Zebra and most label printers take raw jobs on.
 pub const RAW_PORT: u16 = 9100;
@@ -354,6 +361,14 @@ pub trait PrintTransport {
         document: &Document,
         copies: u32,
     ) -> impl Future<Output = Result<Sent, PrintError>> + Send;
+
+    /// Whether `printer` is ready. The queue asks before sending ZPL to a raw or serial
+    /// printer and holds the job while a blocking condition lasts. A transport that cannot tell
+    /// says [`Readiness::Unknown`] (the default), and jobs go as before.
+    fn status(&self, printer: &PrinterConfig) -> impl Future<Output = PrinterStatus> + Send {
+        let name = printer.name.clone();
+        async move { PrinterStatus::unknown(name, "this transport does not ask printers for their status") }
+    }
 }
 
 /// The real printers: IPP over HTTP, raw TCP and serial ports.
@@ -361,12 +376,20 @@ pub trait PrintTransport {
 pub struct SystemPrinters {
     ipp: IppClient,
     user: String,
+    status_timeout: Duration,
 }
 
 impl SystemPrinters {
     /// Printers reached with `ipp`, submitting IPP jobs as `user` (IPP `requesting-user-name`).
     pub fn new(ipp: IppClient, user: impl Into<String>) -> SystemPrinters {
-        SystemPrinters { ipp, user: user.into() }
+        SystemPrinters { ipp, user: user.into(), status_timeout: status::STATUS_TIMEOUT }
+    }
+
+    /// How long a raw or serial printer has to answer `~HS` (default
+    /// [`status::STATUS_TIMEOUT`]).
+    pub fn with_status_timeout(mut self, wait: Duration) -> SystemPrinters {
+        self.status_timeout = wait;
+        self
     }
 }
 
@@ -387,6 +410,29 @@ impl PrintTransport for SystemPrinters {
                 Ok(Sent::default())
             }
         }
+    }
+
+    async fn status(&self, printer: &PrinterConfig) -> PrinterStatus {
+        let wait = self.status_timeout;
+        let whole = |answer: &[u8]| !matches!(HostStatus::parse(answer), Ok(None));
+        let answer = match &printer.target {
+            PrinterTarget::Ipp { url } => {
+                return match self.ipp.printer_attributes(&printer.name, url).await {
+                    Ok(attributes) => PrinterStatus::from_ipp(&printer.name, &attributes),
+                    Err(e @ (PrintError::Connect { .. } | PrintError::Timeout { .. })) => {
+                        PrinterStatus::unreachable(&printer.name, e.to_string())
+                    }
+                    Err(e) => PrinterStatus::unknown(&printer.name, e.to_string()),
+                }
+            }
+            PrinterTarget::Raw { host, port } => {
+                raw::query(&printer.name, host, *port, status::HOST_STATUS_QUERY, wait, whole).await
+            }
+            PrinterTarget::Serial { path, baud } => {
+                serial::query(&printer.name, path, *baud, status::HOST_STATUS_QUERY, wait, whole).await
+            }
+        };
+        status::from_answer(&printer.name, answer, wait)
     }
 }
 

@@ -6,13 +6,22 @@
 //! backoff from a [`RetryPolicy`] until its attempts are used up; permanent ones (wrong document
 //! format, bad address, unknown printer) fail at once. Either way the job's `last_error` says
 //! which printer and what to do.
+//!
+//! Before a ZPL job goes to a raw or serial printer the queue asks the printer's status
+//! ([`PrintTransport::status`]). When it reports something that stops it printing (out of
+//! labels, head open, paused, out of ribbon…) the job is not sent: it stays queued, unclaimed
+//! and without spending an attempt, with a `last_error` that says what to do, and is looked at
+//! again after [`NOT_READY_RECHECK`]. A printer that does not answer (status unknown) gets the
+//! job as before. Each printer is asked at most once per job, and a printer that did not answer
+//! or was not ready is not asked again in the same pass.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{check_document, Document, PrintError, PrintTransport};
+use super::{check_document, Document, DocumentKind, PrintError, PrintTransport, PrinterStatus, PrinterTarget, Readiness};
 use crate::intune::backoff::RetryPolicy;
 use crate::store::{PrintData, PrintJob, PrintJobError, PrintJobId, Store, StoreError};
 
@@ -25,12 +34,17 @@ pub const PRINT_RETRY: RetryPolicy = RetryPolicy {
     jitter: true,
 };
 
+/// How long a job held for a printer that is not ready (out of labels, head open…) waits
+/// before the queue asks the printer again.
+pub const NOT_READY_RECHECK: Duration = Duration::from_secs(15);
+
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DrainReport {
     /// Jobs the printer took.
     pub done: Vec<PrintJobId>,
-    /// Jobs that failed for now, with the error; they are due again later.
+    /// Jobs that failed for now, with the error; they are due again later. Jobs held because
+    /// their printer is not ready are here too, with what to do.
     pub retried: Vec<(PrintJobId, String)>,
     /// Jobs that failed for good, with the message the technician sees.
     pub failed: Vec<(PrintJobId, String)>,
@@ -44,7 +58,19 @@ pub async fn drain_once<T: PrintTransport>(
     now: OffsetDateTime,
 ) -> Result<DrainReport, PrintJobError> {
     let mut report = DrainReport::default();
+    // Printers asked this pass whose answer holds for the rest of it (not ready, or silent).
+    let mut settled: HashMap<String, PrinterStatus> = HashMap::new();
     for due in store.print_due(now, 100)? {
+        if let Some(message) = not_ready(store, transport, &due, &mut settled).await {
+            // Not claimed: the attempt is not spent while someone loads labels.
+            match store.print_retry(due.id, now, NOT_READY_RECHECK, &message) {
+                Ok(_) => report.retried.push((due.id, message)),
+                // Another process finished it meanwhile.
+                Err(PrintJobError::WrongState { .. } | PrintJobError::Unknown(_)) => {}
+                Err(other) => return Err(other),
+            }
+            continue;
+        }
         let Some(job) = store.print_claim(due.id, now)? else {
             continue; // another process took it
         };
@@ -82,6 +108,36 @@ pub async fn drain_once<T: PrintTransport>(
         }
     }
     Ok(report)
+}
+
+/// Why `job` must wait, when it is ZPL for a raw or serial printer that says it cannot print.
+async fn not_ready<T: PrintTransport>(
+    store: &Store,
+    transport: &T,
+    job: &PrintJob,
+    settled: &mut HashMap<String, PrinterStatus>,
+) -> Option<String> {
+    if job.kind != DocumentKind::Zpl {
+        return None;
+    }
+    // An unknown printer or a store error: the send path reports it properly.
+    let printer = store.printer(&job.printer).ok()??;
+    if !matches!(printer.target, PrinterTarget::Raw { .. } | PrinterTarget::Serial { .. }) {
+        return None;
+    }
+    let status = match settled.get(&printer.name) {
+        Some(status) => status.clone(),
+        None => {
+            let status = transport.status(&printer).await;
+            // A ready printer is asked again before its next job (it may run out mid-batch);
+            // any other answer stands for this pass, so a silent printer costs one wait.
+            if status.readiness != Readiness::Ready {
+                settled.insert(printer.name.clone(), status.clone());
+            }
+            status
+        }
+    };
+    status.hold_message()
 }
 
 /// Sends one claimed job; the printer's job reference on success.

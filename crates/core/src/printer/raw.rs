@@ -19,18 +19,7 @@ pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// Sends `copies` copies of `bytes` to `host:port`, one connection for all.
 pub async fn send(printer: &str, host: &str, port: u16, bytes: &[u8], copies: u32) -> Result<(), PrintError> {
     let address = format!("{host}:{port}");
-    let mut stream = match timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port))).await {
-        Err(_) => {
-            return Err(PrintError::Timeout {
-                printer: printer.to_owned(),
-                address,
-                what: "accept the connection",
-                timeout: CONNECT_TIMEOUT,
-            })
-        }
-        Ok(Err(source)) => return Err(PrintError::Connect { printer: printer.to_owned(), address, source }),
-        Ok(Ok(stream)) => stream,
-    };
+    let mut stream = connect(printer, host, port, &address).await?;
     let broken = |source: std::io::Error| PrintError::ClosedEarly {
         printer: printer.to_owned(),
         address: address.clone(),
@@ -67,5 +56,58 @@ pub async fn send(printer: &str, host: &str, port: u16, bytes: &[u8], copies: u3
     match timeout(CLOSE_WAIT, drain).await {
         Ok(Err(source)) => Err(broken(source)),
         Ok(Ok(())) | Err(_) => Ok(()),
+    }
+}
+
+/// Sends `request` to `host:port` and collects the answer until `whole` says it is complete,
+/// the printer closes, or `wait` runs out; returns what arrived (maybe nothing: many printers
+/// never answer). Only failing to connect or to send is an error.
+pub async fn query(
+    printer: &str,
+    host: &str,
+    port: u16,
+    request: &[u8],
+    wait: Duration,
+    whole: impl Fn(&[u8]) -> bool,
+) -> Result<Vec<u8>, PrintError> {
+    let address = format!("{host}:{port}");
+    let mut stream = connect(printer, host, port, &address).await?;
+    match timeout(wait, stream.write_all(request)).await {
+        Err(_) => {
+            return Err(PrintError::Timeout { printer: printer.to_owned(), address, what: "take the data", timeout: wait })
+        }
+        Ok(Err(source)) => return Err(PrintError::ClosedEarly { printer: printer.to_owned(), address, source }),
+        Ok(Ok(())) => {}
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 512];
+    let read = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    answer.extend_from_slice(&buf[..n]);
+                    if whole(&answer) {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    let _ = timeout(wait, read).await;
+    Ok(answer)
+}
+
+/// A connection to `host:port` within [`CONNECT_TIMEOUT`].
+async fn connect(printer: &str, host: &str, port: u16, address: &str) -> Result<TcpStream, PrintError> {
+    match timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port))).await {
+        Err(_) => Err(PrintError::Timeout {
+            printer: printer.to_owned(),
+            address: address.to_owned(),
+            what: "accept the connection",
+            timeout: CONNECT_TIMEOUT,
+        }),
+        Ok(Err(source)) => Err(PrintError::Connect { printer: printer.to_owned(), address: address.to_owned(), source }),
+        Ok(Ok(stream)) => Ok(stream),
     }
 }
