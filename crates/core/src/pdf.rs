@@ -290,9 +290,13 @@ impl Page {
     }
 }
 
-/// zlib-compressed `data` (what `/FlateDecode` reads).
+/// zlib-compressed `data` (what `/FlateDecode` reads), holding only its own length: miniz
+/// starts from a buffer half the input's size and keeps that capacity, which for thousands of
+/// kept images is most of the memory (5,000 labels at 600 dpi: 360 MiB before, see README).
 fn deflate(data: &[u8]) -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+    let mut deflated = miniz_oxide::deflate::compress_to_vec_zlib(data, 6);
+    deflated.shrink_to_fit();
+    deflated
 }
 
 fn check_size(width: u32, height: u32, found: usize) -> Result<(), PdfError> {
