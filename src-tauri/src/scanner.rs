@@ -260,8 +260,9 @@ impl ScannerHub {
             Ok(mut store) => into_batch(&mut store, None, scan),
             Err(e) => (ScanResult::Held, Some(format!("{e}; the scan is kept here")), None),
         };
-        tracing::info!(serial = %scan.text, result = ?result.0, "serial scanner");
-        record(at, scan.text.to_ascii_uppercase(), scan.symbology.clone(), result)
+        let serial = scan.text.to_ascii_uppercase();
+        tracing::info!(%serial, result = ?result.0, "serial scanner");
+        record(at, serial, scan.symbology.clone(), result)
     }
 
     /// Adds the held scans to `batch` (the one on screen); returns how many joined it.
