@@ -25,9 +25,11 @@ impl PtyPair {
             .stderr(Stdio::null())
             .spawn()
             .expect("socat (in the Makefile's APT_TEST) runs");
+        // Owned at once, so socat is ended (by the drop) if its links never come.
+        let pair = PtyPair { socat, scanner, host };
         for _ in 0..200 {
-            if scanner.exists() && host.exists() {
-                return PtyPair { socat, scanner, host };
+            if pair.scanner.exists() && pair.host.exists() {
+                return pair;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
