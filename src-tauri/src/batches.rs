@@ -348,12 +348,13 @@ mod tests {
         let generated = format!(
             "// Generated from src-tauri/src/batches.rs by its test ui_app_bindings_match_the_rust_types. Do not edit\n\
              // by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.\n\
-             import type {{ Batch, Exported, Flow, TokenCheck }} from \"./bindings\";\n\n{}\n{}\n{}\n{}\n{}",
+             import type {{ Batch, Exported, Flow, TokenCheck }} from \"./bindings\";\n\n{}\n{}\n{}\n{}\n{}\n{}",
             declaration::<BatchSummary>(&cfg),
             declaration::<ProfileChoice>(&cfg),
             declaration::<BatchForm>(&cfg),
             declaration::<TechnicianView>(&cfg),
             declaration::<crate::exchange::PackExported>(&cfg),
+            crate::scanner::ts_declarations(&cfg),
         );
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/app_bindings.ts");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {

@@ -4,7 +4,8 @@
 //! core errors into `{code, message}`; [`bench`] fans bench snapshots out to the UI over Tauri
 //! channels; [`tenant`] keeps the one tenant connection and its sync loop, and fans its state out
 //! the same way; [`profiles`] holds the Profiles screen's commands (tokens, QR); [`batches`] the
-//! Batches screen's and the bench's technician actions. The builder is
+//! Batches screen's and the bench's technician actions; [`scanner`] reads the serial barcode
+//! scanner into the active batch. The builder is
 //! generic over the Tauri runtime so the shell can be tested with `tauri::test::mock_builder`.
 
 pub mod batches;
@@ -13,15 +14,22 @@ pub mod commands;
 pub mod error;
 pub mod exchange;
 pub mod profiles;
+pub mod scanner;
 pub mod tenant;
 
-use tauri::{Builder, Runtime};
+use tauri::{Builder, Manager, Runtime};
 
 /// The app with its state and commands, before a context is attached.
 pub fn builder<R: Runtime>() -> Builder<R> {
     Builder::<R>::new()
         .manage(bench::BenchHub::default())
         .manage(tenant::TenantHub::default())
+        .manage(scanner::ScannerHub::default())
+        .setup(|app| {
+            let bench = app.state::<bench::BenchHub>().inner().clone();
+            app.state::<scanner::ScannerHub>().start(bench);
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::bench_watch,
             commands::doctor_run,
@@ -57,7 +65,12 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             batches::batch_close,
             batches::technician_get,
             batches::technician_set,
-            batches::bench_action
+            batches::bench_action,
+            scanner::scanner_ports,
+            scanner::scanner_settings_get,
+            scanner::scanner_settings_set,
+            scanner::scanner_watch,
+            scanner::scanner_add_held
         ])
 }
 

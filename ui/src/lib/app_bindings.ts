@@ -109,3 +109,146 @@ exported: Exported,
  * The generated passphrase, when none was given.
  */
 passphrase: string | null, };
+
+/**
+ * A serial port the OS lists, as the port picker shows it.
+ */
+export type ScannerPort = { 
+/**
+ * Its path or name (`/dev/ttyACM0`, `COM3`): what the settings store.
+ */
+path: string, 
+/**
+ * `usb`, `pci`, `bluetooth` or `unknown`.
+ */
+kind: string, 
+/**
+ * USB vendor id, when it is a USB port.
+ */
+vid: number | null, 
+/**
+ * USB product id, when it is a USB port.
+ */
+pid: number | null, 
+/**
+ * What the device says it is (maker and product), when known.
+ */
+description: string | null, 
+/**
+ * The USB device's serial number, when it has one (tells two identical scanners apart).
+ */
+serial_number: string | null, 
+/**
+ * Made by a barcode-scanner maker (by USB vendor id).
+ */
+likely_scanner: boolean, 
+/**
+ * One line for the picker: path, description, `USB vvvv:pppp`.
+ */
+label: string, };
+
+/**
+ * Which serial-port scanner the bench reads: no port means no serial scanner (a keyboard
+ * wedge needs no setting).
+ */
+export type ScannerSettings = { 
+/**
+ * The port (`/dev/ttyACM0`, `COM3`), or none.
+ */
+port: string | null, 
+/**
+ * The baud rate (USB CDC scanners ignore it; RS-232 ones need it right).
+ */
+baud: number, };
+
+/**
+ * The serial scanner as the technician sees it.
+ */
+export type ScannerStatus = { "state": "off" } | { "state": "opening", 
+/**
+ * The port.
+ */
+port: string, } | { "state": "connected", 
+/**
+ * The port.
+ */
+port: string, 
+/**
+ * At this rate.
+ */
+baud: number, } | { "state": "waiting", 
+/**
+ * The port.
+ */
+port: string, 
+/**
+ * What is going on and what to do.
+ */
+message: string, } | { "state": "failed", 
+/**
+ * The port.
+ */
+port: string, 
+/**
+ * What went wrong and what to do.
+ */
+message: string, };
+
+/**
+ * What became of a scan.
+ */
+export type ScanResult = "added" | "already-there" | "refused" | "held";
+
+/**
+ * One scan from the serial scanner, as the Settings and Batches screens list it.
+ */
+export type ScanRecord = { 
+/**
+ * Counts up for every scan since the app started (keys the rows).
+ */
+id: number, 
+/**
+ * When it was read (RFC 3339).
+ */
+at: string, 
+/**
+ * The serial (as linked, upper-case), or for a refused scan the part that may be shown.
+ */
+text: string, 
+/**
+ * The AIM symbology identifier the scanner sent, if any.
+ */
+symbology: string | null, 
+/**
+ * What became of it.
+ */
+result: ScanResult, 
+/**
+ * Why it was refused or held, and what to do.
+ */
+message: string | null, 
+/**
+ * The batch it went into.
+ */
+batch: string | null, 
+/**
+ * That batch's name.
+ */
+batch_name: string | null, };
+
+/**
+ * The serial scanner as the views show it: its settings, status and recent scans (newest first).
+ */
+export type ScannerView = { 
+/**
+ * The saved settings.
+ */
+settings: ScannerSettings, 
+/**
+ * Connected, waiting for the port, …
+ */
+status: ScannerStatus, 
+/**
+ * Newest first.
+ */
+scans: Array<ScanRecord>, };

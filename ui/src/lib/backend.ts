@@ -25,6 +25,7 @@ import type {
   TenantState,
 } from "./types";
 import type { TechnicianAction } from "./batches";
+import type { ScannerPort, ScannerSettings, ScannerView } from "./app_bindings";
 
 /** Normalises whatever a command rejected with into an ApiError. */
 export function toApiError(e: unknown): ApiError {
@@ -168,6 +169,35 @@ export function importPack(path: string, passphrase: string, activate: boolean):
 /** A scanned (keyboard wedge) or typed box or device serial joins the batch. */
 export function scanIntoBatch(batch: string, text: string): Promise<ScanOutcome> {
   return call<ScanOutcome>("batch_scan", { batch, text });
+}
+
+// ---- The serial barcode scanner ------------------------------------------------------------
+
+/** Streams the serial scanner's settings, status and recent scans now and on every change. */
+export async function watchScanner(onView: (v: ScannerView) => void): Promise<void> {
+  const channel = new Channel<ScannerView>();
+  channel.onmessage = onView;
+  await call<void>("scanner_watch", { onEvent: channel });
+}
+
+/** The serial ports the OS lists, likely scanners first. */
+export function scannerPorts(): Promise<ScannerPort[]> {
+  return call<ScannerPort[]>("scanner_ports");
+}
+
+/** The serial scanner's saved port and baud rate. */
+export function scannerSettingsGet(): Promise<ScannerSettings> {
+  return call<ScannerSettings>("scanner_settings_get");
+}
+
+/** Saves the serial scanner's port and baud rate and reads the new port (blank port: off). */
+export function scannerSettingsSet(port: string, baud: number): Promise<ScannerSettings> {
+  return call<ScannerSettings>("scanner_settings_set", { port, baud });
+}
+
+/** Adds the scans held while no batch was active to `batch`; how many joined it. */
+export function scannerAddHeld(batch: string): Promise<number> {
+  return call<number>("scanner_add_held", { batch });
 }
 
 /** The batch's enrollment QR (refused while its token is expired or revoked). */
