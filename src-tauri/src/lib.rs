@@ -12,6 +12,8 @@ pub mod bench;
 pub mod commands;
 pub mod error;
 pub mod exchange;
+pub mod labels;
+pub mod printing;
 pub mod profiles;
 pub mod tenant;
 
@@ -22,6 +24,7 @@ pub fn builder<R: Runtime>() -> Builder<R> {
     Builder::<R>::new()
         .manage(bench::BenchHub::default())
         .manage(tenant::TenantHub::default())
+        .manage(printing::PrintHub::default())
         .invoke_handler(tauri::generate_handler![
             commands::bench_watch,
             commands::doctor_run,
@@ -57,7 +60,20 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             batches::batch_close,
             batches::technician_get,
             batches::technician_set,
-            batches::bench_action
+            batches::bench_action,
+            labels::label_templates,
+            labels::label_preview,
+            labels::labels_print,
+            labels::labels_refuse_wifi_get,
+            labels::labels_refuse_wifi_set,
+            printing::print_queue_watch,
+            printing::print_queue_list,
+            printing::print_job_retry,
+            printing::printers_list,
+            printing::printers_discover,
+            printing::printer_add,
+            printing::printer_remove,
+            printing::printer_test
         ])
 }
 
