@@ -147,7 +147,7 @@ async fn a_blocked_token_refuses_the_enrollment_label_before_its_payload_is_read
     let expired = batch(now, -1, false);
     store.create_batch(&expired).unwrap();
     keep_qr(&keyring, &expired.id, &SecretText::new(payload(false))).await.unwrap();
-    let req = request(LabelSource::Enrollment { batch: expired.spec.name.clone() }, "enrollment-4x6in", 1);
+    let req = request(LabelSource::Enrollment { batch: expired.id.to_string() }, "enrollment-4x6in", 1);
     for mode in [PayloadUse::Reveal, PayloadUse::Masked] {
         let err = collect_labels(&mut store, &keyring, &req, 203, mode, "tech").await.unwrap_err();
         assert!(matches!(err, LabelRequestError::Label(LabelError::TokenBlocked { .. })), "{err}");
@@ -162,7 +162,7 @@ async fn a_blocked_token_refuses_the_enrollment_label_before_its_payload_is_read
     let wifi = batch(now, 30, true);
     store.create_batch(&wifi).unwrap();
     keep_qr(&keyring, &wifi.id, &SecretText::new(payload(true))).await.unwrap();
-    let mut req = request(LabelSource::Enrollment { batch: wifi.spec.name.clone() }, "enrollment-4x6in", 1);
+    let mut req = request(LabelSource::Enrollment { batch: wifi.id.to_string() }, "enrollment-4x6in", 1);
     req.refuse_wifi_credentials = true;
     let err = collect_labels(&mut store, &keyring, &req, 203, PayloadUse::Reveal, "tech").await.unwrap_err();
     assert!(matches!(err, LabelRequestError::Label(LabelError::WifiCredentialsRefused { .. })), "{err}");
@@ -185,7 +185,7 @@ async fn the_enrollment_preview_is_masked_until_revealed_and_the_reveal_is_audit
     assert_eq!(qr_displays(&store), 0, "a masked preview is not a QR display");
     let shown = decode(&masked.png);
     assert_eq!(shown.len(), 1);
-    assert!(shown[0].starts_with("masked preview") && !shown[0].contains(TOKEN), "{}", shown[0]);
+    assert!(shown[0].starts_with("masked") && !shown[0].contains(TOKEN), "{}", shown[0]);
     assert_eq!(shown[0].len(), real.len());
 
     let revealed = preview(&mut store, &keyring, &req, 203, PayloadUse::Reveal, "tech").await.unwrap();

@@ -402,23 +402,26 @@ fn qr_size(template: &Template, label: &LabelData, dpi: u32) -> Option<(u32, u32
 
 /// What a masked enrollment QR encodes instead of `payload`: readable text of exactly the same
 /// byte length whose QR code has as many modules as the payload's, so the preview's layout,
-/// module size and fit are the real label's. Nothing of the payload but its length survives.
+/// module size and fit are the real label's.
 ///
-/// QR encoders pack digits tighter than text, so the stand-in is text followed by digits, with
-/// the split chosen (by bisection) where its code reaches the payload's size. A payload with
-/// non-ASCII characters is encoded whole as UTF-8 bytes: so is its stand-in, which then needs
-/// one non-ASCII character and no search.
+/// QR encoders pack digits tighter than upper-case text, and that tighter than other bytes. The
+/// stand-in is first sought as lower-case text followed by digits, split (by bisection) where
+/// its code reaches the payload's size: only the payload's length survives. When the encoder's
+/// segments make the payload dearer than any such split, the stand-in keeps each character's
+/// class instead (digit, upper-case set, other), which the encoder segments identically: then
+/// which characters were digits or upper-case survives too, never the characters. A payload
+/// with non-ASCII characters is encoded whole as UTF-8 bytes, and so is its stand-in.
 pub fn stand_in_payload(payload: &str) -> String {
-    const TEXT: &str = "masked preview, reveal to print the real code; ";
+    const TEXT: &str = "maskedpreview";
     let n = payload.len();
     let text = |len: usize| -> String { TEXT.chars().cycle().take(len).collect() };
     if !payload.is_ascii() {
         // At least two bytes, since a non-ASCII character takes two or more.
         return format!("{}é", text(n.saturating_sub(2)));
     }
-    let candidate = |text_len: usize| format!("{}{}", text(text_len), "0".repeat(n - text_len));
     let side = |s: &str| QrCode::encode(s.as_bytes()).map(|c| c.side_modules()).unwrap_or(usize::MAX);
     let target = side(payload);
+    let candidate = |text_len: usize| format!("{}{}", text(text_len), "0".repeat(n - text_len));
     // The smallest text length whose code is at least the payload's size.
     let (mut lo, mut hi) = (0, n);
     while lo < hi {
@@ -429,7 +432,19 @@ pub fn stand_in_payload(payload: &str) -> String {
             lo = mid + 1;
         }
     }
-    candidate(lo)
+    let split = candidate(lo);
+    if side(&split) == target {
+        return split;
+    }
+    let (mut upper, mut lower) = ("MASKED".chars().cycle(), TEXT.chars().cycle());
+    payload
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => '0',
+            'A'..='Z' | ' ' | '$' | '%' | '*' | '+' | '-' | '.' | '/' | ':' => upper.next().unwrap_or('X'),
+            _ => lower.next().unwrap_or('x'),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -443,12 +458,13 @@ mod tests {
             r#"{{"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME":"com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver","android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE":{{"com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN":"{token}"}}}}"#
         );
         let with_wifi = ae.replace('}', r#","android.app.extra.PROVISIONING_WIFI_SSID":"Bench café","android.app.extra.PROVISIONING_WIFI_PASSWORD":"s3cret"}"#);
-        for payload in [ae.as_str(), with_wifi.as_str(), "12345678901234567890", "A", "SERIAL-R5CR1"] {
+        let ascii_wifi = with_wifi.replace("café", "cafe");
+        for payload in [ae.as_str(), with_wifi.as_str(), ascii_wifi.as_str(), "12345678901234567890", "A", "SERIAL-R5CR1"] {
             let stand_in = stand_in_payload(payload);
             assert_eq!(stand_in.len(), payload.len(), "{stand_in}");
             let (real, fake) = (QrCode::encode(payload.as_bytes()).unwrap(), QrCode::encode(stand_in.as_bytes()).unwrap());
             assert_eq!(fake.side_modules(), real.side_modules(), "{payload} → {stand_in}");
-            assert!(!stand_in.contains(token) && !stand_in.contains("s3cret"), "{stand_in}");
+            assert!(!stand_in.contains(token) && !stand_in.contains("s3cret") && !stand_in.contains("android"), "{stand_in}");
         }
     }
 }
