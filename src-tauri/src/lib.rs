@@ -13,6 +13,8 @@ pub mod bench;
 pub mod commands;
 pub mod error;
 pub mod exchange;
+pub mod labels;
+pub mod printing;
 pub mod profiles;
 pub mod scanner;
 pub mod tenant;
@@ -30,6 +32,7 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             app.state::<scanner::ScannerHub>().start(bench);
             Ok(())
         })
+        .manage(printing::PrintHub::default())
         .invoke_handler(tauri::generate_handler![
             commands::bench_watch,
             commands::doctor_run,
@@ -70,7 +73,20 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             scanner::scanner_settings_get,
             scanner::scanner_settings_set,
             scanner::scanner_watch,
-            scanner::scanner_add_held
+            scanner::scanner_add_held,
+            labels::label_templates,
+            labels::label_preview,
+            labels::labels_print,
+            labels::labels_refuse_wifi_get,
+            labels::labels_refuse_wifi_set,
+            printing::print_queue_watch,
+            printing::print_queue_list,
+            printing::print_job_retry,
+            printing::printers_list,
+            printing::printers_discover,
+            printing::printer_add,
+            printing::printer_remove,
+            printing::printer_test
         ])
 }
 

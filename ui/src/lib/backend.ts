@@ -26,6 +26,18 @@ import type {
 } from "./types";
 import type { TechnicianAction } from "./batches";
 import type { ScannerPort, ScannerSettings, ScannerView } from "./app_bindings";
+import type {
+  CupsDiscovery,
+  LabelRequest,
+  PreviewRequest,
+  PreviewView,
+  PrinterForm,
+  PrinterView,
+  PrintQueued,
+  QueueJob,
+  QueueState,
+  TemplateView,
+} from "./label_bindings";
 
 /** Normalises whatever a command rejected with into an ApiError. */
 export function toApiError(e: unknown): ApiError {
@@ -248,4 +260,70 @@ export function technicianGet(): Promise<TechnicianView> {
 /** Names the technician at this bench (blank: back to the OS user). */
 export function technicianSet(name: string): Promise<TechnicianView> {
   return call<TechnicianView>("technician_set", { name });
+}
+
+// ---- Labels and printing (types in ./label_bindings, generated from src-tauri/src/labels.rs) --
+
+/** The built-in label templates. */
+export function labelTemplates(): Promise<TemplateView[]> {
+  return call<TemplateView[]>("label_templates");
+}
+
+/** The first page of the labels asked for, as the printer will print it; an enrollment label is
+ * masked unless `reveal` (which is recorded as a QR display). */
+export function labelPreview(preview: PreviewRequest): Promise<PreviewView> {
+  return call<PreviewView>("label_preview", { preview });
+}
+
+/** Renders the labels for a printer (at its resolution, else `dpi`) and queues them; the queue
+ * sends them at once. */
+export function printLabels(request: LabelRequest, printer: string, dpi: number | null): Promise<PrintQueued> {
+  return call<PrintQueued>("labels_print", { request, printer, dpi });
+}
+
+/** Whether this bench refuses enrollment labels whose QR holds Wi-Fi credentials. */
+export function refuseWifiGet(): Promise<boolean> {
+  return call<boolean>("labels_refuse_wifi_get");
+}
+
+/** Sets the bench's refusal of Wi-Fi credentials on labels. */
+export function refuseWifiSet(refuse: boolean): Promise<boolean> {
+  return call<boolean>("labels_refuse_wifi_set", { refuse });
+}
+
+/** Streams the print queue (newest jobs, their state and last error) now and on every change. */
+export async function watchPrintQueue(onState: (s: QueueState) => void): Promise<void> {
+  const channel = new Channel<QueueState>();
+  channel.onmessage = onState;
+  await call<void>("print_queue_watch", { onEvent: channel });
+}
+
+/** Puts a failed print job back in line and sends it. */
+export function retryPrintJob(id: number): Promise<QueueJob> {
+  return call<QueueJob>("print_job_retry", { id });
+}
+
+/** The bench's printers. */
+export function listPrinters(): Promise<PrinterView[]> {
+  return call<PrinterView[]>("printers_list");
+}
+
+/** The CUPS server's printers (none, with the reason, when no CUPS answers). */
+export function discoverPrinters(): Promise<CupsDiscovery> {
+  return call<CupsDiscovery>("printers_discover");
+}
+
+/** Adds a printer, or changes the one with that name. */
+export function addPrinter(form: PrinterForm): Promise<PrinterView> {
+  return call<PrinterView>("printer_add", { form });
+}
+
+/** Removes a printer. */
+export function removePrinter(name: string): Promise<boolean> {
+  return call<boolean>("printer_remove", { name });
+}
+
+/** Queues a small test label for the printer; returns the job's id. */
+export function testPrinter(name: string): Promise<number> {
+  return call<number>("printer_test", { name });
 }

@@ -9,13 +9,11 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use stagebench_core::batch::exchange;
-use stagebench_core::batch::progress::token_check;
 use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::label::{
-    batch_device_labels, builtin_templates, check_guards, find_template, refuse_wifi_credentials, render_labels, DeviceLabel,
-    EnrollmentLabel, LabelData, OutputFormat, RenderOptions, RenderedDocument, Template,
+    builtin_templates, collect_labels, find_template, queue_print, render_labels, LabelRequest, LabelSource, OutputFormat,
+    PayloadUse, RenderedDocument, Template,
 };
-use stagebench_core::secret::SecretText;
 use stagebench_core::stage::Stage;
 use stagebench_core::store::Store;
 
@@ -157,8 +155,11 @@ async fn run_render(args: &RenderArgs, json: bool, out: &mut dyn Write) -> anyho
         Format::Pdf => OutputFormat::Pdf,
         Format::Zpl => OutputFormat::Zpl,
     };
-    let (labels, options, without_serial, _) = collect(args, args.dpi).await?;
-    let doc = render_labels(&template, &labels, format, &options)?;
+    let request = request(args, name)?;
+    let mut store = store_for(&request)?;
+    let actor = stagebench_core::batch::ops::technician(&store);
+    let collected = collect_labels(&mut store, &OsKeyring::new(), &request, args.dpi, PayloadUse::Reveal, &actor).await?;
+    let doc = render_labels(&template, &collected.labels, format, &collected.options)?;
     let files = write_files(path, &doc)?;
     let report = Rendered {
         template: template.name.clone(),
@@ -168,7 +169,7 @@ async fn run_render(args: &RenderArgs, json: bool, out: &mut dyn Write) -> anyho
         pages: doc.pages,
         page_dots: doc.page_dots,
         files,
-        without_serial,
+        without_serial: collected.without_serial,
     };
     if json {
         return super::write_json(out, &report);
@@ -176,90 +177,57 @@ async fn run_render(args: &RenderArgs, json: bool, out: &mut dyn Write) -> anyho
     print_rendered(out, &template, &report)
 }
 
-/// The labels `args` ask for (copies included), the render options at `dpi`, the batch
-/// devices left out for having no serial, and the batch they belong to.
-async fn collect(args: &RenderArgs, dpi: u32) -> anyhow::Result<(Vec<LabelData>, RenderOptions, Vec<i64>, Option<stagebench_core::batch::BatchId>)> {
-    let mut without_serial = Vec::new();
-    let mut batch_id = None;
-    let (labels, options) = if !args.serial.is_empty() {
-        let labels = args.serial.iter().map(|s| LabelData::Device(DeviceLabel::serial(s.trim()))).collect();
-        (labels, RenderOptions { dpi, refuse_wifi_credentials: args.refuse_wifi_credentials })
+/// The request `args` make, with `template` (a name or file).
+fn request(args: &RenderArgs, template: &str) -> anyhow::Result<LabelRequest> {
+    let source = if !args.serial.is_empty() {
+        LabelSource::Serials { serials: args.serial.clone() }
+    } else if let Some(batch) = &args.batch {
+        LabelSource::Batch { batch: batch.clone(), stage: args.stage }
+    } else if let Some(batch) = &args.enrollment {
+        LabelSource::Enrollment { batch: batch.clone() }
     } else {
-        let mut store = Store::open_default().context("can't open the bench history")?;
-        let options = RenderOptions { dpi, refuse_wifi_credentials: args.refuse_wifi_credentials || refuse_wifi_credentials(&store)? };
-        if let Some(batch) = &args.batch {
-            let record = store.find_batch(batch)?;
-            batch_id = Some(record.batch.id.clone());
-            let (labels, missing) = batch_device_labels(&store, &record, args.stage, store.clock_now())?;
-            without_serial = missing;
-            if labels.is_empty() {
-                bail!("batch \"{}\" has no devices with a serial{}", record.batch.spec.name, args.stage.map(|s| format!(" at stage {}", s.name())).unwrap_or_default());
-            }
-            (labels.into_iter().map(LabelData::Device).collect(), options)
-        } else if let Some(batch) = &args.enrollment {
-            batch_id = Some(store.find_batch(batch)?.batch.id);
-            (vec![enrollment_label(&mut store, batch, &options).await?], options)
-        } else {
-            bail!("say which labels: --batch B [--stage S], --serial S…, or --enrollment B");
-        }
+        bail!("say which labels: --batch B [--stage S], --serial S…, or --enrollment B");
     };
-    let labels: Vec<LabelData> = labels.iter().flat_map(|l| std::iter::repeat_n(l.clone(), args.copies as usize)).collect();
-    Ok((labels, options, without_serial, batch_id))
+    Ok(LabelRequest {
+        template: template.to_owned(),
+        source,
+        copies: args.copies,
+        refuse_wifi_credentials: args.refuse_wifi_credentials,
+    })
+}
+
+/// The bench history, except for labels of typed serials, which need none: those get an empty
+/// store in memory (so no data folder is made, and the bench's Wi-Fi setting, which only
+/// enrollment labels read, is not needed).
+fn store_for(request: &LabelRequest) -> anyhow::Result<Store> {
+    match request.source {
+        LabelSource::Serials { .. } => Ok(Store::open_in_memory()?),
+        _ => Store::open_default().context("can't open the bench history"),
+    }
 }
 
 /// `labels print`: rendered at the printer's resolution in the format it takes, queued (the
 /// batch's guards apply as for render), and sent now; a printer that is down keeps the job
 /// queued for `stagebench print-queue send`.
 async fn run_print(args: &PrintArgs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    use stagebench_core::printer::{DocumentKind, PrinterTarget};
-    use stagebench_core::store::NewPrintJob;
     let mut store = Store::open_default().context("can't open the bench history")?;
-    let Some(printer) = store.printer(&args.printer)? else {
+    if store.printer(&args.printer)?.is_none() {
         bail!("no printer \"{}\" on this bench: `stagebench printers` lists them, `stagebench printers add` adds one", args.printer);
-    };
-    let Some(name) = &args.labels.template else { bail!("--template is needed: `stagebench labels render --list-templates` lists them") };
-    let template = find_template(name)?;
-    let dpi = printer.dpi.unwrap_or(args.labels.dpi);
-    let (format, kind) = match printer.target {
-        PrinterTarget::Ipp { .. } => (OutputFormat::Pdf, DocumentKind::Pdf),
-        _ => (OutputFormat::Zpl, DocumentKind::Zpl),
-    };
-    let (labels, options, without_serial, batch) = collect(&args.labels, dpi).await?;
-    let doc = render_labels(&template, &labels, format, &options)?;
-    let serial = match labels.as_slice() {
-        [LabelData::Device(d)] => Some(d.serial.clone()),
-        _ => None,
-    };
-    let actor = stagebench_core::batch::ops::technician(&store);
-    let mut job = NewPrintJob::new(printer.name.clone(), kind, doc.files.concat(), actor);
-    job.title = format!("StageBench {} ({} labels)", template.name, doc.labels);
-    job.batch = batch;
-    job.device_serial = serial;
-    job.label_kind = Some(template.kind.name().to_owned());
-    let id = store.print_enqueue(&job)?;
-    let report = super::printers::send_due(&mut store).await?;
-    let state = store.print_job(id)?;
-    if json {
-        return super::write_json(out, &serde_json::json!({"job": state, "labels": doc.labels, "dpi": dpi, "format": format.name(), "without_serial": without_serial, "sent": report}));
     }
-    writeln!(out, "{} label(s) for {} at {dpi} dpi ({}): job {id}", doc.labels, printer.name, format.name())?;
+    let Some(name) = &args.labels.template else { bail!("--template is needed: `stagebench labels render --list-templates` lists them") };
+    let request = request(&args.labels, name)?;
+    let actor = stagebench_core::batch::ops::technician(&store);
+    let queued = queue_print(&mut store, &OsKeyring::new(), &request, &args.printer, args.labels.dpi, &actor).await?;
+    let report = super::printers::send_due(&mut store).await?;
+    let state = store.print_job(queued.job)?;
+    if json {
+        return super::write_json(out, &serde_json::json!({"job": state, "labels": queued.labels, "dpi": queued.dpi, "format": queued.format, "without_serial": queued.without_serial, "sent": report}));
+    }
+    writeln!(out, "{} label(s) for {} at {} dpi ({}): job {}", queued.labels, queued.printer, queued.dpi, queued.format, queued.job)?;
     if let Some(j) = state {
         writeln!(out, "state: {:?}{}", j.state, j.last_error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default())?;
     }
     Ok(())
-}
-
-/// The batch's enrollment label: the guards are checked before the payload leaves the keyring,
-/// so a refused label records no QR display.
-async fn enrollment_label(store: &mut Store, batch: &str, options: &RenderOptions) -> anyhow::Result<LabelData> {
-    let record = store.find_batch(batch)?;
-    let check = token_check(&record.batch, record.token_revoked_at.as_deref(), store.clock_now());
-    let before = EnrollmentLabel::for_batch(&record.batch, SecretText::new(""), check.clone());
-    check_guards(&LabelData::Enrollment(before), options)?;
-    let actor = stagebench_core::batch::ops::technician(store);
-    let keyring = OsKeyring::new();
-    let payload = exchange::show_qr(store, &keyring, &record.batch.id, &actor).await?;
-    Ok(LabelData::Enrollment(EnrollmentLabel::for_batch(&record.batch, payload, check)))
 }
 
 /// Writes the document; PNG pages past the first are numbered (`labels-002.png`).

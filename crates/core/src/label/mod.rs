@@ -20,6 +20,7 @@ pub mod font;
 pub mod output;
 pub mod raster;
 pub mod render;
+pub mod request;
 pub mod sources;
 pub mod template;
 
@@ -34,6 +35,10 @@ use crate::secret::SecretText;
 
 pub use output::{render_document, OutputFormat, RenderedDocument};
 pub use render::{render_label, RenderOptions};
+pub use request::{
+    collect_labels, preview, printer_format, queue_print, stand_in_payload, CollectedLabels, LabelPreview, LabelRequest,
+    LabelRequestError, LabelSource, PayloadUse, PreviewFacts, QueuedPrint,
+};
 pub use sources::{batch_device_labels, refuse_wifi_credentials, REFUSE_WIFI_SETTING};
 pub use template::{builtin_templates, find_template, LabelKind, Template, TemplateError};
 
