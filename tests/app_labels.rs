@@ -8,9 +8,6 @@
 //! label blocked with the reason, and nothing is shown or audited. Screenshots land in
 //! artifacts/e2e/.
 
-use std::io::Read;
-use std::net::TcpListener;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
@@ -20,6 +17,8 @@ use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFact
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::label::output::read_zpl;
+use stagebench_core::printer::fake::{FakeAnswer, FakeZebra};
+use stagebench_core::printer::status::HostStatusAnswer;
 use stagebench_core::provisioning::Payload;
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::Flow;
@@ -113,19 +112,9 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     let keyring = OsKeyring::new();
     keep_qr(&keyring, &good.id, &SecretText::new(payload.clone())).await.expect("the test Secret Service (scripts/test-env.sh)");
 
-    // A raw 9100 printer: every connection's bytes go to the test.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let printer_port = listener.local_addr().unwrap().port();
-    let (sent, received) = mpsc::channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { return };
-            let mut bytes = Vec::new();
-            if conn.read_to_end(&mut bytes).is_ok() && sent.send(bytes).is_err() {
-                return;
-            }
-        }
-    });
+    // A raw 9100 Zebra that answers `~HS`: out of labels at first, so the job waits for it.
+    let zebra = FakeZebra::start(FakeAnswer::Status(HostStatusAnswer { paper_out: true, ..HostStatusAnswer::READY })).unwrap();
+    let printer_port = zebra.port();
 
     let no_adb = free_port().unwrap();
     let env = [("STAGEBENCH_TECHNICIAN", "label-tech".to_string())];
@@ -165,13 +154,23 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     click(&client, "#label-print").await;
     let result = wait_for(20, "the print queued", || text_of(&client, "#label-print-result")).await;
     assert!(result.contains("2 label(s) at 300 dpi as ZPL for zebra"), "{result}");
-    let done = wait_for(30, "the job printed", || text_of(&client, "#print-queue li[data-state='done']")).await;
+    // Out of labels: the job stays queued and the queue says what to do; labels loaded, it prints.
+    let held = wait_for(30, "the job held for labels", || async {
+        text_of(&client, "#print-queue li").await.filter(|t| t.contains("out of labels"))
+    })
+    .await;
+    assert!(held.contains("load labels"), "{held}");
+    assert!(zebra.jobs().is_empty(), "nothing is sent to a printer that is out of labels");
+    screenshot(&client, "labels-held.png").await;
+    zebra.set_answer(FakeAnswer::Status(HostStatusAnswer::READY));
+    let done = wait_for(60, "the job printed", || text_of(&client, "#print-queue li[data-state='done']")).await;
     assert!(done.contains("printed") && done.contains("zebra"), "{done}");
     screenshot(&client, "labels-printed.png").await;
 
     // What the printer got: ZPL at 300 dpi whose rasters' QR codes are the batch's serials.
-    let zpl = received.recv_timeout(Duration::from_secs(10)).expect("the printer received the job");
-    let text = String::from_utf8(zpl).expect("ZPL is text");
+    let jobs = zebra.wait_for_jobs(1, Duration::from_secs(10));
+    assert_eq!(jobs.len(), 1, "one job for the batch");
+    let text = String::from_utf8(jobs[0].clone()).expect("ZPL is text");
     let labels = read_zpl(&text).expect("our own ZPL reads back");
     assert_eq!(labels.len(), 2, "one label per device");
     let mut decoded = Vec::new();
