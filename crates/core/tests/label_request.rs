@@ -233,3 +233,36 @@ fn decode(png: &[u8]) -> Vec<String> {
     let mut prepared = rqrr::PreparedImage::prepare(img);
     prepared.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, text)| text)).collect()
 }
+
+/// A box template boxes the devices asked for: one label whose QR holds every serial, one per
+/// line, with the batch and the count; a batch at one stage boxes only those devices. An
+/// enrollment QR never goes on a device or box template, nor a device on an enrollment one, and
+/// saying so reads no payload.
+#[tokio::test]
+async fn a_box_template_puts_the_devices_in_one_box_label() {
+    let (mut store, keyring, b, _) = setup();
+    let whole = request(LabelSource::Batch { batch: b.spec.name.clone(), stage: None }, "box-4x6in", 2);
+    let got = collect_labels(&mut store, &keyring, &whole, 203, PayloadUse::Masked, "tech").await.unwrap();
+    assert_eq!(got.labels.len(), 2, "one box label, twice");
+    let LabelData::Box(boxed) = &got.labels[0] else { panic!("a box label: {:?}", got.labels[0]) };
+    assert_eq!((boxed.serials.as_slice(), boxed.batch.as_deref()), (&["R5CR0001".to_owned(), "R5CR0002".to_owned()][..], Some(b.spec.name.as_str())));
+    let shown = preview(&mut store, &keyring, &whole, 203, PayloadUse::Masked, "tech").await.unwrap();
+    assert_eq!(decode(&shown.png), ["R5CR0001\nR5CR0002"], "the box's QR lists its serials");
+
+    let typed = request(LabelSource::Serials { serials: vec!["BOXA1".into(), " BOXA2 ".into()] }, "box-4x6in", 1);
+    let got = collect_labels(&mut store, &keyring, &typed, 203, PayloadUse::Masked, "tech").await.unwrap();
+    assert!(matches!(&got.labels[..], [LabelData::Box(b)] if b.serials == ["BOXA1", "BOXA2"] && b.batch.is_none()), "{:?}", got.labels);
+
+    keyring_keeps_payload(&keyring, &b.id).await;
+    let wrong = request(LabelSource::Enrollment { batch: b.spec.name.clone() }, "box-4x6in", 1);
+    let err = collect_labels(&mut store, &keyring, &wrong, 203, PayloadUse::Reveal, "tech").await.unwrap_err();
+    assert!(err.to_string().contains("template box-4x6in is for box labels, not enrollment labels"), "{err}");
+    let wrong = request(LabelSource::Serials { serials: vec!["A1".into()] }, "enrollment-4x6in", 1);
+    let err = collect_labels(&mut store, &keyring, &wrong, 203, PayloadUse::Reveal, "tech").await.unwrap_err();
+    assert!(err.to_string().contains("pick a device or box template"), "{err}");
+    assert_eq!(qr_displays(&store), 0, "no payload was read");
+}
+
+async fn keyring_keeps_payload(keyring: &MemoryKeyring, batch: &BatchId) {
+    keep_qr(keyring, batch, &SecretText::new(payload(false))).await.unwrap();
+}

@@ -39,7 +39,8 @@ const FORM: LabelForm = {
 
 describe("templates", () => {
   it("offers the source's kind, rolls before sheets, smallest first", () => {
-    expect(templatesFor(TEMPLATES, "batch").map((t) => t.name)).toEqual(["device-2x1in", "device-50x30mm", "device-a4-3x8"]);
+    expect(templatesFor(TEMPLATES, "batch").map((t) => t.name)).toEqual(["device-2x1in", "device-50x30mm", "device-a4-3x8", "box-4x6in"]);
+    expect(templatesFor(TEMPLATES, "serials").map((t) => t.name)).toContain("box-4x6in");
     expect(templatesFor(TEMPLATES, "enrollment").map((t) => t.name)).toEqual(["enrollment-4x6in"]);
   });
 
@@ -52,6 +53,7 @@ describe("templates", () => {
   it("names sizes in inches when they are inch sizes, else in millimetres", () => {
     expect(templateLabel(TEMPLATES[2])).toBe("2 × 1 in roll (device-2x1in)");
     expect(templateLabel(TEMPLATES[1])).toBe("50 × 30 mm roll (device-50x30mm)");
+    expect(templateLabel(TEMPLATES[4])).toBe("Box label (all the devices), 4 × 6 in roll (box-4x6in)");
     expect(templateLabel(TEMPLATES[0])).toBe("70 × 36 mm on A4, 3 × 8 sheets (device-a4-3x8)");
   });
 });

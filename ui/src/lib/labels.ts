@@ -18,17 +18,23 @@ export interface LabelForm {
   refuseWifi: boolean;
 }
 
-/** The label kind a source makes. */
-export function kindOf(source: SourceKind): LabelKind {
-  return source === "enrollment" ? "enrollment" : "device";
+/** The label kinds a source can make: an enrollment QR, or devices (one label each, or all of
+ * them boxed on one box label). */
+export function kindsOf(source: SourceKind): LabelKind[] {
+  return source === "enrollment" ? ["enrollment"] : ["device", "box"];
 }
 
-/** The templates for a source's labels, rolls first, then sheets, each by size. */
+/** The templates for a source's labels: by kind (device before box), rolls before sheets, each by size. */
 export function templatesFor(templates: TemplateView[], source: SourceKind): TemplateView[] {
-  const kind = kindOf(source);
+  const kinds = kindsOf(source);
   return templates
-    .filter((t) => t.kind === kind)
-    .sort((a, b) => Number(a.sheet !== null) - Number(b.sheet !== null) || a.width_mm * a.height_mm - b.width_mm * b.height_mm);
+    .filter((t) => kinds.includes(t.kind))
+    .sort(
+      (a, b) =>
+        kinds.indexOf(a.kind) - kinds.indexOf(b.kind) ||
+        Number(a.sheet !== null) - Number(b.sheet !== null) ||
+        a.width_mm * a.height_mm - b.width_mm * b.height_mm,
+    );
 }
 
 /** Keeps the chosen template when it fits the source, else the first that does ("" when none). */
@@ -49,7 +55,8 @@ export function templateLabel(t: TemplateView): string {
     isInch(t.width_mm) && isInch(t.height_mm)
       ? `${trimNumber(inches(t.width_mm))} × ${trimNumber(inches(t.height_mm))} in`
       : `${trimNumber(t.width_mm)} × ${trimNumber(t.height_mm)} mm`;
-  return `${size}${t.sheet ? ` on ${t.sheet} sheets` : " roll"} (${t.name})`;
+  const what = t.kind === "box" ? "Box label (all the devices), " : "";
+  return `${what}${size}${t.sheet ? ` on ${t.sheet} sheets` : " roll"} (${t.name})`;
 }
 
 /** The request the form makes; `null` (with why) when it is not complete yet. */

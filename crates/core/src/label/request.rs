@@ -15,7 +15,7 @@ use super::raster::mm_to_dots;
 use super::template::{ElementKind, Field};
 use super::{
     batch_device_labels, check_guards, find_template, payload_has_wifi_key, refuse_wifi_credentials, render_labels,
-    DeviceLabel, EnrollmentLabel, LabelData, LabelError, OutputFormat, RenderOptions, Template,
+    BoxLabel, DeviceLabel, EnrollmentLabel, LabelData, LabelKind, LabelError, OutputFormat, RenderOptions, Template,
 };
 use crate::batch::exchange::{self, qr_secret_name, ExchangeError};
 use crate::batch::progress::{token_check, TokenCheck};
@@ -157,6 +157,14 @@ pub async fn collect_labels(
         dpi,
         refuse_wifi_credentials: request.refuse_wifi_credentials || refuse_wifi_credentials(store)?,
     };
+    // A box template boxes the devices asked for; an enrollment QR only goes on an enrollment
+    // template, said before its payload is read.
+    let template = find_template(&request.template).map_err(LabelError::from)?;
+    let template_kind = template.kind;
+    if matches!(request.source, LabelSource::Enrollment { .. }) != (template_kind == LabelKind::Enrollment) {
+        let label_kind = if template_kind == LabelKind::Enrollment { "device or box" } else { LabelKind::Enrollment.name() };
+        return Err(LabelError::KindMismatch { template: template.name, template_kind: template_kind.name(), label_kind }.into());
+    }
     let mut collected =
         CollectedLabels { labels: Vec::new(), options, without_serial: Vec::new(), batch: None, token: None, masked: false };
     match &request.source {
@@ -210,12 +218,35 @@ pub async fn collect_labels(
             collected.labels = vec![label];
         }
     }
+    if template_kind == LabelKind::Box {
+        collected.labels = box_label(collected.labels).into_iter().collect();
+    }
     collected.labels = collected
         .labels
         .iter()
         .flat_map(|l| std::iter::repeat_n(l.clone(), request.copies as usize))
         .collect();
     Ok(collected)
+}
+
+/// With a box template, the devices asked for go in one box: one label with every serial (in
+/// order) and their batch.
+fn box_label(labels: Vec<LabelData>) -> Option<LabelData> {
+    if labels.is_empty() {
+        return None;
+    }
+    let batch = labels.iter().find_map(|l| match l {
+        LabelData::Device(d) => d.batch.clone(),
+        _ => None,
+    });
+    let serials = labels
+        .into_iter()
+        .filter_map(|l| match l {
+            LabelData::Device(d) => Some(d.serial),
+            _ => None,
+        })
+        .collect();
+    Some(LabelData::Box(BoxLabel { serials, batch }))
 }
 
 /// What a printer's labels are rendered as: PDF for IPP printers, ZPL for raw and serial ones.
