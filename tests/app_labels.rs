@@ -154,6 +154,10 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     click(&client, "#label-print").await;
     let result = wait_for(20, "the print queued", || text_of(&client, "#label-print-result")).await;
     assert!(result.contains("2 label(s) at 300 dpi as ZPL for zebra"), "{result}");
+    // Asked, the printer says it is out of labels and what to do.
+    click(&client, "#printers-list li[data-name='zebra'] .printer-status").await;
+    let said = wait_for(20, "the printer's status", || text_of(&client, "#printers-list li[data-name='zebra'] .printer-status-text[data-readiness]")).await;
+    assert!(said.contains("zebra is out of labels: load labels"), "{said}");
     // Out of labels: the job stays queued and the queue says what to do; labels loaded, it prints.
     let held = wait_for(30, "the job held for labels", || async {
         text_of(&client, "#print-queue li").await.filter(|t| t.contains("out of labels"))

@@ -231,6 +231,7 @@ mod tests {
             declaration::<crate::printing::QueueJob>(&cfg),
             declaration::<crate::printing::QueueState>(&cfg),
             declaration::<crate::printing::PrinterView>(&cfg),
+            declaration::<crate::printing::PrinterStatusView>(&cfg),
             declaration::<crate::printing::PrinterForm>(&cfg),
             declaration::<crate::printing::CupsPrinterView>(&cfg),
             declaration::<crate::printing::CupsDiscovery>(&cfg),

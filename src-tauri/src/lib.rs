@@ -86,7 +86,8 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             printing::printers_discover,
             printing::printer_add,
             printing::printer_remove,
-            printing::printer_test
+            printing::printer_test,
+            printing::printer_status
         ])
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use stagebench_core::batch::ops::technician;
 use stagebench_core::printer::queue::PRINT_RETRY;
-use stagebench_core::printer::{self, drain_once, DocumentKind, IppClient, IppPrinter, PrinterConfig, PrinterTarget, SystemPrinters};
+use stagebench_core::printer::{self, drain_once, DocumentKind, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterTarget, SystemPrinters};
 use stagebench_core::store::{NewPrintJob, PrintJob, PrintJobError, PrintJobId, PrintJobState, Store};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -384,6 +384,34 @@ pub fn printer_test(hub: State<'_, PrintHub>, name: String) -> Result<i64, ApiEr
     let id = store.print_enqueue(&job).map_err(queue_error)?;
     hub.kick();
     Ok(id.0)
+}
+
+/// What a printer says about itself, in words: "ready", or what stops it and what to do.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct PrinterStatusView {
+    /// The printer.
+    pub printer: String,
+    /// `ready`, `not-ready`, `unknown` (it did not say; jobs are sent anyway) or `unreachable`.
+    pub readiness: String,
+    /// One line: the readiness, what the printer reports, and why it did not say.
+    pub text: String,
+    /// What to do before it can print, when something stops it.
+    pub fix: Option<String>,
+}
+
+/// Asks a printer whether it is ready: Zebra host status (`~HS`) for raw and serial printers,
+/// the printer state for IPP ones. A printer that does not answer is `unknown`, not an error.
+#[tauri::command]
+pub async fn printer_status(name: String) -> Result<PrinterStatusView, ApiError> {
+    let (config, actor) = {
+        let store = Store::open_default()?;
+        let config = store.printer(&name)?.ok_or_else(|| invalid(format!("There is no printer {name}: add it first.")))?;
+        (config, technician(&store))
+    };
+    let client = IppClient::new().map_err(|e| ApiError { code: "internal", message: e.to_string() })?;
+    let status = SystemPrinters::new(client, actor).status(&config).await;
+    let readiness = serde_json::to_value(status.readiness).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    Ok(PrinterStatusView { printer: status.printer.clone(), readiness, text: status.to_string(), fix: status.hold_message() })
 }
 
 /// The newest print jobs, newest first.

@@ -32,6 +32,7 @@ import type {
   PreviewRequest,
   PreviewView,
   PrinterForm,
+  PrinterStatusView,
   PrinterView,
   PrintQueued,
   QueueJob,
@@ -321,6 +322,11 @@ export function addPrinter(form: PrinterForm): Promise<PrinterView> {
 /** Removes a printer. */
 export function removePrinter(name: string): Promise<boolean> {
   return call<boolean>("printer_remove", { name });
+}
+
+/** Asks a printer whether it is ready (Zebra host status, or the IPP printer's state). */
+export function printerStatus(name: string): Promise<PrinterStatusView> {
+  return call<PrinterStatusView>("printer_status", { name });
 }
 
 /** Queues a small test label for the printer; returns the job's id. */

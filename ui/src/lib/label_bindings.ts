@@ -292,6 +292,27 @@ media: string | null,
 format: string, };
 
 /**
+ * What a printer says about itself, in words: "ready", or what stops it and what to do.
+ */
+export type PrinterStatusView = { 
+/**
+ * The printer.
+ */
+printer: string, 
+/**
+ * `ready`, `not-ready`, `unknown` (it did not say; jobs are sent anyway) or `unreachable`.
+ */
+readiness: string, 
+/**
+ * One line: the readiness, what the printer reports, and why it did not say.
+ */
+text: string, 
+/**
+ * What to do before it can print, when something stops it.
+ */
+fix: string | null, };
+
+/**
  * The Add printer form.
  */
 export type PrinterForm = { 
