@@ -22,16 +22,12 @@ fn batch(name: &str) -> Batch {
         id: BatchId::random(),
         spec: BatchSpec {
             name: name.into(),
-            profile: ProfileFacts {
-                profile_id: String::new(),
-                profile_name: "Corporate-owned, fully managed".into(),
-                flow: Flow::StagingToken,
-                enrollment_mode: String::new(),
-                token_expires: Some(time::OffsetDateTime::now_utc() + time::Duration::days(30)),
-                wifi_ssid: None,
-                carries_wifi_credentials: false,
-                dem_account: None,
-            },
+            profile: ProfileFacts::offline(
+                Flow::StagingToken,
+                "Corporate-owned, fully managed",
+                Some(time::OffsetDateTime::now_utc() + time::Duration::days(30)),
+                None,
+            ),
             vendor: "Dock 4".into(),
             due: None,
             expected_count: None,

@@ -101,21 +101,7 @@ fn offline_facts(
         (true, _) => return Err(invalid("A Windows DEM batch needs the DEM account the technician signs in with (its UPN, name@domain).")),
         (false, _) => None,
     };
-    let enrollment_mode = match flow {
-        Flow::AospUserless => "corporateOwnedAOSPUserlessDevice",
-        Flow::AospUserAssociated => "corporateOwnedAOSPUserAssociatedDevice",
-        _ => "",
-    };
-    Ok(ProfileFacts {
-        profile_id: String::new(),
-        profile_name: non_empty(profile_name).unwrap_or("Profile not from a tenant").to_owned(),
-        flow,
-        enrollment_mode: enrollment_mode.into(),
-        token_expires,
-        wifi_ssid: None,
-        carries_wifi_credentials: false,
-        dem_account,
-    })
+    Ok(ProfileFacts::offline(flow, non_empty(profile_name).unwrap_or("Profile not from a tenant"), token_expires, dem_account))
 }
 
 /// Builds the batch the form asks for, with `profile`'s facts.

@@ -194,16 +194,7 @@ mod tests {
             id: BatchId::random(),
             spec: BatchSpec {
                 name: "Wave 1".into(),
-                profile: ProfileFacts {
-                    profile_id: String::new(),
-                    profile_name: "Offline".into(),
-                    flow: Flow::StagingToken,
-                    enrollment_mode: String::new(),
-                    token_expires: None,
-                    wifi_ssid: None,
-                    carries_wifi_credentials: false,
-                    dem_account: None,
-                },
+                profile: ProfileFacts::offline(Flow::StagingToken, "Offline", None, None),
                 vendor: "Acme".into(),
                 due: None,
                 expected_count: None,

@@ -210,16 +210,12 @@ async fn create(store: &mut Store, new: &NewArgs, json: bool, out: &mut dyn Writ
             let profile = super::profiles::find(&client, p).await?;
             ProfileFacts::from_profile(&profile)
         }
-        (None, Some(flow)) => ProfileFacts {
-            profile_id: String::new(),
-            profile_name: format!("({})", flow.name()),
+        (None, Some(flow)) => ProfileFacts::offline(
             flow,
-            enrollment_mode: String::new(),
-            token_expires: new.token_expires.as_deref().map(parse_expiry).transpose().map_err(anyhow::Error::msg)?,
-            wifi_ssid: None,
-            carries_wifi_credentials: false,
-            dem_account: new.dem.clone(),
-        },
+            format!("({})", flow.name()),
+            new.token_expires.as_deref().map(parse_expiry).transpose().map_err(anyhow::Error::msg)?,
+            new.dem.clone(),
+        ),
         (None, None) => bail!("say which profile (--profile NAME, signed in) or, offline, which flow (--flow staging-token …)"),
     };
     let mut profile = profile;

@@ -244,6 +244,32 @@ pub mod pack;
 pub mod report;
 
 impl ProfileFacts {
+    /// What the admin says about a profile when no tenant is at hand: its flow, a name, when its
+    /// token expires and (Windows) the DEM account. The enrollment mode follows from an AOSP
+    /// flow; an Android Enterprise one leaves it unsaid; there is no Wi-Fi.
+    pub fn offline(
+        flow: Flow,
+        profile_name: impl Into<String>,
+        token_expires: Option<OffsetDateTime>,
+        dem_account: Option<String>,
+    ) -> ProfileFacts {
+        let enrollment_mode = match flow {
+            Flow::AospUserless => "corporateOwnedAOSPUserlessDevice",
+            Flow::AospUserAssociated => "corporateOwnedAOSPUserAssociatedDevice",
+            _ => "",
+        };
+        ProfileFacts {
+            profile_id: String::new(),
+            profile_name: profile_name.into(),
+            flow,
+            enrollment_mode: enrollment_mode.into(),
+            token_expires,
+            wifi_ssid: None,
+            carries_wifi_credentials: false,
+            dem_account,
+        }
+    }
+
     /// The facts of a Graph enrollment profile (no secret is copied).
     pub fn from_profile(p: &crate::intune::graph::profiles::EnrollmentProfile) -> ProfileFacts {
         use crate::device::{EnrollmentMode, TokenType};
