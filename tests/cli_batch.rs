@@ -69,7 +69,9 @@ fn stage_of(show: &Value, serial: &str) -> String {
     d["state"]["stage"].as_str().unwrap().to_owned()
 }
 
-/// Every QR on every page of a PDF, rasterized by poppler's `pdftoppm` at `dpi` as a printer would.
+/// Every QR on every page of a PDF, rasterized by poppler's `pdftoppm` at `dpi` as a printer
+/// would, read by zbar (`zbarimg`) and, for a page zbar finds nothing on, by rqrr: each misses
+/// some large codes the other reads, as a phone's scanner would not.
 fn rasterized_qrs(pdf: &Path, dpi: u32) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let status = Command::new("pdftoppm")
@@ -82,7 +84,22 @@ fn rasterized_qrs(pdf: &Path, dpi: u32) -> Vec<String> {
     let mut pages: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
     pages.sort();
     assert!(!pages.is_empty(), "no page in {}", pdf.display());
-    pages.iter().flat_map(|p| decode_qr_png(&std::fs::read(p).unwrap())).collect()
+    pages
+        .iter()
+        .flat_map(|page| {
+            let zbar = Command::new("zbarimg")
+                .args(["-q", "--raw", "-Sdisable", "-Sqrcode.enable"])
+                .arg(page)
+                .output()
+                .expect("zbarimg runs (package zbar-tools; `make test` installs it)");
+            let read: Vec<String> = String::from_utf8_lossy(&zbar.stdout).lines().filter(|l| !l.is_empty()).map(str::to_owned).collect();
+            if read.is_empty() {
+                decode_qr_png(&std::fs::read(page).unwrap())
+            } else {
+                read
+            }
+        })
+        .collect()
 }
 
 fn path(p: &Path) -> &str {
