@@ -166,6 +166,14 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     assert!(held.contains("load labels"), "{held}");
     assert!(zebra.jobs().is_empty(), "nothing is sent to a printer that is out of labels");
     screenshot(&client, "labels-held.png").await;
+    // A test label queued behind it is cancelled: it stays in the list, failed, and is never sent.
+    click(&client, "#printers-list li[data-name='zebra'] .printer-test").await;
+    let test_job = "2"; // the batch's job is 1
+    wait_for(20, "the test label queued", || text_of(&client, "#print-queue li[data-id='2'][data-state='queued'] .job-cancel")).await;
+    click(&client, &format!("#print-queue li[data-id='{test_job}'] .job-cancel")).await;
+    let failed_row = format!("#print-queue li[data-id='{test_job}'][data-state='failed']");
+    let cancelled = wait_for(20, "the test label cancelled", || text_of(&client, &failed_row)).await;
+    assert!(cancelled.contains("cancelled by label-tech"), "{cancelled}");
     zebra.set_answer(FakeAnswer::Status(HostStatusAnswer::READY));
     let done = wait_for(60, "the job printed", || text_of(&client, "#print-queue li[data-state='done']")).await;
     assert!(done.contains("printed") && done.contains("zebra"), "{done}");
@@ -173,7 +181,7 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
 
     // What the printer got: ZPL at 300 dpi whose rasters' QR codes are the batch's serials.
     let jobs = zebra.wait_for_jobs(1, Duration::from_secs(10));
-    assert_eq!(jobs.len(), 1, "one job for the batch");
+    assert_eq!(jobs.len(), 1, "one job for the batch, and the cancelled test label never sent");
     let text = String::from_utf8(jobs[0].clone()).expect("ZPL is text");
     let labels = read_zpl(&text).expect("our own ZPL reads back");
     assert_eq!(labels.len(), 2, "one label per device");

@@ -82,6 +82,7 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             printing::print_queue_watch,
             printing::print_queue_list,
             printing::print_job_retry,
+            printing::print_job_cancel,
             printing::printers_list,
             printing::printers_discover,
             printing::printer_add,

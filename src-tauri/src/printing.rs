@@ -420,6 +420,15 @@ pub fn print_queue_list() -> Result<Vec<QueueJob>, ApiError> {
     Ok(Store::open_default()?.print_jobs(JOBS_SHOWN)?.into_iter().map(QueueJob::from).collect())
 }
 
+/// Takes a queued job out of line (it stays, failed, saying who cancelled it, until retried).
+#[tauri::command]
+pub fn print_job_cancel(hub: State<'_, PrintHub>, id: i64) -> Result<QueueJob, ApiError> {
+    let mut store = Store::open_default()?;
+    let job = store.print_cancel(PrintJobId(id), &technician(&store)).map_err(queue_error)?;
+    hub.kick();
+    Ok(QueueJob::from(job))
+}
+
 /// Puts a failed job back in line (attempts reset) and sends it now.
 #[tauri::command]
 pub fn print_job_retry(hub: State<'_, PrintHub>, id: i64) -> Result<QueueJob, ApiError> {

@@ -299,6 +299,11 @@ export async function watchPrintQueue(onState: (s: QueueState) => void): Promise
   await call<void>("print_queue_watch", { onEvent: channel });
 }
 
+/** Takes a queued print job out of line (it stays, failed, until retried). */
+export function cancelPrintJob(id: number): Promise<QueueJob> {
+  return call<QueueJob>("print_job_cancel", { id });
+}
+
 /** Puts a failed print job back in line and sends it. */
 export function retryPrintJob(id: number): Promise<QueueJob> {
   return call<QueueJob>("print_job_retry", { id });

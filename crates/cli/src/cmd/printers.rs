@@ -197,7 +197,7 @@ fn write_statuses(out: &mut dyn Write, rows: &[StatusRow]) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Jobs in the queue, with their state; retry failed ones, or send the due ones now.
+/// Jobs in the queue, with their state; retry failed ones, cancel queued ones, or send the due ones now.
 #[derive(Args)]
 pub struct PrintQueueArgs {
     #[command(subcommand)]
@@ -220,6 +220,11 @@ enum PrintQueueAction {
         /// The job's id, as `stagebench print-queue` shows it.
         id: i64,
     },
+    /// Take a queued job out of line (it stays, failed, until retried).
+    Cancel {
+        /// The job's id, as `stagebench print-queue` shows it.
+        id: i64,
+    },
     /// Send the jobs that are due now.
     Send,
 }
@@ -235,6 +240,13 @@ pub async fn run_queue(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Re
             store.print_requeue(id)?;
             let report = send_due(&mut store).await?;
             report_one(out, args.json, &store, id, &report)?;
+        }
+        Some(PrintQueueAction::Cancel { id }) => {
+            let job = store.print_cancel(PrintJobId(*id), &stagebench_core::batch::ops::technician(&store))?;
+            if args.json {
+                return super::write_json(out, &job);
+            }
+            writeln!(out, "job {} for {}: {}", job.id, job.printer, job.last_error.unwrap_or_default())?;
         }
         Some(PrintQueueAction::Send) => {
             let report = send_due(&mut store).await?;

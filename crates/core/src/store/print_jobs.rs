@@ -541,6 +541,31 @@ impl Store {
         outcome?
     }
 
+    /// Takes a queued job out of line: it stays, failed, saying who cancelled it, and
+    /// `print-queue retry` puts it back. A job being sent can't be called back from the printer.
+    pub fn print_cancel(&mut self, id: PrintJobId, actor: &str) -> Result<PrintJob, PrintJobError> {
+        let now = self.now();
+        let outcome = self.transact(|tx| {
+            let Some(job) = get(tx, id)? else {
+                return Ok(Err(PrintJobError::Unknown(id)));
+            };
+            if job.state != PrintJobState::Queued {
+                return Ok(Err(PrintJobError::WrongState {
+                    id,
+                    state: job.state,
+                    hint: "only queued jobs are cancelled; one being sent may already be at the printer (cancel it there)",
+                }));
+            }
+            let why = format!("cancelled by {actor}; retry sends it again");
+            tx.execute(
+                "UPDATE print_jobs SET state = 'failed', last_error = ?2, updated = ?3 WHERE id = ?1 AND state = 'queued'",
+                params![id.0, why, now],
+            )?;
+            get(tx, id).map(|job| job.ok_or(PrintJobError::Unknown(id)))
+        });
+        outcome?
+    }
+
     /// Runs `f` on job `id` when it awaits a result (`sending`, or `queued` again after its
     /// lease ran out), then returns the job as it is now.
     fn print_finish(
@@ -668,6 +693,24 @@ mod tests {
         assert_eq!((again.state, again.attempts), (PrintJobState::Queued, 0));
         assert!(matches!(store.print_requeue(id), Err(PrintJobError::WrongState { .. })));
         assert!(matches!(store.print_requeue(PrintJobId(99)), Err(PrintJobError::Unknown(_))));
+    }
+
+    #[test]
+    fn a_queued_job_is_cancelled_and_not_sent_but_one_being_sent_is_not() {
+        let (mut store, clock) = store();
+        let first = store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, b"x".to_vec(), "t")).unwrap();
+        let second = store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, b"y".to_vec(), "t")).unwrap();
+        let cancelled = store.print_cancel(first, "ana").unwrap();
+        assert_eq!(cancelled.state, PrintJobState::Failed);
+        assert_eq!(cancelled.last_error.as_deref(), Some("cancelled by ana; retry sends it again"));
+        let due: Vec<PrintJobId> = store.print_due(clock.now(), 10).unwrap().into_iter().map(|j| j.id).collect();
+        assert_eq!(due, [second], "a cancelled job is not sent");
+        store.print_claim(second, clock.now()).unwrap().unwrap();
+        let err = store.print_cancel(second, "ana").unwrap_err();
+        assert!(err.to_string().contains("may already be at the printer"), "{err}");
+        assert!(matches!(store.print_cancel(first, "ana"), Err(PrintJobError::WrongState { .. })), "cancelled once");
+        assert_eq!(store.print_requeue(first).unwrap().state, PrintJobState::Queued, "retry puts it back");
+        assert!(matches!(store.print_cancel(PrintJobId(99), "ana"), Err(PrintJobError::Unknown(_))));
     }
 
     #[test]
