@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use stagebench_core::batch::ops::technician;
 use stagebench_core::printer::queue::PRINT_RETRY;
-use stagebench_core::printer::{self, drain_once, DocumentKind, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterTarget, SystemPrinters};
+use stagebench_core::printer::{drain_once, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterTarget, SystemPrinters};
 use stagebench_core::store::{NewPrintJob, PrintJob, PrintJobError, PrintJobId, PrintJobState, Store};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -193,6 +193,12 @@ async fn round(store: &mut Option<Store>) -> (QueueState, bool) {
     }
 }
 
+/// A core message as a sentence the UI shows: its first letter upper-case.
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError { code: "invalid-input", message: message.into() }
 }
@@ -264,24 +270,7 @@ pub fn printer_from_form(form: &PrinterForm) -> Result<PrinterConfig, ApiError> 
     if name.is_empty() {
         return Err(invalid("Give the printer a name."));
     }
-    let address = form.address.trim();
-    if address.is_empty() {
-        return Err(invalid(format!("Say how to reach {name}: an IPP URL, a HOST:PORT, or a serial port.")));
-    }
-    let target = match form.kind.as_str() {
-        "ipp" => {
-            printer::ipp::http_url(name, address).map_err(|e| invalid(e.to_string()))?;
-            PrinterTarget::Ipp { url: address.to_owned() }
-        }
-        "raw" => PrinterTarget::parse_raw(address).map_err(invalid)?,
-        "serial" => PrinterTarget::Serial { path: address.to_owned(), baud: form.baud.unwrap_or(9600) },
-        other => return Err(invalid(format!("{other:?} is not a printer kind: use ipp, raw or serial."))),
-    };
-    if let Some(dpi) = form.dpi {
-        if !(72..=2400).contains(&dpi) {
-            return Err(invalid(format!("{dpi} dpi is not a printer resolution: use 203, 300 or 600 for thermal printers.")));
-        }
-    }
+    let target = PrinterTarget::from_kind(name, &form.kind, &form.address, form.baud).map_err(|e| invalid(format!("{}.", capitalized(&e))))?;
     let media = form.media.as_deref().map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned);
     Ok(PrinterConfig { name: name.to_owned(), target, dpi: form.dpi, media })
 }
@@ -373,14 +362,7 @@ pub fn printer_remove(name: String) -> Result<bool, ApiError> {
 pub fn printer_test(hub: State<'_, PrintHub>, name: String) -> Result<i64, ApiError> {
     let mut store = Store::open_default()?;
     let config = store.printer(&name)?.ok_or_else(|| invalid(format!("There is no printer {name}: add it first.")))?;
-    let text = format!("StageBench test {name}");
-    let (kind, bytes) = match config.target {
-        PrinterTarget::Ipp { .. } => (DocumentKind::Pdf, printer::test_pdf(&text, 144.0, 72.0)),
-        _ => (DocumentKind::Zpl, printer::test_zpl(&text)),
-    };
-    let mut job = NewPrintJob::new(config.name, kind, bytes, technician(&store));
-    job.title = text;
-    job.label_kind = Some("test".into());
+    let job = NewPrintJob::test_label(&config, technician(&store));
     let id = store.print_enqueue(&job).map_err(queue_error)?;
     hub.kick();
     Ok(id.0)

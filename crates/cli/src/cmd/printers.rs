@@ -11,7 +11,7 @@ use stagebench_core::audit::current_actor;
 use stagebench_core::printer::queue::PRINT_RETRY;
 use stagebench_core::printer::serial::{ports, SerialPortInfo};
 use stagebench_core::printer::{
-    self, drain_once, DocumentKind, DrainReport, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterStatus,
+    drain_once, DrainReport, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterStatus,
     PrinterTarget, SystemPrinters,
 };
 use stagebench_core::store::{NewPrintJob, PrintJobId, Store};
@@ -105,15 +105,13 @@ pub async fn run(args: &PrintersArgs, out: &mut dyn Write) -> anyhow::Result<()>
             write_listing(out, &listing)?;
         }
         Some(PrintersAction::Add { name, ipp, raw, serial, baud, dpi, media }) => {
-            let target = match (ipp, raw, serial) {
-                (Some(url), _, _) => {
-                    printer::ipp::http_url(name, url)?;
-                    PrinterTarget::Ipp { url: url.trim().to_owned() }
-                }
-                (_, Some(address), _) => PrinterTarget::parse_raw(address).map_err(anyhow::Error::msg)?,
-                (_, _, Some(path)) => PrinterTarget::Serial { path: path.trim().to_owned(), baud: baud.unwrap_or(9600) },
+            let (kind, address) = match (ipp, raw, serial) {
+                (Some(url), _, _) => ("ipp", url),
+                (_, Some(address), _) => ("raw", address),
+                (_, _, Some(path)) => ("serial", path),
                 _ => anyhow::bail!("say how to reach {name}: --ipp URL, --raw HOST:PORT or --serial PATH --baud N"),
             };
+            let target = PrinterTarget::from_kind(name, kind, address, *baud).map_err(anyhow::Error::msg)?;
             let config = PrinterConfig { name: name.trim().to_owned(), target, dpi: *dpi, media: media.clone() };
             store.printer_save(&config)?;
             if args.json {
@@ -135,14 +133,7 @@ pub async fn run(args: &PrintersArgs, out: &mut dyn Write) -> anyhow::Result<()>
             let config = store
                 .printer(name)?
                 .with_context(|| format!("there is no printer {name}: add it with `stagebench printers add {name} …`"))?;
-            let text = format!("StageBench test {name}");
-            let (kind, bytes) = match config.target {
-                PrinterTarget::Ipp { .. } => (DocumentKind::Pdf, printer::test_pdf(&text, 144.0, 72.0)),
-                _ => (DocumentKind::Zpl, printer::test_zpl(&text)),
-            };
-            let mut job = NewPrintJob::new(name.trim(), kind, bytes, current_actor());
-            job.title = text;
-            job.label_kind = Some("test".into());
+            let job = NewPrintJob::test_label(&config, current_actor());
             let id = store.print_enqueue(&job)?;
             let report = send_due(&mut store).await?;
             report_one(out, args.json, &store, id, &report)?;

@@ -175,6 +175,25 @@ impl PrinterTarget {
         }
     }
 
+    /// The target a kind (`ipp`, `raw`, `serial`) and an address describe, checked: an IPP URL
+    /// must be one, a raw address is `HOST[:PORT]`, a serial port gets `baud` (9600 when left
+    /// out). `printer` names the printer in errors.
+    pub fn from_kind(printer: &str, kind: &str, address: &str, baud: Option<u32>) -> Result<PrinterTarget, String> {
+        let address = address.trim();
+        if address.is_empty() {
+            return Err(format!("say how to reach {printer}: an IPP URL, a HOST:PORT, or a serial port"));
+        }
+        match kind {
+            "ipp" => {
+                ipp::http_url(printer, address).map_err(|e| e.to_string())?;
+                Ok(PrinterTarget::Ipp { url: address.to_owned() })
+            }
+            "raw" => PrinterTarget::parse_raw(address),
+            "serial" => Ok(PrinterTarget::Serial { path: address.to_owned(), baud: baud.unwrap_or(9600) }),
+            other => Err(format!("{other:?} is not a printer kind: use ipp, raw or serial")),
+        }
+    }
+
     /// A raw target from `HOST:PORT` or `HOST` (port [`RAW_PORT`]); `[::1]:9100` for IPv6.
     pub fn parse_raw(address: &str) -> Result<PrinterTarget, String> {
         let address = address.trim();

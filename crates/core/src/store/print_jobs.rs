@@ -160,6 +160,20 @@ pub struct NewPrintJob {
 }
 
 impl NewPrintJob {
+    /// A small test label for `printer` (a one-page PDF for IPP printers, a tiny ZPL for raw and
+    /// serial ones), queued by `actor`.
+    pub fn test_label(printer: &PrinterConfig, actor: impl Into<String>) -> NewPrintJob {
+        let text = format!("StageBench test {}", printer.name);
+        let (kind, bytes) = match printer.target {
+            PrinterTarget::Ipp { .. } => (DocumentKind::Pdf, crate::printer::test_pdf(&text, 144.0, 72.0)),
+            _ => (DocumentKind::Zpl, crate::printer::test_zpl(&text)),
+        };
+        let mut job = NewPrintJob::new(printer.name.clone(), kind, bytes, actor);
+        job.title = text;
+        job.label_kind = Some("test".into());
+        job
+    }
+
     /// One copy of `bytes` for `printer`, by `actor`; set the rest with the fields.
     pub fn new(printer: impl Into<String>, kind: DocumentKind, bytes: Vec<u8>, actor: impl Into<String>) -> NewPrintJob {
         NewPrintJob {
@@ -319,6 +333,11 @@ impl Store {
         };
         if address.is_empty() {
             return Err(PrintJobError::Invalid(format!("printer {name} needs an address")));
+        }
+        if let Some(dpi) = printer.dpi.filter(|d| !crate::label::output::DPI_RANGE.contains(d)) {
+            return Err(PrintJobError::Invalid(format!(
+                "{dpi} dpi is not a printer resolution: use 203, 300 or 600 for thermal printers"
+            )));
         }
         let now = self.now();
         Ok(self.transact(|tx| {
@@ -711,6 +730,26 @@ mod tests {
         assert!(matches!(store.print_cancel(first, "ana"), Err(PrintJobError::WrongState { .. })), "cancelled once");
         assert_eq!(store.print_requeue(first).unwrap().state, PrintJobState::Queued, "retry puts it back");
         assert!(matches!(store.print_cancel(PrintJobId(99), "ana"), Err(PrintJobError::Unknown(_))));
+    }
+
+    #[test]
+    fn printers_are_saved_from_a_kind_and_address_and_odd_resolutions_are_refused() {
+        let (mut store, _) = store();
+        let raw = PrinterTarget::from_kind("zebra", "raw", " 10.0.0.5 ", None).unwrap();
+        assert_eq!(raw, PrinterTarget::Raw { host: "10.0.0.5".into(), port: crate::printer::RAW_PORT });
+        let serial = PrinterTarget::from_kind("belt", "serial", "COM3", None).unwrap();
+        assert_eq!(serial, PrinterTarget::Serial { path: "COM3".into(), baud: 9600 });
+        assert!(PrinterTarget::from_kind("office", "ipp", "not a url", None).is_err());
+        assert!(PrinterTarget::from_kind("x", "lpt", "LPT1", None).unwrap_err().contains("use ipp, raw or serial"));
+        assert!(PrinterTarget::from_kind("x", "raw", "  ", None).unwrap_err().contains("say how to reach x"));
+        let mut config = PrinterConfig { name: "zebra".into(), target: raw, dpi: Some(5), media: None };
+        let err = store.printer_save(&config).unwrap_err();
+        assert!(err.to_string().contains("5 dpi is not a printer resolution"), "{err}");
+        assert!(store.printer("zebra").unwrap().is_none(), "nothing saved");
+        config.dpi = Some(300);
+        store.printer_save(&config).unwrap();
+        let job = NewPrintJob::test_label(&config, "t");
+        assert_eq!((job.kind, job.title.as_str(), job.label_kind.as_deref()), (DocumentKind::Zpl, "StageBench test zebra", Some("test")));
     }
 
     #[test]
