@@ -12,7 +12,7 @@ APT_RUN   := xvfb xauth adb
 APT_TEST  := xvfb xauth webkit2gtk-driver x11-utils dbus dbus-x11 \
              adb zbar-tools poppler-utils cups printer-driver-cups-pdf gnome-keyring libsecret-tools socat
 
-.PHONY: all deps-run deps-test ui build run test test-ui test-rust clean-artifacts
+.PHONY: all deps-run deps-test ui build run lint test test-ui test-rust clean-artifacts
 
 all: build
 
@@ -36,6 +36,11 @@ run: deps-run
 	@$(MAKE) --no-print-directory build
 	@scripts/run-app.sh target/debug/stagebench-app
 
+# Gates: formatting as rustfmt writes it, and no clippy warning anywhere (tests included).
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy $(CARGO_SELECTION) -- -D warnings
+
 test-ui: ui/node_modules/.package-lock.json
 	cd ui && npm run check && npm test
 
@@ -44,6 +49,7 @@ test-rust:
 
 test: deps-test
 	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory test-ui
 	@$(MAKE) --no-print-directory test-rust
 

@@ -25,7 +25,9 @@ use stagebench_core::stage::Flow;
 use stagebench_core::store::{AuditFilter, Sighting, Store, FILE_NAME};
 use stagebench_core::testing::free_port;
 use stagebench_e2e::decode_qr_png;
-use stagebench_e2e::webdriver::{attr_of, click, connect, screenshot, start_driver, text_of, type_into, wait_for};
+use stagebench_e2e::webdriver::{
+    attr_of, click, connect, screenshot, start_driver, text_of, type_into, wait_for,
+};
 
 const SERIALS: [&str; 2] = ["R5CRLBL0001", "R5CRLBL0002"];
 const TOKEN: &str = "E2E-LABELS-T0K3N";
@@ -66,7 +68,12 @@ async fn preview_png(client: &Client) -> Vec<u8> {
         )
         .await
         .expect("the preview image is there");
-    bytes.as_array().expect("an array of bytes").iter().map(|b| b.as_u64().unwrap() as u8).collect()
+    bytes
+        .as_array()
+        .expect("an array of bytes")
+        .iter()
+        .map(|b| b.as_u64().unwrap() as u8)
+        .collect()
 }
 
 /// Waits for a preview whose image decodes to exactly one QR code, and returns its text.
@@ -83,11 +90,23 @@ async fn preview_qr(client: &Client, what: &str, accept: impl Fn(&str) -> bool) 
 }
 
 async fn select(client: &Client, css: &str, value: &str) {
-    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).select_by_value(value).await.unwrap();
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap();
 }
 
 fn qr_displays(store: &Store) -> usize {
-    store.audit_log(&AuditFilter { action: Some(AuditAction::QrDisplay), ..AuditFilter::default() }).unwrap().len()
+    store
+        .audit_log(&AuditFilter {
+            action: Some(AuditAction::QrDisplay),
+            ..AuditFilter::default()
+        })
+        .unwrap()
+        .len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,19 +120,29 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
         store.create_batch(&good).unwrap();
         store.create_batch(&expired).unwrap();
         for serial in SERIALS {
-            let sighting = Sighting::new([SerialObservation::new(SerialSource::RoSerialno, serial)])
-                .with_facts(serde_json::json!({"manufacturer": "Zebra", "model": "TC58"}));
+            let sighting =
+                Sighting::new([SerialObservation::new(SerialSource::RoSerialno, serial)])
+                    .with_facts(serde_json::json!({"manufacturer": "Zebra", "model": "TC58"}));
             let id = store.record_sighting(&sighting).unwrap();
             store.assign_batch(id).unwrap();
         }
     }
     // The good batch's QR is kept in the keyring, as a pack import keeps it.
-    let payload = Payload::android_enterprise(TOKEN, None).unwrap().qr_text().to_string();
+    let payload = Payload::android_enterprise(TOKEN, None)
+        .unwrap()
+        .qr_text()
+        .to_string();
     let keyring = OsKeyring::new();
-    keep_qr(&keyring, &good.id, &SecretText::new(payload.clone())).await.expect("the test Secret Service (scripts/test-env.sh)");
+    keep_qr(&keyring, &good.id, &SecretText::new(payload.clone()))
+        .await
+        .expect("the test Secret Service (scripts/test-env.sh)");
 
     // A raw 9100 Zebra that answers `~HS`: out of labels at first, so the job waits for it.
-    let zebra = FakeZebra::start(FakeAnswer::Status(HostStatusAnswer { paper_out: true, ..HostStatusAnswer::READY })).unwrap();
+    let zebra = FakeZebra::start(FakeAnswer::Status(HostStatusAnswer {
+        paper_out: true,
+        ..HostStatusAnswer::READY
+    }))
+    .unwrap();
     let printer_port = zebra.port();
 
     let no_adb = free_port().unwrap();
@@ -131,18 +160,35 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     let first = preview_qr(&client, "the device label preview", |t| t == SERIALS[0]).await;
     assert_eq!(first, SERIALS[0]);
     let facts = text_of(&client, "#label-facts").await.unwrap();
-    assert!(facts.contains("50.8 × 25.4 mm label, 406 × 203 dots at 203 dpi") && facts.contains("2 labels on 2 pages"), "{facts}");
+    assert!(
+        facts.contains("50.8 × 25.4 mm label, 406 × 203 dots at 203 dpi")
+            && facts.contains("2 labels on 2 pages"),
+        "{facts}"
+    );
     assert!(facts.contains("dots per module"), "{facts}");
     screenshot(&client, "labels-preview.png").await;
 
     // Add the raw printer at 300 dpi from the Printers panel; the preview follows its resolution.
     type_into(&client, "#printer-add-name", "zebra").await;
     select(&client, "#printer-add-kind", "raw").await;
-    type_into(&client, "#printer-add-address", &format!("127.0.0.1:{printer_port}")).await;
+    type_into(
+        &client,
+        "#printer-add-address",
+        &format!("127.0.0.1:{printer_port}"),
+    )
+    .await;
     select(&client, "#printer-add-dpi", "300").await;
     click(&client, "#printer-add-go").await;
-    let row = wait_for(10, "the printer listed", || text_of(&client, "#printers-list li[data-name='zebra']")).await;
-    assert!(row.contains(&format!("raw 127.0.0.1:{printer_port}")) && row.contains("300 dpi") && row.contains("ZPL"), "{row}");
+    let row = wait_for(10, "the printer listed", || {
+        text_of(&client, "#printers-list li[data-name='zebra']")
+    })
+    .await;
+    assert!(
+        row.contains(&format!("raw 127.0.0.1:{printer_port}"))
+            && row.contains("300 dpi")
+            && row.contains("ZPL"),
+        "{row}"
+    );
     select(&client, "#label-printer", "zebra").await;
     wait_for(20, "the preview at the printer's 300 dpi", || async {
         (attr_of(&client, "#label-preview-img", "data-dpi").await? == "300").then_some(())
@@ -152,36 +198,84 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
 
     // Print the batch: the queue panel shows the job printed.
     click(&client, "#label-print").await;
-    let result = wait_for(20, "the print queued", || text_of(&client, "#label-print-result")).await;
-    assert!(result.contains("2 label(s) at 300 dpi as ZPL for zebra"), "{result}");
+    let result = wait_for(20, "the print queued", || {
+        text_of(&client, "#label-print-result")
+    })
+    .await;
+    assert!(
+        result.contains("2 label(s) at 300 dpi as ZPL for zebra"),
+        "{result}"
+    );
     // Asked, the printer says it is out of labels and what to do.
-    click(&client, "#printers-list li[data-name='zebra'] .printer-status").await;
-    let said = wait_for(20, "the printer's status", || text_of(&client, "#printers-list li[data-name='zebra'] .printer-status-text[data-readiness]")).await;
-    assert!(said.contains("zebra is out of labels: load labels"), "{said}");
+    click(
+        &client,
+        "#printers-list li[data-name='zebra'] .printer-status",
+    )
+    .await;
+    let said = wait_for(20, "the printer's status", || {
+        text_of(
+            &client,
+            "#printers-list li[data-name='zebra'] .printer-status-text[data-readiness]",
+        )
+    })
+    .await;
+    assert!(
+        said.contains("zebra is out of labels: load labels"),
+        "{said}"
+    );
     // Out of labels: the job stays queued and the queue says what to do; labels loaded, it prints.
     let held = wait_for(30, "the job held for labels", || async {
-        text_of(&client, "#print-queue li").await.filter(|t| t.contains("out of labels"))
+        text_of(&client, "#print-queue li")
+            .await
+            .filter(|t| t.contains("out of labels"))
     })
     .await;
     assert!(held.contains("load labels"), "{held}");
-    assert!(zebra.jobs().is_empty(), "nothing is sent to a printer that is out of labels");
+    assert!(
+        zebra.jobs().is_empty(),
+        "nothing is sent to a printer that is out of labels"
+    );
     screenshot(&client, "labels-held.png").await;
     // A test label queued behind it is cancelled: it stays in the list, failed, and is never sent.
-    click(&client, "#printers-list li[data-name='zebra'] .printer-test").await;
+    click(
+        &client,
+        "#printers-list li[data-name='zebra'] .printer-test",
+    )
+    .await;
     let test_job = "2"; // the batch's job is 1
-    wait_for(20, "the test label queued", || text_of(&client, "#print-queue li[data-id='2'][data-state='queued'] .job-cancel")).await;
-    click(&client, &format!("#print-queue li[data-id='{test_job}'] .job-cancel")).await;
+    wait_for(20, "the test label queued", || {
+        text_of(
+            &client,
+            "#print-queue li[data-id='2'][data-state='queued'] .job-cancel",
+        )
+    })
+    .await;
+    click(
+        &client,
+        &format!("#print-queue li[data-id='{test_job}'] .job-cancel"),
+    )
+    .await;
     let failed_row = format!("#print-queue li[data-id='{test_job}'][data-state='failed']");
-    let cancelled = wait_for(20, "the test label cancelled", || text_of(&client, &failed_row)).await;
+    let cancelled = wait_for(20, "the test label cancelled", || {
+        text_of(&client, &failed_row)
+    })
+    .await;
     assert!(cancelled.contains("cancelled by label-tech"), "{cancelled}");
     zebra.set_answer(FakeAnswer::Status(HostStatusAnswer::READY));
-    let done = wait_for(60, "the job printed", || text_of(&client, "#print-queue li[data-state='done']")).await;
+    let done = wait_for(60, "the job printed", || {
+        text_of(&client, "#print-queue li[data-state='done']")
+    })
+    .await;
     assert!(done.contains("printed") && done.contains("zebra"), "{done}");
     screenshot(&client, "labels-printed.png").await;
 
     // What the printer got: ZPL at 300 dpi whose rasters' QR codes are the batch's serials.
     let jobs = zebra.wait_for_jobs(1, Duration::from_secs(10));
-    assert_eq!(jobs.len(), 1, "one job for the batch, and the cancelled test label never sent");
+    assert_eq!(
+        jobs.len(),
+        1,
+        "one job for the batch, and the cancelled test label never sent"
+    );
     let text = String::from_utf8(jobs[0].clone()).expect("ZPL is text");
     let labels = read_zpl(&text).expect("our own ZPL reads back");
     assert_eq!(labels.len(), 2, "one label per device");
@@ -189,44 +283,113 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     for label in &labels {
         assert_eq!(label.print_width, 600, "2 in at 300 dpi");
         let raster = &label.raster;
-        let mut img = rqrr::PreparedImage::prepare_from_greyscale(raster.width() as usize, raster.height() as usize, |x, y| {
-            if raster.get(x as u32, y as u32) { 0 } else { 255 }
-        });
-        decoded.extend(img.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, t)| t)));
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(
+            raster.width() as usize,
+            raster.height() as usize,
+            |x, y| {
+                if raster.get(x as u32, y as u32) {
+                    0
+                } else {
+                    255
+                }
+            },
+        );
+        decoded.extend(
+            img.detect_grids()
+                .into_iter()
+                .filter_map(|g| g.decode().ok().map(|(_, t)| t)),
+        );
     }
-    assert_eq!(decoded, SERIALS, "the labels' QR codes are the serials, in batch order");
+    assert_eq!(
+        decoded, SERIALS,
+        "the labels' QR codes are the serials, in batch order"
+    );
 
     // The enrollment label previews masked: the same size of code, holding no token, no QR display.
     let store = Store::open(&data.path().join(FILE_NAME)).unwrap();
     select(&client, "#label-printer", "").await;
     click(&client, "#label-source-enrollment").await;
     select(&client, "#label-template", "enrollment-4x6in").await;
-    let masked = preview_qr(&client, "the masked enrollment preview", |t| t.starts_with("masked")).await;
-    assert_eq!(masked.len(), payload.len(), "the stand-in is as long as the payload");
+    let masked = preview_qr(&client, "the masked enrollment preview", |t| {
+        t.starts_with("masked")
+    })
+    .await;
+    assert_eq!(
+        masked.len(),
+        payload.len(),
+        "the stand-in is as long as the payload"
+    );
     assert!(!masked.contains(TOKEN));
-    assert_eq!(attr_of(&client, "#label-preview-img", "data-masked").await.as_deref(), Some("true"));
-    assert_eq!(qr_displays(&store), 0, "a masked preview is not a QR display");
+    assert_eq!(
+        attr_of(&client, "#label-preview-img", "data-masked")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        qr_displays(&store),
+        0,
+        "a masked preview is not a QR display"
+    );
     screenshot(&client, "labels-enrollment-masked.png").await;
 
     // Reveal: the real payload, recorded as a QR display by the technician.
     click(&client, "#label-reveal").await;
-    let shown = preview_qr(&client, "the revealed enrollment preview", |t| t.contains(TOKEN)).await;
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&shown).unwrap(), serde_json::from_str::<serde_json::Value>(&payload).unwrap());
-    assert_eq!(attr_of(&client, "#label-preview-img", "data-masked").await.as_deref(), Some("false"));
-    let displays = store.audit_log(&AuditFilter { action: Some(AuditAction::QrDisplay), ..AuditFilter::default() }).unwrap();
+    let shown = preview_qr(&client, "the revealed enrollment preview", |t| {
+        t.contains(TOKEN)
+    })
+    .await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&shown).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&payload).unwrap()
+    );
+    assert_eq!(
+        attr_of(&client, "#label-preview-img", "data-masked")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+    let displays = store
+        .audit_log(&AuditFilter {
+            action: Some(AuditAction::QrDisplay),
+            ..AuditFilter::default()
+        })
+        .unwrap();
     assert_eq!(displays.len(), 1, "the reveal is audited once");
     assert_eq!(displays[0].actor, "label-tech");
     screenshot(&client, "labels-enrollment-revealed.png").await;
 
     // A batch whose token expired: its enrollment label is blocked with the reason, nothing drawn.
     select(&client, "#label-batch", expired.id.as_str()).await;
-    let guard = wait_for(10, "the token guard", || text_of(&client, "#label-token-guard")).await;
-    assert!(guard.contains("Enrollment printing blocked") && guard.contains("expired on"), "{guard}");
-    let blocked = wait_for(20, "the blocked preview", || text_of(&client, "#label-blocked")).await;
-    assert!(blocked.contains("Printing blocked") && blocked.contains("expired on"), "{blocked}");
-    wait_for(10, "the old preview gone", || async { client.find(Locator::Id("label-preview-img")).await.is_err().then_some(()) }).await;
+    let guard = wait_for(10, "the token guard", || {
+        text_of(&client, "#label-token-guard")
+    })
+    .await;
+    assert!(
+        guard.contains("Enrollment printing blocked") && guard.contains("expired on"),
+        "{guard}"
+    );
+    let blocked = wait_for(20, "the blocked preview", || {
+        text_of(&client, "#label-blocked")
+    })
+    .await;
+    assert!(
+        blocked.contains("Printing blocked") && blocked.contains("expired on"),
+        "{blocked}"
+    );
+    wait_for(10, "the old preview gone", || async {
+        client
+            .find(Locator::Id("label-preview-img"))
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
     let print = client.find(Locator::Id("label-print")).await.unwrap();
-    assert!(!print.is_enabled().await.unwrap(), "Print is off for a blocked label");
+    assert!(
+        !print.is_enabled().await.unwrap(),
+        "Print is off for a blocked label"
+    );
     assert_eq!(qr_displays(&store), 1, "the blocked label read no payload");
     screenshot(&client, "labels-enrollment-blocked.png").await;
 
@@ -234,7 +397,12 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     client.close().await.unwrap();
 }
 
-async fn keyring_cleanup(keyring: &OsKeyring, batch: &BatchId) -> Result<bool, stagebench_core::intune::AuthError> {
+async fn keyring_cleanup(
+    keyring: &OsKeyring,
+    batch: &BatchId,
+) -> Result<bool, stagebench_core::intune::AuthError> {
     use stagebench_core::intune::auth::SecretStore;
-    keyring.delete(&stagebench_core::batch::exchange::qr_secret_name(batch)).await
+    keyring
+        .delete(&stagebench_core::batch::exchange::qr_secret_name(batch))
+        .await
 }

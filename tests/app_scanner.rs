@@ -15,7 +15,9 @@ use stagebench_core::scanner::pty::PtyPair;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{AuditFilter, Store, FILE_NAME};
 use stagebench_core::testing::RealAdbServer;
-use stagebench_e2e::webdriver::{attr_of, click, connect, screenshot, start_driver, text_of, type_into, wait_for};
+use stagebench_e2e::webdriver::{
+    attr_of, click, connect, screenshot, start_driver, text_of, type_into, wait_for,
+};
 
 fn batch(name: &str) -> Batch {
     Batch {
@@ -42,25 +44,45 @@ fn batch(name: &str) -> Batch {
 /// Whether the batch holds the device with this serial.
 fn in_batch(data: &Path, batch: &BatchId, serial: &str) -> bool {
     let store = Store::open(&data.join(FILE_NAME)).unwrap();
-    let members: Vec<_> = store.batch_devices(batch).unwrap().into_iter().map(|(id, _, _)| id).collect();
-    store.devices_with_serial(serial).unwrap().iter().any(|id| members.contains(id))
+    let members: Vec<_> = store
+        .batch_devices(batch)
+        .unwrap()
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    store
+        .devices_with_serial(serial)
+        .unwrap()
+        .iter()
+        .any(|id| members.contains(id))
 }
 
 /// The text of the Settings screen's last-scans row with this result and serial.
 async fn settings_row(client: &Client, result: &str, serial: &str) -> Option<String> {
-    text_of(client, &format!("#settings-scanner-scans li[data-result='{result}'][data-serial='{serial}']")).await
+    text_of(
+        client,
+        &format!("#settings-scanner-scans li[data-result='{result}'][data-serial='{serial}']"),
+    )
+    .await
 }
 
 /// Scrolls the element matching `css` to the top of the view (for the screenshots).
 async fn scroll_to(client: &Client, css: &str) {
     client
-        .execute("document.querySelector(arguments[0]).scrollIntoView({ block: 'start' });", vec![serde_json::json!(css)])
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({ block: 'start' });",
+            vec![serde_json::json!(css)],
+        )
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
 async fn scanner_state(client: &Client, state: &str) -> Option<()> {
-    (attr_of(client, "#settings-scanner-status", "data-state").await.as_deref() == Some(state)).then_some(())
+    (attr_of(client, "#settings-scanner-status", "data-state")
+        .await
+        .as_deref()
+        == Some(state))
+    .then_some(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,61 +107,126 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
     wait_for(20, "the scanner off", || scanner_state(&client, "off")).await;
     type_into(&client, "#settings-scanner-port", &host).await;
     click(&client, "#settings-scanner-save").await;
-    let saved = wait_for(10, "the scanner saved", || text_of(&client, "#settings-scanner-saved")).await;
+    let saved = wait_for(10, "the scanner saved", || {
+        text_of(&client, "#settings-scanner-saved")
+    })
+    .await;
     assert_eq!(saved, format!("Saved: reading {host} at 9600 baud."));
-    wait_for(20, "the scanner connected", || scanner_state(&client, "connected")).await;
+    wait_for(20, "the scanner connected", || {
+        scanner_state(&client, "connected")
+    })
+    .await;
     let status = text_of(&client, "#settings-scanner-status").await.unwrap();
-    assert!(status.contains(&format!("Connected to {host} at 9600 baud")), "{status}");
+    assert!(
+        status.contains(&format!("Connected to {host} at 9600 baud")),
+        "{status}"
+    );
     {
         let store = Store::open(&data.path().join(FILE_NAME)).unwrap();
-        assert_eq!(store.bench_setting("scanner_port").unwrap().as_deref(), Some(host.as_str()), "saved as a bench setting");
+        assert_eq!(
+            store.bench_setting("scanner_port").unwrap().as_deref(),
+            Some(host.as_str()),
+            "saved as a bench setting"
+        );
     }
 
     // Scans with CR LF, one with an AIM identifier, one garbled.
     pair.scan(b"R5CR0001\r\n]C1pf3wk2x9\r\nAB\x1bCD\r\n");
-    let first = wait_for(20, "the first scan on Settings", || settings_row(&client, "added", "R5CR0001")).await;
+    let first = wait_for(20, "the first scan on Settings", || {
+        settings_row(&client, "added", "R5CR0001")
+    })
+    .await;
     assert!(first.contains("added to “Boxes from Dock 4”"), "{first}");
-    let second = wait_for(20, "the AIM scan on Settings", || settings_row(&client, "added", "PF3WK2X9")).await;
+    let second = wait_for(20, "the AIM scan on Settings", || {
+        settings_row(&client, "added", "PF3WK2X9")
+    })
+    .await;
     assert!(second.contains("]C1"), "the symbology is shown: {second}");
-    let refused = wait_for(20, "the garbled scan refused", || text_of(&client, "#settings-scanner-scans li[data-result='refused']")).await;
-    assert!(refused.contains("control characters") && refused.contains("baud rate"), "{refused}");
-    assert!(refused.contains(r"AB\u{1b}CD"), "the control character is shown, not sent to the screen raw: {refused}");
+    let refused = wait_for(20, "the garbled scan refused", || {
+        text_of(&client, "#settings-scanner-scans li[data-result='refused']")
+    })
+    .await;
+    assert!(
+        refused.contains("control characters") && refused.contains("baud rate"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains(r"AB\u{1b}CD"),
+        "the control character is shown, not sent to the screen raw: {refused}"
+    );
     scroll_to(&client, "#settings-scanner").await;
     screenshot(&client, "scanner-settings.png").await;
-    assert!(in_batch(data.path(), &boxes.id, "R5CR0001") && in_batch(data.path(), &boxes.id, "PF3WK2X9"), "both devices joined the batch");
+    assert!(
+        in_batch(data.path(), &boxes.id, "R5CR0001")
+            && in_batch(data.path(), &boxes.id, "PF3WK2X9"),
+        "both devices joined the batch"
+    );
 
     // Unplugged: the status says what to do; plugged in again: read again without a restart.
     pair.unplug();
-    wait_for(20, "the scanner waiting", || scanner_state(&client, "waiting")).await;
+    wait_for(20, "the scanner waiting", || {
+        scanner_state(&client, "waiting")
+    })
+    .await;
     let waiting = text_of(&client, "#settings-scanner-status").await.unwrap();
-    assert!(waiting.contains(&host) && waiting.contains("plug it back in"), "{waiting}");
+    assert!(
+        waiting.contains(&host) && waiting.contains("plug it back in"),
+        "{waiting}"
+    );
     scroll_to(&client, "#settings-scanner").await;
     screenshot(&client, "scanner-unplugged.png").await;
     let pair = PtyPair::start(ports.path());
-    wait_for(20, "the scanner connected again", || scanner_state(&client, "connected")).await;
+    wait_for(20, "the scanner connected again", || {
+        scanner_state(&client, "connected")
+    })
+    .await;
     pair.scan(b"R5CR0003\r\n");
-    wait_for(20, "a scan after replugging", || settings_row(&client, "added", "R5CR0003")).await;
+    wait_for(20, "a scan after replugging", || {
+        settings_row(&client, "added", "R5CR0003")
+    })
+    .await;
 
     // The Batches screen: the serial scans show under the batch's scan field as they land.
     click(&client, "#nav-batches").await;
     click(&client, &format!(".batch-item[data-id='{}']", boxes.id)).await;
-    wait_for(20, "the serial scanner's status on the batch", || text_of(&client, "#serial-scanner-status")).await;
+    wait_for(20, "the serial scanner's status on the batch", || {
+        text_of(&client, "#serial-scanner-status")
+    })
+    .await;
     pair.scan(b"]C0R5CR0004\r\n");
     let landed = wait_for(20, "the scan on the Batches screen", || {
-        text_of(&client, "#serial-scan-results li[data-result='added'][data-serial='R5CR0004']")
+        text_of(
+            &client,
+            "#serial-scan-results li[data-result='added'][data-serial='R5CR0004']",
+        )
     })
     .await;
     assert!(landed.contains("added to “Boxes from Dock 4”"), "{landed}");
     let listed = text_of(&client, "#serial-scan-results").await.unwrap();
-    assert!(listed.contains("R5CR0001") && listed.contains("PF3WK2X9") && listed.contains("control characters"), "{listed}");
+    assert!(
+        listed.contains("R5CR0001")
+            && listed.contains("PF3WK2X9")
+            && listed.contains("control characters"),
+        "{listed}"
+    );
     screenshot(&client, "scanner-batch.png").await;
 
     // No active batch: the scan is held, not lost, and added to the batch on screen.
     click(&client, "#batch-clear-active").await;
-    wait_for(20, "the batch no longer active", || async { client.find(Locator::Id("batch-set-active")).await.ok().map(drop) }).await;
+    wait_for(20, "the batch no longer active", || async {
+        client
+            .find(Locator::Id("batch-set-active"))
+            .await
+            .ok()
+            .map(drop)
+    })
+    .await;
     pair.scan(b"NEWBOX0009\r\n");
     let held = wait_for(20, "the held scan", || {
-        text_of(&client, "#serial-scan-results li[data-result='held'][data-serial='NEWBOX0009']")
+        text_of(
+            &client,
+            "#serial-scan-results li[data-result='held'][data-serial='NEWBOX0009']",
+        )
     })
     .await;
     assert!(held.contains("no active batch"), "{held}");
@@ -147,20 +234,36 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
     screenshot(&client, "scanner-held.png").await;
     click(&client, "#serial-add-held").await;
     let added = wait_for(20, "the held scan added", || {
-        text_of(&client, "#serial-scan-results li[data-result='added'][data-serial='NEWBOX0009']")
+        text_of(
+            &client,
+            "#serial-scan-results li[data-result='added'][data-serial='NEWBOX0009']",
+        )
     })
     .await;
     assert!(added.contains("added to “Boxes from Dock 4”"), "{added}");
-    assert!(in_batch(data.path(), &boxes.id, "NEWBOX0009"), "the held scan joined the batch");
-    assert!(client.find(Locator::Id("serial-add-held")).await.is_err(), "nothing is held any more");
+    assert!(
+        in_batch(data.path(), &boxes.id, "NEWBOX0009"),
+        "the held scan joined the batch"
+    );
+    assert!(
+        client.find(Locator::Id("serial-add-held")).await.is_err(),
+        "nothing is held any more"
+    );
 
     // Every device that joined is in the audit log as added by a scan.
     let store = Store::open(&data.path().join(FILE_NAME)).unwrap();
-    let filter = AuditFilter { batch: Some(boxes.id.clone()), action: Some(AuditAction::DeviceAdded), ..AuditFilter::default() };
+    let filter = AuditFilter {
+        batch: Some(boxes.id.clone()),
+        action: Some(AuditAction::DeviceAdded),
+        ..AuditFilter::default()
+    };
     let audited = store.audit_log(&filter).unwrap();
     let mut serials: Vec<_> = audited.iter().filter_map(|r| r.device.clone()).collect();
     serials.sort();
-    assert_eq!(serials, ["NEWBOX0009", "PF3WK2X9", "R5CR0001", "R5CR0003", "R5CR0004"]);
+    assert_eq!(
+        serials,
+        ["NEWBOX0009", "PF3WK2X9", "R5CR0001", "R5CR0003", "R5CR0004"]
+    );
     drop(pair);
     client.close().await.unwrap();
 }

@@ -14,7 +14,9 @@ const PASSWORD: &str = "p@ss;\\word\"";
 
 fn stagebench(args: &[&str], data_dir: &Path, adb_port: Option<u16>) -> Output {
     let mut cmd = Command::new(built_binary("stagebench"));
-    cmd.args(args).env("STAGEBENCH_DATA_DIR", data_dir).env_remove("ANDROID_ADB_SERVER_PORT");
+    cmd.args(args)
+        .env("STAGEBENCH_DATA_DIR", data_dir)
+        .env_remove("ANDROID_ADB_SERVER_PORT");
     if let Some(port) = adb_port {
         cmd.env("ANDROID_ADB_SERVER_PORT", port.to_string());
     }
@@ -31,8 +33,16 @@ fn zbarimg(path: &Path) -> String {
         .arg(path)
         .output()
         .expect("zbarimg runs (package zbar-tools; `make test` installs it)");
-    assert!(out.status.success(), "zbarimg found no code in {}: {}", path.display(), stderr(&out));
-    String::from_utf8(out.stdout).expect("zbarimg prints UTF-8").trim_end_matches('\n').to_string()
+    assert!(
+        out.status.success(),
+        "zbarimg found no code in {}: {}",
+        path.display(),
+        stderr(&out)
+    );
+    String::from_utf8(out.stdout)
+        .expect("zbarimg prints UTF-8")
+        .trim_end_matches('\n')
+        .to_string()
 }
 
 #[test]
@@ -41,22 +51,56 @@ fn qr_with_awkward_wifi_scans_to_exactly_those_strings() {
     let png = artifacts_dir("cli").join("qr-wifi.png");
     let png_arg = png.to_str().unwrap();
     let out = stagebench(
-        &["qr", "--token", "T0K3N", "--wifi-ssid", SSID, "--wifi-security", "WPA", "--wifi-password", PASSWORD, "--out", png_arg],
+        &[
+            "qr",
+            "--token",
+            "T0K3N",
+            "--wifi-ssid",
+            SSID,
+            "--wifi-security",
+            "WPA",
+            "--wifi-password",
+            PASSWORD,
+            "--out",
+            png_arg,
+        ],
         dir.path(),
         None,
     );
-    assert!(out.status.success(), "stagebench qr failed: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "stagebench qr failed: {}",
+        stderr(&out)
+    );
     let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(!printed.contains(PASSWORD), "the Wi-Fi password is not printed: {printed}");
-    assert!(printed.contains("plain text"), "warns that the QR holds a Wi-Fi password: {printed}");
+    assert!(
+        !printed.contains(PASSWORD),
+        "the Wi-Fi password is not printed: {printed}"
+    );
+    assert!(
+        printed.contains("plain text"),
+        "warns that the QR holds a Wi-Fi password: {printed}"
+    );
 
-    for text in [zbarimg(&png), decode_qr_png(&std::fs::read(&png).unwrap()).pop().expect("rqrr decodes it")] {
+    for text in [
+        zbarimg(&png),
+        decode_qr_png(&std::fs::read(&png).unwrap())
+            .pop()
+            .expect("rqrr decodes it"),
+    ] {
         let json: serde_json::Value = serde_json::from_str(&text).expect("the QR holds valid JSON");
         assert_eq!(json["android.app.extra.PROVISIONING_WIFI_SSID"], SSID);
-        assert_eq!(json["android.app.extra.PROVISIONING_WIFI_PASSWORD"], PASSWORD);
-        assert_eq!(json["android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE"], "WPA");
         assert_eq!(
-            json["android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"]["com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN"],
+            json["android.app.extra.PROVISIONING_WIFI_PASSWORD"],
+            PASSWORD
+        );
+        assert_eq!(
+            json["android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE"],
+            "WPA"
+        );
+        assert_eq!(
+            json["android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"]
+                ["com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN"],
             "T0K3N"
         );
     }
@@ -66,16 +110,41 @@ fn qr_with_awkward_wifi_scans_to_exactly_those_strings() {
 fn qr_svg_and_json_output() {
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("qr.svg");
-    let out = stagebench(&["qr", "--token", "T0K3N", "--out", svg.to_str().unwrap(), "--json"], dir.path(), None);
+    let out = stagebench(
+        &[
+            "qr",
+            "--token",
+            "T0K3N",
+            "--out",
+            svg.to_str().unwrap(),
+            "--json",
+        ],
+        dir.path(),
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--json prints JSON");
     assert_eq!(report["summary"]["kind"], "android-enterprise");
     assert!(report["qr"]["version"].as_i64().unwrap() >= 1);
-    assert!(report.get("payload").is_none(), "the payload (with its token) is printed only with --reveal");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("T0K3N"), "token masked in --json output");
-    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<?xml") || std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    assert!(
+        report.get("payload").is_none(),
+        "the payload (with its token) is printed only with --reveal"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("T0K3N"),
+        "token masked in --json output"
+    );
+    assert!(
+        std::fs::read_to_string(&svg).unwrap().starts_with("<?xml")
+            || std::fs::read_to_string(&svg).unwrap().contains("<svg")
+    );
 
-    let out = stagebench(&["qr", "--token", "T0K3N", "--json", "--reveal"], dir.path(), None);
+    let out = stagebench(
+        &["qr", "--token", "T0K3N", "--json", "--reveal"],
+        dir.path(),
+        None,
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["payload"].as_str().unwrap().contains("T0K3N"));
 }
@@ -84,22 +153,75 @@ fn qr_svg_and_json_output() {
 fn bad_qr_inputs_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let corrupt = dir.path().join("export.json");
-    std::fs::write(&corrupt, "{\"qrCodeContent\": {\"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME\": ").unwrap();
+    std::fs::write(
+        &corrupt,
+        "{\"qrCodeContent\": {\"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME\": ",
+    )
+    .unwrap();
     let long_ssid = "x".repeat(80);
     let missing = dir.path().join("missing.json");
     let cases: [(&[&str], &str); 5] = [
-        (&["qr", "--token", "T", "--wifi-ssid", &long_ssid, "--wifi-password", "password1"], "80"),
-        (&["qr", "--token", "T", "--wifi-ssid", "Bench", "--wifi-security", "WPA", "--wifi-password", "1234567"], "7"),
-        (&["qr", "--export-file", corrupt.to_str().unwrap()], "export"),
-        (&["qr", "--export-file", missing.to_str().unwrap()], "missing.json"),
-        (&["qr", "--token", "T", "--wifi-ssid", "Bench", "--wifi-security", "WPA3", "--wifi-password", "password1"], "WPA3"),
+        (
+            &[
+                "qr",
+                "--token",
+                "T",
+                "--wifi-ssid",
+                &long_ssid,
+                "--wifi-password",
+                "password1",
+            ],
+            "80",
+        ),
+        (
+            &[
+                "qr",
+                "--token",
+                "T",
+                "--wifi-ssid",
+                "Bench",
+                "--wifi-security",
+                "WPA",
+                "--wifi-password",
+                "1234567",
+            ],
+            "7",
+        ),
+        (
+            &["qr", "--export-file", corrupt.to_str().unwrap()],
+            "export",
+        ),
+        (
+            &["qr", "--export-file", missing.to_str().unwrap()],
+            "missing.json",
+        ),
+        (
+            &[
+                "qr",
+                "--token",
+                "T",
+                "--wifi-ssid",
+                "Bench",
+                "--wifi-security",
+                "WPA3",
+                "--wifi-password",
+                "password1",
+            ],
+            "WPA3",
+        ),
     ];
     for (args, must_mention) in cases {
         let out = stagebench(args, dir.path(), None);
         let err = stderr(&out);
         assert!(!out.status.success(), "{args:?} should fail");
-        assert!(err.contains("error:") && err.contains(must_mention), "{args:?}: message names the problem: {err}");
-        assert!(!err.contains("password1") && !err.contains("1234567\""), "no secret in the error: {err}");
+        assert!(
+            err.contains("error:") && err.contains(must_mention),
+            "{args:?}: message names the problem: {err}"
+        );
+        assert!(
+            !err.contains("password1") && !err.contains("1234567\""),
+            "no secret in the error: {err}"
+        );
     }
 }
 
@@ -108,7 +230,9 @@ async fn devices_lists_and_records_fake_devices_through_the_real_adb_server() {
     let adb = RealAdbServer::start().await.expect("real adb server");
     let bench = SimulatedBench::start(3, None).await.unwrap();
     bench.connect_all(&adb.client()).await.unwrap();
-    adb.wait_for_devices(3, Duration::from_secs(20)).await.unwrap();
+    adb.wait_for_devices(3, Duration::from_secs(20))
+        .await
+        .unwrap();
     let data = tempfile::tempdir().unwrap();
 
     let out = stagebench(&["devices", "--json"], data.path(), Some(adb.port()));
@@ -116,20 +240,37 @@ async fn devices_lists_and_records_fake_devices_through_the_real_adb_server() {
     let devices: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(devices.len(), 3);
     for (serial, maker, model) in bench.models() {
-        let d = devices.iter().find(|d| d["serial"] == serial.as_str()).unwrap_or_else(|| panic!("{serial} listed: {devices:?}"));
+        let d = devices
+            .iter()
+            .find(|d| d["serial"] == serial.as_str())
+            .unwrap_or_else(|| panic!("{serial} listed: {devices:?}"));
         assert_eq!(d["manufacturer"], maker.as_str());
         assert_eq!(d["model"], model.as_str());
         assert_eq!(d["state"], "device");
         assert!(d["android_release"].is_string() && d["sdk"].is_u64());
-        let sources: Vec<&str> = d["serials"].as_array().unwrap().iter().map(|s| s["source"].as_str().unwrap()).collect();
-        assert!(sources.contains(&"ro-serialno") && sources.contains(&"adb-transport"), "{sources:?}");
+        let sources: Vec<&str> = d["serials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["source"].as_str().unwrap())
+            .collect();
+        assert!(
+            sources.contains(&"ro-serialno") && sources.contains(&"adb-transport"),
+            "{sources:?}"
+        );
     }
-    assert!(devices.iter().any(|d| d["manufacturer"] == "RealWear inc."), "the simulated bench has a RealWear");
+    assert!(
+        devices.iter().any(|d| d["manufacturer"] == "RealWear inc."),
+        "the simulated bench has a RealWear"
+    );
 
     let table = stagebench(&["devices"], data.path(), Some(adb.port()));
     let table = String::from_utf8_lossy(&table.stdout);
     for (serial, _, _) in bench.models() {
-        assert!(table.contains(serial.as_str()), "table lists {serial}: {table}");
+        assert!(
+            table.contains(serial.as_str()),
+            "table lists {serial}: {table}"
+        );
     }
 
     // Both runs recorded the same three physical devices, not six.
@@ -144,7 +285,10 @@ fn devices_without_an_adb_server_says_how_to_start_it() {
     let out = stagebench(&["devices"], data.path(), Some(port));
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains(&port.to_string()) && err.contains("adb start-server"), "{err}");
+    assert!(
+        err.contains(&port.to_string()) && err.contains("adb start-server"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -166,16 +310,28 @@ fn simulate_prints_addresses_of_varied_devices_until_stopped() {
         }
         devices.push(line);
     }
-    assert!(child.try_wait().unwrap().is_none(), "still running until stopped");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still running until stopped"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
-    let addrs: Vec<&str> = devices.iter().filter_map(|l| l.split_whitespace().next()).filter(|a| a.starts_with("127.0.0.1:")).collect();
+    let addrs: Vec<&str> = devices
+        .iter()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|a| a.starts_with("127.0.0.1:"))
+        .collect();
     assert_eq!(addrs.len(), 4, "{devices:?}");
-    assert!(devices.iter().any(|l| l.contains("RealWear")), "{devices:?}");
+    assert!(
+        devices.iter().any(|l| l.contains("RealWear")),
+        "{devices:?}"
+    );
 }
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/core/tests/fixtures/provisioning").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/core/tests/fixtures/provisioning")
+        .join(name)
 }
 
 #[test]
@@ -183,12 +339,28 @@ fn qr_from_an_intune_export_drops_expiration_date_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("export.png");
     let export = fixture("export-wrapped-object.json");
-    let out = stagebench(&["qr", "--export-file", export.to_str().unwrap(), "--out", png.to_str().unwrap()], dir.path(), None);
+    let out = stagebench(
+        &[
+            "qr",
+            "--export-file",
+            export.to_str().unwrap(),
+            "--out",
+            png.to_str().unwrap(),
+        ],
+        dir.path(),
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(printed.contains("expirationDate"), "the dropped key is reported: {printed}");
+    assert!(
+        printed.contains("expirationDate"),
+        "the dropped key is reported: {printed}"
+    );
     let json: serde_json::Value = serde_json::from_str(&zbarimg(&png)).unwrap();
-    assert!(json.get("expirationDate").is_none() && json.get("qrCodeContent").is_none(), "{json}");
+    assert!(
+        json.get("expirationDate").is_none() && json.get("qrCodeContent").is_none(),
+        "{json}"
+    );
     assert!(json["android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"].is_object());
 }
 
@@ -198,14 +370,31 @@ fn qr_from_aosp_content_keeps_the_bytes_exactly() {
     let png = dir.path().join("aosp.png");
     let content = fixture("aosp-userless-wpa.json");
     let arg = format!("@{}", content.display());
-    let out = stagebench(&["qr", "--aosp-content", &arg, "--out", png.to_str().unwrap()], dir.path(), None);
+    let out = stagebench(
+        &["qr", "--aosp-content", &arg, "--out", png.to_str().unwrap()],
+        dir.path(),
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let original = std::fs::read_to_string(&content).unwrap();
-    let decoded = decode_qr_png(&std::fs::read(&png).unwrap()).pop().expect("decodes");
-    assert_eq!(decoded, original, "AOSP content is encoded verbatim, never rebuilt");
+    let decoded = decode_qr_png(&std::fs::read(&png).unwrap())
+        .pop()
+        .expect("decodes");
+    assert_eq!(
+        decoded, original,
+        "AOSP content is encoded verbatim, never rebuilt"
+    );
 
-    let refused = stagebench(&["qr", "--aosp-content", &arg, "--wifi-ssid", "Bench"], dir.path(), None);
-    assert!(!refused.status.success() && stderr(&refused).contains("AOSP"), "{}", stderr(&refused));
+    let refused = stagebench(
+        &["qr", "--aosp-content", &arg, "--wifi-ssid", "Bench"],
+        dir.path(),
+        None,
+    );
+    assert!(
+        !refused.status.success() && stderr(&refused).contains("AOSP"),
+        "{}",
+        stderr(&refused)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,7 +404,9 @@ async fn devices_watch_prints_a_new_snapshot_when_a_device_arrives() {
     let bench = SimulatedBench::start(2, None).await.unwrap();
     let addrs = bench.addrs();
     adb.client().connect(&addrs[0].to_string()).await.unwrap();
-    adb.wait_for_devices(1, Duration::from_secs(20)).await.unwrap();
+    adb.wait_for_devices(1, Duration::from_secs(20))
+        .await
+        .unwrap();
     let data = tempfile::tempdir().unwrap();
     let mut child = tokio::process::Command::new(built_binary("stagebench"))
         .args(["devices", "--watch", "--json"])
@@ -237,7 +428,10 @@ async fn devices_watch_prints_a_new_snapshot_when_a_device_arrives() {
             let event: serde_json::Value = serde_json::from_str(&line).unwrap();
             if event["kind"] == "snapshot" {
                 let devices = event["devices"].as_array().unwrap();
-                return devices.iter().map(|d| d["serial"].as_str().unwrap_or("").to_string()).collect();
+                return devices
+                    .iter()
+                    .map(|d| d["serial"].as_str().unwrap_or("").to_string())
+                    .collect();
             }
         }
     }
@@ -253,7 +447,10 @@ async fn devices_watch_prints_a_new_snapshot_when_a_device_arrives() {
     seen.sort();
     let mut expected: Vec<String> = bench.models().iter().map(|m| m.0.clone()).collect();
     expected.sort();
-    assert_eq!(seen, expected, "the watcher reports the device that arrived");
+    assert_eq!(
+        seen, expected,
+        "the watcher reports the device that arrived"
+    );
     child.kill().await.unwrap();
 }
 
@@ -264,13 +461,25 @@ async fn doctor_reports_each_check_with_its_fix() {
     let out = stagebench(&["doctor", "--json"], data.path(), Some(adb.port()));
     assert!(out.status.success(), "{}", stderr(&out));
     let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let by_id = |id: &str| checks.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("check {id}: {checks:?}")).clone();
+    let by_id = |id: &str| {
+        checks
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("check {id}: {checks:?}"))
+            .clone()
+    };
     assert_eq!(by_id("data")["status"], "ok");
     assert_eq!(by_id("usb.adb-server")["status"], "ok");
-    assert!(by_id("usb.adb-server")["message"].as_str().unwrap().contains(&adb.port().to_string()));
+    assert!(by_id("usb.adb-server")["message"]
+        .as_str()
+        .unwrap()
+        .contains(&adb.port().to_string()));
     for usb in ["usb.libusb", "usb.device-nodes", "usb.udev-rules"] {
         let check = by_id(usb);
-        assert!(check["status"] == "ok" || check["fix"].is_string(), "a USB problem comes with its fix: {check}");
+        assert!(
+            check["status"] == "ok" || check["fix"].is_string(),
+            "a USB problem comes with its fix: {check}"
+        );
     }
     drop(adb);
 
@@ -279,7 +488,11 @@ async fn doctor_reports_each_check_with_its_fix() {
     let out = stagebench(&["doctor"], data.path(), Some(port));
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("usb.adb-server") && text.contains(&format!("no adb server on 127.0.0.1:{port}")), "{text}");
+    assert!(
+        text.contains("usb.adb-server")
+            && text.contains(&format!("no adb server on 127.0.0.1:{port}")),
+        "{text}"
+    );
 
     // A data folder that can't be used fails, names the path, and exits non-zero.
     let not_a_dir = data.path().join("file");
@@ -287,7 +500,10 @@ async fn doctor_reports_each_check_with_its_fix() {
     let out = stagebench(&["doctor"], &not_a_dir, None);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
-    assert!(text.contains("[FAIL] data") && text.contains(not_a_dir.to_str().unwrap()), "{text}");
+    assert!(
+        text.contains("[FAIL] data") && text.contains(not_a_dir.to_str().unwrap()),
+        "{text}"
+    );
 }
 
 #[test]
@@ -298,37 +514,75 @@ fn slots_are_assigned_listed_refused_when_taken_and_freed() {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         String::from_utf8(out.stdout).unwrap()
     };
-    ok(&["slots", "assign", "usb:1-4.3", "7", "--label", "rack A, top"]);
+    ok(&[
+        "slots",
+        "assign",
+        "usb:1-4.3",
+        "7",
+        "--label",
+        "rack A, top",
+    ]);
     ok(&["slots", "assign", "1-4.4", "8"]);
     let listed: Vec<serde_json::Value> = serde_json::from_str(&ok(&["slots", "--json"])).unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0]["number"], 7);
-    assert_eq!(listed[0]["port_path"], "1-4.3", "the usb: prefix adb shows is accepted");
+    assert_eq!(
+        listed[0]["port_path"], "1-4.3",
+        "the usb: prefix adb shows is accepted"
+    );
     assert_eq!(listed[0]["label"], "rack A, top");
 
     let taken = stagebench(&["slots", "assign", "1-4.5", "7"], data.path(), None);
     assert!(!taken.status.success());
-    assert!(stderr(&taken).contains("slot 7 is already port 1-4.3") && stderr(&taken).contains("stagebench slots free 7"), "{}", stderr(&taken));
+    assert!(
+        stderr(&taken).contains("slot 7 is already port 1-4.3")
+            && stderr(&taken).contains("stagebench slots free 7"),
+        "{}",
+        stderr(&taken)
+    );
 
     assert!(ok(&["slots", "free", "7"]).contains("freed slot 7"));
     ok(&["slots", "assign", "1-4.5", "7"]);
     assert!(ok(&["slots"]).contains("1-4.5"));
     let missing = stagebench(&["slots", "free", "99"], data.path(), None);
-    assert!(!missing.status.success() && stderr(&missing).contains("no slot 99"), "{}", stderr(&missing));
+    assert!(
+        !missing.status.success() && stderr(&missing).contains("no slot 99"),
+        "{}",
+        stderr(&missing)
+    );
 }
 
 #[test]
 fn bench_devices_times_ours_against_the_adb_loop() {
     let data = tempfile::tempdir().unwrap();
-    let out = stagebench(&["bench", "devices", "--devices", "2", "--runs", "1", "--json"], data.path(), None);
+    let out = stagebench(
+        &[
+            "bench",
+            "devices",
+            "--devices",
+            "2",
+            "--runs",
+            "1",
+            "--json",
+        ],
+        data.path(),
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = report["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 2, "serials and facts for one bench size: {report}");
+    assert_eq!(
+        rows.len(),
+        2,
+        "serials and facts for one bench size: {report}"
+    );
     for row in rows {
         assert_eq!(row["devices"], 2);
         for key in ["ours_ms", "ours_cold_ms", "adb_ms"] {
-            assert!(row[key].as_f64().is_some_and(|ms| ms > 0.0), "{key} measured: {row}");
+            assert!(
+                row[key].as_f64().is_some_and(|ms| ms > 0.0),
+                "{key} measured: {row}"
+            );
         }
     }
 }
@@ -336,7 +590,19 @@ fn bench_devices_times_ours_against_the_adb_loop() {
 #[test]
 fn bench_graph_refreshes_a_fleet_in_batches_of_20_without_429s() {
     let dir = tempfile::tempdir().unwrap();
-    let out = stagebench(&["bench", "graph", "--devices", "130", "--latency-ms", "5", "--json"], dir.path(), None);
+    let out = stagebench(
+        &[
+            "bench",
+            "graph",
+            "--devices",
+            "130",
+            "--latency-ms",
+            "5",
+            "--json",
+        ],
+        dir.path(),
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["devices"], 130);

@@ -30,23 +30,38 @@ impl Side {
             .env("STAGEBENCH_DATA_DIR", self.data.path())
             .env("SB_PASS", PASS)
             .env("SB_WRONG", "not-the-passphrase-at-all")
-            .env("STAGEBENCH_TECHNICIAN", if self.graph.is_some() { "admin@contoso.com" } else { "vendor-tech" })
+            .env(
+                "STAGEBENCH_TECHNICIAN",
+                if self.graph.is_some() {
+                    "admin@contoso.com"
+                } else {
+                    "vendor-tech"
+                },
+            )
             .stdin(Stdio::null());
         if let Some((authority, graph)) = &self.graph {
-            cmd.env("STAGEBENCH_AUTHORITY", authority).env("STAGEBENCH_GRAPH_URL", graph);
+            cmd.env("STAGEBENCH_AUTHORITY", authority)
+                .env("STAGEBENCH_GRAPH_URL", graph);
         } else {
             // The vendor bench has no tenant: point Graph nowhere, so any attempt fails loudly.
-            cmd.env("STAGEBENCH_AUTHORITY", "http://127.0.0.1:9").env("STAGEBENCH_GRAPH_URL", "http://127.0.0.1:9");
+            cmd.env("STAGEBENCH_AUTHORITY", "http://127.0.0.1:9")
+                .env("STAGEBENCH_GRAPH_URL", "http://127.0.0.1:9");
         }
         if let Some(port) = self.adb_port {
             cmd.env("ANDROID_ADB_SERVER_PORT", port.to_string());
         }
-        tokio::task::spawn_blocking(move || cmd.output().expect("stagebench runs")).await.unwrap()
+        tokio::task::spawn_blocking(move || cmd.output().expect("stagebench runs"))
+            .await
+            .unwrap()
     }
 
     async fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args).await;
-        assert!(out.status.success(), "stagebench {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "stagebench {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -59,13 +74,21 @@ impl Side {
         let out = self.run(args).await;
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(!out.status.success(), "stagebench {args:?} should fail");
-        assert!(err.contains(must_say), "stagebench {args:?}: expected {must_say:?} in: {err}");
+        assert!(
+            err.contains(must_say),
+            "stagebench {args:?}: expected {must_say:?} in: {err}"
+        );
         err
     }
 }
 
 fn stage_of(show: &Value, serial: &str) -> String {
-    let d = show["devices"].as_array().unwrap().iter().find(|d| d["serial"] == serial).unwrap_or_else(|| panic!("{serial} in {show:#}"));
+    let d = show["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["serial"] == serial)
+        .unwrap_or_else(|| panic!("{serial} in {show:#}"));
     d["state"]["stage"].as_str().unwrap().to_owned()
 }
 
@@ -80,8 +103,15 @@ fn rasterized_qrs(pdf: &Path, dpi: u32) -> Vec<String> {
         .arg(dir.path().join("page"))
         .status()
         .expect("pdftoppm runs (package poppler-utils; `make test` installs it)");
-    assert!(status.success(), "pdftoppm could not read {}", pdf.display());
-    let mut pages: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(
+        status.success(),
+        "pdftoppm could not read {}",
+        pdf.display()
+    );
+    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     pages.sort();
     assert!(!pages.is_empty(), "no page in {}", pdf.display());
     pages
@@ -92,7 +122,11 @@ fn rasterized_qrs(pdf: &Path, dpi: u32) -> Vec<String> {
                 .arg(page)
                 .output()
                 .expect("zbarimg runs (package zbar-tools; `make test` installs it)");
-            let read: Vec<String> = String::from_utf8_lossy(&zbar.stdout).lines().filter(|l| !l.is_empty()).map(str::to_owned).collect();
+            let read: Vec<String> = String::from_utf8_lossy(&zbar.stdout)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
             if read.is_empty() {
                 decode_qr_png(&std::fs::read(page).unwrap())
             } else {
@@ -112,105 +146,308 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
     let fake = FakeGraph::start().await.unwrap();
     let demo = fake.seed_demo();
     fake.approve_all_as("admin@contoso.com", 0);
-    let admin = Side { data: tempfile::tempdir().unwrap(), graph: Some((fake.authority_url(), fake.base_url())), adb_port: None };
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-    let client = format!("{:08x}-3333-4444-8555-{:012x}", std::process::id(), nanos & 0xffff_ffff_ffff);
-    admin.ok(&["login", "--tenant", "contoso.onmicrosoft.com", "--client-id", &client]).await;
+    let admin = Side {
+        data: tempfile::tempdir().unwrap(),
+        graph: Some((fake.authority_url(), fake.base_url())),
+        adb_port: None,
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let client = format!(
+        "{:08x}-3333-4444-8555-{:012x}",
+        std::process::id(),
+        nanos & 0xffff_ffff_ffff
+    );
+    admin
+        .ok(&[
+            "login",
+            "--tenant",
+            "contoso.onmicrosoft.com",
+            "--client-id",
+            &client,
+        ])
+        .await;
 
     // The vendor's bench: three simulated devices behind Debian's adb server.
     let adb = RealAdbServer::start().await.expect("real adb server");
     let bench = SimulatedBench::start(3, None).await.unwrap();
     bench.connect_all(&adb.client()).await.unwrap();
-    adb.wait_for_devices(3, Duration::from_secs(20)).await.unwrap();
+    adb.wait_for_devices(3, Duration::from_secs(20))
+        .await
+        .unwrap();
     let serials: Vec<String> = bench.models().iter().map(|(s, _, _)| s.clone()).collect();
-    let vendor = Side { data: tempfile::tempdir().unwrap(), graph: None, adb_port: Some(adb.port()) };
+    let vendor = Side {
+        data: tempfile::tempdir().unwrap(),
+        graph: None,
+        adb_port: Some(adb.port()),
+    };
     let files = tempfile::tempdir().unwrap();
     let pack = files.path().join("wave1.age");
     let report = files.path().join("wave1-report.txt");
     let csv = files.path().join("wave1-report.csv");
 
     // 1. Admin: a batch of the three plus one more expected serial, and its pack.
-    let due = (time::OffsetDateTime::now_utc() + time::Duration::days(10)).date().to_string();
+    let due = (time::OffsetDateTime::now_utc() + time::Duration::days(10))
+        .date()
+        .to_string();
     let expected = format!("{},{},{},EXTRA00001", serials[0], serials[1], serials[2]);
     let created = admin
-        .json(&["batch", "new", "--name", "Wave 1", "--vendor", "Acme Staging", "--profile", &demo.staging_profile, "--due", &due, "--expected", "4", "--serial", &expected, "--json"])
+        .json(&[
+            "batch",
+            "new",
+            "--name",
+            "Wave 1",
+            "--vendor",
+            "Acme Staging",
+            "--profile",
+            &demo.staging_profile,
+            "--due",
+            &due,
+            "--expected",
+            "4",
+            "--serial",
+            &expected,
+            "--json",
+        ])
         .await;
     let id = created["batch"]["id"].as_str().unwrap().to_owned();
     assert_eq!(created["token"]["state"], "ok", "{created:#}");
-    let exported = admin.json(&["batch", "export-pack", &id, "--out", path(&pack), "--passphrase-env", "SB_PASS", "--json"]).await;
+    let exported = admin
+        .json(&[
+            "batch",
+            "export-pack",
+            &id,
+            "--out",
+            path(&pack),
+            "--passphrase-env",
+            "SB_PASS",
+            "--json",
+        ])
+        .await;
     assert!(exported["bytes"].as_u64().unwrap() > 100);
     let sealed = std::fs::read_to_string(&pack).unwrap();
-    assert!(sealed.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"), "an armored age file: {}", &sealed[..40]);
-    let token = fake.profile(&demo.staging_profile).unwrap()["tokenValue"].as_str().unwrap().to_owned();
-    assert!(!sealed.contains(&token), "the token is not in the pack in clear");
+    assert!(
+        sealed.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "an armored age file: {}",
+        &sealed[..40]
+    );
+    let token = fake.profile(&demo.staging_profile).unwrap()["tokenValue"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !sealed.contains(&token),
+        "the token is not in the pack in clear"
+    );
 
     // 2. Vendor: a wrong passphrase is refused; the right one imports the batch.
-    vendor.fails(&["batch", "import-pack", path(&pack), "--passphrase-env", "SB_WRONG"], "passphrase").await;
-    let imported = vendor.json(&["batch", "import-pack", path(&pack), "--passphrase-env", "SB_PASS", "--activate", "--json"]).await;
+    vendor
+        .fails(
+            &[
+                "batch",
+                "import-pack",
+                path(&pack),
+                "--passphrase-env",
+                "SB_WRONG",
+            ],
+            "passphrase",
+        )
+        .await;
+    let imported = vendor
+        .json(&[
+            "batch",
+            "import-pack",
+            path(&pack),
+            "--passphrase-env",
+            "SB_PASS",
+            "--activate",
+            "--json",
+        ])
+        .await;
     assert_eq!(imported["id"], id.as_str());
-    vendor.fails(&["batch", "import-pack", path(&pack), "--passphrase-env", "SB_PASS"], "already").await;
+    vendor
+        .fails(
+            &[
+                "batch",
+                "import-pack",
+                path(&pack),
+                "--passphrase-env",
+                "SB_PASS",
+            ],
+            "already",
+        )
+        .await;
 
     // The QR shows offline, from the pack, and scans to Intune's content.
     let qr_png = files.path().join("qr.png");
-    vendor.ok(&["batch", "qr", &id, "--out", path(&qr_png)]).await;
+    vendor
+        .ok(&["batch", "qr", &id, "--out", path(&qr_png)])
+        .await;
     let decoded = decode_qr_png(&std::fs::read(&qr_png).unwrap());
-    let content = fake.profile(&demo.staging_profile).unwrap()["qrCodeContent"].as_str().unwrap().to_owned();
-    assert_eq!(decoded, [content.clone()]);
+    let content = fake.profile(&demo.staging_profile).unwrap()["qrCodeContent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(decoded, std::slice::from_ref(&content));
 
     // Its enrollment label prints from the pack too: a PDF at the label's physical size whose QR,
     // rasterized as a printer would (pdftoppm at the template's 300 dpi), is the same content.
     let label_pdf = files.path().join("enrollment.pdf");
     let rendered = vendor
-        .json(&["labels", "render", "--enrollment", &id, "--template", "enrollment-4x6in", "--dpi", "300", "--format", "pdf", "--out", path(&label_pdf), "--json"])
+        .json(&[
+            "labels",
+            "render",
+            "--enrollment",
+            &id,
+            "--template",
+            "enrollment-4x6in",
+            "--dpi",
+            "300",
+            "--format",
+            "pdf",
+            "--out",
+            path(&label_pdf),
+            "--json",
+        ])
         .await;
-    assert_eq!((rendered["labels"].as_u64(), rendered["pages"].as_u64()), (Some(1), Some(1)), "{rendered:#}");
-    assert_eq!(rasterized_qrs(&label_pdf, 300), [content.clone()]);
-    let shown = vendor.json(&["audit", "--action", "qr-display", "--json"]).await;
-    assert_eq!(shown.as_array().unwrap().len(), 2, "the on-screen QR and the label's are both recorded: {shown:#}");
+    assert_eq!(
+        (rendered["labels"].as_u64(), rendered["pages"].as_u64()),
+        (Some(1), Some(1)),
+        "{rendered:#}"
+    );
+    assert_eq!(
+        rasterized_qrs(&label_pdf, 300),
+        std::slice::from_ref(&content)
+    );
+    let shown = vendor
+        .json(&["audit", "--action", "qr-display", "--json"])
+        .await;
+    assert_eq!(
+        shown.as_array().unwrap().len(),
+        2,
+        "the on-screen QR and the label's are both recorded: {shown:#}"
+    );
 
     // A batch whose token has expired gets no enrollment label, and nothing is recorded as shown.
     vendor
-        .ok(&["batch", "new", "--name", "Old wave", "--vendor", "Acme Staging", "--flow", "staging-token", "--token-expires", "2020-01-31"])
+        .ok(&[
+            "batch",
+            "new",
+            "--name",
+            "Old wave",
+            "--vendor",
+            "Acme Staging",
+            "--flow",
+            "staging-token",
+            "--token-expires",
+            "2020-01-31",
+        ])
         .await;
     let refused = vendor
-        .fails(&["labels", "render", "--enrollment", "Old wave", "--template", "enrollment-4x6in", "--out", path(&files.path().join("old.pdf"))], "refused")
+        .fails(
+            &[
+                "labels",
+                "render",
+                "--enrollment",
+                "Old wave",
+                "--template",
+                "enrollment-4x6in",
+                "--out",
+                path(&files.path().join("old.pdf")),
+            ],
+            "refused",
+        )
         .await;
-    assert!(refused.contains("Old wave") && refused.contains("expired"), "{refused}");
+    assert!(
+        refused.contains("Old wave") && refused.contains("expired"),
+        "{refused}"
+    );
     assert!(!files.path().join("old.pdf").exists());
-    assert_eq!(vendor.json(&["audit", "--action", "qr-display", "--json"]).await.as_array().unwrap().len(), 2);
+    assert_eq!(
+        vendor
+            .json(&["audit", "--action", "qr-display", "--json"])
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     // 3. The devices are read, join the batch by their expected serials, and move on.
     vendor.ok(&["devices", "--json"]).await;
     let show = vendor.json(&["batch", "show", &id, "--json"]).await;
     assert_eq!(show["devices"].as_array().unwrap().len(), 3, "{show:#}");
     for s in &serials {
-        assert_eq!(stage_of(&show, s), "scanning", "QR shown, not provisioned yet");
+        assert_eq!(
+            stage_of(&show, s),
+            "scanning",
+            "QR shown, not provisioned yet"
+        );
     }
     bench.set_enrolled(0, 3);
     bench.set_enrolled(1, 2);
     vendor.ok(&["devices", "--json"]).await;
     bench.set_enrolled(1, 3); // device 1 rebooted while enrolling
     vendor.ok(&["devices", "--json"]).await;
-    let marked = vendor.json(&["batch", "mark", &serials[0], "powered-off", "--json"]).await;
+    let marked = vendor
+        .json(&["batch", "mark", &serials[0], "powered-off", "--json"])
+        .await;
     assert_eq!(marked["stage"]["stage"], "bench-done");
     let show = vendor.json(&["batch", "show", &id, "--json"]).await;
     assert_eq!(stage_of(&show, &serials[0]), "bench-done");
     assert_eq!(stage_of(&show, &serials[1]), "enrolling");
     assert_eq!(stage_of(&show, &serials[2]), "scanning");
-    let problems: Vec<&str> = show["problems"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
-    assert!(problems.contains(&"reboot-during-enrollment"), "{problems:?}");
+    let problems: Vec<&str> = show["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        problems.contains(&"reboot-during-enrollment"),
+        "{problems:?}"
+    );
     assert_eq!(show["not_seen"], serde_json::json!(["EXTRA00001"]));
 
     // Labels for only the devices at one stage: the one bench-done device, on an A4 sheet.
     let sheet = files.path().join("bench-done.pdf");
     let rendered = vendor
-        .json(&["labels", "render", "--batch", &id, "--stage", "bench-done", "--template", "device-a4-3x8", "--dpi", "300", "--format", "pdf", "--out", path(&sheet), "--json"])
+        .json(&[
+            "labels",
+            "render",
+            "--batch",
+            &id,
+            "--stage",
+            "bench-done",
+            "--template",
+            "device-a4-3x8",
+            "--dpi",
+            "300",
+            "--format",
+            "pdf",
+            "--out",
+            path(&sheet),
+            "--json",
+        ])
         .await;
     assert_eq!(rendered["labels"].as_u64(), Some(1), "{rendered:#}");
     assert_eq!(rasterized_qrs(&sheet, 300), [serials[0].clone()]);
 
     // 4. Vendor: the signed report and its CSV.
-    let exported = vendor.json(&["batch", "export-report", &id, "--out", path(&report), "--csv", path(&csv), "--json"]).await;
+    let exported = vendor
+        .json(&[
+            "batch",
+            "export-report",
+            &id,
+            "--out",
+            path(&report),
+            "--csv",
+            path(&csv),
+            "--json",
+        ])
+        .await;
     assert_eq!(exported["devices"], 3);
     let fingerprint = exported["fingerprint"].as_str().unwrap().to_owned();
     let csv_text = std::fs::read_to_string(&csv).unwrap();
@@ -222,14 +459,28 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
     let text = std::fs::read_to_string(&report).unwrap();
     let tampered = files.path().join("tampered.txt");
     std::fs::write(&tampered, text.replacen("bench-done", "in-intune", 1)).unwrap();
-    admin.fails(&["batch", "import-report", path(&tampered)], "changed after the bench signed it").await;
+    admin
+        .fails(
+            &["batch", "import-report", path(&tampered)],
+            "changed after the bench signed it",
+        )
+        .await;
     let truncated = files.path().join("truncated.txt");
     std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
-    admin.fails(&["batch", "import-report", path(&truncated)], "truncated").await;
-    let imported = admin.json(&["batch", "import-report", path(&report), "--json"]).await;
+    admin
+        .fails(&["batch", "import-report", path(&truncated)], "truncated")
+        .await;
+    let imported = admin
+        .json(&["batch", "import-report", path(&report), "--json"])
+        .await;
     assert_eq!(imported["devices"], 3);
     assert_eq!(imported["signer"], fingerprint.as_str());
-    admin.fails(&["batch", "import-report", path(&report)], "imported before").await;
+    admin
+        .fails(
+            &["batch", "import-report", path(&report)],
+            "imported before",
+        )
+        .await;
 
     // 6. Intune shows devices 0 and 1 (staged), and EXTRA00001, which no report lists.
     fake.schedule(Lifecycle::staged(&serials[0], Duration::ZERO));
@@ -238,7 +489,12 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
     fake.advance_lifecycles();
     let rec = admin.json(&["batch", "reconcile", &id, "--json"]).await;
     let serials_in = |key: &str| -> Vec<String> {
-        let mut v: Vec<String> = rec[key].as_array().unwrap().iter().map(|d| d["serial"].as_str().unwrap().to_owned()).collect();
+        let mut v: Vec<String> = rec[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["serial"].as_str().unwrap().to_owned())
+            .collect();
         v.sort();
         v
     };
@@ -251,27 +507,58 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
     fake.assert_no_violations();
 
     // 7. The audit trails and the chain of custody.
-    let actions = |log: &Value| -> Vec<String> { log.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap().to_owned()).collect() };
+    let actions = |log: &Value| -> Vec<String> {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
     let vendor_log = vendor.json(&["audit", "--json"]).await;
     for a in ["pack-import", "qr-display", "report-export"] {
-        assert!(actions(&vendor_log).contains(&a.to_owned()), "{a} in {vendor_log:#}");
+        assert!(
+            actions(&vendor_log).contains(&a.to_owned()),
+            "{a} in {vendor_log:#}"
+        );
     }
     let admin_log = admin.json(&["audit", "--batch", &id, "--json"]).await;
     for a in ["batch-create", "pack-export", "report-import", "reconcile"] {
-        assert!(actions(&admin_log).contains(&a.to_owned()), "{a} in {admin_log:#}");
+        assert!(
+            actions(&admin_log).contains(&a.to_owned()),
+            "{a} in {admin_log:#}"
+        );
     }
-    assert!(!admin_log.to_string().contains(&token), "no token value in the audit log");
+    assert!(
+        !admin_log.to_string().contains(&token),
+        "no token value in the audit log"
+    );
     admin.ok(&["audit", "--verify"]).await;
     let pdf = files.path().join("custody.pdf");
     let custody_csv = files.path().join("custody.csv");
-    admin.ok(&["batch", "custody", &id, "--pdf", path(&pdf), "--csv", path(&custody_csv)]).await;
-    let text = Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext (poppler-utils) runs");
+    admin
+        .ok(&[
+            "batch",
+            "custody",
+            &id,
+            "--pdf",
+            path(&pdf),
+            "--csv",
+            path(&custody_csv),
+        ])
+        .await;
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("Wave 1"), "{text}");
     for s in &serials {
         assert!(text.contains(s.as_str()), "{s} in the custody PDF");
     }
-    assert!(std::fs::read_to_string(&custody_csv).unwrap().contains("report-import"));
+    assert!(std::fs::read_to_string(&custody_csv)
+        .unwrap()
+        .contains("report-import"));
 }
 
 /// Windows Device Preparation with a DEM account, as an admin's bench follows it: the serial is
@@ -283,41 +570,109 @@ async fn a_windows_dem_device_walks_from_scanned_serial_to_owner() {
     let fake = FakeGraph::start().await.unwrap();
     fake.seed_demo();
     fake.approve_all_as("admin@contoso.com", 0);
-    let admin = Side { data: tempfile::tempdir().unwrap(), graph: Some((fake.authority_url(), fake.base_url())), adb_port: None };
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-    let client = format!("{:08x}-3333-4444-8555-{:012x}", std::process::id(), nanos & 0xffff_ffff_ffff);
-    admin.ok(&["login", "--tenant", "contoso.onmicrosoft.com", "--client-id", &client]).await;
+    let admin = Side {
+        data: tempfile::tempdir().unwrap(),
+        graph: Some((fake.authority_url(), fake.base_url())),
+        adb_port: None,
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let client = format!(
+        "{:08x}-3333-4444-8555-{:012x}",
+        std::process::id(),
+        nanos & 0xffff_ffff_ffff
+    );
+    admin
+        .ok(&[
+            "login",
+            "--tenant",
+            "contoso.onmicrosoft.com",
+            "--client-id",
+            &client,
+        ])
+        .await;
 
-    admin.fails(&["batch", "new", "--name", "Laptops", "--vendor", "HQ", "--flow", "windows-dem"], "DEM account").await;
-    let created = admin.json(&["batch", "new", "--name", "Laptops", "--vendor", "HQ", "--flow", "windows-dem", "--dem", "dem@contoso.com", "--json"]).await;
+    admin
+        .fails(
+            &[
+                "batch",
+                "new",
+                "--name",
+                "Laptops",
+                "--vendor",
+                "HQ",
+                "--flow",
+                "windows-dem",
+            ],
+            "DEM account",
+        )
+        .await;
+    let created = admin
+        .json(&[
+            "batch",
+            "new",
+            "--name",
+            "Laptops",
+            "--vendor",
+            "HQ",
+            "--flow",
+            "windows-dem",
+            "--dem",
+            "dem@contoso.com",
+            "--json",
+        ])
+        .await;
     let id = created["batch"]["id"].as_str().unwrap().to_owned();
     let step = |show: &Value| -> (String, String) {
         let d = &show["devices"][0]["state"];
-        (d["stage"].as_str().unwrap().to_owned(), d["instruction"].as_str().unwrap().to_owned())
+        (
+            d["stage"].as_str().unwrap().to_owned(),
+            d["instruction"].as_str().unwrap().to_owned(),
+        )
     };
     admin.ok(&["batch", "add", &id, "pf3wk2x9"]).await; // scanned from the box, any case
     let (stage, said) = step(&admin.json(&["batch", "show", &id, "--json"]).await);
     assert_eq!(stage, "new");
-    assert!(said.contains("import it as a corporate identifier"), "{said}");
+    assert!(
+        said.contains("import it as a corporate identifier"),
+        "{said}"
+    );
 
-    admin.ok(&["identities", "import", "--from-bench", "--platform", "windows"]).await;
+    admin
+        .ok(&[
+            "identities",
+            "import",
+            "--from-bench",
+            "--platform",
+            "windows",
+        ])
+        .await;
     let (stage, said) = step(&admin.json(&["batch", "show", &id, "--json"]).await);
     assert_eq!(stage, "scanning");
     assert!(said.contains("sign in with the DEM account"), "{said}");
 
-    admin.ok(&["batch", "mark", "PF3WK2X9", "dem-sign-in"]).await;
+    admin
+        .ok(&["batch", "mark", "PF3WK2X9", "dem-sign-in"])
+        .await;
     let device = fake.add_device(serde_json::json!({"serialNumber": "PF3WK2X9", "deviceName": "DESKTOP-7Q1", "operatingSystem": "Windows", "userPrincipalName": "dem@contoso.com"}));
     admin.ok(&["sync"]).await;
     let (stage, said) = step(&admin.json(&["batch", "show", &id, "--json"]).await);
     assert_eq!(stage, "in-intune", "{said}");
     assert!(said.contains("the user signs in normally"), "{said}");
 
-    admin.ok(&["batch", "mark", "PF3WK2X9", "user-logged-on"]).await;
+    admin
+        .ok(&["batch", "mark", "PF3WK2X9", "user-logged-on"])
+        .await;
     let (stage, said) = step(&admin.json(&["batch", "show", &id, "--json"]).await);
     assert_eq!(stage, "user-signed-in");
     assert!(said.contains("reassign the primary user"), "{said}");
 
-    fake.update_device(&device, serde_json::json!({"userPrincipalName": "ana@contoso.com"}));
+    fake.update_device(
+        &device,
+        serde_json::json!({"userPrincipalName": "ana@contoso.com"}),
+    );
     admin.ok(&["sync"]).await;
     let (stage, said) = step(&admin.json(&["batch", "show", &id, "--json"]).await);
     assert_eq!(stage, "owner-assigned", "{said}");
@@ -330,15 +685,41 @@ async fn a_windows_dem_device_walks_from_scanned_serial_to_owner() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
     use std::io::{BufRead, Write};
-    let bench = Side { data: tempfile::tempdir().unwrap(), graph: None, adb_port: None };
-    let expires = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date().to_string();
-    let created = bench.json(&["batch", "new", "--name", "Boxes", "--vendor", "Dock 4", "--flow", "staging-token", "--token-expires", &expires, "--activate", "--json"]).await;
+    let bench = Side {
+        data: tempfile::tempdir().unwrap(),
+        graph: None,
+        adb_port: None,
+    };
+    let expires = (time::OffsetDateTime::now_utc() + time::Duration::days(30))
+        .date()
+        .to_string();
+    let created = bench
+        .json(&[
+            "batch",
+            "new",
+            "--name",
+            "Boxes",
+            "--vendor",
+            "Dock 4",
+            "--flow",
+            "staging-token",
+            "--token-expires",
+            &expires,
+            "--activate",
+            "--json",
+        ])
+        .await;
     let id = created["batch"]["id"].as_str().unwrap().to_owned();
 
     let dir = tempfile::tempdir().unwrap();
     let (scanner_end, host_end) = (dir.path().join("scanner"), dir.path().join("host"));
     let mut socat = Command::new("socat")
-        .args(["-d", "-d", &format!("pty,raw,echo=0,link={}", scanner_end.display()), &format!("pty,raw,echo=0,link={}", host_end.display())])
+        .args([
+            "-d",
+            "-d",
+            &format!("pty,raw,echo=0,link={}", scanner_end.display()),
+            &format!("pty,raw,echo=0,link={}", host_end.display()),
+        ])
         .stderr(Stdio::null())
         .spawn()
         .expect("socat (in the Makefile's APT_TEST) runs");
@@ -349,7 +730,16 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut child = Command::new(built_binary("stagebench"))
-        .args(["scan", "--port", path(&host_end), "--baud", "9600", "--count", "3", "--json"])
+        .args([
+            "scan",
+            "--port",
+            path(&host_end),
+            "--baud",
+            "9600",
+            "--count",
+            "3",
+            "--json",
+        ])
         .env("STAGEBENCH_DATA_DIR", bench.data.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -358,17 +748,36 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
         .unwrap();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     std::thread::sleep(Duration::from_millis(300));
-    let mut port = std::fs::OpenOptions::new().write(true).open(&scanner_end).unwrap();
-    port.write_all(b"R5CR0001\r\n]C0pf3wk2x9\r\nAB\x1bCD\r\n").unwrap();
+    let mut port = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&scanner_end)
+        .unwrap();
+    port.write_all(b"R5CR0001\r\n]C0pf3wk2x9\r\nAB\x1bCD\r\n")
+        .unwrap();
     port.flush().unwrap();
-    let got: Vec<serde_json::Value> = (0..3).map(|_| serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap()).collect();
+    let got: Vec<serde_json::Value> = (0..3)
+        .map(|_| serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap())
+        .collect();
     let status = child.wait().unwrap();
     assert!(status.success());
     let _ = socat.kill();
     let _ = socat.wait();
-    assert_eq!((got[0]["serial"].as_str(), got[0]["joined"].as_bool()), (Some("R5CR0001"), Some(true)));
-    assert_eq!(got[1]["serial"], "PF3WK2X9", "AIM identifier split off, upper-cased");
-    assert!(got[2]["error"].as_str().unwrap().contains("control characters"), "{}", got[2]);
+    assert_eq!(
+        (got[0]["serial"].as_str(), got[0]["joined"].as_bool()),
+        (Some("R5CR0001"), Some(true))
+    );
+    assert_eq!(
+        got[1]["serial"], "PF3WK2X9",
+        "AIM identifier split off, upper-cased"
+    );
+    assert!(
+        got[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("control characters"),
+        "{}",
+        got[2]
+    );
 
     // A keyboard wedge types into standard input.
     let mut wedge = Command::new(built_binary("stagebench"))
@@ -378,15 +787,28 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    wedge.stdin.take().unwrap().write_all(b"r5cr0001\nNEWBOX0009\n").unwrap();
+    wedge
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"r5cr0001\nNEWBOX0009\n")
+        .unwrap();
     let out = wedge.wait_with_output().unwrap();
-    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows[0]["joined"], false, "already in the batch");
-    assert_eq!((rows[1]["serial"].as_str(), rows[1]["joined"].as_bool()), (Some("NEWBOX0009"), Some(true)));
+    assert_eq!(
+        (rows[1]["serial"].as_str(), rows[1]["joined"].as_bool()),
+        (Some("NEWBOX0009"), Some(true))
+    );
 
     let show = bench.json(&["batch", "show", &id, "--json"]).await;
     assert_eq!(show["devices"].as_array().unwrap().len(), 3);
-    let added = bench.json(&["audit", "--action", "device-added", "--json"]).await;
+    let added = bench
+        .json(&["audit", "--action", "device-added", "--json"])
+        .await;
     assert_eq!(added.as_array().unwrap().len(), 3);
 }
 
@@ -398,33 +820,98 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
 async fn labels_print_to_a_raw_9100_printer_through_the_queue() {
     use stagebench_core::printer::fake::{FakeAnswer, FakeZebra};
     use stagebench_core::printer::status::HostStatusAnswer;
-    let bench = Side { data: tempfile::tempdir().unwrap(), graph: None, adb_port: None };
+    let bench = Side {
+        data: tempfile::tempdir().unwrap(),
+        graph: None,
+        adb_port: None,
+    };
     // A Zebra that answers ~HS: out of labels first, so `printers status` has something to say.
-    let zebra = FakeZebra::start(FakeAnswer::Status(HostStatusAnswer { paper_out: true, ..HostStatusAnswer::READY })).unwrap();
+    let zebra = FakeZebra::start(FakeAnswer::Status(HostStatusAnswer {
+        paper_out: true,
+        ..HostStatusAnswer::READY
+    }))
+    .unwrap();
     let port = zebra.port();
-    bench.ok(&["printers", "add", "zebra", "--raw", &format!("127.0.0.1:{port}"), "--dpi", "300"]).await;
+    bench
+        .ok(&[
+            "printers",
+            "add",
+            "zebra",
+            "--raw",
+            &format!("127.0.0.1:{port}"),
+            "--dpi",
+            "300",
+        ])
+        .await;
     let status = bench.json(&["printers", "status", "--json"]).await;
-    assert_eq!((status[0]["printer"].as_str(), status[0]["readiness"].as_str()), (Some("zebra"), Some("not-ready")), "{status:#}");
+    assert_eq!(
+        (
+            status[0]["printer"].as_str(),
+            status[0]["readiness"].as_str()
+        ),
+        (Some("zebra"), Some("not-ready")),
+        "{status:#}"
+    );
     assert_eq!(status[0]["conditions"], serde_json::json!(["paper-out"]));
     assert_eq!(status[0]["host_status"]["paper_out"], true);
     let text = bench.ok(&["printers", "status", "zebra"]).await;
-    assert!(text.contains("zebra is out of labels: load labels and the queue sends it again"), "{text}");
+    assert!(
+        text.contains("zebra is out of labels: load labels and the queue sends it again"),
+        "{text}"
+    );
     zebra.set_answer(FakeAnswer::Status(HostStatusAnswer::READY));
-    assert_eq!(bench.json(&["printers", "status", "zebra", "--json"]).await[0]["readiness"], "ready");
+    assert_eq!(
+        bench.json(&["printers", "status", "zebra", "--json"]).await[0]["readiness"],
+        "ready"
+    );
 
-    let printed = bench.json(&["labels", "print", "--printer", "zebra", "--template", "device-2x1in", "--serial", "R5CR100001", "--json"]).await;
-    assert_eq!((printed["dpi"].as_u64(), printed["format"].as_str()), (Some(300), Some("zpl")), "{printed:#}");
+    let printed = bench
+        .json(&[
+            "labels",
+            "print",
+            "--printer",
+            "zebra",
+            "--template",
+            "device-2x1in",
+            "--serial",
+            "R5CR100001",
+            "--json",
+        ])
+        .await;
+    assert_eq!(
+        (printed["dpi"].as_u64(), printed["format"].as_str()),
+        (Some(300), Some("zpl")),
+        "{printed:#}"
+    );
     let jobs = zebra.wait_for_jobs(1, Duration::from_secs(10));
     assert_eq!(jobs.len(), 1, "one job sent");
     let text = String::from_utf8_lossy(&jobs[0]);
-    assert!(text.starts_with("^XA") && text.contains("^PW600") && text.trim_end().ends_with("^XZ"), "{}", &text[..80.min(text.len())]);
+    assert!(
+        text.starts_with("^XA") && text.contains("^PW600") && text.trim_end().ends_with("^XZ"),
+        "{}",
+        &text[..80.min(text.len())]
+    );
     let labels = stagebench_core::label::output::read_zpl(&text).expect("our own ZPL reads back");
     let raster = &labels[0].raster;
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(raster.width() as usize, raster.height() as usize, |x, y| {
-        if raster.get(x as u32, y as u32) { 0 } else { 255 }
-    });
-    let decoded: Vec<String> = img.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, t)| t)).collect();
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(
+        raster.width() as usize,
+        raster.height() as usize,
+        |x, y| {
+            if raster.get(x as u32, y as u32) {
+                0
+            } else {
+                255
+            }
+        },
+    );
+    let decoded: Vec<String> = img
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, t)| t))
+        .collect();
     assert_eq!(decoded, ["R5CR100001"]);
-    let log = bench.json(&["audit", "--action", "label-print", "--json"]).await;
+    let log = bench
+        .json(&["audit", "--action", "label-print", "--json"])
+        .await;
     assert_eq!(log[0]["device"], "R5CR100001");
 }

@@ -73,7 +73,10 @@ pub enum ProfileChoice {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError { code: "invalid-input", message: message.into() }
+    ApiError {
+        code: "invalid-input",
+        message: message.into(),
+    }
 }
 
 fn parse_date(what: &str, text: &str) -> Result<Date, ApiError> {
@@ -101,12 +104,24 @@ fn offline_facts(
         (true, _) => return Err(invalid("A Windows DEM batch needs the DEM account the technician signs in with (its UPN, name@domain).")),
         (false, _) => None,
     };
-    Ok(ProfileFacts::offline(flow, non_empty(profile_name).unwrap_or("Profile not from a tenant"), token_expires, dem_account))
+    Ok(ProfileFacts::offline(
+        flow,
+        non_empty(profile_name).unwrap_or("Profile not from a tenant"),
+        token_expires,
+        dem_account,
+    ))
 }
 
 /// Builds the batch the form asks for, with `profile`'s facts.
-pub fn new_batch(form: &BatchForm, profile: ProfileFacts, created_by: &str, now: OffsetDateTime) -> Result<Batch, ApiError> {
-    let due = non_empty(form.due.as_deref()).map(|d| parse_date("The due date", d)).transpose()?;
+pub fn new_batch(
+    form: &BatchForm,
+    profile: ProfileFacts,
+    created_by: &str,
+    now: OffsetDateTime,
+) -> Result<Batch, ApiError> {
+    let due = non_empty(form.due.as_deref())
+        .map(|d| parse_date("The due date", d))
+        .transpose()?;
     let spec = BatchSpec {
         name: form.name.clone(),
         profile,
@@ -133,7 +148,10 @@ pub struct TechnicianView {
 pub fn technician_get() -> Result<TechnicianView, ApiError> {
     let store = Store::open_default()?;
     let setting = store.bench_setting(TECHNICIAN_SETTING)?.unwrap_or_default();
-    Ok(TechnicianView { setting, effective: technician(&store) })
+    Ok(TechnicianView {
+        setting,
+        effective: technician(&store),
+    })
 }
 
 /// Names the technician at this bench (blank: forget it, so the OS user is recorded again).
@@ -142,9 +160,11 @@ pub fn technician_set(name: String) -> Result<TechnicianView, ApiError> {
     let mut store = Store::open_default()?;
     let name = name.trim();
     store.set_bench_setting(TECHNICIAN_SETTING, Some(name).filter(|n| !n.is_empty()))?;
-    Ok(TechnicianView { setting: name.to_owned(), effective: technician(&store) })
+    Ok(TechnicianView {
+        setting: name.to_owned(),
+        effective: technician(&store),
+    })
 }
-
 
 fn summaries(store: &Store) -> Result<Vec<BatchSummary>, ApiError> {
     let now = store.clock_now();
@@ -192,9 +212,17 @@ pub async fn batch_create(
             tenant.contact(&result);
             ProfileFacts::from_profile(&result?)
         }
-        ProfileChoice::Offline { flow, profile_name, token_expires, dem_account } => {
-            offline_facts(*flow, profile_name.as_deref(), token_expires.as_deref(), dem_account.as_deref())?
-        }
+        ProfileChoice::Offline {
+            flow,
+            profile_name,
+            token_expires,
+            dem_account,
+        } => offline_facts(
+            *flow,
+            profile_name.as_deref(),
+            token_expires.as_deref(),
+            dem_account.as_deref(),
+        )?,
     };
     let mut store = Store::open_default()?;
     let who = technician(&store);
@@ -210,7 +238,10 @@ pub async fn batch_create(
 #[tauri::command]
 pub fn batch_set_active(bench: State<'_, BenchHub>, id: Option<String>) -> Result<(), ApiError> {
     let mut store = Store::open_default()?;
-    let id = id.map(|id| store.find_batch(&id)).transpose()?.map(|r| r.batch.id);
+    let id = id
+        .map(|id| store.find_batch(&id))
+        .transpose()?
+        .map(|r| r.batch.id);
     store.set_active_batch(id.as_ref())?;
     bench.refresh(true);
     Ok(())
@@ -229,14 +260,24 @@ pub fn batch_close(bench: State<'_, BenchHub>, id: String) -> Result<(), ApiErro
 /// Records a technician action (`powered-off`, `dem-sign-in`, `serial-imported`,
 /// `user-logged-on`) on the attached device with this card key; its card moves at once.
 #[tauri::command]
-pub fn bench_action(bench: State<'_, BenchHub>, key: String, action: String) -> Result<(), ApiError> {
+pub fn bench_action(
+    bench: State<'_, BenchHub>,
+    key: String,
+    action: String,
+) -> Result<(), ApiError> {
     if !TECHNICIAN_ACTIONS.contains(&action.as_str()) {
-        return Err(invalid(format!("{action:?} is not a technician action: use one of {}.", TECHNICIAN_ACTIONS.join(", "))));
+        return Err(invalid(format!(
+            "{action:?} is not a technician action: use one of {}.",
+            TECHNICIAN_ACTIONS.join(", ")
+        )));
     }
-    let card = bench.card(&key).ok_or_else(|| invalid("That device is no longer on the bench: plug it back in first."))?;
+    let card = bench
+        .card(&key)
+        .ok_or_else(|| invalid("That device is no longer on the bench: plug it back in first."))?;
     let mut store = Store::open_default()?;
-    let device = device_id(&store, &card)
-        .ok_or_else(|| invalid("That device is not in the bench history yet: wait until it has been read."))?;
+    let device = device_id(&store, &card).ok_or_else(|| {
+        invalid("That device is not in the bench history yet: wait until it has been read.")
+    })?;
     store.record_action(device, &action, &technician(&store))?;
     bench.refresh(false);
     Ok(())
@@ -284,42 +325,107 @@ mod tests {
     #[test]
     fn the_form_becomes_a_batch_with_normalised_serials_and_counts() {
         let now = OffsetDateTime::now_utc();
-        let b = new_batch(&form(&[" r5cr1", "R5CR1", "", "2109x"], None), facts(Flow::StagingToken), "ana", now).unwrap();
+        let b = new_batch(
+            &form(&[" r5cr1", "R5CR1", "", "2109x"], None),
+            facts(Flow::StagingToken),
+            "ana",
+            now,
+        )
+        .unwrap();
         assert_eq!(b.spec.name, "Wave 3");
         assert_eq!(b.spec.expected_serials, ["R5CR1", "2109X"]);
         assert_eq!(b.spec.expected_count, Some(2), "the list gives the count");
         assert_eq!(b.spec.due.unwrap().to_string(), "2026-07-01");
-        assert_eq!(new_batch(&form(&[], Some(0)), facts(Flow::StagingToken), "ana", now).unwrap().spec.expected_count, None);
-        let fewer = new_batch(&form(&["A1", "A2"], Some(1)), facts(Flow::StagingToken), "ana", now).unwrap_err();
+        assert_eq!(
+            new_batch(&form(&[], Some(0)), facts(Flow::StagingToken), "ana", now)
+                .unwrap()
+                .spec
+                .expected_count,
+            None
+        );
+        let fewer = new_batch(
+            &form(&["A1", "A2"], Some(1)),
+            facts(Flow::StagingToken),
+            "ana",
+            now,
+        )
+        .unwrap_err();
         assert_eq!(fewer.code, "invalid-input");
-        assert!(fewer.message.contains("2 serials are listed but only 1"), "{}", fewer.message);
+        assert!(
+            fewer.message.contains("2 serials are listed but only 1"),
+            "{}",
+            fewer.message
+        );
         let mut unnamed = form(&[], None);
         unnamed.name = " ".into();
         assert!(new_batch(&unnamed, facts(Flow::StagingToken), "ana", now).is_err());
         let mut bad_due = form(&[], None);
         bad_due.due = Some("1/7/2026".into());
-        assert!(new_batch(&bad_due, facts(Flow::StagingToken), "ana", now).unwrap_err().message.contains("YYYY-MM-DD"));
+        assert!(new_batch(&bad_due, facts(Flow::StagingToken), "ana", now)
+            .unwrap_err()
+            .message
+            .contains("YYYY-MM-DD"));
     }
 
     #[test]
     fn offline_profiles_take_the_expiry_and_windows_needs_a_dem_account() {
         let f = facts(Flow::StagingToken);
-        assert_eq!(f.token_expires.unwrap().to_string(), "2026-06-15 0:00:00.0 +00:00:00");
+        assert_eq!(
+            f.token_expires.unwrap().to_string(),
+            "2026-06-15 0:00:00.0 +00:00:00"
+        );
         assert_eq!((f.dem_account, f.profile_id.as_str()), (None, ""));
-        let exact = offline_facts(Flow::AospUserless, Some("RealWear"), Some("2026-06-15T10:30:00Z"), None).unwrap();
-        assert_eq!((exact.token_expires.unwrap().hour(), exact.enrollment_mode.as_str()), (10, "corporateOwnedAOSPUserlessDevice"));
+        let exact = offline_facts(
+            Flow::AospUserless,
+            Some("RealWear"),
+            Some("2026-06-15T10:30:00Z"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                exact.token_expires.unwrap().hour(),
+                exact.enrollment_mode.as_str()
+            ),
+            (10, "corporateOwnedAOSPUserlessDevice")
+        );
         let windows = facts(Flow::WindowsDem);
-        assert_eq!((windows.token_expires, windows.dem_account.as_deref()), (None, Some("dem@contoso.com")));
+        assert_eq!(
+            (windows.token_expires, windows.dem_account.as_deref()),
+            (None, Some("dem@contoso.com"))
+        );
         assert!(offline_facts(Flow::WindowsDem, None, None, Some("dem")).is_err());
     }
 
     #[test]
     fn the_technician_is_the_setting_then_the_environment_then_the_os_user() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
-        assert_eq!(stagebench_core::audit::actor_from(Some("Ana".into()), env(&[("USER", "ana")])), "Ana");
-        assert_eq!(stagebench_core::audit::actor_from(Some(" ".into()), env(&[("STAGEBENCH_TECHNICIAN", "Bo"), ("USER", "bo")])), "Bo");
-        assert_eq!(stagebench_core::audit::actor_from(None, env(&[("USERNAME", "carl")])), "carl");
-        assert_eq!(stagebench_core::audit::actor_from(None, env(&[])), "unknown technician");
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            stagebench_core::audit::actor_from(Some("Ana".into()), env(&[("USER", "ana")])),
+            "Ana"
+        );
+        assert_eq!(
+            stagebench_core::audit::actor_from(
+                Some(" ".into()),
+                env(&[("STAGEBENCH_TECHNICIAN", "Bo"), ("USER", "bo")])
+            ),
+            "Bo"
+        );
+        assert_eq!(
+            stagebench_core::audit::actor_from(None, env(&[("USERNAME", "carl")])),
+            "carl"
+        );
+        assert_eq!(
+            stagebench_core::audit::actor_from(None, env(&[])),
+            "unknown technician"
+        );
     }
 
     /// The app's own TypeScript types (those of this module; the core's are in bindings.ts).
@@ -327,7 +433,9 @@ mod tests {
     fn ui_app_bindings_match_the_rust_types() {
         use ts_rs::{Config, TS};
         fn declaration<T: TS>(cfg: &Config) -> String {
-            let docs = T::docs().map(|d| format!("{}\n", d.trim_end())).unwrap_or_default();
+            let docs = T::docs()
+                .map(|d| format!("{}\n", d.trim_end()))
+                .unwrap_or_default();
             format!("{docs}export {}\n", T::decl(cfg))
         }
         let cfg = Config::new();
@@ -342,7 +450,8 @@ mod tests {
             declaration::<crate::exchange::PackExported>(&cfg),
             crate::scanner::ts_declarations(&cfg),
         );
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/app_bindings.ts");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/app_bindings.ts");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &generated).unwrap();
         }

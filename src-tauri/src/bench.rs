@@ -59,7 +59,11 @@ impl BenchHub {
     fn publish(&self, mut event: BenchEvent) {
         let mut inner = self.lock();
         if let (BenchEvent::Snapshot { devices }, Some(store)) = (&mut event, &inner.store) {
-            restage(&mut store.lock().unwrap_or_else(|p| p.into_inner()), devices, false);
+            restage(
+                &mut store.lock().unwrap_or_else(|p| p.into_inner()),
+                devices,
+                false,
+            );
         }
         inner.subscribers.retain_mut(|s| s(event.clone()));
         match event {
@@ -74,9 +78,16 @@ impl BenchHub {
     /// active one (after a batch was created or made active).
     pub fn refresh(&self, assign: bool) {
         let mut inner = self.lock();
-        let (Some(BenchEvent::Snapshot { devices }), Some(store)) = (&inner.last, &inner.store) else { return };
+        let (Some(BenchEvent::Snapshot { devices }), Some(store)) = (&inner.last, &inner.store)
+        else {
+            return;
+        };
         let mut devices = devices.clone();
-        restage(&mut store.lock().unwrap_or_else(|p| p.into_inner()), &mut devices, assign);
+        restage(
+            &mut store.lock().unwrap_or_else(|p| p.into_inner()),
+            &mut devices,
+            assign,
+        );
         let event = BenchEvent::Snapshot { devices };
         inner.subscribers.retain_mut(|s| s(event.clone()));
         inner.last = Some(event);
@@ -85,7 +96,9 @@ impl BenchHub {
     /// The attached device whose card has this key, as last shown.
     pub fn card(&self, key: &str) -> Option<BenchDevice> {
         match &self.lock().last {
-            Some(BenchEvent::Snapshot { devices }) => devices.iter().find(|d| d.key == key).cloned(),
+            Some(BenchEvent::Snapshot { devices }) => {
+                devices.iter().find(|d| d.key == key).cloned()
+            }
             _ => None,
         }
     }
@@ -95,7 +108,9 @@ impl BenchHub {
             Ok(store) => Some(Arc::new(Mutex::new(store))),
             Err(e) => {
                 tracing::error!(error = %e, "bench history is not being saved");
-                self.publish(BenchEvent::HistoryOff { message: format!("Devices are shown but not saved: {e}") });
+                self.publish(BenchEvent::HistoryOff {
+                    message: format!("Devices are shown but not saved: {e}"),
+                });
                 None
             }
         };
@@ -121,7 +136,11 @@ impl BenchHub {
 /// seen in its slot (look-alike devices that share a placeholder serial are told apart there).
 pub fn device_id(store: &Store, card: &BenchDevice) -> Option<DeviceId> {
     let mut ids = Vec::new();
-    for s in card.serials.iter().filter(|s| is_identifying_serial(&s.value)) {
+    for s in card
+        .serials
+        .iter()
+        .filter(|s| is_identifying_serial(&s.value))
+    {
         ids.extend(store.devices_with_serial(&s.value).ok()?);
     }
     ids.sort();
@@ -130,7 +149,11 @@ pub fn device_id(store: &Store, card: &BenchDevice) -> Option<DeviceId> {
         return Some(*one);
     }
     let slot = card.slot.as_deref()?;
-    let in_slot = store.devices().ok()?.into_iter().find(|d| d.slot.as_deref() == Some(slot))?;
+    let in_slot = store
+        .devices()
+        .ok()?
+        .into_iter()
+        .find(|d| d.slot.as_deref() == Some(slot))?;
     (ids.is_empty() || ids.contains(&in_slot.id)).then_some(in_slot.id)
 }
 
@@ -139,7 +162,9 @@ pub fn device_id(store: &Store, card: &BenchDevice) -> Option<DeviceId> {
 fn restage(store: &mut Store, devices: &mut [BenchDevice], assign: bool) {
     let now = store.clock_now();
     for card in devices {
-        let Some(id) = device_id(store, card) else { continue };
+        let Some(id) = device_id(store, card) else {
+            continue;
+        };
         if assign {
             if let Err(e) = store.assign_batch(id) {
                 tracing::warn!(device = %card.key, error = %e, "could not put the device into a batch");
@@ -209,9 +234,14 @@ mod tests {
     #[test]
     fn devices_already_attached_join_a_new_batch_and_actions_show_at_once() {
         let mut store = Store::open_in_memory().unwrap();
-        let mut cards = vec![card("a", "R5CR1", "127.0.0.1:5555"), card("b", "OTHER", "127.0.0.1:5556")];
+        let mut cards = vec![
+            card("a", "R5CR1", "127.0.0.1:5555"),
+            card("b", "OTHER", "127.0.0.1:5556"),
+        ];
         for c in &cards {
-            store.record_sighting(&Sighting::new(c.serials.clone()).at_slot(c.slot.clone().unwrap())).unwrap();
+            store
+                .record_sighting(&Sighting::new(c.serials.clone()).at_slot(c.slot.clone().unwrap()))
+                .unwrap();
         }
         let b = batch(&["R5CR1"]);
         store.create_batch(&b).unwrap();
@@ -220,11 +250,19 @@ mod tests {
         restage(&mut store, &mut cards, true);
         assert_eq!(cards[0].batch.as_deref(), Some(b.id.as_str()));
         assert_eq!(cards[0].stage.as_ref().map(|s| s.stage), Some(Stage::New));
-        assert_eq!((cards[1].batch.as_deref(), cards[1].stage.as_ref()), (None, None), "not expected, no active batch");
+        assert_eq!(
+            (cards[1].batch.as_deref(), cards[1].stage.as_ref()),
+            (None, None),
+            "not expected, no active batch"
+        );
         let id = device_id(&store, &cards[0]).unwrap();
         store.record_action(id, EVENT_POWERED_OFF, "tech").unwrap();
         restage(&mut store, &mut cards, false);
-        assert_eq!(cards[0].stage.as_ref().map(|s| s.stage), Some(Stage::New), "powered off before enrolling changes nothing");
+        assert_eq!(
+            cards[0].stage.as_ref().map(|s| s.stage),
+            Some(Stage::New),
+            "powered off before enrolling changes nothing"
+        );
     }
 
     #[test]
@@ -232,10 +270,17 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let a = card("a", "1234567890ABCDEF", "usb:1-1");
         let b = card("b", "1234567890ABCDEF", "usb:1-2");
-        let ia = store.record_sighting(&Sighting::new(a.serials.clone()).at_slot("usb:1-1")).unwrap();
-        let ib = store.record_sighting(&Sighting::new(b.serials.clone()).at_slot("usb:1-2")).unwrap();
+        let ia = store
+            .record_sighting(&Sighting::new(a.serials.clone()).at_slot("usb:1-1"))
+            .unwrap();
+        let ib = store
+            .record_sighting(&Sighting::new(b.serials.clone()).at_slot("usb:1-2"))
+            .unwrap();
         assert_ne!(ia, ib);
-        assert_eq!((device_id(&store, &a), device_id(&store, &b)), (Some(ia), Some(ib)));
+        assert_eq!(
+            (device_id(&store, &a), device_id(&store, &b)),
+            (Some(ia), Some(ib))
+        );
         assert_eq!(device_id(&store, &card("c", "NEVERSEEN", "usb:9-9")), None);
     }
 }

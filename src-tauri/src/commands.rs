@@ -93,10 +93,17 @@ mod tests {
         })))
         .unwrap();
         let summary = serde_json::to_string(&view.summary).unwrap();
-        assert!(!summary.contains("T0K3N") && !summary.contains("correct horse"), "{summary}");
+        assert!(
+            !summary.contains("T0K3N") && !summary.contains("correct horse"),
+            "{summary}"
+        );
         assert_eq!(view.rows.len(), view.facts.modules);
         assert!(view.payload.contains("T0K3N"));
-        assert_eq!(view.token.as_deref(), Some("T0K3N"), "the token is there for manual entry");
+        assert_eq!(
+            view.token.as_deref(),
+            Some("T0K3N"),
+            "the token is there for manual entry"
+        );
     }
 
     #[test]

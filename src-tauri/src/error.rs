@@ -17,19 +17,28 @@ pub struct ApiError {
 
 impl From<EnrollmentQrError> for ApiError {
     fn from(e: EnrollmentQrError) -> Self {
-        ApiError { code: "invalid-input", message: e.to_string() }
+        ApiError {
+            code: "invalid-input",
+            message: e.to_string(),
+        }
     }
 }
 
 impl From<stagebench_core::store::SlotError> for ApiError {
     fn from(e: stagebench_core::store::SlotError) -> Self {
-        ApiError { code: "invalid-input", message: e.to_string() }
+        ApiError {
+            code: "invalid-input",
+            message: e.to_string(),
+        }
     }
 }
 
 impl From<stagebench_core::store::StoreError> for ApiError {
     fn from(e: stagebench_core::store::StoreError) -> Self {
-        ApiError { code: "internal", message: e.to_string() }
+        ApiError {
+            code: "internal",
+            message: e.to_string(),
+        }
     }
 }
 
@@ -38,7 +47,10 @@ impl From<stagebench_core::store::BatchStoreError> for ApiError {
         use stagebench_core::store::BatchStoreError;
         match e {
             BatchStoreError::Store(e) => ApiError::from(e),
-            e => ApiError { code: "invalid-input", message: e.to_string() },
+            e => ApiError {
+                code: "invalid-input",
+                message: e.to_string(),
+            },
         }
     }
 }
@@ -54,7 +66,10 @@ impl From<stagebench_core::intune::AuthError> for ApiError {
             AuthError::Incomplete(_) | AuthError::Keyring { .. } => "internal",
         };
         let problem = TenantProblem::of_auth(&e);
-        ApiError { code, message: format!("{} {}", problem.message, problem.next_step) }
+        ApiError {
+            code,
+            message: format!("{} {}", problem.message, problem.next_step),
+        }
     }
 }
 
@@ -87,21 +102,49 @@ mod tests {
 
     #[test]
     fn graph_and_sign_in_errors_get_the_codes_the_ui_acts_on() {
-        let offline = ApiError::from(GraphError::Network { what: "w".into(), reason: "refused".into(), attempts: 4 });
+        let offline = ApiError::from(GraphError::Network {
+            what: "w".into(),
+            reason: "refused".into(),
+            attempts: 4,
+        });
         assert_eq!(offline.code, "offline");
         let login_down = GraphError::Auth {
             what: "w".into(),
-            source: Arc::new(AuthError::Network { url: "u".into(), reason: "r".into() }),
+            source: Arc::new(AuthError::Network {
+                url: "u".into(),
+                reason: "r".into(),
+            }),
         };
-        assert_eq!(ApiError::from(login_down).code, "offline", "an unreachable sign-in service is offline too");
+        assert_eq!(
+            ApiError::from(login_down).code,
+            "offline",
+            "an unreachable sign-in service is offline too"
+        );
         let refused = ApiError::from(GraphError::auth(
             "w",
-            AuthError::SignInAgain { account: "tech@contoso.com".into(), reason: "invalid_grant".into() },
+            AuthError::SignInAgain {
+                account: "tech@contoso.com".into(),
+                reason: "invalid_grant".into(),
+            },
         ));
         assert_eq!(refused.code, "sign-in-needed");
-        assert!(refused.message.contains("Tenant screen") && !refused.message.contains("stagebench login"), "{}", refused.message);
-        let limit = ApiError::from(GraphError::Invalid { what: "a new token".into(), reason: "at most 90 days".into() });
-        assert_eq!((limit.code, limit.message.as_str()), ("invalid-input", "a new token: at most 90 days"));
-        assert_eq!(ApiError::from(AuthError::Config("bad tenant".into())).code, "invalid-input");
+        assert!(
+            refused.message.contains("Tenant screen")
+                && !refused.message.contains("stagebench login"),
+            "{}",
+            refused.message
+        );
+        let limit = ApiError::from(GraphError::Invalid {
+            what: "a new token".into(),
+            reason: "at most 90 days".into(),
+        });
+        assert_eq!(
+            (limit.code, limit.message.as_str()),
+            ("invalid-input", "a new token: at most 90 days")
+        );
+        assert_eq!(
+            ApiError::from(AuthError::Config("bad tenant".into())).code,
+            "invalid-input"
+        );
     }
 }

@@ -13,8 +13,8 @@ use stagebench_core::batch::exchange::ExchangeError;
 use stagebench_core::batch::ops::technician;
 use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::label::{
-    self, builtin_templates, LabelError, LabelKind, LabelRequest, LabelRequestError, PayloadUse, PreviewFacts,
-    REFUSE_WIFI_SETTING,
+    self, builtin_templates, LabelError, LabelKind, LabelRequest, LabelRequestError, PayloadUse,
+    PreviewFacts, REFUSE_WIFI_SETTING,
 };
 use stagebench_core::store::Store;
 use tauri::State;
@@ -28,7 +28,9 @@ pub const DEFAULT_DPI: u32 = 203;
 /// The API error for a label request that failed.
 pub fn request_error(e: LabelRequestError) -> ApiError {
     let code = match &e {
-        LabelRequestError::Label(LabelError::TokenBlocked { .. } | LabelError::WifiCredentialsRefused { .. }) => "label-blocked",
+        LabelRequestError::Label(
+            LabelError::TokenBlocked { .. } | LabelError::WifiCredentialsRefused { .. },
+        ) => "label-blocked",
         LabelRequestError::Label(LabelError::DoesNotFit(_)) => "does-not-fit",
         LabelRequestError::Exchange(ExchangeError::TokenUnusable(_)) => "label-blocked",
         LabelRequestError::Store(_) => "internal",
@@ -37,7 +39,10 @@ pub fn request_error(e: LabelRequestError) -> ApiError {
     };
     match e {
         LabelRequestError::Queue(q) => queue_error(q),
-        e => ApiError { code, message: e.to_string() },
+        e => ApiError {
+            code,
+            message: e.to_string(),
+        },
     }
 }
 
@@ -107,7 +112,9 @@ fn resolution(store: &Store, printer: Option<&str>, dpi: Option<u32>) -> Result<
     if let Some(name) = printer.filter(|p| !p.is_empty()) {
         let config = store.printer(name)?.ok_or_else(|| ApiError {
             code: "invalid-input",
-            message: format!("There is no printer {name} on this bench: pick another or add it in Printers."),
+            message: format!(
+                "There is no printer {name} on this bench: pick another or add it in Printers."
+            ),
         })?;
         if let Some(dpi) = config.dpi {
             return Ok(dpi);
@@ -122,11 +129,25 @@ pub async fn label_preview(preview: PreviewRequest) -> Result<PreviewView, ApiEr
     let mut store = Store::open_default()?;
     let dpi = resolution(&store, preview.printer.as_deref(), preview.dpi)?;
     let actor = technician(&store);
-    let payload = if preview.reveal { PayloadUse::Reveal } else { PayloadUse::Masked };
-    let shown = label::preview(&mut store, &OsKeyring::new(), &preview.request, dpi, payload, &actor)
-        .await
-        .map_err(request_error)?;
-    Ok(PreviewView { png_base64: shown.png_base64(), facts: shown.facts })
+    let payload = if preview.reveal {
+        PayloadUse::Reveal
+    } else {
+        PayloadUse::Masked
+    };
+    let shown = label::preview(
+        &mut store,
+        &OsKeyring::new(),
+        &preview.request,
+        dpi,
+        payload,
+        &actor,
+    )
+    .await
+    .map_err(request_error)?;
+    Ok(PreviewView {
+        png_base64: shown.png_base64(),
+        facts: shown.facts,
+    })
 }
 
 /// What printing queued.
@@ -157,9 +178,16 @@ pub async fn labels_print(
     let mut store = Store::open_default()?;
     let actor = technician(&store);
     let fallback = dpi.unwrap_or(DEFAULT_DPI);
-    let queued = label::queue_print(&mut store, &OsKeyring::new(), &request, &printer, fallback, &actor)
-        .await
-        .map_err(request_error)?;
+    let queued = label::queue_print(
+        &mut store,
+        &OsKeyring::new(),
+        &request,
+        &printer,
+        fallback,
+        &actor,
+    )
+    .await
+    .map_err(request_error)?;
     hub.kick();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(PrintQueued {
@@ -181,7 +209,10 @@ pub fn labels_refuse_wifi_get() -> Result<bool, ApiError> {
 #[tauri::command]
 pub fn labels_refuse_wifi_set(refuse: bool) -> Result<bool, ApiError> {
     let mut store = Store::open_default()?;
-    store.set_bench_setting(REFUSE_WIFI_SETTING, Some(if refuse { "true" } else { "false" }))?;
+    store.set_bench_setting(
+        REFUSE_WIFI_SETTING,
+        Some(if refuse { "true" } else { "false" }),
+    )?;
     Ok(label::refuse_wifi_credentials(&store)?)
 }
 
@@ -192,18 +223,32 @@ mod tests {
     #[test]
     fn templates_are_listed_with_their_sheets() {
         let templates = label_templates();
-        let a4 = templates.iter().find(|t| t.name == "device-a4-3x8").expect("the A4 device sheet");
+        let a4 = templates
+            .iter()
+            .find(|t| t.name == "device-a4-3x8")
+            .expect("the A4 device sheet");
         assert_eq!(a4.sheet.as_deref(), Some("A4, 3 × 8"));
-        assert!(templates.iter().any(|t| t.kind == LabelKind::Enrollment && t.sheet.is_none()));
+        assert!(templates
+            .iter()
+            .any(|t| t.kind == LabelKind::Enrollment && t.sheet.is_none()));
     }
 
     #[test]
     fn guard_refusals_and_misfits_get_the_codes_the_screen_acts_on() {
-        let blocked = request_error(LabelRequestError::Label(LabelError::TokenBlocked { batch: "W".into(), reason: "expired".into() }));
+        let blocked = request_error(LabelRequestError::Label(LabelError::TokenBlocked {
+            batch: "W".into(),
+            reason: "expired".into(),
+        }));
         assert_eq!(blocked.code, "label-blocked");
         assert!(blocked.message.contains("expired"), "{}", blocked.message);
-        assert_eq!(request_error(LabelRequestError::NoSerials).code, "invalid-input");
-        assert_eq!(request_error(LabelRequestError::UnknownPrinter("z".into())).code, "invalid-input");
+        assert_eq!(
+            request_error(LabelRequestError::NoSerials).code,
+            "invalid-input"
+        );
+        assert_eq!(
+            request_error(LabelRequestError::UnknownPrinter("z".into())).code,
+            "invalid-input"
+        );
     }
 
     /// The TypeScript types of the Labels screen and the print queue, beside app_bindings.ts.
@@ -211,7 +256,9 @@ mod tests {
     fn ui_app_bindings_labels_match_the_rust_types() {
         use ts_rs::{Config, TS};
         fn declaration<T: TS>(cfg: &Config) -> String {
-            let docs = T::docs().map(|d| format!("{}\n", d.trim_end())).unwrap_or_default();
+            let docs = T::docs()
+                .map(|d| format!("{}\n", d.trim_end()))
+                .unwrap_or_default();
             format!("{docs}export {}\n", T::decl(cfg))
         }
         let cfg = Config::new();
@@ -237,7 +284,8 @@ mod tests {
             declaration::<crate::printing::CupsDiscovery>(&cfg),
         ]
         .join("\n");
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/label_bindings.ts");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ui/src/lib/label_bindings.ts");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &generated).unwrap();
         }

@@ -95,7 +95,10 @@ pub fn builder<R: Runtime>() -> Builder<R> {
 /// Runs the desktop app until its window closes.
 pub fn run() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("STAGEBENCH_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STAGEBENCH_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .try_init();
     if let Err(e) = builder::<tauri::Wry>().run(tauri::generate_context!()) {

@@ -11,8 +11,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use stagebench_core::batch::ops::technician;
 use stagebench_core::printer::queue::PRINT_RETRY;
-use stagebench_core::printer::{drain_once, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterTarget, SystemPrinters};
-use stagebench_core::store::{NewPrintJob, PrintJob, PrintJobError, PrintJobId, PrintJobState, Store};
+use stagebench_core::printer::{
+    drain_once, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterTarget, SystemPrinters,
+};
+use stagebench_core::store::{
+    NewPrintJob, PrintJob, PrintJobError, PrintJobId, PrintJobState, Store,
+};
 use tauri::ipc::Channel;
 use tauri::State;
 use tokio::sync::Notify;
@@ -132,14 +136,25 @@ impl PrintHub {
         // connection can't be shared between threads, so the worker has a thread (and a small
         // runtime) of its own instead of a task on the app's runtime.
         let hub = self.clone();
-        let spawned = std::thread::Builder::new().name("print-queue".into()).spawn(move || {
-            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(runtime) => runtime.block_on(hub.run()),
-                Err(e) => hub.publish(QueueState { jobs: Vec::new(), problem: Some(format!("The print queue can't run: {e}")) }),
-            }
-        });
+        let spawned = std::thread::Builder::new()
+            .name("print-queue".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(hub.run()),
+                    Err(e) => hub.publish(QueueState {
+                        jobs: Vec::new(),
+                        problem: Some(format!("The print queue can't run: {e}")),
+                    }),
+                }
+            });
         if let Err(e) = spawned {
-            self.publish(QueueState { jobs: Vec::new(), problem: Some(format!("The print queue can't run: {e}")) });
+            self.publish(QueueState {
+                jobs: Vec::new(),
+                problem: Some(format!("The print queue can't run: {e}")),
+            });
         }
     }
 
@@ -169,38 +184,79 @@ async fn round(store: &mut Option<Store>) -> (QueueState, bool) {
     if store.is_none() {
         match Store::open_default() {
             Ok(s) => *store = Some(s),
-            Err(e) => return (QueueState { jobs: Vec::new(), problem: Some(format!("The print queue can't be read: {e}")) }, false),
+            Err(e) => {
+                return (
+                    QueueState {
+                        jobs: Vec::new(),
+                        problem: Some(format!("The print queue can't be read: {e}")),
+                    },
+                    false,
+                )
+            }
         }
     }
-    let Some(store) = store.as_mut() else { return (QueueState::default(), false) };
+    let Some(store) = store.as_mut() else {
+        return (QueueState::default(), false);
+    };
     let mut problem = None;
     match IppClient::new() {
         Ok(ipp) => {
             let printers = SystemPrinters::new(ipp, technician(store));
-            if let Err(e) = drain_once(store, &printers, &PRINT_RETRY, time::OffsetDateTime::now_utc()).await {
+            if let Err(e) = drain_once(
+                store,
+                &printers,
+                &PRINT_RETRY,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            {
                 tracing::warn!(error = %e, "print queue pass failed");
                 problem = Some(format!("Printing is held up: {e}"));
             }
         }
-        Err(e) => problem = Some(format!("Printing is held up: no HTTP client for IPP printers ({e})")),
+        Err(e) => {
+            problem = Some(format!(
+                "Printing is held up: no HTTP client for IPP printers ({e})"
+            ))
+        }
     }
     match store.print_jobs(JOBS_SHOWN) {
         Ok(jobs) => {
-            let busy = jobs.iter().any(|j| matches!(j.state, PrintJobState::Queued | PrintJobState::Sending));
-            (QueueState { jobs: jobs.into_iter().map(QueueJob::from).collect(), problem }, busy)
+            let busy = jobs
+                .iter()
+                .any(|j| matches!(j.state, PrintJobState::Queued | PrintJobState::Sending));
+            (
+                QueueState {
+                    jobs: jobs.into_iter().map(QueueJob::from).collect(),
+                    problem,
+                },
+                busy,
+            )
         }
-        Err(e) => (QueueState { jobs: Vec::new(), problem: Some(format!("The print queue can't be read: {e}")) }, false),
+        Err(e) => (
+            QueueState {
+                jobs: Vec::new(),
+                problem: Some(format!("The print queue can't be read: {e}")),
+            },
+            false,
+        ),
     }
 }
 
 /// A core message as a sentence the UI shows: its first letter upper-case.
 fn capitalized(message: &str) -> String {
     let mut chars = message.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError { code: "invalid-input", message: message.into() }
+    ApiError {
+        code: "invalid-input",
+        message: message.into(),
+    }
 }
 
 pub(crate) fn queue_error(e: PrintJobError) -> ApiError {
@@ -238,7 +294,10 @@ impl From<PrinterConfig> for PrinterView {
         PrinterView {
             kind: p.target.kind_name().to_owned(),
             address: p.target.address(),
-            format: stagebench_core::label::printer_format(&p).0.name().to_owned(),
+            format: stagebench_core::label::printer_format(&p)
+                .0
+                .name()
+                .to_owned(),
             baud,
             dpi: p.dpi,
             media: p.media,
@@ -270,9 +329,20 @@ pub fn printer_from_form(form: &PrinterForm) -> Result<PrinterConfig, ApiError> 
     if name.is_empty() {
         return Err(invalid("Give the printer a name."));
     }
-    let target = PrinterTarget::from_kind(name, &form.kind, &form.address, form.baud).map_err(|e| invalid(format!("{}.", capitalized(&e))))?;
-    let media = form.media.as_deref().map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned);
-    Ok(PrinterConfig { name: name.to_owned(), target, dpi: form.dpi, media })
+    let target = PrinterTarget::from_kind(name, &form.kind, &form.address, form.baud)
+        .map_err(|e| invalid(format!("{}.", capitalized(&e))))?;
+    let media = form
+        .media
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned);
+    Ok(PrinterConfig {
+        name: name.to_owned(),
+        target,
+        dpi: form.dpi,
+        media,
+    })
 }
 
 /// A printer the CUPS server has, for one-click adding.
@@ -325,14 +395,21 @@ pub fn print_queue_watch(hub: State<'_, PrintHub>, on_event: Channel<QueueState>
 /// The bench's printers.
 #[tauri::command]
 pub fn printers_list() -> Result<Vec<PrinterView>, ApiError> {
-    Ok(Store::open_default()?.printers()?.into_iter().map(PrinterView::from).collect())
+    Ok(Store::open_default()?
+        .printers()?
+        .into_iter()
+        .map(PrinterView::from)
+        .collect())
 }
 
 /// The printers of the CUPS server (none, with the reason, when no CUPS answers).
 #[tauri::command]
 pub async fn printers_discover() -> Result<CupsDiscovery, ApiError> {
     let server = IppClient::cups_server_from_env();
-    let client = IppClient::new().map_err(|e| ApiError { code: "internal", message: e.to_string() })?;
+    let client = IppClient::new().map_err(|e| ApiError {
+        code: "internal",
+        message: e.to_string(),
+    })?;
     Ok(match client.cups_printers(&server).await {
         Ok(list) => CupsDiscovery { server, printers: list.into_iter().map(CupsPrinterView::from).collect(), problem: None },
         Err(e) => CupsDiscovery {
@@ -347,7 +424,9 @@ pub async fn printers_discover() -> Result<CupsDiscovery, ApiError> {
 #[tauri::command]
 pub fn printer_add(form: PrinterForm) -> Result<PrinterView, ApiError> {
     let config = printer_from_form(&form)?;
-    Store::open_default()?.printer_save(&config).map_err(queue_error)?;
+    Store::open_default()?
+        .printer_save(&config)
+        .map_err(queue_error)?;
     Ok(PrinterView::from(config))
 }
 
@@ -361,7 +440,9 @@ pub fn printer_remove(name: String) -> Result<bool, ApiError> {
 #[tauri::command]
 pub fn printer_test(hub: State<'_, PrintHub>, name: String) -> Result<i64, ApiError> {
     let mut store = Store::open_default()?;
-    let config = store.printer(&name)?.ok_or_else(|| invalid(format!("There is no printer {name}: add it first.")))?;
+    let config = store
+        .printer(&name)?
+        .ok_or_else(|| invalid(format!("There is no printer {name}: add it first.")))?;
     let job = NewPrintJob::test_label(&config, technician(&store));
     let id = store.print_enqueue(&job).map_err(queue_error)?;
     hub.kick();
@@ -387,26 +468,45 @@ pub struct PrinterStatusView {
 pub async fn printer_status(name: String) -> Result<PrinterStatusView, ApiError> {
     let (config, actor) = {
         let store = Store::open_default()?;
-        let config = store.printer(&name)?.ok_or_else(|| invalid(format!("There is no printer {name}: add it first.")))?;
+        let config = store
+            .printer(&name)?
+            .ok_or_else(|| invalid(format!("There is no printer {name}: add it first.")))?;
         (config, technician(&store))
     };
-    let client = IppClient::new().map_err(|e| ApiError { code: "internal", message: e.to_string() })?;
+    let client = IppClient::new().map_err(|e| ApiError {
+        code: "internal",
+        message: e.to_string(),
+    })?;
     let status = SystemPrinters::new(client, actor).status(&config).await;
-    let readiness = serde_json::to_value(status.readiness).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    Ok(PrinterStatusView { printer: status.printer.clone(), readiness, text: status.to_string(), fix: status.hold_message() })
+    let readiness = serde_json::to_value(status.readiness)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Ok(PrinterStatusView {
+        printer: status.printer.clone(),
+        readiness,
+        text: status.to_string(),
+        fix: status.hold_message(),
+    })
 }
 
 /// The newest print jobs, newest first.
 #[tauri::command]
 pub fn print_queue_list() -> Result<Vec<QueueJob>, ApiError> {
-    Ok(Store::open_default()?.print_jobs(JOBS_SHOWN)?.into_iter().map(QueueJob::from).collect())
+    Ok(Store::open_default()?
+        .print_jobs(JOBS_SHOWN)?
+        .into_iter()
+        .map(QueueJob::from)
+        .collect())
 }
 
 /// Takes a queued job out of line (it stays, failed, saying who cancelled it, until retried).
 #[tauri::command]
 pub fn print_job_cancel(hub: State<'_, PrintHub>, id: i64) -> Result<QueueJob, ApiError> {
     let mut store = Store::open_default()?;
-    let job = store.print_cancel(PrintJobId(id), &technician(&store)).map_err(queue_error)?;
+    let job = store
+        .print_cancel(PrintJobId(id), &technician(&store))
+        .map_err(queue_error)?;
     hub.kick();
     Ok(QueueJob::from(job))
 }
@@ -414,7 +514,9 @@ pub fn print_job_cancel(hub: State<'_, PrintHub>, id: i64) -> Result<QueueJob, A
 /// Puts a failed job back in line (attempts reset) and sends it now.
 #[tauri::command]
 pub fn print_job_retry(hub: State<'_, PrintHub>, id: i64) -> Result<QueueJob, ApiError> {
-    let job = Store::open_default()?.print_requeue(PrintJobId(id)).map_err(queue_error)?;
+    let job = Store::open_default()?
+        .print_requeue(PrintJobId(id))
+        .map_err(queue_error)?;
     hub.kick();
     Ok(QueueJob::from(job))
 }
@@ -424,16 +526,38 @@ mod tests {
     use super::*;
 
     fn form(kind: &str, address: &str) -> PrinterForm {
-        PrinterForm { name: " zebra ".into(), kind: kind.into(), address: address.into(), baud: None, dpi: Some(300), media: Some(" ".into()) }
+        PrinterForm {
+            name: " zebra ".into(),
+            kind: kind.into(),
+            address: address.into(),
+            baud: None,
+            dpi: Some(300),
+            media: Some(" ".into()),
+        }
     }
 
     #[test]
     fn the_add_form_becomes_a_printer_or_says_what_to_fix() {
         let raw = printer_from_form(&form("raw", "10.0.0.5")).unwrap();
-        assert_eq!(raw.target, PrinterTarget::Raw { host: "10.0.0.5".into(), port: 9100 });
-        assert_eq!((raw.name.as_str(), raw.dpi, raw.media.as_deref()), ("zebra", Some(300), None));
+        assert_eq!(
+            raw.target,
+            PrinterTarget::Raw {
+                host: "10.0.0.5".into(),
+                port: 9100
+            }
+        );
+        assert_eq!(
+            (raw.name.as_str(), raw.dpi, raw.media.as_deref()),
+            ("zebra", Some(300), None)
+        );
         let serial = printer_from_form(&form("serial", "/dev/ttyUSB0")).unwrap();
-        assert_eq!(serial.target, PrinterTarget::Serial { path: "/dev/ttyUSB0".into(), baud: 9600 });
+        assert_eq!(
+            serial.target,
+            PrinterTarget::Serial {
+                path: "/dev/ttyUSB0".into(),
+                baud: 9600
+            }
+        );
         let ipp = printer_from_form(&form("ipp", "ipp://cups:631/printers/Office")).unwrap();
         assert_eq!(PrinterView::from(ipp).format, "pdf");
         assert_eq!(PrinterView::from(raw).format, "zpl");
@@ -441,7 +565,10 @@ mod tests {
         assert_eq!(bad.code, "invalid-input");
         assert!(bad.message.contains("HOST:PORT"), "{}", bad.message);
         assert!(printer_from_form(&form("ipp", "ftp://nope")).is_err());
-        assert!(printer_from_form(&form("lpt", "x")).unwrap_err().message.contains("ipp, raw or serial"));
+        assert!(printer_from_form(&form("lpt", "x"))
+            .unwrap_err()
+            .message
+            .contains("ipp, raw or serial"));
         let mut unnamed = form("raw", "h");
         unnamed.name = " ".into();
         assert!(printer_from_form(&unnamed).is_err());

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use stagebench_core::audit::AuditAction;
 use stagebench_core::enrollment_qr::{EnrollmentQr, QrView};
-use stagebench_core::store::Store;
 use stagebench_core::intune::connect::Connection;
 use stagebench_core::intune::graph::{EnrollmentProfile, TokenState};
 use stagebench_core::intune::view::{profile_view, ProfileView};
+use stagebench_core::store::Store;
 use tauri::State;
 use time::OffsetDateTime;
 
@@ -31,7 +31,13 @@ async fn fetch(hub: &TenantHub, id: &str) -> Result<(Connection, EnrollmentProfi
 fn audit(action: AuditAction, p: &EnrollmentProfile) -> Result<(), ApiError> {
     let mut store = Store::open_default()?;
     let actor = stagebench_core::batch::ops::technician(&store);
-    stagebench_core::batch::exchange::audit_profile(&mut store, &actor, action, p, serde_json::json!({"surface": "app"}))?;
+    stagebench_core::batch::exchange::audit_profile(
+        &mut store,
+        &actor,
+        action,
+        p,
+        serde_json::json!({"surface": "app"}),
+    )?;
     Ok(())
 }
 
@@ -51,7 +57,10 @@ fn unusable(p: &EnrollmentProfile, now: OffsetDateTime) -> ApiError {
             format!("Intune gave no QR content for “{}”: create a new token.", p.display_name)
         }
     };
-    ApiError { code: "token-unusable", message }
+    ApiError {
+        code: "token-unusable",
+        message,
+    }
 }
 
 /// Every enrollment profile, active or not, with its token state (no secrets).
@@ -66,10 +75,16 @@ pub async fn profiles_list(hub: State<'_, TenantHub>) -> Result<Vec<ProfileView>
 
 /// A profile's token for typing in (`afw#setup`), only while it is usable; never for AOSP.
 #[tauri::command]
-pub async fn profile_reveal_token(hub: State<'_, TenantHub>, id: String) -> Result<String, ApiError> {
+pub async fn profile_reveal_token(
+    hub: State<'_, TenantHub>,
+    id: String,
+) -> Result<String, ApiError> {
     let (_, p) = fetch(&hub, &id).await?;
     let now = OffsetDateTime::now_utc();
-    let token = p.usable_token(now).map(|t| t.expose().to_owned()).ok_or_else(|| unusable(&p, now))?;
+    let token = p
+        .usable_token(now)
+        .map(|t| t.expose().to_owned())
+        .ok_or_else(|| unusable(&p, now))?;
     audit(AuditAction::QrReveal, &p)?;
     Ok(token)
 }
@@ -78,19 +93,33 @@ pub async fn profile_reveal_token(hub: State<'_, TenantHub>, id: String) -> Resu
 /// token and payload stay out of the answer: revealing the token is its own call. Showing it
 /// counts as "QR shown" for the open batches staged with this profile.
 #[tauri::command]
-pub async fn profile_qr(hub: State<'_, TenantHub>, bench: State<'_, BenchHub>, id: String) -> Result<QrView, ApiError> {
+pub async fn profile_qr(
+    hub: State<'_, TenantHub>,
+    bench: State<'_, BenchHub>,
+    id: String,
+) -> Result<QrView, ApiError> {
     let (_, p) = fetch(&hub, &id).await?;
     let now = OffsetDateTime::now_utc();
     let content = p.usable_qr_content(now).ok_or_else(|| unusable(&p, now))?;
-    let qr = EnrollmentQr::from_profile_content(content.expose(), p.mode.is_aosp()).map_err(|e| ApiError {
-        code: "internal",
-        message: format!("Intune's QR content for “{}” can't be shown: {e}", p.display_name),
-    })?;
+    let qr =
+        EnrollmentQr::from_profile_content(content.expose(), p.mode.is_aosp()).map_err(|e| {
+            ApiError {
+                code: "internal",
+                message: format!(
+                    "Intune's QR content for “{}” can't be shown: {e}",
+                    p.display_name
+                ),
+            }
+        })?;
     audit(AuditAction::QrDisplay, &p)?;
     if let Err(e) = batches::qr_shown(&bench, &id) {
         tracing::warn!(error = %e.message, "could not note that the QR was shown");
     }
-    Ok(QrView { token: None, payload: String::new(), ..qr.view() })
+    Ok(QrView {
+        token: None,
+        payload: String::new(),
+        ..qr.view()
+    })
 }
 
 /// Creates a token valid for `days` (replacing the current one: it stops working).
@@ -122,7 +151,10 @@ pub async fn profile_token_revoke(
     if confirm_name.trim() != p.display_name.trim() {
         return Err(ApiError {
             code: "invalid-input",
-            message: format!("Type the profile's name exactly as shown (“{}”) to revoke its token.", p.display_name),
+            message: format!(
+                "Type the profile's name exactly as shown (“{}”) to revoke its token.",
+                p.display_name
+            ),
         });
     }
     let result = connection.client.revoke_token(&id).await;

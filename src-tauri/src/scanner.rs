@@ -14,7 +14,8 @@ use serde::Serialize;
 use stagebench_core::batch::exchange::scan_into_batch;
 use stagebench_core::batch::{ops, BatchId};
 use stagebench_core::scanner::{
-    ports, Scan, ScanLine, ScannerEvent, ScannerPort, ScannerSettings, ScannerStatus, ScannerWatcher,
+    ports, Scan, ScanLine, ScannerEvent, ScannerPort, ScannerSettings, ScannerStatus,
+    ScannerWatcher,
 };
 use stagebench_core::store::Store;
 use tauri::ipc::Channel;
@@ -83,28 +84,58 @@ pub const NO_ACTIVE_BATCH: &str =
     "no active batch: make one active on the Batches screen, then add the held scans to it there";
 
 /// Sends one scan into `batch` (none: the active one) and says what became of it.
-fn into_batch(store: &mut Store, batch: Option<&BatchId>, scan: &Scan) -> (ScanResult, Option<String>, Option<(BatchId, String)>) {
-    let batch = match batch.cloned().map(Ok).or_else(|| store.active_batch().transpose()) {
+fn into_batch(
+    store: &mut Store,
+    batch: Option<&BatchId>,
+    scan: &Scan,
+) -> (ScanResult, Option<String>, Option<(BatchId, String)>) {
+    let batch = match batch
+        .cloned()
+        .map(Ok)
+        .or_else(|| store.active_batch().transpose())
+    {
         Some(Ok(id)) => id,
-        Some(Err(e)) => return (ScanResult::Held, Some(format!("{e}; the scan is kept here")), None),
+        Some(Err(e)) => {
+            return (
+                ScanResult::Held,
+                Some(format!("{e}; the scan is kept here")),
+                None,
+            )
+        }
         None => return (ScanResult::Held, Some(NO_ACTIVE_BATCH.into()), None),
     };
     let record = match store.find_batch(batch.as_str()) {
         Ok(record) => record,
-        Err(e) => return (ScanResult::Held, Some(format!("{e}; the scan is kept here")), None),
+        Err(e) => {
+            return (
+                ScanResult::Held,
+                Some(format!("{e}; the scan is kept here")),
+                None,
+            )
+        }
     };
     let name = record.batch.spec.name.clone();
     if record.closed_at.is_some() {
-        let message = format!("batch “{name}” is closed: devices can no longer join it; make another batch active");
+        let message = format!(
+            "batch “{name}” is closed: devices can no longer join it; make another batch active"
+        );
         return (ScanResult::Held, Some(message), Some((batch, name)));
     }
     let actor = ops::technician(store);
     match scan_into_batch(store, &batch, scan, &actor) {
         Ok(outcome) => {
-            let result = if outcome.joined { ScanResult::Added } else { ScanResult::AlreadyThere };
+            let result = if outcome.joined {
+                ScanResult::Added
+            } else {
+                ScanResult::AlreadyThere
+            };
             (result, None, Some((batch, name)))
         }
-        Err(e) => (ScanResult::Refused, Some(e.to_string()), Some((batch, name))),
+        Err(e) => (
+            ScanResult::Refused,
+            Some(e.to_string()),
+            Some((batch, name)),
+        ),
     }
 }
 
@@ -139,7 +170,11 @@ impl Default for Inner {
 
 impl Inner {
     fn view(&self) -> ScannerView {
-        ScannerView { settings: self.settings.clone(), status: self.status.clone(), scans: self.scans.iter().cloned().collect() }
+        ScannerView {
+            settings: self.settings.clone(),
+            status: self.status.clone(),
+            scans: self.scans.iter().cloned().collect(),
+        }
     }
 
     fn publish(&mut self) {
@@ -152,7 +187,11 @@ impl Inner {
         self.next_id += 1;
         self.scans.push_front(record);
         while self.scans.len() > RECENT {
-            match self.scans.iter().rposition(|r| r.result != ScanResult::Held) {
+            match self
+                .scans
+                .iter()
+                .rposition(|r| r.result != ScanResult::Held)
+            {
                 Some(oldest) => drop(self.scans.remove(oldest)),
                 None => break,
             }
@@ -174,13 +213,18 @@ impl ScannerHub {
     /// Starts reading the saved scanner port, if one is set (at app start).
     pub fn start(&self, bench: BenchHub) {
         self.lock().bench = Some(bench);
-        let loaded = Store::open_default().map_err(|e| e.to_string()).and_then(|s| ScannerSettings::load(&s).map_err(|e| e.to_string()));
+        let loaded = Store::open_default()
+            .map_err(|e| e.to_string())
+            .and_then(|s| ScannerSettings::load(&s).map_err(|e| e.to_string()));
         match loaded {
             Ok(settings) => self.restart(settings),
             Err(message) => {
                 tracing::warn!(%message, "the barcode scanner setting could not be read");
                 let mut inner = self.lock();
-                inner.status = ScannerStatus::Failed { port: String::new(), message };
+                inner.status = ScannerStatus::Failed {
+                    port: String::new(),
+                    message,
+                };
                 inner.publish();
             }
         }
@@ -211,9 +255,16 @@ impl ScannerHub {
         };
         if let Some(port) = &settings.port {
             let (hub, generation) = (self.clone(), inner.generation);
-            match ScannerWatcher::start(port, settings.baud, RETRY, move |event| hub.on_event(generation, event)) {
+            match ScannerWatcher::start(port, settings.baud, RETRY, move |event| {
+                hub.on_event(generation, event)
+            }) {
                 Ok(watcher) => inner.watcher = Some(watcher),
-                Err(e) => inner.status = ScannerStatus::Failed { port: port.clone(), message: e.to_string() },
+                Err(e) => {
+                    inner.status = ScannerStatus::Failed {
+                        port: port.clone(),
+                        message: e.to_string(),
+                    }
+                }
             }
         }
         inner.settings = settings;
@@ -254,11 +305,22 @@ impl ScannerHub {
         let at = OffsetDateTime::now_utc();
         let scan = match &line.scan {
             Ok(scan) => scan,
-            Err(e) => return record(at, line.shown(), None, (ScanResult::Refused, Some(e.to_string()), None)),
+            Err(e) => {
+                return record(
+                    at,
+                    line.shown(),
+                    None,
+                    (ScanResult::Refused, Some(e.to_string()), None),
+                )
+            }
         };
         let result = match Store::open_default() {
             Ok(mut store) => into_batch(&mut store, None, scan),
-            Err(e) => (ScanResult::Held, Some(format!("{e}; the scan is kept here")), None),
+            Err(e) => (
+                ScanResult::Held,
+                Some(format!("{e}; the scan is kept here")),
+                None,
+            ),
         };
         let serial = scan.text.to_ascii_uppercase();
         tracing::info!(%serial, result = ?result.0, "serial scanner");
@@ -270,16 +332,34 @@ impl ScannerHub {
         let mut store = Store::open_default()?;
         let record = store.find_batch(batch)?;
         if record.closed_at.is_some() {
-            return Err(ApiError { code: "invalid-input", message: format!("Batch “{}” is closed: devices can no longer join it.", record.batch.spec.name) });
+            return Err(ApiError {
+                code: "invalid-input",
+                message: format!(
+                    "Batch “{}” is closed: devices can no longer join it.",
+                    record.batch.spec.name
+                ),
+            });
         }
-        let held: Vec<ScanRecord> = self.lock().scans.iter().filter(|r| r.result == ScanResult::Held).cloned().collect();
+        let held: Vec<ScanRecord> = self
+            .lock()
+            .scans
+            .iter()
+            .filter(|r| r.result == ScanResult::Held)
+            .cloned()
+            .collect();
         let mut added = 0;
         let mut done = Vec::new();
         for old in held {
-            let scan = Scan { text: old.text.clone(), symbology: old.symbology.clone() };
+            let scan = Scan {
+                text: old.text.clone(),
+                symbology: old.symbology.clone(),
+            };
             let result = into_batch(&mut store, Some(&record.batch.id), &scan);
             added += usize::from(result.0 == ScanResult::Added);
-            done.push((old.id, record_at(old.at.clone(), old.text, old.symbology, result)));
+            done.push((
+                old.id,
+                record_at(old.at.clone(), old.text, old.symbology, result),
+            ));
         }
         let bench = {
             let mut inner = self.lock();
@@ -301,19 +381,46 @@ impl ScannerHub {
 
 type Outcome = (ScanResult, Option<String>, Option<(BatchId, String)>);
 
-fn record(at: OffsetDateTime, text: String, symbology: Option<String>, outcome: Outcome) -> ScanRecord {
-    record_at(at.format(&Rfc3339).unwrap_or_default(), text, symbology, outcome)
+fn record(
+    at: OffsetDateTime,
+    text: String,
+    symbology: Option<String>,
+    outcome: Outcome,
+) -> ScanRecord {
+    record_at(
+        at.format(&Rfc3339).unwrap_or_default(),
+        text,
+        symbology,
+        outcome,
+    )
 }
 
-fn record_at(at: String, text: String, symbology: Option<String>, (result, message, batch): Outcome) -> ScanRecord {
+fn record_at(
+    at: String,
+    text: String,
+    symbology: Option<String>,
+    (result, message, batch): Outcome,
+) -> ScanRecord {
     let (batch, batch_name) = batch.map(|(id, name)| (id.to_string(), name)).unzip();
-    ScanRecord { id: 0, at, text, symbology, result, message, batch, batch_name }
+    ScanRecord {
+        id: 0,
+        at,
+        text,
+        symbology,
+        result,
+        message,
+        batch,
+        batch_name,
+    }
 }
 
 /// The serial ports the OS lists, likely scanners first.
 #[tauri::command]
 pub fn scanner_ports() -> Result<Vec<ScannerPort>, ApiError> {
-    ports().map_err(|e| ApiError { code: "internal", message: e.to_string() })
+    ports().map_err(|e| ApiError {
+        code: "internal",
+        message: e.to_string(),
+    })
 }
 
 /// The bench's serial-scanner settings.
@@ -324,9 +431,21 @@ pub fn scanner_settings_get(hub: State<'_, ScannerHub>) -> ScannerSettings {
 
 /// Saves the serial-scanner settings and reads the new port (a blank port: off).
 #[tauri::command]
-pub fn scanner_settings_set(hub: State<'_, ScannerHub>, port: String, baud: u32) -> Result<ScannerSettings, ApiError> {
-    let settings = ScannerSettings::new(&port, baud).map_err(|e| ApiError { code: "invalid-input", message: e.to_string() })?;
-    settings.save(&mut Store::open_default()?).map_err(|e| ApiError { code: "internal", message: e.to_string() })?;
+pub fn scanner_settings_set(
+    hub: State<'_, ScannerHub>,
+    port: String,
+    baud: u32,
+) -> Result<ScannerSettings, ApiError> {
+    let settings = ScannerSettings::new(&port, baud).map_err(|e| ApiError {
+        code: "invalid-input",
+        message: e.to_string(),
+    })?;
+    settings
+        .save(&mut Store::open_default()?)
+        .map_err(|e| ApiError {
+            code: "internal",
+            message: e.to_string(),
+        })?;
     hub.restart(settings.clone());
     Ok(settings)
 }
@@ -350,7 +469,9 @@ pub fn scanner_add_held(hub: State<'_, ScannerHub>, batch: String) -> Result<usi
 pub(crate) fn ts_declarations(cfg: &ts_rs::Config) -> String {
     use ts_rs::TS;
     fn declaration<T: TS>(cfg: &ts_rs::Config) -> String {
-        let docs = T::docs().map(|d| format!("{}\n", d.trim_end())).unwrap_or_default();
+        let docs = T::docs()
+            .map(|d| format!("{}\n", d.trim_end()))
+            .unwrap_or_default();
         format!("{docs}export {}\n", T::decl(cfg))
     }
     [
@@ -391,24 +512,44 @@ mod tests {
     }
 
     fn scan(text: &str) -> Scan {
-        Scan { text: text.into(), symbology: None }
+        Scan {
+            text: text.into(),
+            symbology: None,
+        }
     }
 
     #[test]
     fn scans_go_into_the_active_batch_and_are_held_without_one() {
         let mut store = Store::open_in_memory().unwrap();
         let (result, message, into) = into_batch(&mut store, None, &scan("r5cr0001"));
-        assert_eq!((result, message.as_deref(), into), (ScanResult::Held, Some(NO_ACTIVE_BATCH), None));
+        assert_eq!(
+            (result, message.as_deref(), into),
+            (ScanResult::Held, Some(NO_ACTIVE_BATCH), None)
+        );
         let wave = batch(&mut store, "Wave 1");
         store.set_active_batch(Some(&wave)).unwrap();
         let (result, _, into) = into_batch(&mut store, None, &scan("r5cr0001"));
-        assert_eq!((result, into), (ScanResult::Added, Some((wave.clone(), "Wave 1".to_owned()))));
-        assert_eq!(into_batch(&mut store, None, &scan("R5CR0001")).0, ScanResult::AlreadyThere);
+        assert_eq!(
+            (result, into),
+            (ScanResult::Added, Some((wave.clone(), "Wave 1".to_owned())))
+        );
+        assert_eq!(
+            into_batch(&mut store, None, &scan("R5CR0001")).0,
+            ScanResult::AlreadyThere
+        );
         let other = batch(&mut store, "Wave 2");
-        assert_eq!(into_batch(&mut store, Some(&other), &scan("R5CR0002")).0, ScanResult::Added, "held scans go to the batch on screen");
+        assert_eq!(
+            into_batch(&mut store, Some(&other), &scan("R5CR0002")).0,
+            ScanResult::Added,
+            "held scans go to the batch on screen"
+        );
         store.close_batch(&wave).unwrap();
         let (result, message, _) = into_batch(&mut store, None, &scan("R5CR0003"));
-        assert_eq!((result, message.as_deref()), (ScanResult::Held, Some(NO_ACTIVE_BATCH)), "closing it ended it being active");
+        assert_eq!(
+            (result, message.as_deref()),
+            (ScanResult::Held, Some(NO_ACTIVE_BATCH)),
+            "closing it ended it being active"
+        );
         let (result, message, _) = into_batch(&mut store, Some(&wave), &scan("R5CR0003"));
         assert_eq!(result, ScanResult::Held);
         assert!(message.unwrap().contains("“Wave 1” is closed"));
@@ -426,18 +567,40 @@ mod tests {
         let at = OffsetDateTime::UNIX_EPOCH;
         {
             let mut inner = hub.lock();
-            inner.push(record(at, "HELD1".into(), None, (ScanResult::Held, Some(NO_ACTIVE_BATCH.into()), None)));
+            inner.push(record(
+                at,
+                "HELD1".into(),
+                None,
+                (ScanResult::Held, Some(NO_ACTIVE_BATCH.into()), None),
+            ));
             for i in 0..RECENT + 5 {
-                inner.push(record(at, format!("S{i}"), None, (ScanResult::Refused, Some("no".into()), None)));
+                inner.push(record(
+                    at,
+                    format!("S{i}"),
+                    None,
+                    (ScanResult::Refused, Some("no".into()), None),
+                ));
             }
             inner.publish();
         }
         let views = seen.lock().unwrap();
-        assert_eq!(views[0].status, ScannerStatus::Off, "a subscriber gets the view at once");
+        assert_eq!(
+            views[0].status,
+            ScannerStatus::Off,
+            "a subscriber gets the view at once"
+        );
         let last = views.last().unwrap();
         assert_eq!(last.scans.len(), RECENT);
-        assert_eq!(last.scans[0].text, format!("S{}", RECENT + 4), "newest first");
-        assert_eq!(last.scans.last().unwrap().text, "HELD1", "a held scan is never dropped");
+        assert_eq!(
+            last.scans[0].text,
+            format!("S{}", RECENT + 4),
+            "newest first"
+        );
+        assert_eq!(
+            last.scans.last().unwrap().text,
+            "HELD1",
+            "a held scan is never dropped"
+        );
         assert_eq!(last.scans[0].at, "1970-01-01T00:00:00Z");
     }
 }

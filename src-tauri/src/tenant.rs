@@ -13,7 +13,9 @@ use stagebench_core::intune::auth::{
 use stagebench_core::intune::backoff::RetryPolicy;
 use stagebench_core::intune::connect::Connection;
 use stagebench_core::intune::graph::GraphError;
-use stagebench_core::intune::state::{sync_once, SignInPrompt, SyncRound, TenantProblem, TenantState};
+use stagebench_core::intune::state::{
+    sync_once, SignInPrompt, SyncRound, TenantProblem, TenantState,
+};
 use stagebench_core::intune::sync::SyncError;
 use stagebench_core::intune::AuthError;
 use stagebench_core::store::{Store, SystemClock};
@@ -27,8 +29,12 @@ use crate::error::ApiError;
 pub const SYNC_EVERY: Duration = Duration::from_secs(60);
 
 /// Retries of outbox items between sync rounds.
-const OUTBOX_RETRIES: RetryPolicy =
-    RetryPolicy { max_attempts: 8, base: Duration::from_secs(60), max_delay: Duration::from_secs(3600), jitter: true };
+const OUTBOX_RETRIES: RetryPolicy = RetryPolicy {
+    max_attempts: 8,
+    base: Duration::from_secs(60),
+    max_delay: Duration::from_secs(3600),
+    jitter: true,
+};
 
 type Subscriber = Box<dyn FnMut(TenantState) -> bool + Send>;
 
@@ -51,7 +57,11 @@ pub struct TenantHub {
 }
 
 fn sign_in_service() -> Result<SignIn, AuthError> {
-    SignIn::new(endpoints_from_env(), Arc::new(OsKeyring::new()), Arc::new(SystemClock))
+    SignIn::new(
+        endpoints_from_env(),
+        Arc::new(OsKeyring::new()),
+        Arc::new(SystemClock),
+    )
 }
 
 /// Graph with the session's tokens; short retries inside each call, because a technician may
@@ -100,7 +110,9 @@ impl TenantHub {
                     outbox,
                 );
                 let resumed = settings.as_ref().filter(|s| s.account.is_some()).map(|s| {
-                    sign_in_service().and_then(|sign_in| sign_in.resume(s)).and_then(connection_for)
+                    sign_in_service()
+                        .and_then(|sign_in| sign_in.resume(s))
+                        .and_then(connection_for)
                 });
                 match resumed {
                     Some(Ok(connection)) => {
@@ -112,7 +124,10 @@ impl TenantHub {
                 }
                 state
             }
-            Err(e) => TenantState { problem: Some(TenantProblem::of_store(&e)), ..TenantState::default() },
+            Err(e) => TenantState {
+                problem: Some(TenantProblem::of_store(&e)),
+                ..TenantState::default()
+            },
         };
         let hub = self.clone();
         tauri::async_runtime::spawn(async move { hub.run().await });
@@ -172,10 +187,17 @@ impl TenantHub {
         let now = OffsetDateTime::now_utc();
         let (round, outbox) = match Store::open_default() {
             Ok(mut store) => {
-                let round = sync_once(&mut store, &connection.client, &OUTBOX_RETRIES, rng, now).await;
+                let round =
+                    sync_once(&mut store, &connection.client, &OUTBOX_RETRIES, rng, now).await;
                 (round, store.outbox_len())
             }
-            Err(e) => (SyncRound { error: Some(SyncError::Store(e)), ..SyncRound::default() }, Ok(Default::default())),
+            Err(e) => (
+                SyncRound {
+                    error: Some(SyncError::Store(e)),
+                    ..SyncRound::default()
+                },
+                Ok(Default::default()),
+            ),
         };
         if let Some(e) = &round.error {
             tracing::warn!(error = %e, "sync round stopped");
@@ -183,7 +205,11 @@ impl TenantHub {
         let current = self.is_current(generation);
         self.update(|s| {
             if current {
-                s.record(&round, outbox.unwrap_or(s.outbox), OffsetDateTime::now_utc());
+                s.record(
+                    &round,
+                    outbox.unwrap_or(s.outbox),
+                    OffsetDateTime::now_utc(),
+                );
             } else {
                 s.syncing = false;
             }
@@ -193,7 +219,11 @@ impl TenantHub {
     /// Starts a device-code sign-in to `tenant` with app registration `client_id`: returns the
     /// code to show, and finishes in the background (the result arrives in the state). A new
     /// sign-in replaces the old one, whose secrets leave the keyring first (as `stagebench login`).
-    pub async fn sign_in_start(&self, tenant: &str, client_id: &str) -> Result<SignInPrompt, ApiError> {
+    pub async fn sign_in_start(
+        &self,
+        tenant: &str,
+        client_id: &str,
+    ) -> Result<SignInPrompt, ApiError> {
         self.ensure_started();
         let settings = TenantSettings::new(tenant, client_id, SignInMode::DeviceCode)?;
         let sign_in = sign_in_service()?;
@@ -205,10 +235,18 @@ impl TenantHub {
         let hub = self.clone();
         let task = tauri::async_runtime::spawn(async move {
             let result = async {
-                let session = login.finish().await.map_err(|e| TenantProblem::of_auth(&e))?;
+                let session = login
+                    .finish()
+                    .await
+                    .map_err(|e| TenantProblem::of_auth(&e))?;
                 let mut store = Store::open_default().map_err(|e| TenantProblem::of_store(&e))?;
-                store.set_tenant_settings(&session.settings()).map_err(|e| TenantProblem::of_store(&e))?;
-                let me = session.whoami().await.map_err(|e| TenantProblem::of_auth(&e))?;
+                store
+                    .set_tenant_settings(&session.settings())
+                    .map_err(|e| TenantProblem::of_store(&e))?;
+                let me = session
+                    .whoami()
+                    .await
+                    .map_err(|e| TenantProblem::of_auth(&e))?;
                 let connection = connection_for(session).map_err(|e| TenantProblem::of_auth(&e))?;
                 Ok::<_, TenantProblem>((connection, me))
             }
@@ -229,7 +267,11 @@ impl TenantHub {
         Ok(prompt)
     }
 
-    fn sign_in_finished(&self, generation: u64, result: Result<(Connection, WhoAmI), TenantProblem>) {
+    fn sign_in_finished(
+        &self,
+        generation: u64,
+        result: Result<(Connection, WhoAmI), TenantProblem>,
+    ) {
         {
             let mut inner = self.lock();
             if inner.generation != generation {

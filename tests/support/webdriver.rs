@@ -11,7 +11,11 @@ use crate::{artifacts_dir, built_binary};
 
 /// Starts WebKitWebDriver on a free port; it launches the app with `app_data` as its data folder,
 /// `adb_port` as the adb server and `env` added. Needs an X display (Xvfb under `make test`).
-pub async fn start_driver(app_data: &std::path::Path, adb_port: u16, env: &[(&str, String)]) -> (Child, u16) {
+pub async fn start_driver(
+    app_data: &std::path::Path,
+    adb_port: u16,
+    env: &[(&str, String)],
+) -> (Child, u16) {
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "no DISPLAY: run the end-to-end tests under Xvfb (`make test` does this)"
@@ -41,7 +45,11 @@ pub async fn connect(port: u16) -> Client {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(c) => return c,
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
@@ -72,7 +80,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs} s waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -84,17 +95,32 @@ pub async fn text_of(client: &Client, css: &str) -> Option<String> {
 
 /// An attribute of the first element matching `css`.
 pub async fn attr_of(client: &Client, css: &str, name: &str) -> Option<String> {
-    client.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
+    client
+        .find(Locator::Css(css))
+        .await
+        .ok()?
+        .attr(name)
+        .await
+        .ok()?
 }
 
 /// Clicks the first element matching `css` (panics naming it when missing).
 pub async fn click(client: &Client, css: &str) {
-    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
 }
 
 /// Clears the input matching `css` and types `text` into it.
 pub async fn type_into(client: &Client, css: &str, text: &str) {
-    let input = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    let input = client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
     input.clear().await.unwrap();
     input.send_keys(text).await.unwrap();
 }
@@ -109,4 +135,3 @@ pub async fn set_value(client: &Client, css: &str, value: &str) {
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
-

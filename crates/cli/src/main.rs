@@ -60,7 +60,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("STAGEBENCH_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STAGEBENCH_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .try_init();
     let cli = Cli::parse();
@@ -68,28 +71,62 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     let result = match cli.command {
         Command::Qr(args) => cmd::qr::run(&args, &mut out),
-        Command::Devices(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::devices::run(&args, &mut out))),
-        Command::Doctor(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::doctor::run(&args, &mut out))),
+        Command::Devices(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::devices::run(&args, &mut out)))
+        }
+        Command::Doctor(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::doctor::run(&args, &mut out)))
+        }
         Command::Slots(args) => cmd::slots::run(&args, &mut out),
-        Command::Bench(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::bench::run(&args, &mut out))),
-        Command::Simulate(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::simulate::run(&args, &mut out))),
-        Command::Login(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::login::run(&args, &mut out, &mut std::io::stdin()))),
-        Command::Logout(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::logout::run(&args, &mut out))),
-        Command::Whoami(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::whoami::run(&args, &mut out))),
+        Command::Bench(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::bench::run(&args, &mut out)))
+        }
+        Command::Simulate(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::simulate::run(&args, &mut out)))
+        }
+        Command::Login(args) => cmd::runtime()
+            .and_then(|rt| rt.block_on(cmd::login::run(&args, &mut out, &mut std::io::stdin()))),
+        Command::Logout(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::logout::run(&args, &mut out)))
+        }
+        Command::Whoami(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::whoami::run(&args, &mut out)))
+        }
         Command::Profiles(args) => {
             let stdin = std::io::stdin();
             let interactive = stdin.is_terminal();
-            cmd::runtime().and_then(|rt| rt.block_on(cmd::profiles::run(&args, &mut out, &mut stdin.lock(), interactive)))
+            cmd::runtime().and_then(|rt| {
+                rt.block_on(cmd::profiles::run(
+                    &args,
+                    &mut out,
+                    &mut stdin.lock(),
+                    interactive,
+                ))
+            })
         }
-        Command::Sync(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::sync::run(&args, &mut out))),
-        Command::PrimaryUser(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::primary_user::run(&args, &mut out))),
-        Command::Identities(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::identities::run(&args, &mut out))),
-        Command::Batch(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::batch::run(&args, &mut out))),
+        Command::Sync(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::sync::run(&args, &mut out)))
+        }
+        Command::PrimaryUser(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::primary_user::run(&args, &mut out)))
+        }
+        Command::Identities(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::identities::run(&args, &mut out)))
+        }
+        Command::Batch(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::batch::run(&args, &mut out)))
+        }
         Command::Audit(args) => cmd::audit::run(&args, &mut out),
         Command::Scan(args) => cmd::scan::run(&args, &mut out, &mut std::io::stdin().lock()),
-        Command::Printers(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run(&args, &mut out))),
-        Command::PrintQueue(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run_queue(&args, &mut out))),
-        Command::Labels(args) => cmd::runtime().and_then(|rt| rt.block_on(cmd::labels::run(&args, &mut out))),
+        Command::Printers(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run(&args, &mut out)))
+        }
+        Command::PrintQueue(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run_queue(&args, &mut out)))
+        }
+        Command::Labels(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::labels::run(&args, &mut out)))
+        }
     };
     let _ = out.flush();
     match result {

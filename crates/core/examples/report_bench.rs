@@ -35,7 +35,11 @@ fn main() {
     let report = BatchReport::new(
         batch(start),
         None,
-        BenchInfo { app_version: env!("CARGO_PKG_VERSION").into(), technician: "ana".into(), hostname: None },
+        BenchInfo {
+            app_version: env!("CARGO_PKG_VERSION").into(),
+            technician: "ana".into(),
+            hostname: None,
+        },
         key.public(),
         (0..devices).map(|i| device(i, start)).collect(),
         start,
@@ -58,7 +62,12 @@ fn main() {
     // the report's.
     let report_rss = peak_rss();
 
-    let pack = BenchPack::new(report.batch.clone(), SecretText::new("{\"token\":\"x\"}"), "admin", start);
+    let pack = BenchPack::new(
+        report.batch.clone(),
+        SecretText::new("{\"token\":\"x\"}"),
+        "admin",
+        start,
+    );
     let passphrase = pack::generate_passphrase();
     let (sealed, seal_time) = timed(|| pack::seal(&pack, &passphrase).expect("seal"));
     let (_, open_time) = timed(|| pack::open(&sealed, &passphrase).expect("open"));
@@ -67,9 +76,17 @@ fn main() {
     println!("report file:             {:.1} MB", bytes as f64 / 1e6);
     println!("sign + write:            {}", ms(sign_time));
     println!("read + verify + parse:   {}", ms(verify_time));
-    println!("CSV:                     {} ({:.1} MB)", ms(csv_time), csv.len() as f64 / 1e6);
+    println!(
+        "CSV:                     {} ({:.1} MB)",
+        ms(csv_time),
+        csv.len() as f64 / 1e6
+    );
     println!("peak RSS (report steps): {report_rss}");
-    println!("pack seal (age scrypt):  {} (work factor 2^{})", ms(seal_time), work_factor(&sealed));
+    println!(
+        "pack seal (age scrypt):  {} (work factor 2^{})",
+        ms(seal_time),
+        work_factor(&sealed)
+    );
     println!("pack open (age scrypt):  {}", ms(open_time));
     println!("peak RSS (with pack):    {}", peak_rss());
 }
@@ -80,7 +97,9 @@ fn parse_devices(mut args: impl Iterator<Item = String>) -> Result<usize, String
         match arg.as_str() {
             "--devices" => {
                 let value = args.next().ok_or("--devices needs a number")?;
-                devices = value.parse().map_err(|_| format!("--devices {value:?} is not a number"))?;
+                devices = value
+                    .parse()
+                    .map_err(|_| format!("--devices {value:?} is not a number"))?;
             }
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -92,7 +111,9 @@ fn parse_devices(mut args: impl Iterator<Item = String>) -> Result<usize, String
 fn work_factor(sealed: &[u8]) -> String {
     use std::io::Read;
     let mut header = Vec::new();
-    let _ = age::armor::ArmoredReader::new(sealed).take(200).read_to_end(&mut header);
+    let _ = age::armor::ArmoredReader::new(sealed)
+        .take(200)
+        .read_to_end(&mut header);
     let header = String::from_utf8_lossy(&header);
     header
         .lines()
@@ -115,7 +136,9 @@ fn peak_rss() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
-            status.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_owned()))
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_owned()))
         })
         .unwrap_or_else(|| "n/a".to_owned())
 }
@@ -148,12 +171,28 @@ fn batch(at: OffsetDateTime) -> Batch {
 
 fn device(i: usize, start: OffsetDateTime) -> ReportDevice {
     let serial = format!("R5CR{i:06}");
-    let kinds = ["seen", "qr-shown", "provisioned", "enrolling", "powered-off", "intune-seen"];
+    let kinds = [
+        "seen",
+        "qr-shown",
+        "provisioned",
+        "enrolling",
+        "powered-off",
+        "intune-seen",
+    ];
     ReportDevice {
         serials: vec![
-            ReportSerial { value: serial.clone(), source: SerialSource::UsbDescriptor },
-            ReportSerial { value: serial, source: SerialSource::RoSerialno },
-            ReportSerial { value: format!("3582400{i:08}"), source: SerialSource::Imei },
+            ReportSerial {
+                value: serial.clone(),
+                source: SerialSource::UsbDescriptor,
+            },
+            ReportSerial {
+                value: serial,
+                source: SerialSource::RoSerialno,
+            },
+            ReportSerial {
+                value: format!("3582400{i:08}"),
+                source: SerialSource::Imei,
+            },
         ],
         slot: Some((i % 16) as u32 + 1),
         manufacturer: Some("samsung".into()),

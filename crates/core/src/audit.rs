@@ -207,7 +207,11 @@ pub fn current_actor() -> String {
 pub fn actor_from(setting: Option<String>, env: impl Fn(&str) -> Option<String>) -> String {
     setting
         .into_iter()
-        .chain([TECHNICIAN_ENV, "USER", "USERNAME"].into_iter().filter_map(env))
+        .chain(
+            [TECHNICIAN_ENV, "USER", "USERNAME"]
+                .into_iter()
+                .filter_map(env),
+        )
         .map(|value| value.trim().to_owned())
         .find(|value| !value.is_empty())
         .unwrap_or_else(|| "unknown technician".to_owned())
@@ -247,7 +251,10 @@ mod tests {
             actor_from(None, env(&[(TECHNICIAN_ENV, "  "), ("USER", "bench")])),
             "bench"
         );
-        assert_eq!(actor_from(None, env(&[("USERNAME", "WINBENCH")])), "WINBENCH");
+        assert_eq!(
+            actor_from(None, env(&[("USERNAME", "WINBENCH")])),
+            "WINBENCH"
+        );
         assert_eq!(actor_from(None, env(&[])), "unknown technician");
     }
 }

@@ -35,15 +35,30 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(id: &str, status: CheckStatus, message: impl Into<String>, fix: Option<String>) -> Check {
-        Check { id: id.to_string(), status, message: message.into(), fix }
+    fn new(
+        id: &str,
+        status: CheckStatus,
+        message: impl Into<String>,
+        fix: Option<String>,
+    ) -> Check {
+        Check {
+            id: id.to_string(),
+            status,
+            message: message.into(),
+            fix,
+        }
     }
 }
 
 /// Runs every check.
 pub async fn run(adb: &AdbServer) -> Vec<Check> {
     let mut checks = vec![data_check(), adb_binary_check()];
-    checks.extend(stagebench_adb::usb::diagnose(adb).await.into_iter().map(Check::from));
+    checks.extend(
+        stagebench_adb::usb::diagnose(adb)
+            .await
+            .into_iter()
+            .map(Check::from),
+    );
     checks
 }
 
@@ -51,7 +66,11 @@ pub async fn run(adb: &AdbServer) -> Vec<Check> {
 /// (an adb server when direct USB is blocked, direct USB when no server runs).
 impl From<stagebench_adb::usb::DoctorCheck> for Check {
     fn from(c: stagebench_adb::usb::DoctorCheck) -> Check {
-        let status = if c.ok { CheckStatus::Ok } else { CheckStatus::Warn };
+        let status = if c.ok {
+            CheckStatus::Ok
+        } else {
+            CheckStatus::Warn
+        };
         Check::new(c.id, status, c.message, c.fix)
     }
 }
@@ -59,22 +78,50 @@ impl From<stagebench_adb::usb::DoctorCheck> for Check {
 fn data_check() -> Check {
     let dir = match Store::data_dir() {
         Ok(dir) => dir,
-        Err(e) => return Check::new("data", CheckStatus::Fail, e.to_string(), Some(format!("set {} to a writable folder", crate::store::DATA_DIR_ENV))),
+        Err(e) => {
+            return Check::new(
+                "data",
+                CheckStatus::Fail,
+                e.to_string(),
+                Some(format!(
+                    "set {} to a writable folder",
+                    crate::store::DATA_DIR_ENV
+                )),
+            )
+        }
     };
     match Store::open_default() {
-        Ok(_) => Check::new("data", CheckStatus::Ok, format!("bench history in {}", dir.display()), None),
-        Err(e) => Check::new("data", CheckStatus::Fail, e.to_string(), Some("see the message above; StageBench never deletes the file".into())),
+        Ok(_) => Check::new(
+            "data",
+            CheckStatus::Ok,
+            format!("bench history in {}", dir.display()),
+            None,
+        ),
+        Err(e) => Check::new(
+            "data",
+            CheckStatus::Fail,
+            e.to_string(),
+            Some("see the message above; StageBench never deletes the file".into()),
+        ),
     }
 }
 
 fn adb_binary_check() -> Check {
     match stagebench_adb::server::find_adb_binary() {
-        Some(path) => Check::new("adb-binary", CheckStatus::Ok, format!("adb found at {}", path.display()), None),
+        Some(path) => Check::new(
+            "adb-binary",
+            CheckStatus::Ok,
+            format!("adb found at {}", path.display()),
+            None,
+        ),
         None => Check::new(
             "adb-binary",
             CheckStatus::Warn,
             "the adb tool is not installed",
-            Some("install it (Debian/Ubuntu: `sudo apt-get install adb`) to run an adb server".into()),
+            Some(
+                "install it (Debian/Ubuntu: `sudo apt-get install adb`) to run an adb server"
+                    .into(),
+            ),
         ),
     }
 }

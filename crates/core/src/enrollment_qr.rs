@@ -109,7 +109,10 @@ pub struct QrView {
 
 impl fmt::Debug for QrView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QrView").field("summary", &self.summary).field("facts", &self.facts).finish_non_exhaustive()
+        f.debug_struct("QrView")
+            .field("summary", &self.summary)
+            .field("facts", &self.facts)
+            .finish_non_exhaustive()
     }
 }
 
@@ -125,17 +128,28 @@ pub struct EnrollmentQr {
 impl WifiInput {
     /// Checks the Wi-Fi settings.
     pub fn to_config(&self) -> Result<WifiConfig, EnrollmentQrError> {
-        let security: WifiSecurity =
-            self.security.parse().map_err(|_| EnrollmentQrError::Security(self.security.clone()))?;
+        let security: WifiSecurity = self
+            .security
+            .parse()
+            .map_err(|_| EnrollmentQrError::Security(self.security.clone()))?;
         let password = self.password.as_deref().filter(|p| !p.is_empty());
-        Ok(WifiConfig::new(&self.ssid, security, password, self.hidden)?)
+        Ok(WifiConfig::new(
+            &self.ssid,
+            security,
+            password,
+            self.hidden,
+        )?)
     }
 }
 
 impl EnrollmentQr {
     /// Builds and checks the payload, then encodes it.
     pub fn build(request: &QrRequest) -> Result<EnrollmentQr, EnrollmentQrError> {
-        let wifi = request.wifi.as_ref().map(WifiInput::to_config).transpose()?;
+        let wifi = request
+            .wifi
+            .as_ref()
+            .map(WifiInput::to_config)
+            .transpose()?;
         let payload = match &request.source {
             QrSource::Token { token } => Payload::android_enterprise(token, wifi.as_ref())?,
             QrSource::Export { text } => Payload::from_intune_export(text, wifi.as_ref())?,
@@ -153,9 +167,15 @@ impl EnrollmentQr {
     /// The QR of an enrollment profile: its `qrCodeContent` encoded verbatim (reference §1.1,
     /// §2), read as AOSP content or as an Android Enterprise payload. Hand it only a usable
     /// token's content ([`crate::intune::graph::EnrollmentProfile::usable_qr_content`]).
-    pub fn from_profile_content(content: &str, aosp: bool) -> Result<EnrollmentQr, EnrollmentQrError> {
-        let payload =
-            if aosp { Payload::from_aosp_content(content)? } else { Payload::from_qr_code_content(content)? };
+    pub fn from_profile_content(
+        content: &str,
+        aosp: bool,
+    ) -> Result<EnrollmentQr, EnrollmentQrError> {
+        let payload = if aosp {
+            Payload::from_aosp_content(content)?
+        } else {
+            Payload::from_qr_code_content(content)?
+        };
         let code = QrCode::encode(payload.qr_text().as_bytes())?;
         Ok(EnrollmentQr { payload, code })
     }
@@ -163,7 +183,13 @@ impl EnrollmentQr {
     /// The rows of modules as `0`/`1` strings.
     pub fn rows(&self) -> Vec<String> {
         let w = self.code.width();
-        (0..w).map(|y| (0..w).map(|x| if self.code.is_dark(x, y) { '1' } else { '0' }).collect()).collect()
+        (0..w)
+            .map(|y| {
+                (0..w)
+                    .map(|x| if self.code.is_dark(x, y) { '1' } else { '0' })
+                    .collect()
+            })
+            .collect()
     }
 
     /// What the QR view shows.
@@ -173,7 +199,10 @@ impl EnrollmentQr {
             facts: self.code.facts(),
             rows: self.rows(),
             payload: self.payload.qr_text().to_string(),
-            token: self.payload.enrollment_token().map(|t| t.expose().to_string()),
+            token: self
+                .payload
+                .enrollment_token()
+                .map(|t| t.expose().to_string()),
         }
     }
 }

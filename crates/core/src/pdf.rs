@@ -267,12 +267,26 @@ impl Page {
         let row_bytes = px_w.div_ceil(8);
         // Checked as `row_bytes × px_h` bytes (the "values" of a packed image).
         check_size(row_bytes, px_h, packed.len()).map_err(|e| match e {
-            PdfError::EmptyImage { .. } => PdfError::EmptyImage { width: px_w, height: px_h },
+            PdfError::EmptyImage { .. } => PdfError::EmptyImage {
+                width: px_w,
+                height: px_h,
+            },
             other => other,
         })?;
         // In DeviceGray a 1 bit is white: invert.
         let data: Vec<u8> = packed.iter().map(|b| !b).collect();
-        self.place(x, y, w, h, Image { width: px_w, height: px_h, bits: 1, deflated: deflate(&data) });
+        self.place(
+            x,
+            y,
+            w,
+            h,
+            Image {
+                width: px_w,
+                height: px_h,
+                bits: 1,
+                deflated: deflate(&data),
+            },
+        );
         Ok(())
     }
 

@@ -277,7 +277,10 @@ impl fmt::Debug for QrCode {
 const ECI_UTF8: u32 = 26;
 
 /// Encodes non-ASCII data behind a UTF-8 ECI header, in the smallest version that fits.
-fn encode_utf8_with_eci(data: &[u8], ec: qrcode::EcLevel) -> qrcode::types::QrResult<qrcode::QrCode> {
+fn encode_utf8_with_eci(
+    data: &[u8],
+    ec: qrcode::EcLevel,
+) -> qrcode::types::QrResult<qrcode::QrCode> {
     for version in 1..=40 {
         let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(version));
         let fits = bits.push_eci_designator(ECI_UTF8).is_ok()

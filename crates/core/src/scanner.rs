@@ -17,7 +17,10 @@
 pub mod pty;
 mod serial;
 
-pub use serial::{ports, ScannerEvent, ScannerPort, ScannerStatus, ScannerWatcher, SerialScanner, SerialScannerError};
+pub use serial::{
+    ports, ScannerEvent, ScannerPort, ScannerStatus, ScannerWatcher, SerialScanner,
+    SerialScannerError,
+};
 
 use crate::store::{Store, StoreError};
 
@@ -58,7 +61,11 @@ pub fn parse_scan(raw: &str) -> Result<Scan, ScanError> {
         return Err(ScanError::Empty);
     }
     let (symbology, text) = match text.strip_prefix(']') {
-        Some(rest) if rest.len() >= 2 && rest.is_char_boundary(2) && rest[..2].chars().all(|c| c.is_ascii_alphanumeric()) => {
+        Some(rest)
+            if rest.len() >= 2
+                && rest.is_char_boundary(2)
+                && rest[..2].chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
             (Some(format!("]{}", &rest[..2])), rest[2..].trim())
         }
         _ => (None, text),
@@ -76,14 +83,21 @@ pub fn parse_scan(raw: &str) -> Result<Scan, ScanError> {
     if text.chars().any(char::is_control) {
         return Err(ScanError::Garbled);
     }
-    Ok(Scan { text: text.to_owned(), symbology })
+    Ok(Scan {
+        text: text.to_owned(),
+        symbology,
+    })
 }
 
 /// Text no serial looks like and QR codes hold: an enrollment payload (JSON), Wi-Fi
 /// credentials (`WIFI:`), a link.
 fn is_qr_payload(text: &str) -> bool {
     let text = text.trim_start();
-    text.starts_with('{') || text.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("WIFI:")) || text.contains("://")
+    text.starts_with('{')
+        || text
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("WIFI:"))
+        || text.contains("://")
 }
 
 /// Splits a byte stream into scans at CR, LF or Tab (what scanners send as the terminator).
@@ -113,7 +127,10 @@ impl ScanLine {
 
 impl std::fmt::Debug for ScanLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScanLine").field("raw", &self.shown()).field("scan", &self.scan).finish()
+        f.debug_struct("ScanLine")
+            .field("raw", &self.shown())
+            .field("scan", &self.scan)
+            .finish()
     }
 }
 
@@ -143,7 +160,10 @@ pub fn shown(raw: &str) -> String {
 impl ScanSplitter {
     /// Feeds bytes; returns every scan they complete (empty lines are skipped).
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Result<Scan, ScanError>> {
-        self.feed_lines(bytes).into_iter().map(|line| line.scan).collect()
+        self.feed_lines(bytes)
+            .into_iter()
+            .map(|line| line.scan)
+            .collect()
     }
 
     /// Like [`ScanSplitter::feed`], with each line as received.
@@ -172,7 +192,9 @@ pub const SCANNER_BAUD: &str = "scanner_baud";
 /// The baud rate USB and RS-232 scanners ship with.
 pub const DEFAULT_BAUD: u32 = 9600;
 /// The baud rates a scanner can be set to.
-pub const BAUD_RATES: &[u32] = &[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
+pub const BAUD_RATES: &[u32] = &[
+    1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
+];
 
 /// Which serial-port scanner the bench reads: no port means no serial scanner (a keyboard
 /// wedge needs no setting).
@@ -186,7 +208,10 @@ pub struct ScannerSettings {
 
 impl Default for ScannerSettings {
     fn default() -> Self {
-        ScannerSettings { port: None, baud: DEFAULT_BAUD }
+        ScannerSettings {
+            port: None,
+            baud: DEFAULT_BAUD,
+        }
     }
 }
 
@@ -222,17 +247,27 @@ impl ScannerSettings {
         if !BAUD_RATES.contains(&baud) {
             return Err(ScannerSettingsError::Baud(baud));
         }
-        Ok(ScannerSettings { port: (!port.is_empty()).then(|| port.to_owned()), baud })
+        Ok(ScannerSettings {
+            port: (!port.is_empty()).then(|| port.to_owned()),
+            baud,
+        })
     }
 
     /// The bench's scanner settings (the defaults when none were saved).
     pub fn load(store: &Store) -> Result<ScannerSettings, ScannerSettingsError> {
-        let port = store.bench_setting(SCANNER_PORT)?.filter(|p| !p.trim().is_empty());
+        let port = store
+            .bench_setting(SCANNER_PORT)?
+            .filter(|p| !p.trim().is_empty());
         let baud = match store.bench_setting(SCANNER_BAUD)? {
             None => DEFAULT_BAUD,
             Some(value) => match value.parse() {
                 Ok(baud) if BAUD_RATES.contains(&baud) => baud,
-                _ => return Err(ScannerSettingsError::Saved { key: SCANNER_BAUD, value: shown(&value) }),
+                _ => {
+                    return Err(ScannerSettingsError::Saved {
+                        key: SCANNER_BAUD,
+                        value: shown(&value),
+                    })
+                }
             },
         };
         Ok(ScannerSettings { port, baud })
@@ -252,21 +287,43 @@ mod tests {
 
     #[test]
     fn scans_are_cleaned_and_aim_identifiers_split_off() {
-        assert_eq!(parse_scan("  R5CR100001\r\n").unwrap(), Scan { text: "R5CR100001".into(), symbology: None });
-        assert_eq!(parse_scan("]C0PF3WK2X9").unwrap(), Scan { text: "PF3WK2X9".into(), symbology: Some("]C0".into()) });
+        assert_eq!(
+            parse_scan("  R5CR100001\r\n").unwrap(),
+            Scan {
+                text: "R5CR100001".into(),
+                symbology: None
+            }
+        );
+        assert_eq!(
+            parse_scan("]C0PF3WK2X9").unwrap(),
+            Scan {
+                text: "PF3WK2X9".into(),
+                symbology: Some("]C0".into())
+            }
+        );
         assert_eq!(parse_scan(" \r\n"), Err(ScanError::Empty));
         assert_eq!(parse_scan("]C0"), Err(ScanError::Empty));
         assert_eq!(parse_scan("AB\u{1b}CD"), Err(ScanError::Garbled));
-        assert!(matches!(parse_scan(&"x".repeat(300)), Err(ScanError::TooLong(300))));
+        assert!(matches!(
+            parse_scan(&"x".repeat(300)),
+            Err(ScanError::TooLong(300))
+        ));
     }
 
     #[test]
     fn qr_contents_are_refused_and_never_shown() {
-        for qr in ["WIFI:T:WPA;S:Bench;P:correct horse;;", "wifi:S:x;;", "{\"android.app.extra.PROVISIONING_X\":1}", "https://example.com/enroll?token=T0K3N"] {
+        for qr in [
+            "WIFI:T:WPA;S:Bench;P:correct horse;;",
+            "wifi:S:x;;",
+            "{\"android.app.extra.PROVISIONING_X\":1}",
+            "https://example.com/enroll?token=T0K3N",
+        ] {
             assert_eq!(parse_scan(qr), Err(ScanError::NotASerial), "{qr}");
             assert_eq!(shown(qr), "(a QR code's contents, not shown)");
         }
-        let line = ScanSplitter::default().feed_lines(b"WIFI:S:Bench;P:hunter22;;\n").remove(0);
+        let line = ScanSplitter::default()
+            .feed_lines(b"WIFI:S:Bench;P:hunter22;;\n")
+            .remove(0);
         assert!(!format!("{line:?}").contains("hunter22"), "{line:?}");
     }
 
@@ -276,28 +333,56 @@ mod tests {
         let lines = s.feed_lines(b"AB\x1bCD\r\n");
         assert_eq!(lines[0].scan, Err(ScanError::Garbled));
         assert_eq!(lines[0].shown(), "AB\\u{1b}CD");
-        let qr = format!("{{\"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE\":{{\"token\":\"SECRET\"}}{}", " ".repeat(300));
-        assert_eq!(shown(&format!("{qr}x")), format!("({} characters)", qr.len() + 1));
-        assert_eq!(shown("R5CR1000010000200003000040000"), "R5CR10000100002000030000…");
+        let qr = format!(
+            "{{\"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE\":{{\"token\":\"SECRET\"}}{}",
+            " ".repeat(300)
+        );
+        assert_eq!(
+            shown(&format!("{qr}x")),
+            format!("({} characters)", qr.len() + 1)
+        );
+        assert_eq!(
+            shown("R5CR1000010000200003000040000"),
+            "R5CR10000100002000030000…"
+        );
     }
 
     #[test]
     fn settings_are_checked_saved_and_loaded() {
         let mut store = Store::open_in_memory().unwrap();
-        assert_eq!(ScannerSettings::load(&store).unwrap(), ScannerSettings::default());
+        assert_eq!(
+            ScannerSettings::load(&store).unwrap(),
+            ScannerSettings::default()
+        );
         let set = ScannerSettings::new(" /dev/ttyACM0 ", 115200).unwrap();
-        assert_eq!(set, ScannerSettings { port: Some("/dev/ttyACM0".into()), baud: 115200 });
+        assert_eq!(
+            set,
+            ScannerSettings {
+                port: Some("/dev/ttyACM0".into()),
+                baud: 115200
+            }
+        );
         set.save(&mut store).unwrap();
         assert_eq!(ScannerSettings::load(&store).unwrap(), set);
         let off = ScannerSettings::new("  ", 9600).unwrap();
         assert_eq!(off.port, None, "a blank port turns the scanner off");
         off.save(&mut store).unwrap();
         assert_eq!(ScannerSettings::load(&store).unwrap(), off);
-        assert!(matches!(ScannerSettings::new("COM3", 9601), Err(ScannerSettingsError::Baud(9601))));
-        assert!(matches!(ScannerSettings::new("COM\n3", 9600), Err(ScannerSettingsError::Port(_))));
+        assert!(matches!(
+            ScannerSettings::new("COM3", 9601),
+            Err(ScannerSettingsError::Baud(9601))
+        ));
+        assert!(matches!(
+            ScannerSettings::new("COM\n3", 9600),
+            Err(ScannerSettingsError::Port(_))
+        ));
         store.set_bench_setting(SCANNER_BAUD, Some("fast")).unwrap();
         let err = ScannerSettings::load(&store).unwrap_err();
-        assert!(err.to_string().contains("scanner_baud = “fast”") && err.to_string().contains("Settings screen"), "{err}");
+        assert!(
+            err.to_string().contains("scanner_baud = “fast”")
+                && err.to_string().contains("Settings screen"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -305,8 +390,16 @@ mod tests {
         let stream = b"R5CR0001\r\n]C1PF3WK2X9\r\n\r\n358240051111110\t";
         for chunk in 1..stream.len() {
             let mut s = ScanSplitter::default();
-            let scans: Vec<String> = stream.chunks(chunk).flat_map(|c| s.feed(c)).map(|r| r.unwrap().text).collect();
-            assert_eq!(scans, ["R5CR0001", "PF3WK2X9", "358240051111110"], "chunk {chunk}");
+            let scans: Vec<String> = stream
+                .chunks(chunk)
+                .flat_map(|c| s.feed(c))
+                .map(|r| r.unwrap().text)
+                .collect();
+            assert_eq!(
+                scans,
+                ["R5CR0001", "PF3WK2X9", "358240051111110"],
+                "chunk {chunk}"
+            );
         }
     }
 }

@@ -54,9 +54,18 @@ impl Flow {
         use Stage::*;
         match self {
             Flow::StagingToken => &[New, Scanning, Enrolling, BenchDone, InIntune, UserSignedIn],
-            Flow::DefaultToken | Flow::AospUserAssociated => &[New, Scanning, Enrolling, InIntune, UserSignedIn],
+            Flow::DefaultToken | Flow::AospUserAssociated => {
+                &[New, Scanning, Enrolling, InIntune, UserSignedIn]
+            }
             Flow::AospUserless => &[New, Scanning, Enrolling, InIntune],
-            Flow::WindowsDem => &[New, Scanning, Enrolling, InIntune, UserSignedIn, OwnerAssigned],
+            Flow::WindowsDem => &[
+                New,
+                Scanning,
+                Enrolling,
+                InIntune,
+                UserSignedIn,
+                OwnerAssigned,
+            ],
         }
     }
 
@@ -75,10 +84,13 @@ impl Flow {
 impl std::str::FromStr for Flow {
     type Err = String;
     fn from_str(s: &str) -> Result<Flow, String> {
-        Flow::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = Flow::ALL.iter().map(|f| f.name()).collect();
-            format!("unknown flow {s:?}: use one of {}", names.join(", "))
-        })
+        Flow::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Flow::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown flow {s:?}: use one of {}", names.join(", "))
+            })
     }
 }
 
@@ -130,7 +142,9 @@ pub struct Observed {
 }
 
 /// Where a device stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
     /// Nothing done yet.
@@ -232,7 +246,11 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
         match &o.what {
             Observation::QrShown if flow != Flow::WindowsDem => reach(&mut stage, Stage::Scanning),
             Observation::QrShown => {}
-            Observation::Adb { provisioned, intune_owner, boot_count } => {
+            Observation::Adb {
+                provisioned,
+                intune_owner,
+                boot_count,
+            } => {
                 if *provisioned && *intune_owner {
                     if stage == Stage::Enrolling {
                         if let (Some(before), Some(now)) = (last_boot, boot_count) {
@@ -253,14 +271,24 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
             Observation::IntuneEnrolled => reach(&mut stage, Stage::InIntune),
             // For Windows the user Intune shows is the primary user: the DEM account until
             // it is reassigned (the caller says IntuneEnrolled then), the user after.
-            Observation::IntuneUser if flow == Flow::WindowsDem => reach(&mut stage, Stage::OwnerAssigned),
+            Observation::IntuneUser if flow == Flow::WindowsDem => {
+                reach(&mut stage, Stage::OwnerAssigned)
+            }
             // A userless device has no user to sign in: Intune showing one changes nothing.
-            Observation::IntuneUser if flow == Flow::AospUserless => reach(&mut stage, Stage::InIntune),
+            Observation::IntuneUser if flow == Flow::AospUserless => {
+                reach(&mut stage, Stage::InIntune)
+            }
             Observation::IntuneUser => reach(&mut stage, Stage::UserSignedIn),
             Observation::IntuneLeaving => leaving = true,
-            Observation::SerialImported if flow == Flow::WindowsDem => reach(&mut stage, Stage::Scanning),
-            Observation::DemSignIn if flow == Flow::WindowsDem => reach(&mut stage, Stage::Enrolling),
-            Observation::UserLoggedOn if flow == Flow::WindowsDem => reach(&mut stage, Stage::UserSignedIn),
+            Observation::SerialImported if flow == Flow::WindowsDem => {
+                reach(&mut stage, Stage::Scanning)
+            }
+            Observation::DemSignIn if flow == Flow::WindowsDem => {
+                reach(&mut stage, Stage::Enrolling)
+            }
+            Observation::UserLoggedOn if flow == Flow::WindowsDem => {
+                reach(&mut stage, Stage::UserSignedIn)
+            }
             Observation::SerialImported | Observation::DemSignIn | Observation::UserLoggedOn => {}
             Observation::TokenUnusable { revoked } => {
                 token_unusable = Some(token_unusable.unwrap_or(false) || *revoked)
@@ -314,7 +342,12 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
             });
         }
     }
-    DeviceStage { flow, stage, instruction: instruction(flow, stage).into(), problems }
+    DeviceStage {
+        flow,
+        stage,
+        instruction: instruction(flow, stage).into(),
+        problems,
+    }
 }
 
 /// The next thing to do for `flow` at `stage`.
@@ -356,7 +389,11 @@ mod tests {
     }
 
     fn adb(boot: u32) -> Observation {
-        Observation::Adb { provisioned: true, intune_owner: true, boot_count: Some(boot) }
+        Observation::Adb {
+            provisioned: true,
+            intune_owner: true,
+            boot_count: Some(boot),
+        }
     }
 
     #[test]
@@ -368,27 +405,70 @@ mod tests {
             assert_eq!(s.stage, stage, "{seen:?}");
             assert!(s.instruction.contains(words), "{}", s.instruction);
         };
-        check(at(0, Observation::QrShown), Stage::Scanning, "Scan the QR now");
-        check(at(5, adb(3)), Stage::Enrolling, "stop at the sign-in screen. Do not sign in. Power off.");
-        check(at(20, Observation::PoweredOff), Stage::BenchDone, "waiting for Intune");
-        check(at(30, Observation::IntuneEnrolled), Stage::InIntune, "Ready to hand over");
-        check(at(900, Observation::IntuneUser), Stage::UserSignedIn, "Done");
+        check(
+            at(0, Observation::QrShown),
+            Stage::Scanning,
+            "Scan the QR now",
+        );
+        check(
+            at(5, adb(3)),
+            Stage::Enrolling,
+            "stop at the sign-in screen. Do not sign in. Power off.",
+        );
+        check(
+            at(20, Observation::PoweredOff),
+            Stage::BenchDone,
+            "waiting for Intune",
+        );
+        check(
+            at(30, Observation::IntuneEnrolled),
+            Stage::InIntune,
+            "Ready to hand over",
+        );
+        check(
+            at(900, Observation::IntuneUser),
+            Stage::UserSignedIn,
+            "Done",
+        );
     }
 
     #[test]
     fn problems_are_raised_reboot_missing_in_intune_and_leaving() {
-        let obs = [at(0, Observation::QrShown), at(5, adb(3)), at(9, adb(4)), at(20, Observation::PoweredOff)];
+        let obs = [
+            at(0, Observation::QrShown),
+            at(5, adb(3)),
+            at(9, adb(4)),
+            at(20, Observation::PoweredOff),
+        ];
         let s = derive(Flow::StagingToken, &obs, t(20 + 26 * 60));
         let ids: Vec<&str> = s.problems.iter().map(|p| p.id).collect();
         assert_eq!(ids, ["reboot-during-enrollment", "not-in-intune"]);
-        assert!(s.problems[1].message.starts_with("In stage 2 for 26 h"), "{}", s.problems[1].message);
+        assert!(
+            s.problems[1].message.starts_with("In stage 2 for 26 h"),
+            "{}",
+            s.problems[1].message
+        );
         // Within a day, no "not in Intune"; a boot count that stayed put is no reboot.
-        let calm = [at(0, Observation::QrShown), at(5, adb(3)), at(9, adb(3)), at(20, Observation::PoweredOff)];
+        let calm = [
+            at(0, Observation::QrShown),
+            at(5, adb(3)),
+            at(9, adb(3)),
+            at(20, Observation::PoweredOff),
+        ];
         assert!(derive(Flow::StagingToken, &calm, t(60)).problems.is_empty());
-        let leaving = [at(0, Observation::IntuneEnrolled), at(5, Observation::IntuneLeaving)];
-        assert_eq!(derive(Flow::AospUserless, &leaving, t(10)).problems[0].id, "leaving-intune");
+        let leaving = [
+            at(0, Observation::IntuneEnrolled),
+            at(5, Observation::IntuneLeaving),
+        ];
+        assert_eq!(
+            derive(Flow::AospUserless, &leaving, t(10)).problems[0].id,
+            "leaving-intune"
+        );
         // Powered off before it ever enrolled is not "bench done".
-        assert_eq!(derive(Flow::StagingToken, &[at(0, Observation::PoweredOff)], t(1)).stage, Stage::New);
+        assert_eq!(
+            derive(Flow::StagingToken, &[at(0, Observation::PoweredOff)], t(1)).stage,
+            Stage::New
+        );
     }
 
     #[test]
@@ -400,23 +480,59 @@ mod tests {
             assert_eq!(s.stage, stage, "{seen:?}");
             assert!(s.instruction.contains(words), "{}", s.instruction);
         };
-        check(at(-5, Observation::QrShown), Stage::New, "Capture the serial");
-        check(at(0, Observation::SerialImported), Stage::Scanning, "sign in with the DEM account");
-        check(at(5, Observation::DemSignIn), Stage::Enrolling, "do not restart");
-        check(at(30, Observation::IntuneEnrolled), Stage::InIntune, "the user signs in normally");
-        check(at(60, Observation::UserLoggedOn), Stage::UserSignedIn, "reassign the primary user");
-        check(at(61, Observation::IntuneUser), Stage::OwnerAssigned, "primary user is the end user");
+        check(
+            at(-5, Observation::QrShown),
+            Stage::New,
+            "Capture the serial",
+        );
+        check(
+            at(0, Observation::SerialImported),
+            Stage::Scanning,
+            "sign in with the DEM account",
+        );
+        check(
+            at(5, Observation::DemSignIn),
+            Stage::Enrolling,
+            "do not restart",
+        );
+        check(
+            at(30, Observation::IntuneEnrolled),
+            Stage::InIntune,
+            "the user signs in normally",
+        );
+        check(
+            at(60, Observation::UserLoggedOn),
+            Stage::UserSignedIn,
+            "reassign the primary user",
+        );
+        check(
+            at(61, Observation::IntuneUser),
+            Stage::OwnerAssigned,
+            "primary user is the end user",
+        );
     }
 
     #[test]
     fn an_unusable_token_flags_only_devices_that_had_not_enrolled() {
         let expired = at(50, Observation::TokenUnusable { revoked: false });
-        let waiting = derive(Flow::StagingToken, &[at(0, Observation::QrShown), expired.clone()], t(60));
+        let waiting = derive(
+            Flow::StagingToken,
+            &[at(0, Observation::QrShown), expired.clone()],
+            t(60),
+        );
         assert_eq!(waiting.problems[0].id, "token-unusable");
-        assert!(waiting.problems[0].message.contains("expired"), "{}", waiting.problems[0].message);
+        assert!(
+            waiting.problems[0].message.contains("expired"),
+            "{}",
+            waiting.problems[0].message
+        );
         let enrolled = derive(Flow::StagingToken, &[at(0, adb(2)), expired], t(60));
         assert!(enrolled.problems.is_empty(), "{:?}", enrolled.problems);
-        let revoked = derive(Flow::AospUserless, &[at(9, Observation::TokenUnusable { revoked: true })], t(60));
+        let revoked = derive(
+            Flow::AospUserless,
+            &[at(9, Observation::TokenUnusable { revoked: true })],
+            t(60),
+        );
         assert!(revoked.problems[0].message.contains("revoked"));
     }
 
@@ -429,7 +545,11 @@ mod tests {
             Observation::QrShown,
             adb(1),
             adb(2),
-            Observation::Adb { provisioned: false, intune_owner: false, boot_count: None },
+            Observation::Adb {
+                provisioned: false,
+                intune_owner: false,
+                boot_count: None,
+            },
             Observation::PoweredOff,
             Observation::IntuneEnrolled,
             Observation::IntuneUser,
@@ -445,14 +565,24 @@ mod tests {
         for _ in 0..5_000 {
             let n = rng.gen_range(0..10);
             let mut obs: Vec<Observed> = (0..n)
-                .map(|i| at(i * 10 + rng.gen_range(0..5), kinds[rng.gen_range(0..kinds.len())].clone()))
+                .map(|i| {
+                    at(
+                        i * 10 + rng.gen_range(0..5),
+                        kinds[rng.gen_range(0..kinds.len())].clone(),
+                    )
+                })
                 .collect();
             let flow = flows[rng.gen_range(0..flows.len())];
             let now = t(rng.gen_range(0..4_000));
             let want = derive(flow, &obs, now);
             assert!(!want.instruction.is_empty());
             // A valid state: one of the flow's stages (New…), reached only with evidence.
-            assert!(flow.stages().contains(&want.stage) || (want.stage == Stage::BenchDone && flow != Flow::WindowsDem), "{flow:?} reached {:?}", want.stage);
+            assert!(
+                flow.stages().contains(&want.stage)
+                    || (want.stage == Stage::BenchDone && flow != Flow::WindowsDem),
+                "{flow:?} reached {:?}",
+                want.stage
+            );
             // Nothing lost: each problem-raising observation shows up as its problem.
             if obs.iter().any(|o| o.what == Observation::SerialsDisagree) {
                 assert!(want.problems.iter().any(|p| p.id == "serial-identity"));

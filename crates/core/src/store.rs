@@ -35,12 +35,12 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use time::OffsetDateTime;
 
+pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
 pub use batches::{
     BatchRecord, BatchStoreError, JoinedBy, StoredReport, EVENT_BATCH_JOINED, EVENT_DEM_SIGN_IN,
     EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED, EVENT_USER_LOGGED_ON,
     TECHNICIAN_ACTIONS,
 };
-pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
 pub use devices::{DeviceId, DeviceRecord};
 pub use events::{EventId, EventRecord};
 pub use intune::{
@@ -187,7 +187,10 @@ impl ManualClock {
 
     /// A clock at 2025-01-01T00:00:00Z, the fixed start the store's tests share.
     pub fn at_test_epoch() -> Self {
-        Self::new(OffsetDateTime::from_unix_timestamp(1_735_689_600).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+        Self::new(
+            OffsetDateTime::from_unix_timestamp(1_735_689_600)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        )
     }
 }
 

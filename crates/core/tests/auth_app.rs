@@ -193,7 +193,8 @@ async fn post_assertion(client_id: &str, token_url: &str, assertion: &str) -> (u
         ),
         ("client_assertion", assertion),
     ];
-    let r = stagebench_core::intune::http_client().unwrap()
+    let r = stagebench_core::intune::http_client()
+        .unwrap()
         .post(token_url)
         .form(&form)
         .send()

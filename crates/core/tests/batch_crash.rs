@@ -43,7 +43,9 @@ impl Reports for Committed {
         self.packs.len() + self.reports.len()
     }
     fn take(&mut self, line: &str) {
-        let Some(at) = line.find("committed ") else { return };
+        let Some(at) = line.find("committed ") else {
+            return;
+        };
         let words: Vec<&str> = line[at..].split_whitespace().skip(1).collect();
         match words.as_slice() {
             ["pack", id] => {
@@ -85,25 +87,44 @@ fn batch(n: usize) -> Batch {
 /// The child: import, fill, export, forever (until killed).
 #[test]
 fn writer_child() {
-    let Some(db) = std::env::var_os(DB_ENV) else { return };
+    let Some(db) = std::env::var_os(DB_ENV) else {
+        return;
+    };
     let db = PathBuf::from(db);
     let round: usize = std::env::var(ROUND_ENV).unwrap().parse().unwrap();
     let dir = db.parent().unwrap().to_owned();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let secrets = MemoryKeyring::new();
     let key = BenchKey::generate();
     let pass = SecretText::new(PASS);
     let mut store = Store::open(&db).unwrap();
     for n in 0.. {
         let b = batch(n);
-        let pack = BenchPack::new(b.clone(), SecretText::new(r#"{"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME":"x"}"#), "admin", OffsetDateTime::now_utc());
+        let pack = BenchPack::new(
+            b.clone(),
+            SecretText::new(
+                r#"{"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME":"x"}"#,
+            ),
+            "admin",
+            OffsetDateTime::now_utc(),
+        );
         let sealed = seal_with_work_factor(&pack, &pass, 2).unwrap();
         let file = dir.join(format!("pack-{round}-{n}.age"));
-        rt.block_on(import_pack(&mut store, &secrets, &sealed, &pass, "vendor", &file)).unwrap();
+        rt.block_on(import_pack(
+            &mut store, &secrets, &sealed, &pass, "vendor", &file,
+        ))
+        .unwrap();
         println!("committed pack {}", b.id);
         for d in 0..40 {
             let serial = format!("R{round}B{n}D{d:03}");
-            let id = store.record_sighting(&Sighting::new([SerialObservation::new(SerialSource::RoSerialno, &serial)])).unwrap();
+            let id = store
+                .record_sighting(&Sighting::new([SerialObservation::new(
+                    SerialSource::RoSerialno,
+                    &serial,
+                )]))
+                .unwrap();
             store.add_to_batch(&b.id, id, JoinedBy::Manual).unwrap();
         }
         let out = dir.join(format!("report-{round}-{n}.txt"));
@@ -115,16 +136,40 @@ fn writer_child() {
 fn check(db: &Path, committed: &Committed) {
     assert_eq!(integrity(db), "ok");
     let store = Store::open(db).unwrap();
-    let batches: BTreeSet<String> = store.batches().unwrap().into_iter().map(|b| b.batch.id.to_string()).collect();
-    let imports = store.audit_log(&AuditFilter { action: Some(AuditAction::PackImport), ..AuditFilter::default() }).unwrap();
+    let batches: BTreeSet<String> = store
+        .batches()
+        .unwrap()
+        .into_iter()
+        .map(|b| b.batch.id.to_string())
+        .collect();
+    let imports = store
+        .audit_log(&AuditFilter {
+            action: Some(AuditAction::PackImport),
+            ..AuditFilter::default()
+        })
+        .unwrap();
     let imported: Vec<String> = imports.iter().filter_map(|r| r.batch.clone()).collect();
     let unique: BTreeSet<String> = imported.iter().cloned().collect();
-    assert_eq!(unique.len(), imported.len(), "one pack-import record per batch");
-    assert_eq!(unique, batches, "every batch has its import record, every record its batch");
-    assert!(committed.packs.is_subset(&batches), "every import reported done is there");
+    assert_eq!(
+        unique.len(),
+        imported.len(),
+        "one pack-import record per batch"
+    );
+    assert_eq!(
+        unique, batches,
+        "every batch has its import record, every record its batch"
+    );
+    assert!(
+        committed.packs.is_subset(&batches),
+        "every import reported done is there"
+    );
     assert!(store.audit_verify().unwrap().is_intact());
     for path in &committed.reports {
-        assert!(verify(&std::fs::read(path).unwrap()).is_ok(), "{} verifies", path.display());
+        assert!(
+            verify(&std::fs::read(path).unwrap()).is_ok(),
+            "{} verifies",
+            path.display()
+        );
     }
     let dir = db.parent().unwrap();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -132,12 +177,24 @@ fn check(db: &Path, committed: &Committed) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if name.starts_with("report-") {
             let bytes = std::fs::read(&path).unwrap();
-            assert!(verify(&bytes).is_ok(), "{name}: a report file is whole or absent");
+            assert!(
+                verify(&bytes).is_ok(),
+                "{name}: a report file is whole or absent"
+            );
         }
     }
-    for r in store.audit_log(&AuditFilter { action: Some(AuditAction::ReportExport), ..AuditFilter::default() }).unwrap() {
+    for r in store
+        .audit_log(&AuditFilter {
+            action: Some(AuditAction::ReportExport),
+            ..AuditFilter::default()
+        })
+        .unwrap()
+    {
         let file = r.detail["file"].as_str().unwrap();
-        assert!(Path::new(file).exists(), "the exported report {file} exists");
+        assert!(
+            Path::new(file).exists(),
+            "the exported report {file} exists"
+        );
     }
 }
 

@@ -93,7 +93,8 @@ fn age_seal(plain: &[u8]) -> Vec<u8> {
     let mut recipient = age::scrypt::Recipient::new(SecretString::from(PASSPHRASE.to_owned()));
     recipient.set_work_factor(TEST_WORK);
     let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient)).unwrap();
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .unwrap();
     let armored = ArmoredWriter::wrap_output(Vec::new(), Format::AsciiArmor).unwrap();
     let mut writer = encryptor.wrap_output(armored).unwrap();
     writer.write_all(plain).unwrap();
@@ -121,9 +122,18 @@ fn device(i: usize) -> ReportDevice {
     };
     ReportDevice {
         serials: vec![
-            ReportSerial { value: serial.clone(), source: SerialSource::UsbDescriptor },
-            ReportSerial { value: serial, source: SerialSource::RoSerialno },
-            ReportSerial { value: format!("35824005{i:07}"), source: SerialSource::Imei },
+            ReportSerial {
+                value: serial.clone(),
+                source: SerialSource::UsbDescriptor,
+            },
+            ReportSerial {
+                value: serial,
+                source: SerialSource::RoSerialno,
+            },
+            ReportSerial {
+                value: format!("35824005{i:07}"),
+                source: SerialSource::Imei,
+            },
         ],
         slot: Some((i % 16) as u32 + 1),
         manufacturer: Some("samsung".into()),
@@ -133,17 +143,35 @@ fn device(i: usize) -> ReportDevice {
         events: vec![
             event(0, "seen", "attached at slot", None),
             event(1, "qr-shown", "QR shown", technician.clone()),
-            event(6, "provisioned", "provisioned, Intune owner, boot count 3", None),
+            event(
+                6,
+                "provisioned",
+                "provisioned, Intune owner, boot count 3",
+                None,
+            ),
             event(9, "enrolling", "setup running", None),
-            event(12, "powered-off", "powered off by the technician", technician),
+            event(
+                12,
+                "powered-off",
+                "powered off by the technician",
+                technician,
+            ),
             event(30, "intune-seen", "in Intune", None),
         ],
-        problems: if i.is_multiple_of(5) { vec!["reboot-during-enrollment".into()] } else { vec![] },
+        problems: if i.is_multiple_of(5) {
+            vec!["reboot-during-enrollment".into()]
+        } else {
+            vec![]
+        },
     }
 }
 
 fn bench_info() -> BenchInfo {
-    BenchInfo { app_version: "0.1.0".into(), technician: "ana, ben".into(), hostname: Some("bench-7".into()) }
+    BenchInfo {
+        app_version: "0.1.0".into(),
+        technician: "ana, ben".into(),
+        hostname: Some("bench-7".into()),
+    }
 }
 
 fn batch_report(key: &BenchKey, devices: usize) -> BatchReport {
@@ -175,10 +203,21 @@ fn pack_round_trip_keeps_every_field_and_hides_the_secrets() {
     let pack = bench_pack();
     let bytes = pack::seal_with_work_factor(&pack, &pass(), TEST_WORK).unwrap();
     let shown = text(&bytes);
-    assert!(shown.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"), "{shown}");
-    assert!(shown.trim_end().ends_with("-----END AGE ENCRYPTED FILE-----"), "{shown}");
+    assert!(
+        shown.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"),
+        "{shown}"
+    );
+    assert!(
+        shown
+            .trim_end()
+            .ends_with("-----END AGE ENCRYPTED FILE-----"),
+        "{shown}"
+    );
     assert_no_secret(&shown);
-    assert!(!shown.contains("Warehouse"), "nothing of the batch is in clear either");
+    assert!(
+        !shown.contains("Warehouse"),
+        "nothing of the batch is in clear either"
+    );
 
     let opened = pack::open(&bytes, &pass()).unwrap();
     assert_eq!(opened.pack_id, pack.pack_id);
@@ -197,11 +236,23 @@ fn default_seal_uses_the_real_work_factor() {
     let bytes = pack::seal(&bench_pack(), &pass()).unwrap();
     // The scrypt stanza (`-> scrypt <salt> <log_n>`) is the second line inside the armor.
     let mut plain = Vec::new();
-    age::armor::ArmoredReader::new(&bytes[..]).read_to_end(&mut plain).unwrap();
-    let stanza = plain.split(|b| *b == b'\n').nth(1).map(|l| String::from_utf8_lossy(l).into_owned()).unwrap();
+    age::armor::ArmoredReader::new(&bytes[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    let stanza = plain
+        .split(|b| *b == b'\n')
+        .nth(1)
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .unwrap();
     let log_n: u8 = stanza.rsplit(' ').next().unwrap().parse().unwrap();
-    assert!(stanza.starts_with("-> scrypt ") && log_n > TEST_WORK, "{stanza}");
-    assert_eq!(pack::open(&bytes, &pass()).unwrap().qr_payload.expose(), qr_payload().expose());
+    assert!(
+        stanza.starts_with("-> scrypt ") && log_n > TEST_WORK,
+        "{stanza}"
+    );
+    assert_eq!(
+        pack::open(&bytes, &pass()).unwrap().qr_payload.expose(),
+        qr_payload().expose()
+    );
 }
 
 #[test]
@@ -225,15 +276,24 @@ fn cut_packs_say_truncated() {
         ("last 10 bytes removed", bytes[..bytes.len() - 10].to_vec()),
     ] {
         let err = pack::open(&cut, &pass()).unwrap_err();
-        assert!(matches!(err, PackError::Truncated { .. }), "{what}: {err:?}");
+        assert!(
+            matches!(err, PackError::Truncated { .. }),
+            "{what}: {err:?}"
+        );
         assert!(err.to_string().contains("again"), "{what}: {err}");
     }
     // Every cut point (but the empty file, which is "not a pack").
     for cut in (1..bytes.len() - 1).step_by(7) {
         let err = pack::open(&bytes[..cut], &pass()).unwrap_err();
-        assert!(matches!(err, PackError::Truncated { .. }), "cut at {cut}: {err:?}");
+        assert!(
+            matches!(err, PackError::Truncated { .. }),
+            "cut at {cut}: {err:?}"
+        );
     }
-    assert!(matches!(pack::open(b"", &pass()), Err(PackError::NotAPack { .. })));
+    assert!(matches!(
+        pack::open(b"", &pass()),
+        Err(PackError::NotAPack { .. })
+    ));
 }
 
 #[test]
@@ -243,7 +303,10 @@ fn body_cut_short_inside_intact_armor_is_truncated_or_corrupt() {
     let lines: Vec<&str> = shown.lines().collect();
     let kept = [&lines[..2], &lines[lines.len() - 1..]].concat().join("\n");
     let err = pack::open(kept.as_bytes(), &pass()).unwrap_err();
-    assert!(matches!(err, PackError::Truncated { .. } | PackError::Corrupt { .. }), "{err:?}");
+    assert!(
+        matches!(err, PackError::Truncated { .. } | PackError::Corrupt { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -258,7 +321,12 @@ fn flipped_bytes_give_clean_errors() {
         damaged[at] ^= rng.gen_range(1..=255u8);
         let err = pack::open(&damaged, &pass()).unwrap_err();
         assert!(
-            matches!(err, PackError::Corrupt { .. } | PackError::WrongPassphrase | PackError::Truncated { .. }),
+            matches!(
+                err,
+                PackError::Corrupt { .. }
+                    | PackError::WrongPassphrase
+                    | PackError::Truncated { .. }
+            ),
             "byte {at}: {err:?}"
         );
         assert_no_secret(&format!("{err} {err:?}"));
@@ -277,12 +345,20 @@ fn packs_survive_crlf_and_mail_clutter() {
 fn a_dearmored_pack_opens_and_a_cut_one_is_a_clean_error() {
     use std::io::Read;
     let mut binary = Vec::new();
-    age::armor::ArmoredReader::new(&sealed()[..]).read_to_end(&mut binary).unwrap();
+    age::armor::ArmoredReader::new(&sealed()[..])
+        .read_to_end(&mut binary)
+        .unwrap();
     assert!(binary.starts_with(b"age-encryption.org/v1\n"));
-    assert_eq!(pack::open(&binary, &pass()).unwrap().qr_payload.expose(), qr_payload().expose());
+    assert_eq!(
+        pack::open(&binary, &pass()).unwrap().qr_payload.expose(),
+        qr_payload().expose()
+    );
     for cut in [binary.len() / 2, binary.len() - 1, 40] {
         let err = pack::open(&binary[..cut], &pass()).unwrap_err();
-        assert!(matches!(err, PackError::Truncated { .. } | PackError::Corrupt { .. }), "{err:?}");
+        assert!(
+            matches!(err, PackError::Truncated { .. } | PackError::Corrupt { .. }),
+            "{err:?}"
+        );
     }
 }
 
@@ -295,8 +371,15 @@ fn other_files_are_not_packs() {
     assert!(err.to_string().contains("batch report"), "{err}");
 
     let mut rng = StdRng::seed_from_u64(9);
-    let random_text: String = (0..400).map(|_| char::from(rng.gen_range(b' '..=b'~'))).collect();
-    for other in [random_text.as_bytes(), b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", b"serial,imei\r\n", b""] {
+    let random_text: String = (0..400)
+        .map(|_| char::from(rng.gen_range(b' '..=b'~')))
+        .collect();
+    for other in [
+        random_text.as_bytes(),
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+        b"serial,imei\r\n",
+        b"",
+    ] {
         let err = pack::open(other, &pass()).unwrap_err();
         assert!(matches!(err, PackError::NotAPack { .. }), "{err:?}");
     }
@@ -306,11 +389,18 @@ fn other_files_are_not_packs() {
 fn newer_and_foreign_content_is_refused() {
     let batch = serde_json::to_value(batch()).unwrap();
     let err = pack::open(&age_seal(&pack_json(2, "{}", batch.clone())), &pass()).unwrap_err();
-    assert!(matches!(err, PackError::UnsupportedVersion { found: 2 }), "{err:?}");
+    assert!(
+        matches!(err, PackError::UnsupportedVersion { found: 2 }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("update StageBench"), "{err}");
 
     // Version 1 built by hand opens: the format is what the docs say.
-    let opened = pack::open(&age_seal(&pack_json(1, "{\"a\":1}", batch.clone())), &pass()).unwrap();
+    let opened = pack::open(
+        &age_seal(&pack_json(1, "{\"a\":1}", batch.clone())),
+        &pass(),
+    )
+    .unwrap();
     assert_eq!(opened.qr_payload.expose(), "{\"a\":1}");
 
     let mut bad_id = batch.clone();
@@ -371,7 +461,12 @@ fn report_round_trip() {
     let lines: Vec<&str> = shown.lines().collect();
     assert_eq!(lines.len(), 5, "{shown}");
     assert!(lines[0].starts_with("# StageBench batch report v1."));
-    assert!(lines[1].starts_with(r#"{"format":"stagebench-batch-report","version":1,"device_count":3,"#), "{}", lines[1]);
+    assert!(
+        lines[1]
+            .starts_with(r#"{"format":"stagebench-batch-report","version":1,"device_count":3,"#),
+        "{}",
+        lines[1]
+    );
     assert_eq!(lines[2], "-----BEGIN STAGEBENCH SIGNATURE-----");
     assert!(lines[3].starts_with(&format!("ed25519 {} ", key.public().key_b64)));
     assert_eq!(lines[4], "-----END STAGEBENCH SIGNATURE-----");
@@ -380,7 +475,11 @@ fn report_round_trip() {
     assert_eq!(verified.report, report);
     assert_eq!(verified.signer, key.public());
     assert_eq!(verified.digest.len(), 64);
-    assert_eq!(report::sign(&report, &key).unwrap(), bytes, "signing is deterministic");
+    assert_eq!(
+        report::sign(&report, &key).unwrap(),
+        bytes,
+        "signing is deterministic"
+    );
 }
 
 #[test]
@@ -392,7 +491,10 @@ fn crlf_and_a_byte_order_mark_still_verify_with_the_same_digest() {
     let verified = report::verify(windows.as_bytes()).unwrap();
     assert_eq!(verified, original);
     let no_final_newline = &bytes[..bytes.len() - 1];
-    assert_eq!(report::verify(no_final_newline).unwrap().digest, original.digest);
+    assert_eq!(
+        report::verify(no_final_newline).unwrap().digest,
+        original.digest
+    );
     let sha = sha2::Sha256::digest(&bytes);
     let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(original.digest, hex, "the digest of the file as written");
@@ -413,15 +515,28 @@ fn every_single_edit_breaks_the_signature() {
     let other = BenchKey::generate().public();
     let report = batch_report(&key, 3);
     let bytes = report::sign(&report, &key).unwrap();
-    let first_at = report.devices[0].events[0].at.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let first_at = report.devices[0].events[0]
+        .at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
     let later = (report.devices[0].events[0].at + Duration::seconds(1))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let mut edited = vec![
         ("a serial", edit_json(&bytes, "R5CR100002", "R5CR100009")),
         ("a timestamp", edit_json(&bytes, &first_at, &later)),
-        ("the stage", edit_json(&bytes, "\"stage\":\"bench-done\"", "\"stage\":\"in-intune\"")),
-        ("the count", edit_json(&bytes, "\"device_count\":3", "\"device_count\":4")),
+        (
+            "the stage",
+            edit_json(
+                &bytes,
+                "\"stage\":\"bench-done\"",
+                "\"stage\":\"in-intune\"",
+            ),
+        ),
+        (
+            "the count",
+            edit_json(&bytes, "\"device_count\":3", "\"device_count\":4"),
+        ),
         (
             "the signer in the JSON",
             edit_json(
@@ -430,11 +545,26 @@ fn every_single_edit_breaks_the_signature() {
                 &other.fingerprint,
             ),
         ),
-        ("the key in the signature block", text(&bytes).replace(&format!("ed25519 {}", key.public().key_b64), &format!("ed25519 {}", other.key_b64)).into_bytes()),
+        (
+            "the key in the signature block",
+            text(&bytes)
+                .replace(
+                    &format!("ed25519 {}", key.public().key_b64),
+                    &format!("ed25519 {}", other.key_b64),
+                )
+                .into_bytes(),
+        ),
     ];
     // One device dropped and the count fixed to match, keeping the old signature.
-    let shorter = BatchReport { devices: report.devices[..2].to_vec(), ..report.clone() };
-    let shorter_line = text(&report::sign(&shorter, &key).unwrap()).split('\n').nth(1).unwrap().to_owned();
+    let shorter = BatchReport {
+        devices: report.devices[..2].to_vec(),
+        ..report.clone()
+    };
+    let shorter_line = text(&report::sign(&shorter, &key).unwrap())
+        .split('\n')
+        .nth(1)
+        .unwrap()
+        .to_owned();
     let mut lines: Vec<String> = text(&bytes).split('\n').map(str::to_owned).collect();
     lines[1] = shorter_line;
     edited.push(("a device dropped", lines.join("\n").into_bytes()));
@@ -442,7 +572,10 @@ fn every_single_edit_breaks_the_signature() {
     for (what, file) in edited {
         assert_ne!(file, bytes, "{what}: nothing changed");
         let err = report::verify(&file).unwrap_err();
-        assert!(matches!(err, ReportError::Tampered | ReportError::KeyMismatch { .. }), "{what}: {err:?}");
+        assert!(
+            matches!(err, ReportError::Tampered | ReportError::KeyMismatch { .. }),
+            "{what}: {err:?}"
+        );
         assert!(err.to_string().contains("export it again"), "{what}: {err}");
     }
 }
@@ -450,7 +583,8 @@ fn every_single_edit_breaks_the_signature() {
 /// Re-signs the part before the signature block with `key`, as a forger holding that key would.
 fn resign(signed_part: &str, key: &BenchKey) -> Vec<u8> {
     use base64::Engine;
-    let signature = base64::engine::general_purpose::STANDARD.encode(key.sign(signed_part.as_bytes()));
+    let signature =
+        base64::engine::general_purpose::STANDARD.encode(key.sign(signed_part.as_bytes()));
     format!(
         "{signed_part}-----BEGIN STAGEBENCH SIGNATURE-----\ned25519 {} {signature}\n-----END STAGEBENCH SIGNATURE-----\n",
         key.public().key_b64
@@ -474,20 +608,38 @@ fn signer_and_count_are_checked_against_the_signed_content() {
     let forger = BenchKey::generate();
     let err = report::verify(&resign(&signed_part(&bytes), &forger)).unwrap_err();
     assert!(matches!(err, ReportError::KeyMismatch { .. }), "{err:?}");
-    assert!(err.to_string().contains(&forger.public().fingerprint), "{err}");
+    assert!(
+        err.to_string().contains(&forger.public().fingerprint),
+        "{err}"
+    );
 
     // Signed by the right key, with a count that does not match (a bench bug, not an edit).
     let wrong_count = signed_part(&bytes).replacen("\"device_count\":3", "\"device_count\":5", 1);
     let err = report::verify(&resign(&wrong_count, &key)).unwrap_err();
-    assert!(matches!(err, ReportError::CountMismatch { stated: 5, found: 3 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ReportError::CountMismatch {
+                stated: 5,
+                found: 3
+            }
+        ),
+        "{err:?}"
+    );
 
     // A newer format, in the first line or only in the JSON.
     let v2 = signed_part(&bytes).replacen("report v1.", "report v2.", 1);
     let err = report::verify(&resign(&v2, &key)).unwrap_err();
-    assert!(matches!(err, ReportError::UnsupportedVersion { found: 2 }), "{err:?}");
+    assert!(
+        matches!(err, ReportError::UnsupportedVersion { found: 2 }),
+        "{err:?}"
+    );
     let v2 = signed_part(&bytes).replacen("\"version\":1", "\"version\":2", 1);
     let err = report::verify(&resign(&v2, &key)).unwrap_err();
-    assert!(matches!(err, ReportError::UnsupportedVersion { found: 2 }), "{err:?}");
+    assert!(
+        matches!(err, ReportError::UnsupportedVersion { found: 2 }),
+        "{err:?}"
+    );
 
     // And sign refuses a key that is not the report's signer.
     let err = report::sign(&report, &forger).unwrap_err();
@@ -507,7 +659,11 @@ fn reports_cut_anywhere_say_truncated() {
         cuts.extend([0, 1, 40, end]);
         for cut in cuts {
             let err = report::verify(&file[..cut]).unwrap_err();
-            assert!(matches!(err, ReportError::Truncated { .. }), "cut at {cut} of {}: {err:?}", file.len());
+            assert!(
+                matches!(err, ReportError::Truncated { .. }),
+                "cut at {cut} of {}: {err:?}",
+                file.len()
+            );
         }
     }
 }
@@ -522,8 +678,15 @@ fn other_files_are_not_reports() {
     let csv = report::report_csv(&batch_report(&key, 1));
     let err = report::verify(csv.as_bytes()).unwrap_err();
     assert!(err.to_string().contains("CSV"), "{err}");
-    for other in [&b"%PDF-1.7\n"[..], b"{\"devices\":[]}", b"\x00\x01\x02 binary"] {
-        assert!(matches!(report::verify(other), Err(ReportError::NotAReport { .. })));
+    for other in [
+        &b"%PDF-1.7\n"[..],
+        b"{\"devices\":[]}",
+        b"\x00\x01\x02 binary",
+    ] {
+        assert!(matches!(
+            report::verify(other),
+            Err(ReportError::NotAReport { .. })
+        ));
     }
 }
 
@@ -555,11 +718,18 @@ async fn the_bench_key_is_made_once_and_a_damaged_one_is_never_replaced() {
     assert_eq!(made.sign(b"x"), again.sign(b"x"));
 
     for damaged in ["not base64 at all!", "AAAA", ""] {
-        keyring.set(KEY_ENTRY, &SecretText::new(damaged)).await.unwrap();
+        keyring
+            .set(KEY_ENTRY, &SecretText::new(damaged))
+            .await
+            .unwrap();
         let err = key::load_or_create(&keyring).await.unwrap_err();
         assert!(matches!(err, KeyError::Corrupt { .. }), "{err:?}");
         assert!(err.to_string().contains(KEY_ENTRY), "{err}");
-        assert_eq!(keyring.get(KEY_ENTRY).await.unwrap().unwrap().expose(), damaged, "kept as it was");
+        assert_eq!(
+            keyring.get(KEY_ENTRY).await.unwrap().unwrap().expose(),
+            damaged,
+            "kept as it was"
+        );
         assert!(key::load(&keyring).await.is_err());
     }
 }
@@ -597,7 +767,10 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 fn csv_keeps_imeis_and_leading_zeros_as_text() {
     let key = BenchKey::generate();
     let mut report = batch_report(&key, 3);
-    report.devices[1].serials.push(ReportSerial { value: "0012345".into(), source: SerialSource::Scanner });
+    report.devices[1].serials.push(ReportSerial {
+        value: "0012345".into(),
+        source: SerialSource::Scanner,
+    });
     let csv = report::report_csv(&report);
     assert!(csv.contains("\"=\"\"358240050000000\"\"\""), "{csv}");
     assert!(csv.contains("\"=\"\"0012345\"\"\""), "{csv}");
@@ -606,7 +779,11 @@ fn csv_keeps_imeis_and_leading_zeros_as_text() {
     assert_eq!(rows.len(), 4, "header and three devices");
     assert!(rows.iter().all(|r| r.len() == rows[0].len()), "{rows:?}");
     let column = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
-    assert_eq!(rows[0].len(), 5 + 4 + 11, "usb-descriptor, ro-serialno, imei and scanner columns");
+    assert_eq!(
+        rows[0].len(),
+        5 + 4 + 11,
+        "usb-descriptor, ro-serialno, imei and scanner columns"
+    );
     assert_eq!(rows[1][column("imei")], "=\"358240050000000\"");
     assert_eq!(rows[2][column("scanner")], "=\"0012345\"");
     assert_eq!(rows[1][column("primary serial")], "R5CR100000");
@@ -634,5 +811,9 @@ fn ten_thousand_devices_sign_and_verify() {
     assert_eq!(verified.report, report);
     let csv = report::report_csv(&verified.report);
     assert_eq!(csv.matches("\r\n").count(), 10_001);
-    eprintln!("10,000 devices, {} bytes: sign + verify + CSV in {:?}", bytes.len(), started.elapsed());
+    eprintln!(
+        "10,000 devices, {} bytes: sign + verify + CSV in {:?}",
+        bytes.len(),
+        started.elapsed()
+    );
 }

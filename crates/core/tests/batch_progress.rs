@@ -75,7 +75,10 @@ fn devices_walk_through_the_stages_and_problems_are_raised() {
     let x = see(&mut store, "ZZZ999", false, false, 2);
     assert_eq!(store.batch_of(a).unwrap(), Some(b.id.clone()));
     assert_eq!(store.batch_of(x).unwrap(), Some(other.id.clone()));
-    assert_eq!(store.batch_devices(&b.id).unwrap()[0].1, JoinedBy::ExpectedSerial);
+    assert_eq!(
+        store.batch_devices(&b.id).unwrap()[0].1,
+        JoinedBy::ExpectedSerial
+    );
 
     store.record_qr_shown(&b.id, "tech").unwrap();
     clock.advance(Duration::minutes(1));
@@ -84,38 +87,95 @@ fn devices_walk_through_the_stages_and_problems_are_raised() {
     see(&mut store, "R5CR0002", true, true, 4); // rebooted during enrollment
     clock.advance(Duration::minutes(5));
     see(&mut store, "R5CR0002", true, true, 4); // same again: not reported twice
-    store.record_action(bdev, EVENT_POWERED_OFF, "tech").unwrap();
+    store
+        .record_action(bdev, EVENT_POWERED_OFF, "tech")
+        .unwrap();
 
     let rec = store.find_batch(b.id.short()).unwrap();
     let now = store.clock_now();
     let p = batch_progress(&store, &rec, now).unwrap();
-    let by_serial = |serial: &str| p.devices.iter().find(|d| d.serial.as_deref() == Some(serial)).unwrap().clone();
+    let by_serial = |serial: &str| {
+        p.devices
+            .iter()
+            .find(|d| d.serial.as_deref() == Some(serial))
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by_serial("R5CR0001").state.stage, Stage::Scanning);
-    assert!(by_serial("R5CR0001").state.instruction.contains("Scan the QR now"));
+    assert!(by_serial("R5CR0001")
+        .state
+        .instruction
+        .contains("Scan the QR now"));
     let two = by_serial("R5CR0002");
     assert_eq!(two.state.stage, Stage::BenchDone);
     assert_eq!(two.state.problems[0].id, "reboot-during-enrollment");
     assert_eq!(p.not_seen, ["R5CR0003"]);
     let count = |s: Stage| p.counts.iter().find(|c| c.stage == s).unwrap().count;
-    assert_eq!((count(Stage::Scanning), count(Stage::BenchDone), count(Stage::InIntune)), (1, 1, 0));
+    assert_eq!(
+        (
+            count(Stage::Scanning),
+            count(Stage::BenchDone),
+            count(Stage::InIntune)
+        ),
+        (1, 1, 0)
+    );
     assert!(!p.token.printing_blocked, "{:?}", p.token);
 
     // Intune confirms stage 2 for the second device; an expected device the bench never saw
     // shows up in Intune.
-    let status = IntuneStatus::derive("i-2", "Staging_R5CR0002_AndroidEnterprise_1/2/2026_9:00 AM", "R5CR0002", None, Some("managed"), None, None, None, None);
-    store.record_intune_status(Some(bdev), &status, now).unwrap();
-    let stranger = IntuneStatus::derive("i-3", "Staging_R5CR0003_x", "R5CR0003", None, Some("managed"), None, None, None, None);
+    let status = IntuneStatus::derive(
+        "i-2",
+        "Staging_R5CR0002_AndroidEnterprise_1/2/2026_9:00 AM",
+        "R5CR0002",
+        None,
+        Some("managed"),
+        None,
+        None,
+        None,
+        None,
+    );
+    store
+        .record_intune_status(Some(bdev), &status, now)
+        .unwrap();
+    let stranger = IntuneStatus::derive(
+        "i-3",
+        "Staging_R5CR0003_x",
+        "R5CR0003",
+        None,
+        Some("managed"),
+        None,
+        None,
+        None,
+        None,
+    );
     store.record_intune_status(None, &stranger, now).unwrap();
     // The token is revoked mid-batch: the device that had not enrolled is flagged, not the other.
     assert_eq!(store.mark_token_revoked("prof-1").unwrap(), 2);
     clock.advance(Duration::minutes(1));
     let rec = store.find_batch(b.id.as_str()).unwrap();
     let p = batch_progress(&store, &rec, store.clock_now()).unwrap();
-    let by_serial = |serial: &str| p.devices.iter().find(|d| d.serial.as_deref() == Some(serial)).unwrap().clone();
+    let by_serial = |serial: &str| {
+        p.devices
+            .iter()
+            .find(|d| d.serial.as_deref() == Some(serial))
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by_serial("R5CR0002").state.stage, Stage::InIntune);
-    assert!(by_serial("R5CR0002").state.instruction.contains("Ready to hand over"));
-    assert!(by_serial("R5CR0001").state.problems.iter().any(|q| q.id == "token-unusable"));
-    assert!(!by_serial("R5CR0002").state.problems.iter().any(|q| q.id == "token-unusable"));
+    assert!(by_serial("R5CR0002")
+        .state
+        .instruction
+        .contains("Ready to hand over"));
+    assert!(by_serial("R5CR0001")
+        .state
+        .problems
+        .iter()
+        .any(|q| q.id == "token-unusable"));
+    assert!(!by_serial("R5CR0002")
+        .state
+        .problems
+        .iter()
+        .any(|q| q.id == "token-unusable"));
     let ids: Vec<&str> = p.problems.iter().map(|q| q.id.as_str()).collect();
     assert!(ids.contains(&"token-revoked"), "{ids:?}");
     assert!(ids.contains(&"in-intune-not-on-bench"), "{ids:?}");
@@ -124,9 +184,17 @@ fn devices_walk_through_the_stages_and_problems_are_raised() {
     // The report lists every device with its events, repeated sightings folded.
     let devices = report_devices(&store, &rec, store.clock_now()).unwrap();
     assert_eq!(devices.len(), 2);
-    let two = devices.iter().find(|d| d.serials[0].value == "R5CR0002").unwrap();
+    let two = devices
+        .iter()
+        .find(|d| d.serials[0].value == "R5CR0002")
+        .unwrap();
     let kinds: Vec<&str> = two.events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["seen", "batch-joined", "seen", "powered-off", "intune-seen"], "{:#?}", two.events);
+    assert_eq!(
+        kinds,
+        ["seen", "batch-joined", "seen", "powered-off", "intune-seen"],
+        "{:#?}",
+        two.events
+    );
     assert_eq!(two.events[3].technician.as_deref(), Some("tech"));
     assert_eq!(two.stage, Stage::InIntune);
 }
@@ -141,10 +209,19 @@ fn a_token_that_expires_before_the_due_date_blocks_printing() {
     assert!(check.message.unwrap().contains("before the batch is due"));
     let fine = batch(now, Flow::StagingToken, 30, 10);
     assert_eq!(token_check(&fine, None, now).state, "ok");
-    assert_eq!(token_check(&fine, None, now + Duration::days(25)).state, "expiring-soon");
+    assert_eq!(
+        token_check(&fine, None, now + Duration::days(25)).state,
+        "expiring-soon"
+    );
     let gone = token_check(&fine, None, now + Duration::days(31));
-    assert_eq!((gone.state.as_str(), gone.printing_blocked), ("expired", true));
-    assert_eq!(token_check(&fine, Some("2026-01-01T00:00:00Z"), now).state, "revoked");
+    assert_eq!(
+        (gone.state.as_str(), gone.printing_blocked),
+        ("expired", true)
+    );
+    assert_eq!(
+        token_check(&fine, Some("2026-01-01T00:00:00Z"), now).state,
+        "revoked"
+    );
 }
 
 #[test]
@@ -166,7 +243,16 @@ fn serials_that_disagree_are_flagged_and_closed_batches_take_no_one() {
     assert_eq!(p.devices[0].state.problems[0].id, "serial-identity");
     store.close_batch(&b.id).unwrap();
     assert_eq!(store.active_batch().unwrap(), None);
-    let later = store.record_sighting(&Sighting::new([SerialObservation::new(SerialSource::RoSerialno, "R5CR0002")])).unwrap();
+    let later = store
+        .record_sighting(&Sighting::new([SerialObservation::new(
+            SerialSource::RoSerialno,
+            "R5CR0002",
+        )]))
+        .unwrap();
     assert_eq!(store.assign_batch(later).unwrap(), None);
-    assert!(store.add_to_batch(&b.id, later, JoinedBy::Manual).unwrap_err().to_string().contains("closed"));
+    assert!(store
+        .add_to_batch(&b.id, later, JoinedBy::Manual)
+        .unwrap_err()
+        .to_string()
+        .contains("closed"));
 }

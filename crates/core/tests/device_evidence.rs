@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use stagebench_core::device::evidence::{read_evidence, EVIDENCE_COMMAND};
 use stagebench_core::device::{
-    snapshot_server, AppVersion, ReadOptions, BenchDevice, EnrollmentMode, Finding, ProfileContext, Severity, TokenType,
+    snapshot_server, AppVersion, BenchDevice, EnrollmentMode, Finding, ProfileContext, ReadOptions,
+    Severity, TokenType,
 };
 use stagebench_core::store::Store;
 use stagebench_core::testing::{simulated_device, RealAdbServer, SimulatedBench};
@@ -55,7 +56,9 @@ async fn simulated_bench_shows_evidence_problems_and_slots_through_the_real_adb_
     }
     let store = Arc::new(Mutex::new(Store::open(&path).unwrap()));
 
-    let devices = snapshot_server(&adb.client(), Some(&store), ReadOptions::default()).await.unwrap();
+    let devices = snapshot_server(&adb.client(), Some(&store), ReadOptions::default())
+        .await
+        .unwrap();
     assert_eq!(devices.len(), 15);
     let at = |i: usize| -> &BenchDevice {
         devices
@@ -171,7 +174,9 @@ async fn simulated_bench_shows_evidence_problems_and_slots_through_the_real_adb_
     assert_eq!((left.slot_number, right.slot_number), (Some(7), Some(15)));
 
     // A second read records the same 15 physical devices, the two tablets included.
-    let again = snapshot_server(&adb.client(), Some(&store), ReadOptions::default()).await.unwrap();
+    let again = snapshot_server(&adb.client(), Some(&store), ReadOptions::default())
+        .await
+        .unwrap();
     assert_eq!(
         again
             .iter()

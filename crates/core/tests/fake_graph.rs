@@ -487,10 +487,19 @@ async fn throttle_budget_follows_the_clock() {
 async fn scheduled_devices_move_through_the_stages_on_the_tenant_clock() {
     use stagebench_core::intune::status::{IntuneStage, IntuneStatus};
     use stagebench_core::testing::graph::{Flow, Lifecycle};
-    let start = OffsetDateTime::parse("2026-11-21T16:20:00Z", &time::format_description::well_known::Rfc3339).unwrap();
-    let api = Api::with(FakeGraph::start_with_clock(GraphClock::manual(start)).await.unwrap());
+    let start = OffsetDateTime::parse(
+        "2026-11-21T16:20:00Z",
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let api = Api::with(
+        FakeGraph::start_with_clock(GraphClock::manual(start))
+            .await
+            .unwrap(),
+    );
     api.graph.schedule(
-        Lifecycle::staged("R58N1", Duration::from_secs(60)).then_user("ana@contoso.com", Duration::from_secs(3600)),
+        Lifecycle::staged("R58N1", Duration::from_secs(60))
+            .then_user("ana@contoso.com", Duration::from_secs(3600)),
     );
     api.graph.schedule(Lifecycle {
         flow: Flow::AospUserless,
@@ -501,32 +510,63 @@ async fn scheduled_devices_move_through_the_stages_on_the_tenant_clock() {
     let find = |serial: &'static str| {
         let api = &api;
         async move {
-            let (status, _, body) = api.send("GET", &format!("{DEVICES}?$filter=serialNumber%20eq%20'{serial}'"), None).await;
+            let (status, _, body) = api
+                .send(
+                    "GET",
+                    &format!("{DEVICES}?$filter=serialNumber%20eq%20'{serial}'"),
+                    None,
+                )
+                .await;
             assert_eq!(status, StatusCode::OK, "{body}");
             body["value"].as_array().unwrap().clone()
         }
     };
     let derive = |d: &Value| {
         let s = |k: &str| d[k].as_str();
-        IntuneStatus::derive(s("id").unwrap(), s("deviceName").unwrap(), s("serialNumber").unwrap(), s("deviceEnrollmentType"), s("managementState"), s("userPrincipalName"), s("userDisplayName"), s("enrolledDateTime"), s("lastSyncDateTime"))
+        IntuneStatus::derive(
+            s("id").unwrap(),
+            s("deviceName").unwrap(),
+            s("serialNumber").unwrap(),
+            s("deviceEnrollmentType"),
+            s("managementState"),
+            s("userPrincipalName"),
+            s("userDisplayName"),
+            s("enrolledDateTime"),
+            s("lastSyncDateTime"),
+        )
     };
     assert!(find("R58N1").await.is_empty(), "not enrolled yet");
     api.graph.clock().advance(Duration::from_secs(61));
     let staged = find("R58N1").await;
     assert_eq!(staged.len(), 1);
     let status = derive(&staged[0]);
-    assert_eq!(status.device_name, "Staging_R58N1_AndroidEnterprise_11/21/26_4.21 PM");
-    assert_eq!((status.stage, status.staging_name), (IntuneStage::Enrolled, true));
+    assert_eq!(
+        status.device_name,
+        "Staging_R58N1_AndroidEnterprise_11/21/26_4.21 PM"
+    );
+    assert_eq!(
+        (status.stage, status.staging_name),
+        (IntuneStage::Enrolled, true)
+    );
     assert!(find("RW1").await.is_empty());
     api.graph.clock().advance(Duration::from_secs(3600));
     let signed_in = derive(&find("R58N1").await[0]);
     assert_eq!(signed_in.stage, IntuneStage::UserAssigned);
-    assert_eq!(signed_in.device_name, "ana_AndroidEnterprise_11/21/26_4.21 PM");
-    assert_eq!(signed_in.user_principal_name.as_deref(), Some("ana@contoso.com"));
+    assert_eq!(
+        signed_in.device_name,
+        "ana_AndroidEnterprise_11/21/26_4.21 PM"
+    );
+    assert_eq!(
+        signed_in.user_principal_name.as_deref(),
+        Some("ana@contoso.com")
+    );
     let id = api.graph.scheduled_device_id("R58N1").unwrap();
     assert!(api.graph.primary_user(&id).is_some());
     let realwear = derive(&find("RW1").await[0]);
-    assert_eq!(realwear.enrollment_type.as_deref(), Some("androidAOSPUserlessDeviceEnrollment"));
+    assert_eq!(
+        realwear.enrollment_type.as_deref(),
+        Some("androidAOSPUserlessDeviceEnrollment")
+    );
     assert_eq!(realwear.stage, IntuneStage::Enrolled);
     api.graph.assert_no_violations();
 }
@@ -539,14 +579,27 @@ async fn the_demo_tenant_has_the_profiles_a_bench_meets_and_passes_the_schema() 
     assert_eq!(status, StatusCode::OK);
     let profiles = body["value"].as_array().unwrap();
     assert_eq!(profiles.len(), 4);
-    let (_, _, aosp) = api.send("GET", &format!("{PROFILES}/{}", demo.aosp_profile), None).await;
+    let (_, _, aosp) = api
+        .send("GET", &format!("{PROFILES}/{}", demo.aosp_profile), None)
+        .await;
     assert_eq!(aosp["enrollmentMode"], "corporateOwnedAOSPUserlessDevice");
     assert_eq!(aosp["wifiSsid"], "Bench-5G");
-    let (_, _, staging) = api.send("GET", &format!("{PROFILES}/{}", demo.staging_profile), None).await;
+    let (_, _, staging) = api
+        .send("GET", &format!("{PROFILES}/{}", demo.staging_profile), None)
+        .await;
     assert_eq!(staging["enrollmentTokenType"], "deviceStaging");
-    assert!(staging["qrCodeContent"].as_str().unwrap().contains(staging["tokenValue"].as_str().unwrap()));
-    let (_, _, expired) = api.send("GET", &format!("{PROFILES}/{}", demo.expired_profile), None).await;
-    let expires = OffsetDateTime::parse(expired["tokenExpirationDateTime"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    assert!(staging["qrCodeContent"]
+        .as_str()
+        .unwrap()
+        .contains(staging["tokenValue"].as_str().unwrap()));
+    let (_, _, expired) = api
+        .send("GET", &format!("{PROFILES}/{}", demo.expired_profile), None)
+        .await;
+    let expires = OffsetDateTime::parse(
+        expired["tokenExpirationDateTime"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
     assert!(expires < OffsetDateTime::now_utc());
     assert_ne!(demo.user, demo.dem);
     api.graph.assert_no_violations();

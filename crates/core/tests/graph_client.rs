@@ -23,10 +23,10 @@ use stagebench_core::intune::graph::{
 };
 mod support;
 
-use support::graph::{client_with, fast, setup, start, static_token, tenant};
 use stagebench_core::intune::{BoxFuture, Endpoints, TokenSource};
 use stagebench_core::secret::SecretText;
 use stagebench_core::testing::graph::FakeGraph;
+use support::graph::{client_with, fast, setup, start, static_token, tenant};
 use time::OffsetDateTime;
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -110,13 +110,26 @@ async fn the_detailed_list_reads_every_profile_for_its_token_in_one_batch() {
     let (graph, _, client) = setup().await;
     let demo = graph.seed_demo();
     let listed = client.enrollment_profiles().await.unwrap();
-    assert!(listed.iter().all(|p| p.usable_qr_content(start()).is_none()), "the list carries no secrets");
+    assert!(
+        listed
+            .iter()
+            .all(|p| p.usable_qr_content(start()).is_none()),
+        "the list carries no secrets"
+    );
     let profiles = client.enrollment_profiles_with_tokens().await.unwrap();
     assert_eq!(profiles.len(), 4);
     let by_id = |id: &str| profiles.iter().find(|p| p.id == id).unwrap();
     assert!(by_id(&demo.staging_profile).usable_token(start()).is_some());
-    assert!(matches!(by_id(&demo.expired_profile).token_state(start()), TokenState::Expired { .. }));
-    assert_eq!(graph.http_requests(), 3, "the list, then one $batch: {:?}", graph.exchanges().len());
+    assert!(matches!(
+        by_id(&demo.expired_profile).token_state(start()),
+        TokenState::Expired { .. }
+    ));
+    assert_eq!(
+        graph.http_requests(),
+        3,
+        "the list, then one $batch: {:?}",
+        graph.exchanges().len()
+    );
     graph.assert_no_violations();
 }
 
@@ -549,11 +562,22 @@ async fn a_401_mid_batch_is_retried_once_with_a_fresh_token() {
     // The two later batches go out together with the stale token: each is refused once, the
     // token is dropped, and each is resent with the fresh one.
     let rejected = tokens.rejected.lock().unwrap().clone();
-    assert!(!rejected.is_empty() && rejected.iter().all(|t| t == "stale"), "{rejected:?}");
+    assert!(
+        !rejected.is_empty() && rejected.iter().all(|t| t == "stale"),
+        "{rejected:?}"
+    );
     let statuses = top_level_statuses(&graph);
     assert_eq!(statuses[0], 200);
-    assert_eq!(statuses.iter().filter(|&&s| s == 401).count(), rejected.len(), "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 3, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 401).count(),
+        rejected.len(),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        3,
+        "{statuses:?}"
+    );
     graph.assert_no_violations();
 }
 

@@ -13,7 +13,8 @@ use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::intune::auth::MemoryKeyring;
 use stagebench_core::label::output::read_zpl;
 use stagebench_core::label::{
-    collect_labels, preview, queue_print, LabelData, LabelError, LabelRequest, LabelRequestError, LabelSource, PayloadUse,
+    collect_labels, preview, queue_print, LabelData, LabelError, LabelRequest, LabelRequestError,
+    LabelSource, PayloadUse,
 };
 use stagebench_core::printer::{DocumentKind, PrinterConfig, PrinterTarget};
 use stagebench_core::secret::SecretText;
@@ -70,15 +71,21 @@ fn see(store: &mut Store, serial: &str, provisioned: bool) {
     });
     let id = store
         .record_sighting(
-            &Sighting::new([SerialObservation::new(SerialSource::RoSerialno, serial)])
-                .with_facts(json!({"manufacturer": "Zebra", "model": "TC58", "evidence": evidence})),
+            &Sighting::new([SerialObservation::new(SerialSource::RoSerialno, serial)]).with_facts(
+                json!({"manufacturer": "Zebra", "model": "TC58", "evidence": evidence}),
+            ),
         )
         .unwrap();
     store.assign_batch(id).unwrap();
 }
 
 fn request(source: LabelSource, template: &str, copies: u32) -> LabelRequest {
-    LabelRequest { template: template.into(), source, copies, refuse_wifi_credentials: false }
+    LabelRequest {
+        template: template.into(),
+        source,
+        copies,
+        refuse_wifi_credentials: false,
+    }
 }
 
 fn serials(labels: &[LabelData]) -> Vec<String> {
@@ -92,7 +99,13 @@ fn serials(labels: &[LabelData]) -> Vec<String> {
 }
 
 fn qr_displays(store: &Store) -> usize {
-    store.audit_log(&AuditFilter { action: Some(AuditAction::QrDisplay), ..AuditFilter::default() }).unwrap().len()
+    store
+        .audit_log(&AuditFilter {
+            action: Some(AuditAction::QrDisplay),
+            ..AuditFilter::default()
+        })
+        .unwrap()
+        .len()
 }
 
 fn setup() -> (Store, MemoryKeyring, Batch, OffsetDateTime) {
@@ -110,35 +123,128 @@ fn setup() -> (Store, MemoryKeyring, Batch, OffsetDateTime) {
 #[tokio::test]
 async fn a_batch_gives_its_devices_labels_all_or_at_one_stage_with_copies() {
     let (mut store, keyring, b, now) = setup();
-    let all = request(LabelSource::Batch { batch: b.spec.name.clone(), stage: None }, "device-2x1in", 2);
-    let got = collect_labels(&mut store, &keyring, &all, 300, PayloadUse::Masked, "tech").await.unwrap();
-    assert_eq!(serials(&got.labels), ["R5CR0001", "R5CR0001", "R5CR0002", "R5CR0002"], "in batch order, each copied");
+    let all = request(
+        LabelSource::Batch {
+            batch: b.spec.name.clone(),
+            stage: None,
+        },
+        "device-2x1in",
+        2,
+    );
+    let got = collect_labels(&mut store, &keyring, &all, 300, PayloadUse::Masked, "tech")
+        .await
+        .unwrap();
+    assert_eq!(
+        serials(&got.labels),
+        ["R5CR0001", "R5CR0001", "R5CR0002", "R5CR0002"],
+        "in batch order, each copied"
+    );
     assert_eq!((got.options.dpi, got.batch.as_ref()), (300, Some(&b.id)));
 
     // The stage filter keeps exactly the devices the batch's progress puts at that stage.
     let record = store.find_batch(b.id.as_str()).unwrap();
     let progress = batch_progress(&store, &record, now).unwrap();
-    let stage_of = |serial: &str| progress.devices.iter().find(|d| d.serial.as_deref() == Some(serial)).unwrap().state.stage;
+    let stage_of = |serial: &str| {
+        progress
+            .devices
+            .iter()
+            .find(|d| d.serial.as_deref() == Some(serial))
+            .unwrap()
+            .state
+            .stage
+    };
     let (first, second) = (stage_of("R5CR0001"), stage_of("R5CR0002"));
-    assert_ne!(first, second, "the test needs two stages: {first:?} {second:?}");
-    let only = request(LabelSource::Batch { batch: b.spec.name.clone(), stage: Some(second) }, "device-2x1in", 1);
-    let got = collect_labels(&mut store, &keyring, &only, 203, PayloadUse::Masked, "tech").await.unwrap();
-    assert_eq!(serials(&got.labels), ["R5CR0002"]);
-    let none_there = [Stage::New, Stage::Scanning, Stage::Enrolling, Stage::BenchDone, Stage::InIntune]
-        .into_iter()
-        .find(|s| *s != first && *s != second)
+    assert_ne!(
+        first, second,
+        "the test needs two stages: {first:?} {second:?}"
+    );
+    let only = request(
+        LabelSource::Batch {
+            batch: b.spec.name.clone(),
+            stage: Some(second),
+        },
+        "device-2x1in",
+        1,
+    );
+    let got = collect_labels(&mut store, &keyring, &only, 203, PayloadUse::Masked, "tech")
+        .await
         .unwrap();
-    let empty = request(LabelSource::Batch { batch: b.spec.name.clone(), stage: Some(none_there) }, "device-2x1in", 1);
-    let err = collect_labels(&mut store, &keyring, &empty, 203, PayloadUse::Masked, "tech").await.unwrap_err();
+    assert_eq!(serials(&got.labels), ["R5CR0002"]);
+    let none_there = [
+        Stage::New,
+        Stage::Scanning,
+        Stage::Enrolling,
+        Stage::BenchDone,
+        Stage::InIntune,
+    ]
+    .into_iter()
+    .find(|s| *s != first && *s != second)
+    .unwrap();
+    let empty = request(
+        LabelSource::Batch {
+            batch: b.spec.name.clone(),
+            stage: Some(none_there),
+        },
+        "device-2x1in",
+        1,
+    );
+    let err = collect_labels(
+        &mut store,
+        &keyring,
+        &empty,
+        203,
+        PayloadUse::Masked,
+        "tech",
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, LabelRequestError::NoDevices { .. }), "{err}");
-    assert!(err.to_string().contains(&format!("has no devices with a serial at stage {}", none_there.name())), "{err}");
+    assert!(
+        err.to_string().contains(&format!(
+            "has no devices with a serial at stage {}",
+            none_there.name()
+        )),
+        "{err}"
+    );
 
-    let typed = request(LabelSource::Serials { serials: vec![" a1 ".into(), "".into(), "B2".into()] }, "device-2x1in", 3);
-    let got = collect_labels(&mut store, &keyring, &typed, 203, PayloadUse::Masked, "tech").await.unwrap();
-    assert_eq!(serials(&got.labels), ["a1", "a1", "a1", "B2", "B2", "B2"], "trimmed, blanks dropped");
-    let zero = request(LabelSource::Serials { serials: vec!["A".into()] }, "device-2x1in", 0);
-    assert!(matches!(collect_labels(&mut store, &keyring, &zero, 203, PayloadUse::Masked, "tech").await, Err(LabelRequestError::Copies(0))));
-    assert_eq!(qr_displays(&store), 0, "device labels show no enrollment QR");
+    let typed = request(
+        LabelSource::Serials {
+            serials: vec![" a1 ".into(), "".into(), "B2".into()],
+        },
+        "device-2x1in",
+        3,
+    );
+    let got = collect_labels(
+        &mut store,
+        &keyring,
+        &typed,
+        203,
+        PayloadUse::Masked,
+        "tech",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        serials(&got.labels),
+        ["a1", "a1", "a1", "B2", "B2", "B2"],
+        "trimmed, blanks dropped"
+    );
+    let zero = request(
+        LabelSource::Serials {
+            serials: vec!["A".into()],
+        },
+        "device-2x1in",
+        0,
+    );
+    assert!(matches!(
+        collect_labels(&mut store, &keyring, &zero, 203, PayloadUse::Masked, "tech").await,
+        Err(LabelRequestError::Copies(0))
+    ));
+    assert_eq!(
+        qr_displays(&store),
+        0,
+        "device labels show no enrollment QR"
+    );
 }
 
 #[tokio::test]
@@ -146,26 +252,73 @@ async fn a_blocked_token_refuses_the_enrollment_label_before_its_payload_is_read
     let (mut store, keyring, _, now) = setup();
     let expired = batch(now, -1, false);
     store.create_batch(&expired).unwrap();
-    keep_qr(&keyring, &expired.id, &SecretText::new(payload(false))).await.unwrap();
-    let req = request(LabelSource::Enrollment { batch: expired.id.to_string() }, "enrollment-4x6in", 1);
+    keep_qr(&keyring, &expired.id, &SecretText::new(payload(false)))
+        .await
+        .unwrap();
+    let req = request(
+        LabelSource::Enrollment {
+            batch: expired.id.to_string(),
+        },
+        "enrollment-4x6in",
+        1,
+    );
     for mode in [PayloadUse::Reveal, PayloadUse::Masked] {
-        let err = collect_labels(&mut store, &keyring, &req, 203, mode, "tech").await.unwrap_err();
-        assert!(matches!(err, LabelRequestError::Label(LabelError::TokenBlocked { .. })), "{err}");
-        assert!(err.to_string().contains("expired on") && !err.to_string().contains(TOKEN), "{err}");
+        let err = collect_labels(&mut store, &keyring, &req, 203, mode, "tech")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LabelRequestError::Label(LabelError::TokenBlocked { .. })
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("expired on") && !err.to_string().contains(TOKEN),
+            "{err}"
+        );
     }
-    let err = preview(&mut store, &keyring, &req, 203, PayloadUse::Reveal, "tech").await.unwrap_err();
-    assert!(matches!(err, LabelRequestError::Label(LabelError::TokenBlocked { .. })), "{err}");
-    assert_eq!(qr_displays(&store), 0, "a refused label records no QR display");
+    let err = preview(&mut store, &keyring, &req, 203, PayloadUse::Reveal, "tech")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LabelRequestError::Label(LabelError::TokenBlocked { .. })
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        qr_displays(&store),
+        0,
+        "a refused label records no QR display"
+    );
 
     // A bench that refuses Wi-Fi credentials refuses a label whose profile carries them, also
     // before reading the payload.
     let wifi = batch(now, 30, true);
     store.create_batch(&wifi).unwrap();
-    keep_qr(&keyring, &wifi.id, &SecretText::new(payload(true))).await.unwrap();
-    let mut req = request(LabelSource::Enrollment { batch: wifi.id.to_string() }, "enrollment-4x6in", 1);
+    keep_qr(&keyring, &wifi.id, &SecretText::new(payload(true)))
+        .await
+        .unwrap();
+    let mut req = request(
+        LabelSource::Enrollment {
+            batch: wifi.id.to_string(),
+        },
+        "enrollment-4x6in",
+        1,
+    );
     req.refuse_wifi_credentials = true;
-    let err = collect_labels(&mut store, &keyring, &req, 203, PayloadUse::Reveal, "tech").await.unwrap_err();
-    assert!(matches!(err, LabelRequestError::Label(LabelError::WifiCredentialsRefused { .. })), "{err}");
+    let err = collect_labels(&mut store, &keyring, &req, 203, PayloadUse::Reveal, "tech")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LabelRequestError::Label(LabelError::WifiCredentialsRefused { .. })
+        ),
+        "{err}"
+    );
     assert_eq!(qr_displays(&store), 0);
 }
 
@@ -175,26 +328,73 @@ async fn the_enrollment_preview_is_masked_until_revealed_and_the_reveal_is_audit
     let b = batch(now, 30, false);
     store.create_batch(&b).unwrap();
     let real = payload(true);
-    keep_qr(&keyring, &b.id, &SecretText::new(real.clone())).await.unwrap();
-    let req = request(LabelSource::Enrollment { batch: b.id.to_string() }, "enrollment-4x6in", 1);
+    keep_qr(&keyring, &b.id, &SecretText::new(real.clone()))
+        .await
+        .unwrap();
+    let req = request(
+        LabelSource::Enrollment {
+            batch: b.id.to_string(),
+        },
+        "enrollment-4x6in",
+        1,
+    );
 
-    let masked = preview(&mut store, &keyring, &req, 203, PayloadUse::Masked, "tech").await.unwrap();
+    let masked = preview(&mut store, &keyring, &req, 203, PayloadUse::Masked, "tech")
+        .await
+        .unwrap();
     assert!(masked.facts.masked);
-    assert!(masked.facts.wifi_credentials, "the Wi-Fi key in the payload is found without showing it");
-    assert!(masked.facts.warnings.iter().any(|w| w.contains("Wi-Fi credentials")), "{:?}", masked.facts.warnings);
-    assert_eq!(qr_displays(&store), 0, "a masked preview is not a QR display");
+    assert!(
+        masked.facts.wifi_credentials,
+        "the Wi-Fi key in the payload is found without showing it"
+    );
+    assert!(
+        masked
+            .facts
+            .warnings
+            .iter()
+            .any(|w| w.contains("Wi-Fi credentials")),
+        "{:?}",
+        masked.facts.warnings
+    );
+    assert_eq!(
+        qr_displays(&store),
+        0,
+        "a masked preview is not a QR display"
+    );
     let shown = decode(&masked.png);
     assert_eq!(shown.len(), 1);
-    assert!(shown[0].starts_with("masked") && !shown[0].contains(TOKEN), "{}", shown[0]);
+    assert!(
+        shown[0].starts_with("masked") && !shown[0].contains(TOKEN),
+        "{}",
+        shown[0]
+    );
     assert_eq!(shown[0].len(), real.len());
 
-    let revealed = preview(&mut store, &keyring, &req, 203, PayloadUse::Reveal, "tech").await.unwrap();
+    let revealed = preview(&mut store, &keyring, &req, 203, PayloadUse::Reveal, "tech")
+        .await
+        .unwrap();
     assert!(!revealed.facts.masked);
-    assert_eq!(decode(&revealed.png), [real], "the revealed preview is the real code");
-    assert_eq!(qr_displays(&store), 1, "the reveal is audited as a QR display");
     assert_eq!(
-        (masked.facts.qr_module_dots, masked.facts.qr_modules, masked.facts.label_dots),
-        (revealed.facts.qr_module_dots, revealed.facts.qr_modules, revealed.facts.label_dots),
+        decode(&revealed.png),
+        [real],
+        "the revealed preview is the real code"
+    );
+    assert_eq!(
+        qr_displays(&store),
+        1,
+        "the reveal is audited as a QR display"
+    );
+    assert_eq!(
+        (
+            masked.facts.qr_module_dots,
+            masked.facts.qr_modules,
+            masked.facts.label_dots
+        ),
+        (
+            revealed.facts.qr_module_dots,
+            revealed.facts.qr_modules,
+            revealed.facts.label_dots
+        ),
         "the stand-in has the real code's size"
     );
     assert!(revealed.facts.qr_module_dots.unwrap() >= 4);
@@ -207,23 +407,48 @@ async fn a_print_is_rendered_for_the_printer_and_queued() {
     store
         .printer_save(&PrinterConfig {
             name: "zebra".into(),
-            target: PrinterTarget::Raw { host: "127.0.0.1".into(), port: 9 },
+            target: PrinterTarget::Raw {
+                host: "127.0.0.1".into(),
+                port: 9,
+            },
             dpi: Some(300),
             media: None,
         })
         .unwrap();
-    let req = request(LabelSource::Batch { batch: b.id.to_string(), stage: None }, "device-2x1in", 1);
-    let queued = queue_print(&mut store, &keyring, &req, "zebra", 203, "tech").await.unwrap();
-    assert_eq!((queued.dpi, queued.format, queued.labels), (300, "zpl", 2), "the printer's resolution, ZPL for raw");
+    let req = request(
+        LabelSource::Batch {
+            batch: b.id.to_string(),
+            stage: None,
+        },
+        "device-2x1in",
+        1,
+    );
+    let queued = queue_print(&mut store, &keyring, &req, "zebra", 203, "tech")
+        .await
+        .unwrap();
+    assert_eq!(
+        (queued.dpi, queued.format, queued.labels),
+        (300, "zpl", 2),
+        "the printer's resolution, ZPL for raw"
+    );
     let job = store.print_job(queued.job).unwrap().unwrap();
-    assert_eq!((job.kind, job.label_kind.as_deref(), job.batch.as_deref()), (DocumentKind::Zpl, Some("device"), Some(b.id.as_str())));
+    assert_eq!(
+        (job.kind, job.label_kind.as_deref(), job.batch.as_deref()),
+        (DocumentKind::Zpl, Some("device"), Some(b.id.as_str()))
+    );
     assert_eq!(job.title, "StageBench device-2x1in (2 labels)");
-    let Some(stagebench_core::store::PrintData::Bytes(bytes)) = store.print_job_data(queued.job).unwrap() else { panic!("bytes kept") };
+    let Some(stagebench_core::store::PrintData::Bytes(bytes)) =
+        store.print_job_data(queued.job).unwrap()
+    else {
+        panic!("bytes kept")
+    };
     let labels = read_zpl(&String::from_utf8(bytes).unwrap()).unwrap();
     assert_eq!(labels.len(), 2);
     assert_eq!(labels[0].print_width, 600, "2 in at 300 dpi");
 
-    let err = queue_print(&mut store, &keyring, &req, "nowhere", 203, "tech").await.unwrap_err();
+    let err = queue_print(&mut store, &keyring, &req, "nowhere", 203, "tech")
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("no printer \"nowhere\""), "{err}");
 }
 
@@ -231,7 +456,11 @@ async fn a_print_is_rendered_for_the_printer_and_queued() {
 fn decode(png: &[u8]) -> Vec<String> {
     let img = image::load_from_memory(png).unwrap().to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(img);
-    prepared.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, text)| text)).collect()
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
 }
 
 /// A box template boxes the devices asked for: one label whose QR holds every serial, one per
@@ -241,28 +470,123 @@ fn decode(png: &[u8]) -> Vec<String> {
 #[tokio::test]
 async fn a_box_template_puts_the_devices_in_one_box_label() {
     let (mut store, keyring, b, _) = setup();
-    let whole = request(LabelSource::Batch { batch: b.spec.name.clone(), stage: None }, "box-4x6in", 2);
-    let got = collect_labels(&mut store, &keyring, &whole, 203, PayloadUse::Masked, "tech").await.unwrap();
+    let whole = request(
+        LabelSource::Batch {
+            batch: b.spec.name.clone(),
+            stage: None,
+        },
+        "box-4x6in",
+        2,
+    );
+    let got = collect_labels(
+        &mut store,
+        &keyring,
+        &whole,
+        203,
+        PayloadUse::Masked,
+        "tech",
+    )
+    .await
+    .unwrap();
     assert_eq!(got.labels.len(), 2, "one box label, twice");
-    let LabelData::Box(boxed) = &got.labels[0] else { panic!("a box label: {:?}", got.labels[0]) };
-    assert_eq!((boxed.serials.as_slice(), boxed.batch.as_deref()), (&["R5CR0001".to_owned(), "R5CR0002".to_owned()][..], Some(b.spec.name.as_str())));
-    let shown = preview(&mut store, &keyring, &whole, 203, PayloadUse::Masked, "tech").await.unwrap();
-    assert_eq!(decode(&shown.png), ["R5CR0001\nR5CR0002"], "the box's QR lists its serials");
+    let LabelData::Box(boxed) = &got.labels[0] else {
+        panic!("a box label: {:?}", got.labels[0])
+    };
+    assert_eq!(
+        (boxed.serials.as_slice(), boxed.batch.as_deref()),
+        (
+            &["R5CR0001".to_owned(), "R5CR0002".to_owned()][..],
+            Some(b.spec.name.as_str())
+        )
+    );
+    let shown = preview(
+        &mut store,
+        &keyring,
+        &whole,
+        203,
+        PayloadUse::Masked,
+        "tech",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        decode(&shown.png),
+        ["R5CR0001\nR5CR0002"],
+        "the box's QR lists its serials"
+    );
 
-    let typed = request(LabelSource::Serials { serials: vec!["BOXA1".into(), " BOXA2 ".into()] }, "box-4x6in", 1);
-    let got = collect_labels(&mut store, &keyring, &typed, 203, PayloadUse::Masked, "tech").await.unwrap();
-    assert!(matches!(&got.labels[..], [LabelData::Box(b)] if b.serials == ["BOXA1", "BOXA2"] && b.batch.is_none()), "{:?}", got.labels);
+    let typed = request(
+        LabelSource::Serials {
+            serials: vec!["BOXA1".into(), " BOXA2 ".into()],
+        },
+        "box-4x6in",
+        1,
+    );
+    let got = collect_labels(
+        &mut store,
+        &keyring,
+        &typed,
+        203,
+        PayloadUse::Masked,
+        "tech",
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(&got.labels[..], [LabelData::Box(b)] if b.serials == ["BOXA1", "BOXA2"] && b.batch.is_none()),
+        "{:?}",
+        got.labels
+    );
 
     keyring_keeps_payload(&keyring, &b.id).await;
-    let wrong = request(LabelSource::Enrollment { batch: b.spec.name.clone() }, "box-4x6in", 1);
-    let err = collect_labels(&mut store, &keyring, &wrong, 203, PayloadUse::Reveal, "tech").await.unwrap_err();
-    assert!(err.to_string().contains("template box-4x6in is for box labels, not enrollment labels"), "{err}");
-    let wrong = request(LabelSource::Serials { serials: vec!["A1".into()] }, "enrollment-4x6in", 1);
-    let err = collect_labels(&mut store, &keyring, &wrong, 203, PayloadUse::Reveal, "tech").await.unwrap_err();
-    assert!(err.to_string().contains("pick a device or box template"), "{err}");
+    let wrong = request(
+        LabelSource::Enrollment {
+            batch: b.spec.name.clone(),
+        },
+        "box-4x6in",
+        1,
+    );
+    let err = collect_labels(
+        &mut store,
+        &keyring,
+        &wrong,
+        203,
+        PayloadUse::Reveal,
+        "tech",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("template box-4x6in is for box labels, not enrollment labels"),
+        "{err}"
+    );
+    let wrong = request(
+        LabelSource::Serials {
+            serials: vec!["A1".into()],
+        },
+        "enrollment-4x6in",
+        1,
+    );
+    let err = collect_labels(
+        &mut store,
+        &keyring,
+        &wrong,
+        203,
+        PayloadUse::Reveal,
+        "tech",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("pick a device or box template"),
+        "{err}"
+    );
     assert_eq!(qr_displays(&store), 0, "no payload was read");
 }
 
 async fn keyring_keeps_payload(keyring: &MemoryKeyring, batch: &BatchId) {
-    keep_qr(keyring, batch, &SecretText::new(payload(false))).await.unwrap();
+    keep_qr(keyring, batch, &SecretText::new(payload(false)))
+        .await
+        .unwrap();
 }

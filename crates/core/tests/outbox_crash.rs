@@ -90,8 +90,6 @@ impl Reports for Reported {
     }
 }
 
-
-
 #[test]
 fn killed_writer_loses_no_change_and_lost_claims_come_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -99,7 +97,8 @@ fn killed_writer_loses_no_change_and_lost_claims_come_back() {
     let lease = time::Duration::try_from(OUTBOX_LEASE).unwrap();
     let mut all = Reported::default();
     for (round, kill_after) in [1, 8, 41, 150, 33].into_iter().enumerate() {
-        let reported = run_and_kill::<Reported>(&path, round, kill_after, WRITER_DB_ENV, WRITER_ROUND_ENV);
+        let reported =
+            run_and_kill::<Reported>(&path, round, kill_after, WRITER_DB_ENV, WRITER_ROUND_ENV);
         assert_eq!(integrity(&path), "ok", "round {round}");
 
         let mut store = Store::open(&path)

@@ -724,7 +724,11 @@ fn profile_qr_code_content_is_kept_byte_for_byte_and_checked_like_an_export() {
   "android.app.extra.PROVISIONING_DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION":"https://play.google.com/managed/downloadManagingApp?identifier=setup",
   "android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE":{"com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN":"PROF1LET0KEN"}}"#;
     let payload = Payload::from_qr_code_content(text).unwrap();
-    assert_eq!(payload.qr_text(), text, "verbatim: key order and spacing kept");
+    assert_eq!(
+        payload.qr_text(),
+        text,
+        "verbatim: key order and spacing kept"
+    );
     assert_eq!(payload.kind(), PayloadKind::AndroidEnterprise);
     assert_eq!(payload.enrollment_token().unwrap().expose(), "PROF1LET0KEN");
     assert_eq!(payload.summary().token_masked.as_deref(), Some(MASK));
@@ -732,7 +736,10 @@ fn profile_qr_code_content_is_kept_byte_for_byte_and_checked_like_an_export() {
         Payload::from_qr_code_content(r#"{"a":1}"#).unwrap_err(),
         E::ExportMissingKey { .. }
     ));
-    assert!(matches!(Payload::from_qr_code_content("[1]").unwrap_err(), E::ExportNotObject { .. }));
+    assert!(matches!(
+        Payload::from_qr_code_content("[1]").unwrap_err(),
+        E::ExportNotObject { .. }
+    ));
 }
 
 // ---- AOSP --------------------------------------------------------------------------------

@@ -10,9 +10,15 @@ use stagebench_core::scanner::pty::PtyPair;
 use stagebench_core::scanner::{ScanError, ScannerEvent, ScannerStatus, ScannerWatcher};
 
 /// The next event `wanted` picks, skipping the others; a hang guard, not a timing check.
-fn until<T>(rx: &mpsc::Receiver<ScannerEvent>, what: &str, mut wanted: impl FnMut(&ScannerEvent) -> Option<T>) -> T {
+fn until<T>(
+    rx: &mpsc::Receiver<ScannerEvent>,
+    what: &str,
+    mut wanted: impl FnMut(&ScannerEvent) -> Option<T>,
+) -> T {
     loop {
-        let event = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("no event: waiting for {what}"));
+        let event = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no event: waiting for {what}"));
         if let Some(found) = wanted(&event) {
             return found;
         }
@@ -43,11 +49,17 @@ fn a_scanner_unplugged_and_plugged_in_again_is_read_again() {
         let _ = tx.send(e);
     })
     .unwrap();
-    until(&rx, "connected", |e| matches!(status(e)?, ScannerStatus::Connected { baud: 9600, .. }).then_some(()));
+    until(&rx, "connected", |e| {
+        matches!(status(e)?, ScannerStatus::Connected { baud: 9600, .. }).then_some(())
+    });
 
     pair.scan(b"R5CR0001\r\n]C1pf3wk2x9\r\nAB\x1bCD\r\n");
     assert_eq!(until(&rx, "a scan", scanned), Ok(("R5CR0001".into(), None)));
-    assert_eq!(until(&rx, "a scan", scanned), Ok(("pf3wk2x9".into(), Some("]C1".into()))), "AIM identifier split off");
+    assert_eq!(
+        until(&rx, "a scan", scanned),
+        Ok(("pf3wk2x9".into(), Some("]C1".into()))),
+        "AIM identifier split off"
+    );
     assert_eq!(until(&rx, "a scan", scanned), Err(ScanError::Garbled));
 
     pair.unplug();
@@ -56,18 +68,30 @@ fn a_scanner_unplugged_and_plugged_in_again_is_read_again() {
         _ => None,
     });
     assert_eq!(waiting.0, host);
-    assert!(waiting.1.contains(&host) && waiting.1.contains("plug it back in"), "{}", waiting.1);
+    assert!(
+        waiting.1.contains(&host) && waiting.1.contains("plug it back in"),
+        "{}",
+        waiting.1
+    );
 
     let pair = PtyPair::start(dir.path());
-    until(&rx, "connected again", |e| matches!(status(e)?, ScannerStatus::Connected { .. }).then_some(()));
+    until(&rx, "connected again", |e| {
+        matches!(status(e)?, ScannerStatus::Connected { .. }).then_some(())
+    });
     pair.scan(b"358240051111110\t");
-    assert_eq!(until(&rx, "a scan after replugging", scanned), Ok(("358240051111110".into(), None)));
+    assert_eq!(
+        until(&rx, "a scan after replugging", scanned),
+        Ok(("358240051111110".into(), None))
+    );
 
     drop(watcher);
     pair.scan(b"AFTERSTOP\r\n");
     // The thread stops within a read timeout; nothing read after the drop is delivered.
     while let Ok(event) = rx.recv_timeout(Duration::from_secs(1)) {
-        assert!(!matches!(&event, ScannerEvent::Line(_)), "read after the watcher was dropped: {event:?}");
+        assert!(
+            !matches!(&event, ScannerEvent::Line(_)),
+            "read after the watcher was dropped: {event:?}"
+        );
     }
 }
 
@@ -84,9 +108,17 @@ fn a_port_that_is_not_there_yet_is_waited_for() {
         ScannerStatus::Waiting { message, .. } => Some(message),
         _ => None,
     });
-    assert!(message.starts_with(&format!("waiting for {host} — plug the scanner in")), "{message}");
+    assert!(
+        message.starts_with(&format!("waiting for {host} — plug the scanner in")),
+        "{message}"
+    );
     let pair = PtyPair::start(dir.path());
-    until(&rx, "connected once plugged in", |e| matches!(status(e)?, ScannerStatus::Connected { baud: 115200, .. }).then_some(()));
+    until(&rx, "connected once plugged in", |e| {
+        matches!(status(e)?, ScannerStatus::Connected { baud: 115200, .. }).then_some(())
+    });
     pair.scan(b"NEWBOX0009\r\n");
-    assert_eq!(until(&rx, "a scan", scanned), Ok(("NEWBOX0009".into(), None)));
+    assert_eq!(
+        until(&rx, "a scan", scanned),
+        Ok(("NEWBOX0009".into(), None))
+    );
 }

@@ -95,15 +95,14 @@ fn wal_of(path: &Path) -> PathBuf {
     PathBuf::from(wal)
 }
 
-
-
 #[test]
 fn killed_writer_loses_nothing_it_reported() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(FILE_NAME);
     let mut reported = Committed::default();
     for (round, kill_after) in [1, 7, 40, 150, 400, 33].into_iter().enumerate() {
-        let committed = run_and_kill::<Committed>(&path, round, kill_after, WRITER_DB_ENV, WRITER_ROUND_ENV);
+        let committed =
+            run_and_kill::<Committed>(&path, round, kill_after, WRITER_DB_ENV, WRITER_ROUND_ENV);
         assert!(committed.len() >= kill_after);
         assert!(
             wal_of(&path).exists(),

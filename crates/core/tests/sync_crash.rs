@@ -33,26 +33,38 @@ const CHILD_GRAPH_ENV: &str = "STAGEBENCH_SYNC_CHILD_GRAPH";
 const DEVICES: usize = 60;
 
 fn client(graph_base: &str) -> GraphClient {
-    let endpoints = Endpoints { authority: "http://127.0.0.1:9".into(), graph: graph_base.into() };
+    let endpoints = Endpoints {
+        authority: "http://127.0.0.1:9".into(),
+        graph: graph_base.into(),
+    };
     GraphClient::new(&endpoints, Arc::new(StaticToken(SecretText::new("t")))).unwrap()
 }
 
 /// The child: drains until done (it is killed long before).
 #[tokio::test]
 async fn drain_child() {
-    let (Some(db), Some(graph)) = (std::env::var_os(CHILD_DB_ENV), std::env::var(CHILD_GRAPH_ENV).ok()) else {
+    let (Some(db), Some(graph)) = (
+        std::env::var_os(CHILD_DB_ENV),
+        std::env::var(CHILD_GRAPH_ENV).ok(),
+    ) else {
         return;
     };
     let mut store = Store::open(Path::new(&db)).unwrap();
     let client = client(&graph);
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let now = time::OffsetDateTime::now_utc();
-    drain_outbox(&mut store, &client, &RetryPolicy::default(), &mut rng, now).await.unwrap();
+    drain_outbox(&mut store, &client, &RetryPolicy::default(), &mut rng, now)
+        .await
+        .unwrap();
 }
 
 fn patches(graph: &FakeGraph) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
-    for e in graph.exchanges().iter().filter(|e| e.method == "PATCH" && e.status == 204) {
+    for e in graph
+        .exchanges()
+        .iter()
+        .filter(|e| e.method == "PATCH" && e.status == 204)
+    {
         *out.entry(e.url.clone()).or_default() += 1;
     }
     out
@@ -91,18 +103,33 @@ async fn a_kill_mid_sync_loses_nothing_and_resends_only_what_was_in_flight() {
     // round is then in flight: the tenant answers slowly).
     let done = || -> i64 {
         rusqlite::Connection::open(&path)
-            .and_then(|c| c.query_row("SELECT count(*) FROM outbox WHERE state = 'done'", [], |r| r.get(0)))
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM outbox WHERE state = 'done'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
             .unwrap_or(0)
     };
     while patches(&graph).values().sum::<usize>() < 20 || done() == 0 {
-        assert!(Instant::now() < deadline, "the child never sent a batch of notes");
-        assert!(child.try_wait().unwrap().is_none(), "the child finished before it could be killed");
+        assert!(
+            Instant::now() < deadline,
+            "the child never sent a batch of notes"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the child finished before it could be killed"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     child.kill().unwrap();
     child.wait().unwrap();
     let sent_before_kill = patches(&graph);
-    assert!(sent_before_kill.values().sum::<usize>() < DEVICES, "killed mid-drain");
+    assert!(
+        sent_before_kill.values().sum::<usize>() < DEVICES,
+        "killed mid-drain"
+    );
     assert_eq!(integrity(&path), "ok");
 
     // What the store says happened before the kill.
@@ -111,35 +138,71 @@ async fn a_kill_mid_sync_loses_nothing_and_resends_only_what_was_in_flight() {
     let states = |store: &Store| -> BTreeMap<String, Vec<OutboxState>> {
         let mut out: BTreeMap<String, Vec<OutboxState>> = BTreeMap::new();
         for n in 1..=(DEVICES + 5) as i64 {
-            let item = store.outbox_item(stagebench_core::store::OutboxId(n)).unwrap().unwrap();
+            let item = store
+                .outbox_item(stagebench_core::store::OutboxId(n))
+                .unwrap()
+                .unwrap();
             out.entry(item.target).or_default().push(item.state);
         }
         out
     };
     let before = states(&store);
-    let done_before: Vec<&String> = before.iter().filter(|(_, s)| s.last() == Some(&OutboxState::Done)).map(|(t, _)| t).collect();
-    assert!(!done_before.is_empty(), "some notes were recorded as sent before the kill");
+    let done_before: Vec<&String> = before
+        .iter()
+        .filter(|(_, s)| s.last() == Some(&OutboxState::Done))
+        .map(|(t, _)| t)
+        .collect();
+    assert!(
+        !done_before.is_empty(),
+        "some notes were recorded as sent before the kill"
+    );
 
     // Drain again once the lease of the items in flight has run out.
-    let later = time::OffsetDateTime::now_utc() + time::Duration::try_from(OUTBOX_LEASE).unwrap() + time::Duration::seconds(1);
+    let later = time::OffsetDateTime::now_utc()
+        + time::Duration::try_from(OUTBOX_LEASE).unwrap()
+        + time::Duration::seconds(1);
     graph.faults(|f| f.latency = Duration::ZERO);
     let mut rng = rand::rngs::StdRng::seed_from_u64(2);
-    drain_outbox(&mut store, &client(&graph.base_url()), &RetryPolicy::default(), &mut rng, later).await.unwrap();
+    drain_outbox(
+        &mut store,
+        &client(&graph.base_url()),
+        &RetryPolicy::default(),
+        &mut rng,
+        later,
+    )
+    .await
+    .unwrap();
     let counts = store.outbox_len().unwrap();
     assert_eq!((counts.pending, counts.in_flight, counts.failed), (0, 0, 0));
     assert!(store.outbox_due(far, 100).unwrap().is_empty());
 
     let after = patches(&graph);
     for (i, id) in ids.iter().enumerate() {
-        let notes = graph.device(id).unwrap()["notes"].as_str().unwrap_or_default().to_owned();
+        let notes = graph.device(id).unwrap()["notes"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let serial = format!("KILL{i:04}");
-        assert!(notes.contains(&format!("summary for {serial}")), "{id}: {notes:?}");
-        assert!(!notes.contains("old summary"), "a superseded summary went out: {notes:?}");
+        assert!(
+            notes.contains(&format!("summary for {serial}")),
+            "{id}: {notes:?}"
+        );
+        assert!(
+            !notes.contains("old summary"),
+            "a superseded summary went out: {notes:?}"
+        );
         assert_eq!(notes.matches(NOTES_BEGIN).count(), 1);
         let path = format!("/deviceManagement/managedDevices/{id}");
-        let writes: usize = after.iter().filter(|(url, _)| url.ends_with(&path)).map(|(_, n)| n).sum();
+        let writes: usize = after
+            .iter()
+            .filter(|(url, _)| url.ends_with(&path))
+            .map(|(_, n)| n)
+            .sum();
         if done_before.contains(&id) {
-            assert_eq!(writes, 1, "{id} was done before the kill and must not be resent");
+            assert_eq!(
+                writes, 1,
+                "{id} was done before the kill and must not be resent"
+            );
         } else {
             assert!((1..=2).contains(&writes), "{id}: {writes} writes");
         }
@@ -147,7 +210,11 @@ async fn a_kill_mid_sync_loses_nothing_and_resends_only_what_was_in_flight() {
     // The items superseded before any send stay superseded and were never sent.
     let end = states(&store);
     for id in &ids[..5] {
-        assert_eq!(end[id], [OutboxState::Superseded, OutboxState::Done], "{id}");
+        assert_eq!(
+            end[id],
+            [OutboxState::Superseded, OutboxState::Done],
+            "{id}"
+        );
     }
     graph.assert_no_violations();
 }

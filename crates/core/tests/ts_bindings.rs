@@ -6,9 +6,13 @@
 use std::path::Path;
 
 use stagebench_core::audit::{AuditAction, AuditRecord};
-use stagebench_core::batch::exchange::{Exported, ImportedReport, ReconciledDevice, Reconciliation, ScanOutcome};
+use stagebench_core::batch::exchange::{
+    Exported, ImportedReport, ReconciledDevice, Reconciliation, ScanOutcome,
+};
 use stagebench_core::batch::key::BenchPublicKey;
-use stagebench_core::batch::progress::{BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck};
+use stagebench_core::batch::progress::{
+    BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck,
+};
 use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::device::{
     AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,

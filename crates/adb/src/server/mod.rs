@@ -28,7 +28,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// server; direct USB access works without it.
 pub fn find_adb_binary() -> Option<std::path::PathBuf> {
     let name = if cfg!(windows) { "adb.exe" } else { "adb" };
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
 
 /// Where an adb server listens, and how long to wait for it.

@@ -24,9 +24,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use config::{FakeAuth, FakeDeviceConfig, ShellAnswer};
-pub use sync::FakeFile;
 pub use real_server::{adb_command, free_port, which_adb, RealAdbServer};
 use session::Session;
+pub use sync::FakeFile;
 
 use crate::auth::parse_android_public_key;
 use crate::transport::MessageReader;
@@ -207,7 +207,8 @@ impl FakeDevice {
             mode,
             mtime: 0,
         };
-        self.shared.with_files(|files| files.insert(path.to_owned(), file));
+        self.shared
+            .with_files(|files| files.insert(path.to_owned(), file));
     }
 
     /// Trust `public_key` (an `adbkey.pub` line), as if the user had once tapped "Allow".
@@ -262,7 +263,10 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let mut session = Session::new(shared.clone());
     while let Ok(message) = reader.read().await {
         if message.payload.len() > session.max_payload() {
-            tracing::debug!(len = message.payload.len(), "fake adbd: payload over the negotiated maximum, dropping the host");
+            tracing::debug!(
+                len = message.payload.len(),
+                "fake adbd: payload over the negotiated maximum, dropping the host"
+            );
             return;
         }
         for reply in session.handle(message) {

@@ -10,7 +10,9 @@ use crate::server::{AdbServer, DeviceState};
 
 /// A free TCP port on 127.0.0.1 (asked of the OS, then released).
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
 }
 
 /// The `adb` binary on `PATH`, if any.
@@ -23,7 +25,10 @@ const MISSING: &str = "Debian's `adb` is not installed (needed to test against a
 /// An `adb` command with `HOME` set to `home` and no inherited server port or vendor keys.
 pub fn adb_command(home: &Path) -> Command {
     let mut command = Command::new(which_adb().unwrap_or_else(|| panic!("{MISSING}")));
-    command.env("HOME", home).env_remove("ANDROID_ADB_SERVER_PORT").env_remove("ADB_VENDOR_KEYS");
+    command
+        .env("HOME", home)
+        .env_remove("ANDROID_ADB_SERVER_PORT")
+        .env_remove("ADB_VENDOR_KEYS");
     command
 }
 
@@ -50,18 +55,29 @@ impl RealAdbServer {
                 Err(e) => failures.push(e),
             }
         }
-        Err(format!("the adb server did not start in 3 tries: {}", failures.join("; ")))
+        Err(format!(
+            "the adb server did not start in 3 tries: {}",
+            failures.join("; ")
+        ))
     }
 
     async fn start_once() -> Result<RealAdbServer, String> {
-        let home = tempfile::tempdir().map_err(|e| format!("can't make a temp HOME for adb: {e}"))?;
+        let home =
+            tempfile::tempdir().map_err(|e| format!("can't make a temp HOME for adb: {e}"))?;
         let port = free_port().map_err(|e| format!("no free port for the adb server: {e}"))?;
-        let mut server = RealAdbServer { port, home, started: false };
+        let mut server = RealAdbServer {
+            port,
+            home,
+            started: false,
+        };
         let out = server.adb(&["start-server"]);
         // Something else may hold the port: only a successful start makes the server ours.
         server.started = out.status.success();
         if !out.status.success() {
-            return Err(format!("`adb -P {port} start-server` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+            return Err(format!(
+                "`adb -P {port} start-server` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
         }
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
@@ -69,10 +85,18 @@ impl RealAdbServer {
                 Ok(41..) => return Ok(server),
                 Ok(other) => {
                     server.started = false;
-                    return Err(format!("port {port} answers as an adb server of protocol {other}, not ours"));
+                    return Err(format!(
+                        "port {port} answers as an adb server of protocol {other}, not ours"
+                    ));
                 }
-                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
-                Err(e) => return Err(format!("adb server on port {port} did not answer within 15 s: {e}")),
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "adb server on port {port} did not answer within 15 s: {e}"
+                    ))
+                }
             }
         }
     }
@@ -113,12 +137,17 @@ impl RealAdbServer {
         let deadline = Instant::now() + within;
         loop {
             let listed = self.client().devices().await.map_err(|e| e.to_string())?;
-            let ready = listed.iter().filter(|d| d.state == DeviceState::Device).count();
+            let ready = listed
+                .iter()
+                .filter(|d| d.state == DeviceState::Device)
+                .count();
             if ready >= count {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(format!("adb server lists {ready} ready devices, expected {count}: {listed:?}"));
+                return Err(format!(
+                    "adb server lists {ready} ready devices, expected {count}: {listed:?}"
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -41,8 +41,14 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             super::write_json(out, &check)?;
         } else {
             match &check {
-                AuditCheck::Intact { rows, head } => writeln!(out, "audit log intact: {rows} rows, chain head {}", head.as_deref().unwrap_or("(empty)"))?,
-                AuditCheck::Broken { row, reason } => writeln!(out, "audit log BROKEN at row {row}: {reason}")?,
+                AuditCheck::Intact { rows, head } => writeln!(
+                    out,
+                    "audit log intact: {rows} rows, chain head {}",
+                    head.as_deref().unwrap_or("(empty)")
+                )?,
+                AuditCheck::Broken { row, reason } => {
+                    writeln!(out, "audit log BROKEN at row {row}: {reason}")?
+                }
             }
         }
         if !check.is_intact() {
@@ -58,7 +64,13 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         Some(b) => Some(store.find_batch(b)?.batch.id),
         None => None,
     };
-    let filter = AuditFilter { batch, action, device: args.device.clone(), limit: Some(args.limit), ..AuditFilter::default() };
+    let filter = AuditFilter {
+        batch,
+        action,
+        device: args.device.clone(),
+        limit: Some(args.limit),
+        ..AuditFilter::default()
+    };
     let rows = store.audit_log(&filter)?;
     if args.json {
         return super::write_json(out, &rows);
@@ -73,9 +85,18 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             r.at,
             r.action,
             r.actor,
-            r.batch.as_deref().map(|b| format!("batch {} ", &b[..b.len().min(8)])).unwrap_or_default(),
-            r.device.as_deref().map(|d| format!("device {d} ")).unwrap_or_default(),
-            r.token.as_deref().map(|t| format!("token {t}")).unwrap_or_default(),
+            r.batch
+                .as_deref()
+                .map(|b| format!("batch {} ", &b[..b.len().min(8)]))
+                .unwrap_or_default(),
+            r.device
+                .as_deref()
+                .map(|d| format!("device {d} "))
+                .unwrap_or_default(),
+            r.token
+                .as_deref()
+                .map(|t| format!("token {t}"))
+                .unwrap_or_default(),
         )?;
     }
     Ok(())

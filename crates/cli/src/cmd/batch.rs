@@ -135,18 +135,28 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 None => None,
             };
             if args.json {
-                return super::write_json(out, &serde_json::json!({"active": active, "name": name}));
+                return super::write_json(
+                    out,
+                    &serde_json::json!({"active": active, "name": name}),
+                );
             }
             match (active, name) {
                 (Some(id), Some(name)) => writeln!(out, "active batch: {name} ({})", id.short())?,
-                _ => writeln!(out, "no active batch: devices join a batch only when it expects their serial")?,
+                _ => writeln!(
+                    out,
+                    "no active batch: devices join a batch only when it expects their serial"
+                )?,
             }
             Ok(())
         }
         BatchCommand::Add { batch, serials } => {
             let record = store.find_batch(batch)?;
             let mut added = Vec::new();
-            for s in serials.iter().flat_map(|s| s.split([',', ';'])).filter(|s| !s.trim().is_empty()) {
+            for s in serials
+                .iter()
+                .flat_map(|s| s.split([',', ';']))
+                .filter(|s| !s.trim().is_empty())
+            {
                 let (device, joined) = ops::link_serial(&mut store, &record.batch.id, s)?;
                 added.push(serde_json::json!({"serial": s.trim().to_ascii_uppercase(), "device": device.0, "joined": joined}));
             }
@@ -155,13 +165,25 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             }
             for a in &added {
                 let joined = a["joined"].as_bool().unwrap_or(false);
-                writeln!(out, "{}  {}", a["serial"].as_str().unwrap_or(""), if joined { "added" } else { "already in the batch" })?;
+                writeln!(
+                    out,
+                    "{}  {}",
+                    a["serial"].as_str().unwrap_or(""),
+                    if joined {
+                        "added"
+                    } else {
+                        "already in the batch"
+                    }
+                )?;
             }
             Ok(())
         }
         BatchCommand::Mark { serial, action } => {
             if !TECHNICIAN_ACTIONS.contains(&action.as_str()) {
-                bail!("unknown action {action:?}: use one of {}", TECHNICIAN_ACTIONS.join(", "));
+                bail!(
+                    "unknown action {action:?}: use one of {}",
+                    TECHNICIAN_ACTIONS.join(", ")
+                );
             }
             let ids = store.devices_with_serial(&serial.trim().to_ascii_uppercase())?;
             let device = match ids.as_slice() {
@@ -171,9 +193,13 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             };
             let technician = ops::technician(&store);
             store.record_action(device, action, &technician)?;
-            let stage = stagebench_core::batch::progress::stage_of(&store, device, store.clock_now())?;
+            let stage =
+                stagebench_core::batch::progress::stage_of(&store, device, store.clock_now())?;
             if args.json {
-                return super::write_json(out, &serde_json::json!({"device": device.0, "action": action, "stage": stage.map(|(_, s)| s)}));
+                return super::write_json(
+                    out,
+                    &serde_json::json!({"device": device.0, "action": action, "stage": stage.map(|(_, s)| s)}),
+                );
             }
             match stage {
                 Some((_, s)) => writeln!(out, "{serial}: {} — {}", s.stage.label(), s.instruction)?,
@@ -187,7 +213,12 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             if args.json {
                 return super::write_json(out, &serde_json::json!({"closed": record.batch.id}));
             }
-            writeln!(out, "closed {} ({})", record.batch.spec.name, record.batch.id.short())?;
+            writeln!(
+                out,
+                "closed {} ({})",
+                record.batch.spec.name,
+                record.batch.id.short()
+            )?;
             Ok(())
         }
         BatchCommand::Files(cmd) => files::run(&mut store, cmd, args.json, out).await,
@@ -197,13 +228,19 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
 fn read_serials(new: &NewArgs) -> anyhow::Result<Vec<String>> {
     let mut serials: Vec<String> = new.serials.clone();
     if let Some(path) = &new.serials_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("can't read the serials file {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("can't read the serials file {}", path.display()))?;
         serials.extend(text.split(['\n', '\r', ',', ';', '\t']).map(str::to_owned));
     }
     Ok(serials)
 }
 
-async fn create(store: &mut Store, new: &NewArgs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+async fn create(
+    store: &mut Store,
+    new: &NewArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let profile = match (&new.profile, new.flow) {
         (Some(p), _) => {
             let client = super::connect_tenant(store)?;
@@ -226,7 +263,12 @@ async fn create(store: &mut Store, new: &NewArgs, json: bool, out: &mut dyn Writ
         name: new.name.clone(),
         profile,
         vendor: new.vendor.clone(),
-        due: new.due.as_deref().map(parse_date).transpose().map_err(anyhow::Error::msg)?,
+        due: new
+            .due
+            .as_deref()
+            .map(parse_date)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
         expected_count: new.expected,
         expected_serials: read_serials(new)?,
     };
@@ -240,7 +282,14 @@ async fn create(store: &mut Store, new: &NewArgs, json: bool, out: &mut dyn Writ
     if json {
         return super::write_json(out, &serde_json::json!({"batch": batch, "token": token}));
     }
-    writeln!(out, "created batch {} ({}): {} for {}", batch.spec.name, batch.id.short(), batch.spec.profile.flow.name(), batch.spec.vendor)?;
+    writeln!(
+        out,
+        "created batch {} ({}): {} for {}",
+        batch.spec.name,
+        batch.id.short(),
+        batch.spec.profile.flow.name(),
+        batch.spec.vendor
+    )?;
     if let Some(m) = &token.message {
         writeln!(out, "warning: {m}")?;
     }
@@ -269,7 +318,12 @@ fn list(store: &Store, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "No batches yet: `stagebench batch new` creates one, `stagebench batch import-pack` imports a customer's.")?;
     }
     for p in &all {
-        let counts: Vec<String> = p.counts.iter().filter(|c| c.count > 0).map(|c| format!("{} {}", c.count, c.label.to_lowercase())).collect();
+        let counts: Vec<String> = p
+            .counts
+            .iter()
+            .filter(|c| c.count > 0)
+            .map(|c| format!("{} {}", c.count, c.label.to_lowercase()))
+            .collect();
         writeln!(
             out,
             "{}  {:<28} {:<20} {:>4}/{:<4} token {:<18} {}{}{}",
@@ -277,7 +331,11 @@ fn list(store: &Store, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
             p.batch.spec.name,
             p.batch.spec.vendor,
             p.devices.len(),
-            p.batch.spec.expected_count.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
+            p.batch
+                .spec
+                .expected_count
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "?".into()),
             p.token.state,
             counts.join(", "),
             if p.active { "  [active]" } else { "" },
@@ -290,17 +348,47 @@ fn list(store: &Store, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
 fn show(p: &BatchProgress, out: &mut dyn Write) -> anyhow::Result<()> {
     let b = &p.batch;
     writeln!(out, "{} ({})", b.spec.name, b.id)?;
-    writeln!(out, "  profile   {} — {}", b.spec.profile.profile_name, b.spec.profile.flow.name())?;
+    writeln!(
+        out,
+        "  profile   {} — {}",
+        b.spec.profile.profile_name,
+        b.spec.profile.flow.name()
+    )?;
     writeln!(out, "  vendor    {}", b.spec.vendor)?;
     if let Some(due) = b.spec.due {
         writeln!(out, "  due       {due}")?;
     }
-    writeln!(out, "  token     {}{}", p.token.state, p.token.expires.as_deref().map(|e| format!(" (expires {e})")).unwrap_or_default())?;
-    writeln!(out, "  devices   {} of {}", p.devices.len(), b.spec.expected_count.map(|c| c.to_string()).unwrap_or_else(|| "?".into()))?;
-    let counts: Vec<String> = p.counts.iter().map(|c| format!("{}: {}", c.label, c.count)).collect();
+    writeln!(
+        out,
+        "  token     {}{}",
+        p.token.state,
+        p.token
+            .expires
+            .as_deref()
+            .map(|e| format!(" (expires {e})"))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "  devices   {} of {}",
+        p.devices.len(),
+        b.spec
+            .expected_count
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "?".into())
+    )?;
+    let counts: Vec<String> = p
+        .counts
+        .iter()
+        .map(|c| format!("{}: {}", c.label, c.count))
+        .collect();
     writeln!(out, "  stages    {}", counts.join(" · "))?;
     for problem in &p.problems {
-        let devices = if problem.devices.is_empty() { String::new() } else { format!(" [{}]", problem.devices.join(", ")) };
+        let devices = if problem.devices.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", problem.devices.join(", "))
+        };
         writeln!(out, "  problem   {}{devices}", problem.message)?;
     }
     if !p.not_seen.is_empty() {

@@ -21,9 +21,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use stagebench_adb::host::{AdbDevice, ConnectOptions};
 use stagebench_adb::server::parse_getprop;
-use stagebench_core::device::evidence::{parse_evidence, EVIDENCE_COMMAND};
 use stagebench_adb::testing::{adb_command, which_adb, RealAdbServer};
 use stagebench_adb::AdbKey;
+use stagebench_core::device::evidence::{parse_evidence, EVIDENCE_COMMAND};
 use stagebench_core::device::READ_CONCURRENCY;
 use stagebench_core::testing::SimulatedBench;
 use tokio::sync::Semaphore;
@@ -121,12 +121,22 @@ async fn bench_devices(args: &DevicesBench, out: &mut dyn Write) -> anyhow::Resu
     let mut rows = Vec::new();
     for &count in &args.devices {
         let count = usize::from(count);
-        let bench = SimulatedBench::start(count, None).await.context("can't start the fake devices")?;
-        let expected: Vec<String> = bench.models().iter().map(|(serial, _, _)| serial.clone()).collect();
+        let bench = SimulatedBench::start(count, None)
+            .await
+            .context("can't start the fake devices")?;
+        let expected: Vec<String> = bench
+            .models()
+            .iter()
+            .map(|(serial, _, _)| serial.clone())
+            .collect();
         let addrs = bench.addrs();
         // Connecting once makes the simulated devices trust the key (they accept the prompt).
         let connected = connect_all(&addrs, &key).await?;
-        let adb = if with_adb { Some(time_adb(&addrs, &expected, runs).await?) } else { None };
+        let adb = if with_adb {
+            Some(time_adb(&addrs, &expected, runs).await?)
+        } else {
+            None
+        };
         for (i, read) in [Read::Serials, Read::Facts].into_iter().enumerate() {
             let mut warm = Vec::with_capacity(runs);
             let mut cold = Vec::with_capacity(runs);
@@ -137,7 +147,13 @@ async fn bench_devices(args: &DevicesBench, out: &mut dyn Write) -> anyhow::Resu
                 time_ours(&fresh, read, &expected).await?;
                 cold.push(started.elapsed());
             }
-            rows.push(row(count, read, median(warm), median(cold), adb.as_ref().map(|a| a[i])));
+            rows.push(row(
+                count,
+                read,
+                median(warm),
+                median(cold),
+                adb.as_ref().map(|a| a[i]),
+            ));
         }
     }
     let report = Report {
@@ -193,7 +209,9 @@ fn row(devices: usize, read: Read, ours: Duration, cold: Duration, adb: Option<D
 }
 
 fn target_met(rows: &[Row]) -> Option<bool> {
-    let facts = rows.iter().find(|r| r.devices == TARGET_DEVICES && r.read == "facts")?;
+    let facts = rows
+        .iter()
+        .find(|r| r.devices == TARGET_DEVICES && r.read == "facts")?;
     let fast = facts.ours_cold_ms < millis(TARGET_FACTS);
     Some(fast && facts.ratio.is_none_or(|r| r >= TARGET_RATIO))
 }
@@ -219,7 +237,11 @@ async fn connect_all(addrs: &[SocketAddr], key: &Arc<AdbKey>) -> anyhow::Result<
 }
 
 /// Our direct client: read every (connected) device, at most READ_CONCURRENCY at once.
-async fn time_ours(devices: &[AdbDevice], read: Read, expected: &[String]) -> anyhow::Result<Duration> {
+async fn time_ours(
+    devices: &[AdbDevice],
+    read: Read,
+    expected: &[String],
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let permits = Arc::new(Semaphore::new(READ_CONCURRENCY));
     let mut reads = JoinSet::new();
@@ -234,7 +256,8 @@ async fn time_ours(devices: &[AdbDevice], read: Read, expected: &[String]) -> an
                 }
                 Read::Facts => {
                     // All facts, as the bench reads them: properties and the stage evidence.
-                    let (facts, evidence) = tokio::join!(device.read_facts(), device.shell(EVIDENCE_COMMAND));
+                    let (facts, evidence) =
+                        tokio::join!(device.read_facts(), device.shell(EVIDENCE_COMMAND));
                     check_evidence("direct client", &String::from_utf8_lossy(&evidence?.stdout))?;
                     facts?.transport_serial
                 }
@@ -263,20 +286,33 @@ fn check_evidence(who: &str, text: &str) -> anyhow::Result<()> {
 
 fn check_serials(who: &str, read: Read, got: &[String], expected: &[String]) -> anyhow::Result<()> {
     if got != expected {
-        bail!("{who} read the wrong {}: {got:?}, expected {expected:?}", read.name());
+        bail!(
+            "{who} read the wrong {}: {got:?}, expected {expected:?}",
+            read.name()
+        );
     }
     Ok(())
 }
 
 /// Debian's adb: connect the server to every device (not timed), then one `adb … shell` per
 /// device in sequence, as a script would; the median of `runs` for serials and for facts.
-async fn time_adb(addrs: &[SocketAddr], expected: &[String], runs: usize) -> anyhow::Result<[Duration; 2]> {
+async fn time_adb(
+    addrs: &[SocketAddr],
+    expected: &[String],
+    runs: usize,
+) -> anyhow::Result<[Duration; 2]> {
     let server = RealAdbServer::start().await.map_err(anyhow::Error::msg)?;
     let client = server.client();
     for addr in addrs {
-        client.connect(&addr.to_string()).await.context("adb connect")?;
+        client
+            .connect(&addr.to_string())
+            .await
+            .context("adb connect")?;
     }
-    server.wait_for_devices(addrs.len(), Duration::from_secs(60)).await.map_err(anyhow::Error::msg)?;
+    server
+        .wait_for_devices(addrs.len(), Duration::from_secs(60))
+        .await
+        .map_err(anyhow::Error::msg)?;
     let mut medians = [Duration::ZERO; 2];
     for (i, read) in [Read::Serials, Read::Facts].into_iter().enumerate() {
         let mut times = Vec::with_capacity(runs);
@@ -286,11 +322,19 @@ async fn time_adb(addrs: &[SocketAddr], expected: &[String], runs: usize) -> any
             for addr in addrs {
                 let serial = addr.to_string();
                 serials.push(match read {
-                    Read::Serials => adb_shell(&server, &serial, "getprop ro.serialno").await?.trim().to_owned(),
+                    Read::Serials => adb_shell(&server, &serial, "getprop ro.serialno")
+                        .await?
+                        .trim()
+                        .to_owned(),
                     Read::Facts => {
                         let props = adb_shell(&server, &serial, "getprop").await?;
-                        check_evidence("adb", &adb_shell(&server, &serial, EVIDENCE_COMMAND).await?)?;
-                        parse_getprop(&props).remove("ro.serialno").unwrap_or_default()
+                        check_evidence(
+                            "adb",
+                            &adb_shell(&server, &serial, EVIDENCE_COMMAND).await?,
+                        )?;
+                        parse_getprop(&props)
+                            .remove("ro.serialno")
+                            .unwrap_or_default()
                     }
                 });
             }
@@ -304,31 +348,54 @@ async fn time_adb(addrs: &[SocketAddr], expected: &[String], runs: usize) -> any
 
 async fn adb_shell(server: &RealAdbServer, serial: &str, command: &str) -> anyhow::Result<String> {
     let mut adb = tokio::process::Command::from(adb_command(server.home()));
-    adb.arg("-P").arg(server.port().to_string()).args(["-s", serial, "shell", command]);
-    let output = adb.stdin(std::process::Stdio::null()).output().await.context("can't run adb")?;
+    adb.arg("-P")
+        .arg(server.port().to_string())
+        .args(["-s", serial, "shell", command]);
+    let output = adb
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .context("can't run adb")?;
     if !output.status.success() {
-        bail!("`adb -s {serial} shell {command}` failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "`adb -s {serial} shell {command}` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 async fn adb_version() -> Option<String> {
     let home = std::env::temp_dir();
-    let output = tokio::process::Command::from(adb_command(&home)).arg("version").output().await.ok()?;
+    let output = tokio::process::Command::from(adb_command(&home))
+        .arg("version")
+        .output()
+        .await
+        .ok()?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.lines().find(|l| l.starts_with("Version")).map(|l| l.trim().to_owned())
+    text.lines()
+        .find(|l| l.starts_with("Version"))
+        .map(|l| l.trim().to_owned())
 }
 
 fn write_text(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     writeln!(out, "Reading fake devices on 127.0.0.1; the devices already trust both keys; median of {} runs.", report.runs)?;
-    writeln!(out, "ours:      direct ADB, {} devices at a time, connections already open", report.concurrency)?;
-    writeln!(out, "ours cold: the same, connecting and authenticating every device within the time")?;
+    writeln!(
+        out,
+        "ours:      direct ADB, {} devices at a time, connections already open",
+        report.concurrency
+    )?;
+    writeln!(
+        out,
+        "ours cold: the same, connecting and authenticating every device within the time"
+    )?;
     if let Some(version) = &report.adb_version {
         writeln!(out, "adb loop:  `adb -s <addr> shell …` per device and read (facts: getprop + evidence) in sequence, server already connected ({version})")?;
     }
     writeln!(out)?;
     let ms = |v: f64| format!("{v:.1} ms");
-    let times = |v: Option<f64>, unit: &dyn Fn(f64) -> String| v.map_or_else(|| "-".to_owned(), unit);
+    let times =
+        |v: Option<f64>, unit: &dyn Fn(f64) -> String| v.map_or_else(|| "-".to_owned(), unit);
     let ratio = |r: f64| format!("{r:.1}x");
     writeln!(
         out,

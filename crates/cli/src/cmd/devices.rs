@@ -43,23 +43,42 @@ fn open_store(args: &DevicesArgs) -> Option<SharedStore> {
 
 /// Runs `stagebench devices`.
 pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let server = args.adb_server.map(AdbServer::new).unwrap_or_else(AdbServer::from_env);
+    let server = args
+        .adb_server
+        .map(AdbServer::new)
+        .unwrap_or_else(AdbServer::from_env);
     let store = open_store(args);
     // Devices are read straight over USB too; without libusb, through the adb server only.
     let usb = usb::rusb_bench(&server, !args.watch)
         .inspect_err(|e| tracing::info!("{e}"))
         .ok();
     if !args.watch {
-        let devices = usb::snapshot_bench(&server, usb.as_ref(), store.as_ref(), ReadOptions::default()).await.with_context(|| {
-            format!("can't list devices from the adb server at {}: start it with `adb start-server`", server.addr())
+        let devices = usb::snapshot_bench(
+            &server,
+            usb.as_ref(),
+            store.as_ref(),
+            ReadOptions::default(),
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "can't list devices from the adb server at {}: start it with `adb start-server`",
+                server.addr()
+            )
         })?;
-        return if args.json { super::write_json(out, &devices) } else { write_table(out, &devices) };
+        return if args.json {
+            super::write_json(out, &devices)
+        } else {
+            write_table(out, &devices)
+        };
     }
     let json = args.json;
     let mut failed: Option<anyhow::Error> = None;
     usb::watch_bench(server, usb, store, ReadOptions::default(), |event| {
         let written = if json {
-            serde_json::to_writer(&mut *out, &event).map_err(anyhow::Error::from).and_then(|()| Ok(writeln!(out)?))
+            serde_json::to_writer(&mut *out, &event)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| Ok(writeln!(out)?))
         } else {
             match &event {
                 BenchEvent::Snapshot { devices } => write_table(out, devices),
@@ -87,7 +106,10 @@ pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> 
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<()> {
@@ -95,7 +117,11 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
         writeln!(out, "No devices attached. Plug a device in with USB debugging on, or run `stagebench simulate --devices 3 --connect`.")?;
         return Ok(());
     }
-    writeln!(out, "{:<6} {:<22} {:<13} {:<18} {:<22} {:<10} PORT", "SLOT", "SERIAL", "STATE", "MAKER", "MODEL", "ANDROID")?;
+    writeln!(
+        out,
+        "{:<6} {:<22} {:<13} {:<18} {:<22} {:<10} PORT",
+        "SLOT", "SERIAL", "STATE", "MAKER", "MODEL", "ANDROID"
+    )?;
     for d in devices {
         let android = match (&d.android_release, d.sdk) {
             (Some(r), Some(s)) => format!("{r} ({s})"),
@@ -106,7 +132,8 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
         writeln!(
             out,
             "{:<6} {:<22} {:<13} {:<18} {:<22} {:<10} {}",
-            d.slot_number.map_or_else(|| "-".to_string(), |n| n.to_string()),
+            d.slot_number
+                .map_or_else(|| "-".to_string(), |n| n.to_string()),
             d.serial.as_deref().unwrap_or(&d.key),
             d.state,
             d.manufacturer.as_deref().unwrap_or("-"),
@@ -115,7 +142,13 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
             d.slot.as_deref().unwrap_or("-"),
         )?;
         for p in &d.problems {
-            writeln!(out, "       {}: {} Next: {}", p.severity.as_str(), p.message, p.next_step)?;
+            writeln!(
+                out,
+                "       {}: {} Next: {}",
+                p.severity.as_str(),
+                p.message,
+                p.next_step
+            )?;
         }
         for line in d.flags.iter().chain(&d.error) {
             writeln!(out, "       {line}")?;

@@ -21,7 +21,10 @@ pub struct DoctorArgs {
 
 /// Runs `stagebench doctor`; fails (exit 1) when any check fails.
 pub async fn run(args: &DoctorArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let server = args.adb_server.map(AdbServer::new).unwrap_or_else(AdbServer::from_env);
+    let server = args
+        .adb_server
+        .map(AdbServer::new)
+        .unwrap_or_else(AdbServer::from_env);
     let checks = doctor::run(&server).await;
     if args.json {
         super::write_json(out, &checks)?;

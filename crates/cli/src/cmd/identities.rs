@@ -12,8 +12,12 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use stagebench_core::identity::{is_identifying_serial, SerialSource};
-use stagebench_core::intune::graph::identities::{check_identifier, NOT_NEEDED_FOR_ANDROID_CORPORATE};
-use stagebench_core::intune::graph::{CorporateIdentifier, IdentifierType, IdentityPlatform, ImportOutcome};
+use stagebench_core::intune::graph::identities::{
+    check_identifier, NOT_NEEDED_FOR_ANDROID_CORPORATE,
+};
+use stagebench_core::intune::graph::{
+    CorporateIdentifier, IdentifierType, IdentityPlatform, ImportOutcome,
+};
 use stagebench_core::store::Store;
 
 /// What to do with corporate identifiers.
@@ -105,9 +109,17 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
     };
     match (&args.file, args.from_bench) {
         (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("can't read {}: give a text file with one identifier per line", path.display()))?;
-            for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "can't read {}: give a text file with one identifier per line",
+                    path.display()
+                )
+            })?;
+            for line in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
                 let (id, details) = match line.split_once(',') {
                     Some((id, d)) => (id, Some(d.trim().to_owned()).filter(|d| !d.is_empty())),
                     None => (line, None),
@@ -123,7 +135,11 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
                 (Kind::Imei, _) => SerialSource::Imei,
             };
             for device in store.devices()? {
-                for s in device.serials.iter().filter(|s| s.source == wanted && is_identifying_serial(&s.value)) {
+                for s in device
+                    .serials
+                    .iter()
+                    .filter(|s| s.source == wanted && is_identifying_serial(&s.value))
+                {
                     items.push(item(&s.value, None));
                 }
             }
@@ -131,14 +147,25 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
         (None, false) => bail!("say where the identifiers come from: --from-bench or --file FILE"),
     }
     if items.is_empty() {
-        bail!("no identifiers to import: the source has none of type {}", kind.as_str());
+        bail!(
+            "no identifiers to import: the source has none of type {}",
+            kind.as_str()
+        );
     }
     let rows: Vec<Row> = if args.dry_run {
         items
             .iter()
             .map(|i| match check_identifier(i) {
-                Ok(()) => Row { identifier: i.identifier.clone(), outcome: "valid", reason: None },
-                Err(why) => Row { identifier: i.identifier.clone(), outcome: "invalid", reason: Some(why) },
+                Ok(()) => Row {
+                    identifier: i.identifier.clone(),
+                    outcome: "valid",
+                    reason: None,
+                },
+                Err(why) => Row {
+                    identifier: i.identifier.clone(),
+                    outcome: "invalid",
+                    reason: Some(why),
+                },
             })
             .collect()
     } else {
@@ -150,26 +177,52 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
             .map(|r| {
                 let (outcome, reason) = match r.outcome {
                     ImportOutcome::Imported => ("imported", None),
-                    ImportOutcome::Kept => ("kept", Some("Intune already had it (use --overwrite to replace its details)".into())),
+                    ImportOutcome::Kept => (
+                        "kept",
+                        Some(
+                            "Intune already had it (use --overwrite to replace its details)".into(),
+                        ),
+                    ),
                     ImportOutcome::Invalid(why) => ("invalid", Some(why)),
                     ImportOutcome::Failed(e) => ("failed", Some(e.to_string())),
                 };
-                Row { identifier: r.identifier, outcome, reason }
+                Row {
+                    identifier: r.identifier,
+                    outcome,
+                    reason,
+                }
             })
             .collect()
     };
-    let failed = rows.iter().filter(|r| matches!(r.outcome, "invalid" | "failed")).count();
+    let failed = rows
+        .iter()
+        .filter(|r| matches!(r.outcome, "invalid" | "failed"))
+        .count();
     if !args.dry_run {
         // Stage 1 of Windows Device Preparation: the serial is a corporate identifier now.
         let technician = stagebench_core::batch::ops::technician(&store);
-        for r in rows.iter().filter(|r| matches!(r.outcome, "imported" | "kept")) {
+        for r in rows
+            .iter()
+            .filter(|r| matches!(r.outcome, "imported" | "kept"))
+        {
             for device in store.devices_with_serial(&r.identifier)? {
-                store.record_action(device, stagebench_core::store::EVENT_SERIAL_IMPORTED, &technician)?;
+                store.record_action(
+                    device,
+                    stagebench_core::store::EVENT_SERIAL_IMPORTED,
+                    &technician,
+                )?;
             }
         }
     }
     if args.json {
-        super::write_json(out, &Report { note: NOT_NEEDED_FOR_ANDROID_CORPORATE, dry_run: args.dry_run, rows })?;
+        super::write_json(
+            out,
+            &Report {
+                note: NOT_NEEDED_FOR_ANDROID_CORPORATE,
+                dry_run: args.dry_run,
+                rows,
+            },
+        )?;
     } else {
         writeln!(out, "Note: {NOT_NEEDED_FOR_ANDROID_CORPORATE}")?;
         for r in &rows {

@@ -11,8 +11,8 @@ use serde::Serialize;
 use stagebench_core::batch::exchange;
 use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::label::{
-    builtin_templates, collect_labels, find_template, queue_print, render_labels, LabelRequest, LabelSource, OutputFormat,
-    PayloadUse, RenderedDocument, Template,
+    builtin_templates, collect_labels, find_template, queue_print, render_labels, LabelRequest,
+    LabelSource, OutputFormat, PayloadUse, RenderedDocument, Template,
 };
 use stagebench_core::stage::Stage;
 use stagebench_core::store::Store;
@@ -130,7 +130,9 @@ fn list_templates(json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
             kind: t.kind.name(),
             width_mm: t.width_mm,
             height_mm: t.height_mm,
-            sheet: t.sheet.map(|s| format!("{:?} {}x{}", s.page, s.columns, s.rows).to_lowercase()),
+            sheet: t
+                .sheet
+                .map(|s| format!("{:?} {}x{}", s.page, s.columns, s.rows).to_lowercase()),
             description: &t.description,
         })
         .collect();
@@ -139,7 +141,11 @@ fn list_templates(json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     for r in rows {
         let sheet = r.sheet.map(|s| format!(" on {s}")).unwrap_or_default();
-        writeln!(out, "{:<22} {:<10} {:>6.1} x {:<6.1} mm{sheet}", r.name, r.kind, r.width_mm, r.height_mm)?;
+        writeln!(
+            out,
+            "{:<22} {:<10} {:>6.1} x {:<6.1} mm{sheet}",
+            r.name, r.kind, r.width_mm, r.height_mm
+        )?;
     }
     Ok(())
 }
@@ -148,7 +154,9 @@ async fn run_render(args: &RenderArgs, json: bool, out: &mut dyn Write) -> anyho
     if args.list_templates {
         return list_templates(json, out);
     }
-    let (Some(name), Some(path)) = (&args.template, &args.out) else { bail!("--template and --out are needed") };
+    let (Some(name), Some(path)) = (&args.template, &args.out) else {
+        bail!("--template and --out are needed")
+    };
     let template = find_template(name)?;
     let format = match args.format {
         Format::Png => OutputFormat::Png,
@@ -158,7 +166,15 @@ async fn run_render(args: &RenderArgs, json: bool, out: &mut dyn Write) -> anyho
     let request = request(args, name)?;
     let mut store = store_for(&request)?;
     let actor = stagebench_core::batch::ops::technician(&store);
-    let collected = collect_labels(&mut store, &OsKeyring::new(), &request, args.dpi, PayloadUse::Reveal, &actor).await?;
+    let collected = collect_labels(
+        &mut store,
+        &OsKeyring::new(),
+        &request,
+        args.dpi,
+        PayloadUse::Reveal,
+        &actor,
+    )
+    .await?;
     let doc = render_labels(&template, &collected.labels, format, &collected.options)?;
     let files = write_files(path, &doc)?;
     let report = Rendered {
@@ -180,11 +196,18 @@ async fn run_render(args: &RenderArgs, json: bool, out: &mut dyn Write) -> anyho
 /// The request `args` make, with `template` (a name or file).
 fn request(args: &RenderArgs, template: &str) -> anyhow::Result<LabelRequest> {
     let source = if !args.serial.is_empty() {
-        LabelSource::Serials { serials: args.serial.clone() }
+        LabelSource::Serials {
+            serials: args.serial.clone(),
+        }
     } else if let Some(batch) = &args.batch {
-        LabelSource::Batch { batch: batch.clone(), stage: args.stage }
+        LabelSource::Batch {
+            batch: batch.clone(),
+            stage: args.stage,
+        }
     } else if let Some(batch) = &args.enrollment {
-        LabelSource::Enrollment { batch: batch.clone() }
+        LabelSource::Enrollment {
+            batch: batch.clone(),
+        }
     } else {
         bail!("say which labels: --batch B [--stage S], --serial S…, or --enrollment B");
     };
@@ -214,18 +237,43 @@ async fn run_print(args: &PrintArgs, json: bool, out: &mut dyn Write) -> anyhow:
     if store.printer(&args.printer)?.is_none() {
         bail!("no printer \"{}\" on this bench: `stagebench printers` lists them, `stagebench printers add` adds one", args.printer);
     }
-    let Some(name) = &args.labels.template else { bail!("--template is needed: `stagebench labels render --list-templates` lists them") };
+    let Some(name) = &args.labels.template else {
+        bail!("--template is needed: `stagebench labels render --list-templates` lists them")
+    };
     let request = request(&args.labels, name)?;
     let actor = stagebench_core::batch::ops::technician(&store);
-    let queued = queue_print(&mut store, &OsKeyring::new(), &request, &args.printer, args.labels.dpi, &actor).await?;
+    let queued = queue_print(
+        &mut store,
+        &OsKeyring::new(),
+        &request,
+        &args.printer,
+        args.labels.dpi,
+        &actor,
+    )
+    .await?;
     let report = super::printers::send_due(&mut store).await?;
     let state = store.print_job(queued.job)?;
     if json {
-        return super::write_json(out, &serde_json::json!({"job": state, "labels": queued.labels, "dpi": queued.dpi, "format": queued.format, "without_serial": queued.without_serial, "sent": report}));
+        return super::write_json(
+            out,
+            &serde_json::json!({"job": state, "labels": queued.labels, "dpi": queued.dpi, "format": queued.format, "without_serial": queued.without_serial, "sent": report}),
+        );
     }
-    writeln!(out, "{} label(s) for {} at {} dpi ({}): job {}", queued.labels, queued.printer, queued.dpi, queued.format, queued.job)?;
+    writeln!(
+        out,
+        "{} label(s) for {} at {} dpi ({}): job {}",
+        queued.labels, queued.printer, queued.dpi, queued.format, queued.job
+    )?;
     if let Some(j) = state {
-        writeln!(out, "state: {:?}{}", j.state, j.last_error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default())?;
+        writeln!(
+            out,
+            "state: {:?}{}",
+            j.state,
+            j.last_error
+                .as_deref()
+                .map(|e| format!(" — {e}"))
+                .unwrap_or_default()
+        )?;
     }
     Ok(())
 }
@@ -237,8 +285,14 @@ fn write_files(path: &Path, doc: &RenderedDocument) -> anyhow::Result<Vec<PathBu
         let target = if doc.files.len() == 1 {
             path.to_owned()
         } else {
-            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "labels".into());
-            let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| doc.format.name().into());
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "labels".into());
+            let ext = path
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_else(|| doc.format.name().into());
             path.with_file_name(format!("{stem}-{:03}.{ext}", i + 1))
         };
         exchange::write_atomically(&target, bytes)?;
@@ -248,7 +302,11 @@ fn write_files(path: &Path, doc: &RenderedDocument) -> anyhow::Result<Vec<PathBu
 }
 
 fn print_rendered(out: &mut dyn Write, template: &Template, r: &Rendered) -> anyhow::Result<()> {
-    let on = if template.sheet.is_some() { format!("{} pages", r.pages) } else { format!("{} labels", r.pages) };
+    let on = if template.sheet.is_some() {
+        format!("{} pages", r.pages)
+    } else {
+        format!("{} labels", r.pages)
+    };
     writeln!(
         out,
         "rendered {} label(s) with {} at {} dpi as {} ({on}, {} x {} dots each)",
@@ -258,7 +316,11 @@ fn print_rendered(out: &mut dyn Write, template: &Template, r: &Rendered) -> any
         writeln!(out, "wrote {}", f.display())?;
     }
     if !r.without_serial.is_empty() {
-        writeln!(out, "note: {} device(s) have no serial yet and got no label", r.without_serial.len())?;
+        writeln!(
+            out,
+            "note: {} device(s) have no serial yet and got no label",
+            r.without_serial.len()
+        )?;
     }
     Ok(())
 }

@@ -11,7 +11,8 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use stagebench_core::intune::auth::{
-    endpoints_from_env, CertificateSource, OsKeyring, Session, SignIn, SignInMode, TenantSettings, WhoAmI,
+    endpoints_from_env, CertificateSource, OsKeyring, Session, SignIn, SignInMode, TenantSettings,
+    WhoAmI,
 };
 use stagebench_core::secret::SecretText;
 use stagebench_core::store::{Store, SystemClock};
@@ -46,7 +47,11 @@ pub struct LoginArgs {
 
 /// Sign-in as the CLI does it: endpoints from the environment, the OS keyring, the wall clock.
 pub fn sign_in_service() -> anyhow::Result<SignIn> {
-    Ok(SignIn::new(endpoints_from_env(), Arc::new(OsKeyring::new()), Arc::new(SystemClock))?)
+    Ok(SignIn::new(
+        endpoints_from_env(),
+        Arc::new(OsKeyring::new()),
+        Arc::new(SystemClock),
+    )?)
 }
 
 /// Writes one compact JSON object and a newline, and flushes (a waiting reader sees it at once).
@@ -58,7 +63,11 @@ pub fn write_json_line(out: &mut dyn Write, value: &serde_json::Value) -> anyhow
 }
 
 /// Runs `stagebench login`.
-pub async fn run(args: &LoginArgs, out: &mut dyn Write, stdin: &mut dyn Read) -> anyhow::Result<()> {
+pub async fn run(
+    args: &LoginArgs,
+    out: &mut dyn Write,
+    stdin: &mut dyn Read,
+) -> anyhow::Result<()> {
     let mut store = Store::open_default().context("can't open the bench's settings")?;
     let previous = store.tenant_settings()?;
     let settings = settings(args, previous.as_ref())?;
@@ -80,22 +89,38 @@ pub async fn run(args: &LoginArgs, out: &mut dyn Write, stdin: &mut dyn Read) ->
                 write_json_line(out, &line)?;
             } else {
                 writeln!(out, "{}", prompt.message)?;
-                writeln!(out, "Waiting for the sign-in (the code works until {})…", utc_time(prompt.expires_at))?;
+                writeln!(
+                    out,
+                    "Waiting for the sign-in (the code works until {})…",
+                    utc_time(prompt.expires_at)
+                )?;
                 out.flush()?;
             }
             login.finish().await?
         }
         SignInMode::ClientSecret => {
             let mut secret = String::new();
-            stdin.read_to_string(&mut secret).context("reading the client secret from standard input")?;
-            sign_in.sign_in_with_secret(&settings, SecretText::new(secret)).await?
+            stdin
+                .read_to_string(&mut secret)
+                .context("reading the client secret from standard input")?;
+            sign_in
+                .sign_in_with_secret(&settings, SecretText::new(secret))
+                .await?
         }
         SignInMode::Certificate(CertificateSource::Imported { .. }) => {
-            let path = args.private_key.as_ref().context("--import needs --private-key")?;
-            let key = std::fs::read_to_string(path).with_context(|| format!("can't read the private key {}", path.display()))?;
-            sign_in.sign_in_with_certificate(&settings, Some(SecretText::new(key))).await?
+            let path = args
+                .private_key
+                .as_ref()
+                .context("--import needs --private-key")?;
+            let key = std::fs::read_to_string(path)
+                .with_context(|| format!("can't read the private key {}", path.display()))?;
+            sign_in
+                .sign_in_with_certificate(&settings, Some(SecretText::new(key)))
+                .await?
         }
-        SignInMode::Certificate(CertificateSource::Files { .. }) => sign_in.sign_in_with_certificate(&settings, None).await?,
+        SignInMode::Certificate(CertificateSource::Files { .. }) => {
+            sign_in.sign_in_with_certificate(&settings, None).await?
+        }
     };
     store.set_tenant_settings(&session.settings())?;
     report(&session, args.json, out).await
@@ -104,18 +129,28 @@ pub async fn run(args: &LoginArgs, out: &mut dyn Write, stdin: &mut dyn Read) ->
 /// The settings asked for, with the bench's earlier tenant and client id as defaults.
 fn settings(args: &LoginArgs, previous: Option<&TenantSettings>) -> anyhow::Result<TenantSettings> {
     let first = "this bench has not signed in before: give --tenant and --client-id (Entra admin center → App registrations → your app → Overview)";
-    let tenant = args.tenant.clone().or_else(|| previous.map(|p| p.tenant.clone())).context(first)?;
-    let client_id = args.client_id.clone().or_else(|| previous.map(|p| p.client_id.clone())).context(first)?;
+    let tenant = args
+        .tenant
+        .clone()
+        .or_else(|| previous.map(|p| p.tenant.clone()))
+        .context(first)?;
+    let client_id = args
+        .client_id
+        .clone()
+        .or_else(|| previous.map(|p| p.client_id.clone()))
+        .context(first)?;
     let mode = match (&args.certificate, &args.private_key) {
         (Some(certificate), Some(_)) if args.import => {
             let certificate_pem = std::fs::read_to_string(certificate)
                 .with_context(|| format!("can't read the certificate {}", certificate.display()))?;
             SignInMode::Certificate(CertificateSource::Imported { certificate_pem })
         }
-        (Some(certificate), Some(private_key)) => SignInMode::Certificate(CertificateSource::Files {
-            certificate: absolute(certificate)?,
-            private_key: absolute(private_key)?,
-        }),
+        (Some(certificate), Some(private_key)) => {
+            SignInMode::Certificate(CertificateSource::Files {
+                certificate: absolute(certificate)?,
+                private_key: absolute(private_key)?,
+            })
+        }
         _ if args.client_secret_stdin => SignInMode::ClientSecret,
         _ => SignInMode::DeviceCode,
     };
@@ -140,7 +175,13 @@ async fn report(session: &Session, json: bool, out: &mut dyn Write) -> anyhow::R
         line["event"] = json!("signed-in");
         return write_json_line(out, &line);
     }
-    writeln!(out, "Signed in as {} to {}{}.", who(&me), me.tenant, tenant_id(&me))?;
+    writeln!(
+        out,
+        "Signed in as {} to {}{}.",
+        who(&me),
+        me.tenant,
+        tenant_id(&me)
+    )?;
     Ok(())
 }
 
@@ -155,5 +196,9 @@ pub fn who(me: &WhoAmI) -> String {
 
 /// " (tenant id …)" when the token says which tenant it came from and it differs from the settings.
 pub fn tenant_id(me: &WhoAmI) -> String {
-    me.tenant_id.as_ref().filter(|t| **t != me.tenant).map(|t| format!(" (tenant id {t})")).unwrap_or_default()
+    me.tenant_id
+        .as_ref()
+        .filter(|t| **t != me.tenant)
+        .map(|t| format!(" (tenant id {t})"))
+        .unwrap_or_default()
 }

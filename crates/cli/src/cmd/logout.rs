@@ -31,7 +31,10 @@ pub async fn run(args: &LogoutArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         return super::write_json(out, &json!({"signed_out": was}));
     }
     match was {
-        Some(account) => writeln!(out, "Signed out {account}; its secrets are gone from the OS keyring.")?,
+        Some(account) => writeln!(
+            out,
+            "Signed out {account}; its secrets are gone from the OS keyring."
+        )?,
         None => writeln!(out, "Nobody was signed in.")?,
     }
     Ok(())

@@ -11,7 +11,9 @@ use std::io::Write;
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use stagebench_core::intune::graph::{plan_primary_user, DirectoryUser, GraphClient, ManagedDevice, PrimaryUserPlan};
+use stagebench_core::intune::graph::{
+    plan_primary_user, DirectoryUser, GraphClient, ManagedDevice, PrimaryUserPlan,
+};
 use stagebench_core::store::Store;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -60,10 +62,15 @@ struct User {
 
 impl User {
     fn from_directory(u: &DirectoryUser) -> User {
-        User { id: u.id.clone(), upn: u.user_principal_name.clone() }
+        User {
+            id: u.id.clone(),
+            upn: u.user_principal_name.clone(),
+        }
     }
     fn label(&self) -> String {
-        self.upn.clone().unwrap_or_else(|| format!("user {}", self.id))
+        self.upn
+            .clone()
+            .unwrap_or_else(|| format!("user {}", self.id))
     }
 }
 
@@ -115,14 +122,42 @@ pub async fn run(args: &PrimaryUserArgs, out: &mut dyn Write) -> anyhow::Result<
     // Names for the ids the device and its primary user tell us about.
     let mut known: Vec<User> = before.iter().map(User::from_directory).collect();
     if let (Some(id), Some(upn)) = (&device.user_id, &device.user_principal_name) {
-        known.push(User { id: id.clone(), upn: Some(upn.clone()) });
+        known.push(User {
+            id: id.clone(),
+            upn: Some(upn.clone()),
+        });
     }
-    let name = |id: &str| known.iter().find(|u| u.id.eq_ignore_ascii_case(id)).cloned().unwrap_or(User { id: id.to_owned(), upn: None });
-    let mut signed_in: Vec<SignIn> =
-        device.users_logged_on.iter().map(|u| SignIn { user: name(&u.user_id), last_logon: rfc3339(u.last_logon) }).collect();
+    let name = |id: &str| {
+        known
+            .iter()
+            .find(|u| u.id.eq_ignore_ascii_case(id))
+            .cloned()
+            .unwrap_or(User {
+                id: id.to_owned(),
+                upn: None,
+            })
+    };
+    let mut signed_in: Vec<SignIn> = device
+        .users_logged_on
+        .iter()
+        .map(|u| SignIn {
+            user: name(&u.user_id),
+            last_logon: rfc3339(u.last_logon),
+        })
+        .collect();
     signed_in.sort_by(|a, b| b.last_logon.cmp(&a.last_logon));
     let (action, reason, to, to_last_logon) = match &plan {
-        PrimaryUserPlan::Change { to, last_logon, reason, .. } => ("change", reason.clone(), Some(name(to)), rfc3339(*last_logon)),
+        PrimaryUserPlan::Change {
+            to,
+            last_logon,
+            reason,
+            ..
+        } => (
+            "change",
+            reason.clone(),
+            Some(name(to)),
+            rfc3339(*last_logon),
+        ),
         PrimaryUserPlan::Keep { reason, .. } => ("keep", reason.clone(), None, None),
         PrimaryUserPlan::NothingToDo { reason } => ("nothing-to-do", reason.clone(), None, None),
     };
@@ -131,7 +166,11 @@ pub async fn run(args: &PrimaryUserArgs, out: &mut dyn Write) -> anyhow::Result<
     if let (false, Some(to)) = (args.dry_run, &to) {
         client.set_primary_user(&device.id, &to.id).await?;
         applied = true;
-        after = client.primary_user(&device.id).await?.as_ref().map(User::from_directory);
+        after = client
+            .primary_user(&device.id)
+            .await?
+            .as_ref()
+            .map(User::from_directory);
         tracing::info!(device = %device.id, from = ?before.as_ref().map(|u| &u.id), to = %to.id, last_logon = ?to_last_logon, "primary user reassigned");
     }
     let report = Reassignment {
@@ -167,7 +206,11 @@ async fn find_device(client: &GraphClient, args: &ReassignArgs) -> anyhow::Resul
     if serial.is_empty() {
         bail!("--serial is empty: give the device's serial number, or --device with its Intune id");
     }
-    let lookup = client.devices_by_serials(&[serial.to_owned()]).await.into_iter().next();
+    let lookup = client
+        .devices_by_serials(&[serial.to_owned()])
+        .await
+        .into_iter()
+        .next();
     let devices = match lookup {
         Some(l) => l.devices?,
         None => Vec::new(),
@@ -183,13 +226,22 @@ async fn find_device(client: &GraphClient, args: &ReassignArgs) -> anyhow::Resul
 }
 
 fn write_text(r: &Reassignment, out: &mut dyn Write) -> anyhow::Result<()> {
-    writeln!(out, "Device {} (serial {}, id {})", r.device_name, r.serial, r.device_id)?;
+    writeln!(
+        out,
+        "Device {} (serial {}, id {})",
+        r.device_name, r.serial, r.device_id
+    )?;
     if r.signed_in.is_empty() {
         writeln!(out, "  signed in:     nobody yet")?;
     }
     for (i, s) in r.signed_in.iter().enumerate() {
         let label = if i == 0 { "signed in:" } else { "" };
-        writeln!(out, "  {label:<14} {} at {}", s.user.label(), s.last_logon.as_deref().unwrap_or("an unknown time"))?;
+        writeln!(
+            out,
+            "  {label:<14} {} at {}",
+            s.user.label(),
+            s.last_logon.as_deref().unwrap_or("an unknown time")
+        )?;
     }
     let primary = |u: &Option<User>| u.as_ref().map_or("none".to_owned(), User::label);
     writeln!(out, "  primary user:  {}", primary(&r.primary_before))?;

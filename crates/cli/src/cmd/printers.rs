@@ -98,26 +98,54 @@ pub async fn run(args: &PrintersArgs, out: &mut dyn Write) -> anyhow::Result<()>
                 Ok(list) => (list, None),
                 Err(e) => (Vec::new(), Some(e.to_string())),
             };
-            let listing = Listing { configured: store.printers()?, cups_server, cups, cups_error, serial_ports: ports() };
+            let listing = Listing {
+                configured: store.printers()?,
+                cups_server,
+                cups,
+                cups_error,
+                serial_ports: ports(),
+            };
             if args.json {
                 return super::write_json(out, &listing);
             }
             write_listing(out, &listing)?;
         }
-        Some(PrintersAction::Add { name, ipp, raw, serial, baud, dpi, media }) => {
+        Some(PrintersAction::Add {
+            name,
+            ipp,
+            raw,
+            serial,
+            baud,
+            dpi,
+            media,
+        }) => {
             let (kind, address) = match (ipp, raw, serial) {
                 (Some(url), _, _) => ("ipp", url),
                 (_, Some(address), _) => ("raw", address),
                 (_, _, Some(path)) => ("serial", path),
-                _ => anyhow::bail!("say how to reach {name}: --ipp URL, --raw HOST:PORT or --serial PATH --baud N"),
+                _ => anyhow::bail!(
+                    "say how to reach {name}: --ipp URL, --raw HOST:PORT or --serial PATH --baud N"
+                ),
             };
-            let target = PrinterTarget::from_kind(name, kind, address, *baud).map_err(anyhow::Error::msg)?;
-            let config = PrinterConfig { name: name.trim().to_owned(), target, dpi: *dpi, media: media.clone() };
+            let target =
+                PrinterTarget::from_kind(name, kind, address, *baud).map_err(anyhow::Error::msg)?;
+            let config = PrinterConfig {
+                name: name.trim().to_owned(),
+                target,
+                dpi: *dpi,
+                media: media.clone(),
+            };
             store.printer_save(&config)?;
             if args.json {
                 return super::write_json(out, &config);
             }
-            writeln!(out, "printer {}: {} {}", config.name, config.target.kind_name(), config.target.address())?;
+            writeln!(
+                out,
+                "printer {}: {} {}",
+                config.name,
+                config.target.kind_name(),
+                config.target.address()
+            )?;
         }
         Some(PrintersAction::Remove { name }) => {
             let removed = store.printer_remove(name)?;
@@ -130,9 +158,11 @@ pub async fn run(args: &PrintersArgs, out: &mut dyn Write) -> anyhow::Result<()>
             writeln!(out, "removed printer {name}")?;
         }
         Some(PrintersAction::Test { name }) => {
-            let config = store
-                .printer(name)?
-                .with_context(|| format!("there is no printer {name}: add it with `stagebench printers add {name} …`"))?;
+            let config = store.printer(name)?.with_context(|| {
+                format!(
+                    "there is no printer {name}: add it with `stagebench printers add {name} …`"
+                )
+            })?;
             let job = NewPrintJob::test_label(&config, current_actor());
             let id = store.print_enqueue(&job)?;
             let report = send_due(&mut store).await?;
@@ -140,9 +170,9 @@ pub async fn run(args: &PrintersArgs, out: &mut dyn Write) -> anyhow::Result<()>
         }
         Some(PrintersAction::Status { name }) => {
             let configured = match name {
-                Some(name) => vec![store
-                    .printer(name)?
-                    .with_context(|| format!("there is no printer {name}: `stagebench printers` lists them"))?],
+                Some(name) => vec![store.printer(name)?.with_context(|| {
+                    format!("there is no printer {name}: `stagebench printers` lists them")
+                })?],
                 None => store.printers()?,
             };
             let rows = statuses(configured).await?;
@@ -164,7 +194,11 @@ async fn statuses(printers: Vec<PrinterConfig>) -> anyhow::Result<Vec<StatusRow>
             let system = system.clone();
             tokio::spawn(async move {
                 let status = system.status(&printer).await;
-                StatusRow { kind: printer.target.kind_name(), address: printer.target.address(), status }
+                StatusRow {
+                    kind: printer.target.kind_name(),
+                    address: printer.target.address(),
+                    status,
+                }
             })
         })
         .collect();
@@ -180,7 +214,11 @@ fn write_statuses(out: &mut dyn Write, rows: &[StatusRow]) -> anyhow::Result<()>
         writeln!(out, "No printers on this bench; add one with `stagebench printers add NAME --ipp URL | --raw HOST:PORT | --serial PATH --baud N`")?;
     }
     for row in rows {
-        writeln!(out, "{:<14} {:<6} {:<24} {}", row.status.printer, row.kind, row.address, row.status)?;
+        writeln!(
+            out,
+            "{:<14} {:<6} {:<24} {}",
+            row.status.printer, row.kind, row.address, row.status
+        )?;
         if let Some(hold) = row.status.hold_message() {
             writeln!(out, "{:14} {hold}", "")?;
         }
@@ -233,18 +271,33 @@ pub async fn run_queue(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Re
             report_one(out, args.json, &store, id, &report)?;
         }
         Some(PrintQueueAction::Cancel { id }) => {
-            let job = store.print_cancel(PrintJobId(*id), &stagebench_core::batch::ops::technician(&store))?;
+            let job = store.print_cancel(
+                PrintJobId(*id),
+                &stagebench_core::batch::ops::technician(&store),
+            )?;
             if args.json {
                 return super::write_json(out, &job);
             }
-            writeln!(out, "job {} for {}: {}", job.id, job.printer, job.last_error.unwrap_or_default())?;
+            writeln!(
+                out,
+                "job {} for {}: {}",
+                job.id,
+                job.printer,
+                job.last_error.unwrap_or_default()
+            )?;
         }
         Some(PrintQueueAction::Send) => {
             let report = send_due(&mut store).await?;
             if args.json {
                 return super::write_json(out, &report);
             }
-            writeln!(out, "{} printed, {} to retry, {} failed", report.done.len(), report.retried.len(), report.failed.len())?;
+            writeln!(
+                out,
+                "{} printed, {} to retry, {} failed",
+                report.done.len(),
+                report.retried.len(),
+                report.failed.len()
+            )?;
             for (id, error) in report.retried.iter().chain(&report.failed) {
                 writeln!(out, "  {id}: {error}")?;
             }
@@ -255,22 +308,46 @@ pub async fn run_queue(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Re
 
 pub(crate) async fn send_due(store: &mut Store) -> anyhow::Result<DrainReport> {
     let printers = SystemPrinters::new(IppClient::new()?, current_actor());
-    Ok(drain_once(store, &printers, &PRINT_RETRY, time::OffsetDateTime::now_utc()).await?)
+    Ok(drain_once(
+        store,
+        &printers,
+        &PRINT_RETRY,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?)
 }
 
-fn report_one(out: &mut dyn Write, json: bool, store: &Store, id: PrintJobId, report: &DrainReport) -> anyhow::Result<()> {
-    let job = store.print_job(id)?.with_context(|| format!("print job {id} vanished"))?;
+fn report_one(
+    out: &mut dyn Write,
+    json: bool,
+    store: &Store,
+    id: PrintJobId,
+    report: &DrainReport,
+) -> anyhow::Result<()> {
+    let job = store
+        .print_job(id)?
+        .with_context(|| format!("print job {id} vanished"))?;
     if json {
         return super::write_json(out, &job);
     }
     if report.done.contains(&id) {
-        writeln!(out, "job {id} printed on {}{}", job.printer, job.remote_job.map(|r| format!(" ({r})")).unwrap_or_default())?;
+        writeln!(
+            out,
+            "job {id} printed on {}{}",
+            job.printer,
+            job.remote_job
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        )?;
         return Ok(());
     }
     let error = job.last_error.unwrap_or_default();
     match job.state {
         stagebench_core::store::PrintJobState::Failed => anyhow::bail!("job {id} failed: {error}"),
-        state => anyhow::bail!("job {id} did not print yet ({state}; the queue sends it again from {}): {error}", job.next_attempt_at),
+        state => anyhow::bail!(
+            "job {id} did not print yet ({state}; the queue sends it again from {}): {error}",
+            job.next_attempt_at
+        ),
     }
 }
 
@@ -293,8 +370,14 @@ fn list_jobs(out: &mut dyn Write, json: bool, store: &Store, limit: usize) -> an
             job.copies,
             job.created,
             job.attempts,
-            job.device_serial.as_deref().map(|s| format!("  device {s}")).unwrap_or_default(),
-            job.last_error.as_deref().map(|e| format!("\n        {e}")).unwrap_or_default(),
+            job.device_serial
+                .as_deref()
+                .map(|s| format!("  device {s}"))
+                .unwrap_or_default(),
+            job.last_error
+                .as_deref()
+                .map(|e| format!("\n        {e}"))
+                .unwrap_or_default(),
         )?;
     }
     Ok(())
@@ -334,13 +417,29 @@ fn write_listing(out: &mut dyn Write, listing: &Listing) -> anyhow::Result<()> {
             p.name,
             p.state,
             p.uri.as_deref().unwrap_or(""),
-            if dpi.is_empty() { String::new() } else { format!("  {} dpi", dpi.join("/")) },
-            p.make_and_model.as_deref().map(|m| format!("  {m}")).unwrap_or_default(),
+            if dpi.is_empty() {
+                String::new()
+            } else {
+                format!("  {} dpi", dpi.join("/"))
+            },
+            p.make_and_model
+                .as_deref()
+                .map(|m| format!("  {m}"))
+                .unwrap_or_default(),
         )?;
     }
-    writeln!(out, "Serial ports (pseudo-terminals are not listed; any path is accepted):")?;
+    writeln!(
+        out,
+        "Serial ports (pseudo-terminals are not listed; any path is accepted):"
+    )?;
     for port in &listing.serial_ports {
-        writeln!(out, "  {:<14} {:<8} {}", port.path, port.kind, port.description.as_deref().unwrap_or(""))?;
+        writeln!(
+            out,
+            "  {:<14} {:<8} {}",
+            port.path,
+            port.kind,
+            port.description.as_deref().unwrap_or("")
+        )?;
     }
     Ok(())
 }

@@ -53,19 +53,31 @@ struct ShowArgs {
 }
 
 /// Runs `stagebench profiles`. `input` and `interactive` are the terminal a revoke is confirmed on.
-pub async fn run(args: &ProfilesArgs, out: &mut dyn Write, input: &mut dyn BufRead, interactive: bool) -> anyhow::Result<()> {
+pub async fn run(
+    args: &ProfilesArgs,
+    out: &mut dyn Write,
+    input: &mut dyn BufRead,
+    interactive: bool,
+) -> anyhow::Result<()> {
     let store = Store::open_default().context("can't open the bench's settings")?;
     let client = super::connect_tenant(&store)?;
     match &args.command {
         ProfilesCommand::List => list(&client, args.json, out).await,
         ProfilesCommand::Show(show_args) => show(&client, show_args, args.json, out).await,
-        ProfilesCommand::Token(token_args) => token::run(&client, token_args, args.json, out, input, interactive).await,
+        ProfilesCommand::Token(token_args) => {
+            token::run(&client, token_args, args.json, out, input, interactive).await
+        }
     }
 }
 
 /// Records a token action or reveal in the bench's audit log (the token by reference only).
-pub(crate) fn audit(action: AuditAction, profile: &EnrollmentProfile, detail: serde_json::Value) -> anyhow::Result<()> {
-    let mut store = Store::open_default().context("can't open the bench history for the audit log")?;
+pub(crate) fn audit(
+    action: AuditAction,
+    profile: &EnrollmentProfile,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let mut store =
+        Store::open_default().context("can't open the bench history for the audit log")?;
     let actor = stagebench_core::batch::ops::technician(&store);
     stagebench_core::batch::exchange::audit_profile(&mut store, &actor, action, profile, detail)?;
     Ok(())
@@ -83,13 +95,24 @@ async fn read_all(client: &Arc<GraphClient>) -> anyhow::Result<Vec<EnrollmentPro
 
 /// The profile `wanted` names among `profiles`: the one with that id, else the only one with
 /// that display name (ignoring case). The error lists the candidates.
-fn pick<'a>(profiles: &'a [EnrollmentProfile], wanted: &str) -> anyhow::Result<&'a EnrollmentProfile> {
+fn pick<'a>(
+    profiles: &'a [EnrollmentProfile],
+    wanted: &str,
+) -> anyhow::Result<&'a EnrollmentProfile> {
     let wanted = wanted.trim();
     if let Some(p) = profiles.iter().find(|p| p.id.eq_ignore_ascii_case(wanted)) {
         return Ok(p);
     }
-    let named: Vec<&EnrollmentProfile> = profiles.iter().filter(|p| p.display_name.trim().to_lowercase() == wanted.to_lowercase()).collect();
-    let describe = |ps: &[&EnrollmentProfile]| ps.iter().map(|p| format!("\"{}\" ({}, id {})", p.display_name, p.mode, p.id)).collect::<Vec<_>>().join("; ");
+    let named: Vec<&EnrollmentProfile> = profiles
+        .iter()
+        .filter(|p| p.display_name.trim().to_lowercase() == wanted.to_lowercase())
+        .collect();
+    let describe = |ps: &[&EnrollmentProfile]| {
+        ps.iter()
+            .map(|p| format!("\"{}\" ({}, id {})", p.display_name, p.mode, p.id))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     match named.as_slice() {
         [one] => Ok(one),
         [] if profiles.is_empty() => bail!("the tenant has no Android Enterprise or AOSP enrollment profiles: create one in Intune (Devices → Android → Enrollment)"),
@@ -144,7 +167,11 @@ fn token_type_label(graph: &str) -> &str {
 
 async fn list(client: &Arc<GraphClient>, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let now = now();
-    let views: Vec<ProfileView> = read_all(client).await?.iter().map(|p| profile_view(p, now)).collect();
+    let views: Vec<ProfileView> = read_all(client)
+        .await?
+        .iter()
+        .map(|p| profile_view(p, now))
+        .collect();
     if json {
         return super::write_json(out, &views);
     }
@@ -161,7 +188,8 @@ async fn list(client: &Arc<GraphClient>, json: bool, out: &mut dyn Write) -> any
                 v.mode_label.clone(),
                 token_type_label(&v.token_type).to_owned(),
                 token_summary(v),
-                v.enrolled_device_count.map_or("-".into(), |n| n.to_string()),
+                v.enrolled_device_count
+                    .map_or("-".into(), |n| n.to_string()),
                 v.wifi_ssid.clone().unwrap_or_else(|| "-".into()),
             ]
         })
@@ -173,7 +201,11 @@ async fn list(client: &Arc<GraphClient>, json: bool, out: &mut dyn Write) -> any
         }
     }
     for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         writeln!(out, "{}", cells.join("  ").trim_end())?;
     }
     for v in views.iter().filter(|v| !v.warnings.is_empty()) {
@@ -202,9 +234,18 @@ struct Shown<'a> {
 fn refusal(view: &ProfileView) -> anyhow::Error {
     let state = match view.token_state.as_str() {
         "none" => "has no token (it was revoked, or none was created)".to_owned(),
-        _ => format!("has an expired or revoked token (expired {})", view.token_expires.as_deref().map_or("at an unknown time".into(), short_time)),
+        _ => format!(
+            "has an expired or revoked token (expired {})",
+            view.token_expires
+                .as_deref()
+                .map_or("at an unknown time".into(), short_time)
+        ),
     };
-    let days = if view.aosp || view.mode == "corporateOwnedDedicatedDevice" { 90 } else { 30 };
+    let days = if view.aosp || view.mode == "corporateOwnedDedicatedDevice" {
+        90
+    } else {
+        30
+    };
     anyhow::anyhow!(
         "enrollment profile \"{}\" {state}: such a token is never shown or printed. Create a new one with `stagebench profiles token create \"{}\" --days {days}`, then reveal it",
         view.display_name,
@@ -212,7 +253,12 @@ fn refusal(view: &ProfileView) -> anyhow::Error {
     )
 }
 
-async fn show(client: &GraphClient, args: &ShowArgs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+async fn show(
+    client: &GraphClient,
+    args: &ShowArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let now = now();
     let profile = find(client, &args.profile).await?;
     let view = profile_view(&profile, now);
@@ -226,10 +272,21 @@ async fn show(client: &GraphClient, args: &ShowArgs, json: bool, out: &mut dyn W
         if token.is_none() && qr.is_none() {
             bail!("Graph gave no token or QR content for enrollment profile \"{}\": try again, or create a new token", view.display_name);
         }
-        audit(AuditAction::QrReveal, &profile, serde_json::json!({"surface": "cli"}))?;
+        audit(
+            AuditAction::QrReveal,
+            &profile,
+            serde_json::json!({"surface": "cli"}),
+        )?;
     }
     if json {
-        return super::write_json(out, &Shown { view: &view, token, qr_code_content: qr });
+        return super::write_json(
+            out,
+            &Shown {
+                view: &view,
+                token,
+                qr_code_content: qr,
+            },
+        );
     }
     let v = &view;
     writeln!(out, "{}", v.display_name)?;
@@ -238,10 +295,27 @@ async fn show(client: &GraphClient, args: &ShowArgs, json: bool, out: &mut dyn W
         writeln!(out, "  description:  {d}")?;
     }
     writeln!(out, "  mode:         {} ({})", v.mode_label, v.mode)?;
-    writeln!(out, "  token type:   {} ({})", token_type_label(&v.token_type), v.token_type)?;
-    let expires = v.token_expires.as_deref().map(|t| format!(", expires {}", short_time(t))).unwrap_or_default();
-    let created = v.token_created.as_deref().map(|t| format!(", created {}", short_time(t))).unwrap_or_default();
-    writeln!(out, "  token:        {}{expires}{created}", token_summary(v))?;
+    writeln!(
+        out,
+        "  token type:   {} ({})",
+        token_type_label(&v.token_type),
+        v.token_type
+    )?;
+    let expires = v
+        .token_expires
+        .as_deref()
+        .map(|t| format!(", expires {}", short_time(t)))
+        .unwrap_or_default();
+    let created = v
+        .token_created
+        .as_deref()
+        .map(|t| format!(", created {}", short_time(t)))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "  token:        {}{expires}{created}",
+        token_summary(v)
+    )?;
     match token {
         Some(t) => writeln!(out, "  token value:  {t}")?,
         None if v.aosp && args.reveal => writeln!(out, "  token value:  not shown: an AOSP token alone cannot enroll a device; use the QR code")?,
@@ -250,14 +324,29 @@ async fn show(client: &GraphClient, args: &ShowArgs, json: bool, out: &mut dyn W
     }
     match qr {
         Some(q) => writeln!(out, "  QR content:   {q}")?,
-        None if v.qr_available => writeln!(out, "  QR content:   available (add --reveal to print it)")?,
+        None if v.qr_available => {
+            writeln!(out, "  QR content:   available (add --reveal to print it)")?
+        }
         None => writeln!(out, "  QR content:   none (no valid token)")?,
     }
-    let enrolled = v.enrolled_device_count.map_or("unknown".into(), |n| n.to_string());
-    let usage = v.token_usage_count.map(|n| format!(" ({n} with the current token)")).unwrap_or_default();
+    let enrolled = v
+        .enrolled_device_count
+        .map_or("unknown".into(), |n| n.to_string());
+    let usage = v
+        .token_usage_count
+        .map(|n| format!(" ({n} with the current token)"))
+        .unwrap_or_default();
     writeln!(out, "  enrolled:     {enrolled} devices{usage}")?;
     if let Some(ssid) = &v.wifi_ssid {
-        writeln!(out, "  Wi-Fi:        {ssid}{}", if v.wifi_has_password { " (with a key)" } else { "" })?;
+        writeln!(
+            out,
+            "  Wi-Fi:        {ssid}{}",
+            if v.wifi_has_password {
+                " (with a key)"
+            } else {
+                ""
+            }
+        )?;
     }
     for w in &v.warnings {
         writeln!(out, "  ! {w}")?;
@@ -271,20 +360,39 @@ mod tests {
     use serde_json::json;
 
     fn profile(id: &str, name: &str) -> EnrollmentProfile {
-        EnrollmentProfile::from_json(json!({"id": id, "displayName": name, "enrollmentMode": "corporateOwnedFullyManaged"})).unwrap()
+        EnrollmentProfile::from_json(
+            json!({"id": id, "displayName": name, "enrollmentMode": "corporateOwnedFullyManaged"}),
+        )
+        .unwrap()
     }
 
     #[test]
     fn profiles_are_picked_by_id_or_unique_name_and_errors_list_candidates() {
-        let ps = [profile("a-1", "Bench"), profile("b-2", "Scanners"), profile("c-3", "scanners")];
+        let ps = [
+            profile("a-1", "Bench"),
+            profile("b-2", "Scanners"),
+            profile("c-3", "scanners"),
+        ];
         assert_eq!(pick(&ps, "A-1").unwrap().id, "a-1");
         assert_eq!(pick(&ps, " bench ").unwrap().id, "a-1");
         let e = pick(&ps, "SCANNERS").unwrap_err().to_string();
-        assert!(e.contains("2 enrollment profiles") && e.contains("b-2") && e.contains("c-3") && e.contains("by its id"), "{e}");
+        assert!(
+            e.contains("2 enrollment profiles")
+                && e.contains("b-2")
+                && e.contains("c-3")
+                && e.contains("by its id"),
+            "{e}"
+        );
         let e = pick(&ps, "scan").unwrap_err().to_string();
-        assert!(e.contains("candidates") && e.contains("b-2") && !e.contains("a-1"), "{e}");
+        assert!(
+            e.contains("candidates") && e.contains("b-2") && !e.contains("a-1"),
+            "{e}"
+        );
         let e = pick(&ps, "nothing").unwrap_err().to_string();
         assert!(e.contains("a-1") && e.contains("b-2"), "{e}");
-        assert!(pick(&[], "x").unwrap_err().to_string().contains("no Android Enterprise"));
+        assert!(pick(&[], "x")
+            .unwrap_err()
+            .to_string()
+            .contains("no Android Enterprise"));
     }
 }

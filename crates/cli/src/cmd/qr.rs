@@ -76,19 +76,29 @@ struct QrReport<'a> {
 fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
     if path == Path::new("-") {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).with_context(|| format!("reading {what} from standard input"))?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .with_context(|| format!("reading {what} from standard input"))?;
         return Ok(s);
     }
-    std::fs::read_to_string(path)
-        .with_context(|| format!("can't read {what} '{}': check the path (and that it is a UTF-8 text file)", path.display()))
+    std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "can't read {what} '{}': check the path (and that it is a UTF-8 text file)",
+            path.display()
+        )
+    })
 }
 
 impl QrArgs {
     fn request(&self) -> anyhow::Result<QrRequest> {
         let source = if let Some(token) = &self.token {
-            QrSource::Token { token: token.clone() }
+            QrSource::Token {
+                token: token.clone(),
+            }
         } else if let Some(path) = &self.export_file {
-            QrSource::Export { text: read_text(path, "export file")? }
+            QrSource::Export {
+                text: read_text(path, "export file")?,
+            }
         } else if let Some(content) = &self.aosp_content {
             let text = match content.strip_prefix('@') {
                 Some(path) => read_text(Path::new(path), "AOSP QR content file")?,
@@ -100,12 +110,20 @@ impl QrArgs {
             bail!("give one of --token, --export-file or --aosp-content");
         };
         let password = match &self.wifi_password_env {
-            Some(var) => Some(std::env::var(var).with_context(|| format!("environment variable {var} (for --wifi-password-env) is not set"))?),
+            Some(var) => Some(std::env::var(var).with_context(|| {
+                format!("environment variable {var} (for --wifi-password-env) is not set")
+            })?),
             None => self.wifi_password.clone(),
         };
         let wifi = self.wifi_ssid.as_ref().map(|ssid| WifiInput {
             ssid: ssid.clone(),
-            security: self.wifi_security.clone().unwrap_or_else(|| if password.is_some() { "WPA".into() } else { "NONE".into() }),
+            security: self.wifi_security.clone().unwrap_or_else(|| {
+                if password.is_some() {
+                    "WPA".into()
+                } else {
+                    "NONE".into()
+                }
+            }),
             password: password.clone(),
             hidden: self.wifi_hidden,
         });
@@ -119,11 +137,21 @@ impl QrArgs {
             }
             return Ok(f);
         }
-        let Some(out) = &self.out else { return Ok(QrFormat::Terminal) };
-        match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        let Some(out) = &self.out else {
+            return Ok(QrFormat::Terminal);
+        };
+        match out
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("png") => Ok(QrFormat::Png),
             Some("svg") => Ok(QrFormat::Svg),
-            _ => bail!("can't tell the format of '{}': name it .png or .svg, or pass --format", out.display()),
+            _ => bail!(
+                "can't tell the format of '{}': name it .png or .svg, or pass --format",
+                out.display()
+            ),
         }
     }
 }
@@ -142,7 +170,12 @@ pub fn run(args: &QrArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     let payload = args.reveal.then(|| qr.payload.qr_text());
     if args.json {
-        let report = QrReport { summary: qr.payload.summary(), qr: qr.code.facts(), out: args.out.as_deref(), payload };
+        let report = QrReport {
+            summary: qr.payload.summary(),
+            qr: qr.code.facts(),
+            out: args.out.as_deref(),
+            payload,
+        };
         return super::write_json(out, &report);
     }
     match (&args.out, image) {
@@ -159,7 +192,11 @@ pub fn run(args: &QrArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_summary(out: &mut dyn Write, qr: &EnrollmentQr, path: Option<&Path>) -> anyhow::Result<()> {
+fn write_summary(
+    out: &mut dyn Write,
+    qr: &EnrollmentQr,
+    path: Option<&Path>,
+) -> anyhow::Result<()> {
     let s = qr.payload.summary();
     let f = qr.code.facts();
     writeln!(out, "kind: {}", s.kind)?;
@@ -167,12 +204,20 @@ fn write_summary(out: &mut dyn Write, qr: &EnrollmentQr, path: Option<&Path>) ->
         writeln!(out, "token: {t}")?;
     }
     if let Some(ssid) = &s.wifi_ssid {
-        writeln!(out, "wifi: {ssid} ({})", s.wifi_security.as_deref().unwrap_or("?"))?;
+        writeln!(
+            out,
+            "wifi: {ssid} ({})",
+            s.wifi_security.as_deref().unwrap_or("?")
+        )?;
     }
     if let Some(p) = &s.wifi_password_masked {
         writeln!(out, "wifi password: {p}")?;
     }
-    writeln!(out, "qr: version {}, error correction {}, {} modules, {} bytes", f.version, f.ec_level, f.modules, f.payload_bytes)?;
+    writeln!(
+        out,
+        "qr: version {}, error correction {}, {} modules, {} bytes",
+        f.version, f.ec_level, f.modules, f.payload_bytes
+    )?;
     for w in &s.warnings {
         writeln!(out, "warning: {w}")?;
     }
@@ -187,9 +232,20 @@ fn write_summary(out: &mut dyn Write, qr: &EnrollmentQr, path: Option<&Path>) ->
 
 /// Writes through a temp file in the same folder and renames it, so a crash never leaves half a file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("qr")));
-    std::fs::write(&tmp, bytes).with_context(|| format!("can't write '{}': check the folder exists and is writable", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("qr")
+    ));
+    std::fs::write(&tmp, bytes).with_context(|| {
+        format!(
+            "can't write '{}': check the folder exists and is writable",
+            path.display()
+        )
+    })?;
     std::fs::rename(&tmp, path).with_context(|| format!("can't write '{}'", path.display()))?;
     Ok(())
 }

@@ -45,7 +45,12 @@ pub fn run(args: &ScanArgs, out: &mut dyn Write, input: &mut dyn BufRead) -> any
     };
     let actor = ops::technician(&store);
     if !args.json {
-        writeln!(out, "Scanning into {} ({}); Ctrl-C to stop.", batch.spec.name, batch.id.short())?;
+        writeln!(
+            out,
+            "Scanning into {} ({}); Ctrl-C to stop.",
+            batch.spec.name,
+            batch.id.short()
+        )?;
         out.flush()?;
     }
     let mut done = 0usize;
@@ -56,7 +61,16 @@ pub fn run(args: &ScanArgs, out: &mut dyn Write, input: &mut dyn BufRead) -> any
                 if args.json {
                     writeln!(out, "{}", serde_json::to_string(&outcome)?)?;
                 } else {
-                    writeln!(out, "{}  {}", outcome.serial, if outcome.joined { "added" } else { "already in the batch" })?;
+                    writeln!(
+                        out,
+                        "{}  {}",
+                        outcome.serial,
+                        if outcome.joined {
+                            "added"
+                        } else {
+                            "already in the batch"
+                        }
+                    )?;
                 }
             }
             Err(why) if args.json => writeln!(out, "{}", serde_json::json!({"error": why}))?,

@@ -71,9 +71,15 @@ struct TenantInfo {
 /// enrollment: ~20 s after start plus 5 s per device; RealWear headsets through AOSP userless,
 /// the others with the staging token, their user signing in two minutes after enrollment.
 async fn start_tenant(bench: &SimulatedBench) -> anyhow::Result<(FakeGraph, TenantInfo)> {
-    let fake = FakeGraph::start().await.context("can't start the fake tenant on 127.0.0.1")?;
+    let fake = FakeGraph::start()
+        .await
+        .context("can't start the fake tenant on 127.0.0.1")?;
     // The fake binds 127.0.0.1 itself; refuse to go on if that ever changes.
-    ensure!(fake.addr().ip().is_loopback(), "the fake tenant must only listen on 127.0.0.1, not {}", fake.addr());
+    ensure!(
+        fake.addr().ip().is_loopback(),
+        "the fake tenant must only listen on 127.0.0.1, not {}",
+        fake.addr()
+    );
     fake.seed_demo();
     fake.approve_all_as(TECHNICIAN, 1);
     for (i, (serial, manufacturer, model)) in bench.models().iter().enumerate() {
@@ -83,19 +89,41 @@ async fn start_tenant(bench: &SimulatedBench) -> anyhow::Result<(FakeGraph, Tena
             serial: serial.clone(),
             manufacturer: manufacturer.clone(),
             model: model.clone(),
-            flow: if realwear { Flow::AospUserless } else { Flow::Staging },
+            flow: if realwear {
+                Flow::AospUserless
+            } else {
+                Flow::Staging
+            },
             enrolls_after: Duration::from_secs(20u64.saturating_add(steps)),
             user: (!realwear).then(|| (END_USER.to_owned(), Duration::from_secs(120))),
         });
     }
-    let env = [(AUTHORITY_ENV, fake.authority_url()), (GRAPH_URL_ENV, fake.base_url())].into_iter().collect();
+    let env = [
+        (AUTHORITY_ENV, fake.authority_url()),
+        (GRAPH_URL_ENV, fake.base_url()),
+    ]
+    .into_iter()
+    .collect();
     let login = format!("stagebench login --tenant {TENANT} --client-id {CLIENT_ID}");
-    Ok((fake, TenantInfo { tenant: TENANT, client_id: CLIENT_ID, approves_as: TECHNICIAN, env, login }))
+    Ok((
+        fake,
+        TenantInfo {
+            tenant: TENANT,
+            client_id: CLIENT_ID,
+            approves_as: TECHNICIAN,
+            env,
+            login,
+        },
+    ))
 }
 
 fn write_tenant(info: &TenantInfo, out: &mut dyn Write) -> anyhow::Result<()> {
     let exports: Vec<String> = info.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    writeln!(out, "\nFake Intune tenant {} on 127.0.0.1 (sign-ins are approved as {}). In another terminal:", info.tenant, info.approves_as)?;
+    writeln!(
+        out,
+        "\nFake Intune tenant {} on 127.0.0.1 (sign-ins are approved as {}). In another terminal:",
+        info.tenant, info.approves_as
+    )?;
     for e in &exports {
         writeln!(out, "  export {e}")?;
     }
@@ -120,25 +148,42 @@ pub async fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()>
             model: model.clone(),
         })
         .collect();
-    let server = args.adb_server.map(AdbServer::new).unwrap_or_else(AdbServer::from_env);
+    let server = args
+        .adb_server
+        .map(AdbServer::new)
+        .unwrap_or_else(AdbServer::from_env);
     if args.connect {
         bench.connect_all(&server).await.with_context(|| {
             format!("can't attach the fake devices to the adb server at {}: start it with `adb start-server`", server.addr())
         })?;
     }
     // Kept until Ctrl-C: dropping it stops the tenant.
-    let tenant = if args.tenant { Some(start_tenant(&bench).await?) } else { None };
+    let tenant = if args.tenant {
+        Some(start_tenant(&bench).await?)
+    } else {
+        None
+    };
     if args.json {
         match &tenant {
-            Some((_, info)) => super::write_json(out, &serde_json::json!({"devices": devices, "tenant": info}))?,
+            Some((_, info)) => super::write_json(
+                out,
+                &serde_json::json!({"devices": devices, "tenant": info}),
+            )?,
             None => super::write_json(out, &devices)?,
         }
     } else {
         for d in &devices {
-            writeln!(out, "{}  {}  {} {}", d.addr, d.serial, d.manufacturer, d.model)?;
+            writeln!(
+                out,
+                "{}  {}  {} {}",
+                d.addr, d.serial, d.manufacturer, d.model
+            )?;
         }
         if !args.connect {
-            writeln!(out, "Attach them with `adb connect <address>`, or run again with --connect.")?;
+            writeln!(
+                out,
+                "Attach them with `adb connect <address>`, or run again with --connect."
+            )?;
         }
         if let Some((_, info)) = &tenant {
             write_tenant(info, out)?;
@@ -146,7 +191,9 @@ pub async fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()>
         writeln!(out, "Press Ctrl-C to stop.")?;
     }
     out.flush()?;
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     if args.connect {
         // Leave the adb server as we found it, so it doesn't keep retrying devices that are gone.
         for addr in bench.addrs() {

@@ -51,10 +51,20 @@ pub fn run(args: &SlotsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 writeln!(out, "No slots yet: a USB port gets the next free number when a device is first read there, or assign one with `stagebench slots assign PORT N`.")?;
             }
             for s in &slots {
-                writeln!(out, "{:>4}  {:<24} {}", s.number, s.port_path, s.label.as_deref().unwrap_or(""))?;
+                writeln!(
+                    out,
+                    "{:>4}  {:<24} {}",
+                    s.number,
+                    s.port_path,
+                    s.label.as_deref().unwrap_or("")
+                )?;
             }
         }
-        Some(SlotsAction::Assign { port, number, label }) => {
+        Some(SlotsAction::Assign {
+            port,
+            number,
+            label,
+        }) => {
             let slot = store.assign_slot(port, *number, label.as_deref())?;
             if args.json {
                 return super::write_json(out, &slot);

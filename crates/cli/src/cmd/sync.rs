@@ -13,7 +13,9 @@ use clap::Args;
 use rand::SeedableRng;
 use serde::Serialize;
 use stagebench_core::intune::backoff::RetryPolicy;
-use stagebench_core::intune::sync::{drain_outbox, refresh_status, DrainReport, RefreshReport, SyncError};
+use stagebench_core::intune::sync::{
+    drain_outbox, refresh_status, DrainReport, RefreshReport, SyncError,
+};
 use stagebench_core::store::{OutboxCounts, Store};
 use time::OffsetDateTime;
 
@@ -46,7 +48,10 @@ struct SyncReport {
 }
 
 /// A sync step's failure: offline is reported, anything else stops the command.
-fn settle<T>(result: Result<T, SyncError>, offline: &mut Option<String>) -> anyhow::Result<Option<T>> {
+fn settle<T>(
+    result: Result<T, SyncError>,
+    offline: &mut Option<String>,
+) -> anyhow::Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(SyncError::Offline(why)) => {
@@ -62,12 +67,24 @@ pub async fn run(args: &SyncArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut store = Store::open_default().context("can't open the bench's history")?;
     let client = super::connect_tenant(&store)?;
     let mut offline = None;
-    let refresh = settle(refresh_status(&mut store, &*client, OffsetDateTime::now_utc(), !args.no_notes).await, &mut offline)?;
+    let refresh = settle(
+        refresh_status(
+            &mut store,
+            &*client,
+            OffsetDateTime::now_utc(),
+            !args.no_notes,
+        )
+        .await,
+        &mut offline,
+    )?;
     let outbox = if offline.is_none() {
         let mut rng = rand::rngs::StdRng::from_entropy();
         // Now again: the notes the refresh just queued are due from the moment they were queued.
         let now = OffsetDateTime::now_utc();
-        let drained = settle(drain_outbox(&mut store, &*client, &RetryPolicy::default(), &mut rng, now).await, &mut offline)?;
+        let drained = settle(
+            drain_outbox(&mut store, &*client, &RetryPolicy::default(), &mut rng, now).await,
+            &mut offline,
+        )?;
         if let Some(DrainReport { offline: true, .. }) = drained {
             offline.get_or_insert_with(|| "Graph could not be reached while sending".into());
         }
@@ -75,7 +92,13 @@ pub async fn run(args: &SyncArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     } else {
         None
     };
-    let report = SyncReport { refresh, outbox, pending: store.outbox_len()?, offline: offline.is_some(), offline_reason: offline };
+    let report = SyncReport {
+        refresh,
+        outbox,
+        pending: store.outbox_len()?,
+        offline: offline.is_some(),
+        offline_reason: offline,
+    };
     if args.json {
         return super::write_json(out, &report);
     }
@@ -96,14 +119,26 @@ fn write_text(report: &SyncReport, out: &mut dyn Write) -> anyhow::Result<()> {
             writeln!(out, "  ! Serials Intune shows on more than one bench device (not linked; check the devices): {}", r.ambiguous.join(", "))?;
         }
         if r.failed > 0 {
-            writeln!(out, "  ! {} look-ups failed this time; the next sync tries them again.", r.failed)?;
+            writeln!(
+                out,
+                "  ! {} look-ups failed this time; the next sync tries them again.",
+                r.failed
+            )?;
         }
         if r.unidentifiable > 0 {
-            writeln!(out, "  ! {} bench devices have no serial that tells them apart (not looked up).", r.unidentifiable)?;
+            writeln!(
+                out,
+                "  ! {} bench devices have no serial that tells them apart (not looked up).",
+                r.unidentifiable
+            )?;
         }
     }
     if let Some(o) = &report.outbox {
-        writeln!(out, "Outbox: {} sent, {} to retry later, {} refused.", o.sent, o.retried, o.failed)?;
+        writeln!(
+            out,
+            "Outbox: {} sent, {} to retry later, {} refused.",
+            o.sent, o.retried, o.failed
+        )?;
     }
     let p = report.pending;
     let waiting = p.pending + p.in_flight;
@@ -113,7 +148,11 @@ fn write_text(report: &SyncReport, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "Waiting in the outbox: {waiting}.")?;
     }
     if p.failed > 0 {
-        writeln!(out, "  ! {} changes were refused by Intune and need a look (they are not resent).", p.failed)?;
+        writeln!(
+            out,
+            "  ! {} changes were refused by Intune and need a look (they are not resent).",
+            p.failed
+        )?;
     }
     Ok(())
 }

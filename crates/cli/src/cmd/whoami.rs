@@ -29,9 +29,16 @@ pub async fn run(args: &WhoamiArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     if args.json {
         return super::write_json(out, &me);
     }
-    let expires = me.access_token_expires_at.format(&time::format_description::well_known::Rfc3339)?;
+    let expires = me
+        .access_token_expires_at
+        .format(&time::format_description::well_known::Rfc3339)?;
     writeln!(out, "account:   {}", super::login::who(&me))?;
-    writeln!(out, "tenant:    {}{}", me.tenant, super::login::tenant_id(&me))?;
+    writeln!(
+        out,
+        "tenant:    {}{}",
+        me.tenant,
+        super::login::tenant_id(&me)
+    )?;
     writeln!(out, "client id: {}", me.client_id)?;
     writeln!(out, "sign-in:   {}", me.mode)?;
     writeln!(out, "scopes:    {}", me.scopes.join(" "))?;

@@ -22,7 +22,10 @@ pub const BOM: &str = "\u{feff}";
 impl Csv {
     /// A document with this header row.
     pub fn new(header: &[&str]) -> Csv {
-        let mut csv = Csv { out: String::from(BOM), columns: header.len() };
+        let mut csv = Csv {
+            out: String::from(BOM),
+            columns: header.len(),
+        };
         let cells: Vec<String> = header.iter().map(|h| plain(h)).collect();
         csv.push(&cells);
         csv
@@ -73,7 +76,8 @@ fn looks_numeric(value: &str) -> bool {
     let v = value.trim();
     !v.is_empty()
         && v.chars().any(|c| c.is_ascii_digit())
-        && v.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        && v.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
         && v.parse::<f64>().is_ok()
 }
 
@@ -100,15 +104,32 @@ mod tests {
     #[test]
     fn imeis_and_serials_stay_text_and_formulas_are_defused() {
         let mut csv = Csv::new(&["serial", "imei", "note"]);
-        csv.row(&[Csv::text("R5CR100001"), Csv::text("358240051111110"), Csv::plain("=HYPERLINK(\"x\")")]);
-        csv.row(&[Csv::text("0012345"), Csv::text("1E5"), Csv::plain("a, \"b\"\nc")]);
+        csv.row(&[
+            Csv::text("R5CR100001"),
+            Csv::text("358240051111110"),
+            Csv::plain("=HYPERLINK(\"x\")"),
+        ]);
+        csv.row(&[
+            Csv::text("0012345"),
+            Csv::text("1E5"),
+            Csv::plain("a, \"b\"\nc"),
+        ]);
         csv.row(&[Csv::text("-")]);
         let out = csv.finish();
         let lines: Vec<&str> = out.trim_start_matches(BOM).split("\r\n").collect();
         assert_eq!(lines[0], "serial,imei,note");
-        assert_eq!(lines[1], "R5CR100001,\"=\"\"358240051111110\"\"\",\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(lines[2], "\"=\"\"0012345\"\"\",\"=\"\"1E5\"\"\",\"a, \"\"b\"\"\nc\"");
-        assert_eq!(lines[3], "'-,,", "a lone '-' is guarded, the row padded to 3 cells");
+        assert_eq!(
+            lines[1],
+            "R5CR100001,\"=\"\"358240051111110\"\"\",\"'=HYPERLINK(\"\"x\"\")\""
+        );
+        assert_eq!(
+            lines[2],
+            "\"=\"\"0012345\"\"\",\"=\"\"1E5\"\"\",\"a, \"\"b\"\"\nc\""
+        );
+        assert_eq!(
+            lines[3], "'-,,",
+            "a lone '-' is guarded, the row padded to 3 cells"
+        );
         assert!(out.starts_with(BOM));
     }
 }

@@ -22,7 +22,6 @@ use super::progress::{report_devices, token_check};
 use super::report::{self, BatchReport, ReportError, VerifiedReport};
 use super::{Batch, BatchId, BatchOrigin, BenchInfo, ReportDevice};
 use crate::audit::{AuditAction, AuditEntry};
-use crate::store::AuditFilter;
 use crate::identity::is_identifying_serial;
 use crate::intune::auth::SecretStore;
 use crate::intune::status::IntuneStatus;
@@ -30,6 +29,7 @@ use crate::intune::sync::{IntuneDirectory, SyncError, LOOKUP_CHUNK};
 use crate::intune::AuthError;
 use crate::secret::SecretText;
 use crate::stage::{Flow, Stage};
+use crate::store::AuditFilter;
 use crate::store::{BatchStoreError, Store, StoreError};
 
 /// Why an exchange step failed. Messages name the file or batch and the next step.
@@ -85,17 +85,26 @@ pub enum ExchangeError {
 
 /// Writes `bytes` to `path` whole or not at all: a temporary file beside it, synced, renamed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExchangeError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
     let tmp = path.with_file_name(format!(".{name}.{:08x}.tmp", rand::random::<u32>()));
     let written = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if let Err(source) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(ExchangeError::Io { path: path.to_owned(), why: source });
+        return Err(ExchangeError::Io {
+            path: path.to_owned(),
+            why: source,
+        });
     }
     Ok(())
 }
@@ -111,11 +120,27 @@ pub fn token_ref(batch: &Batch) -> Option<String> {
     if p.flow == Flow::WindowsDem {
         return None;
     }
-    let expires = p.token_expires.map(crate::store::timestamp).unwrap_or_else(|| "no expiry".into());
-    Some(format!("{} \"{}\" (expires {expires})", if p.profile_id.is_empty() { "-" } else { &p.profile_id }, p.profile_name))
+    let expires = p
+        .token_expires
+        .map(crate::store::timestamp)
+        .unwrap_or_else(|| "no expiry".into());
+    Some(format!(
+        "{} \"{}\" (expires {expires})",
+        if p.profile_id.is_empty() {
+            "-"
+        } else {
+            &p.profile_id
+        },
+        p.profile_name
+    ))
 }
 
-fn audit_entry(actor: &str, action: AuditAction, batch: &Batch, detail: serde_json::Value) -> AuditEntry {
+fn audit_entry(
+    actor: &str,
+    action: AuditAction,
+    batch: &Batch,
+    detail: serde_json::Value,
+) -> AuditEntry {
     AuditEntry {
         actor: actor.to_owned(),
         action,
@@ -128,15 +153,26 @@ fn audit_entry(actor: &str, action: AuditAction, batch: &Batch, detail: serde_js
 
 /// Records that a batch was created.
 pub fn audit_created(store: &mut Store, batch: &Batch, actor: &str) -> Result<(), StoreError> {
-    store.audit(&audit_entry(actor, AuditAction::BatchCreate, batch, serde_json::json!({"name": batch.spec.name, "vendor": batch.spec.vendor})))?;
+    store.audit(&audit_entry(
+        actor,
+        AuditAction::BatchCreate,
+        batch,
+        serde_json::json!({"name": batch.spec.name, "vendor": batch.spec.vendor}),
+    ))?;
     Ok(())
 }
 
 fn check_token(store: &Store, batch: &BatchId) -> Result<Batch, ExchangeError> {
     let record = store.find_batch(batch.as_str())?;
-    let check = token_check(&record.batch, record.token_revoked_at.as_deref(), store.clock_now());
+    let check = token_check(
+        &record.batch,
+        record.token_revoked_at.as_deref(),
+        store.clock_now(),
+    );
     if matches!(check.state.as_str(), "expired" | "revoked") {
-        return Err(ExchangeError::TokenUnusable(check.message.unwrap_or_default()));
+        return Err(ExchangeError::TokenUnusable(
+            check.message.unwrap_or_default(),
+        ));
     }
     Ok(record.batch)
 }
@@ -182,10 +218,20 @@ pub fn export_pack(
         qr_payload,
         note: None,
     };
-    let sealed = pack::seal(&pack, passphrase).map_err(|source| ExchangeError::Pack { path: path.to_owned(), why: source })?;
+    let sealed = pack::seal(&pack, passphrase).map_err(|source| ExchangeError::Pack {
+        path: path.to_owned(),
+        why: source,
+    })?;
     write_atomically(path, &sealed)?;
     store.audit(&audit_entry(actor, AuditAction::PackExport, &batch, serde_json::json!({"pack": pack.pack_id, "file": path.display().to_string(), "expected_serials": batch.spec.expected_serials.len()})))?;
-    Ok(Exported { path: path.to_owned(), bytes: sealed.len() as u64, id: pack.pack_id, devices: 0, fingerprint: None, warning })
+    Ok(Exported {
+        path: path.to_owned(),
+        bytes: sealed.len() as u64,
+        id: pack.pack_id,
+        devices: 0,
+        fingerprint: None,
+        warning,
+    })
 }
 
 /// Vendor: opens a bench pack; the QR payload goes into the OS keyring, the batch into the
@@ -198,34 +244,64 @@ pub async fn import_pack(
     actor: &str,
     path: &Path,
 ) -> Result<Batch, ExchangeError> {
-    let pack = pack::open(bytes, passphrase).map_err(|source| ExchangeError::Pack { path: path.to_owned(), why: source })?;
+    let pack = pack::open(bytes, passphrase).map_err(|source| ExchangeError::Pack {
+        path: path.to_owned(),
+        why: source,
+    })?;
     if let Ok(existing) = store.find_batch(pack.batch.id.as_str()) {
         return Err(BatchStoreError::Exists(existing.batch.id).into());
     }
     // The secret first: a kill after it leaves an unused keyring entry (overwritten by the
     // next import), never a batch without its QR.
     if pack.batch.spec.profile.flow != Flow::WindowsDem {
-        secrets.set(&qr_secret_name(&pack.batch.id), &pack.qr_payload).await?;
+        secrets
+            .set(&qr_secret_name(&pack.batch.id), &pack.qr_payload)
+            .await?;
     }
     let mut batch = pack.batch.clone();
-    batch.origin = BatchOrigin::Pack { pack_id: pack.pack_id.clone(), created_by: pack.created_by.clone() };
-    let entry = audit_entry(actor, AuditAction::PackImport, &batch, serde_json::json!({"pack": pack.pack_id, "from": pack.created_by, "tenant": pack.tenant, "file": path.display().to_string()}));
+    batch.origin = BatchOrigin::Pack {
+        pack_id: pack.pack_id.clone(),
+        created_by: pack.created_by.clone(),
+    };
+    let entry = audit_entry(
+        actor,
+        AuditAction::PackImport,
+        &batch,
+        serde_json::json!({"pack": pack.pack_id, "from": pack.created_by, "tenant": pack.tenant, "file": path.display().to_string()}),
+    );
     store.create_batch_audited(&batch, &entry)?;
     Ok(batch)
 }
 
 /// Vendor (or admin): the batch's QR payload to show, while its token is usable. Records the
 /// display in the audit log.
-pub async fn show_qr(store: &mut Store, secrets: &dyn SecretStore, batch: &BatchId, actor: &str) -> Result<SecretText, ExchangeError> {
+pub async fn show_qr(
+    store: &mut Store,
+    secrets: &dyn SecretStore,
+    batch: &BatchId,
+    actor: &str,
+) -> Result<SecretText, ExchangeError> {
     let batch = check_token(store, batch)?;
-    let payload = secrets.get(&qr_secret_name(&batch.id)).await?.ok_or_else(|| ExchangeError::NoQr(batch.id.clone()))?;
-    store.audit(&audit_entry(actor, AuditAction::QrDisplay, &batch, serde_json::json!({})))?;
+    let payload = secrets
+        .get(&qr_secret_name(&batch.id))
+        .await?
+        .ok_or_else(|| ExchangeError::NoQr(batch.id.clone()))?;
+    store.audit(&audit_entry(
+        actor,
+        AuditAction::QrDisplay,
+        &batch,
+        serde_json::json!({}),
+    ))?;
     store.record_qr_shown(&batch.id, actor)?;
     Ok(payload)
 }
 
 /// Keeps an admin's own QR payload for a local batch (so the bench can show it offline).
-pub async fn keep_qr(secrets: &dyn SecretStore, batch: &BatchId, payload: &SecretText) -> Result<(), ExchangeError> {
+pub async fn keep_qr(
+    secrets: &dyn SecretStore,
+    batch: &BatchId,
+    payload: &SecretText,
+) -> Result<(), ExchangeError> {
     secrets.set(&qr_secret_name(batch), payload).await?;
     Ok(())
 }
@@ -243,11 +319,20 @@ pub async fn export_report(
 }
 
 /// [`export_report`] with a given key (benchmarks, tests).
-pub fn export_report_with(store: &mut Store, key: &BenchKey, batch: &BatchId, actor: &str, path: &Path) -> Result<Exported, ExchangeError> {
+pub fn export_report_with(
+    store: &mut Store,
+    key: &BenchKey,
+    batch: &BatchId,
+    actor: &str,
+    path: &Path,
+) -> Result<Exported, ExchangeError> {
     let record = store.find_batch(batch.as_str())?;
     let now = store.clock_now();
     let devices = report_devices(store, &record, now)?;
-    let mut technicians: BTreeSet<String> = devices.iter().flat_map(|d| d.events.iter().filter_map(|e| e.technician.clone())).collect();
+    let mut technicians: BTreeSet<String> = devices
+        .iter()
+        .flat_map(|d| d.events.iter().filter_map(|e| e.technician.clone()))
+        .collect();
     if technicians.is_empty() {
         technicians.insert(actor.to_owned());
     }
@@ -268,11 +353,21 @@ pub fn export_report_with(store: &mut Store, key: &BenchKey, batch: &BatchId, ac
         signer: key.public(),
         devices,
     };
-    let bytes = report::sign(&report, key).map_err(|source| ExchangeError::Report { path: path.to_owned(), why: source })?;
+    let bytes = report::sign(&report, key).map_err(|source| ExchangeError::Report {
+        path: path.to_owned(),
+        why: source,
+    })?;
     write_atomically(path, &bytes)?;
     let count = u32::try_from(report.devices.len()).unwrap_or(u32::MAX);
     store.audit(&audit_entry(actor, AuditAction::ReportExport, &record.batch, serde_json::json!({"report": report.report_id, "devices": count, "file": path.display().to_string(), "signer": key.public().fingerprint})))?;
-    Ok(Exported { path: path.to_owned(), bytes: bytes.len() as u64, id: report.report_id, devices: count, fingerprint: Some(key.public().fingerprint), warning: None })
+    Ok(Exported {
+        path: path.to_owned(),
+        bytes: bytes.len() as u64,
+        id: report.report_id,
+        devices: count,
+        fingerprint: Some(key.public().fingerprint),
+        warning: None,
+    })
 }
 
 fn hostname() -> Option<String> {
@@ -307,8 +402,20 @@ pub struct ImportedReport {
 
 /// Admin: verifies a report file and keeps it. A tampered or truncated file is refused with
 /// the reason; the same file twice is refused too.
-pub fn import_report(store: &mut Store, bytes: &[u8], actor: &str, path: &Path) -> Result<ImportedReport, ExchangeError> {
-    let VerifiedReport { report, signer, digest } = report::verify(bytes).map_err(|source| ExchangeError::Report { path: path.to_owned(), why: source })?;
+pub fn import_report(
+    store: &mut Store,
+    bytes: &[u8],
+    actor: &str,
+    path: &Path,
+) -> Result<ImportedReport, ExchangeError> {
+    let VerifiedReport {
+        report,
+        signer,
+        digest,
+    } = report::verify(bytes).map_err(|source| ExchangeError::Report {
+        path: path.to_owned(),
+        why: source,
+    })?;
     let batch = report.batch.clone();
     let new_batch = store.find_batch(batch.id.as_str()).is_err();
     let other_signers: Vec<String> = store
@@ -321,8 +428,20 @@ pub fn import_report(store: &mut Store, bytes: &[u8], actor: &str, path: &Path) 
         .collect();
     let count = u32::try_from(report.devices.len()).unwrap_or(u32::MAX);
     let body = String::from_utf8_lossy(bytes);
-    let entry = audit_entry(actor, AuditAction::ReportImport, &batch, serde_json::json!({"report": report.report_id, "devices": count, "signer": signer.fingerprint, "digest": digest, "file": path.display().to_string()}));
-    store.store_report_audited(if new_batch { Some(&batch) } else { None }, &digest, &signer.fingerprint, count, &body, &entry)?;
+    let entry = audit_entry(
+        actor,
+        AuditAction::ReportImport,
+        &batch,
+        serde_json::json!({"report": report.report_id, "devices": count, "signer": signer.fingerprint, "digest": digest, "file": path.display().to_string()}),
+    );
+    store.store_report_audited(
+        if new_batch { Some(&batch) } else { None },
+        &digest,
+        &signer.fingerprint,
+        count,
+        &body,
+        &entry,
+    )?;
     let mut stages = BTreeMap::new();
     for d in &report.devices {
         *stages.entry(d.stage.name().to_owned()).or_insert(0) += 1;
@@ -377,7 +496,10 @@ pub struct Reconciliation {
 
 /// The devices a reconciliation works from: the imported reports' (union, newest first wins),
 /// else the bench's own.
-fn reconcile_source(store: &Store, batch: &BatchId) -> Result<(Vec<ReportDevice>, Vec<String>), ExchangeError> {
+fn reconcile_source(
+    store: &Store,
+    batch: &BatchId,
+) -> Result<(Vec<ReportDevice>, Vec<String>), ExchangeError> {
     let reports = store.reports(batch)?;
     if reports.is_empty() {
         let record = store.find_batch(batch.as_str())?;
@@ -388,10 +510,19 @@ fn reconcile_source(store: &Store, batch: &BatchId) -> Result<(Vec<ReportDevice>
     let mut digests = Vec::new();
     for r in reports.iter().rev() {
         // Kept reports were verified on import; verify again, in case the store was edited.
-        let verified = report::verify(r.body.as_bytes()).map_err(|source| ExchangeError::Report { path: PathBuf::from(format!("stored report {}", r.digest)), why: source })?;
+        let verified =
+            report::verify(r.body.as_bytes()).map_err(|source| ExchangeError::Report {
+                path: PathBuf::from(format!("stored report {}", r.digest)),
+                why: source,
+            })?;
         digests.push(r.digest.clone());
         for d in verified.report.devices {
-            let key = d.serials.iter().map(|s| s.value.to_ascii_uppercase()).find(|s| is_identifying_serial(s)).unwrap_or_default();
+            let key = d
+                .serials
+                .iter()
+                .map(|s| s.value.to_ascii_uppercase())
+                .find(|s| is_identifying_serial(s))
+                .unwrap_or_default();
             if key.is_empty() || seen.insert(key) {
                 devices.push(d);
             }
@@ -402,14 +533,28 @@ fn reconcile_source(store: &Store, batch: &BatchId) -> Result<(Vec<ReportDevice>
 
 /// Admin: the batch's reported devices against Intune: matched, missing in Intune, unexpected
 /// (Intune shows an expected device no report lists), not staged, not expected.
-pub async fn reconcile(store: &mut Store, directory: &dyn IntuneDirectory, batch: &BatchId, actor: &str) -> Result<Reconciliation, ExchangeError> {
+pub async fn reconcile(
+    store: &mut Store,
+    directory: &dyn IntuneDirectory,
+    batch: &BatchId,
+    actor: &str,
+) -> Result<Reconciliation, ExchangeError> {
     let record = store.find_batch(batch.as_str())?;
     let (devices, reports) = reconcile_source(store, batch)?;
     let expected: BTreeSet<String> = record.batch.spec.expected_serials.iter().cloned().collect();
     // Every identifying serial of every device, plus the expected ones.
-    let mut ask: BTreeSet<String> = expected.iter().filter(|s| is_identifying_serial(s)).cloned().collect();
+    let mut ask: BTreeSet<String> = expected
+        .iter()
+        .filter(|s| is_identifying_serial(s))
+        .cloned()
+        .collect();
     for d in &devices {
-        ask.extend(d.serials.iter().map(|s| s.value.trim().to_ascii_uppercase()).filter(|s| is_identifying_serial(s)));
+        ask.extend(
+            d.serials
+                .iter()
+                .map(|s| s.value.trim().to_ascii_uppercase())
+                .filter(|s| is_identifying_serial(s)),
+        );
     }
     let ask: Vec<String> = ask.into_iter().collect();
     let mut found: BTreeMap<String, Vec<IntuneStatus>> = BTreeMap::new();
@@ -433,10 +578,21 @@ pub async fn reconcile(store: &mut Store, directory: &dyn IntuneDirectory, batch
     };
     let mut reported: BTreeSet<String> = BTreeSet::new();
     for d in &devices {
-        let serials: Vec<String> = d.serials.iter().map(|s| s.value.trim().to_ascii_uppercase()).collect();
+        let serials: Vec<String> = d
+            .serials
+            .iter()
+            .map(|s| s.value.trim().to_ascii_uppercase())
+            .collect();
         reported.extend(serials.iter().cloned());
-        let shown = serials.iter().find(|s| is_identifying_serial(s)).or(serials.first()).cloned().unwrap_or_default();
-        let status = serials.iter().find_map(|s| found.get(s).and_then(|v| v.first()));
+        let shown = serials
+            .iter()
+            .find(|s| is_identifying_serial(s))
+            .or(serials.first())
+            .cloned()
+            .unwrap_or_default();
+        let status = serials
+            .iter()
+            .find_map(|s| found.get(s).and_then(|v| v.first()));
         let entry = ReconciledDevice {
             serial: shown.clone(),
             reported_stage: Some(d.stage),
@@ -475,12 +631,27 @@ pub async fn reconcile(store: &mut Store, directory: &dyn IntuneDirectory, batch
 }
 
 /// The chain-of-custody report of a batch: CSV text and PDF bytes.
-pub fn custody(store: &Store, batch: &BatchId, generated_by: &str, signer_fingerprint: Option<String>) -> Result<(String, Vec<u8>), ExchangeError> {
+pub fn custody(
+    store: &Store,
+    batch: &BatchId,
+    generated_by: &str,
+    signer_fingerprint: Option<String>,
+) -> Result<(String, Vec<u8>), ExchangeError> {
     let record = store.find_batch(batch.as_str())?;
     let now: OffsetDateTime = store.clock_now();
     let (devices, _) = reconcile_source(store, batch)?;
-    let audit = store.audit_log(&AuditFilter { batch: Some(batch.clone()), ..AuditFilter::default() })?;
-    let input = CustodyInput { batch: record.batch, devices, audit, generated_at: now, generated_by: generated_by.to_owned(), signer_fingerprint };
+    let audit = store.audit_log(&AuditFilter {
+        batch: Some(batch.clone()),
+        ..AuditFilter::default()
+    })?;
+    let input = CustodyInput {
+        batch: record.batch,
+        devices,
+        audit,
+        generated_at: now,
+        generated_by: generated_by.to_owned(),
+        signer_fingerprint,
+    };
     Ok((custody_csv(&input), custody_pdf(&input)))
 }
 
@@ -494,12 +665,18 @@ pub fn audit_profile(
     profile: &crate::intune::graph::EnrollmentProfile,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
-    let expires = profile.token_expires.map(crate::store::timestamp).unwrap_or_else(|| "no expiry".into());
+    let expires = profile
+        .token_expires
+        .map(crate::store::timestamp)
+        .unwrap_or_else(|| "no expiry".into());
     store.audit(&AuditEntry {
         actor: actor.to_owned(),
         action,
         batch: None,
-        token: Some(format!("{} \"{}\" (expires {expires})", profile.id, profile.display_name)),
+        token: Some(format!(
+            "{} \"{}\" (expires {expires})",
+            profile.id, profile.display_name
+        )),
         device: None,
         detail,
     })?;
@@ -529,7 +706,12 @@ pub struct ScanOutcome {
 
 /// A scanned (or typed) box or device serial joins `batch` (see
 /// [`super::ops::link_serial`]); a device joining is recorded in the audit log.
-pub fn scan_into_batch(store: &mut Store, batch: &BatchId, scan: &crate::scanner::Scan, actor: &str) -> Result<ScanOutcome, ExchangeError> {
+pub fn scan_into_batch(
+    store: &mut Store,
+    batch: &BatchId,
+    scan: &crate::scanner::Scan,
+    actor: &str,
+) -> Result<ScanOutcome, ExchangeError> {
     let record = store.find_batch(batch.as_str())?;
     let (device, joined) = super::ops::link_serial(store, batch, &scan.text)?;
     let serial = scan.text.trim().to_ascii_uppercase();
@@ -543,5 +725,9 @@ pub fn scan_into_batch(store: &mut Store, batch: &BatchId, scan: &crate::scanner
             detail: serde_json::json!({"how": "scan", "symbology": scan.symbology}),
         })?;
     }
-    Ok(ScanOutcome { serial, device: device.0, joined })
+    Ok(ScanOutcome {
+        serial,
+        device: device.0,
+        joined,
+    })
 }

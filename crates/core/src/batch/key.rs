@@ -64,13 +64,17 @@ impl BenchKey {
     pub fn generate() -> BenchKey {
         let mut seed = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(seed.as_mut());
-        BenchKey { signing: SigningKey::from_bytes(&seed) }
+        BenchKey {
+            signing: SigningKey::from_bytes(&seed),
+        }
     }
 
     /// The key of a 32-byte seed (benchmarks and tests; a bench's own key comes from
     /// [`load_or_create`]).
     pub fn from_seed(seed: &[u8; 32]) -> BenchKey {
-        BenchKey { signing: SigningKey::from_bytes(seed) }
+        BenchKey {
+            signing: SigningKey::from_bytes(seed),
+        }
     }
 
     /// The public half, to put in reports and show to admins.
@@ -85,15 +89,17 @@ impl BenchKey {
 
     fn from_stored(stored: &SecretText) -> Result<BenchKey, KeyError> {
         let bytes = Zeroizing::new(STANDARD.decode(stored.expose().trim()).map_err(|_| {
-            KeyError::Corrupt { reason: "the value is not base64" }
+            KeyError::Corrupt {
+                reason: "the value is not base64",
+            }
         })?);
-        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
-            bytes
-                .as_slice()
-                .try_into()
-                .map_err(|_| KeyError::Corrupt { reason: "the value is not 32 bytes long" })?,
-        );
-        Ok(BenchKey { signing: SigningKey::from_bytes(&seed) })
+        let seed: Zeroizing<[u8; 32]> =
+            Zeroizing::new(bytes.as_slice().try_into().map_err(|_| KeyError::Corrupt {
+                reason: "the value is not 32 bytes long",
+            })?);
+        Ok(BenchKey {
+            signing: SigningKey::from_bytes(&seed),
+        })
     }
 
     fn to_stored(&self) -> SecretText {
@@ -127,12 +133,19 @@ pub async fn load_or_create(secrets: &dyn SecretStore) -> Result<BenchKey, KeyEr
         return Ok(key);
     }
     let key = BenchKey::generate();
-    secrets.set(KEY_ENTRY, &key.to_stored()).await.map_err(KeyError::Keyring)?;
+    secrets
+        .set(KEY_ENTRY, &key.to_stored())
+        .await
+        .map_err(KeyError::Keyring)?;
     // Read it back: what is returned must be what the next start will load.
     match load(secrets).await? {
         Some(stored) if stored.public() == key.public() => Ok(key),
-        Some(_) => Err(KeyError::Corrupt { reason: "it changed while the key was being stored" }),
-        None => Err(KeyError::Corrupt { reason: "the key just stored could not be read back" }),
+        Some(_) => Err(KeyError::Corrupt {
+            reason: "it changed while the key was being stored",
+        }),
+        None => Err(KeyError::Corrupt {
+            reason: "the key just stored could not be read back",
+        }),
     }
 }
 
@@ -152,13 +165,19 @@ impl BenchPublicKey {
     pub fn from_b64(key_b64: &str) -> Result<BenchPublicKey, KeyError> {
         let bytes = STANDARD
             .decode(key_b64.trim())
-            .map_err(|_| KeyError::InvalidPublicKey { reason: "it is not base64" })?;
-        let bytes: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| KeyError::InvalidPublicKey { reason: "it is not 32 bytes long" })?;
-        VerifyingKey::from_bytes(&bytes)
-            .map_err(|_| KeyError::InvalidPublicKey { reason: "it is not an Ed25519 key" })?;
+            .map_err(|_| KeyError::InvalidPublicKey {
+                reason: "it is not base64",
+            })?;
+        let bytes: [u8; 32] =
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| KeyError::InvalidPublicKey {
+                    reason: "it is not 32 bytes long",
+                })?;
+        VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::InvalidPublicKey {
+            reason: "it is not an Ed25519 key",
+        })?;
         Ok(BenchPublicKey::from_bytes(&bytes))
     }
 
@@ -181,7 +200,8 @@ impl BenchPublicKey {
         let Ok(key) = VerifyingKey::from_bytes(&bytes) else {
             return false;
         };
-        key.verify_strict(message, &Signature::from_bytes(signature)).is_ok()
+        key.verify_strict(message, &Signature::from_bytes(signature))
+            .is_ok()
     }
 }
 
@@ -203,7 +223,9 @@ impl<'de> Deserialize<'de> for BenchPublicKey {
         let raw = Raw::deserialize(deserializer)?;
         let key = BenchPublicKey::from_b64(&raw.key_b64).map_err(serde::de::Error::custom)?;
         if key.fingerprint != raw.fingerprint {
-            return Err(serde::de::Error::custom("the fingerprint is not the key's own"));
+            return Err(serde::de::Error::custom(
+                "the fingerprint is not the key's own",
+            ));
         }
         Ok(key)
     }
@@ -226,7 +248,10 @@ mod tests {
         assert_eq!(public.fingerprint.len(), "SHA256:".len() + 43, "{public}");
         assert_eq!(BenchPublicKey::from_b64(&public.key_b64).unwrap(), public);
         let debug = format!("{key:?}");
-        assert!(debug.contains(&public.fingerprint) && debug.contains("[redacted]"), "{debug}");
+        assert!(
+            debug.contains(&public.fingerprint) && debug.contains("[redacted]"),
+            "{debug}"
+        );
         assert!(!debug.contains(key.to_stored().expose()), "{debug}");
     }
 
@@ -234,7 +259,10 @@ mod tests {
     fn public_keys_are_checked_when_read() {
         let public = BenchKey::generate().public();
         let json = serde_json::to_string(&public).unwrap();
-        assert_eq!(serde_json::from_str::<BenchPublicKey>(&json).unwrap(), public);
+        assert_eq!(
+            serde_json::from_str::<BenchPublicKey>(&json).unwrap(),
+            public
+        );
         let other = BenchKey::generate().public();
         let forged = json.replace(&public.fingerprint, &other.fingerprint);
         assert!(serde_json::from_str::<BenchPublicKey>(&forged).is_err());

@@ -64,10 +64,16 @@ impl std::fmt::Display for BatchId {
 impl TryFrom<String> for BatchId {
     type Error = String;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        if value.len() == 32 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if value.len() == 32
+            && value
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             Ok(BatchId(value))
         } else {
-            Err(format!("{value:?} is not a batch id (32 lowercase hex digits)"))
+            Err(format!(
+                "{value:?} is not a batch id (32 lowercase hex digits)"
+            ))
         }
     }
 }
@@ -139,7 +145,9 @@ mod iso_date {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
         match Option::<String>::deserialize(d)? {
-            Some(text) => Date::parse(&text, FORMAT).map(Some).map_err(|_| serde::de::Error::custom(format!("{text:?} is not a date (YYYY-MM-DD)"))),
+            Some(text) => Date::parse(&text, FORMAT).map(Some).map_err(|_| {
+                serde::de::Error::custom(format!("{text:?} is not a date (YYYY-MM-DD)"))
+            }),
             None => Ok(None),
         }
     }
@@ -235,12 +243,12 @@ pub struct BenchInfo {
 }
 
 pub mod csv;
-pub mod progress;
 pub mod custody;
 pub mod exchange;
 pub mod key;
 pub mod ops;
 pub mod pack;
+pub mod progress;
 pub mod report;
 
 impl ProfileFacts {

@@ -27,7 +27,9 @@ pub enum NewBatchError {
         listed: u32,
     },
     /// A Windows DEM batch without its DEM account.
-    #[error("a Windows Device Preparation batch needs the DEM account's UPN (--dem dem@contoso.com)")]
+    #[error(
+        "a Windows Device Preparation batch needs the DEM account's UPN (--dem dem@contoso.com)"
+    )]
     NoDemAccount,
     /// The store refused.
     #[error(transparent)]
@@ -37,7 +39,11 @@ pub enum NewBatchError {
 /// Checks `spec` and normalises its serials into a new batch (not stored): a name and a vendor
 /// are needed, the expected count defaults to the serial list's length and may not be below
 /// it, and a Windows DEM batch needs its DEM account.
-pub fn build_batch(mut spec: BatchSpec, created_by: &str, now: OffsetDateTime) -> Result<Batch, NewBatchError> {
+pub fn build_batch(
+    mut spec: BatchSpec,
+    created_by: &str,
+    now: OffsetDateTime,
+) -> Result<Batch, NewBatchError> {
     spec.name = spec.name.trim().to_owned();
     spec.vendor = spec.vendor.trim().to_owned();
     if spec.name.is_empty() {
@@ -49,21 +55,37 @@ pub fn build_batch(mut spec: BatchSpec, created_by: &str, now: OffsetDateTime) -
     spec.expected_serials = normalize_serials(spec.expected_serials.iter().map(String::as_str));
     let listed = u32::try_from(spec.expected_serials.len()).unwrap_or(u32::MAX);
     spec.expected_count = match spec.expected_count {
-        Some(count) if count < listed => return Err(NewBatchError::CountBelowList { count, listed }),
+        Some(count) if count < listed => {
+            return Err(NewBatchError::CountBelowList { count, listed })
+        }
         Some(0) | None if listed == 0 => None,
         Some(count) => Some(count),
         None => Some(listed),
     };
     if spec.profile.flow == crate::stage::Flow::WindowsDem
-        && spec.profile.dem_account.as_deref().is_none_or(|d| !d.contains('@'))
+        && spec
+            .profile
+            .dem_account
+            .as_deref()
+            .is_none_or(|d| !d.contains('@'))
     {
         return Err(NewBatchError::NoDemAccount);
     }
-    Ok(Batch { id: BatchId::random(), spec, created_at: now, created_by: created_by.to_owned(), origin: BatchOrigin::Local })
+    Ok(Batch {
+        id: BatchId::random(),
+        spec,
+        created_at: now,
+        created_by: created_by.to_owned(),
+        origin: BatchOrigin::Local,
+    })
 }
 
 /// [`build_batch`], then stores it.
-pub fn create_batch(store: &mut Store, spec: BatchSpec, created_by: &str) -> Result<Batch, NewBatchError> {
+pub fn create_batch(
+    store: &mut Store,
+    spec: BatchSpec,
+    created_by: &str,
+) -> Result<Batch, NewBatchError> {
     let batch = build_batch(spec, created_by, store.clock_now())?;
     store.create_batch(&batch)?;
     Ok(batch)
@@ -72,12 +94,19 @@ pub fn create_batch(store: &mut Store, spec: BatchSpec, created_by: &str) -> Res
 /// A serial scanned from a box or device label (or typed): the device that has it joins
 /// `batch`; a serial no device has yet becomes a new device known by that serial (how Windows
 /// serials are captured). Returns the device and whether it joined now.
-pub fn link_serial(store: &mut Store, batch: &BatchId, serial: &str) -> Result<(DeviceId, bool), BatchStoreError> {
+pub fn link_serial(
+    store: &mut Store,
+    batch: &BatchId,
+    serial: &str,
+) -> Result<(DeviceId, bool), BatchStoreError> {
     let serial = serial.trim().to_ascii_uppercase();
     let existing = store.devices_with_serial(&serial)?;
     let device = match existing.as_slice() {
         [one] => *one,
-        _ => store.record_sighting(&Sighting::new([SerialObservation::new(SerialSource::Scanner, &serial)]))?,
+        _ => store.record_sighting(&Sighting::new([SerialObservation::new(
+            SerialSource::Scanner,
+            &serial,
+        )]))?,
     };
     let joined = store.add_to_batch(batch, device, JoinedBy::Scan)?;
     Ok((device, joined))
@@ -96,13 +125,16 @@ pub fn technician(store: &Store) -> String {
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Result<time::Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text.trim(), &format).map_err(|_| format!("{text:?} is not a date: write it as YYYY-MM-DD"))
+    time::Date::parse(text.trim(), &format)
+        .map_err(|_| format!("{text:?} is not a date: write it as YYYY-MM-DD"))
 }
 
 /// Parses an RFC 3339 time, or a date as the start of that day (UTC): a token typed as "expires
 /// on the 15th" is treated as gone on the 15th, never shown a day too long.
 pub fn parse_expiry(text: &str) -> Result<OffsetDateTime, String> {
-    if let Ok(t) = OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339) {
+    if let Ok(t) =
+        OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+    {
         return Ok(t);
     }
     Ok(parse_date(text)?.midnight().assume_utc())

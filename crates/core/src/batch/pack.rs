@@ -204,10 +204,14 @@ fn seal_with(
 ) -> Result<Vec<u8>, PackError> {
     check_passphrase(passphrase)?;
     if !is_hex_id(&pack.pack_id) {
-        return Err(PackError::Seal { detail: "the pack id is not 32 lowercase hex digits".into() });
+        return Err(PackError::Seal {
+            detail: "the pack id is not 32 lowercase hex digits".into(),
+        });
     }
     if !is_json(pack.qr_payload.expose()) {
-        return Err(PackError::Seal { detail: "the QR payload is not JSON".into() });
+        return Err(PackError::Seal {
+            detail: "the QR payload is not JSON".into(),
+        });
     }
     let secret = || SecretString::from(passphrase.expose().to_owned());
     let encryptor = match log_n {
@@ -215,8 +219,11 @@ fn seal_with(
         Some(log_n) => {
             let mut recipient = age::scrypt::Recipient::new(secret());
             recipient.set_work_factor(log_n);
-            Encryptor::with_recipients(iter::once(&recipient as &dyn age::Recipient))
-                .map_err(|e| PackError::Seal { detail: e.to_string() })?
+            Encryptor::with_recipients(iter::once(&recipient as &dyn age::Recipient)).map_err(
+                |e| PackError::Seal {
+                    detail: e.to_string(),
+                },
+            )?
         }
     };
     let body = PackOut {
@@ -237,7 +244,9 @@ fn seal_with(
         writer.flush()?;
         writer.finish()?.finish()
     };
-    write().map_err(|e| PackError::Seal { detail: format!("writing the encrypted pack failed ({e})") })
+    write().map_err(|e| PackError::Seal {
+        detail: format!("writing the encrypted pack failed ({e})"),
+    })
 }
 
 /// Decrypts and checks a pack.
@@ -256,7 +265,10 @@ pub fn open(bytes: &[u8], passphrase: &SecretText) -> Result<BenchPack, PackErro
     // The plaintext is shorter than the armored file, so this buffer never reallocates (which
     // would leave an unzeroed copy behind).
     let mut plain = Zeroizing::new(Vec::with_capacity(framed.len()));
-    (&mut reader).take(framed.len() as u64).read_to_end(&mut plain).map_err(stream_error)?;
+    (&mut reader)
+        .take(framed.len() as u64)
+        .read_to_end(&mut plain)
+        .map_err(stream_error)?;
     parse(&plain)
 }
 
@@ -269,15 +281,22 @@ fn parse(plain: &[u8]) -> Result<BenchPack, PackError> {
         return Err(not_ours());
     }
     if head.version != u64::from(VERSION) {
-        return Err(PackError::UnsupportedVersion { found: head.version });
+        return Err(PackError::UnsupportedVersion {
+            found: head.version,
+        });
     }
-    let pack: PackIn = serde_json::from_slice(plain)
-        .map_err(|e| PackError::Corrupt { detail: format!("a field is wrong ({})", scrub(&e)) })?;
+    let pack: PackIn = serde_json::from_slice(plain).map_err(|e| PackError::Corrupt {
+        detail: format!("a field is wrong ({})", scrub(&e)),
+    })?;
     if !is_hex_id(&pack.pack_id) {
-        return Err(PackError::Corrupt { detail: "the pack id is not 32 lowercase hex digits".into() });
+        return Err(PackError::Corrupt {
+            detail: "the pack id is not 32 lowercase hex digits".into(),
+        });
     }
     if !is_json(pack.qr_payload.expose()) {
-        return Err(PackError::Corrupt { detail: "the QR payload inside is not JSON".into() });
+        return Err(PackError::Corrupt {
+            detail: "the QR payload inside is not JSON".into(),
+        });
     }
     Ok(BenchPack {
         pack_id: pack.pack_id,
@@ -303,13 +322,19 @@ fn frame(bytes: &[u8]) -> Result<&[u8], PackError> {
             }),
         }
     } else if !start.is_empty() && ARMOR_BEGIN.starts_with(start) {
-        Err(PackError::Truncated { detail: "it ends inside its first line" })
+        Err(PackError::Truncated {
+            detail: "it ends inside its first line",
+        })
     } else if start.starts_with(BINARY_AGE) {
         Ok(start)
     } else if find(start, ARMOR_END).is_some() {
-        Err(PackError::Corrupt { detail: "its first line is damaged".into() })
+        Err(PackError::Corrupt {
+            detail: "its first line is damaged".into(),
+        })
     } else {
-        Err(PackError::NotAPack { found: sniff(start) })
+        Err(PackError::NotAPack {
+            found: sniff(start),
+        })
     }
 }
 
@@ -338,7 +363,9 @@ fn header_error(e: DecryptError) -> PackError {
         DecryptError::UnknownFormat => PackError::Corrupt {
             detail: "it uses an age format this StageBench does not know".into(),
         },
-        _ => PackError::Corrupt { detail: "its header is damaged".into() },
+        _ => PackError::Corrupt {
+            detail: "its header is damaged".into(),
+        },
     }
 }
 
@@ -347,9 +374,9 @@ fn unlock_error(e: DecryptError) -> PackError {
         DecryptError::DecryptionFailed
         | DecryptError::KeyDecryptionFailed
         | DecryptError::NoMatchingKeys => PackError::WrongPassphrase,
-        DecryptError::InvalidMac | DecryptError::InvalidHeader => {
-            PackError::Corrupt { detail: "its header is damaged".into() }
-        }
+        DecryptError::InvalidMac | DecryptError::InvalidHeader => PackError::Corrupt {
+            detail: "its header is damaged".into(),
+        },
         DecryptError::ExcessiveWork { required, target } => PackError::Corrupt {
             detail: format!(
                 "it asks for a passphrase work factor of 2^{required}, far above what this \
@@ -357,19 +384,29 @@ fn unlock_error(e: DecryptError) -> PackError {
             ),
         },
         DecryptError::Io(e) => stream_error(e),
-        other => PackError::Corrupt { detail: other.to_string() },
+        other => PackError::Corrupt {
+            detail: other.to_string(),
+        },
     }
 }
 
 fn stream_error(e: io::Error) -> PackError {
     if e.kind() == io::ErrorKind::UnexpectedEof {
-        return PackError::Truncated { detail: "the encrypted content ends early" };
+        return PackError::Truncated {
+            detail: "the encrypted content ends early",
+        };
     }
-    match e.get_ref().and_then(|inner| inner.downcast_ref::<ArmoredReadError>()) {
-        Some(armor) => PackError::Corrupt { detail: format!("the armored text is damaged ({armor})") },
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ArmoredReadError>())
+    {
+        Some(armor) => PackError::Corrupt {
+            detail: format!("the armored text is damaged ({armor})"),
+        },
         None => PackError::Corrupt {
-            detail: "the encrypted content does not check out (it was changed or damaged in transit)"
-                .into(),
+            detail:
+                "the encrypted content does not check out (it was changed or damaged in transit)"
+                    .into(),
         },
     }
 }
@@ -391,7 +428,8 @@ pub fn check_passphrase(p: &SecretText) -> Result<(), PackError> {
         p.chars().any(char::is_lowercase),
         p.chars().any(char::is_uppercase),
         p.chars().any(|c| c.is_ascii_digit()),
-        p.chars().any(|c| !c.is_lowercase() && !c.is_uppercase() && !c.is_ascii_digit()),
+        p.chars()
+            .any(|c| !c.is_lowercase() && !c.is_uppercase() && !c.is_ascii_digit()),
     ];
     if kinds.iter().filter(|k| **k).count() < 2 {
         return weak("it uses only one kind of character");
@@ -415,7 +453,9 @@ pub fn generate_passphrase() -> SecretText {
             if i > 0 && i % 4 == 0 {
                 out.push('-');
             }
-            out.push(char::from(PASSPHRASE_ALPHABET[rng.gen_range(0..PASSPHRASE_ALPHABET.len())]));
+            out.push(char::from(
+                PASSPHRASE_ALPHABET[rng.gen_range(0..PASSPHRASE_ALPHABET.len())],
+            ));
         }
         let passphrase = SecretText::new(out);
         // Practically always true; looping keeps "generated passes the check" a guarantee.
@@ -471,9 +511,19 @@ mod tests {
 
     #[test]
     fn passphrase_rules() {
-        for weak in ["short1A", "alllowercaseletters", "ABCDEFGHIJKLMN", "123456789012", "aaaaaa111111", " padded-Pass1 "] {
+        for weak in [
+            "short1A",
+            "alllowercaseletters",
+            "ABCDEFGHIJKLMN",
+            "123456789012",
+            "aaaaaa111111",
+            " padded-Pass1 ",
+        ] {
             let err = check_passphrase(&SecretText::new(weak)).unwrap_err();
-            assert!(matches!(err, PackError::WeakPassphrase { .. }), "{weak}: {err}");
+            assert!(
+                matches!(err, PackError::WeakPassphrase { .. }),
+                "{weak}: {err}"
+            );
             assert!(!err.to_string().contains(weak.trim()), "{err}");
         }
         for ok in ["correct horse battery", "Tr0ub4dor&3xyz", "k7qf-2zd9-mnpq"] {
@@ -488,7 +538,9 @@ mod tests {
         assert_ne!(a.expose(), b.expose());
         let groups: Vec<&str> = a.expose().split('-').collect();
         assert_eq!(groups.len(), 6);
-        assert!(groups.iter().all(|g| g.len() == 4 && g.bytes().all(|c| PASSPHRASE_ALPHABET.contains(&c))));
+        assert!(groups
+            .iter()
+            .all(|g| g.len() == 4 && g.bytes().all(|c| PASSPHRASE_ALPHABET.contains(&c))));
         check_passphrase(&a).unwrap();
     }
 
@@ -497,10 +549,16 @@ mod tests {
         let armored = b"\xef\xbb\xbf\n\n-----BEGIN AGE ENCRYPTED FILE-----\nYWJj\n-----END AGE ENCRYPTED FILE-----\n-- \nSent from my phone\n";
         let framed = frame(armored).unwrap();
         assert!(framed.starts_with(ARMOR_BEGIN) && framed.ends_with(ARMOR_END));
-        assert!(matches!(frame(b"-----BEGIN AGE ENCRYPTED FILE-----\nYWJj\n"), Err(PackError::Truncated { .. })));
+        assert!(matches!(
+            frame(b"-----BEGIN AGE ENCRYPTED FILE-----\nYWJj\n"),
+            Err(PackError::Truncated { .. })
+        ));
         let report = frame(b"# StageBench batch report v1.\n{}\n").unwrap_err();
         assert!(report.to_string().contains("batch report"), "{report}");
-        assert!(frame(b"%PDF-1.7\n").unwrap_err().to_string().contains("PDF"));
+        assert!(frame(b"%PDF-1.7\n")
+            .unwrap_err()
+            .to_string()
+            .contains("PDF"));
         assert!(frame(b"").unwrap_err().to_string().contains("empty"));
     }
 
@@ -508,6 +566,9 @@ mod tests {
     fn scrub_hides_quoted_values() {
         let e = serde_json::from_str::<u32>("\"hunter2\"").unwrap_err();
         let shown = scrub(&e);
-        assert!(!shown.contains("hunter2") && shown.contains("\"…\""), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("\"…\""),
+            "{shown}"
+        );
     }
 }

@@ -62,7 +62,9 @@ pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime)
             true,
         );
     }
-    let Some(expires) = expires else { return check("ok", None, false) };
+    let Some(expires) = expires else {
+        return check("ok", None, false);
+    };
     let day = |t: OffsetDateTime| t.date().to_string();
     if expires <= now {
         return check(
@@ -72,7 +74,10 @@ pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime)
         );
     }
     if let Some(due) = batch.spec.due {
-        let end_of_due = due.with_hms(23, 59, 59).map(|d| d.assume_utc()).unwrap_or(expires);
+        let end_of_due = due
+            .with_hms(23, 59, 59)
+            .map(|d| d.assume_utc())
+            .unwrap_or(expires);
         if expires < end_of_due {
             return check(
                 "expires-before-due",
@@ -86,7 +91,14 @@ pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime)
     }
     if expires - now < time::Duration::days(TOKEN_WARN_DAYS) {
         let hours = (expires - now).whole_hours();
-        return check("expiring-soon", Some(format!("The token expires in {hours} h ({}).", day(expires))), false);
+        return check(
+            "expiring-soon",
+            Some(format!(
+                "The token expires in {hours} h ({}).",
+                day(expires)
+            )),
+            false,
+        );
     }
     check("ok", None, false)
 }
@@ -165,7 +177,11 @@ fn parse_time(at: &str) -> Option<OffsetDateTime> {
 }
 
 fn intune_status(data: &serde_json::Value, kind: &str) -> Option<IntuneStatus> {
-    let status = if kind == EVENT_INTUNE_CHANGED { data.get("status")? } else { data };
+    let status = if kind == EVENT_INTUNE_CHANGED {
+        data.get("status")?
+    } else {
+        data
+    };
     serde_json::from_value(status.clone()).ok()
 }
 
@@ -178,23 +194,37 @@ pub fn observations(
     now: OffsetDateTime,
 ) -> Vec<Observed> {
     let flow = batch.batch.spec.profile.flow;
-    let dem = batch.batch.spec.profile.dem_account.as_deref().map(str::to_ascii_lowercase);
+    let dem = batch
+        .batch
+        .spec
+        .profile
+        .dem_account
+        .as_deref()
+        .map(str::to_ascii_lowercase);
     let mut out = Vec::new();
     for (at, _) in qr_shown {
         if let Some(at) = parse_time(at) {
-            out.push(Observed { at, what: Observation::QrShown });
+            out.push(Observed {
+                at,
+                what: Observation::QrShown,
+            });
         }
     }
     for e in events {
-        let Some(at) = parse_time(&e.at) else { continue };
+        let Some(at) = parse_time(&e.at) else {
+            continue;
+        };
         let what = match e.kind.as_str() {
             EVENT_SEEN => {
                 let ev = e.data.pointer("/facts/evidence");
-                let Some(ev) = ev.filter(|v| !v.is_null()) else { continue };
-                let evidence: crate::device::StageEvidence = match serde_json::from_value(ev.clone()) {
-                    Ok(ev) => ev,
-                    Err(_) => continue,
+                let Some(ev) = ev.filter(|v| !v.is_null()) else {
+                    continue;
                 };
+                let evidence: crate::device::StageEvidence =
+                    match serde_json::from_value(ev.clone()) {
+                        Ok(ev) => ev,
+                        Err(_) => continue,
+                    };
                 Observation::Adb {
                     provisioned: evidence.device_provisioned == Some(true),
                     intune_owner: evidence.owned_by_intune(),
@@ -206,12 +236,17 @@ pub fn observations(
             EVENT_SERIAL_IMPORTED => Observation::SerialImported,
             EVENT_USER_LOGGED_ON => Observation::UserLoggedOn,
             EVENT_INTUNE_SEEN | EVENT_INTUNE_CHANGED => {
-                let Some(status) = intune_status(&e.data, &e.kind) else { continue };
+                let Some(status) = intune_status(&e.data, &e.kind) else {
+                    continue;
+                };
                 match status.stage {
                     IntuneStage::Leaving => Observation::IntuneLeaving,
                     IntuneStage::Enrolled => Observation::IntuneEnrolled,
                     IntuneStage::UserAssigned if flow == Flow::WindowsDem => {
-                        let upn = status.user_principal_name.as_deref().map(str::to_ascii_lowercase);
+                        let upn = status
+                            .user_principal_name
+                            .as_deref()
+                            .map(str::to_ascii_lowercase);
                         if upn.is_some() && upn == dem {
                             Observation::IntuneEnrolled
                         } else {
@@ -226,19 +261,31 @@ pub fn observations(
         out.push(Observed { at, what });
     }
     // Serials that disagree, noted when the device was first seen.
-    let observed: Vec<SerialObservation> =
-        device.serials.iter().map(|s| SerialObservation::new(s.source, s.value.clone())).collect();
+    let observed: Vec<SerialObservation> = device
+        .serials
+        .iter()
+        .map(|s| SerialObservation::new(s.source, s.value.clone()))
+        .collect();
     if !check_identity(&observed).is_clean() {
         if let Some(at) = parse_time(&device.first_seen) {
-            out.push(Observed { at, what: Observation::SerialsDisagree });
+            out.push(Observed {
+                at,
+                what: Observation::SerialsDisagree,
+            });
         }
     }
     // The token: expired at its expiry, revoked when the bench learned it.
     if let Some(at) = batch.token_revoked_at.as_deref().and_then(parse_time) {
-        out.push(Observed { at, what: Observation::TokenUnusable { revoked: true } });
+        out.push(Observed {
+            at,
+            what: Observation::TokenUnusable { revoked: true },
+        });
     }
     if let Some(expires) = batch.batch.spec.profile.token_expires.filter(|e| *e <= now) {
-        out.push(Observed { at: expires, what: Observation::TokenUnusable { revoked: false } });
+        out.push(Observed {
+            at: expires,
+            what: Observation::TokenUnusable { revoked: false },
+        });
     }
     out
 }
@@ -248,14 +295,23 @@ fn facts_str(facts: &serde_json::Value, key: &str) -> Option<String> {
 }
 
 fn display_serial(device: &DeviceRecord) -> Option<String> {
-    let pick = |src: SerialSource| device.serials.iter().find(|s| s.source == src).map(|s| s.value.clone());
+    let pick = |src: SerialSource| {
+        device
+            .serials
+            .iter()
+            .find(|s| s.source == src)
+            .map(|s| s.value.clone())
+    };
     pick(SerialSource::RoSerialno)
         .or_else(|| pick(SerialSource::UsbDescriptor))
         .or_else(|| device.serials.first().map(|s| s.value.clone()))
 }
 
 fn joined_name(j: JoinedBy) -> String {
-    serde_json::to_value(j).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(j)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// One device's progress in `batch`.
@@ -277,9 +333,15 @@ pub fn device_progress(
         serials: device
             .serials
             .iter()
-            .map(|s| ReportSerial { value: s.value.clone(), source: s.source })
+            .map(|s| ReportSerial {
+                value: s.value.clone(),
+                source: s.source,
+            })
             .collect(),
-        slot: facts.get("slot_number").and_then(|v| v.as_u64()).and_then(|n| u32::try_from(n).ok()),
+        slot: facts
+            .get("slot_number")
+            .and_then(|v| v.as_u64())
+            .and_then(|n| u32::try_from(n).ok()),
         manufacturer: facts_str(facts, "manufacturer"),
         model: facts_str(facts, "model"),
         os_version: facts_str(facts, "android_release").or_else(|| facts_str(facts, "os_version")),
@@ -291,24 +353,43 @@ pub fn device_progress(
 }
 
 /// The stage of the device with this id in its batch, if it is in one (for the Bench view).
-pub fn stage_of(store: &Store, device: DeviceId, now: OffsetDateTime) -> Result<Option<(BatchId, DeviceStage)>, StoreError> {
-    let Some(batch_id) = store.batch_of(device)? else { return Ok(None) };
-    let Some(record) = store.batch(&batch_id)? else { return Ok(None) };
-    let Some(dev) = store.device(device)? else { return Ok(None) };
+pub fn stage_of(
+    store: &Store,
+    device: DeviceId,
+    now: OffsetDateTime,
+) -> Result<Option<(BatchId, DeviceStage)>, StoreError> {
+    let Some(batch_id) = store.batch_of(device)? else {
+        return Ok(None);
+    };
+    let Some(record) = store.batch(&batch_id)? else {
+        return Ok(None);
+    };
+    let Some(dev) = store.device(device)? else {
+        return Ok(None);
+    };
     let qr = store.qr_shown_times(&batch_id)?;
     let events = store.device_events(device)?;
     let obs = observations(&record, &dev, &events, &qr, now);
-    Ok(Some((batch_id, derive(record.batch.spec.profile.flow, &obs, now))))
+    Ok(Some((
+        batch_id,
+        derive(record.batch.spec.profile.flow, &obs, now),
+    )))
 }
 
 /// Everything about a batch, for `batch show` and the Batches screen.
-pub fn batch_progress(store: &Store, record: &BatchRecord, now: OffsetDateTime) -> Result<BatchProgress, StoreError> {
+pub fn batch_progress(
+    store: &Store,
+    record: &BatchRecord,
+    now: OffsetDateTime,
+) -> Result<BatchProgress, StoreError> {
     let batch = &record.batch;
     let flow = batch.spec.profile.flow;
     let qr = store.qr_shown_times(&batch.id)?;
     let mut devices = Vec::new();
     for (id, how, _) in store.batch_devices(&batch.id)? {
-        let Some(device) = store.device(id)? else { continue };
+        let Some(device) = store.device(id)? else {
+            continue;
+        };
         devices.push(device_progress(store, record, &device, how, &qr, now)?.0);
     }
     let mut counts: BTreeMap<Stage, u32> = flow.stages().iter().map(|s| (*s, 0)).collect();
@@ -317,31 +398,58 @@ pub fn batch_progress(store: &Store, record: &BatchRecord, now: OffsetDateTime) 
     }
     let counts = counts
         .into_iter()
-        .map(|(stage, count)| StageCount { stage, label: stage.label().into(), count })
+        .map(|(stage, count)| StageCount {
+            stage,
+            label: stage.label().into(),
+            count,
+        })
         .collect();
     let token = token_check(batch, record.token_revoked_at.as_deref(), now);
     let mut problems = Vec::new();
     if let Some(message) = token.message.clone().filter(|_| token.printing_blocked) {
-        problems.push(BatchProblem { id: format!("token-{}", token.state), message, devices: vec![] });
+        problems.push(BatchProblem {
+            id: format!("token-{}", token.state),
+            message,
+            devices: vec![],
+        });
     }
     // Device problems, grouped by id.
     let mut grouped: BTreeMap<&str, (String, Vec<String>)> = BTreeMap::new();
     for d in &devices {
         for p in &d.state.problems {
-            let entry = grouped.entry(p.id).or_insert_with(|| (p.message.clone(), Vec::new()));
-            entry.1.push(d.serial.clone().unwrap_or_else(|| format!("device {}", d.device_id)));
+            let entry = grouped
+                .entry(p.id)
+                .or_insert_with(|| (p.message.clone(), Vec::new()));
+            entry.1.push(
+                d.serial
+                    .clone()
+                    .unwrap_or_else(|| format!("device {}", d.device_id)),
+            );
         }
     }
     for (id, (message, serials)) in grouped {
-        problems.push(BatchProblem { id: id.into(), message, devices: serials });
+        problems.push(BatchProblem {
+            id: id.into(),
+            message,
+            devices: serials,
+        });
     }
     // Expected serials: not seen on the bench; and those Intune shows that the bench never saw.
     let seen: std::collections::BTreeSet<String> = devices
         .iter()
-        .flat_map(|d| d.serials.iter().map(|s| s.value.trim().to_ascii_uppercase()))
+        .flat_map(|d| {
+            d.serials
+                .iter()
+                .map(|s| s.value.trim().to_ascii_uppercase())
+        })
         .collect();
-    let not_seen: Vec<String> =
-        batch.spec.expected_serials.iter().filter(|s| !seen.contains(*s)).cloned().collect();
+    let not_seen: Vec<String> = batch
+        .spec
+        .expected_serials
+        .iter()
+        .filter(|s| !seen.contains(*s))
+        .cloned()
+        .collect();
     if !not_seen.is_empty() {
         let in_intune: Vec<String> = store
             .intune_all()?
@@ -388,16 +496,31 @@ pub fn batch_progress(store: &Store, record: &BatchRecord, now: OffsetDateTime) 
 /// that repeats the previous one, outbox bookkeeping).
 fn report_event(e: &EventRecord, last_seen_detail: &mut Option<String>) -> Option<ReportEvent> {
     let at = parse_time(&e.at)?;
-    let technician = e.data.get("technician").and_then(|v| v.as_str()).map(str::to_owned);
+    let technician = e
+        .data
+        .get("technician")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     let detail = match e.kind.as_str() {
         EVENT_SEEN => {
             let mut parts = Vec::new();
-            if let Some(slot) = e.data.pointer("/facts/slot_number").and_then(|v| v.as_u64()) {
+            if let Some(slot) = e
+                .data
+                .pointer("/facts/slot_number")
+                .and_then(|v| v.as_u64())
+            {
                 parts.push(format!("slot {slot}"));
             }
             if let Some(ev) = e.data.pointer("/facts/evidence").filter(|v| !v.is_null()) {
                 if let Ok(ev) = serde_json::from_value::<crate::device::StageEvidence>(ev.clone()) {
-                    parts.push(if ev.device_provisioned == Some(true) { "provisioned" } else { "not provisioned" }.into());
+                    parts.push(
+                        if ev.device_provisioned == Some(true) {
+                            "provisioned"
+                        } else {
+                            "not provisioned"
+                        }
+                        .into(),
+                    );
                     if ev.owned_by_intune() {
                         parts.push("Intune owner".into());
                     }
@@ -406,7 +529,11 @@ fn report_event(e: &EventRecord, last_seen_detail: &mut Option<String>) -> Optio
                     }
                 }
             }
-            let detail = if parts.is_empty() { "seen".to_owned() } else { parts.join(", ") };
+            let detail = if parts.is_empty() {
+                "seen".to_owned()
+            } else {
+                parts.join(", ")
+            };
             if last_seen_detail.as_deref() == Some(detail.as_str()) {
                 return None;
             }
@@ -420,7 +547,10 @@ fn report_event(e: &EventRecord, last_seen_detail: &mut Option<String>) -> Optio
                 IntuneStage::UserAssigned => "user assigned",
                 IntuneStage::Leaving => "leaving",
             };
-            format!("Intune: {stage} as {} ({})", status.device_name, status.intune_id)
+            format!(
+                "Intune: {stage} as {} ({})",
+                status.device_name, status.intune_id
+            )
         }
         EVENT_INTUNE_GONE => "Intune no longer shows it".into(),
         EVENT_BATCH_JOINED => format!(
@@ -434,15 +564,26 @@ fn report_event(e: &EventRecord, last_seen_detail: &mut Option<String>) -> Optio
         EVENT_USER_LOGGED_ON => "the user signed in".into(),
         _ => return None,
     };
-    Some(ReportEvent { at, kind: e.kind.clone(), detail, technician })
+    Some(ReportEvent {
+        at,
+        kind: e.kind.clone(),
+        detail,
+        technician,
+    })
 }
 
 /// The devices of a batch as a report lists them (one device's history in memory at a time).
-pub fn report_devices(store: &Store, record: &BatchRecord, now: OffsetDateTime) -> Result<Vec<ReportDevice>, StoreError> {
+pub fn report_devices(
+    store: &Store,
+    record: &BatchRecord,
+    now: OffsetDateTime,
+) -> Result<Vec<ReportDevice>, StoreError> {
     let qr = store.qr_shown_times(&record.batch.id)?;
     let mut out = Vec::new();
     for (id, how, _) in store.batch_devices(&record.batch.id)? {
-        let Some(device) = store.device(id)? else { continue };
+        let Some(device) = store.device(id)? else {
+            continue;
+        };
         let (d, events) = device_progress(store, record, &device, how, &qr, now)?;
         let mut last = None;
         out.push(ReportDevice {
@@ -452,7 +593,10 @@ pub fn report_devices(store: &Store, record: &BatchRecord, now: OffsetDateTime) 
             model: d.model,
             os_version: d.os_version,
             stage: d.state.stage,
-            events: events.iter().filter_map(|e| report_event(e, &mut last)).collect(),
+            events: events
+                .iter()
+                .filter_map(|e| report_event(e, &mut last))
+                .collect(),
             problems: d.state.problems.iter().map(|p| p.id.to_owned()).collect(),
         });
     }

@@ -218,7 +218,12 @@ pub fn sign(report: &BatchReport, key: &BenchKey) -> Result<Vec<u8>, ReportError
     let mut out = Vec::with_capacity(1024 + report.devices.len() * 1536);
     out.extend_from_slice(FIRST_LINE.as_bytes());
     out.push(b'\n');
-    let line = SignedOut { format: FORMAT, version: VERSION, device_count: report.devices.len(), report };
+    let line = SignedOut {
+        format: FORMAT,
+        version: VERSION,
+        device_count: report.devices.len(),
+        report,
+    };
     serde_json::to_writer(&mut out, &line).map_err(|e| ReportError::Write(e.to_string()))?;
     out.push(b'\n');
     let signature = key.sign(&out);
@@ -230,14 +235,21 @@ pub fn sign(report: &BatchReport, key: &BenchKey) -> Result<Vec<u8>, ReportError
 pub fn verify(bytes: &[u8]) -> Result<VerifiedReport, ReportError> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let text = check_first_line(bytes)?;
-    let text: Cow<'_, str> =
-        if text.contains('\r') { Cow::Owned(text.replace("\r\n", "\n")) } else { Cow::Borrowed(text) };
+    let text: Cow<'_, str> = if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        Cow::Borrowed(text)
+    };
 
     let Some(first_end) = text.find('\n') else {
-        return Err(ReportError::Truncated { detail: "the file ends after its first line" });
+        return Err(ReportError::Truncated {
+            detail: "the file ends after its first line",
+        });
     };
     let Some(begin) = text.find(&format!("\n{SIGNATURE_BEGIN}")) else {
-        return Err(ReportError::Truncated { detail: "the signature block at its end is missing" });
+        return Err(ReportError::Truncated {
+            detail: "the signature block at its end is missing",
+        });
     };
     let signed = &text[..=begin];
     let (public, signature) = signature_block(&text[begin + 1..])?;
@@ -248,15 +260,22 @@ pub fn verify(bytes: &[u8]) -> Result<VerifiedReport, ReportError> {
     // Signed, so what follows only fails for a report a bench wrote wrongly.
     let json = signed[first_end + 1..].trim_end_matches('\n');
     if json.contains('\n') {
-        return Err(ReportError::Corrupt("there is more than one line before the signature".into()));
+        return Err(ReportError::Corrupt(
+            "there is more than one line before the signature".into(),
+        ));
     }
     let head: Head = serde_json::from_str(json)
         .map_err(|e| ReportError::Corrupt(format!("the report line is not a report ({e})")))?;
     if head.format != FORMAT {
-        return Err(ReportError::Corrupt(format!("the report line is not a report (format {:?})", head.format)));
+        return Err(ReportError::Corrupt(format!(
+            "the report line is not a report (format {:?})",
+            head.format
+        )));
     }
     if head.version != u64::from(VERSION) {
-        return Err(ReportError::UnsupportedVersion { found: head.version });
+        return Err(ReportError::UnsupportedVersion {
+            found: head.version,
+        });
     }
     let report: BatchReport = serde_json::from_str(json)
         .map_err(|e| ReportError::Corrupt(format!("a field is wrong ({e})")))?;
@@ -267,10 +286,20 @@ pub fn verify(bytes: &[u8]) -> Result<VerifiedReport, ReportError> {
         });
     }
     if head.device_count != report.devices.len() as u64 {
-        return Err(ReportError::CountMismatch { stated: head.device_count, found: report.devices.len() });
+        return Err(ReportError::CountMismatch {
+            stated: head.device_count,
+            found: report.devices.len(),
+        });
     }
-    let digest = sha256_hex(&[signed.as_bytes(), signature_block_text(&public, &signature).as_bytes()]);
-    Ok(VerifiedReport { report, signer: public, digest })
+    let digest = sha256_hex(&[
+        signed.as_bytes(),
+        signature_block_text(&public, &signature).as_bytes(),
+    ]);
+    Ok(VerifiedReport {
+        report,
+        signer: public,
+        digest,
+    })
 }
 
 fn signature_block_text(public: &BenchPublicKey, signature: &[u8; 64]) -> String {
@@ -289,10 +318,16 @@ fn check_first_line(bytes: &[u8]) -> Result<&str, ReportError> {
     if !first.starts_with(FIRST_LINE_PREFIX.as_bytes()) {
         return if FIRST_LINE.as_bytes().starts_with(first) {
             Err(ReportError::Truncated {
-                detail: if bytes.is_empty() { "the file is empty" } else { "it ends inside its first line" },
+                detail: if bytes.is_empty() {
+                    "the file is empty"
+                } else {
+                    "it ends inside its first line"
+                },
             })
         } else {
-            Err(ReportError::NotAReport { found: sniff(bytes) })
+            Err(ReportError::NotAReport {
+                found: sniff(bytes),
+            })
         };
     }
     let digits: String = first[FIRST_LINE_PREFIX.len()..]
@@ -301,36 +336,50 @@ fn check_first_line(bytes: &[u8]) -> Result<&str, ReportError> {
         .map(|b| char::from(*b))
         .collect();
     match digits.parse::<u64>() {
-        Ok(found) if found != u64::from(VERSION) => return Err(ReportError::UnsupportedVersion { found }),
+        Ok(found) if found != u64::from(VERSION) => {
+            return Err(ReportError::UnsupportedVersion { found })
+        }
         Ok(_) => {}
         Err(_) if first.len() == FIRST_LINE_PREFIX.len() && first.len() == bytes.len() => {
-            return Err(ReportError::Truncated { detail: "it ends inside its first line" });
+            return Err(ReportError::Truncated {
+                detail: "it ends inside its first line",
+            });
         }
         Err(_) => return Err(ReportError::Corrupt("its first line has no version".into())),
     }
     std::str::from_utf8(bytes).map_err(|e| match e.error_len() {
         // An incomplete character at the very end: the file was cut inside it.
-        None => ReportError::Truncated { detail: "it ends in the middle of a character" },
+        None => ReportError::Truncated {
+            detail: "it ends in the middle of a character",
+        },
         Some(_) => ReportError::Corrupt("it is not UTF-8 text".into()),
     })
 }
 
 /// Parses the block from its `-----BEGIN` line to the end of the file.
 fn signature_block(block: &str) -> Result<(BenchPublicKey, [u8; 64]), ReportError> {
-    let incomplete = ReportError::Truncated { detail: "the signature block at its end is incomplete" };
+    let incomplete = ReportError::Truncated {
+        detail: "the signature block at its end is incomplete",
+    };
     let mut lines = block.split('\n').map(|l| l.trim_end_matches('\r'));
-    let (Some(_begin), Some(signature_line), Some(end)) = (lines.next(), lines.next(), lines.next()) else {
+    let (Some(_begin), Some(signature_line), Some(end)) =
+        (lines.next(), lines.next(), lines.next())
+    else {
         return Err(incomplete);
     };
     if end != SIGNATURE_END {
-        return Err(if SIGNATURE_END.starts_with(end) && lines.next().is_none() {
-            incomplete
-        } else {
-            ReportError::Corrupt("the signature block has no end line".into())
-        });
+        return Err(
+            if SIGNATURE_END.starts_with(end) && lines.next().is_none() {
+                incomplete
+            } else {
+                ReportError::Corrupt("the signature block has no end line".into())
+            },
+        );
     }
     if lines.any(|l| !l.trim().is_empty()) {
-        return Err(ReportError::Corrupt("there is text after the signature block".into()));
+        return Err(ReportError::Corrupt(
+            "there is text after the signature block".into(),
+        ));
     }
     let parts: Vec<&str> = signature_line.split(' ').collect();
     let [algorithm, key, signature] = parts[..] else {
@@ -341,8 +390,9 @@ fn signature_block(block: &str) -> Result<(BenchPublicKey, [u8; 64]), ReportErro
             "it is signed with {algorithm:?}, and StageBench signs with {ALGORITHM}"
         )));
     }
-    let public = BenchPublicKey::from_b64(key)
-        .map_err(|_| ReportError::Corrupt("the public key in the signature block is damaged".into()))?;
+    let public = BenchPublicKey::from_b64(key).map_err(|_| {
+        ReportError::Corrupt("the public key in the signature block is damaged".into())
+    })?;
     let signature: [u8; 64] = STANDARD
         .decode(signature)
         .ok()
@@ -355,7 +405,9 @@ fn signature_block(block: &str) -> Result<(BenchPublicKey, [u8; 64]), ReportErro
 fn sniff(bytes: &[u8]) -> &'static str {
     let skip = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
     let start = &bytes[skip..];
-    if start.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") || start.starts_with(b"age-encryption.org/") {
+    if start.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+        || start.starts_with(b"age-encryption.org/")
+    {
         "it is a bench pack (a pack goes from the admin to the bench, which opens it with its passphrase)"
     } else if start.starts_with(b"batch id,") {
         "it is the spreadsheet (CSV) view of a report, which carries no signature"
@@ -394,9 +446,20 @@ fn sha256_hex(parts: &[&[u8]]) -> String {
 pub fn report_csv(report: &BatchReport) -> String {
     let sources: Vec<SerialSource> = SerialSource::ALL
         .into_iter()
-        .filter(|s| report.devices.iter().any(|d| d.serials.iter().any(|r| r.source == *s)))
+        .filter(|s| {
+            report
+                .devices
+                .iter()
+                .any(|d| d.serials.iter().any(|r| r.source == *s))
+        })
         .collect();
-    let mut header = vec!["batch id", "batch name", "device", "primary serial", "serials"];
+    let mut header = vec![
+        "batch id",
+        "batch name",
+        "device",
+        "primary serial",
+        "serials",
+    ];
     header.extend(sources.iter().map(SerialSource::as_str));
     header.extend([
         "slot",
@@ -418,11 +481,20 @@ pub fn report_csv(report: &BatchReport) -> String {
         let primary = device
             .serials
             .iter()
-            .find(|s| matches!(s.source, SerialSource::RoSerialno | SerialSource::UsbDescriptor))
+            .find(|s| {
+                matches!(
+                    s.source,
+                    SerialSource::RoSerialno | SerialSource::UsbDescriptor
+                )
+            })
             .or_else(|| device.serials.first())
             .map(|s| s.value.as_str())
             .unwrap_or_default();
-        let all: Vec<String> = device.serials.iter().map(|s| format!("{} ({})", s.value, s.source)).collect();
+        let all: Vec<String> = device
+            .serials
+            .iter()
+            .map(|s| format!("{} ({})", s.value, s.source))
+            .collect();
         let mut row = vec![
             batch_id.clone(),
             batch_name.clone(),
@@ -431,11 +503,18 @@ pub fn report_csv(report: &BatchReport) -> String {
             Csv::text(&all.join("; ")),
         ];
         for source in &sources {
-            let values: Vec<&str> =
-                device.serials.iter().filter(|s| s.source == *source).map(|s| s.value.as_str()).collect();
+            let values: Vec<&str> = device
+                .serials
+                .iter()
+                .filter(|s| s.source == *source)
+                .map(|s| s.value.as_str())
+                .collect();
             row.push(Csv::text(&values.join("; ")));
         }
-        let stage2 = device.events.iter().find(|e| e.kind == "powered-off" || e.kind == "intune-seen");
+        let stage2 = device
+            .events
+            .iter()
+            .find(|e| e.kind == "powered-off" || e.kind == "intune-seen");
         let first = device.events.iter().map(|e| e.at).min();
         let last = device.events.iter().max_by_key(|e| e.at);
         let mut technicians: Vec<&str> = Vec::new();

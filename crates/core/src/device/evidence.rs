@@ -171,7 +171,9 @@ pub fn parse_evidence(text: &str) -> StageEvidence {
     let company_portal = section(COMPANY_PORTAL).map(version_name);
     let authenticator = section(AUTHENTICATOR).map(version_name);
     // Not through `section`: an unreadable IMEI is the normal case, not a problem to report.
-    let imei = sections.get("imei").and_then(|lines| parse_imei_parcel(lines));
+    let imei = sections
+        .get("imei")
+        .and_then(|lines| parse_imei_parcel(lines));
     let firmware = section("props")
         .map(|lines| FirmwareFacts::from_properties(&parse_getprop(&lines.join("\n"))))
         .unwrap_or_default();
@@ -235,7 +237,9 @@ pub fn parse_imei_parcel(lines: &[&str]) -> Option<String> {
 pub fn luhn_ok(digits: &str) -> bool {
     let mut sum = 0;
     for (i, c) in digits.chars().rev().enumerate() {
-        let Some(mut d) = c.to_digit(10) else { return false };
+        let Some(mut d) = c.to_digit(10) else {
+            return false;
+        };
         if i % 2 == 1 {
             d *= 2;
             if d > 9 {
@@ -462,10 +466,19 @@ mod tests {
             "  0x00000010: 00350031 00310034 00330032 00350034 '1.5.4.1.2.3.4.5.'",
             "  0x00000020: 00380036 00000033                   '6.8.3...        ')",
         ];
-        assert_eq!(parse_imei_parcel(&parcel).as_deref(), Some("490015412345683"));
+        assert_eq!(
+            parse_imei_parcel(&parcel).as_deref(),
+            Some("490015412345683")
+        );
         // One digit changed: the Luhn check fails, so it is not taken for an IMEI.
-        let typo: Vec<String> = parcel.iter().map(|l| l.replace("'6.8.3", "'6.8.4")).collect();
-        assert_eq!(parse_imei_parcel(&typo.iter().map(String::as_str).collect::<Vec<_>>()), None);
+        let typo: Vec<String> = parcel
+            .iter()
+            .map(|l| l.replace("'6.8.3", "'6.8.4"))
+            .collect();
+        assert_eq!(
+            parse_imei_parcel(&typo.iter().map(String::as_str).collect::<Vec<_>>()),
+            None
+        );
         // Android 10+: a SecurityException parcel.
         let denied = [
             "Result: Parcel(",

@@ -257,7 +257,10 @@ pub fn bench_device(
     let mut serials = serial_observations(facts);
     serials.extend(extra_serials);
     if let Some(imei) = evidence.as_ref().and_then(|e| e.imei.clone()) {
-        serials.push(SerialObservation { source: SerialSource::Imei, value: imei });
+        serials.push(SerialObservation {
+            source: SerialSource::Imei,
+            value: imei,
+        });
     }
     let serial = facts
         .ro_serialno
@@ -443,13 +446,23 @@ fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOpt
 /// The live Intune record of the stored device that has one of `device`'s identifying serials.
 fn intune_status(store: &Store, device: &BenchDevice) -> Option<IntuneStatus> {
     let mut ids: Vec<crate::store::DeviceId> = Vec::new();
-    for s in device.serials.iter().filter(|s| crate::identity::is_identifying_serial(&s.value)) {
+    for s in device
+        .serials
+        .iter()
+        .filter(|s| crate::identity::is_identifying_serial(&s.value))
+    {
         ids.extend(store.devices_with_serial(&s.value).ok()?);
     }
     ids.sort();
     ids.dedup();
     ids.into_iter()
-        .find_map(|id| store.intune_links(id).ok()?.into_iter().find(|l| l.gone_since.is_none()))
+        .find_map(|id| {
+            store
+                .intune_links(id)
+                .ok()?
+                .into_iter()
+                .find(|l| l.gone_since.is_none())
+        })
         .map(|l| l.status)
 }
 
@@ -476,7 +489,9 @@ fn finish(
                             device.stage = Some(stage);
                         }
                         Ok(None) => {}
-                        Err(e) => tracing::warn!(device = %device.key, error = %e, "could not derive the stage"),
+                        Err(e) => {
+                            tracing::warn!(device = %device.key, error = %e, "could not derive the stage")
+                        }
                     }
                 }
                 Err(e) => {
@@ -568,16 +583,41 @@ mod tests {
         let mut cards = vec![unread(&entry)];
         number_slots(&mut store, &mut cards, ReadOptions::default());
         assert_eq!(cards[0].intune, None, "nothing known yet");
-        let id = store.record_sighting(&Sighting::new(cards[0].serials.clone())).unwrap();
+        let id = store
+            .record_sighting(&Sighting::new(cards[0].serials.clone()))
+            .unwrap();
         let now = time::OffsetDateTime::now_utc();
-        let old = IntuneStatus::derive("md-old", "Staging_R58N1_AndroidEnterprise_11/20/26_9.05 AM", "R58N1", None, Some("managed"), None, None, None, None);
+        let old = IntuneStatus::derive(
+            "md-old",
+            "Staging_R58N1_AndroidEnterprise_11/20/26_9.05 AM",
+            "R58N1",
+            None,
+            Some("managed"),
+            None,
+            None,
+            None,
+            None,
+        );
         store.record_intune_status(Some(id), &old, now).unwrap();
         store.record_intune_gone("md-old", now).unwrap();
-        let new = IntuneStatus::derive("md-new", "ana_AndroidEnterprise_11/21/26_9.05 AM", "R58N1", None, Some("managed"), Some("ana@contoso.com"), None, None, None);
+        let new = IntuneStatus::derive(
+            "md-new",
+            "ana_AndroidEnterprise_11/21/26_9.05 AM",
+            "R58N1",
+            None,
+            Some("managed"),
+            Some("ana@contoso.com"),
+            None,
+            None,
+            None,
+        );
         store.record_intune_status(Some(id), &new, now).unwrap();
         number_slots(&mut store, &mut cards, ReadOptions::default());
         let intune = cards[0].intune.as_ref().expect("status attached");
-        assert_eq!((intune.intune_id.as_str(), intune.stage), ("md-new", IntuneStage::UserAssigned));
+        assert_eq!(
+            (intune.intune_id.as_str(), intune.stage),
+            ("md-new", IntuneStage::UserAssigned)
+        );
         assert_eq!(cards[0].slot_number, Some(1), "slots still numbered");
     }
 }

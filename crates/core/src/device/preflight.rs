@@ -349,23 +349,34 @@ fn identity_message(flags: &[IdentityFlag]) -> String {
             IdentityFlag::Placeholder { source, value } if value.trim().is_empty() => {
                 other.push(format!("{} is empty", source.label()));
             }
-            IdentityFlag::Placeholder { source, value } => match placeholders.iter_mut().find(|(v, _)| v == value) {
-                Some((_, sources)) => sources.push(source.label()),
-                None => placeholders.push((value, vec![source.label()])),
-            },
+            IdentityFlag::Placeholder { source, value } => {
+                match placeholders.iter_mut().find(|(v, _)| v == value) {
+                    Some((_, sources)) => sources.push(source.label()),
+                    None => placeholders.push((value, vec![source.label()])),
+                }
+            }
             IdentityFlag::Disagree { a, b } => other.push(format!("{a} differs from {b}")),
             IdentityFlag::Missing => {}
         }
     }
     let mut parts: Vec<String> = placeholders
         .into_iter()
-        .map(|(value, sources)| format!("the serial {value} ({}) is a placeholder many devices share", sources.join(", ")))
+        .map(|(value, sources)| {
+            format!(
+                "the serial {value} ({}) is a placeholder many devices share",
+                sources.join(", ")
+            )
+        })
         .collect();
     parts.extend(other);
     if parts.is_empty() {
-        return "No serial could be read from this device, so the serial can't identify it.".to_owned();
+        return "No serial could be read from this device, so the serial can't identify it."
+            .to_owned();
     }
-    format!("{}, so the serial alone can't identify this device.", capitalized(&parts.join("; ")))
+    format!(
+        "{}, so the serial alone can't identify this device.",
+        capitalized(&parts.join("; "))
+    )
 }
 
 fn capitalized(text: &str) -> String {

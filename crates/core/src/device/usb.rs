@@ -38,8 +38,8 @@ use tokio::sync::{mpsc, OnceCell, Semaphore};
 use tokio::task::AbortHandle;
 
 use super::{
-    bench_device, finish, next_step_for, number_slots, parse_evidence, BenchDevice,
-    BenchEvent, ReadOptions, SharedStore, EVIDENCE_COMMAND, READ_CONCURRENCY,
+    bench_device, finish, next_step_for, number_slots, parse_evidence, BenchDevice, BenchEvent,
+    ReadOptions, SharedStore, EVIDENCE_COMMAND, READ_CONCURRENCY,
 };
 use crate::identity::{check_identity, SerialObservation, SerialSource};
 use crate::store::{Store, StoreError};

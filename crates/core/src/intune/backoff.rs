@@ -314,7 +314,10 @@ impl Budget {
         if n > self.any.capacity || writes > self.writes.capacity {
             return Err(Duration::MAX);
         }
-        let wait = self.any.wait_for(n, now).max(self.writes.wait_for(writes, now));
+        let wait = self
+            .any
+            .wait_for(n, now)
+            .max(self.writes.wait_for(writes, now));
         if !wait.is_zero() {
             return Err(wait);
         }
@@ -481,18 +484,31 @@ mod tests {
         let ms = Duration::from_millis;
         let mut budget = Budget::new(Service::ManagedDevices);
         for i in 0..200 {
-            assert_eq!(budget.try_take(RequestKind::Write, t0 + ms(i)), Ok(()), "write {i}");
+            assert_eq!(
+                budget.try_take(RequestKind::Write, t0 + ms(i)),
+                Ok(()),
+                "write {i}"
+            );
         }
         // The 201st write waits until the first one leaves the window.
-        assert_eq!(budget.try_take(RequestKind::Write, t0 + ms(200)), Err(HORIZON - ms(200)));
+        assert_eq!(
+            budget.try_take(RequestKind::Write, t0 + ms(200)),
+            Err(HORIZON - ms(200))
+        );
         // Reads still fit (1,800 of the 2,000 left): writes count against both limits.
         for _ in 0..1800 {
             assert_eq!(budget.try_take(RequestKind::Read, t0 + ms(300)), Ok(()));
         }
-        assert_eq!(budget.try_take(RequestKind::Read, t0 + ms(300)), Err(HORIZON - ms(300)));
+        assert_eq!(
+            budget.try_take(RequestKind::Read, t0 + ms(300)),
+            Err(HORIZON - ms(300))
+        );
         // As the first writes leave the window, one write fits per write that left.
         assert_eq!(budget.try_take(RequestKind::Write, t0 + HORIZON), Ok(()));
-        assert_eq!(budget.try_take(RequestKind::Write, t0 + HORIZON), Err(ms(1)));
+        assert_eq!(
+            budget.try_take(RequestKind::Write, t0 + HORIZON),
+            Err(ms(1))
+        );
         // A whole window after the reads everything is back.
         let later = t0 + ms(300) + HORIZON;
         assert_eq!(budget.try_take_n(RequestKind::Read, 1800, later), Ok(()));
@@ -508,7 +524,11 @@ mod tests {
         }
         for (i, &at) in sent.iter().enumerate() {
             let in_window = sent[i..].iter().take_while(|&&t| t < at + WINDOW).count();
-            assert!(in_window <= 2000, "{in_window} requests in the window from {:?}", at - t0);
+            assert!(
+                in_window <= 2000,
+                "{in_window} requests in the window from {:?}",
+                at - t0
+            );
         }
         assert_eq!(now - t0, HORIZON * 2, "and no slower than the limit allows");
     }
@@ -523,16 +543,26 @@ mod tests {
         // 1,000 taken at t0; 20 more fit once those leave the window.
         assert_eq!(budget.try_take_n(RequestKind::Read, 20, t0), Err(HORIZON));
         assert_eq!(
-            budget.try_take_n(RequestKind::Read, 20, t0 + HORIZON - Duration::from_millis(1)),
+            budget.try_take_n(
+                RequestKind::Read,
+                20,
+                t0 + HORIZON - Duration::from_millis(1)
+            ),
             Err(Duration::from_millis(1))
         );
-        assert_eq!(budget.try_take_n(RequestKind::Read, 20, t0 + HORIZON), Ok(()));
+        assert_eq!(
+            budget.try_take_n(RequestKind::Read, 20, t0 + HORIZON),
+            Ok(())
+        );
         assert_eq!(
             budget.try_take_n(RequestKind::Write, 101, t0 + HORIZON * 3),
             Err(Duration::MAX)
         );
         // A clock read out of order (an earlier `now`) frees nothing.
-        assert_eq!(budget.try_take_n(RequestKind::Read, 1000, t0 + HORIZON * 3), Ok(()));
+        assert_eq!(
+            budget.try_take_n(RequestKind::Read, 1000, t0 + HORIZON * 3),
+            Ok(())
+        );
         assert_eq!(budget.try_take(RequestKind::Read, t0), Err(HORIZON * 4));
     }
 }

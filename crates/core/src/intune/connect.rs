@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use super::auth::{endpoints_from_env, AuthClock, OsKeyring, SecretStore, Session, SignIn, TenantSettings};
+use super::auth::{
+    endpoints_from_env, AuthClock, OsKeyring, SecretStore, Session, SignIn, TenantSettings,
+};
 use super::backoff::RetryPolicy;
 use super::graph::GraphClient;
 use super::{AuthError, Endpoints};
@@ -23,18 +25,31 @@ pub struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("Connection")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
 impl Connection {
     /// Graph at `endpoints` with `session`'s tokens, each call retried by `policy`
     /// ([`RetryPolicy::INTERACTIVE`] where someone waits; the outbox retries for days anyway).
-    pub fn for_session(session: Session, endpoints: &Endpoints, policy: RetryPolicy) -> Result<Connection, AuthError> {
+    pub fn for_session(
+        session: Session,
+        endpoints: &Endpoints,
+        policy: RetryPolicy,
+    ) -> Result<Connection, AuthError> {
         let client = GraphClient::new(endpoints, Arc::new(session.clone()))
-            .map_err(|e| AuthError::Network { url: endpoints.graph.clone(), reason: e.to_string() })?
+            .map_err(|e| AuthError::Network {
+                url: endpoints.graph.clone(),
+                reason: e.to_string(),
+            })?
             .with_retry_policy(policy);
-        Ok(Connection { settings: session.settings(), session, client: Arc::new(client) })
+        Ok(Connection {
+            settings: session.settings(),
+            session,
+            client: Arc::new(client),
+        })
     }
 }
 
@@ -57,5 +72,11 @@ pub fn connect_with(
 /// [`connect_with`] the endpoints from the environment (`STAGEBENCH_AUTHORITY`,
 /// `STAGEBENCH_GRAPH_URL`, else Microsoft's), the OS keyring, the system clock and `policy`.
 pub fn connect(store: &Store, policy: RetryPolicy) -> Result<Connection, AuthError> {
-    connect_with(store, endpoints_from_env(), Arc::new(OsKeyring::new()), Arc::new(SystemClock), policy)
+    connect_with(
+        store,
+        endpoints_from_env(),
+        Arc::new(OsKeyring::new()),
+        Arc::new(SystemClock),
+        policy,
+    )
 }

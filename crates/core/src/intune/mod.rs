@@ -73,7 +73,9 @@ impl Default for Endpoints {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
     /// Nobody has signed in on this bench (or they signed out).
-    #[error("not signed in to a tenant: run `stagebench login` (or use Tenant → Sign in in the app)")]
+    #[error(
+        "not signed in to a tenant: run `stagebench login` (or use Tenant → Sign in in the app)"
+    )]
     NotSignedIn,
     /// The refresh token or client credential no longer works (revoked, expired, password
     /// changed, consent withdrawn).
@@ -88,7 +90,9 @@ pub enum AuthError {
     #[error("sign-in did not complete: {0}")]
     Incomplete(String),
     /// The identity platform could not be reached or answered nonsense.
-    #[error("could not reach the sign-in service at {url}: {reason}; check the network and try again")]
+    #[error(
+        "could not reach the sign-in service at {url}: {reason}; check the network and try again"
+    )]
     Network {
         /// The endpoint.
         url: String,
@@ -170,14 +174,25 @@ mod tests {
         http_client().expect("client");
         let source: Arc<dyn TokenSource> = Arc::new(StaticToken(SecretText::new("t0k")));
         assert_eq!(source.access_token().await.unwrap().expose(), "t0k");
-        assert_eq!(format!("{:?}", StaticToken(SecretText::new("t0k"))), "StaticToken([redacted])");
+        assert_eq!(
+            format!("{:?}", StaticToken(SecretText::new("t0k"))),
+            "StaticToken([redacted])"
+        );
     }
 
     #[test]
     fn auth_errors_name_the_next_step_and_default_endpoints_are_microsofts() {
-        let e = AuthError::SignInAgain { account: "tech@contoso.com".into(), reason: "invalid_grant".into() };
+        let e = AuthError::SignInAgain {
+            account: "tech@contoso.com".into(),
+            reason: "invalid_grant".into(),
+        };
         assert!(e.to_string().contains("stagebench login"), "{e}");
-        assert!(AuthError::NotSignedIn.to_string().contains("stagebench login"));
-        assert_eq!(Endpoints::default().graph, "https://graph.microsoft.com/beta");
+        assert!(AuthError::NotSignedIn
+            .to_string()
+            .contains("stagebench login"));
+        assert_eq!(
+            Endpoints::default().graph,
+            "https://graph.microsoft.com/beta"
+        );
     }
 }

@@ -195,7 +195,12 @@ mod tests {
     #[test]
     fn the_documented_example_parses_despite_its_spaces_year_and_typo() {
         let n = parse_device_name("Staging_ XX1234_AnroidEnterprise_06/22/2024_ 4.20 AM").unwrap();
-        assert_eq!(n.owner, NameOwner::Staging { serial: "XX1234".into() });
+        assert_eq!(
+            n.owner,
+            NameOwner::Staging {
+                serial: "XX1234".into()
+            }
+        );
         assert_eq!(n.mode, "AnroidEnterprise");
         assert!(n.mode_is_android_enterprise());
         assert_eq!(n.enrolled, Some(dt(2024, 6, 22, 4, 20)));
@@ -209,28 +214,64 @@ mod tests {
         let cases: &[(&str, Want)] = &[
             (
                 "Staging_R58N123ABC_AndroidEnterprise_11/21/26_9.05",
-                Some((NameOwner::Staging { serial: "R58N123ABC".into() }, "AndroidEnterprise", Some(dt(2026, 11, 21, 9, 5)))),
+                Some((
+                    NameOwner::Staging {
+                        serial: "R58N123ABC".into(),
+                    },
+                    "AndroidEnterprise",
+                    Some(dt(2026, 11, 21, 9, 5)),
+                )),
             ),
             (
                 "staging_R58N123ABC_AndroidEnterprise_11/21/26_12.05 PM",
-                Some((NameOwner::Staging { serial: "R58N123ABC".into() }, "AndroidEnterprise", Some(dt(2026, 11, 21, 12, 5)))),
+                Some((
+                    NameOwner::Staging {
+                        serial: "R58N123ABC".into(),
+                    },
+                    "AndroidEnterprise",
+                    Some(dt(2026, 11, 21, 12, 5)),
+                )),
             ),
             (
                 "Staging_R58N_123_AndroidEnterprise_1/2/2026_12:30am",
-                Some((NameOwner::Staging { serial: "R58N_123".into() }, "AndroidEnterprise", Some(dt(2026, 1, 2, 0, 30)))),
+                Some((
+                    NameOwner::Staging {
+                        serial: "R58N_123".into(),
+                    },
+                    "AndroidEnterprise",
+                    Some(dt(2026, 1, 2, 0, 30)),
+                )),
             ),
             (
                 "jdoe_AndroidEnterprise_11/21/26_9.05",
-                Some((NameOwner::User { user: "jdoe".into() }, "AndroidEnterprise", Some(dt(2026, 11, 21, 9, 5)))),
+                Some((
+                    NameOwner::User {
+                        user: "jdoe".into(),
+                    },
+                    "AndroidEnterprise",
+                    Some(dt(2026, 11, 21, 9, 5)),
+                )),
             ),
             (
                 "first_last_AndroidEnterprise_11/21/26_ 4.20 PM",
-                Some((NameOwner::User { user: "first_last".into() }, "AndroidEnterprise", Some(dt(2026, 11, 21, 16, 20)))),
+                Some((
+                    NameOwner::User {
+                        user: "first_last".into(),
+                    },
+                    "AndroidEnterprise",
+                    Some(dt(2026, 11, 21, 16, 20)),
+                )),
             ),
             // No time: the date still anchors the name.
             (
                 "Staging_ABC_AndroidEnterprise_11/21/26",
-                Some((NameOwner::Staging { serial: "ABC".into() }, "AndroidEnterprise", None)),
+                Some((
+                    NameOwner::Staging {
+                        serial: "ABC".into(),
+                    },
+                    "AndroidEnterprise",
+                    None,
+                )),
             ),
             // Not the convention.
             ("Galaxy Tab A8", None),
@@ -254,7 +295,11 @@ mod tests {
 
     #[test]
     fn mode_typos_are_forgiven_within_two_edits_only() {
-        let mode = |m: &str| DeviceName { owner: NameOwner::User { user: "u".into() }, mode: m.into(), enrolled: None };
+        let mode = |m: &str| DeviceName {
+            owner: NameOwner::User { user: "u".into() },
+            mode: m.into(),
+            enrolled: None,
+        };
         assert!(mode("AndroidEnterprise").mode_is_android_enterprise());
         assert!(mode("Android Enterprise").mode_is_android_enterprise());
         assert!(mode("AndriodEnterprise").mode_is_android_enterprise());
@@ -266,19 +311,32 @@ mod tests {
     #[test]
     fn random_names_never_panic_and_round_trip_when_well_formed() {
         use rand::{Rng, SeedableRng};
-        let pieces = ["Staging", "_", " ", "/", ".", ":", "AM", "pm", "1", "12", "2024", "31", "AB_C", "ü", "", "__"];
+        let pieces = [
+            "Staging", "_", " ", "/", ".", ":", "AM", "pm", "1", "12", "2024", "31", "AB_C", "ü",
+            "", "__",
+        ];
         let mut rng = rand::rngs::StdRng::seed_from_u64(68);
         for _ in 0..20_000 {
-            let name: String = (0..rng.gen_range(0..12)).map(|_| pieces[rng.gen_range(0..pieces.len())]).collect();
+            let name: String = (0..rng.gen_range(0..12))
+                .map(|_| pieces[rng.gen_range(0..pieces.len())])
+                .collect();
             let _ = parse_device_name(&name);
         }
         for i in 0..500u32 {
             let serial = format!("S{i:05}X");
             let (h, m) = (1 + i % 12, i % 60);
-            let name = format!("Staging_{serial}_AndroidEnterprise_{:02}/{:02}/26_{h}.{m:02} PM", 1 + i % 12, 1 + i % 28);
+            let name = format!(
+                "Staging_{serial}_AndroidEnterprise_{:02}/{:02}/26_{h}.{m:02} PM",
+                1 + i % 12,
+                1 + i % 28
+            );
             let parsed = parse_device_name(&name).unwrap_or_else(|| panic!("{name}"));
             assert!(parsed.is_staging_for(&serial), "{name}");
-            assert_eq!(parsed.enrolled.unwrap().hour(), (h % 12 + 12) as u8, "{name}");
+            assert_eq!(
+                parsed.enrolled.unwrap().hour(),
+                (h % 12 + 12) as u8,
+                "{name}"
+            );
         }
     }
 }

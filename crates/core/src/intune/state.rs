@@ -107,12 +107,17 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 impl TenantProblem {
     fn new(kind: ProblemKind, message: impl Into<String>, next_step: &str) -> TenantProblem {
-        TenantProblem { kind, message: message.into(), next_step: next_step.to_owned() }
+        TenantProblem {
+            kind,
+            message: message.into(),
+            next_step: next_step.to_owned(),
+        }
     }
 
     /// A failed or refused sign-in, worded for the app (the core's messages name the CLI).
     pub fn of_auth(e: &AuthError) -> TenantProblem {
-        let sign_in = |message: String, next: &str| TenantProblem::new(ProblemKind::SignIn, message, next);
+        let sign_in =
+            |message: String, next: &str| TenantProblem::new(ProblemKind::SignIn, message, next);
         match e {
             AuthError::NotSignedIn => sign_in("Not signed in to a tenant.".into(), "Sign in on the Tenant screen."),
             AuthError::SignInAgain { account, reason } => sign_in(
@@ -214,8 +219,17 @@ pub async fn sync_once(
 
 impl TenantState {
     /// Signed out, remembering the tenant and client id for the next sign-in.
-    pub fn signed_out(tenant: Option<String>, client_id: Option<String>, outbox: OutboxCounts) -> TenantState {
-        TenantState { tenant, client_id, outbox, ..TenantState::default() }
+    pub fn signed_out(
+        tenant: Option<String>,
+        client_id: Option<String>,
+        outbox: OutboxCounts,
+    ) -> TenantState {
+        TenantState {
+            tenant,
+            client_id,
+            outbox,
+            ..TenantState::default()
+        }
     }
 
     /// Someone signed in: who, and no more sign-in problem or waiting prompt.
@@ -265,7 +279,9 @@ impl TenantState {
         match &round.error {
             None => {
                 match &round.drain {
-                    Some(d) if d.offline => self.unreachable("Graph stopped answering while the outbox was sent".into()),
+                    Some(d) if d.offline => {
+                        self.unreachable("Graph stopped answering while the outbox was sent".into())
+                    }
                     _ => self.reachable(),
                 }
                 self.last_sync = Some(rfc3339(now));
@@ -289,7 +305,10 @@ mod tests {
     }
 
     fn counts(pending: u64) -> OutboxCounts {
-        OutboxCounts { pending, ..OutboxCounts::default() }
+        OutboxCounts {
+            pending,
+            ..OutboxCounts::default()
+        }
     }
 
     #[test]
@@ -299,8 +318,15 @@ mod tests {
             ..TenantState::default()
         };
         let round = SyncRound {
-            refresh: Some(RefreshReport { devices: 2, found: 1, ..RefreshReport::default() }),
-            drain: Some(DrainReport { sent: 3, ..DrainReport::default() }),
+            refresh: Some(RefreshReport {
+                devices: 2,
+                found: 1,
+                ..RefreshReport::default()
+            }),
+            drain: Some(DrainReport {
+                sent: 3,
+                ..DrainReport::default()
+            }),
             error: None,
         };
         state.record(&round, counts(0), now());
@@ -314,14 +340,29 @@ mod tests {
 
     #[test]
     fn offline_is_a_badge_not_a_problem_and_keeps_the_last_sync() {
-        let mut state = TenantState { last_sync: Some("earlier".into()), ..TenantState::default() };
-        let round = SyncRound { error: Some(SyncError::Offline("no route".into())), ..SyncRound::default() };
+        let mut state = TenantState {
+            last_sync: Some("earlier".into()),
+            ..TenantState::default()
+        };
+        let round = SyncRound {
+            error: Some(SyncError::Offline("no route".into())),
+            ..SyncRound::default()
+        };
         state.record(&round, counts(4), now());
         assert_eq!((state.online, state.problem.clone()), (Some(false), None));
-        assert_eq!((state.last_sync.as_deref(), state.outbox.pending), (Some("earlier"), 4));
+        assert_eq!(
+            (state.last_sync.as_deref(), state.outbox.pending),
+            (Some("earlier"), 4)
+        );
         assert_eq!(state.offline_reason.as_deref(), Some("no route"));
         // A drain that lost Graph half-way is offline too.
-        let round = SyncRound { drain: Some(DrainReport { offline: true, ..DrainReport::default() }), ..SyncRound::default() };
+        let round = SyncRound {
+            drain: Some(DrainReport {
+                offline: true,
+                ..DrainReport::default()
+            }),
+            ..SyncRound::default()
+        };
         state.record(&round, counts(4), now());
         assert_eq!(state.online, Some(false));
     }
@@ -329,27 +370,57 @@ mod tests {
     #[test]
     fn a_refused_sign_in_asks_for_a_new_one_in_the_apps_words() {
         let mut state = TenantState::default();
-        let e = AuthError::SignInAgain { account: "tech@contoso.com".into(), reason: "invalid_grant".into() };
-        state.record(&SyncRound { error: Some(SyncError::Auth(e)), ..SyncRound::default() }, counts(0), now());
+        let e = AuthError::SignInAgain {
+            account: "tech@contoso.com".into(),
+            reason: "invalid_grant".into(),
+        };
+        state.record(
+            &SyncRound {
+                error: Some(SyncError::Auth(e)),
+                ..SyncRound::default()
+            },
+            counts(0),
+            now(),
+        );
         let problem = state.problem.clone().unwrap();
         assert_eq!(problem.kind, ProblemKind::SignIn);
-        assert!(problem.message.contains("tech@contoso.com") && problem.next_step.contains("Tenant screen"), "{problem:?}");
+        assert!(
+            problem.message.contains("tech@contoso.com")
+                && problem.next_step.contains("Tenant screen"),
+            "{problem:?}"
+        );
         let declined = TenantProblem::of_auth(&AuthError::Incomplete(
             "the sign-in with code ABC was declined (access_denied); run `stagebench login` again and approve it".into(),
         ));
-        assert_eq!(declined.message, "The sign-in did not complete: the sign-in with code ABC was declined (access_denied).");
+        assert_eq!(
+            declined.message,
+            "The sign-in did not complete: the sign-in with code ABC was declined (access_denied)."
+        );
         let store = TenantProblem::of_sync(&SyncError::Store(StoreError::NoDataDir));
         assert_eq!(store.map(|p| p.kind), Some(ProblemKind::Store));
     }
 
     #[test]
     fn graph_errors_split_into_offline_sign_in_and_refusals() {
-        let network = GraphError::Network { what: "w".into(), reason: "refused".into(), attempts: 3 };
+        let network = GraphError::Network {
+            what: "w".into(),
+            reason: "refused".into(),
+            attempts: 3,
+        };
         assert!(matches!(sync_error(network.clone()), SyncError::Offline(_)));
-        let login_down = GraphError::auth("w", AuthError::Network { url: "u".into(), reason: "r".into() });
+        let login_down = GraphError::auth(
+            "w",
+            AuthError::Network {
+                url: "u".into(),
+                reason: "r".into(),
+            },
+        );
         assert!(matches!(sync_error(login_down), SyncError::Offline(_)));
         let refused = GraphError::auth("w", AuthError::NotSignedIn);
-        assert!(matches!(sync_error(refused.clone()), SyncError::Auth(AuthError::NotSignedIn)));
+        assert!(matches!(
+            sync_error(refused.clone()),
+            SyncError::Auth(AuthError::NotSignedIn)
+        ));
         let mut state = TenantState::default();
         state.contact(Err(&network));
         assert_eq!((state.online, state.problem.is_none()), (Some(false), true));

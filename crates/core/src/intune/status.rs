@@ -125,22 +125,41 @@ impl IntuneStatus {
         let mut out = Vec::new();
         let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
         if self.stage != old.stage {
-            out.push(format!("stage {} → {}", stage_name(old.stage), stage_name(self.stage)));
+            out.push(format!(
+                "stage {} → {}",
+                stage_name(old.stage),
+                stage_name(self.stage)
+            ));
         }
         if self.device_name != old.device_name {
             out.push(format!("name {} → {}", old.device_name, self.device_name));
         }
         if self.user_principal_name != old.user_principal_name {
-            out.push(format!("user {} → {}", opt(&old.user_principal_name), opt(&self.user_principal_name)));
+            out.push(format!(
+                "user {} → {}",
+                opt(&old.user_principal_name),
+                opt(&self.user_principal_name)
+            ));
         }
         if self.management_state != old.management_state {
-            out.push(format!("management state {} → {}", opt(&old.management_state), opt(&self.management_state)));
+            out.push(format!(
+                "management state {} → {}",
+                opt(&old.management_state),
+                opt(&self.management_state)
+            ));
         }
         if self.enrollment_type != old.enrollment_type {
-            out.push(format!("enrollment type {} → {}", opt(&old.enrollment_type), opt(&self.enrollment_type)));
+            out.push(format!(
+                "enrollment type {} → {}",
+                opt(&old.enrollment_type),
+                opt(&self.enrollment_type)
+            ));
         }
         if self.serial_number != old.serial_number {
-            out.push(format!("serial {} → {}", old.serial_number, self.serial_number));
+            out.push(format!(
+                "serial {} → {}",
+                old.serial_number, self.serial_number
+            ));
         }
         out
     }
@@ -159,30 +178,71 @@ mod tests {
     use super::*;
 
     fn status(name: &str, upn: Option<&str>, state: Option<&str>) -> IntuneStatus {
-        IntuneStatus::derive("id-1", name, "R58N1", Some("androidEnterpriseFullyManaged"), state, upn, None, None, None)
+        IntuneStatus::derive(
+            "id-1",
+            name,
+            "R58N1",
+            Some("androidEnterpriseFullyManaged"),
+            state,
+            upn,
+            None,
+            None,
+            None,
+        )
     }
 
     #[test]
     fn stage_comes_from_the_user_and_the_management_state_not_the_name() {
-        let staged = status("Staging_R58N1_AndroidEnterprise_11/21/26_9.05", Some(""), Some("managed"));
-        assert_eq!((staged.stage, staged.staging_name), (IntuneStage::Enrolled, true));
+        let staged = status(
+            "Staging_R58N1_AndroidEnterprise_11/21/26_9.05",
+            Some(""),
+            Some("managed"),
+        );
+        assert_eq!(
+            (staged.stage, staged.staging_name),
+            (IntuneStage::Enrolled, true)
+        );
         assert_eq!(staged.user_principal_name, None, "empty UPN is no user");
-        let signed_in = status("ana_AndroidEnterprise_11/21/26_9.05", Some("ana@contoso.com"), Some("managed"));
-        assert_eq!((signed_in.stage, signed_in.staging_name), (IntuneStage::UserAssigned, false));
+        let signed_in = status(
+            "ana_AndroidEnterprise_11/21/26_9.05",
+            Some("ana@contoso.com"),
+            Some("managed"),
+        );
+        assert_eq!(
+            (signed_in.stage, signed_in.staging_name),
+            (IntuneStage::UserAssigned, false)
+        );
         // A userless device's name can read like a user's: no UPN, no user.
-        assert_eq!(status("T21G_AOSP_11/21/26_9.05", None, None).stage, IntuneStage::Enrolled);
+        assert_eq!(
+            status("T21G_AOSP_11/21/26_9.05", None, None).stage,
+            IntuneStage::Enrolled
+        );
         // A template name with no user: enrolled.
-        assert_eq!(status("BENCH-R58N1", None, None).stage, IntuneStage::Enrolled);
-        assert_eq!(status("BENCH-R58N1", Some("ana@contoso.com"), Some("wipePending")).stage, IntuneStage::Leaving);
+        assert_eq!(
+            status("BENCH-R58N1", None, None).stage,
+            IntuneStage::Enrolled
+        );
+        assert_eq!(
+            status("BENCH-R58N1", Some("ana@contoso.com"), Some("wipePending")).stage,
+            IntuneStage::Leaving
+        );
     }
 
     #[test]
     fn changes_name_what_moved_and_ignore_the_sync_time() {
-        let before = status("Staging_R58N1_AndroidEnterprise_11/21/26_9.05", None, Some("managed"));
+        let before = status(
+            "Staging_R58N1_AndroidEnterprise_11/21/26_9.05",
+            None,
+            Some("managed"),
+        );
         let mut later = before.clone();
         later.last_sync = Some("2026-11-22T10:00:00Z".into());
         assert!(later.changes_since(&before).is_empty());
-        let after = status("ana_AndroidEnterprise_11/21/26_9.05", Some("ana@contoso.com"), Some("managed"));
+        let after = status(
+            "ana_AndroidEnterprise_11/21/26_9.05",
+            Some("ana@contoso.com"),
+            Some("managed"),
+        );
         assert_eq!(
             after.changes_since(&before),
             [

@@ -105,7 +105,10 @@ pub trait IntuneDirectory: Send + Sync {
         ids: &'a [String],
     ) -> BoxFuture<'a, Result<Lookup<Option<IntuneStatus>>, SyncError>>;
     /// Sends outbox items (at most [`BATCH`]); one outcome per item, in order.
-    fn send<'a>(&'a self, items: &'a [OutboxItem]) -> BoxFuture<'a, Result<Vec<SendOutcome>, SyncError>>;
+    fn send<'a>(
+        &'a self,
+        items: &'a [OutboxItem],
+    ) -> BoxFuture<'a, Result<Vec<SendOutcome>, SyncError>>;
 }
 
 /// What a status refresh did.
@@ -163,7 +166,14 @@ pub async fn refresh_status(
             match status {
                 Some(status) => {
                     let change = store.record_intune_status(Some(device), &status, now)?;
-                    settle(store, &mut report, Some(device), &status, change, write_notes)?;
+                    settle(
+                        store,
+                        &mut report,
+                        Some(device),
+                        &status,
+                        change,
+                        write_notes,
+                    )?;
                     found_devices.insert(device);
                 }
                 None => {
@@ -224,11 +234,25 @@ pub async fn refresh_status(
     //    the batch can raise it.
     let known: BTreeSet<String> = devices
         .iter()
-        .flat_map(|d| d.serials.iter().map(|s| s.value.trim().to_ascii_uppercase()))
+        .flat_map(|d| {
+            d.serials
+                .iter()
+                .map(|s| s.value.trim().to_ascii_uppercase())
+        })
         .collect();
     let mut expected: BTreeSet<String> = BTreeSet::new();
-    for b in store.batches()?.into_iter().filter(|b| b.closed_at.is_none()) {
-        expected.extend(b.batch.spec.expected_serials.into_iter().filter(|s| !known.contains(s) && is_identifying_serial(s)));
+    for b in store
+        .batches()?
+        .into_iter()
+        .filter(|b| b.closed_at.is_none())
+    {
+        expected.extend(
+            b.batch
+                .spec
+                .expected_serials
+                .into_iter()
+                .filter(|s| !known.contains(s) && is_identifying_serial(s)),
+        );
     }
     let expected: Vec<String> = expected.into_iter().collect();
     for chunk in expected.chunks(LOOKUP_CHUNK) {
@@ -263,7 +287,9 @@ fn settle(
         }
         IntuneChange::Changed(changes) => {
             report.changed += 1;
-            changes.iter().any(|c| c.starts_with("stage ") || c == "matched to a bench device")
+            changes
+                .iter()
+                .any(|c| c.starts_with("stage ") || c == "matched to a bench device")
         }
         IntuneChange::Unchanged => false,
     };
@@ -284,16 +310,30 @@ pub fn stage_summary(record: &crate::store::DeviceRecord, status: &IntuneStatus)
         .as_u64()
         .map(|n| format!(" in slot {n}"))
         .unwrap_or_default();
-    lines.push(format!("Bench: first seen {}, last seen {}{slot}", record.first_seen, record.last_seen));
-    let serials: Vec<String> = record.serials.iter().map(|s| format!("{} {}", s.source, s.value)).collect();
+    lines.push(format!(
+        "Bench: first seen {}, last seen {}{slot}",
+        record.first_seen, record.last_seen
+    ));
+    let serials: Vec<String> = record
+        .serials
+        .iter()
+        .map(|s| format!("{} {}", s.source, s.value))
+        .collect();
     if !serials.is_empty() {
         lines.push(format!("Serials: {}", serials.join(", ")));
     }
     let fact = |k: &str| record.facts[k].as_str().filter(|v| !v.is_empty());
-    let device: Vec<&str> = ["manufacturer", "model"].into_iter().filter_map(fact).collect();
+    let device: Vec<&str> = ["manufacturer", "model"]
+        .into_iter()
+        .filter_map(fact)
+        .collect();
     if !device.is_empty() {
-        let android = fact("android_release").map(|v| format!(", Android {v}")).unwrap_or_default();
-        let build = fact("build_display_id").map(|v| format!(", build {v}")).unwrap_or_default();
+        let android = fact("android_release")
+            .map(|v| format!(", Android {v}"))
+            .unwrap_or_default();
+        let build = fact("build_display_id")
+            .map(|v| format!(", build {v}"))
+            .unwrap_or_default();
         lines.push(format!("Device: {}{android}{build}", device.join(" ")));
     }
     let ev = &record.facts["evidence"];
@@ -302,7 +342,10 @@ pub fn stage_summary(record: &crate::store::DeviceRecord, status: &IntuneStatus)
         evidence.push(format!("provisioned {}", if p { "yes" } else { "no" }));
     }
     if let Some(owner) = ev["device_owner"].as_str() {
-        evidence.push(format!("device owner {}", owner.split('/').next().unwrap_or(owner)));
+        evidence.push(format!(
+            "device owner {}",
+            owner.split('/').next().unwrap_or(owner)
+        ));
     }
     if let Some(v) = ev["intune_app"].as_str() {
         evidence.push(format!("Intune app {v}"));
@@ -314,13 +357,18 @@ pub fn stage_summary(record: &crate::store::DeviceRecord, status: &IntuneStatus)
         lines.push(format!("Evidence: {}", evidence.join(", ")));
     }
     let stage = match status.stage {
-        super::status::IntuneStage::Enrolled if status.staging_name => "stage 2 confirmed (staging name, no user)",
+        super::status::IntuneStage::Enrolled if status.staging_name => {
+            "stage 2 confirmed (staging name, no user)"
+        }
         super::status::IntuneStage::Enrolled => "enrolled, no user",
         super::status::IntuneStage::UserAssigned => "user signed in (stage 3)",
         super::status::IntuneStage::Leaving => "leaving Intune",
     };
     lines.push(format!("Intune: {stage}"));
-    lines.push(format!("Written by StageBench {}", env!("CARGO_PKG_VERSION")));
+    lines.push(format!(
+        "Written by StageBench {}",
+        env!("CARGO_PKG_VERSION")
+    ));
     lines.join("\n")
 }
 
@@ -364,11 +412,25 @@ pub async fn drain_outbox(
             Ok(outcomes) if outcomes.len() == claimed.len() => outcomes,
             Ok(outcomes) => {
                 let why = format!("{} answers for {} requests", outcomes.len(), claimed.len());
-                vec![SendOutcome::Retry { error: why, retry_after: None }; claimed.len()]
+                vec![
+                    SendOutcome::Retry {
+                        error: why,
+                        retry_after: None
+                    };
+                    claimed.len()
+                ]
             }
             Err(SyncError::Offline(why)) => vec![SendOutcome::Offline(why); claimed.len()],
-            Err(SyncError::Auth(e)) => vec![SendOutcome::Reauthenticate(e.to_string()); claimed.len()],
-            Err(e) => vec![SendOutcome::Retry { error: e.to_string(), retry_after: None }; claimed.len()],
+            Err(SyncError::Auth(e)) => {
+                vec![SendOutcome::Reauthenticate(e.to_string()); claimed.len()]
+            }
+            Err(e) => vec![
+                SendOutcome::Retry {
+                    error: e.to_string(),
+                    retry_after: None
+                };
+                claimed.len()
+            ],
         };
         let mut reauth: Option<String> = None;
         for (item, outcome) in claimed.iter().zip(outcomes) {
@@ -380,7 +442,9 @@ pub async fn drain_outbox(
                 SendOutcome::Retry { error, retry_after } => {
                     match policy.next_delay(item.attempts, retry_after, rng) {
                         Some(delay) => {
-                            store.outbox_retry(item.id, now, delay, &error).map_err(outbox_err)?;
+                            store
+                                .outbox_retry(item.id, now, delay, &error)
+                                .map_err(outbox_err)?;
                             report.retried += 1;
                         }
                         None => {
@@ -393,17 +457,23 @@ pub async fn drain_outbox(
                 SendOutcome::Offline(error) => {
                     // Offline does not count against the item: wait the longest backoff step.
                     let delay = policy.max_delay.min(Duration::from_secs(60));
-                    store.outbox_not_sent(item.id, now, delay, &error).map_err(outbox_err)?;
+                    store
+                        .outbox_not_sent(item.id, now, delay, &error)
+                        .map_err(outbox_err)?;
                     report.retried += 1;
                     report.offline = true;
                 }
                 SendOutcome::Reauthenticate(error) => {
-                    store.outbox_retry(item.id, now, Duration::ZERO, &error).map_err(outbox_err)?;
+                    store
+                        .outbox_retry(item.id, now, Duration::ZERO, &error)
+                        .map_err(outbox_err)?;
                     report.retried += 1;
                     reauth = Some(error);
                 }
                 SendOutcome::Fail(error) => {
-                    store.outbox_fail(item.id, now, &error).map_err(outbox_err)?;
+                    store
+                        .outbox_fail(item.id, now, &error)
+                        .map_err(outbox_err)?;
                     report.failed += 1;
                 }
             }
@@ -453,7 +523,11 @@ pub fn merge_notes(existing: Option<&str>, summary: &str) -> String {
     let existing = existing.unwrap_or("");
     match (existing.find(NOTES_BEGIN), existing.find(NOTES_END)) {
         (Some(b), Some(e)) if e > b => {
-            format!("{}{block}{}", &existing[..b], &existing[e + NOTES_END.len()..])
+            format!(
+                "{}{block}{}",
+                &existing[..b],
+                &existing[e + NOTES_END.len()..]
+            )
         }
         _ if existing.trim().is_empty() => block,
         _ => format!("{}\n\n{block}", existing.trim_end()),
@@ -463,10 +537,19 @@ pub fn merge_notes(existing: Option<&str>, summary: &str) -> String {
 /// Queues the bench's stage summary for a device's Intune notes (a later summary for the same
 /// device replaces an unsent one). The sender reads the current notes and merges with
 /// [`merge_notes`], so admins' own notes survive.
-pub fn queue_notes(store: &mut Store, intune_id: &str, summary: &str) -> Result<OutboxId, SyncError> {
+pub fn queue_notes(
+    store: &mut Store,
+    intune_id: &str,
+    summary: &str,
+) -> Result<OutboxId, SyncError> {
     let payload = serde_json::json!({"summary": summary});
     store
-        .outbox_enqueue(KIND_NOTES, intune_id, Some(&format!("notes:{intune_id}")), &payload)
+        .outbox_enqueue(
+            KIND_NOTES,
+            intune_id,
+            Some(&format!("notes:{intune_id}")),
+            &payload,
+        )
         .map_err(outbox_err)
 }
 
@@ -490,13 +573,26 @@ mod tests {
 
     impl Memory {
         fn put(&self, id: &str, serial: &str, name: &str, upn: Option<&str>) {
-            let s = IntuneStatus::derive(id, name, serial, None, Some("managed"), upn, None, None, None);
+            let s = IntuneStatus::derive(
+                id,
+                name,
+                serial,
+                None,
+                Some("managed"),
+                upn,
+                None,
+                None,
+                None,
+            );
             self.devices.lock().unwrap().insert(id.into(), s);
         }
     }
 
     impl IntuneDirectory for Memory {
-        fn find_by_serials<'a>(&'a self, serials: &'a [String]) -> BoxFuture<'a, Result<Lookup<Vec<IntuneStatus>>, SyncError>> {
+        fn find_by_serials<'a>(
+            &'a self,
+            serials: &'a [String],
+        ) -> BoxFuture<'a, Result<Lookup<Vec<IntuneStatus>>, SyncError>> {
             Box::pin(async move {
                 if *self.offline.lock().unwrap() {
                     return Err(SyncError::Offline("no route".into()));
@@ -504,13 +600,20 @@ mod tests {
                 let devices = self.devices.lock().unwrap();
                 let mut lookup = Lookup::default();
                 for s in serials {
-                    let hits = devices.values().filter(|d| &d.serial_number == s).cloned().collect();
+                    let hits = devices
+                        .values()
+                        .filter(|d| &d.serial_number == s)
+                        .cloned()
+                        .collect();
                     lookup.found.insert(s.clone(), hits);
                 }
                 Ok(lookup)
             })
         }
-        fn find_by_ids<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Lookup<Option<IntuneStatus>>, SyncError>> {
+        fn find_by_ids<'a>(
+            &'a self,
+            ids: &'a [String],
+        ) -> BoxFuture<'a, Result<Lookup<Option<IntuneStatus>>, SyncError>> {
             Box::pin(async move {
                 let devices = self.devices.lock().unwrap();
                 let mut lookup = Lookup::default();
@@ -520,7 +623,10 @@ mod tests {
                 Ok(lookup)
             })
         }
-        fn send<'a>(&'a self, items: &'a [OutboxItem]) -> BoxFuture<'a, Result<Vec<SendOutcome>, SyncError>> {
+        fn send<'a>(
+            &'a self,
+            items: &'a [OutboxItem],
+        ) -> BoxFuture<'a, Result<Vec<SendOutcome>, SyncError>> {
             Box::pin(async move {
                 if *self.offline.lock().unwrap() {
                     return Err(SyncError::Offline("no route".into()));
@@ -529,7 +635,11 @@ mod tests {
                 let mut out = Vec::new();
                 for item in items {
                     self.sent.lock().unwrap().push(item.target.clone());
-                    out.push(if script.is_empty() { SendOutcome::Done } else { script.remove(0) });
+                    out.push(if script.is_empty() {
+                        SendOutcome::Done
+                    } else {
+                        script.remove(0)
+                    });
                 }
                 Ok(out)
             })
@@ -538,7 +648,11 @@ mod tests {
 
     fn bench(store: &mut Store, serials: &[&str]) -> DeviceId {
         store
-            .record_sighting(&Sighting::new(serials.iter().map(|s| SerialObservation::new(SerialSource::RoSerialno, *s))))
+            .record_sighting(&Sighting::new(
+                serials
+                    .iter()
+                    .map(|s| SerialObservation::new(SerialSource::RoSerialno, *s)),
+            ))
             .unwrap()
     }
 
@@ -552,24 +666,65 @@ mod tests {
         let intune = Memory::default();
         let a = bench(&mut store, &["R58N1"]);
         let b = bench(&mut store, &["R58N2"]);
-        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
+        let r = refresh_status(&mut store, &intune, now(), false)
+            .await
+            .unwrap();
         assert_eq!((r.devices, r.found, r.new_in_intune), (2, 0, 0));
-        intune.put("md-1", "R58N1", "Staging_R58N1_AndroidEnterprise_11/21/26_9.05 AM", None);
-        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
+        intune.put(
+            "md-1",
+            "R58N1",
+            "Staging_R58N1_AndroidEnterprise_11/21/26_9.05 AM",
+            None,
+        );
+        let r = refresh_status(&mut store, &intune, now(), false)
+            .await
+            .unwrap();
         assert_eq!((r.found, r.new_in_intune, r.changed), (1, 1, 0));
-        assert_eq!(store.intune_links(a).unwrap()[0].status.stage, IntuneStage::Enrolled);
+        assert_eq!(
+            store.intune_links(a).unwrap()[0].status.stage,
+            IntuneStage::Enrolled
+        );
         // Stage 3: the name no longer carries the serial and Intune cleared it too.
-        intune.put("md-1", "", "ana_AndroidEnterprise_11/21/26_9.05 AM", Some("ana@contoso.com"));
-        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
+        intune.put(
+            "md-1",
+            "",
+            "ana_AndroidEnterprise_11/21/26_9.05 AM",
+            Some("ana@contoso.com"),
+        );
+        let r = refresh_status(&mut store, &intune, now(), false)
+            .await
+            .unwrap();
         assert_eq!((r.found, r.changed), (1, 1));
-        assert_eq!(store.intune_links(a).unwrap()[0].status.stage, IntuneStage::UserAssigned);
+        assert_eq!(
+            store.intune_links(a).unwrap()[0].status.stage,
+            IntuneStage::UserAssigned
+        );
         assert!(store.intune_links(b).unwrap().is_empty());
         // Retired: gone by id, logged once; re-enrolled under a new id: found by serial again.
         intune.devices.lock().unwrap().clear();
-        assert_eq!(refresh_status(&mut store, &intune, now(), false).await.unwrap().gone, 1);
-        assert_eq!(refresh_status(&mut store, &intune, now(), false).await.unwrap().gone, 0);
-        intune.put("md-2", "R58N1", "Staging_R58N1_AndroidEnterprise_11/22/26_9.05 AM", None);
-        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
+        assert_eq!(
+            refresh_status(&mut store, &intune, now(), false)
+                .await
+                .unwrap()
+                .gone,
+            1
+        );
+        assert_eq!(
+            refresh_status(&mut store, &intune, now(), false)
+                .await
+                .unwrap()
+                .gone,
+            0
+        );
+        intune.put(
+            "md-2",
+            "R58N1",
+            "Staging_R58N1_AndroidEnterprise_11/22/26_9.05 AM",
+            None,
+        );
+        let r = refresh_status(&mut store, &intune, now(), false)
+            .await
+            .unwrap();
         assert_eq!((r.found, r.new_in_intune), (1, 1));
         let links = store.intune_links(a).unwrap();
         assert_eq!(links.len(), 2);
@@ -586,37 +741,79 @@ mod tests {
         let x = bench(&mut store, &["X1"]);
         let y = bench(&mut store, &["SHARED"]);
         bench(&mut store, &["X1", "SHARED"]);
-        intune.put("md-p", "1234567890ABCDEF", "Staging_1234567890ABCDEF_AndroidEnterprise_11/21/26_9.05 AM", None);
-        intune.put("md-s", "SHARED", "Staging_SHARED_AndroidEnterprise_11/21/26_9.05 AM", None);
-        let r = refresh_status(&mut store, &intune, now(), false).await.unwrap();
+        intune.put(
+            "md-p",
+            "1234567890ABCDEF",
+            "Staging_1234567890ABCDEF_AndroidEnterprise_11/21/26_9.05 AM",
+            None,
+        );
+        intune.put(
+            "md-s",
+            "SHARED",
+            "Staging_SHARED_AndroidEnterprise_11/21/26_9.05 AM",
+            None,
+        );
+        let r = refresh_status(&mut store, &intune, now(), false)
+            .await
+            .unwrap();
         assert_ne!(x, y);
         assert_eq!(r.ambiguous, ["SHARED"]);
         assert!(store.intune_links(x).unwrap().is_empty());
         assert!(store.intune_links(y).unwrap().is_empty());
-        assert!(store.intune_all().unwrap().iter().any(|l| l.status.intune_id == "md-s" && l.device.is_none()));
+        assert!(store
+            .intune_all()
+            .unwrap()
+            .iter()
+            .any(|l| l.status.intune_id == "md-s" && l.device.is_none()));
         assert_eq!(r.unidentifiable, 1);
-        assert!(store.intune_all().unwrap().iter().all(|l| l.status.intune_id != "md-p"), "placeholder never matched");
+        assert!(
+            store
+                .intune_all()
+                .unwrap()
+                .iter()
+                .all(|l| l.status.intune_id != "md-p"),
+            "placeholder never matched"
+        );
     }
 
     #[tokio::test]
     async fn drain_settles_every_outcome_and_offline_costs_no_attempts() {
-        let mut store = Store::open_in_memory().unwrap().with_clock(crate::store::ManualClock::new(now()));
+        let mut store = Store::open_in_memory()
+            .unwrap()
+            .with_clock(crate::store::ManualClock::new(now()));
         let intune = Memory::default();
-        let policy = RetryPolicy { max_attempts: 2, base: Duration::from_secs(1), max_delay: Duration::from_secs(30), jitter: false };
+        let policy = RetryPolicy {
+            max_attempts: 2,
+            base: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+            jitter: false,
+        };
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let ids: Vec<OutboxId> = (0..4).map(|i| queue_notes(&mut store, &format!("md-{i}"), "stage 2 done").unwrap()).collect();
+        let ids: Vec<OutboxId> = (0..4)
+            .map(|i| queue_notes(&mut store, &format!("md-{i}"), "stage 2 done").unwrap())
+            .collect();
         *intune.offline.lock().unwrap() = true;
-        let r = drain_outbox(&mut store, &intune, &policy, &mut rng, now()).await.unwrap();
+        let r = drain_outbox(&mut store, &intune, &policy, &mut rng, now())
+            .await
+            .unwrap();
         assert_eq!((r.sent, r.retried, r.offline), (0, 4, true));
         *intune.offline.lock().unwrap() = false;
         *intune.outcomes.lock().unwrap() = vec![
             SendOutcome::Done,
-            SendOutcome::Retry { error: "429".into(), retry_after: Some(RetryAfter(Duration::from_secs(7))) },
+            SendOutcome::Retry {
+                error: "429".into(),
+                retry_after: Some(RetryAfter(Duration::from_secs(7))),
+            },
             SendOutcome::Fail("400 bad notes".into()),
-            SendOutcome::Retry { error: "503".into(), retry_after: None },
+            SendOutcome::Retry {
+                error: "503".into(),
+                retry_after: None,
+            },
         ];
         let later = now() + time::Duration::minutes(5);
-        let r = drain_outbox(&mut store, &intune, &policy, &mut rng, later).await.unwrap();
+        let r = drain_outbox(&mut store, &intune, &policy, &mut rng, later)
+            .await
+            .unwrap();
         // Offline cost nothing, so the 503 item still has its second attempt left.
         assert_eq!((r.sent, r.retried, r.failed), (1, 2, 1), "{r:?}");
         let state = |id| store.outbox_item(id).unwrap().unwrap().state;
@@ -626,24 +823,56 @@ mod tests {
         assert_eq!(state(ids[3]), OutboxState::Pending);
         assert_eq!(store.outbox_item(ids[3]).unwrap().unwrap().attempts, 1);
         let next = store.outbox_item(ids[1]).unwrap().unwrap().next_attempt_at;
-        assert!(next > crate::store::timestamp(later + time::Duration::seconds(6)), "{next}");
+        assert!(
+            next > crate::store::timestamp(later + time::Duration::seconds(6)),
+            "{next}"
+        );
         // The retried ones go out once due; the 503 one had used its 2 attempts if it fails again.
-        let r = drain_outbox(&mut store, &intune, &policy, &mut rng, later + time::Duration::seconds(8)).await.unwrap();
+        let r = drain_outbox(
+            &mut store,
+            &intune,
+            &policy,
+            &mut rng,
+            later + time::Duration::seconds(8),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.sent, 2, "{r:?}");
         assert_eq!(store.outbox_len().unwrap().pending, 0);
     }
 
     #[tokio::test]
     async fn drain_stops_for_a_sign_in_and_keeps_the_items() {
-        let mut store = Store::open_in_memory().unwrap().with_clock(crate::store::ManualClock::new(now()));
+        let mut store = Store::open_in_memory()
+            .unwrap()
+            .with_clock(crate::store::ManualClock::new(now()));
         let intune = Memory::default();
         let id = queue_notes(&mut store, "md-1", "x").unwrap();
         *intune.outcomes.lock().unwrap() = vec![SendOutcome::Reauthenticate("401".into())];
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let err = drain_outbox(&mut store, &intune, &RetryPolicy::default(), &mut rng, now()).await.unwrap_err();
+        let err = drain_outbox(
+            &mut store,
+            &intune,
+            &RetryPolicy::default(),
+            &mut rng,
+            now(),
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("stagebench login"), "{err}");
-        assert_eq!(store.outbox_item(id).unwrap().unwrap().state, OutboxState::Pending);
-        let r = drain_outbox(&mut store, &intune, &RetryPolicy::default(), &mut rng, now()).await.unwrap();
+        assert_eq!(
+            store.outbox_item(id).unwrap().unwrap().state,
+            OutboxState::Pending
+        );
+        let r = drain_outbox(
+            &mut store,
+            &intune,
+            &RetryPolicy::default(),
+            &mut rng,
+            now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.sent, 1);
     }
 
@@ -661,33 +890,73 @@ mod tests {
                     "evidence": {"device_provisioned": true, "device_owner": "com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver", "intune_app": "24.7.0", "boot_count": 4}})),
             )
             .unwrap();
-        intune.put("md-1", "R58N1", "Staging_R58N1_AndroidEnterprise_11/21/26_9.05 AM", None);
-        refresh_status(&mut store, &intune, now(), true).await.unwrap();
-        refresh_status(&mut store, &intune, now(), true).await.unwrap();
-        assert_eq!(store.outbox_len().unwrap().pending, 1, "unchanged: nothing more queued");
-        intune.put("md-1", "R58N1", "ana_AndroidEnterprise_11/21/26_9.05 AM", Some("ana@contoso.com"));
-        refresh_status(&mut store, &intune, now(), true).await.unwrap();
+        intune.put(
+            "md-1",
+            "R58N1",
+            "Staging_R58N1_AndroidEnterprise_11/21/26_9.05 AM",
+            None,
+        );
+        refresh_status(&mut store, &intune, now(), true)
+            .await
+            .unwrap();
+        refresh_status(&mut store, &intune, now(), true)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.outbox_len().unwrap().pending,
+            1,
+            "unchanged: nothing more queued"
+        );
+        intune.put(
+            "md-1",
+            "R58N1",
+            "ana_AndroidEnterprise_11/21/26_9.05 AM",
+            Some("ana@contoso.com"),
+        );
+        refresh_status(&mut store, &intune, now(), true)
+            .await
+            .unwrap();
         // The stage-3 summary supersedes the unsent stage-2 one.
         assert_eq!(store.outbox_len().unwrap().pending, 1);
-        let due = store.outbox_due(OffsetDateTime::now_utc() + time::Duration::days(1), 10).unwrap();
+        let due = store
+            .outbox_due(OffsetDateTime::now_utc() + time::Duration::days(1), 10)
+            .unwrap();
         let summary = due[0].payload["summary"].as_str().unwrap();
         assert!(summary.contains("in slot 3"), "{summary}");
-        assert!(summary.contains("Serials: ro-serialno R58N1, usb-descriptor R58N1"), "{summary}");
-        assert!(summary.contains("Device: samsung SM-G991B, Android 14"), "{summary}");
+        assert!(
+            summary.contains("Serials: ro-serialno R58N1, usb-descriptor R58N1"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("Device: samsung SM-G991B, Android 14"),
+            "{summary}"
+        );
         assert!(summary.contains("device owner com.google.android.apps.work.clouddpc, Intune app 24.7.0, boot count 4"), "{summary}");
-        assert!(summary.contains("Intune: user signed in (stage 3)"), "{summary}");
+        assert!(
+            summary.contains("Intune: user signed in (stage 3)"),
+            "{summary}"
+        );
         assert_eq!(due[0].target, "md-1");
         assert_eq!(store.intune_links(a).unwrap().len(), 1);
     }
 
     #[test]
     fn notes_keep_the_admins_text_and_replace_only_our_block() {
-        assert_eq!(merge_notes(None, "stage 2"), "[StageBench]\nstage 2\n[/StageBench]");
+        assert_eq!(
+            merge_notes(None, "stage 2"),
+            "[StageBench]\nstage 2\n[/StageBench]"
+        );
         let admin = "Loaner pool — ask Jo";
         let once = merge_notes(Some(admin), "stage 2");
-        assert_eq!(once, "Loaner pool — ask Jo\n\n[StageBench]\nstage 2\n[/StageBench]");
+        assert_eq!(
+            once,
+            "Loaner pool — ask Jo\n\n[StageBench]\nstage 2\n[/StageBench]"
+        );
         let twice = merge_notes(Some(&format!("{once}\nmore admin text")), "stage 3");
-        assert_eq!(twice, "Loaner pool — ask Jo\n\n[StageBench]\nstage 3\n[/StageBench]\nmore admin text");
+        assert_eq!(
+            twice,
+            "Loaner pool — ask Jo\n\n[StageBench]\nstage 3\n[/StageBench]\nmore admin text"
+        );
         // A broken block (end before begin) is not cut into: ours is appended.
         let odd = "[/StageBench] x [StageBench]";
         assert!(merge_notes(Some(odd), "s").starts_with(odd));

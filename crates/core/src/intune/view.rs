@@ -76,21 +76,35 @@ pub fn profile_view(p: &EnrollmentProfile, now: OffsetDateTime) -> ProfileView {
     };
     let mut warnings = Vec::new();
     match state {
-        TokenState::None => warnings.push("No token: create one before showing a QR code.".to_owned()),
+        TokenState::None => {
+            warnings.push("No token: create one before showing a QR code.".to_owned())
+        }
         TokenState::Expired { .. } => warnings.push(
-            "The token has expired or was revoked: it is never shown or printed. Create a new one.".to_owned(),
+            "The token has expired or was revoked: it is never shown or printed. Create a new one."
+                .to_owned(),
         ),
-        TokenState::Valid { expires_in: Some(left) } if left.as_secs() < EXPIRY_WARNING_DAYS * 86_400 => {
-            warnings.push(format!("The token expires in {}: replace it before the next batch.", span(left)));
+        TokenState::Valid {
+            expires_in: Some(left),
+        } if left.as_secs() < EXPIRY_WARNING_DAYS * 86_400 => {
+            warnings.push(format!(
+                "The token expires in {}: replace it before the next batch.",
+                span(left)
+            ));
         }
         TokenState::Valid { .. } => {}
     }
     let aosp = p.mode.is_aosp();
     if aosp && p.wifi.configure && p.wifi.ssid.is_some() {
-        warnings.push("The QR code carries the Wi-Fi key in plain text: keep printed codes on the bench.".to_owned());
+        warnings.push(
+            "The QR code carries the Wi-Fi key in plain text: keep printed codes on the bench."
+                .to_owned(),
+        );
     }
     if aosp {
-        warnings.push("AOSP: only the QR code enrolls (no token entry); tokens last at most 90 days.".to_owned());
+        warnings.push(
+            "AOSP: only the QR code enrolls (no token entry); tokens last at most 90 days."
+                .to_owned(),
+        );
     }
     let staging = p.token_type == TokenType::DeviceStaging;
     if staging {
@@ -131,7 +145,9 @@ mod tests {
             "enrollmentTokenType": "deviceStaging", "tokenValue": "SECRETTOKEN",
             "qrCodeContent": "{\"k\":\"SECRETTOKEN\"}", "tokenExpirationDateTime": "2026-12-01T00:00:00Z",
         });
-        base.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        base.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         EnrollmentProfile::from_json(base).unwrap()
     }
 
@@ -142,32 +158,53 @@ mod tests {
     #[test]
     fn a_valid_staging_token_is_masked_counted_down_and_warned_near_expiry() {
         let v = profile_view(&profile(json!({})), at("2026-11-22T00:00:00Z"));
-        assert_eq!((v.token_state.as_str(), v.token_expires_in_seconds), ("valid", Some(9 * 86_400)));
+        assert_eq!(
+            (v.token_state.as_str(), v.token_expires_in_seconds),
+            ("valid", Some(9 * 86_400))
+        );
         assert_eq!(v.token_masked.as_deref(), Some(MASK));
         assert!(v.qr_available && v.staging && !v.aosp);
         let json = serde_json::to_string(&v).unwrap();
         assert!(!json.contains("SECRETTOKEN"), "{json}");
-        assert!(!v.warnings.iter().any(|w| w.contains("replace")), "{:?}", v.warnings);
+        assert!(
+            !v.warnings.iter().any(|w| w.contains("replace")),
+            "{:?}",
+            v.warnings
+        );
         let soon = profile_view(&profile(json!({})), at("2026-11-28T00:00:00Z"));
-        assert!(soon.warnings.iter().any(|w| w.contains("expires in 3 d") && w.contains("replace")), "{:?}", soon.warnings);
+        assert!(
+            soon.warnings
+                .iter()
+                .any(|w| w.contains("expires in 3 d") && w.contains("replace")),
+            "{:?}",
+            soon.warnings
+        );
     }
 
     #[test]
     fn an_expired_token_is_neither_masked_nor_offered_as_qr() {
         let v = profile_view(&profile(json!({})), at("2026-12-02T00:00:00Z"));
         assert_eq!(v.token_state, "expired");
-        assert_eq!((v.token_masked, v.qr_available, v.token_expires_in_seconds), (None, false, None));
+        assert_eq!(
+            (v.token_masked, v.qr_available, v.token_expires_in_seconds),
+            (None, false, None)
+        );
         assert!(v.warnings[0].contains("never shown or printed"));
     }
 
     #[test]
     fn aosp_profiles_warn_about_wifi_and_offer_no_token_entry() {
-        let p = profile(json!({"enrollmentMode": "corporateOwnedAOSPUserlessDevice", "enrollmentTokenType": "default",
-            "configureWifi": true, "wifiSsid": "Bench-5G", "wifiPassword": "k3y-k3y-k3y"}));
+        let p = profile(
+            json!({"enrollmentMode": "corporateOwnedAOSPUserlessDevice", "enrollmentTokenType": "default",
+            "configureWifi": true, "wifiSsid": "Bench-5G", "wifiPassword": "k3y-k3y-k3y"}),
+        );
         let v = profile_view(&p, at("2026-11-22T00:00:00Z"));
         assert!(v.aosp && v.qr_available && v.wifi_has_password);
         assert_eq!(v.token_masked, None, "AOSP tokens alone cannot enroll");
-        assert!(v.warnings.iter().any(|w| w.contains("Wi-Fi key in plain text")));
+        assert!(v
+            .warnings
+            .iter()
+            .any(|w| w.contains("Wi-Fi key in plain text")));
         assert!(!serde_json::to_string(&v).unwrap().contains("k3y"));
     }
 }

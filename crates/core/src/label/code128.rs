@@ -66,7 +66,10 @@ enum Set {
 
 /// Length of the run of ASCII digits starting at `from`.
 fn digit_run(bytes: &[u8], from: usize) -> usize {
-    bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count()
+    bytes[from..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
 }
 
 impl Code128 {
@@ -88,7 +91,11 @@ impl Code128 {
             let run = digit_run(bytes, i);
             let at_start = i == 0;
             let to_end = i + run == bytes.len();
-            let worth_c = if at_start || to_end { run >= 4 } else { run >= 6 };
+            let worth_c = if at_start || to_end {
+                run >= 4
+            } else {
+                run >= 6
+            };
             // An odd run goes to set C one digit late, so the pairs line up with its end.
             let worth_c_now = worth_c && (run.is_multiple_of(2) || set == Some(Set::C));
             if set == Some(Set::C) && run >= 2 {
@@ -140,7 +147,11 @@ impl Code128 {
     pub fn modules(&self) -> Vec<bool> {
         let mut out = Vec::with_capacity(self.width_modules());
         for &symbol in &self.symbols {
-            let widths: &[u8] = if symbol == STOP { STOP_WIDTHS } else { WIDTHS[usize::from(symbol)] };
+            let widths: &[u8] = if symbol == STOP {
+                STOP_WIDTHS
+            } else {
+                WIDTHS[usize::from(symbol)]
+            };
             for (k, &w) in widths.iter().enumerate() {
                 let bar = k % 2 == 0;
                 out.extend(std::iter::repeat_n(bar, usize::from(w - b'0')));
@@ -159,7 +170,10 @@ mod tests {
         for (value, widths) in WIDTHS.iter().enumerate() {
             let sum: u32 = widths.iter().map(|w| u32::from(w - b'0')).sum();
             assert_eq!(sum, 11, "symbol {value}");
-            assert!(widths.iter().all(|w| (b'1'..=b'4').contains(w)), "symbol {value}");
+            assert!(
+                widths.iter().all(|w| (b'1'..=b'4').contains(w)),
+                "symbol {value}"
+            );
         }
         let stop: u32 = STOP_WIDTHS.iter().map(|w| u32::from(w - b'0')).sum();
         assert_eq!(stop, 13);
@@ -174,7 +188,10 @@ mod tests {
         // R 5 C R in set B, then Code C, 10 00 01; check (104 + 1·50 + 2·21 + 3·35 + 4·50
         // + 5·99 + 6·10 + 7·0 + 8·1) mod 103 = 1064 mod 103 = 34.
         let code = Code128::encode("R5CR100001").unwrap();
-        assert_eq!(code.symbols(), &[START_B, 50, 21, 35, 50, CODE_C, 10, 0, 1, 34, STOP]);
+        assert_eq!(
+            code.symbols(),
+            &[START_B, 50, 21, 35, 50, CODE_C, 10, 0, 1, 34, STOP]
+        );
     }
 
     #[test]
@@ -214,7 +231,13 @@ mod tests {
     #[test]
     fn refuses_empty_and_non_ascii() {
         assert_eq!(Code128::encode(""), Err(Code128Error::Empty));
-        assert_eq!(Code128::encode("SN\u{e9}"), Err(Code128Error::Unsupported('\u{e9}')));
-        assert_eq!(Code128::encode("A\tB"), Err(Code128Error::Unsupported('\t')));
+        assert_eq!(
+            Code128::encode("SN\u{e9}"),
+            Err(Code128Error::Unsupported('\u{e9}'))
+        );
+        assert_eq!(
+            Code128::encode("A\tB"),
+            Err(Code128Error::Unsupported('\t'))
+        );
     }
 }

@@ -115,11 +115,41 @@ const GLYPHS: [[u8; 7]; 95] = [
 pub fn printable(c: char) -> char {
     match c {
         ' '..='~' => c,
-        'À'..='Å' | 'à'..='å' => if c.is_uppercase() { 'A' } else { 'a' },
-        'È'..='Ë' | 'è'..='ë' => if c.is_uppercase() { 'E' } else { 'e' },
-        'Ì'..='Ï' | 'ì'..='ï' => if c.is_uppercase() { 'I' } else { 'i' },
-        'Ò'..='Ö' | 'ò'..='ö' | 'Ø' | 'ø' => if c.is_uppercase() { 'O' } else { 'o' },
-        'Ù'..='Ü' | 'ù'..='ü' => if c.is_uppercase() { 'U' } else { 'u' },
+        'À'..='Å' | 'à'..='å' => {
+            if c.is_uppercase() {
+                'A'
+            } else {
+                'a'
+            }
+        }
+        'È'..='Ë' | 'è'..='ë' => {
+            if c.is_uppercase() {
+                'E'
+            } else {
+                'e'
+            }
+        }
+        'Ì'..='Ï' | 'ì'..='ï' => {
+            if c.is_uppercase() {
+                'I'
+            } else {
+                'i'
+            }
+        }
+        'Ò'..='Ö' | 'ò'..='ö' | 'Ø' | 'ø' => {
+            if c.is_uppercase() {
+                'O'
+            } else {
+                'o'
+            }
+        }
+        'Ù'..='Ü' | 'ù'..='ü' => {
+            if c.is_uppercase() {
+                'U'
+            } else {
+                'u'
+            }
+        }
         'Ç' => 'C',
         'ç' => 'c',
         'Ñ' => 'N',
@@ -141,7 +171,15 @@ pub fn text_width(text: &str, scale: u32) -> u32 {
 
 /// Draws `text` on one line with its top-left corner at (`x`, `y`); `bold` doubles each
 /// stroke one unit to the right. `white` draws white dots (text on a black banner).
-pub fn draw_text(bitmap: &mut Bitmap, x: u32, y: u32, text: &str, scale: u32, bold: bool, white: bool) {
+pub fn draw_text(
+    bitmap: &mut Bitmap,
+    x: u32,
+    y: u32,
+    text: &str,
+    scale: u32,
+    bold: bool,
+    white: bool,
+) {
     let scale = scale.max(1);
     let embolden = if bold { scale.div_ceil(3) } else { 0 };
     for (i, c) in text.chars().enumerate() {
@@ -150,7 +188,13 @@ pub fn draw_text(bitmap: &mut Bitmap, x: u32, y: u32, text: &str, scale: u32, bo
         for (row, bits) in glyph.iter().enumerate() {
             for col in 0..5u32 {
                 if bits & (0x10 >> col) != 0 {
-                    bitmap.fill(left + col * scale, y + row as u32 * scale, scale + embolden, scale, !white);
+                    bitmap.fill(
+                        left + col * scale,
+                        y + row as u32 * scale,
+                        scale + embolden,
+                        scale,
+                        !white,
+                    );
                 }
             }
         }
@@ -167,7 +211,11 @@ pub fn wrap(text: &str, max_chars: usize, max_lines: usize) -> Vec<String> {
         let mut word: Vec<char> = word.chars().collect();
         loop {
             let used = current.chars().count();
-            let room = if used == 0 { max_chars } else { max_chars.saturating_sub(used + 1) };
+            let room = if used == 0 {
+                max_chars
+            } else {
+                max_chars.saturating_sub(used + 1)
+            };
             if word.len() <= room {
                 if used > 0 {
                     current.push(' ');
@@ -205,8 +253,14 @@ mod tests {
 
     #[test]
     fn wraps_at_spaces_and_marks_cuts() {
-        assert_eq!(wrap("Warehouse scanners wave 3", 10, 3), ["Warehouse", "scanners", "wave 3"]);
-        assert_eq!(wrap("Warehouse scanners wave 3", 10, 2), ["Warehouse", "scanner..."]);
+        assert_eq!(
+            wrap("Warehouse scanners wave 3", 10, 3),
+            ["Warehouse", "scanners", "wave 3"]
+        );
+        assert_eq!(
+            wrap("Warehouse scanners wave 3", 10, 2),
+            ["Warehouse", "scanner..."]
+        );
         assert_eq!(wrap("ABCDEFGHIJKL", 5, 3), ["ABCDE", "FGHIJ", "KL"]);
         assert!(wrap("", 5, 2).is_empty());
     }

@@ -36,8 +36,9 @@ use crate::secret::SecretText;
 pub use output::{render_document, OutputFormat, RenderedDocument};
 pub use render::{render_label, RenderOptions};
 pub use request::{
-    collect_labels, preview, printer_format, queue_print, stand_in_payload, CollectedLabels, LabelPreview, LabelRequest,
-    LabelRequestError, LabelSource, PayloadUse, PreviewFacts, QueuedPrint,
+    collect_labels, preview, printer_format, queue_print, stand_in_payload, CollectedLabels,
+    LabelPreview, LabelRequest, LabelRequestError, LabelSource, PayloadUse, PreviewFacts,
+    QueuedPrint,
 };
 pub use sources::{batch_device_labels, refuse_wifi_credentials, REFUSE_WIFI_SETTING};
 pub use template::{builtin_templates, find_template, LabelKind, Template, TemplateError};
@@ -103,7 +104,9 @@ impl EnrollmentLabel {
 
 /// Whether an enrollment payload holds a Wi-Fi password (Android Enterprise or AOSP keys).
 pub fn payload_has_wifi_key(payload: &str) -> bool {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(payload) else { return false };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(payload) else {
+        return false;
+    };
     let key = value.get("android.app.extra.PROVISIONING_WIFI_PASSWORD");
     key.and_then(|k| k.as_str()).is_some_and(|k| !k.is_empty())
 }
@@ -128,7 +131,14 @@ pub struct DeviceLabel {
 impl DeviceLabel {
     /// A label with only a serial.
     pub fn serial(serial: impl Into<String>) -> DeviceLabel {
-        DeviceLabel { serial: serial.into(), maker: None, model: None, batch: None, slot: None, stage2_date: None }
+        DeviceLabel {
+            serial: serial.into(),
+            maker: None,
+            model: None,
+            batch: None,
+            slot: None,
+            stage2_date: None,
+        }
     }
 }
 
@@ -285,11 +295,20 @@ pub fn render_labels(
 pub fn check_guards(label: &LabelData, options: &RenderOptions) -> Result<(), LabelError> {
     if let LabelData::Enrollment(e) = label {
         if e.token.printing_blocked {
-            let reason = e.token.message.clone().unwrap_or_else(|| format!("the batch's token is {}", e.token.state));
-            return Err(LabelError::TokenBlocked { batch: e.batch.clone(), reason });
+            let reason = e
+                .token
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("the batch's token is {}", e.token.state));
+            return Err(LabelError::TokenBlocked {
+                batch: e.batch.clone(),
+                reason,
+            });
         }
         if e.carries_wifi_credentials && options.refuse_wifi_credentials {
-            return Err(LabelError::WifiCredentialsRefused { batch: e.batch.clone() });
+            return Err(LabelError::WifiCredentialsRefused {
+                batch: e.batch.clone(),
+            });
         }
     }
     Ok(())
@@ -297,7 +316,10 @@ pub fn check_guards(label: &LabelData, options: &RenderOptions) -> Result<(), La
 
 /// The smallest built-in template of `kind` (by label area) on which `label` renders at `dpi`.
 pub fn smallest_fitting(label: &LabelData, dpi: u32) -> Option<String> {
-    let options = RenderOptions { dpi, refuse_wifi_credentials: false };
+    let options = RenderOptions {
+        dpi,
+        refuse_wifi_credentials: false,
+    };
     builtin_templates()
         .into_iter()
         .filter(|t| t.kind == label.kind())
@@ -318,8 +340,12 @@ mod tests {
 
     #[test]
     fn wifi_key_in_payload() {
-        assert!(payload_has_wifi_key(r#"{"android.app.extra.PROVISIONING_WIFI_PASSWORD":"k"}"#));
-        assert!(!payload_has_wifi_key(r#"{"android.app.extra.PROVISIONING_WIFI_SSID":"s"}"#));
+        assert!(payload_has_wifi_key(
+            r#"{"android.app.extra.PROVISIONING_WIFI_PASSWORD":"k"}"#
+        ));
+        assert!(!payload_has_wifi_key(
+            r#"{"android.app.extra.PROVISIONING_WIFI_SSID":"s"}"#
+        ));
         assert!(!payload_has_wifi_key("not json"));
     }
 }

@@ -71,10 +71,22 @@ pub fn render_document(
     let dpi = options.dpi;
     match format {
         OutputFormat::Zpl if !ZPL_DPIS.contains(&dpi) => {
-            return Err(LabelError::Dpi { dpi, format: "zpl", allowed: "203, 300 or 600 (the print head's resolution)" })
+            return Err(LabelError::Dpi {
+                dpi,
+                format: "zpl",
+                allowed: "203, 300 or 600 (the print head's resolution)",
+            })
         }
-        OutputFormat::Zpl if template.sheet.is_some() => return Err(LabelError::SheetAsZpl(template.name.clone())),
-        _ if !DPI_RANGE.contains(&dpi) => return Err(LabelError::Dpi { dpi, format: format.name(), allowed: "72 to 2400 dpi" }),
+        OutputFormat::Zpl if template.sheet.is_some() => {
+            return Err(LabelError::SheetAsZpl(template.name.clone()))
+        }
+        _ if !DPI_RANGE.contains(&dpi) => {
+            return Err(LabelError::Dpi {
+                dpi,
+                format: format.name(),
+                allowed: "72 to 2400 dpi",
+            })
+        }
         _ => {}
     }
     if labels.is_empty() {
@@ -115,7 +127,9 @@ pub fn render_document(
                     }
                     page
                 } else {
-                    rasters.pop().unwrap_or_else(|| Bitmap::new(page_dots.0, page_dots.1))
+                    rasters
+                        .pop()
+                        .unwrap_or_else(|| Bitmap::new(page_dots.0, page_dots.1))
                 };
                 files.push(png(&page, dpi)?);
             }
@@ -160,7 +174,13 @@ pub fn render_document(
         OutputFormat::Zpl => files.push(zpl.into_bytes()),
         OutputFormat::Png => {}
     }
-    Ok(RenderedDocument { format, files, labels: labels.len(), pages, page_dots })
+    Ok(RenderedDocument {
+        format,
+        files,
+        labels: labels.len(),
+        pages,
+        page_dots,
+    })
 }
 
 /// A 1-bit grayscale PNG of `bitmap` (black on white) with its resolution in `pHYs`.
@@ -170,12 +190,22 @@ pub fn png(bitmap: &Bitmap, dpi: u32) -> Result<Vec<u8>, LabelError> {
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::One);
     let per_metre = (f64::from(dpi) / 0.0254).round() as u32;
-    encoder.set_pixel_dims(Some(png::PixelDimensions { xppu: per_metre, yppu: per_metre, unit: png::Unit::Meter }));
+    encoder.set_pixel_dims(Some(png::PixelDimensions {
+        xppu: per_metre,
+        yppu: per_metre,
+        unit: png::Unit::Meter,
+    }));
     // PNG gray: 1 is white; our bits are 1 for black. Padding bits stay whatever: ignored.
     let inverted: Vec<u8> = bitmap.packed().iter().map(|b| !b).collect();
-    let mut writer = encoder.write_header().map_err(|e| LabelError::Png(e.to_string()))?;
-    writer.write_image_data(&inverted).map_err(|e| LabelError::Png(e.to_string()))?;
-    writer.finish().map_err(|e| LabelError::Png(e.to_string()))?;
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| LabelError::Png(e.to_string()))?;
+    writer
+        .write_image_data(&inverted)
+        .map_err(|e| LabelError::Png(e.to_string()))?;
+    writer
+        .finish()
+        .map_err(|e| LabelError::Png(e.to_string()))?;
     Ok(out)
 }
 
@@ -218,7 +248,10 @@ pub fn read_zpl(text: &str) -> Result<Vec<ZplLabel>, String> {
     for block in text.split("^XA").skip(1) {
         let number = |tag: &str| -> Result<u32, String> {
             let at = block.find(tag).ok_or_else(|| format!("{tag} missing"))? + tag.len();
-            let digits: String = block[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
+            let digits: String = block[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
             digits.parse().map_err(|_| format!("{tag} has no number"))
         };
         let print_width = number("^PW")?;
@@ -227,24 +260,46 @@ pub fn read_zpl(text: &str) -> Result<Vec<ZplLabel>, String> {
         let end = block[at..].find("^FS").ok_or("^FS missing after ^GFA")? + at;
         let mut parts = block[at..end].splitn(4, ',');
         let mut next_number = |what: &str| -> Result<usize, String> {
-            parts.next().and_then(|p| p.trim().parse().ok()).ok_or_else(|| format!("^GFA {what} missing"))
+            parts
+                .next()
+                .and_then(|p| p.trim().parse().ok())
+                .ok_or_else(|| format!("^GFA {what} missing"))
         };
         let total = next_number("byte count")?;
         let _field = next_number("field count")?;
         let stride = next_number("bytes per row")?;
-        let hex: Vec<u8> = parts.next().ok_or("^GFA data missing")?.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        let hex: Vec<u8> = parts
+            .next()
+            .ok_or("^GFA data missing")?
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
         if hex.len() != total * 2 || stride == 0 || total % stride != 0 {
-            return Err(format!("^GFA says {total} bytes of {stride} per row but holds {} hex digits", hex.len()));
+            return Err(format!(
+                "^GFA says {total} bytes of {stride} per row but holds {} hex digits",
+                hex.len()
+            ));
         }
-        let value = |h: u8| (h as char).to_digit(16).map(|v| v as u8).ok_or_else(|| format!("{:?} is not hex", h as char));
+        let value = |h: u8| {
+            (h as char)
+                .to_digit(16)
+                .map(|v| v as u8)
+                .ok_or_else(|| format!("{:?} is not hex", h as char))
+        };
         let mut bits = Vec::with_capacity(total);
         for pair in hex.chunks_exact(2) {
             bits.push(value(pair[0])? << 4 | value(pair[1])?);
         }
-        let width = u32::try_from(stride * 8).map_err(|_| "too wide")?.min(print_width);
+        let width = u32::try_from(stride * 8)
+            .map_err(|_| "too wide")?
+            .min(print_width);
         let height = u32::try_from(total / stride).map_err(|_| "too tall")?;
         let raster = Bitmap::from_packed(width, height, bits).ok_or("^GFA rows don't match ^PW")?;
-        labels.push(ZplLabel { print_width, label_length, raster });
+        labels.push(ZplLabel {
+            print_width,
+            label_length,
+            raster,
+        });
     }
     Ok(labels)
 }

@@ -14,7 +14,10 @@ pub struct Bitmap {
 impl std::fmt::Debug for Bitmap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The dots can be a token's QR code: show only the size.
-        f.debug_struct("Bitmap").field("width", &self.width).field("height", &self.height).finish_non_exhaustive()
+        f.debug_struct("Bitmap")
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .finish_non_exhaustive()
     }
 }
 
@@ -22,14 +25,24 @@ impl Bitmap {
     /// A white bitmap of `width × height` dots.
     pub fn new(width: u32, height: u32) -> Bitmap {
         let stride = (width as usize).div_ceil(8);
-        Bitmap { width, height, stride, bits: vec![0; stride * height as usize] }
+        Bitmap {
+            width,
+            height,
+            stride,
+            bits: vec![0; stride * height as usize],
+        }
     }
 
     /// A bitmap from packed rows (`stride` = `ceil(width / 8)` bytes each, MSB first, 1 = black).
     /// `None` when the byte count does not match.
     pub fn from_packed(width: u32, height: u32, bits: Vec<u8>) -> Option<Bitmap> {
         let stride = (width as usize).div_ceil(8);
-        (bits.len() == stride * height as usize).then_some(Bitmap { width, height, stride, bits })
+        (bits.len() == stride * height as usize).then_some(Bitmap {
+            width,
+            height,
+            stride,
+            bits,
+        })
     }
 
     /// Width in dots.
@@ -54,7 +67,9 @@ impl Bitmap {
 
     /// Whether the dot at (`x`, `y`) is black; outside the bitmap everything is white.
     pub fn get(&self, x: u32, y: u32) -> bool {
-        x < self.width && y < self.height && self.bits[y as usize * self.stride + x as usize / 8] & (0x80 >> (x % 8)) != 0
+        x < self.width
+            && y < self.height
+            && self.bits[y as usize * self.stride + x as usize / 8] & (0x80 >> (x % 8)) != 0
     }
 
     /// Sets one dot; outside the bitmap nothing happens.
@@ -101,8 +116,11 @@ impl Bitmap {
 
     /// Copies `other` with its top-left corner at (`x`, `y`), black dots only (clipped).
     pub fn draw(&mut self, other: &Bitmap, x: u32, y: u32) {
-        let fits = x.checked_add(other.width).is_some_and(|end| end <= self.width)
-            && y.checked_add(other.height).is_some_and(|end| end <= self.height);
+        let fits = x
+            .checked_add(other.width)
+            .is_some_and(|end| end <= self.width)
+            && y.checked_add(other.height)
+                .is_some_and(|end| end <= self.height);
         if fits {
             // Whole bytes, shifted into place: pages of thousands of labels stay fast.
             let shift = x % 8;
@@ -134,7 +152,6 @@ impl Bitmap {
             }
         }
     }
-
 }
 
 /// Dots for a length in millimetres at `dpi`, rounded to the nearest dot.

@@ -16,7 +16,9 @@ use super::code128::Code128;
 use super::font::{self, CELL_H, CELL_W};
 use super::raster::{dots_to_mm, mm_to_dots, Bitmap};
 use super::template::{Area, Element, ElementKind, Field, TextContent};
-use super::{min_bar_dots, smallest_fitting, DoesNotFit, LabelData, LabelError, Template, MIN_QR_DOTS};
+use super::{
+    min_bar_dots, smallest_fitting, DoesNotFit, LabelData, LabelError, Template, MIN_QR_DOTS,
+};
 use crate::qr::{QrCode, QrError};
 
 /// How labels are rendered.
@@ -29,7 +31,8 @@ pub struct RenderOptions {
 }
 
 /// What the Wi-Fi warning banner says.
-pub const WIFI_WARNING: &str = "CONTAINS WI-FI CREDENTIALS - keep out of sight, shred after staging";
+pub const WIFI_WARNING: &str =
+    "CONTAINS WI-FI CREDENTIALS - keep out of sight, shred after staging";
 
 /// One line of text as drawn on a label: the bitmap font's cells, [`CELL_W`] × [`CELL_H`]
 /// units of `scale` dots each, from (`x`, `y`) rightwards, one cell per character.
@@ -69,12 +72,20 @@ pub struct RenderedLabel {
 /// Renders one label: a bitmap of the label's size in dots. A QR code or barcode that does not
 /// fit names the smallest built-in template that would hold it. The guards
 /// ([`super::check_guards`]) are the caller's: [`super::render_labels`] applies them.
-pub fn render_label(template: &Template, label: &LabelData, options: &RenderOptions) -> Result<Bitmap, LabelError> {
+pub fn render_label(
+    template: &Template,
+    label: &LabelData,
+    options: &RenderOptions,
+) -> Result<Bitmap, LabelError> {
     render_label_with_text(template, label, options).map(|rendered| rendered.bitmap)
 }
 
 /// [`render_label`], with where its text lines went.
-pub fn render_label_with_text(template: &Template, label: &LabelData, options: &RenderOptions) -> Result<RenderedLabel, LabelError> {
+pub fn render_label_with_text(
+    template: &Template,
+    label: &LabelData,
+    options: &RenderOptions,
+) -> Result<RenderedLabel, LabelError> {
     let mut text = Vec::new();
     let bitmap = render_into(template, label, options, &mut text).map_err(|error| match error {
         LabelError::DoesNotFit(mut fit) => {
@@ -87,12 +98,21 @@ pub fn render_label_with_text(template: &Template, label: &LabelData, options: &
 }
 
 /// [`render_label`] without looking for a template that fits.
-pub(super) fn render_label_unsuggested(template: &Template, label: &LabelData, options: &RenderOptions) -> Result<Bitmap, LabelError> {
+pub(super) fn render_label_unsuggested(
+    template: &Template,
+    label: &LabelData,
+    options: &RenderOptions,
+) -> Result<Bitmap, LabelError> {
     render_into(template, label, options, &mut Vec::new())
 }
 
 /// Draws the label, noting each line of text in `lines`.
-fn render_into(template: &Template, label: &LabelData, options: &RenderOptions, lines: &mut Vec<TextLine>) -> Result<Bitmap, LabelError> {
+fn render_into(
+    template: &Template,
+    label: &LabelData,
+    options: &RenderOptions,
+    lines: &mut Vec<TextLine>,
+) -> Result<Bitmap, LabelError> {
     if template.kind != label.kind() {
         return Err(LabelError::KindMismatch {
             template: template.name.clone(),
@@ -101,15 +121,37 @@ fn render_into(template: &Template, label: &LabelData, options: &RenderOptions, 
         });
     }
     let dpi = options.dpi;
-    let mut bitmap = Bitmap::new(mm_to_dots(template.width_mm, dpi), mm_to_dots(template.height_mm, dpi));
+    let mut bitmap = Bitmap::new(
+        mm_to_dots(template.width_mm, dpi),
+        mm_to_dots(template.height_mm, dpi),
+    );
     for element in &template.elements {
         let area = DotArea::of(&element.area, dpi);
         match &element.kind {
-            ElementKind::Qr { field } => draw_qr(&mut bitmap, template, element, area, &symbol_value(label, *field, true), label, dpi)?,
-            ElementKind::Code128 { field } => {
-                draw_code128(&mut bitmap, template, element, area, &symbol_value(label, *field, false), label, dpi)?
-            }
-            ElementKind::Text { content, size_pt, bold, max_lines } => {
+            ElementKind::Qr { field } => draw_qr(
+                &mut bitmap,
+                template,
+                element,
+                area,
+                &symbol_value(label, *field, true),
+                label,
+                dpi,
+            )?,
+            ElementKind::Code128 { field } => draw_code128(
+                &mut bitmap,
+                template,
+                element,
+                area,
+                &symbol_value(label, *field, false),
+                label,
+                dpi,
+            )?,
+            ElementKind::Text {
+                content,
+                size_pt,
+                bold,
+                max_lines,
+            } => {
                 let text = match content {
                     TextContent::Literal { text } => text.clone(),
                     TextContent::Field { field, prefix } => match text_value(label, *field) {
@@ -117,14 +159,36 @@ fn render_into(template: &Template, label: &LabelData, options: &RenderOptions, 
                         _ => continue,
                     },
                 };
-                draw_text(&mut bitmap, lines, area, &text, TextStyle { size_pt: *size_pt, bold: *bold, max_lines: *max_lines, white: false }, dpi);
+                draw_text(
+                    &mut bitmap,
+                    lines,
+                    area,
+                    &text,
+                    TextStyle {
+                        size_pt: *size_pt,
+                        bold: *bold,
+                        max_lines: *max_lines,
+                        white: false,
+                    },
+                    dpi,
+                );
             }
             ElementKind::Warning { size_pt } => {
                 if let LabelData::Enrollment(e) = label {
                     if e.carries_wifi_credentials {
                         bitmap.fill(area.x, area.y, area.w, area.h, true);
-                        let inset = DotArea { x: area.x + area.h.min(area.w) / 12, y: area.y + area.h / 10, w: area.w - area.h.min(area.w) / 6, h: area.h - area.h / 5 };
-                        let style = TextStyle { size_pt: *size_pt, bold: true, max_lines: u32::MAX, white: true };
+                        let inset = DotArea {
+                            x: area.x + area.h.min(area.w) / 12,
+                            y: area.y + area.h / 10,
+                            w: area.w - area.h.min(area.w) / 6,
+                            h: area.h - area.h / 5,
+                        };
+                        let style = TextStyle {
+                            size_pt: *size_pt,
+                            bold: true,
+                            max_lines: u32::MAX,
+                            white: true,
+                        };
                         draw_text(&mut bitmap, lines, inset, WIFI_WARNING, style, dpi);
                     }
                 }
@@ -172,7 +236,10 @@ fn text_value(label: &LabelData, field: Field) -> Option<String> {
         (LabelData::Device(d), Field::Maker) => d.maker.clone(),
         (LabelData::Device(d), Field::Model) => d.model.clone(),
         (LabelData::Device(d), Field::MakerModel) => {
-            let both: Vec<&str> = [d.maker.as_deref(), d.model.as_deref()].into_iter().flatten().collect();
+            let both: Vec<&str> = [d.maker.as_deref(), d.model.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
             (!both.is_empty()).then(|| both.join(" "))
         }
         (LabelData::Device(d), Field::Batch) => d.batch.clone(),
@@ -194,14 +261,20 @@ fn draw_qr(
     label: &LabelData,
     dpi: u32,
 ) -> Result<(), LabelError> {
-    let unencodable = |why: String| LabelError::Unencodable { label: label.describe(), element: element.name.clone(), why };
+    let unencodable = |why: String| LabelError::Unencodable {
+        label: label.describe(),
+        element: element.name.clone(),
+        why,
+    };
     if value.is_empty() {
         return Err(unencodable("nothing to encode (the value is empty)".into()));
     }
     let code = match QrCode::encode(value.as_bytes()) {
         Ok(code) => code,
         Err(QrError::TooLong { bytes, max, ec }) => {
-            return Err(unencodable(format!("{bytes} bytes is more than any QR code holds ({max} at level {ec}): shorten it")))
+            return Err(unencodable(format!(
+                "{bytes} bytes is more than any QR code holds ({max} at level {ec}): shorten it"
+            )))
         }
         Err(other) => return Err(unencodable(other.to_string())),
     };
@@ -229,7 +302,13 @@ fn draw_qr(
     for my in 0..width {
         for mx in 0..width {
             if code.is_dark(mx, my) {
-                bitmap.fill(left + (mx as u32 + quiet) * module, top + (my as u32 + quiet) * module, module, module, true);
+                bitmap.fill(
+                    left + (mx as u32 + quiet) * module,
+                    top + (my as u32 + quiet) * module,
+                    module,
+                    module,
+                    true,
+                );
             }
         }
     }
@@ -245,8 +324,11 @@ fn draw_code128(
     label: &LabelData,
     dpi: u32,
 ) -> Result<(), LabelError> {
-    let code = Code128::encode(value)
-        .map_err(|why| LabelError::Unencodable { label: label.describe(), element: element.name.clone(), why: why.to_string() })?;
+    let code = Code128::encode(value).map_err(|why| LabelError::Unencodable {
+        label: label.describe(),
+        element: element.name.clone(),
+        why: why.to_string(),
+    })?;
     let side = code.side_modules() as u32;
     let module = area.w / side;
     let min = min_bar_dots(dpi);
@@ -285,8 +367,17 @@ struct TextStyle {
 
 /// Text wrapped into the area at the largest whole scale near `size_pt` that fits one line;
 /// each line drawn is noted in `lines`.
-fn draw_text(bitmap: &mut Bitmap, lines: &mut Vec<TextLine>, area: DotArea, text: &str, style: TextStyle, dpi: u32) {
-    let wanted = (style.size_pt * f64::from(dpi) / 72.0 / f64::from(CELL_H)).round().max(1.0) as u32;
+fn draw_text(
+    bitmap: &mut Bitmap,
+    lines: &mut Vec<TextLine>,
+    area: DotArea,
+    text: &str,
+    style: TextStyle,
+    dpi: u32,
+) {
+    let wanted = (style.size_pt * f64::from(dpi) / 72.0 / f64::from(CELL_H))
+        .round()
+        .max(1.0) as u32;
     let mut scale = wanted;
     while scale > 1 && 7 * scale > area.h {
         scale -= 1;
@@ -303,6 +394,11 @@ fn draw_text(bitmap: &mut Bitmap, lines: &mut Vec<TextLine>, area: DotArea, text
     for (i, line) in wrapped.into_iter().enumerate() {
         let y = area.y + i as u32 * CELL_H * scale;
         font::draw_text(bitmap, area.x, y, &line, scale, style.bold, style.white);
-        lines.push(TextLine { text: line, x: area.x, y, scale });
+        lines.push(TextLine {
+            text: line,
+            x: area.x,
+            y,
+            scale,
+        });
     }
 }

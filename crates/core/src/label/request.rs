@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::raster::mm_to_dots;
 use super::template::{ElementKind, Field};
 use super::{
-    batch_device_labels, check_guards, find_template, payload_has_wifi_key, refuse_wifi_credentials, render_labels,
-    BoxLabel, DeviceLabel, EnrollmentLabel, LabelData, LabelKind, LabelError, OutputFormat, RenderOptions, Template,
+    batch_device_labels, check_guards, find_template, payload_has_wifi_key,
+    refuse_wifi_credentials, render_labels, BoxLabel, DeviceLabel, EnrollmentLabel, LabelData,
+    LabelError, LabelKind, OutputFormat, RenderOptions, Template,
 };
 use crate::batch::exchange::{self, qr_secret_name, ExchangeError};
 use crate::batch::progress::{token_check, TokenCheck};
@@ -161,12 +162,29 @@ pub async fn collect_labels(
     // template, said before its payload is read.
     let template = find_template(&request.template).map_err(LabelError::from)?;
     let template_kind = template.kind;
-    if matches!(request.source, LabelSource::Enrollment { .. }) != (template_kind == LabelKind::Enrollment) {
-        let label_kind = if template_kind == LabelKind::Enrollment { "device or box" } else { LabelKind::Enrollment.name() };
-        return Err(LabelError::KindMismatch { template: template.name, template_kind: template_kind.name(), label_kind }.into());
+    if matches!(request.source, LabelSource::Enrollment { .. })
+        != (template_kind == LabelKind::Enrollment)
+    {
+        let label_kind = if template_kind == LabelKind::Enrollment {
+            "device or box"
+        } else {
+            LabelKind::Enrollment.name()
+        };
+        return Err(LabelError::KindMismatch {
+            template: template.name,
+            template_kind: template_kind.name(),
+            label_kind,
+        }
+        .into());
     }
-    let mut collected =
-        CollectedLabels { labels: Vec::new(), options, without_serial: Vec::new(), batch: None, token: None, masked: false };
+    let mut collected = CollectedLabels {
+        labels: Vec::new(),
+        options,
+        without_serial: Vec::new(),
+        batch: None,
+        token: None,
+        masked: false,
+    };
     match &request.source {
         LabelSource::Serials { serials } => {
             collected.labels = serials
@@ -185,18 +203,27 @@ pub async fn collect_labels(
             let (labels, missing) = batch_device_labels(store, &record, *stage, store.clock_now())?;
             collected.without_serial = missing;
             if labels.is_empty() {
-                return Err(LabelRequestError::NoDevices { batch: record.batch.spec.name.clone(), stage: *stage });
+                return Err(LabelRequestError::NoDevices {
+                    batch: record.batch.spec.name.clone(),
+                    stage: *stage,
+                });
             }
             collected.labels = labels.into_iter().map(LabelData::Device).collect();
         }
         LabelSource::Enrollment { batch } => {
             let record = store.find_batch(batch)?;
-            let check = token_check(&record.batch, record.token_revoked_at.as_deref(), store.clock_now());
-            let before = EnrollmentLabel::for_batch(&record.batch, SecretText::new(""), check.clone());
+            let check = token_check(
+                &record.batch,
+                record.token_revoked_at.as_deref(),
+                store.clock_now(),
+            );
+            let before =
+                EnrollmentLabel::for_batch(&record.batch, SecretText::new(""), check.clone());
             check_guards(&LabelData::Enrollment(before), &options)?;
             let label = match payload {
                 PayloadUse::Reveal => {
-                    let payload = exchange::show_qr(store, secrets, &record.batch.id, actor).await?;
+                    let payload =
+                        exchange::show_qr(store, secrets, &record.batch.id, actor).await?;
                     EnrollmentLabel::for_batch(&record.batch, payload, check.clone())
                 }
                 PayloadUse::Masked => {
@@ -205,7 +232,11 @@ pub async fn collect_labels(
                         .await?
                         .ok_or_else(|| ExchangeError::NoQr(record.batch.id.clone()))?;
                     let wifi = payload_has_wifi_key(real.expose());
-                    let mut label = EnrollmentLabel::for_batch(&record.batch, SecretText::new(stand_in_payload(real.expose())), check.clone());
+                    let mut label = EnrollmentLabel::for_batch(
+                        &record.batch,
+                        SecretText::new(stand_in_payload(real.expose())),
+                        check.clone(),
+                    );
                     label.carries_wifi_credentials |= wifi;
                     collected.masked = true;
                     label
@@ -253,7 +284,9 @@ fn box_label(labels: Vec<LabelData>) -> Option<LabelData> {
 pub fn printer_format(printer: &PrinterConfig) -> (OutputFormat, DocumentKind) {
     match printer.target {
         PrinterTarget::Ipp { .. } => (OutputFormat::Pdf, DocumentKind::Pdf),
-        PrinterTarget::Raw { .. } | PrinterTarget::Serial { .. } => (OutputFormat::Zpl, DocumentKind::Zpl),
+        PrinterTarget::Raw { .. } | PrinterTarget::Serial { .. } => {
+            (OutputFormat::Zpl, DocumentKind::Zpl)
+        }
     }
 }
 
@@ -288,7 +321,9 @@ pub async fn queue_print(
     fallback_dpi: u32,
     actor: &str,
 ) -> Result<QueuedPrint, LabelRequestError> {
-    let config = store.printer(printer)?.ok_or_else(|| LabelRequestError::UnknownPrinter(printer.to_owned()))?;
+    let config = store
+        .printer(printer)?
+        .ok_or_else(|| LabelRequestError::UnknownPrinter(printer.to_owned()))?;
     let template = find_template(&request.template).map_err(LabelError::from)?;
     let dpi = config.dpi.unwrap_or(fallback_dpi);
     let (format, kind) = printer_format(&config);
@@ -380,7 +415,8 @@ pub async fn preview(
     let doc = render_labels(&template, first_page, OutputFormat::Png, &collected.options)?;
     let png = doc.files.into_iter().next().ok_or(LabelError::NoLabels)?;
     let (qr_module_dots, qr_modules) = qr_size(&template, &collected.labels[0], dpi).unzip();
-    let wifi_credentials = matches!(&collected.labels[0], LabelData::Enrollment(e) if e.carries_wifi_credentials);
+    let wifi_credentials =
+        matches!(&collected.labels[0], LabelData::Enrollment(e) if e.carries_wifi_credentials);
     let mut warnings = Vec::new();
     if wifi_credentials {
         warnings.push(WIFI_WARNING_NOTE.to_owned());
@@ -389,7 +425,10 @@ pub async fn preview(
         warnings.push(message);
     }
     if !collected.without_serial.is_empty() {
-        warnings.push(format!("{} device(s) have no serial yet and get no label", collected.without_serial.len()));
+        warnings.push(format!(
+            "{} device(s) have no serial yet and get no label",
+            collected.without_serial.len()
+        ));
     }
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(LabelPreview {
@@ -398,7 +437,10 @@ pub async fn preview(
             template: template.name.clone(),
             dpi,
             label_mm: (template.width_mm, template.height_mm),
-            label_dots: (mm_to_dots(template.width_mm, dpi), mm_to_dots(template.height_mm, dpi)),
+            label_dots: (
+                mm_to_dots(template.width_mm, dpi),
+                mm_to_dots(template.height_mm, dpi),
+            ),
             page_dots: doc.page_dots,
             qr_module_dots,
             qr_modules,
@@ -416,7 +458,9 @@ pub async fn preview(
 /// draws it: the largest whole number of dots that fits the element's area.
 fn qr_size(template: &Template, label: &LabelData, dpi: u32) -> Option<(u32, u32)> {
     template.elements.iter().find_map(|element| {
-        let ElementKind::Qr { field } = element.kind else { return None };
+        let ElementKind::Qr { field } = element.kind else {
+            return None;
+        };
         let value = match (label, field) {
             (LabelData::Enrollment(e), Field::Payload) => e.payload.expose().to_owned(),
             (LabelData::Device(d), Field::Serial) => d.serial.clone(),
@@ -450,7 +494,11 @@ pub fn stand_in_payload(payload: &str) -> String {
         // At least two bytes, since a non-ASCII character takes two or more.
         return format!("{}é", text(n.saturating_sub(2)));
     }
-    let side = |s: &str| QrCode::encode(s.as_bytes()).map(|c| c.side_modules()).unwrap_or(usize::MAX);
+    let side = |s: &str| {
+        QrCode::encode(s.as_bytes())
+            .map(|c| c.side_modules())
+            .unwrap_or(usize::MAX)
+    };
     let target = side(payload);
     let candidate = |text_len: usize| format!("{}{}", text(text_len), "0".repeat(n - text_len));
     // The smallest text length whose code is at least the payload's size.
@@ -472,7 +520,9 @@ pub fn stand_in_payload(payload: &str) -> String {
         .chars()
         .map(|c| match c {
             '0'..='9' => '0',
-            'A'..='Z' | ' ' | '$' | '%' | '*' | '+' | '-' | '.' | '/' | ':' => upper.next().unwrap_or('X'),
+            'A'..='Z' | ' ' | '$' | '%' | '*' | '+' | '-' | '.' | '/' | ':' => {
+                upper.next().unwrap_or('X')
+            }
             _ => lower.next().unwrap_or('x'),
         })
         .collect()
@@ -490,12 +540,31 @@ mod tests {
         );
         let with_wifi = ae.replace('}', r#","android.app.extra.PROVISIONING_WIFI_SSID":"Bench café","android.app.extra.PROVISIONING_WIFI_PASSWORD":"s3cret"}"#);
         let ascii_wifi = with_wifi.replace("café", "cafe");
-        for payload in [ae.as_str(), with_wifi.as_str(), ascii_wifi.as_str(), "12345678901234567890", "A", "SERIAL-R5CR1"] {
+        for payload in [
+            ae.as_str(),
+            with_wifi.as_str(),
+            ascii_wifi.as_str(),
+            "12345678901234567890",
+            "A",
+            "SERIAL-R5CR1",
+        ] {
             let stand_in = stand_in_payload(payload);
             assert_eq!(stand_in.len(), payload.len(), "{stand_in}");
-            let (real, fake) = (QrCode::encode(payload.as_bytes()).unwrap(), QrCode::encode(stand_in.as_bytes()).unwrap());
-            assert_eq!(fake.side_modules(), real.side_modules(), "{payload} → {stand_in}");
-            assert!(!stand_in.contains(token) && !stand_in.contains("s3cret") && !stand_in.contains("android"), "{stand_in}");
+            let (real, fake) = (
+                QrCode::encode(payload.as_bytes()).unwrap(),
+                QrCode::encode(stand_in.as_bytes()).unwrap(),
+            );
+            assert_eq!(
+                fake.side_modules(),
+                real.side_modules(),
+                "{payload} → {stand_in}"
+            );
+            assert!(
+                !stand_in.contains(token)
+                    && !stand_in.contains("s3cret")
+                    && !stand_in.contains("android"),
+                "{stand_in}"
+            );
         }
     }
 }

@@ -15,7 +15,12 @@ pub const REFUSE_WIFI_SETTING: &str = "refuse_wifi_credentials";
 /// Whether this bench refuses labels with Wi-Fi credentials ([`REFUSE_WIFI_SETTING`]).
 pub fn refuse_wifi_credentials(store: &Store) -> Result<bool, StoreError> {
     let value = store.bench_setting(REFUSE_WIFI_SETTING)?;
-    Ok(value.is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on")))
+    Ok(value.is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        )
+    }))
 }
 
 /// Device labels of a batch's devices, in the batch's order, only those at `stage` when
@@ -32,13 +37,24 @@ pub fn batch_device_labels(
     let reported = report_devices(store, record, now)?;
     let mut labels = Vec::new();
     let mut without_serial = Vec::new();
-    for device in progress.devices.iter().filter(|d| stage.is_none_or(|s| d.state.stage == s)) {
+    for device in progress
+        .devices
+        .iter()
+        .filter(|d| stage.is_none_or(|s| d.state.stage == s))
+    {
         let Some(serial) = device.serial.clone() else {
             without_serial.push(device.device_id);
             continue;
         };
-        let events = reported.iter().find(|r| r.serials.iter().any(|s| s.value == serial)).map(|r| &r.events);
-        let at = |kind: &str| events.and_then(|e| e.iter().find(|e| e.kind == kind)).map(|e| e.at.date());
+        let events = reported
+            .iter()
+            .find(|r| r.serials.iter().any(|s| s.value == serial))
+            .map(|r| &r.events);
+        let at = |kind: &str| {
+            events
+                .and_then(|e| e.iter().find(|e| e.kind == kind))
+                .map(|e| e.at.date())
+        };
         labels.push(DeviceLabel {
             serial,
             maker: device.manufacturer.clone(),

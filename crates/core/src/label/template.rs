@@ -37,10 +37,21 @@ impl LabelKind {
     /// The fields labels of this kind have.
     pub fn fields(self) -> &'static [Field] {
         match self {
-            LabelKind::Enrollment => &[Field::Payload, Field::ProfileName, Field::TokenExpires, Field::Batch],
-            LabelKind::Device => {
-                &[Field::Serial, Field::Maker, Field::Model, Field::MakerModel, Field::Batch, Field::Slot, Field::Stage2Date]
-            }
+            LabelKind::Enrollment => &[
+                Field::Payload,
+                Field::ProfileName,
+                Field::TokenExpires,
+                Field::Batch,
+            ],
+            LabelKind::Device => &[
+                Field::Serial,
+                Field::Maker,
+                Field::Model,
+                Field::MakerModel,
+                Field::Batch,
+                Field::Slot,
+                Field::Stage2Date,
+            ],
             LabelKind::Box => &[Field::Serials, Field::Count, Field::Batch],
         }
     }
@@ -446,17 +457,40 @@ fn one() -> u32 {
     1
 }
 
-
 /// The built-in templates' files, embedded at build time.
 const BUILTIN: [(&str, &str); 8] = [
-    ("device-2x1in.json", include_str!("../../../../assets/labels/device-2x1in.json")),
-    ("device-50x30mm.json", include_str!("../../../../assets/labels/device-50x30mm.json")),
-    ("device-a4-3x8.json", include_str!("../../../../assets/labels/device-a4-3x8.json")),
-    ("device-letter-3x10.json", include_str!("../../../../assets/labels/device-letter-3x10.json")),
-    ("enrollment-50x30mm.json", include_str!("../../../../assets/labels/enrollment-50x30mm.json")),
-    ("enrollment-4x6in.json", include_str!("../../../../assets/labels/enrollment-4x6in.json")),
-    ("enrollment-a4-2x3.json", include_str!("../../../../assets/labels/enrollment-a4-2x3.json")),
-    ("box-4x6in.json", include_str!("../../../../assets/labels/box-4x6in.json")),
+    (
+        "device-2x1in.json",
+        include_str!("../../../../assets/labels/device-2x1in.json"),
+    ),
+    (
+        "device-50x30mm.json",
+        include_str!("../../../../assets/labels/device-50x30mm.json"),
+    ),
+    (
+        "device-a4-3x8.json",
+        include_str!("../../../../assets/labels/device-a4-3x8.json"),
+    ),
+    (
+        "device-letter-3x10.json",
+        include_str!("../../../../assets/labels/device-letter-3x10.json"),
+    ),
+    (
+        "enrollment-50x30mm.json",
+        include_str!("../../../../assets/labels/enrollment-50x30mm.json"),
+    ),
+    (
+        "enrollment-4x6in.json",
+        include_str!("../../../../assets/labels/enrollment-4x6in.json"),
+    ),
+    (
+        "enrollment-a4-2x3.json",
+        include_str!("../../../../assets/labels/enrollment-a4-2x3.json"),
+    ),
+    (
+        "box-4x6in.json",
+        include_str!("../../../../assets/labels/box-4x6in.json"),
+    ),
 ];
 
 /// Every built-in template, smallest label first within each kind.
@@ -465,16 +499,25 @@ pub fn builtin_templates() -> Vec<Template> {
         .iter()
         .map(|(file, text)| {
             // Built-in files are checked by the tests; a bad one is a build mistake.
-            Template::from_json(text, &format!("built-in:{file}")).expect("built-in label templates are valid")
+            Template::from_json(text, &format!("built-in:{file}"))
+                .expect("built-in label templates are valid")
         })
         .collect();
-    all.sort_by(|a, b| a.kind.name().cmp(b.kind.name()).then(a.area_mm2().total_cmp(&b.area_mm2())));
+    all.sort_by(|a, b| {
+        a.kind
+            .name()
+            .cmp(b.kind.name())
+            .then(a.area_mm2().total_cmp(&b.area_mm2()))
+    });
     all
 }
 
 /// A built-in template by name, or else a template file at that path.
 pub fn find_template(name_or_path: &str) -> Result<Template, TemplateError> {
-    if let Some(t) = builtin_templates().into_iter().find(|t| t.name == name_or_path) {
+    if let Some(t) = builtin_templates()
+        .into_iter()
+        .find(|t| t.name == name_or_path)
+    {
         return Ok(t);
     }
     let path = Path::new(name_or_path);
@@ -483,7 +526,10 @@ pub fn find_template(name_or_path: &str) -> Result<Template, TemplateError> {
         return Err(TemplateError {
             file: name_or_path.to_owned(),
             element: None,
-            problem: TemplateProblem::Io(format!("no built-in template of that name and no such file; built-in: {}", names.join(", "))),
+            problem: TemplateProblem::Io(format!(
+                "no built-in template of that name and no such file; built-in: {}",
+                names.join(", ")
+            )),
         });
     }
     Template::load(path)
@@ -493,24 +539,42 @@ impl Template {
     /// Reads and checks a template file.
     pub fn load(path: &Path) -> Result<Template, TemplateError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| TemplateError { file: file.clone(), element: None, problem: TemplateProblem::Io(e.to_string()) })?;
+        let text = std::fs::read_to_string(path).map_err(|e| TemplateError {
+            file: file.clone(),
+            element: None,
+            problem: TemplateProblem::Io(e.to_string()),
+        })?;
         Template::from_json(&text, &file)
     }
 
     /// Parses and checks a template; `file` names it in errors.
     pub fn from_json(text: &str, file: &str) -> Result<Template, TemplateError> {
-        let fail = |element: Option<String>, problem| TemplateError { file: file.to_owned(), element, problem };
-        let raw: RawTemplate = serde_json::from_str(text).map_err(|e| fail(None, TemplateProblem::Syntax(e.to_string())))?;
+        let fail = |element: Option<String>, problem| TemplateError {
+            file: file.to_owned(),
+            element,
+            problem,
+        };
+        let raw: RawTemplate = serde_json::from_str(text)
+            .map_err(|e| fail(None, TemplateProblem::Syntax(e.to_string())))?;
         let mut elements = Vec::with_capacity(raw.elements.len());
         for (i, value) in raw.elements.into_iter().enumerate() {
-            let type_name = value.get("type").and_then(|t| t.as_str()).unwrap_or("?").to_owned();
+            let type_name = value
+                .get("type")
+                .and_then(|t| t.as_str())
+                .unwrap_or("?")
+                .to_owned();
             let fallback = format!("element {} ({type_name})", i + 1);
-            let named = value.get("id").and_then(|t| t.as_str()).map(|id| format!("element {} {id:?}", i + 1));
+            let named = value
+                .get("id")
+                .and_then(|t| t.as_str())
+                .map(|id| format!("element {} {id:?}", i + 1));
             let name = named.unwrap_or(fallback);
-            let element: RawElement =
-                serde_json::from_value(value).map_err(|e| fail(Some(name.clone()), TemplateProblem::Syntax(e.to_string())))?;
-            elements.push(element_from_raw(element, raw.kind, name).map_err(|(name, p)| fail(Some(name), p))?);
+            let element: RawElement = serde_json::from_value(value)
+                .map_err(|e| fail(Some(name.clone()), TemplateProblem::Syntax(e.to_string())))?;
+            elements.push(
+                element_from_raw(element, raw.kind, name)
+                    .map_err(|(name, p)| fail(Some(name), p))?,
+            );
         }
         let template = Template {
             name: raw.name,
@@ -522,7 +586,9 @@ impl Template {
             elements,
             source: file.to_owned(),
         };
-        template.check().map_err(|(element, problem)| fail(element, problem))?;
+        template
+            .check()
+            .map_err(|(element, problem)| fail(element, problem))?;
         Ok(template)
     }
 
@@ -533,7 +599,9 @@ impl Template {
 
     /// Page size in mm: the sheet's page, or the label itself.
     pub fn page_mm(&self) -> (f64, f64) {
-        self.sheet.map(|s| s.page.mm()).unwrap_or((self.width_mm, self.height_mm))
+        self.sheet
+            .map(|s| s.page.mm())
+            .unwrap_or((self.width_mm, self.height_mm))
     }
 
     fn check(&self) -> Result<(), (Option<String>, TemplateProblem)> {
@@ -557,20 +625,32 @@ impl Template {
             let (page_w, page_h) = sheet.page.mm();
             let cols = f64::from(sheet.columns);
             let rows = f64::from(sheet.rows);
-            let need_w = sheet.margin_left_mm + cols * self.width_mm + (cols - 1.0) * sheet.gap_x_mm;
-            let need_h = sheet.margin_top_mm + rows * self.height_mm + (rows - 1.0) * sheet.gap_y_mm;
-            let negative = [sheet.margin_left_mm, sheet.margin_top_mm, sheet.gap_x_mm, sheet.gap_y_mm].iter().any(|v| *v < 0.0 || !v.is_finite());
+            let need_w =
+                sheet.margin_left_mm + cols * self.width_mm + (cols - 1.0) * sheet.gap_x_mm;
+            let need_h =
+                sheet.margin_top_mm + rows * self.height_mm + (rows - 1.0) * sheet.gap_y_mm;
+            let negative = [
+                sheet.margin_left_mm,
+                sheet.margin_top_mm,
+                sheet.gap_x_mm,
+                sheet.gap_y_mm,
+            ]
+            .iter()
+            .any(|v| *v < 0.0 || !v.is_finite());
             if negative || need_w > page_w + 0.01 || need_h > page_h + 0.01 {
-                return Err((None, TemplateProblem::SheetTooSmall {
-                    columns: sheet.columns,
-                    rows: sheet.rows,
-                    label_w: self.width_mm,
-                    label_h: self.height_mm,
-                    need_w,
-                    need_h,
-                    page_w,
-                    page_h,
-                }));
+                return Err((
+                    None,
+                    TemplateProblem::SheetTooSmall {
+                        columns: sheet.columns,
+                        rows: sheet.rows,
+                        label_w: self.width_mm,
+                        label_h: self.height_mm,
+                        need_w,
+                        need_h,
+                        page_w,
+                        page_h,
+                    },
+                ));
             }
         }
         const EPS: f64 = 1e-6;
@@ -599,7 +679,9 @@ impl Template {
                 });
             }
             match e.kind {
-                ElementKind::Text { size_pt, max_lines, .. } => {
+                ElementKind::Text {
+                    size_pt, max_lines, ..
+                } => {
                     if !positive(size_pt) {
                         return bad(TemplateProblem::ZeroSize("size_pt"));
                     }
@@ -607,7 +689,9 @@ impl Template {
                         return bad(TemplateProblem::ZeroSize("max_lines"));
                     }
                 }
-                ElementKind::Warning { size_pt } if !positive(size_pt) => return bad(TemplateProblem::ZeroSize("size_pt")),
+                ElementKind::Warning { size_pt } if !positive(size_pt) => {
+                    return bad(TemplateProblem::ZeroSize("size_pt"))
+                }
                 _ => {}
             }
         }
@@ -615,15 +699,36 @@ impl Template {
             if !matches!(e.kind, ElementKind::Qr { .. } | ElementKind::Code128 { .. }) {
                 continue;
             }
-            if let Some(other) = self.elements.iter().enumerate().find(|(j, o)| *j != i && e.area.overlaps(&o.area)) {
-                return Err((Some(e.name.clone()), TemplateProblem::Overlap { other: other.1.name.clone() }));
+            if let Some(other) = self
+                .elements
+                .iter()
+                .enumerate()
+                .find(|(j, o)| *j != i && e.area.overlaps(&o.area))
+            {
+                return Err((
+                    Some(e.name.clone()),
+                    TemplateProblem::Overlap {
+                        other: other.1.name.clone(),
+                    },
+                ));
             }
         }
         if self.kind == LabelKind::Enrollment {
-            if !self.elements.iter().any(|e| matches!(e.kind, ElementKind::Qr { field: Field::Payload })) {
+            if !self.elements.iter().any(|e| {
+                matches!(
+                    e.kind,
+                    ElementKind::Qr {
+                        field: Field::Payload
+                    }
+                )
+            }) {
                 return Err((None, TemplateProblem::NoPayloadQr));
             }
-            if !self.elements.iter().any(|e| matches!(e.kind, ElementKind::Warning { .. })) {
+            if !self
+                .elements
+                .iter()
+                .any(|e| matches!(e.kind, ElementKind::Warning { .. }))
+            {
                 return Err((None, TemplateProblem::NoWarning));
             }
         }
@@ -632,17 +737,35 @@ impl Template {
 }
 
 fn field_of(name: &str, kind: LabelKind) -> Result<Field, TemplateProblem> {
-    Field::parse(name).filter(|f| kind.fields().contains(f)).ok_or_else(|| TemplateProblem::UnknownField {
-        field: name.to_owned(),
-        kind: kind.name(),
-        allowed: kind.fields().iter().map(|f| f.name()).collect::<Vec<_>>().join(", "),
-    })
+    Field::parse(name)
+        .filter(|f| kind.fields().contains(f))
+        .ok_or_else(|| TemplateProblem::UnknownField {
+            field: name.to_owned(),
+            kind: kind.name(),
+            allowed: kind
+                .fields()
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
-fn element_from_raw(raw: RawElement, kind: LabelKind, name: String) -> Result<Element, (String, TemplateProblem)> {
+fn element_from_raw(
+    raw: RawElement,
+    kind: LabelKind,
+    name: String,
+) -> Result<Element, (String, TemplateProblem)> {
     let fail = |p| (name.clone(), p);
     let (id, area, kind) = match raw {
-        RawElement::Qr { id, field, x_mm, y_mm, w_mm, h_mm } => {
+        RawElement::Qr {
+            id,
+            field,
+            x_mm,
+            y_mm,
+            w_mm,
+            h_mm,
+        } => {
             let field = field_of(&field, kind).map_err(fail)?;
             if !matches!(field, Field::Payload | Field::Serial | Field::Serials) {
                 return Err(fail(TemplateProblem::FieldNotAllowed {
@@ -651,9 +774,25 @@ fn element_from_raw(raw: RawElement, kind: LabelKind, name: String) -> Result<El
                     hint: "QR codes hold \"payload\", \"serial\" or \"serials\"",
                 }));
             }
-            (id, Area { x_mm, y_mm, w_mm, h_mm }, ElementKind::Qr { field })
+            (
+                id,
+                Area {
+                    x_mm,
+                    y_mm,
+                    w_mm,
+                    h_mm,
+                },
+                ElementKind::Qr { field },
+            )
         }
-        RawElement::Code128 { id, field, x_mm, y_mm, w_mm, h_mm } => {
+        RawElement::Code128 {
+            id,
+            field,
+            x_mm,
+            y_mm,
+            w_mm,
+            h_mm,
+        } => {
             let field = field_of(&field, kind).map_err(fail)?;
             if field != Field::Serial {
                 return Err(fail(TemplateProblem::FieldNotAllowed {
@@ -662,9 +801,30 @@ fn element_from_raw(raw: RawElement, kind: LabelKind, name: String) -> Result<El
                     hint: "barcodes hold \"serial\"",
                 }));
             }
-            (id, Area { x_mm, y_mm, w_mm, h_mm }, ElementKind::Code128 { field })
+            (
+                id,
+                Area {
+                    x_mm,
+                    y_mm,
+                    w_mm,
+                    h_mm,
+                },
+                ElementKind::Code128 { field },
+            )
         }
-        RawElement::Text { id, field, prefix, text, size_pt, bold, max_lines, x_mm, y_mm, w_mm, h_mm } => {
+        RawElement::Text {
+            id,
+            field,
+            prefix,
+            text,
+            size_pt,
+            bold,
+            max_lines,
+            x_mm,
+            y_mm,
+            w_mm,
+            h_mm,
+        } => {
             let content = match (field, text) {
                 (Some(field), None) => {
                     let field = field_of(&field, kind).map_err(fail)?;
@@ -675,18 +835,50 @@ fn element_from_raw(raw: RawElement, kind: LabelKind, name: String) -> Result<El
                             hint: "the payload holds the token (and maybe a Wi-Fi key): it is only drawn as a QR code",
                         }));
                     }
-                    TextContent::Field { field, prefix: prefix.unwrap_or_default() }
+                    TextContent::Field {
+                        field,
+                        prefix: prefix.unwrap_or_default(),
+                    }
                 }
                 (None, Some(text)) if prefix.is_none() => TextContent::Literal { text },
-                _ => {
-                    return Err(fail(TemplateProblem::Syntax(
-                        "a text element has either \"field\" (with an optional \"prefix\") or \"text\"".into(),
-                    )))
-                }
+                _ => return Err(fail(TemplateProblem::Syntax(
+                    "a text element has either \"field\" (with an optional \"prefix\") or \"text\""
+                        .into(),
+                ))),
             };
-            (id, Area { x_mm, y_mm, w_mm, h_mm }, ElementKind::Text { content, size_pt, bold, max_lines })
+            (
+                id,
+                Area {
+                    x_mm,
+                    y_mm,
+                    w_mm,
+                    h_mm,
+                },
+                ElementKind::Text {
+                    content,
+                    size_pt,
+                    bold,
+                    max_lines,
+                },
+            )
         }
-        RawElement::Warning { id, size_pt, x_mm, y_mm, w_mm, h_mm } => (id, Area { x_mm, y_mm, w_mm, h_mm }, ElementKind::Warning { size_pt }),
+        RawElement::Warning {
+            id,
+            size_pt,
+            x_mm,
+            y_mm,
+            w_mm,
+            h_mm,
+        } => (
+            id,
+            Area {
+                x_mm,
+                y_mm,
+                w_mm,
+                h_mm,
+            },
+            ElementKind::Warning { size_pt },
+        ),
     };
     let _ = id;
     Ok(Element { name, area, kind })

@@ -125,9 +125,14 @@ fn images_check_their_pixel_count() {
         "rows padded to bytes, dark is 0"
     );
     // The same image from packed rows (1 = black) gives the same bits.
-    page.image_mono_packed(0.0, 0.0, 10.0, 10.0, 9, 1, &[0x80, 0x80]).unwrap();
+    page.image_mono_packed(0.0, 0.0, 10.0, 10.0, 9, 1, &[0x80, 0x80])
+        .unwrap();
     assert_eq!(inflate(&page.images[1].deflated), [0x7f, 0x7f]);
-    assert!(page.image_mono_packed(0.0, 0.0, 1.0, 1.0, 9, 1, &[0x80]).is_err(), "a short buffer is refused");
+    assert!(
+        page.image_mono_packed(0.0, 0.0, 1.0, 1.0, 9, 1, &[0x80])
+            .is_err(),
+        "a short buffer is refused"
+    );
 }
 
 #[test]
@@ -276,22 +281,42 @@ fn hidden_text_is_found_where_it_spans_and_paints_nothing() {
     page.hidden_text(20.0, 30.0, 12.0, Font::Courier, "R5CR(1)", 100.0);
     let content = content_of(page);
     // Courier: 7 × 600/1000 × 12 = 50.4 pt natural, stretched to 100 pt.
-    assert_eq!(content, "q BT 3 Tr 198.41 Tz /F3 12 Tf 1 0 0 1 20 70 Tm (R5CR\\(1\\)) Tj ET Q\n");
+    assert_eq!(
+        content,
+        "q BT 3 Tr 198.41 Tz /F3 12 Tf 1 0 0 1 20 70 Tm (R5CR\\(1\\)) Tj ET Q\n"
+    );
     page.hidden_text(20.0, 50.0, 12.0, Font::Courier, "", 100.0);
-    assert_eq!(content_of(page), content, "nothing to write, nothing written");
+    assert_eq!(
+        content_of(page),
+        content,
+        "nothing to write, nothing written"
+    );
     let (_dir, path) = written(doc);
 
-    let bbox = String::from_utf8(poppler("pdftotext", &["-bbox".as_ref(), path.as_os_str(), "-".as_ref()])).unwrap();
-    let word = bbox.lines().find(|l| l.contains(">R5CR(1)<")).unwrap_or_else(|| panic!("not found in {bbox}"));
+    let bbox = String::from_utf8(poppler(
+        "pdftotext",
+        &["-bbox".as_ref(), path.as_os_str(), "-".as_ref()],
+    ))
+    .unwrap();
+    let word = bbox
+        .lines()
+        .find(|l| l.contains(">R5CR(1)<"))
+        .unwrap_or_else(|| panic!("not found in {bbox}"));
     let attr = |name: &str| -> f32 {
         let at = word.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
         word[at..].split('"').next().unwrap().parse().unwrap()
     };
-    assert!((attr("xMin") - 20.0).abs() < 0.5 && (attr("xMax") - 120.0).abs() < 0.5, "{word}");
+    assert!(
+        (attr("xMin") - 20.0).abs() < 0.5 && (attr("xMax") - 120.0).abs() < 0.5,
+        "{word}"
+    );
 
     let (w, h, pixels) = render(&path);
     assert_eq!((w, h), (200, 100));
-    assert!(pixels.iter().all(|&p| p == 255), "hidden text paints nothing");
+    assert!(
+        pixels.iter().all(|&p| p == 255),
+        "hidden text paints nothing"
+    );
 }
 
 #[test]
@@ -302,6 +327,11 @@ fn hidden_text_leaves_later_text_visible() {
     page.text(10.0, 60.0, 24.0, Font::HelveticaBold, "SHOWN");
     let (_dir, path) = written(doc);
     let (w, _, pixels) = render(&path);
-    let dark_rows: Vec<usize> = (0..100).filter(|y| pixels[y * w..(y + 1) * w].iter().any(|&p| p < 128)).collect();
-    assert!(!dark_rows.is_empty() && dark_rows.iter().all(|&y| (35..=62).contains(&y)), "only SHOWN is painted: rows {dark_rows:?}");
+    let dark_rows: Vec<usize> = (0..100)
+        .filter(|y| pixels[y * w..(y + 1) * w].iter().any(|&p| p < 128))
+        .collect();
+    assert!(
+        !dark_rows.is_empty() && dark_rows.iter().all(|&y| (35..=62).contains(&y)),
+        "only SHOWN is painted: rows {dark_rows:?}"
+    );
 }

@@ -47,7 +47,11 @@ impl FakeZebra {
     pub fn start(answer: FakeAnswer) -> std::io::Result<FakeZebra> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         let address = listener.local_addr()?;
-        let state = Arc::new(Mutex::new(State { answer, jobs: Vec::new(), queries: 0 }));
+        let state = Arc::new(Mutex::new(State {
+            answer,
+            jobs: Vec::new(),
+            queries: 0,
+        }));
         let stop = Arc::new(AtomicBool::new(false));
         let accept = {
             let (state, stop) = (state.clone(), stop.clone());
@@ -62,7 +66,12 @@ impl FakeZebra {
                 }
             })
         };
-        Ok(FakeZebra { address, state, stop, accept: Some(accept) })
+        Ok(FakeZebra {
+            address,
+            state,
+            stop,
+            accept: Some(accept),
+        })
     }
 
     /// Its port on `127.0.0.1`.
@@ -110,7 +119,9 @@ impl Drop for FakeZebra {
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn serve(mut conn: TcpStream, state: &Mutex<State>) {
@@ -123,7 +134,10 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>) {
             Ok(0) | Err(_) => break,
             Ok(n) => received.extend_from_slice(&buf[..n]),
         }
-        if !asked && received.len() >= HOST_STATUS_QUERY.len() && received.starts_with(HOST_STATUS_QUERY) {
+        if !asked
+            && received.len() >= HOST_STATUS_QUERY.len()
+            && received.starts_with(HOST_STATUS_QUERY)
+        {
             asked = true;
             received.drain(..HOST_STATUS_QUERY.len());
             let answer = {

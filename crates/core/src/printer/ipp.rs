@@ -112,7 +112,10 @@ impl IppJobState {
 
     /// Whether the job is over (completed, canceled or aborted).
     pub fn is_final(self) -> bool {
-        matches!(self, IppJobState::Completed | IppJobState::Canceled | IppJobState::Aborted)
+        matches!(
+            self,
+            IppJobState::Completed | IppJobState::Canceled | IppJobState::Aborted
+        )
     }
 }
 
@@ -144,7 +147,10 @@ impl IppClient {
     }
 
     /// A client with these timeouts.
-    pub fn with_timeouts(connect: Duration, request: Duration) -> Result<IppClient, reqwest::Error> {
+    pub fn with_timeouts(
+        connect: Duration,
+        request: Duration,
+    ) -> Result<IppClient, reqwest::Error> {
         // rustls needs one process-wide crypto provider (ipps://); installing it twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
@@ -166,10 +172,13 @@ impl IppClient {
     /// resolutions and media (CUPS-Get-Printers). `label` names the server in errors.
     pub async fn cups_printers(&self, server: &str) -> Result<Vec<IppPrinter>, PrintError> {
         let label = format!("server {server}");
-        let mut request = IppRequestResponse::new(IppVersion::v1_1(), Operation::CupsGetPrinters, None)
-            .map_err(|e| protocol(&label, server, e))?;
+        let mut request =
+            IppRequestResponse::new(IppVersion::v1_1(), Operation::CupsGetPrinters, None)
+                .map_err(|e| protocol(&label, server, e))?;
         for attribute in requested_attributes(PRINTER_ATTRIBUTES) {
-            request.attributes_mut().add(DelimiterTag::OperationAttributes, attribute);
+            request
+                .attributes_mut()
+                .add(DelimiterTag::OperationAttributes, attribute);
         }
         let response = self.send(&label, server, request).await?;
         check_status(&label, &response, None)?;
@@ -181,7 +190,11 @@ impl IppClient {
     }
 
     /// One printer's attributes (Get-Printer-Attributes).
-    pub async fn printer_attributes(&self, printer: &str, url: &str) -> Result<IppPrinter, PrintError> {
+    pub async fn printer_attributes(
+        &self,
+        printer: &str,
+        url: &str,
+    ) -> Result<IppPrinter, PrintError> {
         let uri = printer_uri(printer, url)?;
         let request = IppOperationBuilder::get_printer_attributes(uri)
             .attributes(PRINTER_ATTRIBUTES.iter().copied())
@@ -210,8 +223,16 @@ impl IppClient {
     ) -> Result<IppJob, PrintError> {
         let uri = printer_uri(printer, url)?;
         let copies = i32::try_from(copies.max(1)).unwrap_or(i32::MAX);
-        let user = if user.trim().is_empty() { "stagebench" } else { user.trim() };
-        let title = if document.title.trim().is_empty() { "StageBench label" } else { document.title.trim() };
+        let user = if user.trim().is_empty() {
+            "stagebench"
+        } else {
+            user.trim()
+        };
+        let title = if document.title.trim().is_empty() {
+            "StageBench label"
+        } else {
+            document.title.trim()
+        };
         let payload = IppPayload::new(Cursor::new(document.bytes.clone()));
         let request = IppOperationBuilder::print_job(uri, payload)
             .user_name(user)
@@ -243,9 +264,18 @@ impl IppClient {
             .build()
             .map_err(|e| protocol(printer, url, e))?
             .into_ipp_request();
-        let wanted = ["job-id", "job-uri", "job-state", "job-state-reasons", "job-printer-state-message", "job-state-message"];
+        let wanted = [
+            "job-id",
+            "job-uri",
+            "job-state",
+            "job-state-reasons",
+            "job-printer-state-message",
+            "job-state-message",
+        ];
         for attribute in requested_attributes(&wanted) {
-            request.attributes_mut().add(DelimiterTag::OperationAttributes, attribute);
+            request
+                .attributes_mut()
+                .add(DelimiterTag::OperationAttributes, attribute);
         }
         let response = self.send(printer, url, request).await?;
         check_status(printer, &response, None)?;
@@ -262,7 +292,12 @@ impl IppClient {
     }
 
     /// POSTs `request` to the HTTP URL of `url` and parses the answer.
-    async fn send(&self, printer: &str, url: &str, request: IppRequestResponse) -> Result<IppRequestResponse, PrintError> {
+    async fn send(
+        &self,
+        printer: &str,
+        url: &str,
+        request: IppRequestResponse,
+    ) -> Result<IppRequestResponse, PrintError> {
         let http_url = http_url(printer, url)?;
         let mut body = Vec::new();
         request
@@ -292,7 +327,10 @@ impl IppClient {
                 },
             });
         }
-        let bytes = response.bytes().await.map_err(|e| transport(printer, &http_url, e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| transport(printer, &http_url, e))?;
         IppParser::new(IppReader::new(Cursor::new(bytes.to_vec())))
             .parse()
             .map_err(|e| protocol(printer, url, e))
@@ -301,9 +339,14 @@ impl IppClient {
 
 /// `CUPS_SERVER`'s value as an IPP URI.
 fn cups_server_uri(env: Option<&str>) -> String {
-    match env.map(str::trim).filter(|v| !v.is_empty() && !v.starts_with('/')) {
+    match env
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && !v.starts_with('/'))
+    {
         Some(v) if v.contains("://") => v.to_owned(),
-        Some(v) if v.contains(':') && !v.starts_with('[') && v.matches(':').count() > 1 => format!("ipp://[{v}]:{IPP_PORT}/"),
+        Some(v) if v.contains(':') && !v.starts_with('[') && v.matches(':').count() > 1 => {
+            format!("ipp://[{v}]:{IPP_PORT}/")
+        }
         Some(v) if v.contains(':') => format!("ipp://{v}/"),
         Some(v) => format!("ipp://{v}:{IPP_PORT}/"),
         None => format!("ipp://localhost:{IPP_PORT}/"),
@@ -317,14 +360,26 @@ pub fn http_url(printer: &str, url: &str) -> Result<String, PrintError> {
         address: url.to_owned(),
         detail: detail.to_owned(),
     };
-    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| bad(&format!("{e}; write ipp://host:631/printers/NAME")))?;
+    let parsed = reqwest::Url::parse(url.trim())
+        .map_err(|e| bad(&format!("{e}; write ipp://host:631/printers/NAME")))?;
     let scheme = match parsed.scheme() {
         "ipp" | "http" => "http",
         "ipps" | "https" => "https",
-        other => return Err(bad(&format!("scheme {other}: is not IPP; use ipp://, ipps://, http:// or https://"))),
+        other => {
+            return Err(bad(&format!(
+                "scheme {other}: is not IPP; use ipp://, ipps://, http:// or https://"
+            )))
+        }
     };
-    let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(|| bad("no host"))?;
-    let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() };
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad("no host"))?;
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
     let port = match (parsed.scheme(), parsed.port()) {
         (_, Some(port)) => port,
         ("ipp" | "ipps", None) => IPP_PORT,
@@ -365,7 +420,11 @@ fn transport(printer: &str, url: &str, e: reqwest::Error) -> PrintError {
         return PrintError::Timeout {
             printer: printer.to_owned(),
             address: url.to_owned(),
-            what: if e.is_connect() { "accept the connection" } else { "answer" },
+            what: if e.is_connect() {
+                "accept the connection"
+            } else {
+                "answer"
+            },
             timeout: WRITE_TIMEOUT,
         };
     }
@@ -410,7 +469,11 @@ pub fn status_keyword(status: StatusCode) -> String {
 
 /// Turns an IPP error status into a [`PrintError`] with the fix; `sent` is the document kind
 /// of a Print-Job.
-fn check_status(printer: &str, response: &IppRequestResponse, sent: Option<DocumentKind>) -> Result<(), PrintError> {
+fn check_status(
+    printer: &str,
+    response: &IppRequestResponse,
+    sent: Option<DocumentKind>,
+) -> Result<(), PrintError> {
     let status = response.header().status_code();
     if status.is_success() {
         return Ok(());
@@ -480,8 +543,14 @@ fn dpis(value: &IppValue) -> Vec<u32> {
     let mut out: Vec<u32> = match value {
         IppValue::Array(values) => values.iter().flat_map(dpis).collect(),
         // units 3 = dots per inch, 4 = dots per centimetre
-        IppValue::Resolution { cross_feed, units, .. } => {
-            let dpi = if *units == 4 { (*cross_feed as f64 * 2.54).round() as i64 } else { i64::from(*cross_feed) };
+        IppValue::Resolution {
+            cross_feed, units, ..
+        } => {
+            let dpi = if *units == 4 {
+                (*cross_feed as f64 * 2.54).round() as i64
+            } else {
+                i64::from(*cross_feed)
+            };
             u32::try_from(dpi).ok().into_iter().collect()
         }
         _ => Vec::new(),
@@ -505,11 +574,20 @@ fn printer_from(attributes: &[IppAttribute]) -> IppPrinter {
                     _ => text(value),
                 }
             }
-            "printer-state-reasons" => printer.state_reasons = texts(value).into_iter().filter(|r| r != "none").collect(),
-            "printer-state-message" => printer.state_message = Some(text(value)).filter(|m| !m.is_empty()),
-            "printer-is-accepting-jobs" => printer.accepting_jobs = matches!(value, IppValue::Boolean(_)).then(|| matches!(value, IppValue::Boolean(true))),
+            "printer-state-reasons" => {
+                printer.state_reasons = texts(value).into_iter().filter(|r| r != "none").collect()
+            }
+            "printer-state-message" => {
+                printer.state_message = Some(text(value)).filter(|m| !m.is_empty())
+            }
+            "printer-is-accepting-jobs" => {
+                printer.accepting_jobs = matches!(value, IppValue::Boolean(_))
+                    .then(|| matches!(value, IppValue::Boolean(true)))
+            }
             "printer-info" => printer.info = Some(text(value)).filter(|m| !m.is_empty()),
-            "printer-make-and-model" => printer.make_and_model = Some(text(value)).filter(|m| !m.is_empty()),
+            "printer-make-and-model" => {
+                printer.make_and_model = Some(text(value)).filter(|m| !m.is_empty())
+            }
             "printer-resolution-supported" => printer.resolutions_dpi = dpis(value),
             "media-supported" => printer.media = texts(value),
             "media-default" => printer.media_default = Some(text(value)).filter(|m| !m.is_empty()),
@@ -521,12 +599,25 @@ fn printer_from(attributes: &[IppAttribute]) -> IppPrinter {
 }
 
 fn job_from(attributes: &[IppAttribute]) -> IppJob {
-    let get = |name: &str| attributes.iter().find(|a| a.name().as_str() == name).map(IppAttribute::value);
+    let get = |name: &str| {
+        attributes
+            .iter()
+            .find(|a| a.name().as_str() == name)
+            .map(IppAttribute::value)
+    };
     IppJob {
         id: get("job-id").and_then(integer).unwrap_or(0),
         uri: get("job-uri").map(text),
-        state: get("job-state").and_then(integer).map(IppJobState::from_enum).unwrap_or(IppJobState::Unknown),
-        reasons: get("job-state-reasons").map(texts).unwrap_or_default().into_iter().filter(|r| r != "none").collect(),
+        state: get("job-state")
+            .and_then(integer)
+            .map(IppJobState::from_enum)
+            .unwrap_or(IppJobState::Unknown),
+        reasons: get("job-state-reasons")
+            .map(texts)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r != "none")
+            .collect(),
         message: get("job-printer-state-message")
             .or_else(|| get("job-state-message"))
             .map(text)
@@ -540,19 +631,37 @@ mod tests {
 
     #[test]
     fn ipp_uris_map_to_http_urls() {
-        assert_eq!(http_url("p", "ipp://localhost/printers/PDF").unwrap(), "http://localhost:631/printers/PDF");
-        assert_eq!(http_url("p", "ipps://h:8631/ipp/print").unwrap(), "https://h:8631/ipp/print");
-        assert_eq!(http_url("p", "http://127.0.0.1:9/printers/x").unwrap(), "http://127.0.0.1:9/printers/x");
+        assert_eq!(
+            http_url("p", "ipp://localhost/printers/PDF").unwrap(),
+            "http://localhost:631/printers/PDF"
+        );
+        assert_eq!(
+            http_url("p", "ipps://h:8631/ipp/print").unwrap(),
+            "https://h:8631/ipp/print"
+        );
+        assert_eq!(
+            http_url("p", "http://127.0.0.1:9/printers/x").unwrap(),
+            "http://127.0.0.1:9/printers/x"
+        );
         let err = http_url("zebra", "lpd://h/q").unwrap_err();
-        assert!(err.to_string().contains("printer zebra: bad address") && !err.is_transient(), "{err}");
+        assert!(
+            err.to_string().contains("printer zebra: bad address") && !err.is_transient(),
+            "{err}"
+        );
     }
 
     #[test]
     fn cups_server_env_forms() {
         assert_eq!(cups_server_uri(None), "ipp://localhost:631/");
-        assert_eq!(cups_server_uri(Some("/run/cups/cups.sock")), "ipp://localhost:631/");
+        assert_eq!(
+            cups_server_uri(Some("/run/cups/cups.sock")),
+            "ipp://localhost:631/"
+        );
         assert_eq!(cups_server_uri(Some("printhost")), "ipp://printhost:631/");
-        assert_eq!(cups_server_uri(Some("127.0.0.1:8631")), "ipp://127.0.0.1:8631/");
+        assert_eq!(
+            cups_server_uri(Some("127.0.0.1:8631")),
+            "ipp://127.0.0.1:8631/"
+        );
     }
 
     #[test]
@@ -561,20 +670,29 @@ mod tests {
             status_keyword(StatusCode::ClientErrorDocumentFormatNotSupported),
             "client-error-document-format-not-supported"
         );
-        assert_eq!(status_keyword(StatusCode::ServerErrorBusy), "server-error-busy");
+        assert_eq!(
+            status_keyword(StatusCode::ServerErrorBusy),
+            "server-error-busy"
+        );
     }
 
     #[test]
     fn a_png_refused_says_to_print_the_pdf() {
-        let response =
-            IppRequestResponse::new_response(IppVersion::v1_1(), StatusCode::ClientErrorDocumentFormatNotSupported, 1).unwrap();
+        let response = IppRequestResponse::new_response(
+            IppVersion::v1_1(),
+            StatusCode::ClientErrorDocumentFormatNotSupported,
+            1,
+        )
+        .unwrap();
         let err = check_status("PDF", &response, Some(DocumentKind::Png)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "printer PDF: client-error-document-format-not-supported: the printer does not take PNG; print the PDF instead"
         );
         assert!(!err.is_transient());
-        let busy = IppRequestResponse::new_response(IppVersion::v1_1(), StatusCode::ServerErrorBusy, 1).unwrap();
+        let busy =
+            IppRequestResponse::new_response(IppVersion::v1_1(), StatusCode::ServerErrorBusy, 1)
+                .unwrap();
         assert!(check_status("PDF", &busy, None).unwrap_err().is_transient());
     }
 }

@@ -178,19 +178,33 @@ impl PrinterTarget {
     /// The target a kind (`ipp`, `raw`, `serial`) and an address describe, checked: an IPP URL
     /// must be one, a raw address is `HOST[:PORT]`, a serial port gets `baud` (9600 when left
     /// out). `printer` names the printer in errors.
-    pub fn from_kind(printer: &str, kind: &str, address: &str, baud: Option<u32>) -> Result<PrinterTarget, String> {
+    pub fn from_kind(
+        printer: &str,
+        kind: &str,
+        address: &str,
+        baud: Option<u32>,
+    ) -> Result<PrinterTarget, String> {
         let address = address.trim();
         if address.is_empty() {
-            return Err(format!("say how to reach {printer}: an IPP URL, a HOST:PORT, or a serial port"));
+            return Err(format!(
+                "say how to reach {printer}: an IPP URL, a HOST:PORT, or a serial port"
+            ));
         }
         match kind {
             "ipp" => {
                 ipp::http_url(printer, address).map_err(|e| e.to_string())?;
-                Ok(PrinterTarget::Ipp { url: address.to_owned() })
+                Ok(PrinterTarget::Ipp {
+                    url: address.to_owned(),
+                })
             }
             "raw" => PrinterTarget::parse_raw(address),
-            "serial" => Ok(PrinterTarget::Serial { path: address.to_owned(), baud: baud.unwrap_or(9600) }),
-            other => Err(format!("{other:?} is not a printer kind: use ipp, raw or serial")),
+            "serial" => Ok(PrinterTarget::Serial {
+                path: address.to_owned(),
+                baud: baud.unwrap_or(9600),
+            }),
+            other => Err(format!(
+                "{other:?} is not a printer kind: use ipp, raw or serial"
+            )),
         }
     }
 
@@ -199,17 +213,22 @@ impl PrinterTarget {
         let address = address.trim();
         let (host, port) = match address.rsplit_once(':') {
             Some((host, port)) if !host.ends_with(':') => {
-                let port = port
-                    .parse::<u16>()
-                    .map_err(|_| format!("bad port in {address:?}; write HOST:PORT, e.g. 10.0.0.5:9100"))?;
+                let port = port.parse::<u16>().map_err(|_| {
+                    format!("bad port in {address:?}; write HOST:PORT, e.g. 10.0.0.5:9100")
+                })?;
                 (host.trim_start_matches('[').trim_end_matches(']'), port)
             }
             _ => (address, RAW_PORT),
         };
         if host.is_empty() || port == 0 {
-            return Err(format!("bad printer address {address:?}; write HOST:PORT, e.g. 10.0.0.5:9100"));
+            return Err(format!(
+                "bad printer address {address:?}; write HOST:PORT, e.g. 10.0.0.5:9100"
+            ));
         }
-        Ok(PrinterTarget::Raw { host: host.to_owned(), port })
+        Ok(PrinterTarget::Raw {
+            host: host.to_owned(),
+            port,
+        })
     }
 }
 
@@ -346,10 +365,14 @@ impl PrintError {
     /// Whether trying again later can help: connection refused, timeouts, a busy printer.
     pub fn is_transient(&self) -> bool {
         match self {
-            PrintError::Connect { .. } | PrintError::Timeout { .. } | PrintError::ClosedEarly { .. } => true,
+            PrintError::Connect { .. }
+            | PrintError::Timeout { .. }
+            | PrintError::ClosedEarly { .. } => true,
             PrintError::Serial { transient, .. } | PrintError::Ipp { transient, .. } => *transient,
             PrintError::Http { status, .. } => *status >= 500,
-            PrintError::BadAddress { .. } | PrintError::WrongDocument { .. } | PrintError::Protocol { .. } => false,
+            PrintError::BadAddress { .. }
+            | PrintError::WrongDocument { .. }
+            | PrintError::Protocol { .. } => false,
         }
     }
 }
@@ -386,7 +409,12 @@ pub trait PrintTransport {
     /// says [`Readiness::Unknown`] (the default), and jobs go as before.
     fn status(&self, printer: &PrinterConfig) -> impl Future<Output = PrinterStatus> + Send {
         let name = printer.name.clone();
-        async move { PrinterStatus::unknown(name, "this transport does not ask printers for their status") }
+        async move {
+            PrinterStatus::unknown(
+                name,
+                "this transport does not ask printers for their status",
+            )
+        }
     }
 }
 
@@ -401,7 +429,11 @@ pub struct SystemPrinters {
 impl SystemPrinters {
     /// Printers reached with `ipp`, submitting IPP jobs as `user` (IPP `requesting-user-name`).
     pub fn new(ipp: IppClient, user: impl Into<String>) -> SystemPrinters {
-        SystemPrinters { ipp, user: user.into(), status_timeout: status::STATUS_TIMEOUT }
+        SystemPrinters {
+            ipp,
+            user: user.into(),
+            status_timeout: status::STATUS_TIMEOUT,
+        }
     }
 
     /// How long a raw or serial printer has to answer `~HS` (default
@@ -413,12 +445,22 @@ impl SystemPrinters {
 }
 
 impl PrintTransport for SystemPrinters {
-    async fn send(&self, printer: &PrinterConfig, document: &Document, copies: u32) -> Result<Sent, PrintError> {
+    async fn send(
+        &self,
+        printer: &PrinterConfig,
+        document: &Document,
+        copies: u32,
+    ) -> Result<Sent, PrintError> {
         check_document(printer, document.kind)?;
         match &printer.target {
             PrinterTarget::Ipp { url } => {
-                let job = self.ipp.print_job(&printer.name, url, document, copies, &self.user).await?;
-                Ok(Sent { remote_job: Some(job.uri.unwrap_or_else(|| format!("{url} job {}", job.id))) })
+                let job = self
+                    .ipp
+                    .print_job(&printer.name, url, document, copies, &self.user)
+                    .await?;
+                Ok(Sent {
+                    remote_job: Some(job.uri.unwrap_or_else(|| format!("{url} job {}", job.id))),
+                })
             }
             PrinterTarget::Raw { host, port } => {
                 raw::send(&printer.name, host, *port, &document.bytes, copies).await?;
@@ -445,10 +487,26 @@ impl PrintTransport for SystemPrinters {
                 }
             }
             PrinterTarget::Raw { host, port } => {
-                raw::query(&printer.name, host, *port, status::HOST_STATUS_QUERY, wait, whole).await
+                raw::query(
+                    &printer.name,
+                    host,
+                    *port,
+                    status::HOST_STATUS_QUERY,
+                    wait,
+                    whole,
+                )
+                .await
             }
             PrinterTarget::Serial { path, baud } => {
-                serial::query(&printer.name, path, *baud, status::HOST_STATUS_QUERY, wait, whole).await
+                serial::query(
+                    &printer.name,
+                    path,
+                    *baud,
+                    status::HOST_STATUS_QUERY,
+                    wait,
+                    whole,
+                )
+                .await
             }
         };
         status::from_answer(&printer.name, answer, wait)
@@ -469,13 +527,23 @@ pub fn test_pdf(text: &str, width_pt: f32, height_pt: f32) -> Vec<u8> {
                 // side_modules includes the quiet zone; is_dark takes module coordinates.
                 let quiet = (side - qr.width()) / 2;
                 let (x, y) = (i % side, i / side);
-                x >= quiet && y >= quiet && x - quiet < qr.width() && y - quiet < qr.width() && qr.is_dark(x - quiet, y - quiet)
+                x >= quiet
+                    && y >= quiet
+                    && x - quiet < qr.width()
+                    && y - quiet < qr.width()
+                    && qr.is_dark(x - quiet, y - quiet)
             })
             .collect();
         let box_side = (height_pt - 2.0 * margin).min(width_pt / 2.0);
         let px = u32::try_from(side).unwrap_or(u32::MAX);
         let _ = page.image_mono(margin, margin, box_side, box_side, px, px, &dark);
-        page.text(box_side + 2.0 * margin, height_pt / 2.0, 8.0, Font::Helvetica, text);
+        page.text(
+            box_side + 2.0 * margin,
+            height_pt / 2.0,
+            8.0,
+            Font::Helvetica,
+            text,
+        );
     } else {
         page.text(margin, height_pt / 2.0, 8.0, Font::Helvetica, text);
     }
@@ -485,8 +553,12 @@ pub fn test_pdf(text: &str, width_pt: f32, height_pt: f32) -> Vec<u8> {
 /// A tiny ZPL label with `text` and a QR code of `text` (`stagebench printers test`).
 pub fn test_zpl(text: &str) -> Vec<u8> {
     // ZPL field data ends at ^FS and treats ^ and ~ as commands: keep them out of the text.
-    let text: String = text.chars().map(|c| if matches!(c, '^' | '~') { '-' } else { c }).collect();
-    format!("^XA^CI28^FO20,20^BQN,2,4^FDQA,{text}^FS^FO200,40^A0N,24,24^FD{text}^FS^XZ\n").into_bytes()
+    let text: String = text
+        .chars()
+        .map(|c| if matches!(c, '^' | '~') { '-' } else { c })
+        .collect();
+    format!("^XA^CI28^FO20,20^BQN,2,4^FDQA,{text}^FS^FO200,40^A0N,24,24^FD{text}^FS^XZ\n")
+        .into_bytes()
 }
 
 #[cfg(test)]
@@ -497,17 +569,28 @@ mod tests {
     fn raw_addresses_parse_with_a_default_port() {
         assert_eq!(
             PrinterTarget::parse_raw("10.0.0.5").unwrap(),
-            PrinterTarget::Raw { host: "10.0.0.5".into(), port: 9100 }
+            PrinterTarget::Raw {
+                host: "10.0.0.5".into(),
+                port: 9100
+            }
         );
         assert_eq!(
             PrinterTarget::parse_raw("zebra.local:6101").unwrap(),
-            PrinterTarget::Raw { host: "zebra.local".into(), port: 6101 }
+            PrinterTarget::Raw {
+                host: "zebra.local".into(),
+                port: 6101
+            }
         );
         assert_eq!(
             PrinterTarget::parse_raw("[::1]:9101").unwrap(),
-            PrinterTarget::Raw { host: "::1".into(), port: 9101 }
+            PrinterTarget::Raw {
+                host: "::1".into(),
+                port: 9101
+            }
         );
-        assert!(PrinterTarget::parse_raw("host:x").unwrap_err().contains("HOST:PORT"));
+        assert!(PrinterTarget::parse_raw("host:x")
+            .unwrap_err()
+            .contains("HOST:PORT"));
         assert!(PrinterTarget::parse_raw(":9100").is_err());
     }
 
@@ -515,14 +598,22 @@ mod tests {
     fn documents_go_only_to_printers_that_take_them() {
         let zebra = PrinterConfig {
             name: "zebra".into(),
-            target: PrinterTarget::Raw { host: "h".into(), port: 9100 },
+            target: PrinterTarget::Raw {
+                host: "h".into(),
+                port: 9100,
+            },
             dpi: Some(203),
             media: None,
         };
         check_document(&zebra, DocumentKind::Zpl).unwrap();
         let err = check_document(&zebra, DocumentKind::Pdf).unwrap_err();
         assert!(!err.is_transient());
-        assert!(err.to_string().contains("printer zebra: a raw printer does not take PDF; render the label as ZPL"), "{err}");
+        assert!(
+            err.to_string().contains(
+                "printer zebra: a raw printer does not take PDF; render the label as ZPL"
+            ),
+            "{err}"
+        );
         assert_eq!("ZPL".parse::<DocumentKind>(), Ok(DocumentKind::Zpl));
     }
 

@@ -21,7 +21,10 @@ use std::time::Duration;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{check_document, Document, DocumentKind, PrintError, PrintTransport, PrinterStatus, PrinterTarget, Readiness};
+use super::{
+    check_document, Document, DocumentKind, PrintError, PrintTransport, PrinterStatus,
+    PrinterTarget, Readiness,
+};
 use crate::intune::backoff::RetryPolicy;
 use crate::store::{PrintData, PrintJob, PrintJobError, PrintJobId, Store, StoreError};
 
@@ -122,7 +125,10 @@ async fn not_ready<T: PrintTransport>(
     }
     // An unknown printer or a store error: the send path reports it properly.
     let printer = store.printer(&job.printer).ok()??;
-    if !matches!(printer.target, PrinterTarget::Raw { .. } | PrinterTarget::Serial { .. }) {
+    if !matches!(
+        printer.target,
+        PrinterTarget::Raw { .. } | PrinterTarget::Serial { .. }
+    ) {
         return None;
     }
     let status = match settled.get(&printer.name) {
@@ -141,8 +147,14 @@ async fn not_ready<T: PrintTransport>(
 }
 
 /// Sends one claimed job; the printer's job reference on success.
-async fn send<T: PrintTransport>(store: &Store, transport: &T, job: &PrintJob) -> Result<Option<String>, QueueError> {
-    let printer = store.printer(&job.printer)?.ok_or_else(|| QueueError::UnknownPrinter(job.printer.clone()))?;
+async fn send<T: PrintTransport>(
+    store: &Store,
+    transport: &T,
+    job: &PrintJob,
+) -> Result<Option<String>, QueueError> {
+    let printer = store
+        .printer(&job.printer)?
+        .ok_or_else(|| QueueError::UnknownPrinter(job.printer.clone()))?;
     check_document(&printer, job.kind)?;
     let bytes = match store.print_job_data(job.id)? {
         Some(PrintData::Bytes(bytes)) => bytes,
@@ -150,14 +162,27 @@ async fn send<T: PrintTransport>(store: &Store, transport: &T, job: &PrintJob) -
             path: path.display().to_string(),
             detail: e.to_string(),
         })?,
-        None => return Err(QueueError::Store(StoreError::Sqlite {
-            path: store.path().map(ToOwned::to_owned).unwrap_or_default(),
-            source: rusqlite::Error::QueryReturnedNoRows,
-        })),
+        None => {
+            return Err(QueueError::Store(StoreError::Sqlite {
+                path: store.path().map(ToOwned::to_owned).unwrap_or_default(),
+                source: rusqlite::Error::QueryReturnedNoRows,
+            }))
+        }
     };
-    let title = if job.title.is_empty() { format!("StageBench job {}", job.id.0) } else { job.title.clone() };
-    let document = Document { kind: job.kind, bytes, title };
-    Ok(transport.send(&printer, &document, job.copies).await?.remote_job)
+    let title = if job.title.is_empty() {
+        format!("StageBench job {}", job.id.0)
+    } else {
+        job.title.clone()
+    };
+    let document = Document {
+        kind: job.kind,
+        bytes,
+        title,
+    };
+    Ok(transport
+        .send(&printer, &document, job.copies)
+        .await?
+        .remote_job)
 }
 
 /// Why a job could not be sent, beyond the printer's own errors.

@@ -17,7 +17,13 @@ use super::{PrintError, CONNECT_TIMEOUT, WRITE_TIMEOUT};
 pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Sends `copies` copies of `bytes` to `host:port`, one connection for all.
-pub async fn send(printer: &str, host: &str, port: u16, bytes: &[u8], copies: u32) -> Result<(), PrintError> {
+pub async fn send(
+    printer: &str,
+    host: &str,
+    port: u16,
+    bytes: &[u8],
+    copies: u32,
+) -> Result<(), PrintError> {
     let address = format!("{host}:{port}");
     let mut stream = connect(printer, host, port, &address).await?;
     let broken = |source: std::io::Error| PrintError::ClosedEarly {
@@ -74,9 +80,20 @@ pub async fn query(
     let mut stream = connect(printer, host, port, &address).await?;
     match timeout(wait, stream.write_all(request)).await {
         Err(_) => {
-            return Err(PrintError::Timeout { printer: printer.to_owned(), address, what: "take the data", timeout: wait })
+            return Err(PrintError::Timeout {
+                printer: printer.to_owned(),
+                address,
+                what: "take the data",
+                timeout: wait,
+            })
         }
-        Ok(Err(source)) => return Err(PrintError::ClosedEarly { printer: printer.to_owned(), address, source }),
+        Ok(Err(source)) => {
+            return Err(PrintError::ClosedEarly {
+                printer: printer.to_owned(),
+                address,
+                source,
+            })
+        }
         Ok(Ok(())) => {}
     }
     let mut answer = Vec::new();
@@ -99,7 +116,12 @@ pub async fn query(
 }
 
 /// A connection to `host:port` within [`CONNECT_TIMEOUT`].
-async fn connect(printer: &str, host: &str, port: u16, address: &str) -> Result<TcpStream, PrintError> {
+async fn connect(
+    printer: &str,
+    host: &str,
+    port: u16,
+    address: &str,
+) -> Result<TcpStream, PrintError> {
     match timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port))).await {
         Err(_) => Err(PrintError::Timeout {
             printer: printer.to_owned(),
@@ -107,7 +129,11 @@ async fn connect(printer: &str, host: &str, port: u16, address: &str) -> Result<
             what: "accept the connection",
             timeout: CONNECT_TIMEOUT,
         }),
-        Ok(Err(source)) => Err(PrintError::Connect { printer: printer.to_owned(), address: address.to_owned(), source }),
+        Ok(Err(source)) => Err(PrintError::Connect {
+            printer: printer.to_owned(),
+            address: address.to_owned(),
+            source,
+        }),
         Ok(Ok(stream)) => Ok(stream),
     }
 }

@@ -44,36 +44,56 @@ pub fn ports() -> Vec<SerialPortInfo> {
                 serialport::SerialPortType::BluetoothPort => ("bluetooth", None),
                 serialport::SerialPortType::Unknown => ("unknown", None),
             };
-            SerialPortInfo { path: port.port_name, kind, description }
+            SerialPortInfo {
+                path: port.port_name,
+                kind,
+                description,
+            }
         })
         .collect()
 }
 
 /// Sends `copies` copies of `bytes` to the port at `path`, at `baud` (8 data bits, no parity,
 /// one stop bit, no flow control: the Zebra default).
-pub async fn send(printer: &str, path: &str, baud: u32, bytes: &[u8], copies: u32) -> Result<(), PrintError> {
+pub async fn send(
+    printer: &str,
+    path: &str,
+    baud: u32,
+    bytes: &[u8],
+    copies: u32,
+) -> Result<(), PrintError> {
     let (printer, path, bytes) = (printer.to_owned(), path.to_owned(), bytes.to_vec());
     let job_printer = printer.clone();
     let job_path = path.clone();
-    tokio::task::spawn_blocking(move || send_blocking(&job_printer, &job_path, baud, &bytes, copies))
-        .await
-        .unwrap_or_else(|e| {
-            Err(PrintError::Serial {
-                printer,
-                path,
-                detail: format!("the sending task stopped: {e}"),
-                transient: true,
-            })
+    tokio::task::spawn_blocking(move || {
+        send_blocking(&job_printer, &job_path, baud, &bytes, copies)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(PrintError::Serial {
+            printer,
+            path,
+            detail: format!("the sending task stopped: {e}"),
+            transient: true,
         })
+    })
 }
 
-fn send_blocking(printer: &str, path: &str, baud: u32, bytes: &[u8], copies: u32) -> Result<(), PrintError> {
+fn send_blocking(
+    printer: &str,
+    path: &str,
+    baud: u32,
+    bytes: &[u8],
+    copies: u32,
+) -> Result<(), PrintError> {
     let fail = |detail: String, transient: bool| failure(printer, path, detail, transient);
     let mut port = open(printer, path, baud)?;
     for _ in 0..copies.max(1) {
-        port.write_all(bytes).map_err(|e| fail(format!("write failed: {e}"), true))?;
+        port.write_all(bytes)
+            .map_err(|e| fail(format!("write failed: {e}"), true))?;
     }
-    port.flush().map_err(|e| fail(format!("flush failed: {e}"), true))?;
+    port.flush()
+        .map_err(|e| fail(format!("flush failed: {e}"), true))?;
     Ok(())
 }
 
@@ -91,11 +111,18 @@ pub async fn query(
     let (printer, path, request) = (printer.to_owned(), path.to_owned(), request.to_vec());
     let job_printer = printer.clone();
     let job_path = path.clone();
-    tokio::task::spawn_blocking(move || query_blocking(&job_printer, &job_path, baud, &request, wait, whole))
-        .await
-        .unwrap_or_else(|e| {
-            Err(PrintError::Serial { printer, path, detail: format!("the status task stopped: {e}"), transient: true })
+    tokio::task::spawn_blocking(move || {
+        query_blocking(&job_printer, &job_path, baud, &request, wait, whole)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(PrintError::Serial {
+            printer,
+            path,
+            detail: format!("the status task stopped: {e}"),
+            transient: true,
         })
+    })
 }
 
 fn query_blocking(
@@ -108,8 +135,10 @@ fn query_blocking(
 ) -> Result<Vec<u8>, PrintError> {
     let fail = |detail: String, transient: bool| failure(printer, path, detail, transient);
     let mut port = open(printer, path, baud)?;
-    port.write_all(request).map_err(|e| fail(format!("write failed: {e}"), true))?;
-    port.flush().map_err(|e| fail(format!("flush failed: {e}"), true))?;
+    port.write_all(request)
+        .map_err(|e| fail(format!("write failed: {e}"), true))?;
+    port.flush()
+        .map_err(|e| fail(format!("flush failed: {e}"), true))?;
     let deadline = Instant::now() + wait;
     let mut answer = Vec::new();
     let mut buf = [0u8; 256];
@@ -123,7 +152,9 @@ fn query_blocking(
         match port.read(&mut buf) {
             Ok(0) => std::thread::sleep(Duration::from_millis(10)),
             Ok(n) => answer.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut || e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::TimedOut
+                    || e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(_) => break,
         }
     }
@@ -131,10 +162,17 @@ fn query_blocking(
 }
 
 /// Opens the port at `baud`, 8N1 without flow control (the Zebra default).
-fn open(printer: &str, path: &str, baud: u32) -> Result<Box<dyn serialport::SerialPort>, PrintError> {
+fn open(
+    printer: &str,
+    path: &str,
+    baud: u32,
+) -> Result<Box<dyn serialport::SerialPort>, PrintError> {
     let fail = |detail: String, transient: bool| failure(printer, path, detail, transient);
     if baud == 0 {
-        return Err(fail("baud rate 0; set the printer's rate, e.g. --baud 9600".into(), false));
+        return Err(fail(
+            "baud rate 0; set the printer's rate, e.g. --baud 9600".into(),
+            false,
+        ));
     }
     serialport::new(path, baud)
         .data_bits(serialport::DataBits::Eight)
@@ -146,11 +184,19 @@ fn open(printer: &str, path: &str, baud: u32) -> Result<Box<dyn serialport::Seri
         .map_err(|e| {
             // A missing port (unplugged adapter) or one held by another program may come back;
             // an invalid setting will not.
-            let transient = matches!(e.kind(), serialport::ErrorKind::NoDevice | serialport::ErrorKind::Io(_));
+            let transient = matches!(
+                e.kind(),
+                serialport::ErrorKind::NoDevice | serialport::ErrorKind::Io(_)
+            );
             fail(format!("cannot open at {baud} baud: {e}"), transient)
         })
 }
 
 fn failure(printer: &str, path: &str, detail: String, transient: bool) -> PrintError {
-    PrintError::Serial { printer: printer.to_owned(), path: path.to_owned(), detail, transient }
+    PrintError::Serial {
+        printer: printer.to_owned(),
+        path: path.to_owned(),
+        detail,
+        transient,
+    }
 }

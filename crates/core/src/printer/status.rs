@@ -110,7 +110,9 @@ impl Condition {
             Condition::HeadOpen => "has its print head open",
             Condition::Paused => "is paused",
             Condition::BufferFull => "has a full receive buffer",
-            Condition::DiagnosticMode => "is in communications diagnostics mode (it prints what it receives as hex)",
+            Condition::DiagnosticMode => {
+                "is in communications diagnostics mode (it prints what it receives as hex)"
+            }
             Condition::OverTemperature => "has an overheated print head",
             Condition::UnderTemperature => "has a cold print head (labels may print light)",
             Condition::CorruptRam => "lost its configuration (corrupt RAM; check its settings)",
@@ -173,7 +175,11 @@ impl PrinterStatus {
         PrinterStatus::bare(printer, Readiness::Unreachable, Some(detail.into()))
     }
 
-    fn bare(printer: impl Into<String>, readiness: Readiness, detail: Option<String>) -> PrinterStatus {
+    fn bare(
+        printer: impl Into<String>,
+        readiness: Readiness,
+        detail: Option<String>,
+    ) -> PrinterStatus {
         PrinterStatus {
             printer: printer.into(),
             readiness,
@@ -198,9 +204,17 @@ impl PrinterStatus {
             (status.under_temperature, Condition::UnderTemperature),
             (status.corrupt_ram, Condition::CorruptRam),
         ];
-        let conditions: Vec<Condition> = flags.into_iter().filter(|(on, _)| *on).map(|(_, c)| c).collect();
+        let conditions: Vec<Condition> = flags
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, c)| c)
+            .collect();
         let mut out = PrinterStatus::bare(printer, Readiness::Ready, None);
-        out.readiness = if conditions.iter().any(|c| c.blocks()) { Readiness::NotReady } else { Readiness::Ready };
+        out.readiness = if conditions.iter().any(|c| c.blocks()) {
+            Readiness::NotReady
+        } else {
+            Readiness::Ready
+        };
         out.conditions = conditions;
         out.host_status = Some(status);
         out
@@ -234,7 +248,11 @@ impl PrinterStatus {
             conditions.push(Condition::Stopped);
         }
         let mut out = PrinterStatus::bare(printer, Readiness::Ready, ipp.state_message.clone());
-        out.readiness = if conditions.iter().any(|c| c.blocks()) { Readiness::NotReady } else { Readiness::Ready };
+        out.readiness = if conditions.iter().any(|c| c.blocks()) {
+            Readiness::NotReady
+        } else {
+            Readiness::Ready
+        };
         out.conditions = conditions;
         out.ipp_state = Some(ipp.state.clone()).filter(|s| !s.is_empty());
         out.ipp_reasons = ipp.state_reasons.clone();
@@ -255,7 +273,12 @@ impl PrinterStatus {
         }
         let problems: Vec<&str> = blocking.iter().map(|c| c.problem()).collect();
         let fixes: Vec<&str> = blocking.iter().map(|c| c.fix()).collect();
-        Some(format!("{} {}: {} and the queue sends it again", self.printer, problems.join(" and "), fixes.join(", then ")))
+        Some(format!(
+            "{} {}: {} and the queue sends it again",
+            self.printer,
+            problems.join(" and "),
+            fixes.join(", then ")
+        ))
     }
 }
 
@@ -277,7 +300,11 @@ impl fmt::Display for PrinterStatus {
 /// The status of a raw or serial printer from what it answered to `~HS` within `waited`: no
 /// answer is [`Readiness::Unknown`], an unreadable one too (with the reason), a failed
 /// connection [`Readiness::Unreachable`].
-pub fn from_answer(printer: &str, answer: Result<Vec<u8>, PrintError>, waited: Duration) -> PrinterStatus {
+pub fn from_answer(
+    printer: &str,
+    answer: Result<Vec<u8>, PrintError>,
+    waited: Duration,
+) -> PrinterStatus {
     match answer {
         Err(e) => PrinterStatus::unreachable(printer, e.to_string()),
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => PrinterStatus::unknown(
@@ -366,7 +393,9 @@ impl HostStatus {
             while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n' | b' ' | b'\t' | 0) {
                 at += 1;
             }
-            let Some(&first) = bytes.get(at) else { return Ok(None) };
+            let Some(&first) = bytes.get(at) else {
+                return Ok(None);
+            };
             if first != STX {
                 return Err(HostStatusError::NotFramed { at, byte: first });
             }
@@ -375,12 +404,18 @@ impl HostStatus {
                 None => {
                     // Not all there yet; but what has come must already be text.
                     if let Some(bad) = body.iter().position(|b| !(0x20..0x7f).contains(b)) {
-                        return Err(HostStatusError::NotFramed { at: at + 1 + bad, byte: body[bad] });
+                        return Err(HostStatusError::NotFramed {
+                            at: at + 1 + bad,
+                            byte: body[bad],
+                        });
                     }
                     return Ok(None);
                 }
                 Some(end) if body[end] == STX => {
-                    return Err(HostStatusError::NotFramed { at: at + 1 + end, byte: STX });
+                    return Err(HostStatusError::NotFramed {
+                        at: at + 1 + end,
+                        byte: STX,
+                    });
                 }
                 Some(end) => {
                     strings.push(&body[..end]);
@@ -416,7 +451,11 @@ impl HostStatus {
             // 9 is "format while printing", always 1.
             graphics_stored: s2.number(10, "graphics stored")?,
             // Field 0 of string 3 is the printer's password: skipped, never kept.
-            static_ram: s3.fields.get(1).map(|_| s3.flag(1, "static-RAM flag")).transpose()?,
+            static_ram: s3
+                .fields
+                .get(1)
+                .map(|_| s3.flag(1, "static-RAM flag"))
+                .transpose()?,
         }))
     }
 
@@ -438,10 +477,18 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn split(string: u8, body: &'a [u8], at_least: usize) -> Result<Fields<'a>, HostStatusError> {
-        let text = std::str::from_utf8(body).map_err(|_| HostStatusError::Fields { string, expected: at_least, found: 0 })?;
+        let text = std::str::from_utf8(body).map_err(|_| HostStatusError::Fields {
+            string,
+            expected: at_least,
+            found: 0,
+        })?;
         let fields: Vec<&str> = text.split(',').map(str::trim).collect();
         if fields.len() < at_least {
-            return Err(HostStatusError::Fields { string, expected: at_least, found: fields.len() });
+            return Err(HostStatusError::Fields {
+                string,
+                expected: at_least,
+                found: fields.len(),
+            });
         }
         Ok(Fields { string, fields })
     }
@@ -467,7 +514,11 @@ impl<'a> Fields<'a> {
     }
 
     fn bad(&self, index: usize, name: &'static str) -> HostStatusError {
-        HostStatusError::Field { string: self.string, field: name, value: self.fields[index].chars().take(16).collect() }
+        HostStatusError::Field {
+            string: self.string,
+            field: name,
+            value: self.fields[index].chars().take(16).collect(),
+        }
     }
 }
 
@@ -491,7 +542,9 @@ pub enum HostStatusError {
         bytes: usize,
     },
     /// A string has fewer fields than the guide lists.
-    #[error("~HS string {string} has {found} fields, fewer than the {expected} Zebra's guide lists")]
+    #[error(
+        "~HS string {string} has {found} fields, fewer than the {expected} Zebra's guide lists"
+    )]
     Fields {
         /// 1, 2 or 3.
         string: u8,
@@ -530,8 +583,13 @@ pub struct HostStatusAnswer {
 
 impl HostStatusAnswer {
     /// A ready printer.
-    pub const READY: HostStatusAnswer =
-        HostStatusAnswer { paper_out: false, paused: false, buffer_full: false, head_up: false, ribbon_out: false };
+    pub const READY: HostStatusAnswer = HostStatusAnswer {
+        paper_out: false,
+        paused: false,
+        buffer_full: false,
+        head_up: false,
+        ribbon_out: false,
+    };
 
     /// The answer's bytes.
     pub fn bytes(self) -> Vec<u8> {
@@ -572,33 +630,68 @@ mod tests {
 
     #[test]
     fn paper_out_and_paused_hold_with_what_to_do() {
-        let answer = HostStatusAnswer { paper_out: true, paused: true, ..HostStatusAnswer::READY }.bytes();
-        let status = PrinterStatus::from_host_status("Zebra-1", HostStatus::parse_complete(&answer).unwrap());
+        let answer = HostStatusAnswer {
+            paper_out: true,
+            paused: true,
+            ..HostStatusAnswer::READY
+        }
+        .bytes();
+        let status = PrinterStatus::from_host_status(
+            "Zebra-1",
+            HostStatus::parse_complete(&answer).unwrap(),
+        );
         assert_eq!(status.readiness, Readiness::NotReady);
         assert_eq!(status.conditions, [Condition::PaperOut, Condition::Paused]);
         assert_eq!(
             status.hold_message().unwrap(),
             "Zebra-1 is out of labels and is paused: load labels, then press PAUSE on the printer to resume and the queue sends it again"
         );
-        let alone = HostStatusAnswer { paper_out: true, ..HostStatusAnswer::READY }.bytes();
-        let status = PrinterStatus::from_host_status("Zebra-1", HostStatus::parse_complete(&alone).unwrap());
-        assert_eq!(status.hold_message().unwrap(), "Zebra-1 is out of labels: load labels and the queue sends it again");
+        let alone = HostStatusAnswer {
+            paper_out: true,
+            ..HostStatusAnswer::READY
+        }
+        .bytes();
+        let status =
+            PrinterStatus::from_host_status("Zebra-1", HostStatus::parse_complete(&alone).unwrap());
+        assert_eq!(
+            status.hold_message().unwrap(),
+            "Zebra-1 is out of labels: load labels and the queue sends it again"
+        );
     }
 
     #[test]
     fn head_open_and_ribbon_out_come_from_string_two() {
-        let answer = HostStatusAnswer { head_up: true, ribbon_out: true, ..HostStatusAnswer::READY }.bytes();
-        let status = PrinterStatus::from_host_status("z", HostStatus::parse_complete(&answer).unwrap());
-        assert_eq!(status.conditions, [Condition::RibbonOut, Condition::HeadOpen]);
-        assert!(status.hold_message().unwrap().contains("load a ribbon, then close the print head"));
+        let answer = HostStatusAnswer {
+            head_up: true,
+            ribbon_out: true,
+            ..HostStatusAnswer::READY
+        }
+        .bytes();
+        let status =
+            PrinterStatus::from_host_status("z", HostStatus::parse_complete(&answer).unwrap());
+        assert_eq!(
+            status.conditions,
+            [Condition::RibbonOut, Condition::HeadOpen]
+        );
+        assert!(status
+            .hold_message()
+            .unwrap()
+            .contains("load a ribbon, then close the print head"));
     }
 
     #[test]
     fn warnings_alone_do_not_hold() {
         let answer = b"\x02030,0,0,0406,000,0,0,0,000,1,1,0\x03\r\n\x02001,0,0,0,0,2,6,0,00000000,1,000\x03\r\n\x021234,0\x03\r\n";
-        let status = PrinterStatus::from_host_status("z", HostStatus::parse_complete(answer).unwrap());
-        assert_eq!(status.conditions, [Condition::UnderTemperature, Condition::CorruptRam]);
-        assert_eq!((status.readiness, status.hold_message()), (Readiness::Ready, None));
+        let status =
+            PrinterStatus::from_host_status("z", HostStatus::parse_complete(answer).unwrap());
+        assert_eq!(
+            status.conditions,
+            [Condition::UnderTemperature, Condition::CorruptRam]
+        );
+        assert_eq!(
+            (status.readiness, status.hold_message()),
+            (Readiness::Ready, None)
+        );
     }
 
     #[test]
@@ -607,30 +700,65 @@ mod tests {
             assert_eq!(HostStatus::parse(&READY[..end]), Ok(None), "{end} bytes");
         }
         let err = HostStatus::parse_complete(&READY[..40]).unwrap_err();
-        assert_eq!(err, HostStatusError::Truncated { strings: 1, bytes: 40 });
-        assert!(err.to_string().contains("stopped after 1 of its 3 strings"), "{err}");
+        assert_eq!(
+            err,
+            HostStatusError::Truncated {
+                strings: 1,
+                bytes: 40
+            }
+        );
+        assert!(
+            err.to_string().contains("stopped after 1 of its 3 strings"),
+            "{err}"
+        );
         // Without the last CR LF the answer is still whole.
-        assert!(HostStatus::parse(&READY[..READY.len() - 2]).unwrap().is_some());
+        assert!(HostStatus::parse(&READY[..READY.len() - 2])
+            .unwrap()
+            .is_some());
     }
 
     #[test]
     fn garbled_answers_are_errors_that_say_what() {
         let err = HostStatus::parse(b"@PJL INFO STATUS\r\n").unwrap_err();
         assert_eq!(err, HostStatusError::NotFramed { at: 0, byte: b'@' });
-        assert!(err.to_string().contains("does not answer ~HS as a Zebra does"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("does not answer ~HS as a Zebra does"),
+            "{err}"
+        );
 
         let short = b"\x02030,0,0,1218\x03\r\n\x02001\x03\r\n\x021234\x03\r\n";
-        assert_eq!(HostStatus::parse(short), Err(HostStatusError::Fields { string: 1, expected: 12, found: 4 }));
+        assert_eq!(
+            HostStatus::parse(short),
+            Err(HostStatusError::Fields {
+                string: 1,
+                expected: 12,
+                found: 4
+            })
+        );
 
         let mut flag = READY.to_vec();
         flag[5] = b'7'; // paper-out flag
         let err = HostStatus::parse(&flag).unwrap_err();
-        assert_eq!(err, HostStatusError::Field { string: 1, field: "paper-out flag", value: "7".into() });
+        assert_eq!(
+            err,
+            HostStatusError::Field {
+                string: 1,
+                field: "paper-out flag",
+                value: "7".into()
+            }
+        );
 
         let mut framing = READY.to_vec();
         framing[20] = STX;
-        assert!(matches!(HostStatus::parse(&framing), Err(HostStatusError::NotFramed { byte: STX, .. })));
-        assert!(matches!(HostStatus::parse(b"\x02030,\x1b"), Err(HostStatusError::NotFramed { byte: 0x1b, .. })));
+        assert!(matches!(
+            HostStatus::parse(&framing),
+            Err(HostStatusError::NotFramed { byte: STX, .. })
+        ));
+        assert!(matches!(
+            HostStatus::parse(b"\x02030,\x1b"),
+            Err(HostStatusError::NotFramed { byte: 0x1b, .. })
+        ));
     }
 
     #[test]
@@ -642,24 +770,48 @@ mod tests {
 
     #[test]
     fn ipp_states_and_reasons_map_to_conditions() {
-        let mut ipp = IppPrinter { name: "Office".into(), state: "idle".into(), ..IppPrinter::default() };
-        assert_eq!(PrinterStatus::from_ipp("Office", &ipp).readiness, Readiness::Ready);
+        let mut ipp = IppPrinter {
+            name: "Office".into(),
+            state: "idle".into(),
+            ..IppPrinter::default()
+        };
+        assert_eq!(
+            PrinterStatus::from_ipp("Office", &ipp).readiness,
+            Readiness::Ready
+        );
 
         ipp.state = "stopped".into();
-        ipp.state_reasons = vec!["media-empty-error".into(), "media-jam".into(), "toner-low-warning".into(), "cover-open-report".into()];
+        ipp.state_reasons = vec![
+            "media-empty-error".into(),
+            "media-jam".into(),
+            "toner-low-warning".into(),
+            "cover-open-report".into(),
+        ];
         ipp.state_message = Some("Load paper".into());
         let status = PrinterStatus::from_ipp("Office", &ipp);
         assert_eq!(status.readiness, Readiness::NotReady);
-        assert_eq!(status.conditions, [Condition::PaperOut, Condition::MediaJam]);
+        assert_eq!(
+            status.conditions,
+            [Condition::PaperOut, Condition::MediaJam]
+        );
         assert_eq!(status.detail.as_deref(), Some("Load paper"));
         assert_eq!(status.ipp_reasons.len(), 4);
 
         ipp.state_reasons = vec!["paused".into()];
-        assert_eq!(PrinterStatus::from_ipp("Office", &ipp).conditions, [Condition::Paused]);
+        assert_eq!(
+            PrinterStatus::from_ipp("Office", &ipp).conditions,
+            [Condition::Paused]
+        );
         ipp.state_reasons = vec!["offline-report".into()];
-        assert_eq!(PrinterStatus::from_ipp("Office", &ipp).conditions, [Condition::Stopped]);
+        assert_eq!(
+            PrinterStatus::from_ipp("Office", &ipp).conditions,
+            [Condition::Stopped]
+        );
         ipp.state = "idle".into();
         ipp.accepting_jobs = Some(false);
-        assert_eq!(PrinterStatus::from_ipp("Office", &ipp).conditions, [Condition::RejectingJobs]);
+        assert_eq!(
+            PrinterStatus::from_ipp("Office", &ipp).conditions,
+            [Condition::RejectingJobs]
+        );
     }
 }

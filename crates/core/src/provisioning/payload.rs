@@ -247,7 +247,10 @@ impl Payload {
             return None;
         }
         let json: serde_json::Value = serde_json::from_str(self.qr_text()).ok()?;
-        let token = json.get(super::KEY_ADMIN_EXTRAS_BUNDLE)?.get(super::KEY_ENROLLMENT_TOKEN)?.as_str()?;
+        let token = json
+            .get(super::KEY_ADMIN_EXTRAS_BUNDLE)?
+            .get(super::KEY_ENROLLMENT_TOKEN)?
+            .as_str()?;
         Some(SecretText::new(token))
     }
 }

@@ -21,12 +21,21 @@ impl PtyPair {
     pub fn start(dir: &Path) -> PtyPair {
         let (scanner, host) = (dir.join("scanner"), dir.join("host"));
         let socat = Command::new("socat")
-            .args(["-d", "-d", &format!("pty,raw,echo=0,link={}", scanner.display()), &format!("pty,raw,echo=0,link={}", host.display())])
+            .args([
+                "-d",
+                "-d",
+                &format!("pty,raw,echo=0,link={}", scanner.display()),
+                &format!("pty,raw,echo=0,link={}", host.display()),
+            ])
             .stderr(Stdio::null())
             .spawn()
             .expect("socat (in the Makefile's APT_TEST) runs");
         // Owned at once, so socat is ended (by the drop) if its links never come.
-        let pair = PtyPair { socat, scanner, host };
+        let pair = PtyPair {
+            socat,
+            scanner,
+            host,
+        };
         for _ in 0..200 {
             if pair.scanner.exists() && pair.host.exists() {
                 return pair;
@@ -43,7 +52,10 @@ impl PtyPair {
 
     /// The scanner sends `bytes` (scans with their terminators).
     pub fn scan(&self, bytes: &[u8]) {
-        let mut port = std::fs::OpenOptions::new().write(true).open(&self.scanner).expect("the scanner end of the PTY pair opens");
+        let mut port = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.scanner)
+            .expect("the scanner end of the PTY pair opens");
         port.write_all(bytes).expect("the scan is written");
         port.flush().expect("the scan is sent");
     }
@@ -51,7 +63,10 @@ impl PtyPair {
     /// Ends socat as a cable pull ends the port: both PTYs close and, on SIGTERM, socat removes
     /// its links (as a vanished /dev/ttyACM0).
     pub fn unplug(mut self) {
-        let killed = Command::new("kill").args(["-TERM", &self.socat.id().to_string()]).status().expect("kill runs");
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.socat.id().to_string()])
+            .status()
+            .expect("kill runs");
         assert!(killed.success(), "socat took SIGTERM");
         self.socat.wait().expect("socat ended");
     }

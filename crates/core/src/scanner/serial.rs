@@ -20,7 +20,11 @@ use super::{Scan, ScanLine, ScanSplitter};
 const READ_WAIT: Duration = Duration::from_millis(200);
 
 /// USB vendor ids of barcode-scanner makers, to mark likely scanners in the port list.
-const SCANNER_VENDORS: &[(u16, &str)] = &[(0x05e0, "Zebra (Symbol)"), (0x05f9, "Datalogic"), (0x0c2e, "Honeywell")];
+const SCANNER_VENDORS: &[(u16, &str)] = &[
+    (0x05e0, "Zebra (Symbol)"),
+    (0x05f9, "Datalogic"),
+    (0x0c2e, "Honeywell"),
+];
 
 /// A serial port the OS lists, as the port picker shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -70,7 +74,13 @@ impl ScannerPort {
         let maker = vid.and_then(|v| SCANNER_VENDORS.iter().find(|(id, _)| *id == v));
         let description = usb
             .as_ref()
-            .map(|u| [u.manufacturer, u.product].into_iter().flatten().collect::<Vec<_>>().join(" "))
+            .map(|u| {
+                [u.manufacturer, u.product]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .filter(|d| !d.trim().is_empty())
             .or_else(|| maker.map(|(_, name)| format!("{name} scanner")));
         let mut label = path.clone();
@@ -97,17 +107,31 @@ impl ScannerPort {
 /// The serial ports the OS lists, likely scanners first, then USB ports, then by path.
 /// Pseudo-terminals are not listed: type their path instead.
 pub fn ports() -> Result<Vec<ScannerPort>, SerialScannerError> {
-    let found = serialport::available_ports().map_err(|e| SerialScannerError::List { reason: e.to_string() })?;
+    let found = serialport::available_ports().map_err(|e| SerialScannerError::List {
+        reason: e.to_string(),
+    })?;
     let mut ports: Vec<ScannerPort> = found
         .into_iter()
         .map(|port| match &port.port_type {
-            serialport::SerialPortType::UsbPort(usb) => ScannerPort::new(port.port_name, "usb", Some(usb.into())),
+            serialport::SerialPortType::UsbPort(usb) => {
+                ScannerPort::new(port.port_name, "usb", Some(usb.into()))
+            }
             serialport::SerialPortType::PciPort => ScannerPort::new(port.port_name, "pci", None),
-            serialport::SerialPortType::BluetoothPort => ScannerPort::new(port.port_name, "bluetooth", None),
-            serialport::SerialPortType::Unknown => ScannerPort::new(port.port_name, "unknown", None),
+            serialport::SerialPortType::BluetoothPort => {
+                ScannerPort::new(port.port_name, "bluetooth", None)
+            }
+            serialport::SerialPortType::Unknown => {
+                ScannerPort::new(port.port_name, "unknown", None)
+            }
         })
         .collect();
-    ports.sort_by(|a, b| (!a.likely_scanner, a.kind != "usb", &a.path).cmp(&(!b.likely_scanner, b.kind != "usb", &b.path)));
+    ports.sort_by(|a, b| {
+        (!a.likely_scanner, a.kind != "usb", &a.path).cmp(&(
+            !b.likely_scanner,
+            b.kind != "usb",
+            &b.path,
+        ))
+    });
     Ok(ports)
 }
 
@@ -137,12 +161,21 @@ fn open(path: &str, baud: u32) -> serialport::Result<Box<dyn serialport::SerialP
 /// Reads scans from `port` until `stop` is set or `on_line` returns `false` (`None`), or the
 /// port fails (`Some`: a scanner unplugged). A port that says it has nothing more (end of file)
 /// has hung up too.
-fn read_lines(port: &mut dyn Read, stop: &AtomicBool, mut on_line: impl FnMut(ScanLine) -> bool) -> Option<io::Error> {
+fn read_lines(
+    port: &mut dyn Read,
+    stop: &AtomicBool,
+    mut on_line: impl FnMut(ScanLine) -> bool,
+) -> Option<io::Error> {
     let mut splitter = ScanSplitter::default();
     let mut buf = [0u8; 512];
     while !stop.load(Ordering::Relaxed) {
         match port.read(&mut buf) {
-            Ok(0) => return Some(io::Error::new(io::ErrorKind::UnexpectedEof, "the port hung up")),
+            Ok(0) => {
+                return Some(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the port hung up",
+                ))
+            }
             Ok(n) => {
                 for line in splitter.feed_lines(&buf[..n]) {
                     if !on_line(line) {
@@ -150,7 +183,13 @@ fn read_lines(port: &mut dyn Read, stop: &AtomicBool, mut on_line: impl FnMut(Sc
                     }
                 }
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut
+                        | io::ErrorKind::WouldBlock
+                        | io::ErrorKind::Interrupted
+                ) => {}
             Err(e) => return Some(e),
         }
     }
@@ -168,7 +207,10 @@ pub struct SerialScanner {
 impl SerialScanner {
     /// Opens `path` at `baud` and starts reading.
     pub fn open(path: &str, baud: u32) -> Result<SerialScanner, SerialScannerError> {
-        let mut port = open(path, baud).map_err(|e| SerialScannerError::Open { path: path.to_owned(), reason: e.to_string() })?;
+        let mut port = open(path, baud).map_err(|e| SerialScannerError::Open {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
@@ -240,7 +282,8 @@ impl ScannerStatus {
         let port = port.to_owned();
         match e.kind() {
             ErrorKind::Io(io::ErrorKind::NotFound) if lost => {
-                let message = format!("the scanner on {port} went away: waiting for it — plug it back in");
+                let message =
+                    format!("the scanner on {port} went away: waiting for it — plug it back in");
                 ScannerStatus::Waiting { port, message }
             }
             ErrorKind::Io(io::ErrorKind::NotFound) => {
@@ -379,43 +422,90 @@ mod tests {
     #[test]
     fn lines_are_read_across_timeouts_until_the_port_fails() {
         let timeout = || Err(io::Error::new(io::ErrorKind::TimedOut, "nothing yet"));
-        let mut port = Chunks(VecDeque::from([Ok(b"R5CR".to_vec()), timeout(), Ok(b"0001\r\nAB\x07C\n".to_vec()), timeout()]));
+        let mut port = Chunks(VecDeque::from([
+            Ok(b"R5CR".to_vec()),
+            timeout(),
+            Ok(b"0001\r\nAB\x07C\n".to_vec()),
+            timeout(),
+        ]));
         let mut lines = Vec::new();
         let failed = read_lines(&mut port, &AtomicBool::new(false), |l| {
             lines.push(l);
             true
         });
         assert_eq!(failed.map(|e| e.kind()), Some(io::ErrorKind::BrokenPipe));
-        assert_eq!(lines[0].scan.as_ref().map(|s| s.text.as_str()), Ok("R5CR0001"));
+        assert_eq!(
+            lines[0].scan.as_ref().map(|s| s.text.as_str()),
+            Ok("R5CR0001")
+        );
         assert_eq!(lines[1].scan, Err(ScanError::Garbled));
         assert_eq!(lines.len(), 2);
 
         let mut hung_up = Chunks(VecDeque::from([Ok(Vec::new())]));
-        assert_eq!(read_lines(&mut hung_up, &AtomicBool::new(false), |_| true).map(|e| e.kind()), Some(io::ErrorKind::UnexpectedEof));
+        assert_eq!(
+            read_lines(&mut hung_up, &AtomicBool::new(false), |_| true).map(|e| e.kind()),
+            Some(io::ErrorKind::UnexpectedEof)
+        );
         let mut stopped = Chunks(VecDeque::new());
-        assert!(read_lines(&mut stopped, &AtomicBool::new(true), |_| true).is_none(), "a stopped reader is not a failure");
+        assert!(
+            read_lines(&mut stopped, &AtomicBool::new(true), |_| true).is_none(),
+            "a stopped reader is not a failure"
+        );
     }
 
     #[test]
     fn ports_are_labelled_and_scanner_makers_marked() {
-        let usb = UsbFacts { vid: 0x0c2e, pid: 0x0b61, manufacturer: None, product: Some("Xenon 1900"), serial_number: Some("17081B0123") };
+        let usb = UsbFacts {
+            vid: 0x0c2e,
+            pid: 0x0b61,
+            manufacturer: None,
+            product: Some("Xenon 1900"),
+            serial_number: Some("17081B0123"),
+        };
         let port = ScannerPort::new("/dev/ttyACM0".into(), "usb", Some(usb));
         assert_eq!(port.label, "/dev/ttyACM0 — Xenon 1900 (USB 0c2e:0b61)");
         assert!(port.likely_scanner);
         assert_eq!(port.serial_number.as_deref(), Some("17081B0123"));
         let plain = ScannerPort::new("COM1".into(), "pci", None);
-        assert_eq!((plain.label.as_str(), plain.likely_scanner, plain.vid), ("COM1", false, None));
+        assert_eq!(
+            (plain.label.as_str(), plain.likely_scanner, plain.vid),
+            ("COM1", false, None)
+        );
     }
 
     #[test]
     fn open_failures_say_what_to_do() {
-        let missing = serialport::Error::new(serialport::ErrorKind::Io(io::ErrorKind::NotFound), "No such file");
-        let ScannerStatus::Waiting { message, .. } = ScannerStatus::open_failed("/dev/ttyACM0", &missing, false) else { panic!() };
-        assert!(message.starts_with("waiting for /dev/ttyACM0 — plug the scanner in"), "{message}");
-        let ScannerStatus::Waiting { message, .. } = ScannerStatus::open_failed("/dev/ttyACM0", &missing, true) else { panic!() };
-        assert!(message.contains("went away") && message.contains("plug it back in"), "{message}");
-        let denied = serialport::Error::new(serialport::ErrorKind::Io(io::ErrorKind::PermissionDenied), "Permission denied");
-        let ScannerStatus::Failed { message, .. } = ScannerStatus::open_failed("/dev/ttyACM0", &denied, false) else { panic!() };
+        let missing = serialport::Error::new(
+            serialport::ErrorKind::Io(io::ErrorKind::NotFound),
+            "No such file",
+        );
+        let ScannerStatus::Waiting { message, .. } =
+            ScannerStatus::open_failed("/dev/ttyACM0", &missing, false)
+        else {
+            panic!()
+        };
+        assert!(
+            message.starts_with("waiting for /dev/ttyACM0 — plug the scanner in"),
+            "{message}"
+        );
+        let ScannerStatus::Waiting { message, .. } =
+            ScannerStatus::open_failed("/dev/ttyACM0", &missing, true)
+        else {
+            panic!()
+        };
+        assert!(
+            message.contains("went away") && message.contains("plug it back in"),
+            "{message}"
+        );
+        let denied = serialport::Error::new(
+            serialport::ErrorKind::Io(io::ErrorKind::PermissionDenied),
+            "Permission denied",
+        );
+        let ScannerStatus::Failed { message, .. } =
+            ScannerStatus::open_failed("/dev/ttyACM0", &denied, false)
+        else {
+            panic!()
+        };
         assert!(message.contains("dialout"), "{message}");
     }
 }

@@ -140,7 +140,11 @@ impl Row {
 
 /// Appends `entry` at `at`, chained to the last row. Must run inside an IMMEDIATE transaction, so
 /// no other writer slips a row in between reading the last hash and inserting.
-pub(super) fn append(conn: &Connection, entry: &AuditEntry, at: &str) -> rusqlite::Result<AuditRecord> {
+pub(super) fn append(
+    conn: &Connection,
+    entry: &AuditEntry,
+    at: &str,
+) -> rusqlite::Result<AuditRecord> {
     let last: Option<(i64, String)> = conn
         .query_row(
             "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",

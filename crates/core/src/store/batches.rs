@@ -62,8 +62,12 @@ pub const EVENT_USER_LOGGED_ON: &str = "user-logged-on";
 pub const EVENT_BATCH_JOINED: &str = "batch-joined";
 
 /// Technician actions that can be recorded on a device, by event kind.
-pub const TECHNICIAN_ACTIONS: &[&str] =
-    &[EVENT_POWERED_OFF, EVENT_DEM_SIGN_IN, EVENT_SERIAL_IMPORTED, EVENT_USER_LOGGED_ON];
+pub const TECHNICIAN_ACTIONS: &[&str] = &[
+    EVENT_POWERED_OFF,
+    EVENT_DEM_SIGN_IN,
+    EVENT_SERIAL_IMPORTED,
+    EVENT_USER_LOGGED_ON,
+];
 
 const ACTIVE_BATCH: &str = "active-batch";
 
@@ -166,7 +170,9 @@ pub enum BatchStoreError {
         count: usize,
     },
     /// The batch is already on this bench.
-    #[error("batch {0} is already on this bench (imported or created before); nothing was changed")]
+    #[error(
+        "batch {0} is already on this bench (imported or created before); nothing was changed"
+    )]
     Exists(BatchId),
     /// The report was imported before.
     #[error("this report (sha256 {0}) was imported before; nothing was changed")]
@@ -191,7 +197,11 @@ impl Store {
     }
 
     /// Adds a batch and its audit record in one transaction (a pack import: both or neither).
-    pub fn create_batch_audited(&mut self, batch: &Batch, entry: &crate::audit::AuditEntry) -> Result<(), BatchStoreError> {
+    pub fn create_batch_audited(
+        &mut self,
+        batch: &Batch,
+        entry: &crate::audit::AuditEntry,
+    ) -> Result<(), BatchStoreError> {
         if self.batch_exact(&batch.id)?.is_some() {
             return Err(BatchStoreError::Exists(batch.id.clone()));
         }
@@ -236,8 +246,10 @@ impl Store {
     pub fn find_batch(&self, prefix: &str) -> Result<BatchRecord, BatchStoreError> {
         let p = prefix.trim().to_ascii_lowercase();
         let all = self.batches()?;
-        let by_name: Vec<&BatchRecord> =
-            all.iter().filter(|b| b.batch.spec.name == prefix.trim()).collect();
+        let by_name: Vec<&BatchRecord> = all
+            .iter()
+            .filter(|b| b.batch.spec.name == prefix.trim())
+            .collect();
         let by_id: Vec<&BatchRecord> = all
             .iter()
             .filter(|b| p.len() >= 4 && b.batch.id.as_str().starts_with(&p))
@@ -246,7 +258,10 @@ impl Store {
         match found.as_slice() {
             [one] => Ok((*one).clone()),
             [] => Err(BatchStoreError::NotFound(prefix.to_owned())),
-            many => Err(BatchStoreError::Ambiguous { prefix: prefix.to_owned(), count: many.len() }),
+            many => Err(BatchStoreError::Ambiguous {
+                prefix: prefix.to_owned(),
+                count: many.len(),
+            }),
         }
     }
 
@@ -254,7 +269,10 @@ impl Store {
     pub fn close_batch(&mut self, id: &BatchId) -> Result<(), BatchStoreError> {
         let now = self.now();
         let changed = self.transact(|tx| {
-            tx.execute("UPDATE batches SET closed_at = ?2 WHERE id = ?1 AND closed_at IS NULL", params![id.as_str(), now])
+            tx.execute(
+                "UPDATE batches SET closed_at = ?2 WHERE id = ?1 AND closed_at IS NULL",
+                params![id.as_str(), now],
+            )
         })?;
         if changed == 0 && self.batch_exact(id)?.is_none() {
             return Err(BatchStoreError::NotFound(id.to_string()));
@@ -281,8 +299,15 @@ impl Store {
 
     /// A new token for `profile_id`: the open batches created here that use it take over its
     /// expiry, and a revocation noted earlier no longer applies. Returns how many changed.
-    pub fn renew_batch_token(&mut self, profile_id: &str, expires: Option<OffsetDateTime>) -> Result<usize, StoreError> {
-        let expires = expires.map(|e| e.format(&time::format_description::well_known::Rfc3339).unwrap_or_default());
+    pub fn renew_batch_token(
+        &mut self,
+        profile_id: &str,
+        expires: Option<OffsetDateTime>,
+    ) -> Result<usize, StoreError> {
+        let expires = expires.map(|e| {
+            e.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        });
         self.transact(|tx| {
             tx.execute(
                 "UPDATE batches SET token_revoked_at = NULL,
@@ -303,7 +328,9 @@ impl Store {
     /// Sets (or clears) the active batch.
     pub fn set_active_batch(&mut self, id: Option<&BatchId>) -> Result<(), BatchStoreError> {
         if let Some(id) = id {
-            let record = self.batch_exact(id)?.ok_or_else(|| BatchStoreError::NotFound(id.to_string()))?;
+            let record = self
+                .batch_exact(id)?
+                .ok_or_else(|| BatchStoreError::NotFound(id.to_string()))?;
             if record.closed_at.is_some() {
                 return Err(BatchStoreError::Closed(id.clone()));
             }
@@ -315,7 +342,11 @@ impl Store {
     /// A bench setting (`technician`, …).
     pub fn bench_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.conn
-            .query_row("SELECT value FROM bench_settings WHERE key = ?1", [key], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM bench_settings WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -335,8 +366,15 @@ impl Store {
 
     /// Puts `device` into `batch` (once; joining again changes nothing). Returns whether it
     /// joined now.
-    pub fn add_to_batch(&mut self, batch: &BatchId, device: DeviceId, how: JoinedBy) -> Result<bool, BatchStoreError> {
-        let record = self.batch_exact(batch)?.ok_or_else(|| BatchStoreError::NotFound(batch.to_string()))?;
+    pub fn add_to_batch(
+        &mut self,
+        batch: &BatchId,
+        device: DeviceId,
+        how: JoinedBy,
+    ) -> Result<bool, BatchStoreError> {
+        let record = self
+            .batch_exact(batch)?
+            .ok_or_else(|| BatchStoreError::NotFound(batch.to_string()))?;
         if record.closed_at.is_some() {
             return Err(BatchStoreError::Closed(batch.clone()));
         }
@@ -390,7 +428,10 @@ impl Store {
     }
 
     /// The devices of a batch with how and when each joined, in joining order.
-    pub fn batch_devices(&self, batch: &BatchId) -> Result<Vec<(DeviceId, JoinedBy, String)>, StoreError> {
+    pub fn batch_devices(
+        &self,
+        batch: &BatchId,
+    ) -> Result<Vec<(DeviceId, JoinedBy, String)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT device_id, how, added_at FROM batch_devices WHERE batch_id = ?1 ORDER BY added_at, device_id")
@@ -426,20 +467,39 @@ impl Store {
     }
 
     /// Records a technician action (one of [`TECHNICIAN_ACTIONS`]) on a device.
-    pub fn record_action(&mut self, device: DeviceId, kind: &str, technician: &str) -> Result<(), StoreError> {
-        debug_assert!(TECHNICIAN_ACTIONS.contains(&kind), "{kind} is not a technician action");
-        self.append_event(Some(device), kind, &serde_json::json!({ "technician": technician }))?;
+    pub fn record_action(
+        &mut self,
+        device: DeviceId,
+        kind: &str,
+        technician: &str,
+    ) -> Result<(), StoreError> {
+        debug_assert!(
+            TECHNICIAN_ACTIONS.contains(&kind),
+            "{kind} is not a technician action"
+        );
+        self.append_event(
+            Some(device),
+            kind,
+            &serde_json::json!({ "technician": technician }),
+        )?;
         Ok(())
     }
 
     /// Records that the batch's QR was shown on the bench.
     pub fn record_qr_shown(&mut self, batch: &BatchId, technician: &str) -> Result<(), StoreError> {
-        self.append_event(None, EVENT_QR_SHOWN, &serde_json::json!({ "batch": batch, "technician": technician }))?;
+        self.append_event(
+            None,
+            EVENT_QR_SHOWN,
+            &serde_json::json!({ "batch": batch, "technician": technician }),
+        )?;
         Ok(())
     }
 
     /// When the batch's QR was shown (oldest first).
-    pub fn qr_shown_times(&self, batch: &BatchId) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    pub fn qr_shown_times(
+        &self,
+        batch: &BatchId,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -448,7 +508,9 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![EVENT_QR_SHOWN, batch.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map(params![EVENT_QR_SHOWN, batch.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
         rows.map_err(|e| self.err(e))
     }
@@ -471,7 +533,12 @@ impl Store {
         entry: &crate::audit::AuditEntry,
     ) -> Result<i64, BatchStoreError> {
         let now = self.now();
-        let batch_id = entry.batch.clone().or_else(|| new_batch.map(|b| b.id.clone())).map(|b| b.to_string()).unwrap_or_default();
+        let batch_id = entry
+            .batch
+            .clone()
+            .or_else(|| new_batch.map(|b| b.id.clone()))
+            .map(|b| b.to_string())
+            .unwrap_or_default();
         let result = self.transact(|tx| {
             if let Some(b) = new_batch {
                 insert_batch(tx, b)?;
@@ -525,7 +592,13 @@ impl Store {
     }
 }
 
-fn join(tx: &Transaction<'_>, batch: &BatchId, device: DeviceId, how: JoinedBy, now: &str) -> rusqlite::Result<bool> {
+fn join(
+    tx: &Transaction<'_>,
+    batch: &BatchId,
+    device: DeviceId,
+    how: JoinedBy,
+    now: &str,
+) -> rusqlite::Result<bool> {
     let n = tx.execute(
         "INSERT INTO batch_devices (batch_id, device_id, added_at, how) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT DO NOTHING",

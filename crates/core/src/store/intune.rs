@@ -207,7 +207,17 @@ mod tests {
     use crate::store::{ManualClock, Sighting};
 
     fn status(id: &str, name: &str, upn: Option<&str>) -> IntuneStatus {
-        IntuneStatus::derive(id, name, "R58N1", None, Some("managed"), upn, None, None, None)
+        IntuneStatus::derive(
+            id,
+            name,
+            "R58N1",
+            None,
+            Some("managed"),
+            upn,
+            None,
+            None,
+            None,
+        )
     }
 
     #[test]
@@ -215,23 +225,47 @@ mod tests {
         let clock = ManualClock::at_test_epoch();
         let mut store = Store::open_in_memory().unwrap().with_clock(clock.clone());
         let dev = store
-            .record_sighting(&Sighting::new([SerialObservation::new(SerialSource::RoSerialno, "R58N1")]))
+            .record_sighting(&Sighting::new([SerialObservation::new(
+                SerialSource::RoSerialno,
+                "R58N1",
+            )]))
             .unwrap();
         let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
-        let staged = status("md-1", "Staging_R58N1_AndroidEnterprise_11/21/26_9.05", None);
-        assert_eq!(store.record_intune_status(Some(dev), &staged, now).unwrap(), IntuneChange::Seen);
-        assert_eq!(store.record_intune_status(Some(dev), &staged, now).unwrap(), IntuneChange::Unchanged);
+        let staged = status(
+            "md-1",
+            "Staging_R58N1_AndroidEnterprise_11/21/26_9.05",
+            None,
+        );
+        assert_eq!(
+            store.record_intune_status(Some(dev), &staged, now).unwrap(),
+            IntuneChange::Seen
+        );
+        assert_eq!(
+            store.record_intune_status(Some(dev), &staged, now).unwrap(),
+            IntuneChange::Unchanged
+        );
         // A later sync that found it by id without knowing the bench device keeps the link.
-        let user = status("md-1", "ana_AndroidEnterprise_11/21/26_9.05", Some("ana@contoso.com"));
-        let IntuneChange::Changed(changes) = store.record_intune_status(None, &user, now).unwrap() else {
+        let user = status(
+            "md-1",
+            "ana_AndroidEnterprise_11/21/26_9.05",
+            Some("ana@contoso.com"),
+        );
+        let IntuneChange::Changed(changes) = store.record_intune_status(None, &user, now).unwrap()
+        else {
             panic!("expected a change")
         };
-        assert!(changes.contains(&"stage enrolled → user-assigned".to_owned()), "{changes:?}");
+        assert!(
+            changes.contains(&"stage enrolled → user-assigned".to_owned()),
+            "{changes:?}"
+        );
         let links = store.intune_links(dev).unwrap();
         assert_eq!(links.len(), 1);
         assert_eq!(links[0].status.stage, IntuneStage::UserAssigned);
         assert!(store.record_intune_gone("md-1", now).unwrap());
-        assert!(!store.record_intune_gone("md-1", now).unwrap(), "logged once");
+        assert!(
+            !store.record_intune_gone("md-1", now).unwrap(),
+            "logged once"
+        );
         assert!(!store.record_intune_gone("md-unknown", now).unwrap());
         let back = store.record_intune_status(Some(dev), &user, now).unwrap();
         assert_eq!(back, IntuneChange::Changed(vec!["back in Intune".into()]));
@@ -242,7 +276,15 @@ mod tests {
             .map(|e| e.kind)
             .filter(|k| k.starts_with("intune"))
             .collect();
-        assert_eq!(kinds, [EVENT_INTUNE_SEEN, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_CHANGED]);
+        assert_eq!(
+            kinds,
+            [
+                EVENT_INTUNE_SEEN,
+                EVENT_INTUNE_CHANGED,
+                EVENT_INTUNE_GONE,
+                EVENT_INTUNE_CHANGED
+            ]
+        );
     }
 
     #[test]
@@ -253,10 +295,16 @@ mod tests {
         store.record_intune_status(None, &s, now).unwrap();
         assert_eq!(store.intune_all().unwrap()[0].device, None);
         let dev = store
-            .record_sighting(&Sighting::new([SerialObservation::new(SerialSource::RoSerialno, "ZZ9")]))
+            .record_sighting(&Sighting::new([SerialObservation::new(
+                SerialSource::RoSerialno,
+                "ZZ9",
+            )]))
             .unwrap();
         let change = store.record_intune_status(Some(dev), &s, now).unwrap();
-        assert_eq!(change, IntuneChange::Changed(vec!["matched to a bench device".into()]));
+        assert_eq!(
+            change,
+            IntuneChange::Changed(vec!["matched to a bench device".into()])
+        );
         assert_eq!(store.intune_links(dev).unwrap().len(), 1);
     }
 }

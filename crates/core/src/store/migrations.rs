@@ -7,7 +7,10 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
-use super::{audit, batches, classify, devices, events, intune, outbox, print_jobs, serials, slots, tenant, StoreError};
+use super::{
+    audit, batches, classify, devices, events, intune, outbox, print_jobs, serials, slots, tenant,
+    StoreError,
+};
 
 /// `PRAGMA application_id` of a StageBench store ("SBch"), so `file(1)` and we ourselves can
 /// tell our database from another application's.

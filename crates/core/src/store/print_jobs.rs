@@ -106,9 +106,14 @@ impl PrintJobState {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [PrintJobState::Queued, PrintJobState::Sending, PrintJobState::Done, PrintJobState::Failed]
-            .into_iter()
-            .find(|state| state.as_str() == s)
+        [
+            PrintJobState::Queued,
+            PrintJobState::Sending,
+            PrintJobState::Done,
+            PrintJobState::Failed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
     }
 }
 
@@ -165,7 +170,10 @@ impl NewPrintJob {
     pub fn test_label(printer: &PrinterConfig, actor: impl Into<String>) -> NewPrintJob {
         let text = format!("StageBench test {}", printer.name);
         let (kind, bytes) = match printer.target {
-            PrinterTarget::Ipp { .. } => (DocumentKind::Pdf, crate::printer::test_pdf(&text, 144.0, 72.0)),
+            PrinterTarget::Ipp { .. } => (
+                DocumentKind::Pdf,
+                crate::printer::test_pdf(&text, 144.0, 72.0),
+            ),
             _ => (DocumentKind::Zpl, crate::printer::test_zpl(&text)),
         };
         let mut job = NewPrintJob::new(printer.name.clone(), kind, bytes, actor);
@@ -175,7 +183,12 @@ impl NewPrintJob {
     }
 
     /// One copy of `bytes` for `printer`, by `actor`; set the rest with the fields.
-    pub fn new(printer: impl Into<String>, kind: DocumentKind, bytes: Vec<u8>, actor: impl Into<String>) -> NewPrintJob {
+    pub fn new(
+        printer: impl Into<String>,
+        kind: DocumentKind,
+        bytes: Vec<u8>,
+        actor: impl Into<String>,
+    ) -> NewPrintJob {
         NewPrintJob {
             printer: printer.into(),
             kind,
@@ -278,7 +291,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<PrintJob> {
         bytes: row.get(5)?,
         title: row.get(6)?,
         copies: row.get(7)?,
-        state: PrintJobState::parse(&state).ok_or_else(|| conversion(8, format!("unknown print job state {state:?}")))?,
+        state: PrintJobState::parse(&state)
+            .ok_or_else(|| conversion(8, format!("unknown print job state {state:?}")))?,
         attempts: row.get(9)?,
         next_attempt_at: row.get(10)?,
         claimed_at: row.get(11)?,
@@ -305,11 +319,22 @@ fn printer_from_row(row: &Row<'_>) -> rusqlite::Result<PrinterConfig> {
     let baud: Option<u32> = row.get(4)?;
     let target = match kind.as_str() {
         "ipp" => PrinterTarget::Ipp { url: address },
-        "raw" => PrinterTarget::Raw { host: address, port: port.unwrap_or(crate::printer::RAW_PORT) },
-        "serial" => PrinterTarget::Serial { path: address, baud: baud.unwrap_or(9600) },
+        "raw" => PrinterTarget::Raw {
+            host: address,
+            port: port.unwrap_or(crate::printer::RAW_PORT),
+        },
+        "serial" => PrinterTarget::Serial {
+            path: address,
+            baud: baud.unwrap_or(9600),
+        },
         other => return Err(conversion(1, format!("unknown printer kind {other:?}"))),
     };
-    Ok(PrinterConfig { name: row.get(0)?, target, dpi: row.get(5)?, media: row.get(6)? })
+    Ok(PrinterConfig {
+        name: row.get(0)?,
+        target,
+        dpi: row.get(5)?,
+        media: row.get(6)?,
+    })
 }
 
 fn later(now: OffsetDateTime, by: Duration) -> OffsetDateTime {
@@ -332,9 +357,14 @@ impl Store {
             PrinterTarget::Serial { path, baud } => (path.trim().to_owned(), None, Some(*baud)),
         };
         if address.is_empty() {
-            return Err(PrintJobError::Invalid(format!("printer {name} needs an address")));
+            return Err(PrintJobError::Invalid(format!(
+                "printer {name} needs an address"
+            )));
         }
-        if let Some(dpi) = printer.dpi.filter(|d| !crate::label::output::DPI_RANGE.contains(d)) {
+        if let Some(dpi) = printer
+            .dpi
+            .filter(|d| !crate::label::output::DPI_RANGE.contains(d))
+        {
             return Err(PrintJobError::Invalid(format!(
                 "{dpi} dpi is not a printer resolution: use 203, 300 or 600 for thermal printers"
             )));
@@ -357,13 +387,18 @@ impl Store {
     /// (and fail with the fix when sent, unless a printer of that name is added again).
     pub fn printer_remove(&mut self, name: &str) -> Result<bool, StoreError> {
         let name = name.trim();
-        self.transact(|tx| tx.execute("DELETE FROM printers WHERE name = ?1", [name]).map(|n| n > 0))
+        self.transact(|tx| {
+            tx.execute("DELETE FROM printers WHERE name = ?1", [name])
+                .map(|n| n > 0)
+        })
     }
 
     /// The printer called `name`.
     pub fn printer(&self, name: &str) -> Result<Option<PrinterConfig>, StoreError> {
         self.conn
-            .prepare_cached("SELECT name, kind, address, port, baud, dpi, media FROM printers WHERE name = ?1")
+            .prepare_cached(
+                "SELECT name, kind, address, port, baud, dpi, media FROM printers WHERE name = ?1",
+            )
             .and_then(|mut stmt| stmt.query_row([name.trim()], printer_from_row).optional())
             .map_err(|e| self.err(e))
     }
@@ -371,9 +406,9 @@ impl Store {
     /// Every printer, by name.
     pub fn printers(&self) -> Result<Vec<PrinterConfig>, StoreError> {
         let read = || -> rusqlite::Result<Vec<PrinterConfig>> {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT name, kind, address, port, baud, dpi, media FROM printers ORDER BY name")?;
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT name, kind, address, port, baud, dpi, media FROM printers ORDER BY name",
+            )?;
             let rows = stmt.query_map([], printer_from_row)?;
             rows.collect()
         };
@@ -384,17 +419,26 @@ impl Store {
     pub fn print_enqueue(&mut self, job: &NewPrintJob) -> Result<PrintJobId, PrintJobError> {
         let printer = job.printer.trim();
         if printer.is_empty() {
-            return Err(PrintJobError::Invalid("no printer named; pick one from `stagebench printers`".into()));
+            return Err(PrintJobError::Invalid(
+                "no printer named; pick one from `stagebench printers`".into(),
+            ));
         }
         if !(1..=1000).contains(&job.copies) {
-            return Err(PrintJobError::Invalid(format!("{} copies; print 1 to 1000 at a time", job.copies)));
+            return Err(PrintJobError::Invalid(format!(
+                "{} copies; print 1 to 1000 at a time",
+                job.copies
+            )));
         }
         if job.actor.trim().is_empty() {
-            return Err(PrintJobError::Invalid("no technician named; set STAGEBENCH_TECHNICIAN".into()));
+            return Err(PrintJobError::Invalid(
+                "no technician named; set STAGEBENCH_TECHNICIAN".into(),
+            ));
         }
         let (data, path) = match &job.data {
             PrintData::Bytes(bytes) if bytes.is_empty() => {
-                return Err(PrintJobError::Invalid("the document is empty; render the label first".into()))
+                return Err(PrintJobError::Invalid(
+                    "the document is empty; render the label first".into(),
+                ))
             }
             PrintData::Bytes(bytes) => (Some(bytes.as_slice()), None),
             PrintData::Path(path) => (None, Some(path.to_string_lossy().into_owned())),
@@ -425,7 +469,11 @@ impl Store {
 
     /// Up to `limit` queued jobs due at `now`, oldest first. Jobs left `sending` for longer
     /// than [`PRINT_LEASE`] (their process died) go back in line first.
-    pub fn print_due(&mut self, now: OffsetDateTime, limit: usize) -> Result<Vec<PrintJob>, StoreError> {
+    pub fn print_due(
+        &mut self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<PrintJob>, StoreError> {
         let at = timestamp(now);
         let expired = timestamp(now - time::Duration::try_from(PRINT_LEASE).unwrap_or_default());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -447,7 +495,11 @@ impl Store {
 
     /// Marks job `id` `sending` (one more attempt) when it is still queued, and returns it;
     /// `None` when another process claimed it first.
-    pub fn print_claim(&mut self, id: PrintJobId, now: OffsetDateTime) -> Result<Option<PrintJob>, StoreError> {
+    pub fn print_claim(
+        &mut self,
+        id: PrintJobId,
+        now: OffsetDateTime,
+    ) -> Result<Option<PrintJob>, StoreError> {
         let at = timestamp(now);
         self.transact(|tx| {
             let changed = tx
@@ -484,7 +536,12 @@ impl Store {
 
     /// The printer took job `id`: it is done, and its [`AuditAction::LabelPrint`] record is
     /// appended in the same transaction.
-    pub fn print_done(&mut self, id: PrintJobId, now: OffsetDateTime, remote_job: Option<&str>) -> Result<PrintJob, PrintJobError> {
+    pub fn print_done(
+        &mut self,
+        id: PrintJobId,
+        now: OffsetDateTime,
+        remote_job: Option<&str>,
+    ) -> Result<PrintJob, PrintJobError> {
         let at = timestamp(now);
         let audit_at = self.now();
         self.print_finish(id, |tx, job| {
@@ -513,7 +570,13 @@ impl Store {
     }
 
     /// Sending job `id` failed for now: it is due again after `delay`.
-    pub fn print_retry(&mut self, id: PrintJobId, now: OffsetDateTime, delay: Duration, error: &str) -> Result<PrintJob, PrintJobError> {
+    pub fn print_retry(
+        &mut self,
+        id: PrintJobId,
+        now: OffsetDateTime,
+        delay: Duration,
+        error: &str,
+    ) -> Result<PrintJob, PrintJobError> {
         let at = timestamp(now);
         let next = timestamp(later(now, delay));
         self.print_finish(id, |tx, _| {
@@ -526,7 +589,12 @@ impl Store {
     }
 
     /// Job `id` was refused for good (or ran out of attempts): it stays, failed, with `error`.
-    pub fn print_fail(&mut self, id: PrintJobId, now: OffsetDateTime, error: &str) -> Result<PrintJob, PrintJobError> {
+    pub fn print_fail(
+        &mut self,
+        id: PrintJobId,
+        now: OffsetDateTime,
+        error: &str,
+    ) -> Result<PrintJob, PrintJobError> {
         let at = timestamp(now);
         self.print_finish(id, |tx, _| {
             tx.execute(
@@ -618,9 +686,9 @@ impl Store {
     pub fn print_jobs(&self, limit: usize) -> Result<Vec<PrintJob>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let read = || -> rusqlite::Result<Vec<PrintJob>> {
-            let mut stmt = self
-                .conn
-                .prepare_cached(&format!("SELECT {COLUMNS} FROM print_jobs ORDER BY id DESC LIMIT ?1"))?;
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM print_jobs ORDER BY id DESC LIMIT ?1"
+            ))?;
             let rows = stmt.query_map([limit], from_row)?;
             rows.collect()
         };
@@ -636,13 +704,19 @@ mod tests {
 
     fn store() -> (Store, ManualClock) {
         let clock = ManualClock::at_test_epoch();
-        (Store::open_in_memory().unwrap().with_clock(clock.clone()), clock)
+        (
+            Store::open_in_memory().unwrap().with_clock(clock.clone()),
+            clock,
+        )
     }
 
     fn zebra() -> PrinterConfig {
         PrinterConfig {
             name: "zebra".into(),
-            target: PrinterTarget::Raw { host: "10.0.0.5".into(), port: 9100 },
+            target: PrinterTarget::Raw {
+                host: "10.0.0.5".into(),
+                port: 9100,
+            },
             dpi: Some(203),
             media: Some("2x1in".into()),
         }
@@ -654,18 +728,31 @@ mod tests {
         store.printer_save(&zebra()).unwrap();
         let serial = PrinterConfig {
             name: "desk".into(),
-            target: PrinterTarget::Serial { path: "/dev/ttyUSB0".into(), baud: 9600 },
+            target: PrinterTarget::Serial {
+                path: "/dev/ttyUSB0".into(),
+                baud: 9600,
+            },
             dpi: None,
             media: None,
         };
         store.printer_save(&serial).unwrap();
         assert_eq!(store.printers().unwrap(), [serial.clone(), zebra()]);
-        let moved = PrinterConfig { target: PrinterTarget::Ipp { url: "ipp://h/printers/z".into() }, ..zebra() };
+        let moved = PrinterConfig {
+            target: PrinterTarget::Ipp {
+                url: "ipp://h/printers/z".into(),
+            },
+            ..zebra()
+        };
         store.printer_save(&moved).unwrap();
         assert_eq!(store.printer("zebra").unwrap(), Some(moved));
         assert!(store.printer_remove("zebra").unwrap());
         assert!(!store.printer_remove("zebra").unwrap());
-        assert!(store.printer_save(&PrinterConfig { name: " ".into(), ..zebra() }).is_err());
+        assert!(store
+            .printer_save(&PrinterConfig {
+                name: " ".into(),
+                ..zebra()
+            })
+            .is_err());
     }
 
     #[test]
@@ -677,88 +764,207 @@ mod tests {
         let id = store.print_enqueue(&job).unwrap();
         let due = store.print_due(clock.now(), 10).unwrap();
         assert_eq!(due.len(), 1);
-        assert_eq!((due[0].state, due[0].bytes, due[0].attempts), (PrintJobState::Queued, 6, 0));
+        assert_eq!(
+            (due[0].state, due[0].bytes, due[0].attempts),
+            (PrintJobState::Queued, 6, 0)
+        );
         let claimed = store.print_claim(id, clock.now()).unwrap().unwrap();
-        assert_eq!((claimed.state, claimed.attempts), (PrintJobState::Sending, 1));
-        assert!(store.print_claim(id, clock.now()).unwrap().is_none(), "claimed once");
-        assert_eq!(store.print_job_data(id).unwrap(), Some(PrintData::Bytes(b"^XA^XZ".to_vec())));
+        assert_eq!(
+            (claimed.state, claimed.attempts),
+            (PrintJobState::Sending, 1)
+        );
+        assert!(
+            store.print_claim(id, clock.now()).unwrap().is_none(),
+            "claimed once"
+        );
+        assert_eq!(
+            store.print_job_data(id).unwrap(),
+            Some(PrintData::Bytes(b"^XA^XZ".to_vec()))
+        );
         let done = store.print_done(id, clock.now(), None).unwrap();
         assert_eq!(done.state, PrintJobState::Done);
         let log: Vec<AuditRecord> = store.audit_log(&AuditFilter::default()).unwrap();
         assert_eq!(log.len(), 1);
-        assert_eq!((log[0].action.as_str(), log[0].device.as_deref(), log[0].actor.as_str()), ("label-print", Some("R58N"), "zoë"));
+        assert_eq!(
+            (
+                log[0].action.as_str(),
+                log[0].device.as_deref(),
+                log[0].actor.as_str()
+            ),
+            ("label-print", Some("R58N"), "zoë")
+        );
         assert_eq!(log[0].detail["printer"], "zebra");
-        assert!(matches!(store.print_done(id, clock.now(), None), Err(PrintJobError::WrongState { .. })));
+        assert!(matches!(
+            store.print_done(id, clock.now(), None),
+            Err(PrintJobError::WrongState { .. })
+        ));
     }
 
     #[test]
     fn a_lost_send_is_recovered_after_the_lease_and_failed_jobs_retry_by_hand() {
         let (mut store, clock) = store();
-        let id = store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, b"x".to_vec(), "t")).unwrap();
+        let id = store
+            .print_enqueue(&NewPrintJob::new(
+                "zebra",
+                DocumentKind::Zpl,
+                b"x".to_vec(),
+                "t",
+            ))
+            .unwrap();
         store.print_claim(id, clock.now()).unwrap().unwrap();
         assert!(store.print_due(clock.now(), 10).unwrap().is_empty());
         clock.advance(time::Duration::try_from(PRINT_LEASE).unwrap());
         let due = store.print_due(clock.now(), 10).unwrap();
-        assert_eq!((due[0].id, due[0].state, due[0].attempts), (id, PrintJobState::Queued, 1));
+        assert_eq!(
+            (due[0].id, due[0].state, due[0].attempts),
+            (id, PrintJobState::Queued, 1)
+        );
         store.print_claim(id, clock.now()).unwrap().unwrap();
-        store.print_retry(id, clock.now(), Duration::from_secs(4), "refused").unwrap();
-        assert!(store.print_due(clock.now(), 10).unwrap().is_empty(), "not before its backoff");
+        store
+            .print_retry(id, clock.now(), Duration::from_secs(4), "refused")
+            .unwrap();
+        assert!(
+            store.print_due(clock.now(), 10).unwrap().is_empty(),
+            "not before its backoff"
+        );
         clock.advance(time::Duration::seconds(4));
         assert_eq!(store.print_due(clock.now(), 10).unwrap().len(), 1);
         store.print_claim(id, clock.now()).unwrap().unwrap();
-        let failed = store.print_fail(id, clock.now(), "printer zebra: gave up").unwrap();
+        let failed = store
+            .print_fail(id, clock.now(), "printer zebra: gave up")
+            .unwrap();
         assert_eq!((failed.state, failed.attempts), (PrintJobState::Failed, 3));
         let again = store.print_requeue(id).unwrap();
         assert_eq!((again.state, again.attempts), (PrintJobState::Queued, 0));
-        assert!(matches!(store.print_requeue(id), Err(PrintJobError::WrongState { .. })));
-        assert!(matches!(store.print_requeue(PrintJobId(99)), Err(PrintJobError::Unknown(_))));
+        assert!(matches!(
+            store.print_requeue(id),
+            Err(PrintJobError::WrongState { .. })
+        ));
+        assert!(matches!(
+            store.print_requeue(PrintJobId(99)),
+            Err(PrintJobError::Unknown(_))
+        ));
     }
 
     #[test]
     fn a_queued_job_is_cancelled_and_not_sent_but_one_being_sent_is_not() {
         let (mut store, clock) = store();
-        let first = store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, b"x".to_vec(), "t")).unwrap();
-        let second = store.print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, b"y".to_vec(), "t")).unwrap();
+        let first = store
+            .print_enqueue(&NewPrintJob::new(
+                "zebra",
+                DocumentKind::Zpl,
+                b"x".to_vec(),
+                "t",
+            ))
+            .unwrap();
+        let second = store
+            .print_enqueue(&NewPrintJob::new(
+                "zebra",
+                DocumentKind::Zpl,
+                b"y".to_vec(),
+                "t",
+            ))
+            .unwrap();
         let cancelled = store.print_cancel(first, "ana").unwrap();
         assert_eq!(cancelled.state, PrintJobState::Failed);
-        assert_eq!(cancelled.last_error.as_deref(), Some("cancelled by ana; retry sends it again"));
-        let due: Vec<PrintJobId> = store.print_due(clock.now(), 10).unwrap().into_iter().map(|j| j.id).collect();
+        assert_eq!(
+            cancelled.last_error.as_deref(),
+            Some("cancelled by ana; retry sends it again")
+        );
+        let due: Vec<PrintJobId> = store
+            .print_due(clock.now(), 10)
+            .unwrap()
+            .into_iter()
+            .map(|j| j.id)
+            .collect();
         assert_eq!(due, [second], "a cancelled job is not sent");
         store.print_claim(second, clock.now()).unwrap().unwrap();
         let err = store.print_cancel(second, "ana").unwrap_err();
-        assert!(err.to_string().contains("may already be at the printer"), "{err}");
-        assert!(matches!(store.print_cancel(first, "ana"), Err(PrintJobError::WrongState { .. })), "cancelled once");
-        assert_eq!(store.print_requeue(first).unwrap().state, PrintJobState::Queued, "retry puts it back");
-        assert!(matches!(store.print_cancel(PrintJobId(99), "ana"), Err(PrintJobError::Unknown(_))));
+        assert!(
+            err.to_string().contains("may already be at the printer"),
+            "{err}"
+        );
+        assert!(
+            matches!(
+                store.print_cancel(first, "ana"),
+                Err(PrintJobError::WrongState { .. })
+            ),
+            "cancelled once"
+        );
+        assert_eq!(
+            store.print_requeue(first).unwrap().state,
+            PrintJobState::Queued,
+            "retry puts it back"
+        );
+        assert!(matches!(
+            store.print_cancel(PrintJobId(99), "ana"),
+            Err(PrintJobError::Unknown(_))
+        ));
     }
 
     #[test]
     fn printers_are_saved_from_a_kind_and_address_and_odd_resolutions_are_refused() {
         let (mut store, _) = store();
         let raw = PrinterTarget::from_kind("zebra", "raw", " 10.0.0.5 ", None).unwrap();
-        assert_eq!(raw, PrinterTarget::Raw { host: "10.0.0.5".into(), port: crate::printer::RAW_PORT });
+        assert_eq!(
+            raw,
+            PrinterTarget::Raw {
+                host: "10.0.0.5".into(),
+                port: crate::printer::RAW_PORT
+            }
+        );
         let serial = PrinterTarget::from_kind("belt", "serial", "COM3", None).unwrap();
-        assert_eq!(serial, PrinterTarget::Serial { path: "COM3".into(), baud: 9600 });
+        assert_eq!(
+            serial,
+            PrinterTarget::Serial {
+                path: "COM3".into(),
+                baud: 9600
+            }
+        );
         assert!(PrinterTarget::from_kind("office", "ipp", "not a url", None).is_err());
-        assert!(PrinterTarget::from_kind("x", "lpt", "LPT1", None).unwrap_err().contains("use ipp, raw or serial"));
-        assert!(PrinterTarget::from_kind("x", "raw", "  ", None).unwrap_err().contains("say how to reach x"));
-        let mut config = PrinterConfig { name: "zebra".into(), target: raw, dpi: Some(5), media: None };
+        assert!(PrinterTarget::from_kind("x", "lpt", "LPT1", None)
+            .unwrap_err()
+            .contains("use ipp, raw or serial"));
+        assert!(PrinterTarget::from_kind("x", "raw", "  ", None)
+            .unwrap_err()
+            .contains("say how to reach x"));
+        let mut config = PrinterConfig {
+            name: "zebra".into(),
+            target: raw,
+            dpi: Some(5),
+            media: None,
+        };
         let err = store.printer_save(&config).unwrap_err();
-        assert!(err.to_string().contains("5 dpi is not a printer resolution"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("5 dpi is not a printer resolution"),
+            "{err}"
+        );
         assert!(store.printer("zebra").unwrap().is_none(), "nothing saved");
         config.dpi = Some(300);
         store.printer_save(&config).unwrap();
         let job = NewPrintJob::test_label(&config, "t");
-        assert_eq!((job.kind, job.title.as_str(), job.label_kind.as_deref()), (DocumentKind::Zpl, "StageBench test zebra", Some("test")));
+        assert_eq!(
+            (job.kind, job.title.as_str(), job.label_kind.as_deref()),
+            (DocumentKind::Zpl, "StageBench test zebra", Some("test"))
+        );
     }
 
     #[test]
     fn bad_jobs_are_refused_with_the_fix() {
         let (mut store, _) = store();
         let mut job = NewPrintJob::new("zebra", DocumentKind::Zpl, Vec::new(), "t");
-        assert!(store.print_enqueue(&job).unwrap_err().to_string().contains("render the label first"));
+        assert!(store
+            .print_enqueue(&job)
+            .unwrap_err()
+            .to_string()
+            .contains("render the label first"));
         job.data = PrintData::Bytes(b"x".to_vec());
         job.copies = 0;
-        assert!(store.print_enqueue(&job).unwrap_err().to_string().contains("1 to 1000"));
+        assert!(store
+            .print_enqueue(&job)
+            .unwrap_err()
+            .to_string()
+            .contains("1 to 1000"));
     }
 }

@@ -208,7 +208,9 @@ mod tests {
     use crate::identity::SerialSource::{self, *};
 
     fn store() -> Store {
-        Store::open_in_memory().unwrap().with_clock(ManualClock::at_test_epoch())
+        Store::open_in_memory()
+            .unwrap()
+            .with_clock(ManualClock::at_test_epoch())
     }
 
     fn seen(

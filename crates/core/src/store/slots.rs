@@ -277,7 +277,9 @@ mod tests {
     use crate::store::ManualClock;
 
     fn store() -> Store {
-        Store::open_in_memory().unwrap().with_clock(ManualClock::at_test_epoch())
+        Store::open_in_memory()
+            .unwrap()
+            .with_clock(ManualClock::at_test_epoch())
     }
 
     #[test]

@@ -249,19 +249,29 @@ fn evidence_answer(stage: &Stage, properties: &BTreeMap<String, String>) -> Stri
 /// What `service call iphonesubinfo 1` prints: Android 10 and later refuse the shell
 /// (READ_PRIVILEGED_PHONE_STATE); older Android answers with the IMEI as UTF-16 in a parcel.
 fn imei_answer(properties: &BTreeMap<String, String>) -> String {
-    let sdk: u32 = properties.get("ro.build.version.sdk").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let sdk: u32 = properties
+        .get("ro.build.version.sdk")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     if sdk >= 29 {
         return "Result: Parcel(\n  0x00000000: ffffffff 00000047 00650052 00750071 '....G...R.e.q.u.'\n  0x00000010: 00720069 00730065 00520020 00410045 'i.r.e.s. .R.E.A.')\n".to_owned();
     }
-    let serial = properties.get("ro.serialno").map(String::as_str).unwrap_or("");
+    let serial = properties
+        .get("ro.serialno")
+        .map(String::as_str)
+        .unwrap_or("");
     imei_parcel(&simulated_imei(serial))
 }
 
 /// A Luhn-valid 15-digit IMEI made from a serial (test allocation prefix 00).
 pub fn simulated_imei(serial: &str) -> String {
-    let seed = serial.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let seed = serial
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     let body = format!("00{:012}", seed % 1_000_000_000_000);
-    let check = (0..10).find(|d| crate::device::evidence::luhn_ok(&format!("{body}{d}"))).unwrap_or(0);
+    let check = (0..10)
+        .find(|d| crate::device::evidence::luhn_ok(&format!("{body}{d}")))
+        .unwrap_or(0);
     format!("{body}{check}")
 }
 
@@ -282,8 +292,15 @@ fn imei_parcel(digits: &str) -> String {
             .chunks(4)
             .map(|w| format!("{:08x}", u32::from_le_bytes([w[0], w[1], w[2], w[3]])))
             .collect();
-        let ascii: String = chunk.iter().map(|&b| if b.is_ascii_graphic() { b as char } else { '.' }).collect();
-        out.push_str(&format!("  0x{:08x}: {:<35} '{ascii}'\n", row * 16, words.join(" ")));
+        let ascii: String = chunk
+            .iter()
+            .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
+            .collect();
+        out.push_str(&format!(
+            "  0x{:08x}: {:<35} '{ascii}'\n",
+            row * 16,
+            words.join(" ")
+        ));
     }
     out.push_str(")\n");
     out
@@ -416,10 +433,16 @@ mod tests {
         let dump = imei_answer(&props);
         let lines: Vec<&str> = dump.lines().collect();
         let imei = simulated_imei("OLD9PHONE");
-        assert_eq!(crate::device::evidence::parse_imei_parcel(&lines), Some(imei));
+        assert_eq!(
+            crate::device::evidence::parse_imei_parcel(&lines),
+            Some(imei)
+        );
         props.insert("ro.build.version.sdk".to_owned(), "29".to_owned());
         let dump = imei_answer(&props);
-        assert_eq!(crate::device::evidence::parse_imei_parcel(&dump.lines().collect::<Vec<_>>()), None);
+        assert_eq!(
+            crate::device::evidence::parse_imei_parcel(&dump.lines().collect::<Vec<_>>()),
+            None
+        );
     }
 
     #[test]

@@ -92,7 +92,8 @@ impl Bench {
 
     pub async fn graph_status(&self, token: &SecretText) -> u16 {
         let url = format!("{}/deviceManagement/managedDevices", self.fake.base_url());
-        stagebench_core::intune::http_client().unwrap()
+        stagebench_core::intune::http_client()
+            .unwrap()
             .get(url)
             .bearer_auth(token.expose())
             .send()

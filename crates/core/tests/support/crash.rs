@@ -19,7 +19,13 @@ pub trait Reports: Default {
 
 /// Runs `writer_child` with `path` in `db_env` and `round` in `round_env`, kills it once it
 /// has reported `kill_after` commits, and returns everything it reported.
-pub fn run_and_kill<R: Reports>(path: &Path, round: usize, kill_after: usize, db_env: &str, round_env: &str) -> R {
+pub fn run_and_kill<R: Reports>(
+    path: &Path,
+    round: usize,
+    kill_after: usize,
+    db_env: &str,
+    round_env: &str,
+) -> R {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "writer_child", "--nocapture", "--test-threads=1"])
         .env(db_env, path)
@@ -45,7 +51,11 @@ pub fn run_and_kill<R: Reports>(path: &Path, round: usize, kill_after: usize, db
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(status.signal(), Some(libc::SIGKILL), "the writer was killed, not finished: {status}");
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGKILL),
+            "the writer was killed, not finished: {status}"
+        );
     }
     #[cfg(not(unix))]
     assert!(!status.success());
@@ -60,5 +70,8 @@ pub fn run_and_kill<R: Reports>(path: &Path, round: usize, kill_after: usize, db
 
 /// `PRAGMA integrity_check` of the database at `path` (`ok` when sound).
 pub fn integrity(path: &Path) -> String {
-    Connection::open(path).unwrap().query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap()
+    Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap()
 }

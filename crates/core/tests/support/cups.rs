@@ -31,16 +31,30 @@ impl Cups {
     /// Starts cupsd and adds the queue; `Err` says why this machine cannot (not root, CUPS or
     /// cups-pdf missing).
     pub fn start() -> Result<Cups, String> {
-        let uid = Command::new("id").arg("-u").output().map_err(|e| format!("id -u: {e}"))?;
+        let uid = Command::new("id")
+            .arg("-u")
+            .output()
+            .map_err(|e| format!("id -u: {e}"))?;
         if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-            return Err("not root: cupsd runs the cups-pdf backend only when started as root".into());
+            return Err(
+                "not root: cupsd runs the cups-pdf backend only when started as root".into(),
+            );
         }
-        for tool in ["/usr/sbin/cupsd", "/usr/sbin/lpadmin", "/usr/lib/cups/backend/cups-pdf"] {
+        for tool in [
+            "/usr/sbin/cupsd",
+            "/usr/sbin/lpadmin",
+            "/usr/lib/cups/backend/cups-pdf",
+        ] {
             if !Path::new(tool).exists() {
-                return Err(format!("{tool} missing: install cups and printer-driver-cups-pdf (make deps-test)"));
+                return Err(format!(
+                    "{tool} missing: install cups and printer-driver-cups-pdf (make deps-test)"
+                ));
             }
         }
-        let dir = tempfile::Builder::new().prefix("stagebench-cups").tempdir().map_err(|e| e.to_string())?;
+        let dir = tempfile::Builder::new()
+            .prefix("stagebench-cups")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
         let root = dir.path();
         for sub in ["conf/ppd", "spool/tmp", "cache", "state", "log"] {
             std::fs::create_dir_all(root.join(sub)).map_err(|e| e.to_string())?;
@@ -82,21 +96,40 @@ impl Cups {
             .spawn()
             .map_err(|e| format!("cupsd: {e}"))?;
         let queue = format!("SBTEST{port}");
-        let cups = Cups { child, dir, port, queue };
+        let cups = Cups {
+            child,
+            dir,
+            port,
+            queue,
+        };
         let deadline = Instant::now() + Duration::from_secs(15);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
-                return Err(format!("cupsd did not listen on {port}; see {}", cups.log().display()));
+                return Err(format!(
+                    "cupsd did not listen on {port}; see {}",
+                    cups.log().display()
+                ));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         let added = Command::new("/usr/sbin/lpadmin")
-            .args(["-h", &format!("127.0.0.1:{port}"), "-p", &cups.queue, "-E", "-v", "cups-pdf:/"])
+            .args([
+                "-h",
+                &format!("127.0.0.1:{port}"),
+                "-p",
+                &cups.queue,
+                "-E",
+                "-v",
+                "cups-pdf:/",
+            ])
             .args(["-m", "lsb/usr/cups-pdf/CUPS-PDF_opt.ppd"])
             .output()
             .map_err(|e| format!("lpadmin: {e}"))?;
         if !added.status.success() {
-            return Err(format!("lpadmin failed: {}", String::from_utf8_lossy(&added.stderr)));
+            return Err(format!(
+                "lpadmin failed: {}",
+                String::from_utf8_lossy(&added.stderr)
+            ));
         }
         Ok(cups)
     }
@@ -131,12 +164,14 @@ impl Cups {
     pub fn wait_for_output(&self, tag: &str, timeout: Duration) -> Option<PathBuf> {
         let deadline = Instant::now() + timeout;
         loop {
-            let found = std::fs::read_dir(Cups::output_dir()).ok().and_then(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains(tag)))
-            });
+            let found = std::fs::read_dir(Cups::output_dir())
+                .ok()
+                .and_then(|entries| {
+                    entries.filter_map(Result::ok).map(|e| e.path()).find(|p| {
+                        p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().contains(tag))
+                    })
+                });
             if let Some(path) = found {
                 // cups-pdf renames the finished file into place, so it is complete once seen.
                 return Some(path);

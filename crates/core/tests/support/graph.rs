@@ -92,4 +92,3 @@ pub async fn setup() -> (FakeGraph, Arc<VirtualTimer>, GraphClient) {
     let client = client_with(&graph, timer.clone(), static_token());
     (graph, timer, client)
 }
-

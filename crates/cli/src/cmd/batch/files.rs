@@ -36,11 +36,16 @@ pub struct PassphraseArgs {
 impl PassphraseArgs {
     fn read(&self) -> anyhow::Result<Option<SecretText>> {
         if let Some(path) = &self.passphrase_file {
-            let text = std::fs::read_to_string(path).with_context(|| format!("can't read the passphrase file {}", path.display()))?;
-            return Ok(Some(SecretText::new(text.lines().next().unwrap_or("").trim_end_matches('\r'))));
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("can't read the passphrase file {}", path.display()))?;
+            return Ok(Some(SecretText::new(
+                text.lines().next().unwrap_or("").trim_end_matches('\r'),
+            )));
         }
         if let Some(var) = &self.passphrase_env {
-            let value = std::env::var(var).with_context(|| format!("environment variable {var} (for --passphrase-env) is not set"))?;
+            let value = std::env::var(var).with_context(|| {
+                format!("environment variable {var} (for --passphrase-env) is not set")
+            })?;
             return Ok(Some(SecretText::new(value)));
         }
         if std::io::stdin().is_terminal() {
@@ -127,7 +132,8 @@ fn keyring() -> Arc<OsKeyring> {
 }
 
 fn read_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("can't read the {what} {}: check the path", path.display()))
+    std::fs::read(path)
+        .with_context(|| format!("can't read the {what} {}: check the path", path.display()))
 }
 
 /// Records a new batch in the audit log.
@@ -136,7 +142,17 @@ pub fn audit_batch_created(store: &mut Store, batch: &Batch, actor: &str) -> any
 }
 
 fn print_exported(out: &mut dyn Write, what: &str, e: &Exported) -> anyhow::Result<()> {
-    writeln!(out, "wrote {what} {} ({} bytes{})", e.path.display(), e.bytes, if e.devices > 0 { format!(", {} devices", e.devices) } else { String::new() })?;
+    writeln!(
+        out,
+        "wrote {what} {} ({} bytes{})",
+        e.path.display(),
+        e.bytes,
+        if e.devices > 0 {
+            format!(", {} devices", e.devices)
+        } else {
+            String::new()
+        }
+    )?;
     if let Some(f) = &e.fingerprint {
         writeln!(out, "signed by bench key {f}")?;
     }
@@ -147,10 +163,20 @@ fn print_exported(out: &mut dyn Write, what: &str, e: &Exported) -> anyhow::Resu
 }
 
 /// Runs a file command.
-pub async fn run(store: &mut Store, cmd: &FilesCommand, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub async fn run(
+    store: &mut Store,
+    cmd: &FilesCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let actor = stagebench_core::batch::ops::technician(store);
     match cmd {
-        FilesCommand::ExportPack { batch, out: path, payload_file, passphrase } => {
+        FilesCommand::ExportPack {
+            batch,
+            out: path,
+            payload_file,
+            passphrase,
+        } => {
             let record = store.find_batch(batch)?;
             let payload = pack_payload(store, &record.batch, payload_file.as_deref()).await?;
             let (pass, generated) = match passphrase.read()? {
@@ -159,7 +185,15 @@ pub async fn run(store: &mut Store, cmd: &FilesCommand, json: bool, out: &mut dy
             };
             check_passphrase(&pass)?;
             let tenant = store.tenant_settings().ok().flatten().map(|t| t.tenant);
-            let exported = exchange::export_pack(store, &record.batch.id, payload, &pass, tenant, &actor, path)?;
+            let exported = exchange::export_pack(
+                store,
+                &record.batch.id,
+                payload,
+                &pass,
+                tenant,
+                &actor,
+                path,
+            )?;
             if json {
                 let mut v = serde_json::to_value(&exported)?;
                 if generated {
@@ -174,22 +208,39 @@ pub async fn run(store: &mut Store, cmd: &FilesCommand, json: bool, out: &mut dy
             }
             Ok(())
         }
-        FilesCommand::ImportPack { file, passphrase, activate } => {
+        FilesCommand::ImportPack {
+            file,
+            passphrase,
+            activate,
+        } => {
             let bytes = read_file(file, "bench pack")?;
             let Some(pass) = passphrase.read()? else {
                 bail!("the bench pack needs its passphrase: --passphrase-file FILE, --passphrase-env VAR, or run it in a terminal to be asked");
             };
             let secrets = keyring();
-            let batch = exchange::import_pack(store, secrets.as_ref(), &bytes, &pass, &actor, file).await?;
+            let batch =
+                exchange::import_pack(store, secrets.as_ref(), &bytes, &pass, &actor, file).await?;
             if *activate {
                 store.set_active_batch(Some(&batch.id))?;
             }
             if json {
                 return super::super::write_json(out, &batch);
             }
-            writeln!(out, "imported batch {} ({}) for {}: {} with {} expected serials", batch.spec.name, batch.id.short(), batch.spec.vendor, batch.spec.profile.flow.name(), batch.spec.expected_serials.len())?;
+            writeln!(
+                out,
+                "imported batch {} ({}) for {}: {} with {} expected serials",
+                batch.spec.name,
+                batch.id.short(),
+                batch.spec.vendor,
+                batch.spec.profile.flow.name(),
+                batch.spec.expected_serials.len()
+            )?;
             if let Some(e) = batch.spec.profile.token_expires {
-                writeln!(out, "token expires {}", stagebench_core::store::timestamp(e))?;
+                writeln!(
+                    out,
+                    "token expires {}",
+                    stagebench_core::store::timestamp(e)
+                )?;
             }
             if batch.spec.profile.carries_wifi_credentials {
                 writeln!(out, "warning: the QR carries Wi-Fi credentials in plain text: don't leave printed codes lying around")?;
@@ -199,39 +250,62 @@ pub async fn run(store: &mut Store, cmd: &FilesCommand, json: bool, out: &mut dy
         FilesCommand::Qr { batch, out: path } => {
             let record = store.find_batch(batch)?;
             let secrets = keyring();
-            let payload = match exchange::show_qr(store, secrets.as_ref(), &record.batch.id, &actor).await {
-                // A batch made on this (signed-in) bench: its QR comes from the tenant, and is
-                // kept in the keyring so the bench can show it offline too.
-                Err(exchange::ExchangeError::NoQr(_)) if !record.batch.spec.profile.profile_id.is_empty() => {
-                    let payload = pack_payload(store, &record.batch, None).await?;
-                    exchange::keep_qr(secrets.as_ref(), &record.batch.id, &payload).await?;
-                    exchange::show_qr(store, secrets.as_ref(), &record.batch.id, &actor).await?
-                }
-                other => other?,
-            };
-            let aosp = matches!(record.batch.spec.profile.flow, Flow::AospUserless | Flow::AospUserAssociated);
+            let payload =
+                match exchange::show_qr(store, secrets.as_ref(), &record.batch.id, &actor).await {
+                    // A batch made on this (signed-in) bench: its QR comes from the tenant, and is
+                    // kept in the keyring so the bench can show it offline too.
+                    Err(exchange::ExchangeError::NoQr(_))
+                        if !record.batch.spec.profile.profile_id.is_empty() =>
+                    {
+                        let payload = pack_payload(store, &record.batch, None).await?;
+                        exchange::keep_qr(secrets.as_ref(), &record.batch.id, &payload).await?;
+                        exchange::show_qr(store, secrets.as_ref(), &record.batch.id, &actor).await?
+                    }
+                    other => other?,
+                };
+            let aosp = matches!(
+                record.batch.spec.profile.flow,
+                Flow::AospUserless | Flow::AospUserAssociated
+            );
             let qr = EnrollmentQr::from_profile_content(payload.expose(), aosp)?;
             match path {
                 Some(p) => {
                     exchange::write_atomically(p, &qr.code.to_png(8)?)?;
                     if json {
-                        return super::super::write_json(out, &serde_json::json!({"out": p, "qr": qr.code.facts()}));
+                        return super::super::write_json(
+                            out,
+                            &serde_json::json!({"out": p, "qr": qr.code.facts()}),
+                        );
                     }
                     writeln!(out, "wrote {}", p.display())?;
                 }
-                None if json => return super::super::write_json(out, &serde_json::json!({"qr": qr.code.facts()})),
+                None if json => {
+                    return super::super::write_json(
+                        out,
+                        &serde_json::json!({"qr": qr.code.facts()}),
+                    )
+                }
                 None => write!(out, "{}", qr.code.to_terminal())?,
             }
             Ok(())
         }
-        FilesCommand::ExportReport { batch, out: path, csv } => {
+        FilesCommand::ExportReport {
+            batch,
+            out: path,
+            csv,
+        } => {
             let record = store.find_batch(batch)?;
             let secrets = keyring();
-            let exported = exchange::export_report(store, secrets.as_ref(), &record.batch.id, &actor, path).await?;
+            let exported =
+                exchange::export_report(store, secrets.as_ref(), &record.batch.id, &actor, path)
+                    .await?;
             if let Some(csv_path) = csv {
                 let bytes = read_file(path, "report just written")?;
                 let verified = stagebench_core::batch::report::verify(&bytes)?;
-                exchange::write_atomically(csv_path, stagebench_core::batch::report::report_csv(&verified.report).as_bytes())?;
+                exchange::write_atomically(
+                    csv_path,
+                    stagebench_core::batch::report::report_csv(&verified.report).as_bytes(),
+                )?;
             }
             if json {
                 return super::super::write_json(out, &exported);
@@ -244,38 +318,89 @@ pub async fn run(store: &mut Store, cmd: &FilesCommand, json: bool, out: &mut dy
             if json {
                 return super::super::write_json(out, &imported);
             }
-            writeln!(out, "verified and imported the report of {} ({}): {} devices", imported.batch_name, imported.batch.short(), imported.devices)?;
-            writeln!(out, "signed by bench key {} — compare it with the fingerprint in the vendor's Settings", imported.signer)?;
-            let stages: Vec<String> = imported.stages.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            writeln!(
+                out,
+                "verified and imported the report of {} ({}): {} devices",
+                imported.batch_name,
+                imported.batch.short(),
+                imported.devices
+            )?;
+            writeln!(
+                out,
+                "signed by bench key {} — compare it with the fingerprint in the vendor's Settings",
+                imported.signer
+            )?;
+            let stages: Vec<String> = imported
+                .stages
+                .iter()
+                .map(|(s, n)| format!("{s} {n}"))
+                .collect();
             writeln!(out, "stages: {}", stages.join(", "))?;
             if imported.new_batch {
-                writeln!(out, "note: this batch was not on this machine; it was added from the report")?;
+                writeln!(
+                    out,
+                    "note: this batch was not on this machine; it was added from the report"
+                )?;
             }
             if !imported.other_signers.is_empty() {
-                writeln!(out, "warning: earlier reports of this batch were signed by other bench keys: {}", imported.other_signers.join(", "))?;
+                writeln!(
+                    out,
+                    "warning: earlier reports of this batch were signed by other bench keys: {}",
+                    imported.other_signers.join(", ")
+                )?;
             }
             Ok(())
         }
         FilesCommand::Reconcile { batch } => {
             let record = store.find_batch(batch)?;
             let client = super::super::connect_tenant(store)?;
-            let result = exchange::reconcile(store, client.as_ref(), &record.batch.id, &actor).await?;
+            let result =
+                exchange::reconcile(store, client.as_ref(), &record.batch.id, &actor).await?;
             if json {
                 return super::super::write_json(out, &result);
             }
-            writeln!(out, "{} ({}) against Intune{}", record.batch.spec.name, record.batch.id.short(), if result.reports.is_empty() { " (this bench's own records: no report imported)" } else { "" })?;
+            writeln!(
+                out,
+                "{} ({}) against Intune{}",
+                record.batch.spec.name,
+                record.batch.id.short(),
+                if result.reports.is_empty() {
+                    " (this bench's own records: no report imported)"
+                } else {
+                    ""
+                }
+            )?;
             writeln!(out, "  matched            {}", result.matched.len())?;
-            writeln!(out, "  missing in Intune  {}", result.missing_in_intune.len())?;
+            writeln!(
+                out,
+                "  missing in Intune  {}",
+                result.missing_in_intune.len()
+            )?;
             for d in &result.missing_in_intune {
-                writeln!(out, "      {}  (reported {})", d.serial, d.reported_stage.map(|s| s.label()).unwrap_or("-"))?;
+                writeln!(
+                    out,
+                    "      {}  (reported {})",
+                    d.serial,
+                    d.reported_stage.map(|s| s.label()).unwrap_or("-")
+                )?;
             }
             writeln!(out, "  unexpected         {}", result.unexpected.len())?;
             for d in &result.unexpected {
-                writeln!(out, "      {}  in Intune as {} but in no report", d.serial, d.intune_name.as_deref().unwrap_or("?"))?;
+                writeln!(
+                    out,
+                    "      {}  in Intune as {} but in no report",
+                    d.serial,
+                    d.intune_name.as_deref().unwrap_or("?")
+                )?;
             }
             writeln!(out, "  not staged         {}", result.not_staged.len())?;
             if !result.not_expected.is_empty() {
-                writeln!(out, "  not expected       {} ({})", result.not_expected.len(), result.not_expected.join(", "))?;
+                writeln!(
+                    out,
+                    "  not expected       {} ({})",
+                    result.not_expected.len(),
+                    result.not_expected.join(", ")
+                )?;
             }
             if !result.failed.is_empty() {
                 writeln!(out, "warning: {} serials could not be looked up this time (throttled or offline): run reconcile again", result.failed.len())?;
@@ -287,8 +412,13 @@ pub async fn run(store: &mut Store, cmd: &FilesCommand, json: bool, out: &mut dy
                 bail!("say where to write the chain of custody: --pdf FILE and/or --csv FILE");
             }
             let record = store.find_batch(batch)?;
-            let fingerprint = stagebench_core::batch::key::load(keyring().as_ref()).await.ok().flatten().map(|k| k.public().fingerprint);
-            let (csv_text, pdf_bytes) = exchange::custody(store, &record.batch.id, &actor, fingerprint)?;
+            let fingerprint = stagebench_core::batch::key::load(keyring().as_ref())
+                .await
+                .ok()
+                .flatten()
+                .map(|k| k.public().fingerprint);
+            let (csv_text, pdf_bytes) =
+                exchange::custody(store, &record.batch.id, &actor, fingerprint)?;
             if let Some(p) = pdf {
                 exchange::write_atomically(p, &pdf_bytes)?;
             }
@@ -308,20 +438,31 @@ pub async fn run(store: &mut Store, cmd: &FilesCommand, json: bool, out: &mut dy
 
 /// The QR payload for a pack: the tenant profile's `qrCodeContent` (read now, so the token is
 /// the current one), a payload file, or nothing for Windows DEM.
-async fn pack_payload(store: &Store, batch: &Batch, payload_file: Option<&Path>) -> anyhow::Result<SecretText> {
+async fn pack_payload(
+    store: &Store,
+    batch: &Batch,
+    payload_file: Option<&Path>,
+) -> anyhow::Result<SecretText> {
     if let Some(path) = payload_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("can't read the payload file {}", path.display()))?;
-        serde_json::from_str::<serde_json::Value>(&text).with_context(|| format!("{} is not a QR payload (JSON)", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("can't read the payload file {}", path.display()))?;
+        serde_json::from_str::<serde_json::Value>(&text)
+            .with_context(|| format!("{} is not a QR payload (JSON)", path.display()))?;
         return Ok(SecretText::new(text.trim()));
     }
     if batch.spec.profile.flow == Flow::WindowsDem {
         return Ok(SecretText::new("null"));
     }
     if batch.spec.profile.profile_id.is_empty() {
-        bail!("batch {} has no tenant profile: give its QR payload with --payload-file", batch.id.short());
+        bail!(
+            "batch {} has no tenant profile: give its QR payload with --payload-file",
+            batch.id.short()
+        );
     }
     let client = super::super::connect_tenant(store)?;
-    let profile = client.enrollment_profile(&batch.spec.profile.profile_id).await?;
+    let profile = client
+        .enrollment_profile(&batch.spec.profile.profile_id)
+        .await?;
     let now = time::OffsetDateTime::now_utc();
     match profile.usable_qr_content(now) {
         Some(content) => Ok(content.clone()),

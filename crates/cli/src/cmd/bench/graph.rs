@@ -68,7 +68,9 @@ struct Report {
 /// Runs the benchmark.
 pub async fn run(args: &GraphBench, out: &mut dyn Write) -> anyhow::Result<()> {
     let n = args.devices as usize;
-    let graph = FakeGraph::start().await.context("can't start the fake tenant")?;
+    let graph = FakeGraph::start()
+        .await
+        .context("can't start the fake tenant")?;
     let mut store = Store::open_in_memory()?;
     for i in 0..n {
         let serial = format!("BENCH{i:06}");
@@ -77,7 +79,10 @@ pub async fn run(args: &GraphBench, out: &mut dyn Write) -> anyhow::Result<()> {
             "serialNumber": serial,
             "deviceEnrollmentType": "androidEnterpriseFullyManaged",
         }));
-        store.record_sighting(&Sighting::new([SerialObservation::new(SerialSource::RoSerialno, &serial)]))?;
+        store.record_sighting(&Sighting::new([SerialObservation::new(
+            SerialSource::RoSerialno,
+            &serial,
+        )]))?;
     }
     graph.faults(|f| {
         f.latency = Duration::from_millis(args.latency_ms);
@@ -85,10 +90,14 @@ pub async fn run(args: &GraphBench, out: &mut dyn Write) -> anyhow::Result<()> {
         f.throttle_every = args.throttle_every;
         f.retry_after = None;
     });
-    let endpoints = Endpoints { authority: graph.authority_url(), graph: graph.base_url() };
+    let endpoints = Endpoints {
+        authority: graph.authority_url(),
+        graph: graph.base_url(),
+    };
     let client = GraphClient::new(&endpoints, Arc::new(StaticToken(SecretText::new("bench"))))?;
     let started = Instant::now();
-    let report = refresh_status(&mut store, &client, time::OffsetDateTime::now_utc(), false).await?;
+    let report =
+        refresh_status(&mut store, &client, time::OffsetDateTime::now_utc(), false).await?;
     let wall = started.elapsed();
     graph.assert_no_violations();
     let requests = graph.http_requests();
@@ -106,16 +115,34 @@ pub async fn run(args: &GraphBench, out: &mut dyn Write) -> anyhow::Result<()> {
         wall_s: wall.as_secs_f64(),
         budget_floor_s: ((n as f64 / 2000.0).ceil() - 1.0).max(0.0) * 20.0,
     };
-    ensure!(r.found == n, "only {} of {n} devices were found in Intune", r.found);
+    ensure!(
+        r.found == n,
+        "only {} of {n} devices were found in Intune",
+        r.found
+    );
     if args.json {
         return super::super::write_json(out, &r);
     }
-    writeln!(out, "Refreshing the Intune status of {n} devices (tenant latency {} ms, Graph budgets on{}):", r.latency_ms,
-        args.throttle_every.map(|k| format!(", every {k}th request 429")).unwrap_or_default())?;
-    writeln!(out, "  HTTP requests   {:>6}  (target ≤ {}, naive one GET per device: {})", r.requests, r.target_requests, r.naive_requests)?;
+    writeln!(
+        out,
+        "Refreshing the Intune status of {n} devices (tenant latency {} ms, Graph budgets on{}):",
+        r.latency_ms,
+        args.throttle_every
+            .map(|k| format!(", every {k}th request 429"))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "  HTTP requests   {:>6}  (target ≤ {}, naive one GET per device: {})",
+        r.requests, r.target_requests, r.naive_requests
+    )?;
     writeln!(out, "  inner requests  {:>6}", r.inner_requests)?;
     writeln!(out, "  429s received   {:>6}", r.throttled)?;
     writeln!(out, "  found           {:>6}", r.found)?;
-    writeln!(out, "  wall time       {:>8.1} s  (Graph's budget alone needs ≥ {:.0} s for {n} look-ups)", r.wall_s, r.budget_floor_s)?;
+    writeln!(
+        out,
+        "  wall time       {:>8.1} s  (Graph's budget alone needs ≥ {:.0} s for {n} look-ups)",
+        r.wall_s, r.budget_floor_s
+    )?;
     Ok(())
 }

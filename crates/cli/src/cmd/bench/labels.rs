@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use clap::Args;
 use serde::Serialize;
-use stagebench_core::label::{find_template, render_labels, DeviceLabel, LabelData, OutputFormat, RenderOptions};
+use stagebench_core::label::{
+    find_template, render_labels, DeviceLabel, LabelData, OutputFormat, RenderOptions,
+};
 
 /// Options.
 #[derive(Args)]
@@ -45,7 +47,13 @@ struct Report {
 /// Peak resident memory of this process, MiB (Linux `/proc/self/status` `VmHWM`).
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
     Some(kb / 1024.0)
 }
 
@@ -64,7 +72,10 @@ pub fn run(args: &LabelsBench, out: &mut dyn Write) -> anyhow::Result<()> {
             })
         })
         .collect();
-    let options = RenderOptions { dpi: args.dpi, refuse_wifi_credentials: false };
+    let options = RenderOptions {
+        dpi: args.dpi,
+        refuse_wifi_credentials: false,
+    };
     let started = Instant::now();
     let doc = render_labels(&template, &labels, OutputFormat::Pdf, &options)?;
     let elapsed = started.elapsed().as_secs_f64();

@@ -57,14 +57,22 @@ struct Side {
 /// Peak resident memory of this process, MiB (Linux `/proc/self/status` `VmHWM`).
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
     Some(kb / 1024.0)
 }
 
 fn key_of(dir: &Path) -> anyhow::Result<BenchKey> {
     // The benchmark's own key, kept in its folder (not the OS keyring: nothing to protect).
     let seed = std::fs::read(dir.join("bench.key"))?;
-    let seed: [u8; 32] = seed.try_into().map_err(|_| anyhow::anyhow!("bad benchmark key"))?;
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("bad benchmark key"))?;
     Ok(BenchKey::from_seed(&seed))
 }
 
@@ -99,19 +107,32 @@ fn set_up(dir: &Path, devices: u32) -> anyhow::Result<BatchId> {
     for i in 0..devices {
         let serial = format!("R5CR{:07}", i);
         let imei = luhn_imei(i);
-        let evidence = |provisioned: bool, boot: u32| json!({"slot_number": i % 50 + 1, "manufacturer": "samsung", "model": "SM-G991B", "android_release": "14",
+        let evidence = |provisioned: bool, boot: u32| {
+            json!({"slot_number": i % 50 + 1, "manufacturer": "samsung", "model": "SM-G991B", "android_release": "14",
             "evidence": {"device_provisioned": provisioned, "user_setup_complete": provisioned, "device_owner": provisioned.then_some("com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver"),
-                         "boot_count": boot, "intune_app": null, "company_portal": null, "authenticator": null, "imei": imei, "firmware": {}, "unread": []}});
+                         "boot_count": boot, "intune_app": null, "company_portal": null, "authenticator": null, "imei": imei, "firmware": {}, "unread": []}})
+        };
         let serials = [
             SerialObservation::new(SerialSource::UsbDescriptor, &serial),
             SerialObservation::new(SerialSource::RoSerialno, &serial),
             SerialObservation::new(SerialSource::Imei, &imei),
         ];
-        let id = store.record_sighting(&Sighting::new(serials.clone()).with_facts(evidence(false, 2)))?;
+        let id = store
+            .record_sighting(&Sighting::new(serials.clone()).with_facts(evidence(false, 2)))?;
         store.add_to_batch(&batch.id, id, JoinedBy::ExpectedSerial)?;
         store.record_sighting(&Sighting::new(serials).with_facts(evidence(true, 3)))?;
         store.record_action(id, EVENT_POWERED_OFF, "tech")?;
-        let status = IntuneStatus::derive(&format!("i-{i}"), &format!("Staging_{serial}_AndroidEnterprise_1/2/2026_9:00 AM"), &serial, None, Some("managed"), None, None, None, None);
+        let status = IntuneStatus::derive(
+            &format!("i-{i}"),
+            &format!("Staging_{serial}_AndroidEnterprise_1/2/2026_9:00 AM"),
+            &serial,
+            None,
+            Some("managed"),
+            None,
+            None,
+            None,
+            None,
+        );
         store.record_intune_status(Some(id), &status, now)?;
     }
     Ok(batch.id)
@@ -126,7 +147,16 @@ fn luhn_imei(i: u32) -> String {
         .enumerate()
         .map(|(k, b)| {
             let d = u32::from(b - b'0');
-            if k % 2 == 0 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d }
+            if k % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
         })
         .sum();
     format!("{body}{}", (10 - sum % 10) % 10)
@@ -137,7 +167,13 @@ fn phase(phase: Phase, dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     let side = match phase {
         Phase::Export => {
             let mut store = Store::open(&dir.join("vendor.sqlite3"))?;
-            let batch = store.batches()?.into_iter().next().context("no batch")?.batch.id;
+            let batch = store
+                .batches()?
+                .into_iter()
+                .next()
+                .context("no batch")?
+                .batch
+                .id;
             let key = key_of(dir)?;
             let start = Instant::now();
             let exported = export_report_with(&mut store, &key, &batch, "tech", &report)?;
@@ -146,14 +182,24 @@ fn phase(phase: Phase, dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
             let verified = verify(&std::fs::read(&report)?)?;
             std::fs::write(dir.join("report.csv"), report_csv(&verified.report))?;
             let csv_ms = start.elapsed().as_secs_f64() * 1000.0;
-            Side { ms, peak_rss_mib: peak_rss_mib(), bytes: exported.bytes, csv_ms: Some(csv_ms) }
+            Side {
+                ms,
+                peak_rss_mib: peak_rss_mib(),
+                bytes: exported.bytes,
+                csv_ms: Some(csv_ms),
+            }
         }
         Phase::Import => {
             let mut store = Store::open(&dir.join("admin.sqlite3"))?;
             let bytes = std::fs::read(&report)?;
             let start = Instant::now();
             import_report(&mut store, &bytes, "admin", &report)?;
-            Side { ms: start.elapsed().as_secs_f64() * 1000.0, peak_rss_mib: peak_rss_mib(), bytes: bytes.len() as u64, csv_ms: None }
+            Side {
+                ms: start.elapsed().as_secs_f64() * 1000.0,
+                peak_rss_mib: peak_rss_mib(),
+                bytes: bytes.len() as u64,
+                csv_ms: None,
+            }
         }
     };
     serde_json::to_writer(&mut *out, &side)?;
@@ -168,7 +214,10 @@ fn child(phase: &str, dir: &Path) -> anyhow::Result<Side> {
         .arg(dir)
         .output()?;
     if !output.status.success() {
-        bail!("the {phase} side failed: {}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "the {phase} side failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     Ok(serde_json::from_slice(&output.stdout)?)
 }
@@ -178,7 +227,10 @@ pub fn run(args: &ReportBench, out: &mut dyn Write) -> anyhow::Result<()> {
     if let (Some(p), Some(dir)) = (args.phase, &args.dir) {
         return phase(p, dir, out);
     }
-    let dir = std::env::temp_dir().join(format!("stagebench-bench-report-{:08x}", rand::random::<u32>()));
+    let dir = std::env::temp_dir().join(format!(
+        "stagebench-bench-report-{:08x}",
+        rand::random::<u32>()
+    ));
     std::fs::create_dir_all(&dir)?;
     let result = (|| {
         let start = Instant::now();
@@ -189,13 +241,43 @@ pub fn run(args: &ReportBench, out: &mut dyn Write) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     let (setup_ms, export, import) = result?;
     if args.json {
-        return super::super::write_json(out, &json!({"devices": args.devices, "setup_ms": setup_ms, "export": export, "import": import}));
+        return super::super::write_json(
+            out,
+            &json!({"devices": args.devices, "setup_ms": setup_ms, "export": export, "import": import}),
+        );
     }
-    let mib = |s: &Side| s.peak_rss_mib.map(|m| format!("{m:.0} MiB")).unwrap_or_else(|| "n/a".into());
-    writeln!(out, "batch report of {} devices ({:.1} MB)", args.devices, export.bytes as f64 / 1e6)?;
-    writeln!(out, "  export (store → signed file)   {:>8.0} ms   peak {}", export.ms, mib(&export))?;
-    writeln!(out, "  CSV (verify + write)           {:>8.0} ms", export.csv_ms.unwrap_or_default())?;
-    writeln!(out, "  import (verify → store)        {:>8.0} ms   peak {}", import.ms, mib(&import))?;
-    writeln!(out, "  (set-up of the vendor store: {:.1} s)", setup_ms / 1000.0)?;
+    let mib = |s: &Side| {
+        s.peak_rss_mib
+            .map(|m| format!("{m:.0} MiB"))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    writeln!(
+        out,
+        "batch report of {} devices ({:.1} MB)",
+        args.devices,
+        export.bytes as f64 / 1e6
+    )?;
+    writeln!(
+        out,
+        "  export (store → signed file)   {:>8.0} ms   peak {}",
+        export.ms,
+        mib(&export)
+    )?;
+    writeln!(
+        out,
+        "  CSV (verify + write)           {:>8.0} ms",
+        export.csv_ms.unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "  import (verify → store)        {:>8.0} ms   peak {}",
+        import.ms,
+        mib(&import)
+    )?;
+    writeln!(
+        out,
+        "  (set-up of the vendor store: {:.1} s)",
+        setup_ms / 1000.0
+    )?;
     Ok(())
 }

@@ -10,7 +10,10 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
-use stagebench_core::intune::graph::{check_token_validity, kme_custom_json, zero_touch_dpc_extras, ExportError, GraphClient, TokenState};
+use stagebench_core::intune::graph::{
+    check_token_validity, kme_custom_json, zero_touch_dpc_extras, ExportError, GraphClient,
+    TokenState,
+};
 use stagebench_core::intune::view::profile_view;
 
 use stagebench_core::audit::AuditAction;
@@ -107,22 +110,49 @@ pub(super) async fn run(
     }
 }
 
-async fn create(client: &GraphClient, args: &CreateArgs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+async fn create(
+    client: &GraphClient,
+    args: &CreateArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let listed = client.enrollment_profiles().await?;
     let profile = pick(&listed, &args.profile)?;
     let validity = Duration::from_secs(u64::from(args.days) * 86_400);
     // Checked here too, so the refusal says nothing was sent.
     if let Err(why) = check_token_validity(profile.mode, validity) {
-        bail!("enrollment profile \"{}\" ({}): {why}; nothing was sent to Intune", profile.display_name, profile.mode);
+        bail!(
+            "enrollment profile \"{}\" ({}): {why}; nothing was sent to Intune",
+            profile.display_name,
+            profile.mode
+        );
     }
-    let updated = client.create_token(&profile.id, profile.mode, validity).await?;
-    super::audit(AuditAction::TokenCreate, &updated, json!({"days": args.days}))?;
+    let updated = client
+        .create_token(&profile.id, profile.mode, validity)
+        .await?;
+    super::audit(
+        AuditAction::TokenCreate,
+        &updated,
+        json!({"days": args.days}),
+    )?;
     let view = profile_view(&updated, now());
     if json {
-        return super::super::write_json(out, &json!({"created": true, "days": args.days, "profile": view}));
+        return super::super::write_json(
+            out,
+            &json!({"created": true, "days": args.days, "profile": view}),
+        );
     }
-    let until = view.token_expires.as_deref().map_or("no expiry given".into(), short_time);
-    writeln!(out, "New token for \"{}\": valid for {} days, until {until} ({}).", view.display_name, args.days, token_summary(&view))?;
+    let until = view
+        .token_expires
+        .as_deref()
+        .map_or("no expiry given".into(), short_time);
+    writeln!(
+        out,
+        "New token for \"{}\": valid for {} days, until {until} ({}).",
+        view.display_name,
+        args.days,
+        token_summary(&view)
+    )?;
     writeln!(out, "It replaces the previous token. {VOIDS}")?;
     Ok(())
 }
@@ -141,9 +171,15 @@ async fn revoke(
     let state = profile.token_state(now());
     if !matches!(state, TokenState::Valid { .. }) {
         if json {
-            return super::super::write_json(out, &json!({"revoked": false, "profile": profile_view(&profile, now())}));
+            return super::super::write_json(
+                out,
+                &json!({"revoked": false, "profile": profile_view(&profile, now())}),
+            );
         }
-        writeln!(out, "Enrollment profile \"{name}\": {state}; nothing to revoke.")?;
+        writeln!(
+            out,
+            "Enrollment profile \"{name}\": {state}; nothing to revoke."
+        )?;
         return Ok(());
     }
     if !args.yes {
@@ -152,9 +188,14 @@ async fn revoke(
         }
         eprint!("Revoking the token of \"{name}\" voids every QR code and label printed with it (enrolled devices are unaffected).\nType the profile name to revoke it: ");
         let mut typed = String::new();
-        input.read_line(&mut typed).context("reading the confirmation")?;
+        input
+            .read_line(&mut typed)
+            .context("reading the confirmation")?;
         if typed.trim().to_lowercase() != name.trim().to_lowercase() {
-            bail!("not revoked: \"{}\" is not the profile name \"{name}\"", typed.trim());
+            bail!(
+                "not revoked: \"{}\" is not the profile name \"{name}\"",
+                typed.trim()
+            );
         }
     }
     client.revoke_token(&profile.id).await?;
@@ -164,13 +205,25 @@ async fn revoke(
     if json {
         return super::super::write_json(out, &json!({"revoked": true, "profile": view}));
     }
-    writeln!(out, "Revoked the token of \"{name}\" (now: {}).", token_summary(&view))?;
+    writeln!(
+        out,
+        "Revoked the token of \"{name}\" (now: {}).",
+        token_summary(&view)
+    )?;
     writeln!(out, "{VOIDS}")?;
-    writeln!(out, "For the next batch: stagebench profiles token create \"{name}\" --days N")?;
+    writeln!(
+        out,
+        "For the next batch: stagebench profiles token create \"{name}\" --days N"
+    )?;
     Ok(())
 }
 
-async fn export(client: &GraphClient, args: &ExportArgs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+async fn export(
+    client: &GraphClient,
+    args: &ExportArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let profile = find(client, &args.profile).await?;
     let now = now();
     let made = match args.target {
@@ -180,12 +233,19 @@ async fn export(client: &GraphClient, args: &ExportArgs, json: bool, out: &mut d
     let export = match made {
         Ok(export) => export,
         Err(e @ ExportError::NoUsableToken { .. }) => {
-            bail!("{e}: `stagebench profiles token create \"{}\" --days N`", profile.display_name)
+            bail!(
+                "{e}: `stagebench profiles token create \"{}\" --days N`",
+                profile.display_name
+            )
         }
         Err(e) => return Err(e.into()),
     };
     let text = export.json().expose();
-    super::audit(AuditAction::TokenExport, &profile, json!({"for": args.target.name()}))?;
+    super::audit(
+        AuditAction::TokenExport,
+        &profile,
+        json!({"for": args.target.name()}),
+    )?;
     let (name, target) = (&profile.display_name, args.target);
     match (&args.out, json) {
         (Some(path), _) => {
@@ -194,7 +254,12 @@ async fn export(client: &GraphClient, args: &ExportArgs, json: bool, out: &mut d
                 let summary = json!({"profile": name, "id": profile.id, "for": target.name(), "file": path, "containsToken": true, "warnings": export.warnings});
                 return super::super::write_json(out, &summary);
             }
-            writeln!(out, "Wrote the {} for \"{name}\" to {}.", target.what(), path.display())?;
+            writeln!(
+                out,
+                "Wrote the {} for \"{name}\" to {}.",
+                target.what(),
+                path.display()
+            )?;
             writeln!(out, "The file contains the enrollment token: keep it private and delete it once pasted.")?;
             for w in &export.warnings {
                 writeln!(out, "  ! {w}")?;
@@ -207,7 +272,10 @@ async fn export(client: &GraphClient, args: &ExportArgs, json: bool, out: &mut d
         (None, false) => {
             // The JSON alone on standard output, so it can be redirected; the notes on stderr.
             writeln!(out, "{text}")?;
-            eprintln!("The {} above contains the enrollment token of \"{name}\": keep it private.", target.what());
+            eprintln!(
+                "The {} above contains the enrollment token of \"{name}\": keep it private.",
+                target.what()
+            );
             for w in &export.warnings {
                 eprintln!("  ! {w}");
             }
@@ -222,11 +290,15 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("can't write {}: pick another --out", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("can't write {}: pick another --out", path.display()))?;
     // An existing file keeps its mode on open: narrow it too.
     #[cfg(unix)]
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .with_context(|| format!("can't make {} private", path.display()))?;
-    file.write_all(text.as_bytes()).and_then(|()| file.write_all(b"\n")).with_context(|| format!("can't write {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .with_context(|| format!("can't write {}", path.display()))?;
     Ok(())
 }

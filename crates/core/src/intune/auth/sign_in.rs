@@ -67,7 +67,9 @@ impl SignIn {
     /// Checks that the secret store answers (an OS keyring may be locked or missing), so a
     /// technician is not sent through a whole sign-in whose refresh token then can't be kept.
     pub async fn check_secret_store(&self, settings: &TenantSettings) -> Result<(), AuthError> {
-        self.get(settings, SecretKind::RefreshToken).await.map(|_| ())
+        self.get(settings, SecretKind::RefreshToken)
+            .await
+            .map(|_| ())
     }
 
     /// Starts a device code sign-in (mode [`SignInMode::DeviceCode`]).

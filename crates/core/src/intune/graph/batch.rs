@@ -73,12 +73,17 @@ impl GraphClient {
             for (i, round) in rounds.into_iter().flatten() {
                 match round {
                     Round::Final(result) => results[i] = Some(result),
-                    Round::Again { status, retry_after } => {
+                    Round::Again {
+                        status,
+                        retry_after,
+                    } => {
                         attempts[i] += 1;
                         worst = worst.max(attempts[i]);
                         last_status = status;
                         longest = match (longest, retry_after) {
-                            (Some(RetryAfter(a)), Some(RetryAfter(b))) => Some(RetryAfter(a.max(b))),
+                            (Some(RetryAfter(a)), Some(RetryAfter(b))) => {
+                                Some(RetryAfter(a.max(b)))
+                            }
                             (a, b) => a.or(b),
                         };
                         again.push(i);
@@ -99,7 +104,10 @@ impl GraphClient {
             if again.is_empty() {
                 continue;
             }
-            let Some(delay) = self.policy.next_delay(worst, longest, &mut *lock(&self.rng)) else {
+            let Some(delay) = self
+                .policy
+                .next_delay(worst, longest, &mut *lock(&self.rng))
+            else {
                 for i in again {
                     results[i] = Some(Err(GraphError::Busy {
                         what: requests[i].describe(),
@@ -109,7 +117,11 @@ impl GraphClient {
                 }
                 continue;
             };
-            tracing::debug!(again = again.len(), ?delay, "inner $batch requests busy; resending them");
+            tracing::debug!(
+                again = again.len(),
+                ?delay,
+                "inner $batch requests busy; resending them"
+            );
             let mut unpaced = false;
             for &i in &again {
                 match requests[i].service() {
@@ -155,7 +167,9 @@ impl GraphClient {
         let mut inner = Vec::with_capacity(chunk.len());
         for (position, &i) in chunk.iter().enumerate() {
             // Checked when queued; relative() is pure.
-            let url = self.relative(&requests[i].url, &requests[i].describe()).unwrap_or_default();
+            let url = self
+                .relative(&requests[i].url, &requests[i].describe())
+                .unwrap_or_default();
             inner.push(inner_request(position, &url, &requests[i]));
         }
         let envelope = GraphRequest::new(
@@ -170,7 +184,12 @@ impl GraphClient {
             .and_then(|r| inner_answers(r, &envelope, self.timer.utc()))
         {
             Ok(answers) => answers,
-            Err(error) => return chunk.iter().map(|&i| (i, Round::Final(Err(error.clone())))).collect(),
+            Err(error) => {
+                return chunk
+                    .iter()
+                    .map(|&i| (i, Round::Final(Err(error.clone()))))
+                    .collect()
+            }
         };
         chunk
             .iter()
@@ -178,7 +197,13 @@ impl GraphClient {
             .map(|(position, &i)| {
                 let request = &requests[i];
                 let Some(answer) = answers.get(&(position + 1).to_string()) else {
-                    return (i, Round::Again { status: 0, retry_after: None });
+                    return (
+                        i,
+                        Round::Again {
+                            status: 0,
+                            retry_after: None,
+                        },
+                    );
                 };
                 let round = match classify(answer.status) {
                     Outcome::Success => Round::Final(Ok(GraphResponse {
@@ -189,7 +214,9 @@ impl GraphClient {
                         status: answer.status,
                         retry_after: answer.retry_after,
                     },
-                    Outcome::Reauthenticate => Round::Final(Err(rejected_twice(&request.describe()))),
+                    Outcome::Reauthenticate => {
+                        Round::Final(Err(rejected_twice(&request.describe())))
+                    }
                     Outcome::Fail => Round::Final(Err(GraphError::from_answer(
                         answer.status,
                         answer.body.as_ref(),

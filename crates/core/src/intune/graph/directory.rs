@@ -53,7 +53,10 @@ fn outcome(result: Result<(), GraphError>) -> SendOutcome {
         Ok(()) => SendOutcome::Done,
         Err(e @ GraphError::Auth { .. }) => SendOutcome::Reauthenticate(e.to_string()),
         Err(e @ GraphError::Network { .. }) => SendOutcome::Offline(e.to_string()),
-        Err(e @ GraphError::Busy { .. }) => SendOutcome::Retry { error: e.to_string(), retry_after: None },
+        Err(e @ GraphError::Busy { .. }) => SendOutcome::Retry {
+            error: e.to_string(),
+            retry_after: None,
+        },
         Err(e) => SendOutcome::Fail(e.to_string()),
     }
 }
@@ -61,8 +64,13 @@ fn outcome(result: Result<(), GraphError>) -> SendOutcome {
 impl GraphClient {
     async fn send_items(&self, items: &[OutboxItem]) -> Vec<SendOutcome> {
         // Notes: read the current ones first.
-        let notes: Vec<usize> = (0..items.len()).filter(|&i| items[i].kind == KIND_NOTES).collect();
-        let reads: Vec<GraphRequest> = notes.iter().map(|&i| device_request(&items[i].target)).collect();
+        let notes: Vec<usize> = (0..items.len())
+            .filter(|&i| items[i].kind == KIND_NOTES)
+            .collect();
+        let reads: Vec<GraphRequest> = notes
+            .iter()
+            .map(|&i| device_request(&items[i].target))
+            .collect();
         let mut current: BTreeMap<usize, Result<Option<String>, GraphError>> = BTreeMap::new();
         for (&i, answer) in notes.iter().zip(self.batch(&reads).await) {
             let read = answer.map(|r| {
@@ -77,9 +85,15 @@ impl GraphClient {
             let request = if item.kind == KIND_NOTES {
                 let summary = item.payload["summary"].as_str().unwrap_or_default();
                 match current.remove(&i) {
-                    Some(Ok(existing)) => Ok(notes_request(&item.target, &merge_notes(existing.as_deref(), summary))),
+                    Some(Ok(existing)) => Ok(notes_request(
+                        &item.target,
+                        &merge_notes(existing.as_deref(), summary),
+                    )),
                     Some(Err(e)) => Err(e),
-                    None => Err(GraphError::Invalid { what: format!("outbox item {}", item.id), reason: "its notes were not read".into() }),
+                    None => Err(GraphError::Invalid {
+                        what: format!("outbox item {}", item.id),
+                        reason: "its notes were not read".into(),
+                    }),
                 }
             } else {
                 serde_json::from_value::<GraphRequest>(item.payload["request"].clone()).map_err(|e| GraphError::Invalid {
@@ -99,18 +113,26 @@ impl GraphClient {
         for ((i, _), answer) in writes.iter().zip(self.batch(&requests).await) {
             outcomes[*i] = Some(outcome(answer.map(drop)));
         }
-        outcomes.into_iter().map(|o| o.unwrap_or(SendOutcome::Fail("not sent".into()))).collect()
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(SendOutcome::Fail("not sent".into())))
+            .collect()
     }
 }
 
 impl IntuneDirectory for GraphClient {
-    fn find_by_serials<'a>(&'a self, serials: &'a [String]) -> BoxFuture<'a, Result<Lookup<Vec<IntuneStatus>>, SyncError>> {
+    fn find_by_serials<'a>(
+        &'a self,
+        serials: &'a [String],
+    ) -> BoxFuture<'a, Result<Lookup<Vec<IntuneStatus>>, SyncError>> {
         Box::pin(async move {
             let mut lookup = Lookup::default();
             for answer in self.devices_by_serials(serials).await {
                 match answer.devices {
                     Ok(devices) => {
-                        lookup.found.insert(answer.serial, devices.iter().map(status_of).collect());
+                        lookup
+                            .found
+                            .insert(answer.serial, devices.iter().map(status_of).collect());
                     }
                     Err(e) => {
                         if let Some(fatal) = fatal(&e) {
@@ -124,13 +146,18 @@ impl IntuneDirectory for GraphClient {
         })
     }
 
-    fn find_by_ids<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Lookup<Option<IntuneStatus>>, SyncError>> {
+    fn find_by_ids<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Lookup<Option<IntuneStatus>>, SyncError>> {
         Box::pin(async move {
             let mut lookup = Lookup::default();
             for (id, answer) in ids.iter().zip(self.devices_by_ids(ids).await) {
                 match answer {
                     Ok(device) => {
-                        lookup.found.insert(id.clone(), device.as_ref().map(status_of));
+                        lookup
+                            .found
+                            .insert(id.clone(), device.as_ref().map(status_of));
                     }
                     Err(e) => {
                         if let Some(fatal) = fatal(&e) {
@@ -144,7 +171,10 @@ impl IntuneDirectory for GraphClient {
         })
     }
 
-    fn send<'a>(&'a self, items: &'a [OutboxItem]) -> BoxFuture<'a, Result<Vec<SendOutcome>, SyncError>> {
+    fn send<'a>(
+        &'a self,
+        items: &'a [OutboxItem],
+    ) -> BoxFuture<'a, Result<Vec<SendOutcome>, SyncError>> {
         Box::pin(async move { Ok(self.send_items(items).await) })
     }
 }

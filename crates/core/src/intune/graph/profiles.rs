@@ -282,7 +282,10 @@ fn profile_error(id: &str, reason: String) -> GraphError {
 /// `GET` one profile with its secrets.
 fn profile_request(id: &str) -> GraphRequest {
     GraphRequest::get(
-        format!("{ENROLLMENT_PROFILES}/{}?$select={PROFILE_SELECT}", encode(id)),
+        format!(
+            "{ENROLLMENT_PROFILES}/{}?$select={PROFILE_SELECT}",
+            encode(id)
+        ),
         format!("enrollment profile {id}"),
     )
 }
@@ -320,7 +323,9 @@ impl GraphClient {
     /// Every profile with its token state, as a technician picks one: the list (no secrets),
     /// then each profile read by id for its token and QR content, 20 to a `$batch`. A profile
     /// deleted in between is left out.
-    pub async fn enrollment_profiles_with_tokens(&self) -> Result<Vec<EnrollmentProfile>, GraphError> {
+    pub async fn enrollment_profiles_with_tokens(
+        &self,
+    ) -> Result<Vec<EnrollmentProfile>, GraphError> {
         let listed = self.enrollment_profiles().await?;
         let reads: Vec<GraphRequest> = listed.iter().map(|p| profile_request(&p.id)).collect();
         let mut profiles = Vec::with_capacity(listed.len());
@@ -447,7 +452,12 @@ mod tests {
         }))
         .unwrap();
         let now = at("2026-01-01T00:00:05Z");
-        assert_eq!(revoked.token_state(now), TokenState::Expired { ago: Duration::from_secs(5) });
+        assert_eq!(
+            revoked.token_state(now),
+            TokenState::Expired {
+                ago: Duration::from_secs(5)
+            }
+        );
         let never = EnrollmentProfile::from_json(json!({"id": "p4"})).unwrap();
         assert_eq!(never.token_state(now), TokenState::None);
     }

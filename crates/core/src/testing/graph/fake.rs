@@ -168,12 +168,18 @@ impl Tenant {
             let mut index: HashMap<String, Vec<String>> = HashMap::new();
             for (id, d) in devices {
                 if let Some(s) = d.get("serialNumber").and_then(Value::as_str) {
-                    index.entry(s.to_ascii_uppercase()).or_default().push(id.clone());
+                    index
+                        .entry(s.to_ascii_uppercase())
+                        .or_default()
+                        .push(id.clone());
                 }
             }
             index
         });
-        index.get(&serial.to_ascii_uppercase()).cloned().unwrap_or_default()
+        index
+            .get(&serial.to_ascii_uppercase())
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -405,7 +411,9 @@ impl FakeGraph {
         ] {
             map.entry(k).or_insert(v);
         }
-        lock(&self.inner.tenant).devices_mut().insert(id.clone(), map);
+        lock(&self.inner.tenant)
+            .devices_mut()
+            .insert(id.clone(), map);
         id
     }
 
@@ -830,7 +838,10 @@ impl Inner {
                     .filter(|_| !lock(&self.faults).ignore_device_filter)
                     .map(device_filter);
                 // One serial asked for: the index gives the candidates (still matched below).
-                let candidates: Option<Vec<String>> = filter.as_ref().and_then(DeviceFilter::only_serial).map(|s| tenant.with_serial(s));
+                let candidates: Option<Vec<String>> = filter
+                    .as_ref()
+                    .and_then(DeviceFilter::only_serial)
+                    .map(|s| tenant.with_serial(s));
                 let tenant = &*tenant;
                 let all: Box<dyn Iterator<Item = &Map<String, Value>>> = match &candidates {
                     Some(ids) => Box::new(ids.iter().filter_map(|id| tenant.devices.get(id))),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{aosp_qr, android_enterprise_qr, lock, rfc3339, FakeGraph};
+use super::{android_enterprise_qr, aosp_qr, lock, rfc3339, FakeGraph};
 
 /// What [`FakeGraph::seed_demo`] created.
 #[derive(Debug, Clone)]
@@ -30,7 +30,12 @@ impl FakeGraph {
     pub fn seed_demo(&self) -> DemoTenant {
         let now = self.inner.clock.now();
         let day = Duration::from_secs(24 * 3600);
-        let profile = |name: &str, mode: &str, token_type: &str, valid_for: Option<Duration>, expired: bool, extra: Value| {
+        let profile = |name: &str,
+                       mode: &str,
+                       token_type: &str,
+                       valid_for: Option<Duration>,
+                       expired: bool,
+                       extra: Value| {
             let id = self.add_profile(json!({
                 "displayName": name,
                 "description": format!("{name} (fake tenant)"),
@@ -43,22 +48,43 @@ impl FakeGraph {
                 (Some(v), false) => (now, now + v),
                 _ => (now - 31 * day, now - day),
             };
-            let qr = if aosp { aosp_qr(&token, &id) } else { android_enterprise_qr(&token) };
+            let qr = if aosp {
+                aosp_qr(&token, &id)
+            } else {
+                android_enterprise_qr(&token)
+            };
             let mut tenant = lock(&self.inner.tenant);
             if let Some(p) = tenant.profiles.get_mut(&id) {
                 p.insert("tokenValue".into(), json!(token));
                 p.insert("tokenCreationDateTime".into(), json!(rfc3339(created)));
                 p.insert("tokenExpirationDateTime".into(), json!(rfc3339(expires)));
                 p.insert("qrCodeContent".into(), json!(qr));
-                p.insert("enrolledDeviceCount".into(), json!(if expired { 12 } else { 0 }));
+                p.insert(
+                    "enrolledDeviceCount".into(),
+                    json!(if expired { 12 } else { 0 }),
+                );
                 if let Value::Object(extra) = extra {
                     p.extend(extra);
                 }
             }
             id
         };
-        let staging_profile = profile("Bench – fully managed (staging)", "corporateOwnedFullyManaged", "deviceStaging", Some(30 * day), false, json!({}));
-        let dedicated_profile = profile("Shared scanners (dedicated)", "corporateOwnedDedicatedDevice", "default", Some(60 * day), false, json!({}));
+        let staging_profile = profile(
+            "Bench – fully managed (staging)",
+            "corporateOwnedFullyManaged",
+            "deviceStaging",
+            Some(30 * day),
+            false,
+            json!({}),
+        );
+        let dedicated_profile = profile(
+            "Shared scanners (dedicated)",
+            "corporateOwnedDedicatedDevice",
+            "default",
+            Some(60 * day),
+            false,
+            json!({}),
+        );
         let aosp_profile = profile(
             "RealWear – AOSP userless",
             "corporateOwnedAOSPUserlessDevice",
@@ -67,9 +93,25 @@ impl FakeGraph {
             false,
             json!({"configureWifi": true, "wifiSsid": "Bench-5G", "wifiPassword": "stage-bench-2026", "wifiSecurityType": "wpa", "wifiHidden": false}),
         );
-        let expired_profile = profile("COPE pilot (token expired)", "corporateOwnedWorkProfile", "deviceStaging", None, true, json!({}));
-        let user = self.add_user(json!({"userPrincipalName": "ana@contoso.com", "displayName": "Ana Silva"}));
-        let dem = self.add_user(json!({"userPrincipalName": "dem@contoso.com", "displayName": "Bench DEM"}));
-        DemoTenant { staging_profile, dedicated_profile, aosp_profile, expired_profile, user, dem }
+        let expired_profile = profile(
+            "COPE pilot (token expired)",
+            "corporateOwnedWorkProfile",
+            "deviceStaging",
+            None,
+            true,
+            json!({}),
+        );
+        let user = self
+            .add_user(json!({"userPrincipalName": "ana@contoso.com", "displayName": "Ana Silva"}));
+        let dem = self
+            .add_user(json!({"userPrincipalName": "dem@contoso.com", "displayName": "Bench DEM"}));
+        DemoTenant {
+            staging_profile,
+            dedicated_profile,
+            aosp_profile,
+            expired_profile,
+            user,
+            dem,
+        }
     }
 }

@@ -147,16 +147,8 @@ fn enroll(inner: &Inner, life: &Lifecycle, at: OffsetDateTime) -> String {
             "googleCloudDevicePolicyController",
             "AndroidEnterprise",
         ),
-        Flow::AospUserless => (
-            "androidAOSPUserlessDeviceEnrollment",
-            "intuneAosp",
-            "AOSP",
-        ),
-        Flow::AospUserAssociated => (
-            "androidAOSPUserOwnedDeviceEnrollment",
-            "intuneAosp",
-            "AOSP",
-        ),
+        Flow::AospUserless => ("androidAOSPUserlessDeviceEnrollment", "intuneAosp", "AOSP"),
+        Flow::AospUserAssociated => ("androidAOSPUserOwnedDeviceEnrollment", "intuneAosp", "AOSP"),
     };
     let name = match life.flow {
         Flow::Staging => format!("Staging_{}_{mode}_{}", life.serial, name_stamp(at)),
@@ -247,7 +239,12 @@ mod tests {
 
     #[test]
     fn name_stamps_follow_the_documented_form() {
-        let at = |h, m| OffsetDateTime::new_utc(Date::from_calendar_date(2024, Month::June, 22).unwrap(), Time::from_hms(h, m, 0).unwrap());
+        let at = |h, m| {
+            OffsetDateTime::new_utc(
+                Date::from_calendar_date(2024, Month::June, 22).unwrap(),
+                Time::from_hms(h, m, 0).unwrap(),
+            )
+        };
         assert_eq!(name_stamp(at(4, 20)), "06/22/24_4.20 AM");
         assert_eq!(name_stamp(at(0, 5)), "06/22/24_12.05 AM");
         assert_eq!(name_stamp(at(12, 0)), "06/22/24_12.00 PM");
