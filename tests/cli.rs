@@ -553,11 +553,11 @@ fn slots_are_assigned_listed_refused_when_taken_and_freed() {
 }
 
 #[test]
-fn bench_devices_times_ours_against_the_adb_loop() {
+fn benchmark_devices_times_ours_against_the_adb_loop() {
     let data = tempfile::tempdir().unwrap();
     let out = stagebench(
         &[
-            "bench",
+            "benchmark",
             "devices",
             "--devices",
             "2",
@@ -588,11 +588,11 @@ fn bench_devices_times_ours_against_the_adb_loop() {
 }
 
 #[test]
-fn bench_graph_refreshes_a_fleet_in_batches_of_20_without_429s() {
+fn benchmark_graph_refreshes_a_fleet_in_batches_of_20_without_429s() {
     let dir = tempfile::tempdir().unwrap();
     let out = stagebench(
         &[
-            "bench",
+            "benchmark",
             "graph",
             "--devices",
             "130",

@@ -45,7 +45,7 @@ async fn fifty_devices_in_parallel_each_give_their_own_facts() {
         seen[i] = true;
     }
     assert!(seen.iter().all(|s| *s));
-    // Generous for debug builds on a busy CI machine; `stagebench bench devices` measures.
+    // Generous for debug builds on a busy CI machine; `stagebench benchmark devices` measures.
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "{:?}",

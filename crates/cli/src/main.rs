@@ -26,8 +26,8 @@ enum Command {
     Doctor(cmd::doctor::DoctorArgs),
     /// List, assign or free bench slots (the numbers technicians see, one per USB port).
     Slots(cmd::slots::SlotsArgs),
-    /// Time device reads on fake devices: the direct ADB client against the `adb` binary.
-    Bench(cmd::bench::BenchArgs),
+    /// Benchmarks on fake devices and a fake tenant: device reads, Graph refresh, reports, labels.
+    Benchmark(cmd::benchmark::BenchmarkArgs),
     /// Run fake devices (varied makers and models, one a RealWear) until stopped; --tenant adds a fake Intune tenant.
     Simulate(cmd::simulate::SimulateArgs),
     /// Sign the bench in to its tenant: a technician with a device code, or the app with a client secret or certificate.
@@ -78,8 +78,8 @@ fn main() -> ExitCode {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::doctor::run(&args, &mut out)))
         }
         Command::Slots(args) => cmd::slots::run(&args, &mut out),
-        Command::Bench(args) => {
-            cmd::runtime().and_then(|rt| rt.block_on(cmd::bench::run(&args, &mut out)))
+        Command::Benchmark(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::benchmark::run(&args, &mut out)))
         }
         Command::Simulate(args) => {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::simulate::run(&args, &mut out)))

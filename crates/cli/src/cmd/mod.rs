@@ -2,7 +2,7 @@
 
 pub mod audit;
 pub mod batch;
-pub mod bench;
+pub mod benchmark;
 pub mod devices;
 pub mod doctor;
 pub mod identities;

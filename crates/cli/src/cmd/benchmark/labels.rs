@@ -1,4 +1,4 @@
-//! `stagebench bench labels`: `--devices` device labels (serial as QR and Code 128, maker and
+//! `stagebench benchmark labels`: `--devices` device labels (serial as QR and Code 128, maker and
 //! model, batch, slot, stage-2 date) rendered into one PDF on an A4 sheet template: time and
 //! peak memory (`VmHWM`, Linux). The labels are made up in memory, so the figures are the
 //! rendering's and the PDF writer's alone.

@@ -1,4 +1,4 @@
-//! `stagebench bench report`: a vendor's batch of `--devices` devices (three serials each, one an
+//! `stagebench benchmark report`: a vendor's batch of `--devices` devices (three serials each, one an
 //! IMEI, and a realistic history: sightings with stage evidence, joining the batch, powered
 //! off, Intune's confirmation) in a fresh store, then the signed report exported from it and
 //! imported (verified, kept) into a second store, with its CSV.
@@ -210,7 +210,7 @@ fn phase(phase: Phase, dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
 fn child(phase: &str, dir: &Path) -> anyhow::Result<Side> {
     let exe = std::env::current_exe()?;
     let output = std::process::Command::new(exe)
-        .args(["bench", "report", "--phase", phase, "--dir"])
+        .args(["benchmark", "report", "--phase", phase, "--dir"])
         .arg(dir)
         .output()?;
     if !output.status.success() {
@@ -222,7 +222,7 @@ fn child(phase: &str, dir: &Path) -> anyhow::Result<Side> {
     Ok(serde_json::from_slice(&output.stdout)?)
 }
 
-/// Runs `stagebench bench report`.
+/// Runs `stagebench benchmark report`.
 pub fn run(args: &ReportBench, out: &mut dyn Write) -> anyhow::Result<()> {
     if let (Some(p), Some(dir)) = (args.phase, &args.dir) {
         return phase(p, dir, out);

@@ -1,4 +1,4 @@
-//! `stagebench bench graph`: refreshing the Intune status of a whole fleet against the fake
+//! `stagebench benchmark graph`: refreshing the Intune status of a whole fleet against the fake
 //! tenant with Graph-like latency and throttling, counting requests against the naive way (one
 //! `GET` per device).
 //!

@@ -1,4 +1,4 @@
-//! `stagebench bench devices`: how long reading a bench takes, our direct ADB client against
+//! `stagebench benchmark devices`: how long reading a bench takes, our direct ADB client against
 //! Debian's `adb` binary, on the same fake devices.
 //!
 //! For each bench size it starts that many fake devices (the simulated bench) and times two
@@ -35,13 +35,13 @@ mod report;
 
 /// What to measure.
 #[derive(Args)]
-pub struct BenchArgs {
+pub struct BenchmarkArgs {
     #[command(subcommand)]
-    what: BenchWhat,
+    what: BenchmarkWhat,
 }
 
 #[derive(Subcommand)]
-enum BenchWhat {
+enum BenchmarkWhat {
     /// Time reading serials and facts from fake devices: direct ADB against the `adb` binary.
     Devices(DevicesBench),
     /// Refresh the Intune status of a fleet against the fake tenant (latency, budgets, 429s).
@@ -101,13 +101,13 @@ const TARGET_DEVICES: usize = 50;
 const TARGET_FACTS: Duration = Duration::from_secs(3);
 const TARGET_RATIO: f64 = 3.0;
 
-/// Runs `stagebench bench …`.
-pub async fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+/// Runs `stagebench benchmark …`.
+pub async fn run(args: &BenchmarkArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     match &args.what {
-        BenchWhat::Devices(devices) => bench_devices(devices, out).await,
-        BenchWhat::Graph(args) => graph::run(args, out).await,
-        BenchWhat::Report(args) => report::run(args, out),
-        BenchWhat::Labels(args) => labels::run(args, out),
+        BenchmarkWhat::Devices(devices) => bench_devices(devices, out).await,
+        BenchmarkWhat::Graph(args) => graph::run(args, out).await,
+        BenchmarkWhat::Report(args) => report::run(args, out),
+        BenchmarkWhat::Labels(args) => labels::run(args, out),
     }
 }
 
