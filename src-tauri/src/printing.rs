@@ -10,13 +10,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use stagebench_core::batch::ops::technician;
+use stagebench_core::ids::PrintJobId;
 use stagebench_core::printer::queue::PRINT_RETRY;
 use stagebench_core::printer::{
     drain_once, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterTarget, SystemPrinters,
 };
-use stagebench_core::store::{
-    NewPrintJob, PrintJob, PrintJobError, PrintJobId, PrintJobState, Store,
-};
+use stagebench_core::store::{NewPrintJob, PrintJob, PrintJobError, PrintJobState, Store};
 use tauri::ipc::Channel;
 use tauri::State;
 use tokio::sync::Notify;

@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::BatchId;
+use crate::ids::BatchId;
 
 /// Environment variable naming the technician at the bench (else the OS user is recorded).
 pub const TECHNICIAN_ENV: &str = "STAGEBENCH_TECHNICIAN";
@@ -176,7 +176,7 @@ pub struct AuditRecord {
     /// Row id; ids grow by one per entry, in the order entries were written.
     #[ts(type = "number")]
     pub id: i64,
-    /// When, RFC 3339 UTC with milliseconds (see [`crate::store::timestamp`]).
+    /// When, RFC 3339 UTC with milliseconds (see [`crate::clock::timestamp`]).
     pub at: String,
     /// Who.
     pub actor: String,

@@ -8,10 +8,12 @@
 
 pub mod audit;
 pub mod batch;
+pub mod clock;
 pub mod device;
 pub mod doctor;
 pub mod enrollment_qr;
 pub mod identity;
+pub mod ids;
 pub mod intune;
 pub mod label;
 pub mod pdf;

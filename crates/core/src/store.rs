@@ -29,11 +29,12 @@ mod tenant;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
-use time::OffsetDateTime;
+
+use crate::clock::{timestamp, Clock, SystemClock};
+use crate::ids::{DeviceId, EventId};
 
 pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
 pub use batches::{
@@ -41,19 +42,17 @@ pub use batches::{
     EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED, EVENT_USER_LOGGED_ON,
     TECHNICIAN_ACTIONS,
 };
-pub use devices::{DeviceId, DeviceRecord};
-pub use events::{EventId, EventRecord};
+pub use devices::DeviceRecord;
+pub use events::EventRecord;
 pub use intune::{
     IntuneChange, IntuneLink, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
 };
 pub use outbox::{
-    OutboxCounts, OutboxError, OutboxId, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED,
-    EVENT_OUTBOX_DONE, EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED,
-    EVENT_OUTBOX_RETRY, EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
+    OutboxCounts, OutboxError, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED, EVENT_OUTBOX_DONE,
+    EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED, EVENT_OUTBOX_RETRY,
+    EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
 };
-pub use print_jobs::{
-    NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobId, PrintJobState, PRINT_LEASE,
-};
+pub use print_jobs::{NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobState, PRINT_LEASE};
 pub use serials::SerialRecord;
 pub use sighting::{Sighting, SightingOutcome};
 pub use slots::{
@@ -148,74 +147,6 @@ pub enum StoreError {
     },
 }
 
-/// Where "now" comes from; tests pass a [`ManualClock`].
-pub trait Clock: Send {
-    /// The current time.
-    fn now(&self) -> OffsetDateTime;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-}
-
-/// A clock that only moves when told to; clones share the same time.
-#[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
-
-impl ManualClock {
-    /// A clock standing at `start`.
-    pub fn new(start: OffsetDateTime) -> Self {
-        Self(Arc::new(Mutex::new(start)))
-    }
-
-    /// Moves the clock forward (or back, with a negative duration).
-    pub fn advance(&self, by: time::Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
-    }
-
-    /// Sets the clock.
-    pub fn set(&self, to: OffsetDateTime) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = to;
-    }
-
-    /// A clock at 2025-01-01T00:00:00Z, the fixed start the store's tests share.
-    pub fn at_test_epoch() -> Self {
-        Self::new(
-            OffsetDateTime::from_unix_timestamp(1_735_689_600)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-        )
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Formats `t` as RFC 3339 in UTC with milliseconds (`2025-01-31T08:15:00.250Z`): fixed width,
-/// so text order is time order.
-pub fn timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
 /// The StageBench store. One per process is enough; other processes (the CLI) may open the same
 /// file at the same time.
 pub struct Store {
@@ -276,7 +207,7 @@ impl Store {
         self.path.as_deref()
     }
 
-    /// Replaces the clock (tests pass a [`ManualClock`]).
+    /// Replaces the clock (tests pass a [`ManualClock`](crate::clock::ManualClock)).
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Store {
         self.clock = Box::new(clock);
         self
@@ -465,21 +396,10 @@ fn json_column(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<serde_js
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use time::OffsetDateTime;
 
-    #[test]
-    fn timestamps_are_fixed_width_utc() {
-        let t = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        assert_eq!(timestamp(t), "2023-11-14T22:13:20.000Z");
-        let shifted = t.to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap())
-            + time::Duration::milliseconds(5);
-        assert_eq!(timestamp(shifted), "2023-11-14T22:13:20.005Z");
-        assert!(OffsetDateTime::parse(
-            &timestamp(t),
-            &time::format_description::well_known::Rfc3339
-        )
-        .is_ok());
-    }
+    use super::*;
+    use crate::clock::ManualClock;
 
     #[test]
     fn data_dir_prefers_the_environment() {

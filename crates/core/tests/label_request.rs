@@ -8,8 +8,10 @@ use serde_json::json;
 use stagebench_core::audit::AuditAction;
 use stagebench_core::batch::exchange::keep_qr;
 use stagebench_core::batch::progress::batch_progress;
-use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::clock::ManualClock;
 use stagebench_core::identity::{SerialObservation, SerialSource};
+use stagebench_core::ids::BatchId;
 use stagebench_core::intune::auth::MemoryKeyring;
 use stagebench_core::label::output::read_zpl;
 use stagebench_core::label::{
@@ -19,7 +21,7 @@ use stagebench_core::label::{
 use stagebench_core::printer::{DocumentKind, PrinterConfig, PrinterTarget};
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::{Flow, Stage};
-use stagebench_core::store::{AuditFilter, ManualClock, Sighting, Store};
+use stagebench_core::store::{AuditFilter, Sighting, Store};
 use time::{Duration, OffsetDateTime};
 
 const TOKEN: &str = "LABEL-REQUEST-T0K3N";
@@ -110,7 +112,7 @@ fn qr_displays(store: &Store) -> usize {
 
 fn setup() -> (Store, MemoryKeyring, Batch, OffsetDateTime) {
     let clock = ManualClock::at_test_epoch();
-    let now = stagebench_core::store::Clock::now(&clock);
+    let now = stagebench_core::clock::Clock::now(&clock);
     let mut store = Store::open_in_memory().unwrap().with_clock(clock);
     let b = batch(now, 30, false);
     store.create_batch(&b).unwrap();

@@ -8,13 +8,14 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use stagebench_core::audit::current_actor;
+use stagebench_core::ids::PrintJobId;
 use stagebench_core::printer::queue::PRINT_RETRY;
 use stagebench_core::printer::serial::{ports, SerialPortInfo};
 use stagebench_core::printer::{
     drain_once, DrainReport, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterStatus,
     PrinterTarget, SystemPrinters,
 };
-use stagebench_core::store::{NewPrintJob, PrintJobId, Store};
+use stagebench_core::store::{NewPrintJob, Store};
 
 /// List, add, remove or test printers.
 #[derive(Args)]

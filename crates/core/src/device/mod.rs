@@ -378,7 +378,7 @@ pub fn record(
     store: &mut Store,
     device: &BenchDevice,
     facts: &DeviceFacts,
-) -> Result<crate::store::DeviceId, crate::store::StoreError> {
+) -> Result<crate::ids::DeviceId, crate::store::StoreError> {
     let facts_json = serde_json::json!({
         "manufacturer": facts.manufacturer,
         "model": facts.model,
@@ -445,7 +445,7 @@ fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOpt
 
 /// The live Intune record of the stored device that has one of `device`'s identifying serials.
 fn intune_status(store: &Store, device: &BenchDevice) -> Option<IntuneStatus> {
-    let mut ids: Vec<crate::store::DeviceId> = Vec::new();
+    let mut ids: Vec<crate::ids::DeviceId> = Vec::new();
     for s in device
         .serials
         .iter()

@@ -10,7 +10,8 @@ use super::auth::{
 use super::backoff::RetryPolicy;
 use super::graph::GraphClient;
 use super::{AuthError, Endpoints};
-use crate::store::{Store, SystemClock};
+use crate::clock::SystemClock;
+use crate::store::Store;
 
 /// A signed-in bench.
 #[derive(Clone)]

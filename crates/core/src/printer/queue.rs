@@ -25,8 +25,9 @@ use super::{
     check_document, Document, DocumentKind, PrintError, PrintTransport, PrinterStatus,
     PrinterTarget, Readiness,
 };
+use crate::ids::PrintJobId;
 use crate::intune::backoff::RetryPolicy;
-use crate::store::{PrintData, PrintJob, PrintJobError, PrintJobId, Store, StoreError};
+use crate::store::{PrintData, PrintJob, PrintJobError, Store, StoreError};
 
 /// The policy the queue uses unless told otherwise: 5 attempts, 2 s doubling to at most 60 s,
 /// with jitter (about two minutes of trying before a job is marked failed).

@@ -11,9 +11,10 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use time::OffsetDateTime;
 
-use super::devices::DeviceId;
 use super::{events, Store, StoreError};
-use crate::batch::{Batch, BatchId};
+use crate::batch::Batch;
+use crate::ids::BatchId;
+use crate::ids::DeviceId;
 
 /// Schema version 8.
 pub(super) const SCHEMA: &str = "

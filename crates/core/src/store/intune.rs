@@ -10,8 +10,9 @@
 use rusqlite::{params, OptionalExtension, Row};
 use time::OffsetDateTime;
 
-use super::devices::DeviceId;
-use super::{events, json_column, timestamp, Store, StoreError};
+use super::{events, json_column, Store, StoreError};
+use crate::clock::timestamp;
+use crate::ids::DeviceId;
 use crate::intune::status::IntuneStatus;
 
 /// Schema: the Intune link table.
@@ -202,9 +203,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
     use crate::identity::{SerialObservation, SerialSource};
     use crate::intune::status::IntuneStage;
-    use crate::store::{ManualClock, Sighting};
+    use crate::store::Sighting;
 
     fn status(id: &str, name: &str, upn: Option<&str>) -> IntuneStatus {
         IntuneStatus::derive(

@@ -22,9 +22,10 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{audit, timestamp, Store, StoreError};
+use super::{audit, Store, StoreError};
 use crate::audit::{AuditAction, AuditEntry};
-use crate::batch::BatchId;
+use crate::clock::timestamp;
+use crate::ids::{BatchId, PrintJobId};
 use crate::printer::{DocumentKind, PrinterConfig, PrinterTarget};
 
 /// The schema: printers and their queue.
@@ -70,16 +71,6 @@ CREATE INDEX print_jobs_due ON print_jobs(state, next_attempt_at, id);
 /// and sent again. Longer than any send: connect and write timeouts are seconds, an IPP
 /// request at most [`crate::printer::WRITE_TIMEOUT`].
 pub const PRINT_LEASE: Duration = Duration::from_secs(120);
-
-/// A print job's id; ids grow in the order jobs were queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct PrintJobId(pub i64);
-
-impl fmt::Display for PrintJobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -700,7 +691,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::audit::AuditRecord;
-    use crate::store::{AuditFilter, Clock, ManualClock};
+    use crate::clock::{Clock, ManualClock};
+    use crate::store::AuditFilter;
 
     fn store() -> (Store, ManualClock) {
         let clock = ManualClock::at_test_epoch();

@@ -239,7 +239,7 @@ pub async fn run(
                 writeln!(
                     out,
                     "token expires {}",
-                    stagebench_core::store::timestamp(e)
+                    stagebench_core::clock::timestamp(e)
                 )?;
             }
             if batch.spec.profile.carries_wifi_credentials {

@@ -46,7 +46,7 @@ pub use settings::{CertificateSource, SignInMode, TenantSettings};
 pub use sign_in::SignIn;
 
 use super::{BoxFuture, Endpoints};
-use crate::store::{ManualClock, SystemClock};
+use crate::clock::{ManualClock, SystemClock};
 
 #[cfg(feature = "testing")]
 pub(crate) use assertion::{certificate_der, public_key_of, x5t_of};
@@ -152,7 +152,7 @@ impl AuthClock for SystemClock {
 
 impl AuthClock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        crate::store::Clock::now(self)
+        crate::clock::Clock::now(self)
     }
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         self.advance(time::Duration::try_from(duration).unwrap_or(time::Duration::MAX));
