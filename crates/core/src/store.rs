@@ -52,7 +52,9 @@ pub use outbox::{
     EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED, EVENT_OUTBOX_RETRY,
     EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
 };
-pub use print_jobs::{NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobState, PRINT_LEASE};
+pub use print_jobs::{
+    NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobState, PrinterRow, PRINT_LEASE,
+};
 pub use serials::SerialRecord;
 pub use sighting::{Sighting, SightingOutcome};
 pub use slots::{
@@ -261,6 +263,20 @@ impl Store {
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
         classify(self.shown_path(), source)
+    }
+
+    /// The error for a value this store holds that a module above cannot read as its own type
+    /// (written by a newer StageBench, or changed behind its back): a conversion error that
+    /// names the file, as SQLite's own are.
+    pub fn unreadable(
+        &self,
+        why: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> StoreError {
+        self.err(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            why.into(),
+        ))
     }
 
     fn now(&self) -> String {

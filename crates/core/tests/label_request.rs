@@ -18,7 +18,7 @@ use stagebench_core::label::{
     collect_labels, preview, queue_print, LabelData, LabelError, LabelRequest, LabelRequestError,
     LabelSource, PayloadUse,
 };
-use stagebench_core::printer::{DocumentKind, PrinterConfig, PrinterTarget};
+use stagebench_core::printer::{DocumentKind, PrinterConfig, PrinterStore, PrinterTarget};
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::{Flow, Stage};
 use stagebench_core::store::{AuditFilter, Sighting, Store};
@@ -435,8 +435,16 @@ async fn a_print_is_rendered_for_the_printer_and_queued() {
     );
     let job = store.print_job(queued.job).unwrap().unwrap();
     assert_eq!(
-        (job.kind, job.label_kind.as_deref(), job.batch.as_deref()),
-        (DocumentKind::Zpl, Some("device"), Some(b.id.as_str()))
+        (
+            job.kind.as_str(),
+            job.label_kind.as_deref(),
+            job.batch.as_deref()
+        ),
+        (
+            DocumentKind::Zpl.name(),
+            Some("device"),
+            Some(b.id.as_str())
+        )
     );
     assert_eq!(job.title, "StageBench device-2x1in (2 labels)");
     let Some(stagebench_core::store::PrintData::Bytes(bytes)) =

@@ -24,7 +24,7 @@ use crate::ids::BatchId;
 use crate::ids::PrintJobId;
 use crate::intune::auth::SecretStore;
 use crate::intune::AuthError;
-use crate::printer::{DocumentKind, PrinterConfig, PrinterTarget};
+use crate::printer::{DocumentKind, PrinterConfig, PrinterStore, PrinterTarget};
 use crate::qr::QrCode;
 use crate::secret::SecretText;
 use crate::stage::Stage;

@@ -19,6 +19,7 @@ pub mod fake;
 pub mod ipp;
 pub mod queue;
 pub mod raw;
+pub mod saved;
 pub mod serial;
 pub mod status;
 
@@ -31,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 pub use ipp::{IppClient, IppJob, IppJobState, IppPrinter};
 pub use queue::{drain_once, DrainReport};
+pub use saved::{test_label, PrinterStore};
 pub use status::{Condition, HostStatus, HostStatusError, PrinterStatus, Readiness};
 
 /// The port Zebra and most label printers take raw jobs on.
@@ -41,6 +43,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long one write (or an IPP request as a whole) may stall.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Resolutions a printer may be saved with, and PNG and PDF labels rendered at (ZPL: only the
+/// print head's, `label::ZPL_DPIS`).
+pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 72..=2400;
 
 /// What a document is, so the right printer gets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -86,6 +92,12 @@ impl DocumentKind {
 impl fmt::Display for DocumentKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl From<DocumentKind> for String {
+    fn from(kind: DocumentKind) -> String {
+        kind.name().to_owned()
     }
 }
 
