@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use stagebench_core::clock::SystemClock;
 use stagebench_core::intune::auth::{
-    endpoints_from_env, OsKeyring, Session, SignIn, SignInMode, TenantSettings, WhoAmI,
+    endpoints_from_env, OsKeyring, Session, SignIn, SignInMode, TenantSettings, TenantStore, WhoAmI,
 };
 use stagebench_core::intune::backoff::RetryPolicy;
 use stagebench_core::intune::connect::Connection;

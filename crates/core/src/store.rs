@@ -61,6 +61,7 @@ pub use slots::{
     is_usb_port_path, normalize_port_path, Slot, SlotError, EVENT_SLOT_ASSIGNED, EVENT_SLOT_FREED,
     MAX_SLOT,
 };
+pub use tenant::TenantRow;
 
 /// The store's file name inside the data folder.
 pub const FILE_NAME: &str = "stagebench.sqlite3";

@@ -13,7 +13,7 @@ use serde_json::json;
 use stagebench_core::clock::SystemClock;
 use stagebench_core::intune::auth::{
     endpoints_from_env, CertificateSource, OsKeyring, Session, SignIn, SignInMode, TenantSettings,
-    WhoAmI,
+    TenantStore, WhoAmI,
 };
 use stagebench_core::secret::SecretText;
 use stagebench_core::store::Store;

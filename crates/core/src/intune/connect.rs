@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::auth::TenantStore;
 use super::auth::{
     endpoints_from_env, AuthClock, OsKeyring, SecretStore, Session, SignIn, TenantSettings,
 };

@@ -42,7 +42,7 @@ pub use claims::TokenClaims;
 pub use device_code::{DeviceCodeLogin, DeviceCodePrompt};
 pub use secrets::{MemoryKeyring, OsKeyring, SecretStore, CHUNK, KEYRING_SERVICE};
 pub use session::{Session, WhoAmI, REFRESH_MARGIN};
-pub use settings::{CertificateSource, SignInMode, TenantSettings};
+pub use settings::{CertificateSource, SignInMode, TenantSettings, TenantStore};
 pub use sign_in::SignIn;
 
 use super::{BoxFuture, Endpoints};
