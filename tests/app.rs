@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use stagebench_core::identity::{SerialObservation, SerialSource};
-use stagebench_core::intune::status::IntuneStatus;
+use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
 use stagebench_core::provisioning::{Payload, WifiConfig, WifiSecurity};
 use stagebench_core::store::{Sighting, Store, FILE_NAME};
 use stagebench_core::testing::graph::FakeGraph;

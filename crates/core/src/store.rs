@@ -45,7 +45,7 @@ pub use batches::{
 pub use devices::DeviceRecord;
 pub use events::EventRecord;
 pub use intune::{
-    IntuneChange, IntuneLink, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
+    IntuneChange, IntuneLinkRow, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
 };
 pub use outbox::{
     OutboxCounts, OutboxError, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED, EVENT_OUTBOX_DONE,

@@ -11,7 +11,7 @@ use stagebench_core::clock::ManualClock;
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::ids::BatchId;
 use stagebench_core::ids::DeviceId;
-use stagebench_core::intune::status::IntuneStatus;
+use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
 use stagebench_core::stage::{Flow, Stage};
 use stagebench_core::store::{JoinedBy, Sighting, Store, EVENT_POWERED_OFF};
 use time::{Duration, OffsetDateTime};

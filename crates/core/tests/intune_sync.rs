@@ -13,7 +13,7 @@ use stagebench_core::clock::ManualClock;
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::ids::DeviceId;
 use stagebench_core::intune::backoff::RetryPolicy;
-use stagebench_core::intune::status::IntuneStage;
+use stagebench_core::intune::status::{IntuneStage, IntuneStatusStore};
 use stagebench_core::intune::sync::{drain_outbox, refresh_status, SyncError, NOTES_BEGIN};
 use stagebench_core::intune::{StaticToken, TokenSource};
 use stagebench_core::secret::SecretText;

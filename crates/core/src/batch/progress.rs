@@ -17,7 +17,7 @@ use super::{Batch, ReportDevice, ReportEvent, ReportSerial};
 use crate::identity::{check_identity, SerialObservation, SerialSource};
 use crate::ids::BatchId;
 use crate::ids::DeviceId;
-use crate::intune::status::{IntuneStage, IntuneStatus};
+use crate::intune::status::{IntuneStage, IntuneStatus, IntuneStatusStore};
 use crate::stage::{derive, DeviceStage, Flow, Observation, Observed, Stage};
 use crate::store::{
     BatchRecord, DeviceRecord, EventRecord, JoinedBy, Store, StoreError, EVENT_BATCH_JOINED,

@@ -34,7 +34,7 @@ pub use realwear::FirmwareFacts;
 pub use version::AppVersion;
 
 use crate::identity::{check_identity, is_network_address, SerialObservation, SerialSource};
-use crate::intune::status::IntuneStatus;
+use crate::intune::status::{IntuneStatus, IntuneStatusStore};
 use crate::store::{is_usb_port_path, Sighting, Store};
 
 /// How many devices are read at once: enough for a 50-slot bench, few enough for the adb server.

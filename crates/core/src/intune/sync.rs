@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::backoff::{RetryAfter, RetryPolicy};
-use super::status::IntuneStatus;
+use super::status::{IntuneStatus, IntuneStatusStore};
 use super::{AuthError, BoxFuture};
 use crate::identity::is_identifying_serial;
 use crate::ids::{DeviceId, OutboxId};
