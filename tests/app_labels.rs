@@ -13,6 +13,7 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use stagebench_core::audit::AuditAction;
 use stagebench_core::batch::exchange::keep_qr;
+use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::ids::BatchId;

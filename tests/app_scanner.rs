@@ -10,6 +10,7 @@ use std::path::Path;
 
 use fantoccini::{Client, Locator};
 use stagebench_core::audit::AuditAction;
+use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::ids::BatchId;
 use stagebench_core::scanner::pty::PtyPair;

@@ -183,7 +183,7 @@ fn restage(store: &mut Store, devices: &mut [BenchDevice], assign: bool) {
 
 #[cfg(test)]
 mod tests {
-    use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
+    use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, BatchStore, ProfileFacts};
     use stagebench_core::identity::{SerialObservation, SerialSource};
     use stagebench_core::ids::BatchId;
     use stagebench_core::stage::{Flow, Stage};

@@ -19,6 +19,7 @@ use stagebench_core::batch::ops;
 use stagebench_core::batch::pack::{check_passphrase, generate_passphrase};
 use stagebench_core::batch::report::{report_csv, verify};
 use stagebench_core::batch::Batch;
+use stagebench_core::batch::BatchStore;
 use stagebench_core::enrollment_qr::{EnrollmentQr, QrView};
 use stagebench_core::intune::auth::{OsKeyring, TenantStore};
 use stagebench_core::secret::SecretText;

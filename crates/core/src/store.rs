@@ -38,9 +38,9 @@ use crate::ids::{DeviceId, EventId};
 
 pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
 pub use batches::{
-    BatchRecord, BatchStoreError, JoinedBy, StoredReport, EVENT_BATCH_JOINED, EVENT_DEM_SIGN_IN,
-    EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED, EVENT_USER_LOGGED_ON,
-    TECHNICIAN_ACTIONS,
+    BatchRow, BatchStoreError, JoinedBy, NewBatchRow, StoredReport, EVENT_BATCH_JOINED,
+    EVENT_DEM_SIGN_IN, EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED,
+    EVENT_USER_LOGGED_ON, TECHNICIAN_ACTIONS,
 };
 pub use devices::DeviceRecord;
 pub use events::EventRecord;

@@ -19,7 +19,7 @@ use stagebench_core::batch::exchange::{export_report_with, import_pack};
 use stagebench_core::batch::key::BenchKey;
 use stagebench_core::batch::pack::{seal_with_work_factor, BenchPack};
 use stagebench_core::batch::report::verify;
-use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, BatchStore, ProfileFacts};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::ids::BatchId;
 use stagebench_core::intune::auth::MemoryKeyring;

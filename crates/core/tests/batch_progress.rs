@@ -6,6 +6,7 @@
 
 use serde_json::json;
 use stagebench_core::batch::progress::{batch_progress, report_devices, token_check};
+use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::clock::ManualClock;
 use stagebench_core::identity::{SerialObservation, SerialSource};

@@ -8,6 +8,7 @@ use serde_json::json;
 use stagebench_core::audit::AuditAction;
 use stagebench_core::batch::exchange::keep_qr;
 use stagebench_core::batch::progress::batch_progress;
+use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::clock::ManualClock;
 use stagebench_core::identity::{SerialObservation, SerialSource};

@@ -20,7 +20,7 @@ use super::key::{load_or_create, BenchKey, KeyError};
 use super::pack::{self, BenchPack, PackError};
 use super::progress::{report_devices, token_check};
 use super::report::{self, BatchReport, ReportError, VerifiedReport};
-use super::{Batch, BatchOrigin, BenchInfo, ReportDevice};
+use super::{Batch, BatchOrigin, BatchStore, BenchInfo, ReportDevice};
 use crate::audit::{AuditAction, AuditEntry};
 use crate::identity::is_identifying_serial;
 use crate::ids::BatchId;
@@ -436,7 +436,7 @@ pub fn import_report(
         serde_json::json!({"report": report.report_id, "devices": count, "signer": signer.fingerprint, "digest": digest, "file": path.display().to_string()}),
     );
     store.store_report_audited(
-        if new_batch { Some(&batch) } else { None },
+        new_batch.then(|| batch.new_row()),
         &digest,
         &signer.fingerprint,
         count,

@@ -187,6 +187,9 @@ pub mod ops;
 pub mod pack;
 pub mod progress;
 pub mod report;
+mod stored;
+
+pub use stored::{BatchRecord, BatchStore};
 
 impl ProfileFacts {
     /// What the admin says about a profile when no tenant is at hand: its flow, a name, when its

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::{normalize_serials, Batch, BatchOrigin, BatchSpec};
+use super::{normalize_serials, Batch, BatchOrigin, BatchSpec, BatchStore};
 use crate::identity::{SerialObservation, SerialSource};
 use crate::ids::BatchId;
 use crate::ids::DeviceId;

@@ -241,20 +241,11 @@ pub async fn refresh_status(
                 .map(|s| s.value.trim().to_ascii_uppercase())
         })
         .collect();
-    let mut expected: BTreeSet<String> = BTreeSet::new();
-    for b in store
-        .batches()?
+    let expected: BTreeSet<String> = store
+        .open_batches_expected_serials()?
         .into_iter()
-        .filter(|b| b.closed_at.is_none())
-    {
-        expected.extend(
-            b.batch
-                .spec
-                .expected_serials
-                .into_iter()
-                .filter(|s| !known.contains(s) && is_identifying_serial(s)),
-        );
-    }
+        .filter(|s| !known.contains(s) && is_identifying_serial(s))
+        .collect();
     let expected: Vec<String> = expected.into_iter().collect();
     for chunk in expected.chunks(LOOKUP_CHUNK) {
         let lookup = directory.find_by_serials(chunk).await?;

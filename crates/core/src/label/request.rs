@@ -20,6 +20,7 @@ use super::{
 };
 use crate::batch::exchange::{self, qr_secret_name, ExchangeError};
 use crate::batch::progress::{token_check, TokenCheck};
+use crate::batch::BatchStore;
 use crate::ids::BatchId;
 use crate::ids::PrintJobId;
 use crate::intune::auth::SecretStore;

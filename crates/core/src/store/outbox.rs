@@ -13,7 +13,7 @@
 //! claim, [`Store::outbox_due`] puts it back to `pending` (`outbox-recovered`) and it is sent
 //! again. Resending is safe: each item has an `operation_id` the client sends as
 //! `client-request-id`, and the writes queued here set a value rather than add one (see
-//! [`crate::intune`]). How the client drains the outbox is described there too.
+//! the `intune` module). How the client drains the outbox is described there too.
 //!
 //! Time is passed in (`now`) for everything but the creation time, which comes from the store's
 //! clock like every other row's.
@@ -464,7 +464,7 @@ impl Store {
     }
 
     /// The send of item `id` failed for now (throttled, 5xx, timeout, offline): it is due again
-    /// after `delay` (from [`crate::intune::backoff::RetryPolicy::next_delay`]).
+    /// after `delay` (from the Intune client's retry policy, `RetryPolicy::next_delay`).
     pub fn outbox_retry(
         &mut self,
         id: OutboxId,

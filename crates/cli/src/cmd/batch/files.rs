@@ -16,6 +16,7 @@ use clap::{Args, Subcommand};
 use stagebench_core::batch::exchange::{self, Exported};
 use stagebench_core::batch::pack::{check_passphrase, generate_passphrase};
 use stagebench_core::batch::Batch;
+use stagebench_core::batch::BatchStore;
 use stagebench_core::enrollment_qr::EnrollmentQr;
 use stagebench_core::intune::auth::{OsKeyring, TenantStore};
 use stagebench_core::secret::SecretText;

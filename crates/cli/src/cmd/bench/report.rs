@@ -17,6 +17,7 @@ use serde_json::json;
 use stagebench_core::batch::exchange::{export_report_with, import_report};
 use stagebench_core::batch::key::BenchKey;
 use stagebench_core::batch::report::{report_csv, verify};
+use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::ids::BatchId;
