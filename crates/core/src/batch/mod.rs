@@ -220,7 +220,7 @@ impl ProfileFacts {
 
     /// The facts of a Graph enrollment profile (no secret is copied).
     pub fn from_profile(p: &crate::intune::graph::profiles::EnrollmentProfile) -> ProfileFacts {
-        use crate::device::{EnrollmentMode, TokenType};
+        use crate::intune::profile::{EnrollmentMode, TokenType};
         let flow = match (p.mode, p.token_type) {
             (EnrollmentMode::CorporateOwnedAospUserlessDevice, _) => Flow::AospUserless,
             (EnrollmentMode::CorporateOwnedAospUserAssociatedDevice, _) => Flow::AospUserAssociated,

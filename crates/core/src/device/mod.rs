@@ -7,12 +7,12 @@
 //! Layout: this module reads and records devices; [`evidence`] reads the stage evidence (one
 //! compound shell command, parsed without I/O); [`mod@preflight`] holds the rules table;
 //! [`realwear`] the RealWear models and firmware; [`version`] compares app and firmware
-//! versions; [`profile`] names the enrollment profile facts (Graph's enums) the rules use.
+//! versions. The enrollment profile facts the rules use are Intune's
+//! ([`crate::intune::profile`]).
 //! Reading a device is two device round trips run at once: `getprop` and the evidence command.
 
 pub mod evidence;
 pub mod preflight;
-pub mod profile;
 pub mod realwear;
 pub mod usb;
 pub mod version;
@@ -29,11 +29,11 @@ use tokio::task::JoinSet;
 
 pub use evidence::{parse_evidence, read_evidence, StageEvidence, EVIDENCE_COMMAND};
 pub use preflight::{preflight, Finding, PreflightInput, Rule, Severity, RULES};
-pub use profile::{EnrollmentMode, ProfileContext, TokenType};
 pub use realwear::FirmwareFacts;
 pub use version::AppVersion;
 
 use crate::identity::{check_identity, is_network_address, SerialObservation, SerialSource};
+use crate::intune::profile::ProfileContext;
 use crate::intune::status::{IntuneStatus, IntuneStatusStore};
 use crate::store::{is_usb_port_path, Sighting, Store};
 
