@@ -7,9 +7,10 @@
 //! are [`ipp`] (CUPS and IPP Everywhere printers, listing included), [`raw`] (TCP port 9100,
 //! Zebra) and [`serial`]; [`SystemPrinters`] picks one by target. [`status`] reads whether a
 //! printer is ready (Zebra `~HS`, IPP printer state). [`queue`] drains the store's `print_jobs`
-//! table through any transport, holding ZPL jobs while a Zebra says it cannot print. Rendering
-//! labels is not here (`crate::label`). With the `testing` feature, [`fake`] is a Zebra on a
-//! local TCP port that answers `~HS` as told and keeps what it is sent.
+//! table through any transport, holding ZPL jobs while a Zebra says it cannot print; [`saved`]
+//! turns the store's printer rows into [`PrinterConfig`]s ([`PrinterStore`]). Rendering labels
+//! is not here (the `label` module, a floor above). With the `testing` feature, [`fake`] is a
+//! Zebra on a local TCP port that answers `~HS` as told and keeps what it is sent.
 //!
 //! Everything here is portable: IPP and raw TCP are plain sockets, serial ports go through the
 //! `serialport` crate on Linux, macOS and Windows.
