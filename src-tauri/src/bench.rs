@@ -125,7 +125,11 @@ impl BenchHub {
                 None
             }
         };
-        usb::watch_bench(server, usb, store, ReadOptions::default(), move |event| {
+        let options = ReadOptions {
+            stage: Some(stage_of),
+            ..ReadOptions::default()
+        };
+        usb::watch_bench(server, usb, store, options, move |event| {
             self.publish(event);
             true
         })
