@@ -1,11 +1,16 @@
 //! The local store: one SQLite file in WAL mode holding devices, their serials, bench slots,
 //! the outbox of changes bound for Intune, and an append-only event log.
 //!
-//! Layout: one module per table (`devices`, `serials`, `events`, `slots`, `outbox`, `tenant`, `audit`: schema, row type and
-//! queries together), `migrations` puts the schemas in order, and `sighting` holds the
-//! identity rule that decides which device a sighting belongs to. [`Store`] owns the connection,
-//! the path and a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and
-//! the fix.
+//! Layout: one module per table or group of tables (`devices`, `serials`, `events`, `slots`,
+//! `intune`, `outbox`, `tenant`, `audit`, `batches`, `print_jobs`: schema, row type and queries
+//! together), `migrations` puts the schemas in order, and `sighting` holds the identity rule
+//! that decides which device a sighting belongs to. [`Store`] owns the connection, the path and
+//! a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and the fix.
+//!
+//! Rows are plain: ids, strings, numbers, times and JSON. The store sits on the ground floor
+//! (`ids`, `clock`), `identity` and the audit record types, and knows no domain type; the
+//! modules above turn rows into their own types (batches, Intune statuses, tenant settings,
+//! printers) and report a row they cannot read with [`Store::unreadable`].
 //!
 //! Durability: `journal_mode=WAL` with `synchronous=FULL`. WAL with `NORMAL` already survives a
 //! killed process (a commit is in the WAL in the OS page cache when `commit` returns), but it can
