@@ -7,7 +7,7 @@
 //! are [`ipp`] (CUPS and IPP Everywhere printers, listing included), [`raw`] (TCP port 9100,
 //! Zebra) and [`serial`]; [`SystemPrinters`] picks one by target. [`status`] reads whether a
 //! printer is ready (Zebra `~HS`, IPP printer state). [`queue`] drains the store's `print_jobs`
-//! table through any transport, holding ZPL jobs while a Zebra says it cannot print; [`saved`]
+//! table through any transport, holding ZPL jobs while a Zebra says it cannot print; `saved`
 //! turns the store's printer rows into [`PrinterConfig`]s ([`PrinterStore`]). Rendering labels
 //! is not here (the `label` module, a floor above). With the `testing` feature, [`fake`] is a
 //! Zebra on a local TCP port that answers `~HS` as told and keeps what it is sent.
@@ -20,7 +20,7 @@ pub mod fake;
 pub mod ipp;
 pub mod queue;
 pub mod raw;
-pub mod saved;
+mod saved;
 pub mod serial;
 pub mod status;
 
