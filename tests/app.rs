@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use stagebench_core::identity::{SerialObservation, SerialSource};
-use stagebench_core::intune::status::IntuneStatus;
+use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
 use stagebench_core::provisioning::{Payload, WifiConfig, WifiSecurity};
 use stagebench_core::store::{Sighting, Store, FILE_NAME};
 use stagebench_core::testing::graph::FakeGraph;
@@ -1255,7 +1255,8 @@ const PACK_TOKEN: &str = "E2E-PACK-T0K3N";
 /// is a staging token's, sealed at a low work factor (cheap to open in a test).
 fn admin_pack(serials: &[String]) -> (stagebench_core::batch::Batch, String, Vec<u8>) {
     use stagebench_core::batch::pack::{seal_with_work_factor, BenchPack};
-    use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts};
+    use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
+    use stagebench_core::ids::BatchId;
     use stagebench_core::secret::SecretText;
     use stagebench_core::stage::Flow;
     let now = time::OffsetDateTime::now_utc();

@@ -10,7 +10,9 @@ use std::path::Path;
 
 use fantoccini::{Client, Locator};
 use stagebench_core::audit::AuditAction;
-use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::batch::BatchStore;
+use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::ids::BatchId;
 use stagebench_core::scanner::pty::PtyPair;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{AuditFilter, Store, FILE_NAME};

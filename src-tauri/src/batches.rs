@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 use stagebench_core::batch::progress::{batch_progress, token_check, BatchProgress, TokenCheck};
-use stagebench_core::batch::{ops, Batch, BatchId, BatchSpec, ProfileFacts};
+use stagebench_core::batch::BatchStore;
+use stagebench_core::batch::{ops, Batch, BatchSpec, ProfileFacts};
+use stagebench_core::ids::BatchId;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{Store, TECHNICIAN_ACTIONS};
 use tauri::State;

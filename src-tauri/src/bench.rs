@@ -13,7 +13,8 @@ use stagebench_core::batch::progress::stage_of;
 use stagebench_core::device::usb;
 use stagebench_core::device::{BenchDevice, BenchEvent, ReadOptions, SharedStore};
 use stagebench_core::identity::is_identifying_serial;
-use stagebench_core::store::{DeviceId, Store};
+use stagebench_core::ids::DeviceId;
+use stagebench_core::store::Store;
 
 type Subscriber = Box<dyn FnMut(BenchEvent) -> bool + Send>;
 
@@ -124,7 +125,11 @@ impl BenchHub {
                 None
             }
         };
-        usb::watch_bench(server, usb, store, ReadOptions::default(), move |event| {
+        let options = ReadOptions {
+            stage: Some(stage_of),
+            ..ReadOptions::default()
+        };
+        usb::watch_bench(server, usb, store, options, move |event| {
             self.publish(event);
             true
         })
@@ -182,8 +187,9 @@ fn restage(store: &mut Store, devices: &mut [BenchDevice], assign: bool) {
 
 #[cfg(test)]
 mod tests {
-    use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts};
+    use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, BatchStore, ProfileFacts};
     use stagebench_core::identity::{SerialObservation, SerialSource};
+    use stagebench_core::ids::BatchId;
     use stagebench_core::stage::{Flow, Stage};
     use stagebench_core::store::{Sighting, EVENT_POWERED_OFF};
 

@@ -16,6 +16,7 @@ use stagebench_core::label::{
     self, builtin_templates, LabelError, LabelKind, LabelRequest, LabelRequestError, PayloadUse,
     PreviewFacts, REFUSE_WIFI_SETTING,
 };
+use stagebench_core::printer::PrinterStore;
 use stagebench_core::store::Store;
 use tauri::State;
 

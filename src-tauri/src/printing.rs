@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use stagebench_core::batch::ops::technician;
+use stagebench_core::ids::PrintJobId;
 use stagebench_core::printer::queue::PRINT_RETRY;
 use stagebench_core::printer::{
-    drain_once, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterTarget, SystemPrinters,
+    drain_once, test_label, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterStore,
+    PrinterTarget, SystemPrinters,
 };
-use stagebench_core::store::{
-    NewPrintJob, PrintJob, PrintJobError, PrintJobId, PrintJobState, Store,
-};
+use stagebench_core::store::{PrintJob, PrintJobError, PrintJobState, Store};
 use tauri::ipc::Channel;
 use tauri::State;
 use tokio::sync::Notify;
@@ -64,7 +64,7 @@ impl From<PrintJob> for QueueJob {
             id: j.id.0,
             created: j.created,
             printer: j.printer,
-            kind: j.kind.name().to_owned(),
+            kind: j.kind,
             title: j.title,
             state: j.state.to_string(),
             attempts: j.attempts,
@@ -443,7 +443,7 @@ pub fn printer_test(hub: State<'_, PrintHub>, name: String) -> Result<i64, ApiEr
     let config = store
         .printer(&name)?
         .ok_or_else(|| invalid(format!("There is no printer {name}: add it first.")))?;
-    let job = NewPrintJob::test_label(&config, technician(&store));
+    let job = test_label(&config, technician(&store));
     let id = store.print_enqueue(&job).map_err(queue_error)?;
     hub.kick();
     Ok(id.0)

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 use stagebench_core::batch::exchange::scan_into_batch;
-use stagebench_core::batch::{ops, BatchId};
+use stagebench_core::batch::ops;
+use stagebench_core::batch::BatchStore;
+use stagebench_core::ids::BatchId;
 use stagebench_core::scanner::{
     ports, Scan, ScanLine, ScannerEvent, ScannerPort, ScannerSettings, ScannerStatus,
     ScannerWatcher,

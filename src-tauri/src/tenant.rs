@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use stagebench_core::clock::SystemClock;
 use stagebench_core::intune::auth::{
-    endpoints_from_env, OsKeyring, Session, SignIn, SignInMode, TenantSettings, WhoAmI,
+    endpoints_from_env, OsKeyring, Session, SignIn, SignInMode, TenantSettings, TenantStore, WhoAmI,
 };
 use stagebench_core::intune::backoff::RetryPolicy;
 use stagebench_core::intune::connect::Connection;
@@ -18,7 +19,7 @@ use stagebench_core::intune::state::{
 };
 use stagebench_core::intune::sync::SyncError;
 use stagebench_core::intune::AuthError;
-use stagebench_core::store::{Store, SystemClock};
+use stagebench_core::store::Store;
 use tauri::async_runtime::JoinHandle;
 use time::OffsetDateTime;
 use tokio::sync::Notify;

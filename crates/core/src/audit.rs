@@ -1,12 +1,12 @@
 //! The audit log: who did what with a batch's tokens, QR codes, labels and files.
 //!
-//! The bench's event log ([`crate::store::EventRecord`]) says what happened to devices; the audit
+//! The bench's event log (the store's `events` table) says what happened to devices; the audit
 //! log says what *people* did with things an auditor cares about: showing or revealing an
 //! enrollment QR, printing labels, creating, revoking or exporting a token, moving packs and
-//! reports between machines. It is kept in the store's `audit` table
-//! ([`crate::store::Store::audit`]): append-only, and hash-chained so that rows edited or removed
-//! with an SQLite tool behind StageBench's back are found by
-//! [`crate::store::Store::audit_verify`].
+//! reports between machines. It is kept in the store's `audit` table (`Store::audit`):
+//! append-only, and hash-chained so that rows edited or removed with an SQLite tool behind
+//! StageBench's back are found by `Store::audit_verify`. This module holds the log's record
+//! types; the store, a floor above, keeps them.
 //!
 //! **Callers pass references, never secrets.** An [`AuditEntry`]'s `token` names a token (the
 //! profile's id and name and the token's expiry), and its `detail` describes the action; neither
@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::BatchId;
+use crate::ids::BatchId;
 
 /// Environment variable naming the technician at the bench (else the OS user is recorded).
 pub const TECHNICIAN_ENV: &str = "STAGEBENCH_TECHNICIAN";
@@ -113,7 +113,7 @@ impl FromStr for AuditAction {
     }
 }
 
-/// An entry to append to the audit log (see [`crate::store::Store::audit`]). The store adds the
+/// An entry to append to the audit log (see `Store::audit`). The store adds the
 /// time, the row id and the hash chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
@@ -176,7 +176,7 @@ pub struct AuditRecord {
     /// Row id; ids grow by one per entry, in the order entries were written.
     #[ts(type = "number")]
     pub id: i64,
-    /// When, RFC 3339 UTC with milliseconds (see [`crate::store::timestamp`]).
+    /// When, RFC 3339 UTC with milliseconds (see [`crate::clock::timestamp`]).
     pub at: String,
     /// Who.
     pub actor: String,

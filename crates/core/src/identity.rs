@@ -272,6 +272,24 @@ pub fn is_identifying_serial(s: &str) -> bool {
     !is_placeholder_serial(s) && !is_network_address(s)
 }
 
+/// The Luhn check digit test IMEIs use.
+pub fn luhn_ok(digits: &str) -> bool {
+    let mut sum = 0;
+    for (i, c) in digits.chars().rev().enumerate() {
+        let Some(mut d) = c.to_digit(10) else {
+            return false;
+        };
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    !digits.is_empty() && sum % 10 == 0
+}
+
 /// The result of [`check_identity`]: nothing to say when `flags` is empty.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct IdentityCheck {
@@ -645,5 +663,13 @@ mod tests {
         );
         let empty = check_identity(&[obs(UsbDescriptor, " ")]);
         assert!(empty.messages()[0].starts_with("The USB descriptor serial is empty"));
+    }
+
+    #[test]
+    fn luhn() {
+        assert!(luhn_ok("490154203237518"));
+        assert!(!luhn_ok("490154203237519"));
+        assert!(!luhn_ok(""));
+        assert!(!luhn_ok("49015420323751x"));
     }
 }

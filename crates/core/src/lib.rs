@@ -1,17 +1,37 @@
 //! StageBench core: the domain, with no GUI and no CLI dependencies.
 //!
-//! Layout: [`provisioning`] builds and checks enrollment QR payloads; [`qr`] renders them;
-//! [`enrollment_qr`] turns technician input into a checked payload and its QR; [`identity`] says what a serial is and where it came from; [`label`] renders printer-true enrollment, device and box labels (PNG, PDF, ZPL); [`store`] is the SQLite store
-//! (devices, serials, append-only event log); [`device`] reads attached devices and records
-//! them; [`intune`] talks to Microsoft Intune through Graph (sign-in and tokens in `intune::auth`, secrets in the OS keyring; retries, budgets; its outbox is in the store); [`printer`] sends rendered labels to IPP/CUPS, raw TCP and serial printers through a queue kept in the store; `testing` (feature `testing`) holds the simulated bench used by tests and demos.
+//! Layout, in floors: a module uses modules on its own floor or below, never above, and no two
+//! top-level modules use each other (`tests/layers.rs` checks both).
+//!
+//! 1. Ground floor: [`ids`] (the row and job ids, and the batch id) and [`clock`] (where "now"
+//!    comes from, and how a time is written). They use nothing else from the crate.
+//! 2. Values: [`secret`] (tokens and Wi-Fi keys as secret text); [`identity`] (what a serial is
+//!    and whether a device's serials agree); [`stage`] (where a device stands in its
+//!    enrollment flow); [`audit`] (the audit log's record types); [`provisioning`] (enrollment
+//!    QR payloads); [`qr`] (QR codes); [`pdf`] (a small PDF writer).
+//! 3. The store: [`store`], the SQLite file (devices, serials, slots, the event log, the audit
+//!    chain, batches, the Intune outbox, printers and print jobs). It holds plain rows and uses
+//!    only the ground floor, `identity` and the audit records.
+//! 4. The domain, each module converting the store's rows to its own types, in this order:
+//!    [`intune`] (Microsoft Intune through Graph: sign-in, the enrollment profile facts, the
+//!    device status, sync), [`device`] (reading attached devices and recording them; the bench
+//!    watcher), [`scanner`] (barcode scanners), [`batch`] (batches, bench packs, signed
+//!    reports, progress), [`printer`] (IPP/CUPS, raw TCP and serial printers and their queue),
+//!    [`label`] (printer-true enrollment, device and box labels); beside them
+//!    [`enrollment_qr`] (technician input to a checked payload and its QR) and [`doctor`]
+//!    (whether the bench can do its job).
+//! 5. `testing` (feature `testing`): the simulated bench and fakes used by tests and demos. It
+//!    may use anything; nothing else uses it.
 #![warn(missing_docs)]
 
 pub mod audit;
 pub mod batch;
+pub mod clock;
 pub mod device;
 pub mod doctor;
 pub mod enrollment_qr;
 pub mod identity;
+pub mod ids;
 pub mod intune;
 pub mod label;
 pub mod pdf;

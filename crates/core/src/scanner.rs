@@ -5,7 +5,8 @@
 //! (USB CDC or RS-232). Both end up as text that [`parse_scan`] cleans: CR/LF/Tab terminators,
 //! surrounding blanks, and an AIM symbology identifier (`]C0` Code 128, `]Q1` QR, `]E0` EAN-13…)
 //! when the scanner is set to send one. A scanned box or device serial then joins the batch at
-//! hand ([`crate::batch::ops::link_serial`]) — which is also how Windows serials are captured.
+//! hand (`batch::ops::link_serial`, a floor above) — which is also how Windows serials are
+//! captured.
 //!
 //! The serial side ([`serial`]) lists the ports, reads one on its own thread (blocking I/O
 //! stays synchronous, as DESIGN.md asks), and keeps watching a port that went away until the

@@ -1,11 +1,16 @@
 //! The local store: one SQLite file in WAL mode holding devices, their serials, bench slots,
 //! the outbox of changes bound for Intune, and an append-only event log.
 //!
-//! Layout: one module per table (`devices`, `serials`, `events`, `slots`, `outbox`, `tenant`, `audit`: schema, row type and
-//! queries together), `migrations` puts the schemas in order, and `sighting` holds the
-//! identity rule that decides which device a sighting belongs to. [`Store`] owns the connection,
-//! the path and a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and
-//! the fix.
+//! Layout: one module per table or group of tables (`devices`, `serials`, `events`, `slots`,
+//! `intune`, `outbox`, `tenant`, `audit`, `batches`, `print_jobs`: schema, row type and queries
+//! together), `migrations` puts the schemas in order, and `sighting` holds the identity rule
+//! that decides which device a sighting belongs to. [`Store`] owns the connection, the path and
+//! a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and the fix.
+//!
+//! Rows are plain: ids, strings, numbers, times and JSON. The store sits on the ground floor
+//! (`ids`, `clock`), `identity` and the audit record types, and knows no domain type; the
+//! modules above turn rows into their own types (batches, Intune statuses, tenant settings,
+//! printers) and report a row they cannot read with [`Store::unreadable`].
 //!
 //! Durability: `journal_mode=WAL` with `synchronous=FULL`. WAL with `NORMAL` already survives a
 //! killed process (a commit is in the WAL in the OS page cache when `commit` returns), but it can
@@ -29,30 +34,31 @@ mod tenant;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
-use time::OffsetDateTime;
+
+use crate::clock::{timestamp, Clock, SystemClock};
+use crate::ids::{DeviceId, EventId};
 
 pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
 pub use batches::{
-    BatchRecord, BatchStoreError, JoinedBy, StoredReport, EVENT_BATCH_JOINED, EVENT_DEM_SIGN_IN,
-    EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED, EVENT_USER_LOGGED_ON,
-    TECHNICIAN_ACTIONS,
+    BatchRow, BatchStoreError, JoinedBy, NewBatchRow, StoredReport, EVENT_BATCH_JOINED,
+    EVENT_DEM_SIGN_IN, EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED,
+    EVENT_USER_LOGGED_ON, TECHNICIAN_ACTIONS,
 };
-pub use devices::{DeviceId, DeviceRecord};
-pub use events::{EventId, EventRecord};
+pub use devices::DeviceRecord;
+pub use events::EventRecord;
 pub use intune::{
-    IntuneChange, IntuneLink, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
+    IntuneChange, IntuneLinkRow, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
 };
 pub use outbox::{
-    OutboxCounts, OutboxError, OutboxId, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED,
-    EVENT_OUTBOX_DONE, EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED,
-    EVENT_OUTBOX_RETRY, EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
+    OutboxCounts, OutboxError, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED, EVENT_OUTBOX_DONE,
+    EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED, EVENT_OUTBOX_RETRY,
+    EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
 };
 pub use print_jobs::{
-    NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobId, PrintJobState, PRINT_LEASE,
+    NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobState, PrinterRow, PRINT_LEASE,
 };
 pub use serials::SerialRecord;
 pub use sighting::{Sighting, SightingOutcome};
@@ -60,6 +66,7 @@ pub use slots::{
     is_usb_port_path, normalize_port_path, Slot, SlotError, EVENT_SLOT_ASSIGNED, EVENT_SLOT_FREED,
     MAX_SLOT,
 };
+pub use tenant::TenantRow;
 
 /// The store's file name inside the data folder.
 pub const FILE_NAME: &str = "stagebench.sqlite3";
@@ -148,74 +155,6 @@ pub enum StoreError {
     },
 }
 
-/// Where "now" comes from; tests pass a [`ManualClock`].
-pub trait Clock: Send {
-    /// The current time.
-    fn now(&self) -> OffsetDateTime;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-}
-
-/// A clock that only moves when told to; clones share the same time.
-#[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
-
-impl ManualClock {
-    /// A clock standing at `start`.
-    pub fn new(start: OffsetDateTime) -> Self {
-        Self(Arc::new(Mutex::new(start)))
-    }
-
-    /// Moves the clock forward (or back, with a negative duration).
-    pub fn advance(&self, by: time::Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
-    }
-
-    /// Sets the clock.
-    pub fn set(&self, to: OffsetDateTime) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = to;
-    }
-
-    /// A clock at 2025-01-01T00:00:00Z, the fixed start the store's tests share.
-    pub fn at_test_epoch() -> Self {
-        Self::new(
-            OffsetDateTime::from_unix_timestamp(1_735_689_600)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-        )
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Formats `t` as RFC 3339 in UTC with milliseconds (`2025-01-31T08:15:00.250Z`): fixed width,
-/// so text order is time order.
-pub fn timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
 /// The StageBench store. One per process is enough; other processes (the CLI) may open the same
 /// file at the same time.
 pub struct Store {
@@ -276,7 +215,7 @@ impl Store {
         self.path.as_deref()
     }
 
-    /// Replaces the clock (tests pass a [`ManualClock`]).
+    /// Replaces the clock (tests pass a [`ManualClock`](crate::clock::ManualClock)).
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Store {
         self.clock = Box::new(clock);
         self
@@ -330,6 +269,20 @@ impl Store {
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
         classify(self.shown_path(), source)
+    }
+
+    /// The error for a value this store holds that a module above cannot read as its own type
+    /// (written by a newer StageBench, or changed behind its back): a conversion error that
+    /// names the file, as SQLite's own are.
+    pub fn unreadable(
+        &self,
+        why: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> StoreError {
+        self.err(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            why.into(),
+        ))
     }
 
     fn now(&self) -> String {
@@ -465,21 +418,10 @@ fn json_column(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<serde_js
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use time::OffsetDateTime;
 
-    #[test]
-    fn timestamps_are_fixed_width_utc() {
-        let t = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        assert_eq!(timestamp(t), "2023-11-14T22:13:20.000Z");
-        let shifted = t.to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap())
-            + time::Duration::milliseconds(5);
-        assert_eq!(timestamp(shifted), "2023-11-14T22:13:20.005Z");
-        assert!(OffsetDateTime::parse(
-            &timestamp(t),
-            &time::format_description::well_known::Rfc3339
-        )
-        .is_ok());
-    }
+    use super::*;
+    use crate::clock::ManualClock;
 
     #[test]
     fn data_dir_prefers_the_environment() {

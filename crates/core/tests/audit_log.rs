@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 use serde_json::json;
 use stagebench_core::audit::{AuditAction, AuditEntry};
-use stagebench_core::batch::BatchId;
-use stagebench_core::store::{AuditCheck, AuditFilter, Clock, ManualClock, Store, FILE_NAME};
+use stagebench_core::clock::{Clock, ManualClock};
+use stagebench_core::ids::BatchId;
+use stagebench_core::store::{AuditCheck, AuditFilter, Store, FILE_NAME};
 use time::Duration;
 
 fn new_store() -> (tempfile::TempDir, PathBuf, Store, ManualClock) {

@@ -14,10 +14,10 @@ use stagebench_core::batch::key::{self, BenchKey, KeyError, KEY_ENTRY};
 use stagebench_core::batch::pack::{self, BenchPack, PackError};
 use stagebench_core::batch::report::{self, BatchReport, ReportError};
 use stagebench_core::batch::{
-    Batch, BatchId, BatchOrigin, BatchSpec, BenchInfo, ProfileFacts, ReportDevice, ReportEvent,
-    ReportSerial,
+    Batch, BatchOrigin, BatchSpec, BenchInfo, ProfileFacts, ReportDevice, ReportEvent, ReportSerial,
 };
 use stagebench_core::identity::SerialSource;
+use stagebench_core::ids::BatchId;
 use stagebench_core::intune::auth::{MemoryKeyring, SecretStore};
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::{Flow, Stage};

@@ -6,11 +6,15 @@
 
 use serde_json::json;
 use stagebench_core::batch::progress::{batch_progress, report_devices, token_check};
-use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::batch::BatchStore;
+use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::clock::ManualClock;
 use stagebench_core::identity::{SerialObservation, SerialSource};
-use stagebench_core::intune::status::IntuneStatus;
+use stagebench_core::ids::BatchId;
+use stagebench_core::ids::DeviceId;
+use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
 use stagebench_core::stage::{Flow, Stage};
-use stagebench_core::store::{DeviceId, JoinedBy, ManualClock, Sighting, Store, EVENT_POWERED_OFF};
+use stagebench_core::store::{JoinedBy, Sighting, Store, EVENT_POWERED_OFF};
 use time::{Duration, OffsetDateTime};
 
 fn batch(now: OffsetDateTime, flow: Flow, expires_in_days: i64, due_in_days: i64) -> Batch {
@@ -61,7 +65,7 @@ fn see(store: &mut Store, serial: &str, provisioned: bool, owner: bool, boot: u3
 #[test]
 fn devices_walk_through_the_stages_and_problems_are_raised() {
     let clock = ManualClock::at_test_epoch();
-    let t0 = stagebench_core::store::Clock::now(&clock);
+    let t0 = stagebench_core::clock::Clock::now(&clock);
     let mut store = Store::open_in_memory().unwrap().with_clock(clock.clone());
     let b = batch(t0, Flow::StagingToken, 30, 10);
     store.create_batch(&b).unwrap();
@@ -227,7 +231,7 @@ fn a_token_that_expires_before_the_due_date_blocks_printing() {
 #[test]
 fn serials_that_disagree_are_flagged_and_closed_batches_take_no_one() {
     let clock = ManualClock::at_test_epoch();
-    let t0 = stagebench_core::store::Clock::now(&clock);
+    let t0 = stagebench_core::clock::Clock::now(&clock);
     let mut store = Store::open_in_memory().unwrap().with_clock(clock);
     let b = batch(t0, Flow::StagingToken, 30, 10);
     store.create_batch(&b).unwrap();

@@ -10,11 +10,12 @@ use stagebench_core::audit::AuditRecord;
 use stagebench_core::batch::csv::BOM;
 use stagebench_core::batch::custody::{custody_csv, custody_pdf, CustodyInput};
 use stagebench_core::batch::{
-    Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts, ReportDevice, ReportEvent, ReportSerial,
+    Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportDevice, ReportEvent, ReportSerial,
 };
+use stagebench_core::clock::timestamp;
 use stagebench_core::identity::SerialSource;
+use stagebench_core::ids::BatchId;
 use stagebench_core::stage::{Flow, Stage};
-use stagebench_core::store::timestamp;
 use time::{Duration, Month, OffsetDateTime};
 
 const MISSING: &str = "poppler-utils is not installed (pdftotext and pdfinfo read the PDFs back): run `make test`, which installs it, or `apt-get install poppler-utils`";

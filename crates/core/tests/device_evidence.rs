@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use stagebench_core::device::evidence::{read_evidence, EVIDENCE_COMMAND};
 use stagebench_core::device::{
-    snapshot_server, AppVersion, BenchDevice, EnrollmentMode, Finding, ProfileContext, ReadOptions,
-    Severity, TokenType,
+    snapshot_server, AppVersion, BenchDevice, Finding, ReadOptions, Severity,
 };
+use stagebench_core::intune::profile::{EnrollmentMode, ProfileContext, TokenType};
 use stagebench_core::store::Store;
 use stagebench_core::testing::{simulated_device, RealAdbServer, SimulatedBench};
 

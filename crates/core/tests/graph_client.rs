@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use stagebench_core::device::profile::EnrollmentMode;
 use stagebench_core::intune::graph::export::{
     KME_KEY_SPELLING, ZERO_TOUCH_DEFAULT_IS_FULLY_MANAGED,
 };
@@ -21,6 +20,7 @@ use stagebench_core::intune::graph::{
     IdentifierType, IdentityPlatform, ImportOutcome, LoggedOnUser, ManagedDevice, PrimaryUserPlan,
     SerialLookup, TokenState, TokioTimer,
 };
+use stagebench_core::intune::profile::EnrollmentMode;
 mod support;
 
 use stagebench_core::intune::{BoxFuture, Endpoints, TokenSource};

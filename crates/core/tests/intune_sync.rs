@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use rand::SeedableRng;
 use serde_json::json;
+use stagebench_core::clock::ManualClock;
 use stagebench_core::identity::{SerialObservation, SerialSource};
+use stagebench_core::ids::DeviceId;
 use stagebench_core::intune::backoff::RetryPolicy;
-use stagebench_core::intune::status::IntuneStage;
+use stagebench_core::intune::status::{IntuneStage, IntuneStatusStore};
 use stagebench_core::intune::sync::{drain_outbox, refresh_status, SyncError, NOTES_BEGIN};
 use stagebench_core::intune::{StaticToken, TokenSource};
 use stagebench_core::secret::SecretText;
-use stagebench_core::store::{
-    DeviceId, ManualClock, Sighting, Store, EVENT_INTUNE_CHANGED, EVENT_INTUNE_SEEN,
-};
+use stagebench_core::store::{Sighting, Store, EVENT_INTUNE_CHANGED, EVENT_INTUNE_SEEN};
 use stagebench_core::testing::graph::{FakeGraph, Lifecycle};
 use support::graph::{client_with, start, tenant};
 use time::OffsetDateTime;

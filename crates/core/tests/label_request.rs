@@ -8,18 +8,21 @@ use serde_json::json;
 use stagebench_core::audit::AuditAction;
 use stagebench_core::batch::exchange::keep_qr;
 use stagebench_core::batch::progress::batch_progress;
-use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::batch::BatchStore;
+use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::clock::ManualClock;
 use stagebench_core::identity::{SerialObservation, SerialSource};
+use stagebench_core::ids::BatchId;
 use stagebench_core::intune::auth::MemoryKeyring;
 use stagebench_core::label::output::read_zpl;
 use stagebench_core::label::{
     collect_labels, preview, queue_print, LabelData, LabelError, LabelRequest, LabelRequestError,
     LabelSource, PayloadUse,
 };
-use stagebench_core::printer::{DocumentKind, PrinterConfig, PrinterTarget};
+use stagebench_core::printer::{DocumentKind, PrinterConfig, PrinterStore, PrinterTarget};
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::{Flow, Stage};
-use stagebench_core::store::{AuditFilter, ManualClock, Sighting, Store};
+use stagebench_core::store::{AuditFilter, Sighting, Store};
 use time::{Duration, OffsetDateTime};
 
 const TOKEN: &str = "LABEL-REQUEST-T0K3N";
@@ -110,7 +113,7 @@ fn qr_displays(store: &Store) -> usize {
 
 fn setup() -> (Store, MemoryKeyring, Batch, OffsetDateTime) {
     let clock = ManualClock::at_test_epoch();
-    let now = stagebench_core::store::Clock::now(&clock);
+    let now = stagebench_core::clock::Clock::now(&clock);
     let mut store = Store::open_in_memory().unwrap().with_clock(clock);
     let b = batch(now, 30, false);
     store.create_batch(&b).unwrap();
@@ -433,8 +436,16 @@ async fn a_print_is_rendered_for_the_printer_and_queued() {
     );
     let job = store.print_job(queued.job).unwrap().unwrap();
     assert_eq!(
-        (job.kind, job.label_kind.as_deref(), job.batch.as_deref()),
-        (DocumentKind::Zpl, Some("device"), Some(b.id.as_str()))
+        (
+            job.kind.as_str(),
+            job.label_kind.as_deref(),
+            job.batch.as_deref()
+        ),
+        (
+            DocumentKind::Zpl.name(),
+            Some("device"),
+            Some(b.id.as_str())
+        )
     );
     assert_eq!(job.title, "StageBench device-2x1in (2 labels)");
     let Some(stagebench_core::store::PrintData::Bytes(bytes)) =

@@ -17,15 +17,15 @@ use std::path::Path;
 
 use rusqlite::Connection;
 use serde_json::json;
-use stagebench_core::store::{
-    ManualClock, OutboxId, OutboxState, Store, EVENT_OUTBOX_ENQUEUED, FILE_NAME, OUTBOX_LEASE,
-};
+use stagebench_core::clock::ManualClock;
+use stagebench_core::ids::OutboxId;
+use stagebench_core::store::{OutboxState, Store, EVENT_OUTBOX_ENQUEUED, FILE_NAME, OUTBOX_LEASE};
 
 const WRITER_DB_ENV: &str = "STAGEBENCH_OUTBOX_WRITER_DB";
 const WRITER_ROUND_ENV: &str = "STAGEBENCH_OUTBOX_WRITER_ROUND";
 
 fn epoch() -> time::OffsetDateTime {
-    use stagebench_core::store::Clock;
+    use stagebench_core::clock::Clock;
     ManualClock::at_test_epoch().now()
 }
 

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use stagebench_adb::server::DeviceFacts;
 use stagebench_core::device::evidence::{StageEvidence, CLOUD_DPC};
 use stagebench_core::device::{
-    preflight, AppVersion, EnrollmentMode, FirmwareFacts, PreflightInput, ProfileContext, Severity,
-    TokenType, RULES,
+    preflight, AppVersion, FirmwareFacts, PreflightInput, Severity, RULES,
 };
 use stagebench_core::identity::{check_identity, SerialObservation, SerialSource};
+use stagebench_core::intune::profile::{EnrollmentMode, ProfileContext, TokenType};
 
 /// One device and (optionally) the profile it is to be staged with.
 #[derive(Clone)]

@@ -18,7 +18,7 @@ use stagebench_core::printer::queue::NOT_READY_RECHECK;
 use stagebench_core::printer::status::HostStatusAnswer;
 use stagebench_core::printer::{
     self, drain_once, DocumentKind, IppClient, IppJobState, PrintTransport, PrinterConfig,
-    PrinterTarget, Readiness, SystemPrinters,
+    PrinterStore, PrinterTarget, Readiness, SystemPrinters,
 };
 use stagebench_core::store::{AuditFilter, NewPrintJob, PrintJobState, Store, PRINT_LEASE};
 use time::OffsetDateTime;

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use stagebench_core::identity::{SerialObservation, SerialSource};
-use stagebench_core::store::{DeviceId, EventId, Sighting, Store, FILE_NAME};
+use stagebench_core::ids::{DeviceId, EventId};
+use stagebench_core::store::{Sighting, Store, FILE_NAME};
 
 const WRITER_DB_ENV: &str = "STAGEBENCH_CRASH_WRITER_DB";
 const WRITER_ROUND_ENV: &str = "STAGEBENCH_CRASH_WRITER_ROUND";

@@ -139,7 +139,7 @@ async fn a_kill_mid_sync_loses_nothing_and_resends_only_what_was_in_flight() {
         let mut out: BTreeMap<String, Vec<OutboxState>> = BTreeMap::new();
         for n in 1..=(DEVICES + 5) as i64 {
             let item = store
-                .outbox_item(stagebench_core::store::OutboxId(n))
+                .outbox_item(stagebench_core::ids::OutboxId(n))
                 .unwrap()
                 .unwrap();
             out.entry(item.target).or_default().push(item.state);

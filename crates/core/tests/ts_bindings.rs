@@ -13,13 +13,14 @@ use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{
     BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck,
 };
-use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
+use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::device::{
     AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,
 };
 use stagebench_core::doctor::{Check, CheckStatus};
 use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
 use stagebench_core::identity::{SerialObservation, SerialSource};
+use stagebench_core::ids::BatchId;
 use stagebench_core::intune::state::{ProblemKind, SignInPrompt, TenantProblem, TenantState};
 use stagebench_core::intune::status::{IntuneStage, IntuneStatus};
 use stagebench_core::intune::sync::{DrainReport, RefreshReport};

@@ -1082,7 +1082,7 @@ export type AuditRecord = {
  */
 id: number, 
 /**
- * When, RFC 3339 UTC with milliseconds (see [`crate::store::timestamp`]).
+ * When, RFC 3339 UTC with milliseconds (see [`crate::clock::timestamp`]).
  */
 at: string, 
 /**

@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::Args;
 use stagebench_core::audit::AuditAction;
+use stagebench_core::batch::BatchStore;
 use stagebench_core::store::{AuditCheck, AuditFilter, Store};
 
 /// Which audit rows to show.

@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use stagebench_core::batch::ops::{self, parse_date, parse_expiry};
 use stagebench_core::batch::progress::{batch_progress, token_check, BatchProgress};
+use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{BatchSpec, ProfileFacts};
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{Store, TECHNICIAN_ACTIONS};

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use clap::Args;
 use stagebench_adb::server::AdbServer;
+use stagebench_core::batch::progress::stage_of;
 use stagebench_core::device::usb;
 use stagebench_core::device::{BenchDevice, BenchEvent, ReadOptions, SharedStore};
 use stagebench_core::store::Store;
@@ -48,24 +49,24 @@ pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> 
         .map(AdbServer::new)
         .unwrap_or_else(AdbServer::from_env);
     let store = open_store(args);
+    // Recorded devices show their batch and stage.
+    let options = ReadOptions {
+        stage: Some(stage_of),
+        ..ReadOptions::default()
+    };
     // Devices are read straight over USB too; without libusb, through the adb server only.
     let usb = usb::rusb_bench(&server, !args.watch)
         .inspect_err(|e| tracing::info!("{e}"))
         .ok();
     if !args.watch {
-        let devices = usb::snapshot_bench(
-            &server,
-            usb.as_ref(),
-            store.as_ref(),
-            ReadOptions::default(),
-        )
-        .await
-        .with_context(|| {
-            format!(
+        let devices = usb::snapshot_bench(&server, usb.as_ref(), store.as_ref(), options)
+            .await
+            .with_context(|| {
+                format!(
                 "can't list devices from the adb server at {}: start it with `adb start-server`",
                 server.addr()
             )
-        })?;
+            })?;
         return if args.json {
             super::write_json(out, &devices)
         } else {
@@ -74,7 +75,7 @@ pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> 
     }
     let json = args.json;
     let mut failed: Option<anyhow::Error> = None;
-    usb::watch_bench(server, usb, store, ReadOptions::default(), |event| {
+    usb::watch_bench(server, usb, store, options, |event| {
         let written = if json {
             serde_json::to_writer(&mut *out, &event)
                 .map_err(anyhow::Error::from)

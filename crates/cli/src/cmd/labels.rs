@@ -14,6 +14,7 @@ use stagebench_core::label::{
     builtin_templates, collect_labels, find_template, queue_print, render_labels, LabelRequest,
     LabelSource, OutputFormat, PayloadUse, RenderedDocument, Template,
 };
+use stagebench_core::printer::PrinterStore;
 use stagebench_core::stage::Stage;
 use stagebench_core::store::Store;
 

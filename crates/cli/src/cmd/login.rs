@@ -10,12 +10,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
+use stagebench_core::clock::SystemClock;
 use stagebench_core::intune::auth::{
     endpoints_from_env, CertificateSource, OsKeyring, Session, SignIn, SignInMode, TenantSettings,
-    WhoAmI,
+    TenantStore, WhoAmI,
 };
 use stagebench_core::secret::SecretText;
-use stagebench_core::store::{Store, SystemClock};
+use stagebench_core::store::Store;
 
 /// Who signs in, and how.
 #[derive(Args)]

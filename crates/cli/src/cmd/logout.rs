@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
+use stagebench_core::intune::auth::TenantStore;
 use stagebench_core::store::Store;
 
 /// How to print.

@@ -8,13 +8,14 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use stagebench_core::audit::current_actor;
+use stagebench_core::ids::PrintJobId;
 use stagebench_core::printer::queue::PRINT_RETRY;
 use stagebench_core::printer::serial::{ports, SerialPortInfo};
 use stagebench_core::printer::{
-    drain_once, DrainReport, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterStatus,
-    PrinterTarget, SystemPrinters,
+    drain_once, test_label, DrainReport, IppClient, IppPrinter, PrintTransport, PrinterConfig,
+    PrinterStatus, PrinterStore, PrinterTarget, SystemPrinters,
 };
-use stagebench_core::store::{NewPrintJob, PrintJobId, Store};
+use stagebench_core::store::Store;
 
 /// List, add, remove or test printers.
 #[derive(Args)]
@@ -163,7 +164,7 @@ pub async fn run(args: &PrintersArgs, out: &mut dyn Write) -> anyhow::Result<()>
                     "there is no printer {name}: add it with `stagebench printers add {name} …`"
                 )
             })?;
-            let job = NewPrintJob::test_label(&config, current_actor());
+            let job = test_label(&config, current_actor());
             let id = store.print_enqueue(&job)?;
             let report = send_due(&mut store).await?;
             report_one(out, args.json, &store, id, &report)?;

@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use stagebench_core::batch::exchange::scan_into_batch;
 use stagebench_core::batch::ops;
+use stagebench_core::batch::BatchStore;
 use stagebench_core::scanner::{parse_scan, Scan, SerialScanner};
 use stagebench_core::store::Store;
 

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::Args;
+use stagebench_core::intune::auth::TenantStore;
 use stagebench_core::intune::AuthError;
 use stagebench_core::store::Store;
 

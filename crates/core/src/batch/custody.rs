@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 use super::csv::Csv;
 use super::{Batch, ReportDevice};
 use crate::audit::AuditRecord;
+use crate::clock::timestamp;
 use crate::identity::SerialSource;
-use crate::store::timestamp;
 
 pub use pdf::custody_pdf;
 

@@ -20,9 +20,10 @@ use super::key::{load_or_create, BenchKey, KeyError};
 use super::pack::{self, BenchPack, PackError};
 use super::progress::{report_devices, token_check};
 use super::report::{self, BatchReport, ReportError, VerifiedReport};
-use super::{Batch, BatchId, BatchOrigin, BenchInfo, ReportDevice};
+use super::{Batch, BatchOrigin, BatchStore, BenchInfo, ReportDevice};
 use crate::audit::{AuditAction, AuditEntry};
 use crate::identity::is_identifying_serial;
+use crate::ids::BatchId;
 use crate::intune::auth::SecretStore;
 use crate::intune::status::IntuneStatus;
 use crate::intune::sync::{IntuneDirectory, SyncError, LOOKUP_CHUNK};
@@ -122,7 +123,7 @@ pub fn token_ref(batch: &Batch) -> Option<String> {
     }
     let expires = p
         .token_expires
-        .map(crate::store::timestamp)
+        .map(crate::clock::timestamp)
         .unwrap_or_else(|| "no expiry".into());
     Some(format!(
         "{} \"{}\" (expires {expires})",
@@ -435,7 +436,7 @@ pub fn import_report(
         serde_json::json!({"report": report.report_id, "devices": count, "signer": signer.fingerprint, "digest": digest, "file": path.display().to_string()}),
     );
     store.store_report_audited(
-        if new_batch { Some(&batch) } else { None },
+        new_batch.then(|| batch.new_row()),
         &digest,
         &signer.fingerprint,
         count,
@@ -667,7 +668,7 @@ pub fn audit_profile(
 ) -> Result<(), StoreError> {
     let expires = profile
         .token_expires
-        .map(crate::store::timestamp)
+        .map(crate::clock::timestamp)
         .unwrap_or_else(|| "no expiry".into());
     store.audit(&AuditEntry {
         actor: actor.to_owned(),

@@ -18,71 +18,8 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::identity::SerialSource;
+use crate::ids::BatchId;
 use crate::stage::{Flow, Stage};
-
-/// A batch's id: 32 lowercase hex digits (128 random bits), the same on the admin's and the
-/// vendor's machine, so a report finds its batch.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
-#[ts(type = "string")]
-pub struct BatchId(String);
-
-impl Serialize for BatchId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for BatchId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        BatchId::try_from(String::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
-
-impl BatchId {
-    /// A new random id.
-    pub fn random() -> BatchId {
-        BatchId(format!("{:032x}", rand::random::<u128>()))
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The first 8 digits, for people (unique enough on one bench; lookups accept any prefix).
-    pub fn short(&self) -> &str {
-        &self.0[..8]
-    }
-}
-
-impl std::fmt::Display for BatchId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for BatchId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        if value.len() == 32
-            && value
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
-            Ok(BatchId(value))
-        } else {
-            Err(format!(
-                "{value:?} is not a batch id (32 lowercase hex digits)"
-            ))
-        }
-    }
-}
-
-impl From<BatchId> for String {
-    fn from(id: BatchId) -> String {
-        id.0
-    }
-}
 
 /// What the bench needs to know about the enrollment profile (no secret: the token and any
 /// Wi-Fi key are inside the QR payload, which travels separately as a secret).
@@ -250,6 +187,9 @@ pub mod ops;
 pub mod pack;
 pub mod progress;
 pub mod report;
+mod stored;
+
+pub use stored::{BatchRecord, BatchStore};
 
 impl ProfileFacts {
     /// What the admin says about a profile when no tenant is at hand: its flow, a name, when its
@@ -280,7 +220,7 @@ impl ProfileFacts {
 
     /// The facts of a Graph enrollment profile (no secret is copied).
     pub fn from_profile(p: &crate::intune::graph::profiles::EnrollmentProfile) -> ProfileFacts {
-        use crate::device::{EnrollmentMode, TokenType};
+        use crate::intune::profile::{EnrollmentMode, TokenType};
         let flow = match (p.mode, p.token_type) {
             (EnrollmentMode::CorporateOwnedAospUserlessDevice, _) => Flow::AospUserless,
             (EnrollmentMode::CorporateOwnedAospUserAssociatedDevice, _) => Flow::AospUserAssociated,

@@ -4,9 +4,11 @@
 
 use time::OffsetDateTime;
 
-use super::{normalize_serials, Batch, BatchId, BatchOrigin, BatchSpec};
+use super::{normalize_serials, Batch, BatchOrigin, BatchSpec, BatchStore};
 use crate::identity::{SerialObservation, SerialSource};
-use crate::store::{BatchStoreError, DeviceId, JoinedBy, Sighting, Store};
+use crate::ids::BatchId;
+use crate::ids::DeviceId;
+use crate::store::{BatchStoreError, JoinedBy, Sighting, Store};
 
 /// Why a batch could not be created.
 #[derive(Debug, thiserror::Error)]

@@ -13,15 +13,16 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{Batch, BatchId, ReportDevice, ReportEvent, ReportSerial};
+use super::{Batch, BatchRecord, BatchStore, ReportDevice, ReportEvent, ReportSerial};
 use crate::identity::{check_identity, SerialObservation, SerialSource};
-use crate::intune::status::{IntuneStage, IntuneStatus};
+use crate::ids::BatchId;
+use crate::ids::DeviceId;
+use crate::intune::status::{IntuneStage, IntuneStatus, IntuneStatusStore};
 use crate::stage::{derive, DeviceStage, Flow, Observation, Observed, Stage};
 use crate::store::{
-    BatchRecord, DeviceId, DeviceRecord, EventRecord, JoinedBy, Store, StoreError,
-    EVENT_BATCH_JOINED, EVENT_DEM_SIGN_IN, EVENT_IDENTITY_CONFLICT, EVENT_INTUNE_CHANGED,
-    EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN, EVENT_POWERED_OFF, EVENT_SEEN, EVENT_SERIAL_IMPORTED,
-    EVENT_USER_LOGGED_ON,
+    DeviceRecord, EventRecord, JoinedBy, Store, StoreError, EVENT_BATCH_JOINED, EVENT_DEM_SIGN_IN,
+    EVENT_IDENTITY_CONFLICT, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
+    EVENT_POWERED_OFF, EVENT_SEEN, EVENT_SERIAL_IMPORTED, EVENT_USER_LOGGED_ON,
 };
 
 /// How long before expiry a token is flagged (not blocked) while the batch is open.
@@ -45,7 +46,7 @@ pub struct TokenCheck {
 /// everything.
 pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime) -> TokenCheck {
     let expires = batch.spec.profile.token_expires;
-    let shown = expires.map(crate::store::timestamp);
+    let shown = expires.map(crate::clock::timestamp);
     let check = |state: &str, message: Option<String>, blocked: bool| TokenCheck {
         expires: shown.clone(),
         state: state.into(),

@@ -23,6 +23,7 @@ use stagebench_adb::server::{parse_getprop, AdbError, AdbServer};
 
 use super::realwear::FirmwareFacts;
 use super::version::AppVersion;
+use crate::identity::luhn_ok;
 
 /// Microsoft Intune app: the Android Enterprise management app and the AOSP agent. Package
 /// name from the Play Store link in MicrosoftDocs/memdocs (Android Enterprise apps Intune adds
@@ -231,24 +232,6 @@ pub fn parse_imei_parcel(lines: &[&str]) -> Option<String> {
         .filter(char::is_ascii_digit)
         .collect();
     (digits.len() == 15 && luhn_ok(&digits)).then_some(digits)
-}
-
-/// The Luhn check digit test IMEIs use.
-pub fn luhn_ok(digits: &str) -> bool {
-    let mut sum = 0;
-    for (i, c) in digits.chars().rev().enumerate() {
-        let Some(mut d) = c.to_digit(10) else {
-            return false;
-        };
-        if i % 2 == 1 {
-            d *= 2;
-            if d > 9 {
-                d -= 9;
-            }
-        }
-        sum += d;
-    }
-    !digits.is_empty() && sum % 10 == 0
 }
 
 /// Section name → its non-blank lines (trimmed at the end, `\r` removed). Lines before the
@@ -493,13 +476,5 @@ mod tests {
             parcel.join("\n")
         ));
         assert_eq!(evidence.imei.as_deref(), Some("490015412345683"));
-    }
-
-    #[test]
-    fn luhn() {
-        assert!(luhn_ok("490154203237518"));
-        assert!(!luhn_ok("490154203237519"));
-        assert!(!luhn_ok(""));
-        assert!(!luhn_ok("49015420323751x"));
     }
 }

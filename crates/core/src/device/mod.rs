@@ -7,12 +7,12 @@
 //! Layout: this module reads and records devices; [`evidence`] reads the stage evidence (one
 //! compound shell command, parsed without I/O); [`mod@preflight`] holds the rules table;
 //! [`realwear`] the RealWear models and firmware; [`version`] compares app and firmware
-//! versions; [`profile`] names the enrollment profile facts (Graph's enums) the rules use.
+//! versions. The enrollment profile facts the rules use are Intune's
+//! ([`crate::intune::profile`]).
 //! Reading a device is two device round trips run at once: `getprop` and the evidence command.
 
 pub mod evidence;
 pub mod preflight;
-pub mod profile;
 pub mod realwear;
 pub mod usb;
 pub mod version;
@@ -24,18 +24,21 @@ use std::time::Duration;
 
 use serde::Serialize;
 use stagebench_adb::server::{AdbServer, DeviceEntry, DeviceFacts, DeviceState};
+use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 pub use evidence::{parse_evidence, read_evidence, StageEvidence, EVIDENCE_COMMAND};
 pub use preflight::{preflight, Finding, PreflightInput, Rule, Severity, RULES};
-pub use profile::{EnrollmentMode, ProfileContext, TokenType};
 pub use realwear::FirmwareFacts;
 pub use version::AppVersion;
 
 use crate::identity::{check_identity, is_network_address, SerialObservation, SerialSource};
-use crate::intune::status::IntuneStatus;
-use crate::store::{is_usb_port_path, Sighting, Store};
+use crate::ids::{BatchId, DeviceId};
+use crate::intune::profile::ProfileContext;
+use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+use crate::stage::DeviceStage;
+use crate::store::{is_usb_port_path, Sighting, Store, StoreError};
 
 /// How many devices are read at once: enough for a 50-slot bench, few enough for the adb server.
 pub const READ_CONCURRENCY: usize = 16;
@@ -85,25 +88,36 @@ pub struct BenchDevice {
     /// The batch it belongs to (id), when it is in one.
     pub batch: Option<String>,
     /// Where it stands in its batch's flow, with the one next instruction.
-    pub stage: Option<crate::stage::DeviceStage>,
+    pub stage: Option<DeviceStage>,
 }
 
 /// How devices are read and recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ReadOptions {
     /// Give a USB port without a slot number the lowest free one when a device is first seen
     /// there (needs a store). TCP addresses are never numbered automatically: they change with
     /// every connection; number them with [`Store::assign_slot`].
     pub auto_assign_slots: bool,
+    /// Where a recorded device stands in its batch, put on its card ([`BenchDevice::batch`],
+    /// [`BenchDevice::stage`]). Batches are a floor above devices, so the front end passes the
+    /// batch module's lookup (`batch::progress::stage_of`); `None` (the default) leaves both
+    /// unset.
+    pub stage: Option<StageLookup>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         Self {
             auto_assign_slots: true,
+            stage: None,
         }
     }
 }
+
+/// Finds where the stored device stands in its batch at `now`: the batch's id and the device's
+/// stage, or `None` when it is in no batch.
+pub type StageLookup =
+    fn(&Store, DeviceId, OffsetDateTime) -> Result<Option<(BatchId, DeviceStage)>, StoreError>;
 
 impl BenchDevice {
     /// The preflight findings for this device staged with `profile` (the bench's own
@@ -378,7 +392,7 @@ pub fn record(
     store: &mut Store,
     device: &BenchDevice,
     facts: &DeviceFacts,
-) -> Result<crate::store::DeviceId, crate::store::StoreError> {
+) -> Result<DeviceId, StoreError> {
     let facts_json = serde_json::json!({
         "manufacturer": facts.manufacturer,
         "model": facts.model,
@@ -445,7 +459,7 @@ fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOpt
 
 /// The live Intune record of the stored device that has one of `device`'s identifying serials.
 fn intune_status(store: &Store, device: &BenchDevice) -> Option<IntuneStatus> {
-    let mut ids: Vec<crate::store::DeviceId> = Vec::new();
+    let mut ids: Vec<DeviceId> = Vec::new();
     for s in device
         .serials
         .iter()
@@ -482,8 +496,11 @@ fn finish(
         if let Some(facts) = facts {
             match record(&mut store, device, &facts) {
                 Ok(id) => {
+                    let Some(stage_of) = options.stage else {
+                        continue;
+                    };
                     let now = store.clock_now();
-                    match crate::batch::progress::stage_of(&store, id, now) {
+                    match stage_of(&store, id, now) {
                         Ok(Some((batch, stage))) => {
                             device.batch = Some(batch.to_string());
                             device.stage = Some(stage);
@@ -550,6 +567,7 @@ pub async fn watch_server(
                         &mut devices,
                         ReadOptions {
                             auto_assign_slots: false,
+                            ..options
                         },
                     );
                 }
@@ -619,5 +637,48 @@ mod tests {
             ("md-new", IntuneStage::UserAssigned)
         );
         assert_eq!(cards[0].slot_number, Some(1), "slots still numbered");
+    }
+
+    /// Puts every recorded device in one batch, at the start of the staging-token flow.
+    fn in_one_batch(
+        _: &Store,
+        _: DeviceId,
+        now: OffsetDateTime,
+    ) -> Result<Option<(BatchId, DeviceStage)>, StoreError> {
+        let batch = BatchId::try_from("0123456789abcdef0123456789abcdef".to_owned()).unwrap();
+        Ok(Some((
+            batch,
+            crate::stage::derive(crate::stage::Flow::StagingToken, &[], now),
+        )))
+    }
+
+    #[test]
+    fn recorded_cards_carry_the_batch_and_stage_of_the_lookup_they_are_given() {
+        let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+        let entry = DeviceEntry::parse_line("R58N1 device usb:1-2 model:SM_G991B").unwrap();
+        let facts = DeviceFacts::from_properties(
+            "R58N1".into(),
+            [("ro.serialno".to_owned(), "R58N1".to_owned())].into(),
+        );
+        let read = || vec![(unread(&entry), Some(facts.clone()))];
+        let plain = finish(read(), Some(&store), ReadOptions::default());
+        assert_eq!(
+            (&plain[0].batch, &plain[0].stage),
+            (&None, &None),
+            "no lookup, no stage"
+        );
+        let options = ReadOptions {
+            stage: Some(in_one_batch),
+            ..ReadOptions::default()
+        };
+        let staged = finish(read(), Some(&store), options);
+        assert_eq!(
+            staged[0].batch.as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
+        );
+        assert_eq!(
+            staged[0].stage.as_ref().map(|s| s.stage),
+            Some(crate::stage::Stage::New)
+        );
     }
 }

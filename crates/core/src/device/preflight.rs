@@ -8,10 +8,10 @@
 use stagebench_adb::server::DeviceFacts;
 
 use super::evidence::StageEvidence;
-use super::profile::{EnrollmentMode, ProfileContext, TokenType};
 use super::realwear::{is_realwear, realwear_model};
 use super::version::AppVersion;
 use crate::identity::{IdentityCheck, IdentityFlag};
+use crate::intune::profile::{EnrollmentMode, ProfileContext, TokenType};
 
 /// How much a finding stands in the way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, ts_rs::TS)]

@@ -813,6 +813,7 @@ fn publish<B: UsbBackend>(
         let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
         let refresh = ReadOptions {
             auto_assign_slots: false,
+            ..ReadOptions::default()
         };
         number_slots(&mut store, &mut usb_cards, refresh);
     }

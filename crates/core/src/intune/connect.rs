@@ -4,13 +4,15 @@
 
 use std::sync::Arc;
 
+use super::auth::TenantStore;
 use super::auth::{
     endpoints_from_env, AuthClock, OsKeyring, SecretStore, Session, SignIn, TenantSettings,
 };
 use super::backoff::RetryPolicy;
 use super::graph::GraphClient;
 use super::{AuthError, Endpoints};
-use crate::store::{Store, SystemClock};
+use crate::clock::SystemClock;
+use crate::store::Store;
 
 /// A signed-in bench.
 #[derive(Clone)]

@@ -6,7 +6,8 @@
 //! policy (which statuses are retried, how long to wait, and the per-app request budgets that
 //! keep the client under Graph's throttling limits); [`graph`] is the Graph client built on it
 //! (profiles and tokens, device look-ups, notes, corporate identifiers, primary users);
-//! [`names`] and [`status`] read Intune's device names and stage; [`sync`] keeps the bench and
+//! [`names`] and [`status`] read Intune's device names and stage; [`profile`] names the
+//! enrollment profile facts (Graph's enums) a device is staged with; [`sync`] keeps the bench and
 //! Intune in step; [`state`] is the connection as the app shows it, and one sync round. The
 //! durable queue of changes bound for Intune is the store's outbox ([`crate::store::OutboxItem`]),
 //! because it is a table.
@@ -36,6 +37,7 @@ pub mod backoff;
 pub mod connect;
 pub mod graph;
 pub mod names;
+pub mod profile;
 pub mod state;
 pub mod status;
 pub mod sync;
@@ -49,7 +51,7 @@ use std::time::Duration;
 use crate::secret::SecretText;
 
 /// Where the bench signs in and where it calls Graph. Real Microsoft endpoints by default; the
-/// fake tenant in [`crate::testing::graph`] serves both on 127.0.0.1.
+/// fake tenant of the `testing` feature (`testing::graph`) serves both on 127.0.0.1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     /// The Microsoft identity platform, without a trailing slash

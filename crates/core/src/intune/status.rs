@@ -10,11 +10,17 @@
 //! `deviceNameTemplate` may give names that follow no convention, and a userless device's
 //! `<model>_<mode>_<date>` name reads like a user's. The name is kept as evidence
 //! ([`IntuneStatus::staging_name`]) and for matching the serial before the Intune id is known.
+//!
+//! The store keeps each device's status as a plain row; [`IntuneStatusStore`] reads and
+//! records it as an [`IntuneStatus`] ([`IntuneLink`]).
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use ts_rs::TS;
 
 use super::names::{parse_device_name, NameOwner};
+use crate::ids::DeviceId;
+use crate::store::{IntuneChange, IntuneLinkRow, Store, StoreError};
 
 /// Where a device stands in Intune.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -165,6 +171,79 @@ impl IntuneStatus {
     }
 }
 
+/// A bench device's (or an unmatched) Intune record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntuneLink {
+    /// The bench device, or `None` when the bench never saw it.
+    pub device: Option<DeviceId>,
+    /// Intune's last word.
+    pub status: IntuneStatus,
+    /// When the bench first found it in Intune, RFC 3339.
+    pub first_seen: String,
+    /// When a sync last looked, RFC 3339.
+    pub last_checked: String,
+    /// Since when Intune no longer shows it, if so.
+    pub gone_since: Option<String>,
+}
+
+/// What the store knows of devices in Intune, as [`IntuneStatus`]es.
+pub trait IntuneStatusStore {
+    /// Records what Intune says about a managed device found for `device` (or for no bench
+    /// device). Logs `intune-seen` the first time and `intune-changed` with what changed after
+    /// that ([`IntuneStatus::changes_since`]); a device that was gone and is back counts as
+    /// changed. A link to a bench device is never dropped by a later sync that found the Intune
+    /// device without one.
+    fn record_intune_status(
+        &mut self,
+        device: Option<DeviceId>,
+        status: &IntuneStatus,
+        now: OffsetDateTime,
+    ) -> Result<IntuneChange, StoreError>;
+
+    /// The Intune records linked to `device`, most recently checked first (a factory reset and
+    /// re-enrollment gives a second id).
+    fn intune_links(&self, device: DeviceId) -> Result<Vec<IntuneLink>, StoreError>;
+
+    /// Every Intune record, with its bench device when matched.
+    fn intune_all(&self) -> Result<Vec<IntuneLink>, StoreError>;
+}
+
+impl IntuneStatusStore for Store {
+    fn record_intune_status(
+        &mut self,
+        device: Option<DeviceId>,
+        status: &IntuneStatus,
+        now: OffsetDateTime,
+    ) -> Result<IntuneChange, StoreError> {
+        // Plain strings and unit enums: serializing cannot fail.
+        let json = serde_json::to_value(status).expect("IntuneStatus serializes");
+        self.record_intune_row(device, &status.intune_id, &json, now, |old| {
+            let old: IntuneStatus = serde_json::from_value(old.clone())?;
+            Ok(status.changes_since(&old))
+        })
+    }
+
+    fn intune_links(&self, device: DeviceId) -> Result<Vec<IntuneLink>, StoreError> {
+        let rows = self.intune_link_rows(device)?;
+        rows.into_iter().map(|row| link(self, row)).collect()
+    }
+
+    fn intune_all(&self) -> Result<Vec<IntuneLink>, StoreError> {
+        let rows = self.intune_rows()?;
+        rows.into_iter().map(|row| link(self, row)).collect()
+    }
+}
+
+fn link(store: &Store, row: IntuneLinkRow) -> Result<IntuneLink, StoreError> {
+    Ok(IntuneLink {
+        device: row.device,
+        status: serde_json::from_value(row.status).map_err(|e| store.unreadable(e))?,
+        first_seen: row.first_seen,
+        last_checked: row.last_checked,
+        gone_since: row.gone_since,
+    })
+}
+
 fn stage_name(stage: IntuneStage) -> &'static str {
     match stage {
         IntuneStage::Enrolled => "enrolled",
@@ -251,5 +330,115 @@ mod tests {
                 "user none → ana@contoso.com",
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::identity::{SerialObservation, SerialSource};
+    use crate::store::{Sighting, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN};
+
+    fn status(id: &str, name: &str, upn: Option<&str>) -> IntuneStatus {
+        IntuneStatus::derive(
+            id,
+            name,
+            "R58N1",
+            None,
+            Some("managed"),
+            upn,
+            None,
+            None,
+            None,
+        )
+    }
+
+    #[test]
+    fn seen_then_changed_then_gone_then_back_each_logged_once() {
+        let clock = ManualClock::at_test_epoch();
+        let mut store = Store::open_in_memory().unwrap().with_clock(clock.clone());
+        let dev = store
+            .record_sighting(&Sighting::new([SerialObservation::new(
+                SerialSource::RoSerialno,
+                "R58N1",
+            )]))
+            .unwrap();
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        let staged = status(
+            "md-1",
+            "Staging_R58N1_AndroidEnterprise_11/21/26_9.05",
+            None,
+        );
+        assert_eq!(
+            store.record_intune_status(Some(dev), &staged, now).unwrap(),
+            IntuneChange::Seen
+        );
+        assert_eq!(
+            store.record_intune_status(Some(dev), &staged, now).unwrap(),
+            IntuneChange::Unchanged
+        );
+        // A later sync that found it by id without knowing the bench device keeps the link.
+        let user = status(
+            "md-1",
+            "ana_AndroidEnterprise_11/21/26_9.05",
+            Some("ana@contoso.com"),
+        );
+        let IntuneChange::Changed(changes) = store.record_intune_status(None, &user, now).unwrap()
+        else {
+            panic!("expected a change")
+        };
+        assert!(
+            changes.contains(&"stage enrolled → user-assigned".to_owned()),
+            "{changes:?}"
+        );
+        let links = store.intune_links(dev).unwrap();
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].status.stage, IntuneStage::UserAssigned);
+        assert!(store.record_intune_gone("md-1", now).unwrap());
+        assert!(
+            !store.record_intune_gone("md-1", now).unwrap(),
+            "logged once"
+        );
+        assert!(!store.record_intune_gone("md-unknown", now).unwrap());
+        let back = store.record_intune_status(Some(dev), &user, now).unwrap();
+        assert_eq!(back, IntuneChange::Changed(vec!["back in Intune".into()]));
+        let kinds: Vec<String> = store
+            .events(Some(dev), 100)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .filter(|k| k.starts_with("intune"))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                EVENT_INTUNE_SEEN,
+                EVENT_INTUNE_CHANGED,
+                EVENT_INTUNE_GONE,
+                EVENT_INTUNE_CHANGED
+            ]
+        );
+    }
+
+    #[test]
+    fn unmatched_intune_devices_are_kept_and_matched_later() {
+        let mut store = Store::open_in_memory().unwrap();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let s = status("md-9", "Staging_ZZ9_AndroidEnterprise_11/21/26_9.05", None);
+        store.record_intune_status(None, &s, now).unwrap();
+        assert_eq!(store.intune_all().unwrap()[0].device, None);
+        let dev = store
+            .record_sighting(&Sighting::new([SerialObservation::new(
+                SerialSource::RoSerialno,
+                "ZZ9",
+            )]))
+            .unwrap();
+        let change = store.record_intune_status(Some(dev), &s, now).unwrap();
+        assert_eq!(
+            change,
+            IntuneChange::Changed(vec!["matched to a bench device".into()])
+        );
+        assert_eq!(store.intune_links(dev).unwrap().len(), 1);
     }
 }

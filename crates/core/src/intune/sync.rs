@@ -25,10 +25,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::backoff::{RetryAfter, RetryPolicy};
-use super::status::IntuneStatus;
+use super::status::{IntuneStatus, IntuneStatusStore};
 use super::{AuthError, BoxFuture};
 use crate::identity::is_identifying_serial;
-use crate::store::{DeviceId, IntuneChange, OutboxId, OutboxItem, Store, StoreError};
+use crate::ids::{DeviceId, OutboxId};
+use crate::store::{IntuneChange, OutboxItem, Store, StoreError};
 
 /// Outbox kind: a device's notes (the bench's stage summary block).
 pub const KIND_NOTES: &str = "device-notes";
@@ -240,20 +241,11 @@ pub async fn refresh_status(
                 .map(|s| s.value.trim().to_ascii_uppercase())
         })
         .collect();
-    let mut expected: BTreeSet<String> = BTreeSet::new();
-    for b in store
-        .batches()?
+    let expected: BTreeSet<String> = store
+        .open_batches_expected_serials()?
         .into_iter()
-        .filter(|b| b.closed_at.is_none())
-    {
-        expected.extend(
-            b.batch
-                .spec
-                .expected_serials
-                .into_iter()
-                .filter(|s| !known.contains(s) && is_identifying_serial(s)),
-        );
-    }
+        .filter(|s| !known.contains(s) && is_identifying_serial(s))
+        .collect();
     let expected: Vec<String> = expected.into_iter().collect();
     for chunk in expected.chunks(LOOKUP_CHUNK) {
         let lookup = directory.find_by_serials(chunk).await?;
@@ -780,7 +772,7 @@ mod tests {
     async fn drain_settles_every_outcome_and_offline_costs_no_attempts() {
         let mut store = Store::open_in_memory()
             .unwrap()
-            .with_clock(crate::store::ManualClock::new(now()));
+            .with_clock(crate::clock::ManualClock::new(now()));
         let intune = Memory::default();
         let policy = RetryPolicy {
             max_attempts: 2,
@@ -824,7 +816,7 @@ mod tests {
         assert_eq!(store.outbox_item(ids[3]).unwrap().unwrap().attempts, 1);
         let next = store.outbox_item(ids[1]).unwrap().unwrap().next_attempt_at;
         assert!(
-            next > crate::store::timestamp(later + time::Duration::seconds(6)),
+            next > crate::clock::timestamp(later + time::Duration::seconds(6)),
             "{next}"
         );
         // The retried ones go out once due; the 503 one had used its 2 attempts if it fails again.
@@ -845,7 +837,7 @@ mod tests {
     async fn drain_stops_for_a_sign_in_and_keeps_the_items() {
         let mut store = Store::open_in_memory()
             .unwrap()
-            .with_clock(crate::store::ManualClock::new(now()));
+            .with_clock(crate::clock::ManualClock::new(now()));
         let intune = Memory::default();
         let id = queue_notes(&mut store, "md-1", "x").unwrap();
         *intune.outcomes.lock().unwrap() = vec![SendOutcome::Reauthenticate("401".into())];

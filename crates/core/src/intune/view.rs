@@ -11,7 +11,7 @@ use ts_rs::TS;
 
 use super::graph::profiles::span;
 use super::graph::{EnrollmentProfile, TokenState};
-use crate::device::profile::TokenType;
+use crate::intune::profile::TokenType;
 use crate::secret::MASK;
 
 /// Tokens expiring sooner than this get a "replace it" warning.

@@ -14,6 +14,7 @@ use super::raster::{mm_to_dots, Bitmap};
 use super::render::{render_label_with_text, RenderOptions, TextLine};
 use super::{LabelData, LabelError, Template, ZPL_DPIS};
 use crate::pdf::{Font, PdfDocument};
+use crate::printer::DPI_RANGE;
 
 /// Courier's capital height, 562/1000 em (Adobe's AFM): the text layer's size is chosen so its
 /// capitals stand as tall as the bitmap font's.
@@ -41,9 +42,6 @@ impl OutputFormat {
         }
     }
 }
-
-/// Resolutions PNG and PDF output accept (ZPL: only [`ZPL_DPIS`]).
-pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 72..=2400;
 
 /// Rendered labels.
 #[derive(Debug, Clone)]

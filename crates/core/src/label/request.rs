@@ -20,14 +20,16 @@ use super::{
 };
 use crate::batch::exchange::{self, qr_secret_name, ExchangeError};
 use crate::batch::progress::{token_check, TokenCheck};
-use crate::batch::BatchId;
+use crate::batch::BatchStore;
+use crate::ids::BatchId;
+use crate::ids::PrintJobId;
 use crate::intune::auth::SecretStore;
 use crate::intune::AuthError;
-use crate::printer::{DocumentKind, PrinterConfig, PrinterTarget};
+use crate::printer::{DocumentKind, PrinterConfig, PrinterStore, PrinterTarget};
 use crate::qr::QrCode;
 use crate::secret::SecretText;
 use crate::stage::Stage;
-use crate::store::{BatchStoreError, NewPrintJob, PrintJobError, PrintJobId, Store, StoreError};
+use crate::store::{BatchStoreError, NewPrintJob, PrintJobError, Store, StoreError};
 
 /// Most copies of each label one request may ask for.
 pub const MAX_COPIES: u32 = 1000;

@@ -5,8 +5,9 @@ use time::OffsetDateTime;
 
 use super::DeviceLabel;
 use crate::batch::progress::{batch_progress, report_devices};
+use crate::batch::BatchRecord;
 use crate::stage::Stage;
-use crate::store::{BatchRecord, Store, StoreError, EVENT_INTUNE_SEEN, EVENT_POWERED_OFF};
+use crate::store::{Store, StoreError, EVENT_INTUNE_SEEN, EVENT_POWERED_OFF};
 
 /// The bench setting (`true`/`false`) that refuses enrollment labels whose QR holds Wi-Fi
 /// credentials.

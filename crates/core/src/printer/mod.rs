@@ -7,9 +7,10 @@
 //! are [`ipp`] (CUPS and IPP Everywhere printers, listing included), [`raw`] (TCP port 9100,
 //! Zebra) and [`serial`]; [`SystemPrinters`] picks one by target. [`status`] reads whether a
 //! printer is ready (Zebra `~HS`, IPP printer state). [`queue`] drains the store's `print_jobs`
-//! table through any transport, holding ZPL jobs while a Zebra says it cannot print. Rendering
-//! labels is not here (`crate::label`). With the `testing` feature, [`fake`] is a Zebra on a
-//! local TCP port that answers `~HS` as told and keeps what it is sent.
+//! table through any transport, holding ZPL jobs while a Zebra says it cannot print; `saved`
+//! turns the store's printer rows into [`PrinterConfig`]s ([`PrinterStore`]). Rendering labels
+//! is not here (the `label` module, a floor above). With the `testing` feature, [`fake`] is a
+//! Zebra on a local TCP port that answers `~HS` as told and keeps what it is sent.
 //!
 //! Everything here is portable: IPP and raw TCP are plain sockets, serial ports go through the
 //! `serialport` crate on Linux, macOS and Windows.
@@ -19,6 +20,7 @@ pub mod fake;
 pub mod ipp;
 pub mod queue;
 pub mod raw;
+mod saved;
 pub mod serial;
 pub mod status;
 
@@ -31,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use ipp::{IppClient, IppJob, IppJobState, IppPrinter};
 pub use queue::{drain_once, DrainReport};
+pub use saved::{test_label, PrinterStore};
 pub use status::{Condition, HostStatus, HostStatusError, PrinterStatus, Readiness};
 
 /// The port Zebra and most label printers take raw jobs on.
@@ -41,6 +44,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long one write (or an IPP request as a whole) may stall.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Resolutions a printer may be saved with, and PNG and PDF labels rendered at (ZPL: only the
+/// print head's, `label::ZPL_DPIS`).
+pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 72..=2400;
 
 /// What a document is, so the right printer gets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -86,6 +93,12 @@ impl DocumentKind {
 impl fmt::Display for DocumentKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl From<DocumentKind> for String {
+    fn from(kind: DocumentKind) -> String {
+        kind.name().to_owned()
     }
 }
 

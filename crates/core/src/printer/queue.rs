@@ -23,10 +23,11 @@ use time::OffsetDateTime;
 
 use super::{
     check_document, Document, DocumentKind, PrintError, PrintTransport, PrinterStatus,
-    PrinterTarget, Readiness,
+    PrinterStore, PrinterTarget, Readiness,
 };
+use crate::ids::PrintJobId;
 use crate::intune::backoff::RetryPolicy;
-use crate::store::{PrintData, PrintJob, PrintJobError, PrintJobId, Store, StoreError};
+use crate::store::{PrintData, PrintJob, PrintJobError, Store, StoreError};
 
 /// The policy the queue uses unless told otherwise: 5 attempts, 2 s doubling to at most 60 s,
 /// with jitter (about two minutes of trying before a job is marked failed).
@@ -120,7 +121,7 @@ async fn not_ready<T: PrintTransport>(
     job: &PrintJob,
     settled: &mut HashMap<String, PrinterStatus>,
 ) -> Option<String> {
-    if job.kind != DocumentKind::Zpl {
+    if job.kind != DocumentKind::Zpl.name() {
         return None;
     }
     // An unknown printer or a store error: the send path reports it properly.
@@ -155,7 +156,8 @@ async fn send<T: PrintTransport>(
     let printer = store
         .printer(&job.printer)?
         .ok_or_else(|| QueueError::UnknownPrinter(job.printer.clone()))?;
-    check_document(&printer, job.kind)?;
+    let kind: DocumentKind = job.kind.parse().map_err(|e: String| store.unreadable(e))?;
+    check_document(&printer, kind)?;
     let bytes = match store.print_job_data(job.id)? {
         Some(PrintData::Bytes(bytes)) => bytes,
         Some(PrintData::Path(path)) => std::fs::read(&path).map_err(|e| QueueError::File {
@@ -174,11 +176,7 @@ async fn send<T: PrintTransport>(
     } else {
         job.title.clone()
     };
-    let document = Document {
-        kind: job.kind,
-        bytes,
-        title,
-    };
+    let document = Document { kind, bytes, title };
     Ok(transport
         .send(&printer, &document, job.copies)
         .await?

@@ -19,9 +19,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{json_column, timestamp, Store, StoreError};
+use super::{json_column, Store, StoreError};
 use crate::audit::{AuditAction, AuditEntry, AuditRecord};
-use crate::batch::BatchId;
+use crate::clock::timestamp;
+use crate::ids::BatchId;
 
 /// The audit table (append-only, hash-chained).
 pub(super) const SCHEMA: &str = "

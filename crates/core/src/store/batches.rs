@@ -1,19 +1,25 @@
-//! The batch tables: `batches` (one row per batch, the [`Batch`] as JSON, when its token was
-//! seen revoked, when it was closed), `batch_devices` (which bench device belongs to which
+//! The batch tables: `batches` (one row per batch, the batch as JSON, when its token was seen
+//! revoked, when it was closed), `batch_devices` (which bench device belongs to which
 //! batch, and how it got there), `batch_reports` (vendor reports imported on the admin's
 //! machine, kept as received) and `bench_settings` (the active batch, the technician's name).
 //!
 //! A device joins a batch when it is first recorded: the open batch whose expected serials hold
 //! one of its serials, else the bench's active batch. Technician actions (`powered-off`, …) and
 //! QR displays go into the append-only event log like everything else, so a device's stage is
-//! always derived from one history ([`crate::batch::progress`]).
+//! always derived from one history (`batch::progress`).
+//!
+//! Rows are plain: a batch's body is JSON the batch module writes ([`NewBatchRow`]) and reads
+//! back ([`BatchRow`]); the queries here read the few fields of it they need with
+//! `json_extract`.
 
 use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::devices::DeviceId;
 use super::{events, Store, StoreError};
-use crate::batch::{Batch, BatchId};
+use crate::audit::AuditEntry;
+use crate::clock::timestamp;
+use crate::ids::{BatchId, DeviceId};
 
 /// Schema version 8.
 pub(super) const SCHEMA: &str = "
@@ -71,11 +77,23 @@ pub const TECHNICIAN_ACTIONS: &[&str] = &[
 
 const ACTIVE_BATCH: &str = "active-batch";
 
-/// A stored batch with what the bench knows beyond what was asked for.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct BatchRecord {
-    /// The batch.
-    pub batch: Batch,
+/// A batch to add: its id, when it was created, and the batch itself (`body`), kept as JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBatchRow<'a, B> {
+    /// The batch's id.
+    pub id: &'a BatchId,
+    /// When it was created (the list is newest first).
+    pub created_at: OffsetDateTime,
+    /// The batch, written as JSON.
+    pub body: &'a B,
+}
+
+/// A stored batch: its body as written, with what the bench knows beyond it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRow {
+    /// The batch, as the JSON text written when it was added (and updated since by
+    /// [`Store::renew_batch_token`]).
+    pub body: String,
     /// When the bench learned its token was revoked, RFC 3339.
     pub token_revoked_at: Option<String>,
     /// When it was closed, RFC 3339.
@@ -127,29 +145,25 @@ pub struct StoredReport {
     pub body: String,
 }
 
-fn parse_batch(body: &str, idx: usize) -> rusqlite::Result<Batch> {
-    serde_json::from_str(body).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
-fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRecord> {
-    let body: String = row.get(0)?;
-    Ok(BatchRecord {
-        batch: parse_batch(&body, 0)?,
+fn row_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRow> {
+    Ok(BatchRow {
+        body: row.get(0)?,
         token_revoked_at: row.get(1)?,
         closed_at: row.get(2)?,
     })
 }
 
-/// Inserts a batch inside a transaction (also used by pack import, which writes more in the
-/// same transaction). A batch id already present is refused.
-pub(crate) fn insert_batch(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
-    let body = serde_json::to_string(batch)
+/// Inserts a batch inside a transaction (with its audit record, or a report, in the same one).
+/// A batch id already present is refused.
+fn insert_batch<B: Serialize>(
+    tx: &Transaction<'_>,
+    batch: &NewBatchRow<'_, B>,
+) -> rusqlite::Result<()> {
+    let body = serde_json::to_string(batch.body)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.execute(
         "INSERT INTO batches (id, body, created_at) VALUES (?1, ?2, ?3)",
-        params![batch.id.as_str(), body, super::timestamp(batch.created_at)],
+        params![batch.id.as_str(), body, timestamp(batch.created_at)],
     )?;
     Ok(())
 }
@@ -186,83 +200,49 @@ pub enum BatchStoreError {
 }
 
 impl Store {
-    /// Adds a batch.
-    pub fn create_batch(&mut self, batch: &Batch) -> Result<(), BatchStoreError> {
-        let exists = self.batch_exact(&batch.id)?.is_some();
-        if exists {
-            return Err(BatchStoreError::Exists(batch.id.clone()));
-        }
-        self.transact(|tx| insert_batch(tx, batch))?;
-        Ok(())
-    }
-
-    /// Adds a batch and its audit record in one transaction (a pack import: both or neither).
-    pub fn create_batch_audited(
+    /// Adds a batch, with its audit record in the same transaction when there is one (a pack
+    /// import: both or neither). A batch id already present is refused.
+    pub fn create_batch_row<B: Serialize>(
         &mut self,
-        batch: &Batch,
-        entry: &crate::audit::AuditEntry,
+        batch: NewBatchRow<'_, B>,
+        audit: Option<&AuditEntry>,
     ) -> Result<(), BatchStoreError> {
-        if self.batch_exact(&batch.id)?.is_some() {
+        if self.batch_row(batch.id)?.is_some() {
             return Err(BatchStoreError::Exists(batch.id.clone()));
         }
         let now = self.now();
         self.transact(|tx| {
-            insert_batch(tx, batch)?;
-            super::audit::append(tx, entry, &now)?;
+            insert_batch(tx, &batch)?;
+            if let Some(entry) = audit {
+                super::audit::append(tx, entry, &now)?;
+            }
             Ok(())
         })?;
         Ok(())
     }
 
     /// The batch with exactly this id.
-    pub fn batch(&self, id: &BatchId) -> Result<Option<BatchRecord>, StoreError> {
-        self.batch_exact(id)
-    }
-
-    fn batch_exact(&self, id: &BatchId) -> Result<Option<BatchRecord>, StoreError> {
+    pub fn batch_row(&self, id: &BatchId) -> Result<Option<BatchRow>, StoreError> {
         self.conn
             .query_row(
                 "SELECT body, token_revoked_at, closed_at FROM batches WHERE id = ?1",
                 [id.as_str()],
-                record_from_row,
+                row_from,
             )
             .optional()
             .map_err(|e| self.err(e))
     }
 
     /// Every batch, newest first.
-    pub fn batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
+    pub fn batch_rows(&self) -> Result<Vec<BatchRow>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT body, token_revoked_at, closed_at FROM batches ORDER BY created_at DESC, id")
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], record_from_row)
+            .query_map([], row_from)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
         rows.map_err(|e| self.err(e))
-    }
-
-    /// The batch whose id is or starts with `prefix` (at least 4 digits), or its name exactly.
-    pub fn find_batch(&self, prefix: &str) -> Result<BatchRecord, BatchStoreError> {
-        let p = prefix.trim().to_ascii_lowercase();
-        let all = self.batches()?;
-        let by_name: Vec<&BatchRecord> = all
-            .iter()
-            .filter(|b| b.batch.spec.name == prefix.trim())
-            .collect();
-        let by_id: Vec<&BatchRecord> = all
-            .iter()
-            .filter(|b| p.len() >= 4 && b.batch.id.as_str().starts_with(&p))
-            .collect();
-        let found = if by_id.is_empty() { by_name } else { by_id };
-        match found.as_slice() {
-            [one] => Ok((*one).clone()),
-            [] => Err(BatchStoreError::NotFound(prefix.to_owned())),
-            many => Err(BatchStoreError::Ambiguous {
-                prefix: prefix.to_owned(),
-                count: many.len(),
-            }),
-        }
     }
 
     /// Closes a batch: it stays for reports and audits, but devices no longer join it.
@@ -274,7 +254,7 @@ impl Store {
                 params![id.as_str(), now],
             )
         })?;
-        if changed == 0 && self.batch_exact(id)?.is_none() {
+        if changed == 0 && self.batch_row(id)?.is_none() {
             return Err(BatchStoreError::NotFound(id.to_string()));
         }
         if self.active_batch()?.as_ref() == Some(id) {
@@ -319,6 +299,21 @@ impl Store {
         })
     }
 
+    /// The serials the open batches expect, as their lists hold them (upper-case, trimmed).
+    pub fn open_batches_expected_serials(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT e.value FROM batches b, json_each(b.body, '$.expected_serials') e
+                 WHERE b.closed_at IS NULL ORDER BY b.created_at DESC, b.id, e.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        rows.map_err(|e| self.err(e))
+    }
+
     /// The bench's active batch: devices seen that belong to no other batch join it.
     pub fn active_batch(&self) -> Result<Option<BatchId>, StoreError> {
         let value = self.bench_setting(ACTIVE_BATCH)?;
@@ -329,7 +324,7 @@ impl Store {
     pub fn set_active_batch(&mut self, id: Option<&BatchId>) -> Result<(), BatchStoreError> {
         if let Some(id) = id {
             let record = self
-                .batch_exact(id)?
+                .batch_row(id)?
                 .ok_or_else(|| BatchStoreError::NotFound(id.to_string()))?;
             if record.closed_at.is_some() {
                 return Err(BatchStoreError::Closed(id.clone()));
@@ -373,7 +368,7 @@ impl Store {
         how: JoinedBy,
     ) -> Result<bool, BatchStoreError> {
         let record = self
-            .batch_exact(batch)?
+            .batch_row(batch)?
             .ok_or_else(|| BatchStoreError::NotFound(batch.to_string()))?;
         if record.closed_at.is_some() {
             return Err(BatchStoreError::Closed(batch.clone()));
@@ -523,24 +518,24 @@ impl Store {
     /// Keeps an imported, verified report with its audit record, in one transaction; with
     /// `new_batch`, the report's batch (unknown here) is added too. The same file twice is
     /// refused.
-    pub fn store_report_audited(
+    pub fn store_report_audited<B: Serialize>(
         &mut self,
-        new_batch: Option<&Batch>,
+        new_batch: Option<NewBatchRow<'_, B>>,
         digest: &str,
         signer: &str,
         device_count: u32,
         body: &str,
-        entry: &crate::audit::AuditEntry,
+        entry: &AuditEntry,
     ) -> Result<i64, BatchStoreError> {
         let now = self.now();
         let batch_id = entry
             .batch
             .clone()
-            .or_else(|| new_batch.map(|b| b.id.clone()))
+            .or_else(|| new_batch.as_ref().map(|b| b.id.clone()))
             .map(|b| b.to_string())
             .unwrap_or_default();
         let result = self.transact(|tx| {
-            if let Some(b) = new_batch {
+            if let Some(b) = &new_batch {
                 insert_batch(tx, b)?;
             }
             super::audit::append(tx, entry, &now)?;
@@ -614,4 +609,65 @@ fn join(
         )?;
     }
     Ok(n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::audit::AuditAction;
+
+    fn body(id: &BatchId, expected: &[&str]) -> serde_json::Value {
+        json!({"id": id, "name": "wave", "expected_serials": expected, "origin": {"kind": "local"}})
+    }
+
+    #[test]
+    fn batch_rows_keep_the_body_as_written_and_answer_the_queries() {
+        let mut store = Store::open_in_memory().unwrap();
+        let (old, new) = (BatchId::random(), BatchId::random());
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        let old_body = body(&old, &["R58N1", "R58N2"]);
+        let row = |id, at, body| NewBatchRow {
+            id,
+            created_at: at,
+            body,
+        };
+        store
+            .create_batch_row(row(&old, t0, &old_body), None)
+            .unwrap();
+        let entry = AuditEntry::new("ana", AuditAction::BatchCreate).with_batch(&new);
+        let new_body = body(&new, &["ZZ9"]);
+        let later = t0 + time::Duration::days(1);
+        store
+            .create_batch_row(row(&new, later, &new_body), Some(&entry))
+            .unwrap();
+        assert!(matches!(
+            store.create_batch_row(row(&new, later, &new_body), None),
+            Err(BatchStoreError::Exists(id)) if id == new
+        ));
+        let read = store.batch_row(&old).unwrap().unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&read.body).unwrap(),
+            old_body
+        );
+        assert_eq!((read.token_revoked_at, read.closed_at), (None, None));
+        let bodies: Vec<serde_json::Value> = store
+            .batch_rows()
+            .unwrap()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap())
+            .collect();
+        assert_eq!(bodies, [new_body, old_body], "newest first");
+        assert_eq!(
+            store.open_batches_expected_serials().unwrap(),
+            ["ZZ9", "R58N1", "R58N2"]
+        );
+        store.close_batch(&new).unwrap();
+        assert_eq!(
+            store.open_batches_expected_serials().unwrap(),
+            ["R58N1", "R58N2"]
+        );
+        assert_eq!(store.audit_log(&Default::default()).unwrap().len(), 1);
+    }
 }

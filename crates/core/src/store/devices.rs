@@ -2,12 +2,12 @@
 //! bench slot and facts. Who a device *is* lives in `device_serials`.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::json_column;
 use super::serials::{self, SerialRecord};
+use crate::ids::DeviceId;
 
 /// Schema version 1 of the table.
 ///
@@ -24,18 +24,6 @@ CREATE TABLE devices (
 ) STRICT;
 CREATE UNIQUE INDEX devices_slot ON devices(slot) WHERE slot IS NOT NULL;
 ";
-
-/// A device's row id.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub struct DeviceId(pub i64);
-
-impl fmt::Display for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
 
 /// A device with everything the store knows about it.
 #[derive(Debug, Clone, serde::Serialize)]

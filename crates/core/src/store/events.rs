@@ -4,8 +4,8 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::devices::DeviceId;
 use super::json_column;
+use crate::ids::{DeviceId, EventId};
 
 /// Schema version 1 of the table.
 pub(super) const SCHEMA: &str = "
@@ -22,12 +22,6 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
 ";
-
-/// An event's row id; ids grow in the order events were written.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub struct EventId(pub i64);
 
 /// One logged event.
 #[derive(Debug, Clone, serde::Serialize)]

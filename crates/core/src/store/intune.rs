@@ -6,13 +6,16 @@
 //! to be unique or present" (reference §3.3). A row with no bench device is a device Intune shows
 //! that the bench never saw (issue 5 reconciles those). Each change is also appended to the
 //! device's event log (`intune-seen`, `intune-changed`, `intune-gone`), which is its history.
+//!
+//! Rows are plain: Intune's word on a device is kept as the JSON the sync wrote
+//! ([`IntuneLinkRow::status`]); `intune::status` reads it as its own type and says what changed.
 
 use rusqlite::{params, OptionalExtension, Row};
 use time::OffsetDateTime;
 
-use super::devices::DeviceId;
-use super::{events, json_column, timestamp, Store, StoreError};
-use crate::intune::status::IntuneStatus;
+use super::{events, json_column, Store, StoreError};
+use crate::clock::timestamp;
+use crate::ids::DeviceId;
 
 /// Schema: the Intune link table.
 pub(super) const SCHEMA: &str = "
@@ -35,13 +38,13 @@ pub const EVENT_INTUNE_CHANGED: &str = "intune-changed";
 /// under a new id).
 pub const EVENT_INTUNE_GONE: &str = "intune-gone";
 
-/// A bench device's (or an unmatched) Intune record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct IntuneLink {
+/// A bench device's (or an unmatched) Intune record, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntuneLinkRow {
     /// The bench device, or `None` when the bench never saw it.
     pub device: Option<DeviceId>,
-    /// Intune's last word.
-    pub status: IntuneStatus,
+    /// Intune's last word, as the JSON the sync recorded.
+    pub status: serde_json::Value,
     /// When the bench first found it in Intune, RFC 3339.
     pub first_seen: String,
     /// When a sync last looked, RFC 3339.
@@ -52,20 +55,17 @@ pub struct IntuneLink {
 
 const COLUMNS: &str = "device_id, status, first_seen, last_checked, gone_since";
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<IntuneLink> {
-    let status = json_column(row, 1)?;
-    Ok(IntuneLink {
+fn from_row(row: &Row<'_>) -> rusqlite::Result<IntuneLinkRow> {
+    Ok(IntuneLinkRow {
         device: row.get::<_, Option<i64>>(0)?.map(DeviceId),
-        status: serde_json::from_value(status).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
-        })?,
+        status: json_column(row, 1)?,
         first_seen: row.get(2)?,
         last_checked: row.get(3)?,
         gone_since: row.get(4)?,
     })
 }
 
-/// What [`Store::record_intune_status`] did.
+/// What [`Store::record_intune_row`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntuneChange {
     /// First time seen.
@@ -77,25 +77,30 @@ pub enum IntuneChange {
 }
 
 impl Store {
-    /// Records what Intune says about a managed device found for `device` (or for no bench
-    /// device). Logs `intune-seen` the first time and `intune-changed` with what changed after
-    /// that; a device that was gone and is back counts as changed. A link to a bench device is
-    /// never dropped by a later sync that found the Intune device without one.
-    pub fn record_intune_status(
+    /// Records what Intune says (`status`) about the managed device `intune_id` found for
+    /// `device` (or for no bench device). Logs `intune-seen` the first time and
+    /// `intune-changed` with what changed after that (`changes_since` says what changed from
+    /// the status stored before; it fails when that status can't be read); a device that was
+    /// gone and is back counts as changed. A link to a bench device is never dropped by a later
+    /// sync that found the Intune device without one.
+    pub fn record_intune_row(
         &mut self,
         device: Option<DeviceId>,
-        status: &IntuneStatus,
+        intune_id: &str,
+        json: &serde_json::Value,
         now: OffsetDateTime,
+        changes_since: impl FnOnce(
+            &serde_json::Value,
+        )
+            -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>>,
     ) -> Result<IntuneChange, StoreError> {
         let at = timestamp(now);
-        // Plain strings and unit enums: serializing cannot fail.
-        let json = serde_json::to_value(status).expect("IntuneStatus serializes");
         self.transact(|tx| {
-            let old: Option<IntuneLink> = tx
+            let old: Option<IntuneLinkRow> = tx
                 .prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM intune_devices WHERE intune_id = ?1"
                 ))?
-                .query_row([&status.intune_id], from_row)
+                .query_row([intune_id], from_row)
                 .optional()?;
             let linked = device.or(old.as_ref().and_then(|o| o.device));
             tx.prepare_cached(
@@ -104,11 +109,13 @@ impl Store {
                  ON CONFLICT (intune_id) DO UPDATE SET
                      device_id = ?2, status = ?3, last_checked = ?4, gone_since = NULL",
             )?
-            .execute(params![status.intune_id, linked.map(|d| d.0), json.to_string(), at])?;
+            .execute(params![intune_id, linked.map(|d| d.0), json.to_string(), at])?;
             let change = match &old {
                 None => IntuneChange::Seen,
                 Some(old) => {
-                    let mut changes = status.changes_since(&old.status);
+                    let mut changes = changes_since(&old.status).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e)
+                    })?;
                     if old.gone_since.is_some() {
                         changes.insert(0, "back in Intune".into());
                     }
@@ -124,7 +131,7 @@ impl Store {
             };
             match &change {
                 IntuneChange::Seen => {
-                    events::append(tx, linked, &at, EVENT_INTUNE_SEEN, &json)?;
+                    events::append(tx, linked, &at, EVENT_INTUNE_SEEN, json)?;
                 }
                 IntuneChange::Changed(changes) => {
                     let data = serde_json::json!({"changes": changes, "status": json});
@@ -170,7 +177,7 @@ impl Store {
 
     /// The Intune records linked to `device`, most recently checked first (a factory reset and
     /// re-enrollment gives a second id).
-    pub fn intune_links(&self, device: DeviceId) -> Result<Vec<IntuneLink>, StoreError> {
+    pub fn intune_link_rows(&self, device: DeviceId) -> Result<Vec<IntuneLinkRow>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
@@ -185,7 +192,7 @@ impl Store {
     }
 
     /// Every Intune record, with its bench device when matched.
-    pub fn intune_all(&self) -> Result<Vec<IntuneLink>, StoreError> {
+    pub fn intune_rows(&self) -> Result<Vec<IntuneLinkRow>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
@@ -202,109 +209,30 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::{SerialObservation, SerialSource};
-    use crate::intune::status::IntuneStage;
-    use crate::store::{ManualClock, Sighting};
-
-    fn status(id: &str, name: &str, upn: Option<&str>) -> IntuneStatus {
-        IntuneStatus::derive(
-            id,
-            name,
-            "R58N1",
-            None,
-            Some("managed"),
-            upn,
-            None,
-            None,
-            None,
-        )
-    }
 
     #[test]
-    fn seen_then_changed_then_gone_then_back_each_logged_once() {
-        let clock = ManualClock::at_test_epoch();
-        let mut store = Store::open_in_memory().unwrap().with_clock(clock.clone());
-        let dev = store
-            .record_sighting(&Sighting::new([SerialObservation::new(
-                SerialSource::RoSerialno,
-                "R58N1",
-            )]))
-            .unwrap();
-        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
-        let staged = status(
-            "md-1",
-            "Staging_R58N1_AndroidEnterprise_11/21/26_9.05",
-            None,
-        );
-        assert_eq!(
-            store.record_intune_status(Some(dev), &staged, now).unwrap(),
-            IntuneChange::Seen
-        );
-        assert_eq!(
-            store.record_intune_status(Some(dev), &staged, now).unwrap(),
-            IntuneChange::Unchanged
-        );
-        // A later sync that found it by id without knowing the bench device keeps the link.
-        let user = status(
-            "md-1",
-            "ana_AndroidEnterprise_11/21/26_9.05",
-            Some("ana@contoso.com"),
-        );
-        let IntuneChange::Changed(changes) = store.record_intune_status(None, &user, now).unwrap()
-        else {
-            panic!("expected a change")
-        };
-        assert!(
-            changes.contains(&"stage enrolled → user-assigned".to_owned()),
-            "{changes:?}"
-        );
-        let links = store.intune_links(dev).unwrap();
-        assert_eq!(links.len(), 1);
-        assert_eq!(links[0].status.stage, IntuneStage::UserAssigned);
-        assert!(store.record_intune_gone("md-1", now).unwrap());
-        assert!(
-            !store.record_intune_gone("md-1", now).unwrap(),
-            "logged once"
-        );
-        assert!(!store.record_intune_gone("md-unknown", now).unwrap());
-        let back = store.record_intune_status(Some(dev), &user, now).unwrap();
-        assert_eq!(back, IntuneChange::Changed(vec!["back in Intune".into()]));
-        let kinds: Vec<String> = store
-            .events(Some(dev), 100)
-            .unwrap()
-            .into_iter()
-            .map(|e| e.kind)
-            .filter(|k| k.starts_with("intune"))
-            .collect();
-        assert_eq!(
-            kinds,
-            [
-                EVENT_INTUNE_SEEN,
-                EVENT_INTUNE_CHANGED,
-                EVENT_INTUNE_GONE,
-                EVENT_INTUNE_CHANGED
-            ]
-        );
-    }
-
-    #[test]
-    fn unmatched_intune_devices_are_kept_and_matched_later() {
+    fn a_status_the_caller_cannot_compare_fails_the_record_and_changes_nothing() {
         let mut store = Store::open_in_memory().unwrap();
         let now = OffsetDateTime::UNIX_EPOCH;
-        let s = status("md-9", "Staging_ZZ9_AndroidEnterprise_11/21/26_9.05", None);
-        store.record_intune_status(None, &s, now).unwrap();
-        assert_eq!(store.intune_all().unwrap()[0].device, None);
-        let dev = store
-            .record_sighting(&Sighting::new([SerialObservation::new(
-                SerialSource::RoSerialno,
-                "ZZ9",
-            )]))
+        let first = serde_json::json!({"intuneId": "md-1", "stage": "enrolled"});
+        let change = store
+            .record_intune_row(None, "md-1", &first, now, |_| Ok(vec!["never".into()]))
             .unwrap();
-        let change = store.record_intune_status(Some(dev), &s, now).unwrap();
+        assert_eq!(change, IntuneChange::Seen);
+        let next = serde_json::json!({"intuneId": "md-1", "stage": "leaving"});
+        let err = store
+            .record_intune_row(None, "md-1", &next, now, |old| {
+                assert_eq!(old, &first);
+                Err("not a status".into())
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("not a status"), "{err}");
+        let rows = store.intune_rows().unwrap();
+        assert_eq!((rows.len(), &rows[0].status), (1, &first));
         assert_eq!(
-            change,
-            IntuneChange::Changed(vec!["matched to a bench device".into()])
+            store.events(None, 10).unwrap().len(),
+            1,
+            "only the first sighting"
         );
-        assert_eq!(store.intune_links(dev).unwrap().len(), 1);
     }
 }

@@ -13,7 +13,7 @@
 //! claim, [`Store::outbox_due`] puts it back to `pending` (`outbox-recovered`) and it is sent
 //! again. Resending is safe: each item has an `operation_id` the client sends as
 //! `client-request-id`, and the writes queued here set a value rather than add one (see
-//! [`crate::intune`]). How the client drains the outbox is described there too.
+//! the `intune` module). How the client drains the outbox is described there too.
 //!
 //! Time is passed in (`now`) for everything but the creation time, which comes from the store's
 //! clock like every other row's.
@@ -24,7 +24,9 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use time::OffsetDateTime;
 
-use super::{events, json_column, timestamp, Store, StoreError};
+use super::{events, json_column, Store, StoreError};
+use crate::clock::timestamp;
+use crate::ids::OutboxId;
 
 /// Schema version 5: the outbox.
 pub(super) const SCHEMA: &str = "
@@ -67,18 +69,6 @@ pub const EVENT_OUTBOX_RETRY: &str = "outbox-retry";
 pub const EVENT_OUTBOX_FAILED: &str = "outbox-failed";
 /// Event kind: an item left in flight by a crashed drain went back in line.
 pub const EVENT_OUTBOX_RECOVERED: &str = "outbox-recovered";
-
-/// An outbox row id; ids grow in the order changes were queued.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub struct OutboxId(pub i64);
-
-impl fmt::Display for OutboxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
 
 /// Where an item is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -474,7 +464,7 @@ impl Store {
     }
 
     /// The send of item `id` failed for now (throttled, 5xx, timeout, offline): it is due again
-    /// after `delay` (from [`crate::intune::backoff::RetryPolicy::next_delay`]).
+    /// after `delay` (from the Intune client's retry policy, `RetryPolicy::next_delay`).
     pub fn outbox_retry(
         &mut self,
         id: OutboxId,
@@ -614,7 +604,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Clock, ManualClock};
+    use crate::clock::{Clock, ManualClock};
     use serde_json::json;
 
     fn store() -> (Store, ManualClock) {

@@ -13,6 +13,10 @@
 //! A job marked done appends its [`AuditAction::LabelPrint`] record in the same transaction.
 //!
 //! Scheduling times (`now`) are passed in; creation and audit times come from the store's clock.
+//!
+//! Rows are plain: a printer is a [`PrinterRow`] (kind, address, port, baud as stored) and a
+//! job's document kind is its name (`pdf`, `png`, `zpl`); the printer module turns them into
+//! its own types and checks what it saves.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -22,10 +26,10 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{audit, timestamp, Store, StoreError};
+use super::{audit, Store, StoreError};
 use crate::audit::{AuditAction, AuditEntry};
-use crate::batch::BatchId;
-use crate::printer::{DocumentKind, PrinterConfig, PrinterTarget};
+use crate::clock::timestamp;
+use crate::ids::{BatchId, PrintJobId};
 
 /// The schema: printers and their queue.
 pub(super) const SCHEMA: &str = "
@@ -68,18 +72,8 @@ CREATE INDEX print_jobs_due ON print_jobs(state, next_attempt_at, id);
 
 /// How long a claimed job may stay `sending` before it is taken for lost (its process died)
 /// and sent again. Longer than any send: connect and write timeouts are seconds, an IPP
-/// request at most [`crate::printer::WRITE_TIMEOUT`].
+/// request at most 30 s (`printer::WRITE_TIMEOUT`).
 pub const PRINT_LEASE: Duration = Duration::from_secs(120);
-
-/// A print job's id; ids grow in the order jobs were queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct PrintJobId(pub i64);
-
-impl fmt::Display for PrintJobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -144,10 +138,10 @@ impl fmt::Debug for PrintData {
 /// A job to queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPrintJob {
-    /// The printer's name (see [`Store::printer_save`]).
+    /// The printer's name (see [`Store::save_printer_row`]).
     pub printer: String,
-    /// What the document is.
-    pub kind: DocumentKind,
+    /// What the document is: `pdf`, `png` or `zpl`.
+    pub kind: String,
     /// The document.
     pub data: PrintData,
     /// Its title (IPP `job-name`).
@@ -165,33 +159,16 @@ pub struct NewPrintJob {
 }
 
 impl NewPrintJob {
-    /// A small test label for `printer` (a one-page PDF for IPP printers, a tiny ZPL for raw and
-    /// serial ones), queued by `actor`.
-    pub fn test_label(printer: &PrinterConfig, actor: impl Into<String>) -> NewPrintJob {
-        let text = format!("StageBench test {}", printer.name);
-        let (kind, bytes) = match printer.target {
-            PrinterTarget::Ipp { .. } => (
-                DocumentKind::Pdf,
-                crate::printer::test_pdf(&text, 144.0, 72.0),
-            ),
-            _ => (DocumentKind::Zpl, crate::printer::test_zpl(&text)),
-        };
-        let mut job = NewPrintJob::new(printer.name.clone(), kind, bytes, actor);
-        job.title = text;
-        job.label_kind = Some("test".into());
-        job
-    }
-
     /// One copy of `bytes` for `printer`, by `actor`; set the rest with the fields.
     pub fn new(
         printer: impl Into<String>,
-        kind: DocumentKind,
+        kind: impl Into<String>,
         bytes: Vec<u8>,
         actor: impl Into<String>,
     ) -> NewPrintJob {
         NewPrintJob {
             printer: printer.into(),
-            kind,
+            kind: kind.into(),
             data: PrintData::Bytes(bytes),
             title: String::new(),
             copies: 1,
@@ -212,8 +189,8 @@ pub struct PrintJob {
     pub created: String,
     /// The printer's name.
     pub printer: String,
-    /// What the document is.
-    pub kind: DocumentKind,
+    /// What the document is: `pdf`, `png` or `zpl`.
+    pub kind: String,
     /// The file, when the document is one.
     pub path: Option<String>,
     /// Size of the stored bytes (0 for a file).
@@ -280,13 +257,12 @@ fn conversion(idx: usize, what: String) -> rusqlite::Error {
 }
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<PrintJob> {
-    let kind: String = row.get(3)?;
     let state: String = row.get(8)?;
     Ok(PrintJob {
         id: PrintJobId(row.get(0)?),
         created: row.get(1)?,
         printer: row.get(2)?,
-        kind: kind.parse().map_err(|e| conversion(3, e))?,
+        kind: row.get(3)?,
         path: row.get(4)?,
         bytes: row.get(5)?,
         title: row.get(6)?,
@@ -312,26 +288,35 @@ fn get(conn: &Connection, id: PrintJobId) -> rusqlite::Result<Option<PrintJob>> 
         .optional()
 }
 
-fn printer_from_row(row: &Row<'_>) -> rusqlite::Result<PrinterConfig> {
-    let kind: String = row.get(1)?;
-    let address: String = row.get(2)?;
-    let port: Option<u16> = row.get(3)?;
-    let baud: Option<u32> = row.get(4)?;
-    let target = match kind.as_str() {
-        "ipp" => PrinterTarget::Ipp { url: address },
-        "raw" => PrinterTarget::Raw {
-            host: address,
-            port: port.unwrap_or(crate::printer::RAW_PORT),
-        },
-        "serial" => PrinterTarget::Serial {
-            path: address,
-            baud: baud.unwrap_or(9600),
-        },
-        other => return Err(conversion(1, format!("unknown printer kind {other:?}"))),
-    };
-    Ok(PrinterConfig {
+/// A printer as stored: how to reach it (`kind` `ipp`, `raw` or `serial`, its `address`, a raw
+/// printer's `port`, a serial one's `baud`) and what labels for it are rendered at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterRow {
+    /// The name technicians pick it by (unique on the bench).
+    pub name: String,
+    /// `ipp`, `raw` or `serial`.
+    pub kind: String,
+    /// The IPP URL, the raw printer's host, or the serial port.
+    pub address: String,
+    /// A raw printer's TCP port.
+    pub port: Option<u16>,
+    /// A serial printer's baud rate.
+    pub baud: Option<u32>,
+    /// Resolution in dots per inch, when known.
+    pub dpi: Option<u32>,
+    /// Media, e.g. `2x1in`.
+    pub media: Option<String>,
+}
+
+const PRINTER_COLUMNS: &str = "name, kind, address, port, baud, dpi, media";
+
+fn printer_from_row(row: &Row<'_>) -> rusqlite::Result<PrinterRow> {
+    Ok(PrinterRow {
         name: row.get(0)?,
-        target,
+        kind: row.get(1)?,
+        address: row.get(2)?,
+        port: row.get(3)?,
+        baud: row.get(4)?,
         dpi: row.get(5)?,
         media: row.get(6)?,
     })
@@ -345,42 +330,30 @@ fn later(now: OffsetDateTime, by: Duration) -> OffsetDateTime {
 }
 
 impl Store {
-    /// Adds the printer, or replaces the settings of the one with its name.
-    pub fn printer_save(&mut self, printer: &PrinterConfig) -> Result<(), PrintJobError> {
-        let name = printer.name.trim();
-        if name.is_empty() {
-            return Err(PrintJobError::Invalid("a printer needs a name".into()));
-        }
-        let (address, port, baud) = match &printer.target {
-            PrinterTarget::Ipp { url } => (url.trim().to_owned(), None, None),
-            PrinterTarget::Raw { host, port } => (host.trim().to_owned(), Some(*port), None),
-            PrinterTarget::Serial { path, baud } => (path.trim().to_owned(), None, Some(*baud)),
-        };
-        if address.is_empty() {
-            return Err(PrintJobError::Invalid(format!(
-                "printer {name} needs an address"
-            )));
-        }
-        if let Some(dpi) = printer
-            .dpi
-            .filter(|d| !crate::label::output::DPI_RANGE.contains(d))
-        {
-            return Err(PrintJobError::Invalid(format!(
-                "{dpi} dpi is not a printer resolution: use 203, 300 or 600 for thermal printers"
-            )));
-        }
+    /// Adds the printer, or replaces the settings of the one with its name (the printer
+    /// module checks them first).
+    pub fn save_printer_row(&mut self, printer: &PrinterRow) -> Result<(), StoreError> {
         let now = self.now();
-        Ok(self.transact(|tx| {
+        self.transact(|tx| {
             tx.execute(
                 "INSERT INTO printers (name, kind, address, port, baud, dpi, media, created, updated)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
                  ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, address = excluded.address,
                      port = excluded.port, baud = excluded.baud, dpi = excluded.dpi,
                      media = excluded.media, updated = excluded.updated",
-                params![name, printer.target.kind_name(), address, port, baud, printer.dpi, printer.media, now],
+                params![
+                    printer.name,
+                    printer.kind,
+                    printer.address,
+                    printer.port,
+                    printer.baud,
+                    printer.dpi,
+                    printer.media,
+                    now
+                ],
             )
             .map(drop)
-        })?)
+        })
     }
 
     /// Removes the printer `name`; false when there was none. Its jobs stay in the queue
@@ -394,21 +367,21 @@ impl Store {
     }
 
     /// The printer called `name`.
-    pub fn printer(&self, name: &str) -> Result<Option<PrinterConfig>, StoreError> {
+    pub fn printer_row(&self, name: &str) -> Result<Option<PrinterRow>, StoreError> {
         self.conn
-            .prepare_cached(
-                "SELECT name, kind, address, port, baud, dpi, media FROM printers WHERE name = ?1",
-            )
+            .prepare_cached(&format!(
+                "SELECT {PRINTER_COLUMNS} FROM printers WHERE name = ?1"
+            ))
             .and_then(|mut stmt| stmt.query_row([name.trim()], printer_from_row).optional())
             .map_err(|e| self.err(e))
     }
 
     /// Every printer, by name.
-    pub fn printers(&self) -> Result<Vec<PrinterConfig>, StoreError> {
-        let read = || -> rusqlite::Result<Vec<PrinterConfig>> {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT name, kind, address, port, baud, dpi, media FROM printers ORDER BY name",
-            )?;
+    pub fn printer_rows(&self) -> Result<Vec<PrinterRow>, StoreError> {
+        let read = || -> rusqlite::Result<Vec<PrinterRow>> {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {PRINTER_COLUMNS} FROM printers ORDER BY name"
+            ))?;
             let rows = stmt.query_map([], printer_from_row)?;
             rows.collect()
         };
@@ -453,7 +426,7 @@ impl Store {
             .execute(params![
                 now,
                 printer,
-                job.kind.name(),
+                job.kind,
                 data,
                 path,
                 job.title,
@@ -700,7 +673,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::audit::AuditRecord;
-    use crate::store::{AuditFilter, Clock, ManualClock};
+    use crate::clock::{Clock, ManualClock};
+    use crate::store::AuditFilter;
 
     fn store() -> (Store, ManualClock) {
         let clock = ManualClock::at_test_epoch();
@@ -710,55 +684,10 @@ mod tests {
         )
     }
 
-    fn zebra() -> PrinterConfig {
-        PrinterConfig {
-            name: "zebra".into(),
-            target: PrinterTarget::Raw {
-                host: "10.0.0.5".into(),
-                port: 9100,
-            },
-            dpi: Some(203),
-            media: Some("2x1in".into()),
-        }
-    }
-
-    #[test]
-    fn printers_are_saved_replaced_and_removed_by_name() {
-        let (mut store, _) = store();
-        store.printer_save(&zebra()).unwrap();
-        let serial = PrinterConfig {
-            name: "desk".into(),
-            target: PrinterTarget::Serial {
-                path: "/dev/ttyUSB0".into(),
-                baud: 9600,
-            },
-            dpi: None,
-            media: None,
-        };
-        store.printer_save(&serial).unwrap();
-        assert_eq!(store.printers().unwrap(), [serial.clone(), zebra()]);
-        let moved = PrinterConfig {
-            target: PrinterTarget::Ipp {
-                url: "ipp://h/printers/z".into(),
-            },
-            ..zebra()
-        };
-        store.printer_save(&moved).unwrap();
-        assert_eq!(store.printer("zebra").unwrap(), Some(moved));
-        assert!(store.printer_remove("zebra").unwrap());
-        assert!(!store.printer_remove("zebra").unwrap());
-        assert!(store
-            .printer_save(&PrinterConfig {
-                name: " ".into(),
-                ..zebra()
-            })
-            .is_err());
-    }
-
     #[test]
     fn a_job_goes_queued_sending_done_with_an_audit_record() {
         let (mut store, clock) = store();
-        let mut job = NewPrintJob::new("zebra", DocumentKind::Zpl, b"^XA^XZ".to_vec(), "zoë");
+        let mut job = NewPrintJob::new("zebra", "zpl", b"^XA^XZ".to_vec(), "zoë");
         job.device_serial = Some("R58N".into());
         job.label_kind = Some("device".into());
         let id = store.print_enqueue(&job).unwrap();
@@ -804,12 +733,7 @@ mod tests {
     fn a_lost_send_is_recovered_after_the_lease_and_failed_jobs_retry_by_hand() {
         let (mut store, clock) = store();
         let id = store
-            .print_enqueue(&NewPrintJob::new(
-                "zebra",
-                DocumentKind::Zpl,
-                b"x".to_vec(),
-                "t",
-            ))
+            .print_enqueue(&NewPrintJob::new("zebra", "zpl", b"x".to_vec(), "t"))
             .unwrap();
         store.print_claim(id, clock.now()).unwrap().unwrap();
         assert!(store.print_due(clock.now(), 10).unwrap().is_empty());
@@ -850,20 +774,10 @@ mod tests {
     fn a_queued_job_is_cancelled_and_not_sent_but_one_being_sent_is_not() {
         let (mut store, clock) = store();
         let first = store
-            .print_enqueue(&NewPrintJob::new(
-                "zebra",
-                DocumentKind::Zpl,
-                b"x".to_vec(),
-                "t",
-            ))
+            .print_enqueue(&NewPrintJob::new("zebra", "zpl", b"x".to_vec(), "t"))
             .unwrap();
         let second = store
-            .print_enqueue(&NewPrintJob::new(
-                "zebra",
-                DocumentKind::Zpl,
-                b"y".to_vec(),
-                "t",
-            ))
+            .print_enqueue(&NewPrintJob::new("zebra", "zpl", b"y".to_vec(), "t"))
             .unwrap();
         let cancelled = store.print_cancel(first, "ana").unwrap();
         assert_eq!(cancelled.state, PrintJobState::Failed);
@@ -903,57 +817,9 @@ mod tests {
     }
 
     #[test]
-    fn printers_are_saved_from_a_kind_and_address_and_odd_resolutions_are_refused() {
-        let (mut store, _) = store();
-        let raw = PrinterTarget::from_kind("zebra", "raw", " 10.0.0.5 ", None).unwrap();
-        assert_eq!(
-            raw,
-            PrinterTarget::Raw {
-                host: "10.0.0.5".into(),
-                port: crate::printer::RAW_PORT
-            }
-        );
-        let serial = PrinterTarget::from_kind("belt", "serial", "COM3", None).unwrap();
-        assert_eq!(
-            serial,
-            PrinterTarget::Serial {
-                path: "COM3".into(),
-                baud: 9600
-            }
-        );
-        assert!(PrinterTarget::from_kind("office", "ipp", "not a url", None).is_err());
-        assert!(PrinterTarget::from_kind("x", "lpt", "LPT1", None)
-            .unwrap_err()
-            .contains("use ipp, raw or serial"));
-        assert!(PrinterTarget::from_kind("x", "raw", "  ", None)
-            .unwrap_err()
-            .contains("say how to reach x"));
-        let mut config = PrinterConfig {
-            name: "zebra".into(),
-            target: raw,
-            dpi: Some(5),
-            media: None,
-        };
-        let err = store.printer_save(&config).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("5 dpi is not a printer resolution"),
-            "{err}"
-        );
-        assert!(store.printer("zebra").unwrap().is_none(), "nothing saved");
-        config.dpi = Some(300);
-        store.printer_save(&config).unwrap();
-        let job = NewPrintJob::test_label(&config, "t");
-        assert_eq!(
-            (job.kind, job.title.as_str(), job.label_kind.as_deref()),
-            (DocumentKind::Zpl, "StageBench test zebra", Some("test"))
-        );
-    }
-
-    #[test]
     fn bad_jobs_are_refused_with_the_fix() {
         let (mut store, _) = store();
-        let mut job = NewPrintJob::new("zebra", DocumentKind::Zpl, Vec::new(), "t");
+        let mut job = NewPrintJob::new("zebra", "zpl", Vec::new(), "t");
         assert!(store
             .print_enqueue(&job)
             .unwrap_err()

@@ -3,8 +3,8 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::devices::DeviceId;
 use crate::identity::SerialSource;
+use crate::ids::DeviceId;
 
 /// Schema version 1 of the table.
 ///

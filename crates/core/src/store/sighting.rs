@@ -16,9 +16,10 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::devices::{self, DeviceId};
+use super::devices;
 use super::{events, serials, EVENT_IDENTITY_CONFLICT, EVENT_SEEN};
 use crate::identity::{is_identifying_serial, SerialObservation};
+use crate::ids::DeviceId;
 
 /// One look at one device: the serials read from it, where it sits, and what else was read.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -203,8 +204,9 @@ fn conflict_data(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{EventRecord, ManualClock, Store};
+    use super::super::{EventRecord, Store};
     use super::*;
+    use crate::clock::ManualClock;
     use crate::identity::SerialSource::{self, *};
 
     fn store() -> Store {

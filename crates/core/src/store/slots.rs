@@ -274,7 +274,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::ManualClock;
+    use crate::clock::ManualClock;
 
     fn store() -> Store {
         Store::open_in_memory()

@@ -270,7 +270,7 @@ pub fn simulated_imei(serial: &str) -> String {
         .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     let body = format!("00{:012}", seed % 1_000_000_000_000);
     let check = (0..10)
-        .find(|d| crate::device::evidence::luhn_ok(&format!("{body}{d}")))
+        .find(|d| crate::identity::luhn_ok(&format!("{body}{d}")))
         .unwrap_or(0);
     format!("{body}{check}")
 }

@@ -16,8 +16,9 @@ use clap::{Args, Subcommand};
 use stagebench_core::batch::exchange::{self, Exported};
 use stagebench_core::batch::pack::{check_passphrase, generate_passphrase};
 use stagebench_core::batch::Batch;
+use stagebench_core::batch::BatchStore;
 use stagebench_core::enrollment_qr::EnrollmentQr;
-use stagebench_core::intune::auth::OsKeyring;
+use stagebench_core::intune::auth::{OsKeyring, TenantStore};
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::Store;
@@ -239,7 +240,7 @@ pub async fn run(
                 writeln!(
                     out,
                     "token expires {}",
-                    stagebench_core::store::timestamp(e)
+                    stagebench_core::clock::timestamp(e)
                 )?;
             }
             if batch.spec.profile.carries_wifi_credentials {

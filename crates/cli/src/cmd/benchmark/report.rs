@@ -17,9 +17,11 @@ use serde_json::json;
 use stagebench_core::batch::exchange::{export_report_with, import_report};
 use stagebench_core::batch::key::BenchKey;
 use stagebench_core::batch::report::{report_csv, verify};
-use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts};
+use stagebench_core::batch::BatchStore;
+use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::identity::{SerialObservation, SerialSource};
-use stagebench_core::intune::status::IntuneStatus;
+use stagebench_core::ids::BatchId;
+use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{JoinedBy, Sighting, Store, EVENT_POWERED_OFF};
 

@@ -42,11 +42,11 @@ pub use claims::TokenClaims;
 pub use device_code::{DeviceCodeLogin, DeviceCodePrompt};
 pub use secrets::{MemoryKeyring, OsKeyring, SecretStore, CHUNK, KEYRING_SERVICE};
 pub use session::{Session, WhoAmI, REFRESH_MARGIN};
-pub use settings::{CertificateSource, SignInMode, TenantSettings};
+pub use settings::{CertificateSource, SignInMode, TenantSettings, TenantStore};
 pub use sign_in::SignIn;
 
 use super::{BoxFuture, Endpoints};
-use crate::store::{ManualClock, SystemClock};
+use crate::clock::{ManualClock, SystemClock};
 
 #[cfg(feature = "testing")]
 pub(crate) use assertion::{certificate_der, public_key_of, x5t_of};
@@ -152,7 +152,7 @@ impl AuthClock for SystemClock {
 
 impl AuthClock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        crate::store::Clock::now(self)
+        crate::clock::Clock::now(self)
     }
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         self.advance(time::Duration::try_from(duration).unwrap_or(time::Duration::MAX));

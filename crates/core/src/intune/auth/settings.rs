@@ -1,12 +1,14 @@
 //! A bench's tenant settings: which tenant, which app registration, and how the bench signs in.
-//! Nothing here is secret (the store keeps it in SQLite, see `store::tenant`); the secrets that
-//! go with a mode live in the OS keyring (see [`super::SecretStore`]).
+//! Nothing here is secret (the store keeps it in SQLite as a plain [`TenantRow`], read and
+//! written through [`TenantStore`]); the secrets that go with a mode live in the OS keyring
+//! (see [`super::SecretStore`]).
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::intune::AuthError;
+use crate::store::{Store, StoreError, TenantRow};
 
 /// How the bench gets its tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -83,6 +85,88 @@ impl TenantSettings {
             mode,
             account: None,
         })
+    }
+}
+
+/// The bench's tenant settings as the store keeps them.
+pub trait TenantStore {
+    /// The bench's tenant settings, or `None` before the first sign-in. A stored row that no
+    /// longer passes the checks is reported, not guessed at.
+    fn tenant_settings(&self) -> Result<Option<TenantSettings>, StoreError>;
+
+    /// Stores the bench's tenant settings, replacing earlier ones.
+    fn set_tenant_settings(&mut self, settings: &TenantSettings) -> Result<(), StoreError>;
+}
+
+impl TenantStore for Store {
+    fn tenant_settings(&self) -> Result<Option<TenantSettings>, StoreError> {
+        let row = self.tenant_row()?;
+        row.map(from_row).transpose().map_err(|why| {
+            self.unreadable(format!(
+                "tenant_settings: {why}; sign in again to replace them"
+            ))
+        })
+    }
+
+    fn set_tenant_settings(&mut self, settings: &TenantSettings) -> Result<(), StoreError> {
+        self.set_tenant_row(&to_row(settings))
+    }
+}
+
+/// A stored row as settings, checked.
+fn from_row(row: TenantRow) -> Result<TenantSettings, String> {
+    let mode = match (
+        row.mode.as_str(),
+        row.certificate_path,
+        row.private_key_path,
+        row.certificate_pem,
+    ) {
+        ("device-code", ..) => SignInMode::DeviceCode,
+        ("client-secret", ..) => SignInMode::ClientSecret,
+        ("certificate", Some(c), Some(k), None) => {
+            SignInMode::Certificate(CertificateSource::Files {
+                certificate: PathBuf::from(c),
+                private_key: PathBuf::from(k),
+            })
+        }
+        ("certificate", None, None, Some(pem)) => {
+            SignInMode::Certificate(CertificateSource::Imported {
+                certificate_pem: pem,
+            })
+        }
+        (other, ..) => return Err(format!("unknown sign-in mode {other:?}")),
+    };
+    Ok(TenantSettings {
+        tenant: check_tenant(&row.tenant).map_err(|e| e.to_string())?,
+        client_id: check_client_id(&row.client_id).map_err(|e| e.to_string())?,
+        mode,
+        account: row.account,
+    })
+}
+
+fn to_row(s: &TenantSettings) -> TenantRow {
+    let (certificate_path, private_key_path, certificate_pem) = match &s.mode {
+        SignInMode::Certificate(CertificateSource::Files {
+            certificate,
+            private_key,
+        }) => (
+            Some(certificate.to_string_lossy().into_owned()),
+            Some(private_key.to_string_lossy().into_owned()),
+            None,
+        ),
+        SignInMode::Certificate(CertificateSource::Imported { certificate_pem }) => {
+            (None, None, Some(certificate_pem.clone()))
+        }
+        _ => (None, None, None),
+    };
+    TenantRow {
+        tenant: s.tenant.clone(),
+        client_id: s.client_id.clone(),
+        mode: s.mode.name().to_owned(),
+        certificate_path,
+        private_key_path,
+        certificate_pem,
+        account: s.account.clone(),
     }
 }
 
@@ -200,5 +284,51 @@ mod tests {
         .unwrap();
         assert_eq!(s.account, None);
         assert!(!s.mode.is_app_only() && SignInMode::ClientSecret.is_app_only());
+    }
+
+    const CLIENT: &str = "00000000-1111-2222-3333-444444444444";
+
+    #[test]
+    fn settings_round_trip_in_every_mode_and_replace_each_other() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert_eq!(store.tenant_settings().unwrap(), None);
+        let modes = [
+            SignInMode::DeviceCode,
+            SignInMode::ClientSecret,
+            SignInMode::Certificate(CertificateSource::Files {
+                certificate: "/etc/sb/cert.pem".into(),
+                private_key: "/etc/sb/key.pem".into(),
+            }),
+            SignInMode::Certificate(CertificateSource::Imported {
+                certificate_pem: "-----BEGIN CERTIFICATE-----\n…".into(),
+            }),
+        ];
+        for (i, mode) in modes.into_iter().enumerate() {
+            let mut s = TenantSettings::new("contoso.onmicrosoft.com", CLIENT, mode).unwrap();
+            s.account = (i % 2 == 0).then(|| "tech@contoso.com".to_owned());
+            store.set_tenant_settings(&s).unwrap();
+            assert_eq!(store.tenant_settings().unwrap(), Some(s));
+        }
+    }
+
+    #[test]
+    fn a_damaged_row_is_reported_with_the_next_step() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .set_tenant_row(&TenantRow {
+                tenant: "contoso".into(),
+                client_id: CLIENT.into(),
+                mode: "device-code".into(),
+                certificate_path: None,
+                private_key_path: None,
+                certificate_pem: None,
+                account: None,
+            })
+            .unwrap();
+        let e = store.tenant_settings().unwrap_err().to_string();
+        assert!(
+            e.contains("tenant_settings") && e.contains("sign in again"),
+            "{e}"
+        );
     }
 }

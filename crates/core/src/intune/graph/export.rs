@@ -22,7 +22,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::profiles::{EnrollmentProfile, TokenState};
-use crate::device::profile::EnrollmentMode;
+use crate::intune::profile::EnrollmentMode;
 use crate::provisioning::{Payload, ProvisioningError};
 use crate::secret::SecretText;
 

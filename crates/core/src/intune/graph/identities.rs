@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use super::error::GraphError;
 use super::request::{GraphRequest, HttpMethod, IMPORTED_IDENTITIES};
 use super::GraphClient;
-use crate::device::evidence::luhn_ok;
+use crate::identity::luhn_ok;
 
 /// At most this many identifiers per request (the portal's CSV limit, rule 79).
 pub const MAX_PER_REQUEST: usize = 5_000;

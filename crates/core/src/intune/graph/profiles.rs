@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 use super::error::GraphError;
 use super::request::{encode, GraphRequest, HttpMethod, ENROLLMENT_PROFILES};
 use super::{graph_time, non_empty, GraphClient};
-use crate::device::profile::{EnrollmentMode, TokenType};
+use crate::intune::profile::{EnrollmentMode, TokenType};
 use crate::provisioning::WifiSecurity;
 use crate::secret::SecretText;
 
