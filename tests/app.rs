@@ -11,8 +11,6 @@
 //! intact and the key on Settings, and is refused a tampered report. Screenshots land in
 //! artifacts/e2e/.
 
-use std::time::{Duration, Instant};
-
 use fantoccini::{Client, Locator};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
@@ -21,8 +19,11 @@ use stagebench_core::store::{Sighting, Store, FILE_NAME};
 use stagebench_core::testing::graph::FakeGraph;
 use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
 use stagebench_e2e::decode_qr_png;
+use stagebench_e2e::wait::{Look, PATIENCE};
 use stagebench_e2e::webdriver::{
-    attr_of, click, connect, screenshot, set_value, start_driver, text_of, type_into, wait_for,
+    absent, attr, attr_is, attr_of, click, connect, count_of, element, filled, present, screenshot,
+    screenshot_until, select, set_value, start_driver, text_at, text_matching, text_of, type_into,
+    wait_for,
 };
 
 const TOKEN: &str = "E2E-T0K3N-staging";
@@ -44,14 +45,32 @@ async fn serials_shown(client: &Client) -> Vec<String> {
     out
 }
 
+/// Look: the Bench view's cards are those of `serials` (sorted).
+async fn serials_are(client: &Client, serials: &[String]) -> Look<Vec<String>> {
+    let shown = serials_shown(client).await;
+    if shown == serials {
+        Ok(shown)
+    } else {
+        Err(format!("the Bench view's cards are {shown:?}"))
+    }
+}
+
+/// Look: a screenshot's QR codes, once they are exactly `want`.
+fn qr_codes_are(png: &[u8], want: &[String]) -> Look<Vec<String>> {
+    let decoded = decode_qr_png(png);
+    if decoded == want {
+        Ok(decoded)
+    } else {
+        Err(format!("the screenshot's QR codes read {decoded:?}"))
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     let adb = RealAdbServer::start().await.expect("real adb server");
     let bench = SimulatedBench::start(2, None).await.unwrap();
     bench.connect_all(&adb.client()).await.unwrap();
-    adb.wait_for_devices(2, Duration::from_secs(20))
-        .await
-        .unwrap();
+    adb.wait_for_devices(2, PATIENCE).await.unwrap();
     let mut expected: Vec<String> = bench
         .models()
         .iter()
@@ -91,15 +110,10 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     let client = connect(port).await;
 
     // Bench view: both fake devices appear with their ro.serialno.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut shown = Vec::new();
-    while Instant::now() < deadline {
-        shown = serials_shown(&client).await;
-        if shown == expected {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let shown = wait_for(&client, "both devices on the Bench view", || {
+        serials_are(&client, &expected)
+    })
+    .await;
     screenshot(&client, "bench.png").await;
     assert_eq!(
         shown, expected,
@@ -140,45 +154,28 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     }
 
     // Slots: give the first card slot 5 from the app; it is saved; a taken number is refused.
-    let first = client
-        .find(Locator::Css("#device-cards li.card"))
+    let first_serial = attr(&client, "#device-cards li.card", "data-serial")
         .await
         .unwrap();
-    let first_serial = first.attr("data-serial").await.unwrap().unwrap();
-    first
-        .find(Locator::Css(".slot-set"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let input = first.find(Locator::Css(".slot-input")).await.unwrap();
-    input.clear().await.unwrap();
-    input.send_keys("5").await.unwrap();
-    first
-        .find(Locator::Css(".slot-save"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let card_part = |serial: &str, inner: &str| {
+        format!("#device-cards li.card[data-serial='{serial}'] {inner}")
+    };
     let card_text = |serial: String| {
         let client = client.clone();
         async move {
-            let css = format!("#device-cards li.card[data-serial='{serial}'] .slot-number");
-            client
-                .find(Locator::Css(&css))
+            text_of(&client, &card_part(&serial, ".slot-number"))
                 .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
+                .unwrap_or_default()
         }
     };
-    while card_text(first_serial.clone()).await != "Slot 5" && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let first_slot = card_part(&first_serial, ".slot-number");
+    click(&client, &card_part(&first_serial, ".slot-set")).await;
+    type_into(&client, &card_part(&first_serial, ".slot-input"), "5").await;
+    click(&client, &card_part(&first_serial, ".slot-save")).await;
+    wait_for(&client, "slot 5 on the first card", || {
+        text_matching(&client, &first_slot, |t| t == "Slot 5")
+    })
+    .await;
     assert_eq!(card_text(first_serial.clone()).await, "Slot 5");
     let store =
         stagebench_core::store::Store::open(&data.path().join("stagebench.sqlite3")).unwrap();
@@ -193,79 +190,35 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
         .find(|s| **s != first_serial)
         .unwrap()
         .clone();
-    let second = client
-        .find(Locator::Css(&format!(
-            "#device-cards li.card[data-serial='{other}']"
-        )))
-        .await
-        .unwrap();
-    second
-        .find(Locator::Css(".slot-set"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let input = second.find(Locator::Css(".slot-input")).await.unwrap();
-    input.clear().await.unwrap();
-    input.send_keys("5").await.unwrap();
-    second
-        .find(Locator::Css(".slot-save"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let refused = client
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css(".slot-error"))
-        .await
-        .unwrap();
-    let refused = refused.text().await.unwrap();
+    click(&client, &card_part(&other, ".slot-set")).await;
+    type_into(&client, &card_part(&other, ".slot-input"), "5").await;
+    click(&client, &card_part(&other, ".slot-save")).await;
+    let (other_slot, other_error) = (
+        card_part(&other, ".slot-number"),
+        card_part(&other, ".slot-error"),
+    );
+    let refused = wait_for(&client, "the taken number refused", || {
+        text_at(&client, &other_error)
+    })
+    .await;
     assert!(
         refused.contains("slot 5 is already port") && refused.contains("stagebench slots free 5"),
         "{refused}"
     );
     screenshot(&client, "slots.png").await;
-    // Free slot 5 on the first card, then the second card can have it.
-    let first = client
-        .find(Locator::Css(&format!(
-            "#device-cards li.card[data-serial='{first_serial}']"
-        )))
-        .await
-        .unwrap();
-    first
-        .find(Locator::Css(".slot-set"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    first
-        .find(Locator::Css(".slot-free"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let second = client
-        .find(Locator::Css(&format!(
-            "#device-cards li.card[data-serial='{other}']"
-        )))
-        .await
-        .unwrap();
-    second
-        .find(Locator::Css(".slot-save"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while card_text(other.clone()).await != "Slot 5" && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Free slot 5 on the first card (once the app says it is free), then the second card can
+    // have it.
+    click(&client, &card_part(&first_serial, ".slot-set")).await;
+    click(&client, &card_part(&first_serial, ".slot-free")).await;
+    wait_for(&client, "slot 5 freed on the first card", || {
+        text_matching(&client, &first_slot, |t| t != "Slot 5")
+    })
+    .await;
+    click(&client, &card_part(&other, ".slot-save")).await;
+    wait_for(&client, "slot 5 on the second card", || {
+        text_matching(&client, &other_slot, |t| t == "Slot 5")
+    })
+    .await;
     assert_eq!(
         card_text(other.clone()).await,
         "Slot 5",
@@ -276,27 +229,12 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     assert_ne!(card_text(first_serial.clone()).await, "Slot 5");
 
     // Bench health: the doctor panel runs the same checks as `stagebench doctor`.
-    client
-        .find(Locator::Css("#doctor summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("doctor-run"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let adb_check = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#doctor-checks li[data-id='usb.adb-server']"))
-        .await
-        .expect("doctor results shown");
-    let text = adb_check.text().await.unwrap();
+    click(&client, "#doctor summary").await;
+    click(&client, "#doctor-run").await;
+    let text = wait_for(&client, "the doctor's adb server check", || {
+        text_at(&client, "#doctor-checks li[data-id='usb.adb-server']")
+    })
+    .await;
     assert!(
         text.starts_with("ok") && text.contains(&adb.port().to_string()),
         "adb server check: {text}"
@@ -304,56 +242,17 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     screenshot(&client, "doctor.png").await;
 
     // QR view: token + Wi-Fi with awkward characters.
-    client
-        .find(Locator::Id("nav-qr"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("qr-token"))
-        .await
-        .unwrap()
-        .send_keys(TOKEN)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("qr-use-wifi"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("qr-ssid"))
-        .await
-        .unwrap()
-        .send_keys(SSID)
-        .await
-        .unwrap();
+    click(&client, "#nav-qr").await;
+    type_into(&client, "#qr-token", TOKEN).await;
+    click(&client, "#qr-use-wifi").await;
+    type_into(&client, "#qr-ssid", SSID).await;
     // A key too short for WPA is refused with the reason, and nothing is shown.
-    client
-        .find(Locator::Id("qr-password"))
-        .await
-        .unwrap()
-        .send_keys("1234567")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("qr-show"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let error = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("qr-error"))
-        .await
-        .expect("error shown");
-    let error = error.text().await.unwrap();
+    type_into(&client, "#qr-password", "1234567").await;
+    click(&client, "#qr-show").await;
+    let error = wait_for(&client, "the short key refused", || {
+        text_at(&client, "#qr-error")
+    })
+    .await;
     assert!(
         error.contains("WPA key is 7 characters"),
         "the error names the problem: {error}"
@@ -364,30 +263,11 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     );
     screenshot(&client, "qr-error.png").await;
 
-    let password = client.find(Locator::Id("qr-password")).await.unwrap();
-    password.clear().await.unwrap();
-    password.send_keys(PASSWORD).await.unwrap();
-    client
-        .find(Locator::Id("qr-show"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("qr-canvas"))
-        .await
-        .expect("QR canvas shown");
+    type_into(&client, "#qr-password", PASSWORD).await;
+    click(&client, "#qr-show").await;
+    wait_for(&client, "the QR canvas", || present(&client, "#qr-canvas")).await;
 
-    let summary = client
-        .find(Locator::Id("qr-summary"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let summary = text_at(&client, "#qr-summary").await.unwrap();
     assert!(summary.contains(SSID), "summary shows the SSID: {summary}");
     assert!(
         !summary.contains(PASSWORD),
@@ -402,33 +282,21 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
         client.find(Locator::Id("qr-token-clear")).await.is_err(),
         "the token stays hidden until revealed"
     );
-    client
-        .find(Locator::Id("qr-reveal"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let token_shown = client
-        .find(Locator::Id("qr-token-clear"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&client, "#qr-reveal").await;
+    let token_shown = wait_for(&client, "the revealed token", || {
+        text_at(&client, "#qr-token-clear")
+    })
+    .await;
     assert_eq!(token_shown, TOKEN, "revealed token for manual entry");
-    client
-        .find(Locator::Id("qr-reveal"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#qr-reveal").await;
 
-    let png = screenshot(&client, "qr.png").await;
-    let decoded = decode_qr_png(&png);
     let wifi = WifiConfig::new(SSID, WifiSecurity::Wpa, Some(PASSWORD), false).unwrap();
     let expected_payload = Payload::android_enterprise(TOKEN, Some(&wifi)).unwrap();
+    let want = [expected_payload.qr_text().to_string()];
+    let decoded = screenshot_until(&client, "qr.png", "the payload's QR on screen", |png| {
+        qr_codes_are(png, &want)
+    })
+    .await;
     assert_eq!(
         decoded,
         vec![expected_payload.qr_text().to_string()],
@@ -442,65 +310,44 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     );
 
     // The QR is drawn at a whole number of device pixels per module.
-    let module_px = client
-        .find(Locator::Id("qr-canvas"))
-        .await
-        .unwrap()
-        .attr("data-module-px")
-        .await
-        .unwrap();
-    let module_px: u32 = module_px
-        .expect("canvas records its module size")
-        .parse()
-        .unwrap();
+    let module_px = wait_for(&client, "the canvas's module size", || {
+        attr(&client, "#qr-canvas", "data-module-px")
+    })
+    .await;
+    let module_px: u32 = module_px.parse().unwrap();
     assert!(
         module_px >= 4,
         "QR fills the window: {module_px} px per module"
     );
 
     // Full screen hides the form: bigger modules, still the same payload.
-    client
-        .find(Locator::Id("qr-fullscreen"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let png = screenshot(&client, "qr-fullscreen.png").await;
-    assert_eq!(
-        decode_qr_png(&png),
-        vec![expected_payload.qr_text().to_string()]
-    );
-    let full_px: u32 = client
-        .find(Locator::Id("qr-canvas"))
-        .await
-        .unwrap()
-        .attr("data-module-px")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    click(&client, "#qr-fullscreen").await;
+    let full_px = wait_for(&client, "the QR redrawn full screen", || async {
+        let px = attr(&client, "#qr-canvas", "data-module-px").await?;
+        if px == module_px.to_string() {
+            Err(format!("still {px} px per module"))
+        } else {
+            Ok(px)
+        }
+    })
+    .await;
+    let decoded = screenshot_until(
+        &client,
+        "qr-fullscreen.png",
+        "the full-screen QR on screen",
+        |png| qr_codes_are(png, &want),
+    )
+    .await;
+    assert_eq!(decoded, vec![expected_payload.qr_text().to_string()]);
+    let full_px: u32 = full_px.parse().unwrap();
     assert!(
         full_px > module_px,
         "full screen draws bigger modules: {full_px} vs {module_px}"
     );
-    client
-        .find(Locator::Id("qr-fullscreen"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#qr-fullscreen").await;
 
     // Live updates: a device that goes away disappears from the Bench view by itself.
-    client
-        .find(Locator::Id("nav-bench"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#nav-bench").await;
     let gone = bench.addrs()[0].to_string();
     adb.client().disconnect(&gone).await.unwrap();
     let remaining: Vec<String> = expected
@@ -508,10 +355,12 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
         .filter(|s| **s != bench.models()[0].0)
         .cloned()
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline && serials_shown(&client).await != remaining {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for(
+        &client,
+        "the unplugged device gone from the Bench view",
+        || serials_are(&client, &remaining),
+    )
+    .await;
     screenshot(&client, "bench-after-unplug.png").await;
     assert_eq!(
         serials_shown(&client).await,
@@ -550,7 +399,10 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     let client = connect(port).await;
 
     // Not signed in: the strip says so on every view.
-    let badge = wait_for(20, "the status strip", || text_of(&client, "#tenant-badge")).await;
+    let badge = wait_for(&client, "the status strip", || {
+        text_at(&client, "#tenant-badge")
+    })
+    .await;
     assert_eq!(badge, "Not signed in");
 
     // Tenant screen: the code appears big, then the account once the fake approves it.
@@ -558,17 +410,15 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     type_into(&client, "#tenant-name", "contoso.onmicrosoft.com").await;
     type_into(&client, "#tenant-client-id", &client_id).await;
     click(&client, "#tenant-sign-in").await;
-    let code = wait_for(15, "the user code", || async {
-        text_of(&client, "#tenant-user-code")
-            .await
-            .filter(|c| !c.is_empty())
+    let code = wait_for(&client, "the user code", || {
+        text_matching(&client, "#tenant-user-code", |c| !c.is_empty())
     })
     .await;
     let link = text_of(&client, "#tenant-link").await.unwrap();
     assert_eq!(link, "https://microsoft.com/devicelogin");
     screenshot(&client, "tenant-code.png").await;
-    let account = wait_for(30, "the signed-in account", || {
-        text_of(&client, "#tenant-account")
+    let account = wait_for(&client, "the signed-in account", || {
+        text_at(&client, "#tenant-account")
     })
     .await;
     assert_eq!(account, UPN);
@@ -578,12 +428,8 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     );
 
     // The first sync runs at once: online, nothing waiting.
-    wait_for(30, "the strip to go online", || async {
-        (attr_of(&client, "#tenant-badge", "data-online")
-            .await
-            .as_deref()
-            == Some("true"))
-        .then_some(())
+    wait_for(&client, "the strip to go online", || {
+        attr_is(&client, "#tenant-badge", "data-online", "true")
     })
     .await;
     assert_eq!(
@@ -594,10 +440,8 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
         text_of(&client, "#tenant-outbox").await.as_deref(),
         Some("Outbox 0")
     );
-    let synced = wait_for(15, "the last sync", || async {
-        text_of(&client, "#tenant-last-sync")
-            .await
-            .filter(|t| t.starts_with("synced"))
+    let synced = wait_for(&client, "the last sync", || {
+        text_matching(&client, "#tenant-last-sync", |t| t.starts_with("synced"))
     })
     .await;
     assert!(
@@ -608,12 +452,8 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
 
     // Profiles: all four, the expired one marked and without a QR.
     click(&client, "#nav-profiles").await;
-    let cards = wait_for(30, "four profile cards", || async {
-        let cards = client
-            .find_all(Locator::Css("#profile-list li.profile"))
-            .await
-            .ok()?;
-        (cards.len() == 4).then_some(cards)
+    let cards = wait_for(&client, "four profile cards", || {
+        count_of(&client, "#profile-list li.profile", 4)
     })
     .await;
     assert_eq!(cards.len(), 4);
@@ -656,26 +496,31 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     let content = stored["qrCodeContent"].as_str().unwrap().to_owned();
     let token = stored["tokenValue"].as_str().unwrap().to_owned();
     click(&client, &format!("{staging} .profile-show-qr")).await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("profile-qr-canvas"))
-        .await
-        .expect("profile QR shown");
+    wait_for(&client, "the profile's QR", || {
+        present(&client, "#profile-qr-canvas")
+    })
+    .await;
     let page = client.source().await.unwrap();
     assert!(
         !page.contains(&token),
         "the token is not in the page until revealed"
     );
-    let png = screenshot(&client, "profile-qr.png").await;
+    let want = [content.clone()];
+    let decoded = screenshot_until(
+        &client,
+        "profile-qr.png",
+        "the profile's QR on screen",
+        |png| qr_codes_are(png, &want),
+    )
+    .await;
     assert_eq!(
-        decode_qr_png(&png),
+        decoded,
         vec![content],
         "the on-screen QR is the profile's qrCodeContent"
     );
     click(&client, "#profile-reveal").await;
-    let shown = wait_for(10, "the revealed token", || {
-        text_of(&client, "#profile-token-clear")
+    let shown = wait_for(&client, "the revealed token", || {
+        text_at(&client, "#profile-token-clear")
     })
     .await;
     assert_eq!(shown, token);
@@ -684,14 +529,12 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
 
     // Revoke through the dialog: the name must be typed exactly.
     click(&client, &format!("{staging} .profile-revoke")).await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Id("revoke-dialog"))
-        .await
-        .unwrap();
+    wait_for(&client, "the revoke dialog", || {
+        present(&client, "#revoke-dialog")
+    })
+    .await;
     type_into(&client, "#revoke-name", "Bench").await;
-    let confirm = client.find(Locator::Id("revoke-confirm")).await.unwrap();
+    let confirm = element(&client, "#revoke-confirm").await.unwrap();
     assert!(
         confirm.attr("disabled").await.unwrap().is_some(),
         "a partial name does not enable Revoke"
@@ -700,8 +543,8 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     let name = stored["displayName"].as_str().unwrap().to_owned();
     type_into(&client, "#revoke-name", &name).await;
     click(&client, "#revoke-confirm").await;
-    wait_for(15, "the staging token to show as revoked", || async {
-        (attr_of(&client, &staging, "data-state").await.as_deref() == Some("expired")).then_some(())
+    wait_for(&client, "the staging token to show as revoked", || {
+        attr_is(&client, &staging, "data-state", "expired")
     })
     .await;
     assert!(
@@ -725,35 +568,30 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     // Started again, the app resumes the sign-in from the store and the OS keyring.
     let (_driver, port) = start_driver(data.path(), no_adb, &env).await;
     let client = connect(port).await;
-    wait_for(30, "the resumed sign-in to go online", || async {
-        (attr_of(&client, "#tenant-badge", "data-online")
-            .await
-            .as_deref()
-            == Some("true"))
-        .then_some(())
+    wait_for(&client, "the resumed sign-in to go online", || {
+        attr_is(&client, "#tenant-badge", "data-online", "true")
     })
     .await;
     click(&client, "#nav-tenant").await;
-    assert_eq!(
-        text_of(&client, "#tenant-account").await.as_deref(),
-        Some(UPN)
-    );
+    let account = wait_for(&client, "the resumed account", || {
+        text_at(&client, "#tenant-account")
+    })
+    .await;
+    assert_eq!(account, UPN);
     // Signing out keeps the tenant and client id for the next sign-in.
     click(&client, "#tenant-sign-out").await;
-    let badge = wait_for(10, "the strip to say signed out", || async {
-        text_of(&client, "#tenant-badge")
-            .await
-            .filter(|b| b == "Not signed in")
+    let badge = wait_for(&client, "the strip to say signed out", || {
+        text_matching(&client, "#tenant-badge", |b| b == "Not signed in")
     })
     .await;
     assert_eq!(badge, "Not signed in");
-    let form_tenant = client
-        .find(Locator::Id("tenant-name"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap();
+    let form_tenant = wait_for(&client, "the sign-in form", || {
+        element(&client, "#tenant-name")
+    })
+    .await
+    .prop("value")
+    .await
+    .unwrap();
     assert_eq!(form_tenant.as_deref(), Some("contoso.onmicrosoft.com"));
     client.close().await.unwrap();
     fake.assert_no_violations();
@@ -804,6 +642,38 @@ async fn card_css(client: &Client, serial: &str, inner: &str) -> Option<String> 
         &format!("#device-cards li.card[data-serial='{serial}'] {inner}"),
     )
     .await
+}
+
+/// Look: the text of `inner` on `serial`'s card, once `accept` takes it.
+async fn on_card(
+    client: &Client,
+    serial: &str,
+    inner: &str,
+    accept: impl Fn(&str) -> bool,
+) -> Look<String> {
+    text_matching(
+        client,
+        &format!("#device-cards li.card[data-serial='{serial}'] {inner}"),
+        accept,
+    )
+    .await
+}
+
+/// Look: the actions of the Activity screen's rows, top to bottom.
+async fn audit_actions(client: &Client) -> Look<Vec<String>> {
+    let mut actions = Vec::new();
+    for row in client
+        .find_all(Locator::Css("#activity-rows tbody tr"))
+        .await
+        .map_err(|e| format!("#activity-rows: {e}"))?
+    {
+        let action = row
+            .attr("data-action")
+            .await
+            .map_err(|e| format!("a row went away ({e})"))?;
+        actions.push(action.unwrap_or_default());
+    }
+    Ok(actions)
 }
 
 /// The batch named on a card (its text node: WebDriver's visible text of a span cut with an
@@ -863,9 +733,7 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
             .unwrap();
         devices.push((serial, answer, device));
     }
-    adb.wait_for_devices(3, Duration::from_secs(20))
-        .await
-        .unwrap();
+    adb.wait_for_devices(3, PATIENCE).await.unwrap();
     let (first, second, third) = (
         devices[0].0.clone(),
         devices[1].0.clone(),
@@ -882,8 +750,8 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     let client = connect(port).await;
     let mut all = vec![first.clone(), second.clone(), third.clone()];
     all.sort();
-    wait_for(30, "three cards on the bench", || async {
-        (serials_shown(&client).await == all).then_some(())
+    wait_for(&client, "three cards on the bench", || {
+        serials_are(&client, &all)
     })
     .await;
     assert!(
@@ -903,25 +771,22 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     type_into(&client, "#batch-name", "Loaner phones (offline)").await;
     type_into(&client, "#batch-vendor", "Acme Staging").await;
     set_value(&client, "#batch-due", &day(60)).await;
-    client
-        .find(Locator::Id("batch-flow"))
-        .await
-        .unwrap()
-        .select_by_value("staging-token")
-        .await
-        .unwrap();
+    select(&client, "#batch-flow", "staging-token").await;
     set_value(&client, "#batch-token-expires", &day(10)).await;
     screenshot(&client, "batch-form-offline.png").await;
     click(&client, "#batch-create").await;
-    let notice = wait_for(10, "the creation notice", || {
-        text_of(&client, "#batch-notice")
+    let notice = wait_for(&client, "the creation notice", || {
+        text_at(&client, "#batch-notice")
     })
     .await;
     assert!(
         notice.contains("“Loaner phones (offline)” created") && notice.contains("token"),
         "{notice}"
     );
-    let message = text_of(&client, "#batch-token-message").await.unwrap();
+    let message = wait_for(&client, "the new batch's token message", || {
+        text_at(&client, "#batch-token-message")
+    })
+    .await;
     assert!(
         message.starts_with("Printing blocked")
             && message.contains(&format!("expires on {}, before the batch is due", day(10))),
@@ -938,18 +803,14 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     type_into(&client, "#tenant-name", "contoso.onmicrosoft.com").await;
     type_into(&client, "#tenant-client-id", &client_id).await;
     click(&client, "#tenant-sign-in").await;
-    wait_for(30, "the signed-in account", || {
-        text_of(&client, "#tenant-account")
+    wait_for(&client, "the signed-in account", || {
+        text_at(&client, "#tenant-account")
     })
     .await;
     click(&client, "#nav-batches").await;
     click(&client, "#batch-new").await;
-    wait_for(15, "the tenant's profiles in the form", || async {
-        let options = client
-            .find_all(Locator::Css("#batch-profile option:not([value=''])"))
-            .await
-            .ok()?;
-        (options.len() == 4).then_some(())
+    wait_for(&client, "the tenant's profiles in the form", || {
+        count_of(&client, "#batch-profile option:not([value=''])", 4)
     })
     .await;
     let tenant_source = client
@@ -961,13 +822,7 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
         Some("true"),
         "signed in: the tenant's profiles"
     );
-    client
-        .find(Locator::Id("batch-profile"))
-        .await
-        .unwrap()
-        .select_by_value(&demo.staging_profile)
-        .await
-        .unwrap();
+    select(&client, "#batch-profile", &demo.staging_profile).await;
     type_into(&client, "#batch-name", "Warehouse wave 1").await;
     type_into(&client, "#batch-vendor", "Acme Staging, Leeds").await;
     set_value(&client, "#batch-due", &day(20)).await;
@@ -987,13 +842,15 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     assert_eq!(parsed, format!("3 serials: {first}, {second}, NOT-HERE-1"));
     screenshot(&client, "batch-form-tenant.png").await;
     click(&client, "#batch-create").await;
-    let notice = wait_for(15, "the new batch", || async {
-        text_of(&client, "#batch-notice")
-            .await
-            .filter(|n| n.contains("Warehouse wave 1"))
+    let notice = wait_for(&client, "the new batch", || {
+        text_matching(&client, "#batch-notice", |n| n.contains("Warehouse wave 1"))
     })
     .await;
     assert_eq!(notice, "Batch “Warehouse wave 1” created.");
+    wait_for(&client, "the new batch shown", || {
+        text_matching(&client, "#batch-title", |t| t == "Warehouse wave 1")
+    })
+    .await;
     assert!(
         client
             .find(Locator::Id("batch-token-message"))
@@ -1005,10 +862,10 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     // The expected devices joined at once: batch name and the first instruction on their cards.
     click(&client, "#nav-bench").await;
     for serial in [&first, &second] {
-        let instruction = wait_for(10, "the batch's first instruction", || async {
-            card_css(&client, serial, ".instruction")
-                .await
-                .filter(|t| t.starts_with("Factory-reset"))
+        let instruction = wait_for(&client, "the batch's first instruction", || {
+            on_card(&client, serial, ".instruction", |t| {
+                t.starts_with("Factory-reset")
+            })
         })
         .await;
         assert!(instruction.contains("show the QR code"), "{instruction}");
@@ -1031,21 +888,22 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
         "#profile-list li.profile[data-id='{}']",
         demo.staging_profile
     );
-    wait_for(30, "the staging profile", || text_of(&client, &staging)).await;
+    wait_for(&client, "the staging profile", || {
+        text_at(&client, &staging)
+    })
+    .await;
     click(&client, &format!("{staging} .profile-show-qr")).await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("profile-qr-canvas"))
-        .await
-        .unwrap();
+    wait_for(&client, "the profile's QR", || {
+        present(&client, "#profile-qr-canvas")
+    })
+    .await;
     click(&client, "#profile-qr-back").await;
     click(&client, "#nav-bench").await;
     for serial in [&first, &second] {
-        wait_for(10, "Scan the QR now", || async {
-            card_css(&client, serial, ".instruction")
-                .await
-                .filter(|t| t.starts_with("Scan the QR now"))
+        wait_for(&client, "Scan the QR now", || {
+            on_card(&client, serial, ".instruction", |t| {
+                t.starts_with("Scan the QR now")
+            })
         })
         .await;
     }
@@ -1066,15 +924,20 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     );
     let addr = devices[0].2.addr().to_string();
     adb.client().disconnect(&addr).await.unwrap();
-    wait_for(15, "the device to leave", || async {
-        (!serials_shown(&client).await.contains(&first)).then_some(())
+    wait_for(&client, "the device to leave", || async {
+        let shown = serials_shown(&client).await;
+        if shown.contains(&first) {
+            Err(format!("the Bench view's cards are {shown:?}"))
+        } else {
+            Ok(())
+        }
     })
     .await;
     adb.client().connect(&addr).await.unwrap();
-    let instruction = wait_for(30, "the enrolling instruction", || async {
-        card_css(&client, &first, ".instruction")
-            .await
-            .filter(|t| t.starts_with("Enrolling"))
+    let instruction = wait_for(&client, "the enrolling instruction", || {
+        on_card(&client, &first, ".instruction", |t| {
+            t.starts_with("Enrolling")
+        })
     })
     .await;
     assert!(
@@ -1098,10 +961,8 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
         ),
     )
     .await;
-    let done = wait_for(10, "Bench done", || async {
-        card_css(&client, &first, ".stage-label")
-            .await
-            .filter(|t| t == "Bench done")
+    let done = wait_for(&client, "Bench done", || {
+        on_card(&client, &first, ".stage-label", |t| t == "Bench done")
     })
     .await;
     assert_eq!(done, "Bench done");
@@ -1124,10 +985,14 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     // The Batches screen counts them by stage and lists both devices.
     click(&client, "#nav-batches").await;
     let item = "#batch-list .batch-item[data-name='Warehouse wave 1']";
+    // The screen reads its list again when shown; the one from before may predate the joins.
+    let devices = format!("{item} .batch-devices");
+    wait_for(&client, "the batch's device count in the list", || {
+        text_matching(&client, &devices, |t| t == "2 / 3 devices")
+    })
+    .await;
     assert_eq!(
-        text_of(&client, &format!("{item} .batch-devices"))
-            .await
-            .as_deref(),
+        text_of(&client, &devices).await.as_deref(),
         Some("2 / 3 devices")
     );
     click(&client, item).await;
@@ -1141,8 +1006,11 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
             .await
         }
     };
-    wait_for(10, "the counts", || async {
-        (count("bench-done").await.as_deref() == Some("1")).then_some(())
+    wait_for(&client, "the counts", || async {
+        match count("bench-done").await {
+            Some(n) if n == "1" => Ok(()),
+            other => Err(format!("bench done counts {other:?}")),
+        }
     })
     .await;
     assert_eq!(count("scanning").await.as_deref(), Some("1"));
@@ -1204,38 +1072,40 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     // Set active: the third device, in no batch, joins it; the Bench header shows it.
     click(&client, "#batch-set-active").await;
     click(&client, "#nav-bench").await;
-    wait_for(10, "the third device to join the active batch", || async {
-        batch_on_card(&client, &third)
-            .await
-            .filter(|n| n == "Warehouse wave 1")
+    wait_for(
+        &client,
+        "the third device to join the active batch",
+        || async {
+            match batch_on_card(&client, &third).await {
+                Some(n) if n == "Warehouse wave 1" => Ok(()),
+                other => Err(format!("the third card's batch is {other:?}")),
+            }
+        },
+    )
+    .await;
+    let selected = wait_for(&client, "the header to pick the active batch", || {
+        filled(&client, "#active-batch")
     })
     .await;
-    let selected = client
-        .find(Locator::Id("active-batch"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(selected.len(), 32, "the header picks the batch: {selected}");
     screenshot(&client, "bench-active-batch.png").await;
 
     // Close it, after confirming: no longer active.
     click(&client, "#nav-batches").await;
     click(&client, "#batch-close").await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Id("close-dialog"))
-        .await
-        .unwrap();
+    wait_for(&client, "the close dialog", || {
+        present(&client, "#close-dialog")
+    })
+    .await;
     screenshot(&client, "batch-close-dialog.png").await;
     click(&client, "#close-confirm").await;
-    wait_for(10, "the batch to close", || async {
-        text_of(&client, "#batch-notice")
-            .await
-            .filter(|n| n.contains("is closed"))
+    wait_for(&client, "the batch to close", || {
+        text_matching(&client, "#batch-notice", |n| n.contains("is closed"))
+    })
+    .await;
+    // The notice comes first; the batch is read again after it.
+    wait_for(&client, "the closed batch without Set active", || {
+        absent(&client, "#batch-set-active")
     })
     .await;
     assert!(
@@ -1303,9 +1173,7 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     let adb = RealAdbServer::start().await.expect("real adb server");
     let bench = SimulatedBench::start(2, None).await.unwrap();
     bench.connect_all(&adb.client()).await.unwrap();
-    adb.wait_for_devices(2, Duration::from_secs(20))
-        .await
-        .unwrap();
+    adb.wait_for_devices(2, PATIENCE).await.unwrap();
     let serials: Vec<String> = bench.models().iter().map(|(s, _, _)| s.clone()).collect();
     let (batch, payload, sealed) = admin_pack(&serials);
     let files = tempfile::tempdir().unwrap();
@@ -1316,8 +1184,13 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     let env = [("STAGEBENCH_TECHNICIAN", "vendor-tech".to_string())];
     let (_driver, port) = start_driver(data.path(), adb.port(), &env).await;
     let client = connect(port).await;
-    wait_for(20, "the bench cards", || async {
-        (serials_shown(&client).await.len() == 2).then_some(())
+    wait_for(&client, "the bench cards", || async {
+        let shown = serials_shown(&client).await;
+        if shown.len() == 2 {
+            Ok(())
+        } else {
+            Err(format!("the Bench view's cards are {shown:?}"))
+        }
     })
     .await;
 
@@ -1333,8 +1206,8 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     .await;
     type_into(&client, "#pack-import-passphrase", "not-the-passphrase").await;
     click(&client, "#pack-import-go").await;
-    let refused = wait_for(20, "the wrong passphrase refused", || {
-        text_of(&client, "#pack-import-error")
+    let refused = wait_for(&client, "the wrong passphrase refused", || {
+        text_at(&client, "#pack-import-error")
     })
     .await;
     assert!(
@@ -1344,8 +1217,7 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     screenshot(&client, "pack-import-wrong-passphrase.png").await;
     type_into(&client, "#pack-import-passphrase", PACK_PASS).await;
     assert_eq!(
-        client
-            .find(Locator::Id("pack-import-activate"))
+        element(&client, "#pack-import-activate")
             .await
             .unwrap()
             .prop("checked")
@@ -1356,28 +1228,26 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     );
     click(&client, "#pack-import-go").await;
     let item = format!(".batch-item[data-id='{}']", batch.id);
-    wait_for(20, "the imported batch in the list", || {
-        text_of(&client, &item)
+    wait_for(&client, "the imported batch in the list", || {
+        text_at(&client, &item)
     })
     .await;
-    let title = wait_for(10, "the imported batch selected", || {
-        text_of(&client, "#batch-title")
+    let title = wait_for(&client, "the imported batch selected", || {
+        text_at(&client, "#batch-title")
     })
     .await;
     assert_eq!(title, "Leeds scanners: wave 3");
-    assert!(
-        text_of(&client, &item).await.unwrap().contains("active"),
-        "made active"
-    );
+    let listed = wait_for(&client, "the imported batch made active", || {
+        text_matching(&client, &item, |t| t.contains("active"))
+    })
+    .await;
+    assert!(listed.contains("active"), "made active");
     assert!(
         client.find(Locator::Id("batch-export-pack")).await.is_err(),
         "a vendor does not re-export the admin's pack"
     );
-    wait_for(20, "the expected devices in the batch", || async {
-        (text_of(&client, "#batch-device-count")
-            .await?
-            .starts_with("2 of 2"))
-        .then_some(())
+    wait_for(&client, "the expected devices in the batch", || {
+        text_matching(&client, "#batch-device-count", |t| t.starts_with("2 of 2"))
     })
     .await;
     screenshot(&client, "pack-imported.png").await;
@@ -1387,7 +1257,7 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     let wedge = format!("{}\u{E007}", serials[0].to_lowercase());
     type_into(&client, "#scan-input", &wedge).await;
     let row = format!("#scan-results li.ok[data-serial='{}']", serials[0]);
-    let said = wait_for(10, "the scan's outcome", || text_of(&client, &row)).await;
+    let said = wait_for(&client, "the scan's outcome", || text_at(&client, &row)).await;
     assert!(said.contains("already in the batch"), "{said}");
     type_into(
         &client,
@@ -1395,8 +1265,8 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
         &format!("{}\u{E007}", "X".repeat(300)),
     )
     .await;
-    let refused = wait_for(10, "the refused scan", || {
-        text_of(&client, "#scan-results li.bad")
+    let refused = wait_for(&client, "the refused scan", || {
+        text_at(&client, "#scan-results li.bad")
     })
     .await;
     assert!(refused.contains("more than a serial can be"), "{refused}");
@@ -1404,14 +1274,19 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
 
     // Show QR: the pack's payload, full screen, read back from a screenshot; Exit closes it.
     click(&client, "#batch-show-qr").await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("batch-qr-canvas"))
-        .await
-        .expect("batch QR shown");
-    let png = screenshot(&client, "batch-qr.png").await;
-    let decoded = decode_qr_png(&png);
+    wait_for(&client, "the batch's QR", || {
+        present(&client, "#batch-qr-canvas")
+    })
+    .await;
+    let decoded = screenshot_until(&client, "batch-qr.png", "one QR on screen", |png| {
+        let decoded = decode_qr_png(png);
+        if decoded.len() == 1 {
+            Ok(decoded)
+        } else {
+            Err(format!("the screenshot's QR codes read {decoded:?}"))
+        }
+    })
+    .await;
     assert_eq!(decoded.len(), 1, "one QR on screen");
     let shown: serde_json::Value = serde_json::from_str(&decoded[0]).unwrap();
     assert_eq!(
@@ -1420,33 +1295,19 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
         "the on-screen QR is the pack's payload"
     );
     click(&client, "#batch-qr-fullscreen").await;
-    wait_for(5, "the QR closed", || async {
-        client
-            .find(Locator::Id("batch-qr"))
-            .await
-            .is_err()
-            .then_some(())
-    })
-    .await;
+    wait_for(&client, "the QR closed", || absent(&client, "#batch-qr")).await;
 
     // Settings: the bench's key, and the technician's name for what follows.
     click(&client, "#nav-settings").await;
-    let fingerprint = wait_for(20, "the bench key", || async {
-        client
-            .find(Locator::Id("settings-fingerprint"))
-            .await
-            .ok()?
-            .prop("value")
-            .await
-            .ok()?
-            .filter(|v| !v.is_empty())
+    let fingerprint = wait_for(&client, "the bench key", || {
+        filled(&client, "#settings-fingerprint")
     })
     .await;
     assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
     type_into(&client, "#settings-technician-name", "Ana at Acme").await;
     click(&client, "#settings-technician-save").await;
-    let saved = wait_for(10, "the technician saved", || {
-        text_of(&client, "#settings-technician-saved")
+    let saved = wait_for(&client, "the technician saved", || {
+        text_at(&client, "#settings-technician-saved")
     })
     .await;
     assert!(saved.contains("Ana at Acme"), "{saved}");
@@ -1455,14 +1316,10 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     // Export the report (prefilled in the export folder; written here instead) with its CSV.
     click(&client, "#nav-batches").await;
     click(&client, "#batch-export-report").await;
-    let prefilled = client
-        .find(Locator::Id("report-export-path"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap();
+    let prefilled = wait_for(&client, "the report's path prefilled", || {
+        filled(&client, "#report-export-path")
+    })
+    .await;
     assert!(
         prefilled.ends_with("/Leeds scanners wave 3.stagebench-report"),
         "named after the batch, path-safe: {prefilled}"
@@ -1482,8 +1339,8 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     )
     .await;
     click(&client, "#report-export-go").await;
-    wait_for(20, "the report written", || {
-        text_of(&client, "#report-export-result")
+    wait_for(&client, "the report written", || {
+        text_at(&client, "#report-export-result")
     })
     .await;
     assert_eq!(
@@ -1521,18 +1378,13 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
 
     // Activity: the pack import, the QR shown and the report export, by who did them; intact.
     click(&client, "#nav-activity").await;
-    let rows = wait_for(20, "the audit rows", || async {
-        let mut actions = Vec::new();
-        for row in client
-            .find_all(Locator::Css("#activity-rows tbody tr"))
-            .await
-            .ok()?
-        {
-            actions.push(row.attr("data-action").await.ok()??);
+    let rows = wait_for(&client, "the audit rows", || async {
+        let actions = audit_actions(&client).await?;
+        if actions.contains(&"report-export".to_string()) {
+            Ok(actions)
+        } else {
+            Err(format!("the rows' actions are {actions:?}"))
         }
-        actions
-            .contains(&"report-export".to_string())
-            .then_some(actions)
     })
     .await;
     for action in ["pack-import", "qr-display", "report-export"] {
@@ -1565,8 +1417,8 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
         "before the name was set: {import_row}"
     );
     click(&client, "#activity-verify").await;
-    wait_for(10, "the integrity check", || {
-        text_of(&client, "#activity-integrity")
+    wait_for(&client, "the integrity check", || {
+        text_at(&client, "#activity-integrity")
     })
     .await;
     assert_eq!(
@@ -1576,23 +1428,14 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
         Some("intact")
     );
     screenshot(&client, "activity.png").await;
-    client
-        .find(Locator::Id("activity-action"))
-        .await
-        .unwrap()
-        .select_by_value("qr-display")
-        .await
-        .unwrap();
-    wait_for(10, "the filtered rows", || async {
-        let rows = client
-            .find_all(Locator::Css("#activity-rows tbody tr"))
-            .await
-            .ok()?;
-        let mut all_qr = !rows.is_empty();
-        for row in rows {
-            all_qr &= row.attr("data-action").await.ok()?.as_deref() == Some("qr-display");
+    select(&client, "#activity-action", "qr-display").await;
+    wait_for(&client, "the filtered rows", || async {
+        let actions = audit_actions(&client).await?;
+        if !actions.is_empty() && actions.iter().all(|a| a == "qr-display") {
+            Ok(())
+        } else {
+            Err(format!("the rows' actions are {actions:?}"))
         }
-        all_qr.then_some(())
     })
     .await;
 
@@ -1610,8 +1453,8 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     )
     .await;
     click(&client, "#report-import-go").await;
-    let refused = wait_for(10, "the tampered report refused", || {
-        text_of(&client, "#report-import-error")
+    let refused = wait_for(&client, "the tampered report refused", || {
+        text_at(&client, "#report-import-error")
     })
     .await;
     assert!(
@@ -1626,8 +1469,8 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     )
     .await;
     click(&client, "#report-import-go").await;
-    wait_for(10, "the report imported", || {
-        text_of(&client, "#report-import-result")
+    wait_for(&client, "the report imported", || {
+        text_at(&client, "#report-import-result")
     })
     .await;
     assert_eq!(

@@ -8,9 +8,7 @@
 //! label blocked with the reason, and nothing is shown or audited. Screenshots land in
 //! artifacts/e2e/.
 
-use std::time::Duration;
-
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use stagebench_core::audit::AuditAction;
 use stagebench_core::batch::exchange::keep_qr;
 use stagebench_core::batch::BatchStore;
@@ -27,8 +25,10 @@ use stagebench_core::stage::Flow;
 use stagebench_core::store::{AuditFilter, Sighting, Store, FILE_NAME};
 use stagebench_core::testing::free_port;
 use stagebench_e2e::decode_qr_png;
+use stagebench_e2e::wait::{Look, PATIENCE};
 use stagebench_e2e::webdriver::{
-    attr_of, click, connect, screenshot, start_driver, text_of, type_into, wait_for,
+    absent, attr_is, attr_of, click, connect, element, screenshot, select, start_driver, text_at,
+    text_matching, text_of, type_into, wait_for,
 };
 
 const SERIALS: [&str; 2] = ["R5CRLBL0001", "R5CRLBL0002"];
@@ -61,44 +61,31 @@ fn batch(name: &str, expires_in_days: i64, serials: &[&str]) -> Batch {
     }
 }
 
-/// The preview image's bytes, from its `data:` URL.
-async fn preview_png(client: &Client) -> Vec<u8> {
+/// Look: the preview image's bytes, from its `data:` URL.
+async fn preview_png(client: &Client) -> Look<Vec<u8>> {
     let bytes = client
         .execute(
-            "const s = document.querySelector('#label-preview-img').src; return Array.from(atob(s.split(',')[1]), c => c.charCodeAt(0));",
+            "const i = document.querySelector('#label-preview-img'); return i && Array.from(atob(i.src.split(',')[1]), c => c.charCodeAt(0));",
             vec![],
         )
         .await
-        .expect("the preview image is there");
-    bytes
-        .as_array()
-        .expect("an array of bytes")
-        .iter()
-        .map(|b| b.as_u64().unwrap() as u8)
-        .collect()
+        .map_err(|e| format!("the preview script failed: {e}"))?;
+    let bytes = bytes.as_array().ok_or("no preview image")?;
+    Ok(bytes.iter().map(|b| b.as_u64().unwrap() as u8).collect())
 }
 
-/// Waits for a preview whose image decodes to exactly one QR code, and returns its text.
+/// Waits for a preview whose image decodes to exactly one QR code that `accept` takes, and
+/// returns its text.
 async fn preview_qr(client: &Client, what: &str, accept: impl Fn(&str) -> bool) -> String {
-    wait_for(30, what, || async {
-        client.find(Locator::Id("label-preview-img")).await.ok()?;
-        let decoded = decode_qr_png(&preview_png(client).await);
+    let accept = &accept;
+    wait_for(client, what, || async move {
+        let decoded = decode_qr_png(&preview_png(client).await?);
         match decoded.as_slice() {
-            [one] if accept(one) => Some(one.clone()),
-            _ => None,
+            [one] if accept(one) => Ok(one.clone()),
+            _ => Err(format!("the preview's QR codes read {decoded:?}")),
         }
     })
     .await
-}
-
-async fn select(client: &Client, css: &str, value: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .select_by_value(value)
-        .await
-        .unwrap();
 }
 
 fn qr_displays(store: &Store) -> usize {
@@ -155,7 +142,10 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     // Labels: a device template and the batch; the preview's QR is the first device's serial.
     click(&client, "#nav-labels").await;
     let option = format!("#label-batch option[value='{}']", good.id);
-    wait_for(20, "the batch in the picker", || text_of(&client, &option)).await;
+    wait_for(&client, "the batch in the picker", || {
+        text_at(&client, &option)
+    })
+    .await;
     click(&client, "#label-source-batch").await;
     select(&client, "#label-batch", good.id.as_str()).await;
     select(&client, "#label-template", "device-2x1in").await;
@@ -181,8 +171,9 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     .await;
     select(&client, "#printer-add-dpi", "300").await;
     click(&client, "#printer-add-go").await;
-    let row = wait_for(10, "the printer listed", || {
-        text_of(&client, "#printers-list li[data-name='zebra']")
+    let zebra_row = "#printers-list li[data-name='zebra']";
+    let row = wait_for(&client, "the printer listed", || {
+        text_at(&client, zebra_row)
     })
     .await;
     assert!(
@@ -192,33 +183,34 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
         "{row}"
     );
     select(&client, "#label-printer", "zebra").await;
-    wait_for(20, "the preview at the printer's 300 dpi", || async {
-        (attr_of(&client, "#label-preview-img", "data-dpi").await? == "300").then_some(())
+    wait_for(&client, "the preview at the printer's 300 dpi", || {
+        attr_is(&client, "#label-preview-img", "data-dpi", "300")
     })
     .await;
     preview_qr(&client, "the 300 dpi preview", |t| t == SERIALS[0]).await;
 
     // Print the batch: the queue panel shows the job printed.
     click(&client, "#label-print").await;
-    let result = wait_for(20, "the print queued", || {
-        text_of(&client, "#label-print-result")
+    let result = wait_for(&client, "the print queued", || {
+        text_at(&client, "#label-print-result")
     })
     .await;
     assert!(
         result.contains("2 label(s) at 300 dpi as ZPL for zebra"),
         "{result}"
     );
-    // Asked, the printer says it is out of labels and what to do.
-    click(
-        &client,
-        "#printers-list li[data-name='zebra'] .printer-status",
-    )
-    .await;
-    let said = wait_for(20, "the printer's status", || {
-        text_of(
-            &client,
-            "#printers-list li[data-name='zebra'] .printer-status-text[data-readiness]",
-        )
+    // Asked, the printer says it is out of labels and what to do. (The queue's first word on
+    // the job may arrive just now and push the Printers panel down: the click holds anyway.)
+    click(&client, &format!("{zebra_row} .printer-status")).await;
+    let answer = format!("{zebra_row} .printer-status-text[data-readiness]");
+    let said = wait_for(&client, "the printer's status", || async {
+        match text_of(&client, &answer).await {
+            Some(said) => Ok(said),
+            None => Err(format!(
+                "the zebra row says {:?}",
+                text_of(&client, zebra_row).await
+            )),
+        }
     })
     .await;
     assert!(
@@ -226,10 +218,8 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
         "{said}"
     );
     // Out of labels: the job stays queued and the queue says what to do; labels loaded, it prints.
-    let held = wait_for(30, "the job held for labels", || async {
-        text_of(&client, "#print-queue li")
-            .await
-            .filter(|t| t.contains("out of labels"))
+    let held = wait_for(&client, "the job held for labels", || {
+        text_matching(&client, "#print-queue li", |t| t.contains("out of labels"))
     })
     .await;
     assert!(held.contains("load labels"), "{held}");
@@ -239,14 +229,10 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     );
     screenshot(&client, "labels-held.png").await;
     // A test label queued behind it is cancelled: it stays in the list, failed, and is never sent.
-    click(
-        &client,
-        "#printers-list li[data-name='zebra'] .printer-test",
-    )
-    .await;
+    click(&client, &format!("{zebra_row} .printer-test")).await;
     let test_job = "2"; // the batch's job is 1
-    wait_for(20, "the test label queued", || {
-        text_of(
+    wait_for(&client, "the test label queued", || {
+        text_at(
             &client,
             "#print-queue li[data-id='2'][data-state='queued'] .job-cancel",
         )
@@ -258,21 +244,28 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     )
     .await;
     let failed_row = format!("#print-queue li[data-id='{test_job}'][data-state='failed']");
-    let cancelled = wait_for(20, "the test label cancelled", || {
-        text_of(&client, &failed_row)
+    let cancelled = wait_for(&client, "the test label cancelled", || {
+        text_at(&client, &failed_row)
     })
     .await;
     assert!(cancelled.contains("cancelled by label-tech"), "{cancelled}");
     zebra.set_answer(FakeAnswer::Status(HostStatusAnswer::READY));
-    let done = wait_for(60, "the job printed", || {
-        text_of(&client, "#print-queue li[data-state='done']")
+    // Held jobs are asked about again after the queue's recheck interval (15 s).
+    let done = wait_for(&client, "the job printed", || async {
+        match text_of(&client, "#print-queue li[data-state='done']").await {
+            Some(done) => Ok(done),
+            None => Err(format!(
+                "the queue says {:?}",
+                text_of(&client, "#print-queue").await
+            )),
+        }
     })
     .await;
     assert!(done.contains("printed") && done.contains("zebra"), "{done}");
     screenshot(&client, "labels-printed.png").await;
 
     // What the printer got: ZPL at 300 dpi whose rasters' QR codes are the batch's serials.
-    let jobs = zebra.wait_for_jobs(1, Duration::from_secs(10));
+    let jobs = zebra.wait_for_jobs(1, PATIENCE);
     assert_eq!(
         jobs.len(),
         1,
@@ -363,31 +356,27 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
 
     // A batch whose token expired: its enrollment label is blocked with the reason, nothing drawn.
     select(&client, "#label-batch", expired.id.as_str()).await;
-    let guard = wait_for(10, "the token guard", || {
-        text_of(&client, "#label-token-guard")
+    let guard = wait_for(&client, "the token guard", || {
+        text_at(&client, "#label-token-guard")
     })
     .await;
     assert!(
         guard.contains("Enrollment printing blocked") && guard.contains("expired on"),
         "{guard}"
     );
-    let blocked = wait_for(20, "the blocked preview", || {
-        text_of(&client, "#label-blocked")
+    let blocked = wait_for(&client, "the blocked preview", || {
+        text_at(&client, "#label-blocked")
     })
     .await;
     assert!(
         blocked.contains("Printing blocked") && blocked.contains("expired on"),
         "{blocked}"
     );
-    wait_for(10, "the old preview gone", || async {
-        client
-            .find(Locator::Id("label-preview-img"))
-            .await
-            .is_err()
-            .then_some(())
+    wait_for(&client, "the old preview gone", || {
+        absent(&client, "#label-preview-img")
     })
     .await;
-    let print = client.find(Locator::Id("label-print")).await.unwrap();
+    let print = element(&client, "#label-print").await.unwrap();
     assert!(
         !print.is_enabled().await.unwrap(),
         "Print is off for a blocked label"

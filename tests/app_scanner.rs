@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use stagebench_core::audit::AuditAction;
 use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
@@ -17,8 +17,10 @@ use stagebench_core::scanner::pty::PtyPair;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{AuditFilter, Store, FILE_NAME};
 use stagebench_core::testing::RealAdbServer;
+use stagebench_e2e::wait::Look;
 use stagebench_e2e::webdriver::{
-    attr_of, click, connect, screenshot, start_driver, text_of, type_into, wait_for,
+    absent, attr_of, click, connect, present, screenshot, start_driver, text_at, text_of,
+    type_into, wait_for,
 };
 
 fn batch(name: &str) -> Batch {
@@ -59,13 +61,16 @@ fn in_batch(data: &Path, batch: &BatchId, serial: &str) -> bool {
         .any(|id| members.contains(id))
 }
 
-/// The text of the Settings screen's last-scans row with this result and serial.
-async fn settings_row(client: &Client, result: &str, serial: &str) -> Option<String> {
-    text_of(
-        client,
-        &format!("#settings-scanner-scans li[data-result='{result}'][data-serial='{serial}']"),
-    )
-    .await
+/// Look: the text of the Settings screen's last-scans row with this result and serial.
+async fn settings_row(client: &Client, result: &str, serial: &str) -> Look<String> {
+    let row = format!("#settings-scanner-scans li[data-result='{result}'][data-serial='{serial}']");
+    match text_of(client, &row).await {
+        Some(text) => Ok(text),
+        None => Err(format!(
+            "the last scans are {:?}",
+            text_of(client, "#settings-scanner-scans").await
+        )),
+    }
 }
 
 /// Scrolls the element matching `css` to the top of the view (for the screenshots).
@@ -79,12 +84,16 @@ async fn scroll_to(client: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
-async fn scanner_state(client: &Client, state: &str) -> Option<()> {
-    (attr_of(client, "#settings-scanner-status", "data-state")
-        .await
-        .as_deref()
-        == Some(state))
-    .then_some(())
+/// Look: the scanner's status on Settings is `state`.
+async fn scanner_state(client: &Client, state: &str) -> Look<()> {
+    let status = "#settings-scanner-status";
+    match attr_of(client, status, "data-state").await {
+        Some(now) if now == state => Ok(()),
+        now => Err(format!(
+            "the scanner is {now:?}: {:?}",
+            text_of(client, status).await
+        )),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,15 +115,15 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
 
     // Settings: no scanner yet; type the port (a PTY is not in the OS's port list), save.
     click(&client, "#nav-settings").await;
-    wait_for(20, "the scanner off", || scanner_state(&client, "off")).await;
+    wait_for(&client, "the scanner off", || scanner_state(&client, "off")).await;
     type_into(&client, "#settings-scanner-port", &host).await;
     click(&client, "#settings-scanner-save").await;
-    let saved = wait_for(10, "the scanner saved", || {
-        text_of(&client, "#settings-scanner-saved")
+    let saved = wait_for(&client, "the scanner saved", || {
+        text_at(&client, "#settings-scanner-saved")
     })
     .await;
     assert_eq!(saved, format!("Saved: reading {host} at 9600 baud."));
-    wait_for(20, "the scanner connected", || {
+    wait_for(&client, "the scanner connected", || {
         scanner_state(&client, "connected")
     })
     .await;
@@ -134,18 +143,18 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
 
     // Scans with CR LF, one with an AIM identifier, one garbled.
     pair.scan(b"R5CR0001\r\n]C1pf3wk2x9\r\nAB\x1bCD\r\n");
-    let first = wait_for(20, "the first scan on Settings", || {
+    let first = wait_for(&client, "the first scan on Settings", || {
         settings_row(&client, "added", "R5CR0001")
     })
     .await;
     assert!(first.contains("added to “Boxes from Dock 4”"), "{first}");
-    let second = wait_for(20, "the AIM scan on Settings", || {
+    let second = wait_for(&client, "the AIM scan on Settings", || {
         settings_row(&client, "added", "PF3WK2X9")
     })
     .await;
     assert!(second.contains("]C1"), "the symbology is shown: {second}");
-    let refused = wait_for(20, "the garbled scan refused", || {
-        text_of(&client, "#settings-scanner-scans li[data-result='refused']")
+    let refused = wait_for(&client, "the garbled scan refused", || {
+        text_at(&client, "#settings-scanner-scans li[data-result='refused']")
     })
     .await;
     assert!(
@@ -166,7 +175,7 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
 
     // Unplugged: the status says what to do; plugged in again: read again without a restart.
     pair.unplug();
-    wait_for(20, "the scanner waiting", || {
+    wait_for(&client, "the scanner waiting", || {
         scanner_state(&client, "waiting")
     })
     .await;
@@ -178,12 +187,12 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
     scroll_to(&client, "#settings-scanner").await;
     screenshot(&client, "scanner-unplugged.png").await;
     let pair = PtyPair::start(ports.path());
-    wait_for(20, "the scanner connected again", || {
+    wait_for(&client, "the scanner connected again", || {
         scanner_state(&client, "connected")
     })
     .await;
     pair.scan(b"R5CR0003\r\n");
-    wait_for(20, "a scan after replugging", || {
+    wait_for(&client, "a scan after replugging", || {
         settings_row(&client, "added", "R5CR0003")
     })
     .await;
@@ -191,13 +200,13 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
     // The Batches screen: the serial scans show under the batch's scan field as they land.
     click(&client, "#nav-batches").await;
     click(&client, &format!(".batch-item[data-id='{}']", boxes.id)).await;
-    wait_for(20, "the serial scanner's status on the batch", || {
-        text_of(&client, "#serial-scanner-status")
+    wait_for(&client, "the serial scanner's status on the batch", || {
+        text_at(&client, "#serial-scanner-status")
     })
     .await;
     pair.scan(b"]C0R5CR0004\r\n");
-    let landed = wait_for(20, "the scan on the Batches screen", || {
-        text_of(
+    let landed = wait_for(&client, "the scan on the Batches screen", || {
+        text_at(
             &client,
             "#serial-scan-results li[data-result='added'][data-serial='R5CR0004']",
         )
@@ -215,17 +224,13 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
 
     // No active batch: the scan is held, not lost, and added to the batch on screen.
     click(&client, "#batch-clear-active").await;
-    wait_for(20, "the batch no longer active", || async {
-        client
-            .find(Locator::Id("batch-set-active"))
-            .await
-            .ok()
-            .map(drop)
+    wait_for(&client, "the batch no longer active", || {
+        present(&client, "#batch-set-active")
     })
     .await;
     pair.scan(b"NEWBOX0009\r\n");
-    let held = wait_for(20, "the held scan", || {
-        text_of(
+    let held = wait_for(&client, "the held scan", || {
+        text_at(
             &client,
             "#serial-scan-results li[data-result='held'][data-serial='NEWBOX0009']",
         )
@@ -235,8 +240,8 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
     assert!(!in_batch(data.path(), &boxes.id, "NEWBOX0009"));
     screenshot(&client, "scanner-held.png").await;
     click(&client, "#serial-add-held").await;
-    let added = wait_for(20, "the held scan added", || {
-        text_of(
+    let added = wait_for(&client, "the held scan added", || {
+        text_at(
             &client,
             "#serial-scan-results li[data-result='added'][data-serial='NEWBOX0009']",
         )
@@ -247,10 +252,10 @@ async fn a_serial_scanner_set_on_settings_adds_scanned_devices_to_the_active_bat
         in_batch(data.path(), &boxes.id, "NEWBOX0009"),
         "the held scan joined the batch"
     );
-    assert!(
-        client.find(Locator::Id("serial-add-held")).await.is_err(),
-        "nothing is held any more"
-    );
+    wait_for(&client, "nothing held any more", || {
+        absent(&client, "#serial-add-held")
+    })
+    .await;
 
     // Every device that joined is in the audit log as added by a scan.
     let store = Store::open(&data.path().join(FILE_NAME)).unwrap();

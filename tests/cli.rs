@@ -3,10 +3,10 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use stagebench_core::store::Store;
 use stagebench_core::testing::{RealAdbServer, SimulatedBench};
+use stagebench_e2e::wait::PATIENCE;
 use stagebench_e2e::{artifacts_dir, built_binary, decode_qr_png};
 
 const SSID: &str = "Bench \"5\"; café";
@@ -230,9 +230,7 @@ async fn devices_lists_and_records_fake_devices_through_the_real_adb_server() {
     let adb = RealAdbServer::start().await.expect("real adb server");
     let bench = SimulatedBench::start(3, None).await.unwrap();
     bench.connect_all(&adb.client()).await.unwrap();
-    adb.wait_for_devices(3, Duration::from_secs(20))
-        .await
-        .unwrap();
+    adb.wait_for_devices(3, PATIENCE).await.unwrap();
     let data = tempfile::tempdir().unwrap();
 
     let out = stagebench(&["devices", "--json"], data.path(), Some(adb.port()));
@@ -404,9 +402,7 @@ async fn devices_watch_prints_a_new_snapshot_when_a_device_arrives() {
     let bench = SimulatedBench::start(2, None).await.unwrap();
     let addrs = bench.addrs();
     adb.client().connect(&addrs[0].to_string()).await.unwrap();
-    adb.wait_for_devices(1, Duration::from_secs(20))
-        .await
-        .unwrap();
+    adb.wait_for_devices(1, PATIENCE).await.unwrap();
     let data = tempfile::tempdir().unwrap();
     let mut child = tokio::process::Command::new(built_binary("stagebench"))
         .args(["devices", "--watch", "--json"])
@@ -420,9 +416,11 @@ async fn devices_watch_prints_a_new_snapshot_when_a_device_arrives() {
     type Lines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
     async fn next_snapshot(lines: &mut Lines) -> Vec<String> {
         loop {
-            let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            let line = tokio::time::timeout(PATIENCE, lines.next_line())
                 .await
-                .expect("a snapshot in time")
+                .unwrap_or_else(|_| {
+                    panic!("gave up after {PATIENCE:?} waiting for the watcher's next line")
+                })
                 .unwrap()
                 .expect("the watcher keeps running");
             let event: serde_json::Value = serde_json::from_str(&line).unwrap();

@@ -11,9 +11,11 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+use stagebench_core::scanner::pty::PtyPair;
 use stagebench_core::testing::graph::{FakeGraph, Lifecycle};
 use stagebench_core::testing::{RealAdbServer, SimulatedBench};
-use stagebench_e2e::{built_binary, decode_qr_png};
+use stagebench_e2e::wait::{until_blocking, PATIENCE};
+use stagebench_e2e::{built_binary, decode_qr_png, holds_open, read_lines};
 
 const PASS: &str = "correct-horse-battery-staple-42";
 
@@ -174,9 +176,7 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
     let adb = RealAdbServer::start().await.expect("real adb server");
     let bench = SimulatedBench::start(3, None).await.unwrap();
     bench.connect_all(&adb.client()).await.unwrap();
-    adb.wait_for_devices(3, Duration::from_secs(20))
-        .await
-        .unwrap();
+    adb.wait_for_devices(3, PATIENCE).await.unwrap();
     let serials: Vec<String> = bench.models().iter().map(|(s, _, _)| s.clone()).collect();
     let vendor = Side {
         data: tempfile::tempdir().unwrap(),
@@ -684,7 +684,7 @@ async fn a_windows_dem_device_walks_from_scanned_serial_to_owner() {
 /// scan is refused and the next one carries on; each device added is in the audit log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
-    use std::io::{BufRead, Write};
+    use std::io::Write;
     let bench = Side {
         data: tempfile::tempdir().unwrap(),
         graph: None,
@@ -712,33 +712,11 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
     let id = created["batch"]["id"].as_str().unwrap().to_owned();
 
     let dir = tempfile::tempdir().unwrap();
-    let (scanner_end, host_end) = (dir.path().join("scanner"), dir.path().join("host"));
-    let mut socat = Command::new("socat")
-        .args([
-            "-d",
-            "-d",
-            &format!("pty,raw,echo=0,link={}", scanner_end.display()),
-            &format!("pty,raw,echo=0,link={}", host_end.display()),
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("socat (in the Makefile's APT_TEST) runs");
-    for _ in 0..100 {
-        if scanner_end.exists() && host_end.exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let pair = PtyPair::start(dir.path());
+    let host = pair.host();
     let mut child = Command::new(built_binary("stagebench"))
         .args([
-            "scan",
-            "--port",
-            path(&host_end),
-            "--baud",
-            "9600",
-            "--count",
-            "3",
-            "--json",
+            "scan", "--port", &host, "--baud", "9600", "--count", "3", "--json",
         ])
         .env("STAGEBENCH_DATA_DIR", bench.data.path())
         .stdin(Stdio::null())
@@ -746,22 +724,25 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    std::thread::sleep(Duration::from_millis(300));
-    let mut port = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&scanner_end)
-        .unwrap();
-    port.write_all(b"R5CR0001\r\n]C0pf3wk2x9\r\nAB\x1bCD\r\n")
-        .unwrap();
-    port.flush().unwrap();
-    let got: Vec<serde_json::Value> = (0..3)
-        .map(|_| serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap())
-        .collect();
+    // Scan once the command has the port open (what it reads from then on).
+    until_blocking("`stagebench scan` to open the port", || {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("`stagebench scan` ended before opening {host}: {status}");
+        }
+        holds_open(child.id(), Path::new(&host))
+    });
+    pair.scan(b"R5CR0001\r\n]C0pf3wk2x9\r\nAB\x1bCD\r\n");
+    let got: Vec<serde_json::Value> = read_lines(
+        child.stdout.take().unwrap(),
+        3,
+        "three scans from `stagebench scan`",
+    )
+    .iter()
+    .map(|line| serde_json::from_str(line).unwrap())
+    .collect();
     let status = child.wait().unwrap();
     assert!(status.success());
-    let _ = socat.kill();
-    let _ = socat.wait();
+    drop(pair);
     assert_eq!(
         (got[0]["serial"].as_str(), got[0]["joined"].as_bool()),
         (Some("R5CR0001"), Some(true))
@@ -883,7 +864,7 @@ async fn labels_print_to_a_raw_9100_printer_through_the_queue() {
         (Some(300), Some("zpl")),
         "{printed:#}"
     );
-    let jobs = zebra.wait_for_jobs(1, Duration::from_secs(10));
+    let jobs = zebra.wait_for_jobs(1, PATIENCE);
     assert_eq!(jobs.len(), 1, "one job sent");
     let text = String::from_utf8_lossy(&jobs[0]);
     assert!(

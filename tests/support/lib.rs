@@ -1,10 +1,16 @@
 //! Shared pieces of the end-to-end tests: where the built binaries are, where artifacts go,
-//! and an independent QR decoder for screenshots and files.
+//! waiting on what can be seen, and an independent QR decoder for screenshots and files.
 #![warn(missing_docs)]
 
+pub mod wait;
 pub mod webdriver;
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use wait::{Look, PATIENCE};
 
 /// A binary built by `cargo build --workspace` (`make test` builds them first).
 pub fn built_binary(name: &str) -> PathBuf {
@@ -44,4 +50,55 @@ pub fn decode_qr_png(png: &[u8]) -> Vec<String> {
         .into_iter()
         .filter_map(|g| g.decode().ok().map(|(_, text)| text))
         .collect()
+}
+
+/// Look (Linux): process `pid` has open the file `path` leads to (a PTY's link, say): the
+/// process is ready to read what is written there.
+pub fn holds_open(pid: u32, path: &Path) -> Look<()> {
+    let target = std::fs::canonicalize(path)
+        .map_err(|e| format!("{} leads nowhere ({e})", path.display()))?;
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map_err(|e| format!("process {pid} is gone ({e})"))?;
+    if fds
+        .flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|open| open == target))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "process {pid} does not have {} open yet",
+            target.display()
+        ))
+    }
+}
+
+/// The first `count` lines `from` gives (a child's output), read on a thread of their own; panics
+/// naming `what` with the lines so far when they do not come within [`PATIENCE`].
+pub fn read_lines(from: impl Read + Send + 'static, count: usize, what: &str) -> Vec<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut lines = Vec::new();
+    while lines.len() < count {
+        let left = PATIENCE.saturating_sub(started.elapsed());
+        match rx.recv_timeout(left) {
+            Ok(Ok(line)) => lines.push(line),
+            Ok(Err(e)) => panic!("{what}: reading failed after {lines:?}: {e}"),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("{what}: the output ended after {lines:?}, before {count} lines")
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                "gave up waiting for {what} after {:.1} s: {} of {count} lines, {lines:?}",
+                started.elapsed().as_secs_f64(),
+                lines.len()
+            ),
+        }
+    }
+    lines
 }

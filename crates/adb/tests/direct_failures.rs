@@ -45,7 +45,19 @@ async fn a_device_vanishing_mid_read_fails_every_request_at_once() {
             async move { device.pull("/sdcard/big.bin").await.map(|_| ()) }
         }),
     ];
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Both reads under way: the device was asked for the shell and the file.
+    let asked = Instant::now();
+    loop {
+        let opened = fake.opened_services();
+        if opened.iter().any(|s| s.ends_with(":cat big")) && opened.iter().any(|s| s == "sync:") {
+            break;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(60),
+            "the reads never started: {opened:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let vanished = Instant::now();
     fake.vanish();
     for read in reads {

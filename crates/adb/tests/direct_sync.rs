@@ -120,7 +120,7 @@ async fn debian_adb_push_and_pull_work_against_the_fake() {
     let real = RealAdbServer::start().await.unwrap();
     let serial = fake.addr().to_string();
     real.client().connect(&serial).await.unwrap();
-    real.wait_for_devices(1, std::time::Duration::from_secs(20))
+    real.wait_for_devices(1, std::time::Duration::from_secs(120))
         .await
         .unwrap();
 

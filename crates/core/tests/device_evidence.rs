@@ -31,7 +31,7 @@ async fn attached_bench(count: usize) -> (RealAdbServer, SimulatedBench) {
     let adb = RealAdbServer::start().await.expect("real adb server");
     let bench = SimulatedBench::start(count, None).await.unwrap();
     bench.connect_all(&adb.client()).await.unwrap();
-    adb.wait_for_devices(count, Duration::from_secs(30))
+    adb.wait_for_devices(count, Duration::from_secs(120))
         .await
         .unwrap();
     (adb, bench)

@@ -20,6 +20,7 @@ use stagebench_core::printer::{
     self, drain_once, DocumentKind, IppClient, IppJobState, PrintTransport, PrinterConfig,
     PrinterStore, PrinterTarget, Readiness, SystemPrinters,
 };
+use stagebench_core::scanner::pty::PtyPair;
 use stagebench_core::store::{AuditFilter, NewPrintJob, PrintJobState, Store, PRINT_LEASE};
 use time::OffsetDateTime;
 use tokio::io::AsyncReadExt;
@@ -32,12 +33,27 @@ const TWO_TRIES: RetryPolicy = RetryPolicy {
     jitter: false,
 };
 
-/// How long printers here have to answer `~HS` (short: most listeners here never answer).
-const STATUS_WAIT: Duration = Duration::from_millis(500);
+/// How long a printer that answers `~HS` may take: an upper bound for a loaded machine (the
+/// fakes answer at once, so a healthy run never waits for it).
+const ANSWER_WITHIN: Duration = Duration::from_secs(30);
 
+/// How long a printer that never answers `~HS` is waited for: what those tests are about, and
+/// short, since silence looks the same whatever the wait.
+const SILENCE: Duration = Duration::from_millis(500);
+
+/// The longest a test here waits for something to show (a job's bytes, a CUPS job finishing):
+/// an upper bound for a loaded machine, never waited out by a healthy one.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// Printers whose `~HS` answer matters: a late answer is waited for.
 fn system() -> SystemPrinters {
     SystemPrinters::new(IppClient::new().unwrap(), "stagebench-test-nobody")
-        .with_status_timeout(STATUS_WAIT)
+        .with_status_timeout(ANSWER_WITHIN)
+}
+
+/// Printers that never answer `~HS` (silent fakes, listeners that only read).
+fn silent() -> SystemPrinters {
+    system().with_status_timeout(SILENCE)
 }
 
 fn raw_printer(name: &str, port: u16) -> PrinterConfig {
@@ -140,8 +156,9 @@ async fn cups_lists_prints_a_pdf_and_the_output_decodes_to_what_was_sent() {
         .and_then(|n| n.parse().ok())
         .expect(&job_uri);
 
+    let asked = std::time::Instant::now();
     let mut state = IppJobState::Pending;
-    for _ in 0..300 {
+    while asked.elapsed() < PATIENCE {
         state = client
             .job(&cups.queue, &cups.printer_uri(), job_id)
             .await
@@ -159,14 +176,12 @@ async fn cups_lists_prints_a_pdf_and_the_output_decodes_to_what_was_sent() {
         cups.log().display()
     );
 
-    let output = cups
-        .wait_for_output(&tag, Duration::from_secs(15))
-        .unwrap_or_else(|| {
-            panic!(
-                "no cups-pdf output with {tag} in {}",
-                cups::Cups::output_dir().display()
-            )
-        });
+    let output = cups.wait_for_output(&tag, PATIENCE).unwrap_or_else(|| {
+        panic!(
+            "no cups-pdf output with {tag} in {} within {PATIENCE:?}",
+            cups::Cups::output_dir().display()
+        )
+    });
     let decoded = decode_qr_in_pdf(&output, dir.path());
     let _ = std::fs::remove_file(&output);
     assert_eq!(decoded, text);
@@ -219,7 +234,7 @@ async fn raw_9100_delivers_the_zpl_as_sent() {
         .unwrap();
     assert_eq!(report.done, [id], "{report:?}");
     assert_eq!(
-        zebra.wait_for_jobs(1, Duration::from_secs(5)),
+        zebra.wait_for_jobs(1, PATIENCE),
         [[zpl.clone(), zpl].concat()]
     );
     assert_eq!(zebra.queries(), 1, "asked for its status first");
@@ -306,10 +321,7 @@ async fn a_zebra_out_of_labels_keeps_the_job_queued_until_labels_are_loaded() {
     .await
     .unwrap();
     assert_eq!(report.done, [first, second], "{report:?}");
-    assert_eq!(
-        zebra.wait_for_jobs(2, Duration::from_secs(5)),
-        [zpl.clone(), zpl]
-    );
+    assert_eq!(zebra.wait_for_jobs(2, PATIENCE), [zpl.clone(), zpl]);
     let job = store.print_job(first).unwrap().unwrap();
     assert_eq!(
         (job.state, job.attempts, job.last_error),
@@ -347,18 +359,18 @@ async fn a_printer_that_ignores_or_garbles_host_status_still_gets_the_job() {
                 ))
                 .unwrap(),
         ];
-        let status = system().status(&raw_printer("zebra", zebra.port())).await;
+        let status = silent().status(&raw_printer("zebra", zebra.port())).await;
         assert_eq!(
             status.readiness,
             Readiness::Unknown,
             "{answer:?}: {status:?}"
         );
-        let report = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc())
+        let report = drain_once(&mut store, &silent(), &TWO_TRIES, OffsetDateTime::now_utc())
             .await
             .unwrap();
         assert_eq!(report.done, ids, "{answer:?}: {report:?}");
         assert_eq!(
-            zebra.wait_for_jobs(2, Duration::from_secs(5)),
+            zebra.wait_for_jobs(2, PATIENCE),
             [zpl.clone(), zpl.clone()],
             "{answer:?}"
         );
@@ -430,7 +442,7 @@ async fn a_raw_printer_that_closes_early_is_retried_then_failed_with_the_reason(
         .print_enqueue(&NewPrintJob::new("zebra", DocumentKind::Zpl, big, "t"))
         .unwrap();
 
-    let first = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc())
+    let first = drain_once(&mut store, &silent(), &TWO_TRIES, OffsetDateTime::now_utc())
         .await
         .unwrap();
     assert_eq!(first.retried.len(), 1, "{first:?}");
@@ -445,7 +457,7 @@ async fn a_raw_printer_that_closes_early_is_retried_then_failed_with_the_reason(
         PrintJobState::Queued
     );
 
-    let second = drain_once(&mut store, &system(), &TWO_TRIES, later(2))
+    let second = drain_once(&mut store, &silent(), &TWO_TRIES, later(2))
         .await
         .unwrap();
     assert_eq!(second.failed.len(), 1, "{second:?}");
@@ -531,16 +543,15 @@ async fn refused_connections_retry_and_wrong_documents_fail_at_once() {
     );
 }
 
-/// Two linked pseudo-terminals from socat, or `None` (skipped) without socat.
-struct PtyPair {
-    socat: std::process::Child,
-    a: PathBuf,
-    b: PathBuf,
-    _dir: tempfile::TempDir,
+/// Two linked pseudo-terminals from socat (core's test PTY pair): the bench prints to its host
+/// end, a fake Zebra reads the other; `None` (skipped) without socat.
+struct SerialLine {
+    pair: PtyPair,
+    dir: tempfile::TempDir,
 }
 
-impl PtyPair {
-    fn start() -> Option<PtyPair> {
+impl SerialLine {
+    fn start() -> Option<SerialLine> {
         if Command::new("socat")
             .arg("-V")
             .stdout(Stdio::null())
@@ -551,33 +562,15 @@ impl PtyPair {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("ttyA"), dir.path().join("ttyB"));
-        let socat = Command::new("socat")
-            .args(["-d", "-d"])
-            .arg(format!("pty,raw,echo=0,link={}", a.display()))
-            .arg(format!("pty,raw,echo=0,link={}", b.display()))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        for _ in 0..100 {
-            if a.exists() && b.exists() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(PtyPair {
-            socat,
-            a,
-            b,
-            _dir: dir,
-        })
+        let pair = PtyPair::start(dir.path());
+        Some(SerialLine { pair, dir })
     }
 
     fn printer(&self, name: &str) -> PrinterConfig {
         PrinterConfig {
             name: name.into(),
             target: PrinterTarget::Serial {
-                path: self.a.display().to_string(),
+                path: self.pair.host(),
                 baud: 9600,
             },
             dpi: Some(203),
@@ -585,8 +578,9 @@ impl PtyPair {
         }
     }
 
-    /// A Zebra on the far end: answers `~HS` with `answer` (when given), then collects what
-    /// follows until `expected` bytes came or nothing more comes for `quiet`.
+    /// A Zebra on the far end, returned once it has the port open: answers `~HS` with `answer`
+    /// (when given), then collects what follows until `expected` bytes came or nothing more
+    /// comes for `quiet`.
     fn zebra(
         &self,
         answer: Option<HostStatusAnswer>,
@@ -594,9 +588,12 @@ impl PtyPair {
         quiet: Duration,
     ) -> std::thread::JoinHandle<(usize, Vec<u8>)> {
         use std::io::{Read, Write};
-        let path = self.b.display().to_string();
+        // The end PtyPair::start links as `scanner` (the device's side).
+        let path = self.dir.path().join("scanner").display().to_string();
+        let (opened, open) = std::sync::mpsc::channel();
         let handle = std::thread::spawn(move || {
             let mut port = serialport::new(path, 9600).timeout(quiet).open().unwrap();
+            let _ = opened.send(());
             let (mut queries, mut got) = (0, Vec::new());
             let mut buf = [0u8; 256];
             while got.len() < expected {
@@ -615,27 +612,19 @@ impl PtyPair {
             }
             (queries, got)
         });
-        std::thread::sleep(Duration::from_millis(200)); // the far end has the port open
+        open.recv_timeout(PATIENCE)
+            .expect("the fake Zebra opens its end of the PTY pair");
         handle
-    }
-}
-
-impl Drop for PtyPair {
-    fn drop(&mut self) {
-        let _ = self.socat.kill();
-        let _ = self.socat.wait();
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serial_printer_over_a_pty_pair_gets_the_bytes() {
-    let Some(pty) = PtyPair::start() else { return };
+    let Some(pty) = SerialLine::start() else {
+        return;
+    };
     let zpl = printer::test_zpl("SERIAL R58N123");
-    let zebra = pty.zebra(
-        Some(HostStatusAnswer::READY),
-        zpl.len(),
-        Duration::from_secs(10),
-    );
+    let zebra = pty.zebra(Some(HostStatusAnswer::READY), zpl.len(), PATIENCE);
     let mut store = Store::open_in_memory().unwrap();
     store.printer_save(&pty.printer("desk")).unwrap();
     let id = store
@@ -655,7 +644,9 @@ async fn serial_printer_over_a_pty_pair_gets_the_bytes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_serial_zebra_with_its_head_open_is_not_sent_the_job_and_a_silent_one_is() {
-    let Some(pty) = PtyPair::start() else { return };
+    let Some(pty) = SerialLine::start() else {
+        return;
+    };
     let zpl = printer::test_zpl("SERIAL R58N123");
     let mut store = Store::open_in_memory().unwrap();
     store.printer_save(&pty.printer("desk")).unwrap();
@@ -688,11 +679,11 @@ async fn a_serial_zebra_with_its_head_open_is_not_sent_the_job_and_a_silent_one_
     assert_eq!((job.state, job.attempts), (PrintJobState::Queued, 0));
 
     // A printer that never answers ~HS gets the job once the wait is over.
-    let zebra = pty.zebra(None, zpl.len(), Duration::from_secs(10));
+    let zebra = pty.zebra(None, zpl.len(), PATIENCE);
     let recheck = i64::try_from(NOT_READY_RECHECK.as_secs()).unwrap() + 1;
     let report = drain_once(
         &mut store,
-        &system(),
+        &silent(),
         &TWO_TRIES,
         now + time::Duration::seconds(recheck),
     )
@@ -712,7 +703,7 @@ async fn print_child() {
         return;
     };
     let mut store = Store::open(Path::new(&path)).unwrap();
-    let _ = drain_once(&mut store, &system(), &TWO_TRIES, OffsetDateTime::now_utc()).await;
+    let _ = drain_once(&mut store, &silent(), &TWO_TRIES, OffsetDateTime::now_utc()).await;
     unreachable!("the send should hang until the parent kills this process");
 }
 
@@ -722,9 +713,16 @@ async fn a_job_claimed_by_a_killed_process_is_sent_again() {
     // goes unanswered, then its write stalls once buffers are full.
     let stuck = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let stuck_port = stuck.local_addr().unwrap().port();
+    let (accepted, connections) = std::sync::mpsc::channel();
+    let (release, held_until) = std::sync::mpsc::channel::<()>();
     let _held = std::thread::spawn(move || {
-        let conns: Vec<_> = stuck.incoming().take(2).collect();
-        std::thread::sleep(Duration::from_secs(60));
+        let mut conns = Vec::new();
+        for conn in stuck.incoming().take(2) {
+            conns.push(conn);
+            let _ = accepted.send(());
+        }
+        // Held open (never read) until the test is done with them.
+        let _ = held_until.recv();
         drop(conns);
     });
     let dir = tempfile::tempdir().unwrap();
@@ -745,17 +743,30 @@ async fn a_job_claimed_by_a_killed_process_is_sent_again() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let store = Store::open(&db).unwrap();
-    let mut claimed = false;
-    for _ in 0..200 {
-        if store.print_job(id).unwrap().unwrap().state == PrintJobState::Sending {
-            claimed = true;
-            break;
+    // The printer's first connection is the status question, its second the send: once it has
+    // both, the child has claimed the job and is inside the send.
+    let asked = std::time::Instant::now();
+    let mut connected = 0;
+    while connected < 2 {
+        match connections.recv_timeout(Duration::from_millis(100)) {
+            Ok(()) => connected += 1,
+            Err(_) => {
+                if let Some(status) = child.try_wait().unwrap() {
+                    panic!("the child ended ({status}) after {connected} connections");
+                }
+                assert!(
+                    asked.elapsed() < PATIENCE,
+                    "the child made {connected} of 2 connections to the printer in {PATIENCE:?}"
+                );
+            }
         }
-        std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(claimed, "the child claimed the job");
-    std::thread::sleep(Duration::from_millis(300)); // well inside the send
+    let store = Store::open(&db).unwrap();
+    assert_eq!(
+        store.print_job(id).unwrap().unwrap().state,
+        PrintJobState::Sending,
+        "the child claimed the job"
+    );
     child.kill().unwrap();
     let status = child.wait().unwrap();
     assert!(!status.success(), "killed mid-send: {status}");
@@ -777,7 +788,7 @@ async fn a_job_claimed_by_a_killed_process_is_sent_again() {
         .await
         .unwrap();
     assert_eq!(report.done, [id], "{report:?}");
-    let received = good.wait_for_jobs(1, Duration::from_secs(10));
+    let received = good.wait_for_jobs(1, PATIENCE);
     assert_eq!(
         received.iter().map(Vec::len).collect::<Vec<_>>(),
         [zpl.len()]
@@ -790,4 +801,5 @@ async fn a_job_claimed_by_a_killed_process_is_sent_again() {
         (audit[0].action.as_str(), audit[0].device.as_deref()),
         ("label-print", Some("R58N123"))
     );
+    drop(release);
 }

@@ -4,24 +4,32 @@
 //! (plugged in again) it reads scans again without being restarted.
 
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use stagebench_core::scanner::pty::PtyPair;
 use stagebench_core::scanner::{ScanError, ScannerEvent, ScannerStatus, ScannerWatcher};
 
-/// The next event `wanted` picks, skipping the others; a hang guard, not a timing check.
+/// The longest [`until`] waits: a hang guard for a loaded machine, not a timing check.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// The next event `wanted` picks, skipping the others; panics naming `what` and the events it
+/// skipped when none comes within [`PATIENCE`].
 fn until<T>(
     rx: &mpsc::Receiver<ScannerEvent>,
     what: &str,
     mut wanted: impl FnMut(&ScannerEvent) -> Option<T>,
 ) -> T {
+    let started = Instant::now();
+    let mut skipped = Vec::new();
     loop {
-        let event = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("no event: waiting for {what}"));
+        let left = PATIENCE.saturating_sub(started.elapsed());
+        let event = rx.recv_timeout(left).unwrap_or_else(|_| {
+            panic!("gave up waiting for {what} after {PATIENCE:?}; the events were {skipped:?}")
+        });
         if let Some(found) = wanted(&event) {
             return found;
         }
+        skipped.push(event);
     }
 }
 

@@ -98,9 +98,11 @@ async fn a_kill_mid_sync_loses_nothing_and_resends_only_what_was_in_flight() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    // Kill once the first batch of notes has landed and the child has recorded it (its next
-    // round is then in flight: the tenant answers slowly).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // Kill once the first batch of notes has landed and the child has recorded it. From the
+    // first batch on, the tenant holds every new request, so the drain cannot finish before the
+    // kill however slowly this test gets to run (a round already on its way still lands).
+    let mut holding = false;
     let done = || -> i64 {
         rusqlite::Connection::open(&path)
             .and_then(|c| {
@@ -113,9 +115,15 @@ async fn a_kill_mid_sync_loses_nothing_and_resends_only_what_was_in_flight() {
             .unwrap_or(0)
     };
     while patches(&graph).values().sum::<usize>() < 20 || done() == 0 {
+        if !holding && patches(&graph).values().sum::<usize>() >= 20 {
+            graph.faults(|f| f.latency = Duration::from_secs(3600));
+            holding = true;
+        }
         assert!(
             Instant::now() < deadline,
-            "the child never sent a batch of notes"
+            "the child never sent a batch of notes: {} notes landed, {} recorded done",
+            patches(&graph).values().sum::<usize>(),
+            done()
         );
         assert!(
             child.try_wait().unwrap().is_none(),

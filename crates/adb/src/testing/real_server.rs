@@ -20,6 +20,10 @@ pub fn which_adb() -> Option<PathBuf> {
     crate::server::find_adb_binary()
 }
 
+/// How long a started server may take to answer: an upper bound for a loaded machine (it
+/// answers as soon as it is up).
+const ANSWER_WITHIN: Duration = Duration::from_secs(120);
+
 const MISSING: &str = "Debian's `adb` is not installed (needed to test against a real adb server): run `make test`, which installs it, or `apt-get install adb`";
 
 /// An `adb` command with `HOME` set to `home` and no inherited server port or vendor keys.
@@ -79,7 +83,7 @@ impl RealAdbServer {
                 String::from_utf8_lossy(&out.stderr).trim()
             ));
         }
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + ANSWER_WITHIN;
         loop {
             match server.client().version().await {
                 Ok(41..) => return Ok(server),
@@ -94,7 +98,7 @@ impl RealAdbServer {
                 }
                 Err(e) => {
                     return Err(format!(
-                        "adb server on port {port} did not answer within 15 s: {e}"
+                        "adb server on port {port} did not answer within {ANSWER_WITHIN:?}: {e}"
                     ))
                 }
             }

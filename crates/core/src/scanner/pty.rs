@@ -5,7 +5,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long socat may take to make its links before a test fails: an upper bound for a loaded
+/// machine, never waited out by a healthy one.
+const LINKS_WITHIN: Duration = Duration::from_secs(120);
 
 /// A socat PTY pair; dropping it ends socat.
 #[derive(Debug)]
@@ -31,18 +35,28 @@ impl PtyPair {
             .spawn()
             .expect("socat (in the Makefile's APT_TEST) runs");
         // Owned at once, so socat is ended (by the drop) if its links never come.
-        let pair = PtyPair {
+        let mut pair = PtyPair {
             socat,
             scanner,
             host,
         };
-        for _ in 0..200 {
-            if pair.scanner.exists() && pair.host.exists() {
-                return pair;
+        // Its links are the sign it is ready; a loaded machine only makes them come later.
+        let started = Instant::now();
+        while !(pair.scanner.exists() && pair.host.exists()) {
+            if let Ok(Some(status)) = pair.socat.try_wait() {
+                panic!(
+                    "socat ended ({status}) before making its PTY links in {}",
+                    dir.display()
+                );
             }
+            assert!(
+                started.elapsed() < LINKS_WITHIN,
+                "socat did not make its PTY links in {} within {LINKS_WITHIN:?}",
+                dir.display()
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
-        panic!("socat did not make its PTY links in {}", dir.display());
+        pair
     }
 
     /// The port the bench opens.
