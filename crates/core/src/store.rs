@@ -1,9 +1,11 @@
 //! The local store: one SQLite file in WAL mode holding devices, their serials, bench slots,
 //! the outbox of changes bound for Intune, and an append-only event log.
 //!
-//! Layout: one module per table (`devices`, `serials`, `events`, `slots`, `outbox`, `tenant`, `audit`: schema, row type and
-//! queries together), `migrations` puts the schemas in order, and `sighting` holds the
-//! identity rule that decides which device a sighting belongs to. [`Store`] owns the connection,
+//! Layout: one module per table (`devices`, `serials`, `events`, `slots`, `outbox`, `tenant`,
+//! `audit`, `batches`, `intune`, `print_jobs`, `held_scans`: schema, row type and queries
+//! together), `migrations` puts the schemas in order, `sighting` holds the identity rule that
+//! decides which device a sighting belongs to, and `handle` shares one opened store within a
+//! process ([`StoreHandle`]). [`Store`] owns the connection,
 //! the path and a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and
 //! the fix.
 //!
@@ -18,6 +20,8 @@ mod audit;
 mod batches;
 mod devices;
 mod events;
+mod handle;
+mod held_scans;
 mod intune;
 mod migrations;
 mod outbox;
@@ -43,6 +47,8 @@ pub use batches::{
 };
 pub use devices::{DeviceId, DeviceRecord};
 pub use events::{EventId, EventRecord};
+pub use handle::StoreHandle;
+pub use held_scans::HeldScanRow;
 pub use intune::{
     IntuneChange, IntuneLink, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
 };
@@ -138,6 +144,9 @@ pub enum StoreError {
     /// An event was attached to a device id the store does not have.
     #[error("no device {0} in the store; record a sighting first")]
     UnknownDevice(DeviceId),
+    /// A second connection was asked of a store that lives in memory (tests, dry runs).
+    #[error("an in-memory store has no second connection; open the store from a file")]
+    InMemory,
     /// Any other SQLite error.
     #[error("store {}: {source}", path.display())]
     Sqlite {
@@ -393,6 +402,12 @@ impl Store {
             .collect();
         ids.dedup();
         Ok(ids)
+    }
+
+    /// The device last seen at `slot` (a USB port path or an address), unless another device
+    /// has been seen there since.
+    pub fn device_at_slot(&self, slot: &str) -> Result<Option<DeviceId>, StoreError> {
+        devices::at_slot(&self.conn, slot.trim()).map_err(|e| self.err(e))
     }
 
     /// Appends an event, about a device or about the bench (`None`). Events are never changed or

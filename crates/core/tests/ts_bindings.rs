@@ -15,7 +15,7 @@ use stagebench_core::batch::progress::{
 };
 use stagebench_core::batch::{Batch, BatchId, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::device::{
-    AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,
+    AppVersion, BenchDevice, BenchEvent, BenchView, Finding, FirmwareFacts, Severity, StageEvidence,
 };
 use stagebench_core::doctor::{Check, CheckStatus};
 use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
@@ -59,6 +59,7 @@ fn generate() -> String {
         declaration::<DeviceStage>(&cfg),
         declaration::<BenchDevice>(&cfg),
         declaration::<BenchEvent>(&cfg),
+        declaration::<BenchView>(&cfg),
         declaration::<PayloadSummary>(&cfg),
         declaration::<QrFacts>(&cfg),
         declaration::<QrView>(&cfg),

@@ -15,7 +15,7 @@ import type {
   BatchForm,
   BatchProgress,
   BatchSummary,
-  BenchEvent,
+  BenchView,
   Check,
   ProfileView,
   QrRequest,
@@ -57,10 +57,11 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
-/** Streams bench snapshots: the full list of attached devices each time it changes. */
-export async function watchBench(onEvent: (e: BenchEvent) => void): Promise<void> {
-  const channel = new Channel<BenchEvent>();
-  channel.onmessage = onEvent;
+/** Streams the bench: the attached devices, and whether the adb server is down or history is
+ * off, now and each time it changes. */
+export async function watchBench(onView: (v: BenchView) => void): Promise<void> {
+  const channel = new Channel<BenchView>();
+  channel.onmessage = onView;
   await call<void>("bench_watch", { onEvent: channel });
 }
 

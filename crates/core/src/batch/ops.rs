@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::{normalize_serials, Batch, BatchId, BatchOrigin, BatchSpec};
 use crate::identity::{SerialObservation, SerialSource};
-use crate::store::{BatchStoreError, DeviceId, JoinedBy, Sighting, Store};
+use crate::store::{BatchStoreError, DeviceId, JoinedBy, Sighting, Store, StoreError};
 
 /// Why a batch could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +110,26 @@ pub fn link_serial(
     };
     let joined = store.add_to_batch(batch, device, JoinedBy::Scan)?;
     Ok((device, joined))
+}
+
+/// Notes that the enrollment QR of the tenant profile `profile_id` was shown, for every open
+/// batch staged with that profile (their new devices move to "scan the QR now"); returns how
+/// many batches that was.
+pub fn qr_shown_for_profile(
+    store: &mut Store,
+    profile_id: &str,
+    actor: &str,
+) -> Result<usize, StoreError> {
+    let open: Vec<BatchId> = store
+        .batches()?
+        .into_iter()
+        .filter(|r| r.closed_at.is_none() && r.batch.spec.profile.profile_id == profile_id)
+        .map(|r| r.batch.id)
+        .collect();
+    for id in &open {
+        store.record_qr_shown(id, actor)?;
+    }
+    Ok(open.len())
 }
 
 /// The bench setting that names the technician.

@@ -7,15 +7,20 @@
 //! Layout: this module reads and records devices; [`evidence`] reads the stage evidence (one
 //! compound shell command, parsed without I/O); [`mod@preflight`] holds the rules table;
 //! [`realwear`] the RealWear models and firmware; [`version`] compares app and firmware
-//! versions; [`profile`] names the enrollment profile facts (Graph's enums) the rules use.
+//! versions; [`profile`] names the enrollment profile facts (Graph's enums) the rules use;
+//! [`usb`] reads devices straight over USB beside the adb server; [`history`] finds a card's
+//! stored device and fills in its batch, stage and Intune status; [`watcher`] is the bench
+//! watcher service that keeps the latest bench on a `watch` channel for every front end.
 //! Reading a device is two device round trips run at once: `getprop` and the evidence command.
 
 pub mod evidence;
+pub mod history;
 pub mod preflight;
 pub mod profile;
 pub mod realwear;
 pub mod usb;
 pub mod version;
+pub mod watcher;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -32,10 +37,12 @@ pub use preflight::{preflight, Finding, PreflightInput, Rule, Severity, RULES};
 pub use profile::{EnrollmentMode, ProfileContext, TokenType};
 pub use realwear::FirmwareFacts;
 pub use version::AppVersion;
+pub use watcher::{ActionError, BenchView, BenchWatcher};
 
+use crate::batch::BatchId;
 use crate::identity::{check_identity, is_network_address, SerialObservation, SerialSource};
 use crate::intune::status::IntuneStatus;
-use crate::store::{is_usb_port_path, Sighting, Store};
+use crate::store::{is_usb_port_path, DeviceId, Sighting, Store};
 
 /// How many devices are read at once: enough for a 50-slot bench, few enough for the adb server.
 pub const READ_CONCURRENCY: usize = 16;
@@ -48,6 +55,10 @@ const SERVER_RETRY: Duration = Duration::from_secs(2);
 pub struct BenchDevice {
     /// The adb transport serial (a USB serial or `host:port`); unique among attached devices.
     pub key: String,
+    /// The device in the bench history: set when its sighting is recorded (or, for a card that
+    /// was not read, when the history already knows it); `None` until then.
+    #[ts(type = "number | null")]
+    pub device_id: Option<DeviceId>,
     /// The adb state (`device`, `unauthorized`, `offline`, …).
     pub state: String,
     /// What the technician should do next, when something is in the way.
@@ -82,8 +93,8 @@ pub struct BenchDevice {
     pub error: Option<String>,
     /// What Intune last said about the device (from the last sync), when it has shown it.
     pub intune: Option<IntuneStatus>,
-    /// The batch it belongs to (id), when it is in one.
-    pub batch: Option<String>,
+    /// The batch it belongs to, when it is in one.
+    pub batch: Option<BatchId>,
     /// Where it stands in its batch's flow, with the one next instruction.
     pub stage: Option<crate::stage::DeviceStage>,
 }
@@ -214,6 +225,7 @@ pub fn serial_observations(facts: &DeviceFacts) -> Vec<SerialObservation> {
 fn unread(entry: &DeviceEntry) -> BenchDevice {
     BenchDevice {
         key: entry.serial.clone(),
+        device_id: None,
         state: state_word(&entry.state),
         next_step: next_step_for(&entry.state),
         serial: (!is_network_address(&entry.serial)).then(|| entry.serial.clone()),
@@ -416,11 +428,14 @@ pub async fn snapshot_server(
     Ok(finish(read, store, options))
 }
 
-/// Fills in slot numbers (numbering new USB ports when `options` say so) and the Intune status
-/// from the store.
+/// Fills in slot numbers (numbering new USB ports when `options` say so), and the stored device
+/// and its Intune status for cards that were not recorded (see [`history::identify`]).
 fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOptions) {
     for device in devices.iter_mut() {
-        device.intune = intune_status(store, device);
+        history::identify(store, device);
+        device.intune = device
+            .device_id
+            .and_then(|id| history::live_intune(store, id));
     }
     for device in devices {
         let Some(slot) = device.slot.as_deref() else {
@@ -443,29 +458,6 @@ fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOpt
     }
 }
 
-/// The live Intune record of the stored device that has one of `device`'s identifying serials.
-fn intune_status(store: &Store, device: &BenchDevice) -> Option<IntuneStatus> {
-    let mut ids: Vec<crate::store::DeviceId> = Vec::new();
-    for s in device
-        .serials
-        .iter()
-        .filter(|s| crate::identity::is_identifying_serial(&s.value))
-    {
-        ids.extend(store.devices_with_serial(&s.value).ok()?);
-    }
-    ids.sort();
-    ids.dedup();
-    ids.into_iter()
-        .find_map(|id| {
-            store
-                .intune_links(id)
-                .ok()?
-                .into_iter()
-                .find(|l| l.gone_since.is_none())
-        })
-        .map(|l| l.status)
-}
-
 fn finish(
     read: Vec<(BenchDevice, Option<DeviceFacts>)>,
     store: Option<&SharedStore>,
@@ -482,17 +474,11 @@ fn finish(
         if let Some(facts) = facts {
             match record(&mut store, device, &facts) {
                 Ok(id) => {
+                    // The recorded id is the card's from now on.
+                    device.device_id = Some(id);
+                    device.intune = history::live_intune(&store, id);
                     let now = store.clock_now();
-                    match crate::batch::progress::stage_of(&store, id, now) {
-                        Ok(Some((batch, stage))) => {
-                            device.batch = Some(batch.to_string());
-                            device.stage = Some(stage);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::warn!(device = %device.key, error = %e, "could not derive the stage")
-                        }
-                    }
+                    history::stage_card(&store, device, now);
                 }
                 Err(e) => {
                     tracing::warn!(device = %device.key, error = %e, "could not record device");
@@ -568,6 +554,33 @@ pub async fn watch_server(
             return;
         }
         tokio::time::sleep(SERVER_RETRY).await;
+    }
+}
+
+/// A read card with one `ro.serialno`, in no slot, for tests.
+#[cfg(test)]
+pub(crate) fn test_card(key: &str, serial: &str) -> BenchDevice {
+    BenchDevice {
+        key: key.into(),
+        device_id: None,
+        state: "device".into(),
+        next_step: None,
+        serial: Some(serial.into()),
+        serials: vec![SerialObservation::new(SerialSource::RoSerialno, serial)],
+        manufacturer: None,
+        model: None,
+        android_release: None,
+        sdk: None,
+        build_id: None,
+        slot: None,
+        slot_number: None,
+        flags: vec![],
+        evidence: None,
+        problems: vec![],
+        error: None,
+        intune: None,
+        batch: None,
+        stage: None,
     }
 }
 

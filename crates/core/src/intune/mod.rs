@@ -7,7 +7,10 @@
 //! keep the client under Graph's throttling limits); [`graph`] is the Graph client built on it
 //! (profiles and tokens, device look-ups, notes, corporate identifiers, primary users);
 //! [`names`] and [`status`] read Intune's device names and stage; [`sync`] keeps the bench and
-//! Intune in step; [`state`] is the connection as the app shows it, and one sync round. The
+//! Intune in step; [`state`] is the connection as the app shows it, and one sync round;
+//! [`service`] runs the sync loop and the sign-ins in the background and publishes that state
+//! on a `watch` channel; [`connect`] makes a signed-in Graph client; [`view`] shows profiles
+//! without their secrets. The
 //! durable queue of changes bound for Intune is the store's outbox ([`crate::store::OutboxItem`]),
 //! because it is a table.
 //!
@@ -36,6 +39,7 @@ pub mod backoff;
 pub mod connect;
 pub mod graph;
 pub mod names;
+pub mod service;
 pub mod state;
 pub mod status;
 pub mod sync;

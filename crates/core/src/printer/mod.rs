@@ -7,7 +7,9 @@
 //! are [`ipp`] (CUPS and IPP Everywhere printers, listing included), [`raw`] (TCP port 9100,
 //! Zebra) and [`serial`]; [`SystemPrinters`] picks one by target. [`status`] reads whether a
 //! printer is ready (Zebra `~HS`, IPP printer state). [`queue`] drains the store's `print_jobs`
-//! table through any transport, holding ZPL jobs while a Zebra says it cannot print. Rendering
+//! table through any transport, holding ZPL jobs while a Zebra says it cannot print; [`worker`]
+//! is the service that drains it in the background and publishes the queue on a `watch`
+//! channel. Rendering
 //! labels is not here (`crate::label`). With the `testing` feature, [`fake`] is a Zebra on a
 //! local TCP port that answers `~HS` as told and keeps what it is sent.
 //!
@@ -21,6 +23,7 @@ pub mod queue;
 pub mod raw;
 pub mod serial;
 pub mod status;
+pub mod worker;
 
 use std::fmt;
 use std::future::Future;
@@ -32,6 +35,7 @@ use serde::{Deserialize, Serialize};
 pub use ipp::{IppClient, IppJob, IppJobState, IppPrinter};
 pub use queue::{drain_once, DrainReport};
 pub use status::{Condition, HostStatus, HostStatusError, PrinterStatus, Readiness};
+pub use worker::{PrintWorker, QueueJob, QueueState};
 
 /// The port Zebra and most label printers take raw jobs on.
 pub const RAW_PORT: u16 = 9100;
