@@ -159,3 +159,24 @@ pub fn parse_expiry(text: &str) -> Result<OffsetDateTime, String> {
     }
     Ok(parse_date(text)?.midnight().assume_utc())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profiles_qr_shown_counts_for_its_open_batches_only() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut with = |name: &str, profile: &str| {
+            let mut b = Batch::for_tests(name, &[]);
+            b.spec.profile.profile_id = profile.into();
+            store.create_batch(&b).unwrap();
+            b.id
+        };
+        let (open, closed, other) = (with("A", "p1"), with("B", "p1"), with("C", "p2"));
+        store.close_batch(&closed).unwrap();
+        assert_eq!(qr_shown_for_profile(&mut store, "p1", "ana").unwrap(), 1);
+        let shown = |id: &BatchId| store.qr_shown_times(id).unwrap().len();
+        assert_eq!((shown(&open), shown(&closed), shown(&other)), (1, 0, 0));
+    }
+}
