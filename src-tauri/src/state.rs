@@ -10,18 +10,18 @@ use stagebench_core::scanner::ScannerIntake;
 use stagebench_core::store::{Store, StoreHandle};
 use tokio::runtime::Handle;
 
-use crate::error::ApiError;
+use crate::error::{internal, ApiError};
 
 /// The app's store and services.
 pub struct App {
-    store: Result<StoreHandle, String>,
     /// The bench watcher (it runs without a store too: devices are then shown, not saved).
     pub bench: BenchWatcher,
-    services: Option<Services>,
+    opened: Result<Opened, String>,
 }
 
-/// The services that need the store.
-struct Services {
+/// The store and the services that need it.
+struct Opened {
+    store: StoreHandle,
     print: PrintWorker,
     scanner: ScannerIntake,
     tenant: TenantService,
@@ -33,58 +33,45 @@ impl App {
     /// opened leaves the bench watching without saving, and every command that needs the store
     /// says why.
     pub fn open(runtime: Handle) -> App {
-        App::over(Store::open_default(), runtime)
+        let store = Store::open_default().map(StoreHandle::new);
+        let bench = BenchWatcher::new(store.as_ref().map(StoreHandle::shared), runtime.clone());
+        let opened = store
+            .map(|store| {
+                let refresh = bench.clone();
+                let scanner = ScannerIntake::new(store.clone(), move || refresh.refresh(false));
+                scanner.start();
+                Opened {
+                    print: PrintWorker::new(store.clone()),
+                    tenant: TenantService::new(store.clone(), runtime),
+                    scanner,
+                    store,
+                }
+            })
+            .map_err(|e| e.to_string());
+        App { bench, opened }
     }
 
-    /// The app over `store` (tests open one in a folder of their own).
-    pub fn over(store: Result<Store, stagebench_core::store::StoreError>, runtime: Handle) -> App {
-        let store = store.map(StoreHandle::new);
-        let bench = BenchWatcher::new(store.as_ref().map(StoreHandle::shared), runtime.clone());
-        let services = store.as_ref().ok().map(|store| {
-            let refresh = bench.clone();
-            let scanner = ScannerIntake::new(store.clone(), move || refresh.refresh(false));
-            scanner.start();
-            Services {
-                print: PrintWorker::new(store.clone()),
-                scanner,
-                tenant: TenantService::new(store.clone(), runtime),
-            }
-        });
-        App {
-            store: store.map_err(|e| e.to_string()),
-            bench,
-            services,
-        }
+    fn opened(&self) -> Result<&Opened, ApiError> {
+        self.opened.as_ref().map_err(internal)
     }
 
     /// The store, or why it could not be opened.
     pub fn store(&self) -> Result<&StoreHandle, ApiError> {
-        self.store.as_ref().map_err(|message| ApiError {
-            code: "internal",
-            message: message.clone(),
-        })
-    }
-
-    fn services(&self) -> Result<&Services, ApiError> {
-        self.store()?;
-        self.services.as_ref().ok_or_else(|| ApiError {
-            code: "internal",
-            message: "the app's services did not start".into(),
-        })
+        Ok(&self.opened()?.store)
     }
 
     /// The print-queue worker.
     pub fn print(&self) -> Result<&PrintWorker, ApiError> {
-        Ok(&self.services()?.print)
+        Ok(&self.opened()?.print)
     }
 
     /// The serial-scanner intake.
     pub fn scanner(&self) -> Result<&ScannerIntake, ApiError> {
-        Ok(&self.services()?.scanner)
+        Ok(&self.opened()?.scanner)
     }
 
     /// The tenant connection.
     pub fn tenant(&self) -> Result<&TenantService, ApiError> {
-        Ok(&self.services()?.tenant)
+        Ok(&self.opened()?.tenant)
     }
 }
