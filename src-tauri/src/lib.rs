@@ -74,6 +74,7 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
             scanner::scanner_settings_set,
             scanner::scanner_watch,
             scanner::scanner_add_held,
+            scanner::scanner_refresh_held,
             labels::label_templates,
             labels::label_preview,
             labels::labels_print,

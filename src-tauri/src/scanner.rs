@@ -54,6 +54,13 @@ pub fn scanner_add_held(app: State<'_, App>, batch: String) -> Result<usize, Api
     Ok(app.scanner()?.add_held(&batch)?)
 }
 
+/// Lists the held scans again, with those another process (the CLI) held meanwhile.
+#[tauri::command]
+pub fn scanner_refresh_held(app: State<'_, App>) -> Result<(), ApiError> {
+    app.scanner()?.refresh_held();
+    Ok(())
+}
+
 /// One wedge scan into the open batch `batch`.
 fn into_open_batch(store: &mut Store, batch: &str, scan: &Scan) -> Result<ScanOutcome, ApiError> {
     let record = store.find_batch(batch)?;

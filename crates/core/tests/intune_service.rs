@@ -1,5 +1,5 @@
 //! The Intune sync service against the fake tenant: a device-code sign-in finishes in the
-//! background and the first sync round follows; another service over the same store resumes
+//! background and the first sync round follows, another on demand; another service over the same store resumes
 //! the saved sign-in; signing out drops the connection and keeps the tenant for the form. Waits
 //! are on the published state, never on time.
 
@@ -42,6 +42,16 @@ async fn a_device_code_sign_in_finishes_in_the_background_and_a_sync_round_follo
     );
     assert_eq!(state.sign_in, None, "the code is no longer shown");
     assert!(service.connection().is_ok());
+    // On demand: a round now, not at the next minute.
+    let asked = b.fake.http_requests();
+    service.sync_now();
+    loop {
+        rx.changed().await.unwrap();
+        if b.fake.http_requests() > asked && !rx.borrow().syncing {
+            break;
+        }
+    }
+    assert_eq!(rx.borrow().problem, None);
     let saved = store.lock().tenant_settings().unwrap().unwrap();
     assert_eq!(saved.account.as_deref(), Some(UPN));
 

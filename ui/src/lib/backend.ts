@@ -214,6 +214,11 @@ export function scannerAddHeld(batch: string): Promise<number> {
   return call<number>("scanner_add_held", { batch });
 }
 
+/** Lists the held scans again, with those the CLI (`stagebench scan`) held meanwhile. */
+export function scannerRefreshHeld(): Promise<void> {
+  return call<void>("scanner_refresh_held");
+}
+
 /** The batch's enrollment QR (refused while its token is expired or revoked). */
 export function batchQr(batch: string): Promise<QrView> {
   return call<QrView>("batch_qr", { batch });

@@ -342,8 +342,9 @@ impl ScannerIntake {
         Ok(added)
     }
 
-    /// Brings the listed held scans in line with the store's.
-    fn refresh_held(&self) {
+    /// Brings the listed held scans in line with the store's (another process, such as
+    /// `stagebench scan`, may have held or added some); publishes when they changed.
+    pub fn refresh_held(&self) {
         let rows = self.inner.store.lock().held_scans();
         match rows {
             Ok(rows) => {
@@ -454,7 +455,8 @@ mod tests {
             .lock()
             .hold_scan("R5CR0001", Some("]C0"), into_batch::NO_ACTIVE_BATCH)
             .unwrap();
-        let view = intake.subscribe().borrow().clone();
+        intake.refresh_held();
+        let view = rx.borrow_and_update().clone();
         let held: Vec<_> = view
             .scans
             .iter()
