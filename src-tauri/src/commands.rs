@@ -1,22 +1,24 @@
-//! The commands the UI calls. Each is a few lines over the core.
+//! The Bench and Tenant screens' commands: the bench's devices and slots, its health, a QR from
+//! typed-in details, and the tenant connection. Each is a few lines over the core.
 
 use stagebench_adb::server::AdbServer;
-use stagebench_core::device::BenchEvent;
+use stagebench_core::bench::BenchView;
 use stagebench_core::doctor::{self, Check};
 use stagebench_core::enrollment_qr::{EnrollmentQr, QrRequest, QrView};
 use stagebench_core::intune::state::{SignInPrompt, TenantState};
-use stagebench_core::store::{Slot, Store};
+use stagebench_core::store::Slot;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::bench::BenchHub;
+use crate::bridge::forward;
 use crate::error::ApiError;
-use crate::tenant::TenantHub;
+use crate::state::App;
 
-/// Streams bench snapshots to `on_event`, starting the watcher on first use.
+/// Streams the bench (devices, adb server down, history off) to `on_event`, starting the
+/// watcher on first use.
 #[tauri::command]
-pub fn bench_watch(hub: State<'_, BenchHub>, on_event: Channel<BenchEvent>) {
-    hub.subscribe(move |event| on_event.send(event).is_ok());
+pub fn bench_watch(app: State<'_, App>, on_event: Channel<BenchView>) {
+    forward(app.bench.subscribe(), on_event);
 }
 
 /// Checks the bench (data folder, adb server, adb tool, USB) and says how to fix each problem.
@@ -27,20 +29,28 @@ pub async fn doctor_run() -> Vec<Check> {
 
 /// The bench slots, by number.
 #[tauri::command]
-pub fn slots_list() -> Result<Vec<Slot>, ApiError> {
-    Ok(Store::open_default()?.slots()?)
+pub fn slots_list(app: State<'_, App>) -> Result<Vec<Slot>, ApiError> {
+    Ok(app.store()?.lock().slots()?)
 }
 
 /// Gives a port (USB port path or TCP address) a slot number.
 #[tauri::command]
-pub fn slot_assign(port: String, number: u32, label: Option<String>) -> Result<Slot, ApiError> {
-    Ok(Store::open_default()?.assign_slot(&port, number, label.as_deref())?)
+pub fn slot_assign(
+    app: State<'_, App>,
+    port: String,
+    number: u32,
+    label: Option<String>,
+) -> Result<Slot, ApiError> {
+    Ok(app
+        .store()?
+        .lock()
+        .assign_slot(&port, number, label.as_deref())?)
 }
 
 /// Frees a slot number.
 #[tauri::command]
-pub fn slot_free(number: u32) -> Result<Option<Slot>, ApiError> {
-    Ok(Store::open_default()?.free_slot(number)?)
+pub fn slot_free(app: State<'_, App>, number: u32) -> Result<Option<Slot>, ApiError> {
+    Ok(app.store()?.lock().free_slot(number)?)
 }
 
 /// Builds, checks and encodes an enrollment QR.
@@ -51,30 +61,32 @@ pub fn qr_render(request: QrRequest) -> Result<QrView, ApiError> {
 
 /// Streams the tenant connection's state to `on_event`: now, then after every change.
 #[tauri::command]
-pub fn tenant_watch(hub: State<'_, TenantHub>, on_event: Channel<TenantState>) {
-    hub.subscribe(move |state| on_event.send(state).is_ok());
+pub fn tenant_watch(app: State<'_, App>, on_event: Channel<TenantState>) -> Result<(), ApiError> {
+    forward(app.tenant()?.subscribe(), on_event);
+    Ok(())
 }
 
 /// Starts a device-code sign-in and returns the code to show; it finishes in the background.
 #[tauri::command]
 pub async fn tenant_sign_in_start(
-    hub: State<'_, TenantHub>,
+    app: State<'_, App>,
     tenant: String,
     client_id: String,
 ) -> Result<SignInPrompt, ApiError> {
-    hub.sign_in_start(&tenant, &client_id).await
+    Ok(app.tenant()?.sign_in_start(&tenant, &client_id).await?)
 }
 
 /// Signs the bench out, or cancels a sign-in under way.
 #[tauri::command]
-pub async fn tenant_sign_out(hub: State<'_, TenantHub>) -> Result<(), ApiError> {
-    hub.sign_out().await
+pub async fn tenant_sign_out(app: State<'_, App>) -> Result<(), ApiError> {
+    Ok(app.tenant()?.sign_out().await?)
 }
 
 /// Syncs with Intune now instead of at the next minute.
 #[tauri::command]
-pub fn tenant_sync_now(hub: State<'_, TenantHub>) {
-    hub.sync_now();
+pub fn tenant_sync_now(app: State<'_, App>) -> Result<(), ApiError> {
+    app.tenant()?.sync_now();
+    Ok(())
 }
 
 #[cfg(test)]

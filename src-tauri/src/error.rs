@@ -1,64 +1,94 @@
 //! Errors as the UI sees them: `{code, message}`. A code exists only where the UI acts on it.
+//! Each core error becomes one here, by its type (never by its text).
 
 use serde::Serialize;
+use stagebench_core::batch::exchange::ExchangeError;
+use stagebench_core::bench::ActionError;
 use stagebench_core::enrollment_qr::EnrollmentQrError;
+use stagebench_core::intune::graph::GraphError;
+use stagebench_core::intune::service::TenantError;
+use stagebench_core::intune::AuthError;
+use stagebench_core::label::{LabelError, LabelRequestError};
+use stagebench_core::scanner::into_batch::AddHeldError;
+use stagebench_core::scanner::ScannerSettingsError;
+use stagebench_core::store::{BatchStoreError, PrintJobError, SlotError, StoreError};
 
 /// An error returned by a command.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct ApiError {
     /// `invalid-input`: the technician can fix the input; `sign-in-needed`: sign in on the Tenant
     /// screen first; `offline`: Graph or the sign-in service is unreachable, try again later;
-    /// `token-unusable`: the profile's token expired, was revoked or can't be shown; `internal`:
-    /// anything else.
+    /// `token-unusable`: the profile's token expired, was revoked or can't be shown;
+    /// `label-blocked`: a guard refused the label (Print and Reveal are off); `does-not-fit`:
+    /// the code needs a bigger label; `internal`: anything else.
     pub code: &'static str,
     /// What went wrong and what to do, for people.
     pub message: String,
 }
 
+impl ApiError {
+    fn new(code: &'static str, message: impl ToString) -> ApiError {
+        ApiError {
+            code,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// An error the technician can fix in the input.
+pub fn invalid(message: impl ToString) -> ApiError {
+    ApiError::new("invalid-input", message)
+}
+
+/// Anything else.
+pub fn internal(message: impl ToString) -> ApiError {
+    ApiError::new("internal", message)
+}
+
+/// A core message as a sentence the UI shows: its first letter upper-case, a full stop at the end.
+pub fn sentence(message: impl ToString) -> String {
+    let message = message.to_string();
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 impl From<EnrollmentQrError> for ApiError {
     fn from(e: EnrollmentQrError) -> Self {
-        ApiError {
-            code: "invalid-input",
-            message: e.to_string(),
-        }
+        invalid(e)
     }
 }
 
-impl From<stagebench_core::store::SlotError> for ApiError {
-    fn from(e: stagebench_core::store::SlotError) -> Self {
-        ApiError {
-            code: "invalid-input",
-            message: e.to_string(),
-        }
+impl From<SlotError> for ApiError {
+    fn from(e: SlotError) -> Self {
+        invalid(e)
     }
 }
 
-impl From<stagebench_core::store::StoreError> for ApiError {
-    fn from(e: stagebench_core::store::StoreError) -> Self {
-        ApiError {
-            code: "internal",
-            message: e.to_string(),
-        }
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        internal(e)
     }
 }
 
-impl From<stagebench_core::store::BatchStoreError> for ApiError {
-    fn from(e: stagebench_core::store::BatchStoreError) -> Self {
-        use stagebench_core::store::BatchStoreError;
+impl From<BatchStoreError> for ApiError {
+    fn from(e: BatchStoreError) -> Self {
         match e {
             BatchStoreError::Store(e) => ApiError::from(e),
-            e => ApiError {
-                code: "invalid-input",
-                message: e.to_string(),
-            },
+            e => invalid(e),
         }
     }
 }
 
-impl From<stagebench_core::intune::AuthError> for ApiError {
-    fn from(e: stagebench_core::intune::AuthError) -> Self {
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
         use stagebench_core::intune::state::TenantProblem;
-        use stagebench_core::intune::AuthError;
         let code = match e {
             AuthError::Config(_) => "invalid-input",
             AuthError::Network { .. } => "offline",
@@ -66,16 +96,12 @@ impl From<stagebench_core::intune::AuthError> for ApiError {
             AuthError::Incomplete(_) | AuthError::Keyring { .. } => "internal",
         };
         let problem = TenantProblem::of_auth(&e);
-        ApiError {
-            code,
-            message: format!("{} {}", problem.message, problem.next_step),
-        }
+        ApiError::new(code, format!("{} {}", problem.message, problem.next_step))
     }
 }
 
-impl From<stagebench_core::intune::graph::GraphError> for ApiError {
-    fn from(e: stagebench_core::intune::graph::GraphError) -> Self {
-        use stagebench_core::intune::graph::GraphError;
+impl From<GraphError> for ApiError {
+    fn from(e: GraphError) -> Self {
         use stagebench_core::intune::state::sync_error;
         use stagebench_core::intune::sync::SyncError;
         let message = e.to_string();
@@ -87,7 +113,86 @@ impl From<stagebench_core::intune::graph::GraphError> for ApiError {
                 _ => "internal",
             },
         };
-        ApiError { code, message }
+        ApiError::new(code, message)
+    }
+}
+
+impl From<TenantError> for ApiError {
+    fn from(e: TenantError) -> Self {
+        match e {
+            TenantError::Auth(e) => e.into(),
+            TenantError::Store(e) => e.into(),
+            TenantError::Graph(e) => e.into(),
+        }
+    }
+}
+
+impl From<ExchangeError> for ApiError {
+    fn from(e: ExchangeError) -> Self {
+        let code = match &e {
+            ExchangeError::Pack { .. }
+            | ExchangeError::Report { .. }
+            | ExchangeError::Io { .. }
+            | ExchangeError::Batch(_) => "invalid-input",
+            ExchangeError::TokenUnusable(_) | ExchangeError::NoQr(_) => "token-unusable",
+            ExchangeError::Sync(_) => "offline",
+            _ => "internal",
+        };
+        ApiError::new(code, e)
+    }
+}
+
+impl From<ActionError> for ApiError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::Store(e) => e.into(),
+            e => invalid(sentence(e)),
+        }
+    }
+}
+
+impl From<AddHeldError> for ApiError {
+    fn from(e: AddHeldError) -> Self {
+        match e {
+            AddHeldError::Batch(e) => e.into(),
+            e => invalid(sentence(e)),
+        }
+    }
+}
+
+impl From<ScannerSettingsError> for ApiError {
+    fn from(e: ScannerSettingsError) -> Self {
+        match e {
+            ScannerSettingsError::Baud(_) | ScannerSettingsError::Port(_) => invalid(e),
+            e => internal(e),
+        }
+    }
+}
+
+impl From<PrintJobError> for ApiError {
+    fn from(e: PrintJobError) -> Self {
+        match e {
+            PrintJobError::Store(e) => e.into(),
+            e => invalid(e),
+        }
+    }
+}
+
+impl From<LabelRequestError> for ApiError {
+    fn from(e: LabelRequestError) -> Self {
+        let code = match &e {
+            LabelRequestError::Label(
+                LabelError::TokenBlocked { .. } | LabelError::WifiCredentialsRefused { .. },
+            ) => "label-blocked",
+            LabelRequestError::Label(LabelError::DoesNotFit(_)) => "does-not-fit",
+            LabelRequestError::Exchange(ExchangeError::TokenUnusable(_)) => "label-blocked",
+            LabelRequestError::Store(_) | LabelRequestError::Keyring(_) => "internal",
+            _ => "invalid-input",
+        };
+        match e {
+            LabelRequestError::Queue(q) => q.into(),
+            e => ApiError::new(code, e),
+        }
     }
 }
 
@@ -95,10 +200,7 @@ impl From<stagebench_core::intune::graph::GraphError> for ApiError {
 mod tests {
     use std::sync::Arc;
 
-    use stagebench_core::intune::graph::GraphError;
-    use stagebench_core::intune::AuthError;
-
-    use super::ApiError;
+    use super::*;
 
     #[test]
     fn graph_and_sign_in_errors_get_the_codes_the_ui_acts_on() {
@@ -145,6 +247,43 @@ mod tests {
         assert_eq!(
             ApiError::from(AuthError::Config("bad tenant".into())).code,
             "invalid-input"
+        );
+        assert_eq!(
+            ApiError::from(TenantError::Auth(AuthError::NotSignedIn)).code,
+            "sign-in-needed"
+        );
+    }
+
+    #[test]
+    fn guard_refusals_and_misfits_get_the_codes_the_labels_screen_acts_on() {
+        let blocked = ApiError::from(LabelRequestError::Label(LabelError::TokenBlocked {
+            batch: "W".into(),
+            reason: "expired".into(),
+        }));
+        assert_eq!(blocked.code, "label-blocked");
+        assert!(blocked.message.contains("expired"), "{}", blocked.message);
+        assert_eq!(
+            ApiError::from(LabelRequestError::NoSerials).code,
+            "invalid-input"
+        );
+        assert_eq!(
+            ApiError::from(LabelRequestError::UnknownPrinter("z".into())).code,
+            "invalid-input"
+        );
+        let action = ApiError::from(ActionError::NotOnBench);
+        assert_eq!(
+            (action.code, action.message.as_str()),
+            (
+                "invalid-input",
+                "That device is no longer on the bench: plug it back in first."
+            )
+        );
+        assert_eq!(
+            ApiError::from(AddHeldError::Closed {
+                name: "Wave 1".into()
+            })
+            .message,
+            "Batch “Wave 1” is closed: devices can no longer join it."
         );
     }
 }

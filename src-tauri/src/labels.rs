@@ -9,43 +9,19 @@
 //! that holds it).
 
 use serde::{Deserialize, Serialize};
-use stagebench_core::batch::exchange::ExchangeError;
-use stagebench_core::batch::ops::technician;
 use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::label::{
-    self, builtin_templates, LabelError, LabelKind, LabelRequest, LabelRequestError, PayloadUse,
-    PreviewFacts, REFUSE_WIFI_SETTING,
+    self, builtin_templates, LabelKind, LabelRequest, PayloadUse, PreviewFacts, REFUSE_WIFI_SETTING,
 };
 use stagebench_core::printer::PrinterStore;
 use stagebench_core::store::Store;
 use tauri::State;
 
-use crate::error::ApiError;
-use crate::printing::{queue_error, PrintHub};
+use crate::error::{invalid, ApiError};
+use crate::state::App;
 
 /// The resolution a preview is drawn at when neither a printer nor a resolution is chosen.
 pub const DEFAULT_DPI: u32 = 203;
-
-/// The API error for a label request that failed.
-pub fn request_error(e: LabelRequestError) -> ApiError {
-    let code = match &e {
-        LabelRequestError::Label(
-            LabelError::TokenBlocked { .. } | LabelError::WifiCredentialsRefused { .. },
-        ) => "label-blocked",
-        LabelRequestError::Label(LabelError::DoesNotFit(_)) => "does-not-fit",
-        LabelRequestError::Exchange(ExchangeError::TokenUnusable(_)) => "label-blocked",
-        LabelRequestError::Store(_) => "internal",
-        LabelRequestError::Queue(_) | LabelRequestError::Keyring(_) => "internal",
-        _ => "invalid-input",
-    };
-    match e {
-        LabelRequestError::Queue(q) => queue_error(q),
-        e => ApiError {
-            code,
-            message: e.to_string(),
-        },
-    }
-}
 
 /// A template as the picker shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -64,12 +40,9 @@ pub struct TemplateView {
     pub sheet: Option<String>,
 }
 
-/// The built-in templates.
-#[tauri::command]
-pub fn label_templates() -> Vec<TemplateView> {
-    builtin_templates()
-        .into_iter()
-        .map(|t| TemplateView {
+impl From<label::Template> for TemplateView {
+    fn from(t: label::Template) -> Self {
+        TemplateView {
             sheet: t.sheet.map(|s| {
                 let page = match s.page {
                     label::template::PageSize::A4 => "A4",
@@ -82,7 +55,16 @@ pub fn label_templates() -> Vec<TemplateView> {
             kind: t.kind,
             width_mm: t.width_mm,
             height_mm: t.height_mm,
-        })
+        }
+    }
+}
+
+/// The built-in templates.
+#[tauri::command]
+pub fn label_templates() -> Vec<TemplateView> {
+    builtin_templates()
+        .into_iter()
+        .map(TemplateView::from)
         .collect()
 }
 
@@ -111,11 +93,10 @@ pub struct PreviewView {
 
 fn resolution(store: &Store, printer: Option<&str>, dpi: Option<u32>) -> Result<u32, ApiError> {
     if let Some(name) = printer.filter(|p| !p.is_empty()) {
-        let config = store.printer(name)?.ok_or_else(|| ApiError {
-            code: "invalid-input",
-            message: format!(
+        let config = store.printer(name)?.ok_or_else(|| {
+            invalid(format!(
                 "There is no printer {name} on this bench: pick another or add it in Printers."
-            ),
+            ))
         })?;
         if let Some(dpi) = config.dpi {
             return Ok(dpi);
@@ -124,31 +105,33 @@ fn resolution(store: &Store, printer: Option<&str>, dpi: Option<u32>) -> Result<
     Ok(dpi.unwrap_or(DEFAULT_DPI))
 }
 
-/// Renders the first page of the labels asked for, as the printer will print it.
-#[tauri::command]
-pub async fn label_preview(preview: PreviewRequest) -> Result<PreviewView, ApiError> {
-    let mut store = Store::open_default()?;
-    let dpi = resolution(&store, preview.printer.as_deref(), preview.dpi)?;
-    let actor = technician(&store);
-    let payload = if preview.reveal {
-        PayloadUse::Reveal
-    } else {
-        PayloadUse::Masked
+/// The first page of `preview`'s labels at `dpi`, by the bench's technician.
+async fn render_preview(
+    store: &mut Store,
+    preview: &PreviewRequest,
+    dpi: u32,
+) -> Result<PreviewView, ApiError> {
+    let (actor, secrets) = (store.technician(), OsKeyring::new());
+    let payload = match preview.reveal {
+        true => PayloadUse::Reveal,
+        false => PayloadUse::Masked,
     };
-    let shown = label::preview(
-        &mut store,
-        &OsKeyring::new(),
-        &preview.request,
-        dpi,
-        payload,
-        &actor,
-    )
-    .await
-    .map_err(request_error)?;
+    let shown = label::preview(store, &secrets, &preview.request, dpi, payload, &actor).await?;
     Ok(PreviewView {
         png_base64: shown.png_base64(),
         facts: shown.facts,
     })
+}
+
+/// Renders the first page of the labels asked for, as the printer will print it.
+#[tauri::command]
+pub async fn label_preview(
+    app: State<'_, App>,
+    preview: PreviewRequest,
+) -> Result<PreviewView, ApiError> {
+    let mut store = app.store()?.open_another()?;
+    let dpi = resolution(&store, preview.printer.as_deref(), preview.dpi)?;
+    render_preview(&mut store, &preview, dpi).await
 }
 
 /// What printing queued.
@@ -167,53 +150,56 @@ pub struct PrintQueued {
     pub without_serial: u32,
 }
 
+impl From<label::QueuedPrint> for PrintQueued {
+    fn from(queued: label::QueuedPrint) -> Self {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        PrintQueued {
+            job: queued.job.0,
+            labels: count(queued.labels),
+            dpi: queued.dpi,
+            format: queued.format.to_owned(),
+            without_serial: count(queued.without_serial.len()),
+        }
+    }
+}
+
+/// Renders and queues `request` for `printer`, by the bench's technician.
+async fn queue(
+    store: &mut Store,
+    request: &LabelRequest,
+    printer: &str,
+    fallback: u32,
+) -> Result<label::QueuedPrint, ApiError> {
+    let (actor, secrets) = (store.technician(), OsKeyring::new());
+    Ok(label::queue_print(store, &secrets, request, printer, fallback, &actor).await?)
+}
+
 /// Renders the labels for `printer` (at its resolution, else `dpi`, else 203 dpi) and queues
 /// them; the queue sends them at once.
 #[tauri::command]
 pub async fn labels_print(
-    hub: State<'_, PrintHub>,
+    app: State<'_, App>,
     request: LabelRequest,
     printer: String,
     dpi: Option<u32>,
 ) -> Result<PrintQueued, ApiError> {
-    let mut store = Store::open_default()?;
-    let actor = technician(&store);
-    let fallback = dpi.unwrap_or(DEFAULT_DPI);
-    let queued = label::queue_print(
-        &mut store,
-        &OsKeyring::new(),
-        &request,
-        &printer,
-        fallback,
-        &actor,
-    )
-    .await
-    .map_err(request_error)?;
-    hub.kick();
-    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    Ok(PrintQueued {
-        job: queued.job.0,
-        labels: count(queued.labels),
-        dpi: queued.dpi,
-        format: queued.format.to_owned(),
-        without_serial: count(queued.without_serial.len()),
-    })
+    let mut store = app.store()?.open_another()?;
+    let queued = queue(&mut store, &request, &printer, dpi.unwrap_or(DEFAULT_DPI)).await?;
+    app.print()?.kick();
+    Ok(queued.into())
 }
 
 /// Whether this bench refuses enrollment labels whose QR holds Wi-Fi credentials.
 #[tauri::command]
-pub fn labels_refuse_wifi_get() -> Result<bool, ApiError> {
-    Ok(label::refuse_wifi_credentials(&Store::open_default()?)?)
+pub fn labels_refuse_wifi_get(app: State<'_, App>) -> Result<bool, ApiError> {
+    Ok(label::refuse_wifi_credentials(&app.store()?.lock())?)
 }
 
 /// Sets the bench's refusal of Wi-Fi credentials on labels.
 #[tauri::command]
-pub fn labels_refuse_wifi_set(refuse: bool) -> Result<bool, ApiError> {
-    let mut store = Store::open_default()?;
-    store.set_bench_setting(
-        REFUSE_WIFI_SETTING,
-        Some(if refuse { "true" } else { "false" }),
-    )?;
+pub fn labels_refuse_wifi_set(app: State<'_, App>, refuse: bool) -> Result<bool, ApiError> {
+    let mut store = app.store()?.lock();
+    store.set_bench_setting(REFUSE_WIFI_SETTING, Some(&refuse.to_string()))?;
     Ok(label::refuse_wifi_credentials(&store)?)
 }
 
@@ -232,68 +218,5 @@ mod tests {
         assert!(templates
             .iter()
             .any(|t| t.kind == LabelKind::Enrollment && t.sheet.is_none()));
-    }
-
-    #[test]
-    fn guard_refusals_and_misfits_get_the_codes_the_screen_acts_on() {
-        let blocked = request_error(LabelRequestError::Label(LabelError::TokenBlocked {
-            batch: "W".into(),
-            reason: "expired".into(),
-        }));
-        assert_eq!(blocked.code, "label-blocked");
-        assert!(blocked.message.contains("expired"), "{}", blocked.message);
-        assert_eq!(
-            request_error(LabelRequestError::NoSerials).code,
-            "invalid-input"
-        );
-        assert_eq!(
-            request_error(LabelRequestError::UnknownPrinter("z".into())).code,
-            "invalid-input"
-        );
-    }
-
-    /// The TypeScript types of the Labels screen and the print queue, beside app_bindings.ts.
-    #[test]
-    fn ui_app_bindings_labels_match_the_rust_types() {
-        use ts_rs::{Config, TS};
-        fn declaration<T: TS>(cfg: &Config) -> String {
-            let docs = T::docs()
-                .map(|d| format!("{}\n", d.trim_end()))
-                .unwrap_or_default();
-            format!("{docs}export {}\n", T::decl(cfg))
-        }
-        let cfg = Config::new();
-        let generated = [
-            "// Generated from src-tauri/src/labels.rs by its test ui_app_bindings_labels_match_the_rust_types. Do not\n\
-             // edit by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.\n\
-             import type { Stage } from \"./bindings\";\n"
-                .to_owned(),
-            declaration::<LabelKind>(&cfg),
-            declaration::<label::LabelSource>(&cfg),
-            declaration::<LabelRequest>(&cfg),
-            declaration::<PreviewFacts>(&cfg),
-            declaration::<TemplateView>(&cfg),
-            declaration::<PreviewRequest>(&cfg),
-            declaration::<PreviewView>(&cfg),
-            declaration::<PrintQueued>(&cfg),
-            declaration::<crate::printing::QueueJob>(&cfg),
-            declaration::<crate::printing::QueueState>(&cfg),
-            declaration::<crate::printing::PrinterView>(&cfg),
-            declaration::<crate::printing::PrinterStatusView>(&cfg),
-            declaration::<crate::printing::PrinterForm>(&cfg),
-            declaration::<crate::printing::CupsPrinterView>(&cfg),
-            declaration::<crate::printing::CupsDiscovery>(&cfg),
-        ]
-        .join("\n");
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../ui/src/lib/label_bindings.ts");
-        if std::env::var_os("UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "ui/src/lib/label_bindings.ts is out of date: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings` and commit it"
-        );
     }
 }

@@ -1,38 +1,38 @@
 //! The StageBench desktop shell: thin Tauri commands over `stagebench-core`.
 //!
-//! Layout: [`commands`] holds the commands the UI calls (one to five lines each); [`error`] turns
-//! core errors into `{code, message}`; [`bench`] fans bench snapshots out to the UI over Tauri
-//! channels; [`tenant`] keeps the one tenant connection and its sync loop, and fans its state out
-//! the same way; [`profiles`] holds the Profiles screen's commands (tokens, QR); [`batches`] the
-//! Batches screen's and the bench's technician actions; [`scanner`] reads the serial barcode
-//! scanner into the active batch. The builder is
-//! generic over the Tauri runtime so the shell can be tested with `tauri::test::mock_builder`.
+//! Layout: [`state`] opens the store once and holds the core services over it (bench watcher,
+//! print-queue worker, scanner intake, tenant connection); [`bridge`] is the one bridge from a
+//! service's `watch` channel to the webview; [`error`] turns core errors into `{code, message}`.
+//! The commands, one to five lines each over the core, are grouped by screen: [`commands`]
+//! (bench, slots, QR, tenant), [`profiles`], [`batches`] (with the New batch form in [`forms`]),
+//! [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody), [`activity`] (audit log, bench key), [`scanner`],
+//! [`labels`] and [`printing`] (with the Printers panel's views in [`printers`]). The builder is generic over the Tauri runtime, so the shell is
+//! tested with `tauri::test::mock_builder` (tests/mock_app.rs).
 
+pub mod activity;
 pub mod batches;
-pub mod bench;
+#[cfg(test)]
+mod bindings;
+pub mod bridge;
 pub mod commands;
 pub mod error;
 pub mod exchange;
+pub mod forms;
 pub mod labels;
+pub mod printers;
 pub mod printing;
 pub mod profiles;
+pub mod reports;
 pub mod scanner;
-pub mod tenant;
+pub mod state;
 
-use tauri::{Builder, Manager, Runtime};
+use tauri::{Builder, Runtime};
 
-/// The app with its state and commands, before a context is attached.
-pub fn builder<R: Runtime>() -> Builder<R> {
-    Builder::<R>::new()
-        .manage(bench::BenchHub::default())
-        .manage(tenant::TenantHub::default())
-        .manage(scanner::ScannerHub::default())
-        .setup(|app| {
-            let bench = app.state::<bench::BenchHub>().inner().clone();
-            app.state::<scanner::ScannerHub>().start(bench);
-            Ok(())
-        })
-        .manage(printing::PrintHub::default())
+/// `base` with the app's state and commands: the store is opened here, once, and the services
+/// over it are made (the serial scanner starts reading its saved port).
+pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
+    let runtime = tauri::async_runtime::handle().inner().clone();
+    base.manage(state::App::open(runtime))
         .invoke_handler(tauri::generate_handler![
             commands::bench_watch,
             commands::doctor_run,
@@ -49,18 +49,17 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             profiles::profile_qr,
             profiles::profile_token_create,
             profiles::profile_token_revoke,
-            exchange::export_folder,
+            activity::export_folder,
+            activity::audit_log,
+            activity::audit_verify,
+            activity::bench_key,
             exchange::batch_export_pack,
             exchange::batch_import_pack,
             exchange::batch_qr,
-            exchange::batch_export_report,
-            exchange::batch_import_report,
-            exchange::batch_reconcile,
-            exchange::batch_custody,
-            exchange::audit_log,
-            exchange::audit_verify,
-            exchange::bench_key,
-            exchange::batch_scan,
+            reports::batch_export_report,
+            reports::batch_import_report,
+            reports::batch_reconcile,
+            reports::batch_custody,
             batches::batches_list,
             batches::batch_show,
             batches::batch_create,
@@ -69,11 +68,13 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             batches::technician_get,
             batches::technician_set,
             batches::bench_action,
+            scanner::batch_scan,
             scanner::scanner_ports,
             scanner::scanner_settings_get,
             scanner::scanner_settings_set,
             scanner::scanner_watch,
             scanner::scanner_add_held,
+            scanner::scanner_refresh_held,
             labels::label_templates,
             labels::label_preview,
             labels::labels_print,
@@ -90,6 +91,11 @@ pub fn builder<R: Runtime>() -> Builder<R> {
             printing::printer_test,
             printing::printer_status
         ])
+}
+
+/// The app with its state and commands, before a context is attached.
+pub fn builder<R: Runtime>() -> Builder<R> {
+    configure(Builder::<R>::new())
 }
 
 /// Runs the desktop app until its window closes.

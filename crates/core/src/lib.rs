@@ -14,10 +14,12 @@
 //!    only the ground floor, `identity` and the audit records.
 //! 4. The domain, each module converting the store's rows to its own types, in this order:
 //!    [`intune`] (Microsoft Intune through Graph: sign-in, the enrollment profile facts, the
-//!    device status, sync), [`device`] (reading attached devices and recording them; the bench
-//!    watcher), [`scanner`] (barcode scanners), [`batch`] (batches, bench packs, signed
-//!    reports, progress), [`printer`] (IPP/CUPS, raw TCP and serial printers and their queue),
-//!    [`label`] (printer-true enrollment, device and box labels); beside them
+//!    device status, sync, and the tenant service that runs the sync loop), [`device`]
+//!    (reading attached devices and recording them), [`batch`] (batches, bench packs, signed
+//!    reports, progress), [`scanner`] (barcode scanners, and the one rule for a scan: join a
+//!    batch or be held), [`bench`] (the bench watcher service: attached devices with their batch
+//!    and stage), [`printer`] (IPP/CUPS, raw TCP and serial printers, their queue and its
+//!    worker), [`label`] (printer-true enrollment, device and box labels); beside them
 //!    [`enrollment_qr`] (technician input to a checked payload and its QR) and [`doctor`]
 //!    (whether the bench can do its job).
 //! 5. `testing` (feature `testing`): the simulated bench and fakes used by tests and demos. It
@@ -26,6 +28,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod bench;
 pub mod clock;
 pub mod device;
 pub mod doctor;

@@ -13,11 +13,20 @@
 //! scanner is plugged in again. Which port and baud rate the bench uses are bench settings
 //! ([`ScannerSettings`]). Tests stand a socat PTY pair in for the scanner (`pty`, feature
 //! `testing`).
+//!
+//! Layout: this file cleans scans and keeps the settings; `serial` reads ports; [`into_batch`]
+//! is the one rule for where a scan goes (the batch asked for, else the active one, else held
+//! in the store), used by the CLI and the app alike; [`intake`] is the service that reads the
+//! bench's scanner into batches and publishes its status and recent scans on a `watch` channel.
 
+pub mod intake;
+pub mod into_batch;
 #[cfg(feature = "testing")]
 pub mod pty;
 mod serial;
 
+pub use intake::{ScanRecord, ScannerIntake, ScannerView};
+pub use into_batch::{ScanResult, NO_ACTIVE_BATCH};
 pub use serial::{
     ports, ScannerEvent, ScannerPort, ScannerStatus, ScannerWatcher, SerialScanner,
     SerialScannerError,

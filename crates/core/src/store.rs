@@ -2,10 +2,11 @@
 //! the outbox of changes bound for Intune, and an append-only event log.
 //!
 //! Layout: one module per table or group of tables (`devices`, `serials`, `events`, `slots`,
-//! `intune`, `outbox`, `tenant`, `audit`, `batches`, `print_jobs`: schema, row type and queries
-//! together), `migrations` puts the schemas in order, and `sighting` holds the identity rule
-//! that decides which device a sighting belongs to. [`Store`] owns the connection, the path and
-//! a [`Clock`], and turns SQLite errors into [`StoreError`]s that name the file and the fix.
+//! `intune`, `outbox`, `tenant`, `audit`, `batches`, `print_jobs`, `held_scans`: schema, row type
+//! and queries together), `migrations` puts the schemas in order, `sighting` holds the identity
+//! rule that decides which device a sighting belongs to, and `handle` shares one opened store
+//! within a process ([`StoreHandle`]). [`Store`] owns the connection, the path and a [`Clock`],
+//! and turns SQLite errors into [`StoreError`]s that name the file and the fix.
 //!
 //! Rows are plain: ids, strings, numbers, times and JSON. The store sits on the ground floor
 //! (`ids`, `clock`), `identity` and the audit record types, and knows no domain type; the
@@ -23,6 +24,8 @@ mod audit;
 mod batches;
 mod devices;
 mod events;
+mod handle;
+mod held_scans;
 mod intune;
 mod migrations;
 mod outbox;
@@ -45,10 +48,12 @@ pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
 pub use batches::{
     BatchRow, BatchStoreError, JoinedBy, NewBatchRow, StoredReport, EVENT_BATCH_JOINED,
     EVENT_DEM_SIGN_IN, EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED,
-    EVENT_USER_LOGGED_ON, TECHNICIAN_ACTIONS,
+    EVENT_USER_LOGGED_ON, TECHNICIAN_ACTIONS, TECHNICIAN_SETTING,
 };
 pub use devices::DeviceRecord;
 pub use events::EventRecord;
+pub use handle::StoreHandle;
+pub use held_scans::HeldScanRow;
 pub use intune::{
     IntuneChange, IntuneLinkRow, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
 };
@@ -145,6 +150,9 @@ pub enum StoreError {
     /// An event was attached to a device id the store does not have.
     #[error("no device {0} in the store; record a sighting first")]
     UnknownDevice(DeviceId),
+    /// A second connection was asked of a store that lives in memory (tests, dry runs).
+    #[error("an in-memory store has no second connection; open the store from a file")]
+    InMemory,
     /// Any other SQLite error.
     #[error("store {}: {source}", path.display())]
     Sqlite {
@@ -346,6 +354,12 @@ impl Store {
             .collect();
         ids.dedup();
         Ok(ids)
+    }
+
+    /// The device last seen at `slot` (a USB port path or an address), unless another device
+    /// has been seen there since.
+    pub fn device_at_slot(&self, slot: &str) -> Result<Option<DeviceId>, StoreError> {
+        devices::at_slot(&self.conn, slot.trim()).map_err(|e| self.err(e))
     }
 
     /// Appends an event, about a device or about the bench (`None`). Events are never changed or

@@ -33,8 +33,9 @@ const FLOORS: &[(&str, &[&str])] = &[
         &[
             "intune",
             "device",
-            "scanner",
             "batch",
+            "scanner",
+            "bench",
             "printer",
             "label",
             "enrollment_qr",

@@ -7,13 +7,14 @@ use std::path::Path;
 
 use stagebench_core::audit::{AuditAction, AuditRecord};
 use stagebench_core::batch::exchange::{
-    Exported, ImportedReport, ReconciledDevice, Reconciliation, ScanOutcome,
+    Exported, ImportedReport, ReconciledDevice, Reconciliation,
 };
 use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{
     BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck,
 };
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
+use stagebench_core::bench::BenchView;
 use stagebench_core::device::{
     AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,
 };
@@ -27,6 +28,7 @@ use stagebench_core::intune::sync::{DrainReport, RefreshReport};
 use stagebench_core::intune::view::ProfileView;
 use stagebench_core::provisioning::PayloadSummary;
 use stagebench_core::qr::QrFacts;
+use stagebench_core::scanner::into_batch::ScanOutcome;
 use stagebench_core::stage::{DeviceStage, Flow, Stage, StageProblem};
 use stagebench_core::store::{AuditCheck, OutboxCounts, Slot};
 use ts_rs::{Config, TS};
@@ -60,6 +62,7 @@ fn generate() -> String {
         declaration::<DeviceStage>(&cfg),
         declaration::<BenchDevice>(&cfg),
         declaration::<BenchEvent>(&cfg),
+        declaration::<BenchView>(&cfg),
         declaration::<PayloadSummary>(&cfg),
         declaration::<QrFacts>(&cfg),
         declaration::<QrView>(&cfg),

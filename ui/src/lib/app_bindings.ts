@@ -1,10 +1,10 @@
-// Generated from src-tauri/src/batches.rs by its test ui_app_bindings_match_the_rust_types. Do not edit
-// by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.
-import type { Batch, Exported, Flow, TokenCheck } from "./bindings";
+// Generated from the Rust types by src-tauri/src/bindings.rs (ui_app_bindings_match_the_rust_types).
+// Do not edit by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.
+import type { Batch, BatchId, Exported, Flow, TokenCheck } from "./bindings";
 
 /**
  * A batch as the Batches list shows it: what is cheap to know without reading every device's
- * history (the selected batch's [`BatchProgress`] has the rest).
+ * history (the selected batch's [`BatchProgress`](super::progress::BatchProgress) has the rest).
  */
 export type BatchSummary = { 
 /**
@@ -230,7 +230,7 @@ message: string | null,
 /**
  * The batch it went into.
  */
-batch: string | null, 
+batch: BatchId | null, 
 /**
  * That batch's name.
  */

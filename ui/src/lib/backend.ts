@@ -15,7 +15,7 @@ import type {
   BatchForm,
   BatchProgress,
   BatchSummary,
-  BenchEvent,
+  BenchView,
   Check,
   ProfileView,
   QrRequest,
@@ -57,10 +57,11 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
-/** Streams bench snapshots: the full list of attached devices each time it changes. */
-export async function watchBench(onEvent: (e: BenchEvent) => void): Promise<void> {
-  const channel = new Channel<BenchEvent>();
-  channel.onmessage = onEvent;
+/** Streams the bench: the attached devices, and whether the adb server is down or history is
+ * off, now and each time it changes. */
+export async function watchBench(onView: (v: BenchView) => void): Promise<void> {
+  const channel = new Channel<BenchView>();
+  channel.onmessage = onView;
   await call<void>("bench_watch", { onEvent: channel });
 }
 
@@ -211,6 +212,11 @@ export function scannerSettingsSet(port: string, baud: number): Promise<ScannerS
 /** Adds the scans held while no batch was active to `batch`; how many joined it. */
 export function scannerAddHeld(batch: string): Promise<number> {
   return call<number>("scanner_add_held", { batch });
+}
+
+/** Lists the held scans again, with those the CLI (`stagebench scan`) held meanwhile. */
+export function scannerRefreshHeld(): Promise<void> {
+  return call<void>("scanner_refresh_held");
 }
 
 /** The batch's enrollment QR (refused while its token is expired or revoked). */

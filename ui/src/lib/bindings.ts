@@ -249,6 +249,11 @@ export type BenchDevice = {
  */
 key: string, 
 /**
+ * The device in the bench history: set when its sighting is recorded (or, for a card that
+ * was not read, when the history already knows it); `None` until then.
+ */
+device_id: number | null, 
+/**
  * The adb state (`device`, `unauthorized`, `offline`, …).
  */
 state: string, 
@@ -315,9 +320,9 @@ error: string | null,
  */
 intune: IntuneStatus | null, 
 /**
- * The batch it belongs to (id), when it is in one.
+ * The batch it belongs to, when it is in one.
  */
-batch: string | null, 
+batch: BatchId | null, 
 /**
  * Where it stands in its batch's flow, with the one next instruction.
  */
@@ -339,6 +344,25 @@ message: string, } | { "kind": "history-off",
  * What is wrong and what to do.
  */
 message: string, };
+
+/**
+ * The bench as the views show it.
+ */
+export type BenchView = { 
+/**
+ * The attached devices as last read (in the adb server's order), each with its batch and
+ * stage as the history says now; the last ones known while the adb server is down.
+ */
+devices: Array<BenchDevice>, 
+/**
+ * The adb server can't be reached, and what to do; `None` once a snapshot came.
+ */
+server_down: string | null, 
+/**
+ * Devices are shown but not saved to the bench history (the store could not be opened):
+ * true for the whole run.
+ */
+history_off: string | null, };
 
 /**
  * What a payload holds, with secrets masked: safe to show, log and export.

@@ -1,5 +1,5 @@
-// Generated from src-tauri/src/labels.rs by its test ui_app_bindings_labels_match_the_rust_types. Do not
-// edit by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.
+// Generated from the Rust types by src-tauri/src/bindings.rs (ui_app_bindings_labels_match_the_rust_types).
+// Do not edit by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.
 import type { Stage } from "./bindings";
 
 /**

@@ -13,6 +13,7 @@ export type {
   BenchDevice,
   BenchPublicKey,
   BenchEvent,
+  BenchView,
   Check,
   CheckStatus,
   DeviceProgress,

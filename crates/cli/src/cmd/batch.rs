@@ -192,7 +192,7 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 [] => bail!("no device on this bench has the serial {serial}: `stagebench devices` lists them, `stagebench batch add` links a scanned one"),
                 many => bail!("{} devices share the serial {serial}: use the slot in the app to tell them apart", many.len()),
             };
-            let technician = ops::technician(&store);
+            let technician = store.technician();
             store.record_action(device, action, &technician)?;
             let stage =
                 stagebench_core::batch::progress::stage_of(&store, device, store.clock_now())?;
@@ -273,7 +273,7 @@ async fn create(
         expected_count: new.expected,
         expected_serials: read_serials(new)?,
     };
-    let who = ops::technician(store);
+    let who = store.technician();
     let batch = ops::create_batch(store, spec, &who)?;
     if new.activate {
         store.set_active_batch(Some(&batch.id))?;

@@ -200,7 +200,7 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
         .count();
     if !args.dry_run {
         // Stage 1 of Windows Device Preparation: the serial is a corporate identifier now.
-        let technician = stagebench_core::batch::ops::technician(&store);
+        let technician = store.technician();
         for r in rows
             .iter()
             .filter(|r| matches!(r.outcome, "imported" | "kept"))

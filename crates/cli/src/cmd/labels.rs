@@ -166,7 +166,7 @@ async fn run_render(args: &RenderArgs, json: bool, out: &mut dyn Write) -> anyho
     };
     let request = request(args, name)?;
     let mut store = store_for(&request)?;
-    let actor = stagebench_core::batch::ops::technician(&store);
+    let actor = store.technician();
     let collected = collect_labels(
         &mut store,
         &OsKeyring::new(),
@@ -242,7 +242,7 @@ async fn run_print(args: &PrintArgs, json: bool, out: &mut dyn Write) -> anyhow:
         bail!("--template is needed: `stagebench labels render --list-templates` lists them")
     };
     let request = request(&args.labels, name)?;
-    let actor = stagebench_core::batch::ops::technician(&store);
+    let actor = store.technician();
     let queued = queue_print(
         &mut store,
         &OsKeyring::new(),

@@ -272,10 +272,7 @@ pub async fn run_queue(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Re
             report_one(out, args.json, &store, id, &report)?;
         }
         Some(PrintQueueAction::Cancel { id }) => {
-            let job = store.print_cancel(
-                PrintJobId(*id),
-                &stagebench_core::batch::ops::technician(&store),
-            )?;
+            let job = store.print_cancel(PrintJobId(*id), &store.technician())?;
             if args.json {
                 return super::write_json(out, &job);
             }

@@ -78,7 +78,7 @@ pub(crate) fn audit(
 ) -> anyhow::Result<()> {
     let mut store =
         Store::open_default().context("can't open the bench history for the audit log")?;
-    let actor = stagebench_core::batch::ops::technician(&store);
+    let actor = store.technician();
     stagebench_core::batch::exchange::audit_profile(&mut store, &actor, action, profile, detail)?;
     Ok(())
 }

@@ -13,6 +13,11 @@
 //!
 //! The types here are the plain data shared by the store, the files and the surfaces; they hold
 //! no secret (the QR payload travels as [`crate::secret::SecretText`] beside them).
+//!
+//! Layout: [`pack`], [`report`], [`key`] and [`csv`] are the files; [`exchange`] moves them in
+//! and out of the store; [`ops`] is what the surfaces do with batches (create, link a serial,
+//! note a QR shown); [`progress`] derives one batch's devices and stages; [`summary`] is the
+//! batch list; [`custody`] writes the chain of custody.
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -190,6 +195,29 @@ pub mod report;
 mod stored;
 
 pub use stored::{BatchRecord, BatchStore};
+pub mod summary;
+
+impl Batch {
+    /// An offline staging-token batch named `name` expecting `expected`, created now by `tech`
+    /// for vendor `Acme` (tests and demos).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn for_tests(name: &str, expected: &[&str]) -> Batch {
+        Batch {
+            id: BatchId::random(),
+            spec: BatchSpec {
+                name: name.into(),
+                profile: ProfileFacts::offline(Flow::StagingToken, "Offline", None, None),
+                vendor: "Acme".into(),
+                due: None,
+                expected_count: None,
+                expected_serials: expected.iter().map(|s| s.to_string()).collect(),
+            },
+            created_at: OffsetDateTime::now_utc(),
+            created_by: "tech".into(),
+            origin: BatchOrigin::Local,
+        }
+    }
+}
 
 impl ProfileFacts {
     /// What the admin says about a profile when no tenant is at hand: its flow, a name, when its

@@ -6,9 +6,8 @@ use time::OffsetDateTime;
 
 use super::{normalize_serials, Batch, BatchOrigin, BatchSpec, BatchStore};
 use crate::identity::{SerialObservation, SerialSource};
-use crate::ids::BatchId;
-use crate::ids::DeviceId;
-use crate::store::{BatchStoreError, JoinedBy, Sighting, Store};
+use crate::ids::{BatchId, DeviceId};
+use crate::store::{BatchStoreError, JoinedBy, Sighting, Store, StoreError};
 
 /// Why a batch could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -114,14 +113,24 @@ pub fn link_serial(
     Ok((device, joined))
 }
 
-/// The bench setting that names the technician.
-pub const TECHNICIAN_SETTING: &str = "technician";
-
-/// Who is working the bench: the `technician` bench setting, else `STAGEBENCH_TECHNICIAN`,
-/// else the OS user ([`crate::audit::actor_from`]).
-pub fn technician(store: &Store) -> String {
-    let setting = store.bench_setting(TECHNICIAN_SETTING).ok().flatten();
-    crate::audit::actor_from(setting, |name| std::env::var(name).ok())
+/// Notes that the enrollment QR of the tenant profile `profile_id` was shown, for every open
+/// batch staged with that profile (their new devices move to "scan the QR now"); returns how
+/// many batches that was.
+pub fn qr_shown_for_profile(
+    store: &mut Store,
+    profile_id: &str,
+    actor: &str,
+) -> Result<usize, StoreError> {
+    let open: Vec<BatchId> = store
+        .batches()?
+        .into_iter()
+        .filter(|r| r.closed_at.is_none() && r.batch.spec.profile.profile_id == profile_id)
+        .map(|r| r.batch.id)
+        .collect();
+    for id in &open {
+        store.record_qr_shown(id, actor)?;
+    }
+    Ok(open.len())
 }
 
 /// Parses `YYYY-MM-DD`.
@@ -140,4 +149,25 @@ pub fn parse_expiry(text: &str) -> Result<OffsetDateTime, String> {
         return Ok(t);
     }
     Ok(parse_date(text)?.midnight().assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profiles_qr_shown_counts_for_its_open_batches_only() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut with = |name: &str, profile: &str| {
+            let mut b = Batch::for_tests(name, &[]);
+            b.spec.profile.profile_id = profile.into();
+            store.create_batch(&b).unwrap();
+            b.id
+        };
+        let (open, closed, other) = (with("A", "p1"), with("B", "p1"), with("C", "p2"));
+        store.close_batch(&closed).unwrap();
+        assert_eq!(qr_shown_for_profile(&mut store, "p1", "ana").unwrap(), 1);
+        let shown = |id: &BatchId| store.qr_shown_times(id).unwrap().len();
+        assert_eq!((shown(&open), shown(&closed), shown(&other)), (1, 0, 0));
+    }
 }

@@ -8,10 +8,13 @@
 //! compound shell command, parsed without I/O); [`mod@preflight`] holds the rules table;
 //! [`realwear`] the RealWear models and firmware; [`version`] compares app and firmware
 //! versions. The enrollment profile facts the rules use are Intune's
-//! ([`crate::intune::profile`]).
+//! ([`crate::intune::profile`]). [`usb`] reads devices straight over USB beside the adb server;
+//! [`history`] finds a card's stored device and its Intune status. (The bench watcher service,
+//! which adds each card's batch and stage, is the `bench` module a floor above.)
 //! Reading a device is two device round trips run at once: `getprop` and the evidence command.
 
 pub mod evidence;
+pub mod history;
 pub mod preflight;
 pub mod realwear;
 pub mod usb;
@@ -36,7 +39,7 @@ pub use version::AppVersion;
 use crate::identity::{check_identity, is_network_address, SerialObservation, SerialSource};
 use crate::ids::{BatchId, DeviceId};
 use crate::intune::profile::ProfileContext;
-use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+use crate::intune::status::IntuneStatus;
 use crate::stage::DeviceStage;
 use crate::store::{is_usb_port_path, Sighting, Store, StoreError};
 
@@ -51,6 +54,10 @@ const SERVER_RETRY: Duration = Duration::from_secs(2);
 pub struct BenchDevice {
     /// The adb transport serial (a USB serial or `host:port`); unique among attached devices.
     pub key: String,
+    /// The device in the bench history: set when its sighting is recorded (or, for a card that
+    /// was not read, when the history already knows it); `None` until then.
+    #[ts(type = "number | null")]
+    pub device_id: Option<DeviceId>,
     /// The adb state (`device`, `unauthorized`, `offline`, …).
     pub state: String,
     /// What the technician should do next, when something is in the way.
@@ -85,8 +92,8 @@ pub struct BenchDevice {
     pub error: Option<String>,
     /// What Intune last said about the device (from the last sync), when it has shown it.
     pub intune: Option<IntuneStatus>,
-    /// The batch it belongs to (id), when it is in one.
-    pub batch: Option<String>,
+    /// The batch it belongs to, when it is in one.
+    pub batch: Option<BatchId>,
     /// Where it stands in its batch's flow, with the one next instruction.
     pub stage: Option<DeviceStage>,
 }
@@ -228,6 +235,7 @@ pub fn serial_observations(facts: &DeviceFacts) -> Vec<SerialObservation> {
 fn unread(entry: &DeviceEntry) -> BenchDevice {
     BenchDevice {
         key: entry.serial.clone(),
+        device_id: None,
         state: state_word(&entry.state),
         next_step: next_step_for(&entry.state),
         serial: (!is_network_address(&entry.serial)).then(|| entry.serial.clone()),
@@ -430,11 +438,14 @@ pub async fn snapshot_server(
     Ok(finish(read, store, options))
 }
 
-/// Fills in slot numbers (numbering new USB ports when `options` say so) and the Intune status
-/// from the store.
+/// Fills in slot numbers (numbering new USB ports when `options` say so), and the stored device
+/// and its Intune status for cards that were not recorded (see [`history::identify`]).
 fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOptions) {
     for device in devices.iter_mut() {
-        device.intune = intune_status(store, device);
+        history::identify(store, device);
+        device.intune = device
+            .device_id
+            .and_then(|id| history::live_intune(store, id));
     }
     for device in devices {
         let Some(slot) = device.slot.as_deref() else {
@@ -457,29 +468,6 @@ fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOpt
     }
 }
 
-/// The live Intune record of the stored device that has one of `device`'s identifying serials.
-fn intune_status(store: &Store, device: &BenchDevice) -> Option<IntuneStatus> {
-    let mut ids: Vec<DeviceId> = Vec::new();
-    for s in device
-        .serials
-        .iter()
-        .filter(|s| crate::identity::is_identifying_serial(&s.value))
-    {
-        ids.extend(store.devices_with_serial(&s.value).ok()?);
-    }
-    ids.sort();
-    ids.dedup();
-    ids.into_iter()
-        .find_map(|id| {
-            store
-                .intune_links(id)
-                .ok()?
-                .into_iter()
-                .find(|l| l.gone_since.is_none())
-        })
-        .map(|l| l.status)
-}
-
 fn finish(
     read: Vec<(BenchDevice, Option<DeviceFacts>)>,
     store: Option<&SharedStore>,
@@ -496,18 +484,19 @@ fn finish(
         if let Some(facts) = facts {
             match record(&mut store, device, &facts) {
                 Ok(id) => {
-                    let Some(stage_of) = options.stage else {
-                        continue;
-                    };
-                    let now = store.clock_now();
-                    match stage_of(&store, id, now) {
-                        Ok(Some((batch, stage))) => {
-                            device.batch = Some(batch.to_string());
-                            device.stage = Some(stage);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::warn!(device = %device.key, error = %e, "could not derive the stage")
+                    // The recorded id is the card's from now on.
+                    device.device_id = Some(id);
+                    device.intune = history::live_intune(&store, id);
+                    if let Some(stage_of) = options.stage {
+                        let now = store.clock_now();
+                        match stage_of(&store, id, now) {
+                            Ok(found) => {
+                                device.batch = found.as_ref().map(|(batch, _)| batch.clone());
+                                device.stage = found.map(|(_, stage)| stage);
+                            }
+                            Err(e) => {
+                                tracing::warn!(device = %device.key, error = %e, "could not derive the stage")
+                            }
                         }
                     }
                 }
@@ -589,10 +578,39 @@ pub async fn watch_server(
     }
 }
 
+impl BenchDevice {
+    /// A read card with one `ro.serialno`, in no slot (tests and demos).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn for_tests(key: &str, serial: &str) -> BenchDevice {
+        BenchDevice {
+            key: key.into(),
+            device_id: None,
+            state: "device".into(),
+            next_step: None,
+            serial: Some(serial.into()),
+            serials: vec![SerialObservation::new(SerialSource::RoSerialno, serial)],
+            manufacturer: None,
+            model: None,
+            android_release: None,
+            sdk: None,
+            build_id: None,
+            slot: None,
+            slot_number: None,
+            flags: vec![],
+            evidence: None,
+            problems: vec![],
+            error: None,
+            intune: None,
+            batch: None,
+            stage: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intune::status::IntuneStage;
+    use crate::intune::status::{IntuneStage, IntuneStatusStore};
 
     #[test]
     fn cards_carry_the_live_intune_status_of_the_stored_device() {
@@ -673,7 +691,7 @@ mod tests {
         };
         let staged = finish(read(), Some(&store), options);
         assert_eq!(
-            staged[0].batch.as_deref(),
+            staged[0].batch.as_ref().map(BatchId::as_str),
             Some("0123456789abcdef0123456789abcdef")
         );
         assert_eq!(

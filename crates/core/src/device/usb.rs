@@ -434,6 +434,7 @@ impl<B: UsbBackend> UsbBench<B> {
 fn empty_card(port_path: &str) -> BenchDevice {
     BenchDevice {
         key: usb_key(port_path),
+        device_id: None,
         state: String::new(),
         next_step: None,
         serial: None,

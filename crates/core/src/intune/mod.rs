@@ -8,7 +8,10 @@
 //! (profiles and tokens, device look-ups, notes, corporate identifiers, primary users);
 //! [`names`] and [`status`] read Intune's device names and stage; [`profile`] names the
 //! enrollment profile facts (Graph's enums) a device is staged with; [`sync`] keeps the bench and
-//! Intune in step; [`state`] is the connection as the app shows it, and one sync round. The
+//! Intune in step; [`state`] is the connection as the app shows it, and one sync round;
+//! [`service`] runs the sync loop and the sign-ins in the background and publishes that state
+//! on a `watch` channel; [`connect`] makes a signed-in Graph client; [`view`] shows profiles
+//! without their secrets. The
 //! durable queue of changes bound for Intune is the store's outbox ([`crate::store::OutboxItem`]),
 //! because it is a table.
 //!
@@ -38,6 +41,7 @@ pub mod connect;
 pub mod graph;
 pub mod names;
 pub mod profile;
+pub mod service;
 pub mod state;
 pub mod status;
 pub mod sync;

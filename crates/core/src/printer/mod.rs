@@ -8,9 +8,11 @@
 //! Zebra) and [`serial`]; [`SystemPrinters`] picks one by target. [`status`] reads whether a
 //! printer is ready (Zebra `~HS`, IPP printer state). [`queue`] drains the store's `print_jobs`
 //! table through any transport, holding ZPL jobs while a Zebra says it cannot print; `saved`
-//! turns the store's printer rows into [`PrinterConfig`]s ([`PrinterStore`]). Rendering labels
-//! is not here (the `label` module, a floor above). With the `testing` feature, [`fake`] is a
-//! Zebra on a local TCP port that answers `~HS` as told and keeps what it is sent.
+//! turns the store's printer rows into [`PrinterConfig`]s ([`PrinterStore`]); [`worker`] is the
+//! service that drains the queue in the background and publishes it on a `watch` channel.
+//! Rendering labels is not here (the `label` module, a floor above). With the `testing`
+//! feature, [`fake`] is a Zebra on a local TCP port that answers `~HS` as told and keeps what it
+//! is sent.
 //!
 //! Everything here is portable: IPP and raw TCP are plain sockets, serial ports go through the
 //! `serialport` crate on Linux, macOS and Windows.
@@ -23,6 +25,7 @@ pub mod raw;
 mod saved;
 pub mod serial;
 pub mod status;
+pub mod worker;
 
 use std::fmt;
 use std::future::Future;
@@ -35,6 +38,7 @@ pub use ipp::{IppClient, IppJob, IppJobState, IppPrinter};
 pub use queue::{drain_once, DrainReport};
 pub use saved::{test_label, PrinterStore};
 pub use status::{Condition, HostStatus, HostStatusError, PrinterStatus, Readiness};
+pub use worker::{PrintWorker, QueueJob, QueueState};
 
 /// The port Zebra and most label printers take raw jobs on.
 pub const RAW_PORT: u16 = 9100;

@@ -54,6 +54,9 @@ CREATE TABLE bench_settings (
 ) STRICT;
 ";
 
+/// The bench setting that names the technician.
+pub const TECHNICIAN_SETTING: &str = "technician";
+
 /// Event kind: the technician showed a batch's enrollment QR (a bench event, `data.batch`).
 pub const EVENT_QR_SHOWN: &str = "qr-shown";
 /// Event kind: the technician confirmed the device is powered off (end of stage 2).
@@ -332,6 +335,13 @@ impl Store {
         }
         self.set_bench_setting(ACTIVE_BATCH, id.map(BatchId::as_str))?;
         Ok(())
+    }
+
+    /// Who is working the bench: the [`TECHNICIAN_SETTING`] bench setting, else
+    /// `STAGEBENCH_TECHNICIAN`, else the OS user ([`crate::audit::actor_from`]).
+    pub fn technician(&self) -> String {
+        let setting = self.bench_setting(TECHNICIAN_SETTING).ok().flatten();
+        crate::audit::actor_from(setting, |name| std::env::var(name).ok())
     }
 
     /// A bench setting (`technician`, …).

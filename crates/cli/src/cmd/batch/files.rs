@@ -170,7 +170,7 @@ pub async fn run(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let actor = stagebench_core::batch::ops::technician(store);
+    let actor = store.technician();
     match cmd {
         FilesCommand::ExportPack {
             batch,

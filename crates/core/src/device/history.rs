@@ -1,0 +1,115 @@
+//! What the bench history says about a card: which stored device it shows and what Intune last
+//! said about it. (Its batch and stage are the bench service's, a floor above: `crate` root's
+//! `bench` module.)
+//!
+//! A card learns its [`DeviceId`] once: when its sighting is recorded, or, for a card that was
+//! not read (ADB off, unauthorized), from [`stored_device`], the one read-only lookup of a
+//! device from a sighting. Everything after that (restaging after a technician action or a
+//! batch change, the actions themselves, the Intune status) uses the card's id.
+
+use super::BenchDevice;
+use crate::identity::{is_identifying_serial, SerialObservation};
+use crate::ids::DeviceId;
+use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+use crate::store::{Store, StoreError};
+
+/// The stored device a sighting shows, without recording anything: the one device holding its
+/// identifying serials, else the one last seen in its slot when that one holds none of them
+/// or one of them (look-alike devices that share a placeholder serial are told apart there).
+pub fn stored_device(
+    store: &Store,
+    serials: &[SerialObservation],
+    slot: Option<&str>,
+) -> Result<Option<DeviceId>, StoreError> {
+    let mut ids = Vec::new();
+    for s in serials.iter().filter(|s| is_identifying_serial(&s.value)) {
+        ids.extend(store.devices_with_serial(&s.value)?);
+    }
+    ids.sort();
+    ids.dedup();
+    if let [one] = ids.as_slice() {
+        return Ok(Some(*one));
+    }
+    let Some(slot) = slot else {
+        return Ok(None);
+    };
+    let in_slot = store.device_at_slot(slot)?;
+    Ok(in_slot.filter(|id| ids.is_empty() || ids.contains(id)))
+}
+
+/// Gives a card that has no device id yet the one [`stored_device`] finds, if any.
+pub fn identify(store: &Store, card: &mut BenchDevice) {
+    if card.device_id.is_some() {
+        return;
+    }
+    match stored_device(store, &card.serials, card.slot.as_deref()) {
+        Ok(id) => card.device_id = id,
+        Err(e) => tracing::warn!(device = %card.key, error = %e, "could not look the device up"),
+    }
+}
+
+/// The live Intune record of a stored device, from the last sync.
+pub fn live_intune(store: &Store, id: DeviceId) -> Option<IntuneStatus> {
+    store
+        .intune_links(id)
+        .ok()?
+        .into_iter()
+        .find(|l| l.gone_since.is_none())
+        .map(|l| l.status)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Sighting;
+
+    use super::*;
+
+    fn card(key: &str, serial: &str, slot: &str) -> BenchDevice {
+        BenchDevice {
+            slot: Some(slot.into()),
+            ..BenchDevice::for_tests(key, serial)
+        }
+    }
+
+    fn lookup(store: &Store, card: &BenchDevice) -> Option<DeviceId> {
+        stored_device(store, &card.serials, card.slot.as_deref()).unwrap()
+    }
+
+    #[test]
+    fn look_alike_devices_are_told_apart_by_slot() {
+        let mut store = Store::open_in_memory().unwrap();
+        let a = card("a", "1234567890ABCDEF", "usb:1-1");
+        let b = card("b", "1234567890ABCDEF", "usb:1-2");
+        let ia = store
+            .record_sighting(&Sighting::new(a.serials.clone()).at_slot("usb:1-1"))
+            .unwrap();
+        let ib = store
+            .record_sighting(&Sighting::new(b.serials.clone()).at_slot("usb:1-2"))
+            .unwrap();
+        assert_ne!(ia, ib);
+        assert_eq!(
+            (lookup(&store, &a), lookup(&store, &b)),
+            (Some(ia), Some(ib))
+        );
+        assert_eq!(lookup(&store, &card("c", "NEVERSEEN", "usb:9-9")), None);
+    }
+
+    #[test]
+    fn a_card_keeps_the_id_it_has_and_an_unread_card_is_looked_up() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut unread = card("a", "R5CR1", "usb:1-1");
+        let id = store
+            .record_sighting(&Sighting::new(unread.serials.clone()).at_slot("usb:1-1"))
+            .unwrap();
+        identify(&store, &mut unread);
+        assert_eq!(unread.device_id, Some(id));
+        let mut recorded = card("b", "R5CR1", "usb:1-1");
+        recorded.device_id = Some(DeviceId(4242));
+        identify(&store, &mut recorded);
+        assert_eq!(
+            recorded.device_id,
+            Some(DeviceId(4242)),
+            "the recorded id stands"
+        );
+    }
+}

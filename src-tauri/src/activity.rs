@@ -1,0 +1,80 @@
+//! The Activity and Settings screens' records: the audit log and its check, the bench's signing
+//! key, and the folder exports are suggested in.
+
+use stagebench_core::batch::BatchStore;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use stagebench_core::audit::{AuditAction, AuditRecord};
+use stagebench_core::batch::key::{load_or_create, BenchPublicKey};
+use stagebench_core::intune::auth::OsKeyring;
+use stagebench_core::store::{AuditCheck, AuditFilter, Store};
+use tauri::State;
+
+use crate::error::{internal, invalid, ApiError};
+use crate::state::App;
+
+/// The Activity screen's filter: one batch's records (by id prefix), or one action's.
+fn filter(
+    store: &Store,
+    batch: Option<String>,
+    action: Option<String>,
+    limit: Option<usize>,
+) -> Result<AuditFilter, ApiError> {
+    let batch = batch.filter(|b| !b.is_empty());
+    let action = action.filter(|a| !a.is_empty());
+    Ok(AuditFilter {
+        batch: batch
+            .map(|b| store.find_batch(&b))
+            .transpose()?
+            .map(|r| r.batch.id),
+        action: action
+            .map(|a| a.parse::<AuditAction>())
+            .transpose()
+            .map_err(invalid)?,
+        limit: Some(limit.unwrap_or(500)),
+        ..AuditFilter::default()
+    })
+}
+
+/// The audit log, newest first: optionally one batch's, or one action's.
+#[tauri::command]
+pub fn audit_log(
+    app: State<'_, App>,
+    batch: Option<String>,
+    action: Option<String>,
+    limit: Option<usize>,
+) -> Result<Vec<AuditRecord>, ApiError> {
+    let store = app.store()?.lock();
+    Ok(store.audit_log(&filter(&store, batch, action, limit)?)?)
+}
+
+/// Checks the audit log's hash chain.
+#[tauri::command]
+pub fn audit_verify(app: State<'_, App>) -> Result<AuditCheck, ApiError> {
+    Ok(app.store()?.lock().audit_verify()?)
+}
+
+/// The bench's signing key (made on first use): its public half for the Settings screen.
+#[tauri::command]
+pub async fn bench_key() -> Result<BenchPublicKey, ApiError> {
+    let key = load_or_create(Arc::new(OsKeyring::new()).as_ref()).await;
+    Ok(key.map_err(internal)?.public())
+}
+
+/// `Documents/StageBench` (else `exports` in the data folder), made when missing.
+fn export_dir() -> Result<PathBuf, ApiError> {
+    let dir = directories::UserDirs::new()
+        .and_then(|u| u.document_dir().map(|d| d.join("StageBench")))
+        .map(Ok)
+        .unwrap_or_else(|| Store::data_dir().map(|d| d.join("exports")))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| internal(format!("Can't create {}: {e}", dir.display())))?;
+    Ok(dir)
+}
+
+/// The folder the screens suggest for exports: `Documents/StageBench` (else the data folder).
+#[tauri::command]
+pub fn export_folder() -> Result<String, ApiError> {
+    Ok(export_dir()?.display().to_string())
+}
