@@ -611,3 +611,73 @@ fn benchmark_graph_refreshes_a_fleet_in_batches_of_20_without_429s() {
     assert_eq!(r["inner_requests"], 130);
     assert_eq!(r["throttled"], 0);
 }
+
+#[test]
+fn benchmark_usb_measures_every_path_and_many_devices_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stagebench(
+        &[
+            "benchmark",
+            "usb",
+            "--rounds",
+            "2",
+            "--devices",
+            "10",
+            "--json",
+        ],
+        dir.path(),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The figures are measured, not judged: a loaded machine may miss the budget.
+    assert_eq!(r["budget_ms"], 250.0);
+    let paths: Vec<&str> = r["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "watcher, hotplug",
+            "watcher, polling",
+            "bench card, hotplug"
+        ]
+    );
+    for path in r["paths"].as_array().unwrap() {
+        for side in ["arrival", "departure"] {
+            let (median, max) = (&path[side]["median_ms"], &path[side]["max_ms"]);
+            assert!(
+                median
+                    .as_f64()
+                    .zip(max.as_f64())
+                    .is_some_and(|(m, x)| 0.0 < m && m <= x),
+                "{side} measured: {path}"
+            );
+        }
+    }
+    assert_eq!(r["many_devices"], 10);
+    assert_eq!(r["many_sequential_ms"], 400.0);
+    assert!(r["many_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{r}");
+    assert!(r["target_met"].is_boolean(), "{r}");
+}
+
+#[test]
+fn benchmark_custody_makes_both_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stagebench(
+        &["benchmark", "custody", "--devices", "25", "--json"],
+        dir.path(),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["devices"], 25);
+    // A label print audited for every tenth device.
+    assert_eq!(r["audit_records"], 3);
+    for key in ["pdf_bytes", "csv_bytes", "pdf_ms", "csv_ms"] {
+        assert!(r[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {r}");
+    }
+}

@@ -106,15 +106,19 @@ async fn a_device_that_never_accepts_is_unauthorized_after_the_prompt_timeout() 
         let fake = FakeDevice::spawn(FakeDeviceConfig::new("NOPE1").auth(auth), any_port())
             .await
             .unwrap();
-        let options = ConnectOptions::default().auth_prompt_timeout(Duration::from_millis(300));
+        let configured = Duration::from_millis(300);
+        let default = ConnectOptions::default().auth_prompt_timeout;
+        let options = ConnectOptions::default().auth_prompt_timeout(configured);
         let started = Instant::now();
         let err = AdbDevice::connect_tcp(fake.addr(), key(), options)
             .await
             .unwrap_err();
+        // The configured prompt timeout ended the wait for the user: at least that long, and
+        // far from the default (a minute) it replaced.
+        let took = started.elapsed();
         assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            started.elapsed()
+            took >= configured && took < default,
+            "took {took:?}: not the configured {configured:?} (default {default:?})"
         );
         let HostError::Unauthorized {
             fingerprint,
@@ -164,13 +168,26 @@ async fn no_authentication_and_unreachable_devices() {
 
 #[tokio::test]
 async fn a_silent_device_times_out_during_the_handshake() {
-    let config = FakeDeviceConfig::new("SLOW1").reply_delay(Duration::from_secs(5));
+    // It would answer after any wait this test allows.
+    let config = FakeDeviceConfig::new("SLOW1").reply_delay(Duration::from_secs(240));
     let fake = FakeDevice::spawn(config, any_port()).await.unwrap();
-    let options = ConnectOptions::default().io_timeout(Duration::from_millis(200));
+    let configured = Duration::from_millis(200);
+    let default = ConnectOptions::default().io_timeout;
+    let options = ConnectOptions::default().io_timeout(configured);
     let started = Instant::now();
     let err = AdbDevice::connect_tcp(fake.addr(), key(), options)
         .await
         .unwrap_err();
-    assert!(matches!(err, HostError::Timeout { .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // The io timeout bounds the handshake (not the minute-long prompt timeout): the error
+    // names the handshake and the configured timeout, and the wait was far from the default.
+    assert!(
+        matches!(&err, HostError::Timeout { service, waited, .. }
+            if service == "connect (CNXN/AUTH)" && *waited == configured),
+        "{err:?}"
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= configured && took < default,
+        "took {took:?}: not the configured {configured:?} (default {default:?})"
+    );
 }

@@ -1,8 +1,12 @@
-//! Fifty fake devices read at once through the direct client, as on a full bench.
+//! Fifty fake devices read at once through the direct client, as on a full bench: each gives
+//! its own facts, and the whole bench is read (a request that waited out a timeout would be an
+//! error). How fast is a benchmark's question: `stagebench benchmark devices` measures all
+//! facts of 50 devices, connecting cold, against its 3 s target.
+
+mod support;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use stagebench_adb::host::{AdbDevice, ConnectOptions};
 use stagebench_adb::testing::{FakeAuth, FakeDevice, FakeDeviceConfig};
@@ -24,7 +28,6 @@ async fn fifty_devices_in_parallel_each_give_their_own_facts() {
                 .unwrap(),
         );
     }
-    let started = Instant::now();
     let permits = Arc::new(Semaphore::new(16));
     let mut reads = JoinSet::new();
     for (i, fake) in fakes.iter().enumerate() {
@@ -38,19 +41,13 @@ async fn fifty_devices_in_parallel_each_give_their_own_facts() {
         });
     }
     let mut seen = vec![false; fakes.len()];
-    while let Some(done) = reads.join_next().await {
+    while let Some(done) = support::within("the next of 50 devices read", reads.join_next()).await {
         let (i, facts) = done.unwrap();
         assert_eq!(facts.transport_serial, format!("BENCH{i:03}"));
         assert_eq!(facts.model, Some(format!("Model {i}")));
         seen[i] = true;
     }
     assert!(seen.iter().all(|s| *s));
-    // Generous for debug builds on a busy CI machine; `stagebench benchmark devices` measures.
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "{:?}",
-        started.elapsed()
-    );
     for fake in &fakes {
         assert_eq!(fake.opened_services(), ["shell,v2,raw:getprop"]);
     }

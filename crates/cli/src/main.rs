@@ -26,7 +26,8 @@ enum Command {
     Doctor(cmd::doctor::DoctorArgs),
     /// List, assign or free bench slots (the numbers technicians see, one per USB port).
     Slots(cmd::slots::SlotsArgs),
-    /// Benchmarks on fake devices and a fake tenant: device reads, Graph refresh, reports, labels.
+    /// Benchmarks on fake devices and a fake tenant: device reads, USB events, Graph refresh,
+    /// reports, labels, custody.
     Benchmark(cmd::benchmark::BenchmarkArgs),
     /// Run fake devices (varied makers and models, one a RealWear) until stopped; --tenant adds a fake Intune tenant.
     Simulate(cmd::simulate::SimulateArgs),

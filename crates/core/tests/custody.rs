@@ -414,11 +414,10 @@ fn fifteen_hundred_devices_make_a_many_page_pdf() {
             ));
         }
     }
-    let started = std::time::Instant::now();
+    // What the documents say, not how fast they are made: `stagebench benchmark custody`
+    // measures 1,500 devices.
     let pdf = custody_pdf(&input);
     let csv = custody_csv(&input);
-    let took = started.elapsed();
-    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
     assert_eq!(parse_csv(&csv).len(), 1 + 1500 * 3 + 150);
 
     let dir = tempfile::tempdir().unwrap();

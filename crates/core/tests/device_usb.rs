@@ -16,8 +16,9 @@ use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
 use tokio::sync::mpsc;
 
 /// The longest a test here waits for a snapshot it expects: an upper bound for a loaded machine
-/// (each wait ends at the snapshot), never waited out by a healthy run. Latency budgets are
-/// checked separately, with the clock.
+/// (each wait ends at the snapshot), never waited out by a healthy run. Nothing here checks a
+/// latency with the clock: which path removed a card is read from the scripted bus's record,
+/// and "nothing more happened" from the snapshots before a marker device shows up.
 const PATIENCE: Duration = Duration::from_secs(120);
 
 fn no_server() -> AdbServer {
@@ -83,6 +84,28 @@ async fn snapshot_where(
 
 fn at<'a>(devices: &'a [BenchDevice], port: &str) -> Option<&'a BenchDevice> {
     devices.iter().find(|d| d.slot.as_deref() == Some(port))
+}
+
+/// Plugs a marker device (USB debugging off, so its card shows at once) at `port` and returns
+/// every snapshot before the first with its card: whatever the watcher still had to show about
+/// earlier devices comes first, in order.
+async fn snapshots_before_marker(
+    bus: &ScriptedUsb,
+    events: &mut mpsc::UnboundedReceiver<BenchEvent>,
+    port: &str,
+) -> Vec<Vec<BenchDevice>> {
+    bus.plug(ScriptedDevice::phone(port, "MARKER001").adb_off())
+        .unwrap();
+    let mut before = Vec::new();
+    snapshot_where(events, PATIENCE, |d| {
+        let marked = at(d, port).is_some();
+        if !marked {
+            before.push(d.to_vec());
+        }
+        marked
+    })
+    .await;
+    before
 }
 
 fn sources(d: &BenchDevice) -> Vec<SerialSource> {
@@ -232,23 +255,36 @@ async fn unplugged_devices_disappear_and_their_connection_closes() {
     })
     .await;
     assert!(plugged.is_claimed());
-    let unplugged = Instant::now();
     assert!(plugged.unplug());
-    let devices = snapshot_where(&mut events, PATIENCE, |d| at(d, "2-1").is_none()).await;
-    assert!(
-        unplugged.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        unplugged.elapsed()
+    let mut between = Vec::new();
+    let devices = snapshot_where(&mut events, PATIENCE, |d| {
+        let gone = at(d, "2-1").is_none();
+        if !gone {
+            between.push(d.to_vec());
+        }
+        gone
+    })
+    .await;
+    // The card went with the hotplug notice: the bus was listed only when the watcher
+    // started, so no poll (and no failed read on the dead link) removed it.
+    assert_eq!(
+        bus.listings(),
+        1,
+        "the bus was listed again: a poll, not the notice, took the card"
     );
-    assert_eq!(devices.len(), 1, "the other card stays");
+    assert_eq!(devices.len(), 1, "the other card stays: {devices:#?}");
     assert!(usb.device("2-1").is_none());
     assert!(!usb.leases().is_leased("2-1"));
     // No error card in between, and nothing more about the gone device.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    while let Ok(event) = events.try_recv() {
-        if let BenchEvent::Snapshot { devices } = event {
-            assert!(at(&devices, "2-1").is_none(), "{devices:#?}");
-        }
+    for devices in &between {
+        let card = at(devices, "2-1");
+        assert!(
+            card.is_none_or(|d| d.state == "device" && d.error.is_none()),
+            "{devices:#?}"
+        );
+    }
+    for devices in snapshots_before_marker(&bus, &mut events, "2-3").await {
+        assert!(at(&devices, "2-1").is_none(), "{devices:#?}");
     }
 }
 
@@ -259,18 +295,25 @@ async fn a_device_unplugged_mid_read_just_disappears() {
     let plugged = bus
         .plug(ScriptedDevice::phone("3-1", "SILENT001").script(DeviceScript::Silent))
         .unwrap();
-    let (mut events, _task, _usb) = start(no_server(), &bus, None);
+    let (mut events, _task, usb) = start(no_server(), &bus, None);
     snapshot_where(&mut events, PATIENCE, |d| {
         at(d, "3-1").is_some_and(|d| d.state == "connecting")
     })
     .await;
     plugged.unplug();
     snapshot_where(&mut events, PATIENCE, |d| d.is_empty()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    while let Ok(event) = events.try_recv() {
-        if let BenchEvent::Snapshot { devices } = event {
-            assert!(devices.is_empty(), "{devices:#?}");
-        }
+    // The read ends with the device (it lets go of its lease) and leaves nothing behind: no
+    // error card for it before the marker shows.
+    let deadline = Instant::now() + PATIENCE;
+    while usb.leases().is_leased("3-1") {
+        assert!(
+            Instant::now() < deadline,
+            "the read of 3-1 still holds its lease {PATIENCE:?} after the unplug"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for devices in snapshots_before_marker(&bus, &mut events, "3-2").await {
+        assert!(devices.is_empty(), "{devices:#?}");
     }
 }
 

@@ -1,18 +1,32 @@
 //! Debian's real adb server for tests: its own free port and `HOME` (adb writes
 //! `~/.android/adbkey` there), never the developer's server, killed on drop.
 
+use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::server::{AdbServer, DeviceState};
 
-/// A free TCP port on 127.0.0.1 (asked of the OS, then released).
+/// A free TCP port on 127.0.0.1 (asked of the OS, then released), never one this process was
+/// given before: the OS may hand a released port out again, and a test's "nobody listens here"
+/// port must not become another test's adb server.
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+            .local_addr()?
+            .port();
+        if GIVEN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(port)
+        {
+            return Ok(port);
+        }
+    }
 }
 
 /// The `adb` binary on `PATH`, if any.

@@ -111,6 +111,8 @@ struct State {
     violations: Vec<String>,
     responder: Option<Responder>,
     on_unplug: Vec<Box<dyn FnOnce() + Send>>,
+    /// Bulk IN reads blocked in [`Endpoints::read`] now.
+    reads_waiting: usize,
 }
 
 /// One device's endpoints; shared by the bus, open links and the test's handle.
@@ -145,6 +147,7 @@ impl Endpoints {
                 violations: Vec::new(),
                 responder: None,
                 on_unplug: Vec::new(),
+                reads_waiting: 0,
             }),
             changed: Condvar::new(),
         }
@@ -247,11 +250,17 @@ impl Endpoints {
         state
     }
 
+    pub(crate) fn reads_waiting(&self) -> usize {
+        self.lock().reads_waiting
+    }
+
     pub(crate) fn read(&self, buf: &mut [u8], timeout: Duration) -> Result<usize, TransferError> {
-        let state = self.lock();
+        let mut state = self.lock();
+        state.reads_waiting += 1;
         let mut state = self.wait(state, timeout, |s| {
             !s.unresponsive && !s.in_queue.is_empty()
         });
+        state.reads_waiting -= 1;
         if !state.plugged {
             return Err(TransferError::Gone);
         }

@@ -1,7 +1,11 @@
 //! A scripted USB bus for tests and the simulator (feature `testing`): plug and unplug devices
-//! with any descriptors, deny access, have "another process" hold an interface, slow down
-//! descriptor reads, and let the bulk endpoints speak ADB (a built-in mini adbd, an
+//! with any descriptors, deny access, have "another process" hold an interface, slow down or
+//! hold descriptor reads, and let the bulk endpoints speak ADB (a built-in mini adbd, an
 //! unauthorized one, a closure, or a relay to [`crate::testing::FakeDevice`]).
+//!
+//! The bus keeps a record a test can wait on instead of the clock: how often it was listed
+//! ([`ScriptedUsb::listings`]: a watcher on a hotplug bus lists it once, a polling one once per
+//! poll), how many descriptor reads are in flight, and per device how many bulk reads wait.
 //!
 //! It implements [`UsbBackend`] exactly where [`RusbBackend`](super::RusbBackend) does, and
 //! uses the same interface discovery ([`find_adb_interface`]), so everything above the trait
@@ -11,7 +15,7 @@ mod endpoints;
 mod script;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -135,6 +139,8 @@ struct Bus {
     state: Mutex<BusState>,
     describing: AtomicUsize,
     peak_describing: AtomicUsize,
+    /// Descriptor reads wait (in flight) while set.
+    describes_held: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -143,6 +149,8 @@ struct BusState {
     sinks: Vec<(u64, HotplugSink)>,
     next_sink: u64,
     next_address: u8,
+    /// Listings so far (counted under the lock, so in order with plugs and unplugs).
+    listings: usize,
 }
 
 #[derive(Debug)]
@@ -176,6 +184,7 @@ impl ScriptedUsb {
                 state: Mutex::new(BusState::default()),
                 describing: AtomicUsize::new(0),
                 peak_describing: AtomicUsize::new(0),
+                describes_held: AtomicBool::new(false),
             }),
         }
     }
@@ -237,6 +246,25 @@ impl ScriptedUsb {
         self.bus.peak_describing.load(Ordering::SeqCst)
     }
 
+    /// Descriptor reads running now (started and not yet returned).
+    pub fn describes_in_flight(&self) -> usize {
+        self.bus.describing.load(Ordering::SeqCst)
+    }
+
+    /// While `held`, every descriptor read waits once it has started (so it counts in
+    /// [`ScriptedUsb::describes_in_flight`]) until the hold is lifted or its device is
+    /// unplugged: a test can see how many reads run at once without timing them.
+    pub fn hold_describes(&self, held: bool) {
+        self.bus.describes_held.store(held, Ordering::SeqCst);
+    }
+
+    /// How many times the bus was listed ([`UsbBackend::ports`]) so far. A watcher on a
+    /// hotplug bus lists it once, when it starts, and then follows the notices; without
+    /// hotplug it lists it once per poll. So this tells which path reported a change.
+    pub fn listings(&self) -> usize {
+        self.lock().listings
+    }
+
     fn get(&self, port_path: &str) -> Result<Arc<Plugged>, UsbError> {
         self.lock()
             .devices
@@ -281,17 +309,25 @@ impl UsbBackend for ScriptedUsb {
     type Subscription = ScriptedSubscription;
 
     fn ports(&self) -> Result<Vec<UsbPort>, UsbError> {
-        Ok(self.lock().devices.values().map(|p| p.port()).collect())
+        let mut state = self.lock();
+        state.listings += 1;
+        Ok(state.devices.values().map(|p| p.port()).collect())
     }
 
     fn describe(&self, port_path: &str) -> Result<UsbDeviceInfo, UsbError> {
         let plugged = self.get(port_path)?;
         let _counting = Describing::start(&self.bus);
-        // Read slowly, in steps, so an unplug mid-read is noticed like a failed control
-        // transfer would be.
+        // Read slowly (and, while held, not at all), in steps, so an unplug mid-read is
+        // noticed like a failed control transfer would be.
+        const STEP: Duration = Duration::from_millis(2);
         let deadline = Instant::now() + plugged.device.describe_delay;
-        while Instant::now() < deadline && plugged.endpoints.is_plugged() {
-            std::thread::sleep(Duration::from_millis(2).min(plugged.device.describe_delay));
+        while plugged.endpoints.is_plugged() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let held = self.bus.describes_held.load(Ordering::SeqCst);
+            if left.is_zero() && !held {
+                break;
+            }
+            std::thread::sleep(if left.is_zero() { STEP } else { left.min(STEP) });
         }
         if !plugged.endpoints.is_plugged() {
             return Err(UsbError::Gone {
@@ -416,6 +452,12 @@ impl PluggedDevice {
     /// Whether a link holds its ADB interface now.
     pub fn is_claimed(&self) -> bool {
         self.endpoints.is_claimed()
+    }
+
+    /// Bulk IN reads waiting for the device now (a claimed link's reader waits in one while
+    /// the device has nothing to say).
+    pub fn reads_waiting(&self) -> usize {
+        self.endpoints.reads_waiting()
     }
 
     /// Pull it out.

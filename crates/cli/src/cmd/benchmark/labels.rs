@@ -44,19 +44,6 @@ struct Report {
     peak_rss_mib: Option<f64>,
 }
 
-/// Peak resident memory of this process, MiB (Linux `/proc/self/status` `VmHWM`).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
-
 /// Runs the benchmark.
 pub fn run(args: &LabelsBench, out: &mut dyn Write) -> anyhow::Result<()> {
     let template = find_template(&args.template)?;
@@ -91,7 +78,7 @@ pub fn run(args: &LabelsBench, out: &mut dyn Write) -> anyhow::Result<()> {
         pdf_bytes: pdf,
         ms: elapsed * 1000.0,
         labels_per_second: f64::from(args.devices) / elapsed.max(1e-9),
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib: super::peak_rss_mib(),
     };
     if args.json {
         return super::super::write_json(out, &report);

@@ -18,11 +18,9 @@ use stagebench_core::batch::exchange::{export_report_with, import_report};
 use stagebench_core::batch::key::BenchKey;
 use stagebench_core::batch::report::{report_csv, verify};
 use stagebench_core::batch::BatchStore;
-use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::ids::BatchId;
 use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
-use stagebench_core::stage::Flow;
 use stagebench_core::store::{JoinedBy, Sighting, Store, EVENT_POWERED_OFF};
 
 /// Options.
@@ -56,19 +54,6 @@ struct Side {
     csv_ms: Option<f64>,
 }
 
-/// Peak resident memory of this process, MiB (Linux `/proc/self/status` `VmHWM`).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
-
 fn key_of(dir: &Path) -> anyhow::Result<BenchKey> {
     // The benchmark's own key, kept in its folder (not the OS keyring: nothing to protect).
     let seed = std::fs::read(dir.join("bench.key"))?;
@@ -82,29 +67,7 @@ fn set_up(dir: &Path, devices: u32) -> anyhow::Result<BatchId> {
     std::fs::write(dir.join("bench.key"), rand::random::<[u8; 32]>())?;
     let mut store = Store::open(&dir.join("vendor.sqlite3"))?;
     let now = time::OffsetDateTime::now_utc();
-    let batch = Batch {
-        id: BatchId::random(),
-        spec: BatchSpec {
-            name: "Benchmark batch".into(),
-            profile: ProfileFacts {
-                profile_id: "bench-profile".into(),
-                profile_name: "Staging — benchmark".into(),
-                flow: Flow::StagingToken,
-                enrollment_mode: "corporateOwnedFullyManaged".into(),
-                token_expires: Some(now + time::Duration::days(30)),
-                wifi_ssid: None,
-                carries_wifi_credentials: false,
-                dem_account: None,
-            },
-            vendor: "Acme Staging".into(),
-            due: None,
-            expected_count: Some(devices),
-            expected_serials: vec![],
-        },
-        created_at: now,
-        created_by: "admin@contoso.com".into(),
-        origin: BatchOrigin::Local,
-    };
+    let batch = super::batch_of(devices, now);
     store.create_batch(&batch)?;
     for i in 0..devices {
         let serial = format!("R5CR{:07}", i);
@@ -186,7 +149,7 @@ fn phase(phase: Phase, dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
             let csv_ms = start.elapsed().as_secs_f64() * 1000.0;
             Side {
                 ms,
-                peak_rss_mib: peak_rss_mib(),
+                peak_rss_mib: super::peak_rss_mib(),
                 bytes: exported.bytes,
                 csv_ms: Some(csv_ms),
             }
@@ -198,7 +161,7 @@ fn phase(phase: Phase, dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
             import_report(&mut store, &bytes, "admin", &report)?;
             Side {
                 ms: start.elapsed().as_secs_f64() * 1000.0,
-                peak_rss_mib: peak_rss_mib(),
+                peak_rss_mib: super::peak_rss_mib(),
                 bytes: bytes.len() as u64,
                 csv_ms: None,
             }
