@@ -202,7 +202,7 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     })
     .await;
     assert!(
-        refused.contains("slot 5 is already port") && refused.contains("stagebench slots free 5"),
+        refused.contains("slot 5 is already port") && refused.contains("free slot 5 first"),
         "{refused}"
     );
     screenshot(&client, "slots.png").await;
