@@ -202,9 +202,13 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     })
     .await;
     assert!(
-        refused.contains("slot 5 is already port") && refused.contains("stagebench slots free 5"),
+        refused.contains("slot 5 is already port") && refused.contains("free slot 5 first"),
         "{refused}"
     );
+    // The core's remedy (free slot 5) is offered as a button beside its words.
+    let remedy = card_part(&other, ".slot-error .slot-free-other");
+    let offered = wait_for(&client, "the remedy's button", || text_at(&client, &remedy)).await;
+    assert_eq!(offered, "Free slot 5 and use it here");
     screenshot(&client, "slots.png").await;
     // Free slot 5 on the first card (once the app says it is free), then the second card can
     // have it.

@@ -1,5 +1,9 @@
-//! Errors as the UI sees them: `{code, message}`. A code exists only where the UI acts on it.
-//! Each core error becomes one here, by its type (never by its text).
+//! Errors as the UI sees them: `{code, message, remedy}`. A code exists only where the UI acts
+//! on it; the remedy is the core's next step as data (sign in again, add a printer named X),
+//! which the UI offers as a button to the screen where it is taken. Each core error becomes one
+//! here, by its type (never by its text).
+
+use std::fmt::Display;
 
 use serde::Serialize;
 use stagebench_core::batch::exchange::ExchangeError;
@@ -9,12 +13,13 @@ use stagebench_core::intune::graph::GraphError;
 use stagebench_core::intune::service::TenantError;
 use stagebench_core::intune::AuthError;
 use stagebench_core::label::{LabelError, LabelRequestError};
+use stagebench_core::remedy::{HasRemedy, Remedy};
 use stagebench_core::scanner::into_batch::AddHeldError;
 use stagebench_core::scanner::ScannerSettingsError;
 use stagebench_core::store::{BatchStoreError, PrintJobError, SlotError, StoreError};
 
 /// An error returned by a command.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct ApiError {
     /// `invalid-input`: the technician can fix the input; `sign-in-needed`: sign in on the Tenant
     /// screen first; `offline`: Graph or the sign-in service is unreachable, try again later;
@@ -24,6 +29,11 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong and what to do, for people.
     pub message: String,
+    /// The next step as data, when the core named one: the UI offers it as a button. Left out
+    /// when there is none, so such an error stays `{code, message}` on the wire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub remedy: Option<Remedy>,
 }
 
 impl ApiError {
@@ -31,6 +41,15 @@ impl ApiError {
         ApiError {
             code,
             message: message.to_string(),
+            remedy: None,
+        }
+    }
+
+    /// `e` under `code`, with its message and the remedy it names.
+    pub fn of(code: &'static str, e: &(impl Display + HasRemedy + ?Sized)) -> ApiError {
+        ApiError {
+            remedy: e.remedy(),
+            ..ApiError::new(code, e)
         }
     }
 }
@@ -67,7 +86,7 @@ impl From<EnrollmentQrError> for ApiError {
 
 impl From<SlotError> for ApiError {
     fn from(e: SlotError) -> Self {
-        invalid(e)
+        ApiError::of("invalid-input", &e)
     }
 }
 
@@ -81,7 +100,7 @@ impl From<BatchStoreError> for ApiError {
     fn from(e: BatchStoreError) -> Self {
         match e {
             BatchStoreError::Store(e) => ApiError::from(e),
-            e => invalid(e),
+            e => ApiError::of("invalid-input", &e),
         }
     }
 }
@@ -96,7 +115,10 @@ impl From<AuthError> for ApiError {
             AuthError::Incomplete(_) | AuthError::Keyring { .. } => "internal",
         };
         let problem = TenantProblem::of_auth(&e);
-        ApiError::new(code, format!("{} {}", problem.message, problem.next_step))
+        ApiError {
+            remedy: problem.remedy,
+            ..ApiError::new(code, format!("{} {}", problem.message, problem.next_step))
+        }
     }
 }
 
@@ -105,6 +127,7 @@ impl From<GraphError> for ApiError {
         use stagebench_core::intune::state::sync_error;
         use stagebench_core::intune::sync::SyncError;
         let message = e.to_string();
+        let remedy = e.remedy();
         let code = match &e {
             GraphError::Invalid { .. } => "invalid-input",
             _ => match sync_error(e) {
@@ -113,7 +136,10 @@ impl From<GraphError> for ApiError {
                 _ => "internal",
             },
         };
-        ApiError::new(code, message)
+        ApiError {
+            remedy,
+            ..ApiError::new(code, message)
+        }
     }
 }
 
@@ -138,7 +164,7 @@ impl From<ExchangeError> for ApiError {
             ExchangeError::Sync(_) => "offline",
             _ => "internal",
         };
-        ApiError::new(code, e)
+        ApiError::of(code, &e)
     }
 }
 
@@ -173,7 +199,7 @@ impl From<PrintJobError> for ApiError {
     fn from(e: PrintJobError) -> Self {
         match e {
             PrintJobError::Store(e) => e.into(),
-            e => invalid(e),
+            e => ApiError::of("invalid-input", &e),
         }
     }
 }
@@ -191,7 +217,7 @@ impl From<LabelRequestError> for ApiError {
         };
         match e {
             LabelRequestError::Queue(q) => q.into(),
-            e => ApiError::new(code, e),
+            e => ApiError::of(code, &e),
         }
     }
 }
@@ -236,6 +262,25 @@ mod tests {
             "{}",
             refused.message
         );
+        assert_eq!(
+            refused.remedy,
+            Some(Remedy::SignInAgain {
+                account: "tech@contoso.com".into()
+            }),
+            "the UI offers the sign-in as a button"
+        );
+        assert_eq!(
+            serde_json::to_value(ApiError::from(AuthError::NotSignedIn)).unwrap()["remedy"],
+            serde_json::json!({"step": "sign-in"})
+        );
+        let taken = ApiError::from(SlotError::NumberTaken {
+            number: 5,
+            port_path: "1-4.2".into(),
+        });
+        assert_eq!(
+            (taken.code, taken.remedy),
+            ("invalid-input", Some(Remedy::FreeSlot { number: 5 }))
+        );
         let limit = ApiError::from(GraphError::Invalid {
             what: "a new token".into(),
             reason: "at most 90 days".into(),
@@ -266,9 +311,10 @@ mod tests {
             ApiError::from(LabelRequestError::NoSerials).code,
             "invalid-input"
         );
+        let unknown = ApiError::from(LabelRequestError::UnknownPrinter("z".into()));
         assert_eq!(
-            ApiError::from(LabelRequestError::UnknownPrinter("z".into())).code,
-            "invalid-input"
+            (unknown.code, unknown.remedy),
+            ("invalid-input", Some(Remedy::PickPrinter))
         );
         let action = ApiError::from(ActionError::NotOnBench);
         assert_eq!(

@@ -18,6 +18,7 @@ use stagebench_core::enrollment_qr::{EnrollmentQr, QrView};
 use stagebench_core::ids::BatchId;
 use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::intune::service::TenantService;
+use stagebench_core::remedy::Remedy;
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::Store;
@@ -89,6 +90,7 @@ async fn payload_from_tenant(
     p.usable_qr_content(OffsetDateTime::now_utc()).cloned().ok_or_else(|| ApiError {
         code: "token-unusable",
         message: format!("The token of “{}” expired or was revoked: create a new token on the Profiles screen, then export the pack.", p.display_name),
+        remedy: Some(Remedy::ReplaceToken { profile: p.display_name.clone() }),
     })
 }
 

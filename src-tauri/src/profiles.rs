@@ -53,6 +53,7 @@ fn unusable(p: &EnrollmentProfile, now: OffsetDateTime) -> ApiError {
     ApiError {
         code: "token-unusable",
         message,
+        remedy: None,
     }
 }
 

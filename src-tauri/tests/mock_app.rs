@@ -77,6 +77,11 @@ fn commands_answer_through_the_ipc_over_the_one_store() {
     .unwrap_err();
     assert_eq!(taken["code"], "invalid-input", "{taken}");
     assert!(taken["message"].as_str().unwrap().contains('3'), "{taken}");
+    assert_eq!(
+        taken["remedy"],
+        json!({"step": "free-slot", "number": 3}),
+        "the core's remedy crosses the IPC as data: {taken}"
+    );
     let unknown = invoke(&webview, "batch_show", json!({"id": "ffff"})).unwrap_err();
     assert_eq!(unknown["code"], "invalid-input", "{unknown}");
     let gone = invoke(

@@ -1,7 +1,9 @@
 //! `stagebench`: the StageBench command line. One file per subcommand in `cmd/`; each writes to
-//! any `Write` and has `--json` for machines. Errors name the bad input and the fix, and exit 1.
+//! any `Write` and has `--json` for machines. Errors name the bad input and the fix, and exit 1;
+//! the fix the core names as a remedy is printed as this CLI's command line ([`remedy`]).
 
 mod cmd;
+mod remedy;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -68,6 +70,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .try_init();
     let cli = Cli::parse();
+    // Every subcommand's `--json` flag (before any `--`): a failure is then JSON too.
+    let json = std::env::args()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let result = match cli.command {
@@ -129,11 +136,14 @@ fn main() -> ExitCode {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::labels::run(&args, &mut out)))
         }
     };
-    let _ = out.flush();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            let _ = out.flush();
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            remedy::report(&e, json, &mut out, &mut std::io::stderr());
+            let _ = out.flush();
             ExitCode::FAILURE
         }
     }

@@ -20,16 +20,17 @@ use time::OffsetDateTime;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 
+use crate::batch::action::{TechnicianAction, UnknownAction};
 use crate::batch::progress::stage_of;
 use crate::device::{usb, BenchDevice, BenchEvent, ReadOptions, SharedStore};
-use crate::store::{Store, StoreError, TECHNICIAN_ACTIONS};
+use crate::store::{Store, StoreError};
 
 /// Why a technician action was not recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
-    /// Not one of [`TECHNICIAN_ACTIONS`].
-    #[error("{0:?} is not a technician action: use one of {list}", list = TECHNICIAN_ACTIONS.join(", "))]
-    Unknown(String),
+    /// Not a [`TechnicianAction`].
+    #[error(transparent)]
+    Unknown(#[from] UnknownAction),
     /// No card has that key (any more).
     #[error("that device is no longer on the bench: plug it back in first")]
     NotOnBench,
@@ -162,9 +163,7 @@ impl BenchWatcher {
     /// `user-logged-on`) on the device of the card with this key, by the bench's technician,
     /// and shows the cards again (the card moves at once).
     pub fn record_action(&self, key: &str, action: &str) -> Result<(), ActionError> {
-        if !TECHNICIAN_ACTIONS.contains(&action) {
-            return Err(ActionError::Unknown(action.to_owned()));
-        }
+        let action: TechnicianAction = action.parse()?;
         let card = self.card(key).ok_or(ActionError::NotOnBench)?;
         let (Some(device), Some(store)) = (card.device_id, &self.inner.store) else {
             return Err(ActionError::NotRecorded);
@@ -172,7 +171,7 @@ impl BenchWatcher {
         {
             let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
             let actor = store.technician();
-            store.record_action(device, action, &actor)?;
+            action.record(&mut store, device, &actor)?;
         }
         self.refresh(false);
         Ok(())

@@ -28,8 +28,8 @@ mod serial;
 pub use intake::{ScanRecord, ScannerIntake, ScannerView};
 pub use into_batch::{ScanResult, NO_ACTIVE_BATCH};
 pub use serial::{
-    ports, ScannerEvent, ScannerPort, ScannerStatus, ScannerWatcher, SerialScanner,
-    SerialScannerError,
+    ports, ScannerEvent, ScannerPort, ScannerReadError, ScannerStatus, ScannerWatcher,
+    SerialScanner, SerialScannerError,
 };
 
 use crate::store::{Store, StoreError};
@@ -46,15 +46,20 @@ pub struct Scan {
     pub symbology: Option<String>,
 }
 
-/// Why a scan was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a scan was refused: a typed reason the front ends word (and the UI may act on); the
+/// message says it in the domain's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, ts_rs::TS)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum ScanError {
     /// Nothing but blanks.
     #[error("the scan was empty: scan the label again")]
     Empty,
     /// Longer than [`MAX_SCAN`].
-    #[error("the scan is {0} characters long, more than a serial can be: scan the serial barcode, not the enrollment QR")]
-    TooLong(usize),
+    #[error("the scan is {length} characters long, more than a serial can be: scan the serial barcode, not the enrollment QR")]
+    TooLong {
+        /// How many characters it had.
+        length: usize,
+    },
     /// An enrollment, Wi-Fi or web-link QR code, not a serial (its text is never kept: it may
     /// carry a token or a Wi-Fi key).
     #[error("that is a QR code's contents (enrollment, Wi-Fi or a link), not a serial: scan the serial barcode")]
@@ -85,7 +90,7 @@ pub fn parse_scan(raw: &str) -> Result<Scan, ScanError> {
     }
     let count = text.chars().count();
     if count > MAX_SCAN {
-        return Err(ScanError::TooLong(count));
+        return Err(ScanError::TooLong { length: count });
     }
     if is_qr_payload(text) {
         return Err(ScanError::NotASerial);
@@ -316,8 +321,16 @@ mod tests {
         assert_eq!(parse_scan("AB\u{1b}CD"), Err(ScanError::Garbled));
         assert!(matches!(
             parse_scan(&"x".repeat(300)),
-            Err(ScanError::TooLong(300))
+            Err(ScanError::TooLong { length: 300 })
         ));
+        assert_eq!(
+            serde_json::to_value(ScanError::TooLong { length: 300 }).unwrap(),
+            serde_json::json!({"reason": "too-long", "length": 300})
+        );
+        assert_eq!(
+            serde_json::to_value(ScanError::NotASerial).unwrap(),
+            serde_json::json!({"reason": "not-a-serial"})
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::remedy::Remedy;
+
 /// The enrollment flow, chosen by the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
@@ -222,6 +224,8 @@ pub struct DeviceStage {
     pub stage: Stage,
     /// The one next thing to do.
     pub instruction: String,
+    /// That next thing as a step the front ends offer (a command, a button), when it is one.
+    pub remedy: Option<Remedy>,
     /// Problems, most serious first.
     pub problems: Vec<StageProblem>,
 }
@@ -346,8 +350,15 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
         flow,
         stage,
         instruction: instruction(flow, stage).into(),
+        remedy: remedy(flow, stage),
         problems,
     }
+}
+
+/// The step the instruction for `flow` at `stage` asks for, when a front end can take it.
+fn remedy(flow: Flow, stage: Stage) -> Option<Remedy> {
+    (flow == Flow::WindowsDem && stage == Stage::UserSignedIn)
+        .then_some(Remedy::ReassignPrimaryUser)
 }
 
 /// The next thing to do for `flow` at `stage`.
@@ -359,7 +370,7 @@ fn instruction(flow: Flow, stage: Stage) -> &'static str {
         (WindowsDem, Scanning) => "Serial imported. Factory-reset if needed; at the sign-in screen sign in with the DEM account.",
         (WindowsDem, Enrolling | BenchDone) => "Device Preparation is running — do not restart. Wait for the desktop, then sync to check Intune.",
         (WindowsDem, InIntune) => "Provisioned under the DEM account. Ready to hand over; the user signs in normally.",
-        (WindowsDem, UserSignedIn) => "The user has signed in: reassign the primary user from the DEM account (stagebench primary-user reassign).",
+        (WindowsDem, UserSignedIn) => "The user has signed in: reassign the primary user from the DEM account.",
         (_, New) => "Factory-reset if needed, power on, and show the QR code.",
         (_, Scanning) => "Scan the QR now (tap the welcome screen six times to open the scanner).",
         (StagingToken, Enrolling) => "Enrolling — do not restart. Finish setup; stop at the sign-in screen. Do not sign in. Power off.",
@@ -479,6 +490,12 @@ mod tests {
             let s = derive(Flow::WindowsDem, &seen, t(10_000));
             assert_eq!(s.stage, stage, "{seen:?}");
             assert!(s.instruction.contains(words), "{}", s.instruction);
+            // Only the reassignment is a step a front end takes for the technician.
+            assert_eq!(
+                s.remedy,
+                (stage == Stage::UserSignedIn).then_some(Remedy::ReassignPrimaryUser),
+                "{stage:?}"
+            );
         };
         check(
             at(-5, Observation::QrShown),

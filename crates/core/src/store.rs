@@ -48,14 +48,15 @@ pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
 pub use batches::{
     BatchRow, BatchStoreError, JoinedBy, NewBatchRow, StoredReport, EVENT_BATCH_JOINED,
     EVENT_DEM_SIGN_IN, EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED,
-    EVENT_USER_LOGGED_ON, TECHNICIAN_ACTIONS, TECHNICIAN_SETTING,
+    EVENT_USER_LOGGED_ON, TECHNICIAN_SETTING,
 };
 pub use devices::DeviceRecord;
 pub use events::EventRecord;
 pub use handle::StoreHandle;
 pub use held_scans::HeldScanRow;
 pub use intune::{
-    IntuneChange, IntuneLinkRow, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE, EVENT_INTUNE_SEEN,
+    IntuneChange, IntuneLinkRow, StatusChanges, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE,
+    EVENT_INTUNE_SEEN,
 };
 pub use outbox::{
     OutboxCounts, OutboxError, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED, EVENT_OUTBOX_DONE,

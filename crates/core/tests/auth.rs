@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use stagebench_core::intune::auth::{SecretKind, SignInMode, TenantSettings};
 use stagebench_core::intune::{AuthError, TokenSource};
+use stagebench_core::remedy::{HasRemedy, Remedy};
 use stagebench_core::secret::SecretText;
 use support::auth::{bench, count, gaps, settings, SECRET, TENANT, UPN};
 
@@ -100,9 +101,10 @@ async fn a_declined_sign_in_is_incomplete_and_keeps_nothing() {
     assert!(matches!(e, AuthError::Incomplete(_)), "{e:?}");
     let text = e.to_string();
     assert!(
-        text.contains("declined") && text.contains("stagebench login"),
+        text.contains("declined") && text.contains("start a new sign-in"),
         "{text}"
     );
+    assert_eq!(e.remedy(), Some(Remedy::SignIn));
     assert!(b.keyring.names().is_empty());
 }
 
@@ -122,9 +124,10 @@ async fn an_expired_code_is_incomplete_with_the_next_step() {
     assert!(
         matches!(e, AuthError::Incomplete(_))
             && text.contains("expired")
-            && text.contains("stagebench login"),
+            && text.contains("start a new sign-in"),
         "{text}"
     );
+    assert_eq!(e.remedy(), Some(Remedy::SignIn));
     assert!(text.contains(&user_code), "names the code: {text}");
     assert_eq!(
         gaps(&b.fake.device_code_polls(&user_code)),
@@ -192,7 +195,13 @@ async fn a_revoked_refresh_token_asks_to_sign_in_again() {
         }
         other => panic!("expected SignInAgain, got {other:?}"),
     }
-    assert!(e.to_string().contains("stagebench login"), "{e}");
+    assert!(e.to_string().contains("sign in again"), "{e}");
+    assert_eq!(
+        e.remedy(),
+        Some(Remedy::SignInAgain {
+            account: UPN.into()
+        })
+    );
 }
 
 #[tokio::test]
@@ -301,5 +310,6 @@ async fn sign_out_removes_the_keyring_entries_and_the_cached_token() {
 
     let signed_out = TenantSettings { account: None, ..s };
     let e = b.sign_in.resume(&signed_out).unwrap_err();
-    assert!(matches!(e, AuthError::NotSignedIn) && e.to_string().contains("stagebench login"));
+    assert!(matches!(e, AuthError::NotSignedIn) && e.to_string().contains("sign in first"));
+    assert_eq!(e.remedy(), Some(Remedy::SignIn));
 }

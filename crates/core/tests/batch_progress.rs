@@ -5,7 +5,7 @@
 //! never saw, a token that expires before the due date blocking printing.
 
 use serde_json::json;
-use stagebench_core::batch::progress::{batch_progress, report_devices, token_check};
+use stagebench_core::batch::progress::{batch_progress, report_devices, token_check, TokenState};
 use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::clock::ManualClock;
@@ -13,6 +13,7 @@ use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::ids::BatchId;
 use stagebench_core::ids::DeviceId;
 use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
+use stagebench_core::remedy::Remedy;
 use stagebench_core::stage::{Flow, Stage};
 use stagebench_core::store::{JoinedBy, Sighting, Store, EVENT_POWERED_OFF};
 use time::{Duration, OffsetDateTime};
@@ -208,23 +209,35 @@ fn a_token_that_expires_before_the_due_date_blocks_printing() {
     let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
     let early = batch(now, Flow::StagingToken, 5, 10);
     let check = token_check(&early, None, now);
-    assert_eq!(check.state, "expires-before-due");
+    assert_eq!(check.state, TokenState::ExpiresBeforeDue);
+    assert_eq!(
+        serde_json::to_value(check.state).unwrap(),
+        "expires-before-due",
+        "the wire word stays"
+    );
     assert!(check.printing_blocked);
-    assert!(check.message.unwrap().contains("before the batch is due"));
+    let message = check.message.unwrap();
+    assert!(message.contains("before the batch is due"), "{message}");
+    assert!(!message.contains("stagebench"), "{message}");
+    assert!(
+        matches!(check.remedy, Some(Remedy::ReplaceToken { .. })),
+        "{:?}",
+        check.remedy
+    );
     let fine = batch(now, Flow::StagingToken, 30, 10);
-    assert_eq!(token_check(&fine, None, now).state, "ok");
+    assert_eq!(token_check(&fine, None, now).state, TokenState::Ok);
     assert_eq!(
         token_check(&fine, None, now + Duration::days(25)).state,
-        "expiring-soon"
+        TokenState::ExpiringSoon
     );
     let gone = token_check(&fine, None, now + Duration::days(31));
     assert_eq!(
-        (gone.state.as_str(), gone.printing_blocked),
+        (gone.state.name(), gone.printing_blocked),
         ("expired", true)
     );
     assert_eq!(
         token_check(&fine, Some("2026-01-01T00:00:00Z"), now).state,
-        "revoked"
+        TokenState::Revoked
     );
 }
 

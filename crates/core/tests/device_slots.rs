@@ -1,6 +1,7 @@
 //! Bench slots are set up once and kept: assignments survive closing and reopening the store
 //! file, and a second process (the CLI beside the app) sees them and is refused the same way.
 
+use stagebench_core::remedy::{HasRemedy, Remedy};
 use stagebench_core::store::{SlotError, Store};
 
 #[test]
@@ -48,8 +49,9 @@ fn slots_persist_across_reopen_and_processes() {
     );
     assert_eq!(
         err.to_string(),
-        "slot 2 is already port 1-4.2; free it first with `stagebench slots free 2`, or pick another number"
+        "slot 2 is already port 1-4.2; free slot 2 first, or pick another number"
     );
+    assert_eq!(err.remedy(), Some(Remedy::FreeSlot { number: 2 }));
     assert_eq!(other.free_slot(2).unwrap().unwrap().port_path, "1-4.2");
     assert_eq!(reopened.slot_for("1-4.2").unwrap(), None);
     assert_eq!(other.assign_slot("1-4.9", 2, None).unwrap().number, 2);

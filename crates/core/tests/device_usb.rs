@@ -9,7 +9,7 @@ use stagebench_adb::server::AdbServer;
 use stagebench_adb::usb::{DeviceScript, ScriptedDevice, ScriptedUsb};
 use stagebench_adb::AdbKey;
 use stagebench_core::device::usb::{snapshot_bench, watch_bench, BenchKey, UsbBench};
-use stagebench_core::device::{BenchDevice, BenchEvent, ReadOptions, SharedStore};
+use stagebench_core::device::{AdbState, BenchDevice, BenchEvent, ReadOptions, SharedStore};
 use stagebench_core::identity::SerialSource;
 use stagebench_core::store::Store;
 use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
@@ -129,13 +129,13 @@ async fn two_usb_devices_are_read_with_evidence_and_numbered_slots() {
     let read = |d: &[BenchDevice]| {
         d.len() == 2
             && d.iter()
-                .all(|d| d.state == "device" && d.evidence.is_some())
+                .all(|d| d.state == AdbState::Device && d.evidence.is_some())
     };
     let mut prompted = false;
     let devices = snapshot_where(&mut events, PATIENCE, |d| {
         // The fake devices show "Allow USB debugging?" before accepting the bench key.
         prompted |= d.iter().any(|d| {
-            d.state == "unauthorized"
+            d.state == AdbState::Unauthorized
                 && d.next_step
                     .as_deref()
                     .is_some_and(|s| s.starts_with("Accept the USB debugging prompt"))
@@ -192,7 +192,7 @@ async fn adb_off_and_unreadable_devices_show_the_next_step() {
     let (mut events, _task, _usb) = start(no_server(), &bus, None);
     let devices = snapshot_where(&mut events, PATIENCE, |d| d.len() == 2).await;
     let off = at(&devices, "1-3").unwrap();
-    assert_eq!(off.state, "adb-off");
+    assert_eq!(off.state, AdbState::AdbOff);
     assert_eq!(off.serial.as_deref(), Some("OFF123456"));
     assert_eq!(off.manufacturer.as_deref(), Some("Google"));
     assert_eq!(sources(off), [SerialSource::UsbDescriptor]);
@@ -204,7 +204,7 @@ async fn adb_off_and_unreadable_devices_show_the_next_step() {
         "{step}"
     );
     let denied = at(&devices, "1-4").unwrap();
-    assert_eq!(denied.state, "no-permissions");
+    assert_eq!(denied.state, AdbState::UsbNoPermissions);
     let step = denied.next_step.as_deref().unwrap();
     if cfg!(target_os = "linux") {
         assert!(step.contains("51-android.rules"), "{step}");
@@ -251,7 +251,7 @@ async fn unplugged_devices_disappear_and_their_connection_closes() {
         .unwrap();
     let (mut events, _task, usb) = start(no_server(), &bus, None);
     snapshot_where(&mut events, PATIENCE, |d| {
-        at(d, "2-1").is_some_and(|d| d.state == "device")
+        at(d, "2-1").is_some_and(|d| d.state == AdbState::Device)
     })
     .await;
     assert!(plugged.is_claimed());
@@ -279,7 +279,7 @@ async fn unplugged_devices_disappear_and_their_connection_closes() {
     for devices in &between {
         let card = at(devices, "2-1");
         assert!(
-            card.is_none_or(|d| d.state == "device" && d.error.is_none()),
+            card.is_none_or(|d| d.state == AdbState::Device && d.error.is_none()),
             "{devices:#?}"
         );
     }
@@ -297,7 +297,7 @@ async fn a_device_unplugged_mid_read_just_disappears() {
         .unwrap();
     let (mut events, _task, usb) = start(no_server(), &bus, None);
     snapshot_where(&mut events, PATIENCE, |d| {
-        at(d, "3-1").is_some_and(|d| d.state == "connecting")
+        at(d, "3-1").is_some_and(|d| d.state == AdbState::Connecting)
     })
     .await;
     plugged.unplug();
@@ -341,7 +341,7 @@ async fn merged_with_a_real_adb_server_and_held_devices_are_left_to_it() {
     let devices = snapshot_where(&mut events, PATIENCE, |d| {
         d.len() == 3
             && d.iter()
-                .all(|d| d.state == "device" && d.evidence.is_some())
+                .all(|d| d.state == AdbState::Device && d.evidence.is_some())
     })
     .await;
     let tcp = devices
@@ -412,5 +412,5 @@ async fn a_one_off_listing_without_a_server_fails_only_when_usb_is_empty() {
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].state, "adb-off");
+    assert_eq!(listed[0].state, AdbState::AdbOff);
 }

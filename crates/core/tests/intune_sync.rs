@@ -16,6 +16,7 @@ use stagebench_core::intune::backoff::RetryPolicy;
 use stagebench_core::intune::status::{IntuneStage, IntuneStatusStore};
 use stagebench_core::intune::sync::{drain_outbox, refresh_status, SyncError, NOTES_BEGIN};
 use stagebench_core::intune::{StaticToken, TokenSource};
+use stagebench_core::remedy::{HasRemedy, Remedy};
 use stagebench_core::secret::SecretText;
 use stagebench_core::store::{Sighting, Store, EVENT_INTUNE_CHANGED, EVENT_INTUNE_SEEN};
 use stagebench_core::testing::graph::{FakeGraph, Lifecycle};
@@ -214,7 +215,14 @@ async fn a_token_revoked_mid_batch_keeps_the_changes_until_the_sign_in_is_back()
         .await
         .unwrap_err();
     assert!(matches!(err, SyncError::Auth(_)), "{err}");
-    assert!(err.to_string().contains("stagebench login"), "{err}");
+    assert!(err.to_string().contains("sign in"), "{err}");
+    assert!(
+        matches!(
+            err.remedy(),
+            Some(Remedy::SignIn | Remedy::SignInAgain { .. })
+        ),
+        "{err}"
+    );
     let counts = store.outbox_len().unwrap();
     assert_eq!(
         (counts.pending, counts.failed),

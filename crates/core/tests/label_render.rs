@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use stagebench_core::batch::progress::TokenCheck;
+use stagebench_core::batch::progress::{TokenCheck, TokenState};
 use stagebench_core::label::output::{png, read_zpl};
 use stagebench_core::label::raster::{mm_to_dots, Bitmap};
 use stagebench_core::label::template::{ElementKind, TemplateProblem};
@@ -35,8 +35,9 @@ fn payload(wifi: bool) -> String {
 fn ok_token() -> TokenCheck {
     TokenCheck {
         expires: Some("2026-12-31T12:59:59Z".into()),
-        state: "ok".into(),
+        state: TokenState::Ok,
         message: None,
+        remedy: None,
         printing_blocked: false,
     }
 }
@@ -530,10 +531,11 @@ fn guards_refuse_blocked_tokens_and_wifi_keys_or_warn() {
     if let LabelData::Enrollment(e) = &mut blocked {
         e.token = TokenCheck {
             expires: Some("2026-01-01T12:59:59Z".into()),
-            state: "expires-before-due".into(),
+            state: TokenState::ExpiresBeforeDue,
             message: Some(
                 "The token expires on 2026-01-01, before the batch is due (2026-02-01)".into(),
             ),
+            remedy: None,
             printing_blocked: true,
         };
     }

@@ -1,5 +1,5 @@
-//! Core's floors, read from its source: the store uses only the ground floor, `identity` and the
-//! audit record types; no module uses one on a floor above its own; and no two top-level modules
+//! Core's floors, read from its source: the store uses only the ground floor, `identity`, the
+//! audit record types and the remedies its errors name; no module uses one on a floor above its own; and no two top-level modules
 //! use each other, however indirectly. The floors are the ones `lib.rs` describes.
 //!
 //! A module "uses" another when its text names `crate::<module>` anywhere (code, `cfg(test)` and
@@ -19,6 +19,7 @@ const FLOORS: &[(&str, &[&str])] = &[
         "values",
         &[
             "secret",
+            "remedy",
             "identity",
             "stage",
             "audit",
@@ -46,9 +47,9 @@ const FLOORS: &[(&str, &[&str])] = &[
 ];
 
 /// What the store's files may use (STYLE.md 18, "Rows are plain"): the ground floor, `secret`,
-/// `identity` and the audit record types. Domain types stay above it: the store gets a row
-/// type and the domain module converts.
-const STORE_MAY_USE: &[&str] = &["ids", "clock", "secret", "identity", "audit"];
+/// `identity`, the audit record types and `remedy` (the next step a store error names, a plain
+/// value). Domain types stay above it: the store gets a row type and the domain module converts.
+const STORE_MAY_USE: &[&str] = &["ids", "clock", "secret", "identity", "audit", "remedy"];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")

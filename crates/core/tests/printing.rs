@@ -20,6 +20,7 @@ use stagebench_core::printer::{
     self, drain_once, DocumentKind, IppClient, IppJobState, PrintTransport, PrinterConfig,
     PrinterStore, PrinterTarget, Readiness, SystemPrinters,
 };
+use stagebench_core::remedy::{HasRemedy, Remedy};
 use stagebench_core::scanner::pty::PtyPair;
 use stagebench_core::store::{AuditFilter, NewPrintJob, PrintJobState, Store, PRINT_LEASE};
 use time::OffsetDateTime;
@@ -469,8 +470,13 @@ async fn a_raw_printer_that_closes_early_is_retried_then_failed_with_the_reason(
         "{message}"
     );
     assert!(
-        message.ends_with(&format!("`stagebench print-queue retry {}`", id.0)),
+        message.ends_with(&format!("; then retry print job {}", id.0)),
         "{message}"
+    );
+    assert_eq!(
+        store.print_job(id).unwrap().unwrap().remedy(),
+        Some(Remedy::RetryPrintJob { job: id }),
+        "a failed job is retried by hand"
     );
     assert!(
         store.audit_log(&AuditFilter::default()).unwrap().is_empty(),
@@ -532,7 +538,7 @@ async fn refused_connections_retry_and_wrong_documents_fail_at_once() {
     );
     assert!(
         report.failed[1].1.starts_with(
-            "no printer named gone on this bench; add it with `stagebench printers add gone"
+            "no printer named gone on this bench; add a printer named gone, then retry the job"
         ),
         "{report:?}"
     );

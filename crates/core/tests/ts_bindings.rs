@@ -6,17 +6,18 @@
 use std::path::Path;
 
 use stagebench_core::audit::{AuditAction, AuditRecord};
+use stagebench_core::batch::action::TechnicianAction;
 use stagebench_core::batch::exchange::{
     Exported, ImportedReport, ReconciledDevice, Reconciliation,
 };
 use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{
-    BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck,
+    BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck, TokenState,
 };
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::bench::BenchView;
 use stagebench_core::device::{
-    AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,
+    AdbState, AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,
 };
 use stagebench_core::doctor::{Check, CheckStatus};
 use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
@@ -28,7 +29,9 @@ use stagebench_core::intune::sync::{DrainReport, RefreshReport};
 use stagebench_core::intune::view::ProfileView;
 use stagebench_core::provisioning::PayloadSummary;
 use stagebench_core::qr::QrFacts;
+use stagebench_core::remedy::Remedy;
 use stagebench_core::scanner::into_batch::ScanOutcome;
+use stagebench_core::scanner::ScanError;
 use stagebench_core::stage::{DeviceStage, Flow, Stage, StageProblem};
 use stagebench_core::store::{AuditCheck, OutboxCounts, Slot};
 use ts_rs::{Config, TS};
@@ -47,6 +50,7 @@ fn generate() -> String {
          // run `UPDATE_BINDINGS=1 cargo test -p stagebench-core --test ts_bindings`.\n\n",
     );
     for decl in [
+        declaration::<Remedy>(&cfg),
         declaration::<SerialSource>(&cfg),
         declaration::<SerialObservation>(&cfg),
         declaration::<AppVersion>(&cfg),
@@ -60,6 +64,7 @@ fn generate() -> String {
         declaration::<Stage>(&cfg),
         declaration::<StageProblem>(&cfg),
         declaration::<DeviceStage>(&cfg),
+        declaration::<AdbState>(&cfg),
         declaration::<BenchDevice>(&cfg),
         declaration::<BenchEvent>(&cfg),
         declaration::<BenchView>(&cfg),
@@ -86,7 +91,9 @@ fn generate() -> String {
         declaration::<BatchOrigin>(&cfg),
         declaration::<Batch>(&cfg),
         declaration::<ReportSerial>(&cfg),
+        declaration::<TokenState>(&cfg),
         declaration::<TokenCheck>(&cfg),
+        declaration::<TechnicianAction>(&cfg),
         declaration::<DeviceProgress>(&cfg),
         declaration::<StageCount>(&cfg),
         declaration::<BatchProblem>(&cfg),
@@ -100,6 +107,7 @@ fn generate() -> String {
         declaration::<ReconciledDevice>(&cfg),
         declaration::<Reconciliation>(&cfg),
         declaration::<ScanOutcome>(&cfg),
+        declaration::<ScanError>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');

@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs (ui_app_bindings_match_the_rust_types).
 // Do not edit by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.
-import type { Batch, BatchId, Exported, Flow, TokenCheck } from "./bindings";
+import type { Batch, BatchId, Exported, Flow, Remedy, ScanError, TokenCheck } from "./bindings";
 
 /**
  * A batch as the Batches list shows it: what is cheap to know without reading every device's
@@ -228,6 +228,10 @@ result: ScanResult,
  */
 message: string | null, 
 /**
+ * Why the line was refused as no serial at all, as data (the message says it in words).
+ */
+refusal: ScanError | null, 
+/**
  * The batch it went into.
  */
 batch: BatchId | null, 
@@ -252,3 +256,25 @@ status: ScannerStatus,
  * Newest first.
  */
 scans: Array<ScanRecord>, };
+
+/**
+ * An error returned by a command.
+ */
+export type ApiError = { 
+/**
+ * `invalid-input`: the technician can fix the input; `sign-in-needed`: sign in on the Tenant
+ * screen first; `offline`: Graph or the sign-in service is unreachable, try again later;
+ * `token-unusable`: the profile's token expired, was revoked or can't be shown;
+ * `label-blocked`: a guard refused the label (Print and Reveal are off); `does-not-fit`:
+ * the code needs a bigger label; `internal`: anything else.
+ */
+code: string, 
+/**
+ * What went wrong and what to do, for people.
+ */
+message: string, 
+/**
+ * The next step as data, when the core named one: the UI offers it as a button. Left out
+ * when there is none, so such an error stays `{code, message}` on the wire.
+ */
+remedy?: Remedy, };

@@ -8,6 +8,13 @@ describe("toApiError", () => {
       message: "SSID too long",
     });
   });
+  it("keeps the remedy the core named, as data", () => {
+    expect(toApiError({ code: "sign-in-needed", message: "Not signed in.", remedy: { step: "sign-in" } })).toEqual({
+      code: "sign-in-needed",
+      message: "Not signed in.",
+      remedy: { step: "sign-in" },
+    });
+  });
   it("wraps anything else as internal", () => {
     expect(toApiError("boom")).toEqual({ code: "internal", message: "boom" });
   });

@@ -22,9 +22,9 @@ import type {
   QrView,
   SignInPrompt,
   Slot,
+  TechnicianAction,
   TenantState,
 } from "./types";
-import type { TechnicianAction } from "./batches";
 import type { ScannerPort, ScannerSettings, ScannerView } from "./app_bindings";
 import type {
   CupsDiscovery,
@@ -43,8 +43,8 @@ import type {
 /** Normalises whatever a command rejected with into an ApiError. */
 export function toApiError(e: unknown): ApiError {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
-    const { code, message } = e as { code: unknown; message: unknown };
-    return { code: String(code), message: String(message) };
+    const { code, message, remedy } = e as { code: unknown; message: unknown; remedy?: ApiError["remedy"] };
+    return remedy ? { code: String(code), message: String(message), remedy } : { code: String(code), message: String(message) };
   }
   return { code: "internal", message: String(e) };
 }

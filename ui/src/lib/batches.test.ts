@@ -33,6 +33,7 @@ describe("actionsFor", () => {
     flow,
     stage,
     instruction: "",
+    remedy: null,
     problems: [],
   });
 
@@ -87,7 +88,7 @@ describe("progressSegments", () => {
 });
 
 describe("labels", () => {
-  const token = (over: Partial<TokenCheck>): TokenCheck => ({ expires: null, state: "ok", message: null, printing_blocked: false, ...over });
+  const token = (over: Partial<TokenCheck>): TokenCheck => ({ expires: null, state: "ok", message: null, remedy: null, printing_blocked: false, ...over });
 
   it("gives the token a badge that says what blocks printing", () => {
     expect(tokenBadge(token({ expires: "2026-07-01T00:00:00Z" }))).toEqual({ text: "token to 2026-07-01", tone: "ok" });

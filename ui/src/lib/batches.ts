@@ -1,6 +1,8 @@
 // Batches and stages as the Bench and Batches screens show them: labels, tones, which technician
 // action applies at which stage, the expected-serials textarea, the progress bar.
-import type { BatchSummary, DeviceStage, Flow, Stage, StageCount, TokenCheck } from "./types";
+import type { BatchSummary, DeviceStage, Flow, Stage, StageCount, TechnicianAction, TokenCheck } from "./types";
+
+export type { TechnicianAction } from "./types";
 
 export type Tone = "ok" | "warn" | "bad" | "muted";
 
@@ -117,8 +119,6 @@ export function problemTone(id: string): Tone {
     ? "bad"
     : "warn";
 }
-
-export type TechnicianAction = "powered-off" | "serial-imported" | "dem-sign-in" | "user-logged-on";
 
 /** The technician's buttons for a device at its stage: Android flows confirm the power-off at
  * the end of the bench's stage; Windows DEM walks serial import → DEM sign-in → user sign-in. */

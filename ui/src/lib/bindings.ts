@@ -2,6 +2,43 @@
 // run `UPDATE_BINDINGS=1 cargo test -p stagebench-core --test ts_bindings`.
 
 /**
+ * A next step the core knows.
+ */
+export type Remedy = { "step": "sign-in" } | { "step": "sign-in-again", 
+/**
+ * Who was signed in (UPN or client id).
+ */
+account: string, } | { "step": "add-printer", 
+/**
+ * The printer's name, as jobs and requests give it.
+ */
+name: string, } | { "step": "pick-printer" } | { "step": "check-printer", 
+/**
+ * The printer's name.
+ */
+name: string, } | { "step": "retry-print-job", 
+/**
+ * The job.
+ */
+job: number, } | { "step": "list-print-jobs" } | { "step": "free-slot", 
+/**
+ * The slot's number.
+ */
+number: number, } | { "step": "pick-batch" } | { "step": "import-bench-pack", 
+/**
+ * The batch.
+ */
+batch: BatchId, } | { "step": "replace-token", 
+/**
+ * The profile's name.
+ */
+profile: string, } | { "step": "pick-template", 
+/**
+ * The label kind the template must be for.
+ */
+kind: string, } | { "step": "reassign-primary-user" } | { "step": "accept-usb-prompt" };
+
+/**
  * Where a serial was read.
  */
 export type SerialSource = "usb-descriptor" | "adb-transport" | "ro-serialno" | "boot-serialno" | "imei" | "intune" | "scanner";
@@ -236,9 +273,18 @@ stage: Stage,
  */
 instruction: string, 
 /**
+ * That next thing as a step the front ends offer (a command, a button), when it is one.
+ */
+remedy: Remedy | null, 
+/**
  * Problems, most serious first.
  */
 problems: Array<StageProblem>, };
+
+/**
+ * Where a device's connection stands.
+ */
+export type AdbState = "device" | "offline" | "unauthorized" | "authorizing" | "connecting" | "bootloader" | "recovery" | "sideload" | "host" | "rescue" | "no permissions" | "no-permissions" | "adb-off" | "busy" | string;
 
 /**
  * One attached device as the bench shows it.
@@ -254,9 +300,9 @@ key: string,
  */
 device_id: number | null, 
 /**
- * The adb state (`device`, `unauthorized`, `offline`, …).
+ * The connection state (`device`, `unauthorized`, `offline`, …).
  */
-state: string, 
+state: AdbState, 
 /**
  * What the technician should do next, when something is in the way.
  */
@@ -751,7 +797,11 @@ message: string,
 /**
  * What the technician should do.
  */
-nextStep: string, };
+nextStep: string, 
+/**
+ * The next step as data, when it is one the front ends act on (the app's button).
+ */
+remedy: Remedy | null, };
 
 /**
  * The tenant connection, for the status strip and the Tenant screen.
@@ -956,6 +1006,11 @@ value: string,
 source: SerialSource, };
 
 /**
+ * Where the batch token stands against now and the batch's due date.
+ */
+export type TokenState = "ok" | "expiring-soon" | "expires-before-due" | "expired" | "revoked";
+
+/**
  * The batch token's state for printing and showing its QR.
  */
 export type TokenCheck = { 
@@ -964,17 +1019,26 @@ export type TokenCheck = {
  */
 expires: string | null, 
 /**
- * `ok`, `expiring-soon`, `expires-before-due`, `expired` or `revoked`.
+ * Where it stands.
  */
-state: string, 
+state: TokenState, 
 /**
  * What to tell people, when it is not `ok`.
  */
 message: string | null, 
 /**
+ * The next step, when the bench can take one (replace a token that expires too soon).
+ */
+remedy: Remedy | null, 
+/**
  * Whether labels and QR codes for this batch must not be printed.
  */
 printing_blocked: boolean, };
+
+/**
+ * A technician's confirmation that moves a device on in its flow.
+ */
+export type TechnicianAction = "powered-off" | "serial-imported" | "dem-sign-in" | "user-logged-on";
 
 /**
  * One device of a batch, as the bench sees it now.
@@ -1053,7 +1117,11 @@ message: string,
 /**
  * The devices concerned (serials).
  */
-devices: Array<string>, };
+devices: Array<string>, 
+/**
+ * The next step, when the bench can take one.
+ */
+remedy: Remedy | null, };
 
 /**
  * A batch's progress.
@@ -1320,3 +1388,13 @@ device: number,
  * Whether it joined the batch now (false: it was in it already).
  */
 joined: boolean, };
+
+/**
+ * Why a scan was refused: a typed reason the front ends word (and the UI may act on); the
+ * message says it in the domain's words.
+ */
+export type ScanError = { "reason": "empty" } | { "reason": "too-long", 
+/**
+ * How many characters it had.
+ */
+length: number, } | { "reason": "not-a-serial" } | { "reason": "garbled" };

@@ -10,6 +10,7 @@ function scan(extra: Partial<ScanRecord>): ScanRecord {
     symbology: null,
     result: "added",
     message: null,
+    refusal: null,
     batch: "b1",
     batch_name: "Wave 1",
     ...extra,

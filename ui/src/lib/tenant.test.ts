@@ -108,7 +108,7 @@ describe("status strip", () => {
       signIn: { userCode: "ABCD-1234", verificationUri: "https://microsoft.com/devicelogin", message: "", expiresAt: "" },
     });
     expect(statusStrip(waiting, NOW).badge.title).toContain("ABCD-1234");
-    const refused = state({ problem: { kind: "sign-in", message: "No longer accepted.", nextStep: "Sign in again." } });
+    const refused = state({ problem: { kind: "sign-in", message: "No longer accepted.", nextStep: "Sign in again.", remedy: { step: "sign-in-again", account: "ana@contoso.com" } } });
     expect(statusStrip(refused, NOW).badge).toMatchObject({ text: "Sign in again", tone: "warn" });
     expect(statusStrip(state({ online: null, lastSync: null }), NOW)).toMatchObject({
       badge: { text: "Connecting…" },

@@ -1,7 +1,9 @@
-// Types that cross the Rust ↔ UI boundary. Everything but ApiError is generated from the Rust
-// types into ./bindings.ts (see crates/core/tests/ts_bindings.rs), so the two cannot drift.
+// Types that cross the Rust ↔ UI boundary, all generated from the Rust types: the core's into
+// ./bindings.ts (see crates/core/tests/ts_bindings.rs), the app's into ./app_bindings.ts, so the
+// two sides cannot drift.
 
 export type {
+  AdbState,
   AuditAction,
   AuditCheck,
   AuditRecord,
@@ -41,6 +43,8 @@ export type {
   QrView,
   ReconciledDevice,
   Reconciliation,
+  Remedy,
+  ScanError,
   ScanOutcome,
   SerialObservation,
   SerialSource,
@@ -49,15 +53,10 @@ export type {
   StageCount,
   StageProblem,
   TenantProblem,
+  TechnicianAction,
   TenantState,
   TokenCheck,
+  TokenState,
   WifiInput,
 } from "./bindings";
-export type { BatchForm, BatchSummary, PackExported, ProfileChoice, TechnicianView } from "./app_bindings";
-
-/** An error from a Tauri command (`stagebench_app::error::ApiError`): a stable code the UI may
- * act on, and a message for people. */
-export interface ApiError {
-  code: string;
-  message: string;
-}
+export type { ApiError, BatchForm, BatchSummary, PackExported, ProfileChoice, TechnicianView } from "./app_bindings";

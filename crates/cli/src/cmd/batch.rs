@@ -9,12 +9,13 @@ use std::io::Write;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use stagebench_core::batch::ops::{self, parse_date, parse_expiry};
+use stagebench_core::batch::action::TechnicianAction;
+use stagebench_core::batch::ops::{self, parse_date, parse_expiry, NewBatchError};
 use stagebench_core::batch::progress::{batch_progress, token_check, BatchProgress};
 use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{BatchSpec, ProfileFacts};
 use stagebench_core::stage::Flow;
-use stagebench_core::store::{Store, TECHNICIAN_ACTIONS};
+use stagebench_core::store::Store;
 
 /// What to do with batches.
 #[derive(Args)]
@@ -180,12 +181,7 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             Ok(())
         }
         BatchCommand::Mark { serial, action } => {
-            if !TECHNICIAN_ACTIONS.contains(&action.as_str()) {
-                bail!(
-                    "unknown action {action:?}: use one of {}",
-                    TECHNICIAN_ACTIONS.join(", ")
-                );
-            }
+            let action: TechnicianAction = action.parse()?;
             let ids = store.devices_with_serial(&serial.trim().to_ascii_uppercase())?;
             let device = match ids.as_slice() {
                 [one] => *one,
@@ -193,7 +189,7 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 many => bail!("{} devices share the serial {serial}: use the slot in the app to tell them apart", many.len()),
             };
             let technician = store.technician();
-            store.record_action(device, action, &technician)?;
+            action.record(&mut store, device, &technician)?;
             let stage =
                 stagebench_core::batch::progress::stage_of(&store, device, store.clock_now())?;
             if args.json {
@@ -203,7 +199,12 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 );
             }
             match stage {
-                Some((_, s)) => writeln!(out, "{serial}: {} — {}", s.stage.label(), s.instruction)?,
+                Some((_, s)) => {
+                    writeln!(out, "{serial}: {} — {}", s.stage.label(), s.instruction)?;
+                    if let Some(remedy) = &s.remedy {
+                        writeln!(out, "hint: {}", crate::remedy::command(remedy))?;
+                    }
+                }
                 None => writeln!(out, "{serial}: recorded (the device is in no batch)")?,
             }
             Ok(())
@@ -274,7 +275,16 @@ async fn create(
         expected_serials: read_serials(new)?,
     };
     let who = store.technician();
-    let batch = ops::create_batch(store, spec, &who)?;
+    let batch = ops::create_batch(store, spec, &who).map_err(|e| {
+        // The core names what is missing; the CLI names the flag that gives it.
+        let flag = match &e {
+            NewBatchError::NoName => "--name",
+            NewBatchError::NoVendor => "--vendor",
+            NewBatchError::NoDemAccount => "--dem",
+            _ => return anyhow::Error::from(e),
+        };
+        anyhow::anyhow!("{e}: give it with {flag}")
+    })?;
     if new.activate {
         store.set_active_batch(Some(&batch.id))?;
     }
@@ -293,6 +303,9 @@ async fn create(
     )?;
     if let Some(m) = &token.message {
         writeln!(out, "warning: {m}")?;
+    }
+    if let Some(remedy) = &token.remedy {
+        writeln!(out, "hint: {}", crate::remedy::command(remedy))?;
     }
     Ok(())
 }
@@ -391,6 +404,9 @@ fn show(p: &BatchProgress, out: &mut dyn Write) -> anyhow::Result<()> {
             format!(" [{}]", problem.devices.join(", "))
         };
         writeln!(out, "  problem   {}{devices}", problem.message)?;
+        if let Some(remedy) = &problem.remedy {
+            writeln!(out, "            {}", crate::remedy::command(remedy))?;
+        }
     }
     if !p.not_seen.is_empty() {
         writeln!(out, "  not seen  {}", p.not_seen.join(", "))?;
@@ -405,6 +421,9 @@ fn show(p: &BatchProgress, out: &mut dyn Write) -> anyhow::Result<()> {
             d.state.stage.label(),
             d.state.instruction
         )?;
+        if let Some(remedy) = &d.state.remedy {
+            writeln!(out, "        {}", crate::remedy::command(remedy))?;
+        }
     }
     Ok(())
 }

@@ -159,6 +159,9 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
                 writeln!(out, "       next: {next}")?;
             }
         }
+        if let Some(remedy) = d.state.remedy() {
+            writeln!(out, "       hint: {}", crate::remedy::command(&remedy))?;
+        }
     }
     Ok(())
 }

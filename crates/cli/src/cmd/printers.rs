@@ -15,6 +15,7 @@ use stagebench_core::printer::{
     drain_once, test_label, DrainReport, IppClient, IppPrinter, PrintTransport, PrinterConfig,
     PrinterStatus, PrinterStore, PrinterTarget, SystemPrinters,
 };
+use stagebench_core::remedy::HasRemedy;
 use stagebench_core::store::Store;
 
 /// List, add, remove or test printers.
@@ -339,9 +340,13 @@ fn report_one(
         )?;
         return Ok(());
     }
+    let remedy = job.remedy();
     let error = job.last_error.unwrap_or_default();
     match job.state {
-        stagebench_core::store::PrintJobState::Failed => anyhow::bail!("job {id} failed: {error}"),
+        stagebench_core::store::PrintJobState::Failed => Err(crate::remedy::error(
+            format!("job {id} failed: {error}"),
+            remedy,
+        )),
         state => anyhow::bail!(
             "job {id} did not print yet ({state}; the queue sends it again from {}): {error}",
             job.next_attempt_at
@@ -377,6 +382,9 @@ fn list_jobs(out: &mut dyn Write, json: bool, store: &Store, limit: usize) -> an
                 .map(|e| format!("\n        {e}"))
                 .unwrap_or_default(),
         )?;
+        if let Some(remedy) = job.remedy() {
+            writeln!(out, "        hint: {}", crate::remedy::command(&remedy))?;
+        }
     }
     Ok(())
 }

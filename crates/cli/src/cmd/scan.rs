@@ -15,7 +15,7 @@ use clap::Args;
 use stagebench_core::batch::BatchStore;
 use stagebench_core::ids::BatchId;
 use stagebench_core::scanner::into_batch::{self, AddHeldError, Taken};
-use stagebench_core::scanner::{parse_scan, Scan, ScanResult, SerialScanner};
+use stagebench_core::scanner::{parse_scan, Scan, ScanResult, ScannerReadError, SerialScanner};
 use stagebench_core::store::Store;
 
 /// Where scans come from and where they go.
@@ -103,24 +103,27 @@ fn scan(
         .and(batch.as_ref())
         .map(|b| b.id.clone());
     let mut done = 0usize;
-    let mut handle = |scan: Result<Scan, String>, out: &mut dyn Write| -> anyhow::Result<()> {
-        match scan {
-            Ok(scan) => {
-                let taken = into_batch::take(store, given.as_ref(), &scan);
-                print_taken(&scan.text, &taken, args.json, out)?;
+    let mut handle =
+        |scan: Result<Scan, ScannerReadError>, out: &mut dyn Write| -> anyhow::Result<()> {
+            match scan {
+                Ok(scan) => {
+                    let taken = into_batch::take(store, given.as_ref(), &scan);
+                    print_taken(&scan.text, &taken, args.json, out)?;
+                }
+                Err(why) if args.json => {
+                    writeln!(out, "{}", serde_json::json!({"error": why.to_string()}))?
+                }
+                Err(why) => writeln!(out, "refused: {why}")?,
             }
-            Err(why) if args.json => writeln!(out, "{}", serde_json::json!({"error": why}))?,
-            Err(why) => writeln!(out, "refused: {why}")?,
-        }
-        out.flush()?;
-        Ok(())
-    };
+            out.flush()?;
+            Ok(())
+        };
     match &args.port {
         Some(port) => {
             let scanner = SerialScanner::open(port, args.baud)?;
             while args.count.is_none_or(|c| done < c) {
                 if let Some(scan) = scanner.next(Duration::from_millis(500)) {
-                    let failed = matches!(&scan, Err(m) if m.contains("stopped"));
+                    let failed = matches!(&scan, Err(ScannerReadError::Stopped { .. }));
                     handle(scan, out)?;
                     done += 1;
                     if failed {
@@ -139,7 +142,7 @@ fn scan(
                 if line.trim().is_empty() {
                     continue;
                 }
-                handle(parse_scan(&line).map_err(|e| e.to_string()), out)?;
+                handle(parse_scan(&line).map_err(ScannerReadError::from), out)?;
                 done += 1;
             }
         }

@@ -28,6 +28,7 @@ use crate::intune::auth::SecretStore;
 use crate::intune::status::IntuneStatus;
 use crate::intune::sync::{IntuneDirectory, SyncError, LOOKUP_CHUNK};
 use crate::intune::AuthError;
+use crate::remedy::{HasRemedy, Remedy};
 use crate::secret::SecretText;
 use crate::stage::{Flow, Stage};
 use crate::store::AuditFilter;
@@ -71,7 +72,7 @@ pub enum ExchangeError {
     #[error("{0}")]
     TokenUnusable(String),
     /// The batch has no enrollment QR on this bench.
-    #[error("batch {0} has no enrollment QR on this bench: import its bench pack again (stagebench batch import-pack)")]
+    #[error("batch {0} has no enrollment QR on this bench: import its bench pack again")]
     NoQr(BatchId),
     /// The store.
     #[error(transparent)]
@@ -82,6 +83,25 @@ pub enum ExchangeError {
     /// Intune.
     #[error(transparent)]
     Sync(#[from] SyncError),
+}
+
+impl HasRemedy for ExchangeError {
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            ExchangeError::NoQr(batch) => Some(Remedy::ImportBenchPack {
+                batch: batch.clone(),
+            }),
+            ExchangeError::Keyring(e) => e.remedy(),
+            ExchangeError::Batch(e) => e.remedy(),
+            ExchangeError::Sync(e) => e.remedy(),
+            ExchangeError::Pack { .. }
+            | ExchangeError::Report { .. }
+            | ExchangeError::Key(_)
+            | ExchangeError::Io { .. }
+            | ExchangeError::TokenUnusable(_)
+            | ExchangeError::Store(_) => None,
+        }
+    }
 }
 
 /// Writes `bytes` to `path` whole or not at all: a temporary file beside it, synced, renamed.
@@ -170,7 +190,7 @@ fn check_token(store: &Store, batch: &BatchId) -> Result<Batch, ExchangeError> {
         record.token_revoked_at.as_deref(),
         store.clock_now(),
     );
-    if matches!(check.state.as_str(), "expired" | "revoked") {
+    if check.state.unusable() {
         return Err(ExchangeError::TokenUnusable(
             check.message.unwrap_or_default(),
         ));

@@ -11,6 +11,8 @@
 //!   sources, slot, stage events and technician, signed with the bench's Ed25519 key ([`key`]),
 //!   with a CSV view ([`csv`]) for spreadsheets.
 //!
+//! A technician's confirmations (powered off, serial imported, …) are [`action`]s.
+//!
 //! The types here are the plain data shared by the store, the files and the surfaces; they hold
 //! no secret (the QR payload travels as [`crate::secret::SecretText`] beside them).
 //!
@@ -184,6 +186,7 @@ pub struct BenchInfo {
     pub hostname: Option<String>,
 }
 
+pub mod action;
 pub mod csv;
 pub mod custody;
 pub mod exchange;

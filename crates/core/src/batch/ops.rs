@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use super::{normalize_serials, Batch, BatchOrigin, BatchSpec, BatchStore};
 use crate::identity::{SerialObservation, SerialSource};
 use crate::ids::{BatchId, DeviceId};
+use crate::remedy::{HasRemedy, Remedy};
 use crate::store::{BatchStoreError, JoinedBy, Sighting, Store, StoreError};
 
 /// Why a batch could not be created.
@@ -14,10 +15,10 @@ use crate::store::{BatchStoreError, JoinedBy, Sighting, Store, StoreError};
 #[non_exhaustive]
 pub enum NewBatchError {
     /// No name.
-    #[error("a batch needs a name (e.g. --name \"Warehouse scanners, wave 3\")")]
+    #[error("a batch needs a name (e.g. “Warehouse scanners, wave 3”)")]
     NoName,
     /// No vendor or site.
-    #[error("a batch needs the vendor or site staging it (--vendor)")]
+    #[error("a batch needs the vendor or site staging it")]
     NoVendor,
     /// Fewer devices expected than serials listed.
     #[error("{listed} serials are listed but only {count} devices expected: raise the count or remove serials")]
@@ -29,12 +30,21 @@ pub enum NewBatchError {
     },
     /// A Windows DEM batch without its DEM account.
     #[error(
-        "a Windows Device Preparation batch needs the DEM account's UPN (--dem dem@contoso.com)"
+        "a Windows Device Preparation batch needs the DEM account's UPN (e.g. dem@contoso.com)"
     )]
     NoDemAccount,
     /// The store refused.
     #[error(transparent)]
     Store(#[from] BatchStoreError),
+}
+
+impl HasRemedy for NewBatchError {
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            NewBatchError::Store(e) => e.remedy(),
+            _ => None,
+        }
+    }
 }
 
 /// Checks `spec` and normalises its serials into a new batch (not stored): a name and a vendor

@@ -18,6 +18,7 @@ use crate::identity::{check_identity, SerialObservation, SerialSource};
 use crate::ids::BatchId;
 use crate::ids::DeviceId;
 use crate::intune::status::{IntuneStage, IntuneStatus, IntuneStatusStore};
+use crate::remedy::Remedy;
 use crate::stage::{derive, DeviceStage, Flow, Observation, Observed, Stage};
 use crate::store::{
     DeviceRecord, EventRecord, JoinedBy, Store, StoreError, EVENT_BATCH_JOINED, EVENT_DEM_SIGN_IN,
@@ -28,15 +29,57 @@ use crate::store::{
 /// How long before expiry a token is flagged (not blocked) while the batch is open.
 pub const TOKEN_WARN_DAYS: i64 = 7;
 
+/// Where the batch token stands against now and the batch's due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenState {
+    /// Usable until after the batch is due (or a Windows batch, which has no token).
+    Ok,
+    /// Usable, but it expires within [`TOKEN_WARN_DAYS`].
+    ExpiringSoon,
+    /// It expires before the batch is due: printing is blocked.
+    ExpiresBeforeDue,
+    /// It expired: nothing of the batch may be printed or shown.
+    Expired,
+    /// It was revoked: nothing of the batch may be printed or shown.
+    Revoked,
+}
+
+impl TokenState {
+    /// The word the wire and the problem ids use (`expires-before-due`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenState::Ok => "ok",
+            TokenState::ExpiringSoon => "expiring-soon",
+            TokenState::ExpiresBeforeDue => "expires-before-due",
+            TokenState::Expired => "expired",
+            TokenState::Revoked => "revoked",
+        }
+    }
+
+    /// Whether the token may not be used at all (its QR no longer enrolls, or must not).
+    pub fn unusable(self) -> bool {
+        matches!(self, TokenState::Expired | TokenState::Revoked)
+    }
+}
+
+impl std::fmt::Display for TokenState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// The batch token's state for printing and showing its QR.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct TokenCheck {
     /// When it expires, RFC 3339 (`None`: it does not expire).
     pub expires: Option<String>,
-    /// `ok`, `expiring-soon`, `expires-before-due`, `expired` or `revoked`.
-    pub state: String,
+    /// Where it stands.
+    pub state: TokenState,
     /// What to tell people, when it is not `ok`.
     pub message: Option<String>,
+    /// The next step, when the bench can take one (replace a token that expires too soon).
+    pub remedy: Option<Remedy>,
     /// Whether labels and QR codes for this batch must not be printed.
     pub printing_blocked: bool,
 }
@@ -47,29 +90,30 @@ pub struct TokenCheck {
 pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime) -> TokenCheck {
     let expires = batch.spec.profile.token_expires;
     let shown = expires.map(crate::clock::timestamp);
-    let check = |state: &str, message: Option<String>, blocked: bool| TokenCheck {
+    let check = |state: TokenState, message: Option<String>, blocked: bool| TokenCheck {
         expires: shown.clone(),
-        state: state.into(),
+        state,
         message,
+        remedy: None,
         printing_blocked: blocked,
     };
     if batch.spec.profile.flow == Flow::WindowsDem {
-        return check("ok", None, false);
+        return check(TokenState::Ok, None, false);
     }
     if let Some(at) = revoked_at {
         return check(
-            "revoked",
+            TokenState::Revoked,
             Some(format!("The batch's token was revoked ({at}): nothing of this batch may be printed or shown. Ask the admin for a new token and a new bench pack.")),
             true,
         );
     }
     let Some(expires) = expires else {
-        return check("ok", None, false);
+        return check(TokenState::Ok, None, false);
     };
     let day = |t: OffsetDateTime| t.date().to_string();
     if expires <= now {
         return check(
-            "expired",
+            TokenState::Expired,
             Some(format!("The batch's token expired on {}: its QR no longer enrolls. Ask the admin to replace the token and send a new bench pack.", day(expires))),
             true,
         );
@@ -80,20 +124,26 @@ pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime)
             .map(|d| d.assume_utc())
             .unwrap_or(expires);
         if expires < end_of_due {
-            return check(
-                "expires-before-due",
-                Some(format!(
-                    "The token expires on {}, before the batch is due ({due}): replace the token (stagebench profiles token create) or move the due date. Printing is blocked for this batch.",
-                    day(expires)
-                )),
-                true,
-            );
+            let profile = batch.spec.profile.profile_name.clone();
+            return TokenCheck {
+                remedy: Some(Remedy::ReplaceToken {
+                    profile: profile.clone(),
+                }),
+                ..check(
+                    TokenState::ExpiresBeforeDue,
+                    Some(format!(
+                        "The token expires on {}, before the batch is due ({due}): replace the token of profile \"{profile}\" or move the due date. Printing is blocked for this batch.",
+                        day(expires)
+                    )),
+                    true,
+                )
+            };
         }
     }
     if expires - now < time::Duration::days(TOKEN_WARN_DAYS) {
         let hours = (expires - now).whole_hours();
         return check(
-            "expiring-soon",
+            TokenState::ExpiringSoon,
             Some(format!(
                 "The token expires in {hours} h ({}).",
                 day(expires)
@@ -101,7 +151,7 @@ pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime)
             false,
         );
     }
-    check("ok", None, false)
+    check(TokenState::Ok, None, false)
 }
 
 /// One device of a batch, as the bench sees it now.
@@ -150,6 +200,8 @@ pub struct BatchProblem {
     pub message: String,
     /// The devices concerned (serials).
     pub devices: Vec<String>,
+    /// The next step, when the bench can take one.
+    pub remedy: Option<Remedy>,
 }
 
 /// A batch's progress.
@@ -412,6 +464,7 @@ pub fn batch_progress(
             id: format!("token-{}", token.state),
             message,
             devices: vec![],
+            remedy: token.remedy.clone(),
         });
     }
     // Device problems, grouped by id.
@@ -433,6 +486,7 @@ pub fn batch_progress(
             id: id.into(),
             message,
             devices: serials,
+            remedy: None,
         });
     }
     // Expected serials: not seen on the bench; and those Intune shows that the bench never saw.
@@ -467,6 +521,7 @@ pub fn batch_progress(
                     in_intune.len()
                 ),
                 devices: in_intune,
+                remedy: None,
             });
         }
     }
@@ -477,6 +532,7 @@ pub fn batch_progress(
                 id: "more-than-expected".into(),
                 message: format!("{have} devices in a batch of {expected}: check that no device from another batch joined this one."),
                 devices: vec![],
+                remedy: None,
             });
         }
     }

@@ -4,7 +4,8 @@
 //! A bench snapshot is the full list of attached devices; a new one is sent whenever the adb
 //! server reports a change. Devices whose adb state did not change are not read again.
 //!
-//! Layout: this module reads and records devices; [`evidence`] reads the stage evidence (one
+//! Layout: this module reads and records devices; [`adb_state`] is a device's connection state
+//! as a card shows it; [`evidence`] reads the stage evidence (one
 //! compound shell command, parsed without I/O); [`mod@preflight`] holds the rules table;
 //! [`realwear`] the RealWear models and firmware; [`version`] compares app and firmware
 //! versions. The enrollment profile facts the rules use are Intune's
@@ -13,6 +14,7 @@
 //! which adds each card's batch and stage, is the `bench` module a floor above.)
 //! Reading a device is two device round trips run at once: `getprop` and the evidence command.
 
+pub mod adb_state;
 pub mod evidence;
 pub mod history;
 pub mod preflight;
@@ -31,6 +33,7 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+pub use adb_state::AdbState;
 pub use evidence::{parse_evidence, read_evidence, StageEvidence, EVIDENCE_COMMAND};
 pub use preflight::{preflight, Finding, PreflightInput, Rule, Severity, RULES};
 pub use realwear::FirmwareFacts;
@@ -58,8 +61,8 @@ pub struct BenchDevice {
     /// was not read, when the history already knows it); `None` until then.
     #[ts(type = "number | null")]
     pub device_id: Option<DeviceId>,
-    /// The adb state (`device`, `unauthorized`, `offline`, …).
-    pub state: String,
+    /// The connection state (`device`, `unauthorized`, `offline`, …).
+    pub state: AdbState,
     /// What the technician should do next, when something is in the way.
     pub next_step: Option<String>,
     /// The serial to show: `ro.serialno`, else the transport serial when it is not an address.
@@ -192,24 +195,6 @@ pub fn next_step_for(state: &DeviceState) -> Option<String> {
     Some(text.to_string())
 }
 
-/// The adb state as the short word adb itself uses.
-pub fn state_word(state: &DeviceState) -> String {
-    match state {
-        DeviceState::Device => "device".into(),
-        DeviceState::Offline => "offline".into(),
-        DeviceState::Unauthorized => "unauthorized".into(),
-        DeviceState::Authorizing => "authorizing".into(),
-        DeviceState::Connecting => "connecting".into(),
-        DeviceState::Bootloader => "bootloader".into(),
-        DeviceState::Recovery => "recovery".into(),
-        DeviceState::Sideload => "sideload".into(),
-        DeviceState::Host => "host".into(),
-        DeviceState::Rescue => "rescue".into(),
-        DeviceState::NoPermissions(_) => "no permissions".into(),
-        DeviceState::Other(s) => s.clone(),
-    }
-}
-
 /// The serials a device exposes, each with where it came from.
 pub fn serial_observations(facts: &DeviceFacts) -> Vec<SerialObservation> {
     let mut out = vec![SerialObservation {
@@ -236,7 +221,7 @@ fn unread(entry: &DeviceEntry) -> BenchDevice {
     BenchDevice {
         key: entry.serial.clone(),
         device_id: None,
-        state: state_word(&entry.state),
+        state: AdbState::from(&entry.state),
         next_step: next_step_for(&entry.state),
         serial: (!is_network_address(&entry.serial)).then(|| entry.serial.clone()),
         serials: vec![SerialObservation {
@@ -585,7 +570,7 @@ impl BenchDevice {
         BenchDevice {
             key: key.into(),
             device_id: None,
-            state: "device".into(),
+            state: AdbState::Device,
             next_step: None,
             serial: Some(serial.into()),
             serials: vec![SerialObservation::new(SerialSource::RoSerialno, serial)],

@@ -38,8 +38,8 @@ use tokio::sync::{mpsc, OnceCell, Semaphore};
 use tokio::task::AbortHandle;
 
 use super::{
-    bench_device, finish, next_step_for, number_slots, parse_evidence, BenchDevice, BenchEvent,
-    ReadOptions, SharedStore, EVIDENCE_COMMAND, READ_CONCURRENCY,
+    bench_device, finish, next_step_for, number_slots, parse_evidence, AdbState, BenchDevice,
+    BenchEvent, ReadOptions, SharedStore, EVIDENCE_COMMAND, READ_CONCURRENCY,
 };
 use crate::identity::{check_identity, SerialObservation, SerialSource};
 use crate::store::{Store, StoreError};
@@ -273,18 +273,22 @@ impl<B: UsbBackend> UsbBench<B> {
                     reports.clone(),
                 ));
                 (
-                    descriptor_card(&info, "connecting", next_step_for(&DeviceState::Connecting)),
+                    descriptor_card(
+                        &info,
+                        AdbState::Connecting,
+                        next_step_for(&DeviceState::Connecting),
+                    ),
                     Some(task.abort_handle()),
                 )
             }
             AdbInterfaceState::Absent => (
-                descriptor_card(&info, "adb-off", Some(TURN_ON_USB_DEBUGGING.into())),
+                descriptor_card(&info, AdbState::AdbOff, Some(TURN_ON_USB_DEBUGGING.into())),
                 None,
             ),
             AdbInterfaceState::Unreadable { reason, .. } => {
                 let mut card = descriptor_card(
                     &info,
-                    "no-permissions",
+                    AdbState::UsbNoPermissions,
                     info.next_step().map(|s| format!("{s}.")),
                 );
                 card.error = Some(format!("can't open {}: {reason}", info));
@@ -337,7 +341,7 @@ impl<B: UsbBackend> UsbBench<B> {
                     AdbServerSeen::Running { .. } => None,
                     _ => {
                         let mut card = BenchDevice {
-                            state: "busy".into(),
+                            state: AdbState::Busy,
                             next_step: Some(format!("{held}.")),
                             ..empty_card(&port_path)
                         };
@@ -435,7 +439,7 @@ fn empty_card(port_path: &str) -> BenchDevice {
     BenchDevice {
         key: usb_key(port_path),
         device_id: None,
-        state: String::new(),
+        state: AdbState::Connecting,
         next_step: None,
         serial: None,
         serials: Vec::new(),
@@ -472,7 +476,11 @@ fn descriptor_observations(info: &UsbDeviceInfo) -> Vec<SerialObservation> {
 }
 
 /// A card from the USB descriptor alone: serial, maker and product.
-fn descriptor_card(info: &UsbDeviceInfo, state: &str, next_step: Option<String>) -> BenchDevice {
+fn descriptor_card(
+    info: &UsbDeviceInfo,
+    state: AdbState,
+    next_step: Option<String>,
+) -> BenchDevice {
     let serials = descriptor_observations(info);
     let flags = if serials.is_empty() {
         Vec::new()
@@ -480,7 +488,7 @@ fn descriptor_card(info: &UsbDeviceInfo, state: &str, next_step: Option<String>)
         check_identity(&serials).messages()
     };
     BenchDevice {
-        state: state.to_owned(),
+        state,
         next_step,
         serial: descriptor_serial(info),
         serials,
@@ -523,7 +531,7 @@ async fn read_port<B: UsbBackend>(
                 .is_ok()
         }
     };
-    let failed = |state: &str, error: String, next: &str| {
+    let failed = |state: AdbState, error: String, next: &str| {
         let mut card = descriptor_card(&info, state, Some(next.to_owned()));
         card.error = Some(error);
         Update::Card(Box::new(card), None)
@@ -551,7 +559,7 @@ async fn read_port<B: UsbBackend>(
             Err(e) if e.is_gone() => return,
             Err(e) => {
                 if still_there(&shared.backend, &port_path).await {
-                    send(failed("offline", e.to_string(), REPLUG));
+                    send(failed(AdbState::Offline, e.to_string(), REPLUG));
                 }
                 return;
             }
@@ -560,7 +568,7 @@ async fn read_port<B: UsbBackend>(
             Ok(key) => key,
             Err(e) => {
                 send(failed(
-                    "offline",
+                    AdbState::Offline,
                     e,
                     "Check that StageBench's data folder is writable (or set STAGEBENCH_ADB_KEY), then replug the device.",
                 ));
@@ -571,7 +579,7 @@ async fn read_port<B: UsbBackend>(
             let send = send.clone();
             let card = descriptor_card(
                 &info,
-                "unauthorized",
+                AdbState::Unauthorized,
                 next_step_for(&DeviceState::Unauthorized),
             );
             move |progress: &ConnectProgress| {
@@ -586,7 +594,7 @@ async fn read_port<B: UsbBackend>(
             Err(e @ HostError::Unauthorized { .. }) => {
                 let mut card = descriptor_card(
                     &info,
-                    "unauthorized",
+                    AdbState::Unauthorized,
                     next_step_for(&DeviceState::Unauthorized),
                 );
                 card.error = Some(e.to_string());
@@ -599,7 +607,7 @@ async fn read_port<B: UsbBackend>(
             }
             Err(e) => {
                 if still_there(&shared.backend, &port_path).await {
-                    send(failed("offline", e.to_string(), REPLUG));
+                    send(failed(AdbState::Offline, e.to_string(), REPLUG));
                 }
                 return;
             }
@@ -611,7 +619,7 @@ async fn read_port<B: UsbBackend>(
             Err(e) => {
                 if still_there(&shared.backend, &port_path).await {
                     send(failed(
-                        "device",
+                        AdbState::Device,
                         e.to_string(),
                         "The device stopped answering: check the cable, then unplug and re-plug it.",
                     ));

@@ -52,6 +52,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::remedy::{HasRemedy, Remedy};
 use crate::secret::SecretText;
 
 /// Where the bench signs in and where it calls Graph. Real Microsoft endpoints by default; the
@@ -79,20 +80,19 @@ impl Default for Endpoints {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
     /// Nobody has signed in on this bench (or they signed out).
-    #[error(
-        "not signed in to a tenant: run `stagebench login` (or use Tenant → Sign in in the app)"
-    )]
+    #[error("not signed in to a tenant: sign in first")]
     NotSignedIn,
     /// The refresh token or client credential no longer works (revoked, expired, password
     /// changed, consent withdrawn).
-    #[error("the sign-in for {account} is no longer accepted ({reason}): sign in again with `stagebench login`")]
+    #[error("the sign-in for {account} is no longer accepted ({reason}): sign in again")]
     SignInAgain {
         /// Who was signed in (UPN or client id).
         account: String,
         /// The identity platform's reason, e.g. `invalid_grant`.
         reason: String,
     },
-    /// The user declined, or the device code ran out before anyone entered it.
+    /// The user declined, or the device code ran out before anyone entered it. The text says
+    /// what happened and how to start over, in the domain's words.
     #[error("sign-in did not complete: {0}")]
     Incomplete(String),
     /// The identity platform could not be reached or answered nonsense.
@@ -116,6 +116,20 @@ pub enum AuthError {
     /// The bench's tenant settings are missing or wrong.
     #[error("tenant settings: {0}")]
     Config(String),
+}
+
+impl HasRemedy for AuthError {
+    /// Signing in (again) for a missing, refused or unfinished sign-in; nothing for a network,
+    /// keyring or settings problem, whose message says what to fix.
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            AuthError::NotSignedIn | AuthError::Incomplete(_) => Some(Remedy::SignIn),
+            AuthError::SignInAgain { account, .. } => Some(Remedy::SignInAgain {
+                account: account.clone(),
+            }),
+            AuthError::Network { .. } | AuthError::Keyring { .. } | AuthError::Config(_) => None,
+        }
+    }
 }
 
 /// A boxed future, so [`TokenSource`] can be used as `dyn`.
@@ -192,10 +206,15 @@ mod tests {
             account: "tech@contoso.com".into(),
             reason: "invalid_grant".into(),
         };
-        assert!(e.to_string().contains("stagebench login"), "{e}");
-        assert!(AuthError::NotSignedIn
-            .to_string()
-            .contains("stagebench login"));
+        assert!(e.to_string().ends_with("sign in again"), "{e}");
+        assert_eq!(
+            e.remedy(),
+            Some(Remedy::SignInAgain {
+                account: "tech@contoso.com".into()
+            })
+        );
+        assert_eq!(AuthError::NotSignedIn.remedy(), Some(Remedy::SignIn));
+        assert!(AuthError::NotSignedIn.to_string().contains("sign in first"));
         assert_eq!(
             Endpoints::default().graph,
             "https://graph.microsoft.com/beta"

@@ -18,6 +18,7 @@ use super::backoff::RetryPolicy;
 use super::graph::{GraphClient, GraphError};
 use super::sync::{drain_outbox, refresh_status, DrainReport, RefreshReport, SyncError};
 use super::AuthError;
+use crate::remedy::{HasRemedy, Remedy};
 use crate::store::{OutboxCounts, Store, StoreError};
 
 /// The tenant connection, for the status strip and the Tenant screen.
@@ -99,6 +100,8 @@ pub struct TenantProblem {
     pub message: String,
     /// What the technician should do.
     pub next_step: String,
+    /// The next step as data, when it is one the front ends act on (the app's button).
+    pub remedy: Option<Remedy>,
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -111,13 +114,16 @@ impl TenantProblem {
             kind,
             message: message.into(),
             next_step: next_step.to_owned(),
+            remedy: None,
         }
     }
 
-    /// A failed or refused sign-in, worded for the app (the core's messages name the CLI).
+    /// A failed or refused sign-in, worded for the app, with the error's remedy.
     pub fn of_auth(e: &AuthError) -> TenantProblem {
-        let sign_in =
-            |message: String, next: &str| TenantProblem::new(ProblemKind::SignIn, message, next);
+        let sign_in = |message: String, next: &str| TenantProblem {
+            remedy: e.remedy(),
+            ..TenantProblem::new(ProblemKind::SignIn, message, next)
+        };
         match e {
             AuthError::NotSignedIn => sign_in("Not signed in to a tenant.".into(), "Sign in on the Tenant screen."),
             AuthError::SignInAgain { account, reason } => sign_in(
@@ -125,7 +131,6 @@ impl TenantProblem {
                 "Sign in again on the Tenant screen.",
             ),
             AuthError::Incomplete(why) => {
-                let why = why.split_once("; run `stagebench login`").map_or(why.as_str(), |(head, _)| head);
                 sign_in(format!("The sign-in did not complete: {why}."), "Start the sign-in again on the Tenant screen.")
             }
             AuthError::Network { .. } => {
@@ -389,13 +394,20 @@ mod tests {
                 && problem.next_step.contains("Tenant screen"),
             "{problem:?}"
         );
+        assert_eq!(
+            problem.remedy,
+            Some(Remedy::SignInAgain {
+                account: "tech@contoso.com".into()
+            })
+        );
         let declined = TenantProblem::of_auth(&AuthError::Incomplete(
-            "the sign-in with code ABC was declined (access_denied); run `stagebench login` again and approve it".into(),
+            "the sign-in with code ABC was declined (access_denied); start a new sign-in and approve it at https://microsoft.com/devicelogin".into(),
         ));
         assert_eq!(
             declined.message,
-            "The sign-in did not complete: the sign-in with code ABC was declined (access_denied)."
+            "The sign-in did not complete: the sign-in with code ABC was declined (access_denied); start a new sign-in and approve it at https://microsoft.com/devicelogin."
         );
+        assert_eq!(declined.remedy, Some(Remedy::SignIn));
         let store = TenantProblem::of_sync(&SyncError::Store(StoreError::NoDataDir));
         assert_eq!(store.map(|p| p.kind), Some(ProblemKind::Store));
     }

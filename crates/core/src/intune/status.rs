@@ -20,7 +20,7 @@ use ts_rs::TS;
 
 use super::names::{parse_device_name, NameOwner};
 use crate::ids::DeviceId;
-use crate::store::{IntuneChange, IntuneLinkRow, Store, StoreError};
+use crate::store::{IntuneChange, IntuneLinkRow, StatusChanges, Store, StoreError};
 
 /// Where a device stands in Intune.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -219,7 +219,10 @@ impl IntuneStatusStore for Store {
         let json = serde_json::to_value(status).expect("IntuneStatus serializes");
         self.record_intune_row(device, &status.intune_id, &json, now, |old| {
             let old: IntuneStatus = serde_json::from_value(old.clone())?;
-            Ok(status.changes_since(&old))
+            Ok(StatusChanges {
+                phrases: status.changes_since(&old),
+                notable: status.stage != old.stage,
+            })
         })
     }
 
@@ -389,7 +392,10 @@ mod link_tests {
             panic!("expected a change")
         };
         assert!(
-            changes.contains(&"stage enrolled → user-assigned".to_owned()),
+            changes
+                .phrases
+                .contains(&"stage enrolled → user-assigned".to_owned())
+                && changes.notable,
             "{changes:?}"
         );
         let links = store.intune_links(dev).unwrap();
@@ -402,7 +408,13 @@ mod link_tests {
         );
         assert!(!store.record_intune_gone("md-unknown", now).unwrap());
         let back = store.record_intune_status(Some(dev), &user, now).unwrap();
-        assert_eq!(back, IntuneChange::Changed(vec!["back in Intune".into()]));
+        assert_eq!(
+            back,
+            IntuneChange::Changed(StatusChanges {
+                phrases: vec!["back in Intune".into()],
+                notable: false
+            })
+        );
         let kinds: Vec<String> = store
             .events(Some(dev), 100)
             .unwrap()
@@ -437,7 +449,10 @@ mod link_tests {
         let change = store.record_intune_status(Some(dev), &s, now).unwrap();
         assert_eq!(
             change,
-            IntuneChange::Changed(vec!["matched to a bench device".into()])
+            IntuneChange::Changed(StatusChanges {
+                phrases: vec!["matched to a bench device".into()],
+                notable: true
+            })
         );
         assert_eq!(store.intune_links(dev).unwrap().len(), 1);
     }

@@ -29,6 +29,7 @@ use super::status::{IntuneStatus, IntuneStatusStore};
 use super::{AuthError, BoxFuture};
 use crate::identity::is_identifying_serial;
 use crate::ids::{DeviceId, OutboxId};
+use crate::remedy::{HasRemedy, Remedy};
 use crate::store::{IntuneChange, OutboxItem, Store, StoreError};
 
 /// Outbox kind: a device's notes (the bench's stage summary block).
@@ -60,6 +61,15 @@ pub enum SyncError {
     /// Graph answered something the client could not use.
     #[error("Graph: {0}")]
     Graph(String),
+}
+
+impl HasRemedy for SyncError {
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            SyncError::Auth(e) => e.remedy(),
+            SyncError::Offline(_) | SyncError::Store(_) | SyncError::Graph(_) => None,
+        }
+    }
 }
 
 /// Results of a lookup: what was found, and the keys whose lookup failed (with why), which the
@@ -279,9 +289,7 @@ fn settle(
         }
         IntuneChange::Changed(changes) => {
             report.changed += 1;
-            changes
-                .iter()
-                .any(|c| c.starts_with("stage ") || c == "matched to a bench device")
+            changes.notable
         }
         IntuneChange::Unchanged => false,
     };
@@ -851,7 +859,11 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert!(err.to_string().contains("stagebench login"), "{err}");
+        assert!(err.to_string().contains("sign in again"), "{err}");
+        assert!(
+            matches!(err.remedy(), Some(Remedy::SignInAgain { .. })),
+            "{err}"
+        );
         assert_eq!(
             store.outbox_item(id).unwrap().unwrap().state,
             OutboxState::Pending

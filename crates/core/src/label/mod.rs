@@ -31,6 +31,7 @@ use time::Date;
 
 use crate::batch::progress::TokenCheck;
 use crate::batch::Batch;
+use crate::remedy::{HasRemedy, Remedy};
 use crate::secret::SecretText;
 
 pub use output::{render_document, OutputFormat, RenderedDocument};
@@ -190,7 +191,7 @@ pub enum LabelError {
     #[error(transparent)]
     Template(#[from] TemplateError),
     /// The template is for another kind of label.
-    #[error("template {template} is for {template_kind} labels, not {label_kind} labels: pick a {label_kind} template (stagebench labels render --list-templates)")]
+    #[error("template {template} is for {template_kind} labels, not {label_kind} labels: pick a {label_kind} template")]
     KindMismatch {
         /// The template.
         template: String,
@@ -248,6 +249,17 @@ pub enum LabelError {
     /// The PDF writer refused an image.
     #[error(transparent)]
     Pdf(#[from] crate::pdf::PdfError),
+}
+
+impl HasRemedy for LabelError {
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            LabelError::KindMismatch { label_kind, .. } => Some(Remedy::PickTemplate {
+                kind: (*label_kind).to_owned(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// A QR code or barcode that does not fit its area with whole dots at the minimum size, and

@@ -27,6 +27,7 @@ use crate::intune::auth::SecretStore;
 use crate::intune::AuthError;
 use crate::printer::{DocumentKind, PrinterConfig, PrinterStore, PrinterTarget};
 use crate::qr::QrCode;
+use crate::remedy::{HasRemedy, Remedy};
 use crate::secret::SecretText;
 use crate::stage::Stage;
 use crate::store::{BatchStoreError, NewPrintJob, PrintJobError, Store, StoreError};
@@ -138,8 +139,25 @@ pub enum LabelRequestError {
     #[error("{0} copies: ask for 1 to 1000 copies of each label")]
     Copies(u32),
     /// The printer is not on this bench.
-    #[error("no printer \"{0}\" on this bench: `stagebench printers` lists them, `stagebench printers add` adds one")]
+    #[error("no printer \"{0}\" on this bench: pick one of the bench's printers, or add one")]
     UnknownPrinter(String),
+}
+
+impl HasRemedy for LabelRequestError {
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            LabelRequestError::Label(e) => e.remedy(),
+            LabelRequestError::Batch(e) => e.remedy(),
+            LabelRequestError::Exchange(e) => e.remedy(),
+            LabelRequestError::Keyring(e) => e.remedy(),
+            LabelRequestError::Queue(e) => e.remedy(),
+            LabelRequestError::UnknownPrinter(_) => Some(Remedy::PickPrinter),
+            LabelRequestError::Store(_)
+            | LabelRequestError::NoDevices { .. }
+            | LabelRequestError::NoSerials
+            | LabelRequestError::Copies(_) => None,
+        }
+    }
 }
 
 /// Collects the labels of `request` rendered at `dpi`. An enrollment label's guards are

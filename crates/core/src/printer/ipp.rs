@@ -320,7 +320,7 @@ impl IppClient {
                 status,
                 hint: match status {
                     401 | 403 => "the server wants authentication; allow anonymous printing on this queue (CUPS: the queue's policy) or print through a local CUPS queue",
-                    404 => "no printer at this path; check the URL with `stagebench printers`",
+                    404 => "no printer at this path; check the printer's URL against the server's printers",
                     426 => "the server wants TLS; use an ipps:// URL",
                     _ if status >= 500 => "the server is in trouble; retry, then restart it",
                     _ => "check that the URL is an IPP printer, e.g. ipp://host:631/printers/NAME",
@@ -493,7 +493,7 @@ fn check_status(
             },
             false,
         ),
-        StatusCode::ClientErrorNotFound => ("no such printer or job; check the URL with `stagebench printers`".to_owned(), false),
+        StatusCode::ClientErrorNotFound => ("no such printer or job; check the printer's URL against the server's printers".to_owned(), false),
         StatusCode::ClientErrorNotAuthenticated | StatusCode::ClientErrorNotAuthorized | StatusCode::ClientErrorForbidden => (
             "the printer wants authentication; allow anonymous printing on this queue (CUPS: the queue's policy)".to_owned(),
             false,
@@ -514,6 +514,7 @@ fn check_status(
         message,
         hint,
         transient,
+        not_found: status == StatusCode::ClientErrorNotFound,
     })
 }
 
@@ -628,6 +629,7 @@ fn job_from(attributes: &[IppAttribute]) -> IppJob {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::remedy::HasRemedy;
 
     #[test]
     fn ipp_uris_map_to_http_urls() {
@@ -647,6 +649,12 @@ mod tests {
         assert!(
             err.to_string().contains("printer zebra: bad address") && !err.is_transient(),
             "{err}"
+        );
+        assert_eq!(
+            err.remedy(),
+            Some(crate::remedy::Remedy::CheckPrinter {
+                name: "zebra".into()
+            })
         );
     }
 

@@ -34,6 +34,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::remedy::{HasRemedy, Remedy};
+
 pub use ipp::{IppClient, IppJob, IppJobState, IppPrinter};
 pub use queue::{drain_once, DrainReport};
 pub use saved::{test_label, PrinterStore};
@@ -307,7 +309,7 @@ pub enum PrintError {
         source: std::io::Error,
     },
     /// The address or URL cannot be used.
-    #[error("printer {printer}: bad address {address:?}: {detail}; fix it with `stagebench printers add {printer} …`")]
+    #[error("printer {printer}: bad address {address:?}: {detail}; save printer {printer} again with a correct address")]
     BadAddress {
         /// Printer name.
         printer: String,
@@ -329,7 +331,7 @@ pub enum PrintError {
         hint: &'static str,
     },
     /// The serial port could not be opened or written.
-    #[error("printer {printer}: serial port {path}: {detail}; check the cable and the port name (`stagebench printers` lists serial ports), and that no other program holds it")]
+    #[error("printer {printer}: serial port {path}: {detail}; check the cable and the port name against the bench's serial ports, and that no other program holds it")]
     Serial {
         /// Printer name.
         printer: String,
@@ -365,6 +367,8 @@ pub enum PrintError {
         hint: String,
         /// Whether trying again later can help (`server-error-busy`, …).
         transient: bool,
+        /// The printer (or job) was not found at its URL: check the printer's address.
+        not_found: bool,
     },
     /// The answer was not IPP.
     #[error("printer {printer}: {url} did not answer in IPP ({detail}); check that the URL is an IPP printer, e.g. ipp://host:631/printers/NAME")]
@@ -390,6 +394,41 @@ impl PrintError {
             PrintError::BadAddress { .. }
             | PrintError::WrongDocument { .. }
             | PrintError::Protocol { .. } => false,
+        }
+    }
+}
+
+impl HasRemedy for PrintError {
+    /// Checking the printer's address when it is wrong or leads nowhere; the other causes are
+    /// at the printer (media, cable, queue) and their messages say what to do there.
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            PrintError::BadAddress { printer, .. } | PrintError::Serial { printer, .. } => {
+                Some(Remedy::CheckPrinter {
+                    name: printer.clone(),
+                })
+            }
+            PrintError::Http {
+                printer,
+                status: 404,
+                ..
+            } => Some(Remedy::CheckPrinter {
+                name: printer.clone(),
+            }),
+            PrintError::Ipp {
+                printer,
+                not_found: true,
+                ..
+            } => Some(Remedy::CheckPrinter {
+                name: printer.clone(),
+            }),
+            PrintError::Connect { .. }
+            | PrintError::Timeout { .. }
+            | PrintError::ClosedEarly { .. }
+            | PrintError::WrongDocument { .. }
+            | PrintError::Http { .. }
+            | PrintError::Ipp { .. }
+            | PrintError::Protocol { .. } => None,
         }
     }
 }

@@ -98,7 +98,7 @@ pub async fn drain_once<T: PrintTransport>(
                     None => {
                         let message = if error.is_transient() {
                             format!(
-                                "gave up after {} attempts: {error}; then `stagebench print-queue retry {}`",
+                                "gave up after {} attempts: {error}; then retry print job {}",
                                 job.attempts, job.id.0
                             )
                         } else {
@@ -188,7 +188,7 @@ async fn send<T: PrintTransport>(
 enum QueueError {
     #[error(transparent)]
     Print(#[from] PrintError),
-    #[error("no printer named {0} on this bench; add it with `stagebench printers add {0} --ipp URL | --raw HOST:PORT | --serial PATH --baud N`, then `stagebench print-queue retry`")]
+    #[error("no printer named {0} on this bench; add a printer named {0}, then retry the job")]
     UnknownPrinter(String),
     #[error("cannot read the label file {path}: {detail}; render the label again")]
     File { path: String, detail: String },

@@ -170,7 +170,7 @@ fn open(
     let fail = |detail: String, transient: bool| failure(printer, path, detail, transient);
     if baud == 0 {
         return Err(fail(
-            "baud rate 0; set the printer's rate, e.g. --baud 9600".into(),
+            "baud rate 0; set the printer's baud rate (e.g. 9600)".into(),
             false,
         ));
     }

@@ -181,13 +181,15 @@ pub enum ProvisioningError {
     WifiOnAosp,
 }
 
-/// Line, column and reason of a JSON syntax error, without the " at line … column …" suffix
-/// that serde_json appends (we say it ourselves, in the user's words).
+/// Line, column and reason of a JSON syntax error. The reason comes from the error's category
+/// (serde_json says more only in its message text, which is not cut apart here); the line and
+/// column say where.
 pub(super) fn json_syntax(error: &serde_json::Error) -> (usize, usize, String) {
-    let text = error.to_string();
-    let reason = match text.rsplit_once(" at line ") {
-        Some((reason, _)) => reason.to_owned(),
-        None => text,
+    let reason = match error.classify() {
+        serde_json::error::Category::Eof => "the text ends before the JSON does (cut off?)",
+        serde_json::error::Category::Syntax => "something JSON does not allow there",
+        serde_json::error::Category::Data => "a value of the wrong kind",
+        serde_json::error::Category::Io => "it could not be read",
     };
-    (error.line(), error.column(), reason)
+    (error.line(), error.column(), reason.to_owned())
 }

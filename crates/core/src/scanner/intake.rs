@@ -17,7 +17,8 @@ use tokio::sync::watch;
 
 use super::into_batch::{self, AddHeldError, ScanResult, Taken};
 use super::{
-    ScanLine, ScannerEvent, ScannerSettings, ScannerSettingsError, ScannerStatus, ScannerWatcher,
+    ScanError, ScanLine, ScannerEvent, ScannerSettings, ScannerSettingsError, ScannerStatus,
+    ScannerWatcher,
 };
 use crate::ids::BatchId;
 use crate::store::{HeldScanRow, StoreHandle};
@@ -44,6 +45,8 @@ pub struct ScanRecord {
     pub result: ScanResult,
     /// Why it was refused or held, and what to do.
     pub message: Option<String>,
+    /// Why the line was refused as no serial at all, as data (the message says it in words).
+    pub refusal: Option<ScanError>,
     /// The batch it went into.
     pub batch: Option<BatchId>,
     /// That batch's name.
@@ -64,6 +67,7 @@ impl ScanRecord {
             symbology,
             result: taken.result,
             message: taken.message,
+            refusal: None,
             batch,
             batch_name,
             held: taken.held.map(|h| h.id),
@@ -78,6 +82,7 @@ impl ScanRecord {
             symbology: row.symbology.clone(),
             result: ScanResult::Held,
             message: Some(row.reason.clone()),
+            refusal: None,
             batch: None,
             batch_name: None,
             held: Some(row.id),
@@ -287,7 +292,10 @@ impl ScannerIntake {
                     device: None,
                     held: None,
                 };
-                ScanRecord::new(at, line.shown(), None, refused)
+                ScanRecord {
+                    refusal: Some(e.clone()),
+                    ..ScanRecord::new(at, line.shown(), None, refused)
+                }
             }
             Ok(scan) => {
                 let taken = into_batch::take(&mut self.inner.store.lock(), None, scan);
@@ -366,7 +374,7 @@ mod tests {
 
     use super::*;
     use crate::batch::{Batch, BatchStore};
-    use crate::scanner::{Scan, ScanError};
+    use crate::scanner::Scan;
     use crate::store::Store;
 
     fn intake() -> (ScannerIntake, StoreHandle, Arc<AtomicUsize>) {
@@ -469,6 +477,7 @@ mod tests {
             "the CLI's held scan is listed"
         );
         assert_eq!(view.scans[1].result, ScanResult::Refused);
+        assert_eq!(view.scans[1].refusal, Some(ScanError::Garbled));
 
         let id = wave(&store);
         let shown = view

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Scan, ScanLine, ScanSplitter};
+use super::{Scan, ScanError, ScanLine, ScanSplitter};
 
 /// How long one read waits for bytes before the reader looks at its stop flag again.
 const READ_WAIT: Duration = Duration::from_millis(200);
@@ -154,6 +154,22 @@ pub enum SerialScannerError {
     },
 }
 
+/// What a [`SerialScanner`] read instead of a scan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScannerReadError {
+    /// A line that is not a serial.
+    #[error(transparent)]
+    Refused(#[from] ScanError),
+    /// The port failed (the scanner was unplugged): nothing more comes from it.
+    #[error("the scanner on {port} stopped: {reason}; plug it in again and restart the scan")]
+    Stopped {
+        /// The port.
+        port: String,
+        /// What the OS said.
+        reason: String,
+    },
+}
+
 fn open(path: &str, baud: u32) -> serialport::Result<Box<dyn serialport::SerialPort>> {
     serialport::new(path, baud).timeout(READ_WAIT).open()
 }
@@ -200,7 +216,7 @@ fn read_lines(
 /// until the port fails; [`ScannerWatcher`] also waits for the scanner to come back.
 #[derive(Debug)]
 pub struct SerialScanner {
-    rx: mpsc::Receiver<Result<Scan, String>>,
+    rx: mpsc::Receiver<Result<Scan, ScannerReadError>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -218,18 +234,26 @@ impl SerialScanner {
         std::thread::Builder::new()
             .name(format!("scanner {path}"))
             .spawn(move || {
-                let failed = read_lines(&mut port, &stopped, |line| tx.send(line.scan.map_err(|e| e.to_string())).is_ok());
+                let failed = read_lines(&mut port, &stopped, |line| {
+                    tx.send(line.scan.map_err(ScannerReadError::from)).is_ok()
+                });
                 if let Some(e) = failed {
-                    let _ = tx.send(Err(format!("the scanner on {shown} stopped: {e}; plug it in again and restart the scan")));
+                    let _ = tx.send(Err(ScannerReadError::Stopped {
+                        port: shown,
+                        reason: e.to_string(),
+                    }));
                 }
             })
-            .map_err(|e| SerialScannerError::Open { path: path.to_owned(), reason: e.to_string() })?;
+            .map_err(|e| SerialScannerError::Open {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
         Ok(SerialScanner { rx, stop })
     }
 
-    /// The next scan (or a refused one, as its message), waiting up to `timeout`; `None` when
-    /// nothing came. A port that failed gives its message once, then nothing more.
-    pub fn next(&self, timeout: Duration) -> Option<Result<Scan, String>> {
+    /// The next scan (or why a line was refused), waiting up to `timeout`; `None` when nothing
+    /// came. A port that failed says [`ScannerReadError::Stopped`] once, then nothing more.
+    pub fn next(&self, timeout: Duration) -> Option<Result<Scan, ScannerReadError>> {
         self.rx.recv_timeout(timeout).ok()
     }
 }

@@ -20,6 +20,7 @@ use super::{events, Store, StoreError};
 use crate::audit::AuditEntry;
 use crate::clock::timestamp;
 use crate::ids::{BatchId, DeviceId};
+use crate::remedy::{HasRemedy, Remedy};
 
 /// Schema version 8.
 pub(super) const SCHEMA: &str = "
@@ -69,14 +70,6 @@ pub const EVENT_SERIAL_IMPORTED: &str = "serial-imported";
 pub const EVENT_USER_LOGGED_ON: &str = "user-logged-on";
 /// Event kind: a device joined a batch.
 pub const EVENT_BATCH_JOINED: &str = "batch-joined";
-
-/// Technician actions that can be recorded on a device, by event kind.
-pub const TECHNICIAN_ACTIONS: &[&str] = &[
-    EVENT_POWERED_OFF,
-    EVENT_DEM_SIGN_IN,
-    EVENT_SERIAL_IMPORTED,
-    EVENT_USER_LOGGED_ON,
-];
 
 const ACTIVE_BATCH: &str = "active-batch";
 
@@ -176,10 +169,12 @@ fn insert_batch<B: Serialize>(
 #[non_exhaustive]
 pub enum BatchStoreError {
     /// No batch matches.
-    #[error("no batch {0:?} on this bench: `stagebench batch list` shows the batches here")]
+    #[error("no batch {0:?} on this bench: pick one of the batches here")]
     NotFound(String),
     /// A prefix matches more than one batch.
-    #[error("{prefix:?} matches {count} batches: give more of the id (`stagebench batch list`)")]
+    #[error(
+        "{prefix:?} matches {count} batches: give more of the id, or pick one of the batches here"
+    )]
     Ambiguous {
         /// What was given.
         prefix: String,
@@ -200,6 +195,20 @@ pub enum BatchStoreError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl HasRemedy for BatchStoreError {
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            BatchStoreError::NotFound(_) | BatchStoreError::Ambiguous { .. } => {
+                Some(Remedy::PickBatch)
+            }
+            BatchStoreError::Exists(_)
+            | BatchStoreError::ReportExists(_)
+            | BatchStoreError::Closed(_)
+            | BatchStoreError::Store(_) => None,
+        }
+    }
 }
 
 impl Store {
@@ -471,17 +480,14 @@ impl Store {
         Ok(id.and_then(|id| BatchId::try_from(id).ok()))
     }
 
-    /// Records a technician action (one of [`TECHNICIAN_ACTIONS`]) on a device.
+    /// Records a technician action on a device: an event of `kind` (the domain's
+    /// `batch::action::TechnicianAction` names the kinds) with who did it.
     pub fn record_action(
         &mut self,
         device: DeviceId,
         kind: &str,
         technician: &str,
     ) -> Result<(), StoreError> {
-        debug_assert!(
-            TECHNICIAN_ACTIONS.contains(&kind),
-            "{kind} is not a technician action"
-        );
         self.append_event(
             Some(device),
             kind,

@@ -65,13 +65,23 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<IntuneLinkRow> {
     })
 }
 
+/// What changed between the stored status and a new one, as the domain compares them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusChanges {
+    /// Short phrases for the device's history (`stage enrolled → user-assigned`).
+    pub phrases: Vec<String>,
+    /// Whether the change is worth new notes on the device in Intune (its stage moved, or it
+    /// was matched to a bench device).
+    pub notable: bool,
+}
+
 /// What [`Store::record_intune_row`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntuneChange {
     /// First time seen.
     Seen,
     /// Changed, with what changed.
-    Changed(Vec<String>),
+    Changed(StatusChanges),
     /// Checked; nothing worth logging changed.
     Unchanged,
 }
@@ -92,7 +102,7 @@ impl Store {
         changes_since: impl FnOnce(
             &serde_json::Value,
         )
-            -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>>,
+            -> Result<StatusChanges, Box<dyn std::error::Error + Send + Sync>>,
     ) -> Result<IntuneChange, StoreError> {
         let at = timestamp(now);
         self.transact(|tx| {
@@ -117,12 +127,13 @@ impl Store {
                         rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e)
                     })?;
                     if old.gone_since.is_some() {
-                        changes.insert(0, "back in Intune".into());
+                        changes.phrases.insert(0, "back in Intune".into());
                     }
                     if old.device.is_none() && linked.is_some() {
-                        changes.push("matched to a bench device".into());
+                        changes.phrases.push("matched to a bench device".into());
+                        changes.notable = true;
                     }
-                    if changes.is_empty() {
+                    if changes.phrases.is_empty() {
                         IntuneChange::Unchanged
                     } else {
                         IntuneChange::Changed(changes)
@@ -134,7 +145,7 @@ impl Store {
                     events::append(tx, linked, &at, EVENT_INTUNE_SEEN, json)?;
                 }
                 IntuneChange::Changed(changes) => {
-                    let data = serde_json::json!({"changes": changes, "status": json});
+                    let data = serde_json::json!({"changes": changes.phrases, "status": json});
                     events::append(tx, linked, &at, EVENT_INTUNE_CHANGED, &data)?;
                 }
                 IntuneChange::Unchanged => {}
@@ -216,7 +227,12 @@ mod tests {
         let now = OffsetDateTime::UNIX_EPOCH;
         let first = serde_json::json!({"intuneId": "md-1", "stage": "enrolled"});
         let change = store
-            .record_intune_row(None, "md-1", &first, now, |_| Ok(vec!["never".into()]))
+            .record_intune_row(None, "md-1", &first, now, |_| {
+                Ok(StatusChanges {
+                    phrases: vec!["never".into()],
+                    notable: true,
+                })
+            })
             .unwrap();
         assert_eq!(change, IntuneChange::Seen);
         let next = serde_json::json!({"intuneId": "md-1", "stage": "leaving"});

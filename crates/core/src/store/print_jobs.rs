@@ -30,6 +30,7 @@ use super::{audit, Store, StoreError};
 use crate::audit::{AuditAction, AuditEntry};
 use crate::clock::timestamp;
 use crate::ids::{BatchId, PrintJobId};
+use crate::remedy::{HasRemedy, Remedy};
 
 /// The schema: printers and their queue.
 pub(super) const SCHEMA: &str = "
@@ -228,7 +229,7 @@ pub struct PrintJob {
 #[non_exhaustive]
 pub enum PrintJobError {
     /// No such job.
-    #[error("no print job {0}; `stagebench print-queue` lists them")]
+    #[error("no print job {0}; look it up in the print queue")]
     Unknown(PrintJobId),
     /// The job is not in a state that allows this.
     #[error("print job {id} is {state}; {hint}")]
@@ -243,9 +244,31 @@ pub enum PrintJobError {
     /// Bad input.
     #[error("cannot queue the print: {0}")]
     Invalid(String),
+    /// The job names no printer.
+    #[error("cannot queue the print: no printer named; pick one of the bench's printers")]
+    NoPrinter,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl HasRemedy for PrintJobError {
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            PrintJobError::Unknown(_) => Some(Remedy::ListPrintJobs),
+            PrintJobError::NoPrinter => Some(Remedy::PickPrinter),
+            PrintJobError::WrongState { .. }
+            | PrintJobError::Invalid(_)
+            | PrintJobError::Store(_) => None,
+        }
+    }
+}
+
+impl HasRemedy for PrintJob {
+    /// A failed job stays failed until someone retries it.
+    fn remedy(&self) -> Option<Remedy> {
+        (self.state == PrintJobState::Failed).then_some(Remedy::RetryPrintJob { job: self.id })
+    }
 }
 
 const COLUMNS: &str = "id, created, printer, document_kind, path, coalesce(length(data), 0), title, copies, \
@@ -392,9 +415,7 @@ impl Store {
     pub fn print_enqueue(&mut self, job: &NewPrintJob) -> Result<PrintJobId, PrintJobError> {
         let printer = job.printer.trim();
         if printer.is_empty() {
-            return Err(PrintJobError::Invalid(
-                "no printer named; pick one from `stagebench printers`".into(),
-            ));
+            return Err(PrintJobError::NoPrinter);
         }
         if !(1..=1000).contains(&job.copies) {
             return Err(PrintJobError::Invalid(format!(

@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{events, Store, StoreError};
 use crate::identity::is_network_address;
+use crate::remedy::{HasRemedy, Remedy};
 
 /// Schema version 4: the slots.
 pub(super) const SCHEMA: &str = "
@@ -47,7 +48,7 @@ pub struct Slot {
 #[non_exhaustive]
 pub enum SlotError {
     /// The number already names another port.
-    #[error("slot {number} is already port {port_path}; free it first with `stagebench slots free {number}`, or pick another number")]
+    #[error("slot {number} is already port {port_path}; free slot {number} first, or pick another number")]
     NumberTaken {
         /// The number asked for.
         number: u32,
@@ -55,7 +56,7 @@ pub enum SlotError {
         port_path: String,
     },
     /// The port already has another number.
-    #[error("port {port_path} is already slot {number}; free it first with `stagebench slots free {number}` to renumber it")]
+    #[error("port {port_path} is already slot {number}; free slot {number} first to renumber it")]
     PortTaken {
         /// The port asked for.
         port_path: String,
@@ -69,13 +70,25 @@ pub enum SlotError {
     #[error("{0:?} is neither a USB port path (like 1-4.3, as `adb devices -l` shows after usb:) nor a TCP address (like 192.168.1.20:5555)")]
     BadPort(String),
     /// Every number is in use.
-    #[error(
-        "all {MAX_SLOT} slot numbers are in use; free some with `stagebench slots free <number>`"
-    )]
+    #[error("all {MAX_SLOT} slot numbers are in use; free some of them first")]
     Full,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl HasRemedy for SlotError {
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            SlotError::NumberTaken { number, .. } | SlotError::PortTaken { number, .. } => {
+                Some(Remedy::FreeSlot { number: *number })
+            }
+            SlotError::BadNumber(_)
+            | SlotError::BadPort(_)
+            | SlotError::Full
+            | SlotError::Store(_) => None,
+        }
+    }
 }
 
 /// `1-4.3` from `usb:1-4.3` or ` 1-4.3 `; addresses stay as they are.
@@ -335,7 +348,11 @@ mod tests {
             matches!(&err, SlotError::NumberTaken { number: 3, port_path } if port_path == "1-4.2"),
             "{err}"
         );
-        assert_eq!(err.to_string(), "slot 3 is already port 1-4.2; free it first with `stagebench slots free 3`, or pick another number");
+        assert_eq!(
+            err.to_string(),
+            "slot 3 is already port 1-4.2; free slot 3 first, or pick another number"
+        );
+        assert_eq!(err.remedy(), Some(Remedy::FreeSlot { number: 3 }));
         let err = store.assign_slot("1-4.2", 5, None).unwrap_err();
         assert!(
             matches!(&err, SlotError::PortTaken { number: 3, .. }),
@@ -343,9 +360,10 @@ mod tests {
         );
         assert!(
             err.to_string()
-                .starts_with("port 1-4.2 is already slot 3; free it first"),
+                .starts_with("port 1-4.2 is already slot 3; free slot 3 first"),
             "{err}"
         );
+        assert_eq!(err.remedy(), Some(Remedy::FreeSlot { number: 3 }));
         assert!(matches!(
             store.assign_slot("1-4.5", 0, None),
             Err(SlotError::BadNumber(0))

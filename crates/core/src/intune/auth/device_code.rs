@@ -136,7 +136,8 @@ impl DeviceCodeLogin {
         Session::signed_in(&self.sign_in, &self.settings, grant).await
     }
 
-    /// The platform's reason with what the technician should do next.
+    /// The platform's reason with what the technician should do next (the error's remedy,
+    /// [`crate::remedy::Remedy::SignIn`], is how each front end starts one).
     fn explain(&self, code: &str, description: &str) -> String {
         let p = &self.prompt;
         let reason = if description.is_empty() {
@@ -146,18 +147,18 @@ impl DeviceCodeLogin {
         };
         match code {
             "authorization_declined" | "access_denied" => format!(
-                "the sign-in with code {} was declined ({reason}); run `stagebench login` again and approve it at {}",
+                "the sign-in with code {} was declined ({reason}); start a new sign-in and approve it at {}",
                 p.user_code, p.verification_uri
             ),
             "expired_token" => format!(
-                "code {} expired before the sign-in was finished ({reason}); run `stagebench login` again and enter the new code within {} minutes",
+                "code {} expired before the sign-in was finished ({reason}); start a new sign-in and enter the new code within {} minutes",
                 p.user_code,
                 self.details.expires_in().as_secs().div_ceil(60)
             ),
             "bad_verification_code" => {
-                format!("the identity platform does not know this device code ({reason}); run `stagebench login` again")
+                format!("the identity platform does not know this device code ({reason}); start a new sign-in")
             }
-            _ => format!("the identity platform refused ({reason}); run `stagebench login` again"),
+            _ => format!("the identity platform refused ({reason}); start a new sign-in"),
         }
     }
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::request::GraphRequest;
 use crate::intune::AuthError;
+use crate::remedy::{HasRemedy, Remedy};
 
 /// The longest piece of Graph's message kept in an error (they can run to a stack trace).
 const MESSAGE_MAX: usize = 300;
@@ -98,6 +99,16 @@ pub enum GraphError {
         /// The rule broken, the limit, and what to do.
         reason: String,
     },
+}
+
+impl HasRemedy for GraphError {
+    /// The sign-in's remedy when the call needed one; Graph's own refusals name none.
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            GraphError::Auth { source, .. } => source.remedy(),
+            _ => None,
+        }
+    }
 }
 
 impl GraphError {
@@ -214,7 +225,8 @@ mod tests {
     fn auth_errors_ask_for_a_sign_in() {
         let e = GraphError::auth("enrollment profiles", AuthError::NotSignedIn);
         assert!(e.needs_sign_in() && !e.retry_later());
-        assert!(e.to_string().contains("stagebench login"), "{e}");
+        assert!(e.to_string().contains("sign in first"), "{e}");
+        assert_eq!(e.remedy(), Some(Remedy::SignIn));
         assert!(GraphError::Busy {
             what: "x".into(),
             status: 429,
