@@ -3,16 +3,16 @@
 //! Layout, in floors: a module uses modules on its own floor or below, never above, and no two
 //! top-level modules use each other (`tests/layers.rs` checks both).
 //!
-//! 1. Ground floor: [`ids`] (the row and job ids, and the batch id) and [`clock`] (where "now"
-//!    comes from, and how a time is written). They use nothing else from the crate.
-//! 2. Values: [`secret`] (tokens and Wi-Fi keys as secret text); [`remedy`] (the next step an
-//!    error names, as a value each front end words its own way); [`identity`] (what a serial is
+//! 1. Ground floor: [`ids`] (the row and job ids, and the batch id), [`clock`] (where "now"
+//!    comes from, and how a time is written) and [`remedy`] (the next step an error names, as a
+//!    value each front end words its own way). They use nothing above them.
+//! 2. Values: [`secret`] (tokens and Wi-Fi keys as secret text); [`identity`] (what a serial is
 //!    and whether a device's serials agree); [`stage`] (where a device stands in its
 //!    enrollment flow); [`audit`] (the audit log's record types); [`provisioning`] (enrollment
 //!    QR payloads); [`qr`] (QR codes); [`pdf`] (a small PDF writer).
 //! 3. The store: [`store`], the SQLite file (devices, serials, slots, the event log, the audit
 //!    chain, batches, the Intune outbox, printers and print jobs). It holds plain rows and uses
-//!    only the ground floor, `identity`, the audit records and the remedies its errors name.
+//!    only the ground floor, `identity` and the audit records.
 //! 4. The domain, each module converting the store's rows to its own types, in this order:
 //!    [`intune`] (Microsoft Intune through Graph: sign-in, the enrollment profile facts, the
 //!    device status, sync, and the tenant service that runs the sync loop), [`device`]

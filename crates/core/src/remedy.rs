@@ -1,7 +1,7 @@
-//! The next step an error or a technician's instruction names, as a value: sign in again, add a
-//! printer named X, retry print job N. Core messages say the step in the domain's words; each
-//! front end words the value its own way — the CLI as a command line, the app as a button or
-//! the screen to go to (STYLE.md 16). Only steps that some error or instruction needs are here.
+//! The ground floor's next steps: what an error or a technician's instruction names, as a
+//! value: sign in again, add a printer named X, retry print job N. Core messages say the step in
+//! the domain's words; each front end words the value its own way — the CLI as a command line,
+//! the app as a button or the screen to go to (STYLE.md 16). Only steps that some error or instruction needs are here.
 
 use std::fmt;
 

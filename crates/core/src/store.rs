@@ -9,7 +9,7 @@
 //! and turns SQLite errors into [`StoreError`]s that name the file and the fix.
 //!
 //! Rows are plain: ids, strings, numbers, times and JSON. The store sits on the ground floor
-//! (`ids`, `clock`), `identity` and the audit record types, and knows no domain type; the
+//! (`ids`, `clock`, and `remedy` for the next step its errors name), `identity` and the audit record types, and knows no domain type; the
 //! modules above turn rows into their own types (batches, Intune statuses, tenant settings,
 //! printers) and report a row they cannot read with [`Store::unreadable`].
 //!
