@@ -187,7 +187,7 @@ pub(super) struct Inner {
     schema: GraphSchema,
     pub(super) base: String,
     pub(super) clock: GraphClock,
-    /// The identity platform (`login.rs`).
+    /// The identity platform (the `login` module).
     pub(super) login: super::login::Identity,
     tenant: Mutex<Tenant>,
     faults: Mutex<Faults>,

@@ -8,9 +8,9 @@ use std::fmt;
 use serde_json::{json, Map, Value};
 
 /// The vendored OpenAPI document.
-pub const OPENAPI_JSON: &str = include_str!("schema/graph-beta-intune-subset.openapi.json");
+pub const OPENAPI_JSON: &str = include_str!("graph-beta-intune-subset.openapi.json");
 /// The vendored type map (names only, newer upstream snapshot).
-pub const TYPEMAP_JSON: &str = include_str!("schema/graph-beta-typemap-subset.json");
+pub const TYPEMAP_JSON: &str = include_str!("graph-beta-typemap-subset.json");
 
 /// Most requests one `$batch` may carry.
 pub const BATCH_MAX: usize = 20;
