@@ -3,8 +3,8 @@
 //! Device access has two first-class paths (see the design notes): ADB spoken directly over a
 //! device's USB bulk endpoints with the bench's own key, and a running adb server. [`UsbBench`]
 //! is the first: for every device on the bus it reads the descriptors (serial, maker, product —
-//! even when ADB is off or unauthorized), claims the ADB interface, connects with the bench key
-//! and reads facts and stage evidence. [`watch_bench`] runs it together with the server watcher
+//! even when ADB is off or unauthorized), claims the ADB interface, connects with the bench's
+//! ADB host key and reads facts and stage evidence. [`watch_bench`] runs it together with the server watcher
 //! ([`super::watch_server`]) and sends one merged [`BenchEvent::Snapshot`] on every change of
 //! either side; [`snapshot_bench`] is the same once.
 //!
@@ -56,7 +56,7 @@ pub const TURN_ON_USB_DEBUGGING: &str = "Turn on USB debugging: Settings > Syste
 /// How long to wait before offering the key again to a device whose user has not answered.
 const UNAUTHORIZED_RETRY: Duration = Duration::from_secs(1);
 
-/// Where the bench key comes from, as [`KEY_ENV`] says (see there).
+/// Where the bench's ADB host key comes from, as [`KEY_ENV`] says (see there).
 pub fn key_source_from_env() -> Result<KeySource, StoreError> {
     match std::env::var(KEY_ENV).ok().as_deref().map(str::trim) {
         None | Some("") | Some("data-dir") => Ok(KeySource::DataDir(Store::data_dir()?)),
@@ -68,20 +68,20 @@ pub fn key_source_from_env() -> Result<KeySource, StoreError> {
 /// The bench's ADB key, loaded (or created) on first use, so a bench without USB devices never
 /// touches it. Clones share the key.
 #[derive(Clone)]
-pub struct BenchKey {
+pub struct AdbHostKey {
     source: Option<KeySource>,
     cell: Arc<OnceCell<Result<Arc<AdbKey>, String>>>,
 }
 
-impl std::fmt::Debug for BenchKey {
+impl std::fmt::Debug for AdbHostKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BenchKey")
+        f.debug_struct("AdbHostKey")
             .field("source", &self.source)
             .finish_non_exhaustive()
     }
 }
 
-impl BenchKey {
+impl AdbHostKey {
     /// The key [`KEY_ENV`] names (by default in the data folder).
     pub fn from_env() -> Result<Self, StoreError> {
         Ok(Self::from_source(key_source_from_env()?))
@@ -144,7 +144,7 @@ impl<B: UsbBackend> Clone for UsbBench<B> {
 
 struct Shared<B> {
     backend: Arc<B>,
-    key: BenchKey,
+    key: AdbHostKey,
     server: AdbServer,
     leases: DeviceLeases,
     connect: ConnectOptions,
@@ -194,7 +194,7 @@ struct Report {
 impl<B: UsbBackend> UsbBench<B> {
     /// Read the devices on `backend` with `key`; `server` is only asked whether it is the
     /// program holding a device's interface.
-    pub fn new(backend: Arc<B>, key: BenchKey, server: AdbServer) -> Self {
+    pub fn new(backend: Arc<B>, key: AdbHostKey, server: AdbServer) -> Self {
         Self {
             shared: Arc::new(Shared {
                 backend,
@@ -421,7 +421,7 @@ impl<B: UsbBackend> UsbBench<B> {
     /// does not offer the key again.
     pub fn for_listing(
         backend: Arc<B>,
-        key: BenchKey,
+        key: AdbHostKey,
         server: AdbServer,
         prompt: Duration,
     ) -> Self {
@@ -852,7 +852,7 @@ pub fn rusb_bench(
 ) -> Result<UsbBench<stagebench_adb::usb::RusbBackend>, String> {
     let backend = stagebench_adb::usb::RusbBackend::new()
         .map_err(|e| format!("USB devices are not read directly: {e}"))?;
-    let key = BenchKey::from_env().map_err(|e| {
+    let key = AdbHostKey::from_env().map_err(|e| {
         format!("USB devices are not read directly (no place for the bench key): {e}")
     })?;
     let backend = Arc::new(backend);
