@@ -16,7 +16,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::custody::{custody_csv, custody_pdf, CustodyInput};
-use super::key::{load_or_create, BenchKey, KeyError};
+use super::key::{load_or_create, KeyError, ReportSigningKey};
 use super::pack::{self, BenchPack, PackError};
 use super::progress::{report_devices, token_check};
 use super::report::{self, BatchReport, ReportError, VerifiedReport};
@@ -54,7 +54,7 @@ pub enum ExchangeError {
         /// Why.
         why: ReportError,
     },
-    /// The bench key.
+    /// The bench's report signing key.
     #[error(transparent)]
     Key(#[from] KeyError),
     /// The keyring.
@@ -327,7 +327,8 @@ pub async fn keep_qr(
     Ok(())
 }
 
-/// Vendor: signs a report of the batch with the bench key and writes it to `path`.
+/// Vendor: signs a report of the batch with the bench's report signing key and writes it to
+/// `path`.
 pub async fn export_report(
     store: &mut Store,
     secrets: &dyn SecretStore,
@@ -342,7 +343,7 @@ pub async fn export_report(
 /// [`export_report`] with a given key (benchmarks, tests).
 pub fn export_report_with(
     store: &mut Store,
-    key: &BenchKey,
+    key: &ReportSigningKey,
     batch: &BatchId,
     actor: &str,
     path: &Path,

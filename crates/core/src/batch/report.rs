@@ -34,7 +34,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::csv::Csv;
-use super::key::{BenchKey, BenchPublicKey};
+use super::key::{BenchPublicKey, ReportSigningKey};
 use super::{Batch, BenchInfo, ReportDevice};
 use crate::identity::SerialSource;
 
@@ -206,7 +206,7 @@ struct Head {
 
 /// Writes `report` as a signed report file, signed by `key`, which must be the report's
 /// [`BatchReport::signer`].
-pub fn sign(report: &BatchReport, key: &BenchKey) -> Result<Vec<u8>, ReportError> {
+pub fn sign(report: &BatchReport, key: &ReportSigningKey) -> Result<Vec<u8>, ReportError> {
     let public = key.public();
     if report.signer != public {
         return Err(ReportError::SignerMismatch {
