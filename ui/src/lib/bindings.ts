@@ -721,7 +721,7 @@ unidentifiable: number, };
 /**
  * What an outbox drain did.
  */
-export type DrainReport = { 
+export type OutboxDrainReport = { 
 /**
  * Items Graph took.
  */
@@ -850,7 +850,7 @@ lastRefresh: RefreshReport | null,
 /**
  * What the last outbox drain did.
  */
-lastDrain: DrainReport | null, 
+lastDrain: OutboxDrainReport | null, 
 /**
  * Changes bound for Intune.
  */

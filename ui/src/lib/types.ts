@@ -20,7 +20,7 @@ export type {
   CheckStatus,
   DeviceProgress,
   DeviceStage,
-  DrainReport,
+  OutboxDrainReport,
   Exported,
   ImportedReport,
   Finding,

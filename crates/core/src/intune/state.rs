@@ -16,7 +16,7 @@ use ts_rs::TS;
 use super::auth::{DeviceCodePrompt, WhoAmI};
 use super::backoff::RetryPolicy;
 use super::graph::{GraphClient, GraphError};
-use super::sync::{drain_outbox, refresh_status, DrainReport, RefreshReport, SyncError};
+use super::sync::{drain_outbox, refresh_status, OutboxDrainReport, RefreshReport, SyncError};
 use super::AuthError;
 use crate::remedy::{HasRemedy, Remedy};
 use crate::store::{OutboxCounts, Store, StoreError};
@@ -46,7 +46,7 @@ pub struct TenantState {
     /// What the last status refresh did.
     pub last_refresh: Option<RefreshReport>,
     /// What the last outbox drain did.
-    pub last_drain: Option<DrainReport>,
+    pub last_drain: Option<OutboxDrainReport>,
     /// Changes bound for Intune.
     pub outbox: OutboxCounts,
     /// The last problem, until it is solved.
@@ -188,7 +188,7 @@ pub struct SyncRound {
     /// The status refresh, when it ran.
     pub refresh: Option<RefreshReport>,
     /// The outbox drain, when it ran.
-    pub drain: Option<DrainReport>,
+    pub drain: Option<OutboxDrainReport>,
     /// Why the round stopped, if it did.
     pub error: Option<SyncError>,
 }
@@ -328,9 +328,9 @@ mod tests {
                 found: 1,
                 ..RefreshReport::default()
             }),
-            drain: Some(DrainReport {
+            drain: Some(OutboxDrainReport {
                 sent: 3,
-                ..DrainReport::default()
+                ..OutboxDrainReport::default()
             }),
             error: None,
         };
@@ -362,9 +362,9 @@ mod tests {
         assert_eq!(state.offline_reason.as_deref(), Some("no route"));
         // A drain that lost Graph half-way is offline too.
         let round = SyncRound {
-            drain: Some(DrainReport {
+            drain: Some(OutboxDrainReport {
                 offline: true,
-                ..DrainReport::default()
+                ..OutboxDrainReport::default()
             }),
             ..SyncRound::default()
         };

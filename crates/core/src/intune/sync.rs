@@ -375,7 +375,7 @@ pub fn stage_summary(record: &crate::store::DeviceRecord, status: &IntuneStatus)
 /// What an outbox drain did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
-pub struct DrainReport {
+pub struct OutboxDrainReport {
     /// Items Graph took.
     pub sent: usize,
     /// Items put back to retry later.
@@ -395,8 +395,8 @@ pub async fn drain_outbox(
     policy: &RetryPolicy,
     rng: &mut (impl Rng + Send),
     now: OffsetDateTime,
-) -> Result<DrainReport, SyncError> {
-    let mut report = DrainReport::default();
+) -> Result<OutboxDrainReport, SyncError> {
+    let mut report = OutboxDrainReport::default();
     // Each round claims what is due; items retried in a round are due later, so this ends.
     loop {
         let due = store.outbox_due(now, BATCH)?;
