@@ -12,7 +12,7 @@ use stagebench_core::ids::PrintJobId;
 use stagebench_core::printer::queue::PRINT_RETRY;
 use stagebench_core::printer::serial::{ports, SerialPortInfo};
 use stagebench_core::printer::{
-    drain_once, test_label, DrainReport, IppClient, IppPrinter, PrintTransport, PrinterConfig,
+    drain_once, test_label, IppClient, IppPrinter, PrintDrainReport, PrintTransport, PrinterConfig,
     PrinterStatus, PrinterStore, PrinterTarget, SystemPrinters,
 };
 use stagebench_core::remedy::HasRemedy;
@@ -305,7 +305,7 @@ pub async fn run_queue(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Re
     Ok(())
 }
 
-pub(crate) async fn send_due(store: &mut Store) -> anyhow::Result<DrainReport> {
+pub(crate) async fn send_due(store: &mut Store) -> anyhow::Result<PrintDrainReport> {
     let printers = SystemPrinters::new(IppClient::new()?, current_actor());
     Ok(drain_once(
         store,
@@ -321,7 +321,7 @@ fn report_one(
     json: bool,
     store: &Store,
     id: PrintJobId,
-    report: &DrainReport,
+    report: &PrintDrainReport,
 ) -> anyhow::Result<()> {
     let job = store
         .print_job(id)?

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::remedy::{HasRemedy, Remedy};
 
 pub use ipp::{IppClient, IppJob, IppJobState, IppPrinter};
-pub use queue::{drain_once, DrainReport};
+pub use queue::{drain_once, PrintDrainReport};
 pub use saved::{test_label, PrinterStore};
 pub use status::{Condition, HostStatus, HostStatusError, PrinterStatus, Readiness};
 pub use worker::{PrintWorker, QueueJob, QueueState};
