@@ -8,6 +8,6 @@ mod fake;
 mod login;
 pub mod schema;
 
-pub use fake::{DemoTenant, FakeGraph, Faults, Flow, GraphClock, Lifecycle};
+pub use fake::{DemoTenant, FakeEnrollmentFlow, FakeGraph, Faults, GraphClock, Lifecycle};
 pub use login::test_certificate;
 pub use schema::{GraphSchema, SchemaViolation};

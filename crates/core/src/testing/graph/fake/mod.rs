@@ -22,7 +22,7 @@ use super::schema::{self, GraphSchema, Matched};
 mod demo;
 mod lifecycle;
 pub use demo::DemoTenant;
-pub use lifecycle::{Flow, Lifecycle};
+pub use lifecycle::{FakeEnrollmentFlow, Lifecycle};
 
 const PROFILES: &str = "/deviceManagement/androidDeviceOwnerEnrollmentProfiles";
 const DEVICES: &str = "/deviceManagement/managedDevices";
