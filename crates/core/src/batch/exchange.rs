@@ -27,7 +27,7 @@ use crate::ids::BatchId;
 use crate::intune::auth::SecretStore;
 use crate::intune::status::IntuneStatus;
 use crate::intune::sync::{IntuneDirectory, SyncError, LOOKUP_CHUNK};
-use crate::intune::AuthError;
+use crate::intune::SignInError;
 use crate::remedy::{HasRemedy, Remedy};
 use crate::secret::SecretText;
 use crate::stage::{Flow, Stage};
@@ -59,7 +59,7 @@ pub enum ExchangeError {
     Key(#[from] KeyError),
     /// The keyring.
     #[error(transparent)]
-    Keyring(#[from] AuthError),
+    Keyring(#[from] SignInError),
     /// Reading or writing a file.
     #[error("{}: {why}; check the path and that the folder is writable", path.display())]
     Io {

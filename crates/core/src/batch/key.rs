@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::intune::auth::SecretStore;
-use crate::intune::AuthError;
+use crate::intune::SignInError;
 use crate::secret::SecretText;
 
 /// The keyring entry (under [`crate::intune::auth::KEYRING_SERVICE`]) holding the key's seed.
@@ -32,7 +32,7 @@ static CREATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 pub enum KeyError {
     /// The OS keyring could not be read or written.
     #[error("bench signing key (keyring entry `{KEY_ENTRY}`): {0}")]
-    Keyring(#[source] AuthError),
+    Keyring(#[source] SignInError),
     /// The keyring entry exists but does not hold a key.
     #[error(
         "the keyring entry `{KEY_ENTRY}` (service StageBench) does not hold a bench signing key: \

@@ -10,7 +10,7 @@ use super::auth::{
 };
 use super::backoff::RetryPolicy;
 use super::graph::GraphClient;
-use super::{AuthError, Endpoints};
+use super::{Endpoints, SignInError};
 use crate::clock::SystemClock;
 use crate::store::Store;
 
@@ -40,9 +40,9 @@ impl Connection {
         session: Session,
         endpoints: &Endpoints,
         policy: RetryPolicy,
-    ) -> Result<Connection, AuthError> {
+    ) -> Result<Connection, SignInError> {
         let client = GraphClient::new(endpoints, Arc::new(session.clone()))
-            .map_err(|e| AuthError::Network {
+            .map_err(|e| SignInError::Network {
                 url: endpoints.graph.clone(),
                 reason: e.to_string(),
             })?
@@ -55,25 +55,25 @@ impl Connection {
     }
 }
 
-/// Resumes the saved sign-in: [`AuthError::NotSignedIn`] when there is none.
+/// Resumes the saved sign-in: [`SignInError::NotSignedIn`] when there is none.
 pub fn connect_with(
     store: &Store,
     endpoints: Endpoints,
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn AuthClock>,
     policy: RetryPolicy,
-) -> Result<Connection, AuthError> {
+) -> Result<Connection, SignInError> {
     let settings = store
         .tenant_settings()
-        .map_err(|e| AuthError::Config(e.to_string()))?
-        .ok_or(AuthError::NotSignedIn)?;
+        .map_err(|e| SignInError::Config(e.to_string()))?
+        .ok_or(SignInError::NotSignedIn)?;
     let session = SignIn::new(endpoints.clone(), secrets, clock)?.resume(&settings)?;
     Connection::for_session(session, &endpoints, policy)
 }
 
 /// [`connect_with`] the endpoints from the environment (`STAGEBENCH_AUTHORITY`,
 /// `STAGEBENCH_GRAPH_URL`, else Microsoft's), the OS keyring, the system clock and `policy`.
-pub fn connect(store: &Store, policy: RetryPolicy) -> Result<Connection, AuthError> {
+pub fn connect(store: &Store, policy: RetryPolicy) -> Result<Connection, SignInError> {
     connect_with(
         store,
         endpoints_from_env(),

@@ -25,7 +25,7 @@ use super::connect::Connection;
 use super::graph::GraphError;
 use super::state::{sync_once, SignInPrompt, SyncRound, TenantProblem, TenantState};
 use super::sync::SyncError;
-use super::AuthError;
+use super::SignInError;
 use crate::clock::SystemClock;
 use crate::store::{StoreError, StoreHandle};
 
@@ -45,7 +45,7 @@ const OUTBOX_RETRIES: RetryPolicy = RetryPolicy {
 pub enum TenantError {
     /// The sign-in service, the keyring or the settings.
     #[error(transparent)]
-    Auth(#[from] AuthError),
+    Auth(#[from] SignInError),
     /// The bench's store.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -54,7 +54,7 @@ pub enum TenantError {
     Graph(#[from] GraphError),
 }
 
-type SignInService = dyn Fn() -> Result<SignIn, AuthError> + Send + Sync;
+type SignInService = dyn Fn() -> Result<SignIn, SignInError> + Send + Sync;
 
 /// One tenant connection and sync loop shared by every view; cheap to clone.
 #[derive(Clone)]
@@ -82,7 +82,7 @@ struct Link {
 
 /// Signs in where `STAGEBENCH_*` endpoints say (Microsoft's by default), secrets in the OS
 /// keyring.
-fn os_sign_in() -> Result<SignIn, AuthError> {
+fn os_sign_in() -> Result<SignIn, SignInError> {
     SignIn::new(
         endpoints_from_env(),
         Arc::new(OsKeyring::new()),
@@ -102,7 +102,7 @@ impl TenantService {
     pub fn with_sign_in(
         store: StoreHandle,
         runtime: Handle,
-        sign_in: impl Fn() -> Result<SignIn, AuthError> + Send + Sync + 'static,
+        sign_in: impl Fn() -> Result<SignIn, SignInError> + Send + Sync + 'static,
     ) -> TenantService {
         TenantService {
             inner: Arc::new(Inner {
@@ -137,7 +137,11 @@ impl TenantService {
 
     /// Graph with the session's tokens; short retries inside each call, because a technician
     /// may be waiting on the answer (the outbox retries its own items for days).
-    fn connection_for(&self, sign_in: &SignIn, session: Session) -> Result<Connection, AuthError> {
+    fn connection_for(
+        &self,
+        sign_in: &SignIn,
+        session: Session,
+    ) -> Result<Connection, SignInError> {
         Connection::for_session(session, sign_in.endpoints(), RetryPolicy::INTERACTIVE)
     }
 
@@ -185,10 +189,13 @@ impl TenantService {
         self.inner.runtime.spawn(async move { service.run().await });
     }
 
-    /// The signed-in connection ([`AuthError::NotSignedIn`] without one).
-    pub fn connection(&self) -> Result<Connection, AuthError> {
+    /// The signed-in connection ([`SignInError::NotSignedIn`] without one).
+    pub fn connection(&self) -> Result<Connection, SignInError> {
         self.ensure_started();
-        self.link().connection.clone().ok_or(AuthError::NotSignedIn)
+        self.link()
+            .connection
+            .clone()
+            .ok_or(SignInError::NotSignedIn)
     }
 
     /// Calls Graph with the signed-in connection and records how the call went (see
@@ -399,7 +406,7 @@ mod tests {
     async fn a_late_result_of_an_older_sign_in_is_dropped() {
         let store = StoreHandle::new(Store::open_in_memory().unwrap());
         let service = TenantService::with_sign_in(store, Handle::current(), || {
-            Err(AuthError::Config("no sign-in in this test".into()))
+            Err(SignInError::Config("no sign-in in this test".into()))
         });
         let rx = service.subscribe();
         let old = service.link().generation;

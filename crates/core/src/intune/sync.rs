@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 
 use super::backoff::{RetryAfter, RetryPolicy};
 use super::status::{IntuneStatus, IntuneStatusStore};
-use super::{AuthError, BoxFuture};
+use super::{BoxFuture, SignInError};
 use crate::identity::is_identifying_serial;
 use crate::ids::{DeviceId, OutboxId};
 use crate::remedy::{HasRemedy, Remedy};
@@ -51,7 +51,7 @@ pub(crate) const LOOKUP_CHUNK: usize = 1000;
 pub enum SyncError {
     /// Sign-in needed (the drain put everything back first).
     #[error(transparent)]
-    Auth(#[from] AuthError),
+    Auth(#[from] SignInError),
     /// Graph or the network could not be reached; nothing was lost, the outbox waits.
     #[error("Intune is unreachable ({0}); working offline, changes wait in the outbox")]
     Offline(String),
@@ -479,7 +479,7 @@ pub async fn drain_outbox(
             }
         }
         if reauth.is_some() {
-            return Err(SyncError::Auth(AuthError::SignInAgain {
+            return Err(SyncError::Auth(SignInError::SignInAgain {
                 account: "this bench's tenant".into(),
                 reason: "Graph refused the access token after a refresh".into(),
             }));

@@ -24,7 +24,7 @@ use crate::batch::BatchStore;
 use crate::ids::BatchId;
 use crate::ids::PrintJobId;
 use crate::intune::auth::SecretStore;
-use crate::intune::AuthError;
+use crate::intune::SignInError;
 use crate::printer::{DocumentKind, PrinterConfig, PrinterStore, PrinterTarget};
 use crate::qr::QrCode;
 use crate::remedy::{HasRemedy, Remedy};
@@ -120,7 +120,7 @@ pub enum LabelRequestError {
     Exchange(#[from] ExchangeError),
     /// The keyring could not be read.
     #[error(transparent)]
-    Keyring(#[from] AuthError),
+    Keyring(#[from] SignInError),
     /// Queueing the print failed.
     #[error(transparent)]
     Queue(#[from] PrintJobError),

@@ -13,7 +13,7 @@ use super::error::GraphError;
 use super::request::{GraphRequest, GraphResponse};
 use super::{lock, GraphClient};
 use crate::intune::backoff::{classify, Outcome, RequestKind, RetryAfter, Service};
-use crate::intune::AuthError;
+use crate::intune::SignInError;
 use crate::secret::SecretText;
 
 /// Pages followed for one list before giving up (a next link that never ends).
@@ -289,7 +289,7 @@ impl GraphClient {
 pub(super) fn rejected_twice(what: &str) -> GraphError {
     GraphError::auth(
         what,
-        AuthError::SignInAgain {
+        SignInError::SignInAgain {
             account: "the signed-in account".into(),
             reason: "Graph answered 401 to a freshly issued access token".into(),
         },
