@@ -12,7 +12,7 @@ use stagebench_core::batch::exchange::{
 };
 use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{
-    BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck, TokenState,
+    BatchProblem, BatchProgress, BatchTokenState, DeviceProgress, StageCount, TokenCheck,
 };
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::bench::BenchView;
@@ -91,7 +91,7 @@ fn generate() -> String {
         declaration::<BatchOrigin>(&cfg),
         declaration::<Batch>(&cfg),
         declaration::<ReportSerial>(&cfg),
-        declaration::<TokenState>(&cfg),
+        declaration::<BatchTokenState>(&cfg),
         declaration::<TokenCheck>(&cfg),
         declaration::<TechnicianAction>(&cfg),
         declaration::<DeviceProgress>(&cfg),

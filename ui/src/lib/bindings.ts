@@ -1008,7 +1008,7 @@ source: SerialSource, };
 /**
  * Where the batch token stands against now and the batch's due date.
  */
-export type TokenState = "ok" | "expiring-soon" | "expires-before-due" | "expired" | "revoked";
+export type BatchTokenState = "ok" | "expiring-soon" | "expires-before-due" | "expired" | "revoked";
 
 /**
  * The batch token's state for printing and showing its QR.
@@ -1021,7 +1021,7 @@ expires: string | null,
 /**
  * Where it stands.
  */
-state: TokenState, 
+state: BatchTokenState, 
 /**
  * What to tell people, when it is not `ok`.
  */

@@ -32,7 +32,7 @@ pub const TOKEN_WARN_DAYS: i64 = 7;
 /// Where the batch token stands against now and the batch's due date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
-pub enum TokenState {
+pub enum BatchTokenState {
     /// Usable until after the batch is due (or a Windows batch, which has no token).
     Ok,
     /// Usable, but it expires within [`TOKEN_WARN_DAYS`].
@@ -45,25 +45,25 @@ pub enum TokenState {
     Revoked,
 }
 
-impl TokenState {
+impl BatchTokenState {
     /// The word the wire and the problem ids use (`expires-before-due`).
     pub fn name(self) -> &'static str {
         match self {
-            TokenState::Ok => "ok",
-            TokenState::ExpiringSoon => "expiring-soon",
-            TokenState::ExpiresBeforeDue => "expires-before-due",
-            TokenState::Expired => "expired",
-            TokenState::Revoked => "revoked",
+            BatchTokenState::Ok => "ok",
+            BatchTokenState::ExpiringSoon => "expiring-soon",
+            BatchTokenState::ExpiresBeforeDue => "expires-before-due",
+            BatchTokenState::Expired => "expired",
+            BatchTokenState::Revoked => "revoked",
         }
     }
 
     /// Whether the token may not be used at all (its QR no longer enrolls, or must not).
     pub fn unusable(self) -> bool {
-        matches!(self, TokenState::Expired | TokenState::Revoked)
+        matches!(self, BatchTokenState::Expired | BatchTokenState::Revoked)
     }
 }
 
-impl std::fmt::Display for TokenState {
+impl std::fmt::Display for BatchTokenState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.pad(self.name())
     }
@@ -75,7 +75,7 @@ pub struct TokenCheck {
     /// When it expires, RFC 3339 (`None`: it does not expire).
     pub expires: Option<String>,
     /// Where it stands.
-    pub state: TokenState,
+    pub state: BatchTokenState,
     /// What to tell people, when it is not `ok`.
     pub message: Option<String>,
     /// The next step, when the bench can take one (replace a token that expires too soon).
@@ -90,7 +90,7 @@ pub struct TokenCheck {
 pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime) -> TokenCheck {
     let expires = batch.spec.profile.token_expires;
     let shown = expires.map(crate::clock::timestamp);
-    let check = |state: TokenState, message: Option<String>, blocked: bool| TokenCheck {
+    let check = |state: BatchTokenState, message: Option<String>, blocked: bool| TokenCheck {
         expires: shown.clone(),
         state,
         message,
@@ -98,22 +98,22 @@ pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime)
         printing_blocked: blocked,
     };
     if batch.spec.profile.flow == Flow::WindowsDem {
-        return check(TokenState::Ok, None, false);
+        return check(BatchTokenState::Ok, None, false);
     }
     if let Some(at) = revoked_at {
         return check(
-            TokenState::Revoked,
+            BatchTokenState::Revoked,
             Some(format!("The batch's token was revoked ({at}): nothing of this batch may be printed or shown. Ask the admin for a new token and a new bench pack.")),
             true,
         );
     }
     let Some(expires) = expires else {
-        return check(TokenState::Ok, None, false);
+        return check(BatchTokenState::Ok, None, false);
     };
     let day = |t: OffsetDateTime| t.date().to_string();
     if expires <= now {
         return check(
-            TokenState::Expired,
+            BatchTokenState::Expired,
             Some(format!("The batch's token expired on {}: its QR no longer enrolls. Ask the admin to replace the token and send a new bench pack.", day(expires))),
             true,
         );
@@ -130,7 +130,7 @@ pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime)
                     profile: profile.clone(),
                 }),
                 ..check(
-                    TokenState::ExpiresBeforeDue,
+                    BatchTokenState::ExpiresBeforeDue,
                     Some(format!(
                         "The token expires on {}, before the batch is due ({due}): replace the token of profile \"{profile}\" or move the due date. Printing is blocked for this batch.",
                         day(expires)
@@ -143,7 +143,7 @@ pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime)
     if expires - now < time::Duration::days(TOKEN_WARN_DAYS) {
         let hours = (expires - now).whole_hours();
         return check(
-            TokenState::ExpiringSoon,
+            BatchTokenState::ExpiringSoon,
             Some(format!(
                 "The token expires in {hours} h ({}).",
                 day(expires)
@@ -151,7 +151,7 @@ pub fn token_check(batch: &Batch, revoked_at: Option<&str>, now: OffsetDateTime)
             false,
         );
     }
-    check(TokenState::Ok, None, false)
+    check(BatchTokenState::Ok, None, false)
 }
 
 /// One device of a batch, as the bench sees it now.
