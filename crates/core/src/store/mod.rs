@@ -298,6 +298,11 @@ impl Store {
         timestamp(self.clock.now())
     }
 
+    /// The store clock's current time.
+    pub fn clock_now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
     /// Records that a device was seen with these serials, at this slot, with these facts: finds
     /// the device by the identity rule (see [`Sighting`]) or creates one, adds new serials,
     /// refreshes `last_seen`, slot and facts, and appends a `seen` event. Returns the device.
@@ -387,6 +392,11 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<EventRecord>, StoreError> {
         events::latest(&self.conn, device, limit).map_err(|e| self.err(e))
+    }
+
+    /// Every event of `device`, oldest first.
+    pub fn device_events(&self, device: DeviceId) -> Result<Vec<EventRecord>, StoreError> {
+        self.events(Some(device), usize::MAX)
     }
 
     /// The connection, for tables added by other modules of this crate.
