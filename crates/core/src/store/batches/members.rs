@@ -2,7 +2,7 @@
 //! A device joins when it is first recorded: the open batch whose expected serials hold one of
 //! its serials, else the bench's active batch; a scan or the technician can add it too.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::BatchStoreError;
 use crate::ids::{BatchId, DeviceId};
@@ -34,6 +34,19 @@ impl JoinedBy {
             JoinedBy::Manual => "manual",
         }
     }
+
+    /// The value [`JoinedBy::as_str`] wrote (the table allows no other; anything else reads as
+    /// a manual join).
+    fn from_stored(s: &str) -> Self {
+        [
+            JoinedBy::ExpectedSerial,
+            JoinedBy::ActiveBatch,
+            JoinedBy::Scan,
+        ]
+        .into_iter()
+        .find(|how| how.as_str() == s)
+        .unwrap_or(JoinedBy::Manual)
+    }
 }
 
 impl Store {
@@ -62,15 +75,7 @@ impl Store {
         let now = self.now();
         let active = self.active_batch()?;
         self.transact(|tx| {
-            let current: Option<String> = tx
-                .query_row(
-                    "SELECT bd.batch_id FROM batch_devices bd JOIN batches b ON b.id = bd.batch_id
-                     WHERE bd.device_id = ?1 ORDER BY b.closed_at IS NOT NULL, bd.added_at DESC LIMIT 1",
-                    [device.0],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(id) = current {
+            if let Some(id) = current_batch(tx, device)? {
                 return Ok(BatchId::try_from(id).ok());
             }
             let expected: Option<String> = tx
@@ -111,13 +116,7 @@ impl Store {
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([batch.as_str()], |r| {
-                let how: String = r.get(1)?;
-                let how = match how.as_str() {
-                    "expected-serial" => JoinedBy::ExpectedSerial,
-                    "active-batch" => JoinedBy::ActiveBatch,
-                    "scan" => JoinedBy::Scan,
-                    _ => JoinedBy::Manual,
-                };
+                let how = JoinedBy::from_stored(&r.get::<_, String>(1)?);
                 Ok((DeviceId(r.get(0)?), how, r.get(2)?))
             })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
@@ -126,18 +125,20 @@ impl Store {
 
     /// The batch `device` belongs to (an open one first), if any.
     pub fn batch_of(&self, device: DeviceId) -> Result<Option<BatchId>, StoreError> {
-        let id: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT bd.batch_id FROM batch_devices bd JOIN batches b ON b.id = bd.batch_id
-                 WHERE bd.device_id = ?1 ORDER BY b.closed_at IS NOT NULL, bd.added_at DESC LIMIT 1",
-                [device.0],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let id = current_batch(&self.conn, device).map_err(|e| self.err(e))?;
         Ok(id.and_then(|id| BatchId::try_from(id).ok()))
     }
+}
+
+/// The batch `device` is in, as stored: an open one first, else the one it joined last.
+fn current_batch(conn: &Connection, device: DeviceId) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT bd.batch_id FROM batch_devices bd JOIN batches b ON b.id = bd.batch_id
+         WHERE bd.device_id = ?1 ORDER BY b.closed_at IS NOT NULL, bd.added_at DESC LIMIT 1",
+        [device.0],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 fn join(
