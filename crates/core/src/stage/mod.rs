@@ -19,7 +19,7 @@
 //! the bench finished, a device leaving Intune.
 //!
 //! Layout: this file holds the vocabulary (flows, observations, stages, problems, a device's
-//! stage); `milestones` derives a device's stage from its observations ([`derive`]) with the
+//! stage); `milestones` derives a device's stage from its observations ([`derive()`]) with the
 //! next instruction; `tests` walks each flow.
 
 use serde::{Deserialize, Serialize};
