@@ -80,13 +80,13 @@ impl PayloadKind {
 pub struct PayloadSummary {
     /// `android-enterprise` or `aosp`.
     pub kind: String,
-    /// [`MASK`] when the payload carries an enrollment token.
+    /// [`MASK`](crate::secret::MASK) when the payload carries an enrollment token.
     pub token_masked: Option<String>,
     /// Network name, when the payload joins Wi-Fi.
     pub wifi_ssid: Option<String>,
     /// Security type as written in the payload.
     pub wifi_security: Option<String>,
-    /// [`MASK`] when a Wi-Fi password is present.
+    /// [`MASK`](crate::secret::MASK) when a Wi-Fi password is present.
     pub wifi_password_masked: Option<String>,
     /// Hidden flag (`false` when an SSID is set without one).
     pub wifi_hidden: Option<bool>,
