@@ -13,6 +13,9 @@
 //! behind (age keeps the last plaintext chunk in a buffer of its own, which it does not zero).
 //! Opening reads the plaintext into a buffer that is zeroed when dropped and wraps the payload
 //! in a [`SecretText`] at once. Errors never carry the passphrase or the payload.
+//!
+//! Layout: this file holds the pack, sealing and opening it, and reading a file that may not
+//! be one; `passphrase` says whether a passphrase is good enough and makes new ones.
 
 use std::io::{self, Read, Write};
 use std::iter;
@@ -20,7 +23,6 @@ use std::iter;
 use age::armor::{ArmoredReadError, ArmoredReader, ArmoredWriter, Format};
 use age::secrecy::SecretString;
 use age::{DecryptError, Decryptor, Encryptor};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -28,22 +30,20 @@ use zeroize::Zeroizing;
 use super::Batch;
 use crate::secret::SecretText;
 
+mod passphrase;
+
+pub use passphrase::{check_passphrase, generate_passphrase, MIN_PASSPHRASE_CHARS};
+
 /// The `format` value inside every pack.
 pub const FORMAT: &str = "stagebench-bench-pack";
 /// The pack format version this build writes and reads.
 pub const VERSION: u32 = 1;
 /// The file name extension packs are saved with (`wave3.stagebench-pack`).
 pub const FILE_EXTENSION: &str = "stagebench-pack";
-/// The fewest characters [`check_passphrase`] accepts.
-pub const MIN_PASSPHRASE_CHARS: usize = 12;
 
 const ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
 const ARMOR_END: &[u8] = b"-----END AGE ENCRYPTED FILE-----";
 const BINARY_AGE: &[u8] = b"age-encryption.org/";
-
-/// Characters of generated passphrases: digits and capitals without 0/O, 1/I, which people
-/// misread (32 of them, so 5 bits each).
-const PASSPHRASE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 /// One bench pack. `Debug` is safe to print: the QR payload shows as `[redacted]`.
 #[derive(Debug, Clone)]
@@ -410,61 +410,6 @@ fn stream_error(e: io::Error) -> PackError {
         },
     }
 }
-
-/// Whether `p` is good enough to protect a pack sent by e-mail: at least
-/// [`MIN_PASSPHRASE_CHARS`] characters, at least two kinds of character (lower-case letters,
-/// capitals, digits, anything else), at least five different characters, and no space at either
-/// end (easily lost when copied).
-pub fn check_passphrase(p: &SecretText) -> Result<(), PackError> {
-    let p = p.expose();
-    let weak = |reason| Err(PackError::WeakPassphrase { reason });
-    if p.chars().count() < MIN_PASSPHRASE_CHARS {
-        return weak("it is shorter than 12 characters");
-    }
-    if p.trim() != p {
-        return weak("it starts or ends with a space, which is easily lost when it is copied");
-    }
-    let kinds = [
-        p.chars().any(char::is_lowercase),
-        p.chars().any(char::is_uppercase),
-        p.chars().any(|c| c.is_ascii_digit()),
-        p.chars()
-            .any(|c| !c.is_lowercase() && !c.is_uppercase() && !c.is_ascii_digit()),
-    ];
-    if kinds.iter().filter(|k| **k).count() < 2 {
-        return weak("it uses only one kind of character");
-    }
-    let mut distinct: Vec<char> = p.chars().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    if distinct.len() < 5 {
-        return weak("it repeats a few characters");
-    }
-    Ok(())
-}
-
-/// A new random passphrase: six groups of four characters joined by `-`
-/// (`K7QF-2ZD9-…`), 120 random bits, from capitals and digits without 0/O and 1/I.
-pub fn generate_passphrase() -> SecretText {
-    loop {
-        let mut rng = rand::rngs::OsRng;
-        let mut out = String::with_capacity(29);
-        for i in 0..24 {
-            if i > 0 && i % 4 == 0 {
-                out.push('-');
-            }
-            out.push(char::from(
-                PASSPHRASE_ALPHABET[rng.gen_range(0..PASSPHRASE_ALPHABET.len())],
-            ));
-        }
-        let passphrase = SecretText::new(out);
-        // Practically always true; looping keeps "generated passes the check" a guarantee.
-        if check_passphrase(&passphrase).is_ok() {
-            return passphrase;
-        }
-    }
-}
-
 fn is_hex_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
@@ -508,41 +453,6 @@ fn scrub(e: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passphrase_rules() {
-        for weak in [
-            "short1A",
-            "alllowercaseletters",
-            "ABCDEFGHIJKLMN",
-            "123456789012",
-            "aaaaaa111111",
-            " padded-Pass1 ",
-        ] {
-            let err = check_passphrase(&SecretText::new(weak)).unwrap_err();
-            assert!(
-                matches!(err, PackError::WeakPassphrase { .. }),
-                "{weak}: {err}"
-            );
-            assert!(!err.to_string().contains(weak.trim()), "{err}");
-        }
-        for ok in ["correct horse battery", "Tr0ub4dor&3xyz", "k7qf-2zd9-mnpq"] {
-            check_passphrase(&SecretText::new(ok)).unwrap();
-        }
-    }
-
-    #[test]
-    fn generated_passphrases_have_the_documented_shape() {
-        let a = generate_passphrase();
-        let b = generate_passphrase();
-        assert_ne!(a.expose(), b.expose());
-        let groups: Vec<&str> = a.expose().split('-').collect();
-        assert_eq!(groups.len(), 6);
-        assert!(groups
-            .iter()
-            .all(|g| g.len() == 4 && g.bytes().all(|c| PASSPHRASE_ALPHABET.contains(&c))));
-        check_passphrase(&a).unwrap();
-    }
 
     #[test]
     fn framing_finds_the_armor_and_names_other_files() {
