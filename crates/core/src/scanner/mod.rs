@@ -8,7 +8,7 @@
 //! hand (`batch::ops::link_serial`, a floor above) — which is also how Windows serials are
 //! captured.
 //!
-//! The serial side ([`serial`]) lists the ports, reads one on its own thread (blocking I/O
+//! The serial side (`serial`) lists the ports, reads one on its own thread (blocking I/O
 //! stays synchronous, as DESIGN.md asks), and keeps watching a port that went away until the
 //! scanner is plugged in again. Which port and baud rate the bench uses are bench settings
 //! ([`ScannerSettings`]). Tests stand a socat PTY pair in for the scanner (`pty`, feature
