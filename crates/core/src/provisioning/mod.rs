@@ -2,8 +2,8 @@
 //! (Intune's content, verbatim).
 //!
 //! Layout: [`wifi`] validates the bench Wi-Fi; [`payload`] builds and checks payloads and their
-//! safe-to-log [`PayloadSummary`]; `json` keeps JSON key order; [`ProvisioningError`] says what
-//! is wrong and how to fix it, never quoting a secret.
+//! safe-to-log [`PayloadSummary`]; `json` keeps JSON key order; `error` ([`ProvisioningError`])
+//! says what is wrong and how to fix it, never quoting a secret.
 //!
 //! The exact JSON comes from `reference/intune-android-adb.md` §1.1 (Android Enterprise) and
 //! §2 (AOSP: not publicly documented, so never rebuilt, only encoded as Intune gave it).

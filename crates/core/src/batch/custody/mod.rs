@@ -6,6 +6,8 @@
 //! Which audit records belong to the batch: those with its id, and those without a batch about
 //! one of its devices (by serial). Both outputs are built in one pass over the events after one
 //! sort by time, so a batch of thousands of devices takes well under a second.
+//!
+//! Layout: this file gathers the records and writes the CSV; `pdf` lays out the PDF.
 
 mod pdf;
 

@@ -41,7 +41,7 @@ impl GraphClient {
     /// is sent.
     ///
     /// The first `$batch` goes alone (a sign-in that no longer works then costs one request,
-    /// not one per batch in flight); after it, up to [`BATCHES_IN_FLIGHT`] are sent at once.
+    /// not one per batch in flight); after it, up to `BATCHES_IN_FLIGHT` are sent at once.
     pub async fn batch(&self, requests: &[GraphRequest]) -> Vec<Result<GraphResponse, GraphError>> {
         let mut results: Vec<Option<Result<GraphResponse, GraphError>>> =
             requests.iter().map(|_| None).collect();

@@ -2,11 +2,12 @@
 //! devices by serial or id, device notes, corporate identifiers and the Windows primary user.
 //!
 //! Layout: [`request`] is one call as data ([`GraphRequest`], also what an outbox drain sends);
-//! `send` is the one executor every call goes through, and `batch` sends `$batch`es on it; [`error`] is
-//! [`GraphError`]; [`profiles`] and [`export`] are enrollment profiles, tokens and the
+//! `send` is the one executor every call goes through, and `batch` sends `$batch`es on it;
+//! [`error`] is [`GraphError`]; [`profiles`] and [`export`] are enrollment profiles, tokens and the
 //! Zero-touch/KME exports; [`device`] is the typed [`ManagedDevice`]; [`devices`] looks devices
 //! up and writes their notes; [`identities`] imports corporate identifiers; [`primary_user`]
-//! plans and sets a Windows device's primary user.
+//! plans and sets a Windows device's primary user; [`directory`] is the client as the sync's
+//! [`IntuneDirectory`](crate::intune::sync::IntuneDirectory).
 //!
 //! Facts come from `shared/reference/intune-android-adb.md` §3 (endpoints, `$select`, filters,
 //! batching, throttling), `shared/graph/` (the schema the fake tenant checks every request
