@@ -15,7 +15,7 @@
 //! durable queue of changes bound for Intune is the store's outbox ([`crate::store::OutboxItem`]),
 //! because it is a table.
 //!
-//! How the client drains the outbox (the client itself comes later):
+//! How the outbox is drained ([`sync::drain_outbox`], with the Graph client as its directory):
 //!
 //! 1. `Store::outbox_due(now, 20)` gives the pending items that are due, oldest first (and puts
 //!    items whose send was interrupted by a crash back in line once their lease has run out);
