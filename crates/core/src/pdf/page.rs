@@ -37,6 +37,18 @@ pub(super) struct Image {
     pub(super) deflated: Vec<u8>,
 }
 
+impl Image {
+    /// An image of `data` (packed rows, `bits` per pixel), compressed for keeping.
+    fn deflated(width: u32, height: u32, bits: u8, data: &[u8]) -> Image {
+        Image {
+            width,
+            height,
+            bits,
+            deflated: deflate(data),
+        }
+    }
+}
+
 impl Page {
     /// Width in points.
     pub fn width(&self) -> f32 {
@@ -140,18 +152,7 @@ impl Page {
         pixels: &[u8],
     ) -> Result<(), PdfError> {
         check_size(px_w, px_h, pixels.len())?;
-        self.place(
-            x,
-            y,
-            w,
-            h,
-            Image {
-                width: px_w,
-                height: px_h,
-                bits: 8,
-                deflated: deflate(pixels),
-            },
-        );
+        self.place(x, y, w, h, Image::deflated(px_w, px_h, 8, pixels));
         Ok(())
     }
 
@@ -178,18 +179,7 @@ impl Page {
                 data[row * row_bytes + col / 8] &= !(0x80 >> (col % 8));
             }
         }
-        self.place(
-            x,
-            y,
-            w,
-            h,
-            Image {
-                width: px_w,
-                height: px_h,
-                bits: 1,
-                deflated: deflate(&data),
-            },
-        );
+        self.place(x, y, w, h, Image::deflated(px_w, px_h, 1, &data));
         Ok(())
     }
 
@@ -217,18 +207,7 @@ impl Page {
         })?;
         // In DeviceGray a 1 bit is white: invert.
         let data: Vec<u8> = packed.iter().map(|b| !b).collect();
-        self.place(
-            x,
-            y,
-            w,
-            h,
-            Image {
-                width: px_w,
-                height: px_h,
-                bits: 1,
-                deflated: deflate(&data),
-            },
-        );
+        self.place(x, y, w, h, Image::deflated(px_w, px_h, 1, &data));
         Ok(())
     }
 
