@@ -151,29 +151,15 @@ pub fn serial_observations(facts: &DeviceFacts) -> Vec<SerialObservation> {
 /// A device the adb server lists but that could not be read (yet).
 pub(super) fn unread(entry: &DeviceEntry) -> BenchDevice {
     BenchDevice {
-        key: entry.serial.clone(),
-        device_id: None,
-        state: AdbState::from(&entry.state),
         next_step: next_step_for(&entry.state),
         serial: (!is_network_address(&entry.serial)).then(|| entry.serial.clone()),
         serials: vec![SerialObservation {
             source: SerialSource::AdbTransport,
             value: entry.serial.clone(),
         }],
-        manufacturer: None,
         model: entry.model.clone(),
-        android_release: None,
-        sdk: None,
-        build_id: None,
         slot: slot_of(entry),
-        slot_number: None,
-        flags: Vec::new(),
-        evidence: None,
-        problems: Vec::new(),
-        error: None,
-        intune: None,
-        batch: None,
-        stage: None,
+        ..BenchDevice::blank(entry.serial.clone(), AdbState::from(&entry.state))
     }
 }
 
@@ -239,16 +225,16 @@ pub fn bench_device(
 }
 
 impl BenchDevice {
-    /// A read card with one `ro.serialno`, in no slot (tests and demos).
-    #[cfg(any(test, feature = "testing"))]
-    pub fn for_tests(key: &str, serial: &str) -> BenchDevice {
+    /// A card keyed `key` in `state` with nothing else known yet: the start every card is
+    /// built from.
+    pub(super) fn blank(key: String, state: AdbState) -> BenchDevice {
         BenchDevice {
-            key: key.into(),
+            key,
             device_id: None,
-            state: AdbState::Device,
+            state,
             next_step: None,
-            serial: Some(serial.into()),
-            serials: vec![SerialObservation::new(SerialSource::RoSerialno, serial)],
+            serial: None,
+            serials: Vec::new(),
             manufacturer: None,
             model: None,
             android_release: None,
@@ -256,13 +242,23 @@ impl BenchDevice {
             build_id: None,
             slot: None,
             slot_number: None,
-            flags: vec![],
+            flags: Vec::new(),
             evidence: None,
-            problems: vec![],
+            problems: Vec::new(),
             error: None,
             intune: None,
             batch: None,
             stage: None,
+        }
+    }
+
+    /// A read card with one `ro.serialno`, in no slot (tests and demos).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn for_tests(key: &str, serial: &str) -> BenchDevice {
+        BenchDevice {
+            serial: Some(serial.into()),
+            serials: vec![SerialObservation::new(SerialSource::RoSerialno, serial)],
+            ..BenchDevice::blank(key.into(), AdbState::Device)
         }
     }
 }

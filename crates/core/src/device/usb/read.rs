@@ -18,26 +18,8 @@ use crate::identity::{check_identity, SerialObservation, SerialSource};
 /// A card with nothing read yet.
 pub(super) fn empty_card(port_path: &str) -> BenchDevice {
     BenchDevice {
-        key: usb_key(port_path),
-        device_id: None,
-        state: AdbState::Connecting,
-        next_step: None,
-        serial: None,
-        serials: Vec::new(),
-        manufacturer: None,
-        model: None,
-        android_release: None,
-        sdk: None,
-        build_id: None,
         slot: Some(port_path.to_owned()),
-        slot_number: None,
-        flags: Vec::new(),
-        evidence: None,
-        problems: Vec::new(),
-        error: None,
-        intune: None,
-        batch: None,
-        stage: None,
+        ..BenchDevice::blank(usb_key(port_path), AdbState::Connecting)
     }
 }
 
