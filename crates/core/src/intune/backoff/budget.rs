@@ -6,20 +6,20 @@ use std::time::{Duration, Instant};
 
 /// A Graph service with its own throttling limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Service {
+pub enum GraphService {
     /// `deviceManagement/managedDevices` (Intune devices service).
     ManagedDevices,
     /// `deviceManagement/androidDeviceOwnerEnrollmentProfiles` (android-for-work service).
     EnrollmentProfiles,
 }
 
-impl Service {
+impl GraphService {
     /// Requests of any kind and writes (POST, PUT, PATCH, DELETE) allowed per app per tenant in
     /// each [`WINDOW`].
     pub fn limits(self) -> (u32, u32) {
         match self {
-            Service::ManagedDevices => (2000, 200),
-            Service::EnrollmentProfiles => (1000, 100),
+            GraphService::ManagedDevices => (2000, 200),
+            GraphService::EnrollmentProfiles => (1000, 100),
         }
     }
 }
@@ -98,7 +98,7 @@ impl Bucket {
     }
 }
 
-/// The request budget of one [`Service`] for this app in this tenant: the client takes from it
+/// The request budget of one [`GraphService`] for this app in this tenant: the client takes from it
 /// before each request and, when it is spent, waits the time it names instead of sending into a
 /// storm of 429s.
 #[derive(Debug, Clone)]
@@ -109,7 +109,7 @@ pub struct Budget {
 
 impl Budget {
     /// The documented limits of `service`.
-    pub fn new(service: Service) -> Self {
+    pub fn new(service: GraphService) -> Self {
         let (any, writes) = service.limits();
         Budget::with_limits(any, writes)
     }
@@ -158,7 +158,7 @@ mod tests {
     fn budget_never_allows_more_than_the_limit_in_any_window() {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        let mut budget = Budget::new(Service::ManagedDevices);
+        let mut budget = Budget::new(GraphService::ManagedDevices);
         for i in 0..200 {
             assert_eq!(
                 budget.try_take(RequestKind::Write, t0 + ms(i)),
@@ -189,7 +189,7 @@ mod tests {
         let later = t0 + ms(300) + HORIZON;
         assert_eq!(budget.try_take_n(RequestKind::Read, 1800, later), Ok(()));
         // Count in a sliding 20-s window: never more than 2,000.
-        let mut budget = Budget::new(Service::ManagedDevices);
+        let mut budget = Budget::new(GraphService::ManagedDevices);
         let mut sent: Vec<Instant> = Vec::new();
         let mut now = t0;
         while sent.len() < 5000 {
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn a_batch_is_taken_whole_or_not_at_all() {
         let t0 = Instant::now();
-        let mut budget = Budget::new(Service::EnrollmentProfiles);
+        let mut budget = Budget::new(GraphService::EnrollmentProfiles);
         for _ in 0..50 {
             assert_eq!(budget.try_take_n(RequestKind::Read, 20, t0), Ok(()));
         }

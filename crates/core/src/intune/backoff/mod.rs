@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 mod budget;
 
-pub use budget::{Budget, RequestKind, Service, HORIZON, WINDOW};
+pub use budget::{Budget, GraphService, RequestKind, HORIZON, WINDOW};
 
 /// What to do with an answer, by HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

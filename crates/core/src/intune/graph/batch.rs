@@ -11,7 +11,7 @@ use super::error::GraphError;
 use super::request::{GraphRequest, GraphResponse, HttpMethod};
 use super::send::{rejected_twice, Answer};
 use super::{lock, GraphClient};
-use crate::intune::backoff::{classify, Outcome, RequestKind, RetryAfter, Service};
+use crate::intune::backoff::{classify, GraphService, Outcome, RequestKind, RetryAfter};
 
 /// Graph's limit of requests in one `$batch`.
 pub const BATCH_MAX: usize = 20;
@@ -153,7 +153,7 @@ impl GraphClient {
 
     /// Sends `chunk` (indexes into `requests`, at most [`BATCH_MAX`]) as one `$batch`.
     async fn batch_round(&self, requests: &[GraphRequest], chunk: &[usize]) -> Vec<(usize, Round)> {
-        let mut counts: HashMap<Option<Service>, (u32, u32)> = HashMap::new();
+        let mut counts: HashMap<Option<GraphService>, (u32, u32)> = HashMap::new();
         for &i in chunk {
             let count = counts.entry(requests[i].service()).or_default();
             match requests[i].method.kind() {

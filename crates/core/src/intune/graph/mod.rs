@@ -45,7 +45,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use time::OffsetDateTime;
 
-use super::backoff::{Budget, RetryPolicy, Service};
+use super::backoff::{Budget, GraphService, RetryPolicy};
 use super::{http_client, BoxFuture, Endpoints, TokenSource};
 
 pub use batch::BATCH_MAX;
@@ -106,9 +106,9 @@ pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
 /// Budgets and holds per service, shared by every request of one client.
 #[derive(Debug, Default)]
 struct Pacing {
-    budgets: HashMap<Service, Budget>,
+    budgets: HashMap<GraphService, Budget>,
     /// No request to the service before this (set by a 429 for the whole service).
-    holds: HashMap<Service, Instant>,
+    holds: HashMap<GraphService, Instant>,
 }
 
 /// The Graph client. Cheap to share behind an `Arc`; every method takes `&self`.
@@ -168,7 +168,7 @@ impl GraphClient {
 
     /// Another budget for `service` (a share of the tenant's limits when several benches or
     /// tools use the same app registration).
-    pub fn with_budget(self, service: Service, budget: Budget) -> Self {
+    pub fn with_budget(self, service: GraphService, budget: Budget) -> Self {
         lock(&self.pacing).budgets.insert(service, budget);
         self
     }
