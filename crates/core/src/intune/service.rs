@@ -21,7 +21,7 @@ use super::auth::{
     endpoints_from_env, OsKeyring, Session, SignIn, SignInMode, TenantSettings, WhoAmI,
 };
 use super::backoff::RetryPolicy;
-use super::connect::Connection;
+use super::connect::IntuneConnection;
 use super::graph::GraphError;
 use super::state::{sync_once, SignInPrompt, SyncRound, TenantProblem, TenantState};
 use super::sync::SyncError;
@@ -74,7 +74,7 @@ struct Inner {
 
 #[derive(Default)]
 struct Link {
-    connection: Option<Connection>,
+    connection: Option<IntuneConnection>,
     /// Counts sign-ins and sign-outs, so a late sign-in or sync result for an older one is dropped.
     generation: u64,
     pending_sign_in: Option<JoinHandle<()>>,
@@ -141,8 +141,8 @@ impl TenantService {
         &self,
         sign_in: &SignIn,
         session: Session,
-    ) -> Result<Connection, SignInError> {
-        Connection::for_session(session, sign_in.endpoints(), RetryPolicy::INTERACTIVE)
+    ) -> Result<IntuneConnection, SignInError> {
+        IntuneConnection::for_session(session, sign_in.endpoints(), RetryPolicy::INTERACTIVE)
     }
 
     /// Resumes the saved sign-in (no network) and starts the sync loop, once.
@@ -190,7 +190,7 @@ impl TenantService {
     }
 
     /// The signed-in connection ([`SignInError::NotSignedIn`] without one).
-    pub fn connection(&self) -> Result<Connection, SignInError> {
+    pub fn connection(&self) -> Result<IntuneConnection, SignInError> {
         self.ensure_started();
         self.link()
             .connection
@@ -202,7 +202,7 @@ impl TenantService {
     /// [`TenantService::contact`]).
     pub async fn call<T, F, Fut>(&self, f: F) -> Result<T, TenantError>
     where
-        F: FnOnce(Connection) -> Fut,
+        F: FnOnce(IntuneConnection) -> Fut,
         Fut: Future<Output = Result<T, GraphError>>,
     {
         let result = f(self.connection()?).await;
@@ -239,7 +239,7 @@ impl TenantService {
         self.link().generation == generation
     }
 
-    async fn sync(&self, connection: &Connection, generation: u64, rng: &mut StdRng) {
+    async fn sync(&self, connection: &IntuneConnection, generation: u64, rng: &mut StdRng) {
         self.update(|s| s.syncing = true);
         // A resumed sign-in knows the account but not the name until a token is at hand.
         if self.inner.state.borrow().display_name.is_none() {
@@ -337,7 +337,7 @@ impl TenantService {
     fn sign_in_finished(
         &self,
         generation: u64,
-        result: Result<(Connection, WhoAmI), TenantProblem>,
+        result: Result<(IntuneConnection, WhoAmI), TenantProblem>,
     ) {
         {
             let mut link = self.link();
