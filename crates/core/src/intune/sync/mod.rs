@@ -49,7 +49,7 @@ pub const KIND_PRIMARY_USER: &str = "primary-user";
 pub const KIND_IDENTITIES: &str = "corporate-identifiers";
 
 /// Items per drain round: Graph's `$batch` limit.
-pub const BATCH: usize = 20;
+pub const BATCH: usize = crate::intune::graph::BATCH_MAX;
 
 /// Serials or ids handed to the directory per call: many `$batch`es' worth (the client keeps
 /// several in flight), few enough that a huge fleet is not held in memory at once.
