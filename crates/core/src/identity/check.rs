@@ -109,7 +109,8 @@ impl fmt::Display for IdentityFlag {
 /// and flags a disagreement for each distinct serial that differs from the first one among the
 /// sources that should agree (device serial family and Intune). A scanned value is flagged when
 /// it equals none of the other identifying values. Values are trimmed and compared
-/// case-sensitively; network addresses (see [`is_network_address`](super::is_network_address)) are ignored.
+/// case-sensitively; network addresses (see [`is_network_address`](super::is_network_address))
+/// are ignored.
 pub fn check_identity(observations: &[SerialObservation]) -> IdentityCheck {
     let mut flags = Vec::new();
     for o in observations {

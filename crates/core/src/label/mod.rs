@@ -8,9 +8,10 @@
 //! whole number of dots ([`code128`] is our encoder, [`font`] our bitmap font); [`sources`]
 //! reads a batch's devices and the bench's Wi-Fi setting; [`output`] lays labels out on pages
 //! and writes the files; [`request`] is what a technician asks for (collecting the labels,
-//! printing them, the app's masked preview). The guards live in [`render_labels`]: an enrollment label whose token check blocks printing is refused with
-//! the reason, and so is one whose QR holds Wi-Fi credentials when the bench refuses those;
-//! otherwise such a label carries a visible warning banner.
+//! printing them, the app's masked preview). The guards live in [`render_labels`]: an
+//! enrollment label whose token check blocks printing is refused with the reason, and so is one
+//! whose QR holds Wi-Fi credentials when the bench refuses those; otherwise such a label carries
+//! a visible warning banner.
 //!
 //! Why whole dots: a QR code drawn for 300 dpi and printed at 203 dpi is resampled, modules come
 //! out 1 and 2 dots wide at random, and the code stops scanning (field notes, pain point 7).

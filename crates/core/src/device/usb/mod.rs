@@ -4,15 +4,18 @@
 //! device's USB bulk endpoints with the bench's own key, and a running adb server. [`UsbBench`]
 //! is the first: for every device on the bus it reads the descriptors (serial, maker, product —
 //! even when ADB is off or unauthorized), claims the ADB interface, connects with the bench's
-//! ADB host key and reads facts and stage evidence. [`watch_bench`] runs it together with the server watcher
-//! ([`super::watch_server`]) and sends one merged [`BenchEvent::Snapshot`](super::BenchEvent::Snapshot) on every change of
-//! either side; [`snapshot_bench`] is the same once.
+//! ADB host key and reads facts and stage evidence. [`watch_bench`] runs it together with the
+//! server watcher ([`super::watch_server`]) and sends one merged
+//! [`BenchEvent::Snapshot`](super::BenchEvent::Snapshot) on every change of either side;
+//! [`snapshot_bench`] is the same once.
 //!
 //! What each USB device becomes:
 //!
 //! - ADB interface present and free → a `connecting` card at once, `unauthorized` while the
 //!   device shows "Allow USB debugging?", then the full card (facts, evidence, identity with the
-//!   descriptor serial as a [`SerialSource::UsbDescriptor`](crate::identity::SerialSource::UsbDescriptor) observation), recorded in the store.
+//!   descriptor serial as a
+//!   [`SerialSource::UsbDescriptor`](crate::identity::SerialSource::UsbDescriptor) observation),
+//!   recorded in the store.
 //! - ADB interface held by a running adb server → no USB card: the server path lists the device
 //!   at the same port path ([`UsbBench::held`] remembers it for `doctor` and the UI). Held by a
 //!   program that is not an adb server → a `busy` card saying what to close.

@@ -5,9 +5,10 @@
 //! how it is made from either answer; `zebra` reads the `~HS` answer ([`HostStatus`]) and
 //! writes one for fakes ([`HostStatusAnswer`]); `tests` checks both.
 //!
-//! Zebra's programming guide says some printers do not answer `~HS` at all while out of media or ribbon,
-//! with the head open, or overheated, and printers that only emulate ZPL often ignore it: so
-//! silence is [`Readiness::Unknown`], never an error, and the queue then sends the job anyway.
+//! Zebra's programming guide says some printers do not answer `~HS` at all while out of media or
+//! ribbon, with the head open, or overheated, and printers that only emulate ZPL often ignore
+//! it: so silence is [`Readiness::Unknown`], never an error, and the queue then sends the job
+//! anyway.
 
 use std::fmt;
 use std::time::Duration;
