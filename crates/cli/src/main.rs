@@ -58,7 +58,7 @@ enum Command {
     /// Printers: the bench's (IPP, raw TCP 9100, serial), the CUPS server's, serial ports; add, remove, test.
     Printers(cmd::printers::PrintersArgs),
     /// The print queue: jobs with their state; retry a failed one, or send what is due.
-    PrintQueue(cmd::printers::PrintQueueArgs),
+    PrintQueue(cmd::print_queue::PrintQueueArgs),
 }
 
 fn main() -> ExitCode {
@@ -130,7 +130,7 @@ fn main() -> ExitCode {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run(&args, &mut out)))
         }
         Command::PrintQueue(args) => {
-            cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run_queue(&args, &mut out)))
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::print_queue::run(&args, &mut out)))
         }
         Command::Labels(args) => {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::labels::run(&args, &mut out)))

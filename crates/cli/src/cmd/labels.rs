@@ -252,7 +252,7 @@ async fn run_print(args: &PrintArgs, json: bool, out: &mut dyn Write) -> anyhow:
         &actor,
     )
     .await?;
-    let report = super::printers::send_due(&mut store).await?;
+    let report = super::print_queue::send_due(&mut store).await?;
     let state = store.print_job(queued.job)?;
     if json {
         return super::write_json(

@@ -10,6 +10,7 @@ pub mod labels;
 pub mod login;
 pub mod logout;
 pub mod primary_user;
+pub mod print_queue;
 pub mod printers;
 pub mod profiles;
 pub mod qr;
