@@ -24,7 +24,7 @@ use stagebench_core::secret::SecretText;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{AuditFilter, Sighting, Store, FILE_NAME};
 use stagebench_core::testing::free_port;
-use stagebench_e2e::decode_qr_png;
+use stagebench_e2e::qr::decode_qr_png;
 use stagebench_e2e::wait::{Look, PATIENCE};
 use stagebench_e2e::webdriver::{
     absent, attr_is, attr_of, click, connect, element, screenshot, select, start_driver, text_at,

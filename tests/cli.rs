@@ -6,8 +6,9 @@ use std::process::{Command, Output, Stdio};
 
 use stagebench_core::store::Store;
 use stagebench_core::testing::{RealAdbServer, SimulatedBench};
+use stagebench_e2e::qr::decode_qr_png;
 use stagebench_e2e::wait::PATIENCE;
-use stagebench_e2e::{artifacts_dir, built_binary, decode_qr_png};
+use stagebench_e2e::{artifacts_dir, built_binary};
 
 const SSID: &str = "Bench \"5\"; café";
 const PASSWORD: &str = "p@ss;\\word\"";

@@ -14,8 +14,9 @@ use serde_json::Value;
 use stagebench_core::scanner::pty::PtyPair;
 use stagebench_core::testing::graph::{FakeGraph, Lifecycle};
 use stagebench_core::testing::{RealAdbServer, SimulatedBench};
+use stagebench_e2e::qr::decode_qr_png;
 use stagebench_e2e::wait::{until_blocking, PATIENCE};
-use stagebench_e2e::{built_binary, decode_qr_png, holds_open, read_lines};
+use stagebench_e2e::{built_binary, holds_open, read_lines};
 
 const PASS: &str = "correct-horse-battery-staple-42";
 
