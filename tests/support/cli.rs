@@ -26,6 +26,47 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// What a finished command wrote to its standard output.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Asserts the command succeeded (`what` names it in the failure).
+#[track_caller]
+pub fn ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n(a keyring error means no Secret Service: run under scripts/test-env.sh)",
+        stderr(out)
+    );
+}
+
+/// Asserts the command failed with exit 1 and returns its stderr.
+#[track_caller]
+pub fn refused(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected a refusal: {}{}",
+        stdout(out),
+        stderr(out)
+    );
+    stderr(out)
+}
+
+/// Asserts none of `secrets` is in what any of `outs` printed.
+#[track_caller]
+pub fn assert_secret_free(outs: &[&Output], secrets: &[String]) {
+    for out in outs {
+        for s in secrets {
+            assert!(
+                !stdout(out).contains(s.as_str()) && !stderr(out).contains(s.as_str()),
+                "a secret was printed: {out:?}"
+            );
+        }
+    }
+}
+
 /// The passphrase of the bench packs the tests seal, in `SB_PASS` (`--passphrase-env SB_PASS`);
 /// `SB_WRONG` holds a wrong one.
 const PASS: &str = "correct-horse-battery-staple-42";

@@ -1,0 +1,116 @@
+//! The fake tenant from a bench's side: the CLI signed in to a fresh demo tenant.
+
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use stagebench_core::store::{Store, FILE_NAME};
+use stagebench_core::testing::graph::{DemoTenant, FakeGraph};
+
+use crate::built_binary;
+use crate::cli::{ok, stdout};
+
+/// The technician who signs in.
+pub const TECH: &str = "tech@contoso.com";
+
+/// A bench whose CLI signed in (device code, as [`TECH`]) to a fresh fake demo tenant.
+pub struct TenantBench {
+    /// The fake tenant.
+    pub fake: FakeGraph,
+    /// What [`FakeGraph::seed_demo`] put in it.
+    pub demo: DemoTenant,
+    /// The bench's data folder.
+    pub data: tempfile::TempDir,
+}
+
+impl TenantBench {
+    /// A demo tenant on the wall clock.
+    pub async fn start() -> TenantBench {
+        TenantBench::start_with(FakeGraph::start().await.unwrap()).await
+    }
+
+    /// A demo tenant on `fake`, and a device-code sign-in through the CLI.
+    pub async fn start_with(fake: FakeGraph) -> TenantBench {
+        let demo = fake.seed_demo();
+        // Approved at the first poll: the fake's clock may stand still (no "too fast" polls).
+        fake.approve_all_as(TECH, 0);
+        let bench = TenantBench {
+            fake,
+            demo,
+            data: tempfile::tempdir().unwrap(),
+        };
+        // Keyring entries are named after the client id, and tests run at once: one each.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let client = format!(
+            "{:08x}-3333-4444-8555-{:012x}",
+            std::process::id(),
+            nanos & 0xffff_ffff_ffff
+        );
+        let out = bench
+            .run(&[
+                "login",
+                "--tenant",
+                "contoso.onmicrosoft.com",
+                "--client-id",
+                &client,
+            ])
+            .await;
+        ok(&out, "login");
+        bench
+    }
+
+    /// Runs `stagebench args…` against the fake tenant, stdin not a terminal.
+    pub async fn run(&self, args: &[&str]) -> Output {
+        self.run_at(&self.fake.base_url(), args).await
+    }
+
+    /// Runs it with Graph at `graph_url` (sign-in still at the fake).
+    pub async fn run_at(&self, graph_url: &str, args: &[&str]) -> Output {
+        let mut cmd = Command::new(built_binary("stagebench"));
+        cmd.args(args)
+            .env("STAGEBENCH_DATA_DIR", self.data.path())
+            .env("STAGEBENCH_AUTHORITY", self.fake.authority_url())
+            .env("STAGEBENCH_GRAPH_URL", graph_url)
+            .stdin(Stdio::null());
+        // Off the runtime's threads, so the fake keeps answering.
+        tokio::task::spawn_blocking(move || cmd.output().expect("stagebench runs"))
+            .await
+            .unwrap()
+    }
+
+    /// Runs it, asserts it succeeded and reads what it printed as JSON.
+    pub async fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args).await;
+        ok(&out, &args.join(" "));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
+    }
+
+    /// The bench's store.
+    pub fn store(&self) -> Store {
+        Store::open(&self.data.path().join(FILE_NAME)).unwrap()
+    }
+
+    /// A profile's current token in the fake tenant.
+    pub fn token_of(&self, profile: &str) -> Option<String> {
+        self.fake.profile(profile).unwrap()["tokenValue"]
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    /// Requests the fake answered whose URL ends with `suffix`.
+    pub fn sent(&self, suffix: &str) -> usize {
+        self.fake
+            .exchanges()
+            .iter()
+            .filter(|e| {
+                e.url
+                    .split('?')
+                    .next()
+                    .unwrap_or_default()
+                    .ends_with(suffix)
+            })
+            .count()
+    }
+}
