@@ -12,6 +12,7 @@ use stagebench_core::store::{Store, FILE_NAME};
 use stagebench_core::testing::graph::FakeGraph;
 use stagebench_core::testing::RealAdbServer;
 use stagebench_e2e::bench_view::{serials_are, serials_shown};
+use stagebench_e2e::tenant::client_id;
 use stagebench_e2e::wait::{Look, PATIENCE};
 use stagebench_e2e::webdriver::{
     absent, attr_of, click, connect, count_of, filled, present, screenshot, select, set_value,
@@ -110,15 +111,7 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     let demo = fake.seed_demo();
     fake.set_poll_interval(1);
     fake.approve_all_as(UPN, 1);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    let client_id = format!(
-        "{:08x}-3333-4333-8444-{:012x}",
-        std::process::id(),
-        nanos & 0xffff_ffff_ffff
-    );
+    let client_id = client_id();
 
     // Three fresh devices (a Samsung, a Zebra, a RealWear); the first two are the batch's.
     let adb = RealAdbServer::start().await.expect("real adb server");

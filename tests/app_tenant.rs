@@ -10,6 +10,7 @@ use fantoccini::Locator;
 use stagebench_core::testing::free_port;
 use stagebench_core::testing::graph::FakeGraph;
 use stagebench_e2e::qr::qr_codes_are;
+use stagebench_e2e::tenant::client_id;
 use stagebench_e2e::webdriver::{
     attr_is, attr_of, click, connect, count_of, element, present, screenshot, screenshot_until,
     start_driver, text_at, text_matching, text_of, type_into, wait_for,
@@ -22,16 +23,7 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     let demo = fake.seed_demo();
     fake.set_poll_interval(1);
     fake.approve_all_as(UPN, 2);
-    // Keyring entries are named after the client id: a fresh one per run.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    let client_id = format!(
-        "{:08x}-2222-4333-8444-{:012x}",
-        std::process::id(),
-        nanos & 0xffff_ffff_ffff
-    );
+    let client_id = client_id();
 
     let data = tempfile::tempdir().unwrap();
     let no_adb = free_port().unwrap();

@@ -4,6 +4,7 @@
 use serde_json::Value;
 use stagebench_core::testing::graph::FakeGraph;
 use stagebench_e2e::cli::CliBench;
+use stagebench_e2e::tenant::client_id;
 
 /// Windows Device Preparation with a DEM account, as an admin's bench follows it: the serial is
 /// scanned from the box, imported as a corporate identifier, the technician signs in with the
@@ -19,15 +20,7 @@ async fn a_windows_dem_device_walks_from_scanned_serial_to_owner() {
         graph: Some((fake.authority_url(), fake.base_url())),
         adb_port: None,
     };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
-    let client = format!(
-        "{:08x}-3333-4444-8555-{:012x}",
-        std::process::id(),
-        nanos & 0xffff_ffff_ffff
-    );
+    let client = client_id();
     admin
         .ok(&[
             "login",

@@ -15,6 +15,7 @@ use stagebench_core::testing::graph::{FakeGraph, Lifecycle};
 use stagebench_core::testing::{RealAdbServer, SimulatedBench};
 use stagebench_e2e::cli::CliBench;
 use stagebench_e2e::qr::decode_qr_png;
+use stagebench_e2e::tenant::client_id;
 use stagebench_e2e::wait::PATIENCE;
 
 fn stage_of(show: &Value, serial: &str) -> String {
@@ -86,15 +87,7 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
         graph: Some((fake.authority_url(), fake.base_url())),
         adb_port: None,
     };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
-    let client = format!(
-        "{:08x}-3333-4444-8555-{:012x}",
-        std::process::id(),
-        nanos & 0xffff_ffff_ffff
-    );
+    let client = client_id();
     admin
         .ok(&[
             "login",

@@ -1,6 +1,8 @@
 //! The fake tenant from a bench's side: the CLI signed in to a fresh demo tenant.
 
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use stagebench_core::store::{Store, FILE_NAME};
@@ -8,6 +10,22 @@ use stagebench_core::testing::graph::{DemoTenant, FakeGraph};
 
 use crate::built_binary;
 use crate::cli::{ok, stdout};
+
+/// A fresh client id (a GUID) for a sign-in: the OS keyring's entries are named after it, and
+/// tests sign in at once, in this process and in others.
+pub fn client_id() -> String {
+    static SIGN_INS: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!(
+        "{:08x}-{:04x}-4333-8444-{:012x}",
+        std::process::id(),
+        SIGN_INS.fetch_add(1, Ordering::Relaxed) & 0xffff,
+        nanos & 0xffff_ffff_ffff
+    )
+}
 
 /// The technician who signs in.
 pub const TECH: &str = "tech@contoso.com";
@@ -38,16 +56,7 @@ impl TenantBench {
             demo,
             data: tempfile::tempdir().unwrap(),
         };
-        // Keyring entries are named after the client id, and tests run at once: one each.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        let client = format!(
-            "{:08x}-3333-4444-8555-{:012x}",
-            std::process::id(),
-            nanos & 0xffff_ffff_ffff
-        );
+        let client = client_id();
         let out = bench
             .run(&[
                 "login",
