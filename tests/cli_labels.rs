@@ -1,6 +1,7 @@
 //! `stagebench printers status` and `labels print` against a fake Zebra on raw TCP 9100.
 
 use stagebench_e2e::cli::CliBench;
+use stagebench_e2e::qr::decode_qr_bitmap;
 use stagebench_e2e::wait::PATIENCE;
 
 /// `printers status` reads the fake Zebra's `~HS` answer (out of labels, then ready); `labels
@@ -83,23 +84,7 @@ async fn labels_print_to_a_raw_9100_printer_through_the_queue() {
         &text[..80.min(text.len())]
     );
     let labels = stagebench_core::label::output::read_zpl(&text).expect("our own ZPL reads back");
-    let raster = &labels[0].raster;
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(
-        raster.width() as usize,
-        raster.height() as usize,
-        |x, y| {
-            if raster.get(x as u32, y as u32) {
-                0
-            } else {
-                255
-            }
-        },
-    );
-    let decoded: Vec<String> = img
-        .detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, t)| t))
-        .collect();
+    let decoded = decode_qr_bitmap(&labels[0].raster);
     assert_eq!(decoded, ["R5CR100001"]);
     let log = bench
         .json(&["audit", "--action", "label-print", "--json"])
