@@ -3,8 +3,7 @@
 
 use serde_json::Value;
 use stagebench_core::testing::graph::FakeGraph;
-use stagebench_e2e::cli::CliBench;
-use stagebench_e2e::tenant::client_id;
+use stagebench_e2e::tenant::signed_in_admin;
 
 /// Windows Device Preparation with a DEM account, as an admin's bench follows it: the serial is
 /// scanned from the box, imported as a corporate identifier, the technician signs in with the
@@ -14,22 +13,7 @@ use stagebench_e2e::tenant::client_id;
 async fn a_windows_dem_device_walks_from_scanned_serial_to_owner() {
     let fake = FakeGraph::start().await.unwrap();
     fake.seed_demo();
-    fake.approve_all_as("admin@contoso.com", 0);
-    let admin = CliBench {
-        data: tempfile::tempdir().unwrap(),
-        graph: Some((fake.authority_url(), fake.base_url())),
-        adb_port: None,
-    };
-    let client = client_id();
-    admin
-        .ok(&[
-            "login",
-            "--tenant",
-            "contoso.onmicrosoft.com",
-            "--client-id",
-            &client,
-        ])
-        .await;
+    let admin = signed_in_admin(&fake).await;
 
     admin
         .fails(

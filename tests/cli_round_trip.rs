@@ -15,7 +15,7 @@ use stagebench_core::testing::graph::{FakeGraph, Lifecycle};
 use stagebench_core::testing::{RealAdbServer, SimulatedBench};
 use stagebench_e2e::cli::CliBench;
 use stagebench_e2e::qr::decode_qr_png;
-use stagebench_e2e::tenant::client_id;
+use stagebench_e2e::tenant::signed_in_admin;
 use stagebench_e2e::wait::PATIENCE;
 
 fn stage_of(show: &Value, serial: &str) -> String {
@@ -81,22 +81,7 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
     // The admin, signed in to the fake tenant.
     let fake = FakeGraph::start().await.unwrap();
     let demo = fake.seed_demo();
-    fake.approve_all_as("admin@contoso.com", 0);
-    let admin = CliBench {
-        data: tempfile::tempdir().unwrap(),
-        graph: Some((fake.authority_url(), fake.base_url())),
-        adb_port: None,
-    };
-    let client = client_id();
-    admin
-        .ok(&[
-            "login",
-            "--tenant",
-            "contoso.onmicrosoft.com",
-            "--client-id",
-            &client,
-        ])
-        .await;
+    let admin = signed_in_admin(&fake).await;
 
     // The vendor's bench: three simulated devices behind Debian's adb server.
     let adb = RealAdbServer::start().await.expect("real adb server");

@@ -1,4 +1,5 @@
-//! The fake tenant from a bench's side: the CLI signed in to a fresh demo tenant.
+//! The fake tenant from a bench's side: a fresh client id per sign-in, an admin's bench signed
+//! in, and a technician's bench signed in to a fresh demo tenant.
 
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -9,7 +10,7 @@ use stagebench_core::store::{Store, FILE_NAME};
 use stagebench_core::testing::graph::{DemoTenant, FakeGraph};
 
 use crate::built_binary;
-use crate::cli::{ok, stdout};
+use crate::cli::{ok, stdout, CliBench};
 
 /// A fresh client id (a GUID) for a sign-in: the OS keyring's entries are named after it, and
 /// tests sign in at once, in this process and in others.
@@ -25,6 +26,28 @@ pub fn client_id() -> String {
         SIGN_INS.fetch_add(1, Ordering::Relaxed) & 0xffff,
         nanos & 0xffff_ffff_ffff
     )
+}
+
+/// An admin's bench ([`CliBench`]) signed in to `fake` with a device code (the fake approves
+/// every code as `admin@contoso.com` from now on).
+pub async fn signed_in_admin(fake: &FakeGraph) -> CliBench {
+    fake.approve_all_as("admin@contoso.com", 0);
+    let admin = CliBench {
+        data: tempfile::tempdir().unwrap(),
+        graph: Some((fake.authority_url(), fake.base_url())),
+        adb_port: None,
+    };
+    let client = client_id();
+    admin
+        .ok(&[
+            "login",
+            "--tenant",
+            "contoso.onmicrosoft.com",
+            "--client-id",
+            &client,
+        ])
+        .await;
+    admin
 }
 
 /// The technician who signs in.
