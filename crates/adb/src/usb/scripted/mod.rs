@@ -10,6 +10,10 @@
 //! It implements [`UsbBackend`] exactly where [`RusbBackend`](super::RusbBackend) does, and
 //! uses the same interface discovery ([`find_adb_interface`]), so everything above the trait
 //! runs unchanged.
+//!
+//! Layout: `script` (how a device answers ADB: [`DeviceScript`], [`Responder`]) and `endpoints`
+//! (one device's bulk endpoints, checking the USB framing); this file holds the bus and its
+//! plugged devices.
 
 mod endpoints;
 mod script;
