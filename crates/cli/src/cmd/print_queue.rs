@@ -12,7 +12,8 @@ use stagebench_core::printer::{drain_once, DrainReport, IppClient, SystemPrinter
 use stagebench_core::remedy::HasRemedy;
 use stagebench_core::store::Store;
 
-/// Jobs in the queue, with their state; retry failed ones, cancel queued ones, or send the due ones now.
+/// Jobs in the queue, with their state; retry failed ones, cancel queued ones, or send the due ones
+/// now.
 #[derive(Args)]
 pub struct PrintQueueArgs {
     #[command(subcommand)]

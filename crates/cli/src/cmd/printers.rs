@@ -29,7 +29,8 @@ pub struct PrintersArgs {
 
 #[derive(Subcommand)]
 enum PrintersAction {
-    /// The bench's printers, the CUPS server's (`CUPS_SERVER`, else localhost:631) and serial ports (the default).
+    /// The bench's printers, the CUPS server's (`CUPS_SERVER`, else localhost:631) and serial ports
+    /// (the default).
     List,
     /// Add a printer, or change the one with this name.
     Add {
@@ -59,12 +60,14 @@ enum PrintersAction {
         /// The printer's name.
         name: String,
     },
-    /// Print a small test label now: a one-page PDF for IPP printers, a tiny ZPL for raw and serial ones.
+    /// Print a small test label now: a one-page PDF for IPP printers, a tiny ZPL for raw and serial
+    /// ones.
     Test {
         /// The printer's name.
         name: String,
     },
-    /// Ask printers whether they are ready: Zebra host status (~HS) for raw and serial ones, the printer state for IPP ones.
+    /// Ask printers whether they are ready: Zebra host status (~HS) for raw and serial ones, the
+    /// printer state for IPP ones.
     Status {
         /// Only this printer (all of the bench's when left out).
         name: Option<String>,
