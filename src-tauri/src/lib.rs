@@ -5,13 +5,14 @@
 //! service's `watch` channel to the webview; [`error`] turns core errors into `{code, message}`.
 //! The commands, one to five lines each over the core, are grouped by screen: [`bench`] (devices,
 //! slots, doctor), [`qr`], [`tenant`], [`profiles`], [`batches`] (with the New batch form in
-//! [`forms`]), [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody),
+//! [`batch_form`]), [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody),
 //! [`activity`] (audit log, bench key), [`scanner`], [`labels`] and [`printing`] (with the Printers
 //! panel's views in [`printers`]). `bindings` (tests only) writes the UI's TypeScript types for the
 //! shell's own views. The builder is generic over the Tauri runtime, so the shell is tested with
 //! `tauri::test::mock_builder` (tests/mock_app.rs).
 
 pub mod activity;
+pub mod batch_form;
 pub mod batches;
 pub mod bench;
 #[cfg(test)]
@@ -19,7 +20,6 @@ mod bindings;
 pub mod bridge;
 pub mod error;
 pub mod exchange;
-pub mod forms;
 pub mod labels;
 pub mod printers;
 pub mod printing;
