@@ -17,7 +17,7 @@ use crate::batch_form::{BatchForm, ProfileChoice};
 use crate::batches::TechnicianView;
 use crate::exchange::PackExported;
 use crate::labels::{PreviewRequest, PreviewView, PrintQueued, TemplateView};
-use crate::printers::{
+use crate::printer_views::{
     CupsDiscovery, CupsPrinterView, PrinterForm, PrinterStatusView, PrinterView,
 };
 

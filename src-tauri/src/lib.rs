@@ -7,9 +7,9 @@
 //! slots, doctor), [`qr`], [`tenant`], [`profiles`], [`batches`] (with the New batch form in
 //! [`batch_form`]), [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody),
 //! [`activity`] (audit log, bench key), [`scanner`], [`labels`] and [`printing`] (with the Printers
-//! panel's views in [`printers`]). `bindings` (tests only) writes the UI's TypeScript types for the
-//! shell's own views. The builder is generic over the Tauri runtime, so the shell is tested with
-//! `tauri::test::mock_builder` (tests/mock_app.rs).
+//! panel's views in [`printer_views`]). `bindings` (tests only) writes the UI's TypeScript types
+//! for the shell's own views. The builder is generic over the Tauri runtime, so the shell is tested
+//! with `tauri::test::mock_builder` (tests/mock_app.rs).
 
 pub mod activity;
 pub mod batch_form;
@@ -21,7 +21,7 @@ pub mod bridge;
 pub mod error;
 pub mod exchange;
 pub mod labels;
-pub mod printers;
+pub mod printer_views;
 pub mod printing;
 pub mod profiles;
 pub mod qr;
