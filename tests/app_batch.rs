@@ -94,11 +94,11 @@ async fn batch_on_card(client: &Client, serial: &str) -> Option<String> {
 
 /// A technician's batch, end to end: a batch whose token expires before its due date warns on
 /// creation; signed in, a batch made from the tenant's staging profile expects two of the three
-/// bench devices (and one serial never seen), which show its name and "Factory-reset…" at once, "Scan the QR now" once the
-/// profile's QR is shown; one device enrolls (provisioned, Android Device Policy as owner) and
-/// its card says "do not restart … Power off" with a Powered off button; clicked, the card goes
-/// to Bench done, and the Batches screen counts one device scanning and one bench done. Making
-/// the batch active pulls in the third device; closing it asks first.
+/// bench devices (and one serial never seen), which show its name and "Factory-reset…" at once,
+/// "Scan the QR now" once the profile's QR is shown; one device enrolls (provisioned, Android
+/// Device Policy as owner) and its card says "do not restart … Power off" with a Powered off
+/// button; clicked, the card goes to Bench done, and the Batches screen counts one device scanning
+/// and one bench done. Making the batch active pulls in the third device; closing it asks first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     use stagebench_adb::testing::FakeDevice;
