@@ -7,13 +7,15 @@
 //! Batches screen counts the stages; Set active pulls in the third device and Close batch asks
 //! first. Screenshots land in artifacts/e2e/.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use stagebench_core::store::{Store, FILE_NAME};
 use stagebench_core::testing::graph::FakeGraph;
 use stagebench_core::testing::RealAdbServer;
-use stagebench_e2e::bench_view::{serials_are, serials_shown};
+use stagebench_e2e::bench_view::{
+    batch_on_card, card, card_text, on_card, serials_are, serials_shown,
+};
 use stagebench_e2e::tenant::client_id;
-use stagebench_e2e::wait::{Look, PATIENCE};
+use stagebench_e2e::wait::PATIENCE;
 use stagebench_e2e::webdriver::{
     absent, attr_of, click, connect, count_of, filled, present, screenshot, select, set_value,
     start_driver, text_at, text_matching, text_of, type_into, wait_for,
@@ -54,42 +56,6 @@ fn enrolled_evidence(fresh: &str, enrolled: &str) -> String {
             format!("{SECTION_MARKER}{name}\n{body}")
         })
         .collect()
-}
-
-async fn card_css(client: &Client, serial: &str, inner: &str) -> Option<String> {
-    text_of(
-        client,
-        &format!("#device-cards li.card[data-serial='{serial}'] {inner}"),
-    )
-    .await
-}
-
-/// Look: the text of `inner` on `serial`'s card, once `accept` takes it.
-async fn on_card(
-    client: &Client,
-    serial: &str,
-    inner: &str,
-    accept: impl Fn(&str) -> bool,
-) -> Look<String> {
-    text_matching(
-        client,
-        &format!("#device-cards li.card[data-serial='{serial}'] {inner}"),
-        accept,
-    )
-    .await
-}
-
-/// The batch named on a card (its text node: WebDriver's visible text of a span cut with an
-/// ellipsis comes back empty in WebKit).
-async fn batch_on_card(client: &Client, serial: &str) -> Option<String> {
-    let css = format!("#device-cards li.card[data-serial='{serial}'] .batch-name");
-    client
-        .find(Locator::Css(&css))
-        .await
-        .ok()?
-        .prop("textContent")
-        .await
-        .ok()?
 }
 
 /// A technician's batch, end to end: a batch whose token expires before its due date warns on
@@ -273,7 +239,7 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
         );
     }
     assert!(
-        card_css(&client, &third, ".stage-box").await.is_none(),
+        card_text(&client, &third, ".stage-box").await.is_none(),
         "the third device is not expected"
     );
 
@@ -303,7 +269,7 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
         .await;
     }
     assert_eq!(
-        card_css(&client, &first, ".stage-label").await.as_deref(),
+        card_text(&client, &first, ".stage-label").await.as_deref(),
         Some("Scanning")
     );
     screenshot(&client, "bench-batch-scanning.png").await;
@@ -340,20 +306,18 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
         "{instruction}"
     );
     assert_eq!(
-        card_css(&client, &first, ".stage-action").await.as_deref(),
+        card_text(&client, &first, ".stage-action").await.as_deref(),
         Some("Powered off")
     );
     assert!(
-        card_css(&client, &second, ".stage-action").await.is_none(),
+        card_text(&client, &second, ".stage-action").await.is_none(),
         "no action while scanning"
     );
     screenshot(&client, "bench-batch-enrolling.png").await;
 
     click(
         &client,
-        &format!(
-            "#device-cards li.card[data-serial='{first}'] .stage-action[data-action='powered-off']"
-        ),
+        &format!("{} .stage-action[data-action='powered-off']", card(&first)),
     )
     .await;
     let done = wait_for(&client, "Bench done", || {
@@ -361,9 +325,9 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     })
     .await;
     assert_eq!(done, "Bench done");
-    let instruction = card_css(&client, &first, ".instruction").await.unwrap();
+    let instruction = card_text(&client, &first, ".instruction").await.unwrap();
     assert!(instruction.contains("waiting for Intune"), "{instruction}");
-    assert!(card_css(&client, &first, ".stage-action").await.is_none());
+    assert!(card_text(&client, &first, ".stage-action").await.is_none());
     screenshot(&client, "bench-batch-done.png").await;
     {
         let store = Store::open(&data.path().join(FILE_NAME)).unwrap();

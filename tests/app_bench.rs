@@ -12,7 +12,7 @@ use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
 use stagebench_core::provisioning::{Payload, WifiConfig, WifiSecurity};
 use stagebench_core::store::{Sighting, Store, FILE_NAME};
 use stagebench_core::testing::{RealAdbServer, SimulatedBench};
-use stagebench_e2e::bench_view::{serials_are, serials_shown};
+use stagebench_e2e::bench_view::{card, serials_are, serials_shown};
 use stagebench_e2e::qr::qr_codes_are;
 use stagebench_e2e::wait::PATIENCE;
 use stagebench_e2e::webdriver::{
@@ -96,7 +96,7 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
         );
     }
     for serial in &expected {
-        let intune = format!("#device-cards li.card[data-serial='{serial}'] .intune");
+        let intune = format!("{} .intune", card(serial));
         let stage = attr_of(&client, &intune, "data-stage").await;
         let text = text_of(&client, &intune).await.unwrap_or_default();
         if *serial == staged {
@@ -116,9 +116,7 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     let first_serial = attr(&client, "#device-cards li.card", "data-serial")
         .await
         .unwrap();
-    let card_part = |serial: &str, inner: &str| {
-        format!("#device-cards li.card[data-serial='{serial}'] {inner}")
-    };
+    let card_part = |serial: &str, inner: &str| format!("{} {inner}", card(serial));
     let card_text = |serial: String| {
         let client = client.clone();
         async move {
