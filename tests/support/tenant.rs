@@ -28,6 +28,17 @@ pub fn client_id() -> String {
     )
 }
 
+/// `stagebench login` to the demo tenant with `client`: a device-code sign-in.
+fn login(client: &str) -> [&str; 5] {
+    [
+        "login",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--client-id",
+        client,
+    ]
+}
+
 /// An admin's bench ([`CliBench`]) signed in to `fake` with a device code (the fake approves
 /// every code as `admin@contoso.com` from now on).
 pub async fn signed_in_admin(fake: &FakeGraph) -> CliBench {
@@ -37,16 +48,7 @@ pub async fn signed_in_admin(fake: &FakeGraph) -> CliBench {
         graph: Some((fake.authority_url(), fake.base_url())),
         adb_port: None,
     };
-    let client = client_id();
-    admin
-        .ok(&[
-            "login",
-            "--tenant",
-            "contoso.onmicrosoft.com",
-            "--client-id",
-            &client,
-        ])
-        .await;
+    admin.ok(&login(&client_id())).await;
     admin
 }
 
@@ -79,17 +81,7 @@ impl TenantBench {
             demo,
             data: tempfile::tempdir().unwrap(),
         };
-        let client = client_id();
-        let out = bench
-            .run(&[
-                "login",
-                "--tenant",
-                "contoso.onmicrosoft.com",
-                "--client-id",
-                &client,
-            ])
-            .await;
-        ok(&out, "login");
+        ok(&bench.run(&login(&client_id())).await, "login");
         bench
     }
 
