@@ -24,7 +24,7 @@ use stagebench_core::secret::SecretText;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{AuditFilter, Sighting, Store, FILE_NAME};
 use stagebench_core::testing::free_port;
-use stagebench_e2e::decode_qr_png;
+use stagebench_e2e::qr::{decode_qr_bitmap, decode_qr_png};
 use stagebench_e2e::wait::{Look, PATIENCE};
 use stagebench_e2e::webdriver::{
     absent, attr_is, attr_of, click, connect, element, screenshot, select, start_driver, text_at,
@@ -277,23 +277,7 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     let mut decoded = Vec::new();
     for label in &labels {
         assert_eq!(label.print_width, 600, "2 in at 300 dpi");
-        let raster = &label.raster;
-        let mut img = rqrr::PreparedImage::prepare_from_greyscale(
-            raster.width() as usize,
-            raster.height() as usize,
-            |x, y| {
-                if raster.get(x as u32, y as u32) {
-                    0
-                } else {
-                    255
-                }
-            },
-        );
-        decoded.extend(
-            img.detect_grids()
-                .into_iter()
-                .filter_map(|g| g.decode().ok().map(|(_, t)| t)),
-        );
+        decoded.extend(decode_qr_bitmap(&label.raster));
     }
     assert_eq!(
         decoded, SERIALS,

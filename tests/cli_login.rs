@@ -10,26 +10,11 @@ use std::process::{Command, Output, Stdio};
 
 use stagebench_core::testing::graph::FakeGraph;
 use stagebench_e2e::built_binary;
+use stagebench_e2e::tenant::client_id;
 
 const UPN: &str = "tech@contoso.onmicrosoft.com";
 const TENANT: &str = "contoso.onmicrosoft.com";
 const SECRET: &str = "Zx9~cli.client-secret_VALUE";
-
-/// A fresh client id per test: keyring entries are named after it, and tests run at once.
-fn client_id() -> String {
-    format!(
-        "{:08x}-2222-4333-8444-{:012x}",
-        std::process::id(),
-        rand_u48()
-    )
-}
-
-fn rand_u48() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    (t.as_nanos() as u64 ^ (t.as_nanos() >> 17) as u64) & 0xffff_ffff_ffff
-}
 
 /// Runs `stagebench args…` against `fake`, with `stdin` piped in, off the runtime's threads so
 /// the fake keeps answering.

@@ -12,8 +12,8 @@ use stagebench_core::store::Store;
 use stagebench_core::store::TECHNICIAN_SETTING;
 use tauri::State;
 
+use crate::batch_form::{new_batch, BatchForm};
 use crate::error::ApiError;
-use crate::forms::{new_batch, BatchForm};
 use crate::state::App;
 
 /// What the Settings screen shows for the technician: the name set on this bench (empty when

@@ -13,11 +13,11 @@ use stagebench_core::scanner::{
 };
 use ts_rs::{Config, TS};
 
+use crate::batch_form::{BatchForm, ProfileChoice};
 use crate::batches::TechnicianView;
 use crate::exchange::PackExported;
-use crate::forms::{BatchForm, ProfileChoice};
 use crate::labels::{PreviewRequest, PreviewView, PrintQueued, TemplateView};
-use crate::printers::{
+use crate::printer_views::{
     CupsDiscovery, CupsPrinterView, PrinterForm, PrinterStatusView, PrinterView,
 };
 

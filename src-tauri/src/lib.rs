@@ -3,28 +3,32 @@
 //! Layout: [`state`] opens the store once and holds the core services over it (bench watcher,
 //! print-queue worker, scanner intake, tenant connection); [`bridge`] is the one bridge from a
 //! service's `watch` channel to the webview; [`error`] turns core errors into `{code, message}`.
-//! The commands, one to five lines each over the core, are grouped by screen: [`commands`]
-//! (bench, slots, QR, tenant), [`profiles`], [`batches`] (with the New batch form in [`forms`]),
-//! [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody), [`activity`] (audit log, bench key), [`scanner`],
-//! [`labels`] and [`printing`] (with the Printers panel's views in [`printers`]). The builder is generic over the Tauri runtime, so the shell is
-//! tested with `tauri::test::mock_builder` (tests/mock_app.rs).
+//! The commands, one to five lines each over the core, are grouped by screen: [`bench`] (devices,
+//! slots, doctor), [`qr`], [`tenant`], [`profiles`], [`batches`] (with the New batch form in
+//! [`batch_form`]), [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody),
+//! [`activity`] (audit log, bench key), [`scanner`], [`labels`] and [`printing`] (with the Printers
+//! panel's views in [`printer_views`]). `bindings` (tests only) writes the UI's TypeScript types
+//! for the shell's own views. The builder is generic over the Tauri runtime, so the shell is tested
+//! with `tauri::test::mock_builder` (tests/mock_app.rs).
 
 pub mod activity;
+pub mod batch_form;
 pub mod batches;
+pub mod bench;
 #[cfg(test)]
 mod bindings;
 pub mod bridge;
-pub mod commands;
 pub mod error;
 pub mod exchange;
-pub mod forms;
 pub mod labels;
-pub mod printers;
+pub mod printer_views;
 pub mod printing;
 pub mod profiles;
+pub mod qr;
 pub mod reports;
 pub mod scanner;
 pub mod state;
+pub mod tenant;
 
 use tauri::{Builder, Runtime};
 
@@ -34,16 +38,16 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
     let runtime = tauri::async_runtime::handle().inner().clone();
     base.manage(state::App::open(runtime))
         .invoke_handler(tauri::generate_handler![
-            commands::bench_watch,
-            commands::doctor_run,
-            commands::qr_render,
-            commands::slots_list,
-            commands::slot_assign,
-            commands::slot_free,
-            commands::tenant_watch,
-            commands::tenant_sign_in_start,
-            commands::tenant_sign_out,
-            commands::tenant_sync_now,
+            bench::bench_watch,
+            bench::doctor_run,
+            qr::qr_render,
+            bench::slots_list,
+            bench::slot_assign,
+            bench::slot_free,
+            tenant::tenant_watch,
+            tenant::tenant_sign_in_start,
+            tenant::tenant_sign_out,
+            tenant::tenant_sync_now,
             profiles::profiles_list,
             profiles::profile_reveal_token,
             profiles::profile_qr,

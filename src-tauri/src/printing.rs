@@ -14,7 +14,7 @@ use tauri::State;
 
 use crate::bridge::forward;
 use crate::error::{internal, invalid, ApiError};
-use crate::printers::{
+use crate::printer_views::{
     printer_from_form, CupsDiscovery, CupsPrinterView, PrinterForm, PrinterStatusView, PrinterView,
 };
 use crate::state::App;

@@ -1,7 +1,16 @@
-//! Shared pieces of the end-to-end tests: where the built binaries are, where artifacts go,
-//! waiting on what can be seen, and an independent QR decoder for screenshots and files.
+//! Shared pieces of the end-to-end tests.
+//!
+//! Layout: here, where the built binaries are, where artifacts go, and a child process's open
+//! files and output lines; [`wait`] waits on what can be seen; [`webdriver`] drives the real app;
+//! [`bench_view`] holds looks at the app's Bench view that several stories share; [`cli`] runs
+//! the built `stagebench`, and [`tenant`] has it signed in to a fake demo tenant; [`qr`] reads QR
+//! codes back with a decoder of its own.
 #![warn(missing_docs)]
 
+pub mod bench_view;
+pub mod cli;
+pub mod qr;
+pub mod tenant;
 pub mod wait;
 pub mod webdriver;
 
@@ -37,19 +46,6 @@ pub fn artifacts_dir(what: &str) -> PathBuf {
         .join(what);
     std::fs::create_dir_all(&dir).expect("can create the artifacts folder");
     dir
-}
-
-/// Decodes every QR code in a PNG with `rqrr` (independent of the encoder we ship).
-pub fn decode_qr_png(png: &[u8]) -> Vec<String> {
-    let img = image::load_from_memory(png)
-        .expect("a valid PNG")
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    prepared
-        .detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
-        .collect()
 }
 
 /// Look (Linux): process `pid` has open the file `path` leads to (a PTY's link, say): the

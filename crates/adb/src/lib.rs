@@ -11,8 +11,8 @@
 //! protocol): device lists, `adb connect`, shell and `getprop`, read into [`DeviceFacts`].
 //! `usb` (feature `usb`, on by default) finds ADB interfaces by class, reads descriptors even
 //! when ADB is off or unauthorized, carries messages over bulk endpoints, watches hotplug and
-//! tells when a running adb server holds a device. `testing` (feature `testing`) is a fake adbd that speaks the device side of [`wire`] over
-//! TCP and that Debian's real `adb connect` accepts.
+//! tells when a running adb server holds a device. `testing` (feature `testing`) is a fake adbd
+//! that speaks the device side of [`wire`] over TCP and that Debian's real `adb connect` accepts.
 #![warn(missing_docs)]
 
 pub mod auth;

@@ -1,6 +1,10 @@
 //! `stagebench`: the StageBench command line. One file per subcommand in `cmd/`; each writes to
 //! any `Write` and has `--json` for machines. Errors name the bad input and the fix, and exit 1;
 //! the fix the core names as a remedy is printed as this CLI's command line ([`remedy`]).
+//!
+//! Layout: [`cmd`] holds the subcommands, one module each, and what they share (the runtime,
+//! JSON output, the tenant's client); [`remedy`] words the core's remedies as command lines and
+//! reports a failure; this file parses the command line and runs the subcommand.
 
 mod cmd;
 mod remedy;
@@ -31,34 +35,43 @@ enum Command {
     /// Benchmarks on fake devices and a fake tenant: device reads, USB events, Graph refresh,
     /// reports, labels, custody.
     Benchmark(cmd::benchmark::BenchmarkArgs),
-    /// Run fake devices (varied makers and models, one a RealWear) until stopped; --tenant adds a fake Intune tenant.
+    /// Run fake devices (varied makers and models, one a RealWear) until stopped; --tenant adds a
+    /// fake Intune tenant.
     Simulate(cmd::simulate::SimulateArgs),
-    /// Sign the bench in to its tenant: a technician with a device code, or the app with a client secret or certificate.
+    /// Sign the bench in to its tenant: a technician with a device code, or the app with a client
+    /// secret or certificate.
     Login(cmd::login::LoginArgs),
     /// Sign the bench out: its secrets leave the OS keyring.
     Logout(cmd::logout::LogoutArgs),
     /// Who is signed in, to which tenant, with which permissions.
     Whoami(cmd::whoami::WhoamiArgs),
-    /// The tenant's enrollment profiles and their tokens: list, show, create, revoke, export for Zero-touch or KME.
+    /// The tenant's enrollment profiles and their tokens: list, show, create, revoke, export for
+    /// Zero-touch or KME.
     Profiles(cmd::profiles::ProfilesArgs),
     /// Read Intune's status of the bench's devices and send the changes waiting in the outbox.
     Sync(cmd::sync::SyncArgs),
     /// Windows devices enrolled with a DEM account: make the user who signed in primary.
     PrimaryUser(cmd::primary_user::PrimaryUserArgs),
-    /// Corporate identifiers: upload serials or IMEIs to Intune (optional for Android corporate modes).
+    /// Corporate identifiers: upload serials or IMEIs to Intune (optional for Android corporate
+    /// modes).
     Identities(cmd::identities::IdentitiesArgs),
-    /// Batches: create, follow each device's stage, bench packs for vendors, signed reports, reconcile with Intune.
+    /// Batches: create, follow each device's stage, bench packs for vendors, signed reports,
+    /// reconcile with Intune.
     Batch(cmd::batch::BatchArgs),
-    /// Scanned box or device serials join a batch: a serial-port scanner (--port) or a keyboard wedge on standard input.
+    /// Scanned box or device serials join a batch: a serial-port scanner (--port) or a keyboard
+    /// wedge on standard input.
     Scan(cmd::scan::ScanArgs),
-    /// Labels: render enrollment, device and box labels as PNG, PDF or ZPL at the printer's resolution.
+    /// Labels: render enrollment, device and box labels as PNG, PDF or ZPL at the printer's
+    /// resolution.
     Labels(cmd::labels::LabelsArgs),
-    /// The audit log: every QR display, label print, token action, pack and report; --verify checks its hash chain.
+    /// The audit log: every QR display, label print, token action, pack and report; --verify checks
+    /// its hash chain.
     Audit(cmd::audit::AuditArgs),
-    /// Printers: the bench's (IPP, raw TCP 9100, serial), the CUPS server's, serial ports; add, remove, test.
+    /// Printers: the bench's (IPP, raw TCP 9100, serial), the CUPS server's, serial ports; add,
+    /// remove, test.
     Printers(cmd::printers::PrintersArgs),
     /// The print queue: jobs with their state; retry a failed one, or send what is due.
-    PrintQueue(cmd::printers::PrintQueueArgs),
+    PrintQueue(cmd::print_queue::PrintQueueArgs),
 }
 
 fn main() -> ExitCode {
@@ -130,7 +143,7 @@ fn main() -> ExitCode {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run(&args, &mut out)))
         }
         Command::PrintQueue(args) => {
-            cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run_queue(&args, &mut out)))
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::print_queue::run(&args, &mut out)))
         }
         Command::Labels(args) => {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::labels::run(&args, &mut out)))

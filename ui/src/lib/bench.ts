@@ -1,3 +1,5 @@
+// The Bench screen's device cards in words: their order, the Android version, the connection
+// state as a badge, the slot, the stage evidence and Intune's status.
 import type { BenchDevice, IntuneStatus, StageEvidence } from "./types";
 
 /** Cards in a stable order: by slot number, then by port, then serial, then transport key. */

@@ -340,7 +340,8 @@ build_id: string | null,
  */
 slot: string | null, 
 /**
- * The slot's number on the bench, when the slot has one (see [`Store::assign_slot`]).
+ * The slot's number on the bench, when the slot has one (see
+ * [`Store::assign_slot`](crate::store::Store::assign_slot)).
  */
 slot_number: number | null, 
 /**
@@ -419,7 +420,7 @@ export type PayloadSummary = {
  */
 kind: string, 
 /**
- * [`MASK`] when the payload carries an enrollment token.
+ * [`MASK`](crate::secret::MASK) when the payload carries an enrollment token.
  */
 token_masked: string | null, 
 /**
@@ -431,7 +432,7 @@ wifi_ssid: string | null,
  */
 wifi_security: string | null, 
 /**
- * [`MASK`] when a Wi-Fi password is present.
+ * [`MASK`](crate::secret::MASK) when a Wi-Fi password is present.
  */
 wifi_password_masked: string | null, 
 /**

@@ -1,11 +1,11 @@
 // The Labels screen's pure helpers: which templates fit the source, the request to send, the
-// preview's facts in words, the guards of a batch, the print queue's jobs in words.
-import { parseSerials } from "./batches";
-import type { LabelKind, LabelRequest, PreviewFacts, PrinterView, QueueJob, TemplateView } from "./label_bindings";
+// preview's facts in words, the guards of a batch. The print queue and printers are in
+// ./printing.ts.
+import { parseSerials, type Tone } from "./batches";
+import type { LabelKind, LabelRequest, PreviewFacts, TemplateView } from "./label_bindings";
 import type { BatchSummary, Stage } from "./types";
 
 export type SourceKind = "batch" | "serials" | "enrollment";
-export type Tone = "ok" | "warn" | "bad" | "muted";
 
 /** What the screen's pickers hold. */
 export interface LabelForm {
@@ -105,28 +105,6 @@ export function guardOf(batch: BatchSummary | undefined): { blocked: boolean; to
   if (t.printing_blocked) return { blocked: true, tone: "bad", text: t.message ?? `The batch's token is ${t.state}.`, wifi };
   if (t.message) return { blocked: false, tone: "warn", text: t.message, wifi };
   return { blocked: false, tone: "ok", text: null, wifi };
-}
-
-/** A queue job's state as a badge. */
-export function jobBadge(job: QueueJob): { text: string; tone: Tone } {
-  switch (job.state) {
-    case "done":
-      return { text: "printed", tone: "ok" };
-    case "failed":
-      return { text: "failed", tone: "bad" };
-    case "sending":
-      return { text: "sending", tone: "warn" };
-    default:
-      return job.attempts > 0 ? { text: `waiting to retry (${job.attempts} tries)`, tone: "warn" } : { text: "queued", tone: "muted" };
-  }
-}
-
-/** A printer in one line: where, and what it gets. */
-export function printerLine(p: PrinterView): string {
-  const where = p.kind === "serial" && p.baud ? `${p.address} @ ${p.baud}` : p.address;
-  const parts = [`${p.kind} ${where}`, p.dpi ? `${p.dpi} dpi` : "dpi not set", p.format.toUpperCase()];
-  if (p.media) parts.push(p.media);
-  return parts.join(" · ");
 }
 
 /** Calls `fn` once calls have stopped for `ms` milliseconds. */

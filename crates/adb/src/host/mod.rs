@@ -12,6 +12,11 @@
 //! Every wait is bounded: [`ConnectOptions::io_timeout`] for anything the device should answer
 //! by itself, [`ConnectOptions::auth_prompt_timeout`] for a person tapping "Allow". A device
 //! that vanishes is [`HostError::Disconnected`] for every request in flight, at once.
+//!
+//! Layout: `handshake` (CNXN and AUTH), `connection` (the driver task and its streams),
+//! [`sync`] (the sync service and its framing), `banner` (the device's CNXN identity string,
+//! [`DeviceBanner`]), `key` (where the bench's ADB key lives), `tcp` (one message per write over
+//! TCP) and `error` ([`HostError`]); this file holds [`AdbDevice`] and its services.
 
 mod banner;
 mod connection;

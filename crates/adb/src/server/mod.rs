@@ -2,6 +2,10 @@
 //!
 //! Each request opens a fresh TCP connection, as the adb command line does: the server closes
 //! the socket after most answers, and `host:transport:` turns a socket into a device stream.
+//!
+//! Layout: `socket` (one smart-socket connection, every step bounded), `devices` (device lists
+//! and the tracker, [`DeviceEntry`]), `facts` (`getprop` parsed into [`DeviceFacts`]) and `error`
+//! ([`AdbError`]); this file holds the client, [`AdbServer`].
 
 mod devices;
 mod error;

@@ -200,7 +200,8 @@ impl FakeDeviceConfig {
         self.property("ro.build.fingerprint", &fingerprint)
     }
 
-    /// The CNXN identity: `device::ro.product.name=…;ro.product.model=…;ro.product.device=…;features=…`.
+    /// The CNXN identity:
+    /// `device::ro.product.name=…;ro.product.model=…;ro.product.device=…;features=…`.
     pub fn banner(&self) -> String {
         format!(
             "device::ro.product.name={};ro.product.model={};ro.product.device={};features={}",

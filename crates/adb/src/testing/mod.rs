@@ -8,6 +8,12 @@
 //! listening socket; many can run in one process. For failure tests a device can be slow
 //! ([`FakeDeviceConfig::reply_delay`]), cut connections mid-message
 //! ([`FakeDeviceConfig::cut_after_bytes`]) or vanish altogether ([`FakeDevice::vanish`]).
+//!
+//! Layout: `config` (what a fake device is, [`FakeDeviceConfig`]), `session` (the device side of
+//! one connection as a state machine without I/O), `shell` (the services it serves and its tiny
+//! shell), `sync` (its sync service over an in-memory filesystem, [`FakeFile`]) and
+//! `real_server` (Debian's real adb server for tests, [`RealAdbServer`]); this file holds the
+//! listening [`FakeDevice`].
 
 mod config;
 mod real_server;

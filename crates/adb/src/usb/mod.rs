@@ -1,6 +1,6 @@
 //! ADB straight over USB: finding devices and their ADB interfaces, hotplug, the bulk-endpoint
-//! [`MessageTransport`](crate::transport::MessageTransport), coexistence with a running adb server, per-device leases and the
-//! `doctor` checks.
+//! [`MessageTransport`](crate::transport::MessageTransport), coexistence with a running adb
+//! server, per-device leases and the `doctor` checks.
 //!
 //! # Layout
 //!
@@ -21,6 +21,9 @@
 //!   bounded concurrency.
 //! - [`lease`]: one job per device at a time.
 //! - [`doctor`]: checks for `stagebench doctor`.
+//! - [`error`]: what goes wrong with USB, with the device, the endpoint and the next step.
+//! - `rusb_backend`: [`RusbBackend`], the traits over libusb; `scripted` (feature `testing`):
+//!   `ScriptedUsb`, the fake bus.
 //!
 //! # Blocking calls and tokio
 //!

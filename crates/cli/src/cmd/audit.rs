@@ -16,7 +16,8 @@ pub struct AuditArgs {
     /// Only this batch (id, id prefix or name).
     #[arg(long)]
     batch: Option<String>,
-    /// Only this action (qr-display, label-print, token-create, token-revoke, pack-export, report-import, …).
+    /// Only this action (qr-display, label-print, token-create, token-revoke, pack-export,
+    /// report-import, …).
     #[arg(long)]
     action: Option<String>,
     /// Only rows about the device with this serial.

@@ -32,7 +32,8 @@ pub struct LabelsArgs {
 enum LabelsCommand {
     /// Render labels to a PNG, PDF or ZPL file at the printer's resolution.
     Render(RenderArgs),
-    /// Render labels for a printer (its resolution; PDF for IPP printers, ZPL for raw and serial) and send them through the print queue.
+    /// Render labels for a printer (its resolution; PDF for IPP printers, ZPL for raw and serial)
+    /// and send them through the print queue.
     Print(PrintArgs),
 }
 
@@ -74,13 +75,15 @@ pub struct RenderArgs {
     /// Device labels for a batch's devices.
     #[arg(long, conflicts_with_all = ["serial", "enrollment"])]
     batch: Option<String>,
-    /// With --batch: only devices at this stage (new, scanning, enrolling, bench-done, in-intune, …).
+    /// With --batch: only devices at this stage (new, scanning, enrolling, bench-done, in-intune,
+    /// …).
     #[arg(long, requires = "batch")]
     stage: Option<Stage>,
     /// Device labels for these serials.
     #[arg(long, num_args = 1.., conflicts_with = "enrollment")]
     serial: Vec<String>,
-    /// The enrollment QR label of this batch (its payload from the keyring; recorded as a QR display).
+    /// The enrollment QR label of this batch (its payload from the keyring; recorded as a QR
+    /// display).
     #[arg(long)]
     enrollment: Option<String>,
     /// Copies of each label.
@@ -252,7 +255,7 @@ async fn run_print(args: &PrintArgs, json: bool, out: &mut dyn Write) -> anyhow:
         &actor,
     )
     .await?;
-    let report = super::printers::send_due(&mut store).await?;
+    let report = super::print_queue::send_due(&mut store).await?;
     let state = store.print_job(queued.job)?;
     if json {
         return super::write_json(

@@ -1,4 +1,11 @@
 //! The subcommands, one per file.
+//!
+//! Layout: the bench: [`devices`], [`doctor`], [`slots`], [`simulate`]; enrollment codes: [`qr`];
+//! the tenant: [`login`], [`logout`], [`whoami`], [`profiles`] (tokens in `profiles/token.rs`),
+//! [`sync`], [`primary_user`], [`identities`]; batches: [`batch`] (the files that move between
+//! benches in `batch/files.rs`), [`scan`]; printing: [`labels`], [`printers`], [`print_queue`];
+//! the audit log: [`audit`]; measurements: [`benchmark`] (one file per benchmark). Shared here:
+//! the async runtime, JSON output and the tenant's Graph client.
 
 pub mod audit;
 pub mod batch;
@@ -10,6 +17,7 @@ pub mod labels;
 pub mod login;
 pub mod logout;
 pub mod primary_user;
+pub mod print_queue;
 pub mod printers;
 pub mod profiles;
 pub mod qr;

@@ -27,7 +27,8 @@ pub struct PrimaryUserArgs {
 
 #[derive(Subcommand)]
 enum PrimaryUserCommand {
-    /// Make the latest user other than the DEM account a DEM-enrolled Windows device's primary user.
+    /// Make the latest user other than the DEM account a DEM-enrolled Windows device's primary
+    /// user.
     Reassign(ReassignArgs),
 }
 

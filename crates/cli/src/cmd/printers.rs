@@ -1,6 +1,6 @@
-//! `stagebench printers` (the bench's printers, the CUPS server's, and serial ports; add,
-//! remove, test; whether they are ready) and `stagebench print-queue` (jobs with their state; retry, send). Both are
-//! here because the queue is only ever about these printers.
+//! `stagebench printers`: the bench's printers, the CUPS server's, and serial ports; add, remove,
+//! test; whether they are ready. The jobs queued for them are `stagebench print-queue`
+//! ([`super::print_queue`]).
 
 use std::io::Write;
 
@@ -8,15 +8,14 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use stagebench_core::audit::current_actor;
-use stagebench_core::ids::PrintJobId;
-use stagebench_core::printer::queue::PRINT_RETRY;
 use stagebench_core::printer::serial::{ports, SerialPortInfo};
 use stagebench_core::printer::{
-    drain_once, test_label, IppClient, IppPrinter, PrintDrainReport, PrintTransport, PrinterConfig,
-    PrinterStatus, PrinterStore, PrinterTarget, SystemPrinters,
+    test_label, IppClient, IppPrinter, PrintTransport, PrinterConfig, PrinterStatus, PrinterStore,
+    PrinterTarget, SystemPrinters,
 };
-use stagebench_core::remedy::HasRemedy;
 use stagebench_core::store::Store;
+
+use super::print_queue::{report_one, send_due};
 
 /// List, add, remove or test printers.
 #[derive(Args)]
@@ -30,7 +29,8 @@ pub struct PrintersArgs {
 
 #[derive(Subcommand)]
 enum PrintersAction {
-    /// The bench's printers, the CUPS server's (`CUPS_SERVER`, else localhost:631) and serial ports (the default).
+    /// The bench's printers, the CUPS server's (`CUPS_SERVER`, else localhost:631) and serial ports
+    /// (the default).
     List,
     /// Add a printer, or change the one with this name.
     Add {
@@ -60,12 +60,14 @@ enum PrintersAction {
         /// The printer's name.
         name: String,
     },
-    /// Print a small test label now: a one-page PDF for IPP printers, a tiny ZPL for raw and serial ones.
+    /// Print a small test label now: a one-page PDF for IPP printers, a tiny ZPL for raw and serial
+    /// ones.
     Test {
         /// The printer's name.
         name: String,
     },
-    /// Ask printers whether they are ready: Zebra host status (~HS) for raw and serial ones, the printer state for IPP ones.
+    /// Ask printers whether they are ready: Zebra host status (~HS) for raw and serial ones, the
+    /// printer state for IPP ones.
     Status {
         /// Only this printer (all of the bench's when left out).
         name: Option<String>,
@@ -223,167 +225,6 @@ fn write_statuses(out: &mut dyn Write, rows: &[StatusRow]) -> anyhow::Result<()>
         )?;
         if let Some(hold) = row.status.hold_message() {
             writeln!(out, "{:14} {hold}", "")?;
-        }
-    }
-    Ok(())
-}
-
-/// Jobs in the queue, with their state; retry failed ones, cancel queued ones, or send the due ones now.
-#[derive(Args)]
-pub struct PrintQueueArgs {
-    #[command(subcommand)]
-    action: Option<PrintQueueAction>,
-    /// Print JSON.
-    #[arg(long, global = true)]
-    json: bool,
-}
-
-#[derive(Subcommand)]
-enum PrintQueueAction {
-    /// The newest jobs (the default).
-    List {
-        /// How many.
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
-    },
-    /// Put a failed job back in line, with its attempts reset, and send what is due.
-    Retry {
-        /// The job's id, as `stagebench print-queue` shows it.
-        id: i64,
-    },
-    /// Take a queued job out of line (it stays, failed, until retried).
-    Cancel {
-        /// The job's id, as `stagebench print-queue` shows it.
-        id: i64,
-    },
-    /// Send the jobs that are due now.
-    Send,
-}
-
-/// Runs `stagebench print-queue`.
-pub async fn run_queue(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut store = Store::open_default().context("can't open the bench history")?;
-    match &args.action {
-        None => list_jobs(out, args.json, &store, 50)?,
-        Some(PrintQueueAction::List { limit }) => list_jobs(out, args.json, &store, *limit)?,
-        Some(PrintQueueAction::Retry { id }) => {
-            let id = PrintJobId(*id);
-            store.print_requeue(id)?;
-            let report = send_due(&mut store).await?;
-            report_one(out, args.json, &store, id, &report)?;
-        }
-        Some(PrintQueueAction::Cancel { id }) => {
-            let job = store.print_cancel(PrintJobId(*id), &store.technician())?;
-            if args.json {
-                return super::write_json(out, &job);
-            }
-            writeln!(
-                out,
-                "job {} for {}: {}",
-                job.id,
-                job.printer,
-                job.last_error.unwrap_or_default()
-            )?;
-        }
-        Some(PrintQueueAction::Send) => {
-            let report = send_due(&mut store).await?;
-            if args.json {
-                return super::write_json(out, &report);
-            }
-            writeln!(
-                out,
-                "{} printed, {} to retry, {} failed",
-                report.done.len(),
-                report.retried.len(),
-                report.failed.len()
-            )?;
-            for (id, error) in report.retried.iter().chain(&report.failed) {
-                writeln!(out, "  {id}: {error}")?;
-            }
-        }
-    }
-    Ok(())
-}
-
-pub(crate) async fn send_due(store: &mut Store) -> anyhow::Result<PrintDrainReport> {
-    let printers = SystemPrinters::new(IppClient::new()?, current_actor());
-    Ok(drain_once(
-        store,
-        &printers,
-        &PRINT_RETRY,
-        time::OffsetDateTime::now_utc(),
-    )
-    .await?)
-}
-
-fn report_one(
-    out: &mut dyn Write,
-    json: bool,
-    store: &Store,
-    id: PrintJobId,
-    report: &PrintDrainReport,
-) -> anyhow::Result<()> {
-    let job = store
-        .print_job(id)?
-        .with_context(|| format!("print job {id} vanished"))?;
-    if json {
-        return super::write_json(out, &job);
-    }
-    if report.done.contains(&id) {
-        writeln!(
-            out,
-            "job {id} printed on {}{}",
-            job.printer,
-            job.remote_job
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        )?;
-        return Ok(());
-    }
-    let remedy = job.remedy();
-    let error = job.last_error.unwrap_or_default();
-    match job.state {
-        stagebench_core::store::PrintJobState::Failed => Err(crate::remedy::error(
-            format!("job {id} failed: {error}"),
-            remedy,
-        )),
-        state => anyhow::bail!(
-            "job {id} did not print yet ({state}; the queue sends it again from {}): {error}",
-            job.next_attempt_at
-        ),
-    }
-}
-
-fn list_jobs(out: &mut dyn Write, json: bool, store: &Store, limit: usize) -> anyhow::Result<()> {
-    let jobs = store.print_jobs(limit)?;
-    if json {
-        return super::write_json(out, &jobs);
-    }
-    if jobs.is_empty() {
-        writeln!(out, "The print queue is empty.")?;
-    }
-    for job in &jobs {
-        writeln!(
-            out,
-            "{:>6}  {:<7} {:<12} {:<4} x{:<3} {}  tries {}{}{}",
-            job.id.0,
-            job.state,
-            job.printer,
-            job.kind,
-            job.copies,
-            job.created,
-            job.attempts,
-            job.device_serial
-                .as_deref()
-                .map(|s| format!("  device {s}"))
-                .unwrap_or_default(),
-            job.last_error
-                .as_deref()
-                .map(|e| format!("\n        {e}"))
-                .unwrap_or_default(),
-        )?;
-        if let Some(remedy) = job.remedy() {
-            writeln!(out, "        hint: {}", crate::remedy::command(&remedy))?;
         }
     }
     Ok(())

@@ -18,7 +18,8 @@ pub struct QrArgs {
     /// The JSON file Intune exports for a token (Token > Export); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     export_file: Option<PathBuf>,
-    /// An AOSP profile's qrCodeContent, verbatim; `@FILE` reads it from a file, `-` from standard input.
+    /// An AOSP profile's qrCodeContent, verbatim; `@FILE` reads it from a file, `-` from standard
+    /// input.
     #[arg(long, value_name = "TEXT|@FILE")]
     aosp_content: Option<String>,
     /// Wi-Fi network name to add to an Android Enterprise payload.
@@ -230,7 +231,8 @@ fn write_summary(
     Ok(())
 }
 
-/// Writes through a temp file in the same folder and renames it, so a crash never leaves half a file.
+/// Writes through a temp file in the same folder and renames it, so a crash never leaves half a
+/// file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()

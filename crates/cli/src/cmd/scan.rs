@@ -24,7 +24,8 @@ pub struct ScanArgs {
     /// The batch (default: the bench's active batch; with none, scans are held).
     #[arg(long)]
     batch: Option<String>,
-    /// A serial-port scanner (e.g. /dev/ttyACM0, COM3); without it, standard input (keyboard wedge).
+    /// A serial-port scanner (e.g. /dev/ttyACM0, COM3); without it, standard input (keyboard
+    /// wedge).
     #[arg(long)]
     port: Option<String>,
     /// The serial port's baud rate.

@@ -63,14 +63,16 @@ impl PassphraseArgs {
 /// The file commands (flattened into `stagebench batch`).
 #[derive(Subcommand)]
 pub enum FilesCommand {
-    /// Admin: seal the batch, its profile facts and the QR payload (token inside) into an encrypted bench pack.
+    /// Admin: seal the batch, its profile facts and the QR payload (token inside) into an encrypted
+    /// bench pack.
     ExportPack {
         /// The batch.
         batch: String,
         /// Where to write the pack (.age).
         #[arg(long)]
         out: PathBuf,
-        /// The enrollment QR payload (JSON) when the batch has no tenant profile (e.g. from `stagebench qr --reveal`).
+        /// The enrollment QR payload (JSON) when the batch has no tenant profile (e.g. from
+        /// `stagebench qr --reveal`).
         #[arg(long)]
         payload_file: Option<PathBuf>,
         #[command(flatten)]
@@ -86,7 +88,8 @@ pub enum FilesCommand {
         #[arg(long)]
         activate: bool,
     },
-    /// The batch's enrollment QR (while its token is usable): on the terminal, or as PNG with --out.
+    /// The batch's enrollment QR (while its token is usable): on the terminal, or as PNG with
+    /// --out.
     Qr {
         /// The batch.
         batch: String,

@@ -1,7 +1,7 @@
-//! `stagebench benchmark report`: a vendor's batch of `--devices` devices (three serials each, one an
-//! IMEI, and a realistic history: sightings with stage evidence, joining the batch, powered
-//! off, Intune's confirmation) in a fresh store, then the signed report exported from it and
-//! imported (verified, kept) into a second store, with its CSV.
+//! `stagebench benchmark report`: a vendor's batch of `--devices` devices (three serials each, one
+//! an IMEI, and a realistic history: sightings with stage evidence, joining the batch, powered off,
+//! Intune's confirmation) in a fresh store, then the signed report exported from it and imported
+//! (verified, kept) into a second store, with its CSV.
 //!
 //! Each side runs in its own child process (this binary, `--phase export|import`), so the peak
 //! memory each reports (`VmHWM`, Linux) is that side's alone, not the set-up's.

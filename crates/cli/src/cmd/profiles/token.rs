@@ -29,9 +29,11 @@ pub struct TokenArgs {
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Create a new token valid for --days days; it replaces the current one, whose QR codes and labels become void.
+    /// Create a new token valid for --days days; it replaces the current one, whose QR codes and
+    /// labels become void.
     Create(CreateArgs),
-    /// Revoke the token now: enrolled devices are unaffected, printed QR codes and labels become void.
+    /// Revoke the token now: enrolled devices are unaffected, printed QR codes and labels become
+    /// void.
     Revoke(RevokeArgs),
     /// Write the token's JSON for Google Zero-touch (DPC extras) or Samsung KME (Custom JSON).
     Export(ExportArgs),

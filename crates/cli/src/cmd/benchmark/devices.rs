@@ -17,52 +17,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use clap::{Args, Subcommand};
+use clap::Args;
 use serde::Serialize;
 use stagebench_adb::host::{AdbDevice, ConnectOptions};
 use stagebench_adb::server::parse_getprop;
 use stagebench_adb::testing::{adb_command, which_adb, RealAdbServer};
 use stagebench_adb::AdbKey;
-use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::device::evidence::{parse_evidence, EVIDENCE_COMMAND};
 use stagebench_core::device::READ_CONCURRENCY;
-use stagebench_core::ids::BatchId;
-use stagebench_core::stage::Flow;
 use stagebench_core::testing::SimulatedBench;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-mod custody;
-mod graph;
-mod labels;
-mod report;
-mod usb;
-
-/// What to measure.
 #[derive(Args)]
-pub struct BenchmarkArgs {
-    #[command(subcommand)]
-    what: BenchmarkWhat,
-}
-
-#[derive(Subcommand)]
-enum BenchmarkWhat {
-    /// Time reading serials and facts from fake devices: direct ADB against the `adb` binary.
-    Devices(DevicesBench),
-    /// Refresh the Intune status of a fleet against the fake tenant (latency, budgets, 429s).
-    Graph(graph::GraphBench),
-    /// Export and import a signed batch report of many devices: time and peak memory of each side.
-    Report(report::ReportBench),
-    /// Render many device labels into one PDF on a sheet template: time and peak memory.
-    Labels(labels::LabelsBench),
-    /// Make a batch's chain-of-custody PDF and CSV for many devices: time and peak memory.
-    Custody(custody::CustodyBench),
-    /// How soon USB devices plugged in or pulled out are reported (hotplug, polling, bench cards).
-    Usb(usb::UsbEventsBench),
-}
-
-#[derive(Args)]
-struct DevicesBench {
+pub(super) struct DevicesBench {
     /// Bench sizes to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,50", value_parser = clap::value_parser!(u16).range(1..=500))]
     devices: Vec<u16>,
@@ -110,19 +78,8 @@ const TARGET_DEVICES: usize = 50;
 const TARGET_FACTS: Duration = Duration::from_secs(3);
 const TARGET_RATIO: f64 = 3.0;
 
-/// Runs `stagebench benchmark …`.
-pub async fn run(args: &BenchmarkArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    match &args.what {
-        BenchmarkWhat::Devices(devices) => bench_devices(devices, out).await,
-        BenchmarkWhat::Graph(args) => graph::run(args, out).await,
-        BenchmarkWhat::Report(args) => report::run(args, out),
-        BenchmarkWhat::Labels(args) => labels::run(args, out),
-        BenchmarkWhat::Custody(args) => custody::run(args, out),
-        BenchmarkWhat::Usb(args) => usb::run(args, out).await,
-    }
-}
-
-async fn bench_devices(args: &DevicesBench, out: &mut dyn Write) -> anyhow::Result<()> {
+/// Runs `stagebench benchmark devices`.
+pub(super) async fn run(args: &DevicesBench, out: &mut dyn Write) -> anyhow::Result<()> {
     let with_adb = !args.no_adb;
     if with_adb && which_adb().is_none() {
         bail!("Debian's `adb` is not on PATH: install it (`apt-get install adb`) or pass --no-adb");
@@ -176,49 +133,9 @@ async fn bench_devices(args: &DevicesBench, out: &mut dyn Write) -> anyhow::Resu
         rows,
     };
     if args.json {
-        super::write_json(out, &report)
+        super::super::write_json(out, &report)
     } else {
         write_text(out, &report)
-    }
-}
-
-/// Peak resident memory of this process, MiB (Linux `/proc/self/status` `VmHWM`).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
-
-/// The batch the report and custody benchmarks stage: `devices` expected, made at `at`.
-fn batch_of(devices: u32, at: time::OffsetDateTime) -> Batch {
-    Batch {
-        id: BatchId::random(),
-        spec: BatchSpec {
-            name: "Benchmark batch".into(),
-            profile: ProfileFacts {
-                profile_id: "bench-profile".into(),
-                profile_name: "Staging — benchmark".into(),
-                flow: Flow::StagingToken,
-                enrollment_mode: "corporateOwnedFullyManaged".into(),
-                token_expires: Some(at + time::Duration::days(30)),
-                wifi_ssid: None,
-                carries_wifi_credentials: false,
-                dem_account: None,
-            },
-            vendor: "Acme Staging".into(),
-            due: None,
-            expected_count: Some(devices),
-            expected_serials: vec![],
-        },
-        created_at: at,
-        created_by: "admin@contoso.com".into(),
-        origin: BatchOrigin::Local,
     }
 }
 

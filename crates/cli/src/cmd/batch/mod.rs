@@ -38,7 +38,8 @@ enum BatchCommand {
         /// The batch: its id (or the first 8+ digits) or its name.
         batch: String,
     },
-    /// Make a batch the bench's active one (devices seen that belong to no batch join it); --clear to stop.
+    /// Make a batch the bench's active one (devices seen that belong to no batch join it); --clear
+    /// to stop.
     Active {
         /// The batch.
         batch: Option<String>,
@@ -46,7 +47,8 @@ enum BatchCommand {
         #[arg(long, conflicts_with = "batch")]
         clear: bool,
     },
-    /// Link scanned or typed serials (box or device labels) to a batch; unknown serials become devices.
+    /// Link scanned or typed serials (box or device labels) to a batch; unknown serials become
+    /// devices.
     Add {
         /// The batch.
         batch: String,
@@ -54,7 +56,8 @@ enum BatchCommand {
         #[arg(required = true)]
         serials: Vec<String>,
     },
-    /// Record a technician action on a device: powered-off, dem-sign-in, serial-imported, user-logged-on.
+    /// Record a technician action on a device: powered-off, dem-sign-in, serial-imported,
+    /// user-logged-on.
     Mark {
         /// A serial of the device.
         serial: String,
@@ -82,7 +85,8 @@ struct NewArgs {
     /// The tenant's enrollment profile (id or name); needs `stagebench login`.
     #[arg(long, conflicts_with_all = ["flow", "token_expires"])]
     profile: Option<String>,
-    /// Offline: the flow (staging-token, default-token, aosp-userless, aosp-user-associated, windows-dem).
+    /// Offline: the flow (staging-token, default-token, aosp-userless, aosp-user-associated,
+    /// windows-dem).
     #[arg(long)]
     flow: Option<Flow>,
     /// Offline: when the token expires (YYYY-MM-DD or RFC 3339).

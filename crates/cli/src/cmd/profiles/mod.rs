@@ -34,7 +34,8 @@ pub struct ProfilesArgs {
 
 #[derive(Subcommand)]
 enum ProfilesCommand {
-    /// Every profile, active or not: mode, token type, token state and time left, enrolled devices, Wi-Fi.
+    /// Every profile, active or not: mode, token type, token state and time left, enrolled devices,
+    /// Wi-Fi.
     List,
     /// One profile in full; --reveal adds its token and QR content while the token is valid.
     Show(ShowArgs),
@@ -47,7 +48,8 @@ enum ProfilesCommand {
 struct ShowArgs {
     /// The profile's id, or its display name (ignoring case).
     profile: String,
-    /// Also print the token and the QR code content (only a valid token; AOSP: the QR content only).
+    /// Also print the token and the QR code content (only a valid token; AOSP: the QR content
+    /// only).
     #[arg(long)]
     reveal: bool,
 }

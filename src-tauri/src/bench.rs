@@ -1,0 +1,52 @@
+//! The Bench screen's commands: the bench's devices, its slots and its health. Each is a few
+//! lines over the core.
+
+use stagebench_adb::server::AdbServer;
+use stagebench_core::bench::BenchView;
+use stagebench_core::doctor::{self, Check};
+use stagebench_core::store::Slot;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::bridge::forward;
+use crate::error::ApiError;
+use crate::state::App;
+
+/// Streams the bench (devices, adb server down, history off) to `on_event`, starting the
+/// watcher on first use.
+#[tauri::command]
+pub fn bench_watch(app: State<'_, App>, on_event: Channel<BenchView>) {
+    forward(app.bench.subscribe(), on_event);
+}
+
+/// Checks the bench (data folder, adb server, adb tool, USB) and says how to fix each problem.
+#[tauri::command]
+pub async fn doctor_run() -> Vec<Check> {
+    doctor::run(&AdbServer::from_env()).await
+}
+
+/// The bench slots, by number.
+#[tauri::command]
+pub fn slots_list(app: State<'_, App>) -> Result<Vec<Slot>, ApiError> {
+    Ok(app.store()?.lock().slots()?)
+}
+
+/// Gives a port (USB port path or TCP address) a slot number.
+#[tauri::command]
+pub fn slot_assign(
+    app: State<'_, App>,
+    port: String,
+    number: u32,
+    label: Option<String>,
+) -> Result<Slot, ApiError> {
+    Ok(app
+        .store()?
+        .lock()
+        .assign_slot(&port, number, label.as_deref())?)
+}
+
+/// Frees a slot number.
+#[tauri::command]
+pub fn slot_free(app: State<'_, App>, number: u32) -> Result<Option<Slot>, ApiError> {
+    Ok(app.store()?.lock().free_slot(number)?)
+}

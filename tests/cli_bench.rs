@@ -1,0 +1,267 @@
+//! The bench from the command line, against real peers: `stagebench devices` (table, JSON and
+//! `--watch`) with fake devices attached through Debian's adb server, `simulate`, `doctor` with
+//! and without an adb server, and `slots`.
+
+use std::process::{Command, Stdio};
+
+use stagebench_core::store::Store;
+use stagebench_core::testing::{RealAdbServer, SimulatedBench};
+use stagebench_e2e::built_binary;
+use stagebench_e2e::cli::{stagebench, stderr};
+use stagebench_e2e::wait::PATIENCE;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_lists_and_records_fake_devices_through_the_real_adb_server() {
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let bench = SimulatedBench::start(3, None).await.unwrap();
+    bench.connect_all(&adb.client()).await.unwrap();
+    adb.wait_for_devices(3, PATIENCE).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+
+    let out = stagebench(&["devices", "--json"], data.path(), Some(adb.port()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let devices: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(devices.len(), 3);
+    for (serial, maker, model) in bench.models() {
+        let d = devices
+            .iter()
+            .find(|d| d["serial"] == serial.as_str())
+            .unwrap_or_else(|| panic!("{serial} listed: {devices:?}"));
+        assert_eq!(d["manufacturer"], maker.as_str());
+        assert_eq!(d["model"], model.as_str());
+        assert_eq!(d["state"], "device");
+        assert!(d["android_release"].is_string() && d["sdk"].is_u64());
+        let sources: Vec<&str> = d["serials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["source"].as_str().unwrap())
+            .collect();
+        assert!(
+            sources.contains(&"ro-serialno") && sources.contains(&"adb-transport"),
+            "{sources:?}"
+        );
+    }
+    assert!(
+        devices.iter().any(|d| d["manufacturer"] == "RealWear inc."),
+        "the simulated bench has a RealWear"
+    );
+
+    let table = stagebench(&["devices"], data.path(), Some(adb.port()));
+    let table = String::from_utf8_lossy(&table.stdout);
+    for (serial, _, _) in bench.models() {
+        assert!(
+            table.contains(serial.as_str()),
+            "table lists {serial}: {table}"
+        );
+    }
+
+    // Both runs recorded the same three physical devices, not six.
+    let store = Store::open(&data.path().join("stagebench.sqlite3")).unwrap();
+    assert_eq!(store.devices().unwrap().len(), 3);
+}
+
+#[test]
+fn devices_without_an_adb_server_says_how_to_start_it() {
+    let data = tempfile::tempdir().unwrap();
+    let port = stagebench_core::testing::free_port().unwrap();
+    let out = stagebench(&["devices"], data.path(), Some(port));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&port.to_string()) && err.contains("adb start-server"),
+        "{err}"
+    );
+}
+
+#[test]
+fn simulate_prints_addresses_of_varied_devices_until_stopped() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(built_binary("stagebench"))
+        .args(["simulate", "--devices", "4"])
+        .env("STAGEBENCH_DATA_DIR", data.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut devices = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+        devices.push(line);
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still running until stopped"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let addrs: Vec<&str> = devices
+        .iter()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|a| a.starts_with("127.0.0.1:"))
+        .collect();
+    assert_eq!(addrs.len(), 4, "{devices:?}");
+    assert!(
+        devices.iter().any(|l| l.contains("RealWear")),
+        "{devices:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_watch_prints_a_new_snapshot_when_a_device_arrives() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let bench = SimulatedBench::start(2, None).await.unwrap();
+    let addrs = bench.addrs();
+    adb.client().connect(&addrs[0].to_string()).await.unwrap();
+    adb.wait_for_devices(1, PATIENCE).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(built_binary("stagebench"))
+        .args(["devices", "--watch", "--json"])
+        .env("STAGEBENCH_DATA_DIR", data.path())
+        .env("ANDROID_ADB_SERVER_PORT", adb.port().to_string())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    type Lines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+    async fn next_snapshot(lines: &mut Lines) -> Vec<String> {
+        loop {
+            let line = tokio::time::timeout(PATIENCE, lines.next_line())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("gave up after {PATIENCE:?} waiting for the watcher's next line")
+                })
+                .unwrap()
+                .expect("the watcher keeps running");
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if event["kind"] == "snapshot" {
+                let devices = event["devices"].as_array().unwrap();
+                return devices
+                    .iter()
+                    .map(|d| d["serial"].as_str().unwrap_or("").to_string())
+                    .collect();
+            }
+        }
+    }
+    let first = next_snapshot(&mut lines).await;
+    assert_eq!(first, vec![bench.models()[0].0.clone()]);
+
+    adb.client().connect(&addrs[1].to_string()).await.unwrap();
+    // The new card shows at once (still authorizing, no serial read yet), then fills in.
+    let mut seen = next_snapshot(&mut lines).await;
+    while seen.len() < 2 || seen.iter().any(String::is_empty) {
+        seen = next_snapshot(&mut lines).await;
+    }
+    seen.sort();
+    let mut expected: Vec<String> = bench.models().iter().map(|m| m.0.clone()).collect();
+    expected.sort();
+    assert_eq!(
+        seen, expected,
+        "the watcher reports the device that arrived"
+    );
+    child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_reports_each_check_with_its_fix() {
+    let data = tempfile::tempdir().unwrap();
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let out = stagebench(&["doctor", "--json"], data.path(), Some(adb.port()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let by_id = |id: &str| {
+        checks
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("check {id}: {checks:?}"))
+            .clone()
+    };
+    assert_eq!(by_id("data")["status"], "ok");
+    assert_eq!(by_id("usb.adb-server")["status"], "ok");
+    assert!(by_id("usb.adb-server")["message"]
+        .as_str()
+        .unwrap()
+        .contains(&adb.port().to_string()));
+    for usb in ["usb.libusb", "usb.device-nodes", "usb.udev-rules"] {
+        let check = by_id(usb);
+        assert!(
+            check["status"] == "ok" || check["fix"].is_string(),
+            "a USB problem comes with its fix: {check}"
+        );
+    }
+    drop(adb);
+
+    // No server: fine, USB devices are read directly.
+    let port = stagebench_core::testing::free_port().unwrap();
+    let out = stagebench(&["doctor"], data.path(), Some(port));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("usb.adb-server")
+            && text.contains(&format!("no adb server on 127.0.0.1:{port}")),
+        "{text}"
+    );
+
+    // A data folder that can't be used fails, names the path, and exits non-zero.
+    let not_a_dir = data.path().join("file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let out = stagebench(&["doctor"], &not_a_dir, None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("[FAIL] data") && text.contains(not_a_dir.to_str().unwrap()),
+        "{text}"
+    );
+}
+
+#[test]
+fn slots_are_assigned_listed_refused_when_taken_and_freed() {
+    let data = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = stagebench(args, data.path(), None);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    ok(&[
+        "slots",
+        "assign",
+        "usb:1-4.3",
+        "7",
+        "--label",
+        "rack A, top",
+    ]);
+    ok(&["slots", "assign", "1-4.4", "8"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&ok(&["slots", "--json"])).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["number"], 7);
+    assert_eq!(
+        listed[0]["port_path"], "1-4.3",
+        "the usb: prefix adb shows is accepted"
+    );
+    assert_eq!(listed[0]["label"], "rack A, top");
+
+    let taken = stagebench(&["slots", "assign", "1-4.5", "7"], data.path(), None);
+    assert!(!taken.status.success());
+    assert!(
+        stderr(&taken).contains("slot 7 is already port 1-4.3")
+            && stderr(&taken).contains("stagebench slots free 7"),
+        "{}",
+        stderr(&taken)
+    );
+
+    assert!(ok(&["slots", "free", "7"]).contains("freed slot 7"));
+    ok(&["slots", "assign", "1-4.5", "7"]);
+    assert!(ok(&["slots"]).contains("1-4.5"));
+    let missing = stagebench(&["slots", "free", "99"], data.path(), None);
+    assert!(
+        !missing.status.success() && stderr(&missing).contains("no slot 99"),
+        "{}",
+        stderr(&missing)
+    );
+}
