@@ -375,7 +375,7 @@ async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
 async fn keyring_cleanup(
     keyring: &OsKeyring,
     batch: &BatchId,
-) -> Result<bool, stagebench_core::intune::AuthError> {
+) -> Result<bool, stagebench_core::intune::SignInError> {
     use stagebench_core::intune::auth::SecretStore;
     keyring
         .delete(&stagebench_core::batch::exchange::qr_secret_name(batch))

@@ -8,7 +8,7 @@ use stagebench_core::audit::AuditAction;
 use stagebench_core::batch::exchange::audit_profile;
 use stagebench_core::batch::ops::qr_shown_for_profile;
 use stagebench_core::enrollment_qr::{EnrollmentQr, QrView};
-use stagebench_core::intune::connect::Connection;
+use stagebench_core::intune::connect::IntuneConnection;
 use stagebench_core::intune::graph::{EnrollmentProfile, TokenState};
 use stagebench_core::intune::service::TenantService;
 use stagebench_core::intune::view::{profile_view, ProfileView};
@@ -117,7 +117,8 @@ async fn new_token(
 ) -> Result<EnrollmentProfile, ApiError> {
     let validity = Duration::from_secs(u64::from(days) * 86_400);
     let mode = fetch(tenant, id).await?.mode;
-    let create = |c: Connection| async move { c.client.create_token(id, mode, validity).await };
+    let create =
+        |c: IntuneConnection| async move { c.client.create_token(id, mode, validity).await };
     Ok(tenant.call(create).await?)
 }
 
@@ -128,7 +129,7 @@ async fn revoke(
     typed: &str,
 ) -> Result<EnrollmentProfile, ApiError> {
     let p = confirmed(fetch(tenant, id).await?, typed)?;
-    let revoke = |c: Connection| async move { c.client.revoke_token(id).await };
+    let revoke = |c: IntuneConnection| async move { c.client.revoke_token(id).await };
     tenant.call(revoke).await?;
     Ok(p)
 }

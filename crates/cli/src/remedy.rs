@@ -11,7 +11,7 @@ use stagebench_core::batch::exchange::ExchangeError;
 use stagebench_core::batch::ops::NewBatchError;
 use stagebench_core::intune::graph::GraphError;
 use stagebench_core::intune::sync::SyncError;
-use stagebench_core::intune::AuthError;
+use stagebench_core::intune::SignInError;
 use stagebench_core::label::{LabelError, LabelRequestError};
 use stagebench_core::printer::PrintError;
 use stagebench_core::remedy::{HasRemedy, Remedy};
@@ -93,7 +93,7 @@ pub fn of_error(e: &anyhow::Error) -> Option<Remedy> {
         if let Some(own) = cause.downcast_ref::<WithRemedy>() {
             return Some(own.remedy.clone());
         }
-        of::<AuthError>(cause)
+        of::<SignInError>(cause)
             .or_else(|| of::<GraphError>(cause))
             .or_else(|| of::<SyncError>(cause))
             .or_else(|| of::<SlotError>(cause))
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn core_errors_get_their_command_lines_found_by_type() {
-        let (out, err) = reported(AuthError::NotSignedIn.into(), false);
+        let (out, err) = reported(SignInError::NotSignedIn.into(), false);
         assert_eq!(
             err,
             "error: not signed in to a tenant: sign in first\nhint: run `stagebench login`\n"
@@ -170,7 +170,7 @@ mod tests {
         assert!(out.is_empty());
         let wrapped = anyhow::Error::from(GraphError::auth(
             "enrollment profiles",
-            AuthError::SignInAgain {
+            SignInError::SignInAgain {
                 account: "tech@contoso.com".into(),
                 reason: "invalid_grant".into(),
             },

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use stagebench_core::batch::key::BenchKey;
+use stagebench_core::batch::key::ReportSigningKey;
 use stagebench_core::batch::pack::{self, BenchPack};
 use stagebench_core::batch::report::{self, BatchReport};
 use stagebench_core::batch::{
@@ -31,7 +31,7 @@ fn main() {
         }
     };
     let start = OffsetDateTime::now_utc();
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let report = BatchReport::new(
         batch(start),
         None,

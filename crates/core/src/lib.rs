@@ -18,8 +18,8 @@
 //!    device status, sync, and the tenant service that runs the sync loop), [`device`]
 //!    (reading attached devices and recording them), [`batch`] (batches, bench packs, signed
 //!    reports, progress), [`scanner`] (barcode scanners, and the one rule for a scan: join a
-//!    batch or be held), [`bench`] (the bench watcher service: attached devices with their batch
-//!    and stage), [`printer`] (IPP/CUPS, raw TCP and serial printers, their queue and its
+//!    batch or be held), [`mod@bench`] (the bench watcher service: attached devices with their
+//!    batch and stage), [`printer`] (IPP/CUPS, raw TCP and serial printers, their queue and its
 //!    worker), [`label`] (printer-true enrollment, device and box labels); beside them
 //!    [`enrollment_qr`] (technician input to a checked payload and its QR) and [`doctor`]
 //!    (whether the bench can do its job).

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use stagebench_core::intune::auth::{SecretKind, SignInMode, TenantSettings};
-use stagebench_core::intune::{AuthError, TokenSource};
+use stagebench_core::intune::{SignInError, TokenSource};
 use stagebench_core::remedy::{HasRemedy, Remedy};
 use stagebench_core::secret::SecretText;
 use support::auth::{bench, count, gaps, settings, SECRET, TENANT, UPN};
@@ -98,7 +98,7 @@ async fn a_declined_sign_in_is_incomplete_and_keeps_nothing() {
     let login = b.sign_in.start_device_code(&s).await.unwrap();
     assert!(b.fake.decline_device_code(&login.prompt().user_code));
     let e = login.finish().await.unwrap_err();
-    assert!(matches!(e, AuthError::Incomplete(_)), "{e:?}");
+    assert!(matches!(e, SignInError::Incomplete(_)), "{e:?}");
     let text = e.to_string();
     assert!(
         text.contains("declined") && text.contains("start a new sign-in"),
@@ -122,7 +122,7 @@ async fn an_expired_code_is_incomplete_with_the_next_step() {
     let e = login.finish().await.unwrap_err();
     let text = e.to_string();
     assert!(
-        matches!(e, AuthError::Incomplete(_))
+        matches!(e, SignInError::Incomplete(_))
             && text.contains("expired")
             && text.contains("start a new sign-in"),
         "{text}"
@@ -189,7 +189,7 @@ async fn a_revoked_refresh_token_asks_to_sign_in_again() {
     b.clock.advance(Duration::from_secs(3600));
     let e = session.access_token().await.unwrap_err();
     match &e {
-        AuthError::SignInAgain { account, reason } => {
+        SignInError::SignInAgain { account, reason } => {
             assert_eq!(account, UPN);
             assert!(reason.contains("invalid_grant"), "{reason}");
         }
@@ -271,7 +271,7 @@ async fn twenty_concurrent_callers_share_one_refresh_and_one_failure() {
     for call in calls {
         assert!(matches!(
             call.await.unwrap(),
-            Err(AuthError::SignInAgain { .. })
+            Err(SignInError::SignInAgain { .. })
         ));
     }
     assert_eq!(
@@ -301,7 +301,7 @@ async fn sign_out_removes_the_keyring_entries_and_the_cached_token() {
     );
     assert!(matches!(
         session.access_token().await,
-        Err(AuthError::NotSignedIn)
+        Err(SignInError::NotSignedIn)
     ));
     session.sign_out().await.unwrap();
     b.sign_in.sign_out(&app).await.unwrap();
@@ -310,6 +310,6 @@ async fn sign_out_removes_the_keyring_entries_and_the_cached_token() {
 
     let signed_out = TenantSettings { account: None, ..s };
     let e = b.sign_in.resume(&signed_out).unwrap_err();
-    assert!(matches!(e, AuthError::NotSignedIn) && e.to_string().contains("sign in first"));
+    assert!(matches!(e, SignInError::NotSignedIn) && e.to_string().contains("sign in first"));
     assert_eq!(e.remedy(), Some(Remedy::SignIn));
 }

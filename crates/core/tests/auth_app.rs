@@ -8,7 +8,7 @@ use std::time::Duration;
 use stagebench_core::intune::auth::{
     CertificateSource, ClientCertificate, OsKeyring, SecretKind, SecretStore, SignInMode, CHUNK,
 };
-use stagebench_core::intune::{AuthError, TokenSource};
+use stagebench_core::intune::{SignInError, TokenSource};
 use stagebench_core::secret::SecretText;
 use stagebench_core::testing::graph::test_certificate;
 use support::auth::{bench, client_id, count, settings, SECRET, TENANT, UPN};
@@ -25,7 +25,7 @@ async fn client_secret_sign_in_stores_the_secret_only_when_it_works() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, AuthError::Incomplete(_)) && e.to_string().contains("invalid_client"),
+        matches!(e, SignInError::Incomplete(_)) && e.to_string().contains("invalid_client"),
         "{e}"
     );
     assert!(b.keyring.names().is_empty(), "a refused secret is not kept");

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use stagebench_core::audit::AuditAction;
 use stagebench_core::batch::exchange::{export_report_with, import_pack};
-use stagebench_core::batch::key::BenchKey;
+use stagebench_core::batch::key::ReportSigningKey;
 use stagebench_core::batch::pack::{seal_with_work_factor, BenchPack};
 use stagebench_core::batch::report::verify;
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, BatchStore, ProfileFacts};
@@ -98,7 +98,7 @@ fn writer_child() {
         .build()
         .unwrap();
     let secrets = MemoryKeyring::new();
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let pass = SecretText::new(PASS);
     let mut store = Store::open(&db).unwrap();
     for n in 0.. {

@@ -10,7 +10,7 @@ use age::secrecy::SecretString;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sha2::Digest;
-use stagebench_core::batch::key::{self, BenchKey, KeyError, KEY_ENTRY};
+use stagebench_core::batch::key::{self, KeyError, ReportSigningKey, KEY_ENTRY};
 use stagebench_core::batch::pack::{self, BenchPack, PackError};
 use stagebench_core::batch::report::{self, BatchReport, ReportError};
 use stagebench_core::batch::{
@@ -174,7 +174,7 @@ fn bench_info() -> BenchInfo {
     }
 }
 
-fn batch_report(key: &BenchKey, devices: usize) -> BatchReport {
+fn batch_report(key: &ReportSigningKey, devices: usize) -> BatchReport {
     BatchReport::new(
         batch(),
         Some("0123456789abcdef0123456789abcdef".into()),
@@ -364,7 +364,7 @@ fn a_dearmored_pack_opens_and_a_cut_one_is_a_clean_error() {
 
 #[test]
 fn other_files_are_not_packs() {
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let report_file = report::sign(&batch_report(&key, 2), &key).unwrap();
     let err = pack::open(&report_file, &pass()).unwrap_err();
     assert!(matches!(err, PackError::NotAPack { .. }), "{err:?}");
@@ -454,7 +454,7 @@ fn no_error_shows_a_secret() {
 
 #[test]
 fn report_round_trip() {
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let report = batch_report(&key, 3);
     let bytes = report::sign(&report, &key).unwrap();
     let shown = text(&bytes);
@@ -484,7 +484,7 @@ fn report_round_trip() {
 
 #[test]
 fn crlf_and_a_byte_order_mark_still_verify_with_the_same_digest() {
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let bytes = report::sign(&batch_report(&key, 2), &key).unwrap();
     let original = report::verify(&bytes).unwrap();
     let windows = format!("\u{feff}{}", text(&bytes).replace('\n', "\r\n"));
@@ -511,8 +511,8 @@ fn edit_json(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
 
 #[test]
 fn every_single_edit_breaks_the_signature() {
-    let key = BenchKey::generate();
-    let other = BenchKey::generate().public();
+    let key = ReportSigningKey::generate();
+    let other = ReportSigningKey::generate().public();
     let report = batch_report(&key, 3);
     let bytes = report::sign(&report, &key).unwrap();
     let first_at = report.devices[0].events[0]
@@ -581,7 +581,7 @@ fn every_single_edit_breaks_the_signature() {
 }
 
 /// Re-signs the part before the signature block with `key`, as a forger holding that key would.
-fn resign(signed_part: &str, key: &BenchKey) -> Vec<u8> {
+fn resign(signed_part: &str, key: &ReportSigningKey) -> Vec<u8> {
     use base64::Engine;
     let signature =
         base64::engine::general_purpose::STANDARD.encode(key.sign(signed_part.as_bytes()));
@@ -600,12 +600,12 @@ fn signed_part(bytes: &[u8]) -> String {
 
 #[test]
 fn signer_and_count_are_checked_against_the_signed_content() {
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let report = batch_report(&key, 3);
     let bytes = report::sign(&report, &key).unwrap();
 
     // Validly signed by another key than the one the report names.
-    let forger = BenchKey::generate();
+    let forger = ReportSigningKey::generate();
     let err = report::verify(&resign(&signed_part(&bytes), &forger)).unwrap_err();
     assert!(matches!(err, ReportError::KeyMismatch { .. }), "{err:?}");
     assert!(
@@ -648,7 +648,7 @@ fn signer_and_count_are_checked_against_the_signed_content() {
 
 #[test]
 fn reports_cut_anywhere_say_truncated() {
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let bytes = report::sign(&batch_report(&key, 4), &key).unwrap();
     let crlf = text(&bytes).replace('\n', "\r\n").into_bytes();
     let mut rng = StdRng::seed_from_u64(42);
@@ -674,7 +674,7 @@ fn other_files_are_not_reports() {
     assert!(matches!(err, ReportError::NotAReport { .. }), "{err:?}");
     assert!(err.to_string().contains("bench pack"), "{err}");
 
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let csv = report::report_csv(&batch_report(&key, 1));
     let err = report::verify(csv.as_bytes()).unwrap_err();
     assert!(err.to_string().contains("CSV"), "{err}");
@@ -692,7 +692,7 @@ fn other_files_are_not_reports() {
 
 #[test]
 fn trailing_text_and_damaged_blocks_are_corrupt_not_panics() {
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let bytes = report::sign(&batch_report(&key, 1), &key).unwrap();
     let shown = text(&bytes);
     let mut rng = StdRng::seed_from_u64(3);
@@ -765,7 +765,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn csv_keeps_imeis_and_leading_zeros_as_text() {
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let mut report = batch_report(&key, 3);
     report.devices[1].serials.push(ReportSerial {
         value: "0012345".into(),
@@ -802,7 +802,7 @@ fn csv_keeps_imeis_and_leading_zeros_as_text() {
 
 #[test]
 fn ten_thousand_devices_sign_and_verify() {
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     let report = batch_report(&key, 10_000);
     let started = Instant::now();
     let bytes = report::sign(&report, &key).unwrap();

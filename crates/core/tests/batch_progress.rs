@@ -5,7 +5,9 @@
 //! never saw, a token that expires before the due date blocking printing.
 
 use serde_json::json;
-use stagebench_core::batch::progress::{batch_progress, report_devices, token_check, TokenState};
+use stagebench_core::batch::progress::{
+    batch_progress, report_devices, token_check, BatchTokenState,
+};
 use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::clock::ManualClock;
@@ -209,7 +211,7 @@ fn a_token_that_expires_before_the_due_date_blocks_printing() {
     let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
     let early = batch(now, Flow::StagingToken, 5, 10);
     let check = token_check(&early, None, now);
-    assert_eq!(check.state, TokenState::ExpiresBeforeDue);
+    assert_eq!(check.state, BatchTokenState::ExpiresBeforeDue);
     assert_eq!(
         serde_json::to_value(check.state).unwrap(),
         "expires-before-due",
@@ -225,10 +227,10 @@ fn a_token_that_expires_before_the_due_date_blocks_printing() {
         check.remedy
     );
     let fine = batch(now, Flow::StagingToken, 30, 10);
-    assert_eq!(token_check(&fine, None, now).state, TokenState::Ok);
+    assert_eq!(token_check(&fine, None, now).state, BatchTokenState::Ok);
     assert_eq!(
         token_check(&fine, None, now + Duration::days(25)).state,
-        TokenState::ExpiringSoon
+        BatchTokenState::ExpiringSoon
     );
     let gone = token_check(&fine, None, now + Duration::days(31));
     assert_eq!(
@@ -237,7 +239,7 @@ fn a_token_that_expires_before_the_due_date_blocks_printing() {
     );
     assert_eq!(
         token_check(&fine, Some("2026-01-01T00:00:00Z"), now).state,
-        TokenState::Revoked
+        BatchTokenState::Revoked
     );
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use stagebench_adb::server::AdbServer;
 use stagebench_adb::usb::{DeviceScript, ScriptedDevice, ScriptedUsb};
 use stagebench_adb::AdbKey;
-use stagebench_core::device::usb::{snapshot_bench, watch_bench, BenchKey, UsbBench};
+use stagebench_core::device::usb::{snapshot_bench, watch_bench, AdbHostKey, UsbBench};
 use stagebench_core::device::{AdbState, BenchDevice, BenchEvent, ReadOptions, SharedStore};
 use stagebench_core::identity::SerialSource;
 use stagebench_core::store::Store;
@@ -28,8 +28,8 @@ fn no_server() -> AdbServer {
     )))
 }
 
-fn key() -> BenchKey {
-    BenchKey::loaded(AdbKey::generate().unwrap())
+fn key() -> AdbHostKey {
+    AdbHostKey::loaded(AdbKey::generate().unwrap())
 }
 
 fn store() -> SharedStore {

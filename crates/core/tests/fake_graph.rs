@@ -486,7 +486,7 @@ async fn throttle_budget_follows_the_clock() {
 #[tokio::test]
 async fn scheduled_devices_move_through_the_stages_on_the_tenant_clock() {
     use stagebench_core::intune::status::{IntuneStage, IntuneStatus};
-    use stagebench_core::testing::graph::{Flow, Lifecycle};
+    use stagebench_core::testing::graph::{FakeEnrollmentFlow, Lifecycle};
     let start = OffsetDateTime::parse(
         "2026-11-21T16:20:00Z",
         &time::format_description::well_known::Rfc3339,
@@ -502,7 +502,7 @@ async fn scheduled_devices_move_through_the_stages_on_the_tenant_clock() {
             .then_user("ana@contoso.com", Duration::from_secs(3600)),
     );
     api.graph.schedule(Lifecycle {
-        flow: Flow::AospUserless,
+        flow: FakeEnrollmentFlow::AospUserless,
         manufacturer: "RealWear".into(),
         model: "T21G".into(),
         ..Lifecycle::staged("RW1", Duration::from_secs(120))

@@ -528,7 +528,7 @@ struct ExpiringToken {
 impl TokenSource for ExpiringToken {
     fn access_token(
         &self,
-    ) -> BoxFuture<'_, Result<SecretText, stagebench_core::intune::AuthError>> {
+    ) -> BoxFuture<'_, Result<SecretText, stagebench_core::intune::SignInError>> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         let token = if self.rejected.lock().unwrap().iter().any(|t| t == "stale") {
             "fresh-2"

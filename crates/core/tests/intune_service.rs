@@ -7,7 +7,7 @@ mod support;
 
 use stagebench_core::intune::auth::TenantStore;
 use stagebench_core::intune::service::TenantService;
-use stagebench_core::intune::AuthError;
+use stagebench_core::intune::SignInError;
 use stagebench_core::store::{Store, StoreHandle};
 use support::auth::{bench, client_id, TENANT, UPN};
 use tokio::runtime::Handle;
@@ -27,7 +27,10 @@ async fn a_device_code_sign_in_finishes_in_the_background_and_a_sync_round_follo
         );
     let mut rx = service.subscribe();
     assert_eq!(rx.borrow().account, None, "nobody signed in yet");
-    assert!(matches!(service.connection(), Err(AuthError::NotSignedIn)));
+    assert!(matches!(
+        service.connection(),
+        Err(SignInError::NotSignedIn)
+    ));
 
     let prompt = service.sign_in_start(TENANT, &client_id()).await.unwrap();
     assert!(!prompt.user_code.is_empty());
@@ -77,7 +80,10 @@ async fn a_device_code_sign_in_finishes_in_the_background_and_a_sync_round_follo
         Some(saved.tenant.as_str()),
         "kept for the form"
     );
-    assert!(matches!(service.connection(), Err(AuthError::NotSignedIn)));
+    assert!(matches!(
+        service.connection(),
+        Err(SignInError::NotSignedIn)
+    ));
     assert_eq!(
         store.lock().tenant_settings().unwrap().unwrap().account,
         None

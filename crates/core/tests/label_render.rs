@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use stagebench_core::batch::progress::{TokenCheck, TokenState};
+use stagebench_core::batch::progress::{BatchTokenState, TokenCheck};
 use stagebench_core::label::output::{png, read_zpl};
 use stagebench_core::label::raster::{mm_to_dots, Bitmap};
 use stagebench_core::label::template::{ElementKind, TemplateProblem};
@@ -35,7 +35,7 @@ fn payload(wifi: bool) -> String {
 fn ok_token() -> TokenCheck {
     TokenCheck {
         expires: Some("2026-12-31T12:59:59Z".into()),
-        state: TokenState::Ok,
+        state: BatchTokenState::Ok,
         message: None,
         remedy: None,
         printing_blocked: false,
@@ -531,7 +531,7 @@ fn guards_refuse_blocked_tokens_and_wifi_keys_or_warn() {
     if let LabelData::Enrollment(e) = &mut blocked {
         e.token = TokenCheck {
             expires: Some("2026-01-01T12:59:59Z".into()),
-            state: TokenState::ExpiresBeforeDue,
+            state: BatchTokenState::ExpiresBeforeDue,
             message: Some(
                 "The token expires on 2026-01-01, before the batch is due (2026-02-01)".into(),
             ),

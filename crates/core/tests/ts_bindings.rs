@@ -12,7 +12,7 @@ use stagebench_core::batch::exchange::{
 };
 use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{
-    BatchProblem, BatchProgress, DeviceProgress, StageCount, TokenCheck, TokenState,
+    BatchProblem, BatchProgress, BatchTokenState, DeviceProgress, StageCount, TokenCheck,
 };
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::bench::BenchView;
@@ -25,7 +25,7 @@ use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::ids::BatchId;
 use stagebench_core::intune::state::{ProblemKind, SignInPrompt, TenantProblem, TenantState};
 use stagebench_core::intune::status::{IntuneStage, IntuneStatus};
-use stagebench_core::intune::sync::{DrainReport, RefreshReport};
+use stagebench_core::intune::sync::{OutboxDrainReport, RefreshReport};
 use stagebench_core::intune::view::ProfileView;
 use stagebench_core::provisioning::PayloadSummary;
 use stagebench_core::qr::QrFacts;
@@ -79,7 +79,7 @@ fn generate() -> String {
         declaration::<Slot>(&cfg),
         declaration::<ProfileView>(&cfg),
         declaration::<RefreshReport>(&cfg),
-        declaration::<DrainReport>(&cfg),
+        declaration::<OutboxDrainReport>(&cfg),
         declaration::<OutboxCounts>(&cfg),
         declaration::<SignInPrompt>(&cfg),
         declaration::<ProblemKind>(&cfg),
@@ -91,7 +91,7 @@ fn generate() -> String {
         declaration::<BatchOrigin>(&cfg),
         declaration::<Batch>(&cfg),
         declaration::<ReportSerial>(&cfg),
-        declaration::<TokenState>(&cfg),
+        declaration::<BatchTokenState>(&cfg),
         declaration::<TokenCheck>(&cfg),
         declaration::<TechnicianAction>(&cfg),
         declaration::<DeviceProgress>(&cfg),

@@ -6,7 +6,7 @@ use stagebench_core::bench::ActionError;
 use stagebench_core::enrollment_qr::EnrollmentQrError;
 use stagebench_core::intune::graph::GraphError;
 use stagebench_core::intune::service::TenantError;
-use stagebench_core::intune::AuthError;
+use stagebench_core::intune::SignInError;
 use stagebench_core::label::{LabelError, LabelRequestError};
 use stagebench_core::remedy::HasRemedy;
 use stagebench_core::scanner::into_batch::AddHeldError;
@@ -42,14 +42,14 @@ impl From<BatchStoreError> for ApiError {
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
         use stagebench_core::intune::state::TenantProblem;
         let code = match e {
-            AuthError::Config(_) => "invalid-input",
-            AuthError::Network { .. } => "offline",
-            AuthError::NotSignedIn | AuthError::SignInAgain { .. } => "sign-in-needed",
-            AuthError::Incomplete(_) | AuthError::Keyring { .. } => "internal",
+            SignInError::Config(_) => "invalid-input",
+            SignInError::Network { .. } => "offline",
+            SignInError::NotSignedIn | SignInError::SignInAgain { .. } => "sign-in-needed",
+            SignInError::Incomplete(_) | SignInError::Keyring { .. } => "internal",
         };
         let problem = TenantProblem::of_auth(&e);
         ApiError {
@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(offline.code, "offline");
         let login_down = GraphError::Auth {
             what: "w".into(),
-            source: Arc::new(AuthError::Network {
+            source: Arc::new(SignInError::Network {
                 url: "u".into(),
                 reason: "r".into(),
             }),
@@ -189,7 +189,7 @@ mod tests {
         );
         let refused = ApiError::from(GraphError::auth(
             "w",
-            AuthError::SignInAgain {
+            SignInError::SignInAgain {
                 account: "tech@contoso.com".into(),
                 reason: "invalid_grant".into(),
             },
@@ -209,7 +209,7 @@ mod tests {
             "the UI offers the sign-in as a button"
         );
         assert_eq!(
-            serde_json::to_value(ApiError::from(AuthError::NotSignedIn)).unwrap()["remedy"],
+            serde_json::to_value(ApiError::from(SignInError::NotSignedIn)).unwrap()["remedy"],
             serde_json::json!({"step": "sign-in"})
         );
         let taken = ApiError::from(SlotError::NumberTaken {
@@ -229,11 +229,11 @@ mod tests {
             ("invalid-input", "a new token: at most 90 days")
         );
         assert_eq!(
-            ApiError::from(AuthError::Config("bad tenant".into())).code,
+            ApiError::from(SignInError::Config("bad tenant".into())).code,
             "invalid-input"
         );
         assert_eq!(
-            ApiError::from(TenantError::Auth(AuthError::NotSignedIn)).code,
+            ApiError::from(TenantError::Auth(SignInError::NotSignedIn)).code,
             "sign-in-needed"
         );
     }

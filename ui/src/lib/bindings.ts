@@ -340,7 +340,8 @@ build_id: string | null,
  */
 slot: string | null, 
 /**
- * The slot's number on the bench, when the slot has one (see [`Store::assign_slot`]).
+ * The slot's number on the bench, when the slot has one (see
+ * [`Store::assign_slot`](crate::store::Store::assign_slot)).
  */
 slot_number: number | null, 
 /**
@@ -419,7 +420,7 @@ export type PayloadSummary = {
  */
 kind: string, 
 /**
- * [`MASK`] when the payload carries an enrollment token.
+ * [`MASK`](crate::secret::MASK) when the payload carries an enrollment token.
  */
 token_masked: string | null, 
 /**
@@ -431,7 +432,7 @@ wifi_ssid: string | null,
  */
 wifi_security: string | null, 
 /**
- * [`MASK`] when a Wi-Fi password is present.
+ * [`MASK`](crate::secret::MASK) when a Wi-Fi password is present.
  */
 wifi_password_masked: string | null, 
 /**
@@ -721,7 +722,7 @@ unidentifiable: number, };
 /**
  * What an outbox drain did.
  */
-export type DrainReport = { 
+export type OutboxDrainReport = { 
 /**
  * Items Graph took.
  */
@@ -850,7 +851,7 @@ lastRefresh: RefreshReport | null,
 /**
  * What the last outbox drain did.
  */
-lastDrain: DrainReport | null, 
+lastDrain: OutboxDrainReport | null, 
 /**
  * Changes bound for Intune.
  */
@@ -1008,7 +1009,7 @@ source: SerialSource, };
 /**
  * Where the batch token stands against now and the batch's due date.
  */
-export type TokenState = "ok" | "expiring-soon" | "expires-before-due" | "expired" | "revoked";
+export type BatchTokenState = "ok" | "expiring-soon" | "expires-before-due" | "expired" | "revoked";
 
 /**
  * The batch token's state for printing and showing its QR.
@@ -1021,7 +1022,7 @@ expires: string | null,
 /**
  * Where it stands.
  */
-state: TokenState, 
+state: BatchTokenState, 
 /**
  * What to tell people, when it is not `ok`.
  */

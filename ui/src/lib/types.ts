@@ -20,7 +20,7 @@ export type {
   CheckStatus,
   DeviceProgress,
   DeviceStage,
-  DrainReport,
+  OutboxDrainReport,
   Exported,
   ImportedReport,
   Finding,
@@ -56,7 +56,7 @@ export type {
   TechnicianAction,
   TenantState,
   TokenCheck,
-  TokenState,
+  BatchTokenState,
   WifiInput,
 } from "./bindings";
 export type { ApiError, BatchForm, BatchSummary, PackExported, ProfileChoice, TechnicianView } from "./app_bindings";

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use stagebench_core::audit::current_actor;
 use stagebench_core::ids::PrintJobId;
 use stagebench_core::printer::queue::PRINT_RETRY;
-use stagebench_core::printer::{drain_once, DrainReport, IppClient, SystemPrinters};
+use stagebench_core::printer::{drain_once, IppClient, PrintDrainReport, SystemPrinters};
 use stagebench_core::remedy::HasRemedy;
 use stagebench_core::store::Store;
 
@@ -91,7 +91,7 @@ pub async fn run(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Result<(
 }
 
 /// Sends the print jobs that are due now, through the system's printers.
-pub(crate) async fn send_due(store: &mut Store) -> anyhow::Result<DrainReport> {
+pub(crate) async fn send_due(store: &mut Store) -> anyhow::Result<PrintDrainReport> {
     let printers = SystemPrinters::new(IppClient::new()?, current_actor());
     Ok(drain_once(
         store,
@@ -108,7 +108,7 @@ pub(crate) fn report_one(
     json: bool,
     store: &Store,
     id: PrintJobId,
-    report: &DrainReport,
+    report: &PrintDrainReport,
 ) -> anyhow::Result<()> {
     let job = store
         .print_job(id)?

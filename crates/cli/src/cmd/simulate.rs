@@ -11,7 +11,7 @@ use clap::Args;
 use serde::Serialize;
 use stagebench_adb::server::AdbServer;
 use stagebench_core::intune::auth::{AUTHORITY_ENV, GRAPH_URL_ENV};
-use stagebench_core::testing::graph::{FakeGraph, Flow, Lifecycle};
+use stagebench_core::testing::graph::{FakeEnrollmentFlow, FakeGraph, Lifecycle};
 use stagebench_core::testing::SimulatedBench;
 
 /// How many devices, where, and whether to attach them to the adb server.
@@ -90,9 +90,9 @@ async fn start_tenant(bench: &SimulatedBench) -> anyhow::Result<(FakeGraph, Tena
             manufacturer: manufacturer.clone(),
             model: model.clone(),
             flow: if realwear {
-                Flow::AospUserless
+                FakeEnrollmentFlow::AospUserless
             } else {
-                Flow::Staging
+                FakeEnrollmentFlow::Staging
             },
             enrolls_after: Duration::from_secs(20u64.saturating_add(steps)),
             user: (!realwear).then(|| (END_USER.to_owned(), Duration::from_secs(120))),

@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use serde::Serialize;
 use stagebench_core::intune::backoff::RetryPolicy;
 use stagebench_core::intune::sync::{
-    drain_outbox, refresh_status, DrainReport, RefreshReport, SyncError,
+    drain_outbox, refresh_status, OutboxDrainReport, RefreshReport, SyncError,
 };
 use stagebench_core::store::{OutboxCounts, Store};
 use time::OffsetDateTime;
@@ -37,7 +37,7 @@ struct SyncReport {
     /// The status refresh (absent when Intune was unreachable before it finished).
     refresh: Option<RefreshReport>,
     /// The outbox drain (absent when it did not run).
-    outbox: Option<DrainReport>,
+    outbox: Option<OutboxDrainReport>,
     /// What is still in the outbox afterwards.
     pending: OutboxCounts,
     /// Whether Intune was unreachable.
@@ -85,7 +85,7 @@ pub async fn run(args: &SyncArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             drain_outbox(&mut store, &*client, &RetryPolicy::default(), &mut rng, now).await,
             &mut offline,
         )?;
-        if let Some(DrainReport { offline: true, .. }) = drained {
+        if let Some(OutboxDrainReport { offline: true, .. }) = drained {
             offline.get_or_insert_with(|| "Graph could not be reached while sending".into());
         }
         drained

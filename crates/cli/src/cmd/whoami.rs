@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::Args;
 use stagebench_core::intune::auth::TenantStore;
-use stagebench_core::intune::AuthError;
+use stagebench_core::intune::SignInError;
 use stagebench_core::store::Store;
 
 /// How to print.
@@ -20,7 +20,7 @@ pub struct WhoamiArgs {
 /// Runs `stagebench whoami`.
 pub async fn run(args: &WhoamiArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut store = Store::open_default().context("can't open the bench's settings")?;
-    let settings = store.tenant_settings()?.ok_or(AuthError::NotSignedIn)?;
+    let settings = store.tenant_settings()?.ok_or(SignInError::NotSignedIn)?;
     let session = super::login::sign_in_service()?.resume(&settings)?;
     let me = session.whoami().await?;
     // A refresh may have learnt the account's name; keep it for the app and the next run.

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::intune::auth::SecretStore;
-use crate::intune::AuthError;
+use crate::intune::SignInError;
 use crate::secret::SecretText;
 
 /// The keyring entry (under [`crate::intune::auth::KEYRING_SERVICE`]) holding the key's seed.
@@ -32,7 +32,7 @@ static CREATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 pub enum KeyError {
     /// The OS keyring could not be read or written.
     #[error("bench signing key (keyring entry `{KEY_ENTRY}`): {0}")]
-    Keyring(#[source] AuthError),
+    Keyring(#[source] SignInError),
     /// The keyring entry exists but does not hold a key.
     #[error(
         "the keyring entry `{KEY_ENTRY}` (service StageBench) does not hold a bench signing key: \
@@ -55,24 +55,24 @@ pub enum KeyError {
 
 /// The bench's signing key. `Debug` shows only the public fingerprint; there is no `Serialize`
 /// and the seed is zeroed when the key is dropped.
-pub struct BenchKey {
+pub struct ReportSigningKey {
     signing: SigningKey,
 }
 
-impl BenchKey {
+impl ReportSigningKey {
     /// A new random key (from the OS's random source).
-    pub fn generate() -> BenchKey {
+    pub fn generate() -> ReportSigningKey {
         let mut seed = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(seed.as_mut());
-        BenchKey {
+        ReportSigningKey {
             signing: SigningKey::from_bytes(&seed),
         }
     }
 
     /// The key of a 32-byte seed (benchmarks and tests; a bench's own key comes from
     /// [`load_or_create`]).
-    pub fn from_seed(seed: &[u8; 32]) -> BenchKey {
-        BenchKey {
+    pub fn from_seed(seed: &[u8; 32]) -> ReportSigningKey {
+        ReportSigningKey {
             signing: SigningKey::from_bytes(seed),
         }
     }
@@ -87,7 +87,7 @@ impl BenchKey {
         self.signing.sign(message).to_bytes()
     }
 
-    fn from_stored(stored: &SecretText) -> Result<BenchKey, KeyError> {
+    fn from_stored(stored: &SecretText) -> Result<ReportSigningKey, KeyError> {
         let bytes = Zeroizing::new(STANDARD.decode(stored.expose().trim()).map_err(|_| {
             KeyError::Corrupt {
                 reason: "the value is not base64",
@@ -97,7 +97,7 @@ impl BenchKey {
             Zeroizing::new(bytes.as_slice().try_into().map_err(|_| KeyError::Corrupt {
                 reason: "the value is not 32 bytes long",
             })?);
-        Ok(BenchKey {
+        Ok(ReportSigningKey {
             signing: SigningKey::from_bytes(&seed),
         })
     }
@@ -108,9 +108,9 @@ impl BenchKey {
     }
 }
 
-impl fmt::Debug for BenchKey {
+impl fmt::Debug for ReportSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BenchKey")
+        f.debug_struct("ReportSigningKey")
             .field("public", &self.public().fingerprint)
             .field("secret", &crate::secret::REDACTED)
             .finish()
@@ -118,21 +118,21 @@ impl fmt::Debug for BenchKey {
 }
 
 /// The bench's key as stored in the keyring, or `None` on a bench that has none yet.
-pub async fn load(secrets: &dyn SecretStore) -> Result<Option<BenchKey>, KeyError> {
+pub async fn load(secrets: &dyn SecretStore) -> Result<Option<ReportSigningKey>, KeyError> {
     match secrets.get(KEY_ENTRY).await.map_err(KeyError::Keyring)? {
-        Some(stored) => BenchKey::from_stored(&stored).map(Some),
+        Some(stored) => ReportSigningKey::from_stored(&stored).map(Some),
         None => Ok(None),
     }
 }
 
 /// The bench's key: loaded from the keyring, or made and stored there on first use. A damaged
 /// entry is an error ([`KeyError::Corrupt`]), never replaced.
-pub async fn load_or_create(secrets: &dyn SecretStore) -> Result<BenchKey, KeyError> {
+pub async fn load_or_create(secrets: &dyn SecretStore) -> Result<ReportSigningKey, KeyError> {
     let _creating = CREATE.lock().await;
     if let Some(key) = load(secrets).await? {
         return Ok(key);
     }
-    let key = BenchKey::generate();
+    let key = ReportSigningKey::generate();
     secrets
         .set(KEY_ENTRY, &key.to_stored())
         .await
@@ -238,12 +238,12 @@ mod tests {
 
     #[test]
     fn sign_verify_and_fingerprint_format() {
-        let key = BenchKey::generate();
+        let key = ReportSigningKey::generate();
         let public = key.public();
         let sig = key.sign(b"hello");
         assert!(public.verify(b"hello", &sig));
         assert!(!public.verify(b"hellO", &sig));
-        assert!(!BenchKey::generate().public().verify(b"hello", &sig));
+        assert!(!ReportSigningKey::generate().public().verify(b"hello", &sig));
         assert!(public.fingerprint.starts_with("SHA256:"));
         assert_eq!(public.fingerprint.len(), "SHA256:".len() + 43, "{public}");
         assert_eq!(BenchPublicKey::from_b64(&public.key_b64).unwrap(), public);
@@ -257,13 +257,13 @@ mod tests {
 
     #[test]
     fn public_keys_are_checked_when_read() {
-        let public = BenchKey::generate().public();
+        let public = ReportSigningKey::generate().public();
         let json = serde_json::to_string(&public).unwrap();
         assert_eq!(
             serde_json::from_str::<BenchPublicKey>(&json).unwrap(),
             public
         );
-        let other = BenchKey::generate().public();
+        let other = ReportSigningKey::generate().public();
         let forged = json.replace(&public.fingerprint, &other.fingerprint);
         assert!(serde_json::from_str::<BenchPublicKey>(&forged).is_err());
         for bad in ["", "not base64!", "AAAA"] {

@@ -16,10 +16,12 @@
 //! The types here are the plain data shared by the store, the files and the surfaces; they hold
 //! no secret (the QR payload travels as [`crate::secret::SecretText`] beside them).
 //!
-//! Layout: [`pack`], [`report`], [`key`] and [`csv`] are the files; [`exchange`] moves them in
-//! and out of the store; [`ops`] is what the surfaces do with batches (create, link a serial,
-//! note a QR shown); [`progress`] derives one batch's devices and stages; [`summary`] is the
-//! batch list; [`custody`] writes the chain of custody.
+//! Layout: this file holds the batch's plain data; [`pack`], [`report`], [`key`] and [`csv`] are
+//! the files; [`exchange`] moves them in and out of the store; `stored` keeps batches in the
+//! store and reads them back ([`BatchStore`]); [`ops`] is what the surfaces do with batches
+//! (create, link a serial, note a QR shown); [`action`] the technician's confirmations;
+//! [`progress`] derives one batch's devices and stages; [`summary`] is the batch list;
+//! [`custody`] writes the chain of custody.
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};

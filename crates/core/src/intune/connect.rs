@@ -10,13 +10,13 @@ use super::auth::{
 };
 use super::backoff::RetryPolicy;
 use super::graph::GraphClient;
-use super::{AuthError, Endpoints};
+use super::{Endpoints, SignInError};
 use crate::clock::SystemClock;
 use crate::store::Store;
 
 /// A signed-in bench.
 #[derive(Clone)]
-pub struct Connection {
+pub struct IntuneConnection {
     /// The session (hands out tokens, says who is signed in).
     pub session: Session,
     /// Graph, with the session's tokens.
@@ -25,29 +25,29 @@ pub struct Connection {
     pub settings: TenantSettings,
 }
 
-impl std::fmt::Debug for Connection {
+impl std::fmt::Debug for IntuneConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection")
+        f.debug_struct("IntuneConnection")
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
 
-impl Connection {
+impl IntuneConnection {
     /// Graph at `endpoints` with `session`'s tokens, each call retried by `policy`
     /// ([`RetryPolicy::INTERACTIVE`] where someone waits; the outbox retries for days anyway).
     pub fn for_session(
         session: Session,
         endpoints: &Endpoints,
         policy: RetryPolicy,
-    ) -> Result<Connection, AuthError> {
+    ) -> Result<IntuneConnection, SignInError> {
         let client = GraphClient::new(endpoints, Arc::new(session.clone()))
-            .map_err(|e| AuthError::Network {
+            .map_err(|e| SignInError::Network {
                 url: endpoints.graph.clone(),
                 reason: e.to_string(),
             })?
             .with_retry_policy(policy);
-        Ok(Connection {
+        Ok(IntuneConnection {
             settings: session.settings(),
             session,
             client: Arc::new(client),
@@ -55,25 +55,25 @@ impl Connection {
     }
 }
 
-/// Resumes the saved sign-in: [`AuthError::NotSignedIn`] when there is none.
+/// Resumes the saved sign-in: [`SignInError::NotSignedIn`] when there is none.
 pub fn connect_with(
     store: &Store,
     endpoints: Endpoints,
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn AuthClock>,
     policy: RetryPolicy,
-) -> Result<Connection, AuthError> {
+) -> Result<IntuneConnection, SignInError> {
     let settings = store
         .tenant_settings()
-        .map_err(|e| AuthError::Config(e.to_string()))?
-        .ok_or(AuthError::NotSignedIn)?;
+        .map_err(|e| SignInError::Config(e.to_string()))?
+        .ok_or(SignInError::NotSignedIn)?;
     let session = SignIn::new(endpoints.clone(), secrets, clock)?.resume(&settings)?;
-    Connection::for_session(session, &endpoints, policy)
+    IntuneConnection::for_session(session, &endpoints, policy)
 }
 
 /// [`connect_with`] the endpoints from the environment (`STAGEBENCH_AUTHORITY`,
 /// `STAGEBENCH_GRAPH_URL`, else Microsoft's), the OS keyring, the system clock and `policy`.
-pub fn connect(store: &Store, policy: RetryPolicy) -> Result<Connection, AuthError> {
+pub fn connect(store: &Store, policy: RetryPolicy) -> Result<IntuneConnection, SignInError> {
     connect_with(
         store,
         endpoints_from_env(),

@@ -15,7 +15,7 @@
 //! durable queue of changes bound for Intune is the store's outbox ([`crate::store::OutboxItem`]),
 //! because it is a table.
 //!
-//! How the client drains the outbox (the client itself comes later):
+//! How the outbox is drained ([`sync::drain_outbox`], with the Graph client as its directory):
 //!
 //! 1. `Store::outbox_due(now, 20)` gives the pending items that are due, oldest first (and puts
 //!    items whose send was interrupted by a crash back in line once their lease has run out);
@@ -78,7 +78,7 @@ impl Default for Endpoints {
 /// Why no access token could be had. Never carries a secret. `Clone`, so callers waiting on
 /// one token renewal can all be given its failure.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum AuthError {
+pub enum SignInError {
     /// Nobody has signed in on this bench (or they signed out).
     #[error("not signed in to a tenant: sign in first")]
     NotSignedIn,
@@ -118,16 +118,18 @@ pub enum AuthError {
     Config(String),
 }
 
-impl HasRemedy for AuthError {
+impl HasRemedy for SignInError {
     /// Signing in (again) for a missing, refused or unfinished sign-in; nothing for a network,
     /// keyring or settings problem, whose message says what to fix.
     fn remedy(&self) -> Option<Remedy> {
         match self {
-            AuthError::NotSignedIn | AuthError::Incomplete(_) => Some(Remedy::SignIn),
-            AuthError::SignInAgain { account, .. } => Some(Remedy::SignInAgain {
+            SignInError::NotSignedIn | SignInError::Incomplete(_) => Some(Remedy::SignIn),
+            SignInError::SignInAgain { account, .. } => Some(Remedy::SignInAgain {
                 account: account.clone(),
             }),
-            AuthError::Network { .. } | AuthError::Keyring { .. } | AuthError::Config(_) => None,
+            SignInError::Network { .. } | SignInError::Keyring { .. } | SignInError::Config(_) => {
+                None
+            }
         }
     }
 }
@@ -139,14 +141,14 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// silent refresh); tests use [`StaticToken`].
 pub trait TokenSource: Send + Sync {
     /// A currently valid access token (refreshing silently when the cached one is near expiry).
-    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, AuthError>>;
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, SignInError>>;
     /// Graph answered 401 to `token`: forget it, so the next [`TokenSource::access_token`]
     /// refreshes instead of handing it out again.
     fn rejected(&self, token: &SecretText);
 }
 
 impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
-    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, AuthError>> {
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, SignInError>> {
         (**self).access_token()
     }
     fn rejected(&self, token: &SecretText) {
@@ -159,7 +161,7 @@ impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
 pub struct StaticToken(pub SecretText);
 
 impl TokenSource for StaticToken {
-    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, AuthError>> {
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, SignInError>> {
         let token = self.0.clone();
         Box::pin(async move { Ok(token) })
     }
@@ -202,7 +204,7 @@ mod tests {
 
     #[test]
     fn auth_errors_name_the_next_step_and_default_endpoints_are_microsofts() {
-        let e = AuthError::SignInAgain {
+        let e = SignInError::SignInAgain {
             account: "tech@contoso.com".into(),
             reason: "invalid_grant".into(),
         };
@@ -213,8 +215,10 @@ mod tests {
                 account: "tech@contoso.com".into()
             })
         );
-        assert_eq!(AuthError::NotSignedIn.remedy(), Some(Remedy::SignIn));
-        assert!(AuthError::NotSignedIn.to_string().contains("sign in first"));
+        assert_eq!(SignInError::NotSignedIn.remedy(), Some(Remedy::SignIn));
+        assert!(SignInError::NotSignedIn
+            .to_string()
+            .contains("sign in first"));
         assert_eq!(
             Endpoints::default().graph,
             "https://graph.microsoft.com/beta"

@@ -21,11 +21,11 @@ use super::auth::{
     endpoints_from_env, OsKeyring, Session, SignIn, SignInMode, TenantSettings, WhoAmI,
 };
 use super::backoff::RetryPolicy;
-use super::connect::Connection;
+use super::connect::IntuneConnection;
 use super::graph::GraphError;
 use super::state::{sync_once, SignInPrompt, SyncRound, TenantProblem, TenantState};
 use super::sync::SyncError;
-use super::AuthError;
+use super::SignInError;
 use crate::clock::SystemClock;
 use crate::store::{StoreError, StoreHandle};
 
@@ -45,7 +45,7 @@ const OUTBOX_RETRIES: RetryPolicy = RetryPolicy {
 pub enum TenantError {
     /// The sign-in service, the keyring or the settings.
     #[error(transparent)]
-    Auth(#[from] AuthError),
+    Auth(#[from] SignInError),
     /// The bench's store.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -54,7 +54,7 @@ pub enum TenantError {
     Graph(#[from] GraphError),
 }
 
-type SignInService = dyn Fn() -> Result<SignIn, AuthError> + Send + Sync;
+type SignInService = dyn Fn() -> Result<SignIn, SignInError> + Send + Sync;
 
 /// One tenant connection and sync loop shared by every view; cheap to clone.
 #[derive(Clone)]
@@ -74,7 +74,7 @@ struct Inner {
 
 #[derive(Default)]
 struct Link {
-    connection: Option<Connection>,
+    connection: Option<IntuneConnection>,
     /// Counts sign-ins and sign-outs, so a late sign-in or sync result for an older one is dropped.
     generation: u64,
     pending_sign_in: Option<JoinHandle<()>>,
@@ -82,7 +82,7 @@ struct Link {
 
 /// Signs in where `STAGEBENCH_*` endpoints say (Microsoft's by default), secrets in the OS
 /// keyring.
-fn os_sign_in() -> Result<SignIn, AuthError> {
+fn os_sign_in() -> Result<SignIn, SignInError> {
     SignIn::new(
         endpoints_from_env(),
         Arc::new(OsKeyring::new()),
@@ -102,7 +102,7 @@ impl TenantService {
     pub fn with_sign_in(
         store: StoreHandle,
         runtime: Handle,
-        sign_in: impl Fn() -> Result<SignIn, AuthError> + Send + Sync + 'static,
+        sign_in: impl Fn() -> Result<SignIn, SignInError> + Send + Sync + 'static,
     ) -> TenantService {
         TenantService {
             inner: Arc::new(Inner {
@@ -137,8 +137,12 @@ impl TenantService {
 
     /// Graph with the session's tokens; short retries inside each call, because a technician
     /// may be waiting on the answer (the outbox retries its own items for days).
-    fn connection_for(&self, sign_in: &SignIn, session: Session) -> Result<Connection, AuthError> {
-        Connection::for_session(session, sign_in.endpoints(), RetryPolicy::INTERACTIVE)
+    fn connection_for(
+        &self,
+        sign_in: &SignIn,
+        session: Session,
+    ) -> Result<IntuneConnection, SignInError> {
+        IntuneConnection::for_session(session, sign_in.endpoints(), RetryPolicy::INTERACTIVE)
     }
 
     /// Resumes the saved sign-in (no network) and starts the sync loop, once.
@@ -185,17 +189,20 @@ impl TenantService {
         self.inner.runtime.spawn(async move { service.run().await });
     }
 
-    /// The signed-in connection ([`AuthError::NotSignedIn`] without one).
-    pub fn connection(&self) -> Result<Connection, AuthError> {
+    /// The signed-in connection ([`SignInError::NotSignedIn`] without one).
+    pub fn connection(&self) -> Result<IntuneConnection, SignInError> {
         self.ensure_started();
-        self.link().connection.clone().ok_or(AuthError::NotSignedIn)
+        self.link()
+            .connection
+            .clone()
+            .ok_or(SignInError::NotSignedIn)
     }
 
     /// Calls Graph with the signed-in connection and records how the call went (see
     /// [`TenantService::contact`]).
     pub async fn call<T, F, Fut>(&self, f: F) -> Result<T, TenantError>
     where
-        F: FnOnce(Connection) -> Fut,
+        F: FnOnce(IntuneConnection) -> Fut,
         Fut: Future<Output = Result<T, GraphError>>,
     {
         let result = f(self.connection()?).await;
@@ -232,7 +239,7 @@ impl TenantService {
         self.link().generation == generation
     }
 
-    async fn sync(&self, connection: &Connection, generation: u64, rng: &mut StdRng) {
+    async fn sync(&self, connection: &IntuneConnection, generation: u64, rng: &mut StdRng) {
         self.update(|s| s.syncing = true);
         // A resumed sign-in knows the account but not the name until a token is at hand.
         if self.inner.state.borrow().display_name.is_none() {
@@ -330,7 +337,7 @@ impl TenantService {
     fn sign_in_finished(
         &self,
         generation: u64,
-        result: Result<(Connection, WhoAmI), TenantProblem>,
+        result: Result<(IntuneConnection, WhoAmI), TenantProblem>,
     ) {
         {
             let mut link = self.link();
@@ -399,7 +406,7 @@ mod tests {
     async fn a_late_result_of_an_older_sign_in_is_dropped() {
         let store = StoreHandle::new(Store::open_in_memory().unwrap());
         let service = TenantService::with_sign_in(store, Handle::current(), || {
-            Err(AuthError::Config("no sign-in in this test".into()))
+            Err(SignInError::Config("no sign-in in this test".into()))
         });
         let rx = service.subscribe();
         let old = service.link().generation;

@@ -16,8 +16,8 @@ use ts_rs::TS;
 use super::auth::{DeviceCodePrompt, WhoAmI};
 use super::backoff::RetryPolicy;
 use super::graph::{GraphClient, GraphError};
-use super::sync::{drain_outbox, refresh_status, DrainReport, RefreshReport, SyncError};
-use super::AuthError;
+use super::sync::{drain_outbox, refresh_status, OutboxDrainReport, RefreshReport, SyncError};
+use super::SignInError;
 use crate::remedy::{HasRemedy, Remedy};
 use crate::store::{OutboxCounts, Store, StoreError};
 
@@ -46,7 +46,7 @@ pub struct TenantState {
     /// What the last status refresh did.
     pub last_refresh: Option<RefreshReport>,
     /// What the last outbox drain did.
-    pub last_drain: Option<DrainReport>,
+    pub last_drain: Option<OutboxDrainReport>,
     /// Changes bound for Intune.
     pub outbox: OutboxCounts,
     /// The last problem, until it is solved.
@@ -119,28 +119,28 @@ impl TenantProblem {
     }
 
     /// A failed or refused sign-in, worded for the app, with the error's remedy.
-    pub fn of_auth(e: &AuthError) -> TenantProblem {
+    pub fn of_auth(e: &SignInError) -> TenantProblem {
         let sign_in = |message: String, next: &str| TenantProblem {
             remedy: e.remedy(),
             ..TenantProblem::new(ProblemKind::SignIn, message, next)
         };
         match e {
-            AuthError::NotSignedIn => sign_in("Not signed in to a tenant.".into(), "Sign in on the Tenant screen."),
-            AuthError::SignInAgain { account, reason } => sign_in(
+            SignInError::NotSignedIn => sign_in("Not signed in to a tenant.".into(), "Sign in on the Tenant screen."),
+            SignInError::SignInAgain { account, reason } => sign_in(
                 format!("The sign-in for {account} is no longer accepted ({reason})."),
                 "Sign in again on the Tenant screen.",
             ),
-            AuthError::Incomplete(why) => {
+            SignInError::Incomplete(why) => {
                 sign_in(format!("The sign-in did not complete: {why}."), "Start the sign-in again on the Tenant screen.")
             }
-            AuthError::Network { .. } => {
+            SignInError::Network { .. } => {
                 sign_in(e.to_string(), "Check the bench's network or proxy, then sign in again.")
             }
-            AuthError::Keyring { .. } => sign_in(
+            SignInError::Keyring { .. } => sign_in(
                 e.to_string(),
                 "Unlock the OS keyring (on Linux a Secret Service such as GNOME Keyring must run), then sign in again.",
             ),
-            AuthError::Config(_) => sign_in(e.to_string(), "Check the tenant and client id, then sign in again."),
+            SignInError::Config(_) => sign_in(e.to_string(), "Check the tenant and client id, then sign in again."),
         }
     }
 
@@ -175,7 +175,7 @@ pub fn sync_error(e: GraphError) -> SyncError {
     match e {
         GraphError::Network { .. } => SyncError::Offline(e.to_string()),
         GraphError::Auth { ref source, .. } => match source.as_ref() {
-            AuthError::Network { .. } => SyncError::Offline(e.to_string()),
+            SignInError::Network { .. } => SyncError::Offline(e.to_string()),
             other => SyncError::Auth(other.clone()),
         },
         other => SyncError::Graph(other.to_string()),
@@ -188,7 +188,7 @@ pub struct SyncRound {
     /// The status refresh, when it ran.
     pub refresh: Option<RefreshReport>,
     /// The outbox drain, when it ran.
-    pub drain: Option<DrainReport>,
+    pub drain: Option<OutboxDrainReport>,
     /// Why the round stopped, if it did.
     pub error: Option<SyncError>,
 }
@@ -328,9 +328,9 @@ mod tests {
                 found: 1,
                 ..RefreshReport::default()
             }),
-            drain: Some(DrainReport {
+            drain: Some(OutboxDrainReport {
                 sent: 3,
-                ..DrainReport::default()
+                ..OutboxDrainReport::default()
             }),
             error: None,
         };
@@ -362,9 +362,9 @@ mod tests {
         assert_eq!(state.offline_reason.as_deref(), Some("no route"));
         // A drain that lost Graph half-way is offline too.
         let round = SyncRound {
-            drain: Some(DrainReport {
+            drain: Some(OutboxDrainReport {
                 offline: true,
-                ..DrainReport::default()
+                ..OutboxDrainReport::default()
             }),
             ..SyncRound::default()
         };
@@ -375,7 +375,7 @@ mod tests {
     #[test]
     fn a_refused_sign_in_asks_for_a_new_one_in_the_apps_words() {
         let mut state = TenantState::default();
-        let e = AuthError::SignInAgain {
+        let e = SignInError::SignInAgain {
             account: "tech@contoso.com".into(),
             reason: "invalid_grant".into(),
         };
@@ -400,7 +400,7 @@ mod tests {
                 account: "tech@contoso.com".into()
             })
         );
-        let declined = TenantProblem::of_auth(&AuthError::Incomplete(
+        let declined = TenantProblem::of_auth(&SignInError::Incomplete(
             "the sign-in with code ABC was declined (access_denied); start a new sign-in and approve it at https://microsoft.com/devicelogin".into(),
         ));
         assert_eq!(
@@ -422,16 +422,16 @@ mod tests {
         assert!(matches!(sync_error(network.clone()), SyncError::Offline(_)));
         let login_down = GraphError::auth(
             "w",
-            AuthError::Network {
+            SignInError::Network {
                 url: "u".into(),
                 reason: "r".into(),
             },
         );
         assert!(matches!(sync_error(login_down), SyncError::Offline(_)));
-        let refused = GraphError::auth("w", AuthError::NotSignedIn);
+        let refused = GraphError::auth("w", SignInError::NotSignedIn);
         assert!(matches!(
             sync_error(refused.clone()),
-            SyncError::Auth(AuthError::NotSignedIn)
+            SyncError::Auth(SignInError::NotSignedIn)
         ));
         let mut state = TenantState::default();
         state.contact(Err(&network));

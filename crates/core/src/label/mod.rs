@@ -2,13 +2,16 @@
 //! templates as data, rendered as PNG, PDF at exact physical size, or ZPL for 203/300/600 dpi
 //! thermal printers.
 //!
-//! Layout: [`template`] reads and checks templates (built-in ones come from `assets/labels/`);
-//! [`render`] draws one label into a 1-bit [`raster::Bitmap`] at the printer's resolution, with
-//! every QR module and Code 128 bar a whole number of dots ([`code128`] is our encoder, [`font`]
-//! our bitmap font); [`sources`] reads a batch's devices and the bench's Wi-Fi setting; [`output`] lays labels out on pages and writes the files. The guards live
-//! in [`render_labels`]: an enrollment label whose token check blocks printing is refused with
-//! the reason, and so is one whose QR holds Wi-Fi credentials when the bench refuses those;
-//! otherwise such a label carries a visible warning banner.
+//! Layout: this file holds the label data and the guards; [`template`] reads and checks
+//! templates (built-in ones come from `assets/labels/`); [`render`] draws one label into a 1-bit
+//! bitmap ([`raster`]) at the printer's resolution, with every QR module and Code 128 bar a
+//! whole number of dots ([`code128`] is our encoder, [`font`] our bitmap font); [`sources`]
+//! reads a batch's devices and the bench's Wi-Fi setting; [`output`] lays labels out on pages
+//! and writes the files; [`request`] is what a technician asks for (collecting the labels,
+//! printing them, the app's masked preview). The guards live in [`render_labels`]: an
+//! enrollment label whose token check blocks printing is refused with the reason, and so is one
+//! whose QR holds Wi-Fi credentials when the bench refuses those; otherwise such a label carries
+//! a visible warning banner.
 //!
 //! Why whole dots: a QR code drawn for 300 dpi and printed at 203 dpi is resampled, modules come
 //! out 1 and 2 dots wide at random, and the code stops scanning (field notes, pain point 7).

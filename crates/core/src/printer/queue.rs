@@ -44,7 +44,7 @@ pub const NOT_READY_RECHECK: Duration = Duration::from_secs(15);
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DrainReport {
+pub struct PrintDrainReport {
     /// Jobs the printer took.
     pub done: Vec<PrintJobId>,
     /// Jobs that failed for now, with the error; they are due again later. Jobs held because
@@ -60,8 +60,8 @@ pub async fn drain_once<T: PrintTransport>(
     transport: &T,
     policy: &RetryPolicy,
     now: OffsetDateTime,
-) -> Result<DrainReport, PrintJobError> {
-    let mut report = DrainReport::default();
+) -> Result<PrintDrainReport, PrintJobError> {
+    let mut report = PrintDrainReport::default();
     // Printers asked this pass whose answer holds for the rest of it (not ready, or silent).
     let mut settled: HashMap<String, PrinterStatus> = HashMap::new();
     for due in store.print_due(now, 100)? {

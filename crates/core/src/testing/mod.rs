@@ -1,6 +1,9 @@
 //! Fakes for tests and demos (feature `testing`): a simulated bench of fake adbd devices with
 //! varied makers, models and stages (each answers the stage evidence command); Debian's real
 //! adb server guard is re-exported from the adb crate.
+//!
+//! Layout: this file holds the simulated bench; [`graph`] is the fake Microsoft Graph tenant
+//! and its identity platform.
 
 pub mod graph;
 

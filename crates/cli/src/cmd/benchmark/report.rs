@@ -15,7 +15,7 @@ use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use stagebench_core::batch::exchange::{export_report_with, import_report};
-use stagebench_core::batch::key::BenchKey;
+use stagebench_core::batch::key::ReportSigningKey;
 use stagebench_core::batch::report::{report_csv, verify};
 use stagebench_core::batch::BatchStore;
 use stagebench_core::identity::{SerialObservation, SerialSource};
@@ -54,13 +54,13 @@ struct Side {
     csv_ms: Option<f64>,
 }
 
-fn key_of(dir: &Path) -> anyhow::Result<BenchKey> {
+fn key_of(dir: &Path) -> anyhow::Result<ReportSigningKey> {
     // The benchmark's own key, kept in its folder (not the OS keyring: nothing to protect).
     let seed = std::fs::read(dir.join("bench.key"))?;
     let seed: [u8; 32] = seed
         .try_into()
         .map_err(|_| anyhow::anyhow!("bad benchmark key"))?;
-    Ok(BenchKey::from_seed(&seed))
+    Ok(ReportSigningKey::from_seed(&seed))
 }
 
 fn set_up(dir: &Path, devices: u32) -> anyhow::Result<BatchId> {

@@ -20,7 +20,7 @@ use stagebench_adb::server::AdbServer;
 use stagebench_adb::testing::free_port;
 use stagebench_adb::usb::{watch, watch_with, ScriptedDevice, ScriptedUsb, UsbEvent, WatchOptions};
 use stagebench_adb::AdbKey;
-use stagebench_core::device::usb::{watch_bench, BenchKey, UsbBench};
+use stagebench_core::device::usb::{watch_bench, AdbHostKey, UsbBench};
 use stagebench_core::device::{BenchDevice, BenchEvent, ReadOptions};
 use tokio::sync::mpsc;
 
@@ -204,7 +204,7 @@ async fn watcher_rounds(
 async fn bench_card_rounds(rounds: u32) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
     let bus = ScriptedUsb::new();
     let server = AdbServer::new(SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?)));
-    let key = BenchKey::loaded(AdbKey::generate().context("can't make a bench key")?);
+    let key = AdbHostKey::loaded(AdbKey::generate().context("can't make a bench key")?);
     let usb = UsbBench::new(Arc::new(bus.clone()), key, server.clone());
     let (tx, mut snapshots) = mpsc::unbounded_channel();
     let watcher = tokio::spawn(watch_bench(

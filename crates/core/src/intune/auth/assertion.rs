@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 use x509_cert::der::{Decode as _, Encode as _};
 
 use super::claims::base64url;
-use crate::intune::AuthError;
+use crate::intune::SignInError;
 use crate::secret::SecretText;
 
 /// `client_assertion_type` for a certificate-signed JWT.
@@ -55,16 +55,16 @@ impl ClientCertificate {
     pub fn from_pem(
         certificate_pem: &str,
         private_key_pem: &SecretText,
-    ) -> Result<ClientCertificate, AuthError> {
+    ) -> Result<ClientCertificate, SignInError> {
         let der = certificate_der(certificate_pem)?;
         let key = RsaPrivateKey::from_pkcs8_pem(private_key_pem.expose())
             .or_else(|_| RsaPrivateKey::from_pkcs1_pem(private_key_pem.expose()))
-            .map_err(|_| AuthError::Config(
+            .map_err(|_| SignInError::Config(
                 "the private key is not an unencrypted RSA key in PEM (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY); export it without a password, e.g. `openssl pkcs8 -topk8 -nocrypt`".into(),
             ))?;
         let certificate = ClientCertificate { der, key };
         if certificate.public_key()? != RsaPublicKey::from(&certificate.key) {
-            return Err(AuthError::Config(format!(
+            return Err(SignInError::Config(format!(
                 "the private key does not belong to the certificate {}: give the key the certificate was made with",
                 certificate.thumbprint()
             )));
@@ -73,10 +73,10 @@ impl ClientCertificate {
     }
 
     /// Reads both PEM files. Errors name the file and what is wrong with it.
-    pub fn load(certificate: &Path, private_key: &Path) -> Result<ClientCertificate, AuthError> {
+    pub fn load(certificate: &Path, private_key: &Path) -> Result<ClientCertificate, SignInError> {
         let read = |path: &Path, what: &str| {
             std::fs::read_to_string(path).map_err(|e| {
-                AuthError::Config(format!(
+                SignInError::Config(format!(
                     "can't read the {what} {}: {e}; check the path",
                     path.display()
                 ))
@@ -85,7 +85,7 @@ impl ClientCertificate {
         let cert = read(certificate, "certificate")?;
         let key = SecretText::new(read(private_key, "private key")?);
         ClientCertificate::from_pem(&cert, &key).map_err(|e| match e {
-            AuthError::Config(m) => AuthError::Config(format!(
+            SignInError::Config(m) => SignInError::Config(format!(
                 "{} / {}: {m}",
                 certificate.display(),
                 private_key.display()
@@ -107,7 +107,7 @@ impl ClientCertificate {
         x5t_of(&self.der)
     }
 
-    fn public_key(&self) -> Result<RsaPublicKey, AuthError> {
+    fn public_key(&self) -> Result<RsaPublicKey, SignInError> {
         public_key_of(&self.der)
     }
 
@@ -136,7 +136,7 @@ impl ClientCertificate {
 }
 
 /// The DER bytes of a PEM certificate (the first `CERTIFICATE` block; other blocks are skipped).
-pub fn certificate_der(certificate_pem: &str) -> Result<Vec<u8>, AuthError> {
+pub fn certificate_der(certificate_pem: &str) -> Result<Vec<u8>, SignInError> {
     let begin = "-----BEGIN CERTIFICATE-----";
     let end = "-----END CERTIFICATE-----";
     let block = certificate_pem
@@ -147,19 +147,19 @@ pub fn certificate_der(certificate_pem: &str) -> Result<Vec<u8>, AuthError> {
                 .map(|len| &certificate_pem[start..start + len + end.len()])
         })
         .ok_or_else(|| {
-            AuthError::Config(
+            SignInError::Config(
                 "no PEM certificate (BEGIN CERTIFICATE) found: give the certificate in PEM form"
                     .into(),
             )
         })?;
     let cert =
         <x509_cert::Certificate as x509_cert::der::DecodePem>::from_pem(block).map_err(|e| {
-            AuthError::Config(format!(
+            SignInError::Config(format!(
                 "the certificate can't be read ({e}): give an X.509 certificate in PEM form"
             ))
         })?;
     cert.to_der()
-        .map_err(|e| AuthError::Config(format!("the certificate can't be encoded ({e})")))
+        .map_err(|e| SignInError::Config(format!("the certificate can't be encoded ({e})")))
 }
 
 /// The `x5t` of a DER certificate: base64url of its SHA-1 thumbprint.
@@ -168,18 +168,18 @@ pub fn x5t_of(der: &[u8]) -> String {
 }
 
 /// The RSA public key of a DER certificate.
-pub fn public_key_of(der: &[u8]) -> Result<RsaPublicKey, AuthError> {
+pub fn public_key_of(der: &[u8]) -> Result<RsaPublicKey, SignInError> {
     let cert = x509_cert::Certificate::from_der(der)
-        .map_err(|e| AuthError::Config(format!("the certificate can't be read ({e})")))?;
+        .map_err(|e| SignInError::Config(format!("the certificate can't be read ({e})")))?;
     let spki = cert
         .tbs_certificate
         .subject_public_key_info
         .to_der()
         .map_err(|e| {
-            AuthError::Config(format!("the certificate's public key can't be read ({e})"))
+            SignInError::Config(format!("the certificate's public key can't be read ({e})"))
         })?;
     RsaPublicKey::from_public_key_der(&spki)
-        .map_err(|_| AuthError::Config("the certificate's key is not RSA: Entra client assertions here are RS256, so use an RSA certificate".into()))
+        .map_err(|_| SignInError::Config("the certificate's key is not RSA: Entra client assertions here are RS256, so use an RSA certificate".into()))
 }
 
 #[cfg(test)]

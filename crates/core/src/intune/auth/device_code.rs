@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use super::http::{self, Grant};
 use super::{delegated_scopes, AuthClock, Session, SignIn, TenantSettings};
-use crate::intune::AuthError;
+use crate::intune::SignInError;
 
 /// What to show the technician while the bench waits for them to sign in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,7 +71,7 @@ impl DeviceCodeLogin {
     pub(super) async fn start(
         sign_in: &SignIn,
         settings: &TenantSettings,
-    ) -> Result<DeviceCodeLogin, AuthError> {
+    ) -> Result<DeviceCodeLogin, SignInError> {
         let client =
             http::entra_client(sign_in.endpoints(), &settings.tenant, &settings.client_id)?;
         let url = http::device_code_url(sign_in.endpoints(), &settings.tenant);
@@ -108,8 +108,8 @@ impl DeviceCodeLogin {
     }
 
     /// Waits until the technician has signed in, keeps the refresh token in the keyring and
-    /// returns the session. Declined, expired or unknown codes give [`AuthError::Incomplete`].
-    pub async fn finish(self) -> Result<Session, AuthError> {
+    /// returns the session. Declined, expired or unknown codes give [`SignInError::Incomplete`].
+    pub async fn finish(self) -> Result<Session, SignInError> {
         let client = http::entra_client(
             self.sign_in.endpoints(),
             &self.settings.tenant,
@@ -128,7 +128,7 @@ impl DeviceCodeLogin {
             .map_err(|e| match e {
                 RequestTokenError::ServerResponse(answer) => {
                     let (code, description) = http::platform_error(&answer);
-                    AuthError::Incomplete(self.explain(&code, &description))
+                    SignInError::Incomplete(self.explain(&code, &description))
                 }
                 other => http::token_error(&url, other, None),
             })?;

@@ -1,5 +1,5 @@
 //! The oauth2 crate over our one HTTP client, and the identity platform's answers turned into
-//! [`AuthError`]s and [`Grant`]s.
+//! [`SignInError`]s and [`Grant`]s.
 //!
 //! oauth2 5 lets the caller bring the HTTP client (its `AsyncHttpClient` trait); its own reqwest
 //! feature would pull reqwest 0.12 beside the workspace's 0.13, so [`OAuthHttp`] adapts
@@ -20,7 +20,7 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::intune::{AuthError, Endpoints};
+use crate::intune::{Endpoints, SignInError};
 use crate::secret::SecretText;
 
 /// Why an HTTP exchange with the identity platform failed (no response at all).
@@ -127,9 +127,9 @@ pub fn entra_client(
     endpoints: &Endpoints,
     tenant: &str,
     client_id: &str,
-) -> Result<EntraClient, AuthError> {
+) -> Result<EntraClient, SignInError> {
     let bad = |url: String, e: oauth2::url::ParseError| {
-        AuthError::Config(format!(
+        SignInError::Config(format!(
             "the sign-in address {url} is not a URL ({e}); check STAGEBENCH_AUTHORITY"
         ))
     };
@@ -183,15 +183,15 @@ impl Grant {
     }
 }
 
-/// An error the identity platform answered, or a failure to reach it, as an [`AuthError`]:
+/// An error the identity platform answered, or a failure to reach it, as an [`SignInError`]:
 /// `invalid_grant`/`invalid_client` during a silent refresh mean the sign-in is gone
-/// ([`AuthError::SignInAgain`] for `account`); otherwise the platform's words go to
-/// [`AuthError::Incomplete`] when `account` is `None` (a sign-in in progress).
+/// ([`SignInError::SignInAgain`] for `account`); otherwise the platform's words go to
+/// [`SignInError::Incomplete`] when `account` is `None` (a sign-in in progress).
 pub fn token_error<T: ErrorResponse + 'static>(
     url: &str,
     error: RequestTokenError<HttpFailure, T>,
     account: Option<&str>,
-) -> AuthError {
+) -> SignInError {
     match error {
         RequestTokenError::ServerResponse(answer) => {
             let (code, description) = platform_error(&answer);
@@ -210,24 +210,24 @@ pub fn token_error<T: ErrorResponse + 'static>(
                             | "interaction_required"
                     ) =>
                 {
-                    AuthError::SignInAgain {
+                    SignInError::SignInAgain {
                         account: account.to_owned(),
                         reason,
                     }
                 }
-                _ => AuthError::Incomplete(format!("the identity platform refused: {reason}")),
+                _ => SignInError::Incomplete(format!("the identity platform refused: {reason}")),
             }
         }
-        RequestTokenError::Request(e) => AuthError::Network {
+        RequestTokenError::Request(e) => SignInError::Network {
             url: url.to_owned(),
             reason: e.to_string(),
         },
-        RequestTokenError::Parse(e, _body) => AuthError::Network {
+        RequestTokenError::Parse(e, _body) => SignInError::Network {
             url: url.to_owned(),
             // The field path only: serde's message could quote a value from the answer.
             reason: format!("the answer is not a token response (at `{}`)", e.path()),
         },
-        RequestTokenError::Other(e) => AuthError::Network {
+        RequestTokenError::Other(e) => SignInError::Network {
             url: url.to_owned(),
             reason: e,
         },

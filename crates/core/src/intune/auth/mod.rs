@@ -2,12 +2,13 @@
 //! keyring, access tokens only in memory.
 //!
 //! Layout: [`settings`] is what a bench stores about its tenant (no secrets; the store keeps it
-//! in SQLite); [`SignIn`] starts a sign-in (device code for a technician, client secret or
-//! certificate for unattended benches) or resumes one; a [`Session`] is the
-//! [`crate::intune::TokenSource`] the Graph client uses, renewing tokens silently; secrets go
-//! through a [`SecretStore`] ([`OsKeyring`], or [`MemoryKeyring`] in tests); `http` adapts
-//! oauth2 to our one reqwest client; `assertion` signs certificate assertions; [`TokenClaims`]
-//! reads a token's claims for display. Time comes from an [`AuthClock`], so tests move a manual
+//! in SQLite); `sign_in` ([`SignIn`]) starts a sign-in (device code for a technician, client
+//! secret or certificate for unattended benches) or resumes one, and `device_code` runs the
+//! device code flow; `session` ([`Session`]) is the [`crate::intune::TokenSource`] the Graph
+//! client uses, renewing tokens silently; `secrets` ([`SecretStore`]: [`OsKeyring`], or
+//! [`MemoryKeyring`] in tests) is where secrets go; `http` adapts oauth2 to our one reqwest
+//! client; `assertion` signs certificate assertions; `claims` ([`TokenClaims`]) reads a token's
+//! claims for display. Time comes from an [`AuthClock`], so tests move a manual
 //! clock instead of sleeping.
 //!
 //! Facts and their sources (shared/reference/intune-android-adb.md §3.7, from MicrosoftDocs/entra-docs

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use crate::intune::{AuthError, BoxFuture};
+use crate::intune::{BoxFuture, SignInError};
 use crate::secret::SecretText;
 
 /// The keyring "service" StageBench's entries are filed under.
@@ -31,38 +31,38 @@ const CHUNKED: &str = "\0stagebench-parts:";
 /// Get, set and delete named secrets. Implementations must be cheap to share (`Arc`).
 pub trait SecretStore: Send + Sync {
     /// The secret called `name`, or `None` when there is none.
-    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<SecretText>, AuthError>>;
+    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<SecretText>, SignInError>>;
     /// Stores `value` as `name`, replacing any earlier value.
     fn set<'a>(
         &'a self,
         name: &'a str,
         value: &'a SecretText,
-    ) -> BoxFuture<'a, Result<(), AuthError>>;
+    ) -> BoxFuture<'a, Result<(), SignInError>>;
     /// Removes `name`; removing a missing secret is not an error. Returns whether one was there.
-    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, AuthError>>;
+    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, SignInError>>;
 }
 
 impl<T: SecretStore + ?Sized> SecretStore for Arc<T> {
-    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<SecretText>, AuthError>> {
+    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<SecretText>, SignInError>> {
         (**self).get(name)
     }
     fn set<'a>(
         &'a self,
         name: &'a str,
         value: &'a SecretText,
-    ) -> BoxFuture<'a, Result<(), AuthError>> {
+    ) -> BoxFuture<'a, Result<(), SignInError>> {
         (**self).set(name, value)
     }
-    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, AuthError>> {
+    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, SignInError>> {
         (**self).delete(name)
     }
 }
 
 /// One keyring entry, read, written or removed synchronously: what the chunking sits on.
 trait Entries {
-    fn read(&self, name: &str) -> Result<Option<SecretText>, AuthError>;
-    fn write(&self, name: &str, value: &str) -> Result<(), AuthError>;
-    fn remove(&self, name: &str) -> Result<bool, AuthError>;
+    fn read(&self, name: &str) -> Result<Option<SecretText>, SignInError>;
+    fn write(&self, name: &str, value: &str) -> Result<(), SignInError>;
+    fn remove(&self, name: &str) -> Result<bool, SignInError>;
 }
 
 fn part_name(name: &str, i: usize) -> String {
@@ -76,7 +76,7 @@ fn parts_of(first: &SecretText) -> Option<usize> {
         .and_then(|n| n.parse().ok())
 }
 
-fn get_chunked(e: &impl Entries, name: &str) -> Result<Option<SecretText>, AuthError> {
+fn get_chunked(e: &impl Entries, name: &str) -> Result<Option<SecretText>, SignInError> {
     let Some(first) = e.read(name)? else {
         return Ok(None);
     };
@@ -94,7 +94,7 @@ fn get_chunked(e: &impl Entries, name: &str) -> Result<Option<SecretText>, AuthE
     Ok(Some(SecretText::new(whole)))
 }
 
-fn set_chunked(e: &impl Entries, name: &str, value: &SecretText) -> Result<(), AuthError> {
+fn set_chunked(e: &impl Entries, name: &str, value: &SecretText) -> Result<(), SignInError> {
     let old_parts = e.read(name)?.as_ref().and_then(parts_of).unwrap_or(0);
     let text = value.expose();
     let mut parts = 0;
@@ -120,7 +120,7 @@ fn set_chunked(e: &impl Entries, name: &str, value: &SecretText) -> Result<(), A
     Ok(())
 }
 
-fn delete_chunked(e: &impl Entries, name: &str) -> Result<bool, AuthError> {
+fn delete_chunked(e: &impl Entries, name: &str) -> Result<bool, SignInError> {
     let parts = e.read(name)?.as_ref().and_then(parts_of).unwrap_or(0);
     let was = e.remove(name)?;
     for i in 1..=parts {
@@ -152,15 +152,15 @@ impl OsKeyring {
     fn blocking<T: Send + 'static>(
         &self,
         action: &'static str,
-        f: impl FnOnce(&OsEntries) -> Result<T, AuthError> + Send + 'static,
-    ) -> BoxFuture<'static, Result<T, AuthError>> {
+        f: impl FnOnce(&OsEntries) -> Result<T, SignInError> + Send + 'static,
+    ) -> BoxFuture<'static, Result<T, SignInError>> {
         let entries = OsEntries {
             service: self.service.clone(),
         };
         Box::pin(async move {
             tokio::task::spawn_blocking(move || f(&entries))
                 .await
-                .map_err(|e| AuthError::Keyring {
+                .map_err(|e| SignInError::Keyring {
                     action: action.to_owned(),
                     reason: format!("the keyring call did not finish ({e})"),
                 })?
@@ -179,30 +179,30 @@ struct OsEntries {
 }
 
 impl OsEntries {
-    fn entry(&self, name: &str, action: &str) -> Result<keyring::Entry, AuthError> {
+    fn entry(&self, name: &str, action: &str) -> Result<keyring::Entry, SignInError> {
         keyring::Entry::new(&self.service, name).map_err(|e| keyring_error(action, name, &e))
     }
 }
 
 /// The keyring's own messages name the platform failure, never the secret.
-fn keyring_error(action: &str, name: &str, e: &keyring::Error) -> AuthError {
+fn keyring_error(action: &str, name: &str, e: &keyring::Error) -> SignInError {
     let reason = match e {
         keyring::Error::BadEncoding(_) => "the stored value is not text".to_owned(),
         keyring::Error::Ambiguous(found) => format!("{} entries match", found.len()),
         other => other.to_string(),
     };
-    AuthError::Keyring {
+    SignInError::Keyring {
         action: format!("{action} {name}"),
         reason,
     }
 }
 
 impl Entries for OsEntries {
-    fn read(&self, name: &str) -> Result<Option<SecretText>, AuthError> {
+    fn read(&self, name: &str) -> Result<Option<SecretText>, SignInError> {
         match self.entry(name, "read")?.get_secret() {
             Ok(bytes) => String::from_utf8(bytes)
                 .map(|s| Some(SecretText::new(s)))
-                .map_err(|_| AuthError::Keyring {
+                .map_err(|_| SignInError::Keyring {
                     action: format!("read {name}"),
                     reason: "the stored value is not text".into(),
                 }),
@@ -211,14 +211,14 @@ impl Entries for OsEntries {
         }
     }
 
-    fn write(&self, name: &str, value: &str) -> Result<(), AuthError> {
+    fn write(&self, name: &str, value: &str) -> Result<(), SignInError> {
         // Bytes, not `set_password`: Windows would store a password as UTF-16, halving the room.
         self.entry(name, "store")?
             .set_secret(value.as_bytes())
             .map_err(|e| keyring_error("store", name, &e))
     }
 
-    fn remove(&self, name: &str) -> Result<bool, AuthError> {
+    fn remove(&self, name: &str) -> Result<bool, SignInError> {
         match self.entry(name, "remove")?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
@@ -228,7 +228,7 @@ impl Entries for OsEntries {
 }
 
 impl SecretStore for OsKeyring {
-    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<SecretText>, AuthError>> {
+    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<SecretText>, SignInError>> {
         let n = name.to_owned();
         self.blocking("read", move |e| get_chunked(e, &n))
     }
@@ -236,11 +236,11 @@ impl SecretStore for OsKeyring {
         &'a self,
         name: &'a str,
         value: &'a SecretText,
-    ) -> BoxFuture<'a, Result<(), AuthError>> {
+    ) -> BoxFuture<'a, Result<(), SignInError>> {
         let (n, v) = (name.to_owned(), value.clone());
         self.blocking("store", move |e| set_chunked(e, &n, &v))
     }
-    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, AuthError>> {
+    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, SignInError>> {
         let n = name.to_owned();
         self.blocking("remove", move |e| delete_chunked(e, &n))
     }
@@ -277,30 +277,30 @@ impl fmt::Debug for MemoryKeyring {
 }
 
 impl Entries for MemoryKeyring {
-    fn read(&self, name: &str) -> Result<Option<SecretText>, AuthError> {
+    fn read(&self, name: &str) -> Result<Option<SecretText>, SignInError> {
         Ok(self.lock().get(name).cloned())
     }
-    fn write(&self, name: &str, value: &str) -> Result<(), AuthError> {
+    fn write(&self, name: &str, value: &str) -> Result<(), SignInError> {
         self.lock().insert(name.to_owned(), SecretText::new(value));
         Ok(())
     }
-    fn remove(&self, name: &str) -> Result<bool, AuthError> {
+    fn remove(&self, name: &str) -> Result<bool, SignInError> {
         Ok(self.lock().remove(name).is_some())
     }
 }
 
 impl SecretStore for MemoryKeyring {
-    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<SecretText>, AuthError>> {
+    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<SecretText>, SignInError>> {
         Box::pin(async move { get_chunked(self, name) })
     }
     fn set<'a>(
         &'a self,
         name: &'a str,
         value: &'a SecretText,
-    ) -> BoxFuture<'a, Result<(), AuthError>> {
+    ) -> BoxFuture<'a, Result<(), SignInError>> {
         Box::pin(async move { set_chunked(self, name, value) })
     }
-    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, AuthError>> {
+    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, SignInError>> {
         Box::pin(async move { delete_chunked(self, name) })
     }
 }

@@ -20,7 +20,7 @@ use super::http::{self, Grant};
 use super::settings::{CertificateSource, SignInMode, TenantSettings};
 use super::sign_in::{client_credentials, AppCredential};
 use super::{delegated_scopes, SecretKind, SignIn};
-use crate::intune::{AuthError, BoxFuture, TokenSource};
+use crate::intune::{BoxFuture, SignInError, TokenSource};
 use crate::secret::SecretText;
 
 /// How long before expiry a cached access token is renewed.
@@ -58,7 +58,7 @@ struct State {
     /// Renewals tried so far, and the error of the last one when it failed: callers that
     /// waited for it share its outcome instead of asking again.
     attempts: u64,
-    failure: Option<(u64, AuthError)>,
+    failure: Option<(u64, SignInError)>,
 }
 
 struct Inner {
@@ -115,10 +115,10 @@ impl Session {
         sign_in: &SignIn,
         settings: &TenantSettings,
         grant: Grant,
-    ) -> Result<Session, AuthError> {
+    ) -> Result<Session, SignInError> {
         if !settings.mode.is_app_only() {
             let Some(refresh) = &grant.refresh_token else {
-                return Err(AuthError::Incomplete("the identity platform gave no refresh token (offline_access was not granted); ask an admin to allow it for the app".into()));
+                return Err(SignInError::Incomplete("the identity platform gave no refresh token (offline_access was not granted); ask an admin to allow it for the app".into()));
             };
             sign_in
                 .put(settings, SecretKind::RefreshToken, refresh)
@@ -160,13 +160,13 @@ impl Session {
     }
 
     /// Who is signed in, to which tenant, with which permissions (gets a token if needed).
-    pub async fn whoami(&self) -> Result<WhoAmI, AuthError> {
+    pub async fn whoami(&self) -> Result<WhoAmI, SignInError> {
         self.access_token().await?;
         let settings = &self.inner.settings;
         let account = self.account().unwrap_or_else(|| settings.client_id.clone());
         let state = self.state();
         let Some(grant) = state.token.as_ref() else {
-            return Err(AuthError::NotSignedIn);
+            return Err(SignInError::NotSignedIn);
         };
         let claims = TokenClaims::of(grant.access_token.expose()).unwrap_or_default();
         let permissions = claims.permissions();
@@ -196,7 +196,7 @@ impl Session {
     }
 
     /// Forgets the cached token and removes the keyring entries. Idempotent.
-    pub async fn sign_out(&self) -> Result<(), AuthError> {
+    pub async fn sign_out(&self) -> Result<(), SignInError> {
         *self.state() = State::default();
         self.inner.sign_in.sign_out(&self.inner.settings).await
     }
@@ -211,7 +211,7 @@ impl Session {
             .map(|g| g.access_token.clone())
     }
 
-    async fn token(&self) -> Result<SecretText, AuthError> {
+    async fn token(&self) -> Result<SecretText, SignInError> {
         let seen = {
             let state = self.state();
             if let Some(token) = self.fresh(&state) {
@@ -256,7 +256,7 @@ impl Session {
     }
 
     /// One renewal: refresh token (delegated) or the app's credential again.
-    async fn renew(&self) -> Result<Grant, AuthError> {
+    async fn renew(&self) -> Result<Grant, SignInError> {
         let sign_in = &self.inner.sign_in;
         let settings = &self.inner.settings;
         let account = self.account().unwrap_or_else(|| settings.client_id.clone());
@@ -265,7 +265,7 @@ impl Session {
             SignInMode::ClientSecret => {
                 match sign_in.get(settings, SecretKind::ClientSecret).await? {
                     Some(secret) => AppCredential::Secret(secret),
-                    None => return Err(AuthError::NotSignedIn),
+                    None => return Err(SignInError::NotSignedIn),
                 }
             }
             SignInMode::Certificate(CertificateSource::Files {
@@ -281,7 +281,7 @@ impl Session {
                         certificate_pem,
                         &key,
                     )?)),
-                    None => return Err(AuthError::NotSignedIn),
+                    None => return Err(SignInError::NotSignedIn),
                 }
             }
         };
@@ -289,11 +289,11 @@ impl Session {
     }
 
     /// The refresh_token grant; the rotated refresh token goes back to the keyring.
-    async fn refresh(&self, account: &str) -> Result<Grant, AuthError> {
+    async fn refresh(&self, account: &str) -> Result<Grant, SignInError> {
         let sign_in = &self.inner.sign_in;
         let settings = &self.inner.settings;
         let Some(refresh) = sign_in.get(settings, SecretKind::RefreshToken).await? else {
-            return Err(AuthError::NotSignedIn);
+            return Err(SignInError::NotSignedIn);
         };
         let client =
             http::entra_client(sign_in.endpoints(), &settings.tenant, &settings.client_id)?;
@@ -317,7 +317,7 @@ impl Session {
 }
 
 impl TokenSource for Session {
-    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, AuthError>> {
+    fn access_token(&self) -> BoxFuture<'_, Result<SecretText, SignInError>> {
         Box::pin(self.token())
     }
 

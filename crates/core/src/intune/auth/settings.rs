@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::intune::AuthError;
+use crate::intune::SignInError;
 use crate::store::{Store, StoreError, TenantRow};
 
 /// How the bench gets its tokens.
@@ -78,7 +78,7 @@ impl TenantSettings {
         tenant: &str,
         client_id: &str,
         mode: SignInMode,
-    ) -> Result<TenantSettings, AuthError> {
+    ) -> Result<TenantSettings, SignInError> {
         Ok(TenantSettings {
             tenant: check_tenant(tenant)?,
             client_id: check_client_id(client_id)?,
@@ -172,13 +172,13 @@ fn to_row(s: &TenantSettings) -> TenantRow {
 
 /// Checks a tenant: a GUID (the Directory (tenant) ID) or a domain name. Returns it trimmed,
 /// GUIDs and domains lower-cased.
-pub fn check_tenant(tenant: &str) -> Result<String, AuthError> {
+pub fn check_tenant(tenant: &str) -> Result<String, SignInError> {
     let t = tenant.trim().to_ascii_lowercase();
     if is_guid(&t) {
         return Ok(t);
     }
     if matches!(t.as_str(), "common" | "organizations" | "consumers") {
-        return Err(AuthError::Config(format!(
+        return Err(SignInError::Config(format!(
             "the tenant must be your organization's own, not {t:?}: give its Directory (tenant) ID or a domain such as contoso.onmicrosoft.com"
         )));
     }
@@ -193,19 +193,19 @@ pub fn check_tenant(tenant: &str) -> Result<String, AuthError> {
     if t.len() <= 253 && labels.len() >= 2 && labels.iter().all(label_ok) {
         return Ok(t);
     }
-    Err(AuthError::Config(format!(
+    Err(SignInError::Config(format!(
         "{:?} is not a tenant: give the Directory (tenant) ID (a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47) or a domain such as contoso.onmicrosoft.com",
         tenant.trim()
     )))
 }
 
 /// Checks an Application (client) ID: a GUID. Returns it trimmed and lower-cased.
-pub fn check_client_id(client_id: &str) -> Result<String, AuthError> {
+pub fn check_client_id(client_id: &str) -> Result<String, SignInError> {
     let c = client_id.trim().to_ascii_lowercase();
     if is_guid(&c) {
         Ok(c)
     } else {
-        Err(AuthError::Config(format!(
+        Err(SignInError::Config(format!(
             "{:?} is not a client id: give the app registration's Application (client) ID, a GUID like 00000000-1111-2222-3333-444444444444 (Entra admin center → App registrations → Overview)",
             client_id.trim()
         )))

@@ -11,7 +11,7 @@ use super::device_code::DeviceCodeLogin;
 use super::http::{self, Grant, OAuthHttp};
 use super::settings::{CertificateSource, SignInMode, TenantSettings};
 use super::{AuthClock, SecretKind, SecretStore, Session, APP_SCOPE};
-use crate::intune::{AuthError, Endpoints};
+use crate::intune::{Endpoints, SignInError};
 use crate::secret::SecretText;
 
 /// What a bench needs to sign in: endpoints, the HTTP client, the secret store and a clock.
@@ -38,8 +38,8 @@ impl SignIn {
         endpoints: Endpoints,
         secrets: Arc<dyn SecretStore>,
         clock: Arc<dyn AuthClock>,
-    ) -> Result<SignIn, AuthError> {
-        let http = crate::intune::http_client().map_err(|e| AuthError::Network {
+    ) -> Result<SignIn, SignInError> {
+        let http = crate::intune::http_client().map_err(|e| SignInError::Network {
             url: endpoints.authority.clone(),
             reason: format!("the HTTP client could not be set up ({e})"),
         })?;
@@ -66,7 +66,7 @@ impl SignIn {
 
     /// Checks that the secret store answers (an OS keyring may be locked or missing), so a
     /// technician is not sent through a whole sign-in whose refresh token then can't be kept.
-    pub async fn check_secret_store(&self, settings: &TenantSettings) -> Result<(), AuthError> {
+    pub async fn check_secret_store(&self, settings: &TenantSettings) -> Result<(), SignInError> {
         self.get(settings, SecretKind::RefreshToken)
             .await
             .map(|_| ())
@@ -76,7 +76,7 @@ impl SignIn {
     pub async fn start_device_code(
         &self,
         settings: &TenantSettings,
-    ) -> Result<DeviceCodeLogin, AuthError> {
+    ) -> Result<DeviceCodeLogin, SignInError> {
         if settings.mode != SignInMode::DeviceCode {
             return Err(wrong_mode(settings));
         }
@@ -89,12 +89,12 @@ impl SignIn {
         &self,
         settings: &TenantSettings,
         secret: SecretText,
-    ) -> Result<Session, AuthError> {
+    ) -> Result<Session, SignInError> {
         if settings.mode != SignInMode::ClientSecret {
             return Err(wrong_mode(settings));
         }
         if secret.expose().trim().is_empty() {
-            return Err(AuthError::Config("the client secret is empty: paste the secret's Value (not its ID) from the app registration".into()));
+            return Err(SignInError::Config("the client secret is empty: paste the secret's Value (not its ID) from the app registration".into()));
         }
         let secret = SecretText::new(secret.expose().trim());
         let grant =
@@ -112,7 +112,7 @@ impl SignIn {
         &self,
         settings: &TenantSettings,
         private_key_pem: Option<SecretText>,
-    ) -> Result<Session, AuthError> {
+    ) -> Result<Session, SignInError> {
         let SignInMode::Certificate(source) = &settings.mode else {
             return Err(wrong_mode(settings));
         };
@@ -128,7 +128,7 @@ impl SignIn {
                 ClientCertificate::from_pem(certificate_pem, key)?
             }
             (CertificateSource::Imported { .. }, None) => {
-                return Err(AuthError::Config(
+                return Err(SignInError::Config(
                     "importing a certificate needs its private key too".into(),
                 ))
             }
@@ -147,17 +147,17 @@ impl SignIn {
     }
 
     /// The session of whoever signed in on this bench before (no network until a token is
-    /// needed). [`AuthError::NotSignedIn`] when nobody is.
-    pub fn resume(&self, settings: &TenantSettings) -> Result<Session, AuthError> {
+    /// needed). [`SignInError::NotSignedIn`] when nobody is.
+    pub fn resume(&self, settings: &TenantSettings) -> Result<Session, SignInError> {
         if settings.account.is_none() {
-            return Err(AuthError::NotSignedIn);
+            return Err(SignInError::NotSignedIn);
         }
         Ok(Session::new(self, settings, None))
     }
 
     /// Removes the bench's sign-in secrets for these settings from the keyring. Removing what
     /// is not there is fine, so signing out twice is too.
-    pub async fn sign_out(&self, settings: &TenantSettings) -> Result<(), AuthError> {
+    pub async fn sign_out(&self, settings: &TenantSettings) -> Result<(), SignInError> {
         for kind in SecretKind::ALL {
             self.secrets.delete(&kind.name(settings)).await?;
         }
@@ -168,7 +168,7 @@ impl SignIn {
         &self,
         settings: &TenantSettings,
         kind: SecretKind,
-    ) -> Result<Option<SecretText>, AuthError> {
+    ) -> Result<Option<SecretText>, SignInError> {
         self.secrets.get(&kind.name(settings)).await
     }
 
@@ -177,13 +177,13 @@ impl SignIn {
         settings: &TenantSettings,
         kind: SecretKind,
         value: &SecretText,
-    ) -> Result<(), AuthError> {
+    ) -> Result<(), SignInError> {
         self.secrets.set(&kind.name(settings), value).await
     }
 }
 
-fn wrong_mode(settings: &TenantSettings) -> AuthError {
-    AuthError::Config(format!(
+fn wrong_mode(settings: &TenantSettings) -> SignInError {
+    SignInError::Config(format!(
         "these tenant settings sign in by {}; change the mode first",
         settings.mode.name()
     ))
@@ -202,7 +202,7 @@ pub(super) async fn client_credentials(
     settings: &TenantSettings,
     credential: &AppCredential,
     account: Option<&str>,
-) -> Result<Grant, AuthError> {
+) -> Result<Grant, SignInError> {
     let client = http::entra_client(&sign_in.endpoints, &settings.tenant, &settings.client_id)?;
     let url = http::token_url(&sign_in.endpoints, &settings.tenant);
     let now = sign_in.clock.now();

@@ -11,7 +11,7 @@ use super::error::GraphError;
 use super::request::{GraphRequest, GraphResponse, HttpMethod};
 use super::send::{rejected_twice, Answer};
 use super::{lock, GraphClient};
-use crate::intune::backoff::{classify, Outcome, RequestKind, RetryAfter, Service};
+use crate::intune::backoff::{classify, GraphService, Outcome, RequestKind, RetryAfter};
 
 /// Graph's limit of requests in one `$batch`.
 pub const BATCH_MAX: usize = 20;
@@ -41,7 +41,7 @@ impl GraphClient {
     /// is sent.
     ///
     /// The first `$batch` goes alone (a sign-in that no longer works then costs one request,
-    /// not one per batch in flight); after it, up to [`BATCHES_IN_FLIGHT`] are sent at once.
+    /// not one per batch in flight); after it, up to `BATCHES_IN_FLIGHT` are sent at once.
     pub async fn batch(&self, requests: &[GraphRequest]) -> Vec<Result<GraphResponse, GraphError>> {
         let mut results: Vec<Option<Result<GraphResponse, GraphError>>> =
             requests.iter().map(|_| None).collect();
@@ -153,7 +153,7 @@ impl GraphClient {
 
     /// Sends `chunk` (indexes into `requests`, at most [`BATCH_MAX`]) as one `$batch`.
     async fn batch_round(&self, requests: &[GraphRequest], chunk: &[usize]) -> Vec<(usize, Round)> {
-        let mut counts: HashMap<Option<Service>, (u32, u32)> = HashMap::new();
+        let mut counts: HashMap<Option<GraphService>, (u32, u32)> = HashMap::new();
         for &i in chunk {
             let count = counts.entry(requests[i].service()).or_default();
             match requests[i].method.kind() {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::request::GraphRequest;
-use crate::intune::AuthError;
+use crate::intune::SignInError;
 use crate::remedy::{HasRemedy, Remedy};
 
 /// The longest piece of Graph's message kept in an error (they can run to a stack trace).
@@ -24,7 +24,7 @@ pub enum GraphError {
         /// The call.
         what: String,
         /// Why.
-        source: Arc<AuthError>,
+        source: Arc<SignInError>,
     },
     /// Graph kept answering 429/502/503/504 until the retries ran out.
     #[error("Graph kept refusing {what} as busy (HTTP {status}) for {attempts} attempts; nothing was lost: try again in a few minutes (queued changes are resent by the outbox)")]
@@ -112,8 +112,8 @@ impl HasRemedy for GraphError {
 }
 
 impl GraphError {
-    /// An [`AuthError`] while calling `what`.
-    pub fn auth(what: &str, error: AuthError) -> GraphError {
+    /// An [`SignInError`] while calling `what`.
+    pub fn auth(what: &str, error: SignInError) -> GraphError {
         GraphError::Auth {
             what: what.to_owned(),
             source: Arc::new(error),
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn auth_errors_ask_for_a_sign_in() {
-        let e = GraphError::auth("enrollment profiles", AuthError::NotSignedIn);
+        let e = GraphError::auth("enrollment profiles", SignInError::NotSignedIn);
         assert!(e.needs_sign_in() && !e.retry_later());
         assert!(e.to_string().contains("sign in first"), "{e}");
         assert_eq!(e.remedy(), Some(Remedy::SignIn));

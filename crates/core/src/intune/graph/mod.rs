@@ -2,11 +2,12 @@
 //! devices by serial or id, device notes, corporate identifiers and the Windows primary user.
 //!
 //! Layout: [`request`] is one call as data ([`GraphRequest`], also what an outbox drain sends);
-//! `send` is the one executor every call goes through, and `batch` sends `$batch`es on it; [`error`] is
-//! [`GraphError`]; [`profiles`] and [`export`] are enrollment profiles, tokens and the
+//! `send` is the one executor every call goes through, and `batch` sends `$batch`es on it;
+//! [`error`] is [`GraphError`]; [`profiles`] and [`export`] are enrollment profiles, tokens and the
 //! Zero-touch/KME exports; [`device`] is the typed [`ManagedDevice`]; [`devices`] looks devices
 //! up and writes their notes; [`identities`] imports corporate identifiers; [`primary_user`]
-//! plans and sets a Windows device's primary user.
+//! plans and sets a Windows device's primary user; [`directory`] is the client as the sync's
+//! [`IntuneDirectory`](crate::intune::sync::IntuneDirectory).
 //!
 //! Facts come from `shared/reference/intune-android-adb.md` §3 (endpoints, `$select`, filters,
 //! batching, throttling), `shared/graph/` (the schema the fake tenant checks every request
@@ -44,7 +45,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use time::OffsetDateTime;
 
-use super::backoff::{Budget, RetryPolicy, Service};
+use super::backoff::{Budget, GraphService, RetryPolicy};
 use super::{http_client, BoxFuture, Endpoints, TokenSource};
 
 pub use batch::BATCH_MAX;
@@ -105,9 +106,9 @@ pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
 /// Budgets and holds per service, shared by every request of one client.
 #[derive(Debug, Default)]
 struct Pacing {
-    budgets: HashMap<Service, Budget>,
+    budgets: HashMap<GraphService, Budget>,
     /// No request to the service before this (set by a 429 for the whole service).
-    holds: HashMap<Service, Instant>,
+    holds: HashMap<GraphService, Instant>,
 }
 
 /// The Graph client. Cheap to share behind an `Arc`; every method takes `&self`.
@@ -167,7 +168,7 @@ impl GraphClient {
 
     /// Another budget for `service` (a share of the tenant's limits when several benches or
     /// tools use the same app registration).
-    pub fn with_budget(self, service: Service, budget: Budget) -> Self {
+    pub fn with_budget(self, service: GraphService, budget: Budget) -> Self {
         lock(&self.pacing).budgets.insert(service, budget);
         self
     }

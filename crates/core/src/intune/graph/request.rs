@@ -9,7 +9,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::intune::backoff::{RequestKind, Service};
+use crate::intune::backoff::{GraphService, RequestKind};
 
 /// `/deviceManagement/managedDevices`.
 pub const MANAGED_DEVICES: &str = "/deviceManagement/managedDevices";
@@ -116,13 +116,13 @@ impl GraphRequest {
 
     /// The Graph service whose throttling limits the call counts against (reference §3.6);
     /// `None` for calls outside the two budgeted services.
-    pub fn service(&self) -> Option<Service> {
+    pub fn service(&self) -> Option<GraphService> {
         let path = path_of(&self.url);
         let path = path.find("/deviceManagement/").map_or(path, |i| &path[i..]);
         if path.starts_with(MANAGED_DEVICES) {
-            Some(Service::ManagedDevices)
+            Some(GraphService::ManagedDevices)
         } else if path.starts_with(ENROLLMENT_PROFILES) {
-            Some(Service::EnrollmentProfiles)
+            Some(GraphService::EnrollmentProfiles)
         } else {
             None
         }
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn service_and_permission_follow_the_path() {
         let device = GraphRequest::get(format!("{MANAGED_DEVICES}/1?$select=id"), "");
-        assert_eq!(device.service(), Some(Service::ManagedDevices));
+        assert_eq!(device.service(), Some(GraphService::ManagedDevices));
         assert_eq!(
             device.permission(),
             "DeviceManagementManagedDevices.Read.All"
@@ -208,7 +208,7 @@ mod tests {
             format!("https://graph.microsoft.com/beta{ENROLLMENT_PROFILES}?$skiptoken=2"),
             "",
         );
-        assert_eq!(next.service(), Some(Service::EnrollmentProfiles));
+        assert_eq!(next.service(), Some(GraphService::EnrollmentProfiles));
         let batch = GraphRequest::new(HttpMethod::Post, "/$batch", "");
         assert_eq!(batch.service(), None);
         assert_eq!(batch.describe(), "POST /$batch");

@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::error::GraphError;
 use super::request::{GraphRequest, GraphResponse};
 use super::{lock, GraphClient};
-use crate::intune::backoff::{classify, Outcome, RequestKind, RetryAfter, Service};
-use crate::intune::AuthError;
+use crate::intune::backoff::{classify, GraphService, Outcome, RequestKind, RetryAfter};
+use crate::intune::SignInError;
 use crate::secret::SecretText;
 
 /// Pages followed for one list before giving up (a next link that never ends).
@@ -136,7 +136,7 @@ impl GraphClient {
 
     /// Waits until the service's budget has room for `reads` and `writes` (both at once) and
     /// any hold set by a 429 has passed, then takes them.
-    pub(super) async fn pace(&self, service: Option<Service>, reads: u32, writes: u32) {
+    pub(super) async fn pace(&self, service: Option<GraphService>, reads: u32, writes: u32) {
         let Some(service) = service else { return };
         loop {
             let wait = {
@@ -180,7 +180,7 @@ impl GraphClient {
         &self,
         attempt: u32,
         retry_after: Option<RetryAfter>,
-        service: Option<Service>,
+        service: Option<GraphService>,
     ) -> Option<Duration> {
         let delay = self
             .policy
@@ -191,7 +191,7 @@ impl GraphClient {
 
     /// No request to `service` for `delay` (Graph throttles per service, so one 429 says the
     /// others would get one too).
-    pub(super) fn hold(&self, service: Option<Service>, delay: Duration) {
+    pub(super) fn hold(&self, service: Option<GraphService>, delay: Duration) {
         let Some(service) = service else { return };
         let Some(until) = self.timer.now().checked_add(delay) else {
             return;
@@ -289,7 +289,7 @@ impl GraphClient {
 pub(super) fn rejected_twice(what: &str) -> GraphError {
     GraphError::auth(
         what,
-        AuthError::SignInAgain {
+        SignInError::SignInAgain {
             account: "the signed-in account".into(),
             reason: "Graph answered 401 to a freshly issued access token".into(),
         },

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{android_enterprise_qr, aosp_qr, lock, rfc3339, FakeGraph};
+use super::entities::{android_enterprise_qr, aosp_qr};
+use super::{lock, rfc3339, FakeGraph};
 
 /// What [`FakeGraph::seed_demo`] created.
 #[derive(Debug, Clone)]

@@ -18,7 +18,7 @@ use super::{lock, rfc3339, FakeGraph, Inner};
 
 /// Which enrollment the device goes through (sets its enrollment type, agent and name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
+pub enum FakeEnrollmentFlow {
     /// Android Enterprise fully managed with a staging token: `Staging_…` until the user signs in.
     Staging,
     /// Android Enterprise fully managed with a default token: the user enrolls it.
@@ -40,7 +40,7 @@ pub struct Lifecycle {
     /// Model.
     pub model: String,
     /// Which enrollment.
-    pub flow: Flow,
+    pub flow: FakeEnrollmentFlow,
     /// Delay until it appears in Intune.
     pub enrolls_after: Duration,
     /// The user (UPN) and the delay after enrollment until they sign in.
@@ -54,7 +54,7 @@ impl Lifecycle {
             serial: serial.to_owned(),
             manufacturer: "samsung".into(),
             model: "SM-G991B".into(),
-            flow: Flow::Staging,
+            flow: FakeEnrollmentFlow::Staging,
             enrolls_after,
             user: None,
         }
@@ -142,16 +142,20 @@ pub(super) fn advance(inner: &Inner) {
 fn enroll(inner: &Inner, life: &Lifecycle, at: OffsetDateTime) -> String {
     let id = inner.new_id();
     let (enrollment_type, agent, mode) = match life.flow {
-        Flow::Staging | Flow::FullyManaged => (
+        FakeEnrollmentFlow::Staging | FakeEnrollmentFlow::FullyManaged => (
             "androidEnterpriseFullyManaged",
             "googleCloudDevicePolicyController",
             "AndroidEnterprise",
         ),
-        Flow::AospUserless => ("androidAOSPUserlessDeviceEnrollment", "intuneAosp", "AOSP"),
-        Flow::AospUserAssociated => ("androidAOSPUserOwnedDeviceEnrollment", "intuneAosp", "AOSP"),
+        FakeEnrollmentFlow::AospUserless => {
+            ("androidAOSPUserlessDeviceEnrollment", "intuneAosp", "AOSP")
+        }
+        FakeEnrollmentFlow::AospUserAssociated => {
+            ("androidAOSPUserOwnedDeviceEnrollment", "intuneAosp", "AOSP")
+        }
     };
     let name = match life.flow {
-        Flow::Staging => format!("Staging_{}_{mode}_{}", life.serial, name_stamp(at)),
+        FakeEnrollmentFlow::Staging => format!("Staging_{}_{mode}_{}", life.serial, name_stamp(at)),
         _ => format!("{}_{mode}_{}", life.model, name_stamp(at)),
     };
     let device = json!({
@@ -207,8 +211,8 @@ fn sign_in(
     });
     let prefix = upn.split('@').next().unwrap_or(upn);
     let mode = match life.flow {
-        Flow::AospUserless | Flow::AospUserAssociated => "AOSP",
-        Flow::Staging | Flow::FullyManaged => "AndroidEnterprise",
+        FakeEnrollmentFlow::AospUserless | FakeEnrollmentFlow::AospUserAssociated => "AOSP",
+        FakeEnrollmentFlow::Staging | FakeEnrollmentFlow::FullyManaged => "AndroidEnterprise",
     };
     let Some(device) = tenant.devices_mut().get_mut(id) else {
         return; // removed by the test meanwhile

@@ -1,0 +1,244 @@
+//! Recording read devices in the store (their sighting, and the batch that expects them), and
+//! what the store adds to each card: its slot number, its stored device and Intune status,
+//! and, through the [`StageLookup`] a front end passes, its batch and stage.
+
+use std::sync::{Arc, Mutex};
+
+use stagebench_adb::server::DeviceFacts;
+use time::OffsetDateTime;
+
+use super::{history, BenchDevice};
+use crate::ids::{BatchId, DeviceId};
+use crate::stage::DeviceStage;
+use crate::store::{is_usb_port_path, Sighting, Store, StoreError};
+
+/// How devices are read and recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Give a USB port without a slot number the lowest free one when a device is first seen
+    /// there (needs a store). TCP addresses are never numbered automatically: they change with
+    /// every connection; number them with [`Store::assign_slot`].
+    pub auto_assign_slots: bool,
+    /// Where a recorded device stands in its batch, put on its card ([`BenchDevice::batch`],
+    /// [`BenchDevice::stage`]). Batches are a floor above devices, so the front end passes the
+    /// batch module's lookup (`batch::progress::stage_of`); `None` (the default) leaves both
+    /// unset.
+    pub stage: Option<StageLookup>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            auto_assign_slots: true,
+            stage: None,
+        }
+    }
+}
+
+/// Finds where the stored device stands in its batch at `now`: the batch's id and the device's
+/// stage, or `None` when it is in no batch.
+pub type StageLookup =
+    fn(&Store, DeviceId, OffsetDateTime) -> Result<Option<(BatchId, DeviceStage)>, StoreError>;
+
+/// Records a read device in the store: serials, slot, facts, slot number and stage evidence
+/// go into the `seen` event. Only devices whose facts were read are recorded.
+pub fn record(
+    store: &mut Store,
+    device: &BenchDevice,
+    facts: &DeviceFacts,
+) -> Result<DeviceId, StoreError> {
+    let facts_json = serde_json::json!({
+        "manufacturer": facts.manufacturer,
+        "model": facts.model,
+        "device": facts.device,
+        "android_release": facts.android_release,
+        "sdk": facts.sdk,
+        "build_id": facts.build_id,
+        "build_display_id": facts.build_display_id,
+        "fingerprint": facts.fingerprint,
+        "slot_number": device.slot_number,
+        "evidence": device.evidence,
+    });
+    let id = store.record_sighting(&Sighting {
+        serials: device.serials.clone(),
+        slot: device.slot.clone(),
+        facts: facts_json,
+    })?;
+    // Into the batch that expects it, or the bench's active batch.
+    store.assign_batch(id)?;
+    Ok(id)
+}
+
+/// A store shared between the watcher and its owner.
+pub type SharedStore = Arc<Mutex<Store>>;
+
+/// Fills in slot numbers (numbering new USB ports when `options` say so), and the stored device
+/// and its Intune status for cards that were not recorded (see [`history::identify`]).
+pub(super) fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOptions) {
+    for device in devices.iter_mut() {
+        history::identify(store, device);
+        device.intune = device
+            .device_id
+            .and_then(|id| history::live_intune(store, id));
+    }
+    for device in devices {
+        let Some(slot) = device.slot.as_deref() else {
+            continue;
+        };
+        let found = if options.auto_assign_slots && is_usb_port_path(slot) {
+            store
+                .auto_assign_slot(slot)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        } else {
+            store.slot_for(slot).map_err(|e| e.to_string())
+        };
+        match found {
+            Ok(found) => device.slot_number = found.map(|s| s.number),
+            Err(e) => {
+                tracing::warn!(device = %device.key, error = %e, "could not look up the bench slot")
+            }
+        }
+    }
+}
+
+pub(super) fn finish(
+    read: Vec<(BenchDevice, Option<DeviceFacts>)>,
+    store: Option<&SharedStore>,
+    options: ReadOptions,
+) -> Vec<BenchDevice> {
+    let Some(store) = store else {
+        return read.into_iter().map(|(device, _)| device).collect();
+    };
+    let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+    let (mut devices, facts): (Vec<BenchDevice>, Vec<Option<DeviceFacts>>) =
+        read.into_iter().unzip();
+    number_slots(&mut store, &mut devices, options);
+    for (device, facts) in devices.iter_mut().zip(facts) {
+        if let Some(facts) = facts {
+            match record(&mut store, device, &facts) {
+                Ok(id) => {
+                    // The recorded id is the card's from now on.
+                    device.device_id = Some(id);
+                    device.intune = history::live_intune(&store, id);
+                    if let Some(stage_of) = options.stage {
+                        let now = store.clock_now();
+                        match stage_of(&store, id, now) {
+                            Ok(found) => {
+                                device.batch = found.as_ref().map(|(batch, _)| batch.clone());
+                                device.stage = found.map(|(_, stage)| stage);
+                            }
+                            Err(e) => {
+                                tracing::warn!(device = %device.key, error = %e, "could not derive the stage")
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(device = %device.key, error = %e, "could not record device");
+                    device
+                        .flags
+                        .push(format!("Not saved to the bench history: {e}"));
+                }
+            }
+        }
+    }
+    devices
+}
+
+#[cfg(test)]
+mod tests {
+    use stagebench_adb::server::DeviceEntry;
+
+    use super::*;
+    use crate::device::card::unread;
+    use crate::intune::status::{IntuneStage, IntuneStatus, IntuneStatusStore};
+
+    #[test]
+    fn cards_carry_the_live_intune_status_of_the_stored_device() {
+        let mut store = Store::open_in_memory().unwrap();
+        let entry = DeviceEntry::parse_line("R58N1 device usb:1-2 model:SM_G991B").unwrap();
+        let mut cards = vec![unread(&entry)];
+        number_slots(&mut store, &mut cards, ReadOptions::default());
+        assert_eq!(cards[0].intune, None, "nothing known yet");
+        let id = store
+            .record_sighting(&Sighting::new(cards[0].serials.clone()))
+            .unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let old = IntuneStatus::derive(
+            "md-old",
+            "Staging_R58N1_AndroidEnterprise_11/20/26_9.05 AM",
+            "R58N1",
+            None,
+            Some("managed"),
+            None,
+            None,
+            None,
+            None,
+        );
+        store.record_intune_status(Some(id), &old, now).unwrap();
+        store.record_intune_gone("md-old", now).unwrap();
+        let new = IntuneStatus::derive(
+            "md-new",
+            "ana_AndroidEnterprise_11/21/26_9.05 AM",
+            "R58N1",
+            None,
+            Some("managed"),
+            Some("ana@contoso.com"),
+            None,
+            None,
+            None,
+        );
+        store.record_intune_status(Some(id), &new, now).unwrap();
+        number_slots(&mut store, &mut cards, ReadOptions::default());
+        let intune = cards[0].intune.as_ref().expect("status attached");
+        assert_eq!(
+            (intune.intune_id.as_str(), intune.stage),
+            ("md-new", IntuneStage::UserAssigned)
+        );
+        assert_eq!(cards[0].slot_number, Some(1), "slots still numbered");
+    }
+
+    /// Puts every recorded device in one batch, at the start of the staging-token flow.
+    fn in_one_batch(
+        _: &Store,
+        _: DeviceId,
+        now: OffsetDateTime,
+    ) -> Result<Option<(BatchId, DeviceStage)>, StoreError> {
+        let batch = BatchId::try_from("0123456789abcdef0123456789abcdef".to_owned()).unwrap();
+        Ok(Some((
+            batch,
+            crate::stage::derive(crate::stage::Flow::StagingToken, &[], now),
+        )))
+    }
+
+    #[test]
+    fn recorded_cards_carry_the_batch_and_stage_of_the_lookup_they_are_given() {
+        let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+        let entry = DeviceEntry::parse_line("R58N1 device usb:1-2 model:SM_G991B").unwrap();
+        let facts = DeviceFacts::from_properties(
+            "R58N1".into(),
+            [("ro.serialno".to_owned(), "R58N1".to_owned())].into(),
+        );
+        let read = || vec![(unread(&entry), Some(facts.clone()))];
+        let plain = finish(read(), Some(&store), ReadOptions::default());
+        assert_eq!(
+            (&plain[0].batch, &plain[0].stage),
+            (&None, &None),
+            "no lookup, no stage"
+        );
+        let options = ReadOptions {
+            stage: Some(in_one_batch),
+            ..ReadOptions::default()
+        };
+        let staged = finish(read(), Some(&store), options);
+        assert_eq!(
+            staged[0].batch.as_ref().map(BatchId::as_str),
+            Some("0123456789abcdef0123456789abcdef")
+        );
+        assert_eq!(
+            staged[0].stage.as_ref().map(|s| s.stage),
+            Some(crate::stage::Stage::New)
+        );
+    }
+}

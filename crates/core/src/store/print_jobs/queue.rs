@@ -1,0 +1,267 @@
+//! A print job's life: queued, due (jobs whose lease ran out go back in line first), claimed,
+//! and finished: done (with its audit record), retried later, or failed; a failed job is
+//! requeued by hand and a queued one cancelled.
+
+use std::time::Duration;
+
+use rusqlite::params;
+use time::OffsetDateTime;
+
+use super::{
+    from_row, get, NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobState, COLUMNS,
+    PRINT_LEASE,
+};
+use crate::audit::{AuditAction, AuditEntry};
+use crate::clock::timestamp;
+use crate::ids::{BatchId, PrintJobId};
+use crate::store::{audit, Store, StoreError};
+
+fn later(now: OffsetDateTime, by: Duration) -> OffsetDateTime {
+    time::Duration::try_from(by)
+        .ok()
+        .and_then(|by| now.checked_add(by))
+        .unwrap_or(now + time::Duration::days(365))
+}
+
+impl Store {
+    /// Queues a job, due at once.
+    pub fn print_enqueue(&mut self, job: &NewPrintJob) -> Result<PrintJobId, PrintJobError> {
+        let printer = job.printer.trim();
+        if printer.is_empty() {
+            return Err(PrintJobError::NoPrinter);
+        }
+        if !(1..=1000).contains(&job.copies) {
+            return Err(PrintJobError::Invalid(format!(
+                "{} copies; print 1 to 1000 at a time",
+                job.copies
+            )));
+        }
+        if job.actor.trim().is_empty() {
+            return Err(PrintJobError::Invalid(
+                "no technician named; set STAGEBENCH_TECHNICIAN".into(),
+            ));
+        }
+        let (data, path) = match &job.data {
+            PrintData::Bytes(bytes) if bytes.is_empty() => {
+                return Err(PrintJobError::Invalid(
+                    "the document is empty; render the label first".into(),
+                ))
+            }
+            PrintData::Bytes(bytes) => (Some(bytes.as_slice()), None),
+            PrintData::Path(path) => (None, Some(path.to_string_lossy().into_owned())),
+        };
+        let now = self.now();
+        Ok(self.transact(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO print_jobs (created, printer, document_kind, data, path, title, copies,
+                                         next_attempt_at, actor, batch_id, device_serial, label_kind, updated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8, ?9, ?10, ?11, ?1)",
+            )?
+            .execute(params![
+                now,
+                printer,
+                job.kind,
+                data,
+                path,
+                job.title,
+                job.copies,
+                job.actor.trim(),
+                job.batch.as_ref().map(BatchId::as_str),
+                job.device_serial.as_deref().map(str::trim),
+                job.label_kind,
+            ])?;
+            Ok(PrintJobId(tx.last_insert_rowid()))
+        })?)
+    }
+
+    /// Up to `limit` queued jobs due at `now`, oldest first. Jobs left `sending` for longer
+    /// than [`PRINT_LEASE`] (their process died) go back in line first.
+    pub fn print_due(
+        &mut self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<PrintJob>, StoreError> {
+        let at = timestamp(now);
+        let expired = timestamp(now - time::Duration::try_from(PRINT_LEASE).unwrap_or_default());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.transact(|tx| {
+            tx.prepare_cached(
+                "UPDATE print_jobs SET state = 'queued', next_attempt_at = ?2, updated = ?2,
+                        last_error = coalesce(last_error, 'the process sending it stopped; sent again')
+                 WHERE state = 'sending' AND claimed_at <= ?1",
+            )?
+            .execute(params![expired, at])?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM print_jobs
+                 WHERE state = 'queued' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![at, limit], from_row)?;
+            rows.collect()
+        })
+    }
+
+    /// Marks job `id` `sending` (one more attempt) when it is still queued, and returns it;
+    /// `None` when another process claimed it first.
+    pub fn print_claim(
+        &mut self,
+        id: PrintJobId,
+        now: OffsetDateTime,
+    ) -> Result<Option<PrintJob>, StoreError> {
+        let at = timestamp(now);
+        self.transact(|tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE print_jobs SET state = 'sending', attempts = attempts + 1, claimed_at = ?2, updated = ?2
+                     WHERE id = ?1 AND state = 'queued'",
+                )?
+                .execute(params![id.0, at])?;
+            if changed == 1 {
+                get(tx, id)
+            } else {
+                Ok(None)
+            }
+        })
+    }
+
+    /// appended in the same transaction.
+    pub fn print_done(
+        &mut self,
+        id: PrintJobId,
+        now: OffsetDateTime,
+        remote_job: Option<&str>,
+    ) -> Result<PrintJob, PrintJobError> {
+        let at = timestamp(now);
+        let audit_at = self.now();
+        self.print_finish(id, |tx, job| {
+            tx.execute(
+                "UPDATE print_jobs SET state = 'done', remote_job = ?2, last_error = NULL, updated = ?3 WHERE id = ?1",
+                params![id.0, remote_job, at],
+            )?;
+            let mut entry = AuditEntry::new(job.actor.clone(), AuditAction::LabelPrint).with_detail(serde_json::json!({
+                "printer": job.printer,
+                "print_job": job.id.0,
+                "document": job.kind,
+                "copies": job.copies,
+                "label": job.label_kind,
+                "remote_job": remote_job,
+                "attempts": job.attempts,
+            }));
+            if let Some(batch) = job.batch.clone().and_then(|b| BatchId::try_from(b).ok()) {
+                entry = entry.with_batch(&batch);
+            }
+            if let Some(serial) = &job.device_serial {
+                entry = entry.with_device(serial.clone());
+            }
+            audit::append(tx, &entry, &audit_at)?;
+            Ok(())
+        })
+    }
+
+    /// Sending job `id` failed for now: it is due again after `delay`.
+    pub fn print_retry(
+        &mut self,
+        id: PrintJobId,
+        now: OffsetDateTime,
+        delay: Duration,
+        error: &str,
+    ) -> Result<PrintJob, PrintJobError> {
+        let at = timestamp(now);
+        let next = timestamp(later(now, delay));
+        self.print_finish(id, |tx, _| {
+            tx.execute(
+                "UPDATE print_jobs SET state = 'queued', next_attempt_at = ?2, last_error = ?3, updated = ?4 WHERE id = ?1",
+                params![id.0, next, error, at],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Job `id` was refused for good (or ran out of attempts): it stays, failed, with `error`.
+    pub fn print_fail(
+        &mut self,
+        id: PrintJobId,
+        now: OffsetDateTime,
+        error: &str,
+    ) -> Result<PrintJob, PrintJobError> {
+        let at = timestamp(now);
+        self.print_finish(id, |tx, _| {
+            tx.execute(
+                "UPDATE print_jobs SET state = 'failed', last_error = ?2, updated = ?3 WHERE id = ?1",
+                params![id.0, error, at],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Puts a failed job back in line with its attempts reset (`stagebench print-queue retry`).
+    pub fn print_requeue(&mut self, id: PrintJobId) -> Result<PrintJob, PrintJobError> {
+        let now = self.now();
+        let outcome = self.transact(|tx| {
+            let Some(job) = get(tx, id)? else {
+                return Ok(Err(PrintJobError::Unknown(id)));
+            };
+            if job.state != PrintJobState::Failed {
+                return Ok(Err(PrintJobError::WrongState {
+                    id,
+                    state: job.state,
+                    hint: "only failed jobs are retried by hand; queued ones are sent by the queue",
+                }));
+            }
+            tx.execute(
+                "UPDATE print_jobs SET state = 'queued', attempts = 0, next_attempt_at = ?2, updated = ?2 WHERE id = ?1",
+                params![id.0, now],
+            )?;
+            get(tx, id).map(|job| job.ok_or(PrintJobError::Unknown(id)))
+        });
+        outcome?
+    }
+
+    /// Takes a queued job out of line: it stays, failed, saying who cancelled it, and
+    /// `print-queue retry` puts it back. A job being sent can't be called back from the printer.
+    pub fn print_cancel(&mut self, id: PrintJobId, actor: &str) -> Result<PrintJob, PrintJobError> {
+        let now = self.now();
+        let outcome = self.transact(|tx| {
+            let Some(job) = get(tx, id)? else {
+                return Ok(Err(PrintJobError::Unknown(id)));
+            };
+            if job.state != PrintJobState::Queued {
+                return Ok(Err(PrintJobError::WrongState {
+                    id,
+                    state: job.state,
+                    hint: "only queued jobs are cancelled; one being sent may already be at the printer (cancel it there)",
+                }));
+            }
+            let why = format!("cancelled by {actor}; retry sends it again");
+            tx.execute(
+                "UPDATE print_jobs SET state = 'failed', last_error = ?2, updated = ?3 WHERE id = ?1 AND state = 'queued'",
+                params![id.0, why, now],
+            )?;
+            get(tx, id).map(|job| job.ok_or(PrintJobError::Unknown(id)))
+        });
+        outcome?
+    }
+
+    /// Runs `f` on job `id` when it awaits a result (`sending`, or `queued` again after its
+    /// lease ran out), then returns the job as it is now.
+    fn print_finish(
+        &mut self,
+        id: PrintJobId,
+        f: impl FnOnce(&rusqlite::Transaction<'_>, &PrintJob) -> rusqlite::Result<()>,
+    ) -> Result<PrintJob, PrintJobError> {
+        let outcome = self.transact(|tx| {
+            let Some(job) = get(tx, id)? else {
+                return Ok(Err(PrintJobError::Unknown(id)));
+            };
+            if matches!(job.state, PrintJobState::Done | PrintJobState::Failed) {
+                return Ok(Err(PrintJobError::WrongState {
+                    id,
+                    state: job.state,
+                    hint: "report a send's result once, for jobs claimed with print_claim",
+                }));
+            }
+            f(tx, &job)?;
+            get(tx, id).map(|job| job.ok_or(PrintJobError::Unknown(id)))
+        });
+        outcome?
+    }
+}
