@@ -4,8 +4,9 @@
 //! top-level modules use each other (`tests/layers.rs` checks both).
 //!
 //! 1. Ground floor: [`ids`] (the row and job ids, and the batch id), [`clock`] (where "now"
-//!    comes from, and how a time is written) and [`remedy`] (the next step an error names, as a
-//!    value each front end words its own way). They use nothing above them.
+//!    comes from, and how a time is written), [`remedy`] (the next step an error names, as a
+//!    value each front end words its own way) and [`limits`] (how large each input may be, and
+//!    reading files and HTTP answers within those limits). They use nothing above them.
 //! 2. Values: [`secret`] (tokens and Wi-Fi keys as secret text); [`identity`] (what a serial is
 //!    and whether a device's serials agree); [`stage`] (where a device stands in its
 //!    enrollment flow); [`audit`] (the audit log's record types); [`provisioning`] (enrollment
@@ -38,6 +39,7 @@ pub mod identity;
 pub mod ids;
 pub mod intune;
 pub mod label;
+pub mod limits;
 pub mod pdf;
 pub mod printer;
 pub mod provisioning;

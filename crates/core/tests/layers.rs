@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// floor uses nothing above it. A new top-level module goes on one of them (and into the
 /// layout paragraph of `lib.rs`).
 const FLOORS: &[(&str, &[&str])] = &[
-    ("ground", &["ids", "clock", "remedy"]),
+    ("ground", &["ids", "clock", "remedy", "limits"]),
     (
         "values",
         &[

@@ -15,6 +15,13 @@
 //! [`create_private_dir`], [`looseness`] and [`make_private`] keep the bench's data folder and
 //! store owner-only and let `doctor` find and mend looser modes. Everything OS-specific in file
 //! permissions sits in this crate.
+//!
+//! [`read_at_most`] reads a file whole only when it holds at most a given number of bytes
+//! (module `limited`): packs, reports and lists are bounded before they reach memory.
+
+mod limited;
+
+pub use limited::{read_at_most, read_to_end_at_most, LimitedReadError};
 
 use std::fmt;
 use std::io::{self, Write};

@@ -240,6 +240,23 @@ pub enum LabelError {
         /// What is.
         allowed: &'static str,
     },
+    /// The label (or sheet page) at this resolution would need a raster larger than
+    /// [`crate::limits::RASTER_DOTS`].
+    #[error("template {template}: a {what} at {dpi} dpi is {width} × {height} dots, more than the {} dots the bench draws at once: pick a smaller template or print at a lower resolution", crate::limits::RASTER_DOTS)]
+    RasterTooLarge {
+        /// The template.
+        template: String,
+        /// Its label kind.
+        kind: &'static str,
+        /// `label` or `page`.
+        what: &'static str,
+        /// Width in dots.
+        width: u32,
+        /// Height in dots.
+        height: u32,
+        /// The resolution asked for.
+        dpi: u32,
+    },
     /// Sheets go to page printers.
     #[error("template {0} is a sheet for page printers; ZPL is for thermal label printers: render it as pdf or png, or pick a roll template")]
     SheetAsZpl(String),
@@ -259,6 +276,9 @@ impl HasRemedy for LabelError {
         match self {
             LabelError::KindMismatch { label_kind, .. } => Some(Remedy::PickTemplate {
                 kind: (*label_kind).to_owned(),
+            }),
+            LabelError::RasterTooLarge { kind, .. } => Some(Remedy::PickTemplate {
+                kind: (*kind).to_owned(),
             }),
             _ => None,
         }

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::raster::{mm_to_dots, Bitmap};
-use super::render::{render_label_with_text, RenderOptions, TextLine};
+use super::render::{check_raster, render_label_with_text, RenderOptions, TextLine};
 use super::{LabelData, LabelError, Template, ZPL_DPIS};
 use crate::pdf::{Font, PdfDocument};
 use crate::printer::DPI_RANGE;
@@ -93,6 +93,10 @@ pub fn render_document(
     let per_page = template.sheet.map(|s| s.per_page()).unwrap_or(1);
     let (page_w_mm, page_h_mm) = template.page_mm();
     let page_dots = (mm_to_dots(page_w_mm, dpi), mm_to_dots(page_h_mm, dpi));
+    if template.sheet.is_some() && format == OutputFormat::Png {
+        // A PNG sheet is one raster of the whole page (a PDF places each label's own raster).
+        check_raster(template, "page", page_dots, dpi)?;
+    }
     let mut files = Vec::new();
     let mut pdf = PdfDocument::new().with_title(format!("StageBench labels ({})", template.name));
     let mut zpl = String::new();

@@ -106,6 +106,26 @@ pub(super) fn render_label_unsuggested(
     render_into(template, label, options, &mut Vec::new())
 }
 
+/// Refuses a raster of `size` dots past [`crate::limits::RASTER_DOTS`] before it is made.
+pub(super) fn check_raster(
+    template: &Template,
+    what: &'static str,
+    (width, height): (u32, u32),
+    dpi: u32,
+) -> Result<(), LabelError> {
+    if u64::from(width) * u64::from(height) <= crate::limits::RASTER_DOTS {
+        return Ok(());
+    }
+    Err(LabelError::RasterTooLarge {
+        template: template.name.clone(),
+        kind: template.kind.name(),
+        what,
+        width,
+        height,
+        dpi,
+    })
+}
+
 /// Draws the label, noting each line of text in `lines`.
 fn render_into(
     template: &Template,
@@ -121,10 +141,12 @@ fn render_into(
         });
     }
     let dpi = options.dpi;
-    let mut bitmap = Bitmap::new(
+    let size = (
         mm_to_dots(template.width_mm, dpi),
         mm_to_dots(template.height_mm, dpi),
     );
+    check_raster(template, "label", size, dpi)?;
+    let mut bitmap = Bitmap::new(size.0, size.1);
     for element in &template.elements {
         let area = DotArea::of(&element.area, dpi);
         match &element.kind {
@@ -378,10 +400,8 @@ fn draw_text(
     let wanted = (style.size_pt * f64::from(dpi) / 72.0 / f64::from(CELL_H))
         .round()
         .max(1.0) as u32;
-    let mut scale = wanted;
-    while scale > 1 && 7 * scale > area.h {
-        scale -= 1;
-    }
+    // The largest scale up to `wanted` whose glyphs (7 units tall) fit the area's height.
+    let scale = wanted.min(area.h / 7).max(1);
     if 7 * scale > area.h {
         return;
     }

@@ -1,8 +1,23 @@
-//! The rules a template keeps, checked on load: positive sizes, elements inside the label, a
-//! sheet that fits its page, QR codes and barcodes with their area to themselves, and an
-//! enrollment label with its payload QR and Wi-Fi warning.
+//! The rules a template keeps, checked on load: positive sizes within the bench's limits
+//! ([`crate::limits`]: a label at most a metre a side, a sheet's labels and text sizes
+//! bounded), elements inside the label, a sheet that fits its page, QR codes and barcodes with
+//! their area to themselves, and an enrollment label with its payload QR and Wi-Fi warning.
 
 use super::{ElementKind, Field, LabelKind, Template, TemplateProblem};
+use crate::limits;
+
+/// `what` is `value` (in `unit`), past `limit`.
+fn over(what: &'static str, value: f64, unit: &str, limit: f64) -> TemplateProblem {
+    let with_unit = |v: f64| match unit {
+        "" => v.to_string(),
+        unit => format!("{v} {unit}"),
+    };
+    TemplateProblem::OverLimit {
+        what,
+        value: with_unit(value),
+        limit: with_unit(limit),
+    }
+}
 
 impl Template {
     pub(super) fn check(&self) -> Result<(), (Option<String>, TemplateProblem)> {
@@ -16,7 +31,17 @@ impl Template {
         if !positive(self.height_mm) {
             return Err((None, TemplateProblem::ZeroSize("height_mm")));
         }
+        for (what, mm) in [("width_mm", self.width_mm), ("height_mm", self.height_mm)] {
+            if mm > limits::LABEL_SIDE_MM {
+                return Err((None, over(what, mm, "mm", limits::LABEL_SIDE_MM)));
+            }
+        }
         if let Some(sheet) = &self.sheet {
+            let per_sheet = u64::from(sheet.rows) * u64::from(sheet.columns);
+            if per_sheet > u64::from(limits::LABELS_PER_SHEET) {
+                let limit = f64::from(limits::LABELS_PER_SHEET);
+                return Err((None, over("labels per sheet", per_sheet as f64, "", limit)));
+            }
             if sheet.rows == 0 {
                 return Err((None, TemplateProblem::ZeroSize("sheet.rows")));
             }
@@ -86,12 +111,18 @@ impl Template {
                     if !positive(size_pt) {
                         return bad(TemplateProblem::ZeroSize("size_pt"));
                     }
+                    if size_pt > limits::TEXT_SIZE_PT {
+                        return bad(over("size_pt", size_pt, "pt", limits::TEXT_SIZE_PT));
+                    }
                     if max_lines == 0 {
                         return bad(TemplateProblem::ZeroSize("max_lines"));
                     }
                 }
                 ElementKind::Warning { size_pt } if !positive(size_pt) => {
                     return bad(TemplateProblem::ZeroSize("size_pt"))
+                }
+                ElementKind::Warning { size_pt } if size_pt > limits::TEXT_SIZE_PT => {
+                    return bad(over("size_pt", size_pt, "pt", limits::TEXT_SIZE_PT))
                 }
                 _ => {}
             }

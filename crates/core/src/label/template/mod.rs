@@ -376,6 +376,20 @@ pub enum TemplateProblem {
         /// Page height.
         page_h: f64,
     },
+    /// A size or count past the bench's limit ([`crate::limits`]): a label a raster could not
+    /// hold, a sheet of thousands of labels, text of a million points.
+    #[error("{what} is {value}, more than the {limit} a label template may have: make it smaller")]
+    OverLimit {
+        /// The key or count at fault (`width_mm`, `labels per sheet`).
+        what: &'static str,
+        /// Its value, with its unit.
+        value: String,
+        /// The limit, with its unit.
+        limit: String,
+    },
+    /// The file is larger than a template can be ([`crate::limits::TEMPLATE_FILE`]).
+    #[error("{0}")]
+    TooLarge(String),
     /// An enrollment template without a warning banner could hide that the QR holds Wi-Fi
     /// credentials.
     #[error("an enrollment template needs a `warning` element: a label whose QR holds Wi-Fi credentials must say so")]

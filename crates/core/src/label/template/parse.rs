@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::limits::{self, InputError};
+
 use super::{
     Area, Element, ElementKind, Field, LabelKind, Sheet, Template, TemplateError, TemplateProblem,
     TextContent,
@@ -83,10 +85,16 @@ impl Template {
     /// Reads and checks a template file.
     pub fn load(path: &Path) -> Result<Template, TemplateError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| TemplateError {
-            file: file.clone(),
-            element: None,
-            problem: TemplateProblem::Io(e.to_string()),
+        let text = limits::read_text_file(path, &limits::TEMPLATE_FILE).map_err(|e| {
+            let problem = match e {
+                InputError::TooLarge { .. } => TemplateProblem::TooLarge(e.to_string()),
+                InputError::Unreadable { detail, .. } => TemplateProblem::Io(detail),
+            };
+            TemplateError {
+                file: file.clone(),
+                element: None,
+                problem,
+            }
         })?;
         Template::from_json(&text, &file)
     }
@@ -100,6 +108,16 @@ impl Template {
         };
         let raw: RawTemplate = serde_json::from_str(text)
             .map_err(|e| fail(None, TemplateProblem::Syntax(e.to_string())))?;
+        if raw.elements.len() > limits::TEMPLATE_ELEMENTS {
+            return Err(fail(
+                None,
+                TemplateProblem::OverLimit {
+                    what: "elements",
+                    value: raw.elements.len().to_string(),
+                    limit: limits::TEMPLATE_ELEMENTS.to_string(),
+                },
+            ));
+        }
         let mut elements = Vec::with_capacity(raw.elements.len());
         for (i, value) in raw.elements.into_iter().enumerate() {
             let type_name = value
