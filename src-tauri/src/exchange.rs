@@ -18,6 +18,7 @@ use stagebench_core::enrollment_qr::{EnrollmentQr, QrView};
 use stagebench_core::ids::BatchId;
 use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::intune::service::TenantService;
+use stagebench_core::limits::{self, ByteLimit};
 use stagebench_core::remedy::Remedy;
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::Flow;
@@ -41,14 +42,10 @@ pub fn path_of(text: &str) -> Result<PathBuf, ApiError> {
         .ok_or_else(|| invalid("Give a file path."))
 }
 
-/// The file at `path`, or what to check.
-pub fn read(path: &Path, what: &str) -> Result<Vec<u8>, ApiError> {
-    std::fs::read(path).map_err(|e| {
-        invalid(format!(
-            "Can't read the {what} {}: {e}. Check the path.",
-            path.display()
-        ))
-    })
+/// The file at `path` within `limit` (a pack or report past it is refused by its length), or
+/// what to check.
+pub fn read(path: &Path, limit: &ByteLimit) -> Result<Vec<u8>, ApiError> {
+    limits::read_file(path, limit).map_err(|e| invalid(e.to_string()))
 }
 
 /// What exporting a pack gives the screen: the file, and the passphrase when one was made
@@ -132,7 +129,7 @@ async fn import(
         store.technician(),
         SecretText::new(passphrase),
     );
-    let (bytes, secrets) = (read(&path, "bench pack")?, keyring());
+    let (bytes, secrets) = (read(&path, &limits::BENCH_PACK)?, keyring());
     let batch = exchange::import_pack(store, secrets.as_ref(), &bytes, &pass, &actor, &path);
     let batch = batch.await?;
     if activate {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use stagebench_core::batch::exchange::{self, Exported, ImportedReport, Reconciliation};
 use stagebench_core::batch::report::{report_csv, verify};
+use stagebench_core::limits;
 use stagebench_core::store::Store;
 use tauri::State;
 
@@ -25,7 +26,7 @@ fn report_as_csv(report: &Path, csv: Option<String>) -> Result<(), ApiError> {
     let Some(csv) = csv.filter(|c| !c.trim().is_empty()) else {
         return Ok(());
     };
-    let verified = verify(&read(report, "report just written")?).map_err(internal)?;
+    let verified = verify(&read(report, &limits::REPORT)?).map_err(internal)?;
     let bytes = report_csv(&verified.report).into_bytes();
     Ok(exchange::write_atomically(&path_of(&csv)?, &bytes)?)
 }
@@ -48,7 +49,7 @@ pub async fn batch_export_report(
 #[tauri::command]
 pub fn batch_import_report(app: State<'_, App>, path: String) -> Result<ImportedReport, ApiError> {
     let (path, mut store) = (path_of(&path)?, app.store()?.lock());
-    let (bytes, actor) = (read(&path, "batch report")?, store.technician());
+    let (bytes, actor) = (read(&path, &limits::REPORT)?, store.technician());
     Ok(exchange::import_report(&mut store, &bytes, &actor, &path)?)
 }
 

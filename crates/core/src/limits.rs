@@ -1,6 +1,7 @@
 //! The ground floor's input limits, all in one place: how large a file, an answer from a
-//! server or printer, or a label may be before the bench refuses it, and the two ways of
-//! reading within a limit ([`read_file`] for files, [`read_body`] for HTTP answers).
+//! server or printer, or a label may be before the bench refuses it, and reading within a
+//! limit: [`read_file`] for files, [`read_stream`] for standard input and other streams,
+//! [`read_body`] for HTTP answers.
 //!
 //! Every input from outside the bench is bounded before it reaches memory: a 400 MB "report"
 //! is refused by its length without a byte read, an answer that never ends is cut one chunk
@@ -64,7 +65,7 @@ pub const SERIAL_LIST: ByteLimit = ByteLimit {
 pub const SMALL_FILE: ByteLimit = ByteLimit {
     what: "file",
     bytes: MIB,
-    next_step: "check the path: this is not the small text file expected here",
+    next_step: "check that this is the right input: it should be a small text file",
 };
 
 /// A document queued by path for a printer (a label PDF or ZPL; a full sheet of labels is a
@@ -142,7 +143,7 @@ pub fn shown_size(bytes: u64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     /// The input is larger than its limit.
-    #[error("the {what} {from} is {}, more than the {} a {what} may be: {next_step}", size.map(shown_size).unwrap_or_else(|| format!("over {}", shown_size(*limit))), shown_size(*limit))]
+    #[error("the {what} {from} {}: {next_step}", match size { Some(size) => format!("is {}, over the {} limit", shown_size(*size), shown_size(*limit)), None => format!("is longer than the {} limit", shown_size(*limit)) })]
     TooLarge {
         /// What it is ("bench pack").
         what: &'static str,
@@ -210,6 +211,22 @@ pub fn read_text_file(path: &Path, limit: &ByteLimit) -> Result<String, InputErr
     })
 }
 
+/// Everything `reader` (`from`, as errors name it: "standard input") gives until its end, if
+/// that is at most `limit.bytes` (never reading more than one byte past it).
+pub fn read_stream(
+    reader: impl std::io::Read,
+    limit: &ByteLimit,
+    from: &str,
+) -> Result<Vec<u8>, InputError> {
+    stagebench_files::read_to_end_at_most(reader, limit.bytes, 0)
+        .map_err(|e| InputError::Unreadable {
+            what: limit.what,
+            path: from.to_owned(),
+            detail: e.to_string(),
+        })?
+        .ok_or_else(|| limit.exceeded(from, None))
+}
+
 /// Why an HTTP answer's body was not read.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -267,7 +284,7 @@ mod tests {
         let text = error.to_string();
         assert!(
             text.starts_with("the batch report '")
-                && text.contains("huge.report' is 400 MiB, more than the 64 MiB a batch report may be: check that this is the report file"),
+                && text.contains("huge.report' is 400 MiB, over the 64 MiB limit: check that this is the report file"),
             "{text}"
         );
         assert!(matches!(error, InputError::TooLarge { size: Some(s), .. } if s == 400 * MIB));

@@ -149,7 +149,7 @@ fn a_template_file_over_its_limit_is_refused_without_reading_it() {
     assert!(
         error
             .to_string()
-            .contains("is 200 MiB, more than the 1 MiB a label template may be"),
+            .contains("is 200 MiB, over the 1 MiB limit: check that this is a label template"),
         "{error}"
     );
 }

@@ -109,12 +109,8 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
     };
     match (&args.file, args.from_bench) {
         (Some(path), _) => {
-            let text = std::fs::read_to_string(path).with_context(|| {
-                format!(
-                    "can't read {}: give a text file with one identifier per line",
-                    path.display()
-                )
-            })?;
+            let list = stagebench_core::limits::SERIAL_LIST.named("identifiers file");
+            let text = stagebench_core::limits::read_text_file(path, &list)?;
             for line in text
                 .lines()
                 .map(str::trim)

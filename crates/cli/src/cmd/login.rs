@@ -15,6 +15,7 @@ use stagebench_core::intune::auth::{
     endpoints_from_env, CertificateSource, OsKeyring, Session, SignIn, SignInMode, TenantSettings,
     TenantStore, WhoAmI,
 };
+use stagebench_core::limits::{read_stream, read_text_file, SMALL_FILE};
 use stagebench_core::secret::SecretText;
 use stagebench_core::store::Store;
 
@@ -100,10 +101,9 @@ pub async fn run(
             login.finish().await?
         }
         SignInMode::ClientSecret => {
-            let mut secret = String::new();
-            stdin
-                .read_to_string(&mut secret)
-                .context("reading the client secret from standard input")?;
+            let limit = SMALL_FILE.named("client secret");
+            let secret = String::from_utf8(read_stream(stdin, &limit, "on standard input")?)
+                .context("the client secret on standard input is not UTF-8 text")?;
             sign_in
                 .sign_in_with_secret(&settings, SecretText::new(secret))
                 .await?
@@ -113,8 +113,7 @@ pub async fn run(
                 .private_key
                 .as_ref()
                 .context("--import needs --private-key")?;
-            let key = std::fs::read_to_string(path)
-                .with_context(|| format!("can't read the private key {}", path.display()))?;
+            let key = read_text_file(path, &SMALL_FILE.named("private key"))?;
             sign_in
                 .sign_in_with_certificate(&settings, Some(SecretText::new(key)))
                 .await?
@@ -142,8 +141,7 @@ fn settings(args: &LoginArgs, previous: Option<&TenantSettings>) -> anyhow::Resu
         .context(first)?;
     let mode = match (&args.certificate, &args.private_key) {
         (Some(certificate), Some(_)) if args.import => {
-            let certificate_pem = std::fs::read_to_string(certificate)
-                .with_context(|| format!("can't read the certificate {}", certificate.display()))?;
+            let certificate_pem = read_text_file(certificate, &SMALL_FILE.named("certificate"))?;
             SignInMode::Certificate(CertificateSource::Imported { certificate_pem })
         }
         (Some(certificate), Some(private_key)) => {

@@ -1,12 +1,13 @@
 //! `stagebench qr`: build, check and render an enrollment QR code.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use stagebench_core::enrollment_qr::{EnrollmentQr, QrRequest, QrSource, WifiInput};
+use stagebench_core::limits;
 
 /// Where the payload comes from (exactly one) and how to render it.
 #[derive(Args)]
@@ -74,20 +75,14 @@ struct QrReport<'a> {
     payload: Option<&'a str>,
 }
 
-fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
+fn read_text(path: &Path, what: &'static str) -> anyhow::Result<String> {
+    let limit = limits::SMALL_FILE.named(what);
     if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .with_context(|| format!("reading {what} from standard input"))?;
-        return Ok(s);
+        let bytes = limits::read_stream(std::io::stdin(), &limit, "from standard input")?;
+        return String::from_utf8(bytes)
+            .with_context(|| format!("the {what} on standard input is not UTF-8 text"));
     }
-    std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "can't read {what} '{}': check the path (and that it is a UTF-8 text file)",
-            path.display()
-        )
-    })
+    Ok(limits::read_text_file(path, &limit)?)
 }
 
 impl QrArgs {

@@ -114,6 +114,15 @@ pub enum PrintError {
         /// What was wrong.
         detail: String,
     },
+    /// The printer's answer (IPP, or a status answer) was larger than its limit
+    /// ([`crate::limits::IPP_RESPONSE`], [`crate::limits::PRINTER_STATUS`]); it was cut there.
+    #[error("printer {printer}: {source}")]
+    TooLarge {
+        /// Printer name.
+        printer: String,
+        /// The limit and what to do.
+        source: crate::limits::InputError,
+    },
 }
 
 impl PrintError {
@@ -127,7 +136,8 @@ impl PrintError {
             PrintError::Http { status, .. } => *status >= 500,
             PrintError::BadAddress { .. }
             | PrintError::WrongDocument { .. }
-            | PrintError::Protocol { .. } => false,
+            | PrintError::Protocol { .. }
+            | PrintError::TooLarge { .. } => false,
         }
     }
 }
@@ -137,11 +147,11 @@ impl HasRemedy for PrintError {
     /// at the printer (media, cable, queue) and their messages say what to do there.
     fn remedy(&self) -> Option<Remedy> {
         match self {
-            PrintError::BadAddress { printer, .. } | PrintError::Serial { printer, .. } => {
-                Some(Remedy::CheckPrinter {
-                    name: printer.clone(),
-                })
-            }
+            PrintError::BadAddress { printer, .. }
+            | PrintError::Serial { printer, .. }
+            | PrintError::TooLarge { printer, .. } => Some(Remedy::CheckPrinter {
+                name: printer.clone(),
+            }),
             PrintError::Http {
                 printer,
                 status: 404,

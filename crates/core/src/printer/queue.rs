@@ -160,10 +160,11 @@ async fn send<T: PrintTransport>(
     check_document(&printer, kind)?;
     let bytes = match store.print_job_data(job.id)? {
         Some(PrintData::Bytes(bytes)) => bytes,
-        Some(PrintData::Path(path)) => std::fs::read(&path).map_err(|e| QueueError::File {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?,
+        Some(PrintData::Path(path)) => crate::limits::read_file(&path, &crate::limits::PRINT_FILE)
+            .map_err(|e| QueueError::File {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })?,
         None => {
             return Err(QueueError::Store(StoreError::Sqlite {
                 path: store.path().map(ToOwned::to_owned).unwrap_or_default(),

@@ -67,7 +67,8 @@ pub async fn send(
 
 /// Sends `request` to `host:port` and collects the answer until `whole` says it is complete,
 /// the printer closes, or `wait` runs out; returns what arrived (maybe nothing: many printers
-/// never answer). Only failing to connect or to send is an error.
+/// never answer). Failing to connect or to send is an error, and so is an answer longer than
+/// [`crate::limits::PRINTER_STATUS`] (reading stops there).
 pub async fn query(
     printer: &str,
     host: &str,
@@ -104,7 +105,7 @@ pub async fn query(
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
                     answer.extend_from_slice(&buf[..n]);
-                    if whole(&answer) {
+                    if whole(&answer) || too_long(&answer) {
                         return;
                     }
                 }
@@ -112,7 +113,27 @@ pub async fn query(
         }
     };
     let _ = timeout(wait, read).await;
-    Ok(answer)
+    status_answer(printer, &address, answer)
+}
+
+/// Whether a status answer is past [`crate::limits::PRINTER_STATUS`].
+pub(super) fn too_long(answer: &[u8]) -> bool {
+    answer.len() as u64 > crate::limits::PRINTER_STATUS.bytes
+}
+
+/// `answer`, unless it ran past [`crate::limits::PRINTER_STATUS`].
+pub(super) fn status_answer(
+    printer: &str,
+    address: &str,
+    answer: Vec<u8>,
+) -> Result<Vec<u8>, PrintError> {
+    if !too_long(&answer) {
+        return Ok(answer);
+    }
+    Err(PrintError::TooLarge {
+        printer: printer.to_owned(),
+        source: crate::limits::PRINTER_STATUS.exceeded(format!("from {address}"), None),
+    })
 }
 
 /// A connection to `host:port` within [`CONNECT_TIMEOUT`].

@@ -142,7 +142,7 @@ fn query_blocking(
     let deadline = Instant::now() + wait;
     let mut answer = Vec::new();
     let mut buf = [0u8; 256];
-    while !whole(&answer) {
+    while !whole(&answer) && !super::raw::too_long(&answer) {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
@@ -158,7 +158,7 @@ fn query_blocking(
             Err(_) => break,
         }
     }
-    Ok(answer)
+    super::raw::status_answer(printer, path, answer)
 }
 
 /// Opens the port at `baud`, 8N1 without flow control (the Zebra default).

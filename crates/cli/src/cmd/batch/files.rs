@@ -19,6 +19,7 @@ use stagebench_core::batch::Batch;
 use stagebench_core::batch::BatchStore;
 use stagebench_core::enrollment_qr::EnrollmentQr;
 use stagebench_core::intune::auth::{OsKeyring, TenantStore};
+use stagebench_core::limits::{self, read_text_file, ByteLimit};
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::Store;
@@ -37,8 +38,7 @@ pub struct PassphraseArgs {
 impl PassphraseArgs {
     fn read(&self) -> anyhow::Result<Option<SecretText>> {
         if let Some(path) = &self.passphrase_file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("can't read the passphrase file {}", path.display()))?;
+            let text = read_text_file(path, &limits::SMALL_FILE.named("passphrase file"))?;
             return Ok(Some(SecretText::new(
                 text.lines().next().unwrap_or("").trim_end_matches('\r'),
             )));
@@ -135,9 +135,9 @@ fn keyring() -> Arc<OsKeyring> {
     Arc::new(OsKeyring::new())
 }
 
-fn read_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path)
-        .with_context(|| format!("can't read the {what} {}: check the path", path.display()))
+/// The file at `path` within `limit` (a pack or report past it is refused by its length).
+fn read_file(path: &Path, limit: &ByteLimit) -> anyhow::Result<Vec<u8>> {
+    Ok(limits::read_file(path, limit)?)
 }
 
 /// Records a new batch in the audit log.
@@ -217,7 +217,7 @@ pub async fn run(
             passphrase,
             activate,
         } => {
-            let bytes = read_file(file, "bench pack")?;
+            let bytes = read_file(file, &limits::BENCH_PACK)?;
             let Some(pass) = passphrase.read()? else {
                 bail!("the bench pack needs its passphrase: --passphrase-file FILE, --passphrase-env VAR, or run it in a terminal to be asked");
             };
@@ -304,7 +304,7 @@ pub async fn run(
                 exchange::export_report(store, secrets.as_ref(), &record.batch.id, &actor, path)
                     .await?;
             if let Some(csv_path) = csv {
-                let bytes = read_file(path, "report just written")?;
+                let bytes = read_file(path, &limits::REPORT)?;
                 let verified = stagebench_core::batch::report::verify(&bytes)?;
                 exchange::write_atomically(
                     csv_path,
@@ -317,7 +317,7 @@ pub async fn run(
             print_exported(out, "batch report", &exported)
         }
         FilesCommand::ImportReport { file } => {
-            let bytes = read_file(file, "batch report")?;
+            let bytes = read_file(file, &limits::REPORT)?;
             let imported = exchange::import_report(store, &bytes, &actor, file)?;
             if json {
                 return super::super::write_json(out, &imported);
@@ -448,8 +448,7 @@ async fn pack_payload(
     payload_file: Option<&Path>,
 ) -> anyhow::Result<SecretText> {
     if let Some(path) = payload_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("can't read the payload file {}", path.display()))?;
+        let text = read_text_file(path, &limits::SMALL_FILE.named("payload file"))?;
         serde_json::from_str::<serde_json::Value>(&text)
             .with_context(|| format!("{} is not a QR payload (JSON)", path.display()))?;
         return Ok(SecretText::new(text.trim()));

@@ -234,8 +234,8 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
 fn read_serials(new: &NewArgs) -> anyhow::Result<Vec<String>> {
     let mut serials: Vec<String> = new.serials.clone();
     if let Some(path) = &new.serials_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("can't read the serials file {}", path.display()))?;
+        let list = stagebench_core::limits::SERIAL_LIST.named("serials file");
+        let text = stagebench_core::limits::read_text_file(path, &list)?;
         serials.extend(text.split(['\n', '\r', ',', ';', '\t']).map(str::to_owned));
     }
     Ok(serials)

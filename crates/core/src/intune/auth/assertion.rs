@@ -74,13 +74,10 @@ impl ClientCertificate {
 
     /// Reads both PEM files. Errors name the file and what is wrong with it.
     pub fn load(certificate: &Path, private_key: &Path) -> Result<ClientCertificate, SignInError> {
-        let read = |path: &Path, what: &str| {
-            std::fs::read_to_string(path).map_err(|e| {
-                SignInError::Config(format!(
-                    "can't read the {what} {}: {e}; check the path",
-                    path.display()
-                ))
-            })
+        let read = |path: &Path, what: &'static str| {
+            let limit = crate::limits::SMALL_FILE.named(what);
+            crate::limits::read_text_file(path, &limit)
+                .map_err(|e| SignInError::Config(e.to_string()))
         };
         let cert = read(certificate, "certificate")?;
         let key = SecretText::new(read(private_key, "private key")?);

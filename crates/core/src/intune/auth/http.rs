@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::intune::{Endpoints, SignInError};
+use crate::limits::{self, BodyError};
 use crate::secret::SecretText;
 
 /// Why an HTTP exchange with the identity platform failed (no response at all).
@@ -49,13 +50,14 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttp {
             for (name, value) in response.headers() {
                 builder = builder.header(name, value);
             }
-            let body = response
-                .bytes()
+            let from = format!("from {}", response.url().origin().ascii_serialization());
+            let body = limits::read_body(response, &limits::TOKEN_RESPONSE, &from)
                 .await
-                .map_err(|e| HttpFailure(describe(&e)))?;
-            builder
-                .body(body.to_vec())
-                .map_err(|e| HttpFailure(e.to_string()))
+                .map_err(|e| match e {
+                    BodyError::Transport(e) => HttpFailure(describe(&e)),
+                    BodyError::TooLarge(e) => HttpFailure(e.to_string()),
+                })?;
+            builder.body(body).map_err(|e| HttpFailure(e.to_string()))
         })
     }
 }

@@ -91,6 +91,15 @@ pub enum GraphError {
         /// What was wrong with it.
         reason: String,
     },
+    /// Graph's answer was larger than [`crate::limits::GRAPH_RESPONSE`] (the body was cut
+    /// there, not read whole); not retried, since the same request gets the same answer.
+    #[error("{source}")]
+    TooLarge {
+        /// The call.
+        what: String,
+        /// The limit and what to do.
+        source: crate::limits::InputError,
+    },
     /// Refused before sending: the input breaks a rule Graph or Intune enforces.
     #[error("{what}: {reason}")]
     Invalid {

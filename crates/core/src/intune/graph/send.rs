@@ -14,10 +14,19 @@ use super::request::{GraphRequest, GraphResponse};
 use super::{lock, GraphClient};
 use crate::intune::backoff::{classify, GraphService, Outcome, RequestKind, RetryAfter};
 use crate::intune::SignInError;
+use crate::limits::{self, BodyError};
 use crate::secret::SecretText;
 
 /// Pages followed for one list before giving up (a next link that never ends).
 const MAX_PAGES: usize = 1000;
+
+/// Why one exchange gave no answer.
+enum NoAnswer {
+    /// Timeout, connection or broken body: worth retrying.
+    Transport(String),
+    /// The body was larger than [`limits::GRAPH_RESPONSE`]: sending again would get the same.
+    TooLarge(limits::InputError),
+}
 
 /// One answer off the wire.
 pub(super) struct Answer {
@@ -59,9 +68,12 @@ impl GraphClient {
                 .access_token()
                 .await
                 .map_err(|e| GraphError::auth(&what, e))?;
-            let answer = match self.transmit(request, &url, &token).await {
+            let answer = match self.transmit(request, &url, &token, &what).await {
                 Ok(answer) => answer,
-                Err(reason) => match self.backoff(attempt, None, service) {
+                Err(NoAnswer::TooLarge(source)) => {
+                    return Err(GraphError::TooLarge { what, source })
+                }
+                Err(NoAnswer::Transport(reason)) => match self.backoff(attempt, None, service) {
                     Some(delay) => {
                         tracing::debug!(%what, %reason, ?delay, attempt, "Graph unreachable; retrying");
                         self.timer.sleep(delay).await;
@@ -201,13 +213,14 @@ impl GraphClient {
         *hold = (*hold).max(until);
     }
 
-    /// One HTTP exchange. `Err` is a transport failure (timeout, connection, broken body).
+    /// One HTTP exchange (`what` names it), its body read within [`limits::GRAPH_RESPONSE`].
     async fn transmit(
         &self,
         request: &GraphRequest,
         url: &str,
         token: &SecretText,
-    ) -> Result<Answer, String> {
+        what: &str,
+    ) -> Result<Answer, NoAnswer> {
         let request_id = request
             .client_request_id
             .clone()
@@ -221,14 +234,23 @@ impl GraphClient {
         if let Some(body) = &request.body {
             builder = builder.json(body);
         }
-        let response = builder.send().await.map_err(transport)?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| NoAnswer::Transport(transport(e)))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| RetryAfter::parse(v, self.timer.utc()));
-        let bytes = response.bytes().await.map_err(transport)?;
+        let from = format!("for {what}");
+        let bytes = limits::read_body(response, &limits::GRAPH_RESPONSE, &from)
+            .await
+            .map_err(|e| match e {
+                BodyError::Transport(e) => NoAnswer::Transport(transport(e)),
+                BodyError::TooLarge(e) => NoAnswer::TooLarge(e),
+            })?;
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
             None
         } else {

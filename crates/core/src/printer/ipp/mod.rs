@@ -26,6 +26,7 @@ use ipp::value::IppValue;
 use serde::Serialize;
 
 use super::{Document, DocumentKind, PrintError, CONNECT_TIMEOUT, WRITE_TIMEOUT};
+use crate::limits::{self, BodyError};
 
 mod address;
 mod answer;
@@ -343,11 +344,17 @@ impl IppClient {
                 },
             });
         }
-        let bytes = response
-            .bytes()
+        let from = format!("from {http_url}");
+        let bytes = limits::read_body(response, &limits::IPP_RESPONSE, &from)
             .await
-            .map_err(|e| transport(printer, &http_url, e))?;
-        IppParser::new(IppReader::new(Cursor::new(bytes.to_vec())))
+            .map_err(|e| match e {
+                BodyError::Transport(e) => transport(printer, &http_url, e),
+                BodyError::TooLarge(source) => PrintError::TooLarge {
+                    printer: printer.to_owned(),
+                    source,
+                },
+            })?;
+        IppParser::new(IppReader::new(Cursor::new(bytes)))
             .parse()
             .map_err(|e| protocol(printer, url, e))
     }

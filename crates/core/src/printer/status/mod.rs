@@ -297,6 +297,8 @@ pub fn from_answer(
     waited: Duration,
 ) -> PrinterStatus {
     match answer {
+        // It answered, with far more than a status: not unreachable, just unreadable.
+        Err(e @ PrintError::TooLarge { .. }) => PrinterStatus::unknown(printer, e.to_string()),
         Err(e) => PrinterStatus::unreachable(printer, e.to_string()),
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => PrinterStatus::unknown(
             printer,

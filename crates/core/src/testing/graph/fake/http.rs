@@ -72,6 +72,9 @@ pub(super) async fn serve(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if take_one(&mut lock(&inner.faults).oversized_next) {
+        return oversized();
+    }
     if login::is_login_path(uri.path()) {
         return login::serve(&inner, method.as_str(), uri.path(), &body);
     }
@@ -91,6 +94,37 @@ pub(super) async fn serve(
         in_batch: false,
     });
     to_response(reply)
+}
+
+/// Counts one down; `true` when there was one to take.
+fn take_one(count: &mut u32) -> bool {
+    let had = *count > 0;
+    *count = count.saturating_sub(1);
+    had
+}
+
+/// A 200 whose JSON body (`{"value":[],"padding":"xxx…"}`) is one byte longer than the
+/// client's limit, in 64 KiB chunks and without a `Content-Length`, so only counting what
+/// arrives can stop it.
+fn oversized() -> Response {
+    let total = crate::limits::GRAPH_RESPONSE.bytes as usize + 1;
+    let (head, tail) = (&b"{\"value\":[],\"padding\":\""[..], &b"\"}"[..]);
+    let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+    let mut padding = total - head.len() - tail.len();
+    let mut chunks = vec![Bytes::from_static(head)];
+    while padding > 0 {
+        let n = padding.min(chunk.len());
+        chunks.push(chunk.slice(..n));
+        padding -= n;
+    }
+    chunks.push(Bytes::from_static(tail));
+    let stream =
+        futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::convert::Infallible>));
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
 fn to_response(reply: Reply) -> Response {

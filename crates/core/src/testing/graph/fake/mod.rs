@@ -108,6 +108,10 @@ pub struct Faults {
     /// Ignore `$filter` on managedDevices lists and answer with every device, as Graph
     /// silently does with filters it does not support (clients must re-check).
     pub ignore_device_filter: bool,
+    /// Answer the next N requests (Graph's or the sign-in endpoints') 200 with a JSON body one
+    /// byte longer than [`crate::limits::GRAPH_RESPONSE`] allows, streamed without a
+    /// `Content-Length` (not logged as an exchange).
+    pub oversized_next: u32,
 }
 
 /// One request the server answered (top-level or inside a `$batch`).
