@@ -13,6 +13,8 @@
 //! when ADB is off or unauthorized, carries messages over bulk endpoints, watches hotplug and
 //! tells when a running adb server holds a device. `testing` (feature `testing`) is a fake adbd
 //! that speaks the device side of [`wire`] over TCP and that Debian's real `adb connect` accepts.
+//! What a device sends for one command is bounded by [`MAX_SERVICE_OUTPUT`], the crate's one
+//! input limit.
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -27,4 +29,10 @@ pub mod usb;
 pub mod wire;
 
 pub use auth::{AdbKey, AuthError};
+
+/// The most bytes kept from one shell command or device service, directly or through an adb
+/// server: 16 MiB. `getprop` answers tens of kilobytes and a screenshot a few megabytes; a
+/// command that never ends (`yes`, `logcat` without `-d`) is cut here with an error naming it,
+/// and its stream closed.
+pub const MAX_SERVICE_OUTPUT: usize = 16 << 20;
 pub use server::{AdbError, AdbServer, DeviceEntry, DeviceFacts, DeviceState, DeviceTracker};

@@ -375,9 +375,18 @@ impl Stream {
         Ok(false)
     }
 
-    /// Everything the device writes until it closes the stream.
+    /// Everything the device writes until it closes the stream, at most
+    /// [`crate::MAX_SERVICE_OUTPUT`] bytes (past it, the stream is closed and that is an error).
     pub(super) async fn read_to_end(mut self) -> Result<Vec<u8>, HostError> {
-        while self.fill().await? {}
+        while self.fill().await? {
+            if self.buffer.len() > crate::MAX_SERVICE_OUTPUT {
+                return Err(HostError::OutputTooLarge {
+                    device: self.link.device().to_owned(),
+                    service: self.service.clone(),
+                    limit: crate::MAX_SERVICE_OUTPUT,
+                });
+            }
+        }
         Ok(std::mem::take(&mut self.buffer))
     }
 

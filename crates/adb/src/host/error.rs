@@ -66,6 +66,16 @@ pub enum HostError {
         /// What was wrong.
         detail: String,
     },
+    /// The device sent more than [`crate::MAX_SERVICE_OUTPUT`] for one command or service.
+    #[error("{device} sent more than {} MiB for {service}, the most the bench keeps of one command's output; the stream was closed: check the command (one that never ends needs to be stopped on the device, e.g. `logcat -d`)", limit >> 20)]
+    OutputTooLarge {
+        /// The link.
+        device: String,
+        /// The service.
+        service: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The sync service refused a file operation (`FAIL`).
     #[error("{device} refused {operation} of {path}: {message}; check the path and its permissions on the device")]
     SyncFailed {

@@ -90,6 +90,16 @@ pub enum AdbError {
         /// What was wrong.
         detail: String,
     },
+    /// The device sent more than [`crate::MAX_SERVICE_OUTPUT`] for one command or service.
+    #[error("adb server {addr} passed on more than {} MiB for `{service}`, the most the bench keeps of one command's output; the connection was closed: check the command (one that never ends needs to be stopped on the device, e.g. `logcat -d`)", limit >> 20)]
+    OutputTooLarge {
+        /// Server address.
+        addr: SocketAddr,
+        /// The request.
+        service: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 impl AdbError {

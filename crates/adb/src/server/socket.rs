@@ -144,7 +144,7 @@ impl Connection {
     }
 
     /// Read until the server closes the stream, failing if it goes quiet for longer than the
-    /// timeout.
+    /// timeout or sends more than [`crate::MAX_SERVICE_OUTPUT`] bytes.
     pub(crate) async fn read_to_end(&mut self) -> Result<Vec<u8>, AdbError> {
         let mut out = Vec::new();
         let mut chunk = [0u8; 16 * 1024];
@@ -156,6 +156,13 @@ impl Connection {
             };
             if n == 0 {
                 return Ok(out);
+            }
+            if out.len() + n > crate::MAX_SERVICE_OUTPUT {
+                return Err(AdbError::OutputTooLarge {
+                    addr: self.addr,
+                    service: self.service.clone(),
+                    limit: crate::MAX_SERVICE_OUTPUT,
+                });
             }
             out.extend_from_slice(&chunk[..n]);
         }

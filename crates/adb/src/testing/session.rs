@@ -28,6 +28,9 @@ enum Phase {
 struct Stream {
     remote_id: u32,
     pending: VecDeque<Vec<u8>>,
+    /// Sent again each time `pending` runs dry, until the host closes (a command that never
+    /// ends).
+    endless: Option<Vec<u8>>,
     awaiting_ack: bool,
     sync: Option<SyncService>,
 }
@@ -146,7 +149,11 @@ impl Session {
             tracing::debug!(%destination, "fake adbd: service not implemented");
             return vec![Message::clse(0, remote_id)];
         };
-        let output = service.output(&self.shared.config());
+        let endless = service.endless(self.max_payload);
+        let output = match endless {
+            Some(_) => Vec::new(),
+            None => service.output(&self.shared.config()),
+        };
         let local_id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
         let pending = output
@@ -160,6 +167,7 @@ impl Session {
             Stream {
                 remote_id,
                 pending,
+                endless,
                 awaiting_ack: false,
                 sync,
             },
@@ -213,7 +221,11 @@ impl Session {
             return Vec::new();
         };
         let remote_id = stream.remote_id;
-        match stream.pending.pop_front() {
+        match stream
+            .pending
+            .pop_front()
+            .or_else(|| stream.endless.clone())
+        {
             Some(chunk) => {
                 stream.awaiting_ack = true;
                 vec![Message::wrte(local_id, remote_id, chunk)]

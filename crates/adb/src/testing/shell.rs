@@ -61,6 +61,31 @@ impl Service {
     }
 }
 
+impl Service {
+    /// What a command that never ends (`yes [WORD]`, as toybox's) writes over and over until the
+    /// host closes the stream: one WRTE's worth, framed for shell v2 (`None` for any other
+    /// command).
+    pub(crate) fn endless(&self, max_payload: usize) -> Option<Vec<u8>> {
+        let Self::Shell { v2, command } = self else {
+            return None;
+        };
+        let line = match command.split_whitespace().map(unquote).collect::<Vec<_>>()[..] {
+            ["yes"] => "y\n".to_owned(),
+            ["yes", word] => format!("{word}\n"),
+            _ => return None,
+        };
+        // Whole lines, leaving room for a shell v2 packet header.
+        let lines = ((max_payload - 16) / line.len()).max(1);
+        let raw = line.repeat(lines).into_bytes();
+        if !v2 {
+            return Some(raw);
+        }
+        let mut framed = Vec::new();
+        shell_v2::encode_into(StreamId::Stdout, &raw, &mut framed);
+        Some(framed)
+    }
+}
+
 /// What one shell command produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ShellResult {
@@ -87,7 +112,7 @@ fn unquote(word: &str) -> &str {
 }
 
 /// Run `command`: configured answers first (exact match), then `getprop [KEY [DEFAULT]]` and
-/// `echo`, else "inaccessible or not found" with exit code 127, as Android's shell says.
+/// `echo` (and `yes`, which never ends: see [`Service::endless`]), else "inaccessible or not found" with exit code 127, as Android's shell says.
 pub(crate) fn run(config: &FakeDeviceConfig, command: &str) -> ShellResult {
     let command = command.trim();
     if let Some(answer) = config.shell_answers.get(command) {
