@@ -36,13 +36,21 @@ fn a_400_mb_report_or_pack_is_refused_by_its_length_naming_the_limit() {
     let pack = files.path().join("huge.age");
     sparse(&pack, 400 * MIB);
     let out = stagebench(
-        &["batch", "import-pack", pack.to_str().unwrap(), "--passphrase-env", "SB_PASS"],
+        &[
+            "batch",
+            "import-pack",
+            pack.to_str().unwrap(),
+            "--passphrase-env",
+            "SB_PASS",
+        ],
         data.path(),
         None,
     );
     let error = refused(&out);
     assert!(
-        error.contains("huge.age' is 400 MiB, over the 16 MiB limit: check that this is the .age pack"),
+        error.contains(
+            "huge.age' is 400 MiB, over the 16 MiB limit: check that this is the .age pack"
+        ),
         "{error}"
     );
 

@@ -85,6 +85,10 @@ pub const GRAPH_RESPONSE: ByteLimit = ByteLimit {
     next_step: "check the Graph address the bench uses: Microsoft Graph never answers this much",
 };
 
+/// The most items read from one Graph list across its pages (the lists the bench reads whole,
+/// enrollment profiles and directory users, hold tens to thousands).
+pub const GRAPH_LIST_ITEMS: usize = 100_000;
+
 /// One answer of the sign-in authority's token endpoint (tokens are a few kilobytes).
 pub const TOKEN_RESPONSE: ByteLimit = ByteLimit {
     what: "sign-in response",
@@ -106,6 +110,10 @@ pub const PRINTER_STATUS: ByteLimit = ByteLimit {
     bytes: 64 * KIB,
     next_step: "check that the printer's address is a label printer's raw port (usually 9100)",
 };
+
+/// One line from a barcode scanner, kept while it is read (four times the longest scan
+/// accepted, `scanner::MAX_SCAN`); the rest of a longer line is skipped and the line refused.
+pub const SCAN_LINE_BYTES: usize = 1024;
 
 // Labels: what a template may ask for, so a raster is never larger than a printer can use.
 

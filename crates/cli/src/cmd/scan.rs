@@ -15,7 +15,9 @@ use clap::Args;
 use stagebench_core::batch::BatchStore;
 use stagebench_core::ids::BatchId;
 use stagebench_core::scanner::into_batch::{self, AddHeldError, Taken};
-use stagebench_core::scanner::{parse_scan, Scan, ScanResult, ScannerReadError, SerialScanner};
+use stagebench_core::scanner::{
+    parse_scan, read_scan_line, Scan, ScanResult, ScannerReadError, SerialScanner,
+};
 use stagebench_core::store::Store;
 
 /// Where scans come from and where they go.
@@ -134,12 +136,10 @@ fn scan(
             }
         }
         None => {
-            let mut line = String::new();
             while args.count.is_none_or(|c| done < c) {
-                line.clear();
-                if input.read_line(&mut line)? == 0 {
+                let Some(line) = read_scan_line(input)? else {
                     break;
-                }
+                };
                 if line.trim().is_empty() {
                     continue;
                 }

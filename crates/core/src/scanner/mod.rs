@@ -192,11 +192,35 @@ impl ScanSplitter {
                     let scan = parse_scan(&raw);
                     out.push(ScanLine { raw, scan });
                 }
-            } else if self.pending.len() <= MAX_SCAN * 4 {
+            } else if self.pending.len() < crate::limits::SCAN_LINE_BYTES {
                 self.pending.push(b);
             }
         }
         out
+    }
+}
+
+/// The next line of `input` (a keyboard-wedge scanner or a pipe), its terminator left off, at
+/// most [`crate::limits::SCAN_LINE_BYTES`] of it kept (the rest is skipped, and [`parse_scan`]
+/// refuses what was kept as too long); `None` at the end of the input.
+pub fn read_scan_line(input: &mut dyn std::io::BufRead) -> std::io::Result<Option<String>> {
+    let mut kept = Vec::new();
+    let mut read_any = false;
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(read_any.then(|| String::from_utf8_lossy(&kept).into_owned()));
+        }
+        read_any = true;
+        let end = buf.iter().position(|&b| b == b'\n');
+        let part = &buf[..end.unwrap_or(buf.len())];
+        let room = crate::limits::SCAN_LINE_BYTES.saturating_sub(kept.len());
+        kept.extend_from_slice(&part[..part.len().min(room)]);
+        let used = end.map_or(buf.len(), |i| i + 1);
+        input.consume(used);
+        if end.is_some() {
+            return Ok(Some(String::from_utf8_lossy(&kept).into_owned()));
+        }
     }
 }
 
@@ -293,6 +317,29 @@ impl ScannerSettings {
         store.set_bench_setting(SCANNER_PORT, self.port.as_deref())?;
         store.set_bench_setting(SCANNER_BAUD, Some(&self.baud.to_string()))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn a_line_that_never_ends_is_kept_to_its_limit_and_refused() {
+        let mut input: Vec<u8> = vec![b'7'; 10 << 20];
+        input.extend_from_slice(b"\r\nR5CR100001\n\nlast");
+        let mut reader = std::io::BufReader::new(&input[..]);
+        let huge = read_scan_line(&mut reader).unwrap().unwrap();
+        assert_eq!(huge.len(), crate::limits::SCAN_LINE_BYTES);
+        assert!(matches!(parse_scan(&huge), Err(ScanError::TooLong { .. })));
+        let next = read_scan_line(&mut reader).unwrap().unwrap();
+        assert_eq!(parse_scan(&next).unwrap().text, "R5CR100001");
+        assert_eq!(read_scan_line(&mut reader).unwrap().as_deref(), Some(""));
+        assert_eq!(
+            read_scan_line(&mut reader).unwrap().as_deref(),
+            Some("last")
+        );
+        assert_eq!(read_scan_line(&mut reader).unwrap(), None);
     }
 }
 

@@ -135,6 +135,15 @@ impl GraphClient {
             let answer = self.send(&request).await?;
             let (page, next) = page_of(answer.body, &request)?;
             items.extend(page);
+            if items.len() > limits::GRAPH_LIST_ITEMS {
+                return Err(GraphError::BadAnswer {
+                    what: request.describe(),
+                    reason: format!(
+                        "the list has more than {} items, the most the bench reads at once",
+                        limits::GRAPH_LIST_ITEMS
+                    ),
+                });
+            }
             match next {
                 Some(next) => request.url = next,
                 None => return Ok(items),
