@@ -195,8 +195,13 @@ impl SyncSession {
             .await
     }
 
-    /// Read a FAIL's message (its length already read).
+    /// Read a FAIL's message (its length already read; adbd's are one line, so one announced
+    /// longer than a `DATA` chunk is the stream out of step, not a message to collect).
     async fn fail_message(&mut self, length: u32) -> Result<String, HostError> {
+        if length as usize > DATA_MAX {
+            let detail = format!("a FAIL message of {length} bytes, more than {DATA_MAX}");
+            return Err(self.stream.link().protocol(self.stream.service(), detail));
+        }
         let bytes = self.stream.read_exact(length as usize).await?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
