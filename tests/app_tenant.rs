@@ -30,6 +30,7 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     let env = [
         ("STAGEBENCH_AUTHORITY", fake.authority_url()),
         ("STAGEBENCH_GRAPH_URL", fake.base_url()),
+        ("STAGEBENCH_ALLOW_HTTP_LOOPBACK", "1".to_owned()),
     ];
     let (_driver, port) = start_driver(data.path(), no_adb, &env).await;
     let client = connect(port).await;

@@ -27,11 +27,14 @@ pub mod slots;
 pub mod sync;
 pub mod whoami;
 
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
+use stagebench_core::clock::SystemClock;
+use stagebench_core::intune::auth::{endpoints_from_env, overrides_from_env, OsKeyring};
 use stagebench_core::intune::backoff::RetryPolicy;
-use stagebench_core::intune::connect::connect;
+use stagebench_core::intune::connect::connect_with;
 use stagebench_core::intune::graph::GraphClient;
+use stagebench_core::intune::Endpoints;
 use stagebench_core::store::Store;
 
 /// The async runtime for subcommands that talk to devices.
@@ -52,8 +55,29 @@ pub fn write_json(
     Ok(())
 }
 
+/// Where the bench signs in and calls Graph: Microsoft, or what `STAGEBENCH_AUTHORITY` and
+/// `STAGEBENCH_GRAPH_URL` name instead, each named in a warning on standard error (once per
+/// run) and refused unless https (plain http only to this computer, with
+/// `STAGEBENCH_ALLOW_HTTP_LOOPBACK=1`), before anything is sent.
+pub fn endpoints() -> anyhow::Result<Endpoints> {
+    static WARNED: Once = Once::new();
+    WARNED.call_once(|| {
+        for replaced in overrides_from_env() {
+            eprintln!("warning: {replaced}");
+        }
+    });
+    Ok(endpoints_from_env()?)
+}
+
 /// The Graph client of the bench's saved sign-in, for a command, retrying as
 /// [`RetryPolicy::INTERACTIVE`]. Nobody signed in gives the `stagebench login` hint.
 pub fn connect_tenant(store: &Store) -> anyhow::Result<Arc<GraphClient>> {
-    Ok(connect(store, RetryPolicy::INTERACTIVE)?.client)
+    let connection = connect_with(
+        store,
+        endpoints()?,
+        Arc::new(OsKeyring::new()),
+        Arc::new(SystemClock),
+        RetryPolicy::INTERACTIVE,
+    )?;
+    Ok(connection.client)
 }

@@ -84,7 +84,7 @@ struct Link {
 /// keyring.
 fn os_sign_in() -> Result<SignIn, SignInError> {
     SignIn::new(
-        endpoints_from_env(),
+        endpoints_from_env()?,
         Arc::new(OsKeyring::new()),
         Arc::new(SystemClock),
     )

@@ -141,6 +141,7 @@ impl TenantProblem {
                 "Unlock the OS keyring (on Linux a Secret Service such as GNOME Keyring must run), then sign in again.",
             ),
             SignInError::Config(_) => sign_in(e.to_string(), "Check the tenant and client id, then sign in again."),
+            SignInError::Endpoint(_) => sign_in(e.to_string(), "Fix or unset that variable, then start StageBench again."),
         }
     }
 
