@@ -105,6 +105,7 @@ async fn batch_from_the_form_walks_bench_devices_to_bench_done() {
     let env = [
         ("STAGEBENCH_AUTHORITY", fake.authority_url()),
         ("STAGEBENCH_GRAPH_URL", fake.base_url()),
+        ("STAGEBENCH_ALLOW_HTTP_LOOPBACK", "1".to_owned()),
         ("STAGEBENCH_TECHNICIAN", "E2E Technician".to_owned()),
     ];
     let (_driver, port) = start_driver(data.path(), adb.port(), &env).await;

@@ -30,6 +30,7 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     let env = [
         ("STAGEBENCH_AUTHORITY", fake.authority_url()),
         ("STAGEBENCH_GRAPH_URL", fake.base_url()),
+        ("STAGEBENCH_ALLOW_HTTP_LOOPBACK", "1".to_owned()),
     ];
     let (_driver, port) = start_driver(data.path(), no_adb, &env).await;
     let client = connect(port).await;
@@ -41,8 +42,17 @@ async fn tenant_sign_in_status_strip_and_profiles_with_qr_and_revoke() {
     .await;
     assert_eq!(badge, "Not signed in");
 
-    // Tenant screen: the code appears big, then the account once the fake approves it.
+    // Tenant screen: the replaced addresses are named first (issue 13, finding 3).
     click(&client, "#nav-tenant").await;
+    let replaced = wait_for(&client, "the replaced sign-in address", || {
+        text_at(&client, ".endpoint-override")
+    })
+    .await;
+    assert!(
+        replaced.contains("STAGEBENCH_AUTHORITY") && replaced.contains(&fake.authority_url()),
+        "{replaced}"
+    );
+    // The code appears big, then the account once the fake approves it.
     type_into(&client, "#tenant-name", "contoso.onmicrosoft.com").await;
     type_into(&client, "#tenant-client-id", &client_id).await;
     click(&client, "#tenant-sign-in").await;

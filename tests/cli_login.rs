@@ -24,6 +24,7 @@ async fn stagebench(fake: &FakeGraph, data: &Path, args: &[&str], stdin: Option<
         .env("STAGEBENCH_DATA_DIR", data)
         .env("STAGEBENCH_AUTHORITY", fake.authority_url())
         .env("STAGEBENCH_GRAPH_URL", fake.base_url())
+        .env("STAGEBENCH_ALLOW_HTTP_LOOPBACK", "1")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -156,6 +156,7 @@ async fn sync_asks_for_a_sign_in_when_there_is_none_or_graph_refuses_it() {
         .arg("sync")
         .env("STAGEBENCH_DATA_DIR", nobody.path())
         .env("STAGEBENCH_GRAPH_URL", b.fake.base_url())
+        .env("STAGEBENCH_ALLOW_HTTP_LOOPBACK", "1")
         .output()
         .unwrap();
     let err = refused(&out);

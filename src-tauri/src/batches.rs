@@ -4,7 +4,7 @@
 //! bench watcher restages the cards.
 
 use serde::Serialize;
-use stagebench_core::batch::exchange::audit_created;
+use stagebench_core::batch::exchange::{self, audit_created};
 use stagebench_core::batch::progress::{batch_progress, BatchProgress};
 use stagebench_core::batch::summary::{summaries, BatchSummary};
 use stagebench_core::batch::BatchStore;
@@ -105,11 +105,11 @@ pub fn batch_set_active(app: State<'_, App>, id: Option<String>) -> Result<(), A
     Ok(())
 }
 
-/// Closes a batch: kept for reports, but no device joins it any more.
+/// Closes a batch: kept for reports, but no device joins it any more; its QR payload leaves
+/// the keyring.
 #[tauri::command]
-pub fn batch_close(app: State<'_, App>, id: String) -> Result<(), ApiError> {
-    let id = app.store()?.lock().find_batch(&id)?.batch.id;
-    app.store()?.lock().close_batch(&id)?;
+pub async fn batch_close(app: State<'_, App>, id: String) -> Result<(), ApiError> {
+    exchange::close_batch(app.store()?, crate::exchange::keyring().as_ref(), &id).await?;
     app.bench.refresh(false);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The Tenant screen's commands: the tenant connection's state, signing in and out, syncing now.
 //! Each is a few lines over the core.
 
+use stagebench_core::batch::exchange;
 use stagebench_core::intune::state::{SignInPrompt, TenantState};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -26,10 +27,13 @@ pub async fn tenant_sign_in_start(
     Ok(app.tenant()?.sign_in_start(&tenant, &client_id).await?)
 }
 
-/// Signs the bench out, or cancels a sign-in under way.
+/// Signs the bench out, or cancels a sign-in under way; the QR payloads kept from the tenant
+/// leave the keyring too.
 #[tauri::command]
 pub async fn tenant_sign_out(app: State<'_, App>) -> Result<(), ApiError> {
-    Ok(app.tenant()?.sign_out().await?)
+    app.tenant()?.sign_out().await?;
+    exchange::forget_tenant_qrs(app.store()?, crate::exchange::keyring().as_ref()).await?;
+    Ok(())
 }
 
 /// Syncs with Intune now instead of at the next minute.

@@ -102,11 +102,13 @@ impl CliBench {
             .stdin(Stdio::null());
         if let Some((authority, graph)) = &self.graph {
             cmd.env("STAGEBENCH_AUTHORITY", authority)
-                .env("STAGEBENCH_GRAPH_URL", graph);
+                .env("STAGEBENCH_GRAPH_URL", graph)
+                .env("STAGEBENCH_ALLOW_HTTP_LOOPBACK", "1");
         } else {
             // The vendor bench has no tenant: point Graph nowhere, so any attempt fails loudly.
             cmd.env("STAGEBENCH_AUTHORITY", "http://127.0.0.1:9")
-                .env("STAGEBENCH_GRAPH_URL", "http://127.0.0.1:9");
+                .env("STAGEBENCH_GRAPH_URL", "http://127.0.0.1:9")
+                .env("STAGEBENCH_ALLOW_HTTP_LOOPBACK", "1");
         }
         if let Some(port) = self.adb_port {
             cmd.env("ANDROID_ADB_SERVER_PORT", port.to_string());

@@ -97,6 +97,7 @@ impl TenantBench {
             .env("STAGEBENCH_DATA_DIR", self.data.path())
             .env("STAGEBENCH_AUTHORITY", self.fake.authority_url())
             .env("STAGEBENCH_GRAPH_URL", graph_url)
+            .env("STAGEBENCH_ALLOW_HTTP_LOOPBACK", "1")
             .stdin(Stdio::null());
         // Off the runtime's threads, so the fake keeps answering.
         tokio::task::spawn_blocking(move || cmd.output().expect("stagebench runs"))

@@ -135,9 +135,16 @@ impl JsonError {
 /// on `err`; with `--json` also the error, its remedy and the hint as one JSON object on `out`.
 pub fn report(e: &anyhow::Error, json: bool, out: &mut dyn Write, err: &mut dyn Write) {
     let shown = JsonError::of(e);
-    let _ = writeln!(err, "error: {}", shown.error);
+    // An error may quote a device's, a file's or Intune's text: each line escaped.
+    let safe = |text: &str| {
+        text.split('\n')
+            .map(|line| crate::cmd::shown(line).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let _ = writeln!(err, "error: {}", safe(&shown.error));
     if let Some(hint) = &shown.hint {
-        let _ = writeln!(err, "hint: {hint}");
+        let _ = writeln!(err, "hint: {}", safe(hint));
     }
     if json {
         let _ = serde_json::to_writer(&mut *out, &shown);

@@ -86,6 +86,35 @@ impl<'de> serde::Deserialize<'de> for SecretText {
     }
 }
 
+/// A parser's message (serde's) with every quoted or back-quoted value replaced by `…`: serde
+/// quotes the value it rejects (``invalid type: string "hunter2"``, ``integer `12345678` ``), and
+/// a value from a document that holds a token or a Wi-Fi key never belongs in an error. What
+/// was expected, and the field names serde back-quotes, are lost with them; the kind of
+/// mistake stays.
+pub fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut open: Option<char> = None;
+    let mut escaped = false;
+    for c in message.chars() {
+        match open {
+            None if c == '"' || c == '`' => {
+                out.push(c);
+                out.push('…');
+                open = Some(c);
+            }
+            None => out.push(c),
+            Some(_) if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => {
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +156,21 @@ mod tests {
     fn deserializes_from_a_json_string() {
         let secret: SecretText = serde_json::from_str("\"abc\"").unwrap();
         assert_eq!(secret.expose(), "abc");
+    }
+
+    #[test]
+    fn parser_messages_lose_their_values() {
+        for (json, secret) in [
+            (r#""hunter2""#, "hunter2"),
+            (r#""a \" quote""#, "quote"),
+            ("12345678", "12345678"),
+        ] {
+            let e = serde_json::from_str::<bool>(json).unwrap_err();
+            let shown = without_values(&e.to_string());
+            assert!(
+                !shown.contains(secret) && shown.contains("invalid type"),
+                "{shown}"
+            );
+        }
     }
 }

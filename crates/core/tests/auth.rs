@@ -296,7 +296,7 @@ async fn sign_out_removes_the_keyring_entries_and_the_cached_token() {
     session.sign_out().await.unwrap();
     assert_eq!(
         b.keyring.names(),
-        [SecretKind::ClientSecret.name(&app)],
+        [SecretKind::ClientSecret.name(&b.sign_in.endpoints().authority, &app)],
         "only this sign-in's entries went"
     );
     assert!(matches!(

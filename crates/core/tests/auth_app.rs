@@ -37,7 +37,7 @@ async fn client_secret_sign_in_stores_the_secret_only_when_it_works() {
         .unwrap();
     let stored = b
         .keyring
-        .get(&SecretKind::ClientSecret.name(&s))
+        .get(&SecretKind::ClientSecret.name(&b.sign_in.endpoints().authority, &s))
         .await
         .unwrap()
         .unwrap();
@@ -94,7 +94,7 @@ async fn certificate_assertions_are_accepted_from_files_and_imported() {
         .unwrap();
     let kept = b
         .keyring
-        .get(&SecretKind::PrivateKey.name(&imported))
+        .get(&SecretKind::PrivateKey.name(&b.sign_in.endpoints().authority, &imported))
         .await
         .unwrap()
         .unwrap();

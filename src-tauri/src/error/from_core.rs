@@ -46,7 +46,7 @@ impl From<SignInError> for ApiError {
     fn from(e: SignInError) -> Self {
         use stagebench_core::intune::state::TenantProblem;
         let code = match e {
-            SignInError::Config(_) => "invalid-input",
+            SignInError::Config(_) | SignInError::Endpoint(_) => "invalid-input",
             SignInError::Network { .. } => "offline",
             SignInError::NotSignedIn | SignInError::SignInAgain { .. } => "sign-in-needed",
             SignInError::Incomplete(_) | SignInError::Keyring { .. } => "internal",

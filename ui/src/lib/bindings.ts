@@ -859,7 +859,12 @@ outbox: OutboxCounts,
 /**
  * The last problem, until it is solved.
  */
-problem: TenantProblem | null, };
+problem: TenantProblem | null, 
+/**
+ * Addresses the environment replaces (`STAGEBENCH_AUTHORITY`, `STAGEBENCH_GRAPH_URL`),
+ * each as a warning naming the address its tokens go to; empty with Microsoft's.
+ */
+endpointOverrides: Array<string>, };
 
 /**
  * A batch's id: 32 lowercase hex digits (128 random bits), the same on the admin's and the

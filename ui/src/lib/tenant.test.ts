@@ -32,6 +32,7 @@ function state(extra: Partial<TenantState> = {}): TenantState {
     lastDrain: null,
     outbox: { pending: 0, in_flight: 0, failed: 0 },
     problem: null,
+    endpointOverrides: [],
     ...extra,
   };
 }

@@ -113,7 +113,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The table; every field a device reported goes through [`shown`].
 fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<()> {
+    use super::shown;
     if devices.is_empty() {
         writeln!(out, "No devices attached. Plug a device in with USB debugging on, or run `stagebench simulate --devices 3 --connect`.")?;
         return Ok(());
@@ -135,24 +137,24 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
             "{:<6} {:<22} {:<13} {:<18} {:<22} {:<10} {}",
             d.slot_number
                 .map_or_else(|| "-".to_string(), |n| n.to_string()),
-            d.serial.as_deref().unwrap_or(&d.key),
+            shown(d.serial.as_deref().unwrap_or(&d.key)),
             d.state,
-            d.manufacturer.as_deref().unwrap_or("-"),
-            d.model.as_deref().unwrap_or("-"),
-            android,
-            d.slot.as_deref().unwrap_or("-"),
+            shown(d.manufacturer.as_deref().unwrap_or("-")),
+            shown(d.model.as_deref().unwrap_or("-")),
+            shown(&android),
+            shown(d.slot.as_deref().unwrap_or("-")),
         )?;
         for p in &d.problems {
             writeln!(
                 out,
                 "       {}: {} Next: {}",
                 p.severity.as_str(),
-                p.message,
-                p.next_step
+                shown(&p.message),
+                shown(&p.next_step)
             )?;
         }
         for line in d.flags.iter().chain(&d.error) {
-            writeln!(out, "       {line}")?;
+            writeln!(out, "       {}", shown(line))?;
         }
         if d.problems.is_empty() {
             if let Some(next) = &d.next_step {

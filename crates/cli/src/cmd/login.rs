@@ -12,8 +12,7 @@ use clap::Args;
 use serde_json::json;
 use stagebench_core::clock::SystemClock;
 use stagebench_core::intune::auth::{
-    endpoints_from_env, CertificateSource, OsKeyring, Session, SignIn, SignInMode, TenantSettings,
-    TenantStore, WhoAmI,
+    CertificateSource, OsKeyring, Session, SignIn, SignInMode, TenantSettings, TenantStore, WhoAmI,
 };
 use stagebench_core::limits::{read_stream, read_text_file, SMALL_FILE};
 use stagebench_core::secret::SecretText;
@@ -47,10 +46,11 @@ pub struct LoginArgs {
     json: bool,
 }
 
-/// Sign-in as the CLI does it: endpoints from the environment, the OS keyring, the wall clock.
+/// Sign-in as the CLI does it: endpoints from the environment ([`super::endpoints`]), the OS
+/// keyring, the wall clock.
 pub fn sign_in_service() -> anyhow::Result<SignIn> {
     Ok(SignIn::new(
-        endpoints_from_env(),
+        super::endpoints()?,
         Arc::new(OsKeyring::new()),
         Arc::new(SystemClock),
     )?)

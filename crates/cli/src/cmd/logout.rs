@@ -1,14 +1,16 @@
 //! `stagebench logout`: sign the bench out. Its refresh token, client secret or imported key
-//! leave the OS keyring; the tenant and client id stay as defaults for the next `stagebench login`.
-//! Signing out twice is fine.
+//! leave the OS keyring, and so do the QR payloads kept for batches made on this bench (they
+//! come back from the tenant after the next sign-in); the tenant and client id stay as defaults
+//! for the next `stagebench login`. Signing out twice is fine.
 
 use std::io::Write;
 
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use stagebench_core::intune::auth::TenantStore;
-use stagebench_core::store::Store;
+use stagebench_core::batch::exchange;
+use stagebench_core::intune::auth::{OsKeyring, TenantStore};
+use stagebench_core::store::{Store, StoreHandle};
 
 /// How to print.
 #[derive(Args)]
@@ -28,6 +30,7 @@ pub async fn run(args: &LogoutArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         settings.account = None;
         store.set_tenant_settings(&settings)?;
     }
+    exchange::forget_tenant_qrs(&StoreHandle::new(store), &OsKeyring::new()).await?;
     if args.json {
         return super::write_json(out, &json!({"signed_out": was}));
     }

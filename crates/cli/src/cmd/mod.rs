@@ -27,11 +27,15 @@ pub mod slots;
 pub mod sync;
 pub mod whoami;
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, Once};
 
+use stagebench_core::clock::SystemClock;
+use stagebench_core::intune::auth::{endpoints_from_env, overrides_from_env, OsKeyring};
 use stagebench_core::intune::backoff::RetryPolicy;
-use stagebench_core::intune::connect::connect;
+use stagebench_core::intune::connect::connect_with;
 use stagebench_core::intune::graph::GraphClient;
+use stagebench_core::intune::Endpoints;
 use stagebench_core::store::Store;
 
 /// The async runtime for subcommands that talk to devices.
@@ -52,8 +56,69 @@ pub fn write_json(
     Ok(())
 }
 
+/// Text that came from a device, a file, Intune or a scanner, safe to print: control
+/// characters (escape sequences, carriage returns, newlines, C1 codes) and the bidirectional
+/// overrides that reorder what a terminal shows are written as `\u{…}` escapes, so such text
+/// can neither drive the terminal nor forge a line of output. The one way the CLI prints text
+/// it did not write itself.
+pub fn shown(text: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Where the bench signs in and calls Graph: Microsoft, or what `STAGEBENCH_AUTHORITY` and
+/// `STAGEBENCH_GRAPH_URL` name instead, each named in a warning on standard error (once per
+/// run) and refused unless https (plain http only to this computer, with
+/// `STAGEBENCH_ALLOW_HTTP_LOOPBACK=1`), before anything is sent.
+pub fn endpoints() -> anyhow::Result<Endpoints> {
+    static WARNED: Once = Once::new();
+    WARNED.call_once(|| {
+        for replaced in overrides_from_env() {
+            eprintln!("warning: {replaced}");
+        }
+    });
+    Ok(endpoints_from_env()?)
+}
+
 /// The Graph client of the bench's saved sign-in, for a command, retrying as
 /// [`RetryPolicy::INTERACTIVE`]. Nobody signed in gives the `stagebench login` hint.
 pub fn connect_tenant(store: &Store) -> anyhow::Result<Arc<GraphClient>> {
-    Ok(connect(store, RetryPolicy::INTERACTIVE)?.client)
+    let connection = connect_with(
+        store,
+        endpoints()?,
+        Arc::new(OsKeyring::new()),
+        Arc::new(SystemClock),
+        RetryPolicy::INTERACTIVE,
+    )?;
+    Ok(connection.client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn shown_escapes_what_could_drive_the_terminal() {
+        assert!(matches!(
+            shown("Warehouse Wi-Fi ü"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            shown("\u{1b}[2J\u{1b}]0;owned\u{7}net\r\nerror: fake\u{9b}\u{202e}"),
+            "\\u{1b}[2J\\u{1b}]0;owned\\u{7}net\\u{d}\\u{a}error: fake\\u{9b}\\u{202e}"
+        );
+    }
 }

@@ -11,11 +11,16 @@ use stagebench_core::limits;
 
 /// Where the payload comes from (exactly one) and how to render it.
 #[derive(Args)]
-#[command(group = clap::ArgGroup::new("source").required(true).args(["token", "export_file", "aosp_content"]))]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["token", "token_env", "export_file", "aosp_content"]))]
 pub struct QrArgs {
-    /// An Android Enterprise enrollment token (default or staging).
-    #[arg(long)]
+    /// An Android Enterprise enrollment token (default or staging); `-` reads it from standard
+    /// input. Prefer `-` or --token-env: an argument is visible to other users (`ps`) and lands
+    /// in shell history.
+    #[arg(long, value_name = "TOKEN|-")]
     token: Option<String>,
+    /// Read the enrollment token from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    token_env: Option<String>,
     /// The JSON file Intune exports for a token (Token > Export); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     export_file: Option<PathBuf>,
@@ -88,8 +93,18 @@ fn read_text(path: &Path, what: &'static str) -> anyhow::Result<String> {
 impl QrArgs {
     fn request(&self) -> anyhow::Result<QrRequest> {
         let source = if let Some(token) = &self.token {
+            let token = match token.as_str() {
+                "-" => read_text(Path::new("-"), "the enrollment token")?,
+                given => given.to_owned(),
+            };
             QrSource::Token {
-                token: token.clone(),
+                token: token.trim_end_matches(['\r', '\n']).to_owned(),
+            }
+        } else if let Some(var) = &self.token_env {
+            QrSource::Token {
+                token: std::env::var(var).with_context(|| {
+                    format!("environment variable {var} (for --token-env) is not set")
+                })?,
             }
         } else if let Some(path) = &self.export_file {
             QrSource::Export {
@@ -103,7 +118,7 @@ impl QrArgs {
             };
             QrSource::Aosp { text }
         } else {
-            bail!("give one of --token, --export-file or --aosp-content");
+            bail!("give one of --token, --token-env, --export-file or --aosp-content");
         };
         let password = match &self.wifi_password_env {
             Some(var) => Some(std::env::var(var).with_context(|| {
@@ -202,8 +217,9 @@ fn write_summary(
     if let Some(ssid) = &s.wifi_ssid {
         writeln!(
             out,
-            "wifi: {ssid} ({})",
-            s.wifi_security.as_deref().unwrap_or("?")
+            "wifi: {} ({})",
+            super::shown(ssid),
+            super::shown(s.wifi_security.as_deref().unwrap_or("?"))
         )?;
     }
     if let Some(p) = &s.wifi_password_masked {
@@ -215,10 +231,10 @@ fn write_summary(
         f.version, f.ec_level, f.modules, f.payload_bytes
     )?;
     for w in &s.warnings {
-        writeln!(out, "warning: {w}")?;
+        writeln!(out, "warning: {}", super::shown(w))?;
     }
     for n in &s.notes {
-        writeln!(out, "note: {n}")?;
+        writeln!(out, "note: {}", super::shown(n))?;
     }
     if let Some(p) = path {
         writeln!(out, "wrote {}", p.display())?;

@@ -10,7 +10,7 @@ use anyhow::{ensure, Context};
 use clap::Args;
 use serde::Serialize;
 use stagebench_adb::server::AdbServer;
-use stagebench_core::intune::auth::{AUTHORITY_ENV, GRAPH_URL_ENV};
+use stagebench_core::intune::auth::{ALLOW_HTTP_LOOPBACK_ENV, AUTHORITY_ENV, GRAPH_URL_ENV};
 use stagebench_core::testing::graph::{FakeEnrollmentFlow, FakeGraph, Lifecycle};
 use stagebench_core::testing::SimulatedBench;
 
@@ -101,6 +101,7 @@ async fn start_tenant(bench: &SimulatedBench) -> anyhow::Result<(FakeGraph, Tena
     let env = [
         (AUTHORITY_ENV, fake.authority_url()),
         (GRAPH_URL_ENV, fake.base_url()),
+        (ALLOW_HTTP_LOOPBACK_ENV, "1".to_owned()),
     ]
     .into_iter()
     .collect();

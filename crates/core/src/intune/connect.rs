@@ -41,6 +41,7 @@ impl IntuneConnection {
         endpoints: &Endpoints,
         policy: RetryPolicy,
     ) -> Result<IntuneConnection, SignInError> {
+        endpoints.check_graph()?;
         let client = GraphClient::new(endpoints, Arc::new(session.clone()))
             .map_err(|e| SignInError::Network {
                 url: endpoints.graph.clone(),
@@ -72,11 +73,12 @@ pub fn connect_with(
 }
 
 /// [`connect_with`] the endpoints from the environment (`STAGEBENCH_AUTHORITY`,
-/// `STAGEBENCH_GRAPH_URL`, else Microsoft's), the OS keyring, the system clock and `policy`.
+/// `STAGEBENCH_GRAPH_URL`, else Microsoft's; refused unless https, see
+/// [`super::endpoints`]), the OS keyring, the system clock and `policy`.
 pub fn connect(store: &Store, policy: RetryPolicy) -> Result<IntuneConnection, SignInError> {
     connect_with(
         store,
-        endpoints_from_env(),
+        endpoints_from_env()?,
         Arc::new(OsKeyring::new()),
         Arc::new(SystemClock),
         policy,

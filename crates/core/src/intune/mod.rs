@@ -10,7 +10,8 @@
 //! enrollment profile facts (Graph's enums) a device is staged with; [`sync`] keeps the bench and
 //! Intune in step; [`state`] is the connection as the app shows it, and one sync round;
 //! [`service`] runs the sync loop and the sign-ins in the background and publishes that state
-//! on a `watch` channel; [`connect`] makes a signed-in Graph client; [`view`] shows profiles
+//! on a `watch` channel; [`endpoints`] says where the bench signs in and calls Graph, and which
+//! replacements of those addresses are allowed; [`connect`] makes a signed-in Graph client; [`view`] shows profiles
 //! without their secrets. The
 //! durable queue of changes bound for Intune is the store's outbox ([`crate::store::OutboxItem`]),
 //! because it is a table.
@@ -38,6 +39,7 @@
 pub mod auth;
 pub mod backoff;
 pub mod connect;
+pub mod endpoints;
 pub mod graph;
 pub mod names;
 pub mod profile;
@@ -55,25 +57,7 @@ use std::time::Duration;
 use crate::remedy::{HasRemedy, Remedy};
 use crate::secret::SecretText;
 
-/// Where the bench signs in and where it calls Graph. Real Microsoft endpoints by default; the
-/// fake tenant of the `testing` feature (`testing::graph`) serves both on 127.0.0.1.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoints {
-    /// The Microsoft identity platform, without a trailing slash
-    /// (`https://login.microsoftonline.com`); `/{tenant}/oauth2/v2.0/…` is appended.
-    pub authority: String,
-    /// Graph beta, without a trailing slash (`https://graph.microsoft.com/beta`).
-    pub graph: String,
-}
-
-impl Default for Endpoints {
-    fn default() -> Self {
-        Endpoints {
-            authority: "https://login.microsoftonline.com".into(),
-            graph: "https://graph.microsoft.com/beta".into(),
-        }
-    }
-}
+pub use endpoints::{EndpointError, Endpoints};
 
 /// Why no access token could be had. Never carries a secret. `Clone`, so callers waiting on
 /// one token renewal can all be given its failure.
@@ -116,6 +100,10 @@ pub enum SignInError {
     /// The bench's tenant settings are missing or wrong.
     #[error("tenant settings: {0}")]
     Config(String),
+    /// The sign-in address may not be sent a secret (plain HTTP to another computer, or an
+    /// override without its switch); nothing was sent.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
 }
 
 impl HasRemedy for SignInError {
@@ -127,9 +115,10 @@ impl HasRemedy for SignInError {
             SignInError::SignInAgain { account, .. } => Some(Remedy::SignInAgain {
                 account: account.clone(),
             }),
-            SignInError::Network { .. } | SignInError::Keyring { .. } | SignInError::Config(_) => {
-                None
-            }
+            SignInError::Network { .. }
+            | SignInError::Keyring { .. }
+            | SignInError::Config(_)
+            | SignInError::Endpoint(_) => None,
         }
     }
 }

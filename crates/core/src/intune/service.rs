@@ -18,7 +18,8 @@ use tokio::task::JoinHandle;
 
 use super::auth::TenantStore;
 use super::auth::{
-    endpoints_from_env, OsKeyring, Session, SignIn, SignInMode, TenantSettings, WhoAmI,
+    endpoints_from_env, overrides_from_env, OsKeyring, Session, SignIn, SignInMode, TenantSettings,
+    WhoAmI,
 };
 use super::backoff::RetryPolicy;
 use super::connect::IntuneConnection;
@@ -27,7 +28,7 @@ use super::state::{sync_once, SignInPrompt, SyncRound, TenantProblem, TenantStat
 use super::sync::SyncError;
 use super::SignInError;
 use crate::clock::SystemClock;
-use crate::store::{StoreError, StoreHandle};
+use crate::store::{OutboxCounts, StoreError, StoreHandle};
 
 /// How often the bench syncs with Intune while signed in.
 pub const SYNC_EVERY: Duration = Duration::from_secs(60);
@@ -70,6 +71,8 @@ struct Inner {
     store: StoreHandle,
     runtime: Handle,
     sign_in: Box<SignInService>,
+    /// The environment's replaced addresses, as warnings ([`TenantState::endpoint_overrides`]).
+    overrides: Vec<String>,
 }
 
 #[derive(Default)]
@@ -84,7 +87,7 @@ struct Link {
 /// keyring.
 fn os_sign_in() -> Result<SignIn, SignInError> {
     SignIn::new(
-        endpoints_from_env(),
+        endpoints_from_env()?,
         Arc::new(OsKeyring::new()),
         Arc::new(SystemClock),
     )
@@ -94,8 +97,13 @@ impl TenantService {
     /// The tenant connection of the bench whose store is `store`, signing in with Microsoft
     /// (or what the environment names) and keeping secrets in the OS keyring; its loop runs on
     /// `runtime` once started.
+    /// Every address the environment replaces is logged as a warning and shown in the state.
     pub fn new(store: StoreHandle, runtime: Handle) -> TenantService {
-        TenantService::with_sign_in(store, runtime, os_sign_in)
+        let overrides: Vec<String> = overrides_from_env().iter().map(|o| o.to_string()).collect();
+        for o in &overrides {
+            tracing::warn!("{o}");
+        }
+        TenantService::build(store, runtime, Box::new(os_sign_in), overrides)
     }
 
     /// As [`TenantService::new`], signing in through what `sign_in` makes (tests: a fake).
@@ -104,16 +112,41 @@ impl TenantService {
         runtime: Handle,
         sign_in: impl Fn() -> Result<SignIn, SignInError> + Send + Sync + 'static,
     ) -> TenantService {
+        TenantService::build(store, runtime, Box::new(sign_in), Vec::new())
+    }
+
+    fn build(
+        store: StoreHandle,
+        runtime: Handle,
+        sign_in: Box<SignInService>,
+        overrides: Vec<String>,
+    ) -> TenantService {
         TenantService {
             inner: Arc::new(Inner {
-                state: watch::Sender::new(TenantState::default()),
+                state: watch::Sender::new(TenantState {
+                    endpoint_overrides: overrides.clone(),
+                    ..TenantState::default()
+                }),
                 link: Mutex::new(Link::default()),
                 wake: Notify::new(),
                 started: AtomicBool::new(false),
                 store,
                 runtime,
-                sign_in: Box::new(sign_in),
+                sign_in,
+                overrides,
             }),
+        }
+    }
+
+    /// Signed out of `settings`' tenant, with the environment's replaced addresses.
+    fn signed_out(&self, settings: Option<&TenantSettings>, outbox: OutboxCounts) -> TenantState {
+        TenantState {
+            endpoint_overrides: self.inner.overrides.clone(),
+            ..TenantState::signed_out(
+                settings.map(|s| s.tenant.clone()),
+                settings.map(|s| s.client_id.clone()),
+                outbox,
+            )
         }
     }
 
@@ -158,11 +191,7 @@ impl TenantService {
         };
         let state = match read {
             Ok((outbox, settings)) => {
-                let mut state = TenantState::signed_out(
-                    settings.as_ref().map(|s| s.tenant.clone()),
-                    settings.as_ref().map(|s| s.client_id.clone()),
-                    outbox,
-                );
+                let mut state = self.signed_out(settings.as_ref(), outbox);
                 let resumed = settings.as_ref().filter(|s| s.account.is_some()).map(|s| {
                     (self.inner.sign_in)().and_then(|sign_in| {
                         let session = sign_in.resume(s)?;
@@ -181,6 +210,7 @@ impl TenantService {
             }
             Err(e) => TenantState {
                 problem: Some(TenantProblem::of_store(&e)),
+                endpoint_overrides: self.inner.overrides.clone(),
                 ..TenantState::default()
             },
         };
@@ -386,13 +416,8 @@ impl TenantService {
             self.inner.store.lock().set_tenant_settings(&settings)?;
         }
         let outbox = self.inner.store.lock().outbox_len()?;
-        self.update(|s| {
-            *s = TenantState::signed_out(
-                settings.as_ref().map(|s| s.tenant.clone()),
-                settings.as_ref().map(|s| s.client_id.clone()),
-                outbox,
-            );
-        });
+        let state = self.signed_out(settings.as_ref(), outbox);
+        self.update(|s| *s = state);
         Ok(())
     }
 }

@@ -51,6 +51,9 @@ pub struct TenantState {
     pub outbox: OutboxCounts,
     /// The last problem, until it is solved.
     pub problem: Option<TenantProblem>,
+    /// Addresses the environment replaces (`STAGEBENCH_AUTHORITY`, `STAGEBENCH_GRAPH_URL`),
+    /// each as a warning naming the address its tokens go to; empty with Microsoft's.
+    pub endpoint_overrides: Vec<String>,
 }
 
 /// What to show while the bench waits for a device-code sign-in.
@@ -141,6 +144,7 @@ impl TenantProblem {
                 "Unlock the OS keyring (on Linux a Secret Service such as GNOME Keyring must run), then sign in again.",
             ),
             SignInError::Config(_) => sign_in(e.to_string(), "Check the tenant and client id, then sign in again."),
+            SignInError::Endpoint(_) => sign_in(e.to_string(), "Fix or unset that variable, then start StageBench again."),
         }
     }
 

@@ -84,7 +84,7 @@ impl Bench {
 
     pub async fn refresh_token(&self, s: &TenantSettings) -> Option<String> {
         self.keyring
-            .get(&SecretKind::RefreshToken.name(s))
+            .get(&SecretKind::RefreshToken.name(&self.sign_in.endpoints().authority, s))
             .await
             .unwrap()
             .map(|t| t.expose().to_owned())

@@ -50,11 +50,10 @@ impl PassphraseArgs {
             return Ok(Some(SecretText::new(value)));
         }
         if std::io::stdin().is_terminal() {
-            eprint!("Bench pack passphrase: ");
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line)?;
-            return Ok(Some(SecretText::new(line.trim_end_matches(['\r', '\n']))));
+            // Typed without echo: nobody reads it off the screen or a terminal recording.
+            let typed = rpassword::prompt_password("Bench pack passphrase: ")
+                .context("reading the passphrase from the terminal")?;
+            return Ok(Some(SecretText::new(typed)));
         }
         Ok(None)
     }

@@ -10,12 +10,14 @@ use std::io::Write;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use stagebench_core::batch::action::TechnicianAction;
+use stagebench_core::batch::exchange;
 use stagebench_core::batch::ops::{self, parse_date, parse_expiry, NewBatchError};
 use stagebench_core::batch::progress::{batch_progress, token_check, BatchProgress};
 use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{BatchSpec, ProfileFacts};
+use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::stage::Flow;
-use stagebench_core::store::Store;
+use stagebench_core::store::{Store, StoreHandle};
 
 /// What to do with batches.
 #[derive(Args)]
@@ -215,7 +217,8 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         BatchCommand::Close { batch } => {
             let record = store.find_batch(batch)?;
-            store.close_batch(&record.batch.id)?;
+            let keyring = OsKeyring::new();
+            exchange::close_batch(&StoreHandle::new(store), &keyring, batch).await?;
             if args.json {
                 return super::write_json(out, &serde_json::json!({"closed": record.batch.id}));
             }

@@ -1,6 +1,8 @@
 //! Bench packs: the admin seals a batch and its QR payload into one (export), the vendor's
 //! bench opens it (import: the payload into the keyring, the batch into the store), and the QR
-//! is shown from the keyring while the batch's token may be used.
+//! is shown from the keyring while the batch's token may be used. The payload leaves the
+//! keyring when its batch closes ([`close_batch`]), and a payload the bench kept from its own
+//! tenant when the bench signs out ([`forget_tenant_qrs`]).
 
 use std::path::Path;
 
@@ -13,7 +15,7 @@ use crate::ids::BatchId;
 use crate::intune::auth::SecretStore;
 use crate::secret::SecretText;
 use crate::stage::Flow;
-use crate::store::{BatchStoreError, Store};
+use crate::store::{BatchStoreError, Store, StoreHandle};
 
 /// The keyring entry holding a batch's QR payload on a vendor bench.
 pub fn qr_secret_name(batch: &BatchId) -> String {
@@ -128,4 +130,40 @@ pub async fn keep_qr(
 ) -> Result<(), ExchangeError> {
     secrets.set(&qr_secret_name(batch), payload).await?;
     Ok(())
+}
+
+/// Closes a batch: it stays for reports and audits, but devices no longer join it, and its QR
+/// payload (token and Wi-Fi key inside) leaves the keyring. The keyring first: when it refuses,
+/// the batch stays open and closing again finishes the job.
+pub async fn close_batch(
+    store: &StoreHandle,
+    secrets: &dyn SecretStore,
+    batch: &str,
+) -> Result<BatchId, ExchangeError> {
+    let id = store.lock().find_batch(batch)?.batch.id;
+    secrets.delete(&qr_secret_name(&id)).await?;
+    store.lock().close_batch(&id)?;
+    Ok(id)
+}
+
+/// After the bench signs out: the QR payloads it kept from its own tenant (batches made on this
+/// bench) leave the keyring; they come back from the tenant after the next sign-in. Payloads
+/// from bench packs stay until their batch closes (the pack cannot be opened twice). Returns how
+/// many entries were removed.
+pub async fn forget_tenant_qrs(
+    store: &StoreHandle,
+    secrets: &dyn SecretStore,
+) -> Result<usize, ExchangeError> {
+    let local: Vec<BatchId> = store
+        .lock()
+        .batches()?
+        .into_iter()
+        .filter(|r| r.batch.origin == BatchOrigin::Local)
+        .map(|r| r.batch.id)
+        .collect();
+    let mut removed = 0;
+    for id in &local {
+        removed += usize::from(secrets.delete(&qr_secret_name(id)).await?);
+    }
+    Ok(removed)
 }

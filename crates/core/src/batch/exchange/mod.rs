@@ -36,7 +36,9 @@ mod bench_pack;
 mod reconcile;
 mod signed_report;
 
-pub use bench_pack::{export_pack, import_pack, keep_qr, qr_secret_name, show_qr};
+pub use bench_pack::{
+    close_batch, export_pack, forget_tenant_qrs, import_pack, keep_qr, qr_secret_name, show_qr,
+};
 pub use reconcile::{custody, reconcile, ReconciledDevice, Reconciliation};
 pub use signed_report::{export_report, export_report_with, import_report, ImportedReport};
 

@@ -428,26 +428,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// A serde message with every quoted value replaced by `"…"`: serde quotes the values it
-/// rejects, and no value from inside a pack belongs in an error.
+/// A serde message without the values it quotes ([`crate::secret::without_values`]): no value
+/// from inside a pack belongs in an error.
 fn scrub(e: &serde_json::Error) -> String {
-    let mut out = String::new();
-    let mut quoted = false;
-    for c in e.to_string().chars() {
-        match (c, quoted) {
-            ('"', false) => {
-                out.push_str("\"…");
-                quoted = true;
-            }
-            ('"', true) => {
-                out.push('"');
-                quoted = false;
-            }
-            (_, false) => out.push(c),
-            (_, true) => {}
-        }
-    }
-    out
+    crate::secret::without_values(&e.to_string())
 }
 
 #[cfg(test)]

@@ -23,7 +23,10 @@
 //! oauth2's polling loop.
 //!
 //! Keyring entries are filed under service [`KEYRING_SERVICE`] as
-//! `{tenant}/{client id}/refresh-token`, `…/client-secret` and `…/private-key` ([`SecretKind`]).
+//! `{authority}/{tenant}/{client id}/refresh-token`, `…/client-secret` and `…/private-key`
+//! ([`SecretKind`]): bound to the sign-in address, so a refresh token kept for Microsoft is never
+//! sent to a replaced address. Entries of older versions (`{tenant}/{client id}/…`) are moved to
+//! Microsoft's name when first read there, and refused (sign in again) anywhere else.
 
 mod assertion;
 mod claims;
@@ -46,8 +49,11 @@ pub use session::{Session, WhoAmI, REFRESH_MARGIN};
 pub use settings::{CertificateSource, SignInMode, TenantSettings, TenantStore};
 pub use sign_in::SignIn;
 
-use super::{BoxFuture, Endpoints};
+use super::BoxFuture;
 use crate::clock::{ManualClock, SystemClock};
+pub use crate::intune::endpoints::{
+    endpoints_from_env, overrides_from_env, ALLOW_HTTP_LOOPBACK_ENV, AUTHORITY_ENV, GRAPH_URL_ENV,
+};
 
 #[cfg(feature = "testing")]
 pub(crate) use assertion::{certificate_der, public_key_of, x5t_of};
@@ -71,28 +77,6 @@ pub const SIGN_IN_SCOPES: [&str; 3] = ["offline_access", "openid", "profile"];
 
 /// App-only sign-in asks for the app's granted application permissions as a whole (§3.7).
 pub const APP_SCOPE: &str = "https://graph.microsoft.com/.default";
-
-/// Environment variable replacing the identity platform's address (tests point it at the fake).
-pub const AUTHORITY_ENV: &str = "STAGEBENCH_AUTHORITY";
-
-/// Environment variable replacing Graph's base URL (tests point it at the fake).
-pub const GRAPH_URL_ENV: &str = "STAGEBENCH_GRAPH_URL";
-
-/// Microsoft's endpoints, each replaced by [`AUTHORITY_ENV`] / [`GRAPH_URL_ENV`] when set and
-/// not empty.
-pub fn endpoints_from_env() -> Endpoints {
-    let var = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.trim().trim_end_matches('/').to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let default = Endpoints::default();
-    Endpoints {
-        authority: var(AUTHORITY_ENV).unwrap_or(default.authority),
-        graph: var(GRAPH_URL_ENV).unwrap_or(default.graph),
-    }
-}
 
 /// Every scope of a delegated sign-in.
 pub fn delegated_scopes() -> Vec<String> {
@@ -122,14 +106,32 @@ impl SecretKind {
         SecretKind::PrivateKey,
     ];
 
-    /// The keyring entry name for these settings: `{tenant}/{client id}/{kind}`.
-    pub fn name(self, settings: &TenantSettings) -> String {
-        let kind = match self {
+    fn word(self) -> &'static str {
+        match self {
             SecretKind::RefreshToken => "refresh-token",
             SecretKind::ClientSecret => "client-secret",
             SecretKind::PrivateKey => "private-key",
-        };
-        format!("{}/{}/{kind}", settings.tenant, settings.client_id)
+        }
+    }
+
+    /// The keyring entry name for these settings at `authority`:
+    /// `{authority}/{tenant}/{client id}/{kind}`. The authority is part of the name, so a
+    /// secret kept for one sign-in address is never sent to another.
+    pub fn name(self, authority: &str, settings: &TenantSettings) -> String {
+        let authority = reqwest::Url::parse(authority.trim())
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|_| authority.trim().to_owned());
+        format!(
+            "{}/{}",
+            authority.trim_end_matches('/'),
+            self.legacy_name(settings)
+        )
+    }
+
+    /// The name StageBench used before entries named their authority:
+    /// `{tenant}/{client id}/{kind}`.
+    pub fn legacy_name(self, settings: &TenantSettings) -> String {
+        format!("{}/{}/{}", settings.tenant, settings.client_id, self.word())
     }
 }
 

@@ -39,6 +39,7 @@ impl SignIn {
         secrets: Arc<dyn SecretStore>,
         clock: Arc<dyn AuthClock>,
     ) -> Result<SignIn, SignInError> {
+        endpoints.check_authority()?;
         let http = crate::intune::http_client().map_err(|e| SignInError::Network {
             url: endpoints.authority.clone(),
             reason: format!("the HTTP client could not be set up ({e})"),
@@ -67,9 +68,8 @@ impl SignIn {
     /// Checks that the secret store answers (an OS keyring may be locked or missing), so a
     /// technician is not sent through a whole sign-in whose refresh token then can't be kept.
     pub async fn check_secret_store(&self, settings: &TenantSettings) -> Result<(), SignInError> {
-        self.get(settings, SecretKind::RefreshToken)
-            .await
-            .map(|_| ())
+        let name = SecretKind::RefreshToken.name(&self.endpoints.authority, settings);
+        self.secrets.get(&name).await.map(|_| ())
     }
 
     /// Starts a device code sign-in (mode [`SignInMode::DeviceCode`]).
@@ -155,21 +155,56 @@ impl SignIn {
         Ok(Session::new(self, settings, None))
     }
 
-    /// Removes the bench's sign-in secrets for these settings from the keyring. Removing what
-    /// is not there is fine, so signing out twice is too.
+    /// Removes the bench's sign-in secrets for these settings from the keyring: those kept for
+    /// this sign-in address, for Microsoft's, and those of older versions. Removing what is not
+    /// there is fine, so signing out twice is too.
     pub async fn sign_out(&self, settings: &TenantSettings) -> Result<(), SignInError> {
+        let microsoft = Endpoints::default().authority;
         for kind in SecretKind::ALL {
-            self.secrets.delete(&kind.name(settings)).await?;
+            self.secrets.delete(&self.name(settings, kind)).await?;
+            self.secrets
+                .delete(&kind.name(&microsoft, settings))
+                .await?;
+            self.secrets.delete(&kind.legacy_name(settings)).await?;
         }
         Ok(())
     }
 
+    fn name(&self, settings: &TenantSettings, kind: SecretKind) -> String {
+        kind.name(&self.endpoints.authority, settings)
+    }
+
+    /// The secret kept for these settings at this sign-in address. An entry of an older
+    /// version (not bound to an address) is moved to its bound name at Microsoft's address,
+    /// which is where it came from unless an override was set; anywhere else it is refused.
     pub(super) async fn get(
         &self,
         settings: &TenantSettings,
         kind: SecretKind,
     ) -> Result<Option<SecretText>, SignInError> {
-        self.secrets.get(&kind.name(settings)).await
+        let name = self.name(settings, kind);
+        if let Some(value) = self.secrets.get(&name).await? {
+            return Ok(Some(value));
+        }
+        let legacy = kind.legacy_name(settings);
+        let Some(value) = self.secrets.get(&legacy).await? else {
+            return Ok(None);
+        };
+        if self.endpoints.authority != Endpoints::default().authority {
+            return Err(SignInError::SignInAgain {
+                account: settings
+                    .account
+                    .clone()
+                    .unwrap_or_else(|| settings.client_id.clone()),
+                reason: format!(
+                    "the saved sign-in was kept without its sign-in address and is not sent to {}",
+                    self.endpoints.authority
+                ),
+            });
+        }
+        self.secrets.set(&name, &value).await?;
+        self.secrets.delete(&legacy).await?;
+        Ok(Some(value))
     }
 
     pub(super) async fn put(
@@ -178,7 +213,7 @@ impl SignIn {
         kind: SecretKind,
         value: &SecretText,
     ) -> Result<(), SignInError> {
-        self.secrets.set(&kind.name(settings), value).await
+        self.secrets.set(&self.name(settings, kind), value).await
     }
 }
 

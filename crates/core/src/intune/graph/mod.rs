@@ -143,6 +143,10 @@ impl GraphClient {
         endpoints: &Endpoints,
         tokens: Arc<dyn TokenSource>,
     ) -> Result<GraphClient, GraphError> {
+        endpoints.check_graph().map_err(|e| GraphError::Invalid {
+            what: "connecting to Graph".into(),
+            reason: e.to_string(),
+        })?;
         let http = http_client().map_err(|e| GraphError::Invalid {
             what: "the HTTP client for Graph".into(),
             reason: format!(

@@ -164,8 +164,12 @@ fn secret(value: Option<SecretText>) -> Option<SecretText> {
 impl EnrollmentProfile {
     /// Reads a profile from Graph's JSON. The error says what was wrong, never a value.
     pub fn from_json(value: Value) -> Result<EnrollmentProfile, String> {
-        let wire: Wire =
-            serde_json::from_value(value).map_err(|e| format!("not an enrollment profile: {e}"))?;
+        let wire: Wire = serde_json::from_value(value).map_err(|e| {
+            format!(
+                "not an enrollment profile: {}",
+                crate::secret::without_values(&e.to_string())
+            )
+        })?;
         let id = non_empty(wire.id).ok_or("an enrollment profile without an id")?;
         let count = |n: Option<i64>| n.and_then(|n| u32::try_from(n).ok());
         Ok(EnrollmentProfile {
