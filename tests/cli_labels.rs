@@ -1,4 +1,5 @@
-//! `stagebench printers status` and `labels print` against a fake Zebra on raw TCP 9100.
+//! `stagebench printers status` and `labels print` against a fake Zebra on raw TCP 9100, and
+//! `print-queue send` beside another process that is still sending a job.
 
 use stagebench_e2e::cli::CliBench;
 use stagebench_e2e::qr::decode_qr_bitmap;
@@ -90,4 +91,102 @@ async fn labels_print_to_a_raw_9100_printer_through_the_queue() {
         .json(&["audit", "--action", "label-print", "--json"])
         .await;
     assert_eq!(log[0]["device"], "R5CR100001");
+}
+
+/// The CLI's `print-queue send` (a process of its own, on the wall clock) beside a drainer in
+/// this process whose printer takes longer than a lease: the job being sent is the drainer's,
+/// kept by its renewals, and the CLI leaves it alone. The job prints once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn print_queue_send_leaves_a_job_another_process_is_still_sending() {
+    use stagebench_core::clock::{Clock, ManualClock};
+    use stagebench_core::printer::fake_ipp::FakeIppPrinter;
+    use stagebench_core::printer::queue::PRINT_RETRY;
+    use stagebench_core::printer::{
+        drain_once, test_label, IppClient, PrinterConfig, PrinterStore, PrinterTarget,
+        SystemPrinters,
+    };
+    use stagebench_core::store::{PrintJobState, Store, FILE_NAME, PRINT_LEASE};
+    use stagebench_e2e::wait::{until, until_blocking};
+
+    let bench = CliBench {
+        data: tempfile::tempdir().unwrap(),
+        graph: None,
+        adb_port: None,
+    };
+    let fake = FakeIppPrinter::start().unwrap();
+    fake.hold();
+    // This process's drain began two and a half minutes ago (more than a lease) on its clock,
+    // which catches up with the wall clock while the printer holds the job.
+    let lease = time::Duration::try_from(PRINT_LEASE).unwrap();
+    let clock = ManualClock::new(time::OffsetDateTime::now_utc() - lease * 5 / 4);
+    let db = bench.data.path().join(FILE_NAME);
+    let mut store = Store::open(&db).unwrap().with_clock(clock.clone());
+    let office = PrinterConfig {
+        name: "office".into(),
+        target: PrinterTarget::Ipp { url: fake.url() },
+        dpi: Some(203),
+        media: None,
+    };
+    store.printer_save(&office).unwrap();
+    let id = store.print_enqueue(&test_label(&office, "zoë")).unwrap();
+    let start = clock.now();
+    let drainer = std::thread::spawn(move || {
+        let printers = SystemPrinters::new(IppClient::new().unwrap(), "zoë");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(drain_once(&mut store, &printers, &PRINT_RETRY, start))
+    });
+    fake.wait_for_jobs(1, PATIENCE);
+    let reader = Store::open(&db).unwrap();
+    for _ in 0..2 {
+        clock.advance(lease * 5 / 8);
+        let wanted = stagebench_core::clock::timestamp(clock.now() + lease / 2);
+        until_blocking("the drainer renews its lease", || {
+            let job = reader.print_job(id).unwrap().unwrap();
+            match job.lease_until {
+                Some(until) if until >= wanted => Ok(()),
+                other => Err(format!("lease until {other:?}")),
+            }
+        });
+    }
+
+    let cli = bench.run(&["print-queue", "send", "--json"]);
+    tokio::pin!(cli);
+    let sent_again = until("the printer gets the job again", || {
+        let jobs = fake.jobs().len();
+        async move {
+            if jobs > 1 {
+                Ok(())
+            } else {
+                Err(format!("{jobs} job"))
+            }
+        }
+    });
+    let out = tokio::select! {
+        out = &mut cli => Some(out),
+        () = sent_again => None,
+    };
+    fake.release();
+    let out = match out {
+        Some(out) => out,
+        None => cli.await,
+    };
+    let report = drainer.join().unwrap().unwrap();
+
+    assert_eq!(fake.jobs().len(), 1, "printed once");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli_report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        cli_report,
+        serde_json::json!({"done": [], "retried": [], "failed": [], "lost": []})
+    );
+    assert_eq!(report.done, [id]);
+    let job = reader.print_job(id).unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (PrintJobState::Done, 1));
 }

@@ -738,7 +738,12 @@ failed: number,
 /**
  * Whether the drain stopped because Graph or the network is unreachable.
  */
-offline: boolean, };
+offline: boolean, 
+/**
+ * Items whose claim another drain took over while this one was sending (this drain
+ * stalled past the lease); their results were not recorded, the other drain's stand.
+ */
+lost: number, };
 
 /**
  * How many items wait, are being sent, or failed for good (the app shows these).

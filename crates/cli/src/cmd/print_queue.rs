@@ -82,7 +82,12 @@ pub async fn run(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Result<(
                 report.retried.len(),
                 report.failed.len()
             )?;
-            for (id, error) in report.retried.iter().chain(&report.failed) {
+            for (id, error) in report
+                .retried
+                .iter()
+                .chain(&report.failed)
+                .chain(&report.lost)
+            {
                 writeln!(out, "  {id}: {error}")?;
             }
         }

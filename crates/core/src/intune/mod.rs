@@ -20,7 +20,9 @@
 //!
 //! 1. `Store::outbox_due(now, 20)` gives the pending items that are due, oldest first (and puts
 //!    items whose send was interrupted by a crash back in line once their lease has run out);
-//! 2. `Store::outbox_claim(ids, now)` marks them in flight, so a kill mid-send is visible;
+//! 2. `Store::outbox_claim(ids)` marks them in flight under one owner token with a lease, so a
+//!    kill mid-send is visible; the lease is renewed while the `$batch` is out and every result
+//!    is reported under the token (another drain's results change nothing);
 //! 3. [`backoff::Budget::try_take_n`] for the service and kind, waiting the returned duration
 //!    instead of sending into a 429;
 //! 4. one `POST /$batch` with up to 20 inner requests (Graph's limit; each inner request is

@@ -14,7 +14,7 @@
 //! service that drains the queue in the background and publishes it on a `watch` channel.
 //! Rendering labels is not here (the `label` module, a floor above). With the `testing`
 //! feature, [`fake`] is a Zebra on a local TCP port that answers `~HS` as told and keeps what it
-//! is sent.
+//! is sent, and [`fake_ipp`] an IPP printer that keeps its jobs and answers them when told.
 //!
 //! Everything here is portable: IPP and raw TCP are plain sockets, serial ports go through the
 //! `serialport` crate on Linux, macOS and Windows.
@@ -23,6 +23,8 @@ mod document;
 mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
+#[cfg(any(test, feature = "testing"))]
+pub mod fake_ipp;
 pub mod ipp;
 pub mod queue;
 pub mod raw;

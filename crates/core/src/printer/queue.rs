@@ -7,6 +7,11 @@
 //! format, bad address, unknown printer) fail at once. Either way the job's `last_error` says
 //! which printer and what to do.
 //!
+//! Each job is claimed when its turn comes, at the store clock's time and with an owner token
+//! of its own; the lease is renewed while the printer takes the job, and the result is reported
+//! under the token. A result the store refuses because another process took the job over (this
+//! one stalled past the lease) is listed as lost, not as an error of the pass.
+//!
 //! Before a ZPL job goes to a raw or serial printer the queue asks the printer's status
 //! ([`PrintTransport::status`]). When it reports something that stops it printing (out of
 //! labels, head open, paused, out of ribbon…) the job is not sent: it stays queued, unclaimed
@@ -22,12 +27,14 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{
-    check_document, Document, DocumentKind, PrintError, PrintTransport, PrinterStatus,
-    PrinterStore, PrinterTarget, Readiness,
+    check_document, Document, DocumentKind, PrintError, PrintTransport, PrinterConfig,
+    PrinterStatus, PrinterStore, PrinterTarget, Readiness,
 };
 use crate::ids::PrintJobId;
 use crate::intune::backoff::RetryPolicy;
-use crate::store::{PrintData, PrintJob, PrintJobError, Store, StoreError};
+use crate::store::{
+    PrintClaim, PrintData, PrintJob, PrintJobError, Store, StoreError, PRINT_LEASE,
+};
 
 /// The policy the queue uses unless told otherwise: 5 attempts, 2 s doubling to at most 60 s,
 /// with jitter (about two minutes of trying before a job is marked failed).
@@ -52,6 +59,9 @@ pub struct PrintDrainReport {
     pub retried: Vec<(PrintJobId, String)>,
     /// Jobs that failed for good, with the message the technician sees.
     pub failed: Vec<(PrintJobId, String)>,
+    /// Jobs another process took over while this one was sending (it stalled past the lease):
+    /// their results were not recorded, with why.
+    pub lost: Vec<(PrintJobId, String)>,
 }
 
 /// Sends every job due at `now`, oldest first, through `transport`.
@@ -66,23 +76,34 @@ pub async fn drain_once<T: PrintTransport>(
     let mut settled: HashMap<String, PrinterStatus> = HashMap::new();
     for due in store.print_due(now, 100)? {
         if let Some(message) = not_ready(store, transport, &due, &mut settled).await {
-            // Not claimed: the attempt is not spent while someone loads labels.
-            match store.print_retry(due.id, now, NOT_READY_RECHECK, &message) {
-                Ok(_) => report.retried.push((due.id, message)),
-                // Another process finished it meanwhile.
-                Err(PrintJobError::WrongState { .. } | PrintJobError::Unknown(_)) => {}
-                Err(other) => return Err(other),
+            // Not claimed: the attempt is not spent while someone loads labels. `None`: another
+            // process claimed or finished it meanwhile.
+            if store
+                .print_hold(due.id, now, NOT_READY_RECHECK, &message)?
+                .is_some()
+            {
+                report.retried.push((due.id, message));
             }
             continue;
         }
-        let Some(job) = store.print_claim(due.id, now)? else {
+        let Some(PrintClaim { token, job }) = store.print_claim(due.id)? else {
             continue; // another process took it
         };
-        match send(store, transport, &job).await {
-            Ok(remote_job) => {
-                store.print_done(job.id, now, remote_job.as_deref())?;
-                report.done.push(job.id);
+        let sent = match prepare(store, &job) {
+            Ok((printer, document)) => {
+                let sending = transport.send(&printer, &document, job.copies);
+                store
+                    .while_renewing(PRINT_LEASE, |s| s.print_renew(&token), sending)
+                    .await
+                    .map(|sent| sent.remote_job)
+                    .map_err(QueueError::from)
             }
+            Err(error) => Err(error),
+        };
+        let settled = match sent {
+            Ok(remote_job) => store
+                .print_done(job.id, &token, now, remote_job.as_deref())
+                .map(|_| report.done.push(job.id)),
             Err(error) => {
                 let delay = if error.is_transient() {
                     policy.next_delay(job.attempts, None, &mut rand::thread_rng())
@@ -92,8 +113,9 @@ pub async fn drain_once<T: PrintTransport>(
                 match delay {
                     Some(delay) => {
                         let message = error.to_string();
-                        store.print_retry(job.id, now, delay, &message)?;
-                        report.retried.push((job.id, message));
+                        store
+                            .print_retry(job.id, &token, now, delay, &message)
+                            .map(|_| report.retried.push((job.id, message)))
                     }
                     None => {
                         let message = if error.is_transient() {
@@ -104,11 +126,20 @@ pub async fn drain_once<T: PrintTransport>(
                         } else {
                             error.to_string()
                         };
-                        store.print_fail(job.id, now, &message)?;
-                        report.failed.push((job.id, message));
+                        store
+                            .print_fail(job.id, &token, now, &message)
+                            .map(|_| report.failed.push((job.id, message)))
                     }
                 }
             }
+        };
+        match settled {
+            Ok(()) => {}
+            Err(error @ PrintJobError::ClaimLost { .. }) => {
+                tracing::warn!(%error, "a print result was not recorded");
+                report.lost.push((job.id, error.to_string()));
+            }
+            Err(other) => return Err(other),
         }
     }
     Ok(report)
@@ -147,12 +178,8 @@ async fn not_ready<T: PrintTransport>(
     status.hold_message()
 }
 
-/// Sends one claimed job; the printer's job reference on success.
-async fn send<T: PrintTransport>(
-    store: &Store,
-    transport: &T,
-    job: &PrintJob,
-) -> Result<Option<String>, QueueError> {
+/// The printer and the document of a claimed job, ready to send.
+fn prepare(store: &Store, job: &PrintJob) -> Result<(PrinterConfig, Document), QueueError> {
     let printer = store
         .printer(&job.printer)?
         .ok_or_else(|| QueueError::UnknownPrinter(job.printer.clone()))?;
@@ -177,11 +204,7 @@ async fn send<T: PrintTransport>(
     } else {
         job.title.clone()
     };
-    let document = Document { kind, bytes, title };
-    Ok(transport
-        .send(&printer, &document, job.copies)
-        .await?
-        .remote_job)
+    Ok((printer, Document { kind, bytes, title }))
 }
 
 /// Why a job could not be sent, beyond the printer's own errors.

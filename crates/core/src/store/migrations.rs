@@ -8,8 +8,8 @@ use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
 use super::{
-    audit, batches, classify, devices, events, held_scans, intune, outbox, print_jobs, serials,
-    slots, tenant, StoreError,
+    audit, batches, classify, devices, events, held_scans, intune, lease, outbox, print_jobs,
+    serials, slots, tenant, StoreError,
 };
 
 /// `PRAGMA application_id` of a StageBench store ("SBch"), so `file(1)` and we ourselves can
@@ -34,6 +34,8 @@ fn migration_list() -> Vec<M<'static>> {
         M::up(audit::SCHEMA).comment("audit (append-only, hash-chained)"),
         M::up(print_jobs::SCHEMA).comment("printers, print_jobs (the print queue)"),
         M::up(held_scans::SCHEMA).comment("held_scans (scans that found no batch)"),
+        M::up(lease::SCHEMA)
+            .comment("claim_owner, lease_until (one owner per print or outbox claim)"),
     ]
 }
 
@@ -127,6 +129,38 @@ mod tests {
             .pragma_query_value(None, "application_id", |row| row.get(0))
             .unwrap();
         assert_eq!(id, APPLICATION_ID);
+    }
+
+    #[test]
+    fn claims_taken_before_owners_and_leases_keep_the_lease_they_had() {
+        // Schema 12 (`lease::SCHEMA`) added owners and leases; a store at 11 had neither.
+        let mut conn = Connection::open_in_memory().unwrap();
+        Migrations::new(migration_list())
+            .to_version(&mut conn, 11)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO print_jobs (created, printer, document_kind, data, state, next_attempt_at,
+                                     claimed_at, actor, updated)
+             VALUES ('t', 'zebra', 'zpl', x'00', 'sending', 't', '2025-01-01T00:00:00.000Z', 'a', 't');
+             INSERT INTO outbox (created, kind, target, operation_id, payload, next_attempt_at,
+                                 claimed_at, state, updated)
+             VALUES ('t', 'k', 't', 'op', '{}', 't', '2025-01-01T00:00:00.000Z', 'in-flight', 't');",
+        )
+        .unwrap();
+        migrate(&mut conn, Path::new(":memory:")).unwrap();
+        let lease = |table: &str| -> (String, Option<String>) {
+            conn.query_row(
+                &format!("SELECT lease_until, claim_owner FROM {table}"),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            lease("print_jobs"),
+            ("2025-01-01T00:02:00.000Z".into(), None)
+        );
+        assert_eq!(lease("outbox"), ("2025-01-01T00:05:00.000Z".into(), None));
     }
 
     #[test]

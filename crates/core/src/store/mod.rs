@@ -3,9 +3,10 @@
 //!
 //! Layout: one module per table or group of tables (`devices`, `serials`, `events`, `slots`,
 //! `intune`, `outbox`, `tenant`, `audit`, `batches`, `print_jobs`, `held_scans`: schema, row type
-//! and queries together), `migrations` puts the schemas in order, `sighting` holds the identity
-//! rule that decides which device a sighting belongs to, and `handle` shares one opened store
-//! within a process ([`StoreHandle`]). [`Store`] owns the connection, the path and a [`Clock`],
+//! and queries together), `lease` the owners and leases of print job and outbox claims,
+//! `migrations` puts the schemas in order, `sighting` holds the identity rule that decides which
+//! device a sighting belongs to, and `handle` shares one opened store within a process
+//! ([`StoreHandle`]). [`Store`] owns the connection, the path and a [`Clock`],
 //! and turns SQLite errors into [`StoreError`]s that name the file and the fix.
 //!
 //! Rows are plain: ids, strings, numbers, times and JSON. The store sits on the ground floor
@@ -27,6 +28,7 @@ mod events;
 mod handle;
 mod held_scans;
 mod intune;
+mod lease;
 mod migrations;
 mod outbox;
 mod print_jobs;
@@ -58,13 +60,15 @@ pub use intune::{
     IntuneChange, IntuneLinkRow, StatusChanges, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE,
     EVENT_INTUNE_SEEN,
 };
+pub use lease::{ClaimToken, RENEW_CHECK};
 pub use outbox::{
-    OutboxCounts, OutboxError, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED, EVENT_OUTBOX_DONE,
-    EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED, EVENT_OUTBOX_RETRY,
-    EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
+    OutboxClaim, OutboxCounts, OutboxError, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED,
+    EVENT_OUTBOX_DONE, EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED,
+    EVENT_OUTBOX_RETRY, EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
 };
 pub use print_jobs::{
-    NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobState, PrinterRow, PRINT_LEASE,
+    NewPrintJob, PrintClaim, PrintData, PrintJob, PrintJobError, PrintJobState, PrinterRow,
+    PRINT_LEASE,
 };
 pub use serials::SerialRecord;
 pub use sighting::{Sighting, SightingOutcome};

@@ -1,5 +1,6 @@
-//! Draining the outbox: due items are claimed, sent [`BATCH`] at a time, and each settled by
-//! its outcome (see the module docs).
+//! Draining the outbox: due items are claimed, sent [`BATCH`] at a time with their claim
+//! renewed while the `$batch` is out, and each settled by its outcome under that claim (see the
+//! module docs).
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use super::{outbox_err, IntuneDirectory, SendOutcome, SyncError, BATCH};
 use crate::ids::OutboxId;
 use crate::intune::backoff::RetryPolicy;
 use crate::intune::SignInError;
-use crate::store::Store;
+use crate::store::{OutboxClaim, OutboxError, Store, OUTBOX_LEASE};
 
 /// What an outbox drain did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -25,6 +26,9 @@ pub struct OutboxDrainReport {
     pub failed: usize,
     /// Whether the drain stopped because Graph or the network is unreachable.
     pub offline: bool,
+    /// Items whose claim another drain took over while this one was sending (this drain
+    /// stalled past the lease); their results were not recorded, the other drain's stand.
+    pub lost: usize,
 }
 
 /// Sends every due outbox item, [`BATCH`] at a time, until none is due at `now` (see the module
@@ -45,78 +49,82 @@ pub async fn drain_outbox(
             return Ok(report);
         }
         let ids: Vec<OutboxId> = due.iter().map(|i| i.id).collect();
-        let claimed = store.outbox_claim(&ids, now)?;
-        if claimed.is_empty() {
+        let OutboxClaim { token, items } = store.outbox_claim(&ids)?;
+        if items.is_empty() {
             return Ok(report); // another drain took them
         }
-        let outcomes = match directory.send(&claimed).await {
-            Ok(outcomes) if outcomes.len() == claimed.len() => outcomes,
+        let sending = directory.send(&items);
+        let sent = store
+            .while_renewing(OUTBOX_LEASE, |s| s.outbox_renew(&token), sending)
+            .await;
+        let outcomes = match sent {
+            Ok(outcomes) if outcomes.len() == items.len() => outcomes,
             Ok(outcomes) => {
-                let why = format!("{} answers for {} requests", outcomes.len(), claimed.len());
+                let why = format!("{} answers for {} requests", outcomes.len(), items.len());
                 vec![
                     SendOutcome::Retry {
                         error: why,
                         retry_after: None
                     };
-                    claimed.len()
+                    items.len()
                 ]
             }
-            Err(SyncError::Offline(why)) => vec![SendOutcome::Offline(why); claimed.len()],
+            Err(SyncError::Offline(why)) => vec![SendOutcome::Offline(why); items.len()],
             Err(SyncError::Auth(e)) => {
-                vec![SendOutcome::Reauthenticate(e.to_string()); claimed.len()]
+                vec![SendOutcome::Reauthenticate(e.to_string()); items.len()]
             }
             Err(e) => vec![
                 SendOutcome::Retry {
                     error: e.to_string(),
                     retry_after: None
                 };
-                claimed.len()
+                items.len()
             ],
         };
         let mut reauth: Option<String> = None;
-        for (item, outcome) in claimed.iter().zip(outcomes) {
-            match outcome {
-                SendOutcome::Done => {
-                    store.outbox_done(item.id, now).map_err(outbox_err)?;
-                    report.sent += 1;
-                }
+        for (item, outcome) in items.iter().zip(outcomes) {
+            let settled = match outcome {
+                SendOutcome::Done => store
+                    .outbox_done(item.id, &token, now)
+                    .map(|()| report.sent += 1),
                 SendOutcome::Retry { error, retry_after } => {
                     match policy.next_delay(item.attempts, retry_after, rng) {
-                        Some(delay) => {
-                            store
-                                .outbox_retry(item.id, now, delay, &error)
-                                .map_err(outbox_err)?;
-                            report.retried += 1;
-                        }
+                        Some(delay) => store
+                            .outbox_retry(item.id, &token, now, delay, &error)
+                            .map(|()| report.retried += 1),
                         None => {
                             let why = format!("{error} (gave up after {} attempts)", item.attempts);
-                            store.outbox_fail(item.id, now, &why).map_err(outbox_err)?;
-                            report.failed += 1;
+                            store
+                                .outbox_fail(item.id, &token, now, &why)
+                                .map(|()| report.failed += 1)
                         }
                     }
                 }
                 SendOutcome::Offline(error) => {
                     // Offline does not count against the item: wait the longest backoff step.
                     let delay = policy.max_delay.min(Duration::from_secs(60));
-                    store
-                        .outbox_not_sent(item.id, now, delay, &error)
-                        .map_err(outbox_err)?;
-                    report.retried += 1;
                     report.offline = true;
+                    store
+                        .outbox_not_sent(item.id, &token, now, delay, &error)
+                        .map(|()| report.retried += 1)
                 }
                 SendOutcome::Reauthenticate(error) => {
+                    reauth = Some(error.clone());
                     store
-                        .outbox_retry(item.id, now, Duration::ZERO, &error)
-                        .map_err(outbox_err)?;
-                    report.retried += 1;
-                    reauth = Some(error);
+                        .outbox_retry(item.id, &token, now, Duration::ZERO, &error)
+                        .map(|()| report.retried += 1)
                 }
-                SendOutcome::Fail(error) => {
-                    store
-                        .outbox_fail(item.id, now, &error)
-                        .map_err(outbox_err)?;
-                    report.failed += 1;
+                SendOutcome::Fail(error) => store
+                    .outbox_fail(item.id, &token, now, &error)
+                    .map(|()| report.failed += 1),
+            };
+            match settled {
+                Ok(()) => {}
+                Err(error @ OutboxError::ClaimLost { .. }) => {
+                    tracing::warn!(%error, "an outbox result was not recorded");
+                    report.lost += 1;
                 }
+                Err(other) => return Err(outbox_err(other)),
             }
         }
         if reauth.is_some() {

@@ -3,15 +3,16 @@
 //! and kills, and is retried until it is sent or refused for good.
 //!
 //! Life of an item: `pending` (waiting until `next_attempt_at`) → `in-flight` (claimed by a
-//! drain, `attempts` counted) → `done`, back to `pending` with a later `next_attempt_at`
+//! drain, `attempts` counted, owned by the claim's token until `lease_until`) → `done`, back to `pending` with a later `next_attempt_at`
 //! (retry), or `failed` (refused for good: a 4xx other than 401 and 429). An item whose
 //! `dedupe_key` is taken by a later change before it was sent becomes `superseded`: only the
 //! newest notes of a device are worth sending. Every change of state is also appended to the
 //! event log (`outbox-*` events), so what was sent and when stays auditable after rows move on.
 //!
-//! A crash mid-send leaves the item `in-flight`; once [`OUTBOX_LEASE`] has run out since its
-//! claim, [`Store::outbox_due`] puts it back to `pending` (`outbox-recovered`) and it is sent
-//! again. Resending is safe: each item has an `operation_id` the client sends as
+//! Only the claim's owner reports the result, and it renews the lease while the send runs (see
+//! `store::lease`). A crash mid-send leaves the item `in-flight`; once its lease
+//! ([`OUTBOX_LEASE`]) has run out, [`Store::outbox_due`] puts it back to `pending`
+//! (`outbox-recovered`) and it is sent again; a live send is never recovered. Resending is safe: each item has an `operation_id` the client sends as
 //! `client-request-id`, and the writes queued here set a value rather than add one (see
 //! the `intune` module). How the client drains the outbox is described there too.
 //!
@@ -27,7 +28,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::{json_column, Store, StoreError};
+use super::{json_column, ClaimToken, Store, StoreError};
 use crate::ids::OutboxId;
 
 mod queue;
@@ -57,8 +58,9 @@ CREATE UNIQUE INDEX outbox_one_pending_per_key ON outbox(dedupe_key)
     WHERE state = 'pending' AND dedupe_key IS NOT NULL;
 ";
 
-/// How long a claimed item may stay in flight before it is taken for lost (its drain crashed)
-/// and sent again. Longer than any send: a `$batch` with its timeouts takes well under a minute.
+/// How long a claim holds without being renewed before the item is taken for lost (its drain
+/// crashed) and sent again. The drain renews it every third of it while a `$batch` is out;
+/// longer than one stall of a send (a `$batch` with its timeouts takes well under a minute).
 pub const OUTBOX_LEASE: Duration = Duration::from_secs(5 * 60);
 
 /// Event kind: a change was queued.
@@ -145,12 +147,24 @@ pub struct OutboxItem {
     pub next_attempt_at: String,
     /// When the last send started, RFC 3339 UTC.
     pub claimed_at: Option<String>,
+    /// While in flight: the claim holds until this, RFC 3339 UTC (its owner renews it while the
+    /// send runs).
+    pub lease_until: Option<String>,
     /// Why the last send failed.
     pub last_error: Option<String>,
     /// Where it is in its life.
     pub state: OutboxState,
     /// When the row last changed, RFC 3339 UTC.
     pub updated: String,
+}
+
+/// Items claimed for one send, and the token that reports their results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxClaim {
+    /// Who holds the claim: pass it to [`Store::outbox_renew`] and to each result.
+    pub token: ClaimToken,
+    /// The items claimed (ids another drain held, or no longer pending, are left out).
+    pub items: Vec<OutboxItem>,
 }
 
 /// How many items wait, are being sent, or failed for good (the app shows these).
@@ -182,6 +196,15 @@ pub enum OutboxError {
         /// Its state.
         state: OutboxState,
     },
+    /// The result of a send came from a drain whose claim was taken over (its lease ran out and
+    /// another drain claimed the item); nothing was changed.
+    #[error("outbox item {id} was taken over by another drain after this one's claim ran out, so this send's result was not recorded (the item is {state}); the other drain's send stands")]
+    ClaimLost {
+        /// The item.
+        id: OutboxId,
+        /// Its state, as the other drain left it.
+        state: OutboxState,
+    },
     /// An empty kind or target.
     #[error("an outbox item needs a {0}; pass a kind such as \"device-notes\" and a target such as the managed device id")]
     Empty(&'static str),
@@ -191,7 +214,7 @@ pub enum OutboxError {
 }
 
 const COLUMNS: &str = "id, created, kind, target, dedupe_key, operation_id, payload, attempts, \
-                       next_attempt_at, claimed_at, last_error, state, updated";
+                       next_attempt_at, claimed_at, last_error, state, updated, lease_until";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<OutboxItem> {
     let state: String = row.get(11)?;
@@ -215,6 +238,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<OutboxItem> {
             )
         })?,
         updated: row.get(12)?,
+        lease_until: row.get(13)?,
     })
 }
 

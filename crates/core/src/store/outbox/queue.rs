@@ -1,6 +1,7 @@
 //! An outbox item's life: queued (a later change with the same dedupe key supersedes an unsent
-//! one), due (items whose lease ran out go back in line first), claimed, and finished: done,
-//! retried later, not sent (the claim does not count), or failed for good.
+//! one), due (items whose lease ran out go back in line first), claimed (with an owner token
+//! and a lease the drain renews), and finished by the claim's owner: done, retried later, not
+//! sent (the claim does not count), or failed for good.
 
 use std::time::Duration;
 
@@ -8,13 +9,14 @@ use rusqlite::{params, Connection};
 use time::OffsetDateTime;
 
 use super::{
-    from_row, get, OutboxError, OutboxItem, OutboxState, COLUMNS, EVENT_OUTBOX_CLAIMED,
-    EVENT_OUTBOX_DONE, EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED,
-    EVENT_OUTBOX_RETRY, EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
+    from_row, get, OutboxClaim, OutboxError, OutboxItem, OutboxState, COLUMNS,
+    EVENT_OUTBOX_CLAIMED, EVENT_OUTBOX_DONE, EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED,
+    EVENT_OUTBOX_RECOVERED, EVENT_OUTBOX_RETRY, EVENT_OUTBOX_SUPERSEDED, OUTBOX_LEASE,
 };
 use crate::clock::timestamp;
 use crate::ids::OutboxId;
-use crate::store::{events, Store, StoreError};
+use crate::store::lease::{self, lease_until};
+use crate::store::{events, ClaimToken, Store, StoreError};
 
 fn set_state(
     conn: &Connection,
@@ -178,8 +180,8 @@ impl Store {
         })?)
     }
 
-    /// Up to `limit` pending items due at `now`, oldest first. Items left in flight for longer
-    /// than [`OUTBOX_LEASE`] (their drain crashed) go back in line first. An item whose dedupe
+    /// Up to `limit` pending items due at `now`, oldest first. Items whose claim's lease ran
+    /// out by `now` (their drain crashed: a live one renews it) go back in line first. An item whose dedupe
     /// key is still in flight in an older item waits for it, so changes to one thing are sent in
     /// order.
     pub fn outbox_due(
@@ -188,15 +190,14 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         let at = timestamp(now);
-        let expired = timestamp(now - time::Duration::try_from(OUTBOX_LEASE).unwrap_or_default());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.transact(|tx| {
             let stale: Vec<OutboxItem> = {
                 let mut stmt = tx.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM outbox
-                     WHERE state = 'in-flight' AND claimed_at <= ?1 ORDER BY id"
+                     WHERE state = 'in-flight' AND lease_until <= ?1 ORDER BY id"
                 ))?;
-                let rows = stmt.query_map([&expired], from_row)?;
+                let rows = stmt.query_map([&at], from_row)?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
             for item in &stale {
@@ -222,24 +223,24 @@ impl Store {
         })
     }
 
-    /// Marks the pending items among `ids` in flight (one more attempt each) and returns them;
-    /// ids already claimed by another drain, or no longer pending, are left out.
-    pub fn outbox_claim(
-        &mut self,
-        ids: &[OutboxId],
-        now: OffsetDateTime,
-    ) -> Result<Vec<OutboxItem>, StoreError> {
-        let at = timestamp(now);
-        self.transact(|tx| {
+    /// Marks the pending items among `ids` in flight (one more attempt each) at the store
+    /// clock's time, under one fresh owner token with a lease of [`OUTBOX_LEASE`], and returns
+    /// them; ids already claimed by another drain, or no longer pending, are left out.
+    pub fn outbox_claim(&mut self, ids: &[OutboxId]) -> Result<OutboxClaim, StoreError> {
+        let now = self.clock_now();
+        let (at, until) = (timestamp(now), lease_until(now, OUTBOX_LEASE));
+        let token = ClaimToken::new();
+        let items = self.transact(|tx| {
             let mut claimed = Vec::with_capacity(ids.len());
             for &id in ids {
                 let changed = tx
                     .prepare_cached(
                         "UPDATE outbox SET state = 'in-flight', attempts = attempts + 1,
-                                           claimed_at = ?2, updated = ?2
+                                           claimed_at = ?2, claim_owner = ?3, lease_until = ?4,
+                                           updated = ?2
                          WHERE id = ?1 AND state = 'pending'",
                     )?
-                    .execute(params![id.0, at])?;
+                    .execute(params![id.0, at, token.as_str(), until])?;
                 if changed == 1 {
                     let item = get(tx, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
                     log(tx, &at, EVENT_OUTBOX_CLAIMED, &item, serde_json::json!({}))?;
@@ -247,13 +248,27 @@ impl Store {
                 }
             }
             Ok(claimed)
-        })
+        })?;
+        Ok(OutboxClaim { token, items })
     }
 
-    /// Graph took item `id`.
-    pub fn outbox_done(&mut self, id: OutboxId, now: OffsetDateTime) -> Result<(), OutboxError> {
+    /// Pushes the lease of every item the claim `token` holds out to [`OUTBOX_LEASE`] from the
+    /// store clock's now (a send still running). `false` when it holds none any more: their
+    /// leases ran out and another drain took them over, or their results were reported.
+    pub fn outbox_renew(&mut self, token: &ClaimToken) -> Result<bool, StoreError> {
+        let until = lease_until(self.clock_now(), OUTBOX_LEASE);
+        self.transact(|tx| lease::renew(tx, "outbox", "in-flight", token, &until))
+    }
+
+    /// Graph took item `id`, sent under the claim `token` holds.
+    pub fn outbox_done(
+        &mut self,
+        id: OutboxId,
+        token: &ClaimToken,
+        now: OffsetDateTime,
+    ) -> Result<(), OutboxError> {
         let at = timestamp(now);
-        self.outbox_finish(id, |tx, item| {
+        self.outbox_finish(id, token, |tx, item| {
             // A superseded item that went out anyway is recorded as sent; the newer one
             // follows it.
             set_state(tx, id, OutboxState::Done, &at)?;
@@ -261,16 +276,18 @@ impl Store {
         })
     }
 
-    /// The send of item `id` failed for now (throttled, 5xx, timeout, offline): it is due again
-    /// after `delay` (from the Intune client's retry policy, `RetryPolicy::next_delay`).
+    /// The send of item `id` under the claim `token` holds failed for now (throttled, 5xx,
+    /// timeout, offline): it is due again after `delay` (from the Intune client's retry policy,
+    /// `RetryPolicy::next_delay`).
     pub fn outbox_retry(
         &mut self,
         id: OutboxId,
+        token: &ClaimToken,
         now: OffsetDateTime,
         delay: Duration,
         error: &str,
     ) -> Result<(), OutboxError> {
-        self.outbox_requeue(id, now, delay, error, true)
+        self.outbox_requeue(id, token, now, delay, error, true)
     }
 
     /// Item `id` was claimed but never reached Graph (offline, the network down): it is due
@@ -279,16 +296,18 @@ impl Store {
     pub fn outbox_not_sent(
         &mut self,
         id: OutboxId,
+        token: &ClaimToken,
         now: OffsetDateTime,
         delay: Duration,
         error: &str,
     ) -> Result<(), OutboxError> {
-        self.outbox_requeue(id, now, delay, error, false)
+        self.outbox_requeue(id, token, now, delay, error, false)
     }
 
     fn outbox_requeue(
         &mut self,
         id: OutboxId,
+        token: &ClaimToken,
         now: OffsetDateTime,
         delay: Duration,
         error: &str,
@@ -296,7 +315,7 @@ impl Store {
     ) -> Result<(), OutboxError> {
         let at = timestamp(now);
         let next = timestamp(later(now, delay));
-        self.outbox_finish(id, |tx, item| {
+        self.outbox_finish(id, token, |tx, item| {
             let state = if item.state == OutboxState::Superseded {
                 tx.execute(
                     "UPDATE outbox SET last_error = ?2, updated = ?3 WHERE id = ?1",
@@ -327,11 +346,12 @@ impl Store {
     pub fn outbox_fail(
         &mut self,
         id: OutboxId,
+        token: &ClaimToken,
         now: OffsetDateTime,
         error: &str,
     ) -> Result<(), OutboxError> {
         let at = timestamp(now);
-        self.outbox_finish(id, |tx, item| {
+        self.outbox_finish(id, token, |tx, item| {
             if item.state != OutboxState::Superseded {
                 set_state(tx, id, OutboxState::Failed, &at)?;
             }
@@ -349,17 +369,25 @@ impl Store {
         })
     }
 
-    /// Runs `f` on item `id` when it still awaits a result (pending after a lease ran out,
-    /// in flight, or superseded meanwhile).
+    /// Runs `f` on item `id` when `token` holds its last claim and it still awaits a result (in
+    /// flight, or pending or superseded after its lease ran out and no drain claimed it since).
+    /// Anyone else's result changes nothing ([`OutboxError::ClaimLost`]).
     fn outbox_finish(
         &mut self,
         id: OutboxId,
+        token: &ClaimToken,
         f: impl FnOnce(&rusqlite::Transaction<'_>, &OutboxItem) -> rusqlite::Result<()>,
     ) -> Result<(), OutboxError> {
         let outcome = self.transact(|tx| {
             let Some(item) = get(tx, id)? else {
                 return Ok(Err(OutboxError::Unknown(id)));
             };
+            if !lease::is_owner(tx, "outbox", id.0, token)? {
+                return Ok(Err(OutboxError::ClaimLost {
+                    id,
+                    state: item.state,
+                }));
+            }
             if matches!(item.state, OutboxState::Done | OutboxState::Failed) {
                 return Ok(Err(OutboxError::Finished {
                     id,

@@ -136,7 +136,7 @@ fn an_in_flight_change_is_not_superseded_and_the_newer_waits_for_it() {
     let sent = store
         .outbox_enqueue("device-notes", "md-1", Some("k"), &json!({"notes": "a"}))
         .unwrap();
-    store.outbox_claim(&[sent], now).unwrap();
+    let token = store.outbox_claim(&[sent]).unwrap().token;
     let newer = store
         .outbox_enqueue("device-notes", "md-1", Some("k"), &json!({"notes": "b"}))
         .unwrap();
@@ -149,7 +149,7 @@ fn an_in_flight_change_is_not_superseded_and_the_newer_waits_for_it() {
     // The older one fails for now: the newer one carries the change, so the older one is
     // superseded rather than requeued.
     store
-        .outbox_retry(sent, now, Duration::from_secs(1), "503")
+        .outbox_retry(sent, &token, now, Duration::from_secs(1), "503")
         .unwrap();
     assert_eq!(
         store.outbox_item(sent).unwrap().unwrap().state,
@@ -177,9 +177,9 @@ fn due_is_oldest_first_within_the_limit_and_respects_next_attempt() {
     assert_eq!(ids(&store.outbox_due(now, 0).unwrap()), []);
     // Not yet created at an earlier time.
     assert_eq!(ids(&store.outbox_due(now - secs(1), 10).unwrap()), [a, b]);
-    store.outbox_claim(&[a], now).unwrap();
+    let token = store.outbox_claim(&[a]).unwrap().token;
     store
-        .outbox_retry(a, now, Duration::from_secs(30), "429")
+        .outbox_retry(a, &token, now, Duration::from_secs(30), "429")
         .unwrap();
     assert_eq!(ids(&store.outbox_due(now, 10).unwrap()), [b, c]);
     assert_eq!(ids(&store.outbox_due(now + secs(29), 10).unwrap()), [b, c]);
@@ -198,7 +198,10 @@ fn claim_done_retry_fail_transitions_and_counts() {
             .outbox_enqueue("device-notes", t, None, &json!({"t": t}))
             .unwrap()
     });
-    let claimed = store.outbox_claim(&[a, b, c, OutboxId(99)], now).unwrap();
+    let OutboxClaim {
+        token,
+        items: claimed,
+    } = store.outbox_claim(&[a, b, c, OutboxId(99)]).unwrap();
     assert_eq!(ids(&claimed), [a, b, c]);
     assert!(claimed
         .iter()
@@ -208,7 +211,7 @@ fn claim_done_retry_fail_transitions_and_counts() {
         Some("2025-01-01T00:00:00.000Z")
     );
     // Claimed once only.
-    assert!(store.outbox_claim(&[a], now).unwrap().is_empty());
+    assert!(store.outbox_claim(&[a]).unwrap().items.is_empty());
     assert_eq!(
         store.outbox_len().unwrap(),
         OutboxCounts {
@@ -219,12 +222,18 @@ fn claim_done_retry_fail_transitions_and_counts() {
     );
     assert!(store.outbox_due(now, 10).unwrap().is_empty());
 
-    store.outbox_done(a, now).unwrap();
+    store.outbox_done(a, &token, now).unwrap();
     store
-        .outbox_retry(b, now, Duration::from_millis(1500), "429 Too Many Requests")
+        .outbox_retry(
+            b,
+            &token,
+            now,
+            Duration::from_millis(1500),
+            "429 Too Many Requests",
+        )
         .unwrap();
     store
-        .outbox_fail(c, now, "400 Bad Request: notes too long")
+        .outbox_fail(c, &token, now, "400 Bad Request: notes too long")
         .unwrap();
     assert_eq!(
         store.outbox_len().unwrap(),
@@ -247,9 +256,10 @@ fn claim_done_retry_fail_transitions_and_counts() {
     );
 
     // The second attempt counts.
-    let again = store.outbox_claim(&[b], now + secs(2)).unwrap();
-    assert_eq!(again[0].attempts, 2);
-    store.outbox_done(b, now + secs(2)).unwrap();
+    clock.advance(secs(2));
+    let again = store.outbox_claim(&[b]).unwrap();
+    assert_eq!(again.items[0].attempts, 2);
+    store.outbox_done(b, &again.token, now + secs(2)).unwrap();
     assert_eq!(
         store.outbox_len().unwrap(),
         OutboxCounts {
@@ -260,7 +270,7 @@ fn claim_done_retry_fail_transitions_and_counts() {
     );
 
     // A result reported twice, or for nothing, is refused with the fix.
-    let err = store.outbox_done(a, now).unwrap_err();
+    let err = store.outbox_done(a, &token, now).unwrap_err();
     assert!(
         matches!(
             err,
@@ -273,12 +283,12 @@ fn claim_done_retry_fail_transitions_and_counts() {
     );
     assert!(err.to_string().contains("outbox_claim"));
     assert!(matches!(
-        store.outbox_fail(c, now, "x").unwrap_err(),
+        store.outbox_fail(c, &token, now, "x").unwrap_err(),
         OutboxError::Finished { .. }
     ));
     assert!(matches!(
         store
-            .outbox_retry(OutboxId(99), now, Duration::ZERO, "x")
+            .outbox_retry(OutboxId(99), &token, now, Duration::ZERO, "x")
             .unwrap_err(),
         OutboxError::Unknown(OutboxId(99))
     ));
@@ -306,7 +316,7 @@ fn a_lost_claim_goes_back_in_line_after_the_lease() {
     let a = store
         .outbox_enqueue("device-notes", "md-1", Some("k"), &json!({}))
         .unwrap();
-    store.outbox_claim(&[a], now).unwrap();
+    let token = store.outbox_claim(&[a]).unwrap().token;
     let lease = time::Duration::try_from(OUTBOX_LEASE).unwrap();
     assert!(store
         .outbox_due(now + lease - secs(1), 10)
@@ -318,7 +328,7 @@ fn a_lost_claim_goes_back_in_line_after_the_lease() {
     assert_eq!(due[0].attempts, 1, "the lost send counts as an attempt");
     assert_eq!(event_kinds(&store).last().unwrap(), EVENT_OUTBOX_RECOVERED);
     // The late answer of the lost send still counts.
-    store.outbox_done(a, now + lease + secs(1)).unwrap();
+    store.outbox_done(a, &token, now + lease + secs(1)).unwrap();
     assert_eq!(store.outbox_len().unwrap(), OutboxCounts::default());
 }
 
@@ -329,7 +339,7 @@ fn a_lost_claim_with_a_newer_change_is_superseded() {
     let a = store
         .outbox_enqueue("device-notes", "md-1", Some("k"), &json!({"n": 1}))
         .unwrap();
-    store.outbox_claim(&[a], now).unwrap();
+    store.outbox_claim(&[a]).unwrap();
     let b = store
         .outbox_enqueue("device-notes", "md-1", Some("k"), &json!({"n": 2}))
         .unwrap();
@@ -354,4 +364,65 @@ fn the_table_refuses_bad_rows() {
     assert!(insert("pending", "{}").is_ok());
     assert!(insert("sent", "{}").is_err());
     assert!(insert("pending", "not json").is_err());
+}
+
+#[test]
+fn only_the_claims_owner_reports_a_result_and_a_renewed_claim_is_not_recovered() {
+    let (mut store, clock) = store();
+    let lease = time::Duration::try_from(OUTBOX_LEASE).unwrap();
+    let a = notes(&mut store, "md-1", "stage 2");
+    clock.advance(secs(7));
+    let first = store.outbox_claim(&[a]).unwrap();
+    let stamped = |t| Some(crate::clock::timestamp(t));
+    assert_eq!(
+        first.items[0].claimed_at,
+        stamped(clock.now()),
+        "stamped when taken"
+    );
+    assert_eq!(first.items[0].lease_until, stamped(clock.now() + lease));
+
+    clock.advance(lease / 2);
+    assert!(store.outbox_renew(&first.token).unwrap());
+    clock.advance(lease / 2 + secs(1));
+    assert!(store.outbox_due(clock.now(), 10).unwrap().is_empty());
+    assert_eq!(store.outbox_len().unwrap().in_flight, 1);
+
+    // The drain stalls past its lease; another drain takes the item over.
+    clock.advance(lease);
+    assert_eq!(ids(&store.outbox_due(clock.now(), 10).unwrap()), [a]);
+    let second = store.outbox_claim(&[a]).unwrap();
+    assert_ne!(second.token, first.token);
+    let before = store.outbox_item(a).unwrap();
+    let logged = store.events(None, usize::MAX).unwrap().len();
+
+    let err = store.outbox_done(a, &first.token, clock.now()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OutboxError::ClaimLost {
+                state: OutboxState::InFlight,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("taken over by another drain"));
+    assert!(matches!(
+        store.outbox_fail(a, &first.token, clock.now(), "x"),
+        Err(OutboxError::ClaimLost { .. })
+    ));
+    assert!(matches!(
+        store.outbox_not_sent(a, &first.token, clock.now(), Duration::ZERO, "x"),
+        Err(OutboxError::ClaimLost { .. })
+    ));
+    assert!(!store.outbox_renew(&first.token).unwrap());
+    assert_eq!(
+        store.outbox_item(a).unwrap(),
+        before,
+        "the item is untouched"
+    );
+    assert_eq!(store.events(None, usize::MAX).unwrap().len(), logged);
+
+    store.outbox_done(a, &second.token, clock.now()).unwrap();
+    assert_eq!(store.outbox_len().unwrap(), OutboxCounts::default());
 }

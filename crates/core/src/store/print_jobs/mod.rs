@@ -3,12 +3,14 @@
 //! refused for good. (Both tables come in one migration: a printer and its queue are one idea.)
 //!
 //! Life of a job: `queued` (due at `next_attempt_at`) → `sending` (claimed, `attempts`
-//! counted, `claimed_at` set) → `done`, back to `queued` later (transient failure), or `failed`
-//! (refused for good, or attempts used up; `print-queue retry` puts it back). A process killed
-//! mid-send leaves the job `sending`; once [`PRINT_LEASE`] has run out since its claim,
-//! [`Store::print_due`] puts it back in line. A raw or serial printer cannot say whether the
-//! killed send got through, so a recovered job may print twice: a duplicate label is found at
-//! the bench, a missing one is not.
+//! counted, `claimed_at` set, owned by the claim's token until `lease_until`) → `done`, back
+//! to `queued` later (transient failure), or `failed` (refused for good, or attempts used up;
+//! `print-queue retry` puts it back). Only the claim's owner reports the result, and it renews
+//! the lease while the send runs (see `store::lease`). A process killed mid-send leaves the job
+//! `sending`; once its lease ([`PRINT_LEASE`]) has run out, [`Store::print_due`] puts it back
+//! in line. A raw or serial printer cannot say whether the killed send got through, so a
+//! recovered job may print twice: a duplicate label is found at the bench, a missing one is
+//! not. A live send is never recovered: its owner keeps renewing.
 //!
 //! A job marked done appends its [`AuditAction::LabelPrint`] record in the same transaction.
 //!
@@ -30,7 +32,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde::Serialize;
 
-use super::{Store, StoreError};
+use super::{ClaimToken, Store, StoreError};
 use crate::ids::{BatchId, PrintJobId};
 use crate::remedy::{HasRemedy, Remedy};
 
@@ -80,9 +82,10 @@ CREATE TABLE print_jobs (
 CREATE INDEX print_jobs_due ON print_jobs(state, next_attempt_at, id);
 ";
 
-/// How long a claimed job may stay `sending` before it is taken for lost (its process died)
-/// and sent again. Longer than any send: connect and write timeouts are seconds, an IPP
-/// request at most 30 s (`printer::WRITE_TIMEOUT`).
+/// How long a claim holds without being renewed before the job is taken for lost (its process
+/// died) and sent again. The sender renews it every third of it while the send runs; longer
+/// than one stall of a send (connect and write timeouts are seconds, an IPP request at most
+/// 30 s, `printer::WRITE_TIMEOUT`).
 pub const PRINT_LEASE: Duration = Duration::from_secs(120);
 
 /// Where a job is in its life.
@@ -217,6 +220,9 @@ pub struct PrintJob {
     pub next_attempt_at: String,
     /// When the last send started.
     pub claimed_at: Option<String>,
+    /// While `sending`: the claim holds until this, RFC 3339 UTC (its owner renews it while
+    /// the send runs).
+    pub lease_until: Option<String>,
     /// Why the last send failed.
     pub last_error: Option<String>,
     /// The printer's own reference for the job (IPP `job-uri`).
@@ -231,6 +237,15 @@ pub struct PrintJob {
     pub label_kind: Option<String>,
     /// When the row last changed.
     pub updated: String,
+}
+
+/// A job claimed for sending, and the token that reports its result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintClaim {
+    /// Who holds the claim: pass it to [`Store::print_renew`] and to the result.
+    pub token: ClaimToken,
+    /// The job as claimed.
+    pub job: PrintJob,
 }
 
 /// Why a queue operation was refused.
@@ -250,6 +265,15 @@ pub enum PrintJobError {
         /// What to do instead.
         hint: &'static str,
     },
+    /// The result of a send came from a process whose claim was taken over (its lease ran out
+    /// and another process claimed the job); nothing was changed.
+    #[error("print job {id} was taken over by another process after this one's claim ran out, so this send's result was not recorded (the job is {state}); if both sends reach the printer, discard the duplicate label")]
+    ClaimLost {
+        /// The job.
+        id: PrintJobId,
+        /// Its state, as the other process left it.
+        state: PrintJobState,
+    },
     /// Bad input.
     #[error("cannot queue the print: {0}")]
     Invalid(String),
@@ -264,7 +288,9 @@ pub enum PrintJobError {
 impl HasRemedy for PrintJobError {
     fn remedy(&self) -> Option<Remedy> {
         match self {
-            PrintJobError::Unknown(_) => Some(Remedy::ListPrintJobs),
+            PrintJobError::Unknown(_) | PrintJobError::ClaimLost { .. } => {
+                Some(Remedy::ListPrintJobs)
+            }
             PrintJobError::NoPrinter => Some(Remedy::PickPrinter),
             PrintJobError::WrongState { .. }
             | PrintJobError::Invalid(_)
@@ -282,7 +308,7 @@ impl HasRemedy for PrintJob {
 
 const COLUMNS: &str = "id, created, printer, document_kind, path, coalesce(length(data), 0), title, copies, \
                        state, attempts, next_attempt_at, claimed_at, last_error, remote_job, actor, \
-                       batch_id, device_serial, label_kind, updated";
+                       batch_id, device_serial, label_kind, updated, lease_until";
 
 fn conversion(idx: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, what.into())
@@ -311,6 +337,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<PrintJob> {
         device_serial: row.get(16)?,
         label_kind: row.get(17)?,
         updated: row.get(18)?,
+        lease_until: row.get(19)?,
     })
 }
 

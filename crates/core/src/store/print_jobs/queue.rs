@@ -1,6 +1,7 @@
-//! A print job's life: queued, due (jobs whose lease ran out go back in line first), claimed,
-//! and finished: done (with its audit record), retried later, or failed; a failed job is
-//! requeued by hand and a queued one cancelled.
+//! A print job's life: queued, due (jobs whose lease ran out go back in line first), held
+//! unclaimed while its printer is not ready, claimed (with an owner token and a lease the
+//! sender renews), and finished by its owner: done (with its audit record), retried later, or
+//! failed; a failed job is requeued by hand and a queued one cancelled.
 
 use std::time::Duration;
 
@@ -8,13 +9,14 @@ use rusqlite::params;
 use time::OffsetDateTime;
 
 use super::{
-    from_row, get, NewPrintJob, PrintData, PrintJob, PrintJobError, PrintJobState, COLUMNS,
-    PRINT_LEASE,
+    from_row, get, NewPrintJob, PrintClaim, PrintData, PrintJob, PrintJobError, PrintJobState,
+    COLUMNS, PRINT_LEASE,
 };
 use crate::audit::{AuditAction, AuditEntry};
 use crate::clock::timestamp;
 use crate::ids::{BatchId, PrintJobId};
-use crate::store::{audit, Store, StoreError};
+use crate::store::lease::{self, lease_until};
+use crate::store::{audit, ClaimToken, Store, StoreError};
 
 fn later(now: OffsetDateTime, by: Duration) -> OffsetDateTime {
     time::Duration::try_from(by)
@@ -74,23 +76,22 @@ impl Store {
         })?)
     }
 
-    /// Up to `limit` queued jobs due at `now`, oldest first. Jobs left `sending` for longer
-    /// than [`PRINT_LEASE`] (their process died) go back in line first.
+    /// Up to `limit` queued jobs due at `now`, oldest first. Jobs whose claim's lease ran out
+    /// by `now` (their process died: a live sender renews it) go back in line first.
     pub fn print_due(
         &mut self,
         now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<PrintJob>, StoreError> {
         let at = timestamp(now);
-        let expired = timestamp(now - time::Duration::try_from(PRINT_LEASE).unwrap_or_default());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.transact(|tx| {
             tx.prepare_cached(
-                "UPDATE print_jobs SET state = 'queued', next_attempt_at = ?2, updated = ?2,
+                "UPDATE print_jobs SET state = 'queued', next_attempt_at = ?1, updated = ?1,
                         last_error = coalesce(last_error, 'the process sending it stopped; sent again')
-                 WHERE state = 'sending' AND claimed_at <= ?1",
+                 WHERE state = 'sending' AND lease_until <= ?1",
             )?
-            .execute(params![expired, at])?;
+            .execute(params![at])?;
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM print_jobs
                  WHERE state = 'queued' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2"
@@ -100,21 +101,55 @@ impl Store {
         })
     }
 
-    /// Marks job `id` `sending` (one more attempt) when it is still queued, and returns it;
-    /// `None` when another process claimed it first.
-    pub fn print_claim(
-        &mut self,
-        id: PrintJobId,
-        now: OffsetDateTime,
-    ) -> Result<Option<PrintJob>, StoreError> {
-        let at = timestamp(now);
+    /// Marks job `id` `sending` (one more attempt) when it is still queued, at the store
+    /// clock's time, with a fresh owner token and a lease of [`PRINT_LEASE`]; `None` when
+    /// another process claimed it first.
+    pub fn print_claim(&mut self, id: PrintJobId) -> Result<Option<PrintClaim>, StoreError> {
+        let now = self.clock_now();
+        let (at, until) = (timestamp(now), lease_until(now, PRINT_LEASE));
+        let token = ClaimToken::new();
         self.transact(|tx| {
             let changed = tx
                 .prepare_cached(
-                    "UPDATE print_jobs SET state = 'sending', attempts = attempts + 1, claimed_at = ?2, updated = ?2
+                    "UPDATE print_jobs SET state = 'sending', attempts = attempts + 1, claimed_at = ?2,
+                                           claim_owner = ?3, lease_until = ?4, updated = ?2
                      WHERE id = ?1 AND state = 'queued'",
                 )?
-                .execute(params![id.0, at])?;
+                .execute(params![id.0, at, token.as_str(), until])?;
+            if changed == 1 {
+                Ok(get(tx, id)?.map(|job| PrintClaim { token, job }))
+            } else {
+                Ok(None)
+            }
+        })
+    }
+
+    /// Pushes the lease of the claim `token` holds out to [`PRINT_LEASE`] from the store
+    /// clock's now (a send still running). `false` when the claim is no longer held: its lease
+    /// ran out and another process took the job over, or its result was reported.
+    pub fn print_renew(&mut self, token: &ClaimToken) -> Result<bool, StoreError> {
+        let until = lease_until(self.clock_now(), PRINT_LEASE);
+        self.transact(|tx| lease::renew(tx, "print_jobs", "sending", token, &until))
+    }
+
+    /// Holds queued, unclaimed job `id` until `delay` after `now` with `why` (its printer is not
+    /// ready); no attempt is spent. `None` when it is no longer queued (another process claimed
+    /// or finished it meanwhile).
+    pub fn print_hold(
+        &mut self,
+        id: PrintJobId,
+        now: OffsetDateTime,
+        delay: Duration,
+        why: &str,
+    ) -> Result<Option<PrintJob>, StoreError> {
+        let at = timestamp(now);
+        let next = timestamp(later(now, delay));
+        self.transact(|tx| {
+            let changed = tx.execute(
+                "UPDATE print_jobs SET next_attempt_at = ?2, last_error = ?3, updated = ?4
+                 WHERE id = ?1 AND state = 'queued'",
+                params![id.0, next, why, at],
+            )?;
             if changed == 1 {
                 get(tx, id)
             } else {
@@ -123,16 +158,18 @@ impl Store {
         })
     }
 
-    /// appended in the same transaction.
+    /// The printer took job `id`, sent under the claim `token` holds: it is done, its audit
+    /// record appended in the same transaction.
     pub fn print_done(
         &mut self,
         id: PrintJobId,
+        token: &ClaimToken,
         now: OffsetDateTime,
         remote_job: Option<&str>,
     ) -> Result<PrintJob, PrintJobError> {
         let at = timestamp(now);
         let audit_at = self.now();
-        self.print_finish(id, |tx, job| {
+        self.print_finish(id, token, |tx, job| {
             tx.execute(
                 "UPDATE print_jobs SET state = 'done', remote_job = ?2, last_error = NULL, updated = ?3 WHERE id = ?1",
                 params![id.0, remote_job, at],
@@ -157,17 +194,19 @@ impl Store {
         })
     }
 
-    /// Sending job `id` failed for now: it is due again after `delay`.
+    /// Sending job `id` under the claim `token` holds failed for now: it is due again after
+    /// `delay`.
     pub fn print_retry(
         &mut self,
         id: PrintJobId,
+        token: &ClaimToken,
         now: OffsetDateTime,
         delay: Duration,
         error: &str,
     ) -> Result<PrintJob, PrintJobError> {
         let at = timestamp(now);
         let next = timestamp(later(now, delay));
-        self.print_finish(id, |tx, _| {
+        self.print_finish(id, token, |tx, _| {
             tx.execute(
                 "UPDATE print_jobs SET state = 'queued', next_attempt_at = ?2, last_error = ?3, updated = ?4 WHERE id = ?1",
                 params![id.0, next, error, at],
@@ -176,15 +215,17 @@ impl Store {
         })
     }
 
-    /// Job `id` was refused for good (or ran out of attempts): it stays, failed, with `error`.
+    /// Job `id`, sent under the claim `token` holds, was refused for good (or ran out of
+    /// attempts): it stays, failed, with `error`.
     pub fn print_fail(
         &mut self,
         id: PrintJobId,
+        token: &ClaimToken,
         now: OffsetDateTime,
         error: &str,
     ) -> Result<PrintJob, PrintJobError> {
         let at = timestamp(now);
-        self.print_finish(id, |tx, _| {
+        self.print_finish(id, token, |tx, _| {
             tx.execute(
                 "UPDATE print_jobs SET state = 'failed', last_error = ?2, updated = ?3 WHERE id = ?1",
                 params![id.0, error, at],
@@ -241,17 +282,26 @@ impl Store {
         outcome?
     }
 
-    /// Runs `f` on job `id` when it awaits a result (`sending`, or `queued` again after its
-    /// lease ran out), then returns the job as it is now.
+    /// Runs `f` on job `id` when `token` holds its last claim and it awaits a result
+    /// (`sending`, or `queued` again after its lease ran out and no one claimed it since), then
+    /// returns the job as it is now. Anyone else's result changes nothing
+    /// ([`PrintJobError::ClaimLost`]).
     fn print_finish(
         &mut self,
         id: PrintJobId,
+        token: &ClaimToken,
         f: impl FnOnce(&rusqlite::Transaction<'_>, &PrintJob) -> rusqlite::Result<()>,
     ) -> Result<PrintJob, PrintJobError> {
         let outcome = self.transact(|tx| {
             let Some(job) = get(tx, id)? else {
                 return Ok(Err(PrintJobError::Unknown(id)));
             };
+            if !lease::is_owner(tx, "print_jobs", id.0, token)? {
+                return Ok(Err(PrintJobError::ClaimLost {
+                    id,
+                    state: job.state,
+                }));
+            }
             if matches!(job.state, PrintJobState::Done | PrintJobState::Failed) {
                 return Ok(Err(PrintJobError::WrongState {
                     id,

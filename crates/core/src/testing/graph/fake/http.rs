@@ -93,6 +93,10 @@ pub(super) async fn serve(
         status: reply.status,
         in_batch: false,
     });
+    if *inner.gate.borrow() {
+        inner.held.fetch_add(1, Ordering::SeqCst);
+        let _ = inner.gate.subscribe().wait_for(|held| !held).await;
+    }
     to_response(reply)
 }
 

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -182,6 +182,10 @@ pub(super) struct Inner {
     counter: AtomicU64,
     ids: AtomicU64,
     lifecycles: Mutex<Vec<lifecycle::Scheduled>>,
+    /// While `true`, answers are kept back (see [`FakeGraph::hold`]).
+    pub(super) gate: tokio::sync::watch::Sender<bool>,
+    /// Answers kept back so far.
+    pub(super) held: AtomicUsize,
 }
 
 /// A fake Microsoft Graph beta tenant on 127.0.0.1 (see the module docs). Dropping it stops it.
@@ -228,6 +232,8 @@ impl FakeGraph {
             counter: AtomicU64::new(0),
             ids: AtomicU64::new(0),
             lifecycles: Mutex::new(Vec::new()),
+            gate: tokio::sync::watch::Sender::new(false),
+            held: AtomicUsize::new(0),
         });
         let router = Router::new().fallback(serve).with_state(inner.clone());
         let task = tokio::spawn(async move {
@@ -256,6 +262,22 @@ impl FakeGraph {
     /// Changes the fault injection.
     pub fn faults(&self, change: impl FnOnce(&mut Faults)) {
         change(&mut lock(&self.inner.faults));
+    }
+
+    /// From now on, carries out each top-level request and keeps its answer back until
+    /// [`FakeGraph::release`]: a tenant slow to answer, with what it did visible at once.
+    pub fn hold(&self) {
+        self.inner.gate.send_replace(true);
+    }
+
+    /// Sends every answer kept back, and the next ones at once.
+    pub fn release(&self) {
+        self.inner.gate.send_replace(false);
+    }
+
+    /// How many answers were kept back so far (released ones included).
+    pub fn held(&self) -> usize {
+        self.inner.held.load(Ordering::SeqCst)
     }
 
     /// Requests the schema refused, as `METHOD url: why`.
