@@ -2,7 +2,8 @@
 //!
 //! Trust: the window may call only the commands build.rs declares and capabilities/default.json
 //! grants it (tests/acl.rs); files come from the native open dialog or, by name, the bench's
-//! export folder ([`files`]), never from a path the page chose.
+//! export folder ([`files`]), never from a path the page chose; one app runs per bench data
+//! folder ([`instance`]).
 //!
 //! Layout: [`state`] opens the store once and holds the core services over it (bench watcher,
 //! print-queue worker, scanner intake, tenant connection); [`bridge`] is the one bridge from a
@@ -11,8 +12,8 @@
 //! slots, doctor), [`qr`], [`tenant`], [`profiles`], [`batches`] (with the New batch form in
 //! [`batch_form`]), [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody),
 //! [`activity`] (audit log, bench key), [`scanner`], [`labels`] and [`printing`] (with the Printers
-//! panel's views in [`printer_views`]); [`files`] is where files come from. `bindings` (tests
-//! only) writes the UI's TypeScript types
+//! panel's views in [`printer_views`]); [`files`] is where files come from, [`instance`] the
+//! single-instance guard. `bindings` (tests only) writes the UI's TypeScript types
 //! for the shell's own views. The builder is generic over the Tauri runtime, so the shell is tested
 //! with `tauri::test::mock_builder` (tests/mock_app.rs).
 
@@ -26,6 +27,7 @@ pub mod bridge;
 pub mod error;
 pub mod exchange;
 pub mod files;
+pub mod instance;
 pub mod labels;
 pub mod printer_views;
 pub mod printing;
@@ -38,13 +40,13 @@ pub mod tenant;
 
 use tauri::{Builder, Context, Runtime};
 
-/// `base` with the app's plugins, state and commands: the store is opened here, once, and the
-/// services over it are made (the serial scanner starts reading its saved port).
+/// `base` with the app's plugins, state and commands: the store is opened once, when the app is
+/// built, and the services over it are made (the serial scanner starts reading its saved port).
+/// Plugins start in the order added, so a guard added to `base` before ([`builder`]) runs first.
 pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
-    let runtime = tauri::async_runtime::handle().inner().clone();
     files::init();
-    base.manage(state::App::open(runtime))
-        .plugin(tauri_plugin_dialog::init())
+    base.plugin(tauri_plugin_dialog::init())
+        .plugin(state::plugin())
         .invoke_handler(tauri::generate_handler![
             bench::bench_watch,
             bench::doctor_run,
@@ -105,9 +107,11 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
         ])
 }
 
-/// The app with its state and commands, before a context is attached.
+/// The app with its single-instance guard, state and commands, before a context is attached:
+/// a second launch on the same data folder brings the first window forward and exits before
+/// it opens the store or starts a service.
 pub fn builder<R: Runtime>() -> Builder<R> {
-    configure(Builder::<R>::new())
+    configure(Builder::<R>::new().plugin(instance::guard()))
 }
 
 /// The app's context: tauri.conf.json, the UI's files and the command permissions build.rs made.
