@@ -3,10 +3,15 @@
 //! imported with the right one (made active, the two plugged-in devices it expects join it); a
 //! keyboard-wedge scan lands in the batch; Show QR is decoded from a screenshot to the pack's
 //! payload; Settings shows the bench key and names the technician; the report exported from the
-//! Batches screen verifies with `report::verify` and carries that fingerprint; the Activity
-//! screen lists the pack import, QR shown and report export (newest first, by who) and says the
-//! chain is intact; a tampered report is refused with "changed after the bench signed it".
-//! Screenshots land in artifacts/e2e/.
+//! Batches screen (by file name, into the export folder) verifies with `report::verify` and
+//! carries that fingerprint; the Activity screen lists the pack import, QR shown and report
+//! export (newest first, by who) and says the chain is intact; a tampered report is refused with
+//! "changed after the bench signed it"; the page's own call to a command the window is not
+//! granted is refused. Screenshots land in artifacts/e2e/.
+//!
+//! Files are read from the file chosen in the native open dialog, which WebDriver cannot click:
+//! the app (a debug build) is started with `STAGEBENCH_DIALOG_ANSWER` naming a file, kept apart
+//! from the export folder, that the test writes the chosen path into before each import.
 
 use fantoccini::{Client, Locator};
 use stagebench_core::provisioning::Payload;
@@ -97,9 +102,16 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     let files = tempfile::tempdir().unwrap();
     let pack_path = files.path().join("wave 3.stagebench-pack");
     std::fs::write(&pack_path, &sealed).unwrap();
+    let answers = tempfile::tempdir().unwrap();
+    let answer = answers.path().join("dialog-answer");
+    let choose = |path: &std::path::Path| std::fs::write(&answer, path.display().to_string());
 
     let data = tempfile::tempdir().unwrap();
-    let env = [("STAGEBENCH_TECHNICIAN", "vendor-tech".to_string())];
+    let env = [
+        ("STAGEBENCH_TECHNICIAN", "vendor-tech".to_string()),
+        ("STAGEBENCH_EXPORT_DIR", files.path().display().to_string()),
+        ("STAGEBENCH_DIALOG_ANSWER", answer.display().to_string()),
+    ];
     let (_driver, port) = start_driver(data.path(), adb.port(), &env).await;
     let client = connect(port).await;
     wait_for(&client, "the bench cards", || async {
@@ -116,12 +128,7 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     // makes it the active batch.
     click(&client, "#nav-batches").await;
     click(&client, "#pack-import-open").await;
-    set_value(
-        &client,
-        "#pack-import-path",
-        &pack_path.display().to_string(),
-    )
-    .await;
+    choose(&pack_path).unwrap();
     type_into(&client, "#pack-import-passphrase", "not-the-passphrase").await;
     click(&client, "#pack-import-go").await;
     let refused = wait_for(&client, "the wrong passphrase refused", || {
@@ -231,31 +238,39 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     assert!(saved.contains("Ana at Acme"), "{saved}");
     screenshot(&client, "settings.png").await;
 
-    // Export the report (prefilled in the export folder; written here instead) with its CSV.
+    // Export the report with its CSV: named by file name (prefilled from the batch's), written
+    // to the export folder; a path is refused.
     click(&client, "#nav-batches").await;
     click(&client, "#batch-export-report").await;
-    let prefilled = wait_for(&client, "the report's path prefilled", || {
-        filled(&client, "#report-export-path")
+    let prefilled = wait_for(&client, "the report's file name prefilled", || {
+        filled(&client, "#report-export-file")
     })
     .await;
+    assert_eq!(
+        prefilled, "Leeds scanners wave 3.stagebench-report",
+        "named after the batch, path-safe"
+    );
+    let outside = data.path().join("report.stagebench-report");
+    set_value(
+        &client,
+        "#report-export-file",
+        &outside.display().to_string(),
+    )
+    .await;
+    click(&client, "#report-export-go").await;
+    let refused = wait_for(&client, "a path refused as a file name", || {
+        text_at(&client, "#report-export-error")
+    })
+    .await;
+    assert!(refused.contains("export folder"), "{refused}");
     assert!(
-        prefilled.ends_with("/Leeds scanners wave 3.stagebench-report"),
-        "named after the batch, path-safe: {prefilled}"
+        !outside.exists(),
+        "nothing written outside the export folder"
     );
     let report_path = files.path().join("wave 3.stagebench-report");
     let csv_path = files.path().join("wave 3.csv");
-    set_value(
-        &client,
-        "#report-export-path",
-        &report_path.display().to_string(),
-    )
-    .await;
-    set_value(
-        &client,
-        "#report-export-csv",
-        &csv_path.display().to_string(),
-    )
-    .await;
+    set_value(&client, "#report-export-file", "wave 3.stagebench-report").await;
+    set_value(&client, "#report-export-csv", "wave 3.csv").await;
     click(&client, "#report-export-go").await;
     wait_for(&client, "the report written", || {
         text_at(&client, "#report-export-result")
@@ -364,12 +379,7 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     std::fs::write(&tampered, text.replacen("Acme Staging", "Acme Stagink", 1)).unwrap();
     click(&client, "#nav-batches").await;
     click(&client, "#report-import-open").await;
-    set_value(
-        &client,
-        "#report-import-path",
-        &tampered.display().to_string(),
-    )
-    .await;
+    choose(&tampered).unwrap();
     click(&client, "#report-import-go").await;
     let refused = wait_for(&client, "the tampered report refused", || {
         text_at(&client, "#report-import-error")
@@ -380,12 +390,7 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
         "{refused}"
     );
     screenshot(&client, "report-import-tampered.png").await;
-    set_value(
-        &client,
-        "#report-import-path",
-        &report_path.display().to_string(),
-    )
-    .await;
+    choose(&report_path).unwrap();
     click(&client, "#report-import-go").await;
     wait_for(&client, "the report imported", || {
         text_at(&client, "#report-import-result")
@@ -396,6 +401,20 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
         Some(fingerprint.as_str())
     );
     screenshot(&client, "report-imported.png").await;
+
+    // The page itself may call only what its window is granted: a plugin command it was not
+    // given (the file dialog, which only Rust opens) is refused.
+    let said = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            window.__TAURI_INTERNALS__.invoke("plugin:dialog|open", { options: {} })
+              .then(() => done("allowed"), (e) => done(String(e)));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let said = said.as_str().unwrap_or_default().to_owned();
+    assert!(said.contains("not allowed"), "{said}");
 
     client.close().await.unwrap();
 }

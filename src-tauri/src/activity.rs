@@ -1,11 +1,11 @@
 //! The Activity and Settings screens' records: the audit log and its check, the bench's signing
-//! key, and the folder exports are suggested in.
+//! key, and the folder exports are written to.
 
 use stagebench_core::batch::BatchStore;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use stagebench_core::audit::{AuditAction, AuditRecord};
+use stagebench_core::batch::export_folder;
 use stagebench_core::batch::key::{load_or_create, BenchPublicKey};
 use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::store::{AuditCheck, AuditFilter, Store};
@@ -62,19 +62,9 @@ pub async fn bench_key() -> Result<BenchPublicKey, ApiError> {
     Ok(key.map_err(internal)?.public())
 }
 
-/// `Documents/StageBench` (else `exports` in the data folder), made when missing.
-fn export_dir() -> Result<PathBuf, ApiError> {
-    let dir = directories::UserDirs::new()
-        .and_then(|u| u.document_dir().map(|d| d.join("StageBench")))
-        .map(Ok)
-        .unwrap_or_else(|| Store::data_dir().map(|d| d.join("exports")))?;
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| internal(format!("Can't create {}: {e}", dir.display())))?;
-    Ok(dir)
-}
-
-/// The folder the screens suggest for exports: `Documents/StageBench` (else the data folder).
+/// The folder exports are written to: `Documents/StageBench` (else the data folder), or the
+/// folder `STAGEBENCH_EXPORT_DIR` names.
 #[tauri::command]
 pub fn export_folder() -> Result<String, ApiError> {
-    Ok(export_dir()?.display().to_string())
+    Ok(export_folder::export_folder()?.display().to_string())
 }

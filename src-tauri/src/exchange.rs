@@ -2,12 +2,13 @@
 //! its pack (or the tenant). Thin over `stagebench_core::batch::exchange`; the reports are in
 //! [`crate::reports`].
 //!
-//! Files are named by path (a text field with a default folder, so the screens stay testable
-//! over WebDriver); passphrases cross the IPC once and are not kept. Work that waits on the
-//! keyring or Graph while writing the store gets a store connection of its own.
+//! A pack is written by file name to the bench's export folder and read from the file chosen in
+//! the native open dialog ([`crate::files`]): no command takes a path from the page. Passphrases
+//! cross the IPC once and are not kept. Work that waits on the keyring or Graph while writing
+//! the store gets a store connection of its own.
 
 use stagebench_core::intune::auth::TenantStore;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -23,10 +24,11 @@ use stagebench_core::remedy::Remedy;
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::Store;
-use tauri::State;
+use tauri::{Runtime, State, Window};
 use time::OffsetDateTime;
 
 use crate::error::{invalid, ApiError};
+use crate::files::{export_path, pick, Wanted};
 use crate::state::App;
 
 /// The OS keyring, where packs' QR payloads and the bench key live.
@@ -34,19 +36,18 @@ pub fn keyring() -> Arc<OsKeyring> {
     Arc::new(OsKeyring::new())
 }
 
-/// A path typed on a screen.
-pub fn path_of(text: &str) -> Result<PathBuf, ApiError> {
-    Some(text.trim())
-        .filter(|t| !t.is_empty())
-        .map(PathBuf::from)
-        .ok_or_else(|| invalid("Give a file path."))
-}
-
 /// The file at `path` within `limit` (a pack or report past it is refused by its length), or
 /// what to check.
 pub fn read(path: &Path, limit: &ByteLimit) -> Result<Vec<u8>, ApiError> {
     limits::read_file(path, limit).map_err(|e| invalid(e.to_string()))
 }
+
+/// The open dialog for a bench pack.
+const PACK_FILE: Wanted = Wanted {
+    title: "Import bench pack",
+    kind: "StageBench bench pack",
+    extensions: &["stagebench-pack"],
+};
 
 /// What exporting a pack gives the screen: the file, and the passphrase when one was made
 /// (shown once, to pass to the vendor by another channel).
@@ -97,13 +98,13 @@ fn seal(
     batch: &BatchId,
     payload: SecretText,
     pass: &SecretText,
-    path: &str,
+    path: &Path,
 ) -> Result<Exported, ApiError> {
-    let (path, tenant) = (path_of(path)?, store.tenant_settings().ok().flatten());
+    let tenant = store.tenant_settings().ok().flatten();
     let actor = store.technician();
     let tenant = tenant.map(|t| t.tenant);
     Ok(exchange::export_pack(
-        store, batch, payload, pass, tenant, &actor, &path,
+        store, batch, payload, pass, tenant, &actor, path,
     )?)
 }
 
@@ -116,57 +117,60 @@ impl PackExported {
     }
 }
 
-/// Imports the pack at `path` opened with `passphrase`, as the bench's technician; with
-/// `activate`, it becomes the active batch.
+/// Imports the pack at `path` opened with `passphrase`, as the bench's technician, on a store
+/// connection of its own; with `activate`, it becomes the active batch. The bench's cards are
+/// sent again.
 async fn import(
-    store: &mut Store,
-    path: &str,
+    app: &App,
+    path: &Path,
     passphrase: String,
     activate: bool,
 ) -> Result<Batch, ApiError> {
-    let (path, actor, pass) = (
-        path_of(path)?,
-        store.technician(),
-        SecretText::new(passphrase),
-    );
-    let (bytes, secrets) = (read(&path, &limits::BENCH_PACK)?, keyring());
-    let batch = exchange::import_pack(store, secrets.as_ref(), &bytes, &pass, &actor, &path);
+    let mut store = app.store()?.open_another()?;
+    let (actor, pass) = (store.technician(), SecretText::new(passphrase));
+    let (bytes, secrets) = (read(path, &limits::BENCH_PACK)?, keyring());
+    let batch = exchange::import_pack(&mut store, secrets.as_ref(), &bytes, &pass, &actor, path);
     let batch = batch.await?;
     if activate {
         store.set_active_batch(Some(&batch.id))?;
     }
+    app.bench.refresh(true);
     Ok(batch)
 }
 
 /// Admin: seals the batch and its profile's current QR (read from the tenant now) into a bench
-/// pack at `path`. Without a passphrase, a strong one is made and returned once.
+/// pack named `file` in the export folder. Without a passphrase, a strong one is made and
+/// returned once.
 #[tauri::command]
 pub async fn batch_export_pack(
     app: State<'_, App>,
     batch: String,
-    path: String,
+    file: String,
     passphrase: Option<String>,
 ) -> Result<PackExported, ApiError> {
-    let batch = app.store()?.lock().find_batch(&batch)?.batch;
+    let (batch, path) = (
+        app.store()?.lock().find_batch(&batch)?.batch,
+        export_path(&file)?,
+    );
     let payload = payload_from_tenant(app.tenant(), &batch).await?;
     let (pass, made) = passphrase_or_new(passphrase)?;
     let exported = seal(&mut app.store()?.lock(), &batch.id, payload, &pass, &path)?;
     Ok(PackExported::new(exported, &pass, made))
 }
 
-/// Vendor: imports a bench pack; optionally makes it the active batch. Attached devices it
-/// expects join it now: their cards change.
+/// Vendor: imports the bench pack chosen in the open dialog (`None`: cancelled); optionally
+/// makes it the active batch. Attached devices it expects join it now: their cards change.
 #[tauri::command]
-pub async fn batch_import_pack(
+pub async fn batch_import_pack<R: Runtime>(
     app: State<'_, App>,
-    path: String,
+    window: Window<R>,
     passphrase: String,
     activate: bool,
-) -> Result<Batch, ApiError> {
-    let mut store = app.store()?.open_another()?;
-    let batch = import(&mut store, &path, passphrase, activate).await?;
-    app.bench.refresh(true);
-    Ok(batch)
+) -> Result<Option<Batch>, ApiError> {
+    let Some(path) = pick(&window, PACK_FILE).await? else {
+        return Ok(None);
+    };
+    Ok(Some(import(&app, &path, passphrase, activate).await?))
 }
 
 /// The batch's QR payload: from its pack, else (a batch made here) from the tenant, kept.

@@ -1,5 +1,10 @@
 //! The StageBench desktop shell: thin Tauri commands over `stagebench-core`.
 //!
+//! Trust: the window may call only the commands build.rs declares and capabilities/default.json
+//! grants it (tests/acl.rs); files come from the native open dialog or, by name, the bench's
+//! export folder ([`files`]), never from a path the page chose; one app runs per bench data
+//! folder ([`instance`]).
+//!
 //! Layout: [`state`] opens the store once and holds the core services over it (bench watcher,
 //! print-queue worker, scanner intake, tenant connection); [`bridge`] is the one bridge from a
 //! service's `watch` channel to the webview; [`error`] turns core errors into `{code, message}`.
@@ -7,7 +12,8 @@
 //! slots, doctor), [`qr`], [`tenant`], [`profiles`], [`batches`] (with the New batch form in
 //! [`batch_form`]), [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody),
 //! [`activity`] (audit log, bench key), [`scanner`], [`labels`] and [`printing`] (with the Printers
-//! panel's views in [`printer_views`]). `bindings` (tests only) writes the UI's TypeScript types
+//! panel's views in [`printer_views`]); [`files`] is where files come from, [`instance`] the
+//! single-instance guard. `bindings` (tests only) writes the UI's TypeScript types
 //! for the shell's own views. The builder is generic over the Tauri runtime, so the shell is tested
 //! with `tauri::test::mock_builder` (tests/mock_app.rs).
 
@@ -20,6 +26,8 @@ mod bindings;
 pub mod bridge;
 pub mod error;
 pub mod exchange;
+pub mod files;
+pub mod instance;
 pub mod labels;
 pub mod printer_views;
 pub mod printing;
@@ -30,13 +38,15 @@ pub mod scanner;
 pub mod state;
 pub mod tenant;
 
-use tauri::{Builder, Runtime};
+use tauri::{Builder, Context, Runtime};
 
-/// `base` with the app's state and commands: the store is opened here, once, and the services
-/// over it are made (the serial scanner starts reading its saved port).
+/// `base` with the app's plugins, state and commands: the store is opened once, when the app is
+/// built, and the services over it are made (the serial scanner starts reading its saved port).
+/// Plugins start in the order added, so a guard added to `base` before ([`builder`]) runs first.
 pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
-    let runtime = tauri::async_runtime::handle().inner().clone();
-    base.manage(state::App::open(runtime))
+    files::init();
+    base.plugin(tauri_plugin_dialog::init())
+        .plugin(state::plugin())
         .invoke_handler(tauri::generate_handler![
             bench::bench_watch,
             bench::doctor_run,
@@ -97,9 +107,16 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
         ])
 }
 
-/// The app with its state and commands, before a context is attached.
+/// The app with its single-instance guard, state and commands, before a context is attached:
+/// a second launch on the same data folder brings the first window forward and exits before
+/// it opens the store or starts a service.
 pub fn builder<R: Runtime>() -> Builder<R> {
-    configure(Builder::<R>::new())
+    configure(Builder::<R>::new().plugin(instance::guard()))
+}
+
+/// The app's context: tauri.conf.json, the UI's files and the command permissions build.rs made.
+pub fn context<R: Runtime>() -> Context<R> {
+    tauri::generate_context!()
 }
 
 /// Runs the desktop app until its window closes.
@@ -111,7 +128,7 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    if let Err(e) = builder::<tauri::Wry>().run(tauri::generate_context!()) {
+    if let Err(e) = builder::<tauri::Wry>().run(context()) {
         eprintln!("StageBench could not start its window: {e}. On Linux, check that a display is available (DISPLAY or WAYLAND_DISPLAY).");
         std::process::exit(1);
     }

@@ -1,19 +1,28 @@
 //! The Batches screen's report commands: export the signed report (and CSV), import and verify
 //! a vendor's report, reconcile with Intune, write the chain of custody. Thin over
-//! `stagebench_core::batch::exchange`.
+//! `stagebench_core::batch::exchange`. Files are written by name to the bench's export folder
+//! and a report is read from the file chosen in the open dialog ([`crate::files`]).
 
 use stagebench_core::batch::BatchStore;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use stagebench_core::batch::exchange::{self, Exported, ImportedReport, Reconciliation};
 use stagebench_core::batch::report::{report_csv, verify};
 use stagebench_core::limits;
 use stagebench_core::store::Store;
-use tauri::State;
+use tauri::{Runtime, State, Window};
 
 use crate::error::{internal, invalid, ApiError};
-use crate::exchange::{keyring, path_of, read};
+use crate::exchange::{keyring, read};
+use crate::files::{export_path, optional_export_path, pick, Wanted};
 use crate::state::App;
+
+/// The open dialog for a vendor's report.
+const REPORT_FILE: Wanted = Wanted {
+    title: "Import report",
+    kind: "StageBench signed report",
+    extensions: &["stagebench-report"],
+};
 
 /// Writes the signed report of `batch` to `path`, as the bench's technician.
 async fn export_report(store: &mut Store, batch: &str, path: &Path) -> Result<Exported, ApiError> {
@@ -21,36 +30,48 @@ async fn export_report(store: &mut Store, batch: &str, path: &Path) -> Result<Ex
     Ok(exchange::export_report(store, keyring().as_ref(), &id, &actor, path).await?)
 }
 
-/// Writes the CSV view of the signed report at `report` to `csv`, when a path is given.
-fn report_as_csv(report: &Path, csv: Option<String>) -> Result<(), ApiError> {
-    let Some(csv) = csv.filter(|c| !c.trim().is_empty()) else {
+/// Writes the CSV view of the signed report at `report` to `csv`, when one is wanted.
+fn report_as_csv(report: &Path, csv: Option<PathBuf>) -> Result<(), ApiError> {
+    let Some(csv) = csv else {
         return Ok(());
     };
     let verified = verify(&read(report, &limits::REPORT)?).map_err(internal)?;
     let bytes = report_csv(&verified.report).into_bytes();
-    Ok(exchange::write_atomically(&path_of(&csv)?, &bytes)?)
+    Ok(exchange::write_atomically(&csv, &bytes)?)
 }
 
-/// Vendor: writes the signed report (and, with `csv_path`, its CSV view).
+/// Vendor: writes the signed report named `file` (and, with `csv_file`, its CSV view) in the
+/// export folder.
 #[tauri::command]
 pub async fn batch_export_report(
     app: State<'_, App>,
     batch: String,
-    path: String,
-    csv_path: Option<String>,
+    file: String,
+    csv_file: Option<String>,
 ) -> Result<Exported, ApiError> {
-    let (path, mut store) = (path_of(&path)?, app.store()?.open_another()?);
-    let exported = export_report(&mut store, &batch, &path).await?;
-    report_as_csv(&path, csv_path)?;
+    let (path, csv) = (export_path(&file)?, optional_export_path(csv_file)?);
+    let exported = export_report(&mut app.store()?.open_another()?, &batch, &path).await?;
+    report_as_csv(&path, csv)?;
     Ok(exported)
 }
 
-/// Admin: verifies and imports a vendor's report.
+/// Verifies and imports the report at `path`, as the bench's technician.
+fn import_report(store: &mut Store, path: &Path) -> Result<ImportedReport, ApiError> {
+    let (bytes, actor) = (read(path, &limits::REPORT)?, store.technician());
+    Ok(exchange::import_report(store, &bytes, &actor, path)?)
+}
+
+/// Admin: verifies and imports the vendor's report chosen in the open dialog (`None`:
+/// cancelled).
 #[tauri::command]
-pub fn batch_import_report(app: State<'_, App>, path: String) -> Result<ImportedReport, ApiError> {
-    let (path, mut store) = (path_of(&path)?, app.store()?.lock());
-    let (bytes, actor) = (read(&path, &limits::REPORT)?, store.technician());
-    Ok(exchange::import_report(&mut store, &bytes, &actor, &path)?)
+pub async fn batch_import_report<R: Runtime>(
+    app: State<'_, App>,
+    window: Window<R>,
+) -> Result<Option<ImportedReport>, ApiError> {
+    let Some(path) = pick(&window, REPORT_FILE).await? else {
+        return Ok(None);
+    };
+    Ok(Some(import_report(&mut app.store()?.lock(), &path)?))
 }
 
 /// Admin: the batch against Intune.
@@ -64,36 +85,48 @@ pub async fn batch_reconcile(
     Ok(exchange::reconcile(&mut store, connection.client.as_ref(), &id, &actor).await?)
 }
 
-/// Writes what `custody` made to the paths given; the files written.
+/// Writes what `custody` made to the files wanted; the files written.
 fn write_custody(
     (csv, pdf): (String, Vec<u8>),
-    pdf_path: Option<String>,
-    csv_path: Option<String>,
+    pdf_path: Option<PathBuf>,
+    csv_path: Option<PathBuf>,
 ) -> Result<Vec<String>, ApiError> {
     let mut written = Vec::new();
     for (path, bytes) in [(pdf_path, pdf), (csv_path, csv.into_bytes())] {
-        if let Some(p) = path.filter(|p| !p.trim().is_empty()) {
-            let p = path_of(&p)?;
+        if let Some(p) = path {
             exchange::write_atomically(&p, &bytes)?;
             written.push(p.display().to_string());
         }
     }
-    (!written.is_empty())
-        .then_some(written)
-        .ok_or_else(|| invalid("Give a PDF and/or a CSV path for the chain of custody."))
+    Ok(written)
 }
 
-/// The chain of custody as PDF and/or CSV; returns the files written.
+/// The chain of custody as PDF and/or CSV, named `pdf_file` and `csv_file` in the export
+/// folder; returns the files written.
 #[tauri::command]
 pub async fn batch_custody(
     app: State<'_, App>,
     batch: String,
-    pdf_path: Option<String>,
-    csv_path: Option<String>,
+    pdf_file: Option<String>,
+    csv_file: Option<String>,
 ) -> Result<Vec<String>, ApiError> {
+    let files = custody_files(pdf_file, csv_file)?;
     let fingerprint = signer_fingerprint().await;
     let made = custody(&app.store()?.lock(), &batch, fingerprint)?;
-    write_custody(made, pdf_path, csv_path)
+    write_custody(made, files.0, files.1)
+}
+
+/// The custody files wanted in the export folder: at least one of the two.
+fn custody_files(
+    pdf: Option<String>,
+    csv: Option<String>,
+) -> Result<(Option<PathBuf>, Option<PathBuf>), ApiError> {
+    match (optional_export_path(pdf)?, optional_export_path(csv)?) {
+        (None, None) => Err(invalid(
+            "Give a PDF and/or a CSV file name for the chain of custody.",
+        )),
+        files => Ok(files),
+    }
 }
 
 /// The bench key's fingerprint, when the bench has a key.

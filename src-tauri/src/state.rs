@@ -1,13 +1,16 @@
 //! What the app keeps for its whole run: the store, opened once at start, and the core services
 //! over it (bench watcher, print-queue worker, scanner intake, tenant connection). Commands take
 //! it as `State<'_, App>`; every other connection to the store comes from this one
-//! ([`StoreHandle::open_another`]).
+//! ([`StoreHandle::open_another`]). The [`plugin`] opens it when the app is built, after the
+//! single-instance guard, so a second launch never opens the store.
 
 use stagebench_core::bench::BenchWatcher;
 use stagebench_core::intune::service::TenantService;
 use stagebench_core::printer::PrintWorker;
 use stagebench_core::scanner::ScannerIntake;
 use stagebench_core::store::{Store, StoreHandle};
+use tauri::plugin::TauriPlugin;
+use tauri::{Manager, Runtime};
 use tokio::runtime::Handle;
 
 use crate::error::{internal, ApiError};
@@ -25,6 +28,19 @@ struct Opened {
     print: PrintWorker,
     scanner: ScannerIntake,
     tenant: TenantService,
+}
+
+/// Opens the store and starts the services when the app is built (plugins start in the order
+/// they were added: after the single-instance guard).
+pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
+    tauri::plugin::Builder::new("stagebench-state")
+        .setup(|app, _| {
+            let runtime = tauri::async_runtime::handle().inner().clone();
+            app.manage(App::open(runtime));
+            tracing::info!("the bench's store is open and its services started");
+            Ok(())
+        })
+        .build()
 }
 
 impl App {

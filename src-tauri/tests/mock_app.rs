@@ -5,27 +5,11 @@
 
 use serde_json::{json, Value};
 use stagebench_core::store::{Store, FILE_NAME};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
+use tauri::test::{mock_builder, mock_context, noop_assets};
+use tauri::{Manager, WebviewWindowBuilder};
 
-fn invoke(
-    webview: &WebviewWindow<tauri::test::MockRuntime>,
-    cmd: &str,
-    args: Value,
-) -> Result<Value, Value> {
-    let request = InvokeRequest {
-        cmd: cmd.into(),
-        callback: CallbackFn(0),
-        error: CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(args),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
-    get_ipc_response(webview, request).map(|body| body.deserialize::<Value>().unwrap())
-}
+mod ipc;
+use ipc::invoke;
 
 #[test]
 fn commands_answer_through_the_ipc_over_the_one_store() {

@@ -2,6 +2,7 @@
 //! text), its message and the remedy it names.
 
 use stagebench_core::batch::exchange::ExchangeError;
+use stagebench_core::batch::export_folder::ExportFolderError;
 use stagebench_core::bench::ActionError;
 use stagebench_core::enrollment_qr::EnrollmentQrError;
 use stagebench_core::intune::graph::GraphError;
@@ -18,6 +19,15 @@ use super::{internal, invalid, sentence, ApiError};
 impl From<EnrollmentQrError> for ApiError {
     fn from(e: EnrollmentQrError) -> Self {
         invalid(e)
+    }
+}
+
+impl From<ExportFolderError> for ApiError {
+    fn from(e: ExportFolderError) -> Self {
+        match e {
+            ExportFolderError::BadName { .. } => invalid(sentence(e)),
+            e => internal(sentence(e)),
+        }
     }
 }
 

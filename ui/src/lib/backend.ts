@@ -164,20 +164,21 @@ export function benchAction(key: string, action: TechnicianAction): Promise<void
 
 // ---- Files between benches, the audit log, the bench's key ---------------------------------
 
-/** The folder the screens suggest for exported files. */
+/** The bench's export folder: exported files are written there, named by file name only. */
 export function exportFolder(): Promise<string> {
   return call<string>("export_folder");
 }
 
-/** Admin: seals the batch and its profile's current QR into a bench pack at `path`; without a
- * passphrase one is made and returned (once). */
-export function exportPack(batch: string, path: string, passphrase: string | null): Promise<PackExported> {
-  return call<PackExported>("batch_export_pack", { batch, path, passphrase });
+/** Admin: seals the batch and its profile's current QR into a bench pack named `file` in the
+ * export folder; without a passphrase one is made and returned (once). */
+export function exportPack(batch: string, file: string, passphrase: string | null): Promise<PackExported> {
+  return call<PackExported>("batch_export_pack", { batch, file, passphrase });
 }
 
-/** Vendor: imports a bench pack, optionally making its batch the active one. */
-export function importPack(path: string, passphrase: string, activate: boolean): Promise<Batch> {
-  return call<Batch>("batch_import_pack", { path, passphrase, activate });
+/** Vendor: opens the file dialog and imports the bench pack chosen there, optionally making its
+ * batch the active one; `null` when the dialog was cancelled. */
+export function importPack(passphrase: string, activate: boolean): Promise<Batch | null> {
+  return call<Batch | null>("batch_import_pack", { passphrase, activate });
 }
 
 /** A scanned (keyboard wedge) or typed box or device serial joins the batch. */
@@ -224,14 +225,16 @@ export function batchQr(batch: string): Promise<QrView> {
   return call<QrView>("batch_qr", { batch });
 }
 
-/** Vendor: writes the signed report, and its CSV view when `csvPath` is given. */
-export function exportReport(batch: string, path: string, csvPath: string | null): Promise<Exported> {
-  return call<Exported>("batch_export_report", { batch, path, csvPath });
+/** Vendor: writes the signed report named `file` in the export folder, and its CSV view when
+ * `csvFile` is given. */
+export function exportReport(batch: string, file: string, csvFile: string | null): Promise<Exported> {
+  return call<Exported>("batch_export_report", { batch, file, csvFile });
 }
 
-/** Admin: verifies and imports a vendor's signed report. */
-export function importReport(path: string): Promise<ImportedReport> {
-  return call<ImportedReport>("batch_import_report", { path });
+/** Admin: opens the file dialog, then verifies and imports the vendor's signed report chosen
+ * there; `null` when the dialog was cancelled. */
+export function importReport(): Promise<ImportedReport | null> {
+  return call<ImportedReport | null>("batch_import_report");
 }
 
 /** Admin: the batch's devices against Intune (needs sign-in). */
@@ -239,9 +242,10 @@ export function reconcileBatch(batch: string): Promise<Reconciliation> {
   return call<Reconciliation>("batch_reconcile", { batch });
 }
 
-/** Writes the chain of custody as PDF and/or CSV; returns the files written. */
-export function writeCustody(batch: string, pdfPath: string | null, csvPath: string | null): Promise<string[]> {
-  return call<string[]>("batch_custody", { batch, pdfPath, csvPath });
+/** Writes the chain of custody as PDF and/or CSV, named by file name in the export folder;
+ * returns the files written. */
+export function writeCustody(batch: string, pdfFile: string | null, csvFile: string | null): Promise<string[]> {
+  return call<string[]>("batch_custody", { batch, pdfFile, csvFile });
 }
 
 /** The audit log, newest first; optionally one batch's or one action's. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultPaths, fileStem, joinPath, reconcileSections, stagesSummary } from "./exchange";
+import { defaultNames, fileStem, joinPath, reconcileSections, stagesSummary } from "./exchange";
 import type { Reconciliation } from "./types";
 
 describe("default file names", () => {
@@ -20,14 +20,15 @@ describe("default file names", () => {
     expect(joinPath("", "x")).toBe("x");
   });
 
-  it("suggests every file of a batch in the export folder", () => {
-    const p = defaultPaths("/docs", "Wave 3/Leeds");
-    expect(p.pack).toBe("/docs/Wave 3-Leeds.stagebench-pack");
-    expect(defaultPaths("/docs", "Acme / Leeds").pack).toBe("/docs/Acme Leeds.stagebench-pack");
-    expect(p.report).toBe("/docs/Wave 3-Leeds.stagebench-report");
-    expect(p.reportCsv).toBe("/docs/Wave 3-Leeds report.csv");
-    expect(p.custodyPdf).toBe("/docs/Wave 3-Leeds chain of custody.pdf");
-    expect(p.custodyCsv).toBe("/docs/Wave 3-Leeds chain of custody.csv");
+  it("suggests every file of a batch by name, for the export folder", () => {
+    const p = defaultNames("Wave 3/Leeds");
+    expect(p.pack).toBe("Wave 3-Leeds.stagebench-pack");
+    expect(defaultNames("Acme / Leeds").pack).toBe("Acme Leeds.stagebench-pack");
+    expect(p.report).toBe("Wave 3-Leeds.stagebench-report");
+    expect(p.reportCsv).toBe("Wave 3-Leeds report.csv");
+    expect(p.custodyPdf).toBe("Wave 3-Leeds chain of custody.pdf");
+    expect(p.custodyCsv).toBe("Wave 3-Leeds chain of custody.csv");
+    expect(defaultNames("../../etc/passwd").pack).toBe("etc-passwd.stagebench-pack");
   });
 });
 

@@ -1,5 +1,5 @@
 // Files that move between benches (bench packs, signed reports, chain of custody) as the Batches
-// screen shows them: default file paths from a batch's name, a report's stage counts, the
+// screen shows them: default file names from a batch's name, a report's stage counts, the
 // reconciliation's sections. The audit log's words are in ./audit.ts.
 import { stageLabel, type Tone } from "./batches";
 import type { ReconciledDevice, Reconciliation, Stage } from "./types";
@@ -27,10 +27,10 @@ export function joinPath(folder: string, file: string): string {
   return folder.endsWith(sep) ? `${folder}${file}` : `${folder}${sep}${file}`;
 }
 
-/** The files the Batches screen suggests for a batch, in the export folder. */
-export function defaultPaths(folder: string, batchName: string) {
+/** The file names the Batches screen suggests for a batch (written to the export folder). */
+export function defaultNames(batchName: string) {
   const stem = fileStem(batchName);
-  const at = (suffix: string) => joinPath(folder, `${stem}${suffix}`);
+  const at = (suffix: string) => `${stem}${suffix}`;
   return {
     pack: at(".stagebench-pack"),
     report: at(".stagebench-report"),

@@ -21,7 +21,8 @@
 //! store and reads them back ([`BatchStore`]); [`ops`] is what the surfaces do with batches
 //! (create, link a serial, note a QR shown); [`action`] the technician's confirmations;
 //! [`progress`] derives one batch's devices and stages; [`summary`] is the batch list;
-//! [`custody`] writes the chain of custody.
+//! [`custody`] writes the chain of custody; [`export_folder`] is where the app writes these files
+//! (a file name checked, in the bench's own folder).
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -192,6 +193,7 @@ pub mod action;
 pub mod csv;
 pub mod custody;
 pub mod exchange;
+pub mod export_folder;
 pub mod key;
 pub mod ops;
 pub mod pack;
