@@ -44,12 +44,21 @@ pub async fn batch_export_report(
     Ok(exported)
 }
 
-/// Admin: verifies and imports a vendor's report.
+/// Admin: verifies and imports a vendor's report. A signer not trusted for the batch is refused
+/// (code `untrusted-signer`, its fingerprint in the remedy) unless `accept_key` is its
+/// fingerprint, which the screen passes back when the admin accepts the key.
 #[tauri::command]
-pub fn batch_import_report(app: State<'_, App>, path: String) -> Result<ImportedReport, ApiError> {
+pub fn batch_import_report(
+    app: State<'_, App>,
+    path: String,
+    accept_key: Option<String>,
+) -> Result<ImportedReport, ApiError> {
     let (path, mut store) = (path_of(&path)?, app.store()?.lock());
     let (bytes, actor) = (read(&path, "batch report")?, store.technician());
-    Ok(exchange::import_report(&mut store, &bytes, &actor, &path)?)
+    let accept = accept_key.as_deref().filter(|k| !k.trim().is_empty());
+    Ok(exchange::import_report(
+        &mut store, &bytes, &actor, &path, accept,
+    )?)
 }
 
 /// Admin: the batch against Intune.
@@ -91,7 +100,7 @@ pub async fn batch_custody(
     csv_path: Option<String>,
 ) -> Result<Vec<String>, ApiError> {
     let fingerprint = signer_fingerprint().await;
-    let made = custody(&app.store()?.lock(), &batch, fingerprint)?;
+    let made = custody(&mut app.store()?.lock(), &batch, fingerprint)?;
     write_custody(made, pdf_path, csv_path)
 }
 
@@ -102,15 +111,10 @@ async fn signer_fingerprint() -> Option<String> {
 }
 
 fn custody(
-    store: &Store,
+    store: &mut Store,
     batch: &str,
     fingerprint: Option<String>,
 ) -> Result<(String, Vec<u8>), ApiError> {
-    let id = store.find_batch(batch)?.batch.id;
-    Ok(exchange::custody(
-        store,
-        &id,
-        &store.technician(),
-        fingerprint,
-    )?)
+    let (id, actor) = (store.find_batch(batch)?.batch.id, store.technician());
+    Ok(exchange::custody(store, &id, &actor, fingerprint)?)
 }

@@ -29,6 +29,9 @@ pub mod whoami;
 
 use std::sync::Arc;
 
+use anyhow::Context;
+use stagebench_core::batch::key::load_or_create;
+use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::intune::backoff::RetryPolicy;
 use stagebench_core::intune::connect::connect;
 use stagebench_core::intune::graph::GraphClient;
@@ -50,6 +53,19 @@ pub fn write_json(
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// Opens the bench's store (`what` names it in the error) with the bench key signing the audit
+/// chain's head at each append; the key is made on first use. Without a usable keyring the
+/// command still runs and says its audit records are unsigned (the next signed append covers
+/// them).
+pub async fn open_signing_store(what: &str) -> anyhow::Result<Store> {
+    let mut store = Store::open_default().with_context(|| format!("can't open the {what}"))?;
+    match load_or_create(&OsKeyring::new(), &mut store).await {
+        Ok(key) => store.sign_audit_with(Arc::new(key)),
+        Err(e) => eprintln!("warning: this command's audit records are not signed: {e}"),
+    }
+    Ok(store)
 }
 
 /// The Graph client of the bench's saved sign-in, for a command, retrying as

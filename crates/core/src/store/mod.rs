@@ -21,12 +21,14 @@
 //! event", DESIGN.md).
 
 mod audit;
+mod audit_heads;
 mod batches;
 mod devices;
 mod events;
 mod handle;
 mod held_scans;
 mod intune;
+mod lock;
 mod migrations;
 mod outbox;
 mod print_jobs;
@@ -45,6 +47,7 @@ use crate::clock::{timestamp, Clock, SystemClock};
 use crate::ids::{DeviceId, EventId};
 
 pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
+pub use audit_heads::SignedAuditCheck;
 pub use batches::{
     BatchRow, BatchStoreError, JoinedBy, NewBatchRow, StoredReport, EVENT_BATCH_JOINED,
     EVENT_DEM_SIGN_IN, EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED,
@@ -58,6 +61,7 @@ pub use intune::{
     IntuneChange, IntuneLinkRow, StatusChanges, EVENT_INTUNE_CHANGED, EVENT_INTUNE_GONE,
     EVENT_INTUNE_SEEN,
 };
+pub use lock::WriteLock;
 pub use outbox::{
     OutboxCounts, OutboxError, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED, EVENT_OUTBOX_DONE,
     EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED, EVENT_OUTBOX_RETRY,
@@ -170,6 +174,7 @@ pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
     clock: Box<dyn Clock>,
+    signer: Option<std::sync::Arc<dyn crate::audit::HeadSigner>>,
 }
 
 impl fmt::Debug for Store {
@@ -250,6 +255,7 @@ impl Store {
             conn,
             path,
             clock: Box::new(SystemClock),
+            signer: None,
         })
     }
 

@@ -114,7 +114,7 @@ struct NewArgs {
 
 /// Runs `stagebench batch`.
 pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut store = Store::open_default().context("can't open the bench history")?;
+    let mut store = super::open_signing_store("bench history").await?;
     match &args.command {
         BatchCommand::New(new) => create(&mut store, new, args.json, out).await,
         BatchCommand::List => list(&store, args.json, out),
