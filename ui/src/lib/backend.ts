@@ -2,7 +2,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   ApiError,
-  AuditCheck,
+  SignedAuditCheck,
   Batch,
   AuditRecord,
   BenchPublicKey,
@@ -171,8 +171,13 @@ export function exportFolder(): Promise<string> {
 
 /** Admin: seals the batch and its profile's current QR into a bench pack at `path`; without a
  * passphrase one is made and returned (once). */
-export function exportPack(batch: string, path: string, passphrase: string | null): Promise<PackExported> {
-  return call<PackExported>("batch_export_pack", { batch, path, passphrase });
+export function exportPack(
+  batch: string,
+  path: string,
+  passphrase: string | null,
+  vendorKey: string | null = null,
+): Promise<PackExported> {
+  return call<PackExported>("batch_export_pack", { batch, path, passphrase, vendorKey });
 }
 
 /** Vendor: imports a bench pack, optionally making its batch the active one. */
@@ -230,8 +235,9 @@ export function exportReport(batch: string, path: string, csvPath: string | null
 }
 
 /** Admin: verifies and imports a vendor's signed report. */
-export function importReport(path: string): Promise<ImportedReport> {
-  return call<ImportedReport>("batch_import_report", { path });
+/** Imports a vendor's report; `acceptKey` is the signer's fingerprint when the admin accepted it. */
+export function importReport(path: string, acceptKey: string | null = null): Promise<ImportedReport> {
+  return call<ImportedReport>("batch_import_report", { path, acceptKey });
 }
 
 /** Admin: the batch's devices against Intune (needs sign-in). */
@@ -250,8 +256,8 @@ export function auditLog(batch: string | null, action: string | null, limit?: nu
 }
 
 /** Checks the audit log's hash chain. */
-export function auditVerify(): Promise<AuditCheck> {
-  return call<AuditCheck>("audit_verify");
+export function auditVerify(): Promise<SignedAuditCheck> {
+  return call<SignedAuditCheck>("audit_verify");
 }
 
 /** The bench's signing key (public half). */
