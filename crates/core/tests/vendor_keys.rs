@@ -129,11 +129,8 @@ fn signed(batch: &Batch, pack: Option<&str>, key: &ReportSigningKey) -> Vec<u8> 
 #[track_caller]
 fn untrusted(result: Result<impl std::fmt::Debug, ExchangeError>) -> (Untrusted, ExchangeError) {
     match result {
-        Err(e @ ExchangeError::UntrustedSigner { .. }) => {
-            let ExchangeError::UntrustedSigner { why, .. } = &e else {
-                unreachable!()
-            };
-            (why.clone(), e)
+        Err(ExchangeError::UntrustedSigner(refusal)) => {
+            (refusal.why.clone(), ExchangeError::UntrustedSigner(refusal))
         }
         other => panic!("expected a refusal of the signer, got {other:?}"),
     }

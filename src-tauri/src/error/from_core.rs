@@ -99,7 +99,7 @@ impl From<ExchangeError> for ApiError {
             | ExchangeError::Io { .. }
             | ExchangeError::Batch(_) => "invalid-input",
             ExchangeError::TokenUnusable(_) | ExchangeError::NoQr(_) => "token-unusable",
-            ExchangeError::UntrustedSigner { .. } => "untrusted-signer",
+            ExchangeError::UntrustedSigner(_) => "untrusted-signer",
             ExchangeError::Sync(_) => "offline",
             _ => "internal",
         };

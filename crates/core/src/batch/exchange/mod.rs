@@ -63,25 +63,8 @@ pub enum ExchangeError {
         why: ReportError,
     },
     /// The report's signer is not trusted for its batch, and the admin did not accept it.
-    #[error(
-        "batch report {}: refused, because {why}. It is signed by bench key {signer}: compare \
-         that fingerprint with the one on the vendor's Settings screen, and accept the key only \
-         if they match{}",
-        path.display(),
-        accepted.as_ref().map(|a| format!(" (the key accepted, {a}, is not this report's signer)")).unwrap_or_default()
-    )]
-    UntrustedSigner {
-        /// The file.
-        path: PathBuf,
-        /// The report's batch.
-        batch: BatchId,
-        /// The signer's fingerprint.
-        signer: String,
-        /// Why it is not trusted.
-        why: vendor_trust::Untrusted,
-        /// The fingerprint the admin accepted, when it was another.
-        accepted: Option<String>,
-    },
+    #[error("{0}")]
+    UntrustedSigner(Box<SignerRefusal>),
     /// A report with this id was imported before (the file differs: it was re-signed or edited).
     #[error(
         "batch report {}: a report with id {report} was imported before, and this file is \
@@ -130,8 +113,8 @@ impl HasRemedy for ExchangeError {
             ExchangeError::NoQr(batch) => Some(Remedy::ImportBenchPack {
                 batch: batch.clone(),
             }),
-            ExchangeError::UntrustedSigner { signer, .. } => Some(Remedy::AcceptVendorKey {
-                fingerprint: signer.clone(),
+            ExchangeError::UntrustedSigner(refusal) => Some(Remedy::AcceptVendorKey {
+                fingerprint: refusal.signer.clone(),
             }),
             ExchangeError::Keyring(e) => e.remedy(),
             ExchangeError::Batch(e) => e.remedy(),
@@ -145,6 +128,29 @@ impl HasRemedy for ExchangeError {
             | ExchangeError::Store(_) => None,
         }
     }
+}
+
+/// A report refused because its signer is not trusted for its batch
+/// ([`ExchangeError::UntrustedSigner`]).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "batch report {}: refused, because {why}. It is signed by bench key {signer}: compare that \
+     fingerprint with the one on the vendor's Settings screen, and accept the key only if they \
+     match{}",
+    path.display(),
+    accepted.as_ref().map(|a| format!(" (the key accepted, {a}, is not this report's signer)")).unwrap_or_default()
+)]
+pub struct SignerRefusal {
+    /// The file.
+    pub path: PathBuf,
+    /// The report's batch.
+    pub batch: BatchId,
+    /// The signer's fingerprint.
+    pub signer: String,
+    /// Why it is not trusted.
+    pub why: vendor_trust::Untrusted,
+    /// The fingerprint the admin accepted, when it was another.
+    pub accepted: Option<String>,
 }
 
 /// Writes `bytes` to `path` whole or not at all: a temporary file beside it, synced, renamed.

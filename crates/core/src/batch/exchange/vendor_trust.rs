@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::ExchangeError;
+use super::{ExchangeError, SignerRefusal};
 use crate::audit::AuditAction;
 use crate::batch::key::{BenchPublicKey, KeyError};
 use crate::batch::report::BatchReport;
@@ -164,13 +164,13 @@ pub(super) fn check(
     match (why, accepted) {
         (None, _) => Ok(None),
         (Some(why), Some(fingerprint)) if fingerprint.trim() == signer.fingerprint => Ok(Some(why)),
-        (Some(why), accepted) => Err(ExchangeError::UntrustedSigner {
+        (Some(why), accepted) => Err(ExchangeError::UntrustedSigner(Box::new(SignerRefusal {
             path: path.to_owned(),
             batch: batch.clone(),
             signer: signer.fingerprint.clone(),
             why,
             accepted: accepted.map(str::to_owned),
-        }),
+        }))),
     }
 }
 
