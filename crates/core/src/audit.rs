@@ -196,9 +196,9 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-/// Signs the audit chain's head: the bench key ([`crate::batch::key::ReportSigningKey`], kept
-/// in the OS keyring, so an attacker holding only the bench's files cannot sign). The store asks
-/// for a signature at each append made while a signer is attached.
+/// Signs the audit chain's head: the bench key (the report signing key the domain keeps in the
+/// OS keyring, so an attacker holding only the bench's files cannot sign). The store asks for a
+/// signature at each append made while a signer is attached.
 pub trait HeadSigner: Send + Sync {
     /// The signing key's fingerprint (`SHA256:…`), recorded beside each signature.
     fn fingerprint(&self) -> String;
