@@ -392,6 +392,15 @@ async fn vendor_imports_a_pack_shows_its_qr_exports_a_signed_report_and_the_acti
     screenshot(&client, "report-import-tampered.png").await;
     choose(&report_path).unwrap();
     click(&client, "#report-import-go").await;
+    // This bench never exported the batch's pack: its signer is refused until accepted by
+    // fingerprint, which the dialog shows with the action that accepts it.
+    let untrusted = wait_for(&client, "the report's signer shown to accept", || {
+        text_at(&client, "#report-import-untrusted-key")
+    })
+    .await;
+    assert_eq!(untrusted, fingerprint);
+    screenshot(&client, "report-import-untrusted.png").await;
+    click(&client, "#report-import-accept-key").await;
     wait_for(&client, "the report imported", || {
         text_at(&client, "#report-import-result")
     })

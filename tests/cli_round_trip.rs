@@ -382,7 +382,14 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
         .fails(&["batch", "import-report", path(&truncated)], "truncated")
         .await;
     let imported = admin
-        .json(&["batch", "import-report", path(&report), "--json"])
+        .json(&[
+            "batch",
+            "import-report",
+            path(&report),
+            "--accept-key",
+            &fingerprint,
+            "--json",
+        ])
         .await;
     assert_eq!(imported["devices"], 3);
     assert_eq!(imported["signer"], fingerprint.as_str());

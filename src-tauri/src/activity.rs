@@ -1,17 +1,15 @@
 //! The Activity and Settings screens' records: the audit log and its check, the bench's signing
 //! key, and the folder exports are written to.
 
-use stagebench_core::batch::BatchStore;
-use std::sync::Arc;
-
-use stagebench_core::audit::{AuditAction, AuditRecord};
+use stagebench_core::audit::{AuditAction, AuditRecord, HeadVerifier};
 use stagebench_core::batch::export_folder;
-use stagebench_core::batch::key::{load_or_create, BenchPublicKey};
-use stagebench_core::intune::auth::OsKeyring;
-use stagebench_core::store::{AuditCheck, AuditFilter, Store};
+use stagebench_core::batch::key::{attach, load, BenchPublicKey};
+use stagebench_core::batch::BatchStore;
+use stagebench_core::store::{AuditFilter, SignedAuditCheck, Store};
 use tauri::State;
 
 use crate::error::{internal, invalid, ApiError};
+use crate::exchange::keyring;
 use crate::state::App;
 
 /// The Activity screen's filter: one batch's records (by id prefix), or one action's.
@@ -49,17 +47,26 @@ pub fn audit_log(
     Ok(store.audit_log(&filter(&store, batch, action, limit)?)?)
 }
 
-/// Checks the audit log's hash chain.
+/// Checks the audit log's hash chain and its signed heads, with the bench's own key when the
+/// keyring has one.
 #[tauri::command]
-pub fn audit_verify(app: State<'_, App>) -> Result<AuditCheck, ApiError> {
-    Ok(app.store()?.lock().audit_verify()?)
+pub async fn audit_verify(app: State<'_, App>) -> Result<SignedAuditCheck, ApiError> {
+    let key = load(keyring().as_ref())
+        .await
+        .ok()
+        .flatten()
+        .map(|k| k.public());
+    let key = key.as_ref().map(|k| k as &dyn HeadVerifier);
+    Ok(app.store()?.lock().audit_verify_signed(key)?)
 }
 
-/// The bench's signing key (made on first use): its public half for the Settings screen.
+/// The bench's signing key (made on first use, and signing the audit log from then on): its
+/// public half for the Settings screen.
 #[tauri::command]
-pub async fn bench_key() -> Result<BenchPublicKey, ApiError> {
-    let key = load_or_create(Arc::new(OsKeyring::new()).as_ref()).await;
-    Ok(key.map_err(internal)?.public())
+pub async fn bench_key(app: State<'_, App>) -> Result<BenchPublicKey, ApiError> {
+    attach(app.store()?, keyring().as_ref())
+        .await
+        .map_err(internal)
 }
 
 /// The folder exports are written to: `Documents/StageBench` (else the data folder), or the

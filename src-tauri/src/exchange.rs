@@ -92,19 +92,20 @@ async fn payload_from_tenant(
     })
 }
 
-/// Seals `batch` and `payload` into a pack at `path`, as the bench's technician.
+/// Seals `batch` and `payload` into a pack at `path`, as the bench's technician; with
+/// `vendor_key`, only that vendor key may sign the batch's report.
 fn seal(
     store: &mut Store,
-    batch: &BatchId,
-    payload: SecretText,
+    (batch, payload): (&BatchId, SecretText),
     pass: &SecretText,
+    vendor_key: Option<&str>,
     path: &Path,
 ) -> Result<Exported, ApiError> {
     let tenant = store.tenant_settings().ok().flatten();
-    let actor = store.technician();
-    let tenant = tenant.map(|t| t.tenant);
+    let (actor, tenant) = (store.technician(), tenant.map(|t| t.tenant));
+    let vendor_key = vendor_key.filter(|k| !k.trim().is_empty());
     Ok(exchange::export_pack(
-        store, batch, payload, pass, tenant, &actor, path,
+        store, batch, payload, pass, tenant, vendor_key, &actor, path,
     )?)
 }
 
@@ -140,21 +141,29 @@ async fn import(
 
 /// Admin: seals the batch and its profile's current QR (read from the tenant now) into a bench
 /// pack named `file` in the export folder. Without a passphrase, a strong one is made and
-/// returned once.
+/// returned once. With `vendor_key` (the vendor bench's fingerprint or public key), only that
+/// key may sign the batch's report.
 #[tauri::command]
 pub async fn batch_export_pack(
     app: State<'_, App>,
     batch: String,
     file: String,
     passphrase: Option<String>,
+    vendor_key: Option<String>,
 ) -> Result<PackExported, ApiError> {
     let (batch, path) = (
         app.store()?.lock().find_batch(&batch)?.batch,
         export_path(&file)?,
     );
-    let payload = payload_from_tenant(app.tenant(), &batch).await?;
+    let payload = (&batch.id, payload_from_tenant(app.tenant(), &batch).await?);
     let (pass, made) = passphrase_or_new(passphrase)?;
-    let exported = seal(&mut app.store()?.lock(), &batch.id, payload, &pass, &path)?;
+    let exported = seal(
+        &mut app.store()?.lock(),
+        payload,
+        &pass,
+        vendor_key.as_deref(),
+        &path,
+    )?;
     Ok(PackExported::new(exported, &pass, made))
 }
 

@@ -55,23 +55,38 @@ pub async fn batch_export_report(
     Ok(exported)
 }
 
-/// Verifies and imports the report at `path`, as the bench's technician.
-fn import_report(store: &mut Store, path: &Path) -> Result<ImportedReport, ApiError> {
+/// Verifies and imports the report at `path`, as the bench's technician; a signer not trusted
+/// for the batch is refused unless `accept` is its fingerprint.
+fn import_report(
+    store: &mut Store,
+    path: &Path,
+    accept: Option<&str>,
+) -> Result<ImportedReport, ApiError> {
     let (bytes, actor) = (read(path, &limits::REPORT)?, store.technician());
-    Ok(exchange::import_report(store, &bytes, &actor, path)?)
+    Ok(exchange::import_report(
+        store, &bytes, &actor, path, accept,
+    )?)
 }
 
 /// Admin: verifies and imports the vendor's report chosen in the open dialog (`None`:
-/// cancelled).
+/// cancelled). A signer not trusted for the batch is refused (code `untrusted-signer`, its
+/// fingerprint in the remedy) unless `accept_key` is its fingerprint, which the screen passes
+/// back, with the file chosen again, when the admin accepts the key.
 #[tauri::command]
 pub async fn batch_import_report<R: Runtime>(
     app: State<'_, App>,
     window: Window<R>,
+    accept_key: Option<String>,
 ) -> Result<Option<ImportedReport>, ApiError> {
     let Some(path) = pick(&window, REPORT_FILE).await? else {
         return Ok(None);
     };
-    Ok(Some(import_report(&mut app.store()?.lock(), &path)?))
+    let accept = accept_key.as_deref().filter(|k| !k.trim().is_empty());
+    Ok(Some(import_report(
+        &mut app.store()?.lock(),
+        &path,
+        accept,
+    )?))
 }
 
 /// Admin: the batch against Intune.
@@ -112,7 +127,7 @@ pub async fn batch_custody(
 ) -> Result<Vec<String>, ApiError> {
     let files = custody_files(pdf_file, csv_file)?;
     let fingerprint = signer_fingerprint().await;
-    let made = custody(&app.store()?.lock(), &batch, fingerprint)?;
+    let made = custody(&mut app.store()?.lock(), &batch, fingerprint)?;
     write_custody(made, files.0, files.1)
 }
 
@@ -136,15 +151,10 @@ async fn signer_fingerprint() -> Option<String> {
 }
 
 fn custody(
-    store: &Store,
+    store: &mut Store,
     batch: &str,
     fingerprint: Option<String>,
 ) -> Result<(String, Vec<u8>), ApiError> {
-    let id = store.find_batch(batch)?.batch.id;
-    Ok(exchange::custody(
-        store,
-        &id,
-        &store.technician(),
-        fingerprint,
-    )?)
+    let (id, actor) = (store.find_batch(batch)?.batch.id, store.technician());
+    Ok(exchange::custody(store, &id, &actor, fingerprint)?)
 }

@@ -4,7 +4,9 @@
 //! ([`StoreHandle::open_another`]). The [`plugin`] opens it when the app is built, after the
 //! single-instance guard, so a second launch never opens the store.
 
+use stagebench_core::batch::key::attach;
 use stagebench_core::bench::BenchWatcher;
+use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::intune::service::TenantService;
 use stagebench_core::printer::PrintWorker;
 use stagebench_core::scanner::ScannerIntake;
@@ -53,6 +55,10 @@ impl App {
         let bench = BenchWatcher::new(store.as_ref().map(StoreHandle::shared), runtime.clone());
         let opened = store
             .map(|store| {
+                // The bench key signs the audit chain's head at each append once the keyring
+                // answers (made on first use); rows before are covered by the next signed one.
+                let signing = store.clone();
+                runtime.spawn(async move { attach(&signing, &OsKeyring::new()).await });
                 let refresh = bench.clone();
                 let scanner = ScannerIntake::new(store.clone(), move || refresh.refresh(false));
                 scanner.start();

@@ -137,7 +137,9 @@ fn main() -> ExitCode {
         Command::Batch(args) => {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::batch::run(&args, &mut out)))
         }
-        Command::Audit(args) => cmd::audit::run(&args, &mut out),
+        Command::Audit(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::audit::run(&args, &mut out)))
+        }
         Command::Scan(args) => cmd::scan::run(&args, &mut out, &mut std::io::stdin().lock()),
         Command::Printers(args) => {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::printers::run(&args, &mut out)))

@@ -54,6 +54,9 @@ pub fn command(remedy: &Remedy) -> String {
         Remedy::AcceptUsbPrompt => {
             "on the device's screen, allow USB debugging; then `stagebench devices` reads it".into()
         }
+        Remedy::AcceptVendorKey { fingerprint } => format!(
+            "if it matches, `stagebench batch import-report FILE --accept-key {fingerprint}`"
+        ),
     }
 }
 

@@ -196,6 +196,72 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
+/// Signs the audit chain's head: the bench key (the report signing key the domain keeps in the
+/// OS keyring, so an attacker holding only the bench's files cannot sign). The store asks for a
+/// signature at each append made while a signer is attached.
+pub trait HeadSigner: Send + Sync {
+    /// The signing key's fingerprint (`SHA256:…`), recorded beside each signature.
+    fn fingerprint(&self) -> String;
+    /// The Ed25519 signature of `message`.
+    fn sign(&self, message: &[u8]) -> [u8; 64];
+}
+
+/// Checks a signed head against the bench's own public key (never against a key read from the
+/// store, which whoever edits the store could replace).
+pub trait HeadVerifier {
+    /// The key's fingerprint.
+    fn fingerprint(&self) -> String;
+    /// Whether `signature` is this key's signature of `message`.
+    fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool;
+}
+
+/// The audit chain's head as the bench key signed it: row `row` had chain hash `hash`. Custody
+/// documents and batch reports carry one, so a log rewritten later no longer matches them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SignedHead {
+    /// The row the head is.
+    #[ts(type = "number")]
+    pub row: i64,
+    /// Its chain hash (SHA-256, lowercase hex).
+    pub hash: String,
+    /// The fingerprint of the key that signed it.
+    pub signer: String,
+    /// The Ed25519 signature of [`SignedHead::message`], standard base64.
+    pub signature: String,
+}
+
+impl SignedHead {
+    /// The bytes signed for row `row` with chain hash `hash`.
+    pub fn message(row: i64, hash: &str) -> Vec<u8> {
+        format!("stagebench-audit-head-v1\n{row}\n{hash}\n").into_bytes()
+    }
+
+    /// Signs row `row`'s hash with `signer`.
+    pub fn sign(row: i64, hash: &str, signer: &dyn HeadSigner) -> SignedHead {
+        use base64::Engine;
+        let signature = signer.sign(&SignedHead::message(row, hash));
+        SignedHead {
+            row,
+            hash: hash.to_owned(),
+            signer: signer.fingerprint(),
+            signature: base64::engine::general_purpose::STANDARD.encode(signature),
+        }
+    }
+
+    /// Whether `key` signed this head (the signature is the key's, over this row and hash).
+    pub fn verified_by(&self, key: &dyn HeadVerifier) -> bool {
+        use base64::Engine;
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&self.signature) else {
+            return false;
+        };
+        let Ok(signature) = <[u8; 64]>::try_from(bytes.as_slice()) else {
+            return false;
+        };
+        self.signer == key.fingerprint()
+            && key.verify(&SignedHead::message(self.row, &self.hash), &signature)
+    }
+}
+
 /// Who is at the bench: `$STAGEBENCH_TECHNICIAN` when set and not blank, else the OS user
 /// (`USER` on Linux and macOS, `USERNAME` on Windows), else `unknown`.
 pub fn current_actor() -> String {

@@ -67,6 +67,12 @@ pub enum Remedy {
     ReassignPrimaryUser,
     /// Accept the "Allow USB debugging?" prompt on the device.
     AcceptUsbPrompt,
+    /// Trust the vendor bench key with this fingerprint for a batch's reports, after comparing
+    /// it with the one the vendor's bench shows.
+    AcceptVendorKey {
+        /// The key's fingerprint (`SHA256:…`).
+        fingerprint: String,
+    },
 }
 
 impl fmt::Display for Remedy {
@@ -93,6 +99,12 @@ impl fmt::Display for Remedy {
                 f.write_str("make the user who signed in the primary user")
             }
             Remedy::AcceptUsbPrompt => f.write_str("accept the USB debugging prompt on the device"),
+            Remedy::AcceptVendorKey { fingerprint } => {
+                write!(
+                    f,
+                    "accept vendor bench key {fingerprint} once it matches the vendor's"
+                )
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ use stagebench_core::ids::BatchId;
 use stagebench_core::intune::auth::{MemoryKeyring, SecretStore};
 use stagebench_core::secret::SecretText;
 use stagebench_core::stage::{Flow, Stage};
+use stagebench_core::store::Store;
 use time::{Date, Duration, Month, OffsetDateTime};
 
 const PASSPHRASE: &str = "K7QF-2ZD9-MNPQ-X4RT-8HJW-C3VB";
@@ -711,9 +712,9 @@ fn trailing_text_and_damaged_blocks_are_corrupt_not_panics() {
 
 #[tokio::test]
 async fn the_bench_key_is_made_once_and_a_damaged_one_is_never_replaced() {
-    let keyring = MemoryKeyring::new();
-    let made = key::load_or_create(&keyring).await.unwrap();
-    let again = key::load_or_create(&keyring).await.unwrap();
+    let (keyring, mut store) = (MemoryKeyring::new(), Store::open_in_memory().unwrap());
+    let made = key::load_or_create(&keyring, &mut store).await.unwrap();
+    let again = key::load_or_create(&keyring, &mut store).await.unwrap();
     assert_eq!(made.public(), again.public());
     assert_eq!(made.sign(b"x"), again.sign(b"x"));
 
@@ -722,7 +723,7 @@ async fn the_bench_key_is_made_once_and_a_damaged_one_is_never_replaced() {
             .set(KEY_ENTRY, &SecretText::new(damaged))
             .await
             .unwrap();
-        let err = key::load_or_create(&keyring).await.unwrap_err();
+        let err = key::load_or_create(&keyring, &mut store).await.unwrap_err();
         assert!(matches!(err, KeyError::Corrupt { .. }), "{err:?}");
         assert!(err.to_string().contains(KEY_ENTRY), "{err}");
         assert_eq!(

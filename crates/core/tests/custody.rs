@@ -199,6 +199,7 @@ fn three_devices() -> CustodyInput {
         generated_at: epoch() + Duration::hours(2),
         generated_by: "Zoë Müller".into(),
         signer_fingerprint: Some("SHA256:9f2c1e0b7a".into()),
+        audit_head: None,
     }
 }
 

@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use stagebench_core::audit::{AuditAction, AuditRecord};
+use stagebench_core::audit::{AuditAction, AuditRecord, SignedHead};
 use stagebench_core::batch::action::TechnicianAction;
 use stagebench_core::batch::exchange::{
-    Exported, ImportedReport, ReconciledDevice, Reconciliation,
+    Exported, ImportedReport, ReconciledDevice, Reconciliation, Untrusted,
 };
 use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{
@@ -33,7 +33,7 @@ use stagebench_core::remedy::Remedy;
 use stagebench_core::scanner::into_batch::ScanOutcome;
 use stagebench_core::scanner::ScanError;
 use stagebench_core::stage::{DeviceStage, Flow, Stage, StageProblem};
-use stagebench_core::store::{AuditCheck, OutboxCounts, Slot};
+use stagebench_core::store::{AuditCheck, OutboxCounts, SignedAuditCheck, Slot};
 use ts_rs::{Config, TS};
 
 fn declaration<T: TS>(cfg: &Config) -> String {
@@ -101,8 +101,11 @@ fn generate() -> String {
         declaration::<AuditAction>(&cfg),
         declaration::<AuditRecord>(&cfg),
         declaration::<AuditCheck>(&cfg),
+        declaration::<SignedHead>(&cfg),
+        declaration::<SignedAuditCheck>(&cfg),
         declaration::<BenchPublicKey>(&cfg),
         declaration::<Exported>(&cfg),
+        declaration::<Untrusted>(&cfg),
         declaration::<ImportedReport>(&cfg),
         declaration::<ReconciledDevice>(&cfg),
         declaration::<Reconciliation>(&cfg),

@@ -105,9 +105,11 @@ impl From<ExchangeError> for ApiError {
         let code = match &e {
             ExchangeError::Pack { .. }
             | ExchangeError::Report { .. }
+            | ExchangeError::ReportIdReused { .. }
             | ExchangeError::Io { .. }
             | ExchangeError::Batch(_) => "invalid-input",
             ExchangeError::TokenUnusable(_) | ExchangeError::NoQr(_) => "token-unusable",
+            ExchangeError::UntrustedSigner(_) => "untrusted-signer",
             ExchangeError::Sync(_) => "offline",
             _ => "internal",
         };

@@ -20,7 +20,8 @@ pub struct ApiError {
     /// screen first; `offline`: Graph or the sign-in service is unreachable, try again later;
     /// `token-unusable`: the profile's token expired, was revoked or can't be shown;
     /// `label-blocked`: a guard refused the label (Print and Reveal are off); `does-not-fit`:
-    /// the code needs a bigger label; `internal`: anything else.
+    /// the code needs a bigger label; `untrusted-signer`: a report's signing key is not trusted
+    /// for its batch (the remedy carries its fingerprint, to accept); `internal`: anything else.
     pub code: &'static str,
     /// What went wrong and what to do, for people.
     pub message: String,

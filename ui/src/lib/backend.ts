@@ -2,7 +2,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   ApiError,
-  AuditCheck,
+  SignedAuditCheck,
   Batch,
   AuditRecord,
   BenchPublicKey,
@@ -170,9 +170,15 @@ export function exportFolder(): Promise<string> {
 }
 
 /** Admin: seals the batch and its profile's current QR into a bench pack named `file` in the
- * export folder; without a passphrase one is made and returned (once). */
-export function exportPack(batch: string, file: string, passphrase: string | null): Promise<PackExported> {
-  return call<PackExported>("batch_export_pack", { batch, file, passphrase });
+ * export folder; without a passphrase one is made and returned (once). With `vendorKey`, only
+ * that vendor key may sign the batch's report. */
+export function exportPack(
+  batch: string,
+  file: string,
+  passphrase: string | null,
+  vendorKey: string | null = null,
+): Promise<PackExported> {
+  return call<PackExported>("batch_export_pack", { batch, file, passphrase, vendorKey });
 }
 
 /** Vendor: opens the file dialog and imports the bench pack chosen there, optionally making its
@@ -232,9 +238,10 @@ export function exportReport(batch: string, file: string, csvFile: string | null
 }
 
 /** Admin: opens the file dialog, then verifies and imports the vendor's signed report chosen
- * there; `null` when the dialog was cancelled. */
-export function importReport(): Promise<ImportedReport | null> {
-  return call<ImportedReport | null>("batch_import_report");
+ * there; `null` when the dialog was cancelled. `acceptKey` is the signer's fingerprint when the
+ * admin accepted it. */
+export function importReport(acceptKey: string | null = null): Promise<ImportedReport | null> {
+  return call<ImportedReport | null>("batch_import_report", { acceptKey });
 }
 
 /** Admin: the batch's devices against Intune (needs sign-in). */
@@ -254,8 +261,8 @@ export function auditLog(batch: string | null, action: string | null, limit?: nu
 }
 
 /** Checks the audit log's hash chain. */
-export function auditVerify(): Promise<AuditCheck> {
-  return call<AuditCheck>("audit_verify");
+export function auditVerify(): Promise<SignedAuditCheck> {
+  return call<SignedAuditCheck>("audit_verify");
 }
 
 /** The bench's signing key (public half). */

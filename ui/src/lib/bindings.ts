@@ -36,7 +36,11 @@ profile: string, } | { "step": "pick-template",
 /**
  * The label kind the template must be for.
  */
-kind: string, } | { "step": "reassign-primary-user" } | { "step": "accept-usb-prompt" };
+kind: string, } | { "step": "reassign-primary-user" } | { "step": "accept-usb-prompt" } | { "step": "accept-vendor-key", 
+/**
+ * The key's fingerprint (`SHA256:…`).
+ */
+fingerprint: string, };
 
 /**
  * Where a serial was read.
@@ -1241,6 +1245,64 @@ row: number,
 reason: string, };
 
 /**
+ * The audit chain's head as the bench key signed it: row `row` had chain hash `hash`. Custody
+ * documents and batch reports carry one, so a log rewritten later no longer matches them.
+ */
+export type SignedHead = { 
+/**
+ * The row the head is.
+ */
+row: number, 
+/**
+ * Its chain hash (SHA-256, lowercase hex).
+ */
+hash: string, 
+/**
+ * The fingerprint of the key that signed it.
+ */
+signer: string, 
+/**
+ * The Ed25519 signature of [`SignedHead::message`], standard base64.
+ */
+signature: string, };
+
+/**
+ * What [`Store::audit_verify_signed`] found beside the chain itself.
+ */
+export type SignedAuditCheck = { 
+/**
+ * The fingerprint of the bench key the signatures were checked with (`None`: no key was
+ * at hand, so only the heads' hashes were compared).
+ */
+checked_with: string | null, 
+/**
+ * The newest signed head (quote it: custody documents and reports carry it).
+ */
+signed_head: SignedHead | null, 
+/**
+ * Rows after the newest signed head (appended without the bench key; the next signed
+ * append covers them).
+ */
+unsigned_rows: number, } & ({ "status": "intact", 
+/**
+ * How many rows were checked.
+ */
+rows: number, 
+/**
+ * The last row's hash (`None` for an empty log): quote it to prove later that nothing
+ * was removed from the end.
+ */
+head: string | null, } | { "status": "broken", 
+/**
+ * The first row found wrong.
+ */
+row: number, 
+/**
+ * Why, for people ("row 17's hash does not match its contents").
+ */
+reason: string, });
+
+/**
  * A bench's public key, as reports carry it and admins compare it.
  */
 export type BenchPublicKey = { 
@@ -1285,6 +1347,19 @@ fingerprint: string | null,
 warning: string | null, };
 
 /**
+ * Why a report's signer is not trusted for its batch yet.
+ */
+export type Untrusted = { "kind": "never-exported" } | { "kind": "unknown-pack", 
+/**
+ * The pack the report names.
+ */
+pack: string | null, } | { "kind": "first-key" } | { "kind": "other-key", 
+/**
+ * The keys trusted for it.
+ */
+trusted: Array<string>, };
+
+/**
  * What importing a report found.
  */
 export type ImportedReport = { 
@@ -1316,6 +1391,15 @@ new_batch: boolean,
  * Earlier reports of this batch were signed by other keys (listed).
  */
 other_signers: Array<string>, 
+/**
+ * The signer was not trusted for the batch and the admin accepted it by fingerprint: why
+ * it was not (kept in the audit record too).
+ */
+accepted: Untrusted | null, 
+/**
+ * The vendor bench's audit chain head the report carries (signed by the same key).
+ */
+vendor_audit_head: SignedHead | null, 
 /**
  * Per stage, how many devices the report lists there.
  */

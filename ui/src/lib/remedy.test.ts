@@ -23,6 +23,8 @@ describe("remedyAction", () => {
   it("gives no button for steps taken elsewhere, or no remedy", () => {
     expect(remedyAction({ step: "accept-usb-prompt" })).toBeNull();
     expect(remedyAction({ step: "reassign-primary-user" })).toBeNull();
+    // Accepting a vendor key is offered in the report import dialog itself, with the fingerprint.
+    expect(remedyAction({ step: "accept-vendor-key", fingerprint: "SHA256:x" })).toBeNull();
     expect(remedyAction(null)).toBeNull();
   });
 });

@@ -44,6 +44,8 @@ export function remedyAction(r: Remedy | null | undefined): RemedyAction | null 
       return { label: `Pick a ${r.kind} template`, view: "labels", focus: "label-template" };
     case "reassign-primary-user":
     case "accept-usb-prompt":
+    // Accepting a vendor key is offered where the report was refused (with its fingerprint).
+    case "accept-vendor-key":
       return null;
   }
 }

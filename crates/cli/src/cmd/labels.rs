@@ -237,7 +237,7 @@ fn store_for(request: &LabelRequest) -> anyhow::Result<Store> {
 /// batch's guards apply as for render), and sent now; a printer that is down keeps the job
 /// queued for `stagebench print-queue send`.
 async fn run_print(args: &PrintArgs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut store = Store::open_default().context("can't open the bench history")?;
+    let mut store = super::open_signing_store("bench history").await?;
     if store.printer(&args.printer)?.is_none() {
         bail!("no printer \"{}\" on this bench: `stagebench printers` lists them, `stagebench printers add` adds one", args.printer);
     }

@@ -30,6 +30,8 @@ pub mod whoami;
 use std::borrow::Cow;
 use std::sync::{Arc, Once};
 
+use anyhow::Context;
+use stagebench_core::batch::key::load_or_create;
 use stagebench_core::clock::SystemClock;
 use stagebench_core::intune::auth::{endpoints_from_env, overrides_from_env, OsKeyring};
 use stagebench_core::intune::backoff::RetryPolicy;
@@ -91,6 +93,19 @@ pub fn endpoints() -> anyhow::Result<Endpoints> {
         }
     });
     Ok(endpoints_from_env()?)
+}
+
+/// Opens the bench's store (`what` names it in the error) with the bench key signing the audit
+/// chain's head at each append; the key is made on first use. Without a usable keyring the
+/// command still runs and says its audit records are unsigned (the next signed append covers
+/// them).
+pub async fn open_signing_store(what: &str) -> anyhow::Result<Store> {
+    let mut store = Store::open_default().with_context(|| format!("can't open the {what}"))?;
+    match load_or_create(&OsKeyring::new(), &mut store).await {
+        Ok(key) => store.sign_audit_with(Arc::new(key)),
+        Err(e) => eprintln!("warning: this command's audit records are not signed: {e}"),
+    }
+    Ok(store)
 }
 
 /// The Graph client of the bench's saved sign-in, for a command, retrying as

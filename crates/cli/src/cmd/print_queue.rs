@@ -47,7 +47,7 @@ enum PrintQueueAction {
 
 /// Runs `stagebench print-queue`.
 pub async fn run(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut store = Store::open_default().context("can't open the bench history")?;
+    let mut store = super::open_signing_store("bench history").await?;
     match &args.action {
         None => list_jobs(out, args.json, &store, 50)?,
         Some(PrintQueueAction::List { limit }) => list_jobs(out, args.json, &store, *limit)?,

@@ -7,6 +7,7 @@
 //! report signed earlier would stop matching the bench).
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
@@ -16,15 +17,17 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::audit::{HeadSigner, HeadVerifier};
 use crate::intune::auth::SecretStore;
 use crate::intune::SignInError;
 use crate::secret::SecretText;
+use crate::store::{Store, StoreError, StoreHandle};
 
 /// The keyring entry (under [`crate::intune::auth::KEYRING_SERVICE`]) holding the key's seed.
 pub const KEY_ENTRY: &str = "bench-signing-key";
 
-/// Serialises first-time creation within this process, so two callers racing on a fresh bench
-/// cannot each make (and one of them sign with) a different key.
+/// Serialises first-time creation within this process (the store's write lock does it across
+/// processes, see [`load_or_create`]).
 static CREATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// What went wrong with the bench's key.
@@ -33,6 +36,9 @@ pub enum KeyError {
     /// The OS keyring could not be read or written.
     #[error("bench signing key (keyring entry `{KEY_ENTRY}`): {0}")]
     Keyring(#[source] SignInError),
+    /// The store, whose write lock guards making the key.
+    #[error("bench signing key: {0}")]
+    Store(#[source] StoreError),
     /// The keyring entry exists but does not hold a key.
     #[error(
         "the keyring entry `{KEY_ENTRY}` (service StageBench) does not hold a bench signing key: \
@@ -127,25 +133,67 @@ pub async fn load(secrets: &dyn SecretStore) -> Result<Option<ReportSigningKey>,
 
 /// The bench's key: loaded from the keyring, or made and stored there on first use. A damaged
 /// entry is an error ([`KeyError::Corrupt`]), never replaced.
-pub async fn load_or_create(secrets: &dyn SecretStore) -> Result<ReportSigningKey, KeyError> {
-    let _creating = CREATE.lock().await;
+///
+/// One key per bench even when the app and the CLI (or two CLI runs) make it at once: the look
+/// for an entry, the making and the storing happen under the store's write lock (`store` is the
+/// bench's store), and what is returned is read back from the keyring after storing, so a
+/// process that lost a race anyway (another store on the same keyring) takes the stored key,
+/// not the one it made and never used.
+pub async fn load_or_create(
+    secrets: &dyn SecretStore,
+    store: &mut Store,
+) -> Result<ReportSigningKey, KeyError> {
     if let Some(key) = load(secrets).await? {
         return Ok(key);
     }
-    let key = ReportSigningKey::generate();
+    let _creating = CREATE.lock().await;
+    let _locked = store.write_lock().map_err(KeyError::Store)?;
+    if let Some(key) = load(secrets).await? {
+        return Ok(key);
+    }
     secrets
-        .set(KEY_ENTRY, &key.to_stored())
+        .set(KEY_ENTRY, &ReportSigningKey::generate().to_stored())
         .await
         .map_err(KeyError::Keyring)?;
-    // Read it back: what is returned must be what the next start will load.
-    match load(secrets).await? {
-        Some(stored) if stored.public() == key.public() => Ok(key),
-        Some(_) => Err(KeyError::Corrupt {
-            reason: "it changed while the key was being stored",
-        }),
-        None => Err(KeyError::Corrupt {
-            reason: "the key just stored could not be read back",
-        }),
+    load(secrets).await?.ok_or(KeyError::Corrupt {
+        reason: "the key just stored could not be read back",
+    })
+}
+
+/// Attaches the bench key (made on first use, see [`load_or_create`]) to every connection of
+/// `store`, so each audit append signs the chain's head; returns the key's public half.
+pub async fn attach(
+    store: &StoreHandle,
+    secrets: &dyn SecretStore,
+) -> Result<BenchPublicKey, KeyError> {
+    // The lock is taken on a connection of its own (an in-memory store has none to share: it
+    // gets a throwaway one, and no other process can see it anyway).
+    let mut own = match store.open_another() {
+        Ok(own) => own,
+        Err(_) => Store::open_in_memory().map_err(KeyError::Store)?,
+    };
+    let key = Arc::new(load_or_create(secrets, &mut own).await?);
+    store.sign_audit_with(key.clone());
+    Ok(key.public())
+}
+
+impl HeadSigner for ReportSigningKey {
+    fn fingerprint(&self) -> String {
+        self.public().fingerprint
+    }
+
+    fn sign(&self, message: &[u8]) -> [u8; 64] {
+        ReportSigningKey::sign(self, message)
+    }
+}
+
+impl HeadVerifier for BenchPublicKey {
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        BenchPublicKey::verify(self, message, signature)
     }
 }
 
@@ -274,11 +322,14 @@ mod tests {
 
     #[tokio::test]
     async fn created_once_then_loaded() {
-        let keyring = MemoryKeyring::new();
+        let (keyring, mut store) = (MemoryKeyring::new(), Store::open_in_memory().unwrap());
         assert!(load(&keyring).await.unwrap().is_none());
-        let first = load_or_create(&keyring).await.unwrap().public();
+        let first = load_or_create(&keyring, &mut store).await.unwrap().public();
         assert_eq!(keyring.names(), [KEY_ENTRY]);
-        assert_eq!(load_or_create(&keyring).await.unwrap().public(), first);
+        assert_eq!(
+            load_or_create(&keyring, &mut store).await.unwrap().public(),
+            first
+        );
         assert_eq!(load(&keyring).await.unwrap().unwrap().public(), first);
     }
 }

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::{json_column, Store, StoreError};
-use crate::audit::{AuditAction, AuditEntry, AuditRecord};
+use crate::audit::{AuditAction, AuditEntry, AuditRecord, HeadSigner};
 use crate::clock::timestamp;
 use crate::ids::BatchId;
 
@@ -141,10 +141,12 @@ impl Row {
 
 /// Appends `entry` at `at`, chained to the last row. Must run inside an IMMEDIATE transaction, so
 /// no other writer slips a row in between reading the last hash and inserting.
+/// With a `signer`, the new head is signed in the same transaction ([`super::audit_heads`]).
 pub(super) fn append(
     conn: &Connection,
     entry: &AuditEntry,
     at: &str,
+    signer: Option<&dyn HeadSigner>,
 ) -> rusqlite::Result<AuditRecord> {
     let last: Option<(i64, String)> = conn
         .query_row(
@@ -185,6 +187,9 @@ pub(super) fn append(
         row.prev_hash,
         hash
     ])?;
+    if let Some(signer) = signer {
+        super::audit_heads::sign(conn, signer, row.id, &hash, at)?;
+    }
     Ok(AuditRecord {
         id: row.id,
         at: row.at,
@@ -237,7 +242,7 @@ fn list(conn: &Connection, filter: &AuditFilter) -> rusqlite::Result<Vec<AuditRe
 
 /// Walks the chain from the first row. One statement reads one snapshot (in WAL mode without
 /// blocking writers), and only one row is held in memory at a time.
-fn verify(conn: &Connection) -> rusqlite::Result<AuditCheck> {
+pub(super) fn verify(conn: &Connection) -> rusqlite::Result<AuditCheck> {
     let mut stmt = conn.prepare(
         "SELECT id, at, actor, action, batch_id, token, device, detail, prev_hash, hash
          FROM audit ORDER BY id",
@@ -303,8 +308,8 @@ impl Store {
     /// The entry must reference tokens, never contain them (see [`crate::audit`]); an empty
     /// actor is refused.
     pub fn audit(&mut self, entry: &AuditEntry) -> Result<AuditRecord, StoreError> {
-        let at = self.now();
-        self.transact(|tx| append(tx, entry, &at))
+        let (at, signer) = (self.now(), self.signer.clone());
+        self.transact(|tx| append(tx, entry, &at, signer.as_deref()))
     }
 
     /// Audit rows matching `filter`, newest first.
@@ -332,8 +337,8 @@ mod tests {
     #[test]
     fn the_chain_links_each_row_to_the_one_before() {
         let conn = test_connection();
-        let a = append(&conn, &entry(AuditAction::QrDisplay), "t1").unwrap();
-        let b = append(&conn, &entry(AuditAction::LabelPrint), "t2").unwrap();
+        let a = append(&conn, &entry(AuditAction::QrDisplay), "t1", None).unwrap();
+        let b = append(&conn, &entry(AuditAction::LabelPrint), "t2", None).unwrap();
         assert_eq!((a.id, b.id), (1, 2));
         let prev: String = conn
             .query_row("SELECT prev_hash FROM audit WHERE id = 2", [], |r| r.get(0))
@@ -376,7 +381,7 @@ mod tests {
     #[test]
     fn update_and_delete_are_refused() {
         let conn = test_connection();
-        append(&conn, &entry(AuditAction::TokenCreate), "t").unwrap();
+        append(&conn, &entry(AuditAction::TokenCreate), "t", None).unwrap();
         for sql in ["UPDATE audit SET actor = 'mallory'", "DELETE FROM audit"] {
             let e = conn.execute(sql, []).unwrap_err();
             assert!(e.to_string().contains("append-only"), "{e}");
@@ -386,6 +391,12 @@ mod tests {
     #[test]
     fn an_empty_actor_is_refused() {
         let conn = test_connection();
-        assert!(append(&conn, &AuditEntry::new("", AuditAction::QrReveal), "t").is_err());
+        assert!(append(
+            &conn,
+            &AuditEntry::new("", AuditAction::QrReveal),
+            "t",
+            None
+        )
+        .is_err());
     }
 }

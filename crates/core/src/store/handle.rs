@@ -8,22 +8,44 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{Store, StoreError};
+use crate::audit::HeadSigner;
 
-/// A store opened once and shared (cheap to clone; clones share the connection).
-#[derive(Debug, Clone)]
+type Signer = Arc<Mutex<Option<Arc<dyn HeadSigner>>>>;
+
+/// A store opened once and shared (cheap to clone; clones share the connection and the audit
+/// signer).
+#[derive(Clone)]
 pub struct StoreHandle {
     shared: Arc<Mutex<Store>>,
     path: Option<PathBuf>,
+    signer: Signer,
+}
+
+impl std::fmt::Debug for StoreHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreHandle")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StoreHandle {
     /// Shares `store`.
     pub fn new(store: Store) -> StoreHandle {
         let path = store.path().map(Path::to_owned);
+        let signer = Arc::new(Mutex::new(store.audit_signer()));
         StoreHandle {
             shared: Arc::new(Mutex::new(store)),
             path,
+            signer,
         }
+    }
+
+    /// Signs the audit chain's head with `signer` on the shared connection and on every
+    /// connection opened from now on ([`Store::sign_audit_with`]).
+    pub fn sign_audit_with(&self, signer: Arc<dyn HeadSigner>) {
+        *self.signer.lock().unwrap_or_else(PoisonError::into_inner) = Some(signer.clone());
+        self.lock().sign_audit_with(signer);
     }
 
     /// The shared connection, for short work (a panic elsewhere while it was held does not
@@ -41,10 +63,15 @@ impl StoreHandle {
     /// A new connection to the same file, for work that holds a connection across slow I/O.
     /// An in-memory store has none ([`StoreError::InMemory`]).
     pub fn open_another(&self) -> Result<Store, StoreError> {
-        match &self.path {
-            Some(path) => Store::open(path),
-            None => Err(StoreError::InMemory),
+        let mut store = match &self.path {
+            Some(path) => Store::open(path)?,
+            None => return Err(StoreError::InMemory),
+        };
+        let signer = self.signer.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(signer) = signer.clone() {
+            store.sign_audit_with(signer);
         }
+        Ok(store)
     }
 
     /// The file, or `None` for an in-memory store.

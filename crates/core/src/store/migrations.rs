@@ -8,8 +8,8 @@ use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
 use super::{
-    audit, batches, classify, devices, events, held_scans, intune, lease, outbox, print_jobs,
-    serials, slots, tenant, StoreError,
+    audit, audit_heads, batches, classify, devices, events, held_scans, intune, lease, outbox,
+    print_jobs, serials, slots, tenant, StoreError,
 };
 
 /// `PRAGMA application_id` of a StageBench store ("SBch"), so `file(1)` and we ourselves can
@@ -36,6 +36,8 @@ fn migration_list() -> Vec<M<'static>> {
         M::up(held_scans::SCHEMA).comment("held_scans (scans that found no batch)"),
         M::up(lease::SCHEMA)
             .comment("claim_owner, lease_until (one owner per print or outbox claim)"),
+        M::up(audit_heads::SCHEMA)
+            .comment("audit_heads (the chain's head, signed by the bench key)"),
     ]
 }
 

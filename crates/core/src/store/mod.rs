@@ -22,6 +22,7 @@
 //! event", DESIGN.md).
 
 mod audit;
+mod audit_heads;
 mod batches;
 mod devices;
 mod events;
@@ -29,6 +30,7 @@ mod handle;
 mod held_scans;
 mod intune;
 mod lease;
+mod lock;
 mod migrations;
 mod outbox;
 mod print_jobs;
@@ -47,6 +49,7 @@ use crate::clock::{timestamp, Clock, SystemClock};
 use crate::ids::{DeviceId, EventId};
 
 pub use audit::{AuditCheck, AuditFilter, AUDIT_GENESIS};
+pub use audit_heads::SignedAuditCheck;
 pub use batches::{
     BatchRow, BatchStoreError, JoinedBy, NewBatchRow, StoredReport, EVENT_BATCH_JOINED,
     EVENT_DEM_SIGN_IN, EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED,
@@ -61,6 +64,7 @@ pub use intune::{
     EVENT_INTUNE_SEEN,
 };
 pub use lease::{ClaimToken, RENEW_CHECK};
+pub use lock::WriteLock;
 pub use outbox::{
     OutboxClaim, OutboxCounts, OutboxError, OutboxItem, OutboxState, EVENT_OUTBOX_CLAIMED,
     EVENT_OUTBOX_DONE, EVENT_OUTBOX_ENQUEUED, EVENT_OUTBOX_FAILED, EVENT_OUTBOX_RECOVERED,
@@ -174,6 +178,7 @@ pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
     clock: Box<dyn Clock>,
+    signer: Option<std::sync::Arc<dyn crate::audit::HeadSigner>>,
 }
 
 impl fmt::Debug for Store {
@@ -254,6 +259,7 @@ impl Store {
             conn,
             path,
             clock: Box::new(SystemClock),
+            signer: None,
         })
     }
 

@@ -3,9 +3,10 @@
 //! adb server guard is re-exported from the adb crate.
 //!
 //! Layout: this file holds the simulated bench; [`graph`] is the fake Microsoft Graph tenant
-//! and its identity platform.
+//! and its identity platform; [`tamper`] rewrites a store's audit log as an attacker would.
 
 pub mod graph;
+pub mod tamper;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};

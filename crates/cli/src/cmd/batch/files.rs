@@ -74,6 +74,11 @@ pub enum FilesCommand {
         /// `stagebench qr --reveal`).
         #[arg(long)]
         payload_file: Option<PathBuf>,
+        /// The vendor bench's key, the only one whose report of this batch is then taken: its
+        /// fingerprint (SHA256:…, from the vendor's Settings screen), its public key, or a file
+        /// holding either.
+        #[arg(long, value_name = "FINGERPRINT|FILE")]
+        vendor_key: Option<String>,
         #[command(flatten)]
         passphrase: PassphraseArgs,
     },
@@ -107,10 +112,16 @@ pub enum FilesCommand {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
-    /// Admin: verify and import a vendor's report; a tampered or truncated file is refused.
+    /// Admin: verify and import a vendor's report; a tampered or truncated file is refused, and
+    /// so is one whose signer is not trusted for its batch (another key than the pack named, a
+    /// first key to confirm, or a batch this bench never exported) unless accepted.
     ImportReport {
         /// The report file.
         file: PathBuf,
+        /// Trust the report's signer, given by its fingerprint (compare it with the one on the
+        /// vendor's Settings screen first); kept in the audit log.
+        #[arg(long, value_name = "FINGERPRINT")]
+        accept_key: Option<String>,
     },
     /// Admin: the batch against Intune — matched, missing in Intune, unexpected, not staged.
     Reconcile {
@@ -137,6 +148,16 @@ fn keyring() -> Arc<OsKeyring> {
 /// The file at `path` within `limit` (a pack or report past it is refused by its length).
 fn read_file(path: &Path, limit: &ByteLimit) -> anyhow::Result<Vec<u8>> {
     Ok(limits::read_file(path, limit)?)
+}
+
+/// A vendor key as given to `--vendor-key`: the text itself, or what the file it names holds.
+fn key_text(given: &str) -> anyhow::Result<String> {
+    let path = Path::new(given);
+    if !given.trim_start().starts_with("SHA256:") && path.is_file() {
+        return std::fs::read_to_string(path)
+            .with_context(|| format!("can't read the vendor key file {}", path.display()));
+    }
+    Ok(given.to_owned())
 }
 
 /// Records a new batch in the audit log.
@@ -178,8 +199,10 @@ pub async fn run(
             batch,
             out: path,
             payload_file,
+            vendor_key,
             passphrase,
         } => {
+            let vendor_key = vendor_key.as_deref().map(key_text).transpose()?;
             let record = store.find_batch(batch)?;
             let payload = pack_payload(store, &record.batch, payload_file.as_deref()).await?;
             let (pass, generated) = match passphrase.read()? {
@@ -194,6 +217,7 @@ pub async fn run(
                 payload,
                 &pass,
                 tenant,
+                vendor_key.as_deref(),
                 &actor,
                 path,
             )?;
@@ -315,9 +339,10 @@ pub async fn run(
             }
             print_exported(out, "batch report", &exported)
         }
-        FilesCommand::ImportReport { file } => {
+        FilesCommand::ImportReport { file, accept_key } => {
             let bytes = read_file(file, &limits::REPORT)?;
-            let imported = exchange::import_report(store, &bytes, &actor, file)?;
+            let accept = accept_key.as_deref();
+            let imported = exchange::import_report(store, &bytes, &actor, file, accept)?;
             if json {
                 return super::super::write_json(out, &imported);
             }
@@ -339,6 +364,13 @@ pub async fn run(
                 .map(|(s, n)| format!("{s} {n}"))
                 .collect();
             writeln!(out, "stages: {}", stages.join(", "))?;
+            if let Some(why) = &imported.accepted {
+                writeln!(
+                    out,
+                    "accepted bench key {} ({why}); the audit log keeps the decision, and the key is trusted for this batch from now on",
+                    imported.signer
+                )?;
+            }
             if imported.new_batch {
                 writeln!(
                     out,
@@ -422,6 +454,15 @@ pub async fn run(
                 .map(|k| k.public().fingerprint);
             let (csv_text, pdf_bytes) =
                 exchange::custody(store, &record.batch.id, &actor, fingerprint)?;
+            if !json {
+                if let Some(head) = store.audit_signed_head()? {
+                    writeln!(
+                        out,
+                        "audit head: row {} {} (signed by {})",
+                        head.row, head.hash, head.signer
+                    )?;
+                }
+            }
             if let Some(p) = pdf {
                 exchange::write_atomically(p, &pdf_bytes)?;
             }

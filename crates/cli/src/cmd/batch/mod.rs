@@ -7,7 +7,7 @@ mod files;
 
 use std::io::Write;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, Subcommand};
 use stagebench_core::batch::action::TechnicianAction;
 use stagebench_core::batch::exchange;
@@ -116,7 +116,7 @@ struct NewArgs {
 
 /// Runs `stagebench batch`.
 pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut store = Store::open_default().context("can't open the bench history")?;
+    let mut store = super::open_signing_store("bench history").await?;
     match &args.command {
         BatchCommand::New(new) => create(&mut store, new, args.json, out).await,
         BatchCommand::List => list(&store, args.json, out),

@@ -148,5 +148,6 @@ fn custody_of(devices: u32) -> CustodyInput {
         generated_at: at(100_000),
         generated_by: "ana".into(),
         signer_fingerprint: None,
+        audit_head: None,
     }
 }

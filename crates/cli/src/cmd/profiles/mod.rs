@@ -73,13 +73,12 @@ pub async fn run(
 }
 
 /// Records a token action or reveal in the bench's audit log (the token by reference only).
-pub(crate) fn audit(
+pub(crate) async fn audit(
     action: AuditAction,
     profile: &EnrollmentProfile,
     detail: serde_json::Value,
 ) -> anyhow::Result<()> {
-    let mut store =
-        Store::open_default().context("can't open the bench history for the audit log")?;
+    let mut store = super::open_signing_store("bench history for the audit log").await?;
     let actor = store.technician();
     stagebench_core::batch::exchange::audit_profile(&mut store, &actor, action, profile, detail)?;
     Ok(())
@@ -278,7 +277,8 @@ async fn show(
             AuditAction::QrReveal,
             &profile,
             serde_json::json!({"surface": "cli"}),
-        )?;
+        )
+        .await?;
     }
     if json {
         return super::write_json(

@@ -136,7 +136,8 @@ async fn create(
         AuditAction::TokenCreate,
         &updated,
         json!({"days": args.days}),
-    )?;
+    )
+    .await?;
     let view = profile_view(&updated, now());
     if json {
         return super::super::write_json(
@@ -201,7 +202,7 @@ async fn revoke(
         }
     }
     client.revoke_token(&profile.id).await?;
-    super::audit(AuditAction::TokenRevoke, &profile, json!({}))?;
+    super::audit(AuditAction::TokenRevoke, &profile, json!({})).await?;
     let after = client.enrollment_profile(&profile.id).await?;
     let view = profile_view(&after, now());
     if json {
@@ -247,7 +248,8 @@ async fn export(
         AuditAction::TokenExport,
         &profile,
         json!({"for": args.target.name()}),
-    )?;
+    )
+    .await?;
     let (name, target) = (&profile.display_name, args.target);
     match (&args.out, json) {
         (Some(path), _) => {

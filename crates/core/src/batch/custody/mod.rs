@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use super::csv::Csv;
 use super::{Batch, ReportDevice};
-use crate::audit::AuditRecord;
+use crate::audit::{AuditRecord, SignedHead};
 use crate::clock::timestamp;
 use crate::identity::SerialSource;
 
@@ -38,6 +38,9 @@ pub struct CustodyInput {
     pub generated_by: String,
     /// The fingerprint of the bench key that signs the batch report, when there is one.
     pub signer_fingerprint: Option<String>,
+    /// The bench's audit chain head, signed by that key, when the document is made: the audit
+    /// log, rewritten later, no longer matches it.
+    pub audit_head: Option<SignedHead>,
 }
 
 /// One line of the chain: a device's stage event or an audit record.

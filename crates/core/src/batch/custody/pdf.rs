@@ -346,6 +346,11 @@ fn facts(sheet: &mut Sheet, input: &CustodyInput) {
             Font::Helvetica,
         ),
     }
+    if let Some(head) = &input.audit_head {
+        let row = format!("row {}, hash {}", head.row, head.hash);
+        sheet.fact("Audit head", &row, Font::Courier);
+        sheet.fact("Head signature", &head.signature, Font::Courier);
+    }
 }
 
 /// Devices per stage: the flow's stages in order, then any other stage a device is in.

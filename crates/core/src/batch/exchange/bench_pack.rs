@@ -23,16 +23,20 @@ pub fn qr_secret_name(batch: &BatchId) -> String {
 }
 
 /// Admin: seals the batch, its profile facts and the QR payload (from Intune, with its token)
-/// into a bench pack at `path`.
+/// into a bench pack at `path`. With `vendor_key` (a fingerprint, see
+/// [`super::vendor_fingerprint`]), only that vendor key may sign the batch's report.
+#[allow(clippy::too_many_arguments)]
 pub fn export_pack(
     store: &mut Store,
     batch: &BatchId,
     qr_payload: SecretText,
     passphrase: &SecretText,
     tenant: Option<String>,
+    vendor_key: Option<&str>,
     actor: &str,
     path: &Path,
 ) -> Result<Exported, ExchangeError> {
+    let vendor_key = vendor_key.map(super::vendor_fingerprint).transpose()?;
     let batch = check_token(store, batch)?;
     let warning = token_check(&batch, None, store.clock_now()).message;
     let pack = BenchPack {
@@ -49,7 +53,7 @@ pub fn export_pack(
         why: source,
     })?;
     write_atomically(path, &sealed)?;
-    store.audit(&audit_entry(actor, AuditAction::PackExport, &batch, serde_json::json!({"pack": pack.pack_id, "file": path.display().to_string(), "expected_serials": batch.spec.expected_serials.len()})))?;
+    store.audit(&audit_entry(actor, AuditAction::PackExport, &batch, serde_json::json!({"pack": pack.pack_id, "file": path.display().to_string(), "expected_serials": batch.spec.expected_serials.len(), "vendor_key": vendor_key})))?;
     Ok(Exported {
         path: path.to_owned(),
         bytes: sealed.len() as u64,

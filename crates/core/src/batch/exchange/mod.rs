@@ -35,12 +35,14 @@ use crate::store::{BatchStoreError, Store, StoreError};
 mod bench_pack;
 mod reconcile;
 mod signed_report;
+mod vendor_trust;
 
 pub use bench_pack::{
     close_batch, export_pack, forget_tenant_qrs, import_pack, keep_qr, qr_secret_name, show_qr,
 };
 pub use reconcile::{custody, reconcile, ReconciledDevice, Reconciliation};
 pub use signed_report::{export_report, export_report_with, import_report, ImportedReport};
+pub use vendor_trust::{vendor_fingerprint, Untrusted};
 
 /// Why an exchange step failed. Messages name the file or batch and the next step.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,20 @@ pub enum ExchangeError {
         path: PathBuf,
         /// Why.
         why: ReportError,
+    },
+    /// The report's signer is not trusted for its batch, and the admin did not accept it.
+    #[error("{0}")]
+    UntrustedSigner(Box<SignerRefusal>),
+    /// A report with this id was imported before (the file differs: it was re-signed or edited).
+    #[error(
+        "batch report {}: a report with id {report} was imported before, and this file is \
+         another one: it was edited or signed again. Ask the vendor to export a new report"
+    , path.display())]
+    ReportIdReused {
+        /// The file.
+        path: PathBuf,
+        /// The report id.
+        report: String,
     },
     /// The bench's report signing key.
     #[error(transparent)]
@@ -99,17 +115,44 @@ impl HasRemedy for ExchangeError {
             ExchangeError::NoQr(batch) => Some(Remedy::ImportBenchPack {
                 batch: batch.clone(),
             }),
+            ExchangeError::UntrustedSigner(refusal) => Some(Remedy::AcceptVendorKey {
+                fingerprint: refusal.signer.clone(),
+            }),
             ExchangeError::Keyring(e) => e.remedy(),
             ExchangeError::Batch(e) => e.remedy(),
             ExchangeError::Sync(e) => e.remedy(),
             ExchangeError::Pack { .. }
             | ExchangeError::Report { .. }
+            | ExchangeError::ReportIdReused { .. }
             | ExchangeError::Key(_)
             | ExchangeError::Io { .. }
             | ExchangeError::TokenUnusable(_)
             | ExchangeError::Store(_) => None,
         }
     }
+}
+
+/// A report refused because its signer is not trusted for its batch
+/// ([`ExchangeError::UntrustedSigner`]).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "batch report {}: refused, because {why}. It is signed by bench key {signer}: compare that \
+     fingerprint with the one on the vendor's Settings screen, and accept the key only if they \
+     match{}",
+    path.display(),
+    accepted.as_ref().map(|a| format!(" (the key accepted, {a}, is not this report's signer)")).unwrap_or_default()
+)]
+pub struct SignerRefusal {
+    /// The file.
+    pub path: PathBuf,
+    /// The report's batch.
+    pub batch: BatchId,
+    /// The signer's fingerprint.
+    pub signer: String,
+    /// Why it is not trusted.
+    pub why: vendor_trust::Untrusted,
+    /// The fingerprint the admin accepted, when it was another.
+    pub accepted: Option<String>,
 }
 
 /// Writes `bytes` to `path` whole or not at all: a temporary file beside it, synced, renamed.

@@ -193,12 +193,16 @@ pub async fn reconcile(
 }
 
 /// The chain-of-custody report of a batch: CSV text and PDF bytes.
+///
+/// The document carries the audit chain's head, signed now when the store has the bench key
+/// attached ([`Store::sign_audit_with`]) and the newest row is not signed yet.
 pub fn custody(
-    store: &Store,
+    store: &mut Store,
     batch: &BatchId,
     generated_by: &str,
     signer_fingerprint: Option<String>,
 ) -> Result<(String, Vec<u8>), ExchangeError> {
+    let audit_head = store.sign_audit_head()?;
     let record = store.find_batch(batch.as_str())?;
     let now: OffsetDateTime = store.clock_now();
     let (devices, _) = reconcile_source(store, batch)?;
@@ -213,6 +217,7 @@ pub fn custody(
         generated_at: now,
         generated_by: generated_by.to_owned(),
         signer_fingerprint,
+        audit_head,
     };
     Ok((custody_csv(&input), custody_pdf(&input)))
 }

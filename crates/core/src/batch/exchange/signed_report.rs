@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -17,7 +18,7 @@ use crate::intune::auth::SecretStore;
 use crate::store::Store;
 
 /// Vendor: signs a report of the batch with the bench's report signing key and writes it to
-/// `path`.
+/// `path`. The key signs the store's audit chain from now on too (the report carries its head).
 pub async fn export_report(
     store: &mut Store,
     secrets: &dyn SecretStore,
@@ -25,7 +26,8 @@ pub async fn export_report(
     actor: &str,
     path: &Path,
 ) -> Result<Exported, ExchangeError> {
-    let key = load_or_create(secrets).await?;
+    let key = Arc::new(load_or_create(secrets, store).await?);
+    store.sign_audit_with(key.clone());
     export_report_with(store, &key, batch, actor, path)
 }
 
@@ -63,6 +65,9 @@ pub fn export_report_with(
         },
         signer: key.public(),
         devices,
+        audit_head: store
+            .sign_audit_head()?
+            .filter(|h| h.signer == key.public().fingerprint),
     };
     let bytes = report::sign(&report, key).map_err(|source| ExchangeError::Report {
         path: path.to_owned(),
@@ -107,17 +112,27 @@ pub struct ImportedReport {
     pub new_batch: bool,
     /// Earlier reports of this batch were signed by other keys (listed).
     pub other_signers: Vec<String>,
+    /// The signer was not trusted for the batch and the admin accepted it by fingerprint: why
+    /// it was not (kept in the audit record too).
+    pub accepted: Option<super::Untrusted>,
+    /// The vendor bench's audit chain head the report carries (signed by the same key).
+    pub vendor_audit_head: Option<crate::audit::SignedHead>,
     /// Per stage, how many devices the report lists there.
     pub stages: BTreeMap<String, u32>,
 }
 
 /// Admin: verifies a report file and keeps it. A tampered or truncated file is refused with
-/// the reason; the same file twice is refused too.
+/// the reason; the same file twice is refused too. A report whose signer is not trusted for its
+/// batch (see [`super::vendor_trust`]: a batch this bench never exported, a pack it never
+/// exported, another key than the one trusted, or a first key to confirm) is refused unless
+/// `accept_key` is the signer's fingerprint; then the key is trusted for the batch from now on
+/// and the decision is in the audit record.
 pub fn import_report(
     store: &mut Store,
     bytes: &[u8],
     actor: &str,
     path: &Path,
+    accept_key: Option<&str>,
 ) -> Result<ImportedReport, ExchangeError> {
     let VerifiedReport {
         report,
@@ -127,6 +142,8 @@ pub fn import_report(
         path: path.to_owned(),
         why: source,
     })?;
+    let accepted =
+        super::vendor_trust::check(store, &report, (&signer, &digest), accept_key, path)?;
     let batch = report.batch.clone();
     let new_batch = store.find_batch(batch.id.as_str()).is_err();
     let other_signers: Vec<String> = store
@@ -143,7 +160,9 @@ pub fn import_report(
         actor,
         AuditAction::ReportImport,
         &batch,
-        serde_json::json!({"report": report.report_id, "devices": count, "signer": signer.fingerprint, "digest": digest, "file": path.display().to_string()}),
+        serde_json::json!({"report": report.report_id, "pack": report.pack_id, "devices": count, "signer": signer.fingerprint, "vendor_key": signer.fingerprint, "digest": digest, "file": path.display().to_string(),
+            "accepted": accepted.as_ref().map(|why| serde_json::json!({"fingerprint": signer.fingerprint, "why": why.name()})),
+            "vendor_audit_head": report.audit_head.as_ref().map(|h| serde_json::json!({"row": h.row, "hash": h.hash}))}),
     );
     store.store_report_audited(
         new_batch.then(|| batch.new_row()),
@@ -165,6 +184,8 @@ pub fn import_report(
         digest,
         new_batch,
         other_signers,
+        accepted,
+        vendor_audit_head: report.audit_head,
         stages,
     })
 }

@@ -37,6 +37,7 @@ use time::OffsetDateTime;
 
 use super::key::{BenchPublicKey, ReportSigningKey};
 use super::{Batch, BenchInfo, ReportDevice};
+use crate::audit::SignedHead;
 
 mod csv_view;
 
@@ -75,6 +76,11 @@ pub struct BatchReport {
     pub signer: BenchPublicKey,
     /// The devices, in the order the bench lists them.
     pub devices: Vec<ReportDevice>,
+    /// The bench's audit chain head when the report was made, signed by the same key: the
+    /// vendor's audit log, rewritten later, no longer matches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub audit_head: Option<SignedHead>,
 }
 
 impl BatchReport {
@@ -95,6 +101,7 @@ impl BatchReport {
             bench,
             signer,
             devices,
+            audit_head: None,
         }
     }
 }
@@ -288,6 +295,16 @@ pub fn verify(bytes: &[u8]) -> Result<VerifiedReport, ReportError> {
             named: report.signer.fingerprint,
             signed_with: public.fingerprint,
         });
+    }
+    if let Some(audit_head) = report
+        .audit_head
+        .as_ref()
+        .filter(|h| !h.verified_by(&public))
+    {
+        return Err(ReportError::Corrupt(format!(
+            "the audit head it carries (row {}) is not signed by its own key",
+            audit_head.row
+        )));
     }
     if head.device_count != report.devices.len() as u64 {
         return Err(ReportError::CountMismatch {

@@ -180,11 +180,11 @@ impl Store {
         if self.batch_row(batch.id)?.is_some() {
             return Err(BatchStoreError::Exists(batch.id.clone()));
         }
-        let now = self.now();
+        let (now, signer) = (self.now(), self.audit_signer());
         self.transact(|tx| {
             insert_batch(tx, &batch)?;
             if let Some(entry) = audit {
-                super::audit::append(tx, entry, &now)?;
+                super::audit::append(tx, entry, &now, signer.as_deref())?;
             }
             Ok(())
         })?;

@@ -42,7 +42,7 @@ impl Store {
         body: &str,
         entry: &AuditEntry,
     ) -> Result<i64, BatchStoreError> {
-        let now = self.now();
+        let (now, head_signer) = (self.now(), self.audit_signer());
         let batch_id = entry
             .batch
             .clone()
@@ -53,7 +53,7 @@ impl Store {
             if let Some(b) = &new_batch {
                 insert_batch(tx, b)?;
             }
-            audit::append(tx, entry, &now)?;
+            audit::append(tx, entry, &now, head_signer.as_deref())?;
             tx.execute(
                 "INSERT INTO batch_reports (batch_id, digest, signer, imported_at, device_count, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

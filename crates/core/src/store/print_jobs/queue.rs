@@ -168,7 +168,7 @@ impl Store {
         remote_job: Option<&str>,
     ) -> Result<PrintJob, PrintJobError> {
         let at = timestamp(now);
-        let audit_at = self.now();
+        let (audit_at, signer) = (self.now(), self.audit_signer());
         self.print_finish(id, token, |tx, job| {
             tx.execute(
                 "UPDATE print_jobs SET state = 'done', remote_job = ?2, last_error = NULL, updated = ?3 WHERE id = ?1",
@@ -189,7 +189,7 @@ impl Store {
             if let Some(serial) = &job.device_serial {
                 entry = entry.with_device(serial.clone());
             }
-            audit::append(tx, &entry, &audit_at)?;
+            audit::append(tx, &entry, &audit_at, signer.as_deref())?;
             Ok(())
         })
     }
