@@ -27,7 +27,7 @@ fn report_as_csv(report: &Path, csv: Option<String>) -> Result<(), ApiError> {
     };
     let verified = verify(&read(report, "report just written")?).map_err(internal)?;
     let bytes = report_csv(&verified.report).into_bytes();
-    Ok(exchange::write_atomically(&path_of(&csv)?, &bytes)?)
+    Ok(exchange::write_private(&path_of(&csv)?, &bytes)?)
 }
 
 /// Vendor: writes the signed report (and, with `csv_path`, its CSV view).
@@ -73,7 +73,7 @@ fn write_custody(
     for (path, bytes) in [(pdf_path, pdf), (csv_path, csv.into_bytes())] {
         if let Some(p) = path.filter(|p| !p.trim().is_empty()) {
             let p = path_of(&p)?;
-            exchange::write_atomically(&p, &bytes)?;
+            exchange::write_private(&p, &bytes)?;
             written.push(p.display().to_string());
         }
     }

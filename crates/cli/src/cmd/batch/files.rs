@@ -274,7 +274,7 @@ pub async fn run(
             let qr = EnrollmentQr::from_profile_content(payload.expose(), aosp)?;
             match path {
                 Some(p) => {
-                    exchange::write_atomically(p, &qr.code.to_png(8)?)?;
+                    exchange::write_private(p, &qr.code.to_png(8)?)?;
                     if json {
                         return super::super::write_json(
                             out,
@@ -306,7 +306,7 @@ pub async fn run(
             if let Some(csv_path) = csv {
                 let bytes = read_file(path, "report just written")?;
                 let verified = stagebench_core::batch::report::verify(&bytes)?;
-                exchange::write_atomically(
+                exchange::write_private(
                     csv_path,
                     stagebench_core::batch::report::report_csv(&verified.report).as_bytes(),
                 )?;
@@ -424,10 +424,10 @@ pub async fn run(
             let (csv_text, pdf_bytes) =
                 exchange::custody(store, &record.batch.id, &actor, fingerprint)?;
             if let Some(p) = pdf {
-                exchange::write_atomically(p, &pdf_bytes)?;
+                exchange::write_private(p, &pdf_bytes)?;
             }
             if let Some(p) = csv {
-                exchange::write_atomically(p, csv_text.as_bytes())?;
+                exchange::write_private(p, csv_text.as_bytes())?;
             }
             if json {
                 return super::super::write_json(out, &serde_json::json!({"pdf": pdf, "csv": csv}));
