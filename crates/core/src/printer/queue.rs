@@ -21,11 +21,13 @@ use std::time::Duration;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::sealed::{self, SealError};
 use super::{
     check_document, Document, DocumentKind, PrintError, PrintTransport, PrinterStatus,
     PrinterStore, PrinterTarget, Readiness,
 };
 use crate::ids::PrintJobId;
+use crate::intune::auth::{OsKeyring, SecretStore};
 use crate::intune::backoff::RetryPolicy;
 use crate::store::{PrintData, PrintJob, PrintJobError, Store, StoreError};
 
@@ -54,10 +56,24 @@ pub struct PrintDrainReport {
     pub failed: Vec<(PrintJobId, String)>,
 }
 
-/// Sends every job due at `now`, oldest first, through `transport`.
+/// Sends every job due at `now`, oldest first, through `transport`; sealed documents (labels
+/// that carry a secret) are opened with their keys from the OS keyring.
 pub async fn drain_once<T: PrintTransport>(
     store: &mut Store,
     transport: &T,
+    policy: &RetryPolicy,
+    now: OffsetDateTime,
+) -> Result<PrintDrainReport, PrintJobError> {
+    drain_once_with(store, transport, &OsKeyring::new(), policy, now).await
+}
+
+/// [`drain_once`] with sealed documents' keys in `secrets`. After the pass, the keys of jobs
+/// that ended (here or elsewhere: cancelled, failed, done by another process) are removed
+/// ([`sealed::forget_ended`]).
+pub async fn drain_once_with<T: PrintTransport>(
+    store: &mut Store,
+    transport: &T,
+    secrets: &dyn SecretStore,
     policy: &RetryPolicy,
     now: OffsetDateTime,
 ) -> Result<PrintDrainReport, PrintJobError> {
@@ -78,7 +94,7 @@ pub async fn drain_once<T: PrintTransport>(
         let Some(job) = store.print_claim(due.id, now)? else {
             continue; // another process took it
         };
-        match send(store, transport, &job).await {
+        match send(store, transport, secrets, &job).await {
             Ok(remote_job) => {
                 store.print_done(job.id, now, remote_job.as_deref())?;
                 report.done.push(job.id);
@@ -110,6 +126,10 @@ pub async fn drain_once<T: PrintTransport>(
                 }
             }
         }
+    }
+    // A key left behind is a key to nothing the store still holds; the next pass tries again.
+    if let Err(e) = sealed::forget_ended(store, secrets).await {
+        tracing::warn!("could not remove ended print jobs' keys from the keyring: {e}");
     }
     Ok(report)
 }
@@ -151,6 +171,7 @@ async fn not_ready<T: PrintTransport>(
 async fn send<T: PrintTransport>(
     store: &Store,
     transport: &T,
+    secrets: &dyn SecretStore,
     job: &PrintJob,
 ) -> Result<Option<String>, QueueError> {
     let printer = store
@@ -164,6 +185,8 @@ async fn send<T: PrintTransport>(
             path: path.display().to_string(),
             detail: e.to_string(),
         })?,
+        Some(PrintData::Sealed { bytes, key }) => sealed::open(secrets, &key, &bytes).await?,
+        Some(PrintData::Cleared) => return Err(QueueError::Cleared(job.id)),
         None => {
             return Err(QueueError::Store(StoreError::Sqlite {
                 path: store.path().map(ToOwned::to_owned).unwrap_or_default(),
@@ -194,14 +217,22 @@ enum QueueError {
     File { path: String, detail: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Sealed(#[from] SealError),
+    #[error("{}", PrintJobError::Cleared(*.0))]
+    Cleared(PrintJobId),
 }
 
 impl QueueError {
     fn is_transient(&self) -> bool {
         match self {
             QueueError::Print(e) => e.is_transient(),
-            QueueError::Store(_) => true,
-            QueueError::UnknownPrinter(_) | QueueError::File { .. } => false,
+            // A locked keyring may open later; a missing key or a damaged document won't.
+            QueueError::Store(_) | QueueError::Sealed(SealError::Keyring(_)) => true,
+            QueueError::UnknownPrinter(_)
+            | QueueError::File { .. }
+            | QueueError::Sealed(_)
+            | QueueError::Cleared(_) => false,
         }
     }
 }

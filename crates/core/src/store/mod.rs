@@ -19,6 +19,12 @@
 //! every commit; the bench writes a few rows a second at most, so the cost does not show, and an
 //! event the app has reported as recorded stays recorded ("offline for days without losing an
 //! event", DESIGN.md).
+//!
+//! At rest: `secure_delete` is on, so a value cleared or deleted is overwritten rather than left
+//! in a free page, and after a migration the WAL is checkpointed and truncated, so what a
+//! migration cleared is not kept in old WAL frames either. The data folder is created
+//! owner-only and the database file owner-only before SQLite opens it (its `-wal` and `-shm`
+//! take the database's mode); `doctor` checks and mends both ([`private_files`]).
 
 mod audit;
 mod batches;
@@ -265,6 +271,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", true)
+            .map_err(err)?;
+        // Cleared values (a print job's sealed label) are overwritten, not left in free pages.
+        conn.pragma_update(None, "secure_delete", true)
             .map_err(err)?;
         // Every transaction on this connection writes, so take the write lock at BEGIN (see
         // `transact`); the migrations' own transaction follows this too.

@@ -5,3 +5,4 @@ pub mod auth;
 pub mod batch;
 pub mod crash;
 pub mod graph;
+pub mod qr;
