@@ -220,6 +220,64 @@ async fn doctor_reports_each_check_with_its_fix() {
     );
 }
 
+/// A data folder, store and ADB key that others may read are flagged (with the paths, and
+/// `doctor --fix` as the fix), and `doctor --fix` makes them owner-only.
+#[cfg(unix)]
+#[test]
+fn doctor_flags_a_readable_data_folder_and_fix_makes_it_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let set = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let port = stagebench_core::testing::free_port().unwrap();
+    let out = stagebench(&["doctor", "--json"], &data, Some(port));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let db = data.join(stagebench_core::store::FILE_NAME);
+    assert_eq!(
+        (mode(&data), mode(&db)),
+        (0o700, 0o600),
+        "a new store is owner-only"
+    );
+
+    // As an older StageBench (or a umask) left them.
+    let key = data.join("adbkey");
+    std::fs::write(&key, "-----BEGIN PRIVATE KEY-----").unwrap();
+    for (path, m) in [(&data, 0o755), (&db, 0o644), (&key, 0o644)] {
+        set(path, m);
+    }
+    let out = stagebench(&["doctor", "--json"], &data, Some(port));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let modes = checks.iter().find(|c| c["id"] == "data-modes").unwrap();
+    assert_eq!(
+        (&modes["status"], &modes["fixable"]),
+        (&"warn".into(), &true.into())
+    );
+    let message = modes["message"].as_str().unwrap();
+    for path in [&data, &db, &key] {
+        assert!(message.contains(path.to_str().unwrap()), "{message}");
+    }
+    let out = stagebench(&["doctor"], &data, Some(port));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("[warn] data-modes") && text.contains("stagebench doctor --fix"),
+        "{text}"
+    );
+
+    let out = stagebench(&["doctor", "--fix"], &data, Some(port));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(&format!("made owner-only: {}", db.display())),
+        "{text}"
+    );
+    assert!(text.contains("[ok  ] data-modes"), "{text}");
+    assert_eq!((mode(&data), mode(&db), mode(&key)), (0o700, 0o600, 0o600));
+}
+
 #[test]
 fn slots_are_assigned_listed_refused_when_taken_and_freed() {
     let data = tempfile::tempdir().unwrap();

@@ -279,3 +279,62 @@ fn qr_from_aosp_content_keeps_the_bytes_exactly() {
         stderr(&refused)
     );
 }
+
+/// A QR written with `--out` holds the token: it is written owner-only (0600), and neither a
+/// symlink planted at the target nor one at the temp name the old writer used (`.NAME.tmp`)
+/// is followed: the files they point at keep their bytes.
+#[cfg(unix)]
+#[test]
+fn qr_out_is_owner_only_and_follows_no_planted_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let victim = files.path().join("victim");
+    let temp_victim = files.path().join("temp-victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    std::fs::write(&temp_victim, b"precious too").unwrap();
+    let png = files.path().join("qr.png");
+    std::os::unix::fs::symlink(&victim, &png).unwrap();
+    std::os::unix::fs::symlink(&temp_victim, files.path().join(".qr.png.tmp")).unwrap();
+
+    let out = stagebench(
+        &[
+            "qr",
+            "--token",
+            "T0K3N-SECRET",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+        data.path(),
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "stagebench qr failed: {}",
+        stderr(&out)
+    );
+
+    for (file, was) in [
+        (&victim, &b"precious"[..]),
+        (&temp_victim, &b"precious too"[..]),
+    ] {
+        assert!(
+            std::fs::read(file).unwrap() == was,
+            "{} (behind a planted link) was overwritten",
+            file.display()
+        );
+    }
+    let meta = std::fs::symlink_metadata(&png).unwrap();
+    assert!(
+        meta.file_type().is_file(),
+        "the link was replaced by the QR"
+    );
+    assert_eq!(
+        meta.permissions().mode() & 0o777,
+        0o600,
+        "a QR holding a token is owner-only"
+    );
+    let decoded = decode_qr_png(&std::fs::read(&png).unwrap());
+    assert!(decoded[0].contains("T0K3N-SECRET"), "{decoded:?}");
+}

@@ -72,6 +72,21 @@ fn rasterized_qrs(pdf: &Path, dpi: u32) -> Vec<String> {
         .collect()
 }
 
+/// A file holding the enrollment QR (so its token) is readable by its owner only.
+fn assert_owner_only(file: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode,
+            0o600,
+            "{} holds the token: owner-only",
+            file.display()
+        );
+    }
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -202,6 +217,7 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
         .unwrap()
         .to_owned();
     assert_eq!(decoded, std::slice::from_ref(&content));
+    assert_owner_only(&qr_png);
 
     // Its enrollment label prints from the pack too: a PDF at the label's physical size whose QR,
     // rasterized as a printer would (pdftoppm at the template's 300 dpi), is the same content.
@@ -232,6 +248,7 @@ async fn admin_pack_vendor_bench_signed_report_admin_reconcile() {
         rasterized_qrs(&label_pdf, 300),
         std::slice::from_ref(&content)
     );
+    assert_owner_only(&label_pdf);
     let shown = vendor
         .json(&["audit", "--action", "qr-display", "--json"])
         .await;

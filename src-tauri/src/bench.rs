@@ -9,7 +9,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::bridge::forward;
-use crate::error::ApiError;
+use crate::error::{internal, ApiError};
 use crate::state::App;
 
 /// Streams the bench (devices, adb server down, history off) to `on_event`, starting the
@@ -23,6 +23,13 @@ pub fn bench_watch(app: State<'_, App>, on_event: Channel<BenchView>) {
 #[tauri::command]
 pub async fn doctor_run() -> Vec<Check> {
     doctor::run(&AdbServer::from_env()).await
+}
+
+/// Mends what doctor can (the data folder and its files made owner-only), then checks again.
+#[tauri::command]
+pub async fn doctor_fix() -> Result<Vec<Check>, ApiError> {
+    doctor::fix().map_err(internal)?;
+    Ok(doctor_run().await)
 }
 
 /// The bench slots, by number.

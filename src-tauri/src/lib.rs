@@ -50,6 +50,7 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
         .invoke_handler(tauri::generate_handler![
             bench::bench_watch,
             bench::doctor_run,
+            bench::doctor_fix,
             qr::qr_render,
             bench::slots_list,
             bench::slot_assign,

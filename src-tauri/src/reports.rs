@@ -37,7 +37,7 @@ fn report_as_csv(report: &Path, csv: Option<PathBuf>) -> Result<(), ApiError> {
     };
     let verified = verify(&read(report, &limits::REPORT)?).map_err(internal)?;
     let bytes = report_csv(&verified.report).into_bytes();
-    Ok(exchange::write_atomically(&csv, &bytes)?)
+    Ok(exchange::write_private(&csv, &bytes)?)
 }
 
 /// Vendor: writes the signed report named `file` (and, with `csv_file`, its CSV view) in the
@@ -100,22 +100,6 @@ pub async fn batch_reconcile(
     Ok(exchange::reconcile(&mut store, connection.client.as_ref(), &id, &actor).await?)
 }
 
-/// Writes what `custody` made to the files wanted; the files written.
-fn write_custody(
-    (csv, pdf): (String, Vec<u8>),
-    pdf_path: Option<PathBuf>,
-    csv_path: Option<PathBuf>,
-) -> Result<Vec<String>, ApiError> {
-    let mut written = Vec::new();
-    for (path, bytes) in [(pdf_path, pdf), (csv_path, csv.into_bytes())] {
-        if let Some(p) = path {
-            exchange::write_atomically(&p, &bytes)?;
-            written.push(p.display().to_string());
-        }
-    }
-    Ok(written)
-}
-
 /// The chain of custody as PDF and/or CSV, named `pdf_file` and `csv_file` in the export
 /// folder; returns the files written.
 #[tauri::command]
@@ -127,8 +111,8 @@ pub async fn batch_custody(
 ) -> Result<Vec<String>, ApiError> {
     let files = custody_files(pdf_file, csv_file)?;
     let fingerprint = signer_fingerprint().await;
-    let made = custody(&mut app.store()?.lock(), &batch, fingerprint)?;
-    write_custody(made, files.0, files.1)
+    let written = custody(&mut app.store()?.lock(), &batch, fingerprint, files)?;
+    Ok(written.iter().map(|p| p.display().to_string()).collect())
 }
 
 /// The custody files wanted in the export folder: at least one of the two.
@@ -150,11 +134,20 @@ async fn signer_fingerprint() -> Option<String> {
     Some(key.ok()??.public().fingerprint)
 }
 
+/// Writes the chain of custody of `batch` to the files wanted, as the bench's technician.
 fn custody(
     store: &mut Store,
     batch: &str,
     fingerprint: Option<String>,
-) -> Result<(String, Vec<u8>), ApiError> {
+    (pdf, csv): (Option<PathBuf>, Option<PathBuf>),
+) -> Result<Vec<PathBuf>, ApiError> {
     let (id, actor) = (store.find_batch(batch)?.batch.id, store.technician());
-    Ok(exchange::custody(store, &id, &actor, fingerprint)?)
+    let files = (pdf.as_deref(), csv.as_deref());
+    Ok(exchange::export_custody(
+        store,
+        &id,
+        &actor,
+        fingerprint,
+        files,
+    )?)
 }

@@ -47,6 +47,8 @@ pub enum AuditAction {
     ReportExport,
     /// A batch report was read.
     ReportImport,
+    /// A batch's chain of custody was written (PDF or CSV).
+    CustodyExport,
     /// A batch was created.
     BatchCreate,
     /// A batch was reconciled against Intune.
@@ -59,7 +61,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in declaration order.
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::QrDisplay,
         AuditAction::QrReveal,
         AuditAction::LabelPrint,
@@ -70,6 +72,7 @@ impl AuditAction {
         AuditAction::PackImport,
         AuditAction::ReportExport,
         AuditAction::ReportImport,
+        AuditAction::CustodyExport,
         AuditAction::BatchCreate,
         AuditAction::Reconcile,
         AuditAction::DeviceAdded,
@@ -89,6 +92,7 @@ impl AuditAction {
             AuditAction::PackImport => "pack-import",
             AuditAction::ReportExport => "report-export",
             AuditAction::ReportImport => "report-import",
+            AuditAction::CustodyExport => "custody-export",
             AuditAction::BatchCreate => "batch-create",
             AuditAction::Reconcile => "reconcile",
             AuditAction::DeviceAdded => "device-added",

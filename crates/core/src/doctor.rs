@@ -1,11 +1,18 @@
 //! `stagebench doctor`: checks the bench can do its job, and says how to fix what it can't.
 //!
-//! Each check is independent and cheap (well under a second): the data folder and store,
-//! Debian's `adb` on PATH, and the adb crate's USB checks (libusb, device-node permissions, udev
-//! rules, and a running adb server whose devices StageBench then reads through it).
+//! Each check is independent and cheap (well under a second): the data folder and store, who
+//! may read them (`data-modes`), Debian's `adb` on PATH, and the adb crate's USB checks (libusb,
+//! device-node permissions, udev rules, and a running adb server whose devices StageBench then
+//! reads through it).
+//!
+//! A check marked `fixable` is one doctor mends itself ([`fix`]): the data folder and the files
+//! in it (the store, its `-wal` and `-shm`, the ADB key) made owner-only again.
+
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use stagebench_adb::server::AdbServer;
+use stagebench_files::Looseness;
 
 use crate::store::Store;
 
@@ -32,6 +39,8 @@ pub struct Check {
     pub message: String,
     /// What to do about it, when something is wrong.
     pub fix: Option<String>,
+    /// Whether doctor mends it itself (see [`fix`]).
+    pub fixable: bool,
 }
 
 impl Check {
@@ -46,13 +55,14 @@ impl Check {
             status,
             message: message.into(),
             fix,
+            fixable: false,
         }
     }
 }
 
 /// Runs every check.
 pub async fn run(adb: &AdbServer) -> Vec<Check> {
-    let mut checks = vec![data_check(), adb_binary_check()];
+    let mut checks = vec![data_check(), modes_check(), adb_binary_check()];
     checks.extend(
         stagebench_adb::usb::diagnose(adb)
             .await
@@ -104,6 +114,71 @@ fn data_check() -> Check {
             Some("see the message above; StageBench never deletes the file".into()),
         ),
     }
+}
+
+/// The data folder and every file in it that others may read, enter or write, with how.
+pub fn loose_paths(dir: &Path) -> Vec<(PathBuf, Looseness)> {
+    let files = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file());
+    std::iter::once(dir.to_owned())
+        .chain(files)
+        .filter_map(|path| stagebench_files::looseness(&path).map(|l| (path, l)))
+        .collect()
+}
+
+fn modes_check() -> Check {
+    let Ok(dir) = Store::data_dir() else {
+        return Check::new(
+            "data-modes",
+            CheckStatus::Warn,
+            "no data folder to check",
+            None,
+        );
+    };
+    let loose = loose_paths(&dir);
+    if loose.is_empty() {
+        return Check::new(
+            "data-modes",
+            CheckStatus::Ok,
+            format!("only you can read {}", dir.display()),
+            None,
+        );
+    }
+    let shown: Vec<String> = loose
+        .iter()
+        .map(|(path, how)| format!("{} ({how})", path.display()))
+        .collect();
+    Check {
+        fixable: true,
+        ..Check::new(
+            "data-modes",
+            // A warning: the bench works, but its audit log and keys are open to other users.
+            CheckStatus::Warn,
+            format!(
+                "other users of this computer can read the bench's history, audit log and keys: {}",
+                shown.join(", ")
+            ),
+            Some("make the data folder and its files owner-only".into()),
+        )
+    }
+}
+
+/// Mends what the fixable checks found: the data folder and its files made owner-only. The
+/// paths mended.
+pub fn fix() -> Result<Vec<PathBuf>, stagebench_files::FileError> {
+    let Ok(dir) = Store::data_dir() else {
+        return Ok(Vec::new());
+    };
+    let mut mended = Vec::new();
+    for (path, _) in loose_paths(&dir) {
+        stagebench_files::make_private(&path)?;
+        mended.push(path);
+    }
+    Ok(mended)
 }
 
 fn adb_binary_check() -> Check {

@@ -5,6 +5,8 @@
 //! text layer read back with `pdftotext` (every serial of a multi-page sheet, where its image
 //! is; an enrollment label's visible text and nothing of its QR payload).
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -17,6 +19,7 @@ use stagebench_core::label::{
     LabelData, LabelError, LabelKind, OutputFormat, RenderOptions, Template, MIN_QR_DOTS,
 };
 use stagebench_core::secret::SecretText;
+use support::qr::decode_bitmap as decode_qr;
 
 const DPIS: [u32; 3] = [203, 300, 600];
 const SERIAL: &str = "R5CR100001";
@@ -88,25 +91,6 @@ fn options(dpi: u32) -> RenderOptions {
         dpi,
         refuse_wifi_credentials: false,
     }
-}
-
-/// Every QR code rqrr finds in the raster, as text.
-fn decode_qr(bitmap: &Bitmap) -> Vec<String> {
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(
-        bitmap.width() as usize,
-        bitmap.height() as usize,
-        |x, y| {
-            if bitmap.get(x as u32, y as u32) {
-                0
-            } else {
-                255
-            }
-        },
-    );
-    img.detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
-        .collect()
 }
 
 /// What zbarimg reads in an image file (QR and Code 128), one symbol per entry.

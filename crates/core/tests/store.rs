@@ -220,3 +220,25 @@ fn processes_creating_the_store_at_once_all_succeed() {
         4
     );
 }
+
+/// A new data folder is owner-only, and so are the database and its `-wal` and `-shm`.
+#[cfg(unix)]
+#[test]
+fn a_new_store_is_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = data.join(FILE_NAME);
+    let mut store = Store::open(&db).unwrap();
+    store.append_event(None, "note", &json!({})).unwrap();
+    assert_eq!(stagebench_files::looseness(&data), None, "folder 0700");
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", db.display()));
+        assert!(file.exists(), "{}", file.display());
+        assert_eq!(
+            stagebench_files::looseness(&file),
+            None,
+            "{} is owner-only",
+            file.display()
+        );
+    }
+}

@@ -12,8 +12,8 @@
 //!   never half of one;
 //! - nothing left behind when the write fails or the writer is dropped uncommitted.
 //!
-//! [`create_private_dir`], [`looseness`] and [`make_private`] keep the bench's data folder and
-//! store owner-only and let `doctor` find and mend looser modes. Everything OS-specific in file
+//! [`create_private_dir`], [`create_private_file`], [`looseness`] and [`make_private`] keep the
+//! bench's data folder and store owner-only and let `doctor` find and mend looser modes. Everything OS-specific in file
 //! permissions sits in this crate.
 //!
 //! [`read_at_most`] reads a file whole only when it holds at most a given number of bytes
@@ -129,6 +129,22 @@ pub fn create_private_dir(dir: &Path) -> Result<(), FileError> {
     os::restrict_path(dir, true).map_err(|e| FileError::new(dir, "make private", e))
 }
 
+/// Creates `path` empty and owner-only (0600 on Unix) unless something is there already, and
+/// its folder owner-only when missing ([`create_private_dir`]); whether the file was created.
+/// A database file made this way before SQLite opens it keeps its journal files owner-only too
+/// (SQLite gives `-wal` and `-shm` the database's mode). Never replaces or follows what is there.
+pub fn create_private_file(path: &Path) -> Result<bool, FileError> {
+    let dir = folder_of(path);
+    if !dir.exists() {
+        create_private_dir(dir)?;
+    }
+    match os::create_new(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(FileError::new(path, "create", e)),
+    }
+}
+
 /// How a file or folder is more open than owner-only: its mode, when group or others may read,
 /// write or enter it. `None` when it is owner-only, missing, or the OS has no such modes.
 pub fn looseness(path: &Path) -> Option<Looseness> {
@@ -188,6 +204,16 @@ mod os {
         File::open(dir)?.sync_all()
     }
 
+    pub fn create_new(path: &Path) -> io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map(drop)
+    }
+
     pub fn looseness(path: &Path) -> Option<Looseness> {
         let meta = std::fs::metadata(path).ok()?;
         let mode = meta.permissions().mode() & 0o777;
@@ -216,6 +242,14 @@ mod os {
 
     pub fn sync_dir(_dir: &Path) -> io::Result<()> {
         Ok(())
+    }
+
+    pub fn create_new(path: &Path) -> io::Result<()> {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map(drop)
     }
 
     pub fn looseness(_path: &Path) -> Option<Looseness> {
@@ -300,6 +334,25 @@ mod tests {
         let path = dir.path().join("nope").join("qr.png");
         let err = write_private(&path, b"x").unwrap_err();
         assert!(err.to_string().contains("nope/qr.png"), "{err}");
+    }
+
+    #[test]
+    fn a_private_file_is_created_once_and_never_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("data").join("store.db");
+        assert!(create_private_file(&db).unwrap());
+        assert_eq!((mode(&db), mode(db.parent().unwrap())), (0o600, 0o700));
+        std::fs::write(&db, b"kept").unwrap();
+        assert!(
+            !create_private_file(&db).unwrap(),
+            "an existing file is left as it is"
+        );
+        assert_eq!(std::fs::read(&db).unwrap(), b"kept");
+        let victim = dir.path().join("victim");
+        let link = dir.path().join("link.db");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        assert!(!create_private_file(&link).unwrap());
+        assert!(!victim.exists(), "the link was not followed");
     }
 
     #[test]

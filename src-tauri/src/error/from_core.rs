@@ -161,7 +161,9 @@ impl From<LabelRequestError> for ApiError {
             ) => "label-blocked",
             LabelRequestError::Label(LabelError::DoesNotFit(_)) => "does-not-fit",
             LabelRequestError::Exchange(ExchangeError::TokenUnusable(_)) => "label-blocked",
-            LabelRequestError::Store(_) | LabelRequestError::Keyring(_) => "internal",
+            LabelRequestError::Store(_)
+            | LabelRequestError::Keyring(_)
+            | LabelRequestError::Seal(_) => "internal",
             _ => "invalid-input",
         };
         match e {

@@ -75,6 +75,11 @@ export function runDoctor(): Promise<Check[]> {
   return call<Check[]>("doctor_run");
 }
 
+/** Mends what the checks marked fixable (the data folder made owner-only), then checks again. */
+export function fixDoctor(): Promise<Check[]> {
+  return call<Check[]>("doctor_fix");
+}
+
 /** Gives a port (USB port path or TCP address) a bench slot number. */
 export function assignSlot(port: string, number: number, label: string | null): Promise<Slot> {
   return call<Slot>("slot_assign", { port, number, label });

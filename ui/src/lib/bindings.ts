@@ -582,7 +582,11 @@ message: string,
 /**
  * What to do about it, when something is wrong.
  */
-fix: string | null, };
+fix: string | null, 
+/**
+ * Whether doctor mends it itself (see [`fix`]).
+ */
+fixable: boolean, };
 
 /**
  * One bench slot.

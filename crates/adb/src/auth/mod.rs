@@ -44,6 +44,15 @@ pub enum AuthError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The private key file can be read by others than its owner: whoever read it can pose as
+    /// this computer to every device that trusts it.
+    #[error("adb key {path} can be read by others ({looseness}): anyone who read it can pose as this computer to every device that trusts it; make it owner-only (chmod 600 {path}), or delete it to have a new key generated and accept the USB debugging prompt again")]
+    Exposed {
+        /// The file.
+        path: PathBuf,
+        /// Its mode and the owner-only one.
+        looseness: stagebench_files::Looseness,
+    },
     /// The text is not a PEM RSA private key.
     #[error("{origin} is not a PEM RSA private key (PKCS#8 `BEGIN PRIVATE KEY` or PKCS#1 `BEGIN RSA PRIVATE KEY`): {detail}; delete it to have a new key generated")]
     BadPrivateKey {
@@ -120,8 +129,15 @@ impl AdbKey {
         Self::from_private_key(private, origin)
     }
 
-    /// Read a private key file such as `~/.android/adbkey`.
+    /// Read a private key file such as `~/.android/adbkey`; one that others may read is
+    /// refused ([`AuthError::Exposed`]), never used nor replaced.
     pub fn load(path: &Path) -> Result<Self, AuthError> {
+        if let Some(looseness) = stagebench_files::looseness(path) {
+            return Err(AuthError::Exposed {
+                path: path.to_owned(),
+                looseness,
+            });
+        }
         let pem = std::fs::read_to_string(path).map_err(|source| AuthError::Read {
             path: path.to_owned(),
             source,
@@ -138,20 +154,23 @@ impl AdbKey {
         Ok(pem.as_str().to_owned())
     }
 
-    /// Write the private key to `path` (owner-only permissions on Unix) and the public key to
-    /// `path` + `.pub`, as adb does.
+    /// Write the private key to `path` and the public key to `path` + `.pub`, as adb does,
+    /// each whole or not at all, owner-only, never through a planted symlink
+    /// ([`stagebench_files::write_private`]).
     pub fn save(&self, path: &Path) -> Result<(), AuthError> {
-        let write_err = |path: &Path, source| AuthError::Write {
-            path: path.to_owned(),
-            source,
+        let write = |path: &Path, bytes: &[u8]| {
+            stagebench_files::write_private(path, bytes).map_err(|e| AuthError::Write {
+                path: e.path,
+                source: e.source,
+            })
         };
-        write_private(path, self.to_pem()?.as_bytes()).map_err(|e| write_err(path, e))?;
+        write(path, self.to_pem()?.as_bytes())?;
         let mut public = path.as_os_str().to_owned();
         public.push(".pub");
-        let public = PathBuf::from(public);
-        std::fs::write(&public, format!("{}\n", self.android_public_key()))
-            .map_err(|e| write_err(&public, e))?;
-        Ok(())
+        write(
+            Path::new(&public),
+            format!("{}\n", self.android_public_key()).as_bytes(),
+        )
     }
 
     /// Load `path`, or generate a key and save it there if the file does not exist.
@@ -202,15 +221,6 @@ fn default_comment() -> String {
         .or_else(|_| std::env::var("COMPUTERNAME"))
         .unwrap_or_else(|_| "unknown".into());
     format!("{user}@{host}")
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(bytes)
 }
 
 #[cfg(test)]
@@ -302,5 +312,47 @@ mod tests {
             AdbKey::from_private_key(small, "test"),
             Err(AuthError::WrongSize { bits: 1024, .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saving_replaces_a_planted_symlink_and_writes_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let path = dir.path().join("adbkey");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        AdbKey::generate().unwrap().save(&path).unwrap();
+        assert_eq!(
+            std::fs::read(&victim).unwrap(),
+            b"precious",
+            "link not followed"
+        );
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert!(AdbKey::load(&path).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_others_can_read_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("adbkey");
+        AdbKey::generate().unwrap().save(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = AdbKey::load(&path).unwrap_err();
+        assert!(matches!(err, AuthError::Exposed { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("0644") && text.contains("chmod 600"),
+            "{text}"
+        );
+        assert!(
+            AdbKey::load_or_generate(&path).is_err(),
+            "not silently replaced either"
+        );
     }
 }

@@ -46,12 +46,22 @@ impl KeySource {
         if let Self::File(_) = self {
             return Ok(AdbKey::load(&path)?);
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| AuthError::Write {
-                path: dir.to_owned(),
-                source,
-            })?;
-        }
+        let made = match (self, path.parent()) {
+            // StageBench's own data folder is owner-only; adb's `~/.android` is adb's to keep.
+            (Self::DataDir(dir), _) => stagebench_files::create_private_dir(dir),
+            (_, Some(dir)) => {
+                std::fs::create_dir_all(dir).map_err(|source| stagebench_files::FileError {
+                    path: dir.to_owned(),
+                    action: "create the folder",
+                    source,
+                })
+            }
+            (_, None) => Ok(()),
+        };
+        made.map_err(|e| AuthError::Write {
+            path: e.path,
+            source: e.source,
+        })?;
         Ok(AdbKey::load_or_generate(&path)?)
     }
 }
@@ -68,6 +78,12 @@ mod tests {
         let again = source.load().unwrap();
         assert_eq!(first.public_key(), again.public_key());
         assert!(dir.path().join("nested/adbkey.pub").is_file());
+        #[cfg(unix)]
+        assert_eq!(
+            stagebench_files::looseness(&dir.path().join("nested")),
+            None,
+            "the data folder is owner-only"
+        );
         let same = KeySource::File(dir.path().join("nested/adbkey"))
             .load()
             .unwrap();

@@ -14,6 +14,9 @@ pub struct DoctorArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Mend what doctor can first (the data folder and its files made owner-only), then check.
+    #[arg(long)]
+    fix: bool,
     /// The adb server [default: 127.0.0.1:$ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037].
     #[arg(long, value_name = "HOST:PORT")]
     adb_server: Option<SocketAddr>,
@@ -25,7 +28,13 @@ pub async fn run(args: &DoctorArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         .adb_server
         .map(AdbServer::new)
         .unwrap_or_else(AdbServer::from_env);
+    let mended = if args.fix { doctor::fix()? } else { Vec::new() };
     let checks = doctor::run(&server).await;
+    if !args.json {
+        for path in &mended {
+            writeln!(out, "made owner-only: {}", path.display())?;
+        }
+    }
     if args.json {
         super::write_json(out, &checks)?;
     } else {
@@ -36,8 +45,14 @@ pub async fn run(args: &DoctorArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 CheckStatus::Fail => "FAIL",
             };
             writeln!(out, "[{mark}] {:<17} {}", c.id, c.message)?;
-            if let Some(fix) = &c.fix {
-                writeln!(out, "       {:<17} fix: {fix}", "")?;
+            match (&c.fix, c.fixable) {
+                (Some(fix), true) => writeln!(
+                    out,
+                    "       {:<17} fix: {fix}: run `stagebench doctor --fix`",
+                    ""
+                )?,
+                (Some(fix), false) => writeln!(out, "       {:<17} fix: {fix}", "")?,
+                (None, _) => {}
             }
         }
     }

@@ -299,7 +299,7 @@ fn write_files(path: &Path, doc: &RenderedDocument) -> anyhow::Result<Vec<PathBu
                 .unwrap_or_else(|| doc.format.name().into());
             path.with_file_name(format!("{stem}-{:03}.{ext}", i + 1))
         };
-        exchange::write_atomically(&target, bytes)?;
+        exchange::write_private(&target, bytes)?;
         written.push(target);
     }
     Ok(written)

@@ -7,8 +7,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use stagebench_core::audit::current_actor;
 use stagebench_core::ids::PrintJobId;
+use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::printer::queue::PRINT_RETRY;
-use stagebench_core::printer::{drain_once, IppClient, PrintDrainReport, SystemPrinters};
+use stagebench_core::printer::{drain_once, sealed, IppClient, PrintDrainReport, SystemPrinters};
 use stagebench_core::remedy::HasRemedy;
 use stagebench_core::store::Store;
 
@@ -59,6 +60,11 @@ pub async fn run(args: &PrintQueueArgs, out: &mut dyn Write) -> anyhow::Result<(
         }
         Some(PrintQueueAction::Cancel { id }) => {
             let job = store.print_cancel(PrintJobId(*id), &store.technician())?;
+            // A cancelled enrollment label is cleared; its key leaves the keyring now, not at
+            // the next send.
+            if let Err(e) = sealed::forget_ended(&mut store, &OsKeyring::new()).await {
+                eprintln!("warning: {e}; the next `stagebench print-queue send` tries again");
+            }
             if args.json {
                 return super::write_json(out, &job);
             }

@@ -177,7 +177,8 @@ pub fn run(args: &QrArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         QrFormat::Terminal => None,
     };
     if let (Some(path), Some(bytes)) = (&args.out, &image) {
-        write_atomically(path, bytes)?;
+        // The QR holds the token: owner-only, whole or not at all, never through a planted link.
+        stagebench_files::write_private(path, bytes)?;
     }
     let payload = args.reveal.then(|| qr.payload.qr_text());
     if args.json {
@@ -239,26 +240,5 @@ fn write_summary(
     if let Some(p) = path {
         writeln!(out, "wrote {}", p.display())?;
     }
-    Ok(())
-}
-
-/// Writes through a temp file in the same folder and renames it, so a crash never leaves half a
-/// file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("qr")
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| {
-        format!(
-            "can't write '{}': check the folder exists and is writable",
-            path.display()
-        )
-    })?;
-    std::fs::rename(&tmp, path).with_context(|| format!("can't write '{}'", path.display()))?;
     Ok(())
 }

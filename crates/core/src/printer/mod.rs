@@ -10,8 +10,9 @@
 //! included), [`raw`] (TCP port 9100, Zebra) and [`serial`]. [`status`] reads whether a
 //! printer is ready (Zebra `~HS`, IPP printer state). [`queue`] drains the store's `print_jobs`
 //! table through any transport, holding ZPL jobs while a Zebra says it cannot print; `saved`
-//! turns the store's printer rows into [`PrinterConfig`]s ([`PrinterStore`]); [`worker`] is the
-//! service that drains the queue in the background and publishes it on a `watch` channel.
+//! turns the store's printer rows into [`PrinterConfig`]s ([`PrinterStore`]); [`sealed`] keeps a
+//! label that carries a secret encrypted while it waits, its key in the OS keyring; [`worker`]
+//! is the service that drains the queue in the background and publishes it on a `watch` channel.
 //! Rendering labels is not here (the `label` module, a floor above). With the `testing`
 //! feature, [`fake`] is a Zebra on a local TCP port that answers `~HS` as told and keeps what it
 //! is sent, and [`fake_ipp`] an IPP printer that keeps its jobs and answers them when told.
@@ -29,6 +30,7 @@ pub mod ipp;
 pub mod queue;
 pub mod raw;
 mod saved;
+pub mod sealed;
 pub mod serial;
 pub mod status;
 mod system;
@@ -43,7 +45,7 @@ use serde::Serialize;
 pub use document::{test_pdf, test_zpl, Document, DocumentKind};
 pub use error::PrintError;
 pub use ipp::{IppClient, IppJob, IppJobState, IppPrinter};
-pub use queue::{drain_once, PrintDrainReport};
+pub use queue::{drain_once, drain_once_with, PrintDrainReport};
 pub use saved::{test_label, PrinterStore};
 pub use status::{Condition, HostStatus, HostStatusError, PrinterStatus, Readiness};
 pub use system::SystemPrinters;

@@ -26,11 +26,13 @@ use std::time::Duration;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::sealed::{self, SealError};
 use super::{
     check_document, Document, DocumentKind, PrintError, PrintTransport, PrinterConfig,
     PrinterStatus, PrinterStore, PrinterTarget, Readiness,
 };
 use crate::ids::PrintJobId;
+use crate::intune::auth::{OsKeyring, SecretStore};
 use crate::intune::backoff::RetryPolicy;
 use crate::store::{
     PrintClaim, PrintData, PrintJob, PrintJobError, Store, StoreError, PRINT_LEASE,
@@ -64,10 +66,24 @@ pub struct PrintDrainReport {
     pub lost: Vec<(PrintJobId, String)>,
 }
 
-/// Sends every job due at `now`, oldest first, through `transport`.
+/// Sends every job due at `now`, oldest first, through `transport`; sealed documents (labels
+/// that carry a secret) are opened with their keys from the OS keyring.
 pub async fn drain_once<T: PrintTransport>(
     store: &mut Store,
     transport: &T,
+    policy: &RetryPolicy,
+    now: OffsetDateTime,
+) -> Result<PrintDrainReport, PrintJobError> {
+    drain_once_with(store, transport, &OsKeyring::new(), policy, now).await
+}
+
+/// [`drain_once`] with sealed documents' keys in `secrets`. After the pass, the keys of jobs
+/// that ended (here or elsewhere: cancelled, failed, done by another process) are removed
+/// ([`sealed::forget_ended`]).
+pub async fn drain_once_with<T: PrintTransport>(
+    store: &mut Store,
+    transport: &T,
+    secrets: &dyn SecretStore,
     policy: &RetryPolicy,
     now: OffsetDateTime,
 ) -> Result<PrintDrainReport, PrintJobError> {
@@ -89,7 +105,7 @@ pub async fn drain_once<T: PrintTransport>(
         let Some(PrintClaim { token, job }) = store.print_claim(due.id)? else {
             continue; // another process took it
         };
-        let sent = match prepare(store, &job) {
+        let sent = match prepare(store, secrets, &job).await {
             Ok((printer, document)) => {
                 let sending = transport.send(&printer, &document, job.copies);
                 store
@@ -142,6 +158,10 @@ pub async fn drain_once<T: PrintTransport>(
             Err(other) => return Err(other),
         }
     }
+    // A key left behind is a key to nothing the store still holds; the next pass tries again.
+    if let Err(e) = sealed::forget_ended(store, secrets).await {
+        tracing::warn!("could not remove ended print jobs' keys from the keyring: {e}");
+    }
     Ok(report)
 }
 
@@ -178,8 +198,13 @@ async fn not_ready<T: PrintTransport>(
     status.hold_message()
 }
 
-/// The printer and the document of a claimed job, ready to send.
-fn prepare(store: &Store, job: &PrintJob) -> Result<(PrinterConfig, Document), QueueError> {
+/// The printer and the document of a claimed job, ready to send; a sealed document is opened
+/// with its key from `secrets`.
+async fn prepare(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    job: &PrintJob,
+) -> Result<(PrinterConfig, Document), QueueError> {
     let printer = store
         .printer(&job.printer)?
         .ok_or_else(|| QueueError::UnknownPrinter(job.printer.clone()))?;
@@ -192,6 +217,8 @@ fn prepare(store: &Store, job: &PrintJob) -> Result<(PrinterConfig, Document), Q
                 path: path.display().to_string(),
                 detail: e.to_string(),
             })?,
+        Some(PrintData::Sealed { bytes, key }) => sealed::open(secrets, &key, &bytes).await?,
+        Some(PrintData::Cleared) => return Err(QueueError::Cleared(job.id)),
         None => {
             return Err(QueueError::Store(StoreError::Sqlite {
                 path: store.path().map(ToOwned::to_owned).unwrap_or_default(),
@@ -218,14 +245,22 @@ enum QueueError {
     File { path: String, detail: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Sealed(#[from] SealError),
+    #[error("{}", PrintJobError::Cleared(*.0))]
+    Cleared(PrintJobId),
 }
 
 impl QueueError {
     fn is_transient(&self) -> bool {
         match self {
             QueueError::Print(e) => e.is_transient(),
-            QueueError::Store(_) => true,
-            QueueError::UnknownPrinter(_) | QueueError::File { .. } => false,
+            // A locked keyring may open later; a missing key or a damaged document won't.
+            QueueError::Store(_) | QueueError::Sealed(SealError::Keyring(_)) => true,
+            QueueError::UnknownPrinter(_)
+            | QueueError::File { .. }
+            | QueueError::Sealed(_)
+            | QueueError::Cleared(_) => false,
         }
     }
 }

@@ -38,6 +38,8 @@ fn migration_list() -> Vec<M<'static>> {
             .comment("claim_owner, lease_until (one owner per print or outbox claim)"),
         M::up(audit_heads::SCHEMA)
             .comment("audit_heads (the chain's head, signed by the bench key)"),
+        M::up(print_jobs::SECRET_SCHEMA)
+            .comment("print_jobs: secret documents sealed, cleared when their job ends"),
     ]
 }
 
@@ -97,6 +99,13 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
                 source,
             })?;
     }
+    if user_version(conn, path)? != before {
+        // What a migration cleared (enrollment labels kept in clear by older versions) must not
+        // live on in the WAL's old frames: copy the WAL into the file and empty it. Another
+        // process reading meanwhile makes this a partial checkpoint, which is harmless.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|source| classify(path, source))?;
+    }
     Ok(())
 }
 
@@ -131,6 +140,60 @@ mod tests {
             .pragma_query_value(None, "application_id", |row| row.get(0))
             .unwrap();
         assert_eq!(id, APPLICATION_ID);
+    }
+
+    /// Enrollment labels an older StageBench queued were kept readable: the migration clears
+    /// every one, fails those still waiting (saying to print again), and leaves other jobs be.
+    #[test]
+    fn enrollment_labels_kept_in_clear_are_cleared_by_the_upgrade() {
+        let list = migration_list();
+        let before = list.len() - 1;
+        assert!(
+            list[before..]
+                .iter()
+                .any(|m| format!("{m:?}").contains("secret")),
+            "the last migration is the print secrets one"
+        );
+        let mut conn = Connection::open_in_memory().unwrap();
+        Migrations::new(list).to_version(&mut conn, before).unwrap();
+        for (kind, state, label) in [
+            ("enrollment", "queued", "QR-WITH-TOKEN-1"),
+            ("enrollment", "done", "QR-WITH-TOKEN-2"),
+            ("device", "queued", "DEVICE-LABEL"),
+        ] {
+            conn.execute(
+                "INSERT INTO print_jobs (created, printer, document_kind, data, next_attempt_at,
+                                         actor, label_kind, state, updated)
+                 VALUES ('2026-01-01T00:00:00.000Z', 'zebra', 'zpl', ?1,
+                         '2026-01-01T00:00:00.000Z', 'tech', ?2, ?3, '2026-01-01T00:00:00.000Z')",
+                rusqlite::params![label.as_bytes(), kind, state],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn, Path::new(":memory:")).unwrap();
+        let rows: Vec<(String, String, Vec<u8>, Option<String>)> = conn
+            .prepare("SELECT label_kind, state, data, last_error FROM print_jobs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows[0].1, "failed");
+        assert!(rows[0].2.is_empty() && rows[1].2.is_empty(), "{rows:?}");
+        assert!(
+            rows[0]
+                .3
+                .as_deref()
+                .unwrap()
+                .contains("print the label again"),
+            "{rows:?}"
+        );
+        assert_eq!((rows[1].1.as_str(), rows[1].3.as_deref()), ("done", None));
+        assert_eq!(
+            (rows[2].1.as_str(), rows[2].2.as_slice()),
+            ("queued", &b"DEVICE-LABEL"[..]),
+            "other labels stay as they were"
+        );
     }
 
     #[test]

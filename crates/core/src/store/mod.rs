@@ -19,7 +19,8 @@
 //! lose the last commits on power loss, and bench PCs get unplugged. `FULL` syncs the WAL on
 //! every commit; the bench writes a few rows a second at most, so the cost does not show, and an
 //! event the app has reported as recorded stays recorded ("offline for days without losing an
-//! event", DESIGN.md).
+//! event", DESIGN.md). At rest: `secure_delete` overwrites what is cleared, and a folder and
+//! file made here are owner-only (`-wal`, `-shm` take the file's mode; `doctor` mends others).
 
 mod audit;
 mod audit_heads;
@@ -194,12 +195,11 @@ impl Store {
     /// up to date. A file that is not a StageBench store gives [`StoreError::Damaged`] or
     /// [`StoreError::ForeignDatabase`] and is left as it was.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })?;
-        }
+        // Owner-only from the start: a folder made here, and the file before SQLite opens it.
+        stagebench_files::create_private_file(path).map_err(|e| StoreError::CreateDir {
+            path: e.path,
+            source: e.source,
+        })?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -275,6 +275,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", true)
+            .map_err(err)?;
+        // Cleared values (a print job's label) are overwritten, not left in free pages.
+        conn.pragma_update(None, "secure_delete", true)
             .map_err(err)?;
         // Every transaction on this connection writes, so take the write lock at BEGIN (see
         // `transact`); the migrations' own transaction follows this too.

@@ -2,5 +2,7 @@
 #![allow(dead_code)]
 
 pub mod auth;
+pub mod batch;
 pub mod crash;
 pub mod graph;
+pub mod qr;

@@ -297,7 +297,7 @@ pub async fn run(
             let qr = EnrollmentQr::from_profile_content(payload.expose(), aosp)?;
             match path {
                 Some(p) => {
-                    exchange::write_atomically(p, &qr.code.to_png(8)?)?;
+                    exchange::write_private(p, &qr.code.to_png(8)?)?;
                     if json {
                         return super::super::write_json(
                             out,
@@ -329,7 +329,7 @@ pub async fn run(
             if let Some(csv_path) = csv {
                 let bytes = read_file(path, &limits::REPORT)?;
                 let verified = stagebench_core::batch::report::verify(&bytes)?;
-                exchange::write_atomically(
+                exchange::write_private(
                     csv_path,
                     stagebench_core::batch::report::report_csv(&verified.report).as_bytes(),
                 )?;
@@ -452,8 +452,8 @@ pub async fn run(
                 .ok()
                 .flatten()
                 .map(|k| k.public().fingerprint);
-            let (csv_text, pdf_bytes) =
-                exchange::custody(store, &record.batch.id, &actor, fingerprint)?;
+            let files = (pdf.as_deref(), csv.as_deref());
+            exchange::export_custody(store, &record.batch.id, &actor, fingerprint, files)?;
             if !json {
                 if let Some(head) = store.audit_signed_head()? {
                     writeln!(
@@ -462,12 +462,6 @@ pub async fn run(
                         head.row, head.hash, head.signer
                     )?;
                 }
-            }
-            if let Some(p) = pdf {
-                exchange::write_atomically(p, &pdf_bytes)?;
-            }
-            if let Some(p) = csv {
-                exchange::write_atomically(p, csv_text.as_bytes())?;
             }
             if json {
                 return super::super::write_json(out, &serde_json::json!({"pdf": pdf, "csv": csv}));

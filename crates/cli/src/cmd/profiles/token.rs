@@ -4,7 +4,7 @@
 //! Export writes the token's JSON for Google Zero-touch or Samsung KME (rules 59–63).
 
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -253,7 +253,7 @@ async fn export(
     let (name, target) = (&profile.display_name, args.target);
     match (&args.out, json) {
         (Some(path), _) => {
-            write_private(path, text)?;
+            stagebench_files::write_private(path, format!("{text}\n").as_bytes())?;
             if json {
                 let summary = json!({"profile": name, "id": profile.id, "for": target.name(), "file": path, "containsToken": true, "warnings": export.warnings});
                 return super::super::write_json(out, &summary);
@@ -285,24 +285,5 @@ async fn export(
             }
         }
     }
-    Ok(())
-}
-
-/// Writes `text` to `path`, readable and writable by the owner only (it holds a token).
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("can't write {}: pick another --out", path.display()))?;
-    // An existing file keeps its mode on open: narrow it too.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .with_context(|| format!("can't make {} private", path.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .with_context(|| format!("can't write {}", path.display()))?;
     Ok(())
 }

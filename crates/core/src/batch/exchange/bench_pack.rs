@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{audit_entry, check_token, write_atomically, ExchangeError, Exported};
+use super::{audit_entry, check_token, write_audited, ExchangeError, Exported};
 use crate::audit::AuditAction;
 use crate::batch::pack::{self, BenchPack};
 use crate::batch::progress::token_check;
@@ -52,8 +52,13 @@ pub fn export_pack(
         path: path.to_owned(),
         why: source,
     })?;
-    write_atomically(path, &sealed)?;
-    store.audit(&audit_entry(actor, AuditAction::PackExport, &batch, serde_json::json!({"pack": pack.pack_id, "file": path.display().to_string(), "expected_serials": batch.spec.expected_serials.len(), "vendor_key": vendor_key})))?;
+    let entry = audit_entry(
+        actor,
+        AuditAction::PackExport,
+        &batch,
+        serde_json::json!({"pack": pack.pack_id, "file": path.display().to_string(), "expected_serials": batch.spec.expected_serials.len(), "vendor_key": vendor_key}),
+    );
+    write_audited(store, path, &sealed, &entry)?;
     Ok(Exported {
         path: path.to_owned(),
         bytes: sealed.len() as u64,

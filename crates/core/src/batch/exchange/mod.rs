@@ -3,12 +3,14 @@
 //! verify and reconcile it against Intune (admin), and the chain of custody. Every step leaves
 //! an audit record.
 //!
-//! Crash safety: files are written to a temporary file in the target folder, synced, then
-//! renamed, so a file is either whole or absent; the store is changed in one transaction after
-//! the file (or, on import, after the keyring), so a kill at any point leaves the store as it
-//! was before the step or as it is after it, never half of it.
+//! Crash safety: files are written through `stagebench_files` (a random temporary name in the
+//! target folder, owner-only, synced, renamed), so a file is either whole or absent. An
+//! export's audit record is appended before its file takes its name (a kill between leaves a
+//! record whose file is absent, never a file the log does not know); an import changes the
+//! store in one transaction after the keyring, so a kill leaves the store as it was before the
+//! step or as it is after it, never half of it.
 //!
-//! Layout: this file holds what every step shares (its error, the atomic file write, the audit
+//! Layout: this file holds what every step shares (its error, the file writes, the audit
 //! records, the token check); `bench_pack` exports and imports bench packs and shows or keeps
 //! the QR payload they carry; `signed_report` exports and imports signed batch reports;
 //! `reconcile` holds a batch's reported devices against Intune, and the chain of custody drawn
@@ -40,7 +42,7 @@ mod vendor_trust;
 pub use bench_pack::{
     close_batch, export_pack, forget_tenant_qrs, import_pack, keep_qr, qr_secret_name, show_qr,
 };
-pub use reconcile::{custody, reconcile, ReconciledDevice, Reconciliation};
+pub use reconcile::{custody, export_custody, reconcile, ReconciledDevice, Reconciliation};
 pub use signed_report::{export_report, export_report_with, import_report, ImportedReport};
 pub use vendor_trust::{vendor_fingerprint, Untrusted};
 
@@ -155,30 +157,44 @@ pub struct SignerRefusal {
     pub accepted: Option<String>,
 }
 
-/// Writes `bytes` to `path` whole or not at all: a temporary file beside it, synced, renamed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExchangeError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let tmp = path.with_file_name(format!(".{name}.{:08x}.tmp", rand::random::<u32>()));
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(source) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(ExchangeError::Io {
-            path: path.to_owned(),
-            why: source,
-        });
+/// Writes `bytes` to `path` owner-only, whole or not at all, never through a planted symlink
+/// ([`stagebench_files::write_private`]): exports may hold a token, a report or a custody record.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ExchangeError> {
+    stagebench_files::write_private(path, bytes).map_err(file_error)
+}
+
+/// Writes an export whose audit record comes first: the file is written aside (owner-only),
+/// `entry` is appended, and only then does the file take its name. A file that can't take its
+/// name leaves a second record, the same with `failed` saying why; a record that can't be
+/// appended leaves no file.
+fn write_audited(
+    store: &mut Store,
+    path: &Path,
+    bytes: &[u8],
+    entry: &AuditEntry,
+) -> Result<(), ExchangeError> {
+    let mut file = stagebench_files::PrivateFile::create(path).map_err(file_error)?;
+    file.write_all(bytes).map_err(|why| ExchangeError::Io {
+        path: path.to_owned(),
+        why,
+    })?;
+    store.audit(entry)?;
+    let Err(e) = file.commit() else {
+        return Ok(());
+    };
+    let mut failed = entry.clone();
+    if let Some(detail) = failed.detail.as_object_mut() {
+        detail.insert("failed".into(), serde_json::json!(e.to_string()));
     }
-    Ok(())
+    store.audit(&failed)?;
+    Err(file_error(e))
+}
+
+fn file_error(e: stagebench_files::FileError) -> ExchangeError {
+    ExchangeError::Io {
+        path: e.path,
+        why: e.source,
+    }
 }
 
 /// A token reference for the audit log: never the token, only which one.

@@ -2,12 +2,12 @@
 //! and the chain of custody drawn from the same devices.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{audit_entry, ExchangeError};
+use super::{audit_entry, write_audited, ExchangeError};
 use crate::audit::AuditAction;
 use crate::batch::custody::{custody_csv, custody_pdf, CustodyInput};
 use crate::batch::progress::report_devices;
@@ -220,4 +220,27 @@ pub fn custody(
         audit_head,
     };
     Ok((custody_csv(&input), custody_pdf(&input)))
+}
+
+/// Writes the chain of custody of `batch` to `pdf` and/or `csv` (see [`custody`]), each file
+/// owner-only and audited before it appears (a `custody-export` record naming the file); the
+/// files written.
+pub fn export_custody(
+    store: &mut Store,
+    batch: &BatchId,
+    actor: &str,
+    signer_fingerprint: Option<String>,
+    (pdf, csv): (Option<&Path>, Option<&Path>),
+) -> Result<Vec<PathBuf>, ExchangeError> {
+    let (csv_text, pdf_bytes) = custody(store, batch, actor, signer_fingerprint)?;
+    let record = store.find_batch(batch.as_str())?;
+    let mut written = Vec::new();
+    for (path, bytes, format) in [(pdf, pdf_bytes, "pdf"), (csv, csv_text.into_bytes(), "csv")] {
+        let Some(path) = path else { continue };
+        let detail = serde_json::json!({"file": path.display().to_string(), "format": format});
+        let entry = audit_entry(actor, AuditAction::CustodyExport, &record.batch, detail);
+        write_audited(store, path, &bytes, &entry)?;
+        written.push(path.to_owned());
+    }
+    Ok(written)
 }

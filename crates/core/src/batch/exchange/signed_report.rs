@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{audit_entry, write_atomically, ExchangeError, Exported};
+use super::{audit_entry, write_audited, ExchangeError, Exported};
 use crate::audit::AuditAction;
 use crate::batch::key::{load_or_create, ReportSigningKey};
 use crate::batch::progress::report_devices;
@@ -73,9 +73,14 @@ pub fn export_report_with(
         path: path.to_owned(),
         why: source,
     })?;
-    write_atomically(path, &bytes)?;
     let count = u32::try_from(report.devices.len()).unwrap_or(u32::MAX);
-    store.audit(&audit_entry(actor, AuditAction::ReportExport, &record.batch, serde_json::json!({"report": report.report_id, "devices": count, "file": path.display().to_string(), "signer": key.public().fingerprint})))?;
+    let entry = audit_entry(
+        actor,
+        AuditAction::ReportExport,
+        &record.batch,
+        serde_json::json!({"report": report.report_id, "devices": count, "file": path.display().to_string(), "signer": key.public().fingerprint}),
+    );
+    write_audited(store, path, &bytes, &entry)?;
     Ok(Exported {
         path: path.to_owned(),
         bytes: bytes.len() as u64,

@@ -26,6 +26,7 @@ use crate::batch::BatchStore;
 use crate::ids::BatchId;
 use crate::intune::auth::SecretStore;
 use crate::intune::SignInError;
+use crate::printer::sealed::SealError;
 use crate::remedy::{HasRemedy, Remedy};
 use crate::secret::SecretText;
 use crate::stage::Stage;
@@ -129,6 +130,9 @@ pub enum LabelRequestError {
     /// Queueing the print failed.
     #[error(transparent)]
     Queue(#[from] PrintJobError),
+    /// Sealing an enrollment label for the queue failed (the keyring).
+    #[error(transparent)]
+    Seal(#[from] SealError),
     /// The batch has no device that can be labelled.
     #[error("batch \"{batch}\" has no devices with a serial{}", stage.map(|s| format!(" at stage {}", s.name())).unwrap_or_default())]
     NoDevices {
@@ -156,8 +160,10 @@ impl HasRemedy for LabelRequestError {
             LabelRequestError::Exchange(e) => e.remedy(),
             LabelRequestError::Keyring(e) => e.remedy(),
             LabelRequestError::Queue(e) => e.remedy(),
+            LabelRequestError::Seal(SealError::Keyring(e)) => e.remedy(),
             LabelRequestError::UnknownPrinter(_) => Some(Remedy::PickPrinter),
             LabelRequestError::Store(_)
+            | LabelRequestError::Seal(_)
             | LabelRequestError::NoDevices { .. }
             | LabelRequestError::NoSerials
             | LabelRequestError::Copies(_) => None,

@@ -1,5 +1,6 @@
 //! Printing a request: its labels rendered for the printer (PDF for IPP, ZPL for raw and
-//! serial, at the printer's resolution) and queued as one job; the queue sends it.
+//! serial, at the printer's resolution) and queued as one job; the queue sends it. An
+//! enrollment label is queued sealed ([`sealed`]): its QR holds the token.
 
 use serde::Serialize;
 
@@ -7,7 +8,7 @@ use super::{collect_labels, LabelRequest, LabelRequestError, PayloadUse};
 use crate::ids::PrintJobId;
 use crate::intune::auth::SecretStore;
 use crate::label::{find_template, render_labels, LabelData, LabelError, OutputFormat};
-use crate::printer::{DocumentKind, PrinterConfig, PrinterStore, PrinterTarget};
+use crate::printer::{sealed, DocumentKind, PrinterConfig, PrinterStore, PrinterTarget};
 use crate::store::{NewPrintJob, Store};
 
 /// What a printer's labels are rendered as: PDF for IPP printers, ZPL for raw and serial ones.
@@ -64,6 +65,15 @@ pub async fn queue_print(
         _ => None,
     };
     let mut job = NewPrintJob::new(config.name.clone(), kind, doc.files.concat(), actor);
+    if collected
+        .labels
+        .iter()
+        .any(|l| matches!(l, LabelData::Enrollment(_)))
+    {
+        // The QR holds the token (and maybe a Wi-Fi key): it waits sealed, its key in the
+        // keyring, and is cleared when the job ends.
+        job.data = sealed::seal(secrets, &doc.files.concat()).await?;
+    }
     job.title = format!("StageBench {} ({} labels)", template.name, doc.labels);
     job.batch = collected.batch;
     job.device_serial = serial;

@@ -14,6 +14,14 @@
 //!
 //! A job marked done appends its [`AuditAction::LabelPrint`] record in the same transaction.
 //!
+//! A document that carries a secret (an enrollment label: its QR holds the token and maybe a
+//! Wi-Fi key) is kept sealed ([`PrintData::Sealed`]): the store holds the ciphertext and the
+//! name of the keyring entry that opens it, never the key, and the `secret` flag. When such a
+//! job ends (done, failed, cancelled) a trigger ([`SECRET_SCHEMA`]) clears its document in the
+//! same statement, so nothing of it is left to open; the domain then forgets the key
+//! ([`Store::print_sealed_ended`], [`Store::print_key_forgotten`]), and a cleared job is not
+//! retried: the label is printed again ([`PrintJobError::Cleared`]).
+//!
 //! Scheduling times (`now`) are passed in; creation and audit times come from the store's clock.
 //!
 //! Rows are plain: a printer is a [`PrinterRow`] (kind, address, port, baud as stored) and a
@@ -82,6 +90,27 @@ CREATE TABLE print_jobs (
 CREATE INDEX print_jobs_due ON print_jobs(state, next_attempt_at, id);
 ";
 
+/// The second print-queue migration: documents that carry a secret are flagged (`secret`) and
+/// kept sealed under a keyring entry (`sealed_key`); a trigger clears such a document when its
+/// job ends. Enrollment labels queued before it were kept in clear: they are cleared, and the
+/// ones still waiting fail, saying to print the label again.
+pub(super) const SECRET_SCHEMA: &str = "
+ALTER TABLE print_jobs ADD COLUMN secret INTEGER NOT NULL DEFAULT 0 CHECK (secret IN (0, 1));
+ALTER TABLE print_jobs ADD COLUMN sealed_key TEXT;
+CREATE TRIGGER print_jobs_clear_secret AFTER UPDATE OF state ON print_jobs
+WHEN NEW.secret = 1 AND NEW.state IN ('done', 'failed') AND length(NEW.data) > 0
+BEGIN
+    UPDATE print_jobs SET data = x'' WHERE id = NEW.id;
+END;
+UPDATE print_jobs SET secret = 1 WHERE label_kind = 'enrollment';
+UPDATE print_jobs
+   SET state = 'failed',
+       last_error = 'this enrollment label was queued by an older StageBench, which kept it readable in the store; it was cleared: print the label again',
+       updated = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+ WHERE secret = 1 AND state IN ('queued', 'sending');
+UPDATE print_jobs SET data = x'' WHERE secret = 1 AND length(data) > 0;
+";
+
 /// How long a claim holds without being renewed before the job is taken for lost (its process
 /// died) and sent again. The sender renews it every third of it while the send runs; longer
 /// than one stall of a send (connect and write timeouts are seconds, an IPP request at most
@@ -130,13 +159,22 @@ impl fmt::Display for PrintJobState {
     }
 }
 
-/// Where a job's document is: in the store, or in a file read at send time.
+/// Where a job's document is: in the store, in a file read at send time, or sealed.
 #[derive(Clone, PartialEq, Eq)]
 pub enum PrintData {
     /// The rendered bytes, kept in the row.
     Bytes(Vec<u8>),
     /// A file holding them (large sheets).
     Path(PathBuf),
+    /// A document that carries a secret, encrypted; the key is the keyring entry named `key`.
+    Sealed {
+        /// The ciphertext.
+        bytes: Vec<u8>,
+        /// The keyring entry holding the key (never the key itself).
+        key: String,
+    },
+    /// A document that carried a secret, cleared when its job ended.
+    Cleared,
 }
 
 impl fmt::Debug for PrintData {
@@ -144,6 +182,10 @@ impl fmt::Debug for PrintData {
         match self {
             PrintData::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
             PrintData::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            PrintData::Sealed { bytes, key } => {
+                write!(f, "Sealed({} bytes, key {key:?})", bytes.len())
+            }
+            PrintData::Cleared => f.write_str("Cleared"),
         }
     }
 }
@@ -274,6 +316,10 @@ pub enum PrintJobError {
         /// Its state, as the other process left it.
         state: PrintJobState,
     },
+    /// The job's label carried a secret and was cleared when the job ended: it can't be sent
+    /// again.
+    #[error("print job {0}'s label held the enrollment token and was cleared when the job ended; print the label again")]
+    Cleared(PrintJobId),
     /// Bad input.
     #[error("cannot queue the print: {0}")]
     Invalid(String),
@@ -293,6 +339,7 @@ impl HasRemedy for PrintJobError {
             }
             PrintJobError::NoPrinter => Some(Remedy::PickPrinter),
             PrintJobError::WrongState { .. }
+            | PrintJobError::Cleared(_)
             | PrintJobError::Invalid(_)
             | PrintJobError::Store(_) => None,
         }
@@ -341,6 +388,19 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<PrintJob> {
     })
 }
 
+fn data_from_row(row: &Row<'_>) -> rusqlite::Result<PrintData> {
+    let data: Option<Vec<u8>> = row.get(0)?;
+    let path: Option<String> = row.get(1)?;
+    let secret: bool = row.get(2)?;
+    let key: Option<String> = row.get(3)?;
+    Ok(match (data, path, key) {
+        (Some(bytes), _, _) if secret && bytes.is_empty() => PrintData::Cleared,
+        (Some(bytes), _, Some(key)) => PrintData::Sealed { bytes, key },
+        (Some(bytes), _, None) => PrintData::Bytes(bytes),
+        (None, path, _) => PrintData::Path(PathBuf::from(path.unwrap_or_default())),
+    })
+}
+
 fn get(conn: &Connection, id: PrintJobId) -> rusqlite::Result<Option<PrintJob>> {
     conn.prepare_cached(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"))?
         .query_row([id.0], from_row)
@@ -348,21 +408,12 @@ fn get(conn: &Connection, id: PrintJobId) -> rusqlite::Result<Option<PrintJob>> 
 }
 
 impl Store {
-    /// The document of job `id`: the stored bytes, or the file to read.
+    /// The document of job `id`: the stored bytes, the file to read, the sealed bytes and their
+    /// key's name, or nothing left (a secret's document, cleared when its job ended).
     pub fn print_job_data(&self, id: PrintJobId) -> Result<Option<PrintData>, StoreError> {
         self.conn
-            .prepare_cached("SELECT data, path FROM print_jobs WHERE id = ?1")
-            .and_then(|mut stmt| {
-                stmt.query_row([id.0], |row| {
-                    let data: Option<Vec<u8>> = row.get(0)?;
-                    let path: Option<String> = row.get(1)?;
-                    Ok(match (data, path) {
-                        (Some(bytes), _) => PrintData::Bytes(bytes),
-                        (None, path) => PrintData::Path(PathBuf::from(path.unwrap_or_default())),
-                    })
-                })
-                .optional()
-            })
+            .prepare_cached("SELECT data, path, secret, sealed_key FROM print_jobs WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([id.0], data_from_row).optional())
             .map_err(|e| self.err(e))
     }
 

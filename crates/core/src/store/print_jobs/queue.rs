@@ -43,21 +43,28 @@ impl Store {
                 "no technician named; set STAGEBENCH_TECHNICIAN".into(),
             ));
         }
-        let (data, path) = match &job.data {
-            PrintData::Bytes(bytes) if bytes.is_empty() => {
+        let (data, path, sealed_key) = match &job.data {
+            PrintData::Bytes(bytes) | PrintData::Sealed { bytes, .. } if bytes.is_empty() => {
                 return Err(PrintJobError::Invalid(
                     "the document is empty; render the label first".into(),
                 ))
             }
-            PrintData::Bytes(bytes) => (Some(bytes.as_slice()), None),
-            PrintData::Path(path) => (None, Some(path.to_string_lossy().into_owned())),
+            PrintData::Cleared => {
+                return Err(PrintJobError::Invalid(
+                    "the document was cleared; render the label again".into(),
+                ))
+            }
+            PrintData::Bytes(bytes) => (Some(bytes.as_slice()), None, None),
+            PrintData::Sealed { bytes, key } => (Some(bytes.as_slice()), None, Some(key.as_str())),
+            PrintData::Path(path) => (None, Some(path.to_string_lossy().into_owned()), None),
         };
         let now = self.now();
         Ok(self.transact(|tx| {
             tx.prepare_cached(
                 "INSERT INTO print_jobs (created, printer, document_kind, data, path, title, copies,
-                                         next_attempt_at, actor, batch_id, device_serial, label_kind, updated)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8, ?9, ?10, ?11, ?1)",
+                                         next_attempt_at, actor, batch_id, device_serial, label_kind, updated,
+                                         secret, sealed_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8, ?9, ?10, ?11, ?1, ?12 IS NOT NULL, ?12)",
             )?
             .execute(params![
                 now,
@@ -71,6 +78,7 @@ impl Store {
                 job.batch.as_ref().map(BatchId::as_str),
                 job.device_serial.as_deref().map(str::trim),
                 job.label_kind,
+                sealed_key,
             ])?;
             Ok(PrintJobId(tx.last_insert_rowid()))
         })?)
@@ -248,6 +256,9 @@ impl Store {
                     hint: "only failed jobs are retried by hand; queued ones are sent by the queue",
                 }));
             }
+            if is_cleared(tx, id)? {
+                return Ok(Err(PrintJobError::Cleared(id)));
+            }
             tx.execute(
                 "UPDATE print_jobs SET state = 'queued', attempts = 0, next_attempt_at = ?2, updated = ?2 WHERE id = ?1",
                 params![id.0, now],
@@ -282,6 +293,32 @@ impl Store {
         outcome?
     }
 
+    /// Ended jobs (done or failed) whose sealed document's key is still named: the keyring
+    /// entries to remove, then to mark forgotten with [`Store::print_key_forgotten`].
+    pub fn print_sealed_ended(&self) -> Result<Vec<(PrintJobId, String)>, StoreError> {
+        let read = || -> rusqlite::Result<Vec<(PrintJobId, String)>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, sealed_key FROM print_jobs
+                 WHERE sealed_key IS NOT NULL AND state IN ('done', 'failed') ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |row| Ok((PrintJobId(row.get(0)?), row.get(1)?)))?;
+            rows.collect()
+        };
+        read().map_err(|e| self.err(e))
+    }
+
+    /// The keyring entry of ended job `id` was removed: the job names it no more.
+    pub fn print_key_forgotten(&mut self, id: PrintJobId) -> Result<(), StoreError> {
+        self.transact(|tx| {
+            tx.execute(
+                "UPDATE print_jobs SET sealed_key = NULL
+                 WHERE id = ?1 AND state IN ('done', 'failed')",
+                [id.0],
+            )
+            .map(drop)
+        })
+    }
+
     /// Runs `f` on job `id` when `token` holds its last claim and it awaits a result
     /// (`sending`, or `queued` again after its lease ran out and no one claimed it since), then
     /// returns the job as it is now. Anyone else's result changes nothing
@@ -314,4 +351,13 @@ impl Store {
         });
         outcome?
     }
+}
+
+/// Whether job `id`'s document carried a secret and was cleared when the job ended.
+fn is_cleared(tx: &rusqlite::Transaction<'_>, id: PrintJobId) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT secret = 1 AND coalesce(length(data), 0) = 0 AND path IS NULL FROM print_jobs WHERE id = ?1",
+        [id.0],
+        |row| row.get(0),
+    )
 }
