@@ -8,6 +8,7 @@
 const COMMANDS: &[&str] = &[
     "bench_watch",
     "doctor_run",
+    "doctor_fix",
     "qr_render",
     "slots_list",
     "slot_assign",

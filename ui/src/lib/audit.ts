@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS: { action: AuditAction; label: string }[] = [
   { action: "pack-import", label: "Bench pack imported" },
   { action: "report-export", label: "Report exported" },
   { action: "report-import", label: "Report imported" },
+  { action: "custody-export", label: "Chain of custody exported" },
   { action: "batch-create", label: "Batch created" },
   { action: "reconcile", label: "Reconciled with Intune" },
   { action: "device-added", label: "Device added by hand" },
@@ -30,7 +31,7 @@ export function auditActionLabel(action: string): string {
 /** A tone for an action in the log: things that let a token out are worth a second look. */
 export function auditActionTone(action: string): Tone {
   if (["qr-reveal", "token-export", "token-revoke"].includes(action)) return "warn";
-  if (["pack-export", "pack-import", "report-export", "report-import"].includes(action)) return "ok";
+  if (["pack-export", "pack-import", "report-export", "report-import", "custody-export"].includes(action)) return "ok";
   return "muted";
 }
 

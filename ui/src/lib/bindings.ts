@@ -1182,7 +1182,7 @@ not_seen: Array<string>, };
 /**
  * What was done.
  */
-export type AuditAction = "qr-display" | "qr-reveal" | "label-print" | "token-create" | "token-revoke" | "token-export" | "pack-export" | "pack-import" | "report-export" | "report-import" | "batch-create" | "reconcile" | "device-added" | "technician-action";
+export type AuditAction = "qr-display" | "qr-reveal" | "label-print" | "token-create" | "token-revoke" | "token-export" | "pack-export" | "pack-import" | "report-export" | "report-import" | "custody-export" | "batch-create" | "reconcile" | "device-added" | "technician-action";
 
 /**
  * One row of the audit log, as read back.
