@@ -3,10 +3,11 @@ import { AUDIT_ACTIONS, auditActionLabel, auditDetailSummary, auditTime } from "
 
 describe("audit actions", () => {
   it("labels every action the core has, and shows unknown ones by name", () => {
-    expect(AUDIT_ACTIONS).toHaveLength(14);
-    expect(new Set(AUDIT_ACTIONS.map((a) => a.label)).size).toBe(14);
+    expect(AUDIT_ACTIONS).toHaveLength(15);
+    expect(new Set(AUDIT_ACTIONS.map((a) => a.label)).size).toBe(15);
     expect(auditActionLabel("pack-import")).toBe("Bench pack imported");
     expect(auditActionLabel("qr-display")).toBe("QR shown");
+    expect(auditActionLabel("custody-export")).toBe("Chain of custody exported");
     expect(auditActionLabel("label-reprint")).toBe("label reprint");
   });
 
