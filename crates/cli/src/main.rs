@@ -89,7 +89,12 @@ fn main() -> ExitCode {
         .take_while(|a| a != "--")
         .any(|a| a == "--json");
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // People's output goes through the terminal guard; JSON is escaped by serde_json itself.
+    let mut out: Box<dyn std::io::Write> = if json {
+        Box::new(stdout.lock())
+    } else {
+        Box::new(cmd::TerminalSafe(stdout.lock()))
+    };
     let result = match cli.command {
         Command::Qr(args) => cmd::qr::run(&args, &mut out),
         Command::Devices(args) => {

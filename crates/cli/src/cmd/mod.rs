@@ -28,6 +28,7 @@ pub mod sync;
 pub mod whoami;
 
 use std::borrow::Cow;
+use std::io::Write;
 use std::sync::{Arc, Once};
 
 use anyhow::Context;
@@ -64,10 +65,17 @@ pub fn write_json(
 /// can neither drive the terminal nor forge a line of output. The one way the CLI prints text
 /// it did not write itself.
 pub fn shown(text: &str) -> Cow<'_, str> {
-    fn unsafe_char(c: char) -> bool {
-        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    }
-    if !text.chars().any(unsafe_char) {
+    escaped(text, |c| c.is_control() || is_bidi_override(c))
+}
+
+/// The bidirectional overrides and isolates that reorder what a terminal shows.
+fn is_bidi_override(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every character `unsafe_char` picks written as a `\u{…}` escape.
+fn escaped(text: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(&unsafe_char) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -79,6 +87,33 @@ pub fn shown(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Standard output for people: the last guard behind [`shown`]. Whatever a command writes as
+/// text reaches the terminal with control characters other than newline and tab (escape
+/// sequences, carriage returns, bells, C1 codes) and bidirectional overrides escaped, so a
+/// serial, model, printer or audit detail that slipped past `shown` still cannot drive the
+/// terminal. A write that is not UTF-8 (a PNG on standard output) passes as it is; `--json`
+/// output is not wrapped (JSON escapes control characters itself).
+pub struct TerminalSafe<W: Write>(pub W);
+
+impl<W: Write> Write for TerminalSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) => {
+                let safe = escaped(text, |c| {
+                    (c.is_control() && c != '\n' && c != '\t') || is_bidi_override(c)
+                });
+                self.0.write_all(safe.as_bytes())?;
+                Ok(buf.len())
+            }
+            Err(_) => self.0.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Where the bench signs in and calls Graph: Microsoft, or what `STAGEBENCH_AUTHORITY` and
@@ -123,7 +158,20 @@ pub fn connect_tenant(store: &Store) -> anyhow::Result<Arc<GraphClient>> {
 
 #[cfg(test)]
 mod tests {
-    use super::shown;
+    use std::io::Write as _;
+
+    use super::{shown, TerminalSafe};
+
+    #[test]
+    fn standard_output_escapes_what_slipped_past_shown_and_keeps_lines_and_bytes() {
+        let mut out = TerminalSafe(Vec::new());
+        writeln!(out, "serial\tAB\u{1b}[31mC\r\u{202e}D").unwrap();
+        out.write_all(&[0x89, b'P', b'N', b'G', 0x1b, 0xff])
+            .unwrap();
+        let mut expected = b"serial\tAB\\u{1b}[31mC\\u{d}\\u{202e}D\n".to_vec();
+        expected.extend_from_slice(&[0x89, b'P', b'N', b'G', 0x1b, 0xff]);
+        assert_eq!(out.0, expected);
+    }
 
     #[test]
     fn shown_escapes_what_could_drive_the_terminal() {
