@@ -130,14 +130,19 @@ fn a_chain_of_custody_is_recorded_before_it_appears_and_owner_only() {
             ..AuditFilter::default()
         })
         .unwrap();
-    let named: Vec<_> = records.iter().map(|r| r.detail["file"].clone()).collect();
+    // The log lists the newest record first.
+    let named: Vec<_> = records
+        .iter()
+        .rev()
+        .map(|r| r.detail["file"].clone())
+        .collect();
     assert_eq!(
         named,
         vec![
             serde_json::json!(pdf.display().to_string()),
             serde_json::json!(csv.display().to_string())
         ],
-        "one custody-export record per file"
+        "one custody-export record per file, in the order written"
     );
     #[cfg(unix)]
     for p in [&pdf, &csv] {
