@@ -110,9 +110,21 @@ fn control_characters_in_a_wifi_name_are_shown_escaped() {
 /// Runs `stagebench args…` under a terminal of its own (`script` makes one), types `line` once
 /// the prompt `until` is on screen, and gives everything the terminal showed.
 fn at_a_terminal(data: &std::path::Path, args: &str, until: &str, line: &str) -> String {
+    at_a_terminal_with(data, &[], args, until, line)
+}
+
+/// [`at_a_terminal`] with `env` set for the command too.
+fn at_a_terminal_with(
+    data: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &str,
+    until: &str,
+    line: &str,
+) -> String {
     let command = format!("'{}' {args}", built_binary("stagebench").display());
     let mut child = Command::new("script")
         .args(["-qec", &command, "/dev/null"])
+        .envs(env.iter().copied())
         .env("STAGEBENCH_DATA_DIR", data)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -171,5 +183,28 @@ fn the_pack_passphrase_is_typed_without_echo() {
     assert!(
         !screen.contains(typed),
         "the passphrase was echoed: {screen:?}"
+    );
+}
+
+#[test]
+fn the_client_secret_is_typed_without_echo() {
+    let data = tempfile::tempdir().unwrap();
+    let typed = "client-secret-typed-at-the-bench";
+    // Nothing listens on port 1 of this computer: the sign-in fails at once, after the prompt.
+    let screen = at_a_terminal_with(
+        data.path(),
+        &[("STAGEBENCH_AUTHORITY", "https://127.0.0.1:1")],
+        "login --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --client-secret-stdin",
+        "Client secret:",
+        typed,
+    );
+    let after_prompt = screen.split("Client secret:").nth(1).unwrap_or_default();
+    assert!(
+        after_prompt.contains("127.0.0.1"),
+        "the command went on to the sign-in address after the prompt: {screen:?}"
+    );
+    assert!(
+        !screen.contains(typed),
+        "the client secret was echoed: {screen:?}"
     );
 }

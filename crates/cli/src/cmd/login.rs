@@ -3,6 +3,7 @@
 //! bench signs the app in with a client secret (read from standard input, never an argument) or
 //! a certificate. Settings go to the bench's store, secrets to the OS keyring.
 
+use std::io::IsTerminal as _;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -101,9 +102,15 @@ pub async fn run(
             login.finish().await?
         }
         SignInMode::ClientSecret => {
-            let limit = SMALL_FILE.named("client secret");
-            let secret = String::from_utf8(read_stream(stdin, &limit, "on standard input")?)
-                .context("the client secret on standard input is not UTF-8 text")?;
+            let secret = if std::io::stdin().is_terminal() {
+                // Typed without echo: nobody reads it off the screen or a terminal recording.
+                rpassword::prompt_password("Client secret: ")
+                    .context("reading the client secret from the terminal")?
+            } else {
+                let limit = SMALL_FILE.named("client secret");
+                String::from_utf8(read_stream(stdin, &limit, "on standard input")?)
+                    .context("the client secret on standard input is not UTF-8 text")?
+            };
             sign_in
                 .sign_in_with_secret(&settings, SecretText::new(secret))
                 .await?
