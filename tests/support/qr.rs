@@ -1,8 +1,6 @@
 //! Reading QR codes back with a decoder independent of the encoder we ship (`rqrr`), from
 //! screenshots and rendered files.
 
-use stagebench_core::label::raster::Bitmap;
-
 use crate::wait::Look;
 
 /// Decodes every QR code in a PNG with `rqrr`.
@@ -19,23 +17,7 @@ pub fn decode_qr_png(png: &[u8]) -> Vec<String> {
 }
 
 /// Decodes every QR code in a label's 1-bit raster (as read back from the ZPL a printer got).
-pub fn decode_qr_bitmap(raster: &Bitmap) -> Vec<String> {
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(
-        raster.width() as usize,
-        raster.height() as usize,
-        |x, y| {
-            if raster.get(x as u32, y as u32) {
-                0
-            } else {
-                255
-            }
-        },
-    );
-    img.detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
-        .collect()
-}
+pub use stagebench_core::testing::qr::decode_bitmap as decode_qr_bitmap;
 
 /// Look: a screenshot's QR codes, once they are exactly `want`.
 pub fn qr_codes_are(png: &[u8], want: &[String]) -> Look<Vec<String>> {

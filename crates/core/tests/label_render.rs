@@ -19,7 +19,7 @@ use stagebench_core::label::{
     LabelData, LabelError, LabelKind, OutputFormat, RenderOptions, Template, MIN_QR_DOTS,
 };
 use stagebench_core::secret::SecretText;
-use support::qr::decode_bitmap as decode_qr;
+use stagebench_core::testing::qr::decode_bitmap as decode_qr;
 
 const DPIS: [u32; 3] = [203, 300, 600];
 const SERIAL: &str = "R5CR100001";

@@ -24,7 +24,7 @@ use stagebench_core::printer::{
 };
 use stagebench_core::secret::SecretText;
 use stagebench_core::store::{PrintData, PrintJobError, PrintJobState, Store};
-use support::qr::decode_bitmap;
+use stagebench_core::testing::qr::decode_bitmap;
 use time::OffsetDateTime;
 
 const TOKEN: &str = "PRINT-SECRET-T0K3N-4242";

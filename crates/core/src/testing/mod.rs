@@ -3,9 +3,11 @@
 //! adb server guard is re-exported from the adb crate.
 //!
 //! Layout: this file holds the simulated bench; [`graph`] is the fake Microsoft Graph tenant
-//! and its identity platform; [`tamper`] rewrites a store's audit log as an attacker would.
+//! and its identity platform; [`qr`] reads QR codes back from a label's raster; [`tamper`]
+//! rewrites a store's audit log as an attacker would.
 
 pub mod graph;
+pub mod qr;
 pub mod tamper;
 
 use std::collections::BTreeMap;

@@ -5,4 +5,3 @@ pub mod auth;
 pub mod batch;
 pub mod crash;
 pub mod graph;
-pub mod qr;

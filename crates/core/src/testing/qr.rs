@@ -1,8 +1,10 @@
-//! Reading QR codes back from what the label code draws.
+//! Reading QR codes back from what the label code draws, with a decoder independent of the
+//! encoder we ship (`rqrr`): the one helper core's tests and the end-to-end tests share.
 
-use stagebench_core::label::raster::Bitmap;
+use crate::label::raster::Bitmap;
 
-/// Every QR code rqrr finds in the raster, as text.
+/// Every QR code rqrr finds in a label's 1-bit raster (rendered, or read back from the ZPL a
+/// printer got), as text.
 pub fn decode_bitmap(raster: &Bitmap) -> Vec<String> {
     let mut img = rqrr::PreparedImage::prepare_from_greyscale(
         raster.width() as usize,
