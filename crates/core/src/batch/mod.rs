@@ -20,7 +20,8 @@
 //! the files; [`exchange`] moves them in and out of the store; `stored` keeps batches in the
 //! store and reads them back ([`BatchStore`]); [`ops`] is what the surfaces do with batches
 //! (create, link a serial, note a QR shown); [`action`] the technician's confirmations;
-//! [`progress`] derives one batch's devices and stages; [`summary`] is the batch list;
+//! [`progress`] derives one batch's devices and stages; [`stats`] where the time goes (devices
+//! per hour, time per stage, the slowest devices, when it will be done); [`summary`] is the batch list;
 //! [`custody`] writes the chain of custody; [`export_folder`] is where the app writes these files
 //! (a file name checked, in the bench's own folder).
 
@@ -199,6 +200,7 @@ pub mod ops;
 pub mod pack;
 pub mod progress;
 pub mod report;
+pub mod stats;
 mod stored;
 
 pub use stored::{BatchRecord, BatchStore};
