@@ -35,6 +35,7 @@ const COMMANDS: &[&str] = &[
     "batch_custody",
     "batches_list",
     "batch_show",
+    "batch_stats",
     "batch_create",
     "batch_set_active",
     "batch_close",

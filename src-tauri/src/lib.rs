@@ -77,6 +77,7 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
             reports::batch_custody,
             batches::batches_list,
             batches::batch_show,
+            batches::batch_stats,
             batches::batch_create,
             batches::batch_set_active,
             batches::batch_close,

@@ -14,6 +14,9 @@ use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{
     BatchProblem, BatchProgress, BatchTokenState, DeviceProgress, StageCount, TokenCheck,
 };
+use stagebench_core::batch::stats::{
+    BatchStats, Eta, EtaState, SlowDevice, StageTime, TechnicianRate,
+};
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::bench::BenchView;
 use stagebench_core::device::{
@@ -98,6 +101,12 @@ fn generate() -> String {
         declaration::<StageCount>(&cfg),
         declaration::<BatchProblem>(&cfg),
         declaration::<BatchProgress>(&cfg),
+        declaration::<TechnicianRate>(&cfg),
+        declaration::<StageTime>(&cfg),
+        declaration::<SlowDevice>(&cfg),
+        declaration::<EtaState>(&cfg),
+        declaration::<Eta>(&cfg),
+        declaration::<BatchStats>(&cfg),
         declaration::<AuditAction>(&cfg),
         declaration::<AuditRecord>(&cfg),
         declaration::<AuditCheck>(&cfg),

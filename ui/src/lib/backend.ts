@@ -14,6 +14,7 @@ import type {
   TechnicianView,
   BatchForm,
   BatchProgress,
+  BatchStats,
   BatchSummary,
   BenchView,
   Check,
@@ -145,6 +146,11 @@ export function listBatches(): Promise<BatchSummary[]> {
 /** One batch's progress: stages, devices, problems, token, expected serials not seen yet. */
 export function showBatch(id: string): Promise<BatchProgress> {
   return call<BatchProgress>("batch_show", { id });
+}
+
+/** Where the time goes in one batch: devices per hour, time per stage, the slowest, the end. */
+export function batchStats(id: string): Promise<BatchStats> {
+  return call<BatchStats>("batch_stats", { id });
 }
 
 /** Creates a batch (attached devices it expects join at once); its token check comes back too. */

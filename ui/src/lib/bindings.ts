@@ -1180,6 +1180,181 @@ problems: Array<BatchProblem>,
 not_seen: Array<string>, };
 
 /**
+ * Devices one technician finished.
+ */
+export type TechnicianRate = { 
+/**
+ * Who (`None`: no technician was recorded for these devices).
+ */
+technician: string | null, 
+/**
+ * Devices they finished.
+ */
+done: number, 
+/**
+ * Per hour, from the first of those devices' start to the last one done (`None`: under a
+ * minute).
+ */
+per_hour: number | null, };
+
+/**
+ * How long devices spend in one stage.
+ */
+export type StageTime = { 
+/**
+ * The stage.
+ */
+stage: Stage, 
+/**
+ * Its label.
+ */
+label: string, 
+/**
+ * Devices that entered the stage and left it (their time there is known).
+ */
+finished: number, 
+/**
+ * The median time those spent there, in seconds.
+ */
+median_secs: number | null, 
+/**
+ * The longest time one of those spent there, in seconds.
+ */
+max_secs: number | null, 
+/**
+ * Devices in the stage now.
+ */
+now: number, 
+/**
+ * The longest any of those has been there so far, in seconds.
+ */
+longest_now_secs: number | null, };
+
+/**
+ * One of the slowest devices.
+ */
+export type SlowDevice = { 
+/**
+ * The store's device id.
+ */
+device_id: number, 
+/**
+ * The serial to show.
+ */
+serial: string | null, 
+/**
+ * Its bench slot number, when it has one.
+ */
+slot: number | null, 
+/**
+ * Time at the bench: from its start to done, or to now when not done.
+ */
+bench_secs: number, 
+/**
+ * Whether it is done.
+ */
+finished: boolean, 
+/**
+ * Where it stands now.
+ */
+stage: Stage, 
+/**
+ * The stage it spent longest in before done (counting the time so far, when still there).
+ */
+slowest_stage: Stage, 
+/**
+ * Its time there, in seconds.
+ */
+slowest_stage_secs: number, 
+/**
+ * Not done, and in its stage for longer than [`STUCK_AFTER`] and three times the stage's
+ * median: someone should look at it.
+ */
+stuck: boolean, };
+
+/**
+ * Whether the batch's end could be estimated.
+ */
+export type EtaState = "done" | "estimated" | "not-enough-data";
+
+/**
+ * When the batch will be done.
+ */
+export type Eta = { 
+/**
+ * Done, estimated, or not enough data.
+ */
+state: EtaState, 
+/**
+ * When it will be done (estimated) or was (done).
+ */
+at: string | null, 
+/**
+ * Devices still to finish: the batch's expected count (or its devices, when more joined)
+ * less those done.
+ */
+remaining: number, 
+/**
+ * Devices done per hour over the last [`RECENT`] (or since the first device started, when
+ * later).
+ */
+recent_per_hour: number | null, 
+/**
+ * Why there is no estimate, in words.
+ */
+reason: string | null, };
+
+/**
+ * Where the time goes in a batch.
+ */
+export type BatchStats = { 
+/**
+ * When the figures were made (the clock's now).
+ */
+at: string, 
+/**
+ * The stage at which a device counts as done ([`done_stage`]).
+ */
+done_stage: Stage, 
+/**
+ * Devices in the batch.
+ */
+devices: number, 
+/**
+ * Devices the batch is for: its expected count or serials, or its devices when more joined.
+ */
+target: number, 
+/**
+ * Devices done.
+ */
+done: number, 
+/**
+ * Devices done per hour, from the first done device's start to the last one done
+ * (`None`: none done, or under a minute).
+ */
+per_hour: number | null, 
+/**
+ * The same per technician, most devices first.
+ */
+technicians: Array<TechnicianRate>, 
+/**
+ * Time in each stage before Intune ([`timed_stages`]), in the flow's order.
+ */
+stages: Array<StageTime>, 
+/**
+ * The slowest devices (at most [`SLOWEST`]), slowest first.
+ */
+slowest: Array<SlowDevice>, 
+/**
+ * When the batch will be done.
+ */
+eta: Eta, 
+/**
+ * What may make the figures off (the clock was set back, …).
+ */
+notes: Array<string>, };
+
+/**
  * What was done.
  */
 export type AuditAction = "qr-display" | "qr-reveal" | "label-print" | "token-create" | "token-revoke" | "token-export" | "pack-export" | "pack-import" | "report-export" | "report-import" | "custody-export" | "batch-create" | "reconcile" | "device-added" | "technician-action";
