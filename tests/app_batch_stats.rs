@@ -91,5 +91,12 @@ async fn the_batches_screen_charts_where_the_time_goes() {
             && first.contains("Stuck — check it"),
         "{first}"
     );
+    client
+        .execute(
+            "document.querySelector('#batch-time').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
     screenshot(&client, "batch-time.png").await;
 }

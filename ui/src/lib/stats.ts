@@ -66,8 +66,8 @@ export function stageBars(stats: BatchStats): StageBar[] {
   }));
 }
 
-/** The chart's geometry: a label column, a bar area and the numbers below each pair of bars. */
-export const CHART = { width: 640, label: 120, bars: 480, row: 58, bar: 14 } as const;
+/** The chart's geometry: a label column, then per stage its numbers above its pair of bars. */
+export const CHART = { width: 640, label: 120, bars: 480, row: 62, bar: 14 } as const;
 
 /** The chart's height for `rows` stages. */
 export function chartHeight(rows: number): number {
