@@ -55,6 +55,13 @@ pub struct BenchView {
     pub history_off: Option<String>,
 }
 
+impl BenchView {
+    /// The ports (USB port paths or addresses) with a device attached, for renumbering slots.
+    pub fn ports(&self) -> Vec<String> {
+        self.devices.iter().filter_map(|d| d.slot.clone()).collect()
+    }
+}
+
 /// One bench watcher shared by every view; cheap to clone (clones share it).
 #[derive(Clone)]
 pub struct BenchWatcher {
@@ -203,6 +210,10 @@ pub fn stage_card(store: &Store, card: &mut BenchDevice, now: OffsetDateTime) {
         }
         Err(e) => tracing::warn!(device = %card.key, error = %e, "could not derive the stage"),
     }
+    card.box_label = store.box_label(id).unwrap_or_else(|e| {
+        tracing::warn!(device = %card.key, error = %e, "could not read the box label");
+        None
+    });
 }
 
 /// Fills in each card's batch and stage from the store; with `assign`, devices in no batch first

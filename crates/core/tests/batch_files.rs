@@ -164,6 +164,7 @@ fn device(i: usize) -> ReportDevice {
         } else {
             vec![]
         },
+        box_label: None,
     }
 }
 

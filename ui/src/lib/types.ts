@@ -52,6 +52,7 @@ export type {
   SerialObservation,
   SerialSource,
   Slot,
+  SlotMove,
   Stage,
   StageCount,
   StageProblem,
