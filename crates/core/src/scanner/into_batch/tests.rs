@@ -183,4 +183,22 @@ fn a_box_label_never_becomes_a_device_and_is_tied_to_the_device_in_the_slot_pick
         store.held_scans().unwrap().is_empty(),
         "refusals are not kept"
     );
+    // Exported with the batch: the report carries each device's box label.
+    let record = store.find_batch(wave.as_str()).unwrap();
+    let now = store.clock_now();
+    let reported = crate::batch::progress::report_devices(&store, &record, now).unwrap();
+    let labels: Vec<Option<&str>> = reported.iter().map(|d| d.box_label.as_deref()).collect();
+    assert_eq!(
+        labels,
+        [
+            None,
+            Some("BOX0043"),
+            None,
+            None,
+            Some("BOX0042"),
+            None,
+            None,
+            None
+        ]
+    );
 }
