@@ -55,6 +55,13 @@ pub struct BenchView {
     pub history_off: Option<String>,
 }
 
+impl BenchView {
+    /// The ports (USB port paths or addresses) with a device attached, for renumbering slots.
+    pub fn ports(&self) -> Vec<String> {
+        self.devices.iter().filter_map(|d| d.slot.clone()).collect()
+    }
+}
+
 /// One bench watcher shared by every view; cheap to clone (clones share it).
 #[derive(Clone)]
 pub struct BenchWatcher {
@@ -191,8 +198,15 @@ impl BenchWatcher {
     }
 }
 
-/// Fills in a card's batch and stage from its device's history at `now`.
+/// Fills in a card's slot number from the bench's slots (renumbered since the device was read,
+/// perhaps), and its batch and stage from its device's history at `now`.
 pub fn stage_card(store: &Store, card: &mut BenchDevice, now: OffsetDateTime) {
+    if let Some(port) = card.slot.as_deref() {
+        match store.slot_for(port) {
+            Ok(slot) => card.slot_number = slot.map(|s| s.number),
+            Err(e) => tracing::warn!(device = %card.key, error = %e, "could not read the slot"),
+        }
+    }
     let Some(id) = card.device_id else {
         return;
     };
@@ -203,6 +217,10 @@ pub fn stage_card(store: &Store, card: &mut BenchDevice, now: OffsetDateTime) {
         }
         Err(e) => tracing::warn!(device = %card.key, error = %e, "could not derive the stage"),
     }
+    card.box_label = store.box_label(id).unwrap_or_else(|e| {
+        tracing::warn!(device = %card.key, error = %e, "could not read the box label");
+        None
+    });
 }
 
 /// Fills in each card's batch and stage from the store; with `assign`, devices in no batch first
@@ -241,6 +259,33 @@ mod tests {
             slot: Some(slot.into()),
             ..BenchDevice::for_tests(key, serial)
         }
+    }
+
+    /// Issue 14: renumbered from 8 to 12, a card went back to "Slot 8" when the cards were sent
+    /// again (the read it kept had the old number); its box label shows once scanned.
+    #[test]
+    fn every_restage_shows_the_current_slot_number_and_box_label() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut cards = vec![slotted("a", "R5CR8", "1-8")];
+        let id = store
+            .record_sighting(&Sighting::new(cards[0].serials.clone()).at_slot("1-8"))
+            .unwrap();
+        cards[0].device_id = Some(id);
+        store.assign_slot("1-8", 8, None).unwrap();
+        cards[0].slot_number = Some(8);
+        store
+            .move_slot("1-8", 12, None, crate::store::Attached::Ports(&[]))
+            .unwrap();
+        restage(&mut store, &mut cards, false);
+        assert_eq!(cards[0].slot_number, Some(12));
+        store
+            .record_box_label(id, "BOX0042", Some(12), "ana")
+            .unwrap();
+        restage(&mut store, &mut cards, false);
+        assert_eq!(cards[0].box_label.as_deref(), Some("BOX0042"));
+        store.free_slot(12).unwrap();
+        restage(&mut store, &mut cards, false);
+        assert_eq!(cards[0].slot_number, None, "freed");
     }
 
     #[test]

@@ -36,7 +36,7 @@ use stagebench_core::remedy::Remedy;
 use stagebench_core::scanner::into_batch::ScanOutcome;
 use stagebench_core::scanner::ScanError;
 use stagebench_core::stage::{DeviceStage, Flow, Stage, StageProblem};
-use stagebench_core::store::{AuditCheck, OutboxCounts, SignedAuditCheck, Slot};
+use stagebench_core::store::{AuditCheck, OutboxCounts, SignedAuditCheck, Slot, SlotMove};
 use ts_rs::{Config, TS};
 
 fn declaration<T: TS>(cfg: &Config) -> String {
@@ -80,6 +80,7 @@ fn generate() -> String {
         declaration::<CheckStatus>(&cfg),
         declaration::<Check>(&cfg),
         declaration::<Slot>(&cfg),
+        declaration::<SlotMove>(&cfg),
         declaration::<ProfileView>(&cfg),
         declaration::<RefreshReport>(&cfg),
         declaration::<OutboxDrainReport>(&cfg),

@@ -24,6 +24,10 @@ job: number, } | { "step": "list-print-jobs" } | { "step": "free-slot",
 /**
  * The slot's number.
  */
+number: number, } | { "step": "use-slot", 
+/**
+ * The free slot's number.
+ */
 number: number, } | { "step": "pick-batch" } | { "step": "import-bench-pack", 
 /**
  * The batch.
@@ -377,7 +381,11 @@ batch: BatchId | null,
 /**
  * Where it stands in its batch's flow, with the one next instruction.
  */
-stage: DeviceStage | null, };
+stage: DeviceStage | null, 
+/**
+ * The box label (asset tag) last scanned onto its slot, from its history.
+ */
+box_label: string | null, };
 
 /**
  * What the bench watcher reports.
@@ -608,6 +616,23 @@ label: string | null,
  * When it was assigned, RFC 3339 UTC.
  */
 created: string, };
+
+/**
+ * What a move did.
+ */
+export type SlotMove = { 
+/**
+ * The slot now.
+ */
+slot: Slot, 
+/**
+ * The number the port had before, if another.
+ */
+from: number | null, 
+/**
+ * The port that held the number before (nothing was attached there), if another.
+ */
+taken_from: string | null, };
 
 /**
  * A profile without secrets.

@@ -58,6 +58,7 @@ export type {
   SerialObservation,
   SerialSource,
   Slot,
+  SlotMove,
   Stage,
   StageCount,
   StageProblem,

@@ -177,6 +177,9 @@ pub struct ReportDevice {
     pub events: Vec<ReportEvent>,
     /// Ids of the problems raised for it (`reboot-during-enrollment`, …).
     pub problems: Vec<String>,
+    /// The box label (asset tag) last scanned onto its slot, if any (absent from older reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub box_label: Option<String>,
 }
 
 /// The bench a report comes from.

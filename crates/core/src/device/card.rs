@@ -59,6 +59,8 @@ pub struct BenchDevice {
     pub batch: Option<BatchId>,
     /// Where it stands in its batch's flow, with the one next instruction.
     pub stage: Option<DeviceStage>,
+    /// The box label (asset tag) last scanned onto its slot, from its history.
+    pub box_label: Option<String>,
 }
 
 impl BenchDevice {
@@ -249,6 +251,7 @@ impl BenchDevice {
             intune: None,
             batch: None,
             stage: None,
+            box_label: None,
         }
     }
 
