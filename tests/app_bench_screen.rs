@@ -22,7 +22,7 @@ use stagebench_e2e::readable::{
 };
 use stagebench_e2e::wait::{Look, PATIENCE};
 use stagebench_e2e::webdriver::{
-    attr_is, click, connect, screenshot, screenshot_until, set_value, start_driver, text_at,
+    attr, attr_is, click, connect, screenshot, screenshot_until, set_value, start_driver, text_at,
     wait_for,
 };
 
@@ -171,6 +171,15 @@ async fn the_bench_reads_from_a_metre_at_1080p_with_its_qr_beside() {
         qr_codes_are(png, &want)
     })
     .await;
+    let module_px: u32 = attr(&app, "#bench-qr-canvas", "data-module-px")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        module_px >= 4,
+        "the QR beside the grid is large enough for phone cameras: {module_px} px per module"
+    );
     // Without the QR beside, the cards still all fit.
     click(&app, "#bench-qr-toggle").await;
     wait_for(&app, "the QR put away", || async {
