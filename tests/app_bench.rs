@@ -97,6 +97,8 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
         );
     }
     for serial in &expected {
+        // What Intune says is a detail: it opens behind the card's Details button.
+        click(&client, &format!("{} .card-details-toggle", card(serial))).await;
         let intune = format!("{} .intune", card(serial));
         let stage = attr_of(&client, &intune, "data-stage").await;
         let text = text_of(&client, &intune).await.unwrap_or_default();

@@ -12,7 +12,6 @@ use fantoccini::Client;
 use stagebench_core::audit::AuditAction;
 use stagebench_core::batch::exchange::keep_qr;
 use stagebench_core::batch::BatchStore;
-use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::ids::BatchId;
 use stagebench_core::intune::auth::OsKeyring;
@@ -21,9 +20,9 @@ use stagebench_core::printer::fake::{FakeAnswer, FakeZebra};
 use stagebench_core::printer::status::HostStatusAnswer;
 use stagebench_core::provisioning::Payload;
 use stagebench_core::secret::SecretText;
-use stagebench_core::stage::Flow;
 use stagebench_core::store::{AuditFilter, Sighting, Store, FILE_NAME};
 use stagebench_core::testing::free_port;
+use stagebench_e2e::batches::local_batch;
 use stagebench_e2e::qr::{decode_qr_bitmap, decode_qr_png};
 use stagebench_e2e::wait::{Look, PATIENCE};
 use stagebench_e2e::webdriver::{
@@ -33,33 +32,6 @@ use stagebench_e2e::webdriver::{
 
 const SERIALS: [&str; 2] = ["R5CRLBL0001", "R5CRLBL0002"];
 const TOKEN: &str = "E2E-LABELS-T0K3N";
-
-fn batch(name: &str, expires_in_days: i64, serials: &[&str]) -> Batch {
-    let now = time::OffsetDateTime::now_utc();
-    Batch {
-        id: BatchId::random(),
-        spec: BatchSpec {
-            name: name.into(),
-            profile: ProfileFacts {
-                profile_id: String::new(),
-                profile_name: "Warehouse staging".into(),
-                flow: Flow::StagingToken,
-                enrollment_mode: "corporateOwnedDedicatedDevice".into(),
-                token_expires: Some(now + time::Duration::days(expires_in_days)),
-                wifi_ssid: None,
-                carries_wifi_credentials: false,
-                dem_account: None,
-            },
-            vendor: "Acme Staging".into(),
-            due: None,
-            expected_count: None,
-            expected_serials: serials.iter().map(|s| s.to_string()).collect(),
-        },
-        created_at: now,
-        created_by: "admin@contoso.com".into(),
-        origin: BatchOrigin::Local,
-    }
-}
 
 /// Look: the preview image's bytes, from its `data:` URL.
 async fn preview_png(client: &Client) -> Look<Vec<u8>> {
@@ -102,8 +74,8 @@ fn qr_displays(store: &Store) -> usize {
 async fn labels_preview_print_to_a_raw_printer_and_guard_enrollment_labels() {
     // The bench history: a batch with two devices read on the bench, and one whose token expired.
     let data = tempfile::tempdir().unwrap();
-    let good = batch("Dock 7 scanners", 30, &SERIALS);
-    let expired = batch("Expired wave", -2, &[]);
+    let good = local_batch("Dock 7 scanners", 30, &SERIALS);
+    let expired = local_batch("Expired wave", -2, &[]);
     {
         let mut store = Store::open(&data.path().join(FILE_NAME)).unwrap();
         store.create_batch(&good).unwrap();

@@ -2,15 +2,19 @@
 //!
 //! Layout: here, where the built binaries are, where artifacts go, and a child process's open
 //! files and output lines; [`wait`] waits on what can be seen; [`webdriver`] drives the real app;
-//! [`bench_view`] holds looks at the app's Bench view that several stories share; [`cli`] runs
-//! the built `stagebench`, and [`tenant`] has it signed in to a fake demo tenant; [`qr`] reads QR
-//! codes back with a decoder of its own; [`history`] writes a batch's hour of work into a store.
+//! [`batches`] makes batches for the bench history; [`bench_view`] holds looks at the app's Bench
+//! view that several stories share; [`cli`] runs the built `stagebench`, and [`tenant`] has it
+//! signed in to a fake demo tenant; [`qr`] reads QR codes back with a decoder of its own;
+//! [`readable`] measures what a person at a metre sees; [`history`] writes a batch's hour of work
+//! into a store.
 #![warn(missing_docs)]
 
+pub mod batches;
 pub mod bench_view;
 pub mod cli;
 pub mod history;
 pub mod qr;
+pub mod readable;
 pub mod tenant;
 pub mod wait;
 pub mod webdriver;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { androidLabel, evidenceLines, intuneLines, slotLabel, sortDevices, stateBadge } from "./bench";
-import type { BenchDevice, StageEvidence } from "./types";
+import {
+  androidLabel, cardStatus, evidenceLines, intuneLines, modelLine, newlyNeedingAttention, reuseUnchanged, slotHeading, slotLabel,
+  sortDevices, stateBadge,
+} from "./bench";
+import type { BenchDevice, DeviceStage, StageEvidence } from "./types";
 
 function dev(over: Partial<BenchDevice>): BenchDevice {
   return {
@@ -113,5 +116,83 @@ describe("intuneLines", () => {
       ["Enrollment", "androidEnterpriseFullyManaged"],
       ["Last check-in", "2026-11-22 09:00:00 UTC"],
     ]);
+  });
+});
+
+describe("slotHeading", () => {
+  it("is the number, or a short honest label, never the address", () => {
+    expect(slotHeading(dev({ slot_number: 12, slot: "127.0.0.1:34827" }))).toEqual({ word: "Slot", digits: "12" });
+    expect(slotHeading(dev({ slot: "127.0.0.1:34827", key: "127.0.0.1:34827" }))).toEqual({ word: "No slot", digits: null });
+  });
+});
+
+describe("cardStatus", () => {
+  const finding = (severity: "blocker" | "warning") => ({ rule: "r", severity, message: "m", next_step: `fix ${severity}` });
+  const stage = (s: DeviceStage["stage"], problems: DeviceStage["problems"] = []): DeviceStage => ({
+    flow: "staging-token", stage: s, instruction: `do ${s}`, remedy: null, problems,
+  });
+
+  it("gives every state a word, an icon and a tone; colour is never the only difference", () => {
+    const all = [
+      cardStatus(dev({})),
+      cardStatus(dev({ flags: ["x"] })),
+      cardStatus(dev({ problems: [finding("blocker")] })),
+      cardStatus(dev({ state: "unauthorized" })),
+      cardStatus(dev({ state: "offline" })),
+      cardStatus(dev({ state: "connecting" })),
+      cardStatus(dev({ error: "gone" })),
+      ...(["new", "scanning", "enrolling", "bench-done", "in-intune", "user-signed-in", "owner-assigned"] as const).map((s) =>
+        cardStatus(dev({ stage: stage(s) })),
+      ),
+    ];
+    for (const s of all) {
+      expect(s.word).not.toBe("");
+      expect(s.icon).toBeTruthy();
+    }
+    // Two states that share a tone still differ in word and icon.
+    const words = new Set(all.map((s) => `${s.word}/${s.icon}`));
+    expect(words.size).toBe(all.length);
+  });
+
+  it("says the stage and its one instruction in a batch", () => {
+    expect(cardStatus(dev({ stage: stage("scanning") }))).toEqual({ word: "Scanning", icon: "qr", tone: "info", next: "do scanning", attention: false });
+  });
+
+  it("draws attention when the technician is needed at the device", () => {
+    expect(cardStatus(dev({ stage: stage("enrolling") })).attention).toBe(true); // Powered off is theirs to press
+    expect(cardStatus(dev({ state: "unauthorized" })).attention).toBe(true);
+    expect(cardStatus(dev({ error: "gone" })).attention).toBe(true);
+    expect(cardStatus(dev({ problems: [finding("blocker")] }))).toMatchObject({ word: "Blocked", tone: "bad", next: "fix blocker", attention: true });
+    const urgent = cardStatus(dev({ stage: stage("scanning", [{ id: "token-unusable", message: "m" }]) }));
+    expect(urgent).toMatchObject({ word: "Scanning", tone: "bad", attention: true });
+    expect(cardStatus(dev({ stage: stage("bench-done") })).attention).toBe(false);
+    expect(cardStatus(dev({})).attention).toBe(false);
+  });
+});
+
+describe("reuseUnchanged", () => {
+  it("keeps the object of a card that did not change, takes the new one otherwise", () => {
+    const a = dev({ key: "a", serial: "A" });
+    const b = dev({ key: "b", serial: "B" });
+    const next = reuseUnchanged([a, b], [dev({ key: "a", serial: "A" }), dev({ key: "b", serial: "B2" }), dev({ key: "c" })]);
+    expect(next[0]).toBe(a);
+    expect(next[1]).not.toBe(b);
+    expect(next[1].serial).toBe("B2");
+    expect(next.map((d) => d.key)).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("newlyNeedingAttention", () => {
+  it("names only the cards that came to need the technician", () => {
+    const now = [{ key: "a", attention: true }, { key: "b", attention: true }, { key: "c", attention: false }];
+    expect(newlyNeedingAttention(new Set(["a"]), now)).toEqual(["b"]);
+    expect(newlyNeedingAttention(new Set(["a", "b"]), now)).toEqual([]);
+  });
+});
+
+describe("modelLine", () => {
+  it("joins maker and model", () => {
+    expect(modelLine({ manufacturer: "Google", model: "Pixel 7" })).toBe("Google Pixel 7");
+    expect(modelLine({ manufacturer: null, model: null })).toBe("Unknown device");
   });
 });
