@@ -76,8 +76,10 @@ export function evidenceLines(e: StageEvidence | null): [string, string][] {
   return lines;
 }
 
-/** What Intune says about the device (from the last sync), as label/value lines for a card. */
-export function intuneLines(s: IntuneStatus | null): [string, string][] {
+/** What Intune says about the device (from the last sync), as label/value lines for a card;
+ * `goneSince` when Intune no longer shows a device it showed. */
+export function intuneLines(s: IntuneStatus | null, goneSince: string | null = null): [string, string][] {
+  if (!s && goneSince) return [["Intune", "no longer shows it"]];
   if (!s) return [["Intune", "not seen yet"]];
   const stage =
     s.stage === "user-assigned"

@@ -27,6 +27,7 @@ use crate::batch::action::{TechnicianAction, UnknownAction};
 use crate::batch::progress::stage_of;
 use crate::device::record::refresh_from_store;
 use crate::device::{settle, usb, BenchDevice, BenchEvent, ReadOptions, SharedStore};
+use crate::intune::state::TenantState;
 use crate::store::{Store, StoreError};
 
 /// Why a technician action was not recorded.
@@ -185,6 +186,22 @@ impl BenchWatcher {
             self.restage(&mut view.devices, assign);
             self.restage(&mut view.unplugged, false);
             *view != before
+        });
+    }
+
+    /// Refreshes the cards after every sync `tenant` reports (its Intune status refresh), so a
+    /// card shows what the sync found at once, with its stage from the same store.
+    pub fn refresh_after_syncs(&self, mut tenant: watch::Receiver<TenantState>) {
+        let this = self.clone();
+        self.inner.runtime.spawn(async move {
+            let mut last = tenant.borrow_and_update().last_sync.clone();
+            while tenant.changed().await.is_ok() {
+                let now = tenant.borrow_and_update().last_sync.clone();
+                if now != last {
+                    last = now;
+                    this.refresh(false);
+                }
+            }
         });
     }
 
