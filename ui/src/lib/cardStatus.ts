@@ -3,10 +3,11 @@
 // Rust (crates/core/src/device/status); this only words times and draws icons.
 import type { BenchDevice, StatusIcon } from "./types";
 
+// Glyphs common system fonts carry (DejaVu Sans on Linux benches), so none draws as a box.
 const GLYPHS: Record<StatusIcon, string> = {
-  hand: "✋",
+  hand: "☝",
   spinner: "⟳",
-  hourglass: "⌛",
+  hourglass: "◷",
   check: "✓",
   alert: "⚠",
   split: "⇄",
