@@ -193,8 +193,9 @@ impl BenchWatcher {
     /// card shows what the sync found at once, with its stage from the same store.
     pub fn refresh_after_syncs(&self, mut tenant: watch::Receiver<TenantState>) {
         let this = self.clone();
+        // The sync seen now, taken before the task runs: a sync that ends meanwhile still counts.
+        let mut last = tenant.borrow_and_update().last_sync.clone();
         self.inner.runtime.spawn(async move {
-            let mut last = tenant.borrow_and_update().last_sync.clone();
             while tenant.changed().await.is_ok() {
                 let now = tenant.borrow_and_update().last_sync.clone();
                 if now != last {

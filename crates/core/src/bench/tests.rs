@@ -358,3 +358,46 @@ fn the_technician_on_record_is_the_setting_else_the_signed_in_person() {
         );
     }
 }
+
+#[tokio::test]
+async fn each_sync_the_tenant_reports_refreshes_the_cards() {
+    use crate::intune::state::TenantState;
+    use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+    let store = shared(Store::open_in_memory().unwrap());
+    let watcher = BenchWatcher::new(Ok(store.clone()), Handle::current());
+    let mut rx = watcher.receiver();
+    let c = read_at_slot(&store, "R5CR1", "127.0.0.1:5555", 0);
+    let id = c.device_id.unwrap();
+    watcher.apply(snapshot(vec![c], vec![]));
+    rx.borrow_and_update();
+    let tenant = watch::Sender::new(TenantState::default());
+    watcher.refresh_after_syncs(tenant.subscribe());
+    let status = IntuneStatus::derive(
+        "md-1",
+        "Staging_R5CR1_AndroidEnterprise_1/1/25_9.05 AM",
+        "R5CR1",
+        None,
+        Some("managed"),
+        None,
+        None,
+        None,
+        None,
+    );
+    store
+        .lock()
+        .unwrap()
+        .record_intune_status(Some(id), &status, time::OffsetDateTime::now_utc())
+        .unwrap();
+    tenant.send_modify(|s| s.last_sync = Some("2025-01-01T10:00:00Z".into()));
+    tokio::time::timeout(std::time::Duration::from_secs(10), rx.changed())
+        .await
+        .expect("the sync refreshed the cards")
+        .unwrap();
+    assert_eq!(
+        rx.borrow().devices[0]
+            .intune
+            .as_ref()
+            .map(|i| i.intune_id.as_str()),
+        Some("md-1")
+    );
+}
