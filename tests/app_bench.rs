@@ -1,7 +1,8 @@
 //! The Bench and QR views of the real app under Xvfb, driven over WebDriver (Debian's
 //! WebKitWebDriver, which starts the app with automation on). Two fake devices are attached
 //! through Debian's real adb server: the Bench view must list both serials (one with its Intune
-//! staging name), slots are given, refused when taken and freed from the cards, the doctor panel
+//! staging name), slots are given, refused when another attached device has the number, and
+//! freed (after a question) from the cards, the doctor panel
 //! checks the adb server, and the QR view must show a code that decodes, from a screenshot, to
 //! exactly the expected payload, also full screen; a device unplugged leaves the Bench view by
 //! itself. Screenshots land in artifacts/e2e/.
@@ -159,18 +160,27 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     })
     .await;
     assert!(
-        refused.contains("slot 5 is already port") && refused.contains("free slot 5 first"),
+        refused.contains("slot 5 is port") && refused.contains("another device is attached"),
         "{refused}"
     );
-    // The core's remedy (free slot 5) is offered as a button beside its words.
-    let remedy = card_part(&other, ".slot-error .slot-free-other");
+    // The core's remedy (the lowest free number) is offered as a button beside its words.
+    let remedy = card_part(&other, ".slot-error .slot-use-free");
     let offered = wait_for(&client, "the remedy's button", || text_at(&client, &remedy)).await;
-    assert_eq!(offered, "Free slot 5 and use it here");
+    assert_eq!(offered, "Use slot 1");
     screenshot(&client, "slots.png").await;
-    // Free slot 5 on the first card (once the app says it is free), then the second card can
-    // have it.
-    click(&client, &card_part(&first_serial, ".slot-set")).await;
+    // Free slot 5 on the first card (it asks first; once the app says it is free), then the
+    // second card can have it.
     click(&client, &card_part(&first_serial, ".slot-free")).await;
+    let question = card_part(&first_serial, ".slot-confirm");
+    let asked = wait_for(&client, "the question before freeing", || {
+        text_at(&client, &question)
+    })
+    .await;
+    assert!(
+        asked.contains(&format!("Free slot 5 of {first_serial}?")),
+        "{asked}"
+    );
+    click(&client, &card_part(&first_serial, ".slot-free-confirm")).await;
     wait_for(&client, "slot 5 freed on the first card", || {
         text_matching(&client, &first_slot, |t| t != "Slot 5")
     })

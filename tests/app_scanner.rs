@@ -37,7 +37,11 @@ fn batch(name: &str) -> Batch {
             vendor: "Dock 4".into(),
             due: None,
             expected_count: None,
-            expected_serials: vec![],
+            // The serials scanned below are the batch's devices (a code that is no device's
+            // serial waits for a slot instead: see app_slots.rs).
+            expected_serials: ["R5CR0001", "PF3WK2X9", "R5CR0003", "R5CR0004", "NEWBOX0009"]
+                .map(String::from)
+                .to_vec(),
         },
         created_at: time::OffsetDateTime::now_utc(),
         created_by: "admin@contoso.com".into(),

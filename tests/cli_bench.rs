@@ -323,3 +323,68 @@ fn slots_are_assigned_listed_refused_when_taken_and_freed() {
         stderr(&missing)
     );
 }
+
+/// Issue 14: renumbering refused and named another command. `slots assign --move` renumbers in
+/// one step, as the app's card does: the old number is freed, a number held by a port with
+/// nothing attached moves, and only one held by an attached device (the adb server says which)
+/// is refused, naming the lowest free number; `slots next` prints it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slots_assign_move_renumbers_in_one_step_and_refuses_only_an_attached_devices_number() {
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let bench = SimulatedBench::start(1, None).await.unwrap();
+    bench.connect_all(&adb.client()).await.unwrap();
+    adb.wait_for_devices(1, PATIENCE).await.unwrap();
+    let attached = bench.addrs()[0].to_string();
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| stagebench(args, data.path(), Some(adb.port()));
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    ok(&["slots", "assign", &attached, "2"]);
+    ok(&["slots", "assign", "1-4.3", "7"]);
+    assert_eq!(ok(&["slots", "next"]), "1\n");
+
+    let moved = ok(&["slots", "assign", "1-4.3", "9", "--move"]);
+    assert!(
+        moved.contains("slot 9 is port 1-4.3") && moved.contains("freed slot 7"),
+        "{moved}"
+    );
+    let refused = run(&["slots", "assign", "1-4.3", "2", "--move", "--json"]);
+    assert!(!refused.status.success());
+    let said: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(
+        said["remedy"],
+        serde_json::json!({"step": "use-slot", "number": 1}),
+        "{said}"
+    );
+    assert!(
+        said["error"]
+            .as_str()
+            .unwrap()
+            .contains("where another device is attached"),
+        "{said}"
+    );
+    // Nothing is attached at 1-4.3: its number moves to 1-4.4 in one step.
+    let taken: serde_json::Value =
+        serde_json::from_str(&ok(&["slots", "assign", "1-4.4", "9", "--move", "--json"])).unwrap();
+    assert_eq!(
+        (
+            taken["slot"]["number"].as_u64(),
+            taken["taken_from"].as_str()
+        ),
+        (Some(9), Some("1-4.3"))
+    );
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&ok(&["slots", "--json"])).unwrap();
+    let numbers: Vec<(u64, &str)> = listed
+        .iter()
+        .map(|s| {
+            (
+                s["number"].as_u64().unwrap(),
+                s["port_path"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(numbers, [(2, attached.as_str()), (9, "1-4.4")]);
+}

@@ -35,6 +35,10 @@ async fn scans_from_a_serial_scanner_and_a_keyboard_wedge_join_the_batch() {
             "staging-token",
             "--token-expires",
             &expires,
+            // The serials scanned below are the batch's devices (a code that is no device's
+            // serial would wait for a slot: box labels are tied to a slot's device).
+            "--serial",
+            "R5CR0001,PF3WK2X9,NEWBOX0009",
             "--activate",
             "--json",
         ])

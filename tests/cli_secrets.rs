@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use stagebench_e2e::built_binary;
-use stagebench_e2e::wait::PATIENCE;
+use stagebench_e2e::wait::{PATIENCE, POLL};
 
 const TOKEN: &str = "ZXNFstagingTOKEN0123456789";
 
@@ -152,6 +152,10 @@ fn at_a_terminal_with(
             ),
         }
     }
+    // The prompt is printed a moment before the terminal's echo is turned off; a typist that
+    // fast (or a loaded machine) would see the keys echoed by the terminal itself, whatever
+    // the program does. Type once the terminal says echo is off, as a person would.
+    wait_until_echo_is_off(child.id(), &String::from_utf8_lossy(&shown));
     let mut keys = child.stdin.take().unwrap();
     keys.write_all(format!("{line}\n").as_bytes()).unwrap();
     keys.flush().unwrap();
@@ -162,6 +166,41 @@ fn at_a_terminal_with(
     drop(keys);
     let _ = child.wait();
     String::from_utf8_lossy(&shown).into_owned()
+}
+
+/// Waits until the terminal `script` gave the command (the pseudo-terminal its child reads
+/// from) has echo off, as `stty` reports it.
+fn wait_until_echo_is_off(script: u32, shown: &str) {
+    let started = Instant::now();
+    let mut last = String::from("no child of `script` yet");
+    while started.elapsed() < PATIENCE {
+        let children = std::fs::read_to_string(format!("/proc/{script}/task/{script}/children"))
+            .unwrap_or_default();
+        for child in children.split_whitespace() {
+            let Ok(tty) = std::fs::read_link(format!("/proc/{child}/fd/0")) else {
+                continue;
+            };
+            let out = Command::new("stty")
+                .arg("-F")
+                .arg(&tty)
+                .arg("-a")
+                .output()
+                .expect("coreutils `stty` runs");
+            last = format!(
+                "{}: {}",
+                tty.display(),
+                String::from_utf8_lossy(&out.stdout)
+            );
+            if String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .any(|flag| flag == "-echo")
+            {
+                return;
+            }
+        }
+        std::thread::sleep(POLL);
+    }
+    panic!("the terminal kept echo on after the prompt {shown:?}: {last}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ use serde::Serialize;
 use stagebench_core::audit::TechnicianSource;
 use stagebench_core::batch::exchange::{self, audit_created};
 use stagebench_core::batch::progress::{batch_progress, BatchProgress};
+use stagebench_core::batch::stats::{self, BatchStats};
 use stagebench_core::batch::summary::{summaries, BatchSummary};
 use stagebench_core::batch::BatchStore;
 use stagebench_core::store::Store;
@@ -72,6 +73,15 @@ pub fn batches_list(app: State<'_, App>) -> Result<Vec<BatchSummary>, ApiError> 
 #[tauri::command]
 pub fn batch_show(app: State<'_, App>, id: String) -> Result<BatchProgress, ApiError> {
     progress(&app.store()?.lock(), &id)
+}
+
+/// Where the time goes in one batch: devices per hour (and per technician), time in each
+/// stage, the slowest devices, when it will be done.
+#[tauri::command]
+pub fn batch_stats(app: State<'_, App>, id: String) -> Result<BatchStats, ApiError> {
+    let store = app.store()?.lock();
+    let record = store.find_batch(&id)?;
+    Ok(stats::batch_stats(&store, &record)?)
 }
 
 /// Creates a batch; attached devices it expects join it at once. The answer's `token` says

@@ -4,7 +4,7 @@
 use stagebench_adb::server::AdbServer;
 use stagebench_core::bench::BenchView;
 use stagebench_core::doctor::{self, Check};
-use stagebench_core::store::Slot;
+use stagebench_core::store::{Attached, Slot, SlotMove};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -58,6 +58,25 @@ pub fn slot_assign(
         .assign_slot(&port, number, label.as_deref())?;
     app.bench.refresh(false);
     Ok(slot)
+}
+
+/// The lowest free slot number, proposed when a card is renumbered.
+#[tauri::command]
+pub fn slot_next_free(app: State<'_, App>) -> Result<Option<u32>, ApiError> {
+    Ok(app.store()?.lock().next_free_slot()?)
+}
+
+/// Renumbers a port in one step: its old number is freed and `number` taken, unless another
+/// attached device's port holds it (then the error offers the lowest free number).
+#[tauri::command]
+pub fn slot_move(app: State<'_, App>, port: String, number: u32) -> Result<SlotMove, ApiError> {
+    let attached = app.bench.receiver().borrow().ports();
+    let moved = app
+        .store()?
+        .lock()
+        .move_slot(&port, number, None, Attached::Ports(&attached))?;
+    app.bench.refresh(false);
+    Ok(moved)
 }
 
 /// Frees a slot number.

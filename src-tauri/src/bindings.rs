@@ -8,6 +8,7 @@ use std::path::Path;
 use stagebench_core::batch::summary::BatchSummary;
 use stagebench_core::label::{self, LabelKind, LabelRequest, PreviewFacts};
 use stagebench_core::printer::{QueueJob, QueueState};
+use stagebench_core::scanner::into_batch::ScanReply;
 use stagebench_core::scanner::{
     ScanRecord, ScanResult, ScannerPort, ScannerSettings, ScannerStatus, ScannerView,
 };
@@ -61,6 +62,7 @@ fn ui_app_bindings_match_the_rust_types() {
         declaration::<ScannerStatus>(&cfg),
         declaration::<ScanResult>(&cfg),
         declaration::<ScanRecord>(&cfg),
+        declaration::<ScanReply>(&cfg),
         declaration::<ScannerView>(&cfg),
         declaration::<crate::error::ApiError>(&cfg),
     ]

@@ -2,12 +2,8 @@
 //! the core's scanner intake), and the Batches screen's scan box, where a keyboard-wedge scanner
 //! types into the batch on screen.
 
-use stagebench_core::batch::BatchStore;
-use stagebench_core::scanner::into_batch::{scan_into_batch, ScanOutcome};
-use stagebench_core::scanner::{
-    parse_scan, ports, Scan, ScannerPort, ScannerSettings, ScannerView,
-};
-use stagebench_core::store::Store;
+use stagebench_core::scanner::into_batch::{scan_into_open_batch, take, ScanReply};
+use stagebench_core::scanner::{parse_scan, ports, ScannerPort, ScannerSettings, ScannerView};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -61,29 +57,29 @@ pub fn scanner_refresh_held(app: State<'_, App>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// One wedge scan into the open batch `batch`.
-fn into_open_batch(store: &mut Store, batch: &str, scan: &Scan) -> Result<ScanOutcome, ApiError> {
-    let record = store.find_batch(batch)?;
-    if record.closed_at.is_some() {
-        let name = record.batch.spec.name;
-        return Err(invalid(format!(
-            "Batch “{name}” is closed: devices can no longer join it."
-        )));
-    }
-    let actor = store.technician();
-    Ok(scan_into_batch(store, &record.batch.id, scan, &actor)?)
+/// A scanned (keyboard wedge) or typed code on the batch's scan field, by the one rule: a
+/// device's serial joins the batch, any other code waits for the slot of its device; the bench
+/// cards are sent again so a device already on the bench shows its batch.
+#[tauri::command]
+pub fn batch_scan(app: State<'_, App>, batch: String, text: String) -> Result<ScanReply, ApiError> {
+    let scan = parse_scan(&text).map_err(invalid)?;
+    let reply = scan_into_open_batch(&mut app.store()?.lock(), &batch, &scan)?;
+    app.bench.refresh(false);
+    Ok(reply)
 }
 
-/// A scanned (keyboard wedge) or typed box or device serial joins the batch; the bench cards
-/// are sent again so a device already on the bench shows its batch.
+/// A code scanned on a card (the slot picked first): the device in slot `slot` gets it as its
+/// box label (its own serial: into the batch).
 #[tauri::command]
-pub fn batch_scan(
-    app: State<'_, App>,
-    batch: String,
-    text: String,
-) -> Result<ScanOutcome, ApiError> {
+pub fn slot_scan(app: State<'_, App>, slot: u32, text: String) -> Result<ScanReply, ApiError> {
     let scan = parse_scan(&text).map_err(invalid)?;
-    let outcome = into_open_batch(&mut app.store()?.lock(), &batch, &scan)?;
+    let reply = take(&mut app.store()?.lock(), None, Some(slot), &scan).reply(&scan.text);
     app.bench.refresh(false);
-    Ok(outcome)
+    Ok(reply)
+}
+
+/// Ties the waiting scan `held` (scanned before its slot was picked) to the device in `slot`.
+#[tauri::command]
+pub fn scanner_tie_held(app: State<'_, App>, held: i64, slot: u32) -> Result<ScanReply, ApiError> {
+    Ok(app.scanner()?.tie_held(held, slot)?)
 }

@@ -4,11 +4,12 @@
 //! files and output lines; [`wait`] waits on what can be seen; [`webdriver`] drives the real app;
 //! [`bench_view`] holds looks at the app's Bench view that several stories share; [`cli`] runs
 //! the built `stagebench`, and [`tenant`] has it signed in to a fake demo tenant; [`qr`] reads QR
-//! codes back with a decoder of its own.
+//! codes back with a decoder of its own; [`history`] writes a batch's hour of work into a store.
 #![warn(missing_docs)]
 
 pub mod bench_view;
 pub mod cli;
+pub mod history;
 pub mod qr;
 pub mod tenant;
 pub mod wait;

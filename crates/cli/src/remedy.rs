@@ -37,6 +37,9 @@ pub fn command(remedy: &Remedy) -> String {
         Remedy::RetryPrintJob { job } => format!("`stagebench print-queue retry {}`", job.0),
         Remedy::ListPrintJobs => "`stagebench print-queue` lists them".into(),
         Remedy::FreeSlot { number } => format!("`stagebench slots free {number}`"),
+        Remedy::UseSlot { number } => {
+            format!("slot {number} is free: `stagebench slots assign PORT {number}`")
+        }
         Remedy::PickBatch => "`stagebench batch list` shows the batches here".into(),
         Remedy::ImportBenchPack { batch } => format!(
             "`stagebench batch import-pack FILE` with the pack of batch {}",

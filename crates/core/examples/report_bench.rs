@@ -210,5 +210,6 @@ fn device(i: usize, start: OffsetDateTime) -> ReportDevice {
             })
             .collect(),
         problems: Vec::new(),
+        box_label: None,
     }
 }

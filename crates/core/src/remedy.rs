@@ -46,6 +46,11 @@ pub enum Remedy {
         /// The slot's number.
         number: u32,
     },
+    /// Use slot `number` instead: it is free.
+    UseSlot {
+        /// The free slot's number.
+        number: u32,
+    },
     /// Pick one of the batches on this bench.
     PickBatch,
     /// Import batch `batch`'s bench pack again (it brings the batch's enrollment QR).
@@ -87,6 +92,7 @@ impl fmt::Display for Remedy {
             Remedy::RetryPrintJob { job } => write!(f, "retry print job {}", job.0),
             Remedy::ListPrintJobs => f.write_str("look the job up in the print queue"),
             Remedy::FreeSlot { number } => write!(f, "free slot {number}"),
+            Remedy::UseSlot { number } => write!(f, "use slot {number}, which is free"),
             Remedy::PickBatch => f.write_str("pick one of the batches on this bench"),
             Remedy::ImportBenchPack { batch } => {
                 write!(f, "import the bench pack of batch {} again", batch.short())

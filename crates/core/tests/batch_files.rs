@@ -164,6 +164,7 @@ fn device(i: usize) -> ReportDevice {
         } else {
             vec![]
         },
+        box_label: None,
     }
 }
 
@@ -817,4 +818,25 @@ fn ten_thousand_devices_sign_and_verify() {
         bytes.len(),
         started.elapsed()
     );
+}
+
+/// Issue 14: a device's box label travels with the batch: signed in the report (older reports,
+/// without the field, still verify), and a column of the CSV when some device has one.
+#[test]
+fn a_box_label_is_signed_in_the_report_and_a_csv_column() {
+    let key = ReportSigningKey::generate();
+    let plain = report::report_csv(&batch_report(&key, 2));
+    assert!(!plain.contains("box label"), "no column without a label");
+    let mut labelled = batch_report(&key, 2);
+    labelled.devices[1].box_label = Some("BOX0042".into());
+    let bytes = report::sign(&labelled, &key).unwrap();
+    let verified = report::verify(&bytes).unwrap();
+    assert_eq!(
+        verified.report.devices[1].box_label.as_deref(),
+        Some("BOX0042")
+    );
+    let csv = report::report_csv(&verified.report);
+    let header = csv.lines().next().unwrap();
+    assert!(header.contains(",slot,box label,manufacturer,"), "{header}");
+    assert!(csv.lines().nth(2).unwrap().contains(",BOX0042,"), "{csv}");
 }

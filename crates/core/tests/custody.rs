@@ -84,6 +84,7 @@ fn device(
         stage,
         events,
         problems: Vec::new(),
+        box_label: None,
     }
 }
 

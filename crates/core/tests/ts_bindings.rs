@@ -16,6 +16,9 @@ use stagebench_core::batch::key::BenchPublicKey;
 use stagebench_core::batch::progress::{
     BatchProblem, BatchProgress, BatchTokenState, DeviceProgress, StageCount, TokenCheck,
 };
+use stagebench_core::batch::stats::{
+    BatchStats, Eta, EtaState, SlowDevice, StageTime, TechnicianRate,
+};
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::bench::BenchView;
 use stagebench_core::device::status::{StatusIcon, StatusTone};
@@ -37,7 +40,7 @@ use stagebench_core::remedy::Remedy;
 use stagebench_core::scanner::into_batch::ScanOutcome;
 use stagebench_core::scanner::ScanError;
 use stagebench_core::stage::{DeviceStage, Flow, Stage, StageProblem};
-use stagebench_core::store::{AuditCheck, OutboxCounts, SignedAuditCheck, Slot};
+use stagebench_core::store::{AuditCheck, OutboxCounts, SignedAuditCheck, Slot, SlotMove};
 use ts_rs::{Config, TS};
 
 fn declaration<T: TS>(cfg: &Config) -> String {
@@ -85,6 +88,7 @@ fn generate() -> String {
         declaration::<CheckStatus>(&cfg),
         declaration::<Check>(&cfg),
         declaration::<Slot>(&cfg),
+        declaration::<SlotMove>(&cfg),
         declaration::<ProfileView>(&cfg),
         declaration::<RefreshReport>(&cfg),
         declaration::<OutboxDrainReport>(&cfg),
@@ -106,6 +110,12 @@ fn generate() -> String {
         declaration::<StageCount>(&cfg),
         declaration::<BatchProblem>(&cfg),
         declaration::<BatchProgress>(&cfg),
+        declaration::<TechnicianRate>(&cfg),
+        declaration::<StageTime>(&cfg),
+        declaration::<SlowDevice>(&cfg),
+        declaration::<EtaState>(&cfg),
+        declaration::<Eta>(&cfg),
+        declaration::<BatchStats>(&cfg),
         declaration::<AuditAction>(&cfg),
         declaration::<TechnicianSource>(&cfg),
         declaration::<TechnicianOnRecord>(&cfg),

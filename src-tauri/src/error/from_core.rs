@@ -10,6 +10,7 @@ use stagebench_core::intune::service::TenantError;
 use stagebench_core::intune::SignInError;
 use stagebench_core::label::{LabelError, LabelRequestError};
 use stagebench_core::remedy::HasRemedy;
+use stagebench_core::scanner::box_label::TieError;
 use stagebench_core::scanner::into_batch::AddHeldError;
 use stagebench_core::scanner::ScannerSettingsError;
 use stagebench_core::store::{BatchStoreError, PrintJobError, SlotError, StoreError};
@@ -136,6 +137,15 @@ impl From<AddHeldError> for ApiError {
     fn from(e: AddHeldError) -> Self {
         match e {
             AddHeldError::Batch(e) => e.into(),
+            e => invalid(sentence(e)),
+        }
+    }
+}
+
+impl From<TieError> for ApiError {
+    fn from(e: TieError) -> Self {
+        match e {
+            TieError::Store(e) => e.into(),
             e => invalid(sentence(e)),
         }
     }

@@ -202,7 +202,7 @@ message: string, };
 /**
  * What became of a scan.
  */
-export type ScanResult = "added" | "already-there" | "refused" | "held";
+export type ScanResult = "added" | "already-there" | "refused" | "held" | "tied" | "waiting";
 
 /**
  * One scan from the serial scanner, as the Settings and Batches screens list it.
@@ -243,7 +243,48 @@ batch: BatchId | null,
 /**
  * That batch's name.
  */
-batch_name: string | null, };
+batch_name: string | null, 
+/**
+ * The kept row of a held or waiting scan (to tie it to a slot).
+ */
+held: number | null, 
+/**
+ * The slot it was tied to, as a box label.
+ */
+slot: number | null, };
+
+/**
+ * What one scan did, as the app shows it and the CLI prints it with `--json`.
+ */
+export type ScanReply = { 
+/**
+ * The scanned code, cleaned and upper-case.
+ */
+serial: string, 
+/**
+ * What became of it.
+ */
+result: ScanResult, 
+/**
+ * Why it was refused, held or is waiting, and what to do.
+ */
+message: string | null, 
+/**
+ * The store's device id (the device it joined as, or was tied to).
+ */
+device: number | null, 
+/**
+ * The slot it was tied to, as a box label.
+ */
+slot: number | null, 
+/**
+ * The batch it went into.
+ */
+batch: BatchId | null, 
+/**
+ * The kept scan's id, while it is held or waiting (to tie it to a slot).
+ */
+held: number | null, };
 
 /**
  * The serial scanner as the views show it: its settings, status and recent scans (newest first).

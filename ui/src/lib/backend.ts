@@ -10,10 +10,11 @@ import type {
   ImportedReport,
   PackExported,
   Reconciliation,
-  ScanOutcome,
+  SlotMove,
   TechnicianView,
   BatchForm,
   BatchProgress,
+  BatchStats,
   BatchSummary,
   BenchView,
   Check,
@@ -25,7 +26,7 @@ import type {
   TechnicianAction,
   TenantState,
 } from "./types";
-import type { ScannerPort, ScannerSettings, ScannerView } from "./app_bindings";
+import type { ScannerPort, ScannerSettings, ScannerView, ScanReply } from "./app_bindings";
 import type {
   CupsDiscovery,
   LabelRequest,
@@ -90,6 +91,27 @@ export function assignSlot(port: string, number: number, label: string | null): 
   return call<Slot>("slot_assign", { port, number, label });
 }
 
+/** The lowest free slot number (proposed when a card is renumbered); `null` when all are used. */
+export function slotNextFree(): Promise<number | null> {
+  return call<number | null>("slot_next_free");
+}
+
+/** Renumbers a port in one step (its old number freed); refused only when another attached
+ * device's port holds `number` (the error's remedy offers the lowest free number). */
+export function moveSlot(port: string, number: number): Promise<SlotMove> {
+  return call<SlotMove>("slot_move", { port, number });
+}
+
+/** A code scanned on a card: the box label of the device in `slot` (its own serial: the device). */
+export function scanToSlot(slot: number, text: string): Promise<ScanReply> {
+  return call<ScanReply>("slot_scan", { slot, text });
+}
+
+/** Ties a scan waiting for its slot (`held`, from the scanner view) to the device in `slot`. */
+export function scannerTieHeld(held: number, slot: number): Promise<ScanReply> {
+  return call<ScanReply>("scanner_tie_held", { held, slot });
+}
+
 /** Frees a slot number so another port can have it. */
 export function freeSlot(number: number): Promise<Slot | null> {
   return call<Slot | null>("slot_free", { number });
@@ -152,6 +174,11 @@ export function showBatch(id: string): Promise<BatchProgress> {
   return call<BatchProgress>("batch_show", { id });
 }
 
+/** Where the time goes in one batch: devices per hour, time per stage, the slowest, the end. */
+export function batchStats(id: string): Promise<BatchStats> {
+  return call<BatchStats>("batch_stats", { id });
+}
+
 /** Creates a batch (attached devices it expects join at once); its token check comes back too. */
 export function createBatch(form: BatchForm): Promise<BatchProgress> {
   return call<BatchProgress>("batch_create", { form });
@@ -197,9 +224,10 @@ export function importPack(passphrase: string, activate: boolean): Promise<Batch
   return call<Batch | null>("batch_import_pack", { passphrase, activate });
 }
 
-/** A scanned (keyboard wedge) or typed box or device serial joins the batch. */
-export function scanIntoBatch(batch: string, text: string): Promise<ScanOutcome> {
-  return call<ScanOutcome>("batch_scan", { batch, text });
+/** A scanned (keyboard wedge) or typed code on the batch's scan field: a device's serial joins
+ * the batch, any other code waits for the slot of its device. */
+export function scanIntoBatch(batch: string, text: string): Promise<ScanReply> {
+  return call<ScanReply>("batch_scan", { batch, text });
 }
 
 // ---- The serial barcode scanner ------------------------------------------------------------

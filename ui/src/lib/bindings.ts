@@ -24,6 +24,10 @@ job: number, } | { "step": "list-print-jobs" } | { "step": "free-slot",
 /**
  * The slot's number.
  */
+number: number, } | { "step": "use-slot", 
+/**
+ * The free slot's number.
+ */
 number: number, } | { "step": "pick-batch" } | { "step": "import-bench-pack", 
 /**
  * The batch.
@@ -448,7 +452,11 @@ batch: BatchId | null,
 /**
  * Where it stands in its batch's flow, with the one next instruction.
  */
-stage: DeviceStage | null, };
+stage: DeviceStage | null, 
+/**
+ * The box label (asset tag) last scanned onto its slot, from its history.
+ */
+box_label: string | null, };
 
 /**
  * What the bench watcher reports.
@@ -689,6 +697,23 @@ label: string | null,
  * When it was assigned, RFC 3339 UTC.
  */
 created: string, };
+
+/**
+ * What a move did.
+ */
+export type SlotMove = { 
+/**
+ * The slot now.
+ */
+slot: Slot, 
+/**
+ * The number the port had before, if another.
+ */
+from: number | null, 
+/**
+ * The port that held the number before (nothing was attached there), if another.
+ */
+taken_from: string | null, };
 
 /**
  * A profile without secrets.
@@ -1259,6 +1284,181 @@ problems: Array<BatchProblem>,
  * Expected serials not seen on the bench yet.
  */
 not_seen: Array<string>, };
+
+/**
+ * Devices one technician finished.
+ */
+export type TechnicianRate = { 
+/**
+ * Who (`None`: no technician was recorded for these devices).
+ */
+technician: string | null, 
+/**
+ * Devices they finished.
+ */
+done: number, 
+/**
+ * Per hour, from the first of those devices' start to the last one done (`None`: under a
+ * minute).
+ */
+per_hour: number | null, };
+
+/**
+ * How long devices spend in one stage.
+ */
+export type StageTime = { 
+/**
+ * The stage.
+ */
+stage: Stage, 
+/**
+ * Its label.
+ */
+label: string, 
+/**
+ * Devices that entered the stage and left it (their time there is known).
+ */
+finished: number, 
+/**
+ * The median time those spent there, in seconds.
+ */
+median_secs: number | null, 
+/**
+ * The longest time one of those spent there, in seconds.
+ */
+max_secs: number | null, 
+/**
+ * Devices in the stage now.
+ */
+now: number, 
+/**
+ * The longest any of those has been there so far, in seconds.
+ */
+longest_now_secs: number | null, };
+
+/**
+ * One of the slowest devices.
+ */
+export type SlowDevice = { 
+/**
+ * The store's device id.
+ */
+device_id: number, 
+/**
+ * The serial to show.
+ */
+serial: string | null, 
+/**
+ * Its bench slot number, when it has one.
+ */
+slot: number | null, 
+/**
+ * Time at the bench: from its start to done, or to now when not done.
+ */
+bench_secs: number, 
+/**
+ * Whether it is done.
+ */
+finished: boolean, 
+/**
+ * Where it stands now.
+ */
+stage: Stage, 
+/**
+ * The stage it spent longest in before done (counting the time so far, when still there).
+ */
+slowest_stage: Stage, 
+/**
+ * Its time there, in seconds.
+ */
+slowest_stage_secs: number, 
+/**
+ * Not done, and in its stage for longer than [`STUCK_AFTER`] and three times the stage's
+ * median: someone should look at it.
+ */
+stuck: boolean, };
+
+/**
+ * Whether the batch's end could be estimated.
+ */
+export type EtaState = "done" | "estimated" | "not-enough-data";
+
+/**
+ * When the batch will be done.
+ */
+export type Eta = { 
+/**
+ * Done, estimated, or not enough data.
+ */
+state: EtaState, 
+/**
+ * When it will be done (estimated) or was (done).
+ */
+at: string | null, 
+/**
+ * Devices still to finish: the batch's expected count (or its devices, when more joined)
+ * less those done.
+ */
+remaining: number, 
+/**
+ * Devices done per hour over the last [`RECENT`] (or since the first device started, when
+ * later).
+ */
+recent_per_hour: number | null, 
+/**
+ * Why there is no estimate, in words.
+ */
+reason: string | null, };
+
+/**
+ * Where the time goes in a batch.
+ */
+export type BatchStats = { 
+/**
+ * When the figures were made (the clock's now).
+ */
+at: string, 
+/**
+ * The stage at which a device counts as done ([`done_stage`]).
+ */
+done_stage: Stage, 
+/**
+ * Devices in the batch.
+ */
+devices: number, 
+/**
+ * Devices the batch is for: its expected count or serials, or its devices when more joined.
+ */
+target: number, 
+/**
+ * Devices done.
+ */
+done: number, 
+/**
+ * Devices done per hour, from the first done device's start to the last one done
+ * (`None`: none done, or under a minute).
+ */
+per_hour: number | null, 
+/**
+ * The same per technician, most devices first.
+ */
+technicians: Array<TechnicianRate>, 
+/**
+ * Time in each stage before Intune ([`timed_stages`]), in the flow's order.
+ */
+stages: Array<StageTime>, 
+/**
+ * The slowest devices (at most [`SLOWEST`]), slowest first.
+ */
+slowest: Array<SlowDevice>, 
+/**
+ * When the batch will be done.
+ */
+eta: Eta, 
+/**
+ * What may make the figures off (the clock was set back, …).
+ */
+notes: Array<string>, };
 
 /**
  * What was done.

@@ -42,6 +42,8 @@ export function remedyAction(r: Remedy | null | undefined): RemedyAction | null 
       return { label: `Replace the token of “${r.profile}”`, view: "profiles" };
     case "pick-template":
       return { label: `Pick a ${r.kind} template`, view: "labels", focus: "label-template" };
+    // The slot editor offers the free number itself, on the card.
+    case "use-slot":
     case "reassign-primary-user":
     case "accept-usb-prompt":
     // Accepting a vendor key is offered where the report was refused (with its fingerprint).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { outcomeText, scansFor, shownScan, statusText, timeText } from "./scanner";
+import { outcomeText, scansFor, shownScan, statusText, timeText, waitingScans } from "./scanner";
 import type { ScanRecord } from "./scanner";
 
 function scan(extra: Partial<ScanRecord>): ScanRecord {
@@ -13,6 +13,8 @@ function scan(extra: Partial<ScanRecord>): ScanRecord {
     refusal: null,
     batch: "b1",
     batch_name: "Wave 1",
+    held: null,
+    slot: null,
     ...extra,
   };
 }
@@ -46,6 +48,26 @@ describe("outcomeText", () => {
     expect(outcomeText(refused)).toEqual({ tone: "bad", text: "refused: the scan has control characters in it" });
     const held = scan({ result: "held", batch: null, batch_name: null, message: "no active batch: make one active" });
     expect(outcomeText(held)).toEqual({ tone: "warn", text: "held: no active batch: make one active" });
+  });
+});
+
+describe("box labels", () => {
+  it("says a tied label's slot and that a waiting one is tied on its card", () => {
+    expect(outcomeText(scan({ result: "tied", text: "BOX0042", batch: null, batch_name: null, slot: 5 }))).toEqual({
+      tone: "ok",
+      text: "box label of the device in slot 5",
+    });
+    expect(outcomeText(scan({ result: "waiting", held: 3 })).text).toContain("on the card of its device");
+  });
+  it("offers only the scans that wait and are kept", () => {
+    const rows = [
+      scan({ id: 1, result: "waiting", held: 7, text: "BOX0042" }),
+      scan({ id: 2, result: "held", held: 8 }),
+      scan({ id: 3, result: "waiting", held: null }),
+      scan({ id: 4, result: "tied", slot: 2 }),
+    ];
+    expect(waitingScans(rows).map((r) => r.id)).toEqual([1]);
+    expect(scansFor(rows, "nope").map((r) => r.id)).toEqual([1, 2, 3]);
   });
 });
 

@@ -4,7 +4,7 @@
 import { watchScanner } from "./backend";
 import type { ScannerStatus, ScannerView, ScanRecord } from "./app_bindings";
 
-export type { ScannerPort, ScannerSettings, ScannerStatus, ScannerView, ScanRecord, ScanResult } from "./app_bindings";
+export type { ScannerPort, ScannerSettings, ScannerStatus, ScannerView, ScanRecord, ScanReply, ScanResult } from "./app_bindings";
 
 export type Tone = "ok" | "warn" | "bad" | "muted";
 
@@ -39,7 +39,17 @@ export function outcomeText(r: ScanRecord): { tone: Tone; text: string } {
       return { tone: "bad", text: `refused: ${r.message ?? "not a serial"}` };
     case "held":
       return { tone: "warn", text: `held: ${r.message ?? "no batch to put it in"}` };
+    case "tied":
+      return { tone: "ok", text: `box label of the device in slot ${r.slot ?? "?"}` };
+    case "waiting":
+      return { tone: "warn", text: "waiting: tap “Tie” on the card of its device on the Bench" };
   }
+}
+
+/** The scans waiting for the slot of their device (box labels scanned before a slot was
+ * picked), newest first: each card offers to tie them. */
+export function waitingScans(scans: ScanRecord[]): ScanRecord[] {
+  return scans.filter((r) => r.result === "waiting" && r.held != null);
 }
 
 /** A scan's time as the bench's clock shows it (HH:MM:SS). */
@@ -52,7 +62,7 @@ export function timeText(at: string): string {
 /** The scans a batch's scan box lists: those that went into it, and the held and refused ones
  * (they went nowhere, and the technician at the batch should see them). */
 export function scansFor(scans: ScanRecord[], batch: string): ScanRecord[] {
-  return scans.filter((r) => r.batch === batch || r.result === "held" || (r.result === "refused" && !r.batch));
+  return scans.filter((r) => r.batch === batch || r.result === "held" || r.result === "waiting" || (r.result === "refused" && !r.batch));
 }
 
 /** Typed or wedge-scanned text as it may be shown next to a refusal (like the core's `shown`):

@@ -3,9 +3,11 @@
 //! one scan per line. Each scan is cleaned (terminators, AIM identifiers), linked, and printed;
 //! a refused scan says why and the next scan carries on.
 //!
-//! The rule is the app's (`stagebench_core::scanner::into_batch`): with no batch to join (none
-//! given and none active) a scan is held in the bench's store, not refused; `--list-held` lists
-//! the held scans (the app's too) and `--add-held` adds them to a batch.
+//! The rule is the app's (`stagebench_core::scanner::into_batch`): a device's serial joins the
+//! batch; with no batch to join (none given and none active) it is held in the bench's store, not
+//! refused; `--list-held` lists the held scans (the app's too) and `--add-held` adds them to a
+//! batch. Any other code is a box label: with `--slot N` it is tied to the device in slot N, and
+//! without one it waits until `--tie-held ID --slot N` (or a tap on the app's card) ties it.
 
 use std::io::{BufRead, Write};
 use std::time::Duration;
@@ -14,6 +16,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use stagebench_core::batch::BatchStore;
 use stagebench_core::ids::BatchId;
+use stagebench_core::scanner::box_label;
 use stagebench_core::scanner::into_batch::{self, AddHeldError, Taken};
 use stagebench_core::scanner::{
     parse_scan, read_scan_line, Scan, ScanResult, ScannerReadError, SerialScanner,
@@ -42,6 +45,14 @@ pub struct ScanArgs {
     /// Add the held scans to --batch (default: the active batch), then stop.
     #[arg(long, conflicts_with_all = ["port", "count"])]
     add_held: bool,
+    /// The slot whose device the scans belong to: a code that is not its serial is tied to it as
+    /// its box label.
+    #[arg(long)]
+    slot: Option<u32>,
+    /// Tie the waiting scan with this id (`--list-held` shows it) to the device in --slot, then
+    /// stop.
+    #[arg(long, requires = "slot", conflicts_with_all = ["add_held", "list_held", "port", "count"])]
+    tie_held: Option<i64>,
     /// Print one JSON object per scan (a list for --list-held and --add-held).
     #[arg(long)]
     json: bool,
@@ -67,6 +78,10 @@ fn scan(
     }
     if args.add_held {
         return add_held(store, args, out);
+    }
+    if let (Some(id), Some(slot)) = (args.tie_held, args.slot) {
+        let (row, taken) = box_label::tie_held(store, id, slot)?;
+        return print_taken(&row.text, &taken, args.json, out);
     }
     let batch = match &args.batch {
         Some(b) => {
@@ -110,7 +125,7 @@ fn scan(
         |scan: Result<Scan, ScannerReadError>, out: &mut dyn Write| -> anyhow::Result<()> {
             match scan {
                 Ok(scan) => {
-                    let taken = into_batch::take(store, given.as_ref(), &scan);
+                    let taken = into_batch::take(store, given.as_ref(), args.slot, &scan);
                     print_taken(&scan.text, &taken, args.json, out)?;
                 }
                 Err(why) if args.json => {
@@ -152,7 +167,9 @@ fn scan(
 }
 
 /// One scan's line: `{serial, device, joined}` when it went into the batch (as before holding
-/// existed), `{error}` when refused, `{serial, held, reason}` when held.
+/// existed), `{error}` when refused, `{serial, held, reason}` when held, `{serial, device,
+/// slot, box_label: true}` when tied to a slot's device, `{serial, waiting, reason}` when it
+/// waits for a slot (`waiting` is the id for `--tie-held`).
 fn print_taken(text: &str, taken: &Taken, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let serial = text.trim().to_ascii_uppercase();
     let message = taken.message.as_deref().unwrap_or_default();
@@ -180,6 +197,38 @@ fn print_taken(text: &str, taken: &Taken, json: bool, out: &mut dyn Write) -> an
             })
         )?,
         (ScanResult::Held, false) => writeln!(out, "{serial}  held: {message}")?,
+        (ScanResult::Tied, true) => writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "serial": serial,
+                "device": taken.device,
+                "slot": taken.slot,
+                "box_label": true,
+            })
+        )?,
+        (ScanResult::Tied, false) => writeln!(
+            out,
+            "{serial}  box label of the device in slot {}",
+            taken.slot.unwrap_or_default()
+        )?,
+        (ScanResult::Waiting, true) => writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "serial": serial,
+                "waiting": taken.held.as_ref().map(|h| h.id),
+                "reason": message,
+            })
+        )?,
+        (ScanResult::Waiting, false) => match &taken.held {
+            Some(h) => writeln!(
+                out,
+                "{serial}  waiting for a slot: {message}; `stagebench scan --tie-held {} --slot N` ties it",
+                h.id
+            )?,
+            None => writeln!(out, "{serial}  waiting for a slot: {message}")?,
+        },
     }
     Ok(())
 }
@@ -269,6 +318,16 @@ mod tests {
     #[test]
     fn without_an_active_batch_scans_are_held_then_listed_and_added() {
         let mut store = Store::open_in_memory().unwrap();
+        // Serials of devices the bench has read (any other code waits for a slot: see below).
+        for serial in ["R5CR0001", "NEWBOX0009"] {
+            let serials = [stagebench_core::identity::SerialObservation::new(
+                stagebench_core::identity::SerialSource::RoSerialno,
+                serial,
+            )];
+            store
+                .record_sighting(&stagebench_core::store::Sighting::new(serials))
+                .unwrap();
+        }
         let said = stagebench_scan(&mut store, &[], "r5cr0001\n");
         assert!(
             said.starts_with("No active batch: scans are held"),
@@ -324,5 +383,60 @@ mod tests {
             (again[0]["serial"].as_str(), again[0]["joined"].as_bool()),
             (Some("R5CR0001"), Some(false))
         );
+    }
+
+    /// Issue 14: a box label scanned with `stagebench scan` became a device of the batch.
+    #[test]
+    fn a_box_label_waits_for_its_slot_or_is_tied_to_the_slot_given_never_a_device() {
+        use stagebench_core::identity::{SerialObservation, SerialSource};
+        use stagebench_core::store::Sighting;
+
+        let mut store = Store::open_in_memory().unwrap();
+        let batch = Batch::for_tests("Boxes", &[]);
+        store.create_batch(&batch).unwrap();
+        store.set_active_batch(Some(&batch.id)).unwrap();
+        store.assign_slot("1-5", 5, None).unwrap();
+        let serials = [SerialObservation::new(SerialSource::RoSerialno, "R5CR0005")];
+        let device = store
+            .record_sighting(&Sighting::new(serials).at_slot("1-5"))
+            .unwrap();
+        let waiting = json_lines(&stagebench_scan(&mut store, &["--json"], "box0042\n"));
+        assert_eq!(waiting[0]["serial"], "BOX0042");
+        let id = waiting[0]["waiting"]
+            .as_i64()
+            .expect("the id to tie it with");
+        let said = stagebench_scan(&mut store, &[], "box0044\n");
+        assert!(
+            said.contains("BOX0044  waiting for a slot")
+                && said.contains("`stagebench scan --tie-held"),
+            "{said}"
+        );
+        let tied = stagebench_scan(
+            &mut store,
+            &["--tie-held", &id.to_string(), "--slot", "5"],
+            "",
+        );
+        assert_eq!(tied, "BOX0042  box label of the device in slot 5\n");
+        assert_eq!(store.box_label(device).unwrap().as_deref(), Some("BOX0042"));
+        let tied = json_lines(&stagebench_scan(
+            &mut store,
+            &["--slot", "5", "--json"],
+            "box0043\n",
+        ));
+        assert_eq!(
+            (tied[0]["slot"].as_u64(), tied[0]["box_label"].as_bool()),
+            (Some(5), Some(true))
+        );
+        assert_eq!(store.box_label(device).unwrap().as_deref(), Some("BOX0043"));
+        assert!(
+            store.batch_devices(&batch.id).unwrap().is_empty(),
+            "no box became a device"
+        );
+        for code in ["BOX0042", "BOX0043", "BOX0044"] {
+            assert!(
+                store.devices_with_serial(code).unwrap().is_empty(),
+                "{code}"
+            );
+        }
     }
 }

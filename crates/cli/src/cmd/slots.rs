@@ -1,11 +1,19 @@
 //! `stagebench slots`: the numbers technicians see on the bench, one per USB port (or TCP
 //! address). Set up once; kept in the bench history.
+//!
+//! `assign` refuses a number another port has and a port that has a number; `assign --move`
+//! renumbers in one step, as the app's card does (`Store::move_slot`): the port's old number is
+//! freed, and a number held by a port with no device attached (as the adb server says) moves
+//! here; one held by an attached device is refused, naming the lowest free number. `next`
+//! prints the lowest free number.
 
 use std::io::Write;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use stagebench_core::store::Store;
+use stagebench_adb::server::AdbServer;
+use stagebench_core::identity::is_network_address;
+use stagebench_core::store::{Attached, Store};
 
 /// List, assign or free bench slots.
 #[derive(Args)]
@@ -30,7 +38,13 @@ enum SlotsAction {
         /// A name for the slot.
         #[arg(long)]
         label: Option<String>,
+        /// Renumber in one step: free the port's old number, and take NUMBER from a port with
+        /// no device attached.
+        #[arg(long = "move")]
+        move_: bool,
     },
+    /// Print the lowest free slot number.
+    Next,
     /// Free a slot number so it can be given to another port.
     Free {
         /// The slot number.
@@ -64,12 +78,52 @@ pub fn run(args: &SlotsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             port,
             number,
             label,
+            move_: true,
+        }) => {
+            let ports = attached_ports();
+            let attached = match &ports {
+                Some(ports) => Attached::Ports(ports),
+                None => Attached::Unknown,
+            };
+            let moved = store.move_slot(port, *number, label.as_deref(), attached)?;
+            if args.json {
+                return super::write_json(out, &moved);
+            }
+            let slot = &moved.slot;
+            writeln!(out, "slot {} is port {}", slot.number, slot.port_path)?;
+            if let Some(from) = moved.from {
+                writeln!(out, "freed slot {from} (its old number)")?;
+            }
+            if let Some(other) = &moved.taken_from {
+                writeln!(
+                    out,
+                    "port {other} (nothing attached) no longer has a number"
+                )?;
+            }
+        }
+        Some(SlotsAction::Assign {
+            port,
+            number,
+            label,
+            move_: false,
         }) => {
             let slot = store.assign_slot(port, *number, label.as_deref())?;
             if args.json {
                 return super::write_json(out, &slot);
             }
             writeln!(out, "slot {} is port {}", slot.number, slot.port_path)?;
+        }
+        Some(SlotsAction::Next) => {
+            let next = store.next_free_slot()?;
+            if args.json {
+                return super::write_json(out, &next);
+            }
+            match next {
+                Some(n) => writeln!(out, "{n}")?,
+                None => anyhow::bail!(
+                    "all slot numbers are in use: free some with `stagebench slots free N`"
+                ),
+            }
         }
         Some(SlotsAction::Free { number }) => {
             let freed = store.free_slot(*number)?;
@@ -83,4 +137,27 @@ pub fn run(args: &SlotsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The ports (USB port paths, TCP addresses) the adb server has a device at; `None` when it does
+/// not answer.
+fn attached_ports() -> Option<Vec<String>> {
+    let listed = super::runtime()
+        .ok()?
+        .block_on(AdbServer::from_env().devices());
+    match listed {
+        Ok(devices) => Some(
+            devices
+                .into_iter()
+                .filter_map(|d| {
+                    d.usb
+                        .or_else(|| is_network_address(&d.serial).then_some(d.serial))
+                })
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::info!(error = %e, "the adb server did not answer");
+            None
+        }
+    }
 }

@@ -20,7 +20,8 @@
 //! the files; [`exchange`] moves them in and out of the store; `stored` keeps batches in the
 //! store and reads them back ([`BatchStore`]); [`ops`] is what the surfaces do with batches
 //! (create, link a serial, note a QR shown); [`action`] the technician's confirmations;
-//! [`progress`] derives one batch's devices and stages; [`summary`] is the batch list;
+//! [`progress`] derives one batch's devices and stages; [`stats`] where the time goes (devices
+//! per hour, time per stage, the slowest devices, when it will be done); [`summary`] is the batch list;
 //! [`custody`] writes the chain of custody; [`export_folder`] is where the app writes these files
 //! (a file name checked, in the bench's own folder).
 
@@ -176,6 +177,9 @@ pub struct ReportDevice {
     pub events: Vec<ReportEvent>,
     /// Ids of the problems raised for it (`reboot-during-enrollment`, …).
     pub problems: Vec<String>,
+    /// The box label (asset tag) last scanned onto its slot, if any (absent from older reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub box_label: Option<String>,
 }
 
 /// The bench a report comes from.
@@ -199,6 +203,7 @@ pub mod ops;
 pub mod pack;
 pub mod progress;
 pub mod report;
+pub mod stats;
 mod stored;
 
 pub use stored::{BatchRecord, BatchStore};

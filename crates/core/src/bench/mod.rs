@@ -74,6 +74,13 @@ pub struct BenchView {
     pub unplugged: Vec<BenchDevice>,
 }
 
+impl BenchView {
+    /// The ports (USB port paths or addresses) with a device attached, for renumbering slots.
+    pub fn ports(&self) -> Vec<String> {
+        self.devices.iter().filter_map(|d| d.slot.clone()).collect()
+    }
+}
+
 /// One bench watcher shared by every view; cheap to clone (clones share it).
 #[derive(Clone)]
 pub struct BenchWatcher {
@@ -283,8 +290,15 @@ impl BenchWatcher {
     }
 }
 
-/// Fills in a card's batch and stage from its device's history at `now`.
+/// Fills in a card's slot number from the bench's slots (renumbered since the device was read,
+/// perhaps), and its batch and stage from its device's history at `now`.
 pub fn stage_card(store: &Store, card: &mut BenchDevice, now: OffsetDateTime) {
+    if let Some(port) = card.slot.as_deref() {
+        match store.slot_for(port) {
+            Ok(slot) => card.slot_number = slot.map(|s| s.number),
+            Err(e) => tracing::warn!(device = %card.key, error = %e, "could not read the slot"),
+        }
+    }
     let Some(id) = card.device_id else {
         return;
     };
@@ -295,6 +309,10 @@ pub fn stage_card(store: &Store, card: &mut BenchDevice, now: OffsetDateTime) {
         }
         Err(e) => tracing::warn!(device = %card.key, error = %e, "could not derive the stage"),
     }
+    card.box_label = store.box_label(id).unwrap_or_else(|e| {
+        tracing::warn!(device = %card.key, error = %e, "could not read the box label");
+        None
+    });
 }
 
 /// Reads each card's slot number, Intune status, batch and stage from the store again and

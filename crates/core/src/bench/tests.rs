@@ -18,6 +18,33 @@ fn slotted(key: &str, serial: &str, slot: &str) -> BenchDevice {
     }
 }
 
+/// Issue 14: renumbered from 8 to 12, a card went back to "Slot 8" when the cards were sent
+/// again (the read it kept had the old number); its box label shows once scanned.
+#[test]
+fn every_restage_shows_the_current_slot_number_and_box_label() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut cards = vec![slotted("a", "R5CR8", "1-8")];
+    let id = store
+        .record_sighting(&Sighting::new(cards[0].serials.clone()).at_slot("1-8"))
+        .unwrap();
+    cards[0].device_id = Some(id);
+    store.assign_slot("1-8", 8, None).unwrap();
+    cards[0].slot_number = Some(8);
+    store
+        .move_slot("1-8", 12, None, crate::store::Attached::Ports(&[]))
+        .unwrap();
+    restage(&mut store, &mut cards, false);
+    assert_eq!(cards[0].slot_number, Some(12));
+    store
+        .record_box_label(id, "BOX0042", Some(12), "ana")
+        .unwrap();
+    restage(&mut store, &mut cards, false);
+    assert_eq!(cards[0].box_label.as_deref(), Some("BOX0042"));
+    store.free_slot(12).unwrap();
+    restage(&mut store, &mut cards, false);
+    assert_eq!(cards[0].slot_number, None, "freed");
+}
+
 #[test]
 fn devices_already_attached_join_a_new_batch_and_actions_show_at_once() {
     let mut store = Store::open_in_memory().unwrap();

@@ -81,6 +81,8 @@ pub struct BenchDevice {
     pub batch: Option<BatchId>,
     /// Where it stands in its batch's flow, with the one next instruction.
     pub stage: Option<DeviceStage>,
+    /// The box label (asset tag) last scanned onto its slot, from its history.
+    pub box_label: Option<String>,
 }
 
 impl BenchDevice {
@@ -280,6 +282,7 @@ impl BenchDevice {
             batch: None,
             stage: None,
             set_aside: Vec::new(),
+            box_label: None,
         }
     }
 

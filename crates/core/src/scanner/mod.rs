@@ -4,9 +4,8 @@
 //! keystrokes ending in Enter, see the UI) or sends each scan as a line over a serial port
 //! (USB CDC or RS-232). Both end up as text that [`parse_scan`] cleans: CR/LF/Tab terminators,
 //! surrounding blanks, and an AIM symbology identifier (`]C0` Code 128, `]Q1` QR, `]E0` EAN-13…)
-//! when the scanner is set to send one. A scanned box or device serial then joins the batch at
-//! hand (`batch::ops::link_serial`, a floor above) — which is also how Windows serials are
-//! captured.
+//! when the scanner is set to send one. A scanned device serial then joins the batch at hand; a
+//! box label is tied to the device in the slot picked ([`box_label`]), never made a device.
 //!
 //! The serial side (`serial`) lists the ports, reads one on its own thread (blocking I/O
 //! stays synchronous, as DESIGN.md asks), and keeps watching a port that went away until the
@@ -15,10 +14,12 @@
 //! `testing`).
 //!
 //! Layout: this file cleans scans and keeps the settings; `serial` reads ports; [`into_batch`]
-//! is the one rule for where a scan goes (the batch asked for, else the active one, else held
-//! in the store), used by the CLI and the app alike; [`intake`] is the service that reads the
+//! is the one rule for where a scan goes (a device's serial into the batch asked for, else the
+//! active one, else held in the store; any other code to the device in the slot picked, or
+//! waiting for one), used by the CLI and the app alike; [`intake`] is the service that reads the
 //! bench's scanner into batches and publishes its status and recent scans on a `watch` channel.
 
+pub mod box_label;
 pub mod intake;
 pub mod into_batch;
 #[cfg(feature = "testing")]
@@ -26,7 +27,7 @@ pub mod pty;
 mod serial;
 
 pub use intake::{ScanRecord, ScannerIntake, ScannerView};
-pub use into_batch::{ScanResult, NO_ACTIVE_BATCH};
+pub use into_batch::{ScanResult, NO_ACTIVE_BATCH, WAITING_FOR_SLOT};
 pub use serial::{
     ports, ScannerEvent, ScannerPort, ScannerReadError, ScannerStatus, ScannerWatcher,
     SerialScanner, SerialScannerError,

@@ -25,6 +25,7 @@
 mod audit;
 mod audit_heads;
 mod batches;
+mod box_labels;
 mod devices;
 mod events;
 mod handle;
@@ -37,6 +38,7 @@ mod outbox;
 mod print_jobs;
 mod serials;
 mod sighting;
+mod slot_moves;
 mod slots;
 mod tenant;
 
@@ -56,6 +58,7 @@ pub use batches::{
     EVENT_DEM_SIGN_IN, EVENT_POWERED_OFF, EVENT_QR_SHOWN, EVENT_SERIAL_IMPORTED,
     EVENT_USER_LOGGED_ON, TECHNICIAN_SETTING,
 };
+pub use box_labels::EVENT_BOX_LABEL;
 pub use devices::DeviceRecord;
 pub use events::EventRecord;
 pub use handle::StoreHandle;
@@ -77,6 +80,7 @@ pub use print_jobs::{
 };
 pub use serials::SerialRecord;
 pub use sighting::{Sighting, SightingOutcome};
+pub use slot_moves::{Attached, SlotMove};
 pub use slots::{
     is_usb_port_path, normalize_port_path, Slot, SlotError, EVENT_SLOT_ASSIGNED, EVENT_SLOT_FREED,
     MAX_SLOT,

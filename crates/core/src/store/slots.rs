@@ -3,8 +3,9 @@
 //!
 //! Set up once and kept: a slot is where a device sits, not who it is, so look-alike devices
 //! (the same placeholder serial) are still told apart by their slot number (field notes, pain
-//! points 8 and 10). A number names one port and a port has one number; changing either means
-//! freeing the slot first, so a typo never silently moves a label.
+//! points 8 and 10). A number names one port and a port has one number. [`Store::assign_slot`]
+//! refuses to change either; renumbering a port is one step with [`Store::move_slot`]
+//! (`slot_moves`), which frees the old number and takes the new one in one transaction.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -63,6 +64,27 @@ pub enum SlotError {
         /// Its current number.
         number: u32,
     },
+    /// The number names the port of another device that is attached now.
+    #[error("slot {number} is port {port_path}, where another device is attached: {}", match next_free {
+        Some(free) => format!("use slot {free}, which is free, or unplug that device first"),
+        None => "pick another number, or unplug that device first".to_owned(),
+    })]
+    InUse {
+        /// The number asked for.
+        number: u32,
+        /// The port it names.
+        port_path: String,
+        /// The lowest free number, offered instead.
+        next_free: Option<u32>,
+    },
+    /// The number names another port, and whether a device is attached there is not known.
+    #[error("slot {number} is port {port_path}, and whether a device is attached there is not known (the adb server did not answer): free slot {number} first, or pick another number")]
+    MaybeInUse {
+        /// The number asked for.
+        number: u32,
+        /// The port it names.
+        port_path: String,
+    },
     /// The number is outside 1..=9999.
     #[error("slot number {0} is out of range: use 1 to {MAX_SLOT}")]
     BadNumber(u32),
@@ -80,8 +102,11 @@ pub enum SlotError {
 impl HasRemedy for SlotError {
     fn remedy(&self) -> Option<Remedy> {
         match self {
-            SlotError::NumberTaken { number, .. } | SlotError::PortTaken { number, .. } => {
-                Some(Remedy::FreeSlot { number: *number })
+            SlotError::NumberTaken { number, .. }
+            | SlotError::PortTaken { number, .. }
+            | SlotError::MaybeInUse { number, .. } => Some(Remedy::FreeSlot { number: *number }),
+            SlotError::InUse { next_free, .. } => {
+                next_free.map(|number| Remedy::UseSlot { number })
             }
             SlotError::BadNumber(_)
             | SlotError::BadPort(_)
@@ -106,7 +131,7 @@ pub fn is_usb_port_path(p: &str) -> bool {
     number(bus) && ports.split('.').all(number)
 }
 
-fn checked_port(port_path: &str) -> Result<String, SlotError> {
+pub(super) fn checked_port(port_path: &str) -> Result<String, SlotError> {
     let port = normalize_port_path(port_path);
     if is_usb_port_path(&port) || is_network_address(&port) {
         Ok(port)
@@ -126,7 +151,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Slot> {
     })
 }
 
-fn by_port(conn: &Connection, port_path: &str) -> rusqlite::Result<Option<Slot>> {
+pub(super) fn by_port(conn: &Connection, port_path: &str) -> rusqlite::Result<Option<Slot>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM bench_slots WHERE port_path = ?1"),
         [port_path],
@@ -135,7 +160,7 @@ fn by_port(conn: &Connection, port_path: &str) -> rusqlite::Result<Option<Slot>>
     .optional()
 }
 
-fn by_number(conn: &Connection, number: u32) -> rusqlite::Result<Option<Slot>> {
+pub(super) fn by_number(conn: &Connection, number: u32) -> rusqlite::Result<Option<Slot>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM bench_slots WHERE number = ?1"),
         [number],
@@ -145,7 +170,7 @@ fn by_number(conn: &Connection, number: u32) -> rusqlite::Result<Option<Slot>> {
 }
 
 /// The lowest number not in use.
-fn next_free(conn: &Connection) -> rusqlite::Result<Option<u32>> {
+pub(super) fn next_free(conn: &Connection) -> rusqlite::Result<Option<u32>> {
     let mut stmt = conn.prepare("SELECT number FROM bench_slots ORDER BY number")?;
     let used = stmt.query_map([], |row| row.get::<_, u32>(0))?;
     let mut candidate = 1;
@@ -159,7 +184,7 @@ fn next_free(conn: &Connection) -> rusqlite::Result<Option<u32>> {
 }
 
 /// Adds a slot and logs it; returns it.
-fn insert(conn: &Connection, slot: Slot) -> rusqlite::Result<Slot> {
+pub(super) fn insert(conn: &Connection, slot: Slot) -> rusqlite::Result<Slot> {
     conn.execute(
         "INSERT INTO bench_slots (number, port_path, label, created) VALUES (?1, ?2, ?3, ?4)",
         params![slot.number, slot.port_path, slot.label, slot.created],
@@ -172,6 +197,19 @@ fn insert(conn: &Connection, slot: Slot) -> rusqlite::Result<Slot> {
         &serde_json::json!({ "number": slot.number, "port_path": slot.port_path, "label": slot.label }),
     )?;
     Ok(slot)
+}
+
+/// Frees `slot` and logs it.
+pub(super) fn remove(conn: &Connection, slot: &Slot, now: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM bench_slots WHERE number = ?1", [slot.number])?;
+    events::append(
+        conn,
+        None,
+        now,
+        EVENT_SLOT_FREED,
+        &serde_json::json!({ "number": slot.number, "port_path": slot.port_path }),
+    )?;
+    Ok(())
 }
 
 impl Store {
@@ -271,25 +309,19 @@ impl Store {
             let Some(slot) = by_number(tx, number)? else {
                 return Ok(None);
             };
-            tx.execute("DELETE FROM bench_slots WHERE number = ?1", [number])?;
-            events::append(
-                tx,
-                None,
-                &now,
-                EVENT_SLOT_FREED,
-                &serde_json::json!({ "number": slot.number, "port_path": slot.port_path }),
-            )?;
+            remove(tx, &slot, &now)?;
             Ok(Some(slot))
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::clock::ManualClock;
 
-    fn store() -> Store {
+    /// An in-memory store on the test clock.
+    pub(in crate::store) fn store() -> Store {
         Store::open_in_memory()
             .unwrap()
             .with_clock(ManualClock::at_test_epoch())

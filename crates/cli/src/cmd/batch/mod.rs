@@ -4,6 +4,7 @@
 //! encrypted bench pack and a signed report (in `batch/files.rs`).
 
 mod files;
+mod stats;
 
 use std::io::Write;
 
@@ -13,6 +14,7 @@ use stagebench_core::batch::action::TechnicianAction;
 use stagebench_core::batch::exchange;
 use stagebench_core::batch::ops::{self, parse_date, parse_expiry, NewBatchError};
 use stagebench_core::batch::progress::{batch_progress, token_check, BatchProgress};
+use stagebench_core::batch::stats::batch_stats;
 use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{BatchSpec, ProfileFacts};
 use stagebench_core::intune::auth::OsKeyring;
@@ -35,7 +37,8 @@ enum BatchCommand {
     New(NewArgs),
     /// Every batch with its progress in one line.
     List,
-    /// One batch: token, progress per stage, problems, and every device with its next step.
+    /// One batch: token, progress per stage, problems, every device with its next step, and where
+    /// the time goes (devices per hour, time per stage, the slowest devices, the estimated end).
     Show {
         /// The batch: its id (or the first 8+ digits) or its name.
         batch: String,
@@ -123,10 +126,17 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         BatchCommand::Show { batch } => {
             let record = store.find_batch(batch)?;
             let progress = batch_progress(&store, &record, store.clock_now())?;
+            let stats = batch_stats(&store, &record)?;
             if args.json {
-                return super::write_json(out, &progress);
+                let shown = stats::Shown {
+                    progress: &progress,
+                    stats: &stats,
+                };
+                return super::write_json(out, &shown);
             }
-            show(&progress, out)
+            show(&progress, out)?;
+            writeln!(out, "Where the time goes")?;
+            stats::show(&stats, out)
         }
         BatchCommand::Active { batch, clear } => {
             match (batch, clear) {

@@ -138,6 +138,7 @@ fn custody_of(devices: u32) -> CustodyInput {
                     event(i + 5, "intune-seen", "Intune: enrolled", None),
                 ],
                 problems: Vec::new(),
+                box_label: None,
             }
         })
         .collect();

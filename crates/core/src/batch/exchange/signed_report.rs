@@ -12,6 +12,7 @@ use crate::audit::AuditAction;
 use crate::batch::key::{load_or_create, ReportSigningKey};
 use crate::batch::progress::report_devices;
 use crate::batch::report::{self, BatchReport, VerifiedReport};
+use crate::batch::stats::batch_stats;
 use crate::batch::{BatchOrigin, BatchStore, BenchInfo};
 use crate::ids::BatchId;
 use crate::intune::auth::SecretStore;
@@ -68,6 +69,7 @@ pub fn export_report_with(
         audit_head: store
             .sign_audit_head()?
             .filter(|h| h.signer == key.public().fingerprint),
+        stats: Some(batch_stats(store, &record)?),
     };
     let bytes = report::sign(&report, key).map_err(|source| ExchangeError::Report {
         path: path.to_owned(),

@@ -119,6 +119,7 @@ pub fn report_devices(
                 .filter_map(|e| report_event(e, &mut last))
                 .collect(),
             problems: d.state.problems.iter().map(|p| p.id.to_owned()).collect(),
+            box_label: store.box_label(id)?,
         });
     }
     Ok(out)

@@ -11,7 +11,8 @@ use crate::identity::SerialSource;
 ///
 /// Columns: batch id, batch name, device (1-based), primary serial (the first from
 /// `ro.serialno` or the USB descriptor, else the first), every serial as `value (source)`, then
-/// one column per serial source that occurs in the report (values joined with `; `), slot,
+/// one column per serial source that occurs in the report (values joined with `; `), slot, box
+/// label (only when some device has one),
 /// manufacturer, model, OS version, stage, stage 2 at (the first `powered-off` or `intune-seen`
 /// event), first seen, last event and its time, technicians, problems.
 pub fn report_csv(report: &BatchReport) -> String {
@@ -32,8 +33,12 @@ pub fn report_csv(report: &BatchReport) -> String {
         "serials",
     ];
     header.extend(sources.iter().map(SerialSource::as_str));
+    let box_labels = report.devices.iter().any(|d| d.box_label.is_some());
+    header.push("slot");
+    if box_labels {
+        header.push("box label");
+    }
     header.extend([
-        "slot",
         "manufacturer",
         "model",
         "os version",
@@ -95,8 +100,13 @@ pub fn report_csv(report: &BatchReport) -> String {
             }
         }
         let opt = |v: &Option<String>| Csv::plain(v.as_deref().unwrap_or_default());
+        row.push(Csv::plain(
+            &device.slot.map(|s| s.to_string()).unwrap_or_default(),
+        ));
+        if box_labels {
+            row.push(Csv::text(device.box_label.as_deref().unwrap_or_default()));
+        }
         row.extend([
-            Csv::plain(&device.slot.map(|s| s.to_string()).unwrap_or_default()),
             opt(&device.manufacturer),
             opt(&device.model),
             Csv::text(device.os_version.as_deref().unwrap_or_default()),

@@ -36,6 +36,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::key::{BenchPublicKey, ReportSigningKey};
+use super::stats::BatchStats;
 use super::{Batch, BenchInfo, ReportDevice};
 use crate::audit::SignedHead;
 
@@ -81,6 +82,12 @@ pub struct BatchReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub audit_head: Option<SignedHead>,
+    /// Where the time went when the report was made (devices per hour, time per stage, the
+    /// slowest devices, the estimated end): the same figures the bench showed, signed with the
+    /// rest. Reports from before these figures have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub stats: Option<BatchStats>,
 }
 
 impl BatchReport {
@@ -102,6 +109,7 @@ impl BatchReport {
             signer,
             devices,
             audit_head: None,
+            stats: None,
         }
     }
 }

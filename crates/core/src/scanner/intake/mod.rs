@@ -17,7 +17,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use super::into_batch::{self, AddHeldError, ScanResult, Taken};
+use super::box_label::{self, TieError};
+use super::into_batch::{self, AddHeldError, ScanReply, ScanResult, Taken, WAITING_FOR_SLOT};
 use super::{
     ScanError, ScanLine, ScannerEvent, ScannerSettings, ScannerSettingsError, ScannerStatus,
     ScannerWatcher,
@@ -53,10 +54,11 @@ pub struct ScanRecord {
     pub batch: Option<BatchId>,
     /// That batch's name.
     pub batch_name: Option<String>,
-    /// The kept row of a held scan.
-    #[serde(skip)]
-    #[ts(skip)]
-    held: Option<i64>,
+    /// The kept row of a held or waiting scan (to tie it to a slot).
+    #[ts(type = "number | null")]
+    pub held: Option<i64>,
+    /// The slot it was tied to, as a box label.
+    pub slot: Option<u32>,
 }
 
 impl ScanRecord {
@@ -73,7 +75,13 @@ impl ScanRecord {
             batch,
             batch_name,
             held: taken.held.map(|h| h.id),
+            slot: taken.slot,
         }
+    }
+
+    /// Whether it is kept in the store (held, or waiting for a slot).
+    fn is_kept(&self) -> bool {
+        matches!(self.result, ScanResult::Held | ScanResult::Waiting)
     }
 
     fn from_held(row: &HeldScanRow) -> ScanRecord {
@@ -82,12 +90,16 @@ impl ScanRecord {
             at: row.at.clone(),
             text: row.text.clone(),
             symbology: row.symbology.clone(),
-            result: ScanResult::Held,
+            result: match row.reason == WAITING_FOR_SLOT {
+                true => ScanResult::Waiting,
+                false => ScanResult::Held,
+            },
             message: Some(row.reason.clone()),
             refusal: None,
             batch: None,
             batch_name: None,
             held: Some(row.id),
+            slot: None,
         }
     }
 }
@@ -140,11 +152,7 @@ impl State {
         self.next_id += 1;
         self.scans.push_front(record);
         while self.scans.len() > RECENT {
-            match self
-                .scans
-                .iter()
-                .rposition(|r| r.result != ScanResult::Held)
-            {
+            match self.scans.iter().rposition(|r| !r.is_kept()) {
                 Some(oldest) => drop(self.scans.remove(oldest)),
                 None => break,
             }
@@ -156,7 +164,7 @@ impl State {
     fn sync_held(&mut self, rows: &[HeldScanRow]) {
         let kept: HashSet<i64> = rows.iter().map(|r| r.id).collect();
         self.scans
-            .retain(|r| r.result != ScanResult::Held || r.held.is_none_or(|id| kept.contains(&id)));
+            .retain(|r| r.held.is_none_or(|id| kept.contains(&id)) || !r.is_kept());
         let shown: HashSet<i64> = self.scans.iter().filter_map(|r| r.held).collect();
         for row in rows.iter().filter(|r| !shown.contains(&r.id)) {
             self.push(ScanRecord::from_held(row));
@@ -287,26 +295,20 @@ impl ScannerIntake {
             .unwrap_or_default();
         let record = match &line.scan {
             Err(e) => {
-                let refused = Taken {
-                    result: ScanResult::Refused,
-                    message: Some(e.to_string()),
-                    batch: None,
-                    device: None,
-                    held: None,
-                };
+                let refused = Taken::refused(e.to_string());
                 ScanRecord {
                     refusal: Some(e.clone()),
                     ..ScanRecord::new(at, line.shown(), None, refused)
                 }
             }
             Ok(scan) => {
-                let taken = into_batch::take(&mut self.inner.store.lock(), None, scan);
+                let taken = into_batch::take(&mut self.inner.store.lock(), None, None, scan);
                 let serial = scan.text.to_ascii_uppercase();
                 tracing::info!(%serial, result = ?taken.result, "serial scanner");
                 ScanRecord::new(at, serial, scan.symbology.clone(), taken)
             }
         };
-        let joined = record.result == ScanResult::Added;
+        let joined = matches!(record.result, ScanResult::Added | ScanResult::Tied);
         {
             let mut state = self.lock();
             state.push(record);
@@ -324,15 +326,37 @@ impl ScannerIntake {
             .iter()
             .filter(|(_, t)| t.result == ScanResult::Added)
             .count();
+        self.show_done(done);
+        if added > 0 {
+            (self.inner.on_joined)();
+        }
+        Ok(added)
+    }
+
+    /// Ties the waiting scan `held` to the device in slot `slot` (as its box label); returns
+    /// what it did.
+    pub fn tie_held(&self, held: i64, slot: u32) -> Result<ScanReply, TieError> {
+        let (row, taken) = box_label::tie_held(&mut self.inner.store.lock(), held, slot)?;
+        let reply = taken.reply(&row.text);
+        self.show_done(vec![(row, taken)]);
+        (self.inner.on_joined)();
+        Ok(reply)
+    }
+
+    /// Shows what became of held scans in place of their rows, then lists the held ones again.
+    fn show_done(&self, done: Vec<(HeldScanRow, Taken)>) {
         {
             let mut state = self.lock();
             for (row, taken) in done {
-                let record = ScanRecord::new(
+                let mut record = ScanRecord::new(
                     row.at.clone(),
                     row.text.clone(),
                     row.symbology.clone(),
                     taken,
                 );
+                if record.is_kept() {
+                    record.held = Some(row.id);
+                }
                 match state.scans.iter_mut().find(|r| r.held == Some(row.id)) {
                     Some(shown) => {
                         *shown = ScanRecord {
@@ -346,10 +370,6 @@ impl ScannerIntake {
             self.publish(&state);
         }
         self.refresh_held();
-        if added > 0 {
-            (self.inner.on_joined)();
-        }
-        Ok(added)
     }
 
     /// Brings the listed held scans in line with the store's (another process, such as

@@ -4,8 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
 use crate::batch::{Batch, BatchStore};
+use crate::identity::{SerialObservation, SerialSource};
 use crate::scanner::Scan;
-use crate::store::Store;
+use crate::store::{Sighting, Store};
 
 fn intake() -> (ScannerIntake, StoreHandle, Arc<AtomicUsize>) {
     let store = StoreHandle::new(Store::open_in_memory().unwrap());
@@ -49,6 +50,7 @@ fn held_scans_outlive_the_recent_list_and_the_view_goes_to_subscribers() {
         batch: None,
         device: None,
         held: None,
+        slot: None,
     };
     {
         let mut state = intake.lock();
@@ -83,6 +85,11 @@ fn held_scans_outlive_the_recent_list_and_the_view_goes_to_subscribers() {
 #[test]
 fn scans_held_here_and_by_the_cli_are_added_to_the_batch_on_screen() {
     let (intake, store, joined) = intake();
+    // Serials of devices the bench has read (a code no device has waits for a slot instead:
+    // see the next test).
+    for serial in ["NEWBOX0009", "R5CR0001", "R5CR0002"] {
+        read(&store, serial, None);
+    }
     let mut rx = intake.subscribe();
     intake.take(&line("newbox0009"));
     intake.take(&ScanLine {
@@ -132,6 +139,57 @@ fn scans_held_here_and_by_the_cli_are_added_to_the_batch_on_screen() {
     intake.take(&line("R5CR0002"));
     assert_eq!(rx.borrow().scans[0].result, ScanResult::Added);
     assert_eq!(joined.load(Ordering::SeqCst), 2);
+}
+
+/// A device read on the bench with this serial (at `port`, when given).
+fn read(store: &StoreHandle, serial: &str, port: Option<&str>) -> crate::ids::DeviceId {
+    let serials = [SerialObservation::new(SerialSource::RoSerialno, serial)];
+    let sighting = Sighting::new(serials);
+    let sighting = match port {
+        Some(port) => sighting.at_slot(port),
+        None => sighting,
+    };
+    store.lock().record_sighting(&sighting).unwrap()
+}
+
+#[test]
+fn a_box_label_from_the_serial_scanner_waits_for_its_slot_and_is_tied_there() {
+    let (intake, store, joined) = intake();
+    let mut rx = intake.subscribe();
+    let id = wave(&store);
+    store.lock().set_active_batch(Some(&id)).unwrap();
+    store.lock().assign_slot("1-4", 4, None).unwrap();
+    let device = read(&store, "R5CR0004", Some("1-4"));
+    intake.take(&line("BOX0042"));
+    let view = rx.borrow_and_update().clone();
+    let waiting = &view.scans[0];
+    assert_eq!(
+        (waiting.result, waiting.message.as_deref()),
+        (ScanResult::Waiting, Some(into_batch::WAITING_FOR_SLOT))
+    );
+    let held = waiting.held.expect("kept, to be tied");
+    assert_eq!(joined.load(Ordering::SeqCst), 0, "no device joined");
+    // Listed again (another window, or after a restart): still waiting.
+    let again = ScannerIntake::new(store.clone(), || {});
+    let listed = again.subscribe().borrow().scans.clone();
+    assert_eq!(
+        (listed[0].result, listed[0].held),
+        (ScanResult::Waiting, Some(held))
+    );
+    let tied = intake.tie_held(held, 4).unwrap();
+    assert_eq!((tied.result, tied.slot), (ScanResult::Tied, Some(4)));
+    let view = rx.borrow_and_update().clone();
+    assert_eq!(
+        (view.scans[0].id, view.scans[0].result, view.scans[0].slot),
+        (waiting.id, ScanResult::Tied, Some(4)),
+        "the waiting row turns into the tied one"
+    );
+    assert_eq!(
+        store.lock().box_label(device).unwrap().as_deref(),
+        Some("BOX0042")
+    );
+    assert_eq!(joined.load(Ordering::SeqCst), 1, "the cards are sent again");
+    assert!(matches!(intake.tie_held(held, 4), Err(TieError::Gone)));
 }
 
 #[tokio::test]

@@ -1,8 +1,19 @@
-//! The one rule for a scan, in the CLI and the app: a scanned serial joins the batch asked for,
-//! else the bench's active batch; with no batch to join (none active, the batch closed, the
-//! store not answering) the scan is **held**, not refused: kept in the store's `held_scans` until
-//! a technician adds the held scans to a batch ([`add_held`]). A scan that is not a serial (a QR
-//! code's contents, garbled text) is refused before it gets here and is never kept.
+//! The one rule for a scan, in the CLI and the app.
+//!
+//! - A scan **with a slot** (the technician picked the slot, `--slot N`, or tapped the card)
+//!   belongs to the device in that slot: its own serial or IMEI puts it in the batch as below;
+//!   any other code is that device's **box label** ([`super::box_label`]).
+//! - A scan **without a slot** that is a serial the bench knows (a device it has read, or one a
+//!   batch expects) joins the batch asked for, else the bench's active batch; with no batch to
+//!   join (none active, the batch closed, the store not answering) it is **held** until a
+//!   technician adds the held scans to a batch ([`add_held`]).
+//! - Any other code **waits for a slot**: it is kept with the held scans until the technician
+//!   picks the slot of its device ([`tie_held`]). It never becomes a device of its own (a box
+//!   label scanned at the bench once did: a phantom device in the batch).
+//!
+//! A scan that is not a serial (a QR code's contents, garbled text) is refused before it gets
+//! here and is never kept. A device known only by a typed serial (a Windows device) is added with
+//! the batch's explicit add (`batch::ops::link_serial`), never by a scan.
 
 use serde::Serialize;
 
@@ -12,7 +23,7 @@ use crate::batch::exchange::ExchangeError;
 use crate::batch::ops;
 use crate::batch::BatchStore;
 use crate::ids::BatchId;
-use crate::store::{BatchStoreError, HeldScanRow, Store};
+use crate::store::{BatchStoreError, HeldScanRow, Store, StoreError};
 
 /// What a scan did.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -58,6 +69,10 @@ pub fn scan_into_batch(
 pub const NO_ACTIVE_BATCH: &str =
     "no active batch: the scan is kept until the held scans are added to a batch";
 
+/// Why a code no device has waits.
+pub const WAITING_FOR_SLOT: &str =
+    "not a serial of any device here: a box label waits until you pick the slot of its device";
+
 /// What became of a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
@@ -70,6 +85,10 @@ pub enum ScanResult {
     Refused,
     /// No batch to put it in: kept until it is added to one.
     Held,
+    /// Tied to the device in the slot picked, as its box label.
+    Tied,
+    /// Not a serial of any device: kept until the slot of its device is picked.
+    Waiting,
 }
 
 /// What one scan did.
@@ -85,6 +104,8 @@ pub struct Taken {
     pub device: Option<i64>,
     /// The kept scan, when it was held (and could be kept).
     pub held: Option<HeldScanRow>,
+    /// The slot it was tied to, as a box label.
+    pub slot: Option<u32>,
 }
 
 impl Taken {
@@ -95,11 +116,76 @@ impl Taken {
             batch,
             device: None,
             held: None,
+            slot: None,
+        }
+    }
+
+    /// Refused, with why.
+    pub(super) fn refused(message: String) -> Taken {
+        Taken {
+            result: ScanResult::Refused,
+            message: Some(message),
+            batch: None,
+            device: None,
+            held: None,
+            slot: None,
         }
     }
 }
 
-/// Why held scans could not be added to a batch.
+/// What one scan did, as the app shows it and the CLI prints it with `--json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ScanReply {
+    /// The scanned code, cleaned and upper-case.
+    pub serial: String,
+    /// What became of it.
+    pub result: ScanResult,
+    /// Why it was refused, held or is waiting, and what to do.
+    pub message: Option<String>,
+    /// The store's device id (the device it joined as, or was tied to).
+    #[ts(type = "number | null")]
+    pub device: Option<i64>,
+    /// The slot it was tied to, as a box label.
+    pub slot: Option<u32>,
+    /// The batch it went into.
+    pub batch: Option<BatchId>,
+    /// The kept scan's id, while it is held or waiting (to tie it to a slot).
+    #[ts(type = "number | null")]
+    pub held: Option<i64>,
+}
+
+impl Taken {
+    /// What the scan of `text` did, as a reply.
+    pub fn reply(&self, text: &str) -> ScanReply {
+        ScanReply {
+            serial: text.trim().to_ascii_uppercase(),
+            result: self.result,
+            message: self.message.clone(),
+            device: self.device,
+            slot: self.slot,
+            batch: self.batch.as_ref().map(|(id, _)| id.clone()),
+            held: self.held.as_ref().map(|h| h.id),
+        }
+    }
+}
+
+/// A scan typed into open batch `batch`'s scan field (a keyboard wedge), by the rule: a
+/// device's serial joins it, any other code waits for a slot. A closed batch is refused.
+pub fn scan_into_open_batch(
+    store: &mut Store,
+    batch: &str,
+    scan: &Scan,
+) -> Result<ScanReply, AddHeldError> {
+    let record = store.find_batch(batch)?;
+    if record.closed_at.is_some() {
+        return Err(AddHeldError::Closed {
+            name: record.batch.spec.name,
+        });
+    }
+    Ok(take(store, Some(&record.batch.id), None, scan).reply(&scan.text))
+}
+
+/// Why held scans could not be added to a batch (or a scan typed into a closed one).
 #[derive(Debug, thiserror::Error)]
 pub enum AddHeldError {
     /// The batch is closed.
@@ -113,10 +199,14 @@ pub enum AddHeldError {
     Batch(#[from] BatchStoreError),
 }
 
-/// Sends one scan into `batch` (none: the active one), or holds it in the store.
-pub fn take(store: &mut Store, batch: Option<&BatchId>, scan: &Scan) -> Taken {
-    let mut taken = place(store, batch, scan);
-    if taken.result == ScanResult::Held {
+/// Takes one scan by the rule (module docs): tied to the device in `slot`, or into `batch`
+/// (none: the active one), or held in the store (no batch, or waiting for a slot).
+pub fn take(store: &mut Store, batch: Option<&BatchId>, slot: Option<u32>, scan: &Scan) -> Taken {
+    let mut taken = match slot {
+        Some(slot) => super::box_label::tie(store, batch, slot, scan),
+        None => place(store, batch, scan),
+    };
+    if matches!(taken.result, ScanResult::Held | ScanResult::Waiting) {
         let reason = taken.message.clone().unwrap_or_default();
         match store.hold_scan(
             &scan.text.to_ascii_uppercase(),
@@ -133,9 +223,31 @@ pub fn take(store: &mut Store, batch: Option<&BatchId>, scan: &Scan) -> Taken {
     taken
 }
 
-/// Sends one scan into `batch` (none: the active one) and says what became of it, keeping
-/// nothing.
+/// A scan without a slot: a known serial into `batch` (none: the active one), any other code
+/// waiting for a slot; says what became of it, keeping nothing.
 fn place(store: &mut Store, batch: Option<&BatchId>, scan: &Scan) -> Taken {
+    match is_device_serial(store, &scan.text) {
+        Ok(true) => into(store, batch, scan),
+        Ok(false) => Taken {
+            result: ScanResult::Waiting,
+            ..Taken::held(WAITING_FOR_SLOT.into(), None)
+        },
+        Err(e) => Taken::held(format!("{e}; the scan is kept"), None),
+    }
+}
+
+/// Whether `text` is a serial of a device the bench has read, or one an open batch expects.
+pub(super) fn is_device_serial(store: &Store, text: &str) -> Result<bool, StoreError> {
+    let serial = text.trim().to_ascii_uppercase();
+    Ok(!store.devices_with_serial(&serial)?.is_empty()
+        || store
+            .open_batches_expected_serials()?
+            .iter()
+            .any(|s| s.trim().eq_ignore_ascii_case(&serial)))
+}
+
+/// A device's serial into `batch` (none: the active one), or held without one.
+pub(super) fn into(store: &mut Store, batch: Option<&BatchId>, scan: &Scan) -> Taken {
     let batch = match batch
         .cloned()
         .map(Ok)
@@ -168,13 +280,11 @@ fn place(store: &mut Store, batch: Option<&BatchId>, scan: &Scan) -> Taken {
             batch: Some((batch, name)),
             device: Some(outcome.device),
             held: None,
+            slot: None,
         },
         Err(e) => Taken {
-            result: ScanResult::Refused,
-            message: Some(e.to_string()),
             batch: Some((batch, name)),
-            device: None,
-            held: None,
+            ..Taken::refused(e.to_string())
         },
     }
 }
@@ -196,7 +306,7 @@ pub fn add_held(store: &mut Store, batch: &str) -> Result<Vec<(HeldScanRow, Take
             symbology: row.symbology.clone(),
         };
         let taken = place(store, Some(&record.batch.id), &scan);
-        if taken.result != ScanResult::Held {
+        if !matches!(taken.result, ScanResult::Held | ScanResult::Waiting) {
             store
                 .release_held_scan(row.id)
                 .map_err(BatchStoreError::from)?;
@@ -207,92 +317,4 @@ pub fn add_held(store: &mut Store, batch: &str) -> Result<Vec<(HeldScanRow, Take
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::batch::Batch;
-
-    fn batch(store: &mut Store, name: &str) -> BatchId {
-        let b = Batch::for_tests(name, &[]);
-        store.create_batch(&b).unwrap();
-        b.id
-    }
-
-    fn scan(text: &str) -> Scan {
-        Scan {
-            text: text.into(),
-            symbology: None,
-        }
-    }
-
-    #[test]
-    fn scans_go_into_the_active_batch_and_are_held_without_one() {
-        let mut store = Store::open_in_memory().unwrap();
-        let held = take(&mut store, None, &scan("r5cr0001"));
-        assert_eq!(
-            (held.result, held.message.as_deref(), held.batch),
-            (ScanResult::Held, Some(NO_ACTIVE_BATCH), None)
-        );
-        assert_eq!(
-            held.held.map(|h| h.text),
-            Some("R5CR0001".to_owned()),
-            "kept, as the serial"
-        );
-        let wave = batch(&mut store, "Wave 1");
-        store.set_active_batch(Some(&wave)).unwrap();
-        let added = take(&mut store, None, &scan("r5cr0001"));
-        assert_eq!(
-            (added.result, added.batch),
-            (ScanResult::Added, Some((wave.clone(), "Wave 1".to_owned())))
-        );
-        assert_eq!(
-            take(&mut store, None, &scan("R5CR0001")).result,
-            ScanResult::AlreadyThere
-        );
-        let other = batch(&mut store, "Wave 2");
-        assert_eq!(
-            take(&mut store, Some(&other), &scan("R5CR0002")).result,
-            ScanResult::Added,
-            "held scans go to the batch on screen"
-        );
-        store.close_batch(&wave).unwrap();
-        let after = take(&mut store, None, &scan("R5CR0003"));
-        assert_eq!(
-            (after.result, after.message.as_deref()),
-            (ScanResult::Held, Some(NO_ACTIVE_BATCH)),
-            "closing it ended it being active"
-        );
-        let closed = take(&mut store, Some(&wave), &scan("R5CR0003"));
-        assert_eq!(closed.result, ScanResult::Held);
-        assert!(closed.message.unwrap().contains("“Wave 1” is closed"));
-        assert_eq!(store.held_scans().unwrap().len(), 3);
-    }
-
-    #[test]
-    fn held_scans_join_the_batch_they_are_added_to_and_leave_the_held_list() {
-        let mut store = Store::open_in_memory().unwrap();
-        take(&mut store, None, &scan("NEWBOX0009"));
-        take(&mut store, None, &scan("R5CR0001"));
-        let wave = batch(&mut store, "Wave 1");
-        let done = add_held(&mut store, wave.as_str()).unwrap();
-        let results: Vec<_> = done
-            .iter()
-            .map(|(row, t)| (row.text.as_str(), t.result))
-            .collect();
-        assert_eq!(
-            results,
-            [
-                ("NEWBOX0009", ScanResult::Added),
-                ("R5CR0001", ScanResult::Added)
-            ]
-        );
-        assert!(store.held_scans().unwrap().is_empty());
-        assert!(add_held(&mut store, wave.as_str()).unwrap().is_empty());
-        store.close_batch(&wave).unwrap();
-        take(&mut store, None, &scan("LATE1"));
-        assert!(matches!(
-            add_held(&mut store, wave.as_str()),
-            Err(AddHeldError::Closed { name }) if name == "Wave 1"
-        ));
-        assert_eq!(store.held_scans().unwrap().len(), 1, "still held");
-    }
-}
+mod tests;
