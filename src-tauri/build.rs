@@ -7,6 +7,7 @@
 /// The commands the webview may call (the handler's, in its order).
 const COMMANDS: &[&str] = &[
     "bench_watch",
+    "bench_dismiss",
     "doctor_run",
     "doctor_fix",
     "qr_render",

@@ -4,6 +4,7 @@
 //! bench watcher restages the cards.
 
 use serde::Serialize;
+use stagebench_core::audit::TechnicianSource;
 use stagebench_core::batch::exchange::{self, audit_created};
 use stagebench_core::batch::progress::{batch_progress, BatchProgress};
 use stagebench_core::batch::stats::{self, BatchStats};
@@ -18,20 +19,25 @@ use crate::error::ApiError;
 use crate::state::App;
 
 /// What the Settings screen shows for the technician: the name set on this bench (empty when
-/// none), and who the audit log records now (the setting, else the environment or OS user).
+/// none), and who the audit log records now (the setting, else the environment, the signed-in
+/// person or the OS user) and from where.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct TechnicianView {
     /// The `technician` bench setting, empty when not set.
     pub setting: String,
     /// The name actions are recorded under now.
     pub effective: String,
+    /// Where that name comes from.
+    pub source: TechnicianSource,
 }
 
 impl TechnicianView {
     fn of(store: &Store) -> Result<TechnicianView, ApiError> {
+        let on_record = store.technician_on_record();
         Ok(TechnicianView {
             setting: store.bench_setting(TECHNICIAN_SETTING)?.unwrap_or_default(),
-            effective: store.technician(),
+            effective: on_record.name,
+            source: on_record.source,
         })
     }
 }

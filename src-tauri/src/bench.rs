@@ -19,6 +19,12 @@ pub fn bench_watch(app: State<'_, App>, on_event: Channel<BenchView>) {
     forward(app.bench.subscribe(), on_event);
 }
 
+/// Dismisses the grey tile of a device that left the bench (until it leaves again).
+#[tauri::command]
+pub fn bench_dismiss(app: State<'_, App>, key: String) -> Result<(), ApiError> {
+    Ok(app.bench.dismiss(&key)?)
+}
+
 /// Checks the bench (data folder, adb server, adb tool, USB) and says how to fix each problem.
 #[tauri::command]
 pub async fn doctor_run() -> Vec<Check> {
@@ -46,10 +52,12 @@ pub fn slot_assign(
     number: u32,
     label: Option<String>,
 ) -> Result<Slot, ApiError> {
-    Ok(app
+    let slot = app
         .store()?
         .lock()
-        .assign_slot(&port, number, label.as_deref())?)
+        .assign_slot(&port, number, label.as_deref())?;
+    app.bench.refresh(false);
+    Ok(slot)
 }
 
 /// The lowest free slot number, proposed when a card is renumbered.
@@ -74,5 +82,7 @@ pub fn slot_move(app: State<'_, App>, port: String, number: u32) -> Result<SlotM
 /// Frees a slot number.
 #[tauri::command]
 pub fn slot_free(app: State<'_, App>, number: u32) -> Result<Option<Slot>, ApiError> {
-    Ok(app.store()?.lock().free_slot(number)?)
+    let freed = app.store()?.lock().free_slot(number)?;
+    app.bench.refresh(false);
+    Ok(freed)
 }

@@ -50,7 +50,7 @@ fn ui_app_bindings_match_the_rust_types() {
     let generated = [
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ui_app_bindings_match_the_rust_types).\n\
          // Do not edit by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.\n\
-         import type { Batch, BatchId, Exported, Flow, Remedy, ScanError, TokenCheck } from \"./bindings\";\n"
+         import type { Batch, BatchId, Exported, Flow, Remedy, ScanError, TechnicianSource, TokenCheck } from \"./bindings\";\n"
             .to_owned(),
         declaration::<BatchSummary>(&cfg),
         declaration::<ProfileChoice>(&cfg),

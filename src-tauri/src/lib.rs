@@ -49,6 +49,7 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
         .plugin(state::plugin())
         .invoke_handler(tauri::generate_handler![
             bench::bench_watch,
+            bench::bench_dismiss,
             bench::doctor_run,
             bench::doctor_fix,
             qr::qr_render,

@@ -62,9 +62,11 @@ impl App {
                 let refresh = bench.clone();
                 let scanner = ScannerIntake::new(store.clone(), move || refresh.refresh(false));
                 scanner.start();
+                let tenant = TenantService::new(store.clone(), runtime);
+                bench.refresh_after_syncs(tenant.subscribe());
                 Opened {
                     print: PrintWorker::new(store.clone()),
-                    tenant: TenantService::new(store.clone(), runtime),
+                    tenant,
                     scanner,
                     store,
                 }

@@ -64,6 +64,8 @@ pub fn write(data: &Path, start: OffsetDateTime) -> Batch {
         let slot = u32::try_from(device).unwrap() + 1;
         match what {
             0 | 1 => {
+                // Port 1-N is the bench's slot N (as numbered when the bench was set up).
+                store.assign_slot(&format!("1-{slot}"), slot, None).unwrap();
                 let id = store
                     .record_sighting(&sighting(SERIALS[device], slot, what == 1))
                     .unwrap();

@@ -45,6 +45,8 @@ enum Command {
     Logout(cmd::logout::LogoutArgs),
     /// Who is signed in, to which tenant, with which permissions.
     Whoami(cmd::whoami::WhoamiArgs),
+    /// Who actions are recorded under on this bench; --set NAME names the technician.
+    Technician(cmd::technician::TechnicianArgs),
     /// The tenant's enrollment profiles and their tokens: list, show, create, revoke, export for
     /// Zero-touch or KME.
     Profiles(cmd::profiles::ProfilesArgs),
@@ -104,6 +106,7 @@ fn main() -> ExitCode {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::doctor::run(&args, &mut out)))
         }
         Command::Slots(args) => cmd::slots::run(&args, &mut out),
+        Command::Technician(args) => cmd::technician::run(&args, &mut out),
         Command::Benchmark(args) => {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::benchmark::run(&args, &mut out)))
         }

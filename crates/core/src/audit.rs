@@ -275,16 +275,59 @@ pub fn current_actor() -> String {
 /// Who is acting: the bench's `technician` setting when given and not blank, else
 /// [`TECHNICIAN_ENV`], else the OS user (`USER`, `USERNAME`), over any environment.
 pub fn actor_from(setting: Option<String>, env: impl Fn(&str) -> Option<String>) -> String {
-    setting
-        .into_iter()
-        .chain(
-            [TECHNICIAN_ENV, "USER", "USERNAME"]
-                .into_iter()
-                .filter_map(env),
-        )
-        .map(|value| value.trim().to_owned())
-        .find(|value| !value.is_empty())
-        .unwrap_or_else(|| "unknown technician".to_owned())
+    on_record(setting, None, env).name
+}
+
+/// Where the name of the technician on record comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum TechnicianSource {
+    /// The bench's `technician` setting.
+    Setting,
+    /// The [`TECHNICIAN_ENV`] environment variable.
+    Environment,
+    /// The account signed in to the tenant (a person's, by device code).
+    Account,
+    /// The operating system's user.
+    OsUser,
+    /// Nothing names anyone.
+    Unknown,
+}
+
+/// The technician on record for actions and events, and where the name comes from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct TechnicianOnRecord {
+    /// The name recorded.
+    pub name: String,
+    /// Where it comes from.
+    pub source: TechnicianSource,
+}
+
+/// The technician on record: the bench's `technician` setting when given and not blank, else
+/// [`TECHNICIAN_ENV`], else the `account` signed in to the tenant, else the OS user (`USER`,
+/// `USERNAME`), over any environment.
+pub fn on_record(
+    setting: Option<String>,
+    account: Option<String>,
+    env: impl Fn(&str) -> Option<String>,
+) -> TechnicianOnRecord {
+    use TechnicianSource::*;
+    [
+        (setting, Setting),
+        (env(TECHNICIAN_ENV), Environment),
+        (account, Account),
+        (env("USER"), OsUser),
+        (env("USERNAME"), OsUser),
+    ]
+    .into_iter()
+    .find_map(|(value, source)| {
+        let name = value?.trim().to_owned();
+        (!name.is_empty()).then_some(TechnicianOnRecord { name, source })
+    })
+    .unwrap_or_else(|| TechnicianOnRecord {
+        name: "unknown technician".to_owned(),
+        source: Unknown,
+    })
 }
 
 #[cfg(test)]
@@ -303,16 +346,18 @@ mod tests {
         assert!("qr_display".parse::<AuditAction>().is_err());
     }
 
+    /// An environment holding only `pairs`.
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
     #[test]
     fn actor_prefers_the_technician_then_the_os_user() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            }
-        };
         assert_eq!(
             actor_from(None, env(&[(TECHNICIAN_ENV, " Zoë "), ("USER", "bench")])),
             "Zoë"
@@ -326,5 +371,32 @@ mod tests {
             "WINBENCH"
         );
         assert_eq!(actor_from(None, env(&[])), "unknown technician");
+    }
+
+    #[test]
+    fn the_technician_on_record_is_the_setting_else_the_account_else_the_os_user() {
+        let account = || Some("tech@contoso.com".to_owned());
+        let os = || env(&[("USER", "bench")]);
+        let who = |r: TechnicianOnRecord| (r.name, r.source);
+        assert_eq!(
+            who(on_record(Some("Ana".into()), account(), os())),
+            ("Ana".into(), TechnicianSource::Setting)
+        );
+        assert_eq!(
+            who(on_record(Some(" ".into()), account(), os())),
+            ("tech@contoso.com".into(), TechnicianSource::Account)
+        );
+        assert_eq!(
+            who(on_record(None, None, os())),
+            ("bench".into(), TechnicianSource::OsUser)
+        );
+        assert_eq!(
+            who(on_record(None, account(), env(&[(TECHNICIAN_ENV, "Zoë")]))),
+            ("Zoë".into(), TechnicianSource::Environment)
+        );
+        assert_eq!(
+            who(on_record(None, None, env(&[]))),
+            ("unknown technician".into(), TechnicianSource::Unknown)
+        );
     }
 }

@@ -275,3 +275,36 @@ fn serials_that_disagree_are_flagged_and_closed_batches_take_no_one() {
         .to_string()
         .contains("closed"));
 }
+
+#[test]
+fn a_device_shows_its_slot_number_as_the_bench_numbers_it_now() {
+    let clock = ManualClock::at_test_epoch();
+    let t0 = stagebench_core::clock::Clock::now(&clock);
+    let mut store = Store::open_in_memory().unwrap().with_clock(clock);
+    let b = batch(t0, Flow::StagingToken, 30, 10);
+    store.create_batch(&b).unwrap();
+    let port = "127.0.0.1:5555";
+    store.assign_slot(port, 8, None).unwrap();
+    // The sighting noted slot 8 when the device was read.
+    let id = store
+        .record_sighting(
+            &Sighting::new([SerialObservation::new(SerialSource::RoSerialno, "R5CR0001")])
+                .at_slot(port)
+                .with_facts(json!({"slot_number": 8})),
+        )
+        .unwrap();
+    store.assign_batch(id).unwrap();
+    let slot = |store: &Store| {
+        let rec = store.find_batch(b.id.short()).unwrap();
+        batch_progress(store, &rec, store.clock_now())
+            .unwrap()
+            .devices[0]
+            .slot
+    };
+    assert_eq!(slot(&store), Some(8));
+    store.free_slot(8).unwrap();
+    store.assign_slot(port, 12, None).unwrap();
+    assert_eq!(slot(&store), Some(12), "renumbered: the number now");
+    store.free_slot(12).unwrap();
+    assert_eq!(slot(&store), None, "freed: no number");
+}

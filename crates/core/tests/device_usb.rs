@@ -69,7 +69,7 @@ async fn snapshot_where(
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, events.recv()).await {
-            Ok(Some(BenchEvent::Snapshot { devices })) => {
+            Ok(Some(BenchEvent::Snapshot { devices, .. })) => {
                 if done(&devices) {
                     return devices;
                 }
@@ -227,7 +227,7 @@ async fn without_an_adb_server_usb_cards_still_show_with_a_soft_note() {
             })
             .unwrap();
         match event {
-            BenchEvent::Snapshot { devices } => saw_snapshot = devices.len() == 1,
+            BenchEvent::Snapshot { devices, .. } => saw_snapshot = devices.len() == 1,
             BenchEvent::ServerDown { message } => {
                 assert!(message.contains("read directly"), "{message}");
                 if saw_snapshot {

@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use stagebench_core::audit::{AuditAction, AuditRecord, SignedHead};
+use stagebench_core::audit::{
+    AuditAction, AuditRecord, SignedHead, TechnicianOnRecord, TechnicianSource,
+};
 use stagebench_core::batch::action::TechnicianAction;
 use stagebench_core::batch::exchange::{
     Exported, ImportedReport, ReconciledDevice, Reconciliation, Untrusted,
@@ -19,8 +21,10 @@ use stagebench_core::batch::stats::{
 };
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::bench::BenchView;
+use stagebench_core::device::status::{StatusIcon, StatusTone};
 use stagebench_core::device::{
-    AdbState, AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,
+    AdbState, AppVersion, BenchDevice, BenchEvent, CardStatus, Finding, FirmwareFacts, Severity,
+    StageEvidence, StatusKind,
 };
 use stagebench_core::doctor::{Check, CheckStatus};
 use stagebench_core::enrollment_qr::{QrRequest, QrSource, QrView, WifiInput};
@@ -68,6 +72,10 @@ fn generate() -> String {
         declaration::<StageProblem>(&cfg),
         declaration::<DeviceStage>(&cfg),
         declaration::<AdbState>(&cfg),
+        declaration::<StatusKind>(&cfg),
+        declaration::<StatusTone>(&cfg),
+        declaration::<StatusIcon>(&cfg),
+        declaration::<CardStatus>(&cfg),
         declaration::<BenchDevice>(&cfg),
         declaration::<BenchEvent>(&cfg),
         declaration::<BenchView>(&cfg),
@@ -109,6 +117,8 @@ fn generate() -> String {
         declaration::<Eta>(&cfg),
         declaration::<BatchStats>(&cfg),
         declaration::<AuditAction>(&cfg),
+        declaration::<TechnicianSource>(&cfg),
+        declaration::<TechnicianOnRecord>(&cfg),
         declaration::<AuditRecord>(&cfg),
         declaration::<AuditCheck>(&cfg),
         declaration::<SignedHead>(&cfg),

@@ -3,7 +3,7 @@
 
 use stagebench_core::batch::exchange::ExchangeError;
 use stagebench_core::batch::export_folder::ExportFolderError;
-use stagebench_core::bench::ActionError;
+use stagebench_core::bench::{ActionError, DismissError};
 use stagebench_core::enrollment_qr::EnrollmentQrError;
 use stagebench_core::intune::graph::GraphError;
 use stagebench_core::intune::service::TenantError;
@@ -124,6 +124,12 @@ impl From<ActionError> for ApiError {
             ActionError::Store(e) => e.into(),
             e => invalid(sentence(e)),
         }
+    }
+}
+
+impl From<DismissError> for ApiError {
+    fn from(e: DismissError) -> Self {
+        invalid(sentence(e))
     }
 }
 

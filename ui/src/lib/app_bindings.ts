@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs (ui_app_bindings_match_the_rust_types).
 // Do not edit by hand: run `UPDATE_BINDINGS=1 cargo test -p stagebench-app ui_app_bindings`.
-import type { Batch, BatchId, Exported, Flow, Remedy, ScanError, TokenCheck } from "./bindings";
+import type { Batch, BatchId, Exported, Flow, Remedy, ScanError, TechnicianSource, TokenCheck } from "./bindings";
 
 /**
  * A batch as the Batches list shows it: what is cheap to know without reading every device's
@@ -84,7 +84,8 @@ profile: ProfileChoice, };
 
 /**
  * What the Settings screen shows for the technician: the name set on this bench (empty when
- * none), and who the audit log records now (the setting, else the environment or OS user).
+ * none), and who the audit log records now (the setting, else the environment, the signed-in
+ * person or the OS user) and from where.
  */
 export type TechnicianView = { 
 /**
@@ -94,7 +95,11 @@ setting: string,
 /**
  * The name actions are recorded under now.
  */
-effective: string, };
+effective: string, 
+/**
+ * Where that name comes from.
+ */
+source: TechnicianSource, };
 
 /**
  * What exporting a pack gives the screen: the file, and the passphrase when one was made

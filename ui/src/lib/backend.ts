@@ -66,6 +66,11 @@ export async function watchBench(onView: (v: BenchView) => void): Promise<void> 
   await call<void>("bench_watch", { onEvent: channel });
 }
 
+/** Dismisses the grey tile of a device that left the bench. */
+export function dismissTile(key: string): Promise<void> {
+  return call<void>("bench_dismiss", { key });
+}
+
 /** Builds, checks and encodes a provisioning payload. */
 export function renderQr(request: QrRequest): Promise<QrView> {
   return call<QrView>("qr_render", { request });

@@ -1,15 +1,17 @@
 import { describe, expect, it } from "vitest";
 import {
-  androidLabel, cardStatus, evidenceLines, intuneLines, modelLine, newlyNeedingAttention, reuseUnchanged, slotHeading, slotLabel,
-  sortDevices, stateBadge,
+  androidLabel, cardStatus, evidenceLines, intuneLines, modelLine, newlyNeedingAttention, reuseUnchanged, slotHeading,
+  sortDevices,
 } from "./bench";
-import type { BenchDevice, DeviceStage, StageEvidence } from "./types";
+import type { BenchDevice, CardStatus, DeviceStage, StageEvidence, StatusKind } from "./types";
 
 function dev(over: Partial<BenchDevice>): BenchDevice {
   return {
     key: "k", device_id: null, state: "device", next_step: null, serial: null, serials: [], manufacturer: null,
     model: null, android_release: null, sdk: null, build_id: null, slot: null, flags: [], error: null,
     slot_number: null, evidence: null, problems: [], intune: null, batch: null, stage: null, box_label: null,
+    intune_checked_at: null, intune_gone_since: null, read_at: null, unplugged_at: null,
+    status: { kind: "working", word: "Reading", icon: "spinner", tone: "info", next_step: "Wait.", remedy: null },
     ...over,
   };
 }
@@ -46,27 +48,6 @@ describe("androidLabel", () => {
     expect(androidLabel(dev({ android_release: "14", sdk: 34 }))).toBe("Android 14 (SDK 34)");
     expect(androidLabel(dev({ sdk: 30 }))).toBe("SDK 30");
     expect(androidLabel(dev({}))).toBe("Android version unknown");
-  });
-});
-
-describe("stateBadge", () => {
-  it("maps adb states and problems to a tone", () => {
-    expect(stateBadge(dev({}))).toEqual({ text: "ready", tone: "ok" });
-    expect(stateBadge(dev({ flags: ["x"] })).tone).toBe("warn");
-    const finding = (severity: "blocker" | "warning") => ({ rule: "r", severity, message: "m", next_step: "n" });
-    expect(stateBadge(dev({ problems: [finding("warning")] }))).toEqual({ text: "check", tone: "warn" });
-    expect(stateBadge(dev({ problems: [finding("warning"), finding("blocker")] }))).toEqual({ text: "blocked", tone: "bad" });
-    expect(stateBadge(dev({ state: "unauthorized" }))).toEqual({ text: "unauthorized", tone: "warn" });
-    expect(stateBadge(dev({ state: "offline" })).tone).toBe("bad");
-    expect(stateBadge(dev({ error: "gone" })).text).toBe("read failed");
-  });
-});
-
-describe("slotLabel", () => {
-  it("prefers the slot number, then the connection", () => {
-    expect(slotLabel(dev({ slot_number: 7, slot: "1-4.3" }))).toBe("Slot 7");
-    expect(slotLabel(dev({ slot: "127.0.0.1:5555" }))).toBe("127.0.0.1:5555");
-    expect(slotLabel(dev({ key: "ABC" }))).toBe("ABC");
   });
 });
 
@@ -127,46 +108,44 @@ describe("slotHeading", () => {
 });
 
 describe("cardStatus", () => {
-  const finding = (severity: "blocker" | "warning") => ({ rule: "r", severity, message: "m", next_step: `fix ${severity}` });
-  const stage = (s: DeviceStage["stage"], problems: DeviceStage["problems"] = []): DeviceStage => ({
-    flow: "staging-token", stage: s, instruction: `do ${s}`, remedy: null, problems,
+  const stage = (s: DeviceStage["stage"]): DeviceStage => ({
+    flow: "staging-token", stage: s, instruction: `do ${s}`, remedy: null, problems: [],
+  });
+  const status = (kind: StatusKind, icon: CardStatus["icon"], tone: CardStatus["tone"]): CardStatus => ({
+    kind, word: `${kind} word`, icon, tone, next_step: `next for ${kind}`, remedy: null,
   });
 
-  it("gives every state a word, an icon and a tone; colour is never the only difference", () => {
-    const all = [
-      cardStatus(dev({})),
-      cardStatus(dev({ flags: ["x"] })),
-      cardStatus(dev({ problems: [finding("blocker")] })),
-      cardStatus(dev({ state: "unauthorized" })),
-      cardStatus(dev({ state: "offline" })),
-      cardStatus(dev({ state: "connecting" })),
-      cardStatus(dev({ error: "gone" })),
-      ...(["new", "scanning", "enrolling", "bench-done", "in-intune", "user-signed-in", "owner-assigned"] as const).map((s) =>
-        cardStatus(dev({ stage: stage(s) })),
-      ),
+  it("shows the core's one status: its word, tone and next step", () => {
+    const s = cardStatus(dev({ status: status("disagree", "split", "bad") }));
+    expect(s).toMatchObject({ kind: "disagree", word: "disagree word", icon: "split", tone: "bad", next: "next for disagree" });
+  });
+
+  it("draws the stage's own icon for a device on its way, the core's icon otherwise", () => {
+    expect(cardStatus(dev({ status: status("waiting", "hourglass", "info"), stage: stage("bench-done") })).icon).toBe("power");
+    expect(cardStatus(dev({ status: status("done", "check", "ok"), stage: stage("user-signed-in") })).icon).toBe("user");
+    expect(cardStatus(dev({ status: status("problem", "alert", "bad"), stage: stage("enrolling") })).icon).toBe("alert");
+    expect(cardStatus(dev({ status: status("unplugged", "unplugged", "muted") })).icon).toBe("plug");
+  });
+
+  it("every core kind has a word and an icon; colour is never the only difference", () => {
+    const kinds: [StatusKind, CardStatus["icon"], CardStatus["tone"]][] = [
+      ["needs-technician", "hand", "warn"], ["working", "spinner", "info"], ["waiting", "hourglass", "info"],
+      ["done", "check", "ok"], ["problem", "alert", "bad"], ["disagree", "split", "bad"], ["unplugged", "unplugged", "muted"],
     ];
+    const all = kinds.map(([k, i, t]) => cardStatus(dev({ status: status(k, i, t) })));
     for (const s of all) {
       expect(s.word).not.toBe("");
       expect(s.icon).toBeTruthy();
     }
-    // Two states that share a tone still differ in word and icon.
-    const words = new Set(all.map((s) => `${s.word}/${s.icon}`));
-    expect(words.size).toBe(all.length);
-  });
-
-  it("says the stage and its one instruction in a batch", () => {
-    expect(cardStatus(dev({ stage: stage("scanning") }))).toEqual({ word: "Scanning", icon: "qr", tone: "info", next: "do scanning", attention: false });
+    expect(new Set(all.map((s) => s.icon)).size).toBe(all.length);
   });
 
   it("draws attention when the technician is needed at the device", () => {
-    expect(cardStatus(dev({ stage: stage("enrolling") })).attention).toBe(true); // Powered off is theirs to press
-    expect(cardStatus(dev({ state: "unauthorized" })).attention).toBe(true);
-    expect(cardStatus(dev({ error: "gone" })).attention).toBe(true);
-    expect(cardStatus(dev({ problems: [finding("blocker")] }))).toMatchObject({ word: "Blocked", tone: "bad", next: "fix blocker", attention: true });
-    const urgent = cardStatus(dev({ stage: stage("scanning", [{ id: "token-unusable", message: "m" }]) }));
-    expect(urgent).toMatchObject({ word: "Scanning", tone: "bad", attention: true });
-    expect(cardStatus(dev({ stage: stage("bench-done") })).attention).toBe(false);
-    expect(cardStatus(dev({})).attention).toBe(false);
+    expect(cardStatus(dev({ status: status("needs-technician", "hand", "warn") })).attention).toBe(true);
+    expect(cardStatus(dev({ status: status("problem", "alert", "bad") })).attention).toBe(true);
+    expect(cardStatus(dev({ status: status("disagree", "split", "bad") })).attention).toBe(true);
+    expect(cardStatus(dev({ status: status("waiting", "hourglass", "info") })).attention).toBe(false);
+    expect(cardStatus(dev({ status: status("done", "check", "ok") })).attention).toBe(false);
   });
 });
 

@@ -1,8 +1,7 @@
 // The Bench screen's device cards in words: their order, the Android version, the connection
 // state as a badge, the slot, the stage evidence and Intune's status; the slot-first card's
 // heading and one status, and which cards changed or came to need the technician.
-import { actionsFor, problemTone, stageLabel } from "./batches";
-import type { BenchDevice, IntuneStatus, Stage, StageEvidence } from "./types";
+import type { BenchDevice, CardStatus as CoreStatus, IntuneStatus, Stage, StageEvidence, StatusKind } from "./types";
 
 /** Cards in a stable order: by slot number, then by port, then serial, then transport key. */
 export function sortDevices(devices: BenchDevice[]): BenchDevice[] {
@@ -31,30 +30,6 @@ export function androidLabel(d: BenchDevice): string {
   return "Android version unknown";
 }
 
-/** A short word for the card's badge and its tone. */
-export function stateBadge(d: BenchDevice): { text: string; tone: "ok" | "warn" | "bad" } {
-  if (d.error) return { text: "read failed", tone: "bad" };
-  switch (d.state) {
-    case "device":
-      if (d.problems.some((p) => p.severity === "blocker")) return { text: "blocked", tone: "bad" };
-      if (d.problems.length || d.flags.length) return { text: "check", tone: "warn" };
-      return { text: "ready", tone: "ok" };
-    case "unauthorized":
-      return { text: "unauthorized", tone: "warn" };
-    case "authorizing":
-    case "connecting":
-      return { text: d.state, tone: "warn" };
-    default:
-      return { text: d.state, tone: "bad" };
-  }
-}
-
-/** "Slot 7", or the connection when the port has no number. */
-export function slotLabel(d: BenchDevice): string {
-  if (d.slot_number != null) return `Slot ${d.slot_number}`;
-  return d.slot ?? d.key;
-}
-
 function yesNo(v: boolean | null): string {
   return v == null ? "unknown" : v ? "yes" : "no";
 }
@@ -78,8 +53,10 @@ export function evidenceLines(e: StageEvidence | null): [string, string][] {
   return lines;
 }
 
-/** What Intune says about the device (from the last sync), as label/value lines for a card. */
-export function intuneLines(s: IntuneStatus | null): [string, string][] {
+/** What Intune says about the device (from the last sync), as label/value lines for a card;
+ * `goneSince` when Intune no longer shows a device it showed. */
+export function intuneLines(s: IntuneStatus | null, goneSince: string | null = null): [string, string][] {
+  if (!s && goneSince) return [["Intune", "no longer shows it"]];
   if (!s) return [["Intune", "not seen yet"]];
   const stage =
     s.stage === "user-assigned"
@@ -108,61 +85,60 @@ export function slotHeading(d: Pick<BenchDevice, "slot_number">): { word: string
 }
 
 /** The icons a status can carry (inline SVG in StatusIcon.svelte). */
-export type StatusIcon = "check" | "alert" | "blocked" | "lock" | "plug" | "qr" | "hourglass" | "power" | "cloud" | "user" | "dot";
+export type StatusIcon =
+  | "check" | "alert" | "blocked" | "lock" | "plug" | "qr" | "hourglass" | "power" | "cloud" | "user" | "dot"
+  | "hand" | "spinner" | "split";
 
 /** A status's colour family; every state also has a word and an icon, so colour is never alone. */
-export type StatusTone = "ok" | "info" | "warn" | "bad" | "muted";
+export type StatusTone = CoreStatus["tone"];
 
-/** The one status of a card: a word and an icon, its tone, the one next instruction, and whether
- * the technician is needed at the device now. */
-export type CardStatus = { word: string; icon: StatusIcon; tone: StatusTone; next: string | null; attention: boolean };
-
-const STAGE_STATUS: Record<Stage, { icon: StatusIcon; tone: StatusTone }> = {
-  new: { icon: "dot", tone: "muted" },
-  scanning: { icon: "qr", tone: "info" },
-  enrolling: { icon: "hourglass", tone: "warn" },
-  "bench-done": { icon: "power", tone: "info" },
-  "in-intune": { icon: "cloud", tone: "ok" },
-  "user-signed-in": { icon: "user", tone: "ok" },
-  "owner-assigned": { icon: "check", tone: "ok" },
+/** The one status of a card as the tile draws it: the core's kind, word, tone, next step and
+ * remedy, an icon, and whether the technician is needed at the device now. */
+export type TileStatus = {
+  kind: StatusKind;
+  word: string;
+  icon: StatusIcon;
+  tone: StatusTone;
+  next: string | null;
+  remedy: CoreStatus["remedy"];
+  attention: boolean;
 };
 
-/** The card's one status, from the connection, the findings and the stage in its batch. The one
- * place the Bench screen reads a card's state from (the core's own status replaces it later). */
-export function cardStatus(d: BenchDevice): CardStatus {
-  const finding = (sev: string) => d.problems.find((p) => p.severity === sev);
-  if (d.error) return { word: "Read failed", icon: "alert", tone: "bad", next: d.next_step ?? d.error, attention: true };
-  switch (d.state) {
-    case "device":
-      break;
-    case "unauthorized":
-      return { word: "Allow USB debugging", icon: "lock", tone: "warn", next: d.next_step, attention: true };
-    case "authorizing":
-    case "connecting":
-      return { word: "Connecting", icon: "plug", tone: "muted", next: d.next_step, attention: false };
-    default:
-      return { word: d.state === "offline" ? "Offline" : d.state, icon: "alert", tone: "bad", next: d.next_step, attention: true };
-  }
-  const blocker = finding("blocker");
-  const st = d.stage;
-  if (st) {
-    // In a batch the word is the stage; a blocker or an urgent problem turns it red.
-    const look = STAGE_STATUS[st.stage] ?? { icon: "dot", tone: "muted" };
-    const urgent = !!blocker || st.problems.some((p) => problemTone(p.id) === "bad");
-    return {
-      word: stageLabel(st.stage),
-      icon: blocker ? "blocked" : urgent ? "alert" : look.icon,
-      tone: urgent ? "bad" : look.tone,
-      next: st.instruction,
-      attention: urgent || actionsFor(st).length > 0,
-    };
-  }
-  if (blocker) return { word: "Blocked", icon: "blocked", tone: "bad", next: blocker.next_step, attention: true };
-  const warning = finding("warning");
-  if (warning || d.flags.length) {
-    return { word: "Check", icon: "alert", tone: "warn", next: warning?.next_step ?? d.next_step ?? d.flags[0], attention: false };
-  }
-  return { word: "Ready", icon: "check", tone: "ok", next: d.next_step, attention: false };
+const STAGE_ICON: Record<Stage, StatusIcon> = {
+  new: "qr",
+  scanning: "qr",
+  enrolling: "hourglass",
+  "bench-done": "power",
+  "in-intune": "cloud",
+  "user-signed-in": "user",
+  "owner-assigned": "check",
+};
+
+const CORE_ICON: Record<CoreStatus["icon"], StatusIcon> = {
+  hand: "hand",
+  spinner: "spinner",
+  hourglass: "hourglass",
+  check: "check",
+  alert: "alert",
+  split: "split",
+  unplugged: "plug",
+};
+
+/** The card's one status, as the core derived it (crates/core/src/device/status): the tile adds
+ * only an icon (the stage's own when the device is on its way) and whether it needs the
+ * technician now. */
+export function cardStatus(d: Pick<BenchDevice, "status" | "stage">): TileStatus {
+  const s = d.status;
+  const onItsWay = d.stage && (s.kind === "working" || s.kind === "waiting" || s.kind === "done" || s.kind === "needs-technician");
+  return {
+    kind: s.kind,
+    word: s.word,
+    icon: onItsWay && d.stage ? STAGE_ICON[d.stage.stage] : CORE_ICON[s.icon],
+    tone: s.tone,
+    next: s.next_step || null,
+    remedy: s.remedy,
+    attention: s.kind === "needs-technician" || s.kind === "problem" || s.kind === "disagree",
+  };
 }
 
 /** "Samsung SM-G991B", or "Unknown device". */

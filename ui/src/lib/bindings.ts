@@ -295,6 +295,51 @@ problems: Array<StageProblem>, };
 export type AdbState = "device" | "offline" | "unauthorized" | "authorizing" | "connecting" | "bootloader" | "recovery" | "sideload" | "host" | "rescue" | "no permissions" | "no-permissions" | "adb-off" | "busy" | string;
 
 /**
+ * What kind of status a card shows: decides its colour, icon and whether it calls for the
+ * technician.
+ */
+export type StatusKind = "needs-technician" | "working" | "waiting" | "done" | "problem" | "disagree" | "unplugged";
+
+/**
+ * A status's colour family.
+ */
+export type StatusTone = "ok" | "info" | "warn" | "bad" | "muted";
+
+/**
+ * A status's icon, by name (each front end draws its own).
+ */
+export type StatusIcon = "hand" | "spinner" | "hourglass" | "check" | "alert" | "split" | "unplugged";
+
+/**
+ * The one status a card shows.
+ */
+export type CardStatus = { 
+/**
+ * What kind of status it is.
+ */
+kind: StatusKind, 
+/**
+ * One or two words for the badge (`Scan the QR`, `Duplicate serial`, `Unplugged`).
+ */
+word: string, 
+/**
+ * The icon to draw beside the word.
+ */
+icon: StatusIcon, 
+/**
+ * The colour family.
+ */
+tone: StatusTone, 
+/**
+ * The one next thing to do (or to know).
+ */
+next_step: string, 
+/**
+ * That next step as a step a front end offers (a button), when it is one.
+ */
+remedy: Remedy | null, };
+
+/**
  * One attached device as the bench shows it.
  */
 export type BenchDevice = { 
@@ -363,7 +408,9 @@ flags: Array<string>,
  */
 evidence: StageEvidence | null, 
 /**
- * Preflight findings without a profile (see [`preflight()`]), blockers first.
+ * Preflight findings without a profile (see [`preflight()`]), blockers first; those that
+ * only matter before staging are set aside once the device is past scanning
+ * ([`status::settle`](super::status::settle)).
  */
 problems: Array<Finding>, 
 /**
@@ -371,9 +418,33 @@ problems: Array<Finding>,
  */
 error: string | null, 
 /**
- * What Intune last said about the device (from the last sync), when it has shown it.
+ * What Intune last said about the device (from the last sync), when it shows it.
  */
 intune: IntuneStatus | null, 
+/**
+ * When the bench last asked Intune about it (RFC 3339), when Intune shows it: the time
+ * [`BenchDevice::intune`] is as of.
+ */
+intune_checked_at: string | null, 
+/**
+ * Since when Intune no longer shows the device it showed before (RFC 3339), if so.
+ */
+intune_gone_since: string | null, 
+/**
+ * When the facts and evidence were read (RFC 3339): the time [`BenchDevice::evidence`] is
+ * as of.
+ */
+read_at: string | null, 
+/**
+ * The one status the card shows, derived from everything above
+ * ([`status::card_status`](super::status::card_status)).
+ */
+status: CardStatus, 
+/**
+ * When the device left the bench (RFC 3339): the card is then a grey tile, kept until
+ * dismissed or until the device is plugged back in.
+ */
+unplugged_at: string | null, 
 /**
  * The batch it belongs to, when it is in one.
  */
@@ -394,7 +465,12 @@ export type BenchEvent = { "kind": "snapshot",
 /**
  * Attached devices, in the adb server's order.
  */
-devices: Array<BenchDevice>, } | { "kind": "server-down", 
+devices: Array<BenchDevice>, 
+/**
+ * Devices that left while the watcher ran, as grey tiles (see
+ * [`Departures`](super::Departures)), oldest first.
+ */
+unplugged: Array<BenchDevice>, } | { "kind": "server-down", 
 /**
  * What is wrong and what to do.
  */
@@ -421,7 +497,12 @@ server_down: string | null,
  * Devices are shown but not saved to the bench history (the store could not be opened):
  * true for the whole run.
  */
-history_off: string | null, };
+history_off: string | null, 
+/**
+ * Devices that left the bench, as grey tiles (each with its `unplugged_at`), oldest
+ * first, until they are back or dismissed.
+ */
+unplugged: Array<BenchDevice>, };
 
 /**
  * What a payload holds, with secrets masked: safe to show, log and export.
@@ -1383,6 +1464,24 @@ notes: Array<string>, };
  * What was done.
  */
 export type AuditAction = "qr-display" | "qr-reveal" | "label-print" | "token-create" | "token-revoke" | "token-export" | "pack-export" | "pack-import" | "report-export" | "report-import" | "custody-export" | "batch-create" | "reconcile" | "device-added" | "technician-action";
+
+/**
+ * Where the name of the technician on record comes from.
+ */
+export type TechnicianSource = "setting" | "environment" | "account" | "os-user" | "unknown";
+
+/**
+ * The technician on record for actions and events, and where the name comes from.
+ */
+export type TechnicianOnRecord = { 
+/**
+ * The name recorded.
+ */
+name: string, 
+/**
+ * Where it comes from.
+ */
+source: TechnicianSource, };
 
 /**
  * One row of the audit log, as read back.

@@ -82,7 +82,9 @@ pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> 
                 .and_then(|()| Ok(writeln!(out)?))
         } else {
             match &event {
-                BenchEvent::Snapshot { devices } => write_table(out, devices),
+                BenchEvent::Snapshot { devices, unplugged } => {
+                    write_table(out, devices).and_then(|()| write_unplugged(out, unplugged))
+                }
                 BenchEvent::ServerDown { message } | BenchEvent::HistoryOff { message } => {
                     writeln!(out, "{message}").map_err(Into::into)
                 }
@@ -104,6 +106,25 @@ pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> 
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// The devices that left while watching, one line each: `Slot 8 — unplugged 15:01:07, SERIAL`.
+fn write_unplugged(out: &mut dyn Write, tiles: &[BenchDevice]) -> anyhow::Result<()> {
+    use super::shown;
+    for d in tiles {
+        let place = match d.slot_number {
+            Some(n) => format!("Slot {n}"),
+            None => shown(d.slot.as_deref().unwrap_or(&d.key)).into_owned(),
+        };
+        let at = d.unplugged_at.as_deref().unwrap_or("-");
+        let time = at.get(11..19).unwrap_or(at);
+        writeln!(
+            out,
+            "{place} — unplugged {time} UTC, {}",
+            shown(d.serial.as_deref().unwrap_or(&d.key))
+        )?;
+    }
+    Ok(())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -156,11 +177,12 @@ fn write_table(out: &mut dyn Write, devices: &[BenchDevice]) -> anyhow::Result<(
         for line in d.flags.iter().chain(&d.error) {
             writeln!(out, "       {}", shown(line))?;
         }
-        if d.problems.is_empty() {
-            if let Some(next) = &d.next_step {
-                writeln!(out, "       next: {next}")?;
-            }
-        }
+        writeln!(
+            out,
+            "       {}: {}",
+            shown(&d.status.word),
+            shown(&d.status.next_step)
+        )?;
         if let Some(remedy) = d.state.remedy() {
             writeln!(out, "       hint: {}", crate::remedy::command(&remedy))?;
         }

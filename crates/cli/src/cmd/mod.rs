@@ -25,6 +25,7 @@ pub mod scan;
 pub mod simulate;
 pub mod slots;
 pub mod sync;
+pub mod technician;
 pub mod whoami;
 
 use std::borrow::Cow;

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use stagebench_adb::server::{DeviceEntry, DeviceFacts, DeviceState};
 
+use super::status::CardStatus;
 use super::{preflight, AdbState, Finding, PreflightInput, Severity, StageEvidence};
 use crate::identity::{check_identity, is_network_address, SerialObservation, SerialSource};
 use crate::ids::{BatchId, DeviceId};
@@ -49,12 +50,33 @@ pub struct BenchDevice {
     pub flags: Vec<String>,
     /// What the device says about its stage, when it could be read.
     pub evidence: Option<StageEvidence>,
-    /// Preflight findings without a profile (see [`preflight()`]), blockers first.
+    /// Preflight findings without a profile (see [`preflight()`]), blockers first; those that
+    /// only matter before staging are set aside once the device is past scanning
+    /// ([`status::settle`](super::status::settle)).
     pub problems: Vec<Finding>,
+    /// The findings set aside for the device's stage (kept, so a card settled again for an
+    /// earlier stage shows them again).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub set_aside: Vec<Finding>,
     /// Set when reading the device failed.
     pub error: Option<String>,
-    /// What Intune last said about the device (from the last sync), when it has shown it.
+    /// What Intune last said about the device (from the last sync), when it shows it.
     pub intune: Option<IntuneStatus>,
+    /// When the bench last asked Intune about it (RFC 3339), when Intune shows it: the time
+    /// [`BenchDevice::intune`] is as of.
+    pub intune_checked_at: Option<String>,
+    /// Since when Intune no longer shows the device it showed before (RFC 3339), if so.
+    pub intune_gone_since: Option<String>,
+    /// When the facts and evidence were read (RFC 3339): the time [`BenchDevice::evidence`] is
+    /// as of.
+    pub read_at: Option<String>,
+    /// The one status the card shows, derived from everything above
+    /// ([`status::card_status`](super::status::card_status)).
+    pub status: CardStatus,
+    /// When the device left the bench (RFC 3339): the card is then a grey tile, kept until
+    /// dismissed or until the device is plugged back in.
+    pub unplugged_at: Option<String>,
     /// The batch it belongs to, when it is in one.
     pub batch: Option<BatchId>,
     /// Where it stands in its batch's flow, with the one next instruction.
@@ -94,6 +116,9 @@ pub enum BenchEvent {
     Snapshot {
         /// Attached devices, in the adb server's order.
         devices: Vec<BenchDevice>,
+        /// Devices that left while the watcher ran, as grey tiles (see
+        /// [`Departures`](super::Departures)), oldest first.
+        unplugged: Vec<BenchDevice>,
     },
     /// The adb server can't be reached; the watcher keeps retrying.
     ServerDown {
@@ -249,8 +274,14 @@ impl BenchDevice {
             problems: Vec::new(),
             error: None,
             intune: None,
+            intune_checked_at: None,
+            intune_gone_since: None,
+            read_at: None,
+            status: CardStatus::reading(),
+            unplugged_at: None,
             batch: None,
             stage: None,
+            set_aside: Vec::new(),
             box_label: None,
         }
     }

@@ -58,6 +58,29 @@ pub fn live_intune(store: &Store, id: DeviceId) -> Option<IntuneStatus> {
         .map(|l| l.status)
 }
 
+/// Puts on a card what Intune last said about its stored device, read from the store now: the
+/// live record and when the bench last asked, or, when Intune no longer shows any record it
+/// showed, since when. A card without a stored device is left as it is.
+pub fn put_intune(store: &Store, card: &mut BenchDevice) {
+    let Some(id) = card.device_id else {
+        return;
+    };
+    let links = match store.intune_links(id) {
+        Ok(links) => links,
+        Err(e) => {
+            tracing::warn!(device = %card.key, error = %e, "could not read the Intune status");
+            return;
+        }
+    };
+    let live = links.iter().find(|l| l.gone_since.is_none());
+    card.intune = live.map(|l| l.status.clone());
+    card.intune_checked_at = live.map(|l| l.last_checked.clone());
+    card.intune_gone_since = match live {
+        Some(_) => None,
+        None => links.iter().filter_map(|l| l.gone_since.clone()).max(),
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use crate::store::Sighting;

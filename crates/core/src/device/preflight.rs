@@ -70,6 +70,9 @@ pub struct Rule {
     pub summary: &'static str,
     /// The check: `Some` when the device fails it.
     pub check: fn(&PreflightInput<'_>) -> Option<Finding>,
+    /// Whether it only matters before the device is staged: its finding is set aside once the
+    /// device is past scanning (a device this bench enrolled is not told to factory reset).
+    pub pre_staging: bool,
 }
 
 /// Every rule, most important first (the order findings of equal severity are shown in).
@@ -79,42 +82,49 @@ pub const RULES: &[Rule] = &[
         seeds: &[1, 15, 16],
         summary: "Android Enterprise needs Android 8.0 (SDK 26) or later",
         check: android_8,
+        pre_staging: true,
     },
     Rule {
         id: "staging-token-mode",
         seeds: &[1, 2],
         summary: "staging tokens exist only for fully managed and COPE profiles",
         check: staging_token_mode,
+        pre_staging: true,
     },
     Rule {
         id: "realwear-firmware",
         seeds: &[45],
         summary: "RealWear firmware must meet Intune's AOSP minimum for the model",
         check: realwear_firmware,
+        pre_staging: true,
     },
     Rule {
         id: "intune-app-aosp",
         seeds: &[46],
         summary: "AOSP devices need the Microsoft Intune app 24.7.0 or later to sync",
         check: intune_app_aosp,
+        pre_staging: false,
     },
     Rule {
         id: "factory-reset",
         seeds: &[20, 109],
         summary: "staging starts from a factory-reset device",
         check: factory_reset,
+        pre_staging: true,
     },
     Rule {
         id: "cope-qr-only",
         seeds: &[17],
         summary: "COPE on Android 11+ enrolls by QR only",
         check: cope_qr_only,
+        pre_staging: true,
     },
     Rule {
         id: "serial-identity",
         seeds: &[81],
         summary: "serials that can't tell the device apart, or that disagree",
         check: serial_identity,
+        pre_staging: false,
     },
 ];
 
@@ -379,7 +389,8 @@ fn identity_message(flags: &[IdentityFlag]) -> String {
     )
 }
 
-fn capitalized(text: &str) -> String {
+/// `text` with its first letter in upper case.
+pub(super) fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()

@@ -73,13 +73,12 @@ pub fn record(
 pub type SharedStore = Arc<Mutex<Store>>;
 
 /// Fills in slot numbers (numbering new USB ports when `options` say so), and the stored device
-/// and its Intune status for cards that were not recorded (see [`history::identify`]).
+/// (for cards that were not recorded, see [`history::identify`]) and its Intune status, all
+/// read from the store now.
 pub(super) fn number_slots(store: &mut Store, devices: &mut [BenchDevice], options: ReadOptions) {
     for device in devices.iter_mut() {
         history::identify(store, device);
-        device.intune = device
-            .device_id
-            .and_then(|id| history::live_intune(store, id));
+        history::put_intune(store, device);
     }
     for device in devices {
         let Some(slot) = device.slot.as_deref() else {
@@ -108,11 +107,24 @@ pub(super) fn finish(
     options: ReadOptions,
 ) -> Vec<BenchDevice> {
     let Some(store) = store else {
-        return read.into_iter().map(|(device, _)| device).collect();
+        let read_at = crate::clock::timestamp(OffsetDateTime::now_utc());
+        return read
+            .into_iter()
+            .map(|(device, facts)| BenchDevice {
+                read_at: facts.map(|_| read_at.clone()),
+                ..device
+            })
+            .collect();
     };
     let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+    let read_at = crate::clock::timestamp(store.clock_now());
     let (mut devices, facts): (Vec<BenchDevice>, Vec<Option<DeviceFacts>>) =
         read.into_iter().unzip();
+    for (device, facts) in devices.iter_mut().zip(&facts) {
+        if facts.is_some() {
+            device.read_at = Some(read_at.clone());
+        }
+    }
     number_slots(&mut store, &mut devices, options);
     for (device, facts) in devices.iter_mut().zip(facts) {
         if let Some(facts) = facts {
@@ -120,7 +132,7 @@ pub(super) fn finish(
                 Ok(id) => {
                     // The recorded id is the card's from now on.
                     device.device_id = Some(id);
-                    device.intune = history::live_intune(&store, id);
+                    history::put_intune(&store, device);
                     if let Some(stage_of) = options.stage {
                         let now = store.clock_now();
                         match stage_of(&store, id, now) {
@@ -144,6 +156,20 @@ pub(super) fn finish(
         }
     }
     devices
+}
+
+/// Reads again from the store what a card shows of the bench history: its slot number, its
+/// stored device and its Intune status (no slot is numbered). Every publisher runs it before
+/// a list goes out, so no card shows a slot number or Intune status older than the store's.
+pub fn refresh_from_store(store: &mut Store, cards: &mut [BenchDevice]) {
+    number_slots(
+        store,
+        cards,
+        ReadOptions {
+            auto_assign_slots: false,
+            stage: None,
+        },
+    );
 }
 
 #[cfg(test)]

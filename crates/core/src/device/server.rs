@@ -101,7 +101,9 @@ pub async fn snapshot_server(
 ) -> Result<Vec<BenchDevice>, stagebench_adb::server::AdbError> {
     let entries = server.devices().await?;
     let read = read_devices(server.addr(), &entries).await;
-    Ok(finish(read, store, options))
+    let mut devices = finish(read, store, options);
+    super::settle(&mut devices);
+    Ok(devices)
 }
 
 /// Watches the devices the adb server holds until `emit` returns `false`: a snapshot on every
@@ -152,7 +154,11 @@ pub async fn watch_server(
                         },
                     );
                 }
-                if !emit(BenchEvent::Snapshot { devices }) {
+                super::settle(&mut devices);
+                if !emit(BenchEvent::Snapshot {
+                    devices,
+                    unplugged: Vec::new(),
+                }) {
                     return;
                 }
             },

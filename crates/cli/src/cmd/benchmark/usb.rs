@@ -213,7 +213,7 @@ async fn bench_card_rounds(rounds: u32) -> anyhow::Result<(Vec<Duration>, Vec<Du
         None,
         ReadOptions::default(),
         move |event| match event {
-            BenchEvent::Snapshot { devices } => tx.send(devices).is_ok(),
+            BenchEvent::Snapshot { devices, .. } => tx.send(devices).is_ok(),
             _ => true,
         },
     ));

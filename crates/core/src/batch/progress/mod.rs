@@ -130,6 +130,19 @@ fn joined_name(j: JoinedBy) -> String {
         .unwrap_or_default()
 }
 
+/// The number of the slot the device was last seen in, as the bench's slots are now (a slot
+/// renumbered or freed since shows so, not the number the sighting noted).
+fn slot_number(store: &Store, device: &DeviceRecord) -> Option<u32> {
+    let port = device.slot.as_deref()?;
+    match store.slot_for(port) {
+        Ok(slot) => slot.map(|s| s.number),
+        Err(e) => {
+            tracing::warn!(device = %device.id, error = %e, "could not look up the bench slot");
+            None
+        }
+    }
+}
+
 /// One device's progress in `batch`.
 pub fn device_progress(
     store: &Store,
@@ -154,10 +167,7 @@ pub fn device_progress(
                 source: s.source,
             })
             .collect(),
-        slot: facts
-            .get("slot_number")
-            .and_then(|v| v.as_u64())
-            .and_then(|n| u32::try_from(n).ok()),
+        slot: slot_number(store, device),
         manufacturer: facts_str(facts, "manufacturer"),
         model: facts_str(facts, "model"),
         os_version: facts_str(facts, "android_release").or_else(|| facts_str(facts, "os_version")),

@@ -9,7 +9,9 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::UsbBench;
-use crate::device::{number_slots, BenchDevice, BenchEvent, ReadOptions, SharedStore};
+use crate::device::{
+    number_slots, settle, BenchDevice, BenchEvent, Departures, ReadOptions, SharedStore,
+};
 
 /// The server's cards, then the USB cards whose port the server does not list.
 fn merge(server: &[BenchDevice], usb: Vec<BenchDevice>) -> Vec<BenchDevice> {
@@ -49,7 +51,11 @@ pub async fn snapshot_bench<B: UsbBackend>(
         read_usb
     );
     match from_server {
-        Ok(devices) => Ok(merge(&devices, from_usb)),
+        Ok(devices) => {
+            let mut devices = merge(&devices, from_usb);
+            settle(&mut devices);
+            Ok(devices)
+        }
         Err(e) if from_usb.is_empty() => Err(e),
         Err(e) => {
             tracing::warn!(error = %e, "no adb server; showing the USB devices only");
@@ -69,7 +75,9 @@ impl Drop for AbortOnDrop {
 
 /// Watches the whole bench until `emit` returns `false`: the adb server's devices (as
 /// [`crate::device::watch_server`]) and, with `usb`, the devices read straight over USB, as one
-/// [`BenchEvent::Snapshot`] whenever either side changes.
+/// [`BenchEvent::Snapshot`] whenever either side changes. Each snapshot carries the devices
+/// that left meanwhile as unplugged tiles ([`Departures`]), each card settled
+/// ([`settle`]).
 ///
 /// Without `usb` the events are exactly the server watcher's. With it, a missing adb server
 /// does not hide the USB cards: the watcher sends their snapshot, then one
@@ -80,8 +88,9 @@ pub async fn watch_bench<B: UsbBackend>(
     usb: Option<UsbBench<B>>,
     store: Option<SharedStore>,
     options: ReadOptions,
-    mut emit: impl FnMut(BenchEvent) -> bool,
+    emit: impl FnMut(BenchEvent) -> bool,
 ) {
+    let mut emit = with_departures(store.clone(), emit);
     let (server_tx, mut server_rx) = mpsc::unbounded_channel();
     let addr = server.addr();
     let _server_task = AbortOnDrop(
@@ -110,7 +119,7 @@ pub async fn watch_bench<B: UsbBackend>(
                 match (event, &usb) {
                     // Server only: its events as they are.
                     (event, None) => emit(event),
-                    (BenchEvent::Snapshot { devices }, Some(_)) => {
+                    (BenchEvent::Snapshot { devices, .. }, Some(_)) => {
                         server_cards = devices;
                         server_known = true;
                         server_down = None;
@@ -159,6 +168,33 @@ pub async fn watch_bench<B: UsbBackend>(
     }
 }
 
+/// `emit` with the unplugged tiles put on each snapshot (unplugged at the store's time, else
+/// the system's) and every card settled.
+fn with_departures(
+    store: Option<SharedStore>,
+    mut emit: impl FnMut(BenchEvent) -> bool,
+) -> impl FnMut(BenchEvent) -> bool {
+    let mut departures = Departures::default();
+    move |event| match event {
+        BenchEvent::Snapshot { mut devices, .. } => {
+            let now = match &store {
+                Some(store) => store
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clock_now(),
+                None => time::OffsetDateTime::now_utc(),
+            };
+            let mut unplugged = departures
+                .update(&devices, &crate::clock::timestamp(now))
+                .to_vec();
+            settle(&mut devices);
+            settle(&mut unplugged);
+            emit(BenchEvent::Snapshot { devices, unplugged })
+        }
+        other => emit(other),
+    }
+}
+
 /// Sends the merged snapshot, then the standing server note if any; `false` to stop.
 fn publish<B: UsbBackend>(
     emit: &mut impl FnMut(BenchEvent) -> bool,
@@ -178,6 +214,7 @@ fn publish<B: UsbBackend>(
     }
     if !emit(BenchEvent::Snapshot {
         devices: merge(server_cards, usb_cards),
+        unplugged: Vec::new(),
     }) {
         return false;
     }

@@ -3,6 +3,7 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::BatchStoreError;
+use crate::audit::TechnicianOnRecord;
 use crate::ids::BatchId;
 use crate::store::{Store, StoreError};
 
@@ -32,11 +33,24 @@ impl Store {
         Ok(())
     }
 
-    /// Who is working the bench: the [`TECHNICIAN_SETTING`] bench setting, else
-    /// `STAGEBENCH_TECHNICIAN`, else the OS user ([`crate::audit::actor_from`]).
+    /// Who is working the bench, the name actions and events record: see
+    /// [`Store::technician_on_record`].
     pub fn technician(&self) -> String {
+        self.technician_on_record().name
+    }
+
+    /// The technician on record: the [`TECHNICIAN_SETTING`] bench setting, else
+    /// `STAGEBENCH_TECHNICIAN`, else the person signed in to the tenant (an app signed in with
+    /// its own credentials is no person), else the OS user ([`crate::audit::on_record`]).
+    pub fn technician_on_record(&self) -> TechnicianOnRecord {
         let setting = self.bench_setting(TECHNICIAN_SETTING).ok().flatten();
-        crate::audit::actor_from(setting, |name| std::env::var(name).ok())
+        let account = self
+            .tenant_row()
+            .ok()
+            .flatten()
+            .filter(|row| row.mode == "device-code")
+            .and_then(|row| row.account);
+        crate::audit::on_record(setting, account, |name| std::env::var(name).ok())
     }
 
     /// A bench setting (`technician`, …).

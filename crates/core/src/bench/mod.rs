@@ -6,10 +6,13 @@
 //! rule): the device floor knows a card's [`DeviceId`](crate::ids::DeviceId), and this one turns
 //! it into the batch and stage the card shows.
 //!
-//! Every snapshot goes out with each card's batch and stage read fresh from the store, so a card
-//! the watcher kept from an earlier read (it re-reads a device only when its adb state changes)
-//! never shows a stage older than the event log. After a technician action or a batch change,
-//! [`BenchWatcher::refresh`] restages the cards shown and publishes them again.
+//! Every snapshot goes out with each card's slot number, Intune status, batch and stage read
+//! fresh from the store, and its one status settled from them
+//! ([`settle`](crate::device::settle)), so a card the watcher kept from an earlier read (it
+//! re-reads a device only when its adb state changes) never shows a slot number, Intune status
+//! or stage older than the store. After a technician action, a batch or slot change or a sync,
+//! [`BenchWatcher::refresh`] restages the cards shown and publishes them again. Devices that
+//! left stay as unplugged tiles until they are back or [`BenchWatcher::dismiss`]ed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
@@ -22,7 +25,9 @@ use tokio::sync::watch;
 
 use crate::batch::action::{TechnicianAction, UnknownAction};
 use crate::batch::progress::stage_of;
-use crate::device::{usb, BenchDevice, BenchEvent, ReadOptions, SharedStore};
+use crate::device::record::refresh_from_store;
+use crate::device::{settle, usb, BenchDevice, BenchEvent, ReadOptions, SharedStore};
+use crate::intune::state::TenantState;
 use crate::store::{Store, StoreError};
 
 /// Why a technician action was not recorded.
@@ -42,6 +47,17 @@ pub enum ActionError {
     Store(#[from] StoreError),
 }
 
+/// Why an unplugged tile was not dismissed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DismissError {
+    /// The device with that key is plugged in: its card is live, not a tile.
+    #[error("that device is plugged in: only the tile of a device that left can be dismissed")]
+    StillPlugged,
+    /// No tile (any more) has that key.
+    #[error("no unplugged tile has that key any more: it was dismissed, or the device is back")]
+    NoTile,
+}
+
 /// The bench as the views show it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct BenchView {
@@ -53,6 +69,9 @@ pub struct BenchView {
     /// Devices are shown but not saved to the bench history (the store could not be opened):
     /// true for the whole run.
     pub history_off: Option<String>,
+    /// Devices that left the bench, as grey tiles (each with its `unplugged_at`), oldest
+    /// first, until they are back or dismissed.
+    pub unplugged: Vec<BenchDevice>,
 }
 
 impl BenchView {
@@ -73,6 +92,9 @@ struct Inner {
     store: Option<SharedStore>,
     runtime: Handle,
     started: AtomicBool,
+    /// The tiles dismissed, by key and unplugged time, while the device watcher still sends
+    /// them (forgotten once it no longer does).
+    dismissed: std::sync::Mutex<Vec<(String, Option<String>)>>,
 }
 
 impl BenchWatcher {
@@ -96,6 +118,7 @@ impl BenchWatcher {
                 store,
                 runtime,
                 started: AtomicBool::new(false),
+                dismissed: std::sync::Mutex::default(),
             }),
         }
     }
@@ -142,9 +165,15 @@ impl BenchWatcher {
         self.inner.view.send_if_modified(|view| {
             let before = view.clone();
             match event {
-                BenchEvent::Snapshot { mut devices } => {
+                BenchEvent::Snapshot {
+                    mut devices,
+                    unplugged,
+                } => {
+                    let mut unplugged = self.not_dismissed(unplugged);
                     self.restage(&mut devices, false);
+                    self.restage(&mut unplugged, false);
                     view.devices = devices;
+                    view.unplugged = unplugged;
                     view.server_down = None;
                 }
                 BenchEvent::ServerDown { message } => view.server_down = Some(message),
@@ -160,10 +189,70 @@ impl BenchWatcher {
     /// them, so a refresh never publishes an older stage after a newer one.
     pub fn refresh(&self, assign: bool) {
         self.inner.view.send_if_modified(|view| {
-            let before = view.devices.clone();
+            let before = view.clone();
             self.restage(&mut view.devices, assign);
-            view.devices != before
+            self.restage(&mut view.unplugged, false);
+            *view != before
         });
+    }
+
+    /// Refreshes the cards after every sync `tenant` reports (its Intune status refresh), so a
+    /// card shows what the sync found at once, with its stage from the same store.
+    pub fn refresh_after_syncs(&self, mut tenant: watch::Receiver<TenantState>) {
+        let this = self.clone();
+        // The sync seen now, taken before the task runs: a sync that ends meanwhile still counts.
+        let mut last = tenant.borrow_and_update().last_sync.clone();
+        self.inner.runtime.spawn(async move {
+            while tenant.changed().await.is_ok() {
+                let now = tenant.borrow_and_update().last_sync.clone();
+                if now != last {
+                    last = now;
+                    this.refresh(false);
+                }
+            }
+        });
+    }
+
+    /// Dismisses the unplugged tile with this key: it is gone from the view until the device
+    /// leaves again.
+    pub fn dismiss(&self, key: &str) -> Result<(), DismissError> {
+        let mut outcome = Err(DismissError::NoTile);
+        self.inner.view.send_if_modified(|view| {
+            if view.devices.iter().any(|d| d.key == key) {
+                outcome = Err(DismissError::StillPlugged);
+                return false;
+            }
+            let Some(at) = view.unplugged.iter().position(|d| d.key == key) else {
+                return false;
+            };
+            let tile = view.unplugged.remove(at);
+            self.inner
+                .dismissed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((tile.key, tile.unplugged_at));
+            outcome = Ok(());
+            true
+        });
+        outcome
+    }
+
+    /// The tiles the device watcher sends that were not dismissed; dismissals it no longer
+    /// sends are forgotten.
+    fn not_dismissed(&self, tiles: Vec<BenchDevice>) -> Vec<BenchDevice> {
+        let mut dismissed = self
+            .inner
+            .dismissed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let same = |t: &BenchDevice, (key, at): &(String, Option<String>)| {
+            t.key == *key && t.unplugged_at == *at
+        };
+        dismissed.retain(|d| tiles.iter().any(|t| same(t, d)));
+        tiles
+            .into_iter()
+            .filter(|t| !dismissed.iter().any(|d| same(t, d)))
+            .collect()
     }
 
     /// Records a technician action (`powered-off`, `dem-sign-in`, `serial-imported`,
@@ -191,9 +280,12 @@ impl BenchWatcher {
     }
 
     fn restage(&self, devices: &mut [BenchDevice], assign: bool) {
-        if let Some(store) = &self.inner.store {
-            let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
-            restage(&mut store, devices, assign);
+        match &self.inner.store {
+            Some(store) => {
+                let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+                restage(&mut store, devices, assign);
+            }
+            None => settle(devices),
         }
     }
 }
@@ -223,12 +315,14 @@ pub fn stage_card(store: &Store, card: &mut BenchDevice, now: OffsetDateTime) {
     });
 }
 
-/// Fills in each card's batch and stage from the store; with `assign`, devices in no batch first
-/// join the batch that expects them or the active one (after a batch was created or made
-/// active). Cards without a device id (not in the history yet) are left as they are.
+/// Reads each card's slot number, Intune status, batch and stage from the store again and
+/// settles the cards' statuses ([`settle`]); with `assign`, devices in no batch first join the
+/// batch that expects them or the active one (after a batch was created or made active).
+/// Cards without a device id (not in the history yet) keep no batch or stage.
 pub fn restage(store: &mut Store, cards: &mut [BenchDevice], assign: bool) {
+    refresh_from_store(store, cards);
     let now = store.clock_now();
-    for card in cards {
+    for card in cards.iter_mut() {
         let Some(id) = card.device_id else {
             continue;
         };
@@ -239,199 +333,8 @@ pub fn restage(store: &mut Store, cards: &mut [BenchDevice], assign: bool) {
         }
         stage_card(store, card, now);
     }
+    settle(cards);
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-
-    use super::*;
-    use crate::batch::{Batch, BatchStore};
-    use crate::stage::Stage;
-    use crate::store::{Sighting, EVENT_POWERED_OFF};
-
-    fn card(key: &str, serial: &str) -> BenchDevice {
-        BenchDevice::for_tests(key, serial)
-    }
-
-    fn slotted(key: &str, serial: &str, slot: &str) -> BenchDevice {
-        BenchDevice {
-            slot: Some(slot.into()),
-            ..BenchDevice::for_tests(key, serial)
-        }
-    }
-
-    /// Issue 14: renumbered from 8 to 12, a card went back to "Slot 8" when the cards were sent
-    /// again (the read it kept had the old number); its box label shows once scanned.
-    #[test]
-    fn every_restage_shows_the_current_slot_number_and_box_label() {
-        let mut store = Store::open_in_memory().unwrap();
-        let mut cards = vec![slotted("a", "R5CR8", "1-8")];
-        let id = store
-            .record_sighting(&Sighting::new(cards[0].serials.clone()).at_slot("1-8"))
-            .unwrap();
-        cards[0].device_id = Some(id);
-        store.assign_slot("1-8", 8, None).unwrap();
-        cards[0].slot_number = Some(8);
-        store
-            .move_slot("1-8", 12, None, crate::store::Attached::Ports(&[]))
-            .unwrap();
-        restage(&mut store, &mut cards, false);
-        assert_eq!(cards[0].slot_number, Some(12));
-        store
-            .record_box_label(id, "BOX0042", Some(12), "ana")
-            .unwrap();
-        restage(&mut store, &mut cards, false);
-        assert_eq!(cards[0].box_label.as_deref(), Some("BOX0042"));
-        store.free_slot(12).unwrap();
-        restage(&mut store, &mut cards, false);
-        assert_eq!(cards[0].slot_number, None, "freed");
-    }
-
-    #[test]
-    fn devices_already_attached_join_a_new_batch_and_actions_show_at_once() {
-        let mut store = Store::open_in_memory().unwrap();
-        let mut cards = vec![
-            slotted("a", "R5CR1", "127.0.0.1:5555"),
-            slotted("b", "OTHER", "127.0.0.1:5556"),
-        ];
-        for c in &mut cards {
-            c.device_id = Some(
-                store
-                    .record_sighting(
-                        &Sighting::new(c.serials.clone()).at_slot(c.slot.clone().unwrap()),
-                    )
-                    .unwrap(),
-            );
-        }
-        let b = Batch::for_tests("Wave 1", &["R5CR1"]);
-        store.create_batch(&b).unwrap();
-        restage(&mut store, &mut cards, false);
-        assert_eq!(cards[0].batch, None, "joining waits for assign");
-        restage(&mut store, &mut cards, true);
-        assert_eq!(cards[0].batch.as_ref(), Some(&b.id));
-        assert_eq!(cards[0].stage.as_ref().map(|s| s.stage), Some(Stage::New));
-        assert_eq!(
-            (cards[1].batch.as_ref(), cards[1].stage.as_ref()),
-            (None, None),
-            "not expected, no active batch"
-        );
-        let id = cards[0].device_id.unwrap();
-        assert_eq!(
-            crate::device::history::stored_device(
-                &store,
-                &cards[0].serials,
-                cards[0].slot.as_deref()
-            )
-            .unwrap(),
-            Some(id),
-            "the lookup agrees"
-        );
-        store.record_action(id, EVENT_POWERED_OFF, "tech").unwrap();
-        restage(&mut store, &mut cards, false);
-        assert_eq!(
-            cards[0].stage.as_ref().map(|s| s.stage),
-            Some(Stage::New),
-            "powered off before enrolling changes nothing"
-        );
-    }
-
-    fn batch(name: &str) -> Batch {
-        Batch::for_tests(name, &[])
-    }
-
-    #[tokio::test]
-    async fn snapshots_are_restaged_and_refresh_joins_the_active_batch() {
-        let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
-        let watcher = BenchWatcher::new(Ok(store.clone()), Handle::current());
-        let mut rx = watcher.receiver();
-        let mut a = card("a", "R5CR1");
-        a.device_id = Some(
-            store
-                .lock()
-                .unwrap()
-                .record_sighting(&Sighting::new(a.serials.clone()))
-                .unwrap(),
-        );
-        watcher.apply(BenchEvent::Snapshot {
-            devices: vec![a, card("b", "UNREAD")],
-        });
-        assert!(rx.has_changed().unwrap());
-        let view = rx.borrow_and_update().clone();
-        assert_eq!(view.devices.len(), 2);
-        assert_eq!(view.devices[0].batch, None);
-        assert_eq!(watcher.card("b").map(|c| c.key), Some("b".to_owned()));
-        assert_eq!(watcher.card("zz"), None);
-
-        let wave = batch("Wave 1");
-        {
-            let mut s = store.lock().unwrap();
-            s.create_batch(&wave).unwrap();
-            s.set_active_batch(Some(&wave.id)).unwrap();
-        }
-        watcher.refresh(false);
-        assert!(!rx.has_changed().unwrap(), "nothing changed without assign");
-        watcher.refresh(true);
-        let view = rx.borrow_and_update().clone();
-        assert_eq!(view.devices[0].batch.as_ref(), Some(&wave.id));
-        assert!(view.devices[0].stage.is_some());
-        assert_eq!(
-            view.devices[1].batch, None,
-            "a card without a device id stays"
-        );
-
-        // A technician action lands on the card's device and is shown at once.
-        assert!(matches!(
-            watcher.record_action("a", "switched-on"),
-            Err(ActionError::Unknown(_))
-        ));
-        assert!(matches!(
-            watcher.record_action("zz", "powered-off"),
-            Err(ActionError::NotOnBench)
-        ));
-        assert!(matches!(
-            watcher.record_action("b", "powered-off"),
-            Err(ActionError::NotRecorded)
-        ));
-        watcher.record_action("a", "powered-off").unwrap();
-        let id = view.devices[0].device_id.unwrap();
-        let events = store.lock().unwrap().device_events(id).unwrap();
-        assert!(events.iter().any(|e| e.kind == "powered-off"), "{events:?}");
-
-        // The same snapshot again (the watcher's cached card has no batch): restaged, unchanged.
-        let mut again = card("a", "R5CR1");
-        again.device_id = view.devices[0].device_id;
-        rx.borrow_and_update();
-        watcher.apply(BenchEvent::Snapshot {
-            devices: vec![again, card("b", "UNREAD")],
-        });
-        assert!(!rx.has_changed().unwrap(), "restaged: nothing new to send");
-    }
-
-    #[tokio::test]
-    async fn server_down_keeps_the_cards_and_history_off_stays() {
-        let watcher = BenchWatcher::new(Err(&StoreError::NoDataDir), Handle::current());
-        let rx = watcher.receiver();
-        let off = rx.borrow().history_off.clone().unwrap();
-        assert!(
-            off.starts_with("Devices are shown but not saved: "),
-            "{off}"
-        );
-        watcher.apply(BenchEvent::Snapshot {
-            devices: vec![card("a", "R5CR1")],
-        });
-        watcher.apply(BenchEvent::ServerDown {
-            message: "start it".into(),
-        });
-        let view = rx.borrow().clone();
-        assert_eq!(
-            (view.devices.len(), view.server_down.as_deref()),
-            (1, Some("start it"))
-        );
-        assert_eq!(view.history_off.as_deref(), Some(off.as_str()));
-        watcher.apply(BenchEvent::Snapshot { devices: vec![] });
-        let view = rx.borrow().clone();
-        assert_eq!((view.devices.len(), view.server_down), (0, None));
-        assert!(view.history_off.is_some(), "for the whole run");
-    }
-}
+mod tests;

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { intuneLines } from "./bench";
+import { asOfLine, clockTime, unpluggedLabel } from "./cardStatus";
+import type { BenchDevice } from "./types";
+
+function dev(over: Partial<BenchDevice>): BenchDevice {
+  return {
+    key: "k", device_id: null, state: "device", next_step: null, serial: null, serials: [], manufacturer: null,
+    model: null, android_release: null, sdk: null, build_id: null, slot: null, flags: [], error: null,
+    slot_number: null, evidence: null, problems: [], intune: null, batch: null, stage: null, box_label: null,
+    intune_checked_at: null, intune_gone_since: null, read_at: null, unplugged_at: null,
+    status: { kind: "working", word: "Reading", icon: "spinner", tone: "info", next_step: "Wait.", remedy: null },
+    ...over,
+  };
+}
+
+const at = (h: number, m: number) => new Date(2026, 0, 5, h, m).toISOString();
+
+describe("unpluggedLabel", () => {
+  it("names the slot, the time it left and the serial", () => {
+    const d = dev({ key: "2109100002", serial: "2109100002", slot_number: 8, unplugged_at: at(15, 1) });
+    expect(unpluggedLabel(d)).toBe("Slot 8 — unplugged 15:01, 2109100002");
+  });
+  it("falls back to the port and the key", () => {
+    expect(unpluggedLabel(dev({ key: "127.0.0.1:5555", slot: "127.0.0.1:5555", unplugged_at: at(9, 5) }))).toBe(
+      "127.0.0.1:5555 — unplugged 09:05, 127.0.0.1:5555",
+    );
+  });
+});
+
+describe("asOfLine", () => {
+  it("says when the device was read and Intune asked, or since when Intune lost it", () => {
+    expect(asOfLine(dev({}))).toBe("");
+    expect(asOfLine(dev({ read_at: at(14, 55), intune_checked_at: at(15, 1) }))).toBe("Read 14:55 · Intune checked 15:01");
+    expect(asOfLine(dev({ intune_gone_since: at(15, 2) }))).toBe("Gone from Intune since 15:02");
+  });
+  it("keeps text it can't read as a time", () => {
+    expect(clockTime("soon")).toBe("soon");
+  });
+});
+
+
+describe("intuneLines beside a status", () => {
+  it("never says 'not seen yet' of a device Intune lost", () => {
+    expect(intuneLines(null, at(15, 2))).toEqual([["Intune", "no longer shows it"]]);
+  });
+});
