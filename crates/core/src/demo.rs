@@ -149,6 +149,10 @@ pub struct ControlFile {
     pub token: String,
     /// The simulator's process id.
     pub pid: u32,
+    /// The environment that points the CLI and the app at the simulator's fake tenant, when it
+    /// runs one (`STAGEBENCH_AUTHORITY`, `STAGEBENCH_GRAPH_URL`, …).
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 /// Why a demo control did not work.
@@ -207,6 +211,11 @@ impl DemoControl {
     /// Where the simulator listens.
     pub fn addr(&self) -> SocketAddr {
         self.file.addr
+    }
+
+    /// The environment for its fake tenant (empty without one).
+    pub fn env(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.file.env
     }
 
     /// The simulated devices.

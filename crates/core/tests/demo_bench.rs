@@ -279,6 +279,11 @@ async fn controls_plug_unplug_allow_advance_and_fail() {
         .unwrap()
         .expect("the control file");
     assert!(control.addr().ip().is_loopback());
+    assert_eq!(
+        control.env()["STAGEBENCH_GRAPH_URL"],
+        fake.base_url(),
+        "the tenant's env"
+    );
     let devices = control.list().await.unwrap();
     assert_eq!(devices, bench.devices().await);
     let number =

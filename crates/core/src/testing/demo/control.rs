@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use super::{describe, life, Shared};
+use super::{describe, life, tenant_env, Shared};
 use crate::demo::{ControlFile, DemoCommand, DemoReply, DemoRequest, CONTROL_FILE};
 
 /// The longest request line read.
@@ -39,6 +39,13 @@ impl ControlEndpoint {
             addr,
             token: token.clone(),
             pid: std::process::id(),
+            env: match &shared.tenant {
+                Some(fake) => tenant_env(fake)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+                None => Default::default(),
+            },
         };
         let file = data_dir.join(CONTROL_FILE);
         let json = serde_json::to_vec_pretty(&contents).map_err(std::io::Error::other)?;

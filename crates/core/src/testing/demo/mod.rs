@@ -241,6 +241,19 @@ impl DemoBench {
     }
 }
 
+/// The environment that points the CLI and the app at `fake` (its sign-in and Graph, over
+/// plain HTTP on 127.0.0.1).
+pub fn tenant_env(fake: &FakeGraph) -> std::collections::BTreeMap<&'static str, String> {
+    use crate::intune::auth::{ALLOW_HTTP_LOOPBACK_ENV, AUTHORITY_ENV, GRAPH_URL_ENV};
+    [
+        (AUTHORITY_ENV, fake.authority_url()),
+        (GRAPH_URL_ENV, fake.base_url()),
+        (ALLOW_HTTP_LOOPBACK_ENV, "1".to_owned()),
+    ]
+    .into_iter()
+    .collect()
+}
+
 /// The devices as the controls show them.
 fn describe(slots: &[Slot]) -> Vec<DemoDevice> {
     slots
