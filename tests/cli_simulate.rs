@@ -153,3 +153,46 @@ fn simulate_control_drives_the_running_simulator() {
         "{err}"
     );
 }
+
+/// `make demo`'s script without its window (`--check`): a private adb server, the simulator with
+/// its tenant, the bench signed in there and the demo batch active, all in a fresh folder; once
+/// checked, the simulator and the adb server stop and the folder is gone.
+#[test]
+fn the_demo_script_prepares_a_signed_in_bench_and_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = stagebench_core::testing::free_port().unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/demo.sh");
+    let out = Command::new(script)
+        .args(["--check", built_binary("stagebench").to_str().unwrap()])
+        .env("TMPDIR", tmp.path())
+        .env("STAGEBENCH_DEMO_ADB_PORT", port.to_string())
+        .env("STAGEBENCH_DEMO_STEP_MS", "100")
+        .env_remove("STAGEBENCH_DATA_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    ok(&out, "scripts/demo.sh --check");
+    let said = stdout(&out);
+    assert!(said.contains("account:   tech@contoso.com"), "{said}");
+    let batch = said
+        .lines()
+        .find(|l| l.contains("Demo bench"))
+        .unwrap_or_default();
+    assert!(batch.contains("[active]"), "{said}");
+    assert_eq!(
+        said.lines().filter(|l| l.starts_with("127.0.0.1:")).count(),
+        8,
+        "{said}"
+    );
+    assert!(said.contains("The demo bench is ready"), "{said}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "the demo folder is removed: {left:?}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the demo's adb server stopped"
+    );
+}
