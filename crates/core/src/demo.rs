@@ -60,6 +60,8 @@ pub enum DemoAction {
     Fail,
     /// Tap "Allow" on its "Allow USB debugging?" prompt.
     Allow,
+    /// Power it on again after it was powered off (it boots to the sign-in screen, back on adb).
+    PowerOn,
 }
 
 /// How a device goes wrong.
@@ -68,7 +70,7 @@ pub enum DemoAction {
 pub enum DemoFailure {
     /// It restarts (its boot count goes up) — during enrollment, a problem the card names.
     Reboot,
-    /// It stops moving on until advanced.
+    /// It stops moving on (and ignores the bench: QR, Powered off) until advanced.
     Stuck,
 }
 
@@ -88,7 +90,9 @@ pub struct DemoDevice {
     pub addr: String,
     /// Its cable is in.
     pub plugged: bool,
-    /// adb can talk to it now (plugged, powered, USB debugging on).
+    /// It is switched on (off once powered off, until powered on again).
+    pub powered: bool,
+    /// adb can talk to it now (plugged, switched on, USB debugging on).
     pub on_adb: bool,
     /// It waits for "Allow USB debugging?".
     pub awaiting_allow: bool,
@@ -100,6 +104,8 @@ pub struct DemoDevice {
     pub doing: String,
     /// The controls that do something now.
     pub actions: Vec<DemoAction>,
+    /// The ways [`DemoAction::Fail`] can make it go wrong now.
+    pub failures: Vec<DemoFailure>,
 }
 
 /// A request to the simulator.

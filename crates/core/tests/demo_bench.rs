@@ -216,9 +216,21 @@ async fn the_qr_moves_a_device_and_powered_off_comes_before_intune() {
         "enrolled in Intune before Powered off"
     );
 
+    // A stuck device ignores the bench, Powered off too, until advanced.
+    bench
+        .act(1, DemoAction::Fail, Some(DemoFailure::Stuck))
+        .await
+        .unwrap();
     store
         .record_action(ids[0], EVENT_POWERED_OFF, "tech")
         .unwrap();
+    three_steps_of_looks(&bench).await;
+    let held = device(&bench.devices().await, 1);
+    assert!(
+        held.phase == DemoPhase::SetupDone && held.on_adb,
+        "{held:?}"
+    );
+    bench.act(1, DemoAction::Advance, None).await.unwrap();
     let off = until("the Samsung powered off", || async {
         let d = device(&bench.devices().await, 1);
         (d.phase >= DemoPhase::PoweredOff)
@@ -363,6 +375,13 @@ async fn controls_plug_unplug_allow_advance_and_fail() {
         refused.to_string().contains("its user has signed in"),
         "{refused}"
     );
+    // Powered off, it is off adb until powered on: then back, one boot more.
+    assert!(!done.powered && !done.on_adb && done.actions.contains(&DemoAction::PowerOn));
+    let on = device(&control.act(1, DemoAction::PowerOn, None).await.unwrap(), 1);
+    assert!(on.powered && on.on_adb, "{on:?}");
+    let booted = until("the device back on adb", || evidence_of(&one.addr)).await;
+    assert_eq!(booted.boot_count, rebooted.boot_count.map(|b| b + 1));
+    assert!(booted.owned_by_intune() && booted.user_setup_complete == Some(true));
     let refused = control.act(99, DemoAction::Plug, None).await.unwrap_err();
     assert!(
         matches!(refused, DemoError::Refused(ref m) if m.contains("devices 1 to 8")),

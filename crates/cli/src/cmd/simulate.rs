@@ -3,7 +3,7 @@
 //! can try StageBench without hardware; with `--tenant`, also a fake Intune tenant (Graph and
 //! its sign-in, on 127.0.0.1 only) where the devices enroll once powered off.
 //! `stagebench simulate control …` drives a running simulator: plug, unplug, advance, fail,
-//! allow.
+//! allow, power-on.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -92,6 +92,9 @@ enum ControlAction {
     },
     /// Tap "Allow" on device N's "Allow USB debugging?" prompt.
     Allow { device: u32 },
+    /// Switch device N on again after it was powered off: back on adb, its card shows what
+    /// Intune says.
+    PowerOn { device: u32 },
     /// The environment for the CLI and the app to use the simulator's fake tenant, as `export`
     /// lines for a shell.
     Env,
@@ -209,7 +212,7 @@ pub async fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()>
         if let Some((_, info)) = &tenant {
             write_tenant(info, out)?;
         }
-        writeln!(out, "Show the batch's QR on the bench and they enroll; drive them with `stagebench simulate control list|plug|unplug|advance|fail|allow N`.")?;
+        writeln!(out, "Show the batch's QR on the bench and they enroll; drive them with `stagebench simulate control list|plug|unplug|advance|fail|allow|power-on N`.")?;
         writeln!(out, "Press Ctrl-C to stop.")?;
     }
     out.flush()?;
@@ -256,6 +259,7 @@ async fn run_control(args: &ControlArgs, out: &mut dyn Write) -> anyhow::Result<
         ControlAction::Unplug { device } => (Some(device), Some(DemoAction::Unplug), None),
         ControlAction::Advance { device } => (Some(device), Some(DemoAction::Advance), None),
         ControlAction::Allow { device } => (Some(device), Some(DemoAction::Allow), None),
+        ControlAction::PowerOn { device } => (Some(device), Some(DemoAction::PowerOn), None),
         ControlAction::Fail { device, how } => (
             Some(device),
             Some(DemoAction::Fail),

@@ -1,5 +1,6 @@
 //! What moves a demo device on: the bench (its QR shown for the device's batch, the
-//! technician's Powered off), its own timers, the fake tenant, and the controls.
+//! technician's Powered off), its own timers, the fake tenant, and the controls. A stuck device
+//! does nothing by itself, not even power off, until advanced.
 
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
@@ -42,16 +43,19 @@ async fn tick(shared: &Shared) {
 
 /// The steps a device takes without a control.
 async fn by_itself(shared: &Shared, slot: &mut Slot, seen: Seen) {
+    if slot.stuck {
+        return;
+    }
     if seen.powered_off && (DemoPhase::DeviceOwner..DemoPhase::PoweredOff).contains(&slot.phase) {
         power_off(shared, slot).await;
         return;
     }
     let due = slot.due.is_some_and(|at| at <= Instant::now());
     match slot.phase {
-        DemoPhase::Fresh if seen.qr_shown && !slot.stuck && !slot.awaiting_allow() => {
+        DemoPhase::Fresh if seen.qr_shown && !slot.awaiting_allow() => {
             start_provisioning(shared, slot)
         }
-        DemoPhase::Provisioning | DemoPhase::DeviceOwner if due && !slot.stuck => {
+        DemoPhase::Provisioning | DemoPhase::DeviceOwner if due => {
             next_on_device(shared, slot).await
         }
         DemoPhase::PoweredOff | DemoPhase::InIntune => follow_tenant(shared, slot),
@@ -95,6 +99,7 @@ async fn show(shared: &Shared, slot: &mut Slot) {
 /// It powers off (leaves adb) and the tenant will enroll it, then give it a user.
 async fn power_off(shared: &Shared, slot: &mut Slot) {
     slot.phase = DemoPhase::PoweredOff;
+    slot.powered = false;
     slot.due = None;
     slot.stuck = false;
     if let Some(device) = slot.device.take() {
@@ -151,6 +156,7 @@ pub(super) async fn act(
         DemoAction::Allow => allow(shared, slot).await?,
         DemoAction::Advance => advance(shared, slot).await?,
         DemoAction::Fail => fail(shared, slot, failure).await?,
+        DemoAction::PowerOn => power_on(shared, slot).await?,
     }
     Ok(describe(&slots))
 }
@@ -179,6 +185,26 @@ async fn unplug(shared: &Shared, slot: &mut Slot) -> Result<(), String> {
     slot.plugged = false;
     if let Some(device) = slot.device.take() {
         shared.link.down(slot.addr, device).await;
+    }
+    Ok(())
+}
+
+/// It boots again (one boot more) to the sign-in screen, back on adb when plugged.
+async fn power_on(shared: &Shared, slot: &mut Slot) -> Result<(), String> {
+    if slot.powered {
+        return Err(format!("device {} is already on", slot.number));
+    }
+    slot.powered = true;
+    slot.boot_count += 1;
+    slot.spec.show(slot.phase, slot.boot_count);
+    if slot.reachable() {
+        let device = shared.link.up(slot.addr, &slot.spec.config).await;
+        slot.device = Some(device.map_err(|e| {
+            format!(
+                "device {} could not come back on {}: {e}",
+                slot.number, slot.addr
+            )
+        })?);
     }
     Ok(())
 }
@@ -283,6 +309,11 @@ pub(super) fn doing(slot: &Slot) -> String {
         DemoPhase::UserSignedIn => "Its user signed in: done",
     };
     let mut out = what.to_owned();
+    if !slot.powered && slot.phase > DemoPhase::PoweredOff {
+        out.push_str(" (switched off: power on shows its card again)");
+    } else if slot.powered && slot.phase >= DemoPhase::PoweredOff {
+        out.push_str(" (switched on again)");
+    }
     if !slot.plugged {
         out = format!("Unplugged. {out}");
     }
@@ -304,12 +335,27 @@ pub(super) fn actions(slot: &Slot) -> Vec<DemoAction> {
     if !done {
         out.push(DemoAction::Advance);
     }
-    let can_stick = (DemoPhase::Fresh..=DemoPhase::SetupDone).contains(&slot.phase) && !slot.stuck;
-    if slot.device.is_some() || can_stick {
+    if !failures(slot).is_empty() {
         out.push(DemoAction::Fail);
     }
     if slot.awaiting_allow() && slot.phase != DemoPhase::UsbDebuggingOff {
         out.push(DemoAction::Allow);
+    }
+    if !slot.powered {
+        out.push(DemoAction::PowerOn);
+    }
+    out
+}
+
+/// The ways it can go wrong now: a restart while adb sees it, stuck while it has a step of its
+/// own left.
+pub(super) fn failures(slot: &Slot) -> Vec<DemoFailure> {
+    let mut out = Vec::new();
+    if slot.device.is_some() {
+        out.push(DemoFailure::Reboot);
+    }
+    if (DemoPhase::Fresh..=DemoPhase::SetupDone).contains(&slot.phase) && !slot.stuck {
+        out.push(DemoFailure::Stuck);
     }
     out
 }

@@ -54,10 +54,17 @@ impl Link {
         Ok(device)
     }
 
-    /// Stops `device` (every connection drops) and detaches it from the adb server.
+    /// Stops `device` (every connection drops, and its address refuses new ones once this
+    /// returns) and detaches it from the adb server.
     pub async fn down(&self, addr: SocketAddr, device: FakeDevice) {
         device.vanish();
         drop(device);
+        let started = Instant::now();
+        while started.elapsed() < SETTLE_WITHIN
+            && tokio::net::TcpStream::connect(addr).await.is_ok()
+        {
+            tokio::time::sleep(LOOK_EVERY).await;
+        }
         if let Some(adb) = &self.adb {
             let _ = adb.disconnect(&addr.to_string()).await;
         }

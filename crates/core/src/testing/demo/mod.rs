@@ -5,7 +5,8 @@
 //! changing at each step; when the technician records it as Powered off, it powers off (leaves
 //! ADB), and only then does the fake tenant enroll it (`Staging_<serial>_…`, RealWear headsets
 //! through AOSP userless) and, later, give it a user. Serials are fresh each run (or fixed by a
-//! seed). Controls plug, unplug, advance, fail and allow a device; a loopback control endpoint
+//! seed). Controls plug, unplug, advance, fail, allow and power on a device (a powered-off one
+//! boots back onto adb, so its card can show what Intune says); a loopback control endpoint
 //! ([`crate::demo`]) serves them to the CLI and the app.
 //!
 //! Layout: `catalog` (the devices and their evidence per phase), `link` (a device's presence on
@@ -80,6 +81,8 @@ struct Slot {
     /// Listening while plugged, powered and debuggable.
     device: Option<FakeDevice>,
     plugged: bool,
+    /// Switched on (off from power-off until powered on again).
+    powered: bool,
     phase: DemoPhase,
     boot_count: u32,
     /// When the next automatic step falls due.
@@ -92,11 +95,9 @@ impl Slot {
         self.spec.config.auth == FakeAuth::Reject
     }
 
-    /// adb can reach it: plugged, debuggable and powered.
+    /// adb can reach it: plugged, debuggable and switched on.
     fn reachable(&self) -> bool {
-        self.plugged
-            && self.phase != DemoPhase::UsbDebuggingOff
-            && self.phase < DemoPhase::PoweredOff
+        self.plugged && self.powered && self.phase != DemoPhase::UsbDebuggingOff
     }
 }
 
@@ -177,6 +178,7 @@ impl DemoBench {
                 addr,
                 device,
                 plugged: true,
+                powered: true,
                 phase,
                 due: None,
                 stuck: false,
@@ -265,12 +267,14 @@ fn describe(slots: &[Slot]) -> Vec<DemoDevice> {
             model: s.spec.model.clone(),
             addr: s.addr.to_string(),
             plugged: s.plugged,
+            powered: s.powered,
             on_adb: s.device.is_some(),
             awaiting_allow: s.awaiting_allow(),
             stuck: s.stuck,
             phase: s.phase,
             doing: life::doing(s),
             actions: life::actions(s),
+            failures: life::failures(s),
         })
         .collect()
 }
