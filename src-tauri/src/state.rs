@@ -62,9 +62,13 @@ impl App {
                 let refresh = bench.clone();
                 let scanner = ScannerIntake::new(store.clone(), move || refresh.refresh(false));
                 scanner.start();
+                // A sync records Intune's statuses: the cards show them at once.
+                let tenant = TenantService::new(store.clone(), runtime);
+                let restage = bench.clone();
+                tenant.after_sync(move || restage.refresh(false));
                 Opened {
                     print: PrintWorker::new(store.clone()),
-                    tenant: TenantService::new(store.clone(), runtime),
+                    tenant,
                     scanner,
                     store,
                 }

@@ -85,7 +85,11 @@ struct Inner {
     sign_in: Box<SignInService>,
     /// The environment's replaced addresses, as warnings ([`TenantState::endpoint_overrides`]).
     overrides: Vec<String>,
+    /// Called after each sync round ([`TenantService::after_sync`]).
+    after_sync: Mutex<Option<Box<AfterSync>>>,
 }
+
+type AfterSync = dyn Fn() + Send + Sync;
 
 #[derive(Default)]
 struct Link {
@@ -146,6 +150,7 @@ impl TenantService {
                 runtime,
                 sign_in,
                 overrides,
+                after_sync: Mutex::new(None),
             }),
         }
     }
@@ -257,6 +262,16 @@ impl TenantService {
         self.update(|s| s.contact(result.as_ref().map(drop)));
     }
 
+    /// Calls `then` after every sync round, e.g. for the bench's cards to show the Intune
+    /// statuses it recorded (replaces an earlier one).
+    pub fn after_sync(&self, then: impl Fn() + Send + Sync + 'static) {
+        *self
+            .inner
+            .after_sync
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Box::new(then));
+    }
+
     /// Runs a sync round as soon as possible.
     pub fn sync_now(&self) {
         self.ensure_started();
@@ -312,6 +327,15 @@ impl TenantService {
             tracing::warn!(error = %e, "sync round stopped");
         }
         let current = self.is_current(generation);
+        if let Some(then) = self
+            .inner
+            .after_sync
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            then();
+        }
         self.update(|s| {
             if current {
                 s.record(
