@@ -16,6 +16,7 @@ use stagebench_core::batch::progress::{
 };
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::bench::BenchView;
+use stagebench_core::demo::{DemoAction, DemoDevice, DemoFailure, DemoPhase};
 use stagebench_core::device::{
     AdbState, AppVersion, BenchDevice, BenchEvent, Finding, FirmwareFacts, Severity, StageEvidence,
 };
@@ -111,6 +112,10 @@ fn generate() -> String {
         declaration::<Reconciliation>(&cfg),
         declaration::<ScanOutcome>(&cfg),
         declaration::<ScanError>(&cfg),
+        declaration::<DemoPhase>(&cfg),
+        declaration::<DemoAction>(&cfg),
+        declaration::<DemoFailure>(&cfg),
+        declaration::<DemoDevice>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');
