@@ -303,6 +303,11 @@ async fn controls_plug_unplug_allow_advance_and_fail() {
 
     // Unplug and plug: the device leaves adb and comes back on its address.
     let one = device(&devices, 1);
+    assert_eq!(
+        one.failures,
+        [DemoFailure::Reboot, DemoFailure::Stuck],
+        "{one:?}"
+    );
     let after = control.act(1, DemoAction::Unplug, None).await.unwrap();
     assert!(!device(&after, 1).plugged && !device(&after, 1).on_adb);
     assert!(!reachable(&one.addr).await);
