@@ -1,5 +1,5 @@
-# StageBench: `make run` starts the app, `make test` runs every test.
-# Both install the Debian/Ubuntu packages they need first (scripts/deps.sh).
+# StageBench: `make demo` opens the app on a simulated bench, `make run` starts the app, `make test`
+# runs every test. Each installs the Debian/Ubuntu packages it needs first (scripts/deps.sh).
 # Every target uses the same cargo selection, so nothing is compiled twice.
 
 SHELL := /bin/bash
@@ -9,15 +9,19 @@ CARGO_SELECTION := --locked --workspace --all-targets
 APT_BUILD := libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libssl-dev libdbus-1-dev \
              pkg-config build-essential file libusb-1.0-0-dev libudev-dev
 APT_RUN   := xvfb xauth adb
+APT_DEMO  := dbus gnome-keyring
 APT_TEST  := xvfb xauth webkit2gtk-driver x11-utils dbus dbus-x11 \
              adb zbar-tools poppler-utils cups printer-driver-cups-pdf gnome-keyring libsecret-tools socat
 
-.PHONY: all deps-run deps-test ui build run lint test test-ui test-rust clean-artifacts
+.PHONY: all deps-run deps-demo deps-test ui build run demo lint test test-ui test-rust clean-artifacts
 
 all: build
 
 deps-run:
 	@scripts/deps.sh $(APT_BUILD) $(APT_RUN)
+
+deps-demo:
+	@scripts/deps.sh $(APT_BUILD) $(APT_RUN) $(APT_DEMO)
 
 deps-test:
 	@scripts/deps.sh $(APT_BUILD) $(APT_TEST)
@@ -35,6 +39,12 @@ build: ui
 run: deps-run
 	@$(MAKE) --no-print-directory build
 	@scripts/run-app.sh target/debug/stagebench-app
+
+# The app on a simulated bench: eight devices, a fake tenant signed in, an active demo batch, all
+# in a fresh folder of their own (scripts/demo.sh); closing the window stops it all.
+demo: deps-demo
+	@$(MAKE) --no-print-directory build
+	@scripts/demo.sh target/debug/stagebench-app target/debug/stagebench
 
 # Gates: formatting as rustfmt writes it, and no clippy warning anywhere (tests included).
 lint:

@@ -69,6 +69,8 @@ const COMMANDS: &[&str] = &[
     "printer_remove",
     "printer_test",
     "printer_status",
+    "demo_devices",
+    "demo_act",
 ];
 
 fn main() {

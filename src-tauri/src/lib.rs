@@ -12,9 +12,9 @@
 //! slots, doctor), [`qr`], [`tenant`], [`profiles`], [`batches`] (with the New batch form in
 //! [`batch_form`]), [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody),
 //! [`activity`] (audit log, bench key), [`scanner`], [`labels`] and [`printing`] (with the Printers
-//! panel's views in [`printer_views`]); [`files`] is where files come from, [`instance`] the
-//! single-instance guard. `bindings` (tests only) writes the UI's TypeScript types
-//! for the shell's own views. The builder is generic over the Tauri runtime, so the shell is tested
+//! panel's views in [`printer_views`]) and [`demo`] (the demo panel's simulated bench); [`files`]
+//! is where files come from, [`instance`] the single-instance guard. `bindings` (tests only)
+//! writes the UI's TypeScript types for the shell's own views. The builder is generic over the Tauri runtime, so the shell is tested
 //! with `tauri::test::mock_builder` (tests/mock_app.rs).
 
 pub mod activity;
@@ -24,6 +24,7 @@ pub mod bench;
 #[cfg(test)]
 mod bindings;
 pub mod bridge;
+pub mod demo;
 pub mod error;
 pub mod exchange;
 pub mod files;
@@ -110,7 +111,9 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
             printing::printer_add,
             printing::printer_remove,
             printing::printer_test,
-            printing::printer_status
+            printing::printer_status,
+            demo::demo_devices,
+            demo::demo_act
         ])
 }
 

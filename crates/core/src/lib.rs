@@ -22,8 +22,9 @@
 //!    batch or be held), [`mod@bench`] (the bench watcher service: attached devices with their
 //!    batch and stage), [`printer`] (IPP/CUPS, raw TCP and serial printers, their queue and its
 //!    worker), [`label`] (printer-true enrollment, device and box labels); beside them
-//!    [`enrollment_qr`] (technician input to a checked payload and its QR) and [`doctor`]
-//!    (whether the bench can do its job).
+//!    [`enrollment_qr`] (technician input to a checked payload and its QR), [`doctor`]
+//!    (whether the bench can do its job) and [`demo`] (the remote control of a running
+//!    simulated bench, for the CLI and the app's demo panel).
 //! 5. `testing` (feature `testing`): the simulated bench and fakes used by tests and demos. It
 //!    may use anything; nothing else uses it.
 #![warn(missing_docs)]
@@ -32,6 +33,7 @@ pub mod audit;
 pub mod batch;
 pub mod bench;
 pub mod clock;
+pub mod demo;
 pub mod device;
 pub mod doctor;
 pub mod enrollment_qr;

@@ -40,6 +40,7 @@ const FLOORS: &[(&str, &[&str])] = &[
             "label",
             "enrollment_qr",
             "doctor",
+            "demo",
         ],
     ),
     ("testing", &["testing"]),

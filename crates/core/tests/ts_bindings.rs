@@ -21,6 +21,7 @@ use stagebench_core::batch::stats::{
 };
 use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts, ReportSerial};
 use stagebench_core::bench::BenchView;
+use stagebench_core::demo::{DemoAction, DemoDevice, DemoFailure, DemoPhase};
 use stagebench_core::device::status::{StatusIcon, StatusTone};
 use stagebench_core::device::{
     AdbState, AppVersion, BenchDevice, BenchEvent, CardStatus, Finding, FirmwareFacts, Severity,
@@ -131,6 +132,10 @@ fn generate() -> String {
         declaration::<Reconciliation>(&cfg),
         declaration::<ScanOutcome>(&cfg),
         declaration::<ScanError>(&cfg),
+        declaration::<DemoPhase>(&cfg),
+        declaration::<DemoAction>(&cfg),
+        declaration::<DemoFailure>(&cfg),
+        declaration::<DemoDevice>(&cfg),
     ] {
         out.push_str(&decl);
         out.push('\n');

@@ -4,6 +4,7 @@
 use stagebench_core::batch::exchange::ExchangeError;
 use stagebench_core::batch::export_folder::ExportFolderError;
 use stagebench_core::bench::{ActionError, DismissError};
+use stagebench_core::demo::DemoError;
 use stagebench_core::enrollment_qr::EnrollmentQrError;
 use stagebench_core::intune::graph::GraphError;
 use stagebench_core::intune::service::TenantError;
@@ -185,6 +186,15 @@ impl From<LabelRequestError> for ApiError {
         match e {
             LabelRequestError::Queue(q) => q.into(),
             e => ApiError::of(code, &e),
+        }
+    }
+}
+
+impl From<DemoError> for ApiError {
+    fn from(e: DemoError) -> Self {
+        match e {
+            DemoError::Refused(_) => invalid(sentence(e)),
+            e => internal(sentence(e)),
         }
     }
 }

@@ -25,6 +25,9 @@ import type {
   Slot,
   TechnicianAction,
   TenantState,
+  DemoAction,
+  DemoDevice,
+  DemoFailure,
 } from "./types";
 import type { ScannerPort, ScannerSettings, ScannerView, ScanReply } from "./app_bindings";
 import type {
@@ -392,4 +395,14 @@ export function printerStatus(name: string): Promise<PrinterStatusView> {
 /** Queues a small test label for the printer; returns the job's id. */
 export function testPrinter(name: string): Promise<number> {
   return call<number>("printer_test", { name });
+}
+
+/** The simulated bench's devices, or null when no simulator runs for this bench (no demo). */
+export function demoDevices(): Promise<DemoDevice[] | null> {
+  return call<DemoDevice[] | null>("demo_devices");
+}
+
+/** Plugs, unplugs, advances, fails or allows simulated device `device`; the devices after it. */
+export function demoAct(device: number, action: DemoAction, failure: DemoFailure | null = null): Promise<DemoDevice[]> {
+  return call<DemoDevice[]>("demo_act", { device, action, failure });
 }

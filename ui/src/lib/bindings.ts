@@ -1796,3 +1796,79 @@ export type ScanError = { "reason": "empty" } | { "reason": "too-long",
  * How many characters it had.
  */
 length: number, } | { "reason": "not-a-serial" } | { "reason": "garbled" };
+
+/**
+ * Where a simulated device is in its life on the demo bench, in the order it gets there.
+ */
+export type DemoPhase = "usb-debugging-off" | "fresh" | "provisioning" | "device-owner" | "setup-done" | "powered-off" | "in-intune" | "user-signed-in";
+
+/**
+ * What a demo control does to a device.
+ */
+export type DemoAction = "plug" | "unplug" | "advance" | "fail" | "allow" | "power-on";
+
+/**
+ * How a device goes wrong.
+ */
+export type DemoFailure = "reboot" | "stuck";
+
+/**
+ * One simulated device as the demo controls show it.
+ */
+export type DemoDevice = { 
+/**
+ * Its number on the simulated bench (1, 2, …).
+ */
+number: number, 
+/**
+ * `ro.serialno`.
+ */
+serial: string, 
+/**
+ * Maker.
+ */
+manufacturer: string, 
+/**
+ * Model.
+ */
+model: string, 
+/**
+ * Its adb address (the bench slot of a TCP device).
+ */
+addr: string, 
+/**
+ * Its cable is in.
+ */
+plugged: boolean, 
+/**
+ * It is switched on (off once powered off, until powered on again).
+ */
+powered: boolean, 
+/**
+ * adb can talk to it now (plugged, switched on, USB debugging on).
+ */
+onAdb: boolean, 
+/**
+ * It waits for "Allow USB debugging?".
+ */
+awaitingAllow: boolean, 
+/**
+ * It stopped moving on (a `stuck` failure).
+ */
+stuck: boolean, 
+/**
+ * Where it is.
+ */
+phase: DemoPhase, 
+/**
+ * What it is doing, in words.
+ */
+doing: string, 
+/**
+ * The controls that do something now.
+ */
+actions: Array<DemoAction>, 
+/**
+ * The ways [`DemoAction::Fail`] can make it go wrong now.
+ */
+failures: Array<DemoFailure>, };

@@ -73,5 +73,9 @@ export type {
   TokenCheck,
   BatchTokenState,
   WifiInput,
+  DemoAction,
+  DemoDevice,
+  DemoFailure,
+  DemoPhase,
 } from "./bindings";
 export type { ApiError, BatchForm, BatchSummary, PackExported, ProfileChoice, TechnicianView } from "./app_bindings";

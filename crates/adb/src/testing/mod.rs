@@ -187,6 +187,13 @@ impl FakeDevice {
         });
     }
 
+    /// Change how it treats host keys from the next handshake on, as when the user taps "Allow"
+    /// on a prompt they had ignored (keys given to [`FakeAuth::KnownKeysOnly`] count only at
+    /// spawn).
+    pub fn set_auth(&self, auth: FakeAuth) {
+        self.shared.update(|c| c.auth = auth);
+    }
+
     /// Make the device slow (or fast again) from its next message on.
     pub fn set_reply_delay(&self, delay: std::time::Duration) {
         self.shared.update(|c| c.reply_delay = delay);

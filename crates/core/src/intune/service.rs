@@ -1,6 +1,6 @@
 //! The Intune sync service: one tenant connection for a whole process. The saved sign-in is
 //! resumed (no network), a device-code sign-in finishes in the background, a sync round runs
-//! every [`SYNC_EVERY`] (and on demand) while signed in, and the [`TenantState`] is published on
+//! every [`SYNC_EVERY`] (or [`SYNC_SECONDS_ENV`] seconds; and on demand) while signed in, and the [`TenantState`] is published on
 //! a `tokio::sync::watch` channel. Sign-ins and sign-outs count up a generation, so a late result
 //! of an older sign-in (or a sync round it started) is dropped.
 
@@ -30,8 +30,20 @@ use super::SignInError;
 use crate::clock::SystemClock;
 use crate::store::{OutboxCounts, StoreError, StoreHandle};
 
-/// How often the bench syncs with Intune while signed in.
+/// How often the bench syncs with Intune while signed in, unless [`SYNC_SECONDS_ENV`] says.
 pub const SYNC_EVERY: Duration = Duration::from_secs(60);
+
+/// Environment variable: the sync interval in whole seconds (at least 1), for a demo bench whose
+/// devices move in seconds; unset, empty or unreadable, [`SYNC_EVERY`].
+pub const SYNC_SECONDS_ENV: &str = "STAGEBENCH_SYNC_SECONDS";
+
+/// The sync interval `value` (of [`SYNC_SECONDS_ENV`]) asks for.
+pub fn sync_every(value: Option<&str>) -> Duration {
+    value
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s >= 1)
+        .map_or(SYNC_EVERY, Duration::from_secs)
+}
 
 /// Retries of outbox items between sync rounds.
 const OUTBOX_RETRIES: RetryPolicy = RetryPolicy {
@@ -253,6 +265,7 @@ impl TenantService {
 
     async fn run(self) {
         let mut rng = StdRng::from_entropy();
+        let every = sync_every(std::env::var(SYNC_SECONDS_ENV).ok().as_deref());
         loop {
             let current = {
                 let link = self.link();
@@ -261,7 +274,7 @@ impl TenantService {
             if let Some((connection, generation)) = current {
                 self.sync(&connection, generation, &mut rng).await;
             }
-            let _ = tokio::time::timeout(SYNC_EVERY, self.inner.wake.notified()).await;
+            let _ = tokio::time::timeout(every, self.inner.wake.notified()).await;
         }
     }
 
@@ -426,6 +439,15 @@ impl TenantService {
 mod tests {
     use super::*;
     use crate::store::Store;
+
+    #[test]
+    fn the_sync_interval_can_be_shortened_for_a_demo() {
+        assert_eq!(sync_every(None), SYNC_EVERY);
+        assert_eq!(sync_every(Some(" 3 ")), Duration::from_secs(3));
+        for ignored in ["", "0", "-2", "soon"] {
+            assert_eq!(sync_every(Some(ignored)), SYNC_EVERY, "{ignored:?}");
+        }
+    }
 
     #[tokio::test]
     async fn a_late_result_of_an_older_sign_in_is_dropped() {

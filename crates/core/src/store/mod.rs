@@ -213,6 +213,26 @@ impl Store {
         Store::init(conn, Some(path.to_owned()))
     }
 
+    /// Opens an existing store at `path` to read only (a watcher beside the app, such as the
+    /// simulated bench): nothing is created, migrated or written; what the schema lacks yet
+    /// reads as an error of the query that needed it.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| classify(path, source))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|source| classify(path, source))?;
+        migrations::check_owner(&conn, path)?;
+        Ok(Store {
+            conn,
+            path: Some(path.to_owned()),
+            clock: Box::new(SystemClock),
+            signer: None,
+        })
+    }
+
     /// Opens the store in [`Store::data_dir`].
     pub fn open_default() -> Result<Store, StoreError> {
         Store::open(&Store::data_dir()?.join(FILE_NAME))

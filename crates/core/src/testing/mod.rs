@@ -2,10 +2,12 @@
 //! varied makers, models and stages (each answers the stage evidence command); Debian's real
 //! adb server guard is re-exported from the adb crate.
 //!
-//! Layout: this file holds the simulated bench; [`graph`] is the fake Microsoft Graph tenant
+//! Layout: this file holds the simulated bench; [`demo`] the demo bench, whose devices react to
+//! the bench (QR shown, Powered off) and to controls; [`graph`] is the fake Microsoft Graph tenant
 //! and its identity platform; [`qr`] reads QR codes back from a label's raster; [`tamper`]
 //! rewrites a store's audit log as an attacker would.
 
+pub mod demo;
 pub mod graph;
 pub mod qr;
 pub mod tamper;
@@ -320,6 +322,23 @@ fn device_owner_block(component: &str) -> String {
     )
 }
 
+/// The address of bench position `index` (0-based) on 127.0.0.1: `base_port + index`, or a free
+/// port when `base_port` is `None`.
+fn bench_address(base_port: Option<u16>, index: usize) -> std::io::Result<SocketAddr> {
+    let port = match base_port {
+        Some(p) => p
+            .checked_add(u16::try_from(index).unwrap_or(u16::MAX))
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("port {p} + {index} is past 65535: pick a lower --base-port"),
+                )
+            })?,
+        None => 0,
+    };
+    Ok(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)))
+}
+
 /// A running simulated bench.
 pub struct SimulatedBench {
     devices: Vec<FakeDevice>,
@@ -333,17 +352,6 @@ impl SimulatedBench {
         let mut devices = Vec::with_capacity(count);
         let mut models = Vec::with_capacity(count);
         for i in 0..count {
-            let port = match base_port {
-                Some(p) => p
-                    .checked_add(u16::try_from(i).unwrap_or(u16::MAX))
-                    .ok_or_else(|| {
-                        std::io::Error::new(
-                            std::io::ErrorKind::InvalidInput,
-                            format!("port {p} + {i} is past 65535: pick a lower --base-port"),
-                        )
-                    })?,
-                None => 0,
-            };
             let config = simulated_device(i);
             let entry = (
                 config
@@ -362,7 +370,7 @@ impl SimulatedBench {
                     .cloned()
                     .unwrap_or_default(),
             );
-            let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
+            let addr = bench_address(base_port, i)?;
             let device = FakeDevice::spawn(config, addr).await.map_err(|e| {
                 std::io::Error::new(
                     e.kind(),

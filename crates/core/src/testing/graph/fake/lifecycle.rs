@@ -112,6 +112,30 @@ impl FakeGraph {
         advance(&self.inner);
     }
 
+    /// Brings the next step of the device scheduled as `serial` to now: its enrollment, or once
+    /// enrolled its user's sign-in. Returns whether there was such a step.
+    pub fn hurry(&self, serial: &str) -> bool {
+        let now = self.inner.clock.now();
+        let hurried = lock(&self.inner.lifecycles)
+            .iter_mut()
+            .find(|s| {
+                s.life.serial == serial
+                    && !s.user_done
+                    && (s.device_id.is_none() || s.life.user.is_some())
+            })
+            .map(|s| {
+                if s.device_id.is_none() {
+                    s.enroll_at = s.enroll_at.min(now);
+                } else if let Some((_, after)) = &mut s.life.user {
+                    let since = (now - s.enroll_at).try_into().unwrap_or(Duration::ZERO);
+                    *after = (*after).min(since);
+                }
+            })
+            .is_some();
+        self.advance_lifecycles();
+        hurried
+    }
+
     /// The managed device id a scheduled serial got, once it enrolled.
     pub fn scheduled_device_id(&self, serial: &str) -> Option<String> {
         lock(&self.inner.lifecycles)
