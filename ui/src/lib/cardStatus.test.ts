@@ -21,6 +21,11 @@ describe("unpluggedLabel", () => {
     const d = dev({ key: "2109100002", serial: "2109100002", slot_number: 8, unplugged_at: at(15, 1) });
     expect(unpluggedLabel(d)).toBe("Slot 8 — unplugged 15:01, 2109100002");
   });
+  it("says powered off when the technician powered it off at the end of the bench's part", () => {
+    const status = { kind: "unplugged" as const, word: "Powered off", icon: "unplugged" as const, tone: "muted" as const, next_step: "n", remedy: null };
+    const d = dev({ key: "R5CR1", serial: "R5CR1", slot_number: 3, unplugged_at: at(15, 1), status });
+    expect(unpluggedLabel(d)).toBe("Slot 3 — powered off 15:01, R5CR1");
+  });
   it("falls back to the port and the key", () => {
     expect(unpluggedLabel(dev({ key: "127.0.0.1:5555", slot: "127.0.0.1:5555", unplugged_at: at(9, 5) }))).toBe(
       "127.0.0.1:5555 — unplugged 09:05, 127.0.0.1:5555",

@@ -11,6 +11,17 @@ use StatusKind::*;
 /// The one status of `card`; `duplicate` is another live card with the same serial.
 pub fn card_status(card: &BenchDevice, duplicate: Option<&Duplicate>) -> CardStatus {
     if card.unplugged_at.is_some() {
+        // Powered off by the technician at the end of the bench's part: leaving was the step.
+        if let Some(stage) = card.stage.as_ref().filter(|s| s.stage >= Stage::BenchDone) {
+            return CardStatus::new(
+                Unplugged,
+                "Powered off",
+                format!(
+                    "{} Dismiss this tile when the device leaves the bench.",
+                    stage.instruction
+                ),
+            );
+        }
         let place = match card.slot_number {
             Some(n) => format!("slot {n}"),
             None => "its slot".to_owned(),

@@ -241,6 +241,24 @@ fn an_unplugged_tile_says_where_to_plug_it_back() {
 }
 
 #[test]
+fn a_device_powered_off_at_bench_done_leaves_a_tile_that_says_so_not_plug_it_back() {
+    for stage in [Stage::BenchDone, Stage::InIntune, Stage::UserSignedIn] {
+        let mut c = card("R5CR100001");
+        c.slot_number = Some(3);
+        c.unplugged_at = Some("2025-01-01T15:01:00.000Z".into());
+        c.stage = Some(staged(stage));
+        let c = one(c);
+        assert_eq!(c.status.kind, StatusKind::Unplugged, "{stage:?}");
+        assert_eq!(c.status.word, "Powered off", "{stage:?}");
+        assert!(
+            !c.status.next_step.contains("Plug it back"),
+            "{stage:?}: {}",
+            c.status.next_step
+        );
+    }
+}
+
+#[test]
 fn connection_states_and_devices_in_no_batch() {
     let mut unauthorized = BenchDevice::blank("X".into(), crate::device::AdbState::Unauthorized);
     unauthorized.next_step = Some("Accept the prompt.".into());
