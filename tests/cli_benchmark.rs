@@ -181,6 +181,11 @@ fn benchmark_app_reports_startup_memory_cpu_and_soak_of_the_real_app() {
     for name in ["stagebench-app", "WebKitWebProces", "WebKitNetworkPr"] {
         let p = named(name).unwrap_or_else(|| panic!("{name} measured: {r}"));
         assert!(p["pss_mib"].as_f64().unwrap() > 1.0, "{name}'s PSS: {p}");
+        let private = p["private_mib"].as_f64().unwrap();
+        assert!(
+            0.0 < private && private <= p["rss_mib"].as_f64().unwrap(),
+            "{name}'s own pages: {p}"
+        );
         assert!(p["cpu_percent"].as_f64().unwrap() >= 0.0, "{p}");
     }
     assert_eq!(processes[0]["name"], "stagebench-app", "the app first");

@@ -81,11 +81,15 @@ struct Report {
     /// The app and every process below it, after the idle time.
     processes: Vec<Process>,
     pss_total_mib: f64,
+    private_total_mib: f64,
     /// The busiest WebKit page process, percent of one core.
     page_cpu_percent: Option<f64>,
     /// All the processes together, percent of one core.
     total_cpu_percent: f64,
     soak: Option<Soak>,
+    /// WebKit processes of other programs (another app, a test) running meanwhile: they share
+    /// WebKit's libraries with the app, so its PSS reads lower than on a bench PC running it alone.
+    other_webkit_processes: usize,
     targets: Targets,
     target_met: bool,
 }
@@ -105,6 +109,9 @@ struct Process {
     pid: u32,
     name: String,
     pss_mib: f64,
+    /// Its own pages only: unlike PSS, not lowered by other programs sharing its libraries.
+    private_mib: f64,
+    rss_mib: f64,
     cpu_percent: f64,
 }
 
@@ -186,6 +193,7 @@ pub(super) async fn run(args: &AppBench, out: &mut dyn Write) -> anyhow::Result<
     for (process, percent) in processes.iter_mut().zip(cpu) {
         process.cpu_percent = percent;
     }
+    let other_webkit_processes = others_sharing(proc_dir, app_pid);
     let soak = match args.soak {
         Some(duration) => Some(
             soak(
@@ -208,6 +216,7 @@ pub(super) async fn run(args: &AppBench, out: &mut dyn Write) -> anyhow::Result<
         args,
         &app,
         count,
+        other_webkit_processes,
         Startup {
             session_s,
             window_s,
@@ -310,11 +319,16 @@ fn mib(kib: u64) -> f64 {
 fn read_memory(proc_dir: &Path, app_pid: u32) -> Vec<Process> {
     procfs::tree(proc_dir, app_pid)
         .into_iter()
-        .map(|(pid, stat)| Process {
-            pid,
-            name: stat.comm,
-            pss_mib: procfs::pss_kib(proc_dir, pid).map_or(0.0, mib),
-            cpu_percent: 0.0,
+        .map(|(pid, stat)| {
+            let memory = procfs::memory(proc_dir, pid).unwrap_or_default();
+            Process {
+                pid,
+                name: stat.comm,
+                pss_mib: mib(memory.pss_kib),
+                private_mib: mib(memory.private_kib),
+                rss_mib: mib(memory.rss_kib),
+                cpu_percent: 0.0,
+            }
         })
         .collect()
 }
@@ -339,6 +353,19 @@ async fn read_cpu(proc_dir: &Path, processes: &[Process], window: Duration) -> V
             _ => 0.0,
         })
         .collect()
+}
+
+/// WebKit processes outside the app's tree.
+fn others_sharing(proc_dir: &Path, app_pid: u32) -> usize {
+    let ours: Vec<u32> = procfs::tree(proc_dir, app_pid)
+        .iter()
+        .map(|(pid, _)| *pid)
+        .collect();
+    procfs::all_stats(proc_dir)
+        .iter()
+        .filter(|(pid, stat)| stat.comm.starts_with("WebKit") && !ours.contains(pid))
+        .filter(|(_, stat)| stat.comm != "WebKitWebDriver")
+        .count()
 }
 
 fn total_pss(proc_dir: &Path, app_pid: u32) -> f64 {
@@ -437,11 +464,13 @@ fn report(
     args: &AppBench,
     app: &Path,
     devices: usize,
+    other_webkit_processes: usize,
     startup: Startup,
     processes: Vec<Process>,
     soak: Option<Soak>,
 ) -> Report {
     let pss_total_mib = processes.iter().map(|p| p.pss_mib).sum();
+    let private_total_mib = processes.iter().map(|p| p.private_mib).sum();
     let page_cpu_percent = processes
         .iter()
         .filter(|p| p.name == PAGE_PROCESS)
@@ -468,8 +497,10 @@ fn report(
         total_cpu_percent: processes.iter().map(|p| p.cpu_percent).sum(),
         processes,
         pss_total_mib,
+        private_total_mib,
         page_cpu_percent,
         soak,
+        other_webkit_processes,
         targets,
         target_met,
     }
@@ -490,21 +521,22 @@ fn write_text(out: &mut dyn Write, r: &Report) -> anyhow::Result<()> {
     )?;
     writeln!(
         out,
-        "  {:>7}  {:<16} {:>9} {:>7}",
-        "pid", "process", "PSS MiB", "CPU %"
+        "  {:>7}  {:<16} {:>9} {:>11} {:>9} {:>7}",
+        "pid", "process", "PSS MiB", "private MiB", "RSS MiB", "CPU %"
     )?;
     for p in &r.processes {
         writeln!(
             out,
-            "  {:>7}  {:<16} {:>9.1} {:>7.2}",
-            p.pid, p.name, p.pss_mib, p.cpu_percent
+            "  {:>7}  {:<16} {:>9.1} {:>11.1} {:>9.1} {:>7.2}",
+            p.pid, p.name, p.pss_mib, p.private_mib, p.rss_mib, p.cpu_percent
         )?;
     }
     writeln!(
         out,
-        "  total PSS {:.1} MiB (target < {TARGET_PSS_MIB} MiB: {}); page process CPU {} (target < {TARGET_PAGE_CPU_PERCENT} %: {}); all processes {:.2} %",
+        "  total PSS {:.1} MiB (target < {TARGET_PSS_MIB} MiB: {}), private {:.1} MiB; page process CPU {} (target < {TARGET_PAGE_CPU_PERCENT} %: {}); all processes {:.2} %",
         r.pss_total_mib,
         mark(r.targets.pss_under_200_mib),
+        r.private_total_mib,
         r.page_cpu_percent.map_or("not found".to_owned(), |c| format!("{c:.2} %")),
         mark(r.targets.page_cpu_under_2_percent),
         r.total_cpu_percent

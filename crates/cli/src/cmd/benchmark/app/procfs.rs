@@ -32,13 +32,32 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
-/// The `Pss:` line of `/proc/PID/smaps_rollup`, in KiB.
-pub fn parse_pss_kib(smaps_rollup: &str) -> Option<u64> {
-    smaps_rollup.lines().find_map(|line| {
-        let value = line.strip_prefix("Pss:")?;
-        let mut parts = value.split_whitespace();
-        let kib = parts.next()?.parse().ok()?;
-        (parts.next() == Some("kB")).then_some(kib)
+/// A process's memory from `/proc/PID/smaps_rollup`, KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Memory {
+    /// Resident set size: every page it maps that is in memory.
+    pub rss_kib: u64,
+    /// Proportional set size: its own pages plus its share of each shared one (a library page
+    /// mapped by four processes counts a quarter), so it moves with what else runs.
+    pub pss_kib: u64,
+    /// Pages no other process maps (`Private_Clean` + `Private_Dirty`): what ending it frees.
+    pub private_kib: u64,
+}
+
+/// Parses `/proc/PID/smaps_rollup` (`None` without its `Rss:` and `Pss:` lines).
+pub fn parse_rollup(smaps_rollup: &str) -> Option<Memory> {
+    let kib = |name: &str| {
+        smaps_rollup.lines().find_map(|line| {
+            let value = line.strip_prefix(name)?.strip_prefix(':')?;
+            let mut parts = value.split_whitespace();
+            let kib: u64 = parts.next()?.parse().ok()?;
+            (parts.next() == Some("kB")).then_some(kib)
+        })
+    };
+    Some(Memory {
+        rss_kib: kib("Rss")?,
+        pss_kib: kib("Pss")?,
+        private_kib: kib("Private_Clean").unwrap_or(0) + kib("Private_Dirty").unwrap_or(0),
     })
 }
 
@@ -88,10 +107,10 @@ pub fn stat(proc_dir: &Path, pid: u32) -> Option<Stat> {
     parse_stat(&std::fs::read_to_string(proc_dir.join(pid.to_string()).join("stat")).ok()?)
 }
 
-/// One process's proportional set size in KiB, if it still runs.
-pub fn pss_kib(proc_dir: &Path, pid: u32) -> Option<u64> {
+/// One process's memory, if it still runs.
+pub fn memory(proc_dir: &Path, pid: u32) -> Option<Memory> {
     let path = proc_dir.join(pid.to_string()).join("smaps_rollup");
-    parse_pss_kib(&std::fs::read_to_string(path).ok()?)
+    parse_rollup(&std::fs::read_to_string(path).ok()?)
 }
 
 /// The first process below `root` (or `root` itself) named `comm`.
@@ -137,12 +156,20 @@ mod tests {
     }
 
     #[test]
-    fn pss_is_the_pss_line_in_kib() {
-        let rollup = "55d0c0a00000-7ffd4b1fe000 ---p 00000000 00:00 0                          [rollup]\nRss:              331520 kB\nPss:              298765 kB\nPss_Dirty:        200000 kB\nPss_Anon:         190000 kB\nShared_Clean:      40000 kB\n";
-        assert_eq!(parse_pss_kib(rollup), Some(298_765));
-        assert_eq!(parse_pss_kib("Rss: 12 kB\n"), None);
-        assert_eq!(parse_pss_kib("Pss: many kB\n"), None);
-        assert_eq!(parse_pss_kib("Pss: 12 pages\n"), None);
+    fn the_rollup_gives_rss_pss_and_private_in_kib() {
+        let rollup = "55d0c0a00000-7ffd4b1fe000 ---p 00000000 00:00 0                          [rollup]\nRss:              331520 kB\nPss:              298765 kB\nPss_Dirty:        200000 kB\nPss_Anon:         190000 kB\nShared_Clean:      40000 kB\nPrivate_Clean:     10000 kB\nPrivate_Dirty:    250000 kB\n";
+        assert_eq!(
+            parse_rollup(rollup),
+            Some(Memory {
+                rss_kib: 331_520,
+                pss_kib: 298_765,
+                private_kib: 260_000,
+            }),
+            "Pss_Dirty and Pss_Anon are not Pss"
+        );
+        assert_eq!(parse_rollup("Rss: 12 kB\n"), None, "no Pss");
+        assert_eq!(parse_rollup("Rss: 12 kB\nPss: many kB\n"), None);
+        assert_eq!(parse_rollup("Rss: 12 kB\nPss: 12 pages\n"), None);
     }
 
     #[test]
@@ -174,7 +201,13 @@ mod tests {
         let me = std::process::id();
         let stat = stat(proc_dir, me).expect("our own stat");
         assert_eq!(stat.ppid, std::os::unix::process::parent_id());
-        assert!(pss_kib(proc_dir, me).is_some_and(|kib| kib > 0));
+        let mine = memory(proc_dir, me).expect("our own memory");
+        assert!(
+            0 < mine.private_kib
+                && mine.private_kib <= mine.pss_kib
+                && mine.pss_kib <= mine.rss_kib,
+            "{mine:?}"
+        );
         assert_eq!(tree(proc_dir, me).first().map(|(pid, _)| *pid), Some(me));
     }
 }
