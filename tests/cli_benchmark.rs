@@ -202,5 +202,6 @@ fn benchmark_app_reports_startup_memory_cpu_and_soak_of_the_real_app() {
         "every card back after the plugging: {soak}"
     );
     assert!(soak["samples"].as_array().unwrap().len() >= 2, "{soak}");
+    assert!(soak["private_growth_mib"].as_f64().is_some(), "{soak}");
     assert!(r["targets"]["soak_growth_under_10_mib"].is_boolean());
 }

@@ -11,6 +11,8 @@
 //!   long, the PSS read every `--sample-every`, and how much it grew.
 //!
 //! The targets (issue 14) are judged in the report, not asserted: a loaded machine may miss one.
+//! Growth is judged on the processes' private memory: their PSS also moves whenever another
+//! program sharing WebKit's libraries starts or ends.
 
 mod procfs;
 mod webdriver;
@@ -122,9 +124,12 @@ struct Soak {
     plugs: u32,
     /// Total PSS over time, the first right before the soak.
     samples: Vec<Sample>,
-    /// Last sample minus the first.
+    /// Last sample's PSS minus the first's.
     growth_mib: f64,
-    /// The least-squares trend of the samples.
+    /// Last sample's private memory minus the first's: what the target judges, since PSS moves
+    /// whenever another program sharing WebKit's libraries starts or ends.
+    private_growth_mib: f64,
+    /// The least-squares trend of the private memory.
     trend_mib_per_hour: f64,
     /// Every card back on the Bench screen after the last plug.
     cards_back: bool,
@@ -134,6 +139,7 @@ struct Soak {
 struct Sample {
     at_s: f64,
     pss_mib: f64,
+    private_mib: f64,
 }
 
 #[derive(Serialize)]
@@ -368,11 +374,14 @@ fn others_sharing(proc_dir: &Path, app_pid: u32) -> usize {
         .count()
 }
 
-fn total_pss(proc_dir: &Path, app_pid: u32) -> f64 {
-    read_memory(proc_dir, app_pid)
-        .iter()
-        .map(|p| p.pss_mib)
-        .sum()
+/// The app's total PSS and private memory now, `at_s` into the soak.
+fn sample(proc_dir: &Path, app_pid: u32, at_s: f64) -> Sample {
+    let processes = read_memory(proc_dir, app_pid);
+    Sample {
+        at_s,
+        pss_mib: processes.iter().map(|p| p.pss_mib).sum(),
+        private_mib: processes.iter().map(|p| p.private_mib).sum(),
+    }
 }
 
 /// Unplugs and plugs back the devices in turn through the adb server for `duration`, reading
@@ -389,10 +398,7 @@ async fn soak(
 ) -> anyhow::Result<Soak> {
     let addrs: Vec<String> = bench.addrs().iter().map(ToString::to_string).collect();
     let started = Instant::now();
-    let mut samples = vec![Sample {
-        at_s: 0.0,
-        pss_mib: total_pss(proc_dir, app_pid),
-    }];
+    let mut samples = vec![sample(proc_dir, app_pid, 0.0)];
     let mut next_sample = args.sample_every;
     let (mut plugs, mut next, mut out): (u32, usize, Option<&String>) = (0, 0, None);
     while started.elapsed() < duration {
@@ -411,10 +417,7 @@ async fn soak(
         )
         .await;
         if started.elapsed() >= next_sample {
-            samples.push(Sample {
-                at_s: started.elapsed().as_secs_f64(),
-                pss_mib: total_pss(proc_dir, app_pid),
-            });
+            samples.push(sample(proc_dir, app_pid, started.elapsed().as_secs_f64()));
             next_sample += args.sample_every;
         }
     }
@@ -428,30 +431,29 @@ async fn soak(
     })
     .await
     .is_ok();
-    samples.push(Sample {
-        at_s: started.elapsed().as_secs_f64(),
-        pss_mib: total_pss(proc_dir, app_pid),
-    });
-    let (first, last) = (samples[0].pss_mib, samples[samples.len() - 1].pss_mib);
+    samples.push(sample(proc_dir, app_pid, started.elapsed().as_secs_f64()));
+    let (first, last) = (samples[0], samples[samples.len() - 1]);
     Ok(Soak {
         duration_s: started.elapsed().as_secs_f64(),
         plugs,
-        growth_mib: last - first,
+        growth_mib: last.pss_mib - first.pss_mib,
+        private_growth_mib: last.private_mib - first.private_mib,
         trend_mib_per_hour: trend_per_hour(&samples),
         samples,
         cards_back,
     })
 }
 
-/// The least-squares slope of the samples, MiB per hour (0 with fewer than two times).
+/// The least-squares slope of the samples' private memory, MiB per hour (0 with fewer than two
+/// times).
 fn trend_per_hour(samples: &[Sample]) -> f64 {
     #[allow(clippy::cast_precision_loss)]
     let n = samples.len() as f64;
     let mean_t = samples.iter().map(|s| s.at_s).sum::<f64>() / n;
-    let mean_m = samples.iter().map(|s| s.pss_mib).sum::<f64>() / n;
+    let mean_m = samples.iter().map(|s| s.private_mib).sum::<f64>() / n;
     let (num, den) = samples.iter().fold((0.0, 0.0), |(num, den), s| {
         let dt = s.at_s - mean_t;
-        (num + dt * (s.pss_mib - mean_m), den + dt * dt)
+        (num + dt * (s.private_mib - mean_m), den + dt * dt)
     });
     if den > 0.0 {
         num / den * 3600.0
@@ -482,7 +484,7 @@ fn report(
         page_cpu_under_2_percent: page_cpu_percent.is_some_and(|c| c < TARGET_PAGE_CPU_PERCENT),
         soak_growth_under_10_mib: soak
             .as_ref()
-            .map(|s| s.growth_mib < TARGET_GROWTH_MIB && s.cards_back),
+            .map(|s| s.private_growth_mib < TARGET_GROWTH_MIB && s.cards_back),
     };
     let target_met = targets.interactive_under_1_s
         && targets.pss_under_200_mib
@@ -544,17 +546,22 @@ fn write_text(out: &mut dyn Write, r: &Report) -> anyhow::Result<()> {
     if let Some(s) = &r.soak {
         writeln!(
             out,
-            "Soak: {:.0} s, {} plug events; PSS every sample (s → MiB):",
+            "Soak: {:.0} s, {} plug events; memory at each sample (s → PSS MiB, private MiB):",
             s.duration_s, s.plugs
         )?;
         for sample in &s.samples {
-            writeln!(out, "  {:>7.0}  {:>7.1}", sample.at_s, sample.pss_mib)?;
+            writeln!(
+                out,
+                "  {:>7.0}  {:>7.1}  {:>7.1}",
+                sample.at_s, sample.pss_mib, sample.private_mib
+            )?;
         }
         writeln!(
             out,
-            "  growth {:+.1} MiB, trend {:+.1} MiB/h, every card back: {} (target growth < {TARGET_GROWTH_MIB} MiB: {})",
-            s.growth_mib,
+            "  growth: private {:+.1} MiB (trend {:+.1} MiB/h), PSS {:+.1} MiB; every card back: {} (target private growth < {TARGET_GROWTH_MIB} MiB: {})",
+            s.private_growth_mib,
             s.trend_mib_per_hour,
+            s.growth_mib,
             if s.cards_back { "yes" } else { "no" },
             mark(r.targets.soak_growth_under_10_mib == Some(true))
         )?;
@@ -613,7 +620,11 @@ mod tests {
         let samples = |pairs: &[(f64, f64)]| -> Vec<Sample> {
             pairs
                 .iter()
-                .map(|&(at_s, pss_mib)| Sample { at_s, pss_mib })
+                .map(|&(at_s, private_mib)| Sample {
+                    at_s,
+                    pss_mib: 0.0,
+                    private_mib,
+                })
                 .collect()
         };
         assert!(trend_per_hour(&samples(&flat)).abs() < 1e-9);
