@@ -134,3 +134,74 @@ fn benchmark_custody_makes_both_documents() {
         assert!(r[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {r}");
     }
 }
+
+/// `benchmark app` in a short run on the debug app (under Xvfb): the startup times, every
+/// process's memory and CPU, and a soak's samples are read and reported (figures, not judged).
+#[test]
+fn benchmark_app_reports_startup_memory_cpu_and_soak_of_the_real_app() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "no DISPLAY: run the end-to-end tests under Xvfb (scripts/test-env.sh)"
+    );
+    let data = tempfile::tempdir().unwrap();
+    let out = stagebench(
+        &[
+            "benchmark",
+            "app",
+            "--devices",
+            "2",
+            "--idle",
+            "1s",
+            "--cpu-window",
+            "2s",
+            "--soak",
+            "4s",
+            "--plug-every",
+            "1s",
+            "--sample-every",
+            "2s",
+            "--json",
+        ],
+        data.path(),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["devices"], 2);
+    let startup = &r["startup"];
+    let secs = |key: &str| startup[key].as_f64().unwrap_or(-1.0);
+    assert!(
+        0.0 < secs("session_s")
+            && secs("session_s") <= secs("window_s")
+            && secs("window_s") <= secs("interactive_s"),
+        "launch, then page, then cards: {startup}"
+    );
+    let processes = r["processes"].as_array().unwrap();
+    let named = |name: &str| processes.iter().find(|p| p["name"] == name);
+    for name in ["stagebench-app", "WebKitWebProces", "WebKitNetworkPr"] {
+        let p = named(name).unwrap_or_else(|| panic!("{name} measured: {r}"));
+        assert!(p["pss_mib"].as_f64().unwrap() > 1.0, "{name}'s PSS: {p}");
+        let private = p["private_mib"].as_f64().unwrap();
+        assert!(
+            0.0 < private && private <= p["rss_mib"].as_f64().unwrap(),
+            "{name}'s own pages: {p}"
+        );
+        assert!(p["cpu_percent"].as_f64().unwrap() >= 0.0, "{p}");
+    }
+    assert_eq!(processes[0]["name"], "stagebench-app", "the app first");
+    let total: f64 = processes
+        .iter()
+        .map(|p| p["pss_mib"].as_f64().unwrap())
+        .sum();
+    assert!((r["pss_total_mib"].as_f64().unwrap() - total).abs() < 0.01);
+    assert!(r["page_cpu_percent"].as_f64().is_some(), "{r}");
+    let soak = &r["soak"];
+    assert!(soak["plugs"].as_u64().unwrap() >= 2, "{soak}");
+    assert_eq!(
+        soak["cards_back"], true,
+        "every card back after the plugging: {soak}"
+    );
+    assert!(soak["samples"].as_array().unwrap().len() >= 2, "{soak}");
+    assert!(soak["private_growth_mib"].as_f64().is_some(), "{soak}");
+    assert!(r["targets"]["soak_growth_under_10_mib"].is_boolean());
+}

@@ -7,15 +7,24 @@ use tokio::sync::watch;
 
 /// Sends the value now, then every new one, until the view is gone (the channel refuses) or the
 /// service is (the watch closes). Values that change faster than they are sent are skipped to
-/// the newest: a view only ever needs the latest state.
+/// the newest: a view only ever needs the latest state. A value equal to the last one sent is
+/// not sent again (a service that publishes the same state on a timer or a refresh costs the
+/// page nothing: no message to parse, no view to re-render).
 pub fn forward<T>(mut rx: watch::Receiver<T>, channel: Channel<T>)
 where
-    T: Serialize + Clone + Send + Sync + 'static,
+    T: Serialize + Clone + PartialEq + Send + Sync + 'static,
 {
     tauri::async_runtime::spawn(async move {
+        let mut last: Option<T> = None;
         loop {
             let value = rx.borrow_and_update().clone();
-            if channel.send(value).is_err() || rx.changed().await.is_err() {
+            if last.as_ref() != Some(&value) {
+                if channel.send(value.clone()).is_err() {
+                    return;
+                }
+                last = Some(value);
+            }
+            if rx.changed().await.is_err() {
                 return;
             }
         }
@@ -57,5 +66,31 @@ mod tests {
             std::thread::yield_now();
         }
         assert_eq!(*seen.lock().unwrap(), ["1", "2"]);
+    }
+
+    #[test]
+    fn the_same_value_published_again_is_not_sent_again() {
+        let (tx, rx) = watch::channel(1u32);
+        let (sent_tx, sent_rx) = std::sync::mpsc::channel();
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let gate_rx = Mutex::new(gate_rx);
+        let channel = Channel::new(move |body| {
+            let InvokeResponseBody::Json(json) = body else {
+                unreachable!("JSON")
+            };
+            let _ = sent_tx.send(json);
+            // The first send waits until the test republished the value.
+            let _ = gate_rx.lock().unwrap().recv();
+            Ok(())
+        });
+        forward(rx, channel);
+        assert_eq!(sent_rx.recv().unwrap(), "1");
+        // The service publishes its unchanged state again (send_replace notifies), then ends.
+        tx.send_replace(1);
+        drop(tx);
+        drop(gate_tx);
+        // The bridge ends with the service and drops the channel: everything it sent is in.
+        let rest: Vec<String> = sent_rx.iter().collect();
+        assert!(rest.is_empty(), "the repeat was sent again: {rest:?}");
     }
 }

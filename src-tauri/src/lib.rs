@@ -13,8 +13,10 @@
 //! [`batch_form`]), [`exchange`] (packs, a batch's QR), [`reports`] (reports, reconcile, custody),
 //! [`activity`] (audit log, bench key), [`scanner`], [`labels`] and [`printing`] (with the Printers
 //! panel's views in [`printer_views`]) and [`demo`] (the demo panel's simulated bench); [`files`]
-//! is where files come from, [`instance`] the single-instance guard. `bindings` (tests only)
-//! writes the UI's TypeScript types for the shell's own views. The builder is generic over the Tauri runtime, so the shell is tested
+//! is where files come from, [`instance`] the single-instance guard, [`webview`] the web view's
+//! settings (no GPU compositing, no page cache). `bindings` (tests only) writes the UI's
+//! TypeScript types for the shell's own views. The builder is generic over the Tauri runtime, so
+//! the shell is tested
 //! with `tauri::test::mock_builder` (tests/mock_app.rs).
 
 pub mod activity;
@@ -38,6 +40,7 @@ pub mod reports;
 pub mod scanner;
 pub mod state;
 pub mod tenant;
+pub mod webview;
 
 use tauri::{Builder, Context, Runtime};
 
@@ -119,9 +122,9 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
 
 /// The app with its single-instance guard, state and commands, before a context is attached:
 /// a second launch on the same data folder brings the first window forward and exits before
-/// it opens the store or starts a service.
+/// it opens the store or starts a service. Its web view is set for low memory ([`webview`]).
 pub fn builder<R: Runtime>() -> Builder<R> {
-    configure(Builder::<R>::new().plugin(instance::guard()))
+    configure(Builder::<R>::new().plugin(instance::guard())).plugin(webview::plugin())
 }
 
 /// The app's context: tauri.conf.json, the UI's files and the command permissions build.rs made.
@@ -131,6 +134,7 @@ pub fn context<R: Runtime>() -> Context<R> {
 
 /// Runs the desktop app until its window closes.
 pub fn run() {
+    webview::before_start();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("STAGEBENCH_LOG")

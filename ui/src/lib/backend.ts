@@ -61,11 +61,27 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
+/** `next`, with each item that equals (as JSON) the item of the same key in `previous` replaced
+ * by that earlier object: a view that keeps its items raw (`$state.raw`) and keys its `#each`
+ * re-renders only the items that changed. */
+export function keepUnchanged<T>(previous: readonly T[], next: T[], key: (item: T) => string): T[] {
+  const before = new Map(previous.map((item) => [key(item), item]));
+  return next.map((item) => {
+    const old = before.get(key(item));
+    return old !== undefined && JSON.stringify(old) === JSON.stringify(item) ? old : item;
+  });
+}
+
 /** Streams the bench: the attached devices, and whether the adb server is down or history is
- * off, now and each time it changes. */
+ * off, now and each time it changes. A card that did not change since the last view is the same
+ * object as before ([`keepUnchanged`]), so the Bench screen redraws only the cards that changed. */
 export async function watchBench(onView: (v: BenchView) => void): Promise<void> {
   const channel = new Channel<BenchView>();
-  channel.onmessage = onView;
+  let shown: BenchView["devices"] = [];
+  channel.onmessage = (view) => {
+    shown = keepUnchanged(shown, view.devices, (d) => d.key);
+    onView({ ...view, devices: shown });
+  };
   await call<void>("bench_watch", { onEvent: channel });
 }
 

@@ -3,7 +3,8 @@
 //! Layout: [`devices`] (reading a bench: our direct ADB client against Debian's `adb`),
 //! [`graph`] (refreshing a fleet's Intune status against the fake tenant), [`report`] (a signed
 //! batch report of many devices), [`labels`] (many device labels into one PDF), [`custody`] (a
-//! batch's chain-of-custody documents) and [`usb`] (how soon USB plugs and unplugs are reported).
+//! batch's chain-of-custody documents), [`usb`] (how soon USB plugs and unplugs are reported)
+//! and [`app`] (what the desktop app costs: startup, memory, idle CPU, growth over plugging).
 //! Shared here: the peak memory a benchmark reports and the batch the report and custody ones
 //! stage.
 
@@ -14,6 +15,7 @@ use stagebench_core::batch::{Batch, BatchOrigin, BatchSpec, ProfileFacts};
 use stagebench_core::ids::BatchId;
 use stagebench_core::stage::Flow;
 
+mod app;
 mod custody;
 mod devices;
 mod graph;
@@ -42,6 +44,8 @@ enum BenchmarkWhat {
     Custody(custody::CustodyBench),
     /// How soon USB devices plugged in or pulled out are reported (hotplug, polling, bench cards).
     Usb(usb::UsbEventsBench),
+    /// What the desktop app costs on a simulated bench: startup, memory (PSS), idle CPU, growth.
+    App(app::AppBench),
 }
 
 /// Runs `stagebench benchmark …`.
@@ -53,6 +57,7 @@ pub async fn run(args: &BenchmarkArgs, out: &mut dyn Write) -> anyhow::Result<()
         BenchmarkWhat::Labels(args) => labels::run(args, out),
         BenchmarkWhat::Custody(args) => custody::run(args, out),
         BenchmarkWhat::Usb(args) => usb::run(args, out).await,
+        BenchmarkWhat::App(args) => app::run(args, out).await,
     }
 }
 
