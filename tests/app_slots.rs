@@ -185,6 +185,8 @@ async fn renumbering_is_one_focused_step_freeing_asks_and_a_box_label_ties_to_it
 
     // Box label, slot first: "Scan box label" on the card puts the focus in its field, and the
     // keyboard-wedge scan (ending in Enter) is that device's box label, shown on its card.
+    // The tile offers "Scan box label" with its details open (the tile stays short otherwise).
+    click(&client, &part(&a, ".card-details-toggle")).await;
     click(&client, &part(&a, ".box-scan-start")).await;
     wait_for(&client, "the focus in the box field", || {
         focus_on(&client, "box-input")

@@ -78,9 +78,11 @@ export function keepUnchanged<T>(previous: readonly T[], next: T[], key: (item: 
 export async function watchBench(onView: (v: BenchView) => void): Promise<void> {
   const channel = new Channel<BenchView>();
   let shown: BenchView["devices"] = [];
+  let left: BenchView["unplugged"] = [];
   channel.onmessage = (view) => {
     shown = keepUnchanged(shown, view.devices, (d) => d.key);
-    onView({ ...view, devices: shown });
+    left = keepUnchanged(left, view.unplugged, (d) => d.key);
+    onView({ ...view, devices: shown, unplugged: left });
   };
   await call<void>("bench_watch", { onEvent: channel });
 }

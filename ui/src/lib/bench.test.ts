@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  androidLabel, cardStatus, evidenceLines, intuneLines, modelLine, newlyNeedingAttention, reuseUnchanged, slotHeading,
+  androidLabel, cardStatus, evidenceLines, intuneLines, modelLine, newlyNeedingAttention, slotHeading,
   sortDevices,
 } from "./bench";
 import type { BenchDevice, CardStatus, DeviceStage, StageEvidence, StatusKind } from "./types";
@@ -146,18 +146,6 @@ describe("cardStatus", () => {
     expect(cardStatus(dev({ status: status("disagree", "split", "bad") })).attention).toBe(true);
     expect(cardStatus(dev({ status: status("waiting", "hourglass", "info") })).attention).toBe(false);
     expect(cardStatus(dev({ status: status("done", "check", "ok") })).attention).toBe(false);
-  });
-});
-
-describe("reuseUnchanged", () => {
-  it("keeps the object of a card that did not change, takes the new one otherwise", () => {
-    const a = dev({ key: "a", serial: "A" });
-    const b = dev({ key: "b", serial: "B" });
-    const next = reuseUnchanged([a, b], [dev({ key: "a", serial: "A" }), dev({ key: "b", serial: "B2" }), dev({ key: "c" })]);
-    expect(next[0]).toBe(a);
-    expect(next[1]).not.toBe(b);
-    expect(next[1].serial).toBe("B2");
-    expect(next.map((d) => d.key)).toEqual(["a", "b", "c"]);
   });
 });
 

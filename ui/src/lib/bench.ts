@@ -146,16 +146,6 @@ export function modelLine(d: Pick<BenchDevice, "manufacturer" | "model">): strin
   return [d.manufacturer, d.model].filter(Boolean).join(" ") || "Unknown device";
 }
 
-/** A new snapshot, keeping the previous object of every card that did not change, so the screen
- * redraws only the cards that did (a keyed list compares cards by identity). */
-export function reuseUnchanged(previous: BenchDevice[], next: BenchDevice[]): BenchDevice[] {
-  const before = new Map(previous.map((d) => [d.key, d]));
-  return next.map((d) => {
-    const old = before.get(d.key);
-    return old && JSON.stringify(old) === JSON.stringify(d) ? old : d;
-  });
-}
-
 /** The cards that came to need the technician since `before` (keys), for the alert sound. */
 export function newlyNeedingAttention(before: Set<string>, now: { key: string; attention: boolean }[]): string[] {
   return now.filter((c) => c.attention && !before.has(c.key)).map((c) => c.key);
