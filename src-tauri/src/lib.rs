@@ -14,7 +14,7 @@
 //! [`activity`] (audit log, bench key), [`scanner`], [`labels`] and [`printing`] (with the Printers
 //! panel's views in [`printer_views`]) and [`demo`] (the demo panel's simulated bench); [`files`]
 //! is where files come from, [`instance`] the single-instance guard, [`webview`] the web view's
-//! settings (no GPU compositing, no page cache). `bindings` (tests only) writes the UI's
+//! settings (no page cache). `bindings` (tests only) writes the UI's
 //! TypeScript types for the shell's own views. The builder is generic over the Tauri runtime, so
 //! the shell is tested
 //! with `tauri::test::mock_builder` (tests/mock_app.rs).
@@ -134,7 +134,6 @@ pub fn context<R: Runtime>() -> Context<R> {
 
 /// Runs the desktop app until its window closes.
 pub fn run() {
-    webview::before_start();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("STAGEBENCH_LOG")
