@@ -148,7 +148,7 @@ async fn the_bench_reads_from_a_metre_at_1080p_with_its_qr_beside() {
     assert_readable(&look, 24.0);
     // With the QR beside the grid (five columns) three full rows show: the sixteenth tile is
     // below them. All sixteen fit without the QR (checked below), and fifty in dense mode.
-    let look = wait_for(
+    wait_for(
         &app,
         "three rows of cards in view beside the QR",
         || async {
