@@ -161,11 +161,8 @@ pub(super) async fn act(
     Ok(describe(&slots))
 }
 
-async fn plug(shared: &Shared, slot: &mut Slot) -> Result<(), String> {
-    if slot.plugged {
-        return Err(format!("device {} is already plugged in", slot.number));
-    }
-    slot.plugged = true;
+/// Puts the device back on adb when it can be reached (plugged in and powered on).
+async fn come_back(shared: &Shared, slot: &mut Slot) -> Result<(), String> {
     if slot.reachable() {
         let device = shared.link.up(slot.addr, &slot.spec.config).await;
         slot.device = Some(device.map_err(|e| {
@@ -176,6 +173,14 @@ async fn plug(shared: &Shared, slot: &mut Slot) -> Result<(), String> {
         })?);
     }
     Ok(())
+}
+
+async fn plug(shared: &Shared, slot: &mut Slot) -> Result<(), String> {
+    if slot.plugged {
+        return Err(format!("device {} is already plugged in", slot.number));
+    }
+    slot.plugged = true;
+    come_back(shared, slot).await
 }
 
 async fn unplug(shared: &Shared, slot: &mut Slot) -> Result<(), String> {
@@ -197,16 +202,7 @@ async fn power_on(shared: &Shared, slot: &mut Slot) -> Result<(), String> {
     slot.powered = true;
     slot.boot_count += 1;
     slot.spec.show(slot.phase, slot.boot_count);
-    if slot.reachable() {
-        let device = shared.link.up(slot.addr, &slot.spec.config).await;
-        slot.device = Some(device.map_err(|e| {
-            format!(
-                "device {} could not come back on {}: {e}",
-                slot.number, slot.addr
-            )
-        })?);
-    }
-    Ok(())
+    come_back(shared, slot).await
 }
 
 async fn allow(shared: &Shared, slot: &mut Slot) -> Result<(), String> {
