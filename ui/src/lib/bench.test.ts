@@ -1,20 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { benchDevice } from "./fixtures.test-support";
 import {
   androidLabel, cardStatus, evidenceLines, intuneLines, modelLine, newlyNeedingAttention, slotHeading,
   sortDevices,
 } from "./bench";
-import type { BenchDevice, CardStatus, DeviceStage, StageEvidence, StatusKind } from "./types";
+import type { CardStatus, DeviceStage, StageEvidence, StatusKind } from "./types";
 
-function dev(over: Partial<BenchDevice>): BenchDevice {
-  return {
-    key: "k", device_id: null, state: "device", next_step: null, serial: null, serials: [], manufacturer: null,
-    model: null, android_release: null, sdk: null, build_id: null, slot: null, flags: [], error: null,
-    slot_number: null, evidence: null, problems: [], intune: null, batch: null, stage: null, box_label: null,
-    intune_checked_at: null, intune_gone_since: null, read_at: null, unplugged_at: null,
-    status: { kind: "working", word: "Reading", icon: "spinner", tone: "info", next_step: "Wait.", remedy: null },
-    ...over,
-  };
-}
+const dev = benchDevice;
 
 describe("sortDevices", () => {
   it("orders by slot numerically, then serial, devices without a slot last", () => {

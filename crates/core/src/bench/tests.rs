@@ -252,7 +252,7 @@ async fn slot_numbers_are_read_fresh_on_every_publish() {
 
 #[tokio::test]
 async fn a_sync_shows_on_the_cards_at_the_next_refresh_with_the_same_facts_as_the_stage() {
-    use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+    use crate::intune::status::IntuneStatusStore;
     let store = shared(Store::open_in_memory().unwrap());
     let port = "127.0.0.1:5555";
     store.lock().unwrap().assign_slot(port, 3, None).unwrap();
@@ -267,17 +267,7 @@ async fn a_sync_shows_on_the_cards_at_the_next_refresh_with_the_same_facts_as_th
     assert_eq!(rx.borrow().devices[0].intune, None);
     // The sync finds it in Intune.
     let now = time::OffsetDateTime::now_utc();
-    let status = IntuneStatus::derive(
-        "md-1",
-        "Staging_R5CR1_AndroidEnterprise_1/1/25_9.05 AM",
-        "R5CR1",
-        None,
-        Some("managed"),
-        None,
-        None,
-        None,
-        None,
-    );
+    let status = staged_in_intune();
     store
         .lock()
         .unwrap()
@@ -389,7 +379,7 @@ fn the_technician_on_record_is_the_setting_else_the_signed_in_person() {
 #[tokio::test]
 async fn each_sync_the_tenant_reports_refreshes_the_cards() {
     use crate::intune::state::TenantState;
-    use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+    use crate::intune::status::IntuneStatusStore;
     let store = shared(Store::open_in_memory().unwrap());
     let watcher = BenchWatcher::new(Ok(store.clone()), Handle::current());
     let mut rx = watcher.receiver();
@@ -399,24 +389,14 @@ async fn each_sync_the_tenant_reports_refreshes_the_cards() {
     rx.borrow_and_update();
     let tenant = watch::Sender::new(TenantState::default());
     watcher.refresh_after_syncs(tenant.subscribe());
-    let status = IntuneStatus::derive(
-        "md-1",
-        "Staging_R5CR1_AndroidEnterprise_1/1/25_9.05 AM",
-        "R5CR1",
-        None,
-        Some("managed"),
-        None,
-        None,
-        None,
-        None,
-    );
+    let status = staged_in_intune();
     store
         .lock()
         .unwrap()
         .record_intune_status(Some(id), &status, time::OffsetDateTime::now_utc())
         .unwrap();
     tenant.send_modify(|s| s.last_sync = Some("2025-01-01T10:00:00Z".into()));
-    tokio::time::timeout(std::time::Duration::from_secs(10), rx.changed())
+    tokio::time::timeout(std::time::Duration::from_secs(120), rx.changed())
         .await
         .expect("the sync refreshed the cards")
         .unwrap();
@@ -427,4 +407,19 @@ async fn each_sync_the_tenant_reports_refreshes_the_cards() {
             .map(|i| i.intune_id.as_str()),
         Some("md-1")
     );
+}
+
+/// What a sync records for R5CR1 once Intune shows it with its staging name and no user.
+fn staged_in_intune() -> crate::intune::status::IntuneStatus {
+    crate::intune::status::IntuneStatus::derive(
+        "md-1",
+        "Staging_R5CR1_AndroidEnterprise_1/1/25_9.05 AM",
+        "R5CR1",
+        None,
+        Some("managed"),
+        None,
+        None,
+        None,
+        None,
+    )
 }
