@@ -7,7 +7,7 @@ CARGO ?= cargo
 CARGO_SELECTION := --locked --workspace --all-targets
 
 APT_BUILD := libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libssl-dev libdbus-1-dev \
-             pkg-config build-essential file libusb-1.0-0-dev libudev-dev
+             pkg-config build-essential file libusb-1.0-0-dev libudev-dev mold
 APT_RUN   := xvfb xauth adb
 APT_DEMO  := dbus gnome-keyring
 APT_TEST  := xvfb xauth webkit2gtk-driver x11-utils dbus dbus-x11 \
