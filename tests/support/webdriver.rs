@@ -39,6 +39,9 @@ pub async fn start_driver(
         let mut driver = Command::new("WebKitWebDriver")
             .arg(format!("--port={port}"))
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            // WebKitWebDriver never answers a screenshot of a page drawn without compositing,
+            // the app's default on Linux (src-tauri/src/webview.rs): keep WebKit's own choice.
+            .env("STAGEBENCH_GPU_COMPOSITING", "1")
             .env("ANDROID_ADB_SERVER_PORT", adb_port.to_string())
             .env("STAGEBENCH_DATA_DIR", app_data)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
