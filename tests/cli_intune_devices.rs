@@ -188,6 +188,13 @@ async fn identities_import_checks_dry_runs_then_uploads_from_the_bench_and_files
     bench.fake.assert_no_violations();
 }
 
+/// The report `--json` printed first (an error object follows it when the command failed).
+fn report(out: &std::process::Output) -> serde_json::Value {
+    let text = stdout(out);
+    let mut values = serde_json::Deserializer::from_str(&text).into_iter();
+    values.next().unwrap().unwrap()
+}
+
 /// Windows corporate identifiers are manufacturer, model and serial, never a serial or an IMEI
 /// alone (Microsoft Learn, *Identify devices as corporate-owned*, ms.date 2025-04-11; the seed
 /// 004 runbook said "serial numbers"): a file's three fields go as `manufacturerModelSerial`
@@ -216,13 +223,7 @@ async fn windows_identities_go_as_manufacturer_model_serial_and_a_serial_alone_i
         .await;
     let err = refused(&out);
     assert!(err.contains("2 identifier(s) were not imported"), "{err}");
-    // The report, then (it failed) the error object.
-    let text = stdout(&out);
-    let shown: serde_json::Value = serde_json::Deserializer::from_str(&text)
-        .into_iter()
-        .next()
-        .unwrap()
-        .unwrap();
+    let shown = report(&out);
     let rows = shown["rows"].as_array().unwrap();
     let row = |i: usize| {
         (
@@ -316,12 +317,7 @@ async fn windows_identities_go_as_manufacturer_model_serial_and_a_serial_alone_i
             "--json",
         ])
         .await;
-    let text = stdout(&dry);
-    let shown: serde_json::Value = serde_json::Deserializer::from_str(&text)
-        .into_iter()
-        .next()
-        .unwrap()
-        .unwrap();
+    let shown = report(&dry);
     assert_eq!(shown["rows"][0]["outcome"], "invalid", "{shown}");
     assert!(shown["rows"][0]["reason"]
         .as_str()
