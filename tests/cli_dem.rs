@@ -53,7 +53,20 @@ async fn a_windows_dem_device_walks_from_scanned_serial_to_owner() {
             d["instruction"].as_str().unwrap().to_owned(),
         )
     };
-    admin.ok(&["batch", "add", &id, "pf3wk2x9"]).await; // scanned from the box, any case
+    // Scanned from the box, any case, with the manufacturer and model Intune's Windows
+    // identifier needs beside the serial (Microsoft Learn, ms.date 2025-04-11).
+    admin
+        .ok(&[
+            "batch",
+            "add",
+            &id,
+            "pf3wk2x9",
+            "--manufacturer",
+            "HP",
+            "--model",
+            "EliteBook 840 G9",
+        ])
+        .await;
     let (stage, said) = step(&admin.json(&["batch", "show", &id, "--json"]).await);
     assert_eq!(stage, "new");
     assert!(
@@ -72,6 +85,17 @@ async fn a_windows_dem_device_walks_from_scanned_serial_to_owner() {
         .await;
     let (stage, said) = step(&admin.json(&["batch", "show", &id, "--json"]).await);
     assert_eq!(stage, "scanning");
+    let sent = fake.imported_identities();
+    assert_eq!(
+        (
+            sent[0]["importedDeviceIdentityType"].as_str(),
+            sent[0]["importedDeviceIdentifier"].as_str()
+        ),
+        (
+            Some("manufacturerModelSerial"),
+            Some("HP,EliteBook 840 G9,PF3WK2X9")
+        )
+    );
     assert!(said.contains("sign in with the DEM account"), "{said}");
 
     admin

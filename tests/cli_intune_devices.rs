@@ -187,3 +187,142 @@ async fn identities_import_checks_dry_runs_then_uploads_from_the_bench_and_files
     assert!(refused(&bench.run(&["identities", "import"]).await).contains("--from-bench or --file"));
     bench.fake.assert_no_violations();
 }
+
+/// The report `--json` printed first (an error object follows it when the command failed).
+fn report(out: &std::process::Output) -> serde_json::Value {
+    let text = stdout(out);
+    let mut values = serde_json::Deserializer::from_str(&text).into_iter();
+    values.next().unwrap().unwrap()
+}
+
+/// Windows corporate identifiers are manufacturer, model and serial, never a serial or an IMEI
+/// alone (Microsoft Learn, *Identify devices as corporate-owned*, ms.date 2025-04-11; the seed
+/// 004 runbook said "serial numbers"): a file's three fields go as `manufacturerModelSerial`
+/// (quoted fields read, periods left out of the serial), a serial alone or a stray comma is
+/// refused with the reason, and `--type serial|imei` for Windows sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_identities_go_as_manufacturer_model_serial_and_a_serial_alone_is_refused() {
+    let bench = TenantBench::start().await;
+    let file = bench.data.path().join("windows.csv");
+    std::fs::write(
+        &file,
+        "Contoso,Laptop 7,WIN-SERIAL-01\n\"Lenovo\",\"ThinkPad T14\",PF.3XK2QZ\nWINSERIAL02\n\"Dell, Inc.\",XPS 13,DL0003\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out = bench
+        .run(&[
+            "identities",
+            "import",
+            "--platform",
+            "windows",
+            "--file",
+            file,
+            "--json",
+        ])
+        .await;
+    let err = refused(&out);
+    assert!(err.contains("2 identifier(s) were not imported"), "{err}");
+    let shown = report(&out);
+    let rows = shown["rows"].as_array().unwrap();
+    let row = |i: usize| {
+        (
+            rows[i]["identifier"].as_str().unwrap().to_owned(),
+            rows[i]["outcome"].as_str().unwrap().to_owned(),
+            rows[i]["reason"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+    assert_eq!(row(0).0, "Contoso,Laptop 7,WIN-SERIAL-01");
+    assert_eq!(
+        (row(1).0, row(1).1),
+        ("Lenovo,ThinkPad T14,PF3XK2QZ".into(), "imported".into())
+    );
+    assert!(
+        row(2).1 == "invalid" && row(2).2.contains("seed 004"),
+        "{:?}",
+        row(2)
+    );
+    assert!(
+        row(3).1 == "invalid" && row(3).2.contains("holds a ','"),
+        "{:?}",
+        row(3)
+    );
+    let mut imported: Vec<(String, String, String)> = bench
+        .fake
+        .imported_identities()
+        .iter()
+        .map(|i| {
+            let field = |k: &str| i[k].as_str().unwrap_or("").to_owned();
+            (
+                field("importedDeviceIdentityType"),
+                field("importedDeviceIdentifier"),
+                field("platform"),
+            )
+        })
+        .collect();
+    imported.sort();
+    let windows = |id: &str| {
+        (
+            "manufacturerModelSerial".to_owned(),
+            id.to_owned(),
+            "windows".to_owned(),
+        )
+    };
+    assert_eq!(
+        imported,
+        [
+            windows("Contoso,Laptop 7,WIN-SERIAL-01"),
+            windows("Lenovo,ThinkPad T14,PF3XK2QZ")
+        ]
+    );
+
+    // A serial or an IMEI for Windows: refused with the reason, nothing sent.
+    let sent = bench.sent("/importDeviceIdentityList");
+    for kind in ["serial", "imei"] {
+        let err = refused(
+            &bench
+                .run(&[
+                    "identities",
+                    "import",
+                    "--platform",
+                    "windows",
+                    "--type",
+                    kind,
+                    "--file",
+                    file,
+                ])
+                .await,
+        );
+        assert!(
+            err.contains("seed 004") && err.contains("2025-04-11"),
+            "{err}"
+        );
+    }
+    // From the bench: a scanned serial without its manufacturer and model is refused.
+    bench
+        .store()
+        .record_sighting(&Sighting::new([SerialObservation::new(
+            SerialSource::Scanner,
+            "PF3WK2X8",
+        )]))
+        .unwrap();
+    let dry = bench
+        .run(&[
+            "identities",
+            "import",
+            "--platform",
+            "windows",
+            "--from-bench",
+            "--dry-run",
+            "--json",
+        ])
+        .await;
+    let shown = report(&dry);
+    assert_eq!(shown["rows"][0]["outcome"], "invalid", "{shown}");
+    assert!(shown["rows"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("only the serial"));
+    assert_eq!(bench.sent("/importDeviceIdentityList"), sent);
+    bench.fake.assert_no_violations();
+}

@@ -11,14 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use stagebench_core::identity::WindowsTuple;
 use stagebench_core::intune::graph::export::{
     KME_KEY_SPELLING, ZERO_TOUCH_DEFAULT_IS_FULLY_MANAGED,
 };
 use stagebench_core::intune::graph::{
     kme_custom_json, notes_request, plan_primary_user, zero_touch_dpc_extras, CorporateIdentifier,
     DirectoryUser, EnrollmentProfile, ExportError, GraphClient, GraphError, GraphRequest,
-    IdentifierType, IdentityPlatform, ImportOutcome, LoggedOnUser, ManagedDevice, PrimaryUserPlan,
-    SerialLookup, TokenState, TokioTimer,
+    HttpMethod, IdentifierType, IdentityPlatform, ImportOutcome, LoggedOnUser, ManagedDevice,
+    PrimaryUserPlan, SerialLookup, TokenState, TokioTimer,
 };
 use stagebench_core::intune::profile::EnrollmentMode;
 mod support;
@@ -696,6 +697,82 @@ async fn identities_are_checked_split_and_imported() {
         .iter()
         .all(|r| matches!(r.outcome, ImportOutcome::Imported)));
     assert_eq!(graph.imported_identities().len(), 2 + 5001);
+    graph.assert_no_violations();
+}
+
+/// Windows corporate identifiers are manufacturer, model and serial (Microsoft Learn, *Identify
+/// devices as corporate-owned*, ms.date 2025-04-11): the client sends that tuple, and the fake
+/// refuses what Intune would refuse even when the request is well-formed for the schema (a
+/// serial alone or an IMEI for Windows, the tuple for Android, a tuple of two parts).
+#[tokio::test]
+async fn windows_identifiers_are_the_tuple_and_the_fake_refuses_the_rest() {
+    let (graph, _, client) = setup().await;
+    let tuple = CorporateIdentifier::windows(
+        &WindowsTuple::new("Contoso", "Laptop 7", "WIN-SERIAL-01").unwrap(),
+    );
+    let results = client.import_identities(&[tuple], false).await;
+    assert!(
+        matches!(results[0].outcome, ImportOutcome::Imported),
+        "{:?}",
+        results[0].outcome
+    );
+    let stored = graph.imported_identities();
+    assert_eq!(
+        (
+            stored[0]["importedDeviceIdentityType"].as_str(),
+            stored[0]["importedDeviceIdentifier"].as_str(),
+            stored[0]["platform"].as_str()
+        ),
+        (
+            Some("manufacturerModelSerial"),
+            Some("Contoso,Laptop 7,WIN-SERIAL-01"),
+            Some("windows")
+        )
+    );
+
+    // Sent as they are, past the client's own check: the fake answers as Intune would.
+    let raw = |kind: &str, id: &str, platform: &str| {
+        GraphRequest::new(
+            HttpMethod::Post,
+            "/deviceManagement/importedDeviceIdentities/importDeviceIdentityList",
+            "importing one identifier",
+        )
+        .with_body(json!({
+            "importedDeviceIdentities": [{"@odata.type": "#microsoft.graph.importedDeviceIdentity",
+                "importedDeviceIdentifier": id, "importedDeviceIdentityType": kind, "platform": platform}],
+            "overwriteImportedDeviceIdentities": false,
+        }))
+    };
+    for (kind, id, platform) in [
+        ("serialNumber", "WIN-SERIAL-02", "windows"),
+        ("imei", "490154203237518", "windows"),
+        (
+            "manufacturerModelSerial",
+            "Contoso,Laptop 7,R58N0001",
+            "android",
+        ),
+        (
+            "manufacturerModelSerial",
+            "Contoso,WIN-SERIAL-03",
+            "windows",
+        ),
+    ] {
+        let answer = client.send(&raw(kind, id, platform)).await;
+        assert!(
+            matches!(answer, Err(GraphError::Refused { status: 400, .. })),
+            "{kind} {id} {platform}: {answer:?}"
+        );
+    }
+    assert_eq!(
+        graph.imported_identities().len(),
+        1,
+        "nothing refused was kept"
+    );
+    let android = client
+        .send(&raw("serialNumber", "R58N0001", "android"))
+        .await
+        .unwrap();
+    assert_eq!(android.status, 200);
     graph.assert_no_violations();
 }
 

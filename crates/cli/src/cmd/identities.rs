@@ -1,9 +1,11 @@
-//! `stagebench identities import`: upload corporate identifiers (serials or IMEIs) to Intune,
-//! from the bench's own devices or from a file, checked before anything is sent.
+//! `stagebench identities import`: upload corporate identifiers to Intune, from the bench's own
+//! devices or from a file, checked before anything is sent.
 //!
 //! Android Enterprise (fully managed, dedicated, COPE) and AOSP devices are corporate-owned at
-//! enrollment, so for them this is optional bookkeeping; Windows Device Preparation uses serials
-//! (seed 004). The command says so every time (reference §3.4).
+//! enrollment, so for them this is optional bookkeeping (reference §3.4). The command says so
+//! every time. Windows takes manufacturer, model and serial together, never an IMEI or a serial
+//! alone (Microsoft Learn, *Identify devices as corporate-owned*, ms.date 2025-04-11; the seed 004
+//! runbook's "serial numbers" is older): `--platform windows` reads and sends that tuple.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,9 +13,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
-use stagebench_core::identity::{is_identifying_serial, SerialSource};
 use stagebench_core::intune::graph::identities::{
-    check_identifier, NOT_NEEDED_FOR_ANDROID_CORPORATE,
+    check_identifier, from_devices, read_list, Refused, NOT_NEEDED_FOR_ANDROID_CORPORATE,
 };
 use stagebench_core::intune::graph::{
     CorporateIdentifier, IdentifierType, IdentityPlatform, ImportOutcome,
@@ -29,7 +30,7 @@ pub struct IdentitiesArgs {
 
 #[derive(Subcommand)]
 enum IdentitiesWhat {
-    /// Upload serials or IMEIs as corporate identifiers.
+    /// Upload serials, IMEIs or (Windows) manufacturer,model,serial as corporate identifiers.
     Import(ImportArgs),
 }
 
@@ -37,6 +38,8 @@ enum IdentitiesWhat {
 enum Kind {
     Serial,
     Imei,
+    /// Manufacturer, model and serial (Windows' only type).
+    ManufacturerModelSerial,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -47,16 +50,19 @@ enum Platform {
 
 #[derive(Args)]
 struct ImportArgs {
-    /// Identifier type (one type per upload, as Intune requires).
-    #[arg(long = "type", value_enum, default_value = "serial")]
-    kind: Kind,
-    /// Take them from the bench's devices (serials read from ro.serialno, or IMEIs).
+    /// Identifier type (one type per upload, as Intune requires); by default `serial` for
+    /// Android and `manufacturer-model-serial` for Windows, which takes nothing else.
+    #[arg(long = "type", value_enum)]
+    kind: Option<Kind>,
+    /// Take them from the bench's devices (Android: serials read from ro.serialno, or IMEIs;
+    /// Windows: scanned serials with the manufacturer and model `batch add` captured).
     #[arg(long, conflicts_with = "file")]
     from_bench: bool,
-    /// Take them from a file: one identifier per line, optionally `identifier,details`.
+    /// Take them from a file: one per line; Android `identifier` or `identifier,details`,
+    /// Windows `manufacturer,model,serial` (no header, no details; ≤ 5,000 rows and 5 MB).
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
-    /// Details for every identifier (≤ 128 characters; a file's own details win).
+    /// Details for every identifier (≤ 128 characters; a file's own details win). Android only.
     #[arg(long)]
     description: Option<String>,
     /// The devices' platform.
@@ -76,6 +82,9 @@ struct ImportArgs {
 #[derive(Serialize)]
 struct Row {
     identifier: String,
+    /// What the bench knows the device by (the serial inside a Windows identifier).
+    #[serde(skip)]
+    serial: Option<String>,
     /// `valid` (dry run), `imported`, `kept`, `invalid` or `failed`.
     outcome: &'static str,
     reason: Option<String>,
@@ -91,117 +100,93 @@ struct Report {
 /// Runs `stagebench identities …`.
 pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let IdentitiesWhat::Import(args) = &args.what;
-    let kind = match args.kind {
-        Kind::Serial => IdentifierType::SerialNumber,
-        Kind::Imei => IdentifierType::Imei,
-    };
     let platform = match args.platform {
         Platform::Android => IdentityPlatform::Android,
         Platform::Windows => IdentityPlatform::Windows,
     };
-    let mut store = Store::open_default().context("can't open the bench's store")?;
-    let mut items: Vec<CorporateIdentifier> = Vec::new();
-    let item = |identifier: &str, description: Option<String>| CorporateIdentifier {
-        kind,
-        identifier: identifier.trim().to_owned(),
-        description: description.or_else(|| args.description.clone()),
-        platform,
+    let kind = match (args.kind, platform) {
+        (Some(Kind::Serial), _) => IdentifierType::SerialNumber,
+        (Some(Kind::Imei), _) => IdentifierType::Imei,
+        (Some(Kind::ManufacturerModelSerial), _) | (None, IdentityPlatform::Windows) => {
+            IdentifierType::ManufacturerModelSerial
+        }
+        (None, IdentityPlatform::Android) => IdentifierType::SerialNumber,
     };
-    match (&args.file, args.from_bench) {
+    let mut store = Store::open_default().context("can't open the bench's store")?;
+    let description = args.description.as_deref();
+    let read = match (&args.file, args.from_bench) {
         (Some(path), _) => {
             let list = stagebench_core::limits::SERIAL_LIST.named("identifiers file");
             let text = stagebench_core::limits::read_text_file(path, &list)?;
-            for line in text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            {
-                let (id, details) = match line.split_once(',') {
-                    Some((id, d)) => (id, Some(d.trim().to_owned()).filter(|d| !d.is_empty())),
-                    None => (line, None),
-                };
-                items.push(item(id, details));
-            }
+            read_list(&text, kind, platform, description)
         }
-        (None, true) => {
-            // Windows serials are scanned or typed from the box or label (`batch add`).
-            let wanted = match (args.kind, platform) {
-                (Kind::Serial, IdentityPlatform::Windows) => SerialSource::Scanner,
-                (Kind::Serial, _) => SerialSource::RoSerialno,
-                (Kind::Imei, _) => SerialSource::Imei,
-            };
-            for device in store.devices()? {
-                for s in device
-                    .serials
-                    .iter()
-                    .filter(|s| s.source == wanted && is_identifying_serial(&s.value))
-                {
-                    items.push(item(&s.value, None));
-                }
-            }
-        }
+        (None, true) => from_devices(&store.devices()?, kind, platform, description),
         (None, false) => bail!("say where the identifiers come from: --from-bench or --file FILE"),
-    }
-    if items.is_empty() {
+    };
+    let read = read.map_err(|why| anyhow::anyhow!("nothing was sent: {why}"))?;
+    if read.is_empty() {
         bail!(
             "no identifiers to import: the source has none of type {}",
             kind.as_str()
         );
     }
-    let rows: Vec<Row> = if args.dry_run {
+    let items: Vec<CorporateIdentifier> = read.iter().filter_map(|r| r.clone().ok()).collect();
+    let mut sent = if args.dry_run {
         items
             .iter()
             .map(|i| match check_identifier(i) {
-                Ok(()) => Row {
-                    identifier: i.identifier.clone(),
-                    outcome: "valid",
-                    reason: None,
-                },
-                Err(why) => Row {
-                    identifier: i.identifier.clone(),
-                    outcome: "invalid",
-                    reason: Some(why),
-                },
+                Ok(()) => row(i, "valid", None),
+                Err(why) => row(i, "invalid", Some(why)),
             })
-            .collect()
+            .collect::<Vec<_>>()
+    } else if items.is_empty() {
+        Vec::new()
     } else {
         let client = super::connect_tenant(&store)?;
         client
             .import_identities(&items, args.overwrite)
             .await
             .into_iter()
-            .map(|r| {
-                let (outcome, reason) = match r.outcome {
-                    ImportOutcome::Imported => ("imported", None),
-                    ImportOutcome::Kept => (
-                        "kept",
-                        Some(
-                            "Intune already had it (use --overwrite to replace its details)".into(),
-                        ),
-                    ),
-                    ImportOutcome::Invalid(why) => ("invalid", Some(why)),
-                    ImportOutcome::Failed(e) => ("failed", Some(e.to_string())),
-                };
-                Row {
-                    identifier: r.identifier,
-                    outcome,
-                    reason,
-                }
+            .zip(&items)
+            .map(|(r, i)| match r.outcome {
+                ImportOutcome::Imported => row(i, "imported", None),
+                ImportOutcome::Kept => row(
+                    i,
+                    "kept",
+                    Some("Intune already had it (use --overwrite to replace its details)".into()),
+                ),
+                ImportOutcome::Invalid(why) => row(i, "invalid", Some(why)),
+                ImportOutcome::Failed(e) => row(i, "failed", Some(e.to_string())),
             })
             .collect()
-    };
+    }
+    .into_iter();
+    // Refused lines keep their place among the rest.
+    let rows: Vec<Row> = read
+        .into_iter()
+        .filter_map(|r| match r {
+            Ok(_) => sent.next(),
+            Err(Refused { given, reason }) => Some(Row {
+                identifier: given,
+                serial: None,
+                outcome: "invalid",
+                reason: Some(reason),
+            }),
+        })
+        .collect();
     let failed = rows
         .iter()
         .filter(|r| matches!(r.outcome, "invalid" | "failed"))
         .count();
     if !args.dry_run {
-        // Stage 1 of Windows Device Preparation: the serial is a corporate identifier now.
+        // Stage 1 of Windows Device Preparation: the device is a corporate identifier now.
         let technician = store.technician();
         for r in rows
             .iter()
             .filter(|r| matches!(r.outcome, "imported" | "kept"))
         {
-            for device in store.devices_with_serial(&r.identifier)? {
+            let Some(serial) = &r.serial else { continue };
+            for device in store.devices_with_serial(serial)? {
                 store.record_action(
                     device,
                     stagebench_core::store::EVENT_SERIAL_IMPORTED,
@@ -235,4 +220,13 @@ pub async fn run(args: &IdentitiesArgs, out: &mut dyn Write) -> anyhow::Result<(
         bail!("{failed} identifier(s) were not imported; fix them (see above) and run again");
     }
     Ok(())
+}
+
+fn row(item: &CorporateIdentifier, outcome: &'static str, reason: Option<String>) -> Row {
+    Row {
+        identifier: item.identifier.clone(),
+        serial: item.bench_serial(),
+        outcome,
+        reason,
+    }
 }

@@ -5,7 +5,7 @@
 use time::OffsetDateTime;
 
 use super::{normalize_serials, Batch, BatchOrigin, BatchSpec, BatchStore};
-use crate::identity::{SerialObservation, SerialSource};
+use crate::identity::{SerialObservation, SerialSource, WindowsTuple};
 use crate::ids::{BatchId, DeviceId};
 use crate::remedy::{HasRemedy, Remedy};
 use crate::store::{BatchStoreError, JoinedBy, Sighting, Store, StoreError};
@@ -120,6 +120,30 @@ pub fn link_serial(
         )]))?,
     };
     let joined = store.add_to_batch(batch, device, JoinedBy::Scan)?;
+    Ok((device, joined))
+}
+
+/// A Windows device captured at the bench with its manufacturer and model (Intune's Windows
+/// corporate identifier is all three: Microsoft Learn, *Identify devices as corporate-owned*,
+/// ms.date 2025-04-11): the serial joins `batch` as in [`link_serial`], and the manufacturer and
+/// model become the device's `manufacturer` and `model` facts, the other facts kept.
+pub fn link_windows_device(
+    store: &mut Store,
+    batch: &BatchId,
+    tuple: &WindowsTuple,
+) -> Result<(DeviceId, bool), BatchStoreError> {
+    let (device, joined) = link_serial(store, batch, &tuple.serial)?;
+    let mut facts = match store.device(device)?.map(|d| d.facts) {
+        Some(serde_json::Value::Object(facts)) => facts,
+        _ => serde_json::Map::new(),
+    };
+    facts.insert("manufacturer".into(), tuple.manufacturer.clone().into());
+    facts.insert("model".into(), tuple.model.clone().into());
+    let serial = tuple.serial.trim().to_ascii_uppercase();
+    store.record_sighting(
+        &Sighting::new([SerialObservation::new(SerialSource::Scanner, serial)])
+            .with_facts(serde_json::Value::Object(facts)),
+    )?;
     Ok((device, joined))
 }
 

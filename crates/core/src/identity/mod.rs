@@ -11,7 +11,8 @@
 //! Layout: this file holds where a serial came from ([`SerialSource`]) and one reading of it
 //! ([`SerialObservation`]); `classify` tells what a single value is (a placeholder, a network
 //! address, an IMEI with a valid check digit); `check` checks a device's observations against
-//! each other ([`check_identity`]); `tests` checks both.
+//! each other ([`check_identity`]); `windows` reads a Windows device's corporate identifier
+//! (manufacturer, model and serial, [`WindowsTuple`]); `tests` checks them all.
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,10 +21,14 @@ mod check;
 mod classify;
 #[cfg(test)]
 mod tests;
+mod windows;
 
 pub use check::{check_identity, IdentityCheck, IdentityFlag};
 pub use classify::{
     is_identifying_serial, is_network_address, is_placeholder_serial, luhn_ok, PLACEHOLDER_SERIALS,
+};
+pub use windows::{
+    WindowsTuple, TUPLE_DELIMITER, WINDOWS_FILE_BYTES, WINDOWS_FILE_ROWS, WINDOWS_NEEDS_TUPLE,
 };
 
 /// Where a serial was read.

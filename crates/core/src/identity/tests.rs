@@ -224,3 +224,73 @@ fn luhn() {
     assert!(!luhn_ok(""));
     assert!(!luhn_ok("49015420323751x"));
 }
+
+#[test]
+fn windows_lines_are_manufacturer_model_serial() {
+    let tuple = |m: &str, mo: &str, s: &str| WindowsTuple {
+        manufacturer: m.into(),
+        model: mo.into(),
+        serial: s.into(),
+    };
+    // The example of Microsoft Learn's page (ms.date 2025-04-11), quoted fields, periods.
+    let good: &[(&str, WindowsTuple)] = &[
+        (
+            "Microsoft,surface 5,01234567890123",
+            tuple("Microsoft", "surface 5", "01234567890123"),
+        ),
+        (
+            "Contoso,Laptop 7,WIN-SERIAL-01",
+            tuple("Contoso", "Laptop 7", "WIN-SERIAL-01"),
+        ),
+        (
+            "\"Lenovo\", \"ThinkPad T14\" ,PF.3XK.2QZ",
+            tuple("Lenovo", "ThinkPad T14", "PF3XK2QZ"),
+        ),
+        (
+            "\"Say \"\"Hi\"\" Ltd\",M1,S1",
+            tuple("Say \"Hi\" Ltd", "M1", "S1"),
+        ),
+    ];
+    for (line, expected) in good {
+        assert_eq!(
+            WindowsTuple::parse_line(line).as_ref(),
+            Ok(expected),
+            "{line}"
+        );
+        assert_eq!(
+            WindowsTuple::from_identifier(&expected.identifier()).as_ref(),
+            Ok(expected)
+        );
+    }
+    assert_eq!(
+        tuple("Contoso", "Laptop 7", "WIN-SERIAL-01").identifier(),
+        format!("Contoso{TUPLE_DELIMITER}Laptop 7{TUPLE_DELIMITER}WIN-SERIAL-01")
+    );
+    let bad: &[(&str, &str)] = &[
+        ("WINSERIAL02", "seed 004"),
+        (
+            "356938035643809",
+            "neither an IMEI nor a serial number alone",
+        ),
+        ("R58N123,Box 7", "no details"),
+        ("Dell, Inc.,XPS 13,ABC123", "4 fields"),
+        ("\"Dell, Inc.\",XPS 13,ABC123", "holds a ','"),
+        ("\"Dell,XPS 13,ABC123", "never closed"),
+        ("\"Dell\"x,XPS 13,ABC123", "after a closing quote"),
+        ("Dell,,ABC123", "model is empty"),
+        ("Dell,XPS,...", "serial is empty"),
+    ];
+    for (line, why) in bad {
+        let err = WindowsTuple::parse_line(line).unwrap_err();
+        assert!(err.contains(why), "{line}: {err}");
+    }
+    assert!(WINDOWS_NEEDS_TUPLE.contains("ms.date 2025-04-11"));
+    for (id, why) in [
+        ("S1", "seed 004"),
+        ("A,B", "2 parts"),
+        ("A,B,S.1", "period"),
+    ] {
+        let err = WindowsTuple::from_identifier(id).unwrap_err();
+        assert!(err.contains(why), "{id}: {err}");
+    }
+}

@@ -144,7 +144,7 @@ fn instruction(flow: Flow, stage: Stage) -> &'static str {
     use Flow::*;
     use Stage::*;
     match (flow, stage) {
-        (WindowsDem, New) => "Capture the serial (scan the box or device label), then import it as a corporate identifier.",
+        (WindowsDem, New) => "Capture the serial (scan the box or device label) with the manufacturer and model, then import it as a corporate identifier: Intune takes the three together for Windows, never the serial alone.",
         (WindowsDem, Scanning) => "Serial imported. Factory-reset if needed; at the sign-in screen sign in with the DEM account.",
         (WindowsDem, Enrolling | BenchDone) => "Device Preparation is running — do not restart. Wait for the desktop, then sync to check Intune.",
         (WindowsDem, InIntune) => "Provisioned under the DEM account. Ready to hand over; the user signs in normally.",

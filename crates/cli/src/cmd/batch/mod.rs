@@ -17,6 +17,7 @@ use stagebench_core::batch::progress::{batch_progress, token_check, BatchProgres
 use stagebench_core::batch::stats::batch_stats;
 use stagebench_core::batch::BatchStore;
 use stagebench_core::batch::{BatchSpec, ProfileFacts};
+use stagebench_core::identity::WindowsTuple;
 use stagebench_core::intune::auth::OsKeyring;
 use stagebench_core::stage::Flow;
 use stagebench_core::store::{Store, StoreHandle};
@@ -60,6 +61,13 @@ enum BatchCommand {
         /// Serials.
         #[arg(required = true)]
         serials: Vec<String>,
+        /// Windows: the devices' manufacturer (Win32_ComputerSystem.Manufacturer), kept with
+        /// each serial: Intune's Windows corporate identifier is manufacturer, model and serial.
+        #[arg(long, requires = "model")]
+        manufacturer: Option<String>,
+        /// Windows: the devices' model (Win32_ComputerSystem.Model).
+        #[arg(long, requires = "manufacturer")]
+        model: Option<String>,
     },
     /// Record a technician action on a device: powered-off, dem-sign-in, serial-imported,
     /// user-logged-on.
@@ -167,7 +175,12 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        BatchCommand::Add { batch, serials } => {
+        BatchCommand::Add {
+            batch,
+            serials,
+            manufacturer,
+            model,
+        } => {
             let record = store.find_batch(batch)?;
             let mut added = Vec::new();
             for s in serials
@@ -175,7 +188,13 @@ pub async fn run(args: &BatchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 .flat_map(|s| s.split([',', ';']))
                 .filter(|s| !s.trim().is_empty())
             {
-                let (device, joined) = ops::link_serial(&mut store, &record.batch.id, s)?;
+                let (device, joined) = match (manufacturer, model) {
+                    (Some(m), Some(mo)) => {
+                        let tuple = WindowsTuple::new(m, mo, s).map_err(anyhow::Error::msg)?;
+                        ops::link_windows_device(&mut store, &record.batch.id, &tuple)?
+                    }
+                    _ => ops::link_serial(&mut store, &record.batch.id, s)?,
+                };
                 added.push(serde_json::json!({"serial": s.trim().to_ascii_uppercase(), "device": device.0, "joined": joined}));
             }
             if args.json {

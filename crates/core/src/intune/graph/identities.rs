@@ -8,8 +8,14 @@
 //! (rule 87, the form without the check digit, open question P12): a 14-digit IMEI is refused
 //! with a message asking for the check digit.
 //!
-//! Where it matters: see [`NOT_NEEDED_FOR_ANDROID_CORPORATE`]. Windows Device Preparation does
-//! use serials (seed 004, rule 88, conflicting with rule 83: P9).
+//! Where it matters: see [`NOT_NEEDED_FOR_ANDROID_CORPORATE`]. Windows takes only the
+//! manufacturer, model and serial tuple ([`IdentifierType::ManufacturerModelSerial`]), never an
+//! IMEI or a serial alone (Microsoft Learn, *Identify devices as corporate-owned*, ms.date
+//! 2025-04-11; the seed 004 runbook's "serial numbers", rule 88, is older: see
+//! [`crate::identity::WINDOWS_NEEDS_TUPLE`]); [`check_platform`] holds that rule.
+//!
+//! Layout: this file checks and sends; `list` turns a file's lines or the bench's devices into
+//! identifiers; `tests` checks both.
 
 use std::collections::HashMap;
 
@@ -18,7 +24,10 @@ use serde_json::{json, Value};
 use super::error::GraphError;
 use super::request::{GraphRequest, HttpMethod, IMPORTED_IDENTITIES};
 use super::GraphClient;
-use crate::identity::luhn_ok;
+use crate::identity::{luhn_ok, WindowsTuple, WINDOWS_NEEDS_TUPLE};
+
+mod list;
+pub use list::{from_devices, read_list, Refused};
 
 /// At most this many identifiers per request (the portal's CSV limit, rule 79).
 pub const MAX_PER_REQUEST: usize = 5_000;
@@ -31,13 +40,17 @@ pub const NOT_NEEDED_FOR_ANDROID_CORPORATE: &str = "Android Enterprise fully man
 are corporate-owned automatically at enrollment; importing their serials or IMEIs is optional bookkeeping \
 (seed rules 66 and 83, reference §3.4).";
 
-/// `importedDeviceIdentityType` (the two the bench uploads).
+/// `importedDeviceIdentityType` (Graph beta enum, ms.date 2024-08-01: `unknown`, `imei`,
+/// `serialNumber`, `manufacturerModelSerial`; the bench never sends `unknown`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IdentifierType {
     /// `imei`.
     Imei,
     /// `serialNumber`.
     SerialNumber,
+    /// `manufacturerModelSerial`: Windows' only type; the identifier is a
+    /// [`WindowsTuple`] joined by [`crate::identity::TUPLE_DELIMITER`].
+    ManufacturerModelSerial,
 }
 
 impl IdentifierType {
@@ -46,7 +59,25 @@ impl IdentifierType {
         match self {
             IdentifierType::Imei => "imei",
             IdentifierType::SerialNumber => "serialNumber",
+            IdentifierType::ManufacturerModelSerial => "manufacturerModelSerial",
         }
+    }
+}
+
+/// Whether Intune takes identifiers of `kind` for `platform` (support table of *Identify devices
+/// as corporate-owned*, ms.date 2025-04-11): Windows only manufacturer, model and serial; Android
+/// only IMEI or serial ("Serial number, model, manufacturer: Not supported").
+pub fn check_platform(kind: IdentifierType, platform: IdentityPlatform) -> Result<(), String> {
+    match (platform, kind) {
+        (IdentityPlatform::Windows, IdentifierType::ManufacturerModelSerial)
+        | (IdentityPlatform::Android, IdentifierType::Imei | IdentifierType::SerialNumber) => {
+            Ok(())
+        }
+        (IdentityPlatform::Windows, _) => Err(WINDOWS_NEEDS_TUPLE.to_owned()),
+        (IdentityPlatform::Android, _) => Err("manufacturer, model and serial is a Windows \
+identifier; Android takes an IMEI or a serial (Microsoft Learn, 'Identify devices as \
+corporate-owned', support table, ms.date 2025-04-11)"
+            .to_owned()),
     }
 }
 
@@ -72,14 +103,41 @@ impl IdentityPlatform {
 /// One identifier to import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorporateIdentifier {
-    /// IMEI or serial.
+    /// IMEI, serial, or (Windows) manufacturer, model and serial.
     pub kind: IdentifierType,
-    /// The IMEI or serial (surrounding whitespace is ignored).
+    /// The IMEI, the serial, or [`WindowsTuple::identifier`] (surrounding whitespace is ignored).
     pub identifier: String,
     /// Admin-only details, ≤ 128 characters.
     pub description: Option<String>,
     /// The device platform.
     pub platform: IdentityPlatform,
+}
+
+impl CorporateIdentifier {
+    /// A Windows device's identifier: its manufacturer, model and serial.
+    pub fn windows(tuple: &WindowsTuple) -> Self {
+        Self {
+            kind: IdentifierType::ManufacturerModelSerial,
+            identifier: tuple.identifier(),
+            description: None,
+            platform: IdentityPlatform::Windows,
+        }
+    }
+
+    /// The value the bench's store knows the device by: the IMEI or serial, or the serial
+    /// inside a Windows identifier (`None` when that does not read as one).
+    pub fn bench_serial(&self) -> Option<String> {
+        match self.kind {
+            IdentifierType::Imei | IdentifierType::SerialNumber => {
+                Some(self.identifier.trim().to_owned())
+            }
+            IdentifierType::ManufacturerModelSerial => {
+                WindowsTuple::from_identifier(&self.identifier)
+                    .ok()
+                    .map(|t| t.serial)
+            }
+        }
+    }
 }
 
 /// What became of one identifier.
@@ -110,7 +168,14 @@ pub fn check_identifier(item: &CorporateIdentifier) -> Result<(), String> {
     if id.is_empty() {
         return Err("the identifier is empty".into());
     }
+    check_platform(item.kind, item.platform)?;
     match item.kind {
+        IdentifierType::ManufacturerModelSerial => {
+            WindowsTuple::from_identifier(id)?;
+            if item.description.is_some() {
+                return Err(format!("{id}: Windows identifiers take no details (\"Windows currently doesn't support device details\", Microsoft Learn, ms.date 2025-04-11): leave the description out"));
+            }
+        }
         IdentifierType::SerialNumber if id.contains('.') => {
             return Err(format!("serial {id} contains a dot, which makes Intune's upload fail (seed rule 80): check the serial on the device"))
         }
@@ -244,38 +309,4 @@ fn statuses(body: Option<&Value>) -> HashMap<String, bool> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn item(kind: IdentifierType, id: &str, description: Option<&str>) -> CorporateIdentifier {
-        CorporateIdentifier {
-            kind,
-            identifier: id.into(),
-            description: description.map(str::to_owned),
-            platform: IdentityPlatform::Android,
-        }
-    }
-
-    #[test]
-    fn checks_name_the_rule() {
-        use IdentifierType::*;
-        assert!(check_identifier(&item(SerialNumber, "R58N123", Some("Bench 3"))).is_ok());
-        assert!(check_identifier(&item(SerialNumber, "R58.N123", None))
-            .unwrap_err()
-            .contains("dot"));
-        assert!(check_identifier(&item(Imei, "490154203237518", None)).is_ok());
-        assert!(check_identifier(&item(Imei, "490154203237519", None))
-            .unwrap_err()
-            .contains("Luhn"));
-        assert!(check_identifier(&item(Imei, "49015420323751", None))
-            .unwrap_err()
-            .contains("check digit"));
-        assert!(check_identifier(&item(Imei, "4901542032375x8", None)).is_err());
-        assert!(check_identifier(&item(SerialNumber, "  ", None)).is_err());
-        let long = "é".repeat(129);
-        assert!(check_identifier(&item(SerialNumber, "S1", Some(&long)))
-            .unwrap_err()
-            .contains("128"));
-        assert!(check_identifier(&item(SerialNumber, "S1", Some(&long[2..]))).is_ok());
-    }
-}
+mod tests;

@@ -12,6 +12,7 @@ use super::entities::{
     AOSP_MAX_VALIDITY,
 };
 use super::http::Reply;
+use super::identity_rules;
 use super::{lock, rfc3339, Inner, DEVICES, IDENTITIES, PROFILES};
 use crate::testing::graph::schema::Matched;
 
@@ -246,6 +247,9 @@ impl Inner {
                     .unwrap_or_default();
                 if given.len() > 5000 {
                     return Reply::error(400, "BadRequest", "at most 5,000 identities per request");
+                }
+                if let Some(why) = given.iter().find_map(identity_rules::refusal) {
+                    return Reply::error(400, "BadRequest", &why);
                 }
                 let mut results = Vec::new();
                 for identity in given {

@@ -4,7 +4,7 @@
 //! [`Faults`], the tenant); `seed` is what tests and demos put in the tenant and read back;
 //! `http` serves requests (the sign-in paths, the schema check, `$batch`, injected faults);
 //! `throttle` spends the per-app budgets; `execute` answers each Graph operation from the
-//! tenant; `entities` shapes what it answers (default profiles, QR content, `$select`,
+//! tenant (`identity_rules`: the corporate identifiers Intune refuses); `entities` shapes what it answers (default profiles, QR content, `$select`,
 //! `$filter` on devices); `lifecycle` moves scheduled devices through enrollment; `demo` seeds
 //! the demo tenant.
 
@@ -26,6 +26,7 @@ mod demo;
 mod entities;
 mod execute;
 mod http;
+mod identity_rules;
 mod lifecycle;
 mod seed;
 mod throttle;
