@@ -645,13 +645,17 @@ async fn a_device_in_set_up_with_debugging_off_is_tracked_by_its_usb_serial() {
     assert_eq!(at(&devices, "5-1").unwrap().device_id, Some(device));
     assert_eq!(store.lock().unwrap().devices().unwrap().len(), 1);
     // Intune shows Staging_<serial>_…: the sync matches it by serial.
-    let staging = staging_status("md-6", &serial);
-    let mut s = store.lock().unwrap();
-    let now = s.clock_now();
-    let report = refresh_status(&mut s, &IntuneWithOne(staging), now, false)
-        .await
-        .unwrap();
-    assert_eq!(report.found, 1, "{report:?}");
+    let staging = IntuneWithOne(staging_status("md-6", &serial));
+    // The sync holds the store while it asks (as the tenant service does), off the async tasks.
+    let (s, now) = tokio::task::block_in_place(|| {
+        let mut s = store.lock().unwrap();
+        let now = s.clock_now();
+        let report = tokio::runtime::Handle::current()
+            .block_on(refresh_status(&mut s, &staging, now, false))
+            .unwrap();
+        assert_eq!(report.found, 1, "{report:?}");
+        (s, now)
+    });
     let (_, stage) = stage_of(&s, device, now).unwrap().unwrap();
     assert_eq!(stage.stage, Stage::InIntune);
 }
