@@ -329,23 +329,22 @@ fn a_device_that_leaves_after_enrolling_says_usb_closed_by_policy_and_what_to_ch
         at: at(minute),
         what,
     };
-    let confirmed = derive(
-        Flow::StagingToken,
-        &[
-            obs(Observation::QrShown, 0),
-            obs(
-                Observation::Adb {
-                    provisioned: true,
-                    intune_owner: true,
-                    boot_count: Some(3),
-                },
-                1,
-            ),
-            obs(Observation::UsbLeft, 2),
-            obs(Observation::IntuneEnrolled, 3),
-        ],
-        at(10),
-    );
+    // Enrolled, then gone from USB before any Powered off.
+    let left = vec![
+        obs(Observation::QrShown, 0),
+        obs(
+            Observation::Adb {
+                provisioned: true,
+                intune_owner: true,
+                boot_count: Some(3),
+            },
+            1,
+        ),
+        obs(Observation::UsbLeft, 2),
+    ];
+    let mut seen = left.clone();
+    seen.push(obs(Observation::IntuneEnrolled, 3));
+    let confirmed = derive(Flow::StagingToken, &seen, at(10));
     assert_eq!(confirmed.stage, Stage::InIntune);
     let done = tile(Some(confirmed));
     assert_eq!(
@@ -358,22 +357,7 @@ fn a_device_that_leaves_after_enrolling_says_usb_closed_by_policy_and_what_to_ch
         done.next_step
     );
     // A day after it left, Intune still does not show it: that is the problem shown.
-    let late = derive(
-        Flow::StagingToken,
-        &[
-            obs(Observation::QrShown, 0),
-            obs(
-                Observation::Adb {
-                    provisioned: true,
-                    intune_owner: true,
-                    boot_count: Some(3),
-                },
-                1,
-            ),
-            obs(Observation::UsbLeft, 2),
-        ],
-        at(2 + 25 * 60),
-    );
+    let late = derive(Flow::StagingToken, &left, at(2 + 25 * 60));
     assert_eq!(tile(Some(late)).word, "Not in Intune");
     // Powered off by the technician, then confirmed: the tile still says Powered off.
     assert_eq!(tile(Some(staged(Stage::InIntune))).word, "Powered off");
