@@ -8,9 +8,22 @@ use std::time::{Duration, Instant};
 use stagebench_adb::server::AdbServer;
 use stagebench_adb::usb::{DeviceScript, ScriptedDevice, ScriptedUsb};
 use stagebench_adb::AdbKey;
+use stagebench_core::batch::progress::stage_of;
+use stagebench_core::batch::{Batch, BatchStore};
+use stagebench_core::bench::restage;
 use stagebench_core::device::usb::{snapshot_bench, watch_bench, AdbHostKey, UsbBench};
-use stagebench_core::device::{AdbState, BenchDevice, BenchEvent, ReadOptions, SharedStore};
+use stagebench_core::device::{
+    AdbState, BenchDevice, BenchEvent, ReadOptions, SharedStore, StatusKind,
+};
 use stagebench_core::identity::SerialSource;
+use stagebench_core::ids::DeviceId;
+use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
+use stagebench_core::intune::sync::{
+    refresh_status, IntuneDirectory, Lookup, SendOutcome, SyncError,
+};
+use stagebench_core::intune::BoxFuture;
+use stagebench_core::stage::Stage;
+use stagebench_core::store::OutboxItem;
 use stagebench_core::store::Store;
 use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
 use tokio::sync::mpsc;
@@ -36,23 +49,31 @@ fn store() -> SharedStore {
     Arc::new(Mutex::new(Store::open_in_memory().unwrap()))
 }
 
-/// Runs the combined watcher; events arrive on the receiver.
-fn start(
-    server: AdbServer,
-    bus: &ScriptedUsb,
-    store: Option<SharedStore>,
-) -> (
+type Started = (
     mpsc::UnboundedReceiver<BenchEvent>,
     tokio::task::JoinHandle<()>,
     UsbBench<ScriptedUsb>,
-) {
+);
+
+/// Runs the combined watcher; events arrive on the receiver.
+fn start(server: AdbServer, bus: &ScriptedUsb, store: Option<SharedStore>) -> Started {
+    start_with(server, bus, store, ReadOptions::default())
+}
+
+/// As [`start`], recorded cards carrying their batch and stage (as the CLI and the app read).
+fn start_with(
+    server: AdbServer,
+    bus: &ScriptedUsb,
+    store: Option<SharedStore>,
+    options: ReadOptions,
+) -> Started {
     let usb = UsbBench::new(Arc::new(bus.clone()), key(), server.clone());
     let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(watch_bench(
         server,
         Some(usb.clone()),
         store,
-        ReadOptions::default(),
+        options,
         move |event| tx.send(event).is_ok(),
     ));
     (rx, task, usb)
@@ -413,4 +434,250 @@ async fn a_one_off_listing_without_a_server_fails_only_when_usb_is_empty() {
         .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].state, AdbState::AdbOff);
+}
+
+/// Waits for a snapshot whose unplugged tiles satisfy `done`; returns those tiles.
+async fn tiles_where(
+    events: &mut mpsc::UnboundedReceiver<BenchEvent>,
+    mut done: impl FnMut(&[BenchDevice]) -> bool,
+) -> Vec<BenchDevice> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Some(BenchEvent::Snapshot { unplugged, .. })) if done(&unplugged) => {
+                return unplugged
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the watcher stopped"),
+            Err(_) => panic!("no such tiles within {PATIENCE:?}"),
+        }
+    }
+}
+
+/// A store with an active staging-token batch whose QR was shown.
+fn store_with_active_batch() -> SharedStore {
+    let store = store();
+    {
+        let mut s = store.lock().unwrap();
+        let batch = Batch::for_tests("Wave 15", &[]);
+        s.create_batch(&batch).unwrap();
+        s.set_active_batch(Some(&batch.id)).unwrap();
+        s.record_qr_shown(&batch.id, "tech").unwrap();
+    }
+    store
+}
+
+fn staged_reads() -> ReadOptions {
+    ReadOptions {
+        stage: Some(stage_of),
+        ..ReadOptions::default()
+    }
+}
+
+/// A fully managed device Intune shows as `Staging_<serial>_…` with no user (stage 2).
+fn staging_status(intune_id: &str, serial: &str) -> IntuneStatus {
+    IntuneStatus::derive(
+        intune_id,
+        &format!("Staging_{serial}_AndroidEnterprise_12/08/26_1.05 AM"),
+        serial,
+        Some("androidEnterpriseFullyManaged"),
+        Some("managed"),
+        None,
+        None,
+        None,
+        None,
+    )
+}
+
+/// Intune shows the device as `Staging_<serial>_…` with no user (stage 2), by the last sync.
+fn intune_shows_staging(store: &SharedStore, device: DeviceId, serial: &str) {
+    let mut s = store.lock().unwrap();
+    let now = s.clock_now();
+    s.record_intune_status(Some(device), &staging_status("md-15", serial), now)
+        .unwrap();
+}
+
+/// Issue 15 §3: a device read as enrolled (Intune's agent its device owner) that then leaves
+/// USB without a Powered off is "USB closed by policy (expected)" with what to check, its
+/// history notes the departure, and stage 2 completes from Intune's evidence alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_owned_by_intune_that_leaves_usb_is_closed_by_policy_and_stage_2_comes_from_intune(
+) {
+    let sim = SimulatedBench::start(1, None).await.unwrap();
+    sim.set_enrolled(0, 3);
+    let serial = sim.models()[0].0.clone();
+    let store = store_with_active_batch();
+    let bus = ScriptedUsb::new();
+    let plugged = bus
+        .plug(ScriptedDevice::phone("4-1", &serial).script(DeviceScript::Relay(sim.addrs()[0])))
+        .unwrap();
+    let (mut events, _task, _usb) =
+        start_with(no_server(), &bus, Some(store.clone()), staged_reads());
+    let devices = snapshot_where(&mut events, PATIENCE, |d| {
+        at(d, "4-1").is_some_and(|d| {
+            d.stage
+                .as_ref()
+                .is_some_and(|s| s.stage == Stage::Enrolling)
+        })
+    })
+    .await;
+    let device = at(&devices, "4-1").unwrap().device_id.unwrap();
+    plugged.unplug();
+    let tiles = tiles_where(&mut events, |t| !t.is_empty()).await;
+    let status = &tiles[0].status;
+    assert_eq!(
+        (status.kind, status.word.as_str()),
+        (StatusKind::Waiting, "USB closed by policy (expected)")
+    );
+    assert!(
+        status.next_step.contains("Disallow USB data transfer")
+            && status.next_step.contains(&format!("Staging_{serial}_")),
+        "{}",
+        status.next_step
+    );
+    let noted = store.lock().unwrap().device_events(device).unwrap();
+    assert!(
+        noted.iter().any(|e| e.kind == "usb-left"),
+        "the departure is in the device's history: {noted:#?}"
+    );
+    // The next sync finds it in Intune: stage 2, from Intune's evidence alone.
+    intune_shows_staging(&store, device, &serial);
+    let mut tile = tiles[0].clone();
+    restage(
+        &mut store.lock().unwrap(),
+        std::slice::from_mut(&mut tile),
+        false,
+    );
+    let stage = tile.stage.as_ref().unwrap();
+    assert_eq!(stage.stage, Stage::InIntune);
+    assert!(stage
+        .problems
+        .iter()
+        .any(|p| p.id == "usb-closed-by-policy"));
+    assert_eq!(
+        (tile.status.kind, tile.status.word.as_str()),
+        (StatusKind::Done, "USB closed by policy (expected)")
+    );
+}
+
+/// An Intune with one device, `Staging_<serial>_…` with no user, found by its serial.
+struct IntuneWithOne(IntuneStatus);
+
+impl IntuneDirectory for IntuneWithOne {
+    fn find_by_serials<'a>(
+        &'a self,
+        serials: &'a [String],
+    ) -> BoxFuture<'a, Result<Lookup<Vec<IntuneStatus>>, SyncError>> {
+        Box::pin(async move {
+            let mut lookup = Lookup::default();
+            for s in serials {
+                let hits = (self.0.serial_number == *s).then(|| self.0.clone());
+                lookup.found.insert(s.clone(), hits.into_iter().collect());
+            }
+            Ok(lookup)
+        })
+    }
+    fn find_by_ids<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Lookup<Option<IntuneStatus>>, SyncError>> {
+        Box::pin(async move {
+            let mut lookup = Lookup::default();
+            for id in ids {
+                let hit = (self.0.intune_id == *id).then(|| self.0.clone());
+                lookup.found.insert(id.clone(), hit);
+            }
+            Ok(lookup)
+        })
+    }
+    fn send<'a>(
+        &'a self,
+        _: &'a [OutboxItem],
+    ) -> BoxFuture<'a, Result<Vec<SendOutcome>, SyncError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+/// Issue 15 §6: a factory-fresh device in the set-up wizard with USB debugging off enumerates
+/// as a locked MTP function whose USB serial is its Android serial: it is a card with that
+/// serial that joins the active batch (no "turn on USB debugging" status: staging needs no
+/// ADB), stays the same device when ADB comes up later, and Intune's `Staging_<serial>_…`
+/// is matched to it by serial.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_in_set_up_with_debugging_off_is_tracked_by_its_usb_serial() {
+    let sim = SimulatedBench::start(1, None).await.unwrap();
+    let serial = sim.models()[0].0.clone();
+    let store = store_with_active_batch();
+    let bus = ScriptedUsb::new();
+    let locked = bus
+        .plug(ScriptedDevice::phone("5-1", &serial).adb_off())
+        .unwrap();
+    let (mut events, _task, _usb) =
+        start_with(no_server(), &bus, Some(store.clone()), staged_reads());
+    let devices = snapshot_where(&mut events, PATIENCE, |d| {
+        at(d, "5-1").is_some_and(|d| d.batch.is_some())
+    })
+    .await;
+    let card = at(&devices, "5-1").unwrap();
+    assert_eq!(card.state, AdbState::AdbOff);
+    assert_eq!(card.serial.as_deref(), Some(serial.as_str()));
+    assert_eq!(card.stage.as_ref().map(|s| s.stage), Some(Stage::Scanning));
+    assert_eq!(card.status.word, "In set-up (no ADB)");
+    assert!(
+        card.status.next_step.starts_with("Scan the QR now")
+            && card
+                .status
+                .next_step
+                .contains(&format!("Staging_{serial}_")),
+        "{}",
+        card.status.next_step
+    );
+    let device = card.device_id.unwrap();
+    // The QR scanned, set-up done: USB debugging on, the same serial is the same device.
+    locked.unplug();
+    bus.plug(ScriptedDevice::phone("5-1", &serial).script(DeviceScript::Relay(sim.addrs()[0])))
+        .unwrap();
+    let devices = snapshot_where(&mut events, PATIENCE, |d| {
+        at(d, "5-1").is_some_and(|d| d.state == AdbState::Device && d.device_id.is_some())
+    })
+    .await;
+    assert_eq!(at(&devices, "5-1").unwrap().device_id, Some(device));
+    assert_eq!(store.lock().unwrap().devices().unwrap().len(), 1);
+    // Intune shows Staging_<serial>_…: the sync matches it by serial.
+    let staging = IntuneWithOne(staging_status("md-6", &serial));
+    // The sync holds the store while it asks (as the tenant service does), off the async tasks.
+    let (s, now) = tokio::task::block_in_place(|| {
+        let mut s = store.lock().unwrap();
+        let now = s.clock_now();
+        let report = tokio::runtime::Handle::current()
+            .block_on(refresh_status(&mut s, &staging, now, false))
+            .unwrap();
+        assert_eq!(report.found, 1, "{report:?}");
+        (s, now)
+    });
+    let (_, stage) = stage_of(&s, device, now).unwrap().unwrap();
+    assert_eq!(stage.stage, Stage::InIntune);
+}
+
+/// A locked-MTP device whose USB serial tells nothing apart (a placeholder) is not recorded
+/// by it: its card keeps the next step and no batch.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_placeholder_usb_serial_is_not_a_serial_to_track_by() {
+    let store = store_with_active_batch();
+    let bus = ScriptedUsb::new();
+    bus.plug(ScriptedDevice::phone("5-2", "0123456789ABCDEF").adb_off())
+        .unwrap();
+    bus.plug(ScriptedDevice::phone("5-3", "MARKERSET1").adb_off())
+        .unwrap();
+    let (mut events, _task, _usb) =
+        start_with(no_server(), &bus, Some(store.clone()), staged_reads());
+    let devices = snapshot_where(&mut events, PATIENCE, |d| {
+        d.len() == 2 && at(d, "5-3").is_some_and(|d| d.batch.is_some())
+    })
+    .await;
+    let placeholder = at(&devices, "5-2").unwrap();
+    assert_eq!((placeholder.device_id, &placeholder.batch), (None, &None));
+    assert_eq!(placeholder.status.word, "Turn on USB debugging");
+    assert_eq!(store.lock().unwrap().devices().unwrap().len(), 1);
 }

@@ -17,6 +17,11 @@ describe("unpluggedLabel", () => {
     const d = dev({ key: "R5CR1", serial: "R5CR1", slot_number: 3, unplugged_at: at(15, 1), status });
     expect(unpluggedLabel(d)).toBe("Slot 3 — powered off 15:01, R5CR1");
   });
+  it("says USB was closed by policy when the device left after enrolling (issue 15)", () => {
+    const status = { kind: "waiting" as const, word: "USB closed by policy (expected)", icon: "hourglass" as const, tone: "info" as const, next_step: "n", remedy: null };
+    const d = dev({ key: "R5CR2", serial: "R5CR2", slot_number: 4, unplugged_at: at(15, 1), status });
+    expect(unpluggedLabel(d)).toBe("Slot 4 — USB closed by policy (expected) 15:01, R5CR2");
+  });
   it("falls back to the port and the key", () => {
     expect(unpluggedLabel(dev({ key: "127.0.0.1:5555", slot: "127.0.0.1:5555", unplugged_at: at(9, 5) }))).toBe(
       "127.0.0.1:5555 — unplugged 09:05, 127.0.0.1:5555",

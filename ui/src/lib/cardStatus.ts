@@ -20,11 +20,18 @@ export function asOfLine(d: BenchDevice): string {
   return parts.join(" · ");
 }
 
-/** "Slot 8 — unplugged 15:01, 2109100002" (or "powered off"): the grey tile of a device that left. */
+/** "Slot 8 — unplugged 15:01, 2109100002" (or "powered off", or "USB closed by policy
+ * (expected)"): the grey tile of a device that left. */
 export function unpluggedLabel(d: BenchDevice): string {
   const place = d.slot_number != null ? `Slot ${d.slot_number}` : (d.slot ?? d.key);
   const when = d.unplugged_at ? clockTime(d.unplugged_at) : "";
-  // Powered off by the technician at the end of the bench's part (the core's status says so).
-  const what = d.status.word === "Powered off" ? "powered off" : "unplugged";
+  // Powered off by the technician at the end of the bench's part, or gone from USB after
+  // enrolling because its policy probably closed USB (the core's status says which).
+  const what =
+    d.status.word === "Powered off"
+      ? "powered off"
+      : d.status.word.startsWith("USB closed by policy")
+        ? d.status.word
+        : "unplugged";
   return `${place} — ${what} ${when}, ${d.serial ?? d.key}`;
 }

@@ -2,12 +2,13 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
 use clap::Args;
 use stagebench_adb::server::AdbServer;
 use stagebench_core::batch::progress::stage_of;
+use stagebench_core::bench::scanned_cards;
 use stagebench_core::device::usb;
 use stagebench_core::device::{BenchDevice, BenchEvent, ReadOptions, SharedStore};
 use stagebench_core::store::Store;
@@ -59,7 +60,7 @@ pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> 
         .inspect_err(|e| tracing::info!("{e}"))
         .ok();
     if !args.watch {
-        let devices = usb::snapshot_bench(&server, usb.as_ref(), store.as_ref(), options)
+        let mut devices = usb::snapshot_bench(&server, usb.as_ref(), store.as_ref(), options)
             .await
             .with_context(|| {
                 format!(
@@ -67,6 +68,12 @@ pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> 
                 server.addr()
             )
             })?;
+        // Devices of the active batch known only by a scanned serial (never seen on USB).
+        if let Some(store) = &store {
+            let store = store.lock().unwrap_or_else(PoisonError::into_inner);
+            let scanned = scanned_cards(&store, &devices);
+            devices.extend(scanned);
+        }
         return if args.json {
             super::write_json(out, &devices)
         } else {

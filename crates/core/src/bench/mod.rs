@@ -12,7 +12,10 @@
 //! re-reads a device only when its adb state changes) never shows a slot number, Intune status
 //! or stage older than the store. After a technician action, a batch or slot change or a sync,
 //! [`BenchWatcher::refresh`] restages the cards shown and publishes them again. Devices that
-//! left stay as unplugged tiles until they are back or [`BenchWatcher::dismiss`]ed.
+//! left stay as unplugged tiles until they are back or [`BenchWatcher::dismiss`]ed. Devices of
+//! the active batch known only by the serial scanned from their box, never seen on USB, are
+//! cards too ([`scanned_cards`]), so a device that does not enumerate in set-up is still
+//! tracked to stage 2.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
@@ -26,9 +29,12 @@ use tokio::sync::watch;
 use crate::batch::action::{TechnicianAction, UnknownAction};
 use crate::batch::progress::stage_of;
 use crate::device::record::refresh_from_store;
+use crate::device::usb::setup::{scanned_card, SCANNED_KEY};
 use crate::device::{settle, usb, BenchDevice, BenchEvent, ReadOptions, SharedStore};
+use crate::identity::{SerialObservation, SerialSource};
 use crate::intune::state::TenantState;
-use crate::store::{Store, StoreError};
+use crate::stage::Stage;
+use crate::store::{JoinedBy, Store, StoreError};
 
 /// Why a technician action was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -170,7 +176,7 @@ impl BenchWatcher {
                     unplugged,
                 } => {
                     let mut unplugged = self.not_dismissed(unplugged);
-                    self.restage(&mut devices, false);
+                    self.restage_live(&mut devices, false);
                     self.restage(&mut unplugged, false);
                     view.devices = devices;
                     view.unplugged = unplugged;
@@ -190,7 +196,7 @@ impl BenchWatcher {
     pub fn refresh(&self, assign: bool) {
         self.inner.view.send_if_modified(|view| {
             let before = view.clone();
-            self.restage(&mut view.devices, assign);
+            self.restage_live(&mut view.devices, assign);
             self.restage(&mut view.unplugged, false);
             *view != before
         });
@@ -256,11 +262,15 @@ impl BenchWatcher {
     }
 
     /// Records a technician action (`powered-off`, `dem-sign-in`, `serial-imported`,
-    /// `user-logged-on`) on the device of the card with this key, by the bench's technician,
-    /// and shows the cards again (the card moves at once).
+    /// `user-logged-on`) on the device of the card (or unplugged tile) with this key, by the
+    /// bench's technician, and shows the cards again (the card moves at once).
     pub fn record_action(&self, key: &str, action: &str) -> Result<(), ActionError> {
         let action: TechnicianAction = action.parse()?;
-        let card = self.card(key).ok_or(ActionError::NotOnBench)?;
+        // A tile counts too: a device whose USB its policy closed is powered off unseen.
+        let card = self
+            .card(key)
+            .or_else(|| self.tile(key))
+            .ok_or(ActionError::NotOnBench)?;
         let (Some(device), Some(store)) = (card.device_id, &self.inner.store) else {
             return Err(ActionError::NotRecorded);
         };
@@ -279,6 +289,12 @@ impl BenchWatcher {
         view.devices.iter().find(|d| d.key == key).cloned()
     }
 
+    /// The unplugged tile with this key, as last shown.
+    fn tile(&self, key: &str) -> Option<BenchDevice> {
+        let view = self.inner.view.borrow();
+        view.unplugged.iter().find(|d| d.key == key).cloned()
+    }
+
     fn restage(&self, devices: &mut [BenchDevice], assign: bool) {
         match &self.inner.store {
             Some(store) => {
@@ -288,6 +304,85 @@ impl BenchWatcher {
             None => settle(devices),
         }
     }
+
+    /// Restages the attached devices' cards with the scanned-only ones after them.
+    fn restage_live(&self, devices: &mut Vec<BenchDevice>, assign: bool) {
+        if let Some(store) = &self.inner.store {
+            let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+            with_scanned(&mut store, devices);
+        }
+        self.restage(devices, assign);
+    }
+}
+
+/// At most this many cards for devices known only by a scanned serial: a bench holds about 50
+/// devices at once (DESIGN.md), however many boxes a batch scanned ahead.
+pub const SCANNED_CARDS: usize = 50;
+
+/// Cards for the devices of the active batch known only by the serial scanned from their box
+/// (never seen on USB: some makers' devices don't enumerate in the set-up wizard, issue 15 §6),
+/// not shown by a `live` card: the newest scans first, at most [`SCANNED_CARDS`], each with its
+/// stage and status; those Intune already shows are left out (nothing is left for the bench to
+/// do).
+pub fn scanned_cards(store: &Store, live: &[BenchDevice]) -> Vec<BenchDevice> {
+    let found = || -> Result<Vec<BenchDevice>, StoreError> {
+        let Some(batch) = store.active_batch()? else {
+            return Ok(Vec::new());
+        };
+        let mut joined = store.batch_devices(&batch)?;
+        joined.reverse();
+        let now = store.clock_now();
+        let mut cards = Vec::new();
+        for (id, how, _) in joined {
+            if cards.len() == SCANNED_CARDS {
+                break;
+            }
+            if how != JoinedBy::Scan || live.iter().any(|c| c.device_id == Some(id)) {
+                continue;
+            }
+            let Some(device) = store.device(id)? else {
+                continue;
+            };
+            let scanned_only = !device.serials.is_empty()
+                && device
+                    .serials
+                    .iter()
+                    .all(|s| s.source == SerialSource::Scanner);
+            if !scanned_only {
+                continue;
+            }
+            let serials = device
+                .serials
+                .iter()
+                .map(|s| SerialObservation::new(s.source, s.value.clone()))
+                .collect();
+            let Some(mut card) = scanned_card(id, serials, None) else {
+                continue;
+            };
+            stage_card(store, &mut card, now);
+            if card
+                .stage
+                .as_ref()
+                .is_some_and(|s| s.stage >= Stage::InIntune)
+            {
+                continue;
+            }
+            cards.push(card);
+        }
+        settle(&mut cards);
+        Ok(cards)
+    };
+    found().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not list the scanned devices");
+        Vec::new()
+    })
+}
+
+/// The cards a view shows: the attached devices' (read), then the scanned-only ones.
+fn with_scanned(store: &mut Store, devices: &mut Vec<BenchDevice>) {
+    devices.retain(|d| !d.key.starts_with(SCANNED_KEY));
+    let scanned = scanned_cards(store, devices);
+    devices.extend(scanned);
 }
 
 /// Fills in a card's slot number from the bench's slots (renumbered since the device was read,

@@ -319,6 +319,8 @@ async fn unplugged_tiles_stay_until_dismissed_and_come_back_when_the_device_leav
         crate::device::StatusKind::Unplugged
     );
 
+    // A device whose policy closed USB is powered off unseen: the action lands on its tile.
+    watcher.record_action(port, "powered-off").unwrap();
     assert_eq!(watcher.dismiss(&live.key), Err(DismissError::StillPlugged));
     assert_eq!(watcher.dismiss("nobody"), Err(DismissError::NoTile));
     watcher.dismiss(port).unwrap();
@@ -422,4 +424,69 @@ fn staged_in_intune() -> crate::intune::status::IntuneStatus {
         None,
         None,
     )
+}
+
+/// Issue 15 §6: a device that never shows on USB in the set-up wizard, but whose box was
+/// scanned into the active batch, is a card by its scanned serial until Intune shows it
+/// (its stage 2 then comes from Intune's evidence alone).
+#[tokio::test]
+async fn a_device_never_seen_on_usb_is_a_card_by_the_serial_scanned_from_its_box() {
+    use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+    use crate::scanner::{into_batch::take, Scan, ScanResult};
+    let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+    let wave = Batch::for_tests("Wave 15", &["R5CR0SCAN1"]);
+    {
+        let mut s = store.lock().unwrap();
+        s.create_batch(&wave).unwrap();
+        s.set_active_batch(Some(&wave.id)).unwrap();
+        let scan = Scan {
+            text: "r5cr0scan1".into(),
+            symbology: None,
+        };
+        assert_eq!(take(&mut s, None, None, &scan).result, ScanResult::Added);
+    }
+    let watcher = BenchWatcher::new(Ok(store.clone()), Handle::current());
+    let mut rx = watcher.receiver();
+    let live = card("a", "R5CRLIVE01");
+    watcher.apply(snapshot(vec![live], vec![]));
+    let view = rx.borrow_and_update().clone();
+    assert_eq!(view.devices.len(), 2, "{:#?}", view.devices);
+    let scanned = &view.devices[1];
+    assert_eq!(
+        (scanned.key.as_str(), scanned.serial.as_deref()),
+        ("scan:R5CR0SCAN1", Some("R5CR0SCAN1"))
+    );
+    assert_eq!(scanned.batch.as_ref(), Some(&wave.id));
+    assert_eq!(scanned.status.word, "Not visible on USB");
+    assert!(
+        scanned.status.next_step.contains("Staging_R5CR0SCAN1_")
+            && scanned.status.next_step.contains("set-up wizard"),
+        "{}",
+        scanned.status.next_step
+    );
+    // A refresh keeps one card for it, not two.
+    watcher.refresh(false);
+    assert_eq!(rx.borrow().devices.len(), 2);
+    // Intune shows it by its serial: stage 2 done, the bench has nothing left to do for it.
+    let id = scanned.device_id.unwrap();
+    {
+        let mut s = store.lock().unwrap();
+        let status = IntuneStatus::derive(
+            "md-15",
+            "Staging_R5CR0SCAN1_AndroidEnterprise_12/08/26_1.05 AM",
+            "R5CR0SCAN1",
+            None,
+            Some("managed"),
+            None,
+            None,
+            None,
+            None,
+        );
+        let now = s.clock_now();
+        s.record_intune_status(Some(id), &status, now).unwrap();
+        let (_, stage) = stage_of(&s, id, now).unwrap().unwrap();
+        assert_eq!(stage.stage, Stage::InIntune);
+    }
+    watcher.refresh(false);
+    assert_eq!(rx.borrow().devices.len(), 1, "done: its card goes");
 }

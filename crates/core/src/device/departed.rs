@@ -5,15 +5,69 @@
 //! A device is back when a live card has the tile's key, its stored device or its port: an
 //! unplugged device that returns to any port, or another device plugged into its slot, ends
 //! the tile.
+//!
+//! **USB closed by policy.** A device the bench saw past scanning (Intune's agent its device
+//! owner) that leaves USB without the technician's *Powered off* most likely had USB closed by
+//! its new policy, by design: the tile says so ([`USB_CLOSED_BY_POLICY`], with what to check,
+//! [`POLICY_CHECKS`]) and the watcher notes the departure in the device's history
+//! ([`EVENT_USB_LEFT`]), so its stage waits for Intune's evidence alone (stage 2 completes when
+//! Intune shows `Staging_<serial>_…`), and a day without it is flagged as for a powered-off one.
+//!
+//! Sources for the checks (issue 15 research §3; Microsoft wins where the seeds differ):
+//! - Intune settings catalog, *Review Android settings catalog settings* (Learn, ms.date
+//!   2026-08-20): **USB access** = *Disallow USB data transfer* "All data is blocked to and
+//!   from USB. No USB connections are allowed"; *Disallow USB transfer* blocks files only;
+//!   **Allow access to developer settings** False leaves the OS default, which "might prevent
+//!   users from accessing developer settings". COPE (work profile level), COBO, COSU.
+//! - Intune device restrictions template (Learn, ms.date 2026-10-02): **USB file transfer** =
+//!   Block; **Developer settings** Not configured: the OS might prevent them.
+//! - Google Android Management API `usbDataAccess`: `DISALLOW_USB_DATA_TRANSFER` needs Android
+//!   12+ with USB HAL 1.3+ (else file transfer only); source.android.com *Disable data signaling
+//!   over USB* (Android 12). AMAPI `developerSettings` unspecified defaults to disabled.
+//! - Whether an unset `usbDataAccess` blocks files or all data is documented two ways (AMAPI
+//!   reference and its March 2024 release note: files; Bayton's FAQ, 2024-01-25: all data), and
+//!   Intune's own default on top of it is unconfirmed: hence "probably".
+//! - Seed 003 (`003_729e51c15a5a5608.txt:4431-4435`, 2022) knows only "USB file transfer:
+//!   Block" and the compliance "Block USB debugging"; it has neither the settings catalog's
+//!   USB access nor the developer-settings default.
 
+use super::status::past_scanning;
 use super::BenchDevice;
+use crate::stage::{Stage, USB_LEFT_NOTE};
 use crate::store::normalize_port_path;
+
+/// Event kind in a device's history: the device left USB after the bench saw Intune's agent
+/// own it, without the technician's Powered off (USB probably closed by policy).
+pub const EVENT_USB_LEFT: &str = "usb-left";
+
+/// The word of a card whose USB was (probably) closed by policy.
+pub const USB_CLOSED_BY_POLICY: &str = "USB closed by policy (expected)";
+
+/// What to check when USB went away after enrollment (see the module docs for the sources).
+pub const POLICY_CHECKS: &str = "Its new policy probably closed USB, by design; it is not a failure. To confirm, check the device's configuration in Intune: settings catalog › USB access = “Disallow USB data transfer” ends all USB data on Android 12+ with USB HAL 1.3+ (Microsoft Learn, Android settings catalog, 2026-08-20; Android Management API); “Disallow USB transfer”, or the template's USB file transfer = Block, ends file transfer (MTP); developer settings not allowed (the default) end USB debugging (device restrictions template, 2026-10-02).";
+
+/// Whether `card` (a tile) left after the bench saw Intune's agent own it, and not because the
+/// technician powered it off: its stage is past scanning but short of Bench done, or the
+/// history noted the departure ([`EVENT_USB_LEFT`]) before any Powered off.
+pub fn closed_by_policy(card: &BenchDevice) -> bool {
+    if card.unplugged_at.is_none() || !past_scanning(card) {
+        return false;
+    }
+    match &card.stage {
+        Some(stage) => {
+            stage.stage < Stage::BenchDone || stage.problems.iter().any(|p| p.id == USB_LEFT_NOTE)
+        }
+        None => true,
+    }
+}
 
 /// The tiles of devices that left, from one live list to the next.
 #[derive(Debug, Default)]
 pub struct Departures {
     live: Vec<BenchDevice>,
     tiles: Vec<BenchDevice>,
+    /// The keys of the cards that left at the last update.
+    left_now: Vec<String>,
 }
 
 /// Whether two cards show one device, or one bench slot.
@@ -29,12 +83,14 @@ impl Departures {
     /// whose device is not among them becomes a tile unplugged `now`; a tile whose device (or
     /// slot) is back goes. Returns the tiles, oldest first.
     pub fn update(&mut self, live: &[BenchDevice], now: &str) -> &[BenchDevice] {
+        self.left_now.clear();
         for gone in self
             .live
             .iter()
             .filter(|old| !live.iter().any(|card| same_place(old, card)))
         {
             self.tiles.retain(|tile| tile.key != gone.key);
+            self.left_now.push(gone.key.clone());
             self.tiles.push(BenchDevice {
                 unplugged_at: Some(now.to_owned()),
                 ..gone.clone()
@@ -49,6 +105,11 @@ impl Departures {
     /// The tiles now, oldest first.
     pub fn tiles(&self) -> &[BenchDevice] {
         &self.tiles
+    }
+
+    /// The tiles of the devices that left at the last [`Departures::update`].
+    pub fn left_now(&self) -> impl Iterator<Item = &BenchDevice> {
+        self.tiles.iter().filter(|t| self.left_now.contains(&t.key))
     }
 }
 

@@ -8,6 +8,7 @@ use stagebench_adb::server::DeviceFacts;
 use time::OffsetDateTime;
 
 use super::{history, BenchDevice};
+use crate::identity::is_identifying_serial;
 use crate::ids::{BatchId, DeviceId};
 use crate::stage::DeviceStage;
 use crate::store::{is_usb_port_path, Sighting, Store, StoreError};
@@ -129,23 +130,7 @@ pub(super) fn finish(
     for (device, facts) in devices.iter_mut().zip(facts) {
         if let Some(facts) = facts {
             match record(&mut store, device, &facts) {
-                Ok(id) => {
-                    // The recorded id is the card's from now on.
-                    device.device_id = Some(id);
-                    history::put_intune(&store, device);
-                    if let Some(stage_of) = options.stage {
-                        let now = store.clock_now();
-                        match stage_of(&store, id, now) {
-                            Ok(found) => {
-                                device.batch = found.as_ref().map(|(batch, _)| batch.clone());
-                                device.stage = found.map(|(_, stage)| stage);
-                            }
-                            Err(e) => {
-                                tracing::warn!(device = %device.key, error = %e, "could not derive the stage")
-                            }
-                        }
-                    }
-                }
+                Ok(id) => recorded(&store, device, id, options),
                 Err(e) => {
                     tracing::warn!(device = %device.key, error = %e, "could not record device");
                     device
@@ -156,6 +141,87 @@ pub(super) fn finish(
         }
     }
     devices
+}
+
+/// A card whose sighting was recorded as device `id`: the id is the card's from now on, with
+/// its Intune status and (through the options' lookup) its batch and stage.
+fn recorded(store: &Store, device: &mut BenchDevice, id: DeviceId, options: ReadOptions) {
+    device.device_id = Some(id);
+    history::put_intune(store, device);
+    if let Some(stage_of) = options.stage {
+        match stage_of(store, id, store.clock_now()) {
+            Ok(found) => {
+                device.batch = found.as_ref().map(|(batch, _)| batch.clone());
+                device.stage = found.map(|(_, stage)| stage);
+            }
+            Err(e) => {
+                tracing::warn!(device = %device.key, error = %e, "could not derive the stage")
+            }
+        }
+    }
+}
+
+/// Records a device known only by its USB descriptor (USB debugging off): a factory-fresh
+/// device in the set-up wizard shows a locked MTP (or charging) function whose USB serial is
+/// its Android serial (issue 15 §6: AOSP `UsbDeviceManager` falls back to MTP when ADB is off;
+/// vendor init scripts write `ro.serialno` into the gadget's serial string). Its serial and
+/// slot are recorded (facts only for a device new to the history: an earlier ADB read's stay)
+/// and it joins the batch that expects it or the active one, so Intune's `Staging_<serial>_…`
+/// finds it later. A serial that can't tell devices apart (a placeholder, none) is not
+/// recorded: the card keeps its next step.
+pub(super) fn finish_descriptor(
+    mut card: BenchDevice,
+    store: Option<&SharedStore>,
+    options: ReadOptions,
+) -> BenchDevice {
+    let Some(store) = store else {
+        return card;
+    };
+    let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+    number_slots(&mut store, std::slice::from_mut(&mut card), options);
+    let Some(serial) = card
+        .serials
+        .iter()
+        .map(|s| s.value.trim())
+        .find(|s| is_identifying_serial(s))
+        .map(str::to_owned)
+    else {
+        return card;
+    };
+    let known = match store.devices_with_serial(&serial) {
+        Ok(ids) => !ids.is_empty(),
+        Err(e) => {
+            tracing::warn!(device = %card.key, error = %e, "could not look the device up");
+            return card;
+        }
+    };
+    let facts = if known {
+        serde_json::Value::Null
+    } else {
+        serde_json::json!({
+            "manufacturer": card.manufacturer,
+            "model": card.model,
+            "slot_number": card.slot_number,
+            "evidence": null,
+        })
+    };
+    let sighting = Sighting {
+        serials: card.serials.clone(),
+        slot: card.slot.clone(),
+        facts,
+    };
+    match store
+        .record_sighting(&sighting)
+        .and_then(|id| store.assign_batch(id).map(|_| id))
+    {
+        Ok(id) => recorded(&store, &mut card, id, options),
+        Err(e) => {
+            tracing::warn!(device = %card.key, error = %e, "could not record device");
+            card.flags
+                .push(format!("Not saved to the bench history: {e}"));
+        }
+    }
+    card
 }
 
 /// Reads again from the store what a card shows of the bench history: its slot number, its

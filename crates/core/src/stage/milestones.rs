@@ -1,11 +1,17 @@
 //! Deriving a device's stage: milestones reached from observations sorted by time (never
 //! undone), the problems to raise, and the one next instruction for the flow and stage.
+//!
+//! Stage 2 from Intune's evidence alone: Intune showing the device (`Staging_<serial>_…`)
+//! confirms stage 2 whatever the bench saw last. A device that left USB after the bench saw
+//! Intune's agent own it and before the technician's Powered off (its policy probably closed
+//! USB, issue 15 §3) gets the [`USB_LEFT_NOTE`] note instead of a problem, and waits for Intune
+//! from its departure as a powered-off device does from its Powered off ([`INTUNE_GRACE`]).
 
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{DeviceStage, Flow, Observation, Observed, Stage, StageProblem};
+use super::{DeviceStage, Flow, Observation, Observed, Stage, StageProblem, USB_LEFT_NOTE};
 use crate::remedy::Remedy;
 
 /// How long after the bench finished a device may be missing from Intune before it is flagged.
@@ -19,6 +25,9 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
     let mut problems = Vec::new();
     let mut last_boot: Option<u32> = None;
     let mut bench_done_at: Option<OffsetDateTime> = None;
+    // When the device left USB after enrolling, before any Powered off (cleared when it is
+    // read over ADB again).
+    let mut usb_left_at: Option<OffsetDateTime> = None;
     let mut leaving = false;
     let mut rebooted = false;
     let mut token_unusable: Option<bool> = None;
@@ -33,6 +42,7 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
                 intune_owner,
                 boot_count,
             } => {
+                usb_left_at = None;
                 if *provisioned && *intune_owner {
                     if stage == Stage::Enrolling {
                         if let (Some(before), Some(now)) = (last_boot, boot_count) {
@@ -76,6 +86,14 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
                 token_unusable = Some(token_unusable.unwrap_or(false) || *revoked)
             }
             Observation::SerialsDisagree => serials_disagree = true,
+            Observation::UsbLeft
+                if stage >= Stage::Enrolling
+                    && bench_done_at.is_none()
+                    && flow != Flow::WindowsDem =>
+            {
+                usb_left_at.get_or_insert(o.at);
+            }
+            Observation::UsbLeft => {}
         }
     }
     if let Some(revoked) = token_unusable {
@@ -108,11 +126,25 @@ pub fn derive(flow: Flow, observations: &[Observed], now: OffsetDateTime) -> Dev
             message: "Intune shows the device being retired or wiped: do not hand it over; check it in Intune.".into(),
         });
     }
+    // Left USB after enrolling and before Powered off: the policy probably closed USB.
+    if let Some(left) = usb_left_at.filter(|_| bench_done_at.is_none()) {
+        problems.push(StageProblem {
+            id: USB_LEFT_NOTE,
+            message: if stage >= Stage::InIntune {
+                "USB closed by policy (expected): the device left USB after Intune's agent became its owner, and Intune confirmed stage 2.".into()
+            } else {
+                format!(
+                    "USB closed by policy (expected): the device left USB at {} after Intune's agent became its owner, before Powered off. Finish setup on the device (stop at the sign-in screen) and power it off; stage 2 completes when Intune shows it as Staging_<serial>_….",
+                    crate::clock::timestamp(left)
+                )
+            },
+        });
+    }
     let waiting_since = match flow {
         Flow::WindowsDem => None,
-        _ => bench_done_at,
+        _ => bench_done_at.or(usb_left_at),
     };
-    if let (Stage::BenchDone, Some(done)) = (stage, waiting_since) {
+    if let (Stage::Enrolling | Stage::BenchDone, Some(done)) = (stage, waiting_since) {
         let waited = now - done;
         if waited > INTUNE_GRACE {
             problems.push(StageProblem {

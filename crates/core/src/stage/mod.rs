@@ -139,7 +139,14 @@ pub enum Observation {
     },
     /// The device's serial sources disagree (or one is a known placeholder).
     SerialsDisagree,
+    /// The device left USB (the bench watcher noted it) while the bench saw Intune's agent own
+    /// it: without a Powered off before it, USB was probably closed by its new policy.
+    UsbLeft,
 }
+
+/// The id of the note a device gets when it left USB after enrolling and before Powered off
+/// (see [`Observation::UsbLeft`]): its stage 2 then completes from Intune's evidence alone.
+pub const USB_LEFT_NOTE: &str = "usb-closed-by-policy";
 
 /// An observation and when it was made (ordered by time, then by what, so that even
 /// observations made at the same instant are taken in one order whatever order they came in).

@@ -227,3 +227,56 @@ fn order_and_duplicates_never_change_the_state() {
         assert_eq!(derive(flow, &obs, now), want, "{flow:?} {obs:?}");
     }
 }
+
+/// Issue 15 §3: a device whose policy closes USB once Intune's agent owns it leaves the bench
+/// without a Powered off; stage 2 then completes from Intune's evidence alone, the departure is a
+/// note (not a problem), and a day without Intune is flagged from the departure.
+#[test]
+fn usb_closed_after_enrolling_waits_for_intune_alone_and_is_a_note() {
+    let ids = |s: &DeviceStage| s.problems.iter().map(|p| p.id).collect::<Vec<_>>();
+    let left = vec![
+        at(0, Observation::QrShown),
+        at(5, adb(3)),
+        at(6, Observation::UsbLeft),
+    ];
+    let s = derive(Flow::StagingToken, &left, t(60));
+    assert_eq!((s.stage, ids(&s)), (Stage::Enrolling, vec![USB_LEFT_NOTE]));
+    assert!(
+        s.problems[0]
+            .message
+            .starts_with("USB closed by policy (expected)")
+            && s.problems[0].message.contains("Staging_<serial>_"),
+        "{}",
+        s.problems[0].message
+    );
+    // A day later Intune still does not show it: flagged, as for a powered-off device.
+    let late = derive(Flow::StagingToken, &left, t(6 + 25 * 60));
+    assert_eq!(ids(&late), vec![USB_LEFT_NOTE, "not-in-intune"]);
+    // Intune shows it: stage 2 confirmed without any Powered off.
+    let mut confirmed = left.clone();
+    confirmed.push(at(40, Observation::IntuneEnrolled));
+    let s = derive(Flow::StagingToken, &confirmed, t(6 + 25 * 60));
+    assert_eq!((s.stage, ids(&s)), (Stage::InIntune, vec![USB_LEFT_NOTE]));
+    // Powered off first: leaving USB was the step, no note.
+    let powered = vec![
+        at(0, Observation::QrShown),
+        at(5, adb(3)),
+        at(6, Observation::PoweredOff),
+        at(7, Observation::UsbLeft),
+    ];
+    let s = derive(Flow::StagingToken, &powered, t(60));
+    assert_eq!((s.stage, ids(&s)), (Stage::BenchDone, vec![]));
+    // Back on ADB after leaving (a link that dropped while provisioning): no note.
+    let back = vec![
+        at(0, Observation::QrShown),
+        at(5, adb(3)),
+        at(6, Observation::UsbLeft),
+        at(8, adb(3)),
+    ];
+    assert!(derive(Flow::StagingToken, &back, t(60)).problems.is_empty());
+    // Leaving before enrolling is no policy's doing.
+    let early = vec![at(0, Observation::QrShown), at(1, Observation::UsbLeft)];
+    assert!(derive(Flow::StagingToken, &early, t(60))
+        .problems
+        .is_empty());
+}

@@ -6,6 +6,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::batch::BatchRecord;
+use crate::device::departed::EVENT_USB_LEFT;
 use crate::identity::{check_identity, SerialObservation};
 use crate::intune::status::{IntuneStage, IntuneStatus};
 use crate::stage::{Flow, Observation, Observed};
@@ -74,6 +75,7 @@ pub fn observations(
                 }
             }
             EVENT_POWERED_OFF => Observation::PoweredOff,
+            EVENT_USB_LEFT => Observation::UsbLeft,
             EVENT_DEM_SIGN_IN => Observation::DemSignIn,
             EVENT_SERIAL_IMPORTED => Observation::SerialImported,
             EVENT_USER_LOGGED_ON => Observation::UserLoggedOn,

@@ -1,15 +1,21 @@
 //! The rules that give a card its one status, in order: the first that applies wins.
 
 use super::{CardStatus, Duplicate, StatusKind};
+use crate::device::departed::{closed_by_policy, POLICY_CHECKS, USB_CLOSED_BY_POLICY};
 use crate::device::preflight::capitalized;
+use crate::device::usb::setup::NOT_ON_USB;
 use crate::device::{AdbState, BenchDevice, Severity};
 use crate::intune::status::IntuneStage;
-use crate::stage::{DeviceStage, Flow, Stage};
+use crate::stage::{DeviceStage, Flow, Stage, USB_LEFT_NOTE};
 
 use StatusKind::*;
 
 /// The one status of `card`; `duplicate` is another live card with the same serial.
 pub fn card_status(card: &BenchDevice, duplicate: Option<&Duplicate>) -> CardStatus {
+    if closed_by_policy(card) {
+        // A day without Intune (or Intune retiring it) is still a problem.
+        return stage_problem(card.stage.as_ref()).unwrap_or_else(|| usb_closed(card));
+    }
     if card.unplugged_at.is_some() {
         // Powered off by the technician at the end of the bench's part: leaving was the step.
         if let Some(stage) = card.stage.as_ref().filter(|s| s.stage >= Stage::BenchDone) {
@@ -80,6 +86,31 @@ pub fn card_status(card: &BenchDevice, duplicate: Option<&Duplicate>) -> CardSta
     }
 }
 
+/// A device that left USB after enrolling, before Powered off: probably closed by policy
+/// (see [`crate::device::departed`]); it waits for Intune, or is done once Intune shows it.
+fn usb_closed(card: &BenchDevice) -> CardStatus {
+    let serial = card.serial.as_deref().unwrap_or("<serial>");
+    let (kind, then) = match card.stage.as_ref().map(|s| s.stage) {
+        Some(stage) if stage >= Stage::InIntune => (
+            Done,
+            format!(
+                "Intune confirmed stage 2. {}",
+                card.stage.as_ref().map_or("", |s| s.instruction.as_str())
+            ),
+        ),
+        None if card.intune.is_some() => (Done, "Intune shows it.".to_owned()),
+        _ => (
+            Waiting,
+            format!("Finish setup on the device (stop at the sign-in screen, do not sign in) and power it off; stage 2 completes when Intune shows it as Staging_{serial}_… (sync to check)."),
+        ),
+    };
+    CardStatus::new(
+        kind,
+        USB_CLOSED_BY_POLICY,
+        format!("{then} {POLICY_CHECKS}"),
+    )
+}
+
 /// The connection when it keeps the device from being read, or reading failed.
 fn connection(card: &BenchDevice) -> Option<CardStatus> {
     let step = |fallback: &str| {
@@ -102,6 +133,15 @@ fn connection(card: &BenchDevice) -> Option<CardStatus> {
             step("Accept the USB debugging prompt on the device."),
         )
         .with_remedy(card.state.remedy()),
+        AdbState::Other(word) if word == NOT_ON_USB => {
+            let instruction = card.stage.as_ref().map_or("", |s| s.instruction.as_str());
+            CardStatus::new(
+                NeedsTechnician,
+                "Not visible on USB",
+                format!("{instruction} {}", card.next_step.as_deref().unwrap_or("")),
+            )
+        }
+        AdbState::AdbOff if card.device_id.is_some() && card.stage.is_some() => in_setup(card),
         AdbState::AdbOff => CardStatus::new(
             NeedsTechnician,
             "Turn on USB debugging",
@@ -119,6 +159,18 @@ fn connection(card: &BenchDevice) -> Option<CardStatus> {
         ),
     };
     Some(status)
+}
+
+/// A device with USB debugging off recorded by its USB serial into a batch: as a device in
+/// the set-up wizard is, which needs no ADB to scan the QR (issue 15 §6).
+fn in_setup(card: &BenchDevice) -> CardStatus {
+    let instruction = card.stage.as_ref().map_or("", |s| s.instruction.as_str());
+    let serial = card.serial.as_deref().unwrap_or("<serial>");
+    CardStatus::new(
+        NeedsTechnician,
+        "In set-up (no ADB)",
+        format!("{instruction} USB debugging is off, as in the set-up wizard: there is no need to turn it on. The bench tracks the device by its USB serial {serial}; Intune will show it as Staging_{serial}_…."),
+    )
 }
 
 /// Where the device's own evidence, Intune and the bench history disagree.
@@ -182,7 +234,11 @@ fn disagreement(card: &BenchDevice) -> Option<CardStatus> {
 
 /// A problem the batch stage raises, other than the serial note (a warning beside the stage).
 fn stage_problem(stage: Option<&DeviceStage>) -> Option<CardStatus> {
-    let problem = stage?.problems.iter().find(|p| p.id != "serial-identity")?;
+    // The serial note and the USB-closed note are beside the stage, not problems.
+    let problem = stage?
+        .problems
+        .iter()
+        .find(|p| p.id != "serial-identity" && p.id != USB_LEFT_NOTE)?;
     let word = match problem.id {
         "token-unusable" => "Token unusable",
         "reboot-during-enrollment" => "Restarted while enrolling",

@@ -285,3 +285,80 @@ fn connection_states_and_devices_in_no_batch() {
     let s = one(scanning);
     assert_eq!(s.status.next_step, s.stage.unwrap().instruction);
 }
+
+/// Issue 15 §3: a device that left USB after Intune's agent became its owner, and before
+/// Powered off, says USB was probably closed by policy and what to check, not "plug it back";
+/// once Intune shows it, stage 2 is done from Intune's evidence alone.
+#[test]
+fn a_device_that_leaves_after_enrolling_says_usb_closed_by_policy_and_what_to_check() {
+    let tile = |stage: Option<crate::stage::DeviceStage>| {
+        let mut c = card("R5CR100002");
+        c.slot_number = Some(4);
+        c.unplugged_at = Some("2025-01-01T15:01:00.000Z".into());
+        c.evidence = Some(StageEvidence {
+            device_owner: Some(crate::device::evidence::CLOUD_DPC.into()),
+            ..Default::default()
+        });
+        c.stage = stage;
+        one(c).status
+    };
+    let enrolling = tile(Some(staged(Stage::Enrolling)));
+    assert_eq!(
+        (enrolling.kind, enrolling.word.as_str()),
+        (StatusKind::Waiting, "USB closed by policy (expected)")
+    );
+    for words in [
+        "Disallow USB data transfer",
+        "Android 12+",
+        "USB file transfer = Block",
+        "developer settings",
+        "2026-08-20",
+        "Staging_R5CR100002_",
+    ] {
+        assert!(
+            enrolling.next_step.contains(words),
+            "{words}: {}",
+            enrolling.next_step
+        );
+    }
+    assert!(!enrolling.next_step.contains("Plug it back"));
+    // In no batch: the device's own evidence says Intune's agent owned it.
+    assert_eq!(tile(None).word, "USB closed by policy (expected)");
+    // Intune confirmed it after it left: done, from Intune's evidence alone.
+    let obs = |what, minute| Observed {
+        at: at(minute),
+        what,
+    };
+    // Enrolled, then gone from USB before any Powered off.
+    let left = vec![
+        obs(Observation::QrShown, 0),
+        obs(
+            Observation::Adb {
+                provisioned: true,
+                intune_owner: true,
+                boot_count: Some(3),
+            },
+            1,
+        ),
+        obs(Observation::UsbLeft, 2),
+    ];
+    let mut seen = left.clone();
+    seen.push(obs(Observation::IntuneEnrolled, 3));
+    let confirmed = derive(Flow::StagingToken, &seen, at(10));
+    assert_eq!(confirmed.stage, Stage::InIntune);
+    let done = tile(Some(confirmed));
+    assert_eq!(
+        (done.kind, done.word.as_str()),
+        (StatusKind::Done, "USB closed by policy (expected)")
+    );
+    assert!(
+        done.next_step.starts_with("Intune confirmed stage 2."),
+        "{}",
+        done.next_step
+    );
+    // A day after it left, Intune still does not show it: that is the problem shown.
+    let late = derive(Flow::StagingToken, &left, at(2 + 25 * 60));
+    assert_eq!(tile(Some(late)).word, "Not in Intune");
+    // Powered off by the technician, then confirmed: the tile still says Powered off.
+    assert_eq!(tile(Some(staged(Stage::InIntune))).word, "Powered off");
+}

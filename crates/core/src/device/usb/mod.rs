@@ -19,7 +19,11 @@
 //! - ADB interface held by a running adb server → no USB card: the server path lists the device
 //!   at the same port path ([`UsbBench::held`] remembers it for `doctor` and the UI). Held by a
 //!   program that is not an adb server → a `busy` card saying what to close.
-//! - No ADB interface → an `adb-off` card with the descriptor's serial, maker and product.
+//! - No ADB interface → an `adb-off` card with the descriptor's serial, maker and product;
+//!   a serial that tells devices apart is recorded, so the device joins the active batch by
+//!   its USB serial (a device in the set-up wizard with debugging off shows a locked MTP
+//!   function whose USB serial is its Android serial) and Intune's `Staging_<serial>_…` finds
+//!   it later; when ADB comes up, the same serial is the same device.
 //! - Not openable → a `no-permissions` card with the udev (or driver) fix.
 //! - Unplugged → the card, the connection and the port's lease go away. A device that leaves
 //!   mid-read shows no error: its card just disappears.
@@ -27,6 +31,8 @@
 //! When the same port path shows on both sides, the server's card wins.
 //!
 //! Layout: this file holds [`UsbBench`] (the cards by port, and what each read reports);
+//! [`setup`] what is known of devices in the set-up wizard with USB debugging off (and the
+//! makers that don't enumerate then);
 //! `host_key` the bench's ADB host key ([`AdbHostKey`], where [`KEY_ENV`] says it is); `read`
 //! reads one port (descriptors, claim, connect, facts and evidence); `watch` merges the USB
 //! cards with the adb server's ([`snapshot_bench`], [`watch_bench`]).
@@ -44,6 +50,7 @@ use stagebench_adb::usb::{
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::AbortHandle;
 
+use super::record::finish_descriptor;
 use super::{
     finish, next_step_for, number_slots, AdbState, BenchDevice, ReadOptions, SharedStore,
     READ_CONCURRENCY,
@@ -51,6 +58,7 @@ use super::{
 
 mod host_key;
 mod read;
+pub mod setup;
 mod watch;
 
 pub use host_key::{key_source_from_env, AdbHostKey, KEY_ENV};
@@ -124,6 +132,8 @@ impl Drop for Port {
 #[allow(clippy::large_enum_variant)]
 enum Update {
     Card(Box<BenchDevice>, Option<DeviceFacts>),
+    /// A card from the descriptor alone (USB debugging off), to record by its USB serial.
+    Descriptor(Box<BenchDevice>),
     Connected(AdbDevice),
     Held(HeldInterface),
 }
@@ -224,10 +234,17 @@ impl<B: UsbBackend> UsbBench<B> {
                     Some(task.abort_handle()),
                 )
             }
-            AdbInterfaceState::Absent => (
-                descriptor_card(&info, AdbState::AdbOff, Some(TURN_ON_USB_DEBUGGING.into())),
-                None,
-            ),
+            AdbInterfaceState::Absent => {
+                let card =
+                    descriptor_card(&info, AdbState::AdbOff, Some(TURN_ON_USB_DEBUGGING.into()));
+                // Recorded by its USB serial (a device in the set-up wizard), off this lock.
+                let _ = reports.send(Report {
+                    port_path: port_path.clone(),
+                    generation,
+                    update: Update::Descriptor(Box::new(card.clone())),
+                });
+                (card, None)
+            }
             AdbInterfaceState::Unreadable { reason, .. } => {
                 let mut card = descriptor_card(
                     &info,
@@ -310,22 +327,49 @@ impl<B: UsbBackend> UsbBench<B> {
                 port.device = None;
                 true
             }
+            // Slot numbers and the bench history, as the server path does (outside the state
+            // lock: the store may be slow).
+            Update::Descriptor(card) => {
+                // Two live ports with one serial: it tells neither apart, so neither is
+                // recorded by it (the cards say "Duplicate serial").
+                let shared = card.serial.as_ref().is_some_and(|serial| {
+                    self.lock().ports.iter().any(|(path, p)| {
+                        *path != port_path
+                            && p.card
+                                .as_ref()
+                                .is_some_and(|c| c.serial.as_ref() == Some(serial))
+                    })
+                });
+                let card = if shared {
+                    *card
+                } else {
+                    finish_descriptor(*card, store, options)
+                };
+                self.put_card(&port_path, generation, card)
+            }
             Update::Card(card, facts) => {
-                // Slot numbers and the bench history, as the server path does (outside the
-                // state lock: the store may be slow).
                 let card = finish(vec![(*card, facts)], store, options)
                     .pop()
                     .expect("one card in, one out");
-                let mut state = self.lock();
-                if !current(&state) {
-                    return false;
-                }
-                let port = state.ports.get_mut(&port_path).expect("current");
-                let changed = port.card.as_ref() != Some(&card);
-                port.card = Some(card);
-                changed
+                self.put_card(&port_path, generation, card)
             }
         }
+    }
+
+    /// Shows `card` at `port_path` unless another device arrived there since `generation`;
+    /// `true` when the cards changed.
+    fn put_card(&self, port_path: &str, generation: u64, card: BenchDevice) -> bool {
+        let mut state = self.lock();
+        let Some(port) = state
+            .ports
+            .get_mut(port_path)
+            .filter(|p| p.generation == generation)
+        else {
+            return false;
+        };
+        let changed = port.card.as_ref() != Some(&card);
+        port.card = Some(card);
+        changed
     }
 
     /// Reads every device on the bus once (descriptors, then ADB where possible) and returns

@@ -9,9 +9,12 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::UsbBench;
+use crate::device::departed::EVENT_USB_LEFT;
+use crate::device::status::past_scanning;
 use crate::device::{
     number_slots, settle, BenchDevice, BenchEvent, Departures, ReadOptions, SharedStore,
 };
+use crate::store::Store;
 
 /// The server's cards, then the USB cards whose port the server does not list.
 fn merge(server: &[BenchDevice], usb: Vec<BenchDevice>) -> Vec<BenchDevice> {
@@ -187,11 +190,27 @@ fn with_departures(
             let mut unplugged = departures
                 .update(&devices, &crate::clock::timestamp(now))
                 .to_vec();
+            if let Some(store) = &store {
+                let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+                note_usb_left(&mut store, departures.left_now());
+            }
             settle(&mut devices);
             settle(&mut unplugged);
             emit(BenchEvent::Snapshot { devices, unplugged })
         }
         other => emit(other),
+    }
+}
+
+/// Notes in each device's history that it left USB after the bench saw Intune's agent own it
+/// ([`EVENT_USB_LEFT`]): the stage rule then knows whether USB went before or after Powered off.
+fn note_usb_left<'a>(store: &mut Store, left: impl Iterator<Item = &'a BenchDevice>) {
+    for tile in left.filter(|t| past_scanning(t)) {
+        let Some(id) = tile.device_id else { continue };
+        let data = serde_json::json!({ "slot": tile.slot, "key": tile.key });
+        if let Err(e) = store.append_event(Some(id), EVENT_USB_LEFT, &data) {
+            tracing::warn!(device = %tile.key, error = %e, "could not note that the device left USB");
+        }
     }
 }
 
