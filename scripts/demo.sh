@@ -12,7 +12,8 @@
 # Secrets stay out of your own keyring: the demo runs in a private D-Bus session with a
 # throwaway, unlocked gnome-keyring (under scripts/test-env.sh it uses that one, private too).
 # Settings: STAGEBENCH_DEMO_STEP_MS (each device step, default 4000), STAGEBENCH_DEMO_DEVICES
-# (default 8), STAGEBENCH_DEMO_ADB_PORT (default 5042), STAGEBENCH_SYNC_SECONDS (the app's Intune
+# (default 8), STAGEBENCH_DEMO_PLAIN=1 (only devices that reach their user: no quirks, no
+# RealWear), STAGEBENCH_DEMO_ADB_PORT (default 5042), STAGEBENCH_SYNC_SECONDS (the app's Intune
 # sync, default 5 here), STAGEBENCH_DEMO_KEEP=1 keeps the demo folder.
 set -euo pipefail
 
@@ -87,8 +88,10 @@ if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   own_adb=1
 fi
 
+plain=()
+if [ "${STAGEBENCH_DEMO_PLAIN:-}" = 1 ]; then plain=(--plain); fi
 "$cli" simulate --tenant --connect --step-ms "${STAGEBENCH_DEMO_STEP_MS:-4000}" \
-  --devices "${STAGEBENCH_DEMO_DEVICES:-8}" >"$demo/simulator.log" 2>&1 &
+  --devices "${STAGEBENCH_DEMO_DEVICES:-8}" "${plain[@]}" >"$demo/simulator.log" 2>&1 &
 sim=$!
 for _ in $(seq 600); do
   [ -f "$STAGEBENCH_DATA_DIR/simulator-control.json" ] && break

@@ -147,6 +147,38 @@ async fn eight_makers_quirks_and_fresh_serials_each_run() {
     );
 }
 
+/// A plain bench (the ten-device end-to-end run): every device a staging-token one that reaches
+/// its user — no placeholder serial, no prompt, no USB debugging off, no RealWear headset
+/// (AOSP userless) — still of several makers, each serial its own.
+#[tokio::test]
+async fn a_plain_bench_has_only_devices_that_reach_their_user() {
+    let bench = DemoBench::start(
+        DemoOptions {
+            devices: 10,
+            plain: true,
+            ..options(None)
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let devices = bench.devices().await;
+    assert_eq!(devices.len(), 10);
+    for d in &devices {
+        assert!(
+            d.phase == DemoPhase::Fresh && d.on_adb && !d.awaiting_allow,
+            "{d:?}"
+        );
+        assert!(!d.manufacturer.starts_with("RealWear"), "{d:?}");
+        assert_ne!(d.serial, PLACEHOLDER_SERIAL, "{d:?}");
+    }
+    let makers: std::collections::BTreeSet<_> =
+        devices.iter().map(|d| d.manufacturer.as_str()).collect();
+    assert!(makers.len() >= 4, "{makers:?}");
+    let serials: std::collections::BTreeSet<_> = devices.iter().map(|d| &d.serial).collect();
+    assert_eq!(serials.len(), 10, "{devices:?}");
+}
+
 /// The story of one device: nothing moves before its batch's QR is shown; then its evidence
 /// moves (Enrolling on the bench) and it waits at setup done, not in Intune; the technician's
 /// Powered off takes it off adb, and only then does the tenant enroll it as Staging_<serial>_…

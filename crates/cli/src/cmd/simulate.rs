@@ -44,6 +44,11 @@ pub struct SimulateArgs {
     /// where the devices enroll once the technician powered them off.
     #[arg(long)]
     tenant: bool,
+    /// Only devices that go from the QR to their user (stage 3): no quirks (placeholder serial,
+    /// "Allow USB debugging?" prompt, USB debugging off) and no RealWear headsets (AOSP
+    /// userless).
+    #[arg(long)]
+    plain: bool,
     /// Serials from this seed, the same every run [default: fresh serials each run].
     #[arg(long)]
     seed: Option<u64>,
@@ -186,6 +191,7 @@ pub async fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()>
     };
     let options = DemoOptions {
         devices: args.devices.map_or(8, usize::from),
+        plain: args.plain,
         seed: args.seed,
         step: Duration::from_millis(args.step_ms),
         base_port: args.base_port,

@@ -1,7 +1,9 @@
 //! The demo bench's devices: eight makers' models a staging bench meets (Samsung, Zebra, Google,
 //! RealWear, Lenovo), three of them with a quirk (a placeholder serial, an "Allow USB debugging?"
 //! prompt not yet tapped, USB debugging off), fresh serials from a seed, and what each answers to
-//! the stage evidence command in each phase of its life.
+//! the stage evidence command in each phase of its life. A plain bench leaves out the quirks and
+//! the RealWear headsets (AOSP userless: no user ever signs in), so every device can go from the
+//! QR to its user (stage 3).
 
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -152,20 +154,30 @@ pub struct DemoSpec {
     pub realwear: bool,
 }
 
+/// RealWear headsets enroll AOSP userless: no user ever signs in on them.
+fn realwear(manufacturer: &str) -> bool {
+    manufacturer.starts_with("RealWear")
+}
+
 /// The devices of a demo bench of `count`, with serials drawn from `rng`: fresh each run,
-/// the same for the same seed, never two alike (but the placeholder).
-pub fn demo_devices(count: usize, rng: &mut StdRng) -> Vec<DemoSpec> {
+/// the same for the same seed, never two alike (but the placeholder). `plain`: no quirks and
+/// no RealWear headsets, every device a staging-token one that reaches its user.
+pub fn demo_devices(count: usize, plain: bool, rng: &mut StdRng) -> Vec<DemoSpec> {
+    let models: Vec<&(Model, Quirk)> = MODELS
+        .iter()
+        .filter(|(m, _)| !(plain && realwear(m.manufacturer)))
+        .collect();
     let mut taken = std::collections::BTreeSet::new();
     (0..count)
         .map(|i| {
-            let (m, quirk) = &MODELS[i % MODELS.len()];
+            let (m, quirk) = models[i % models.len()];
             let serial = loop {
                 let s = format!("{}{:07}", m.serial_prefix, rng.gen_range(0..10_000_000u32));
                 if taken.insert(s.clone()) {
                     break s;
                 }
             };
-            spec(m, *quirk, serial, i)
+            spec(m, if plain { Quirk::None } else { *quirk }, serial, i)
         })
         .collect()
 }
@@ -184,7 +196,10 @@ fn spec(m: &Model, quirk: Quirk, hardware_serial: String, index: usize) -> DemoS
         } else {
             FakeAuth::AcceptAfterPrompt
         });
-    if let Some(shared) = m.shared_serial {
+    if let Some(shared) = m
+        .shared_serial
+        .filter(|_| quirk == Quirk::PlaceholderSerial)
+    {
         config = config
             .property("ro.serialno", shared)
             .property("ro.boot.serialno", shared);
@@ -196,7 +211,7 @@ fn spec(m: &Model, quirk: Quirk, hardware_serial: String, index: usize) -> DemoS
         manufacturer: m.manufacturer.to_owned(),
         model: m.model.to_owned(),
         quirk,
-        realwear: m.manufacturer.starts_with("RealWear"),
+        realwear: realwear(m.manufacturer),
     };
     spec.show(DemoPhase::Fresh, FRESH.boot_count);
     spec

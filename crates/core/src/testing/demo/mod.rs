@@ -47,6 +47,9 @@ pub const END_USER: &str = "ana@contoso.com";
 pub struct DemoOptions {
     /// How many devices.
     pub devices: usize,
+    /// A plain bench: no quirks and no RealWear headsets, so every device goes from the QR to
+    /// its user (stage 3).
+    pub plain: bool,
     /// Serials from this seed (the same each run); fresh ones when `None`.
     pub seed: Option<u64>,
     /// How long each automatic step takes (provisioning, device owner, setup; Intune's
@@ -64,6 +67,7 @@ impl Default for DemoOptions {
     fn default() -> Self {
         DemoOptions {
             devices: 8,
+            plain: false,
             seed: None,
             step: Duration::from_secs(4),
             base_port: None,
@@ -142,7 +146,7 @@ impl DemoBench {
         };
         let link = Link::new(options.adb.clone());
         let mut slots = Vec::with_capacity(options.devices);
-        for (i, spec) in catalog::demo_devices(options.devices, &mut rng)
+        for (i, spec) in catalog::demo_devices(options.devices, options.plain, &mut rng)
             .into_iter()
             .enumerate()
         {
