@@ -388,3 +388,104 @@ async fn slots_assign_move_renumbers_in_one_step_and_refuses_only_an_attached_de
         .collect();
     assert_eq!(numbers, [(2, attached.as_str()), (9, "1-4.4")]);
 }
+
+/// Issue 15, points 1 and 2, through `devices --json`: an Android 9 phone expected by a staging
+/// batch carries the Android 10 warning naming both of Microsoft's pages, and a headset model
+/// Microsoft's AOSP list doesn't name, expected by an AOSP batch, carries the list's finding
+/// with the list's date, before either device has scanned a QR.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_json_checks_each_device_against_its_batchs_profile() {
+    use stagebench_adb::testing::FakeDevice;
+    use stagebench_core::testing::simulated_device;
+    use stagebench_e2e::cli::CliBench;
+
+    let adb = RealAdbServer::start().await.expect("real adb server");
+    let phone = simulated_device(0).android("9", 28);
+    let headset = simulated_device(1).manufacturer("Vuzix").model("M4100");
+    let serials: Vec<String> = [&phone, &headset]
+        .iter()
+        .map(|c| c.properties["ro.serialno"].clone())
+        .collect();
+    let mut fakes = Vec::new();
+    for config in [phone, headset] {
+        let device = FakeDevice::spawn(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        adb.client()
+            .connect(&device.addr().to_string())
+            .await
+            .unwrap();
+        fakes.push(device);
+    }
+    adb.wait_for_devices(2, PATIENCE).await.unwrap();
+    let bench = CliBench {
+        data: tempfile::tempdir().unwrap(),
+        graph: None,
+        adb_port: Some(adb.port()),
+    };
+    let expires = (time::OffsetDateTime::now_utc() + time::Duration::days(30))
+        .date()
+        .to_string();
+    for (name, flow, serial) in [
+        ("Phones", "staging-token", &serials[0]),
+        ("Headsets", "aosp-userless", &serials[1]),
+    ] {
+        bench
+            .json(&[
+                "batch",
+                "new",
+                "--name",
+                name,
+                "--vendor",
+                "Dock 4",
+                "--flow",
+                flow,
+                "--token-expires",
+                &expires,
+                "--serial",
+                serial,
+                "--json",
+            ])
+            .await;
+    }
+    let devices = bench.json(&["devices", "--json"]).await;
+    let card = |serial: &str| {
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["serial"] == serial)
+            .unwrap_or_else(|| panic!("{serial} listed: {devices}"))
+            .clone()
+    };
+    let rules = |card: &serde_json::Value| -> Vec<String> {
+        card["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let phone = card(&serials[0]);
+    assert!(phone["batch"].is_string(), "in its batch: {phone}");
+    assert_eq!(rules(&phone), ["android-10"], "{phone}");
+    let warning = &phone["problems"][0];
+    assert_eq!(warning["severity"], "warning");
+    let message = warning["message"].as_str().unwrap();
+    for cited in [
+        "Android 10",
+        "2026-05-19",
+        "Device staging overview",
+        "Android 8",
+    ] {
+        assert!(message.contains(cited), "{cited}: {message}");
+    }
+    let headset = card(&serials[1]);
+    assert!(headset["batch"].is_string(), "in its batch: {headset}");
+    assert_eq!(rules(&headset), ["aosp-device-list"], "{headset}");
+    let message = headset["problems"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("M4100") && message.contains("ms.date 2026-05-13"),
+        "{message}"
+    );
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use stagebench_adb::server::AdbServer;
 use stagebench_adb::usb::{DeviceScript, ScriptedDevice, ScriptedUsb};
 use stagebench_adb::AdbKey;
-use stagebench_core::batch::progress::stage_of;
+use stagebench_core::batch::progress::{place_of, stage_of};
 use stagebench_core::batch::{Batch, BatchStore};
 use stagebench_core::bench::restage;
 use stagebench_core::device::usb::{snapshot_bench, watch_bench, AdbHostKey, UsbBench};
@@ -470,7 +470,7 @@ fn store_with_active_batch() -> SharedStore {
 
 fn staged_reads() -> ReadOptions {
     ReadOptions {
-        stage: Some(stage_of),
+        stage: Some(place_of),
         ..ReadOptions::default()
     }
 }

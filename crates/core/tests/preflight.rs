@@ -62,6 +62,17 @@ impl Case {
         }
     }
 
+    /// A fresh AOSP headset of `maker` and `model`.
+    fn headset(maker: &'static str, model: &'static str) -> Case {
+        let mut case = Case::phone().android("12", "32");
+        case.props.retain(|(k, _)| !k.starts_with("ro.product."));
+        case.props.extend([
+            ("ro.product.manufacturer", maker),
+            ("ro.product.model", model),
+        ]);
+        case
+    }
+
     fn android(mut self, release: &'static str, sdk: &'static str) -> Case {
         self.props
             .retain(|(k, _)| !k.starts_with("ro.build.version."));
@@ -158,6 +169,92 @@ fn cases() -> BTreeMap<&'static str, (Cases, Cases)> {
                     Case::phone()
                         .android("7.1.2", "25")
                         .profile(CorporateOwnedAospUserlessDevice, TokenType::Default),
+                ),
+            ],
+        ),
+    );
+    table.insert(
+        "android-10",
+        (
+            vec![
+                (
+                    "Android 9, fully managed",
+                    Case::phone()
+                        .android("9", "28")
+                        .profile(CorporateOwnedFullyManaged, TokenType::Default),
+                ),
+                (
+                    "Android 8.0, fully managed staging",
+                    Case::phone()
+                        .android("8.0.0", "26")
+                        .profile(CorporateOwnedFullyManaged, TokenType::DeviceStaging),
+                ),
+                (
+                    "Android 8.1, COPE staging",
+                    Case::phone()
+                        .android("8.1.0", "27")
+                        .profile(CorporateOwnedWorkProfile, TokenType::DeviceStaging),
+                ),
+            ],
+            vec![
+                (
+                    "Android 10, fully managed staging",
+                    Case::phone()
+                        .android("10", "29")
+                        .profile(CorporateOwnedFullyManaged, TokenType::DeviceStaging),
+                ),
+                ("Android 9, no profile", Case::phone().android("9", "28")),
+                (
+                    "Android 9, COPE default token keeps its own rules",
+                    Case::phone()
+                        .android("9", "28")
+                        .profile(CorporateOwnedWorkProfile, TokenType::Default),
+                ),
+                (
+                    "Android 9, dedicated",
+                    Case::phone()
+                        .android("9", "28")
+                        .profile(CorporateOwnedDedicatedDevice, TokenType::Default),
+                ),
+                (
+                    "Android 7 is the android-8 blocker's",
+                    Case::phone()
+                        .android("7.0", "24")
+                        .profile(CorporateOwnedFullyManaged, TokenType::Default),
+                ),
+            ],
+        ),
+    );
+    table.insert(
+        "aosp-device-list",
+        (
+            vec![
+                (
+                    "a Vuzix model Microsoft doesn't list",
+                    Case::headset("Vuzix", "M4100")
+                        .profile(CorporateOwnedAospUserlessDevice, TokenType::Default),
+                ),
+                (
+                    "a listed PICO: its firmware is checked by hand",
+                    Case::headset("PICO", "PICO 4 Enterprise")
+                        .profile(CorporateOwnedAospUserAssociatedDevice, TokenType::Default),
+                ),
+            ],
+            vec![
+                ("no profile", Case::headset("Vuzix", "M4100")),
+                (
+                    "a fully managed profile",
+                    Case::headset("Vuzix", "M4100")
+                        .profile(CorporateOwnedFullyManaged, TokenType::Default),
+                ),
+                (
+                    "RealWear is realwear-firmware's",
+                    Case::realwear("A31G", "1.0", None)
+                        .profile(CorporateOwnedAospUserlessDevice, TokenType::Default),
+                ),
+                (
+                    "a maker the list doesn't name",
+                    Case::phone().profile(CorporateOwnedAospUserlessDevice, TokenType::Default),
                 ),
             ],
         ),
@@ -514,4 +611,61 @@ fn findings_serialize_for_the_ui() {
     assert_eq!(json[0]["rule"], "intune-app-aosp");
     assert_eq!(json[0]["severity"], "blocker");
     assert!(json[0]["next_step"].as_str().unwrap().contains("24.7.0"));
+}
+
+/// Issue 15, point 1: Android 9 on a staging profile is a warning naming both of Microsoft's
+/// pages with their dates; below 8 stays a blocker.
+#[test]
+fn android_9_on_a_staging_profile_names_both_sources() {
+    let findings = Case::phone()
+        .android("9", "28")
+        .profile(CorporateOwnedFullyManaged, TokenType::DeviceStaging)
+        .findings();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!((f.rule, f.severity), ("android-10", Severity::Warning));
+    assert_eq!(
+        f.message,
+        "This device runs Android 9 (SDK 28): Microsoft's fully managed set-up page (ms.date 2026-05-19) \
+         says fully managed devices and device staging need Android 10 or later; its Device staging \
+         overview (ms.date 2025-06-04) still says Android 8 or later."
+    );
+    let old = Case::phone()
+        .android("7.1.2", "25")
+        .profile(CorporateOwnedFullyManaged, TokenType::DeviceStaging);
+    assert_eq!(
+        old.fired(),
+        ["android-8"],
+        "a blocker, not also the warning"
+    );
+}
+
+/// Issue 15, point 2: on an AOSP profile, a headset model Microsoft's list doesn't name is
+/// flagged with the list's date and the maker's listed models; a RealWear below its listed
+/// minimum says where the minimum comes from.
+#[test]
+fn an_unlisted_headset_names_the_list_and_its_date() {
+    let findings = Case::headset("Vuzix", "M4100")
+        .profile(CorporateOwnedAospUserlessDevice, TokenType::Default)
+        .findings();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(
+        findings[0].message,
+        "Vuzix model \"M4100\" is not on Microsoft's AOSP supported devices list (ms.date 2026-05-13), \
+         which lists for Vuzix: Blade 2, M400, M4000."
+    );
+    let quest = Case::headset("Meta", "Quest 2")
+        .profile(CorporateOwnedAospUserlessDevice, TokenType::Default)
+        .findings();
+    assert!(
+        quest[0].message.contains("v49") && quest[0].message.contains("select regions"),
+        "{}",
+        quest[0].message
+    );
+    let hmt = Case::realwear("T1100G", "HMT-1-release-11.1.2", None).findings();
+    assert!(
+        hmt[0].next_step.contains("ms.date 2026-05-13"),
+        "{}",
+        hmt[0].next_step
+    );
 }

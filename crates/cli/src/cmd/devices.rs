@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use anyhow::Context;
 use clap::Args;
 use stagebench_adb::server::AdbServer;
-use stagebench_core::batch::progress::stage_of;
+use stagebench_core::batch::progress::place_of;
 use stagebench_core::bench::scanned_cards;
 use stagebench_core::device::usb;
 use stagebench_core::device::{BenchDevice, BenchEvent, ReadOptions, SharedStore};
@@ -50,9 +50,9 @@ pub async fn run(args: &DevicesArgs, out: &mut dyn Write) -> anyhow::Result<()> 
         .map(AdbServer::new)
         .unwrap_or_else(AdbServer::from_env);
     let store = open_store(args);
-    // Recorded devices show their batch and stage.
+    // Recorded devices show their batch and stage, and the preflight of the batch's profile.
     let options = ReadOptions {
-        stage: Some(stage_of),
+        stage: Some(place_of),
         ..ReadOptions::default()
     };
     // Devices are read straight over USB too; without libusb, through the adb server only.

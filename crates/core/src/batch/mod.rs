@@ -258,6 +258,33 @@ impl ProfileFacts {
         }
     }
 
+    /// The profile as the preflight rules need it: the enrollment mode Graph named, and the
+    /// token the flow implies. A staging batch whose mode is unsaid (made without a tenant) is
+    /// taken as fully managed: staging exists only for fully managed and COPE, and the rules
+    /// that tell those two apart (`cope-qr-only`) then stay silent, as without a profile. A
+    /// default-token batch with an unsaid mode, and a Windows batch, have none.
+    pub fn preflight_profile(&self) -> Option<crate::intune::profile::ProfileContext> {
+        use crate::intune::profile::{EnrollmentMode, ProfileContext, TokenType};
+        let named = EnrollmentMode::from_graph_name(&self.enrollment_mode);
+        let (mode, token) = match self.flow {
+            Flow::StagingToken => (
+                named.unwrap_or(EnrollmentMode::CorporateOwnedFullyManaged),
+                TokenType::DeviceStaging,
+            ),
+            Flow::DefaultToken => (named?, TokenType::Default),
+            Flow::AospUserless => (
+                named.unwrap_or(EnrollmentMode::CorporateOwnedAospUserlessDevice),
+                TokenType::Default,
+            ),
+            Flow::AospUserAssociated => (
+                named.unwrap_or(EnrollmentMode::CorporateOwnedAospUserAssociatedDevice),
+                TokenType::Default,
+            ),
+            Flow::WindowsDem => return None,
+        };
+        Some(ProfileContext::new(mode, token))
+    }
+
     /// The facts of a Graph enrollment profile (no secret is copied).
     pub fn from_profile(p: &crate::intune::graph::profiles::EnrollmentProfile) -> ProfileFacts {
         use crate::intune::profile::{EnrollmentMode, TokenType};

@@ -27,7 +27,7 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use crate::batch::action::{TechnicianAction, UnknownAction};
-use crate::batch::progress::stage_of;
+use crate::batch::progress::place_of;
 use crate::device::record::refresh_from_store;
 use crate::device::usb::setup::{scanned_card, SCANNED_KEY};
 use crate::device::{settle, usb, BenchDevice, BenchEvent, ReadOptions, SharedStore};
@@ -386,7 +386,8 @@ fn with_scanned(store: &mut Store, devices: &mut Vec<BenchDevice>) {
 }
 
 /// Fills in a card's slot number from the bench's slots (renumbered since the device was read,
-/// perhaps), and its batch and stage from its device's history at `now`.
+/// perhaps), and its batch and stage from its device's history at `now` (its preflight findings
+/// then follow the batch's profile: [`BenchDevice::place_in_batch`]).
 pub fn stage_card(store: &Store, card: &mut BenchDevice, now: OffsetDateTime) {
     if let Some(port) = card.slot.as_deref() {
         match store.slot_for(port) {
@@ -397,11 +398,8 @@ pub fn stage_card(store: &Store, card: &mut BenchDevice, now: OffsetDateTime) {
     let Some(id) = card.device_id else {
         return;
     };
-    match stage_of(store, id, now) {
-        Ok(found) => {
-            card.batch = found.as_ref().map(|(batch, _)| batch.clone());
-            card.stage = found.map(|(_, stage)| stage);
-        }
+    match place_of(store, id, now) {
+        Ok(found) => card.place_in_batch(found),
         Err(e) => tracing::warn!(device = %card.key, error = %e, "could not derive the stage"),
     }
     card.box_label = store.box_label(id).unwrap_or_else(|e| {

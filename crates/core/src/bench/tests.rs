@@ -4,6 +4,7 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::batch::{Batch, BatchStore};
+use crate::batch::progress::stage_of;
 use crate::stage::Stage;
 use crate::store::{Sighting, EVENT_POWERED_OFF};
 
@@ -489,4 +490,68 @@ async fn a_device_never_seen_on_usb_is_a_card_by_the_serial_scanned_from_its_box
     }
     watcher.refresh(false);
     assert_eq!(rx.borrow().devices.len(), 1, "done: its card goes");
+}
+
+/// Issue 15, points 1 and 2: a card's findings follow its batch's profile. An Android 9 phone
+/// in a staging batch is warned with both of Microsoft's pages (Android 10 and 8); in an AOSP
+/// batch, a RealWear model Microsoft doesn't list is flagged with the list's date, before the
+/// device scans the QR.
+#[test]
+fn cards_in_a_batch_are_checked_against_its_profile() {
+    use crate::batch::ProfileFacts;
+    use crate::stage::Flow;
+    let mut store = Store::open_in_memory().unwrap();
+    let read =
+        |key: &str, serial: &str, maker: &str, model: &str, release: &str, sdk: u32| BenchDevice {
+            manufacturer: Some(maker.into()),
+            model: Some(model.into()),
+            android_release: Some(release.into()),
+            sdk: Some(sdk),
+            read_at: Some("2026-12-08T01:00:00Z".into()),
+            ..BenchDevice::for_tests(key, serial)
+        };
+    let mut cards = vec![
+        read("a", "R5CR9", "samsung", "SM-A105F", "9", 28),
+        read("b", "NAV520", "RealWear inc.", "A31G", "11", 30),
+    ];
+    for c in &mut cards {
+        c.device_id = Some(
+            store
+                .record_sighting(&Sighting::new(c.serials.clone()))
+                .unwrap(),
+        );
+    }
+    let rules = |c: &BenchDevice| c.problems.iter().map(|f| f.rule).collect::<Vec<_>>();
+    // The RealWear is checked without a batch too (Intune enrolls it only through AOSP).
+    restage(&mut store, &mut cards, false);
+    assert_eq!(rules(&cards[0]), Vec::<&str>::new(), "no batch, no profile");
+
+    let staging = Batch::for_tests("Phones", &["R5CR9"]);
+    store.create_batch(&staging).unwrap();
+    let mut aosp = Batch::for_tests("Headsets", &["NAV520"]);
+    aosp.spec.profile = ProfileFacts::offline(Flow::AospUserless, "Headsets", None, None);
+    store.create_batch(&aosp).unwrap();
+    restage(&mut store, &mut cards, true);
+    assert_eq!(cards[0].batch.as_ref(), Some(&staging.id));
+    assert_eq!(rules(&cards[0]), ["android-10"]);
+    let floor = &cards[0].problems[0];
+    assert_eq!(floor.severity, crate::device::Severity::Warning);
+    for cited in [
+        "fully managed set-up page",
+        "2026-05-19",
+        "Device staging overview",
+        "2025-06-04",
+    ] {
+        assert!(floor.message.contains(cited), "{cited}: {}", floor.message);
+    }
+
+    assert_eq!(cards[1].batch.as_ref(), Some(&aosp.id));
+    assert_eq!(rules(&cards[1]), ["realwear-firmware"]);
+    assert_eq!(
+        cards[1].problems[0].message,
+        "The RealWear Navigator 520 is not on Microsoft's AOSP supported devices list (ms.date 2026-05-13)."
+    );
+    // Found again on every restage, not added twice.
+    restage(&mut store, &mut cards, false);
+    assert_eq!(rules(&cards[0]), ["android-10"]);
 }

@@ -4,8 +4,9 @@
 use serde::Serialize;
 use stagebench_adb::server::{DeviceEntry, DeviceFacts, DeviceState};
 
+use super::record::BatchPlace;
 use super::status::CardStatus;
-use super::{preflight, AdbState, Finding, PreflightInput, Severity, StageEvidence};
+use super::{preflight, AdbState, Finding, PreflightInput, Severity, StageEvidence, RULES};
 use crate::identity::{check_identity, is_network_address, SerialObservation, SerialSource};
 use crate::ids::{BatchId, DeviceId};
 use crate::intune::profile::ProfileContext;
@@ -106,6 +107,44 @@ impl BenchDevice {
             profile,
         })
     }
+}
+
+impl BenchDevice {
+    /// Puts the card in its batch (or in none): its batch and stage, and its preflight findings
+    /// found again for the batch's profile, so a rule that needs the profile (the Android 10
+    /// floor of a staging batch, Microsoft's AOSP list on an AOSP batch) shows on the card
+    /// before the device scans the QR. Only a card whose facts were read is checked again; a
+    /// finding of another kind on it is kept, and a next step that was the first blocker's
+    /// follows the new first blocker.
+    pub fn place_in_batch(&mut self, place: Option<BatchPlace>) {
+        let profile = place.as_ref().and_then(|p| p.profile);
+        self.batch = place.as_ref().map(|p| p.batch.clone());
+        self.stage = place.map(|p| p.stage);
+        if self.read_at.is_none() {
+            return;
+        }
+        let old_step = first_blocker_step(self.problems.iter().chain(&self.set_aside));
+        let fresh = self.preflight_with(profile);
+        let is_rule = |f: &Finding| RULES.iter().any(|r| r.id == f.rule);
+        let mut kept: Vec<Finding> = std::mem::take(&mut self.problems);
+        kept.append(&mut self.set_aside);
+        kept.retain(|f| !is_rule(f));
+        if self.next_step == old_step {
+            self.next_step = first_blocker_step(fresh.iter());
+        }
+        self.problems = fresh;
+        self.problems.extend(kept);
+    }
+}
+
+/// The next step of the first blocker, in [`RULES`] order.
+fn first_blocker_step<'a>(findings: impl Iterator<Item = &'a Finding> + Clone) -> Option<String> {
+    RULES.iter().find_map(|rule| {
+        findings
+            .clone()
+            .find(|f| f.rule == rule.id && f.severity == Severity::Blocker)
+            .map(|f| f.next_step.clone())
+    })
 }
 
 /// What the bench watcher reports.

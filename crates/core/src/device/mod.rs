@@ -10,6 +10,7 @@
 //! cards; [`usb`] reads devices straight over USB beside the adb server; [`adb_state`] is a
 //! device's connection state as a card shows it; [`evidence`] reads the stage evidence (one
 //! compound shell command, parsed without I/O); [`mod@preflight`] holds the rules table;
+//! [`aosp_list`] Microsoft's AOSP supported-device list (a data file with its source and date);
 //! [`realwear`] the RealWear models and firmware; [`version`] compares app and firmware
 //! versions; [`history`] finds a card's stored device and its Intune status; [`mod@status`]
 //! gives each card its one status ([`settle`]); [`departed`] keeps the tiles of devices that
@@ -19,6 +20,7 @@
 //! Reading a device is two device round trips run at once: `getprop` and the evidence command.
 
 pub mod adb_state;
+pub mod aosp_list;
 pub mod card;
 pub mod departed;
 pub mod evidence;

@@ -1,14 +1,15 @@
-//! RealWear headsets: which models there are, their firmware minimums for Intune AOSP, and
-//! where the firmware version is read from.
+//! RealWear headsets: which models there are (their `ro.product.model` codes and names) and
+//! where the firmware version is read from. Their firmware minimums for Intune AOSP are
+//! Microsoft's AOSP supported-device list's ([`super::aosp_list`]), which names them.
 //!
 //! Sources:
 //! - Maker string `RealWear inc.` (`ro.product.manufacturer`) and the model codes: public app
 //!   code checking them, collected in shared/reference/intune-android-adb.md §5 (⚠️ secondary:
 //!   `T1100G` HMT-1 and `T1100S` HMT-1Z1 are named by two apps; `T1200G`, `T21S`, `A31G` and
 //!   their product names are not confirmed).
-//! - Firmware minimums for Intune AOSP: HMT-1 and HMT-1Z1 11.2, Navigator 500 1.1
-//!   (MicrosoftDocs/memdocs `intune/intune-service/fundamentals/android-os-project-supported-devices.md`,
-//!   via shared/reference/field-notes.md §0; seed requirement 45, open point P7).
+//! - Which models Microsoft lists for Intune AOSP, with their minimum firmware: the data file
+//!   `crates/core/data/aosp-supported-devices.json` (ms.date 2026-05-13; seed requirement 45,
+//!   open point P7, field notes §0), matched to these models by name.
 //! - Which property holds the RealWear firmware version is NOT confirmed (§5 and §11.2 of the
 //!   reference): [`FIRMWARE_PROPERTIES`] is the one place to change when it is.
 
@@ -21,10 +22,8 @@ use super::version::AppVersion;
 pub struct RealWearModel {
     /// `ro.product.model` (`T1100G`).
     pub code: &'static str,
-    /// What technicians call it (`HMT-1`).
+    /// What technicians call it (`HMT-1`), as Microsoft's AOSP list names it when it lists it.
     pub name: &'static str,
-    /// The lowest firmware Intune AOSP supports, when Microsoft lists the model.
-    pub aosp_min_firmware: Option<&'static str>,
 }
 
 /// RealWear models by `ro.product.model` (see the module docs for the sources).
@@ -32,34 +31,28 @@ pub const REALWEAR_MODELS: &[RealWearModel] = &[
     RealWearModel {
         code: "T1100G",
         name: "HMT-1",
-        aosp_min_firmware: Some("11.2"),
     },
     RealWearModel {
         code: "T1100S",
         name: "HMT-1Z1",
-        aosp_min_firmware: Some("11.2"),
     },
-    // An HMT-1 variant (❓ unconfirmed); held to the HMT-1 minimum.
+    // An HMT-1 variant (❓ unconfirmed); named HMT-1, so held to the HMT-1 row of the list.
     RealWearModel {
         code: "T1200G",
         name: "HMT-1",
-        aosp_min_firmware: Some("11.2"),
     },
     RealWearModel {
         code: "T21G",
         name: "Navigator 500",
-        aosp_min_firmware: Some("1.1"),
     },
-    // Not on Microsoft's AOSP list as read; names unconfirmed.
+    // Not on Microsoft's AOSP list (ms.date 2026-05-13); names unconfirmed.
     RealWearModel {
         code: "T21S",
         name: "Navigator Z1",
-        aosp_min_firmware: None,
     },
     RealWearModel {
         code: "A31G",
         name: "Navigator 520",
-        aosp_min_firmware: None,
     },
 ];
 
@@ -170,10 +163,14 @@ mod tests {
         assert_eq!(realwear_model("RealWear inc.", "T9999"), None);
         let codes: std::collections::BTreeSet<_> = REALWEAR_MODELS.iter().map(|m| m.code).collect();
         assert_eq!(codes.len(), REALWEAR_MODELS.len(), "codes are unique");
-        for m in REALWEAR_MODELS {
-            if let Some(min) = m.aosp_min_firmware {
-                assert!(AppVersion::parse(min).is_some(), "{min}");
-            }
+        // Every RealWear row of Microsoft's list is a model named here.
+        let list = super::super::aosp_list::aosp_list();
+        for row in list.devices.iter().filter(|r| is_realwear(&r.oem)) {
+            assert!(
+                REALWEAR_MODELS.iter().any(|m| m.name == row.device),
+                "{} has a model code",
+                row.device
+            );
         }
     }
 

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use super::{history, BenchDevice};
 use crate::identity::is_identifying_serial;
 use crate::ids::{BatchId, DeviceId};
+use crate::intune::profile::ProfileContext;
 use crate::stage::DeviceStage;
 use crate::store::{is_usb_port_path, Sighting, Store, StoreError};
 
@@ -36,10 +37,22 @@ impl Default for ReadOptions {
     }
 }
 
-/// Finds where the stored device stands in its batch at `now`: the batch's id and the device's
-/// stage, or `None` when it is in no batch.
+/// Finds where the stored device stands in its batch at `now`, or `None` when it is in no
+/// batch.
 pub type StageLookup =
-    fn(&Store, DeviceId, OffsetDateTime) -> Result<Option<(BatchId, DeviceStage)>, StoreError>;
+    fn(&Store, DeviceId, OffsetDateTime) -> Result<Option<BatchPlace>, StoreError>;
+
+/// Where a stored device stands in its batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchPlace {
+    /// The batch.
+    pub batch: BatchId,
+    /// The device's stage in it.
+    pub stage: DeviceStage,
+    /// The batch's enrollment profile as the preflight rules need it, when the batch says
+    /// enough of it (see [`BenchDevice::place_in_batch`]).
+    pub profile: Option<ProfileContext>,
+}
 
 /// Records a read device in the store: serials, slot, facts, slot number and stage evidence
 /// go into the `seen` event. Only devices whose facts were read are recorded.
@@ -150,10 +163,7 @@ fn recorded(store: &Store, device: &mut BenchDevice, id: DeviceId, options: Read
     history::put_intune(store, device);
     if let Some(stage_of) = options.stage {
         match stage_of(store, id, store.clock_now()) {
-            Ok(found) => {
-                device.batch = found.as_ref().map(|(batch, _)| batch.clone());
-                device.stage = found.map(|(_, stage)| stage);
-            }
+            Ok(found) => device.place_in_batch(found),
             Err(e) => {
                 tracing::warn!(device = %device.key, error = %e, "could not derive the stage")
             }
@@ -296,12 +306,68 @@ mod tests {
         _: &Store,
         _: DeviceId,
         now: OffsetDateTime,
-    ) -> Result<Option<(BatchId, DeviceStage)>, StoreError> {
+    ) -> Result<Option<BatchPlace>, StoreError> {
         let batch = BatchId::try_from("0123456789abcdef0123456789abcdef".to_owned()).unwrap();
-        Ok(Some((
+        Ok(Some(BatchPlace {
             batch,
-            crate::stage::derive(crate::stage::Flow::StagingToken, &[], now),
-        )))
+            stage: crate::stage::derive(crate::stage::Flow::StagingToken, &[], now),
+            profile: None,
+        }))
+    }
+
+    /// [`in_one_batch`], a fully managed staging batch.
+    fn in_one_staging_batch(
+        store: &Store,
+        id: DeviceId,
+        now: OffsetDateTime,
+    ) -> Result<Option<BatchPlace>, StoreError> {
+        use crate::intune::profile::{EnrollmentMode, TokenType};
+        let profile = ProfileContext::new(
+            EnrollmentMode::CorporateOwnedFullyManaged,
+            TokenType::DeviceStaging,
+        );
+        let place = in_one_batch(store, id, now)?;
+        Ok(place.map(|p| BatchPlace {
+            profile: Some(profile),
+            ..p
+        }))
+    }
+
+    #[test]
+    fn a_card_in_a_staging_batch_is_checked_against_its_profile() {
+        let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+        let entry = DeviceEntry::parse_line("R58N9 device usb:1-3 model:SM_A105F").unwrap();
+        let facts = DeviceFacts::from_properties(
+            "R58N9".into(),
+            [
+                ("ro.serialno", "R58N9"),
+                ("ro.product.manufacturer", "samsung"),
+                ("ro.build.version.release", "9"),
+                ("ro.build.version.sdk", "28"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into(),
+        );
+        let read = || {
+            let card = crate::device::bench_device(&entry, &facts, None, Vec::new());
+            vec![(card, Some(facts.clone()))]
+        };
+        let rules = |cards: &[BenchDevice]| -> Vec<&'static str> {
+            cards[0].problems.iter().map(|f| f.rule).collect()
+        };
+        let plain = finish(read(), Some(&store), ReadOptions::default());
+        assert_eq!(rules(&plain), Vec::<&str>::new(), "no batch, no profile");
+        let options = ReadOptions {
+            stage: Some(in_one_staging_batch),
+            ..ReadOptions::default()
+        };
+        let staged = finish(read(), Some(&store), options);
+        assert_eq!(rules(&staged), ["android-10"]);
+        let message = &staged[0].problems[0].message;
+        assert!(
+            message.contains("2026-05-19") && message.contains("2025-06-04"),
+            "{message}"
+        );
     }
 
     #[test]

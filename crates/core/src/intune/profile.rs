@@ -52,6 +52,13 @@ impl EnrollmentMode {
         }
     }
 
+    /// The known mode Graph calls `name`.
+    pub fn from_graph_name(name: &str) -> Option<EnrollmentMode> {
+        EnrollmentMode::ALL
+            .into_iter()
+            .find(|m| m.graph_name() == name)
+    }
+
     /// How technicians call it.
     pub fn label(self) -> &'static str {
         match self {
@@ -133,6 +140,61 @@ impl ProfileContext {
     pub fn aosp(&self) -> bool {
         self.enrollment_mode.is_aosp()
     }
+}
+
+/// A Microsoft document an Android-version floor comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FloorSource {
+    /// The page, as the bench names it.
+    pub title: &'static str,
+    /// Where it is published.
+    pub url: &'static str,
+    /// Its `ms.date`.
+    pub ms_date: &'static str,
+    /// The Android version it asks for.
+    pub android: u32,
+}
+
+/// *Set up enrollment for Android Enterprise fully managed devices*: "Devices must: Run Android
+/// OS version 10.0 and later." and "Intune supports device staging for Android Enterprise
+/// devices running Android 10 or later." Read from memdocs-change-tracker
+/// `intune/device-enrollment/android/setup-fully-managed.md` @a39a8f27 (ms.date 2026-05-19);
+/// the MicrosoftDocs/memdocs copy at this address (ms.date 05/08/2025) says the same. Differs
+/// from the seeds 000_11dd9b7ef189bb7b.txt:39 and 001_ee505eef212d6075.txt:12 (Android 8);
+/// where they differ the bench follows Microsoft's newer page, as a warning.
+pub const FULLY_MANAGED_PAGE: FloorSource = FloorSource {
+    title: "fully managed set-up page",
+    url:
+        "https://learn.microsoft.com/intune/intune-service/enrollment/android-fully-managed-enroll",
+    ms_date: "2026-05-19",
+    android: 10,
+};
+
+/// *Device staging overview*: "Device platform requirements — Android Enterprise devices
+/// running Android 8 or later." Read from memdocs-change-tracker
+/// `intune/device-enrollment/android/device-staging.md` @a39a8f27 (ms.date 2025-06-04), as the
+/// seed 000_11dd9b7ef189bb7b.txt:39 (ms.date 11/14/2024) says.
+pub const STAGING_OVERVIEW: FloorSource = FloorSource {
+    title: "Device staging overview",
+    url: "https://learn.microsoft.com/intune/intune-service/enrollment/device-staging-overview",
+    ms_date: "2025-06-04",
+    android: 8,
+};
+
+/// What a fully managed or staging profile says about the Android version its devices need,
+/// with both of Microsoft's documents ([`FULLY_MANAGED_PAGE`], [`STAGING_OVERVIEW`]); `None`
+/// for the other profiles (COPE with the default token and dedicated keep Android 8, AOSP has
+/// Microsoft's device list).
+pub fn android_floor_note(mode: EnrollmentMode, token: TokenType) -> Option<String> {
+    let fully_managed = mode == EnrollmentMode::CorporateOwnedFullyManaged;
+    if !fully_managed && token != TokenType::DeviceStaging {
+        return None;
+    }
+    let (new, old) = (FULLY_MANAGED_PAGE, STAGING_OVERVIEW);
+    Some(format!(
+        "Android version: Microsoft's {} (ms.date {}) asks for Android {} or later for fully managed devices and device staging; its {} (ms.date {}) still says Android {}. The bench warns on Android {}–9 and blocks below {}.",
+        new.title, new.ms_date, new.android, old.title, old.ms_date, old.android, old.android, old.android
+    ))
 }
 
 #[cfg(test)]

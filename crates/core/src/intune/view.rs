@@ -11,7 +11,7 @@ use ts_rs::TS;
 
 use super::graph::profiles::span;
 use super::graph::{EnrollmentProfile, TokenState};
-use crate::intune::profile::TokenType;
+use crate::intune::profile::{android_floor_note, TokenType};
 use crate::secret::MASK;
 
 /// Tokens expiring sooner than this get a "replace it" warning.
@@ -108,8 +108,11 @@ pub fn profile_view(p: &EnrollmentProfile, now: OffsetDateTime) -> ProfileView {
     }
     let staging = p.token_type == TokenType::DeviceStaging;
     if staging {
-        warnings.push("Staging token: after setup, stop at the sign-in screen and power off (Android 8 or later).".to_owned());
+        warnings.push(
+            "Staging token: after setup, stop at the sign-in screen and power off.".to_owned(),
+        );
     }
+    warnings.extend(android_floor_note(p.mode, p.token_type));
     let raw = |v: serde_json::Value| v.as_str().unwrap_or("unknown").to_owned();
     ProfileView {
         id: p.id.clone(),
@@ -206,5 +209,48 @@ mod tests {
             .iter()
             .any(|w| w.contains("Wi-Fi key in plain text")));
         assert!(!serde_json::to_string(&v).unwrap().contains("k3y"));
+        assert!(!v.warnings.iter().any(|w| w.contains("Android version")));
+    }
+
+    /// Issue 15, point 1: the profile hint quotes both of Microsoft's numbers with their
+    /// sources, not "Android 8 or later".
+    #[test]
+    fn fully_managed_and_staging_profiles_quote_both_android_floors() {
+        let now = at("2026-11-22T00:00:00Z");
+        let floor = |v: &ProfileView| {
+            v.warnings
+                .iter()
+                .find(|w| w.starts_with("Android version"))
+                .cloned()
+        };
+        let staging = profile_view(&profile(json!({})), now);
+        let note = floor(&staging).expect("a staging profile says which Android it needs");
+        for cited in [
+            "Android 10",
+            "2026-05-19",
+            "Device staging overview",
+            "2025-06-04",
+            "Android 8",
+        ] {
+            assert!(note.contains(cited), "{cited}: {note}");
+        }
+        assert!(
+            !staging
+                .warnings
+                .iter()
+                .any(|w| w.contains("Android 8 or later")),
+            "{:?}",
+            staging.warnings
+        );
+        let cope = profile(
+            json!({"enrollmentMode": "corporateOwnedWorkProfile", "enrollmentTokenType": "default"}),
+        );
+        assert_eq!(
+            floor(&profile_view(&cope, now)),
+            None,
+            "COPE keeps its own rules"
+        );
+        let cope_staging = profile(json!({"enrollmentMode": "corporateOwnedWorkProfile"}));
+        assert!(floor(&profile_view(&cope_staging, now)).is_some());
     }
 }

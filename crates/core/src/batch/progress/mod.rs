@@ -19,6 +19,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Batch, BatchRecord, BatchStore, ReportSerial};
+use crate::device::record::BatchPlace;
 use crate::identity::SerialSource;
 use crate::ids::BatchId;
 use crate::ids::DeviceId;
@@ -178,12 +179,22 @@ pub fn device_progress(
     Ok((progress, events))
 }
 
-/// The stage of the device with this id in its batch, if it is in one (for the Bench view).
+/// The stage of the device with this id in its batch, if it is in one.
 pub fn stage_of(
     store: &Store,
     device: DeviceId,
     now: OffsetDateTime,
 ) -> Result<Option<(BatchId, DeviceStage)>, StoreError> {
+    Ok(place_of(store, device, now)?.map(|place| (place.batch, place.stage)))
+}
+
+/// Where the device with this id stands in its batch, if it is in one, with the batch's profile
+/// for the preflight rules (for the Bench view).
+pub fn place_of(
+    store: &Store,
+    device: DeviceId,
+    now: OffsetDateTime,
+) -> Result<Option<BatchPlace>, StoreError> {
     let Some(batch_id) = store.batch_of(device)? else {
         return Ok(None);
     };
@@ -196,10 +207,12 @@ pub fn stage_of(
     let qr = store.qr_shown_times(&batch_id)?;
     let events = store.device_events(device)?;
     let obs = observations(&record, &dev, &events, &qr, now);
-    Ok(Some((
-        batch_id,
-        derive(record.batch.spec.profile.flow, &obs, now),
-    )))
+    let profile = &record.batch.spec.profile;
+    Ok(Some(BatchPlace {
+        batch: batch_id,
+        stage: derive(profile.flow, &obs, now),
+        profile: profile.preflight_profile(),
+    }))
 }
 
 /// Everything about a batch, for `batch show` and the Batches screen.

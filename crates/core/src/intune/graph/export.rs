@@ -22,7 +22,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::profiles::{EnrollmentProfile, TokenState};
-use crate::intune::profile::EnrollmentMode;
+use crate::intune::profile::{android_floor_note, EnrollmentMode};
 use crate::provisioning::{Payload, ProvisioningError};
 use crate::secret::SecretText;
 
@@ -113,9 +113,11 @@ pub fn kme_custom_json(
         KME_KEY_SPELLING.to_owned(),
         format!(
             "In Knox: profile type Device Owner, Pick your MDM = Microsoft Intune, MDM Agent APK {KME_AGENT_APK}, \
-             System applications = Leave all system apps enabled, Server URI and Dual DAR blank; devices need Knox 2.8+ and Android 8.0+."
+             System applications = Leave all system apps enabled, Server URI and Dual DAR blank; devices need Knox 2.8+ and Android 8.0+ for KME."
         ),
     ];
+    // Fully managed and staging profiles: Microsoft's pages now differ on the Android floor.
+    warnings.extend(android_floor_note(profile.mode, profile.token_type));
     warnings.extend(expiry_warning(profile, now));
     Ok(TokenExport {
         json: SecretText::new(serde_json::Value::Object(object).to_string()),

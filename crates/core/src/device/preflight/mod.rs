@@ -4,14 +4,22 @@
 //! (shared/reference/seed-requirements.md), and says what is wrong and what to do next. Rules
 //! that need the enrollment profile are silent without one; the AOSP rules also run without a
 //! profile on a RealWear headset, because Intune enrolls RealWear only through AOSP (seed 44).
+//! Where Microsoft's current pages differ from the seeds, the rule cites both, with their
+//! `ms.date`: [`floor`] holds the Android-version floor, `aosp` the AOSP rules, which read
+//! Microsoft's AOSP supported-device list ([`crate::device::aosp_list`]).
 
 use stagebench_adb::server::DeviceFacts;
 
 use super::evidence::StageEvidence;
-use super::realwear::{is_realwear, realwear_model};
-use super::version::AppVersion;
 use crate::identity::{IdentityCheck, IdentityFlag};
 use crate::intune::profile::{EnrollmentMode, ProfileContext, TokenType};
+
+mod aosp;
+mod floor;
+
+pub use aosp::AOSP_MIN_INTUNE_APP;
+use aosp::{aosp_device_list, intune_app_aosp, realwear_firmware};
+use floor::{android_10, android_8};
 
 /// How much a finding stands in the way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, ts_rs::TS)]
@@ -85,6 +93,13 @@ pub const RULES: &[Rule] = &[
         pre_staging: true,
     },
     Rule {
+        id: "android-10",
+        seeds: &[1, 15],
+        summary: "fully managed and staging: Android 10 per Microsoft's fully managed page (2026-05-19), 8 per the staging overview (2025-06-04)",
+        check: android_10,
+        pre_staging: true,
+    },
+    Rule {
         id: "staging-token-mode",
         seeds: &[1, 2],
         summary: "staging tokens exist only for fully managed and COPE profiles",
@@ -96,6 +111,13 @@ pub const RULES: &[Rule] = &[
         seeds: &[45],
         summary: "RealWear firmware must meet Intune's AOSP minimum for the model",
         check: realwear_firmware,
+        pre_staging: true,
+    },
+    Rule {
+        id: "aosp-device-list",
+        seeds: &[44, 45],
+        summary: "AOSP devices must be on Microsoft's AOSP supported devices list, at its minimum firmware",
+        check: aosp_device_list,
         pre_staging: true,
     },
     Rule {
@@ -128,11 +150,6 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
-/// The oldest Intune app AOSP devices sync with (seed 46: from 1 October 2024, P8).
-pub const AOSP_MIN_INTUNE_APP: &str = "24.7.0";
-
-/// Android 8.0's API level.
-const SDK_ANDROID_8: u32 = 26;
 /// Android 11's API level.
 const SDK_ANDROID_11: u32 = 30;
 
@@ -168,33 +185,6 @@ fn android_name(facts: &DeviceFacts) -> String {
         (None, Some(s)) => format!("SDK {s}"),
         (None, None) => "an unknown Android version".to_owned(),
     }
-}
-
-/// Whether the AOSP rules apply: the profile is AOSP, or there is no profile and the device is
-/// a RealWear (Intune enrolls RealWear only through AOSP).
-fn aosp(input: &PreflightInput<'_>) -> bool {
-    match input.profile {
-        Some(profile) => profile.aosp(),
-        None => input.facts.manufacturer.as_deref().is_some_and(is_realwear),
-    }
-}
-
-/// Seed 1, 15, 16: fully managed, dedicated and COPE (and the staging token) need Android 8.0+.
-/// Not applied to AOSP profiles, which have no such rule in the seeds.
-fn android_8(input: &PreflightInput<'_>) -> Option<Finding> {
-    let sdk = input.facts.sdk?;
-    if sdk >= SDK_ANDROID_8 || input.profile.is_some_and(|p| p.aosp()) {
-        return None;
-    }
-    finding(
-        "android-8",
-        Severity::Blocker,
-        format!(
-            "This device runs {}: Intune enrolls fully managed, dedicated and COPE devices from Android 8.0 on.",
-            android_name(input.facts)
-        ),
-        "Update the device to Android 8 or later, or set it aside: it can't be staged.",
-    )
 }
 
 /// Seed 1, 2: the staging token exists only for fully managed and COPE profiles.
@@ -234,72 +224,6 @@ fn cope_qr_only(input: &PreflightInput<'_>) -> Option<Finding> {
             android_name(input.facts)
         ),
         "Scan the QR; manual token entry isn't supported.",
-    )
-}
-
-/// Seed 45 (open point P7), field notes §0: RealWear firmware minimums for Intune AOSP — HMT-1
-/// and HMT-1Z1 11.2, Navigator 500 1.1. An unknown RealWear model or an unreadable firmware
-/// version is a warning.
-fn realwear_firmware(input: &PreflightInput<'_>) -> Option<Finding> {
-    let maker = input
-        .facts
-        .manufacturer
-        .as_deref()
-        .filter(|m| is_realwear(m))?;
-    if !aosp(input) {
-        return None;
-    }
-    let model_code = input.facts.model.as_deref().unwrap_or("");
-    let Some(model) = realwear_model(maker, model_code) else {
-        return finding(
-            "realwear-firmware",
-            Severity::Warning,
-            format!("RealWear model {model_code:?} is not on the list of models StageBench knows the Intune AOSP firmware minimum for."),
-            "Check Microsoft's AOSP supported devices list for this model and its minimum firmware before staging.",
-        );
-    };
-    let Some(min) = model.aosp_min_firmware.and_then(AppVersion::parse) else {
-        return finding(
-            "realwear-firmware",
-            Severity::Warning,
-            format!("The RealWear {} is not on Microsoft's Intune AOSP supported devices list as StageBench knows it.", model.name),
-            "Check Microsoft's AOSP supported devices list for this model before staging.",
-        );
-    };
-    let version = input.evidence.and_then(|e| e.firmware.version.clone());
-    match version {
-        Some(v) if v >= min => None,
-        Some(v) => finding(
-            "realwear-firmware",
-            Severity::Blocker,
-            format!("The RealWear {} runs firmware {v}; Intune AOSP needs {min} or later.", model.name),
-            &format!("Update the headset's firmware to {min} or later (RealWear Explorer or the RealWear firmware update), then stage it."),
-        ),
-        None => finding(
-            "realwear-firmware",
-            Severity::Warning,
-            format!("StageBench could not read the firmware version of this RealWear {}; Intune AOSP needs {min} or later.", model.name),
-            &format!("Check the firmware version on the headset (My Programs › Settings › About device) is {min} or later."),
-        ),
-    }
-}
-
-/// Seed 46 (P8): AOSP devices need the Intune app 24.7.0 or later. Enrollment installs the
-/// app, so a missing app is fine; an older one already on the device is a blocker.
-fn intune_app_aosp(input: &PreflightInput<'_>) -> Option<Finding> {
-    if !aosp(input) {
-        return None;
-    }
-    let installed = input.evidence?.intune_app.as_ref()?;
-    let min = AppVersion::parse(AOSP_MIN_INTUNE_APP)?;
-    if *installed >= min {
-        return None;
-    }
-    finding(
-        "intune-app-aosp",
-        Severity::Blocker,
-        format!("The Microsoft Intune app on this device is {installed}; AOSP devices need {min} or later to sync with Intune."),
-        "Update the Microsoft Intune app to 24.7.0 or later (or factory reset so enrollment installs the current one).",
     )
 }
 
@@ -401,6 +325,7 @@ pub(super) fn capitalized(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::AppVersion;
 
     #[test]
     fn ids_are_unique_kebab_case_and_cite_seeds() {
