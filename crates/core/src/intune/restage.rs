@@ -174,6 +174,15 @@ fn frp_note(enrollment_type: Option<&str>, android: Option<u32>) -> Option<Resta
                 source: SOURCE_FRP,
             })
         }
+        // Before Android 15 the page's table still marks Settings and recovery resets of a
+        // COPE device as asking, when the emails are configured: a hint.
+        COPE => Some(RestageNote {
+            id: "cope-frp",
+            kind: NoteKind::Hint,
+            message: "A corporate-owned work profile device asks for the Google account in Factory reset protection emails after a reset from Settings or recovery, when the policy sets one.".into(),
+            next_step: "Reset it with an Intune wipe (Delete sends one), which does not ask.".into(),
+            source: SOURCE_FRP,
+        }),
         "androidEnterpriseFullyManaged" | "androidEnterpriseDedicatedDevice" => Some(RestageNote {
             id: "recovery-frp",
             kind: NoteKind::Hint,
@@ -303,7 +312,7 @@ mod tests {
     }
 
     #[test]
-    fn cope_on_android_15_or_unknown_warns_of_frp_and_14_does_not() {
+    fn cope_on_android_15_or_unknown_warns_of_frp_and_14_only_hints() {
         let cope = record(COPE);
         for android in [Some(15), Some(16), None] {
             let notes = notes_for(&cope, android);
@@ -312,7 +321,9 @@ mod tests {
             assert!(frp.message.contains("Settings") && frp.next_step.contains("Intune wipe"));
             assert!(frp.source.contains("2026-10-02"));
         }
-        assert!(!ids(&notes_for(&cope, Some(14))).contains(&"cope-frp"));
+        let before = notes_for(&cope, Some(14));
+        let hint = before.iter().find(|n| n.id == "cope-frp").unwrap();
+        assert_eq!(hint.kind, NoteKind::Hint, "before Android 15, a hint only");
     }
 
     #[test]
