@@ -14,7 +14,7 @@ use super::{BenchDevice, Finding, Severity};
 use crate::identity::{is_identifying_serial, SerialObservation};
 use crate::ids::DeviceId;
 use crate::intune::restage::{android_major, notes_for, NoteKind};
-use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+use crate::intune::status::{IntuneStage, IntuneStatus, IntuneStatusStore};
 use crate::store::{Store, StoreError};
 
 /// The stored device a sighting shows, without recording anything: the one device holding its
@@ -97,7 +97,12 @@ pub const RESTAGE_RULES: &[&str] = &["intune-existing-record", "cope-frp"];
 fn put_restage(store: &Store, id: DeviceId, card: &mut BenchDevice) {
     card.problems.retain(|f| !RESTAGE_RULES.contains(&f.rule));
     card.set_aside.retain(|f| !RESTAGE_RULES.contains(&f.rule));
-    let Some(record) = &card.intune else {
+    // A record Intune is already removing has its own status (Leaving Intune).
+    let Some(record) = card
+        .intune
+        .as_ref()
+        .filter(|r| r.stage != IntuneStage::Leaving)
+    else {
         return;
     };
     let parse = |t: &str| OffsetDateTime::parse(t, &Rfc3339).ok();
@@ -108,10 +113,11 @@ fn put_restage(store: &Store, id: DeviceId, card: &mut BenchDevice) {
         tracing::warn!(device = %card.key, error = %e, "could not read when the device joined its batch");
         None
     });
-    if !joined
+    // Only a record from before the device joined its batch is an old one.
+    if joined
         .as_deref()
         .and_then(parse)
-        .is_some_and(|j| enrolled < j)
+        .is_none_or(|j| enrolled >= j)
     {
         return;
     }

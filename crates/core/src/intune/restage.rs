@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use super::graph::directory::status_of;
 use super::graph::GraphClient;
-use super::status::IntuneStatus;
+use super::status::{IntuneStage, IntuneStatus};
 
 /// Delete actions a tenant may submit per day, across the admin center, bulk actions and Graph
 /// (Microsoft Learn, *Device action: delete*, ms.date 2026-08-06).
@@ -130,6 +130,9 @@ pub fn notes_for(record: &IntuneStatus, android: Option<u32>) -> Vec<RestageNote
         mode.or(t).unwrap_or("enrollment type unknown"),
     );
     let next_step = match mode {
+        _ if record.stage == IntuneStage::Leaving => format!(
+            "Intune is already removing this record ({state}): wait until it is gone (a sync shows it), then stage it again."
+        ),
         Some(mode) => format!(
             "Before you wipe it, Delete this record in Intune (Devices, select it, Delete): for {mode} devices Delete sends a Wipe and hides the record at once; Retire is not offered for this mode. Then stage it again."
         ),
@@ -324,6 +327,20 @@ mod tests {
         let before = notes_for(&cope, Some(14));
         let hint = before.iter().find(|n| n.id == "cope-frp").unwrap();
         assert_eq!(hint.kind, NoteKind::Hint, "before Android 15, a hint only");
+    }
+
+    #[test]
+    fn a_record_already_being_removed_says_wait() {
+        let mut leaving = record("androidEnterpriseFullyManaged");
+        leaving.management_state = Some("wipePending".into());
+        leaving.stage = IntuneStage::Leaving;
+        let notes = notes_for(&leaving, Some(14));
+        assert!(
+            notes[0].next_step.contains("already removing")
+                && notes[0].next_step.contains("wipePending"),
+            "{}",
+            notes[0].next_step
+        );
     }
 
     #[test]
