@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "bench_dismiss",
     "doctor_run",
     "doctor_fix",
+    "doctor_network",
     "qr_render",
     "slots_list",
     "slot_assign",

@@ -66,7 +66,23 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
             .record_intune_status(Some(id), &status, time::OffsetDateTime::now_utc())
             .unwrap();
     }
-    let (_driver, port) = start_driver(data.path(), adb.port(), &[]).await;
+    // The staging network's endpoints are loopback listeners (issue 15 point 5): every host at
+    // one that listens, Intune's at a port that does not.
+    let listening = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let resolve = format!(
+        "*={},manage.microsoft.com:443={closed}",
+        listening.local_addr().unwrap()
+    );
+    let (_driver, port) = start_driver(
+        data.path(),
+        adb.port(),
+        &[("STAGEBENCH_NETWORK_RESOLVE", resolve)],
+    )
+    .await;
     let client = connect(port).await;
 
     // Bench view: both fake devices appear with their ro.serialno.
@@ -211,6 +227,26 @@ async fn bench_lists_devices_and_qr_view_shows_a_scannable_code() {
     assert!(
         text.starts_with("ok") && text.contains(&adb.port().to_string()),
         "adb server check: {text}"
+    );
+    // The staging network: the closed endpoint names the step that will likely fail.
+    click(&client, "#doctor-network").await;
+    let intune = wait_for(&client, "the network check of Intune's endpoint", || {
+        text_at(
+            &client,
+            "#doctor-checks li[data-id='net-manage.microsoft.com']",
+        )
+    })
+    .await;
+    assert!(
+        intune.starts_with("fail")
+            && intune.contains("Likely failing step")
+            && intune.contains("allow TCP 443 and 80 to manage.microsoft.com"),
+        "{intune}"
+    );
+    let play = text_of(&client, "#doctor-checks li[data-id='net-play.google.com']").await;
+    assert!(
+        play.as_deref().is_some_and(|t| t.starts_with("ok")),
+        "{play:?}"
     );
     screenshot(&client, "doctor.png").await;
 

@@ -220,6 +220,55 @@ async fn doctor_reports_each_check_with_its_fix() {
     );
 }
 
+/// Issue 15 point 5: `doctor --network` passes against loopback listeners standing in for
+/// every endpoint (through `--resolve`, never the internet), and with Intune's endpoint closed
+/// fails naming the enrollment step that will likely fail and what to open, with its source.
+#[test]
+fn doctor_network_passes_on_loopback_and_names_the_failing_step_when_one_is_closed() {
+    let data = tempfile::tempdir().unwrap();
+    let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let star = format!("*={}", open.local_addr().unwrap());
+    let out = stagebench(
+        &["doctor", "--network", "--json", "--resolve", &star],
+        data.path(),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(checks.len() >= 15, "{checks:?}");
+    assert!(checks.iter().all(|c| c["status"] == "ok"), "{checks:#?}");
+    assert!(checks.iter().any(|c| c["id"] == "net-fcm.googleapis.com"));
+
+    let shut = format!("manage.microsoft.com:443={closed}");
+    let out = stagebench(
+        &[
+            "doctor",
+            "--network",
+            "--resolve",
+            &star,
+            "--resolve",
+            &shut,
+        ],
+        data.path(),
+        None,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("[FAIL] net-manage.microsoft.com")
+            && text.contains("Likely failing step")
+            && text.contains("Staging_<serial>")
+            && text.contains("allow TCP 443 and 80 to manage.microsoft.com")
+            && text.contains("2026-08-21"),
+        "{text}"
+    );
+    assert_eq!(text.matches("[FAIL]").count(), 1, "{text}");
+}
+
 /// A data folder, store and ADB key that others may read are flagged (with the paths, and
 /// `doctor --fix` as the fix), and `doctor --fix` makes them owner-only.
 #[cfg(unix)]

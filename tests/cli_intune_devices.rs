@@ -326,3 +326,54 @@ async fn windows_identities_go_as_manufacturer_model_serial_and_a_serial_alone_i
     assert_eq!(bench.sent("/importDeviceIdentityList"), sent);
     bench.fake.assert_no_violations();
 }
+
+/// Issue 15 point 4: `stagebench restage` looks returned devices up in Intune by serial: a COPE
+/// device on Android 15 with an old record is told to Delete it (not Retire), with the Entra
+/// hint and the factory reset protection warning, each with its source; a serial Intune does
+/// not hold is free to re-stage; the Delete count is set against the daily limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restage_names_the_old_record_and_says_delete_it_before_the_wipe() {
+    let b = TenantBench::start().await;
+    b.fake.add_device(json!({
+        "deviceName": "ana_AndroidForWork_6/2/2025_10:00 AM", "serialNumber": "R5CRBACK1",
+        "operatingSystem": "Android", "osVersion": "15",
+        "deviceEnrollmentType": "androidEnterpriseCorporateWorkProfile",
+        "managementState": "managed", "userPrincipalName": "ana@contoso.com",
+        "enrolledDateTime": "2025-06-02T10:00:00Z",
+    }));
+    let report = b
+        .json(&["restage", "R5CRBACK1", "R5CRFRESH", "--json"])
+        .await;
+    assert_eq!(
+        (report["deletes"].as_u64(), report["deletesPerDay"].as_u64()),
+        (Some(1), Some(1000)),
+        "{report}"
+    );
+    let back = &report["checks"][0];
+    assert_eq!(back["records"].as_array().map(Vec::len), Some(1), "{back}");
+    let ids: Vec<&str> = back["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["intune-existing-record", "entra-record", "cope-frp"]);
+    let first = &back["notes"][0];
+    assert!(
+        first["nextStep"]
+            .as_str()
+            .unwrap()
+            .contains("Delete this record")
+            && first["source"].as_str().unwrap().contains("2026-08-06"),
+        "{first}"
+    );
+    assert_eq!(report["checks"][1]["records"], json!([]));
+    let text = stdout(&b.run(&["restage", "R5CRBACK1"]).await);
+    assert!(
+        text.contains("R5CRBACK1: 1 Intune record")
+            && text.contains("Retire is not offered")
+            && text.contains("Google account")
+            && text.contains("ms.date 2026-10-02"),
+        "{text}"
+    );
+}

@@ -38,6 +38,13 @@ pub async fn doctor_fix() -> Result<Vec<Check>, ApiError> {
     Ok(doctor_run().await)
 }
 
+/// Checks the staging network: the endpoints enrollment needs, each failure with its likely
+/// failing step and what to open.
+#[tauri::command]
+pub async fn doctor_network() -> Vec<Check> {
+    doctor::network::run_from_env().await
+}
+
 /// The bench slots, by number.
 #[tauri::command]
 pub fn slots_list(app: State<'_, App>) -> Result<Vec<Slot>, ApiError> {

@@ -56,6 +56,7 @@ pub fn configure<R: Runtime>(base: Builder<R>) -> Builder<R> {
             bench::bench_dismiss,
             bench::doctor_run,
             bench::doctor_fix,
+            bench::doctor_network,
             qr::qr_render,
             bench::slots_list,
             bench::slot_assign,

@@ -54,6 +54,9 @@ enum Command {
     Sync(cmd::sync::SyncArgs),
     /// Windows devices enrolled with a DEM account: make the user who signed in primary.
     PrimaryUser(cmd::primary_user::PrimaryUserArgs),
+    /// Before wiping returned devices: what Intune still holds under their serials and what to
+    /// do first (Delete for corporate Android, factory reset protection on Android 15 COPE).
+    Restage(cmd::restage::RestageArgs),
     /// Corporate identifiers: upload serials or IMEIs to Intune (optional for Android corporate
     /// modes).
     Identities(cmd::identities::IdentitiesArgs),
@@ -138,6 +141,9 @@ fn main() -> ExitCode {
         }
         Command::PrimaryUser(args) => {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::primary_user::run(&args, &mut out)))
+        }
+        Command::Restage(args) => {
+            cmd::runtime().and_then(|rt| rt.block_on(cmd::restage::run(&args, &mut out)))
         }
         Command::Identities(args) => {
             cmd::runtime().and_then(|rt| rt.block_on(cmd::identities::run(&args, &mut out)))

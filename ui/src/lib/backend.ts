@@ -107,6 +107,11 @@ export function fixDoctor(): Promise<Check[]> {
   return call<Check[]>("doctor_fix");
 }
 
+/** Checks the staging network: Intune, Microsoft sign-in and Google's endpoints, each failure with its likely failing step. */
+export function runNetworkDoctor(): Promise<Check[]> {
+  return call<Check[]>("doctor_network");
+}
+
 /** Gives a port (USB port path or TCP address) a bench slot number. */
 export function assignSlot(port: string, number: number, label: string | null): Promise<Slot> {
   return call<Slot>("slot_assign", { port, number, label });

@@ -675,7 +675,11 @@ fix: string | null,
 /**
  * Whether doctor mends it itself (see [`fix`]).
  */
-fixable: boolean, };
+fixable: boolean, 
+/**
+ * The enrollment step that will likely fail because of it (network checks).
+ */
+step: string | null, };
 
 /**
  * One bench slot.

@@ -1,4 +1,6 @@
-//! `stagebench doctor`: is this bench ready? Each problem comes with its fix.
+//! `stagebench doctor`: is this bench ready? Each problem comes with its fix. `--network`
+//! checks the staging network instead: the endpoints enrollment needs, each failure with the
+//! enrollment step that will likely fail and what the network team must open.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -6,6 +8,7 @@ use std::net::SocketAddr;
 use anyhow::bail;
 use clap::Args;
 use stagebench_adb::server::AdbServer;
+use stagebench_core::doctor::network::{self, EndpointsFile, Resolver};
 use stagebench_core::doctor::{self, CheckStatus};
 
 /// Which adb server to check and how to print.
@@ -20,6 +23,14 @@ pub struct DoctorArgs {
     /// The adb server [default: 127.0.0.1:$ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037].
     #[arg(long, value_name = "HOST:PORT")]
     adb_server: Option<SocketAddr>,
+    /// Check the staging network instead: can this network reach Intune, Microsoft sign-in and
+    /// Google's provisioning and Play endpoints (TCP connects, a few seconds).
+    #[arg(long)]
+    network: bool,
+    /// With --network: send HOST (or HOST:PORT, or * for every host) to IP:PORT instead of
+    /// looking it up; hosts not given are then not tried. Repeatable.
+    #[arg(long, value_name = "HOST[:PORT]=IP:PORT", requires = "network")]
+    resolve: Vec<String>,
 }
 
 /// Runs `stagebench doctor`; fails (exit 1) when any check fails.
@@ -29,7 +40,11 @@ pub async fn run(args: &DoctorArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         .map(AdbServer::new)
         .unwrap_or_else(AdbServer::from_env);
     let mended = if args.fix { doctor::fix()? } else { Vec::new() };
-    let checks = doctor::run(&server).await;
+    let checks = if args.network {
+        network::run(&EndpointsFile::builtin(), &Resolver::parse(&args.resolve)?).await
+    } else {
+        doctor::run(&server).await
+    };
     if !args.json {
         for path in &mended {
             writeln!(out, "made owner-only: {}", path.display())?;

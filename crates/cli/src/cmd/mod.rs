@@ -21,6 +21,7 @@ pub mod print_queue;
 pub mod printers;
 pub mod profiles;
 pub mod qr;
+pub mod restage;
 pub mod scan;
 pub mod simulate;
 pub mod slots;

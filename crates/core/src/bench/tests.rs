@@ -555,3 +555,84 @@ fn cards_in_a_batch_are_checked_against_its_profile() {
     restage(&mut store, &mut cards, false);
     assert_eq!(rules(&cards[0]), ["android-10"]);
 }
+
+/// Issue 15 point 4: a device back for re-staging whose old Intune record (enrolled before it
+/// joined this batch) is still there: the card says to Delete that record before the wipe
+/// (Retire is not offered for corporate Android), with the Entra hint, and, for a COPE device
+/// on Android 15, that a Settings reset asks for the FRP account; each with its source. A
+/// record enrolled after it joined (this staging's own) raises nothing.
+#[test]
+fn a_returned_device_with_an_old_intune_record_says_delete_it_before_the_wipe() {
+    use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+    let mut store = Store::open_in_memory().unwrap();
+    let mut cards = vec![BenchDevice {
+        android_release: Some("15".into()),
+        ..slotted("a", "R5CR1", "127.0.0.1:5555")
+    }];
+    let id = store
+        .record_sighting(&Sighting::new(cards[0].serials.clone()).at_slot("127.0.0.1:5555"))
+        .unwrap();
+    cards[0].device_id = Some(id);
+    store
+        .create_batch(&Batch::for_tests("Returns", &["R5CR1"]))
+        .unwrap();
+    restage(&mut store, &mut cards, true);
+    let old = |id: &str, enrolled: &str| {
+        IntuneStatus::derive(
+            id,
+            "ana_AndroidForWork_6/2/2025_10:00 AM",
+            "R5CR1",
+            Some("androidEnterpriseCorporateWorkProfile"),
+            Some("managed"),
+            Some("ana@contoso.com"),
+            None,
+            Some(enrolled),
+            None,
+        )
+    };
+    let now = time::OffsetDateTime::now_utc();
+    store
+        .record_intune_status(Some(id), &old("md-old", "2025-06-02T10:00:00Z"), now)
+        .unwrap();
+    restage(&mut store, &mut cards, false);
+    let card = &cards[0];
+    let rules: Vec<&str> = card.problems.iter().map(|p| p.rule).collect();
+    assert!(
+        rules.contains(&"intune-existing-record") && rules.contains(&"cope-frp"),
+        "{rules:?}"
+    );
+    let record = card
+        .problems
+        .iter()
+        .find(|p| p.rule == "intune-existing-record")
+        .unwrap();
+    assert!(
+        record.message.contains("R5CR1")
+            && record.next_step.contains("Delete this record")
+            && record.next_step.contains("Retire is not offered")
+            && record.next_step.contains("Entra")
+            && record.next_step.contains("2026-08-06"),
+        "{record:?}"
+    );
+    let frp = card.problems.iter().find(|p| p.rule == "cope-frp").unwrap();
+    assert!(
+        frp.message.contains("Android 15") && frp.next_step.contains("2026-10-02"),
+        "{frp:?}"
+    );
+    assert_eq!(card.status.word, "Delete old record");
+    // Deleted in Intune; this staging's own record (enrolled after it joined) raises nothing.
+    store.record_intune_gone("md-old", now).unwrap();
+    let fresh = crate::clock::timestamp(now + time::Duration::minutes(5));
+    store
+        .record_intune_status(Some(id), &old("md-new", &fresh), now)
+        .unwrap();
+    restage(&mut store, &mut cards, false);
+    assert!(
+        cards[0]
+            .problems
+            .iter()
+            .all(|p| p.rule != "intune-existing-record" && p.rule != "cope-frp"),
+        "{:?}",
+        cards[0].problems
+    );
+}

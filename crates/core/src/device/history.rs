@@ -7,10 +7,14 @@
 //! device from a sighting. Everything after that (restaging after a technician action or a
 //! batch change, the actions themselves, the Intune status) uses the card's id.
 
-use super::BenchDevice;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{BenchDevice, Finding, Severity};
 use crate::identity::{is_identifying_serial, SerialObservation};
 use crate::ids::DeviceId;
-use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+use crate::intune::restage::{android_major, notes_for, NoteKind};
+use crate::intune::status::{IntuneStage, IntuneStatus, IntuneStatusStore};
 use crate::store::{Store, StoreError};
 
 /// The stored device a sighting shows, without recording anything: the one device holding its
@@ -79,6 +83,77 @@ pub fn put_intune(store: &Store, card: &mut BenchDevice) {
         Some(_) => None,
         None => links.iter().filter_map(|l| l.gone_since.clone()).max(),
     };
+    put_restage(store, id, card);
+}
+
+/// The findings of a returned device ([`crate::intune::restage`]).
+pub const RESTAGE_RULES: &[&str] = &["intune-existing-record", "cope-frp"];
+
+/// Puts the re-staging findings on a card whose live Intune record enrolled before the device
+/// joined its current batch: a device back for re-staging, whose old record must go before it
+/// is wiped (rule `intune-existing-record`, with the Entra hint in its next step), and, for a
+/// corporate-owned work profile device on Android 15 or later, the factory reset protection
+/// warning (`cope-frp`). Each next step names its source.
+fn put_restage(store: &Store, id: DeviceId, card: &mut BenchDevice) {
+    card.problems.retain(|f| !RESTAGE_RULES.contains(&f.rule));
+    card.set_aside.retain(|f| !RESTAGE_RULES.contains(&f.rule));
+    // A record Intune is already removing has its own status (Leaving Intune).
+    let Some(record) = card
+        .intune
+        .as_ref()
+        .filter(|r| r.stage != IntuneStage::Leaving)
+    else {
+        return;
+    };
+    let parse = |t: &str| OffsetDateTime::parse(t, &Rfc3339).ok();
+    let Some(enrolled) = record.enrolled.as_deref().and_then(parse) else {
+        return;
+    };
+    let joined = joined_batch_at(store, id).unwrap_or_else(|e| {
+        tracing::warn!(device = %card.key, error = %e, "could not read when the device joined its batch");
+        None
+    });
+    // Only a record from before the device joined its batch is an old one.
+    if joined
+        .as_deref()
+        .and_then(parse)
+        .is_none_or(|j| enrolled >= j)
+    {
+        return;
+    }
+    let android = card.android_release.as_deref().and_then(android_major);
+    let notes = notes_for(record, android);
+    let hints: Vec<String> = notes
+        .iter()
+        .filter(|n| n.kind == NoteKind::Hint && n.id == "entra-record")
+        .map(|n| n.next_step.clone())
+        .collect();
+    for note in notes.iter().filter(|n| n.kind == NoteKind::Warning) {
+        let mut next_step = note.next_step.clone();
+        if note.id == "intune-existing-record" {
+            for hint in &hints {
+                next_step = format!("{next_step} {hint}");
+            }
+        }
+        card.problems.push(Finding {
+            rule: note.id,
+            severity: Severity::Warning,
+            message: note.message.clone(),
+            next_step: format!("{next_step} (Source: {}.)", note.source),
+        });
+    }
+}
+
+/// When the device joined the batch it is in (RFC 3339), if it is in one.
+fn joined_batch_at(store: &Store, id: DeviceId) -> Result<Option<String>, StoreError> {
+    let Some(batch) = store.batch_of(id)? else {
+        return Ok(None);
+    };
+    Ok(store
+        .batch_devices(&batch)?
+        .into_iter()
+        .find(|(device, _, _)| *device == id)
+        .map(|(_, _, at)| at))
 }
 
 #[cfg(test)]

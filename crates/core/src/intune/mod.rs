@@ -12,7 +12,8 @@
 //! [`service`] runs the sync loop and the sign-ins in the background and publishes that state
 //! on a `watch` channel; [`endpoints`] says where the bench signs in and calls Graph, and which
 //! replacements of those addresses are allowed; [`connect`] makes a signed-in Graph client; [`view`] shows profiles
-//! without their secrets. The
+//! without their secrets; [`restage`] says what Intune holds under a returned device's serial
+//! and what to do before wiping it. The
 //! durable queue of changes bound for Intune is the store's outbox ([`crate::store::OutboxItem`]),
 //! because it is a table.
 //!
@@ -45,6 +46,7 @@ pub mod endpoints;
 pub mod graph;
 pub mod names;
 pub mod profile;
+pub mod restage;
 pub mod service;
 pub mod state;
 pub mod status;

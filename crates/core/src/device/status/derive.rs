@@ -65,6 +65,15 @@ pub fn card_status(card: &BenchDevice, duplicate: Option<&Duplicate>) -> CardSta
     if let Some(status) = disagreement(card) {
         return status;
     }
+    // A device back for re-staging whose old Intune record is still there (issue 15, see
+    // `intune::restage`): that record goes before the wipe, whatever its old stages say.
+    if let Some(old) = card
+        .problems
+        .iter()
+        .find(|p| p.rule == "intune-existing-record")
+    {
+        return CardStatus::new(NeedsTechnician, "Delete old record", &old.next_step);
+    }
     if let Some(status) = stage_problem(card.stage.as_ref()) {
         return status;
     }
@@ -191,7 +200,7 @@ fn disagreement(card: &BenchDevice) -> Option<CardStatus> {
             let next = if stale {
                 format!("Intune shows it enrolled as {}, but the device was last read before it enrolled: unplug it and plug it back in so the bench reads it again.", intune.device_name)
             } else {
-                format!("Intune shows it enrolled as {}, but the device says it is not provisioned: it was factory-reset after enrolling, or Intune holds an old record. Re-plug it to read it again; if it stays so, retire the old record in Intune and stage the device again.", intune.device_name)
+                format!("Intune shows it enrolled as {}, but the device says it is not provisioned: it was factory-reset after enrolling, or Intune holds an old record. Re-plug it to read it again; if it stays so, delete the old record in Intune (Retire is not offered for corporate-owned Android) and stage the device again.", intune.device_name)
             };
             Some(CardStatus::new(
                 Disagree,

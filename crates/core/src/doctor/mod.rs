@@ -7,6 +7,11 @@
 //!
 //! A check marked `fixable` is one doctor mends itself ([`fix`]): the data folder and the files
 //! in it (the store, its `-wal` and `-shm`, the ADB key) made owner-only again.
+//!
+//! [`network`] checks the staging network instead: whether the endpoints enrollment needs are
+//! reachable from the bench, from a data file of endpoints with their sources.
+
+pub mod network;
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +46,8 @@ pub struct Check {
     pub fix: Option<String>,
     /// Whether doctor mends it itself (see [`fix`]).
     pub fixable: bool,
+    /// The enrollment step that will likely fail because of it (network checks).
+    pub step: Option<String>,
 }
 
 impl Check {
@@ -56,6 +63,7 @@ impl Check {
             message: message.into(),
             fix,
             fixable: false,
+            step: None,
         }
     }
 }
