@@ -3,8 +3,8 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::batch::{Batch, BatchStore};
 use crate::batch::progress::stage_of;
+use crate::batch::{Batch, BatchStore};
 use crate::stage::Stage;
 use crate::store::{Sighting, EVENT_POWERED_OFF};
 
