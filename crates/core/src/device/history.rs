@@ -146,14 +146,7 @@ fn put_restage(store: &Store, id: DeviceId, card: &mut BenchDevice) {
 
 /// When the device joined the batch it is in (RFC 3339), if it is in one.
 fn joined_batch_at(store: &Store, id: DeviceId) -> Result<Option<String>, StoreError> {
-    let Some(batch) = store.batch_of(id)? else {
-        return Ok(None);
-    };
-    Ok(store
-        .batch_devices(&batch)?
-        .into_iter()
-        .find(|(device, _, _)| *device == id)
-        .map(|(_, _, at)| at))
+    Ok(store.joined_batch(id)?.map(|(_, at)| at))
 }
 
 #[cfg(test)]
