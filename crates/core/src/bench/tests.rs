@@ -414,10 +414,19 @@ async fn each_sync_the_tenant_reports_refreshes_the_cards() {
 
 /// What a sync records for R5CR1 once Intune shows it with its staging name and no user.
 fn staged_in_intune() -> crate::intune::status::IntuneStatus {
-    crate::intune::status::IntuneStatus::derive(
+    staged_as(
         "md-1",
         "Staging_R5CR1_AndroidEnterprise_1/1/25_9.05 AM",
         "R5CR1",
+    )
+}
+
+/// What a sync records for a device Intune shows under `name`, managed, with no user yet.
+fn staged_as(id: &str, name: &str, serial: &str) -> crate::intune::status::IntuneStatus {
+    crate::intune::status::IntuneStatus::derive(
+        id,
+        name,
+        serial,
         None,
         Some("managed"),
         None,
@@ -432,7 +441,7 @@ fn staged_in_intune() -> crate::intune::status::IntuneStatus {
 /// (its stage 2 then comes from Intune's evidence alone).
 #[tokio::test]
 async fn a_device_never_seen_on_usb_is_a_card_by_the_serial_scanned_from_its_box() {
-    use crate::intune::status::{IntuneStatus, IntuneStatusStore};
+    use crate::intune::status::IntuneStatusStore;
     use crate::scanner::{into_batch::take, Scan, ScanResult};
     let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let wave = Batch::for_tests("Wave 15", &["R5CR0SCAN1"]);
@@ -472,16 +481,10 @@ async fn a_device_never_seen_on_usb_is_a_card_by_the_serial_scanned_from_its_box
     let id = scanned.device_id.unwrap();
     {
         let mut s = store.lock().unwrap();
-        let status = IntuneStatus::derive(
+        let status = staged_as(
             "md-15",
             "Staging_R5CR0SCAN1_AndroidEnterprise_12/08/26_1.05 AM",
             "R5CR0SCAN1",
-            None,
-            Some("managed"),
-            None,
-            None,
-            None,
-            None,
         );
         let now = s.clock_now();
         s.record_intune_status(Some(id), &status, now).unwrap();
