@@ -18,12 +18,8 @@ use stagebench_core::device::{
 use stagebench_core::identity::SerialSource;
 use stagebench_core::ids::DeviceId;
 use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
-use stagebench_core::intune::sync::{
-    refresh_status, IntuneDirectory, Lookup, SendOutcome, SyncError,
-};
-use stagebench_core::intune::BoxFuture;
+use stagebench_core::intune::sync::{memory::MemoryDirectory, refresh_status};
 use stagebench_core::stage::Stage;
-use stagebench_core::store::OutboxItem;
 use stagebench_core::store::Store;
 use stagebench_core::testing::{free_port, RealAdbServer, SimulatedBench};
 use tokio::sync::mpsc;
@@ -561,44 +557,6 @@ async fn a_device_owned_by_intune_that_leaves_usb_is_closed_by_policy_and_stage_
     );
 }
 
-/// An Intune with one device, `Staging_<serial>_…` with no user, found by its serial.
-struct IntuneWithOne(IntuneStatus);
-
-impl IntuneDirectory for IntuneWithOne {
-    fn find_by_serials<'a>(
-        &'a self,
-        serials: &'a [String],
-    ) -> BoxFuture<'a, Result<Lookup<Vec<IntuneStatus>>, SyncError>> {
-        Box::pin(async move {
-            let mut lookup = Lookup::default();
-            for s in serials {
-                let hits = (self.0.serial_number == *s).then(|| self.0.clone());
-                lookup.found.insert(s.clone(), hits.into_iter().collect());
-            }
-            Ok(lookup)
-        })
-    }
-    fn find_by_ids<'a>(
-        &'a self,
-        ids: &'a [String],
-    ) -> BoxFuture<'a, Result<Lookup<Option<IntuneStatus>>, SyncError>> {
-        Box::pin(async move {
-            let mut lookup = Lookup::default();
-            for id in ids {
-                let hit = (self.0.intune_id == *id).then(|| self.0.clone());
-                lookup.found.insert(id.clone(), hit);
-            }
-            Ok(lookup)
-        })
-    }
-    fn send<'a>(
-        &'a self,
-        _: &'a [OutboxItem],
-    ) -> BoxFuture<'a, Result<Vec<SendOutcome>, SyncError>> {
-        Box::pin(async { Ok(Vec::new()) })
-    }
-}
-
 /// Issue 15 §6: a factory-fresh device in the set-up wizard with USB debugging off enumerates
 /// as a locked MTP function whose USB serial is its Android serial: it is a card with that
 /// serial that joins the active batch (no "turn on USB debugging" status: staging needs no
@@ -645,7 +603,8 @@ async fn a_device_in_set_up_with_debugging_off_is_tracked_by_its_usb_serial() {
     assert_eq!(at(&devices, "5-1").unwrap().device_id, Some(device));
     assert_eq!(store.lock().unwrap().devices().unwrap().len(), 1);
     // Intune shows Staging_<serial>_…: the sync matches it by serial.
-    let staging = IntuneWithOne(staging_status("md-6", &serial));
+    let staging = MemoryDirectory::default();
+    staging.insert(staging_status("md-6", &serial));
     // The sync holds the store while it asks (as the tenant service does), off the async tasks.
     let (s, now) = tokio::task::block_in_place(|| {
         let mut s = store.lock().unwrap();

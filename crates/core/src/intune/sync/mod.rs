@@ -32,6 +32,8 @@ use crate::remedy::{HasRemedy, Remedy};
 use crate::store::{OutboxItem, StoreError};
 
 mod drain;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 mod notes;
 mod refresh;
 #[cfg(test)]

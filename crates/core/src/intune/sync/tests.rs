@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::memory::MemoryDirectory as Memory;
 use super::*;
 use crate::identity::{SerialObservation, SerialSource};
 use crate::ids::{DeviceId, OutboxId};
@@ -13,91 +14,6 @@ use crate::intune::status::IntuneStatusStore;
 use crate::store::Store;
 use crate::store::{OutboxState, Sighting};
 use rand::SeedableRng;
-use std::sync::Mutex;
-
-/// An in-memory Intune: devices by id; scripted send outcomes.
-#[derive(Default)]
-struct Memory {
-    devices: Mutex<BTreeMap<String, IntuneStatus>>,
-    outcomes: Mutex<Vec<SendOutcome>>,
-    sent: Mutex<Vec<String>>,
-    offline: Mutex<bool>,
-}
-
-impl Memory {
-    fn put(&self, id: &str, serial: &str, name: &str, upn: Option<&str>) {
-        let s = IntuneStatus::derive(
-            id,
-            name,
-            serial,
-            None,
-            Some("managed"),
-            upn,
-            None,
-            None,
-            None,
-        );
-        self.devices.lock().unwrap().insert(id.into(), s);
-    }
-}
-
-impl IntuneDirectory for Memory {
-    fn find_by_serials<'a>(
-        &'a self,
-        serials: &'a [String],
-    ) -> BoxFuture<'a, Result<Lookup<Vec<IntuneStatus>>, SyncError>> {
-        Box::pin(async move {
-            if *self.offline.lock().unwrap() {
-                return Err(SyncError::Offline("no route".into()));
-            }
-            let devices = self.devices.lock().unwrap();
-            let mut lookup = Lookup::default();
-            for s in serials {
-                let hits = devices
-                    .values()
-                    .filter(|d| &d.serial_number == s)
-                    .cloned()
-                    .collect();
-                lookup.found.insert(s.clone(), hits);
-            }
-            Ok(lookup)
-        })
-    }
-    fn find_by_ids<'a>(
-        &'a self,
-        ids: &'a [String],
-    ) -> BoxFuture<'a, Result<Lookup<Option<IntuneStatus>>, SyncError>> {
-        Box::pin(async move {
-            let devices = self.devices.lock().unwrap();
-            let mut lookup = Lookup::default();
-            for id in ids {
-                lookup.found.insert(id.clone(), devices.get(id).cloned());
-            }
-            Ok(lookup)
-        })
-    }
-    fn send<'a>(
-        &'a self,
-        items: &'a [OutboxItem],
-    ) -> BoxFuture<'a, Result<Vec<SendOutcome>, SyncError>> {
-        Box::pin(async move {
-            if *self.offline.lock().unwrap() {
-                return Err(SyncError::Offline("no route".into()));
-            }
-            let mut script = self.outcomes.lock().unwrap();
-            let mut out = Vec::new();
-            for item in items {
-                self.sent.lock().unwrap().push(item.target.clone());
-                out.push(if script.is_empty() {
-                    SendOutcome::Done
-                } else {
-                    script.remove(0)
-                });
-            }
-            Ok(out)
-        })
-    }
-}
 
 fn bench(store: &mut Store, serials: &[&str]) -> DeviceId {
     store
