@@ -7,14 +7,13 @@
 //! plugging it back brings its card back live. `stagebench devices --json` gives each device
 //! the same status. Screenshots land in artifacts/e2e/.
 
-use stagebench_adb::testing::FakeDevice;
 use stagebench_core::batch::{Batch, BatchStore};
 use stagebench_core::identity::{SerialObservation, SerialSource};
 use stagebench_core::intune::status::{IntuneStatus, IntuneStatusStore};
 use stagebench_core::store::{Sighting, Store, FILE_NAME};
 use stagebench_core::testing::{simulated_device, RealAdbServer};
+use stagebench_e2e::attach_fakes;
 use stagebench_e2e::cli::{ok, stagebench};
-use stagebench_e2e::wait::PATIENCE;
 use stagebench_e2e::webdriver::{
     absent, attr_is, click, connect, present, screenshot, select, start_driver, text_matching,
     text_of, wait_for,
@@ -33,20 +32,8 @@ fn tile(key: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cards_never_contradict_themselves_and_unplugged_devices_stay_as_tiles() {
     let adb = RealAdbServer::start().await.expect("real adb server");
-    let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     // A: fresh (not provisioned); B: another fresh device; C and D: one serial on two devices.
-    let mut fakes = Vec::new();
-    for index in [0, 4, 1, 1] {
-        let device = FakeDevice::spawn(simulated_device(index), any_port)
-            .await
-            .unwrap();
-        adb.client()
-            .connect(&device.addr().to_string())
-            .await
-            .unwrap();
-        fakes.push(device);
-    }
-    adb.wait_for_devices(4, PATIENCE).await.unwrap();
+    let fakes = attach_fakes(&adb, [0, 4, 1, 1].map(simulated_device).to_vec()).await;
     let keys: Vec<String> = fakes.iter().map(|f| f.addr().to_string()).collect();
     let serial = |i: usize| simulated_device([0, 4, 1, 1][i]).properties["ro.serialno"].clone();
     let (a, b, c, d) = (&keys[0], &keys[1], &keys[2], &keys[3]);

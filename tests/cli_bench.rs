@@ -6,9 +6,9 @@ use std::process::{Command, Stdio};
 
 use stagebench_core::store::Store;
 use stagebench_core::testing::{RealAdbServer, SimulatedBench};
-use stagebench_e2e::built_binary;
 use stagebench_e2e::cli::{stagebench, stderr};
 use stagebench_e2e::wait::PATIENCE;
+use stagebench_e2e::{attach_fakes, built_binary};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_lists_and_records_fake_devices_through_the_real_adb_server() {
@@ -444,7 +444,6 @@ async fn slots_assign_move_renumbers_in_one_step_and_refuses_only_an_attached_de
 /// with the list's date, before either device has scanned a QR.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_json_checks_each_device_against_its_batchs_profile() {
-    use stagebench_adb::testing::FakeDevice;
     use stagebench_core::testing::simulated_device;
     use stagebench_e2e::cli::CliBench;
 
@@ -455,18 +454,7 @@ async fn devices_json_checks_each_device_against_its_batchs_profile() {
         .iter()
         .map(|c| c.properties["ro.serialno"].clone())
         .collect();
-    let mut fakes = Vec::new();
-    for config in [phone, headset] {
-        let device = FakeDevice::spawn(config, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        adb.client()
-            .connect(&device.addr().to_string())
-            .await
-            .unwrap();
-        fakes.push(device);
-    }
-    adb.wait_for_devices(2, PATIENCE).await.unwrap();
+    let _fakes = attach_fakes(&adb, vec![phone, headset]).await; // alive until the end
     let bench = CliBench {
         data: tempfile::tempdir().unwrap(),
         graph: None,

@@ -103,3 +103,28 @@ pub fn read_lines(from: impl Read + Send + 'static, count: usize, what: &str) ->
     }
     lines
 }
+
+/// Starts a fake device for each config on loopback, connects Debian's adb server (`adb`) to
+/// each, and returns them, in order, once the server lists them all.
+pub async fn attach_fakes(
+    adb: &stagebench_core::testing::RealAdbServer,
+    configs: Vec<stagebench_adb::testing::FakeDeviceConfig>,
+) -> Vec<stagebench_adb::testing::FakeDevice> {
+    let count = configs.len();
+    let mut fakes = Vec::new();
+    for config in configs {
+        let device =
+            stagebench_adb::testing::FakeDevice::spawn(config, "127.0.0.1:0".parse().unwrap())
+                .await
+                .expect("a fake device listens on loopback");
+        adb.client()
+            .connect(&device.addr().to_string())
+            .await
+            .expect("the adb server connects to the fake device");
+        fakes.push(device);
+    }
+    adb.wait_for_devices(count, PATIENCE)
+        .await
+        .expect("the adb server lists every fake device");
+    fakes
+}
